@@ -1,0 +1,1 @@
+//! What gets published: the target tree and the Sigstore payloads.
