@@ -1,1 +1,30 @@
+//! trustroot-core: TUF without I/O.
+//!
+//! Everything here answers one question: "is this TUF metadata valid, given what I already
+//! trust, at this time?" The crate reads no file, opens no socket and never reads the
+//! clock: callers pass bytes and a time. The client workflow of the TUF specification
+//! (sections 5.3 to 5.6) lives in [`TrustedSet`]; delegation search in [`TargetSearch`].
 
+pub mod canonical;
+pub mod delegation;
+pub mod envelope;
+pub mod error;
+pub mod hashes;
+pub mod keys;
+pub mod limits;
+pub mod metadata;
+pub mod role_name;
+pub mod target_path;
+pub mod time;
+pub mod trusted_set;
+pub mod verify;
+
+pub use delegation::{RoleToVisit, TargetSearch};
+pub use envelope::Envelope;
+pub use error::{Error, ErrorKind, Result};
+pub use keys::Key;
+pub use limits::Limits;
+pub use metadata::{
+    DelegatedRole, Delegations, MetaFile, Role, RoleKeys, Root, Snapshot, SuccinctRoles, TargetFile, Targets, Timestamp,
+};
+pub use trusted_set::{TimestampUpdate, Trusted, TrustedSet};

@@ -1,0 +1,104 @@
+//! The metadata envelope: `{"signatures": [...], "signed": {...}}` as received.
+
+use serde_json::Value;
+
+use crate::canonical::to_canonical_bytes;
+use crate::error::{Error, ErrorKind, Result};
+use crate::limits::Limits;
+
+/// One entry of `signatures`. An empty or undecodable `sig` is kept and simply never
+/// verifies (tuf-on-ci publishes `"sig": ""` placeholders).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature {
+    pub keyid: String,
+    pub sig: String,
+}
+
+/// Metadata as received: the `signed` value untouched (unknown fields included), its
+/// canonical bytes (what the signatures cover), and the signatures.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub signed: Value,
+    pub signatures: Vec<Signature>,
+    canonical: Vec<u8>,
+}
+
+impl Envelope {
+    /// Parses metadata bytes. `role` names the metadata in errors.
+    pub fn parse(role: &str, bytes: &[u8], limits: &Limits) -> Result<Self> {
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|e| Error::malformed(role, format!("not valid JSON: {e}")))?;
+        let Value::Object(mut top) = value else {
+            return Err(Error::malformed(role, "metadata is not a JSON object"));
+        };
+        let signed = top
+            .remove("signed")
+            .ok_or_else(|| Error::malformed(role, "no 'signed' field"))?;
+        if !signed.is_object() {
+            return Err(Error::malformed(role, "'signed' is not an object"));
+        }
+        let version = signed.get("version").and_then(Value::as_u64);
+        let with_version = |e: Error| match version {
+            Some(v) => e.with_version(v),
+            None => e,
+        };
+        let Some(Value::Array(entries)) = top.remove("signatures") else {
+            return Err(with_version(Error::malformed(role, "no 'signatures' list")));
+        };
+        if entries.len() > limits.max_signatures {
+            return Err(with_version(Error::malformed(
+                role,
+                format!(
+                    "{} signatures, more than the limit of {}",
+                    entries.len(),
+                    limits.max_signatures
+                ),
+            )));
+        }
+        let mut signatures: Vec<Signature> = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let keyid = entry.get("keyid").and_then(Value::as_str);
+            let sig = entry.get("sig").and_then(Value::as_str);
+            let (Some(keyid), Some(sig)) = (keyid, sig) else {
+                return Err(with_version(Error::malformed(
+                    role,
+                    "a signature entry lacks a string 'keyid' or 'sig'",
+                )));
+            };
+            // Spec 5.x / python-tuf: key IDs in `signatures` must be unique.
+            if signatures.iter().any(|s| s.keyid == keyid) {
+                return Err(with_version(Error::new(
+                    role,
+                    ErrorKind::DuplicateSignature {
+                        keyid: keyid.to_string(),
+                    },
+                )));
+            }
+            signatures.push(Signature {
+                keyid: keyid.to_string(),
+                sig: sig.to_string(),
+            });
+        }
+        let canonical = to_canonical_bytes(&signed).map_err(|e| with_version(Error::malformed(role, e.to_string())))?;
+        Ok(Envelope {
+            signed,
+            signatures,
+            canonical,
+        })
+    }
+
+    /// The bytes the signatures are computed over.
+    pub fn signed_bytes(&self) -> &[u8] {
+        &self.canonical
+    }
+
+    /// `signed._type`, if present.
+    pub fn role_type(&self) -> Option<&str> {
+        self.signed.get("_type").and_then(Value::as_str)
+    }
+
+    /// `signed.version`, if present.
+    pub fn version(&self) -> Option<u64> {
+        self.signed.get("version").and_then(Value::as_u64)
+    }
+}

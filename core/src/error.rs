@@ -1,0 +1,145 @@
+//! Typed errors: every failure names the role, the version when known, and the reason.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+/// A result with a core [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why metadata was refused. The role and version it concerns are on [`Error`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The bytes are not TUF metadata this crate can read.
+    Malformed(String),
+    /// `signed._type` is not the role we asked for.
+    WrongType { expected: String, found: String },
+    /// Two signature entries carry the same key ID.
+    DuplicateSignature { keyid: String },
+    /// Fewer distinct keys than the threshold produced a valid signature.
+    ThresholdNotMet { valid: usize, threshold: u64 },
+    /// The version is not the one the trusted metadata requires.
+    UnexpectedVersion { expected: u64, found: u64 },
+    /// The version is lower than one already trusted (a rollback attack).
+    Rollback { trusted: u64, found: u64 },
+    /// The metadata expired before the reference time (a freeze attack, or a stale repository).
+    Expired { expires: DateTime<Utc>, now: DateTime<Utc> },
+    /// The bytes are longer than allowed or than the trusted length.
+    TooLarge { limit: u64 },
+    /// The length differs from the trusted length.
+    LengthMismatch { expected: u64, found: u64 },
+    /// A hash differs from the trusted hash.
+    HashMismatch { algorithm: String },
+    /// No hash algorithm we support is listed, so the bytes cannot be checked.
+    NoSupportedHash { algorithms: Vec<String> },
+    /// The snapshot no longer lists a role it listed before.
+    RoleRemoved { name: String },
+    /// The role is not listed where it must be (snapshot meta, or the delegator's roles).
+    NotListed { listed_in: String },
+    /// More root rotations in one update than [`crate::Limits::max_root_rotations`].
+    TooManyRootRotations { limit: u32 },
+    /// The caller loaded metadata out of order (a programming error, not hostile input).
+    Order(String),
+    /// A target path that would escape its directory or is otherwise unsafe to use.
+    UnsafePath { reason: String },
+}
+
+/// A failure to trust metadata, naming what was refused and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// The role (or target path, for target checks) the error concerns.
+    pub role: String,
+    /// The version of the metadata, when it was read far enough to know it.
+    pub version: Option<u64>,
+    pub kind: ErrorKind,
+}
+
+impl Error {
+    pub fn new(role: impl Into<String>, kind: ErrorKind) -> Self {
+        Error {
+            role: role.into(),
+            version: None,
+            kind,
+        }
+    }
+
+    pub fn with_version(mut self, version: u64) -> Self {
+        self.version = Some(version);
+        self
+    }
+
+    pub(crate) fn malformed(role: &str, reason: impl Into<String>) -> Self {
+        Error::new(role, ErrorKind::Malformed(reason.into()))
+    }
+
+    /// True when this is the expiry of otherwise valid metadata.
+    pub fn is_expired(&self) -> bool {
+        matches!(self.kind, ErrorKind::Expired { .. })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.version {
+            Some(v) => write!(f, "{} v{}: ", self.role, v)?,
+            None => write!(f, "{}: ", self.role)?,
+        }
+        match &self.kind {
+            ErrorKind::Malformed(reason) => write!(f, "malformed metadata: {reason}"),
+            ErrorKind::WrongType { expected, found } => {
+                write!(f, "wrong metadata type: expected '{expected}', found '{found}'")
+            }
+            ErrorKind::DuplicateSignature { keyid } => {
+                write!(f, "more than one signature from key {keyid}")
+            }
+            ErrorKind::ThresholdNotMet { valid, threshold } => write!(
+                f,
+                "signature threshold not met: {valid} valid signature(s) from distinct trusted keys, {threshold} required"
+            ),
+            ErrorKind::UnexpectedVersion { expected, found } => {
+                write!(f, "expected version {expected}, found version {found}")
+            }
+            ErrorKind::Rollback { trusted, found } => write!(
+                f,
+                "rollback refused: version {found} is older than trusted version {trusted}"
+            ),
+            ErrorKind::Expired { expires, now } => write!(
+                f,
+                "expired at {} (reference time {})",
+                crate::time::format(expires),
+                crate::time::format(now)
+            ),
+            ErrorKind::TooLarge { limit } => write!(f, "larger than the limit of {limit} bytes"),
+            ErrorKind::LengthMismatch { expected, found } => {
+                write!(f, "length is {found} bytes, trusted metadata says {expected}")
+            }
+            ErrorKind::HashMismatch { algorithm } => {
+                write!(f, "{algorithm} hash does not match trusted metadata")
+            }
+            ErrorKind::NoSupportedHash { algorithms } => write!(
+                f,
+                "no supported hash algorithm listed (found: {}); sha256 or sha512 is needed",
+                if algorithms.is_empty() {
+                    "none".to_string()
+                } else {
+                    algorithms.join(", ")
+                }
+            ),
+            ErrorKind::RoleRemoved { name } => {
+                write!(
+                    f,
+                    "new snapshot no longer lists '{name}', which the trusted snapshot lists"
+                )
+            }
+            ErrorKind::NotListed { listed_in } => write!(f, "not listed in {listed_in}"),
+            ErrorKind::TooManyRootRotations { limit } => write!(
+                f,
+                "more than {limit} root rotations in one update; refusing to go further"
+            ),
+            ErrorKind::Order(what) => write!(f, "metadata loaded out of order: {what}"),
+            ErrorKind::UnsafePath { reason } => write!(f, "unsafe target path: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,149 @@
+//! Public keys as they appear in TUF metadata, and signature checks with them.
+//!
+//! Supported: `ed25519` (hex), `ecdsa` / `ecdsa-sha2-nistp256` / `ecdsa-sha2-nistp384` with
+//! the `ecdsa-sha2-nistp256` or `ecdsa-sha2-nistp384` scheme (PEM SPKI or hex SEC1 point,
+//! DER signatures), and `rsa` with `rsassa-pss-sha256` (PEM SPKI, at least 2048 bits).
+//! Any other key parses (so a root holding it stays readable) but never verifies anything.
+
+use ed25519_dalek::Verifier as _;
+use p256::pkcs8::DecodePublicKey as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+/// A public key entry of root `keys` or `delegations.keys`, unknown fields kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Key {
+    pub keytype: String,
+    pub scheme: String,
+    pub keyval: KeyVal,
+    #[serde(flatten)]
+    pub unknown: Map<String, Value>,
+}
+
+/// `keyval` of a key. Keys of unknown types may have no `public` field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyVal {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<String>,
+    #[serde(flatten)]
+    pub unknown: Map<String, Value>,
+}
+
+/// A key we can verify signatures with.
+#[derive(Debug, Clone)]
+pub enum PublicKey {
+    Ed25519(ed25519_dalek::VerifyingKey),
+    EcdsaP256(p256::ecdsa::VerifyingKey),
+    EcdsaP384(p384::ecdsa::VerifyingKey),
+    RsaPssSha256(rsa::RsaPublicKey),
+}
+
+const MIN_RSA_BITS: usize = 2048;
+
+impl Key {
+    /// The key ID the specification defines: sha256 over the canonical JSON of the whole
+    /// key object, custom fields included. Real roots do not always list keys under this
+    /// ID (Sigstore root v11); a client takes IDs as given, a producer must compute them.
+    pub fn computed_key_id(&self) -> String {
+        let value = serde_json::to_value(self).unwrap_or(Value::Null);
+        let bytes = crate::canonical::to_canonical_bytes(&value).unwrap_or_default();
+        hex::encode(Sha256::digest(bytes))
+    }
+
+    /// The usable public key, or why this key can never count toward a threshold.
+    pub fn public_key(&self) -> Result<PublicKey, String> {
+        let public = self
+            .keyval
+            .public
+            .as_deref()
+            .ok_or_else(|| format!("key type '{}' has no keyval.public", self.keytype))?;
+        match (self.keytype.as_str(), self.scheme.as_str()) {
+            ("ed25519", "ed25519") => {
+                let raw = hex::decode(public.trim()).map_err(|e| format!("ed25519 key is not hex: {e}"))?;
+                let raw: [u8; 32] = raw.try_into().map_err(|_| "ed25519 key is not 32 bytes".to_string())?;
+                ed25519_dalek::VerifyingKey::from_bytes(&raw)
+                    .map(PublicKey::Ed25519)
+                    .map_err(|e| format!("invalid ed25519 key: {e}"))
+            }
+            ("ecdsa" | "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256") => {
+                let key = if is_pem(public) {
+                    p256::PublicKey::from_public_key_pem(public).map_err(|e| format!("invalid P-256 PEM key: {e}"))?
+                } else {
+                    let raw =
+                        hex::decode(public.trim()).map_err(|e| format!("P-256 key is neither PEM nor hex: {e}"))?;
+                    p256::PublicKey::from_sec1_bytes(&raw).map_err(|e| format!("invalid P-256 point: {e}"))?
+                };
+                Ok(PublicKey::EcdsaP256(key.into()))
+            }
+            ("ecdsa" | "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384") => {
+                let key = if is_pem(public) {
+                    p384::PublicKey::from_public_key_pem(public).map_err(|e| format!("invalid P-384 PEM key: {e}"))?
+                } else {
+                    let raw =
+                        hex::decode(public.trim()).map_err(|e| format!("P-384 key is neither PEM nor hex: {e}"))?;
+                    p384::PublicKey::from_sec1_bytes(&raw).map_err(|e| format!("invalid P-384 point: {e}"))?
+                };
+                Ok(PublicKey::EcdsaP384(key.into()))
+            }
+            ("rsa", "rsassa-pss-sha256") => {
+                use rsa::traits::PublicKeyParts as _;
+                let key =
+                    rsa::RsaPublicKey::from_public_key_pem(public).map_err(|e| format!("invalid RSA PEM key: {e}"))?;
+                if key.size() * 8 < MIN_RSA_BITS {
+                    return Err(format!(
+                        "RSA key of {} bits is below the {MIN_RSA_BITS}-bit minimum",
+                        key.size() * 8
+                    ));
+                }
+                Ok(PublicKey::RsaPssSha256(key))
+            }
+            (keytype, scheme) => Err(format!("unsupported key type '{keytype}' with scheme '{scheme}'")),
+        }
+    }
+}
+
+fn is_pem(text: &str) -> bool {
+    text.trim_start().starts_with("-----BEGIN")
+}
+
+impl PublicKey {
+    /// Checks `signature` (raw bytes, already hex-decoded) over `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match self {
+            PublicKey::Ed25519(key) => match ed25519_dalek::Signature::from_slice(signature) {
+                Ok(sig) => key.verify_strict(message, &sig).is_ok(),
+                Err(_) => false,
+            },
+            PublicKey::EcdsaP256(key) => match p256::ecdsa::Signature::from_der(signature) {
+                Ok(sig) => key.verify(message, &sig).is_ok(),
+                Err(_) => false,
+            },
+            PublicKey::EcdsaP384(key) => match p384::ecdsa::Signature::from_der(signature) {
+                Ok(sig) => key.verify(message, &sig).is_ok(),
+                Err(_) => false,
+            },
+            PublicKey::RsaPssSha256(key) => {
+                let digest = Sha256::digest(message);
+                key.verify(rsa::Pss::new::<Sha256>(), &digest, signature).is_ok()
+            }
+        }
+    }
+
+    /// The key material itself, independent of how the metadata encodes it: two key IDs
+    /// for the same key (Sigstore root v9 lists each key twice) yield the same identity,
+    /// so a threshold counts distinct keys, not distinct IDs.
+    pub fn identity(&self) -> Vec<u8> {
+        match self {
+            PublicKey::Ed25519(key) => key.as_bytes().to_vec(),
+            PublicKey::EcdsaP256(key) => key.to_encoded_point(true).as_bytes().to_vec(),
+            PublicKey::EcdsaP384(key) => key.to_encoded_point(true).as_bytes().to_vec(),
+            PublicKey::RsaPssSha256(key) => {
+                use rsa::traits::PublicKeyParts as _;
+                let mut id = key.n().to_bytes_be();
+                id.extend_from_slice(&key.e().to_bytes_be());
+                id
+            }
+        }
+    }
+}

@@ -1,0 +1,444 @@
+//! The trusted-metadata state machine: the TUF client workflow (spec 5.3-5.6) without I/O.
+//!
+//! Metadata is loaded in order: root, timestamp, snapshot, targets, delegated targets.
+//! Each update is given bytes and checked against what is already trusted, at the
+//! reference time given to [`TrustedSet::new`]. As in python-tuf's TrustedMetadataSet
+//! (our model), metadata may be accepted as *intermediate* even when it is expired (or,
+//! for snapshot, does not match timestamp's version): it then still protects against
+//! rollback, but nothing can be loaded after it. Local copies that no longer verify
+//! after a key rotation are simply not loaded, which is the fast-forward attack recovery
+//! of spec 5.3.11.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::envelope::Envelope;
+use crate::error::{Error, ErrorKind, Result};
+use crate::hashes::verify_bytes;
+use crate::limits::Limits;
+use crate::metadata::{MetaFile, Role, Root, Snapshot, Targets, Timestamp};
+use crate::verify::verify_threshold;
+
+/// Trusted metadata with the exact bytes it was verified from.
+#[derive(Debug, Clone)]
+pub struct Trusted<T> {
+    pub signed: T,
+    pub bytes: Vec<u8>,
+}
+
+/// What [`TrustedSet::update_timestamp`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampUpdate {
+    /// The new timestamp replaced the trusted one (or was the first).
+    Updated,
+    /// The new timestamp has the trusted version: the trusted one is kept (spec 5.4.3),
+    /// and neither it nor the snapshot needs fetching again.
+    Unchanged,
+}
+
+/// The metadata a client trusts, and the rules for trusting more.
+#[derive(Debug, Clone)]
+pub struct TrustedSet {
+    now: DateTime<Utc>,
+    limits: Limits,
+    root: Trusted<Root>,
+    root_updates: u32,
+    timestamp: Option<Trusted<Timestamp>>,
+    snapshot: Option<Trusted<Snapshot>>,
+    targets: BTreeMap<String, Trusted<Targets>>,
+}
+
+fn parse<T: Role>(name: &str, bytes: &[u8], limits: &Limits) -> Result<(Envelope, T)> {
+    let envelope = Envelope::parse(name, bytes, limits)?;
+    let signed = T::from_envelope(name, &envelope)?;
+    Ok((envelope, signed))
+}
+
+fn check_size(name: &str, bytes: &[u8], limit: u64) -> Result<()> {
+    if bytes.len() as u64 > limit {
+        return Err(Error::new(name, ErrorKind::TooLarge { limit }));
+    }
+    Ok(())
+}
+
+impl TrustedSet {
+    /// Starts from a trusted root (spec 5.2): it must be signed by a threshold of its own
+    /// root keys. Its expiry is not checked here: an expired root may still be used to
+    /// update to a newer one.
+    pub fn new(root_bytes: &[u8], now: DateTime<Utc>, limits: Limits) -> Result<Self> {
+        check_size("root", root_bytes, limits.max_root_size)?;
+        let (envelope, root) = parse::<Root>("root", root_bytes, &limits)?;
+        verify_root_signed_by(&root, &envelope, &root)?;
+        Ok(TrustedSet {
+            now,
+            limits,
+            root: Trusted {
+                signed: root,
+                bytes: root_bytes.to_vec(),
+            },
+            root_updates: 0,
+            timestamp: None,
+            snapshot: None,
+            targets: BTreeMap::new(),
+        })
+    }
+
+    /// The reference time every expiry is checked against.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    pub fn root(&self) -> &Trusted<Root> {
+        &self.root
+    }
+
+    pub fn timestamp(&self) -> Option<&Trusted<Timestamp>> {
+        self.timestamp.as_ref()
+    }
+
+    pub fn snapshot(&self) -> Option<&Trusted<Snapshot>> {
+        self.snapshot.as_ref()
+    }
+
+    /// A trusted targets role (`"targets"` or a delegated role).
+    pub fn targets(&self, name: &str) -> Option<&Trusted<Targets>> {
+        self.targets.get(name)
+    }
+
+    /// Every trusted targets role, by name.
+    pub fn all_targets(&self) -> &BTreeMap<String, Trusted<Targets>> {
+        &self.targets
+    }
+
+    /// Whether the repository publishes consistent snapshots (version-prefixed metadata
+    /// and hash-prefixed targets).
+    pub fn consistent_snapshot(&self) -> bool {
+        self.root.signed.consistent_snapshot.unwrap_or(false)
+    }
+
+    /// Root versions accepted by [`TrustedSet::update_root`] so far.
+    pub fn root_updates(&self) -> u32 {
+        self.root_updates
+    }
+
+    /// Spec 5.3.4-5.3.7: accepts root version N+1 if a threshold of the trusted root's keys
+    /// and a threshold of its own keys signed it. Expiry is checked only for the final
+    /// root, when the timestamp is loaded.
+    pub fn update_root(&mut self, bytes: &[u8]) -> Result<&Trusted<Root>> {
+        if self.timestamp.is_some() {
+            return Err(Error::new(
+                "root",
+                ErrorKind::Order("root cannot change once timestamp is loaded".into()),
+            ));
+        }
+        if self.root_updates >= self.limits.max_root_rotations {
+            return Err(Error::new(
+                "root",
+                ErrorKind::TooManyRootRotations {
+                    limit: self.limits.max_root_rotations,
+                },
+            ));
+        }
+        check_size("root", bytes, self.limits.max_root_size)?;
+        let (envelope, new_root) = parse::<Root>("root", bytes, &self.limits)?;
+        // 5.3.5: signed by a threshold of the trusted root's root keys...
+        verify_root_signed_by(&self.root.signed, &envelope, &new_root)?;
+        // 5.3.6: ...with exactly the next version...
+        let expected = self.root.signed.common.version + 1;
+        if new_root.common.version != expected {
+            return Err(Error::new(
+                "root",
+                ErrorKind::UnexpectedVersion {
+                    expected,
+                    found: new_root.common.version,
+                },
+            )
+            .with_version(new_root.common.version));
+        }
+        // 5.3.5: ...and by a threshold of its own root keys.
+        verify_root_signed_by(&new_root, &envelope, &new_root)?;
+        self.root = Trusted {
+            signed: new_root,
+            bytes: bytes.to_vec(),
+        };
+        self.root_updates += 1;
+        Ok(&self.root)
+    }
+
+    /// Spec 5.4: accepts a timestamp signed by the root's timestamp keys, not older than
+    /// the trusted one. The first call may pass a locally stored copy: if it no longer
+    /// verifies (keys rotated), the error tells the caller to fetch a fresh one.
+    pub fn update_timestamp(&mut self, bytes: &[u8]) -> Result<TimestampUpdate> {
+        if self.snapshot.is_some() {
+            return Err(Error::new(
+                "timestamp",
+                ErrorKind::Order("timestamp cannot change once snapshot is loaded".into()),
+            ));
+        }
+        // 5.3.10: the final root must not be expired.
+        self.check_not_expired("root", self.root.signed.common.version, self.root.signed.common.expires)?;
+        check_size("timestamp", bytes, self.limits.max_timestamp_size)?;
+        let (envelope, new) = parse::<Timestamp>("timestamp", bytes, &self.limits)?;
+        // 5.4.2: signed by a threshold of the timestamp keys.
+        self.verify_top_level("timestamp", &envelope)?;
+        let version = new.common.version;
+        if let Some(trusted) = &self.timestamp {
+            let trusted_version = trusted.signed.common.version;
+            // 5.4.3.1: no rollback of the timestamp version.
+            if version < trusted_version {
+                return Err(Error::new(
+                    "timestamp",
+                    ErrorKind::Rollback {
+                        trusted: trusted_version,
+                        found: version,
+                    },
+                )
+                .with_version(version));
+            }
+            // 5.4.3: an equal version keeps the trusted timestamp.
+            if version == trusted_version {
+                return Ok(TimestampUpdate::Unchanged);
+            }
+            // 5.4.3.2: no rollback of the snapshot version it names.
+            let trusted_snapshot = trusted.signed.snapshot_meta().map_or(0, |m| m.version);
+            let new_snapshot = new.snapshot_meta().map_or(0, |m| m.version);
+            if new_snapshot < trusted_snapshot {
+                return Err(Error::new(
+                    "snapshot",
+                    ErrorKind::Rollback {
+                        trusted: trusted_snapshot,
+                        found: new_snapshot,
+                    },
+                )
+                .with_version(new_snapshot));
+            }
+        }
+        let expires = new.common.expires;
+        self.timestamp = Some(Trusted {
+            signed: new,
+            bytes: bytes.to_vec(),
+        });
+        // 5.4.4: kept for rollback protection even if expired, but not final.
+        self.check_not_expired("timestamp", version, expires)?;
+        Ok(TimestampUpdate::Updated)
+    }
+
+    /// Spec 5.5: accepts a snapshot matching the timestamp's METAFILE, signed by the
+    /// snapshot keys, that drops no role and rolls back no role's version.
+    /// `from_local_cache` skips the length and hash check for a copy this client verified
+    /// earlier (the timestamp may have moved on since); such a copy still protects against
+    /// rollback even when it is no longer final.
+    pub fn update_snapshot(&mut self, bytes: &[u8], from_local_cache: bool) -> Result<()> {
+        if !self.targets.is_empty() {
+            return Err(Error::new(
+                "snapshot",
+                ErrorKind::Order("snapshot cannot change once targets are loaded".into()),
+            ));
+        }
+        let meta = self.final_timestamp_snapshot_meta()?.clone();
+        if !from_local_cache {
+            // 5.5.2: length and hashes as timestamp lists them.
+            let limit = meta.length.unwrap_or(self.limits.max_snapshot_size);
+            check_size("snapshot", bytes, limit)?;
+            verify_bytes("snapshot", bytes, meta.length, meta.hashes.as_ref())?;
+        } else {
+            check_size("snapshot", bytes, self.limits.max_snapshot_size)?;
+        }
+        let (envelope, new) = parse::<Snapshot>("snapshot", bytes, &self.limits)?;
+        // 5.5.3: signed by a threshold of the snapshot keys.
+        self.verify_top_level("snapshot", &envelope)?;
+        let version = new.common.version;
+        if let Some(trusted) = &self.snapshot {
+            // 5.5.5: every role listed before is still listed, at no lower version.
+            for (file, old) in &trusted.signed.meta {
+                let role = file.strip_suffix(".json").unwrap_or(file);
+                let Some(current) = new.meta.get(file) else {
+                    return Err(
+                        Error::new("snapshot", ErrorKind::RoleRemoved { name: role.to_string() }).with_version(version),
+                    );
+                };
+                if current.version < old.version {
+                    return Err(Error::new(
+                        role,
+                        ErrorKind::Rollback {
+                            trusted: old.version,
+                            found: current.version,
+                        },
+                    )
+                    .with_version(current.version));
+                }
+            }
+        }
+        self.snapshot = Some(Trusted {
+            signed: new,
+            bytes: bytes.to_vec(),
+        });
+        self.check_final_snapshot()
+    }
+
+    /// Spec 5.6 for the top-level targets role.
+    pub fn update_targets(&mut self, bytes: &[u8]) -> Result<()> {
+        self.update_delegated_targets(bytes, "targets", "root")
+    }
+
+    /// Spec 5.6 (and 5.6.7.2 for delegations): accepts targets metadata for `role`,
+    /// matching snapshot's METAFILE, signed by a threshold of the keys `delegator` gives
+    /// `role`, not expired.
+    pub fn update_delegated_targets(&mut self, bytes: &[u8], role: &str, delegator: &str) -> Result<()> {
+        self.check_final_snapshot()?;
+        let meta = self.snapshot_meta(role)?.clone();
+        // 5.6.2: length and hashes as snapshot lists them.
+        let limit = meta.length.unwrap_or(self.limits.max_targets_size);
+        check_size(role, bytes, limit)?;
+        verify_bytes(role, bytes, meta.length, meta.hashes.as_ref())?;
+        let (envelope, new) = parse::<Targets>(role, bytes, &self.limits)?;
+        // 5.6.3: signed by the delegator's threshold for this role.
+        self.verify_delegated(role, delegator, &envelope)?;
+        // 5.6.4: the version snapshot names.
+        let version = new.common.version;
+        if version != meta.version {
+            return Err(Error::new(
+                role,
+                ErrorKind::UnexpectedVersion {
+                    expected: meta.version,
+                    found: version,
+                },
+            )
+            .with_version(version));
+        }
+        // 5.6.5: not expired.
+        self.check_not_expired(role, version, new.common.expires)?;
+        self.targets.insert(
+            role.to_string(),
+            Trusted {
+                signed: new,
+                bytes: bytes.to_vec(),
+            },
+        );
+        Ok(())
+    }
+
+    /// Re-checks an already trusted targets role against `delegator`: a role reached
+    /// through a second delegator must be authorised by that delegator too, not inherit
+    /// the trust of the first path ("diamond" delegations).
+    pub fn verify_trusted_targets(&self, role: &str, delegator: &str) -> Result<()> {
+        let trusted = self
+            .targets
+            .get(role)
+            .ok_or_else(|| Error::new(role, ErrorKind::Order("role is not loaded".into())))?;
+        let envelope = Envelope::parse(role, &trusted.bytes, &self.limits)?;
+        self.verify_delegated(role, delegator, &envelope)
+    }
+
+    /// Snapshot's METAFILE for a targets role (spec 5.6.1), failing if it is not listed.
+    pub fn snapshot_meta(&self, role: &str) -> Result<&MetaFile> {
+        let snapshot = self
+            .snapshot
+            .as_ref()
+            .ok_or_else(|| Error::new(role, ErrorKind::Order("snapshot is not loaded".into())))?;
+        snapshot.signed.meta.get(&format!("{role}.json")).ok_or_else(|| {
+            Error::new(
+                role,
+                ErrorKind::NotListed {
+                    listed_in: "snapshot".into(),
+                },
+            )
+        })
+    }
+
+    /// Timestamp's METAFILE for the snapshot, once the timestamp is trusted and final.
+    pub fn final_timestamp_snapshot_meta(&self) -> Result<&MetaFile> {
+        let timestamp = self
+            .timestamp
+            .as_ref()
+            .ok_or_else(|| Error::new("snapshot", ErrorKind::Order("timestamp is not loaded".into())))?;
+        self.check_not_expired(
+            "timestamp",
+            timestamp.signed.common.version,
+            timestamp.signed.common.expires,
+        )?;
+        timestamp
+            .signed
+            .snapshot_meta()
+            .ok_or_else(|| Error::malformed("timestamp", "no snapshot.json entry"))
+    }
+
+    fn check_final_snapshot(&self) -> Result<()> {
+        let meta_version = self.final_timestamp_snapshot_meta()?.version;
+        let snapshot = self
+            .snapshot
+            .as_ref()
+            .ok_or_else(|| Error::new("snapshot", ErrorKind::Order("snapshot is not loaded".into())))?;
+        let common = &snapshot.signed.common;
+        // 5.5.6: not expired.
+        self.check_not_expired("snapshot", common.version, common.expires)?;
+        // 5.5.4: the version timestamp names.
+        if common.version != meta_version {
+            return Err(Error::new(
+                "snapshot",
+                ErrorKind::UnexpectedVersion {
+                    expected: meta_version,
+                    found: common.version,
+                },
+            )
+            .with_version(common.version));
+        }
+        Ok(())
+    }
+
+    fn check_not_expired(&self, role: &str, version: u64, expires: DateTime<Utc>) -> Result<()> {
+        if self.now >= expires {
+            return Err(Error::new(role, ErrorKind::Expired { expires, now: self.now }).with_version(version));
+        }
+        Ok(())
+    }
+
+    fn verify_top_level(&self, role: &str, envelope: &Envelope) -> Result<()> {
+        let root = &self.root.signed;
+        let keys = root.roles.get(role).ok_or_else(|| {
+            Error::new(
+                role,
+                ErrorKind::NotListed {
+                    listed_in: "root".into(),
+                },
+            )
+        })?;
+        verify_threshold(role, envelope, &root.keys, &keys.keyids, keys.threshold)
+    }
+
+    fn verify_delegated(&self, role: &str, delegator: &str, envelope: &Envelope) -> Result<()> {
+        if delegator == "root" {
+            return self.verify_top_level(role, envelope);
+        }
+        let parent = self
+            .targets
+            .get(delegator)
+            .ok_or_else(|| Error::new(role, ErrorKind::Order(format!("delegator '{delegator}' is not loaded"))))?;
+        let not_delegated = || {
+            Error::new(
+                role,
+                ErrorKind::NotListed {
+                    listed_in: format!("the delegations of '{delegator}'"),
+                },
+            )
+        };
+        let delegations = parent.signed.delegations.as_ref().ok_or_else(not_delegated)?;
+        let (keyids, threshold) = delegations.role_keys(role).ok_or_else(not_delegated)?;
+        verify_threshold(role, envelope, &delegations.keys, keyids, threshold)
+    }
+}
+
+/// Root `new` signed (envelope) by a threshold of `by`'s root keys.
+fn verify_root_signed_by(by: &Root, envelope: &Envelope, new: &Root) -> Result<()> {
+    let keys = by
+        .roles
+        .get("root")
+        .ok_or_else(|| Error::malformed("root", "root lists no 'root' role"))?;
+    verify_threshold("root", envelope, &by.keys, &keys.keyids, keys.threshold)
+        .map_err(|e| e.with_version(new.common.version))
+}
