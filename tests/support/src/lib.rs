@@ -34,3 +34,6 @@ pub use keys::{KeyType, SimKey};
 pub use repo::{DelegatedRoleSpec, RepoSim, TOP_LEVEL_ROLES};
 pub use role::TargetHashes;
 pub use server::{Fault, SimServer};
+
+#[cfg(test)]
+mod tests;
