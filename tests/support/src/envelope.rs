@@ -70,9 +70,33 @@ fn set_sig(sigs: &mut Vec<Value>, keyid: &str, sig: String) {
     }
 }
 
-/// Serializes `{"signatures", "signed"}` the way python-tuf's default serializer does
-/// (pretty-printed, keys sorted, so `signatures` comes before `signed`).
+/// Serializes `{"signatures", "signed"}` the way python-tuf's default serializer does:
+/// pretty-printed with a one-space indent, keys sorted (so `signatures` comes before
+/// `signed`), no trailing newline. Non-ASCII text is written as UTF-8, not `\u` escapes.
 pub fn serialize(signatures: Vec<Value>, signed: &Value) -> Vec<u8> {
     let envelope = json!({ "signatures": signatures, "signed": signed });
-    serde_json::to_vec_pretty(&envelope).expect("JSON serialization")
+    let pretty = serde_json::to_string_pretty(&envelope).expect("JSON serialization");
+    // serde_json indents by two spaces; JSON strings hold no raw newline, so every line
+    // starts with indentation only and halving it gives python-tuf's one-space indent.
+    let lines: Vec<String> = pretty
+        .lines()
+        .map(|line| {
+            let body = line.trim_start_matches(' ');
+            let indent = (line.len() - body.len()) / 2;
+            format!("{}{body}", " ".repeat(indent))
+        })
+        .collect();
+    lines.join("\n").into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_like_python_json_dumps_indent_1_sort_keys() {
+        let out = serialize(vec![], &json!({ "b": {}, "a": [1, "x y"] }));
+        let want = "{\n \"signatures\": [],\n \"signed\": {\n  \"a\": [\n   1,\n   \"x y\"\n  ],\n  \"b\": {}\n }\n}";
+        assert_eq!(String::from_utf8(out).unwrap(), want);
+    }
 }

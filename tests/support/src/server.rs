@@ -376,6 +376,9 @@ fn handle_connection(mut stream: TcpStream, shared: &Shared) {
     let _ = s.set_read_timeout(Some(Duration::from_millis(50)));
     let mut sink = [0u8; 1024];
     for _ in 0..20 {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
         match s.read(&mut sink) {
             Ok(0) | Err(_) => break,
             Ok(_) => {}

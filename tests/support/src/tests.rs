@@ -170,7 +170,7 @@ fn initial_repository_is_published_and_signed() {
     );
     // python-tuf layout: pretty JSON with "signatures" before "signed".
     let text = String::from_utf8(repo.current_bytes("timestamp")).unwrap();
-    assert!(text.starts_with("{\n  \"signatures\": ["));
+    assert!(text.starts_with("{\n \"signatures\": [\n  {\n   \"keyid\": "));
     assert!(text.find("\"signatures\"").unwrap() < text.find("\"signed\"").unwrap());
 }
 
@@ -588,15 +588,22 @@ mod server {
         assert!(!head.contains("content-length"));
         drop(s);
 
-        // Slow drip: 20 bytes/s on a 10-byte body takes about half a second.
-        server.set_fault("metadata/1.targets.json", Fault::Body(vec![b'z'; 10]));
-        server.set_fault("metadata/1.targets.json", Fault::SlowDrip(20));
+        // Slow drip: 20 bytes/s on a 10-byte target takes about half a second.
+        let path = {
+            let repo = server.repo();
+            let mut repo = repo.lock().unwrap();
+            repo.add_target("targets", "ten", b"0123456789");
+            repo.publish();
+            repo.target_paths("targets", "ten").remove(0)
+        };
+        server.set_fault(&path, Fault::SlowDrip(20));
         let t = Instant::now();
-        let (status, _, body) = get(&server, "metadata/1.targets.json");
-        assert_eq!(status, 200);
-        assert!(body.starts_with(b"{"), "drips the real body");
-        assert!(t.elapsed() >= Duration::from_millis(300));
-        server.clear_fault("metadata/1.targets.json");
+        let (status, _, body) = get(&server, &path);
+        assert_eq!((status, body), (200, b"0123456789".to_vec()));
+        let took = t.elapsed();
+        assert!(took >= Duration::from_millis(400), "{took:?}");
+        assert!(took < Duration::from_secs(3), "{took:?}");
+        server.clear_fault(&path);
     }
 
     #[test]
