@@ -1,1 +1,2 @@
 //! What gets published: the target tree and the Sigstore payloads.
+pub mod sigstore;

@@ -1,0 +1,331 @@
+//! X.509 certificates and chains, as listed in `certChain.certificates` (leaf-most first).
+
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+use x509_cert::Certificate;
+use x509_cert::der::pem::LineEnding;
+use x509_cert::der::{Decode, Encode, Reader, SliceReader, pem};
+use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage};
+use x509_cert::name::Name;
+use x509_cert::spki::ObjectIdentifier;
+
+use super::PayloadError;
+use super::keys::{OID_EC_PUBLIC_KEY, OID_ED25519, OID_P256, OID_P384, OID_RSA};
+
+const OID_ORG: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
+const OID_CN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.3");
+const OID_EKU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
+const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
+/// id-kp-timeStamping.
+pub const OID_KP_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
+const OID_ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+const OID_ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
+const OID_ECDSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
+const OID_RSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
+const OID_RSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.12");
+const OID_RSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.13");
+
+/// The longest chain for which trustroot searches for another valid order.
+pub const MAX_REORDER: usize = 8;
+
+/// A parsed certificate with what the checks need.
+#[derive(Debug, Clone)]
+pub struct ParsedCert {
+    pub der: Vec<u8>,
+    tbs: Vec<u8>,
+    subject_der: Vec<u8>,
+    issuer_der: Vec<u8>,
+    spki_der: Vec<u8>,
+    sig_alg: ObjectIdentifier,
+    signature: Vec<u8>,
+    pub subject: Subject,
+    pub issuer: Subject,
+    pub not_before: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+    pub ekus: Vec<ObjectIdentifier>,
+    pub is_ca: bool,
+}
+
+/// The `organization` and `commonName` of a name (what `subject` records).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Subject {
+    pub organization: Option<String>,
+    pub common_name: Option<String>,
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "O={}, CN={}",
+            self.organization.as_deref().unwrap_or(""),
+            self.common_name.as_deref().unwrap_or("")
+        )
+    }
+}
+
+fn subject_of(name: &Name) -> Subject {
+    let mut s = Subject::default();
+    for rdn in name.0.iter() {
+        for atv in rdn.0.iter() {
+            let text = String::from_utf8_lossy(atv.value.value()).into_owned();
+            if atv.oid == OID_ORG && s.organization.is_none() {
+                s.organization = Some(text);
+            } else if atv.oid == OID_CN && s.common_name.is_none() {
+                s.common_name = Some(text);
+            }
+        }
+    }
+    s
+}
+
+fn to_utc(t: x509_cert::time::Time) -> DateTime<Utc> {
+    let secs = i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX);
+    DateTime::from_timestamp(secs, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// Parses one DER certificate.
+pub fn parse_cert(der: &[u8]) -> Result<ParsedCert, String> {
+    let cert = Certificate::from_der(der).map_err(|e| format!("not a DER X.509 certificate: {e}"))?;
+    let tbs = {
+        let mut r = SliceReader::new(der).map_err(|e| e.to_string())?;
+        let outer = x509_cert::der::Header::decode(&mut r).map_err(|e| e.to_string())?;
+        let _ = outer;
+        r.tlv_bytes().map_err(|e| e.to_string())?.to_vec()
+    };
+    let t = &cert.tbs_certificate;
+    let mut ekus = Vec::new();
+    let mut is_ca = false;
+    for ext in t.extensions.iter().flatten() {
+        if ext.extn_id == OID_EKU {
+            let e = ExtendedKeyUsage::from_der(ext.extn_value.as_bytes())
+                .map_err(|e| format!("the extended key usage extension cannot be read: {e}"))?;
+            ekus = e.0;
+        } else if ext.extn_id == OID_BASIC_CONSTRAINTS {
+            let b = BasicConstraints::from_der(ext.extn_value.as_bytes())
+                .map_err(|e| format!("the basic constraints extension cannot be read: {e}"))?;
+            is_ca = b.ca;
+        }
+    }
+    Ok(ParsedCert {
+        der: der.to_vec(),
+        tbs,
+        subject_der: t.subject.to_der().map_err(|e| e.to_string())?,
+        issuer_der: t.issuer.to_der().map_err(|e| e.to_string())?,
+        spki_der: t.subject_public_key_info.to_der().map_err(|e| e.to_string())?,
+        sig_alg: cert.signature_algorithm.oid,
+        signature: cert
+            .signature
+            .as_bytes()
+            .ok_or("the signature bit string has unused bits")?
+            .to_vec(),
+        subject: subject_of(&t.subject),
+        issuer: subject_of(&t.issuer),
+        not_before: to_utc(t.validity.not_before),
+        not_after: to_utc(t.validity.not_after),
+        ekus,
+        is_ca,
+    })
+}
+
+impl ParsedCert {
+    /// Whether the subject and issuer names are the same.
+    pub fn self_issued(&self) -> bool {
+        self.subject_der == self.issuer_der
+    }
+
+    /// Whether this certificate is self-issued and its signature verifies with its own key.
+    pub fn self_signed(&self) -> bool {
+        self.self_issued() && self.signed_by(self).is_ok()
+    }
+
+    /// Checks that `issuer` issued this certificate: names chain and the signature verifies.
+    pub fn signed_by(&self, issuer: &ParsedCert) -> Result<(), String> {
+        if self.issuer_der != issuer.subject_der {
+            return Err(format!(
+                "its issuer ({}) is not the next certificate's subject ({})",
+                self.issuer, issuer.subject
+            ));
+        }
+        verify_signature(&issuer.spki_der, self.sig_alg, &self.tbs, &self.signature)
+    }
+
+    /// Whether the extended key usage lists `timeStamping`.
+    pub fn has_time_stamping_eku(&self) -> bool {
+        self.ekus.contains(&OID_KP_TIME_STAMPING)
+    }
+
+    /// SHA-256 of the DER, hex, for messages.
+    pub fn fingerprint(&self) -> String {
+        hex::encode(Sha256::digest(&self.der))
+    }
+}
+
+fn verify_signature(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: &[u8]) -> Result<(), String> {
+    let spki = x509_cert::spki::SubjectPublicKeyInfoRef::from_der(issuer_spki)
+        .map_err(|e| format!("the issuer key cannot be read: {e}"))?;
+    let key_alg = spki.algorithm.oid;
+    let bad = |e: &dyn std::fmt::Display| format!("the signature does not verify: {e}");
+    if key_alg == OID_EC_PUBLIC_KEY {
+        let digest: Vec<u8> = if alg == OID_ECDSA_SHA256 {
+            Sha256::digest(msg).to_vec()
+        } else if alg == OID_ECDSA_SHA384 {
+            Sha384::digest(msg).to_vec()
+        } else if alg == OID_ECDSA_SHA512 {
+            Sha512::digest(msg).to_vec()
+        } else {
+            return Err(format!("an EC issuer key cannot check a signature of algorithm {alg}"));
+        };
+        let curve = spki.algorithm.parameters_oid().ok();
+        if curve == Some(OID_P256) {
+            use p256::ecdsa::signature::hazmat::PrehashVerifier;
+            use p256::pkcs8::DecodePublicKey;
+            let vk = p256::ecdsa::VerifyingKey::from_public_key_der(issuer_spki).map_err(|e| bad(&e))?;
+            let s = p256::ecdsa::Signature::from_der(sig).map_err(|e| bad(&e))?;
+            vk.verify_prehash(&digest, &s).map_err(|e| bad(&e))
+        } else if curve == Some(OID_P384) {
+            use p384::ecdsa::signature::hazmat::PrehashVerifier;
+            use p384::pkcs8::DecodePublicKey;
+            let vk = p384::ecdsa::VerifyingKey::from_public_key_der(issuer_spki).map_err(|e| bad(&e))?;
+            let s = p384::ecdsa::Signature::from_der(sig).map_err(|e| bad(&e))?;
+            vk.verify_prehash(&digest, &s).map_err(|e| bad(&e))
+        } else {
+            Err("trustroot checks certificate signatures from P-256 and P-384 keys only".into())
+        }
+    } else if key_alg == OID_RSA {
+        use rsa::pkcs8::DecodePublicKey;
+        use rsa::signature::Verifier;
+        let pk = rsa::RsaPublicKey::from_public_key_der(issuer_spki).map_err(|e| bad(&e))?;
+        let s = rsa::pkcs1v15::Signature::try_from(sig).map_err(|e| bad(&e))?;
+        if alg == OID_RSA_SHA256 {
+            rsa::pkcs1v15::VerifyingKey::<Sha256>::new(pk)
+                .verify(msg, &s)
+                .map_err(|e| bad(&e))
+        } else if alg == OID_RSA_SHA384 {
+            rsa::pkcs1v15::VerifyingKey::<Sha384>::new(pk)
+                .verify(msg, &s)
+                .map_err(|e| bad(&e))
+        } else if alg == OID_RSA_SHA512 {
+            rsa::pkcs1v15::VerifyingKey::<Sha512>::new(pk)
+                .verify(msg, &s)
+                .map_err(|e| bad(&e))
+        } else {
+            Err(format!("trustroot cannot check an RSA signature of algorithm {alg}"))
+        }
+    } else if key_alg == OID_ED25519 {
+        use ed25519_dalek::Verifier;
+        if alg != OID_ED25519 {
+            return Err(format!(
+                "an Ed25519 issuer key cannot check a signature of algorithm {alg}"
+            ));
+        }
+        let raw: [u8; 32] = spki
+            .subject_public_key
+            .raw_bytes()
+            .try_into()
+            .map_err(|_| "the issuer's Ed25519 key is not 32 bytes".to_string())?;
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&raw).map_err(|e| bad(&e))?;
+        let s = ed25519_dalek::Signature::from_slice(sig).map_err(|e| bad(&e))?;
+        vk.verify(msg, &s).map_err(|e| bad(&e))
+    } else {
+        Err(format!(
+            "trustroot cannot check signatures from issuer keys of algorithm {key_alg}"
+        ))
+    }
+}
+
+/// How a list of certificates forms a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainOrder {
+    /// Each certificate is signed by the next one, as listed.
+    AsListed,
+    /// The certificates form a chain in another order, leaf-most first (indices into the list).
+    Reordered(Vec<usize>),
+    /// No order forms a chain; the message says where the listed order breaks.
+    Broken(String),
+}
+
+/// Checks whether `certs` form a chain, leaf-most first.
+pub fn chain_order(certs: &[ParsedCert]) -> ChainOrder {
+    let n = certs.len();
+    let mut first_break = None;
+    for i in 0..n.saturating_sub(1) {
+        if let Err(e) = certs[i].signed_by(&certs[i + 1]) {
+            first_break = Some(format!("certificate {i} is not signed by certificate {}: {e}", i + 1));
+            break;
+        }
+    }
+    let Some(msg) = first_break else {
+        return ChainOrder::AsListed;
+    };
+    if n > MAX_REORDER {
+        return ChainOrder::Broken(msg);
+    }
+    // signs[a][b]: certificate a is signed by certificate b.
+    let signs: Vec<Vec<bool>> = (0..n)
+        .map(|a| {
+            (0..n)
+                .map(|b| a != b && certs[a].signed_by(&certs[b]).is_ok())
+                .collect()
+        })
+        .collect();
+    fn dfs(path: &mut Vec<usize>, used: &mut [bool], signs: &[Vec<bool>]) -> bool {
+        if path.len() == used.len() {
+            return true;
+        }
+        let Some(&last) = path.last() else { return false };
+        for next in 0..used.len() {
+            if !used[next] && signs[last][next] {
+                used[next] = true;
+                path.push(next);
+                if dfs(path, used, signs) {
+                    return true;
+                }
+                path.pop();
+                used[next] = false;
+            }
+        }
+        false
+    }
+    for start in 0..n {
+        let mut used = vec![false; n];
+        used[start] = true;
+        let mut path = vec![start];
+        if dfs(&mut path, &mut used, &signs) {
+            return ChainOrder::Reordered(path);
+        }
+    }
+    ChainOrder::Broken(msg)
+}
+
+/// Reads every `CERTIFICATE` block of PEM text, in order.
+pub fn certs_from_pem(text: &str) -> Result<Vec<ParsedCert>, PayloadError> {
+    let blocks = super::keys::pem_blocks(text)?;
+    if blocks.is_empty() {
+        return Err(PayloadError::material("no PEM `CERTIFICATE` block found"));
+    }
+    blocks
+        .iter()
+        .enumerate()
+        .map(|(i, (label, der))| {
+            if label != "CERTIFICATE" {
+                return Err(PayloadError::material(format!(
+                    "PEM block {i} is labelled `{label}`, expected `CERTIFICATE`"
+                )));
+            }
+            parse_cert(der).map_err(|e| PayloadError::material(format!("PEM block {i}: {e}")))
+        })
+        .collect()
+}
+
+/// Writes certificates as concatenated PEM `CERTIFICATE` blocks.
+pub fn certs_to_pem(ders: &[Vec<u8>]) -> Result<String, PayloadError> {
+    let mut out = String::new();
+    for d in ders {
+        out.push_str(
+            &pem::encode_string("CERTIFICATE", LineEnding::LF, d)
+                .map_err(|e| PayloadError::material(format!("cannot write PEM: {e}")))?,
+        );
+    }
+    Ok(out)
+}

@@ -1,0 +1,61 @@
+//! Sigstore's trust-root payloads: `trusted_root.json` and `signing_config`.
+//!
+//! Each module has one job:
+//!
+//! * [`json`]: reading and writing the documents (stable bytes, JSON paths in errors);
+//! * [`time`]: proto3-JSON timestamps;
+//! * [`keys`]: public keys, key details and log IDs (SPKI hash, C2SP checkpoint hash);
+//! * [`certs`]: X.509 certificates and chains;
+//! * [`trusted_root`]: the TrustedRoot model and its builders (`new`, `add-*`, `retire`,
+//!   `extract`);
+//! * [`signing_config`]: the SigningConfig model (v0.1 and v0.2) and its builders;
+//! * [`validate`]: the linter (reference section 6.5), findings with JSON paths and fixes;
+//! * [`diff`]: what changed between two versions, in words for a ceremony announcement.
+//!
+//! Nothing here prints; the CLI does.
+
+pub mod certs;
+pub mod diff;
+pub mod json;
+pub mod keys;
+pub mod signing_config;
+pub mod time;
+pub mod trusted_root;
+pub mod validate;
+
+pub use validate::{Finding, Severity};
+
+/// The media type every real, published `trusted_root.json` uses today.
+pub const TRUSTED_ROOT_MEDIA_TYPE_LEGACY: &str = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+/// The v0.1 media type as the specification spells it now.
+pub const TRUSTED_ROOT_MEDIA_TYPE_V01: &str = "application/vnd.dev.sigstore.trustedroot.v0.1+json";
+/// The v0.2 media type the specification names (adds `operator` and `checkpointKeyId`).
+pub const TRUSTED_ROOT_MEDIA_TYPE_V02: &str = "application/vnd.dev.sigstore.trustedroot.v0.2+json";
+/// SigningConfig v0.1 media type.
+pub const SIGNING_CONFIG_MEDIA_TYPE_V01: &str = "application/vnd.dev.sigstore.signingconfig.v0.1+json";
+/// SigningConfig v0.2 media type.
+pub const SIGNING_CONFIG_MEDIA_TYPE_V02: &str = "application/vnd.dev.sigstore.signingconfig.v0.2+json";
+
+/// An error from reading, building or editing a payload. The message names the JSON path
+/// when there is one; the caller adds the file name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    /// The bytes are not the JSON document expected.
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+    /// A key, certificate or PEM block could not be used.
+    #[error("{0}")]
+    Material(String),
+    /// The requested edit cannot be made.
+    #[error("{0}")]
+    Edit(String),
+}
+
+impl PayloadError {
+    pub(crate) fn material(message: impl Into<String>) -> Self {
+        PayloadError::Material(message.into())
+    }
+    pub(crate) fn edit(message: impl Into<String>) -> Self {
+        PayloadError::Edit(message.into())
+    }
+}

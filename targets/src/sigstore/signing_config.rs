@@ -1,0 +1,299 @@
+//! The SigningConfig model: v0.1 (`caUrl`, `oidcUrl`, `tlogUrls`, `tsaUrls` as strings) and
+//! v0.2 (lists of `Service` with `validFor`, `majorApiVersion` and `operator`, plus the
+//! ALL/ANY/EXACT selectors), and the edits trustroot makes to v0.2 files.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::trusted_root::TimeRange;
+use super::{PayloadError, SIGNING_CONFIG_MEDIA_TYPE_V01, SIGNING_CONFIG_MEDIA_TYPE_V02, time};
+
+/// A signing config of either version. Which one is decided by `mediaType`, or, without
+/// one, by the fields present.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum SigningConfig {
+    V01(SigningConfigV01),
+    V02(SigningConfigV02),
+}
+
+impl<'de> Deserialize<'de> for SigningConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let v = Value::deserialize(d)?;
+        let Some(o) = v.as_object() else {
+            return Err(D::Error::custom("a signing config must be a JSON object"));
+        };
+        let v01 = match o.get("mediaType").and_then(Value::as_str) {
+            Some(SIGNING_CONFIG_MEDIA_TYPE_V01) => true,
+            Some(SIGNING_CONFIG_MEDIA_TYPE_V02) => false,
+            _ => o.contains_key("caUrl") || o.contains_key("tlogUrls") || o.contains_key("oidcUrl"),
+        };
+        if v01 {
+            serde_path_to_error::deserialize(v)
+                .map(SigningConfig::V01)
+                .map_err(|e| D::Error::custom(format!("at $.{}: {}", e.path(), e.inner())))
+        } else {
+            serde_path_to_error::deserialize(v)
+                .map(SigningConfig::V02)
+                .map_err(|e| D::Error::custom(format!("at $.{}: {}", e.path(), e.inner())))
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SigningConfigV01 {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tlog_urls: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tsa_urls: Option<Vec<String>>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SigningConfigV02 {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_urls: Option<Vec<Service>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc_urls: Option<Vec<Service>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rekor_tlog_urls: Option<Vec<Service>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tsa_urls: Option<Vec<Service>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rekor_tlog_config: Option<ServiceConfiguration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tsa_config: Option<ServiceConfiguration>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Service {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub major_api_version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_for: Option<TimeRange>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceConfiguration {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The four service lists of a v0.2 signing config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceKind {
+    Ca,
+    Oidc,
+    Rekor,
+    Tsa,
+}
+
+impl ServiceKind {
+    pub const ALL: [ServiceKind; 4] = [ServiceKind::Ca, ServiceKind::Oidc, ServiceKind::Rekor, ServiceKind::Tsa];
+    pub fn field(self) -> &'static str {
+        match self {
+            ServiceKind::Ca => "caUrls",
+            ServiceKind::Oidc => "oidcUrls",
+            ServiceKind::Rekor => "rekorTlogUrls",
+            ServiceKind::Tsa => "tsaUrls",
+        }
+    }
+    pub fn noun(self) -> &'static str {
+        match self {
+            ServiceKind::Ca => "certificate authority",
+            ServiceKind::Oidc => "OIDC provider",
+            ServiceKind::Rekor => "Rekor log",
+            ServiceKind::Tsa => "timestamp authority",
+        }
+    }
+}
+
+/// A selector for `rekorTlogConfig` / `tsaConfig`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selector {
+    All,
+    Any,
+    Exact(u32),
+}
+
+impl Selector {
+    fn config(self) -> ServiceConfiguration {
+        let (selector, count) = match self {
+            Selector::All => ("ALL", None),
+            Selector::Any => ("ANY", None),
+            Selector::Exact(n) => ("EXACT", Some(n)),
+        };
+        ServiceConfiguration {
+            selector: Some(selector.into()),
+            count,
+            extra: Map::new(),
+        }
+    }
+}
+
+/// What `add-service` takes.
+#[derive(Debug, Clone)]
+pub struct ServiceParams {
+    pub url: String,
+    pub major_api_version: u32,
+    pub start: DateTime<Utc>,
+    pub end: Option<DateTime<Utc>>,
+    pub operator: String,
+}
+
+impl SigningConfigV02 {
+    /// A v0.2 signing config with empty service lists and the given selectors.
+    pub fn new(rekor: Selector, tsa: Selector) -> Self {
+        SigningConfigV02 {
+            media_type: Some(SIGNING_CONFIG_MEDIA_TYPE_V02.into()),
+            ca_urls: Some(Vec::new()),
+            oidc_urls: Some(Vec::new()),
+            rekor_tlog_urls: Some(Vec::new()),
+            tsa_urls: Some(Vec::new()),
+            rekor_tlog_config: Some(rekor.config()),
+            tsa_config: Some(tsa.config()),
+            extra: Map::new(),
+        }
+    }
+
+    pub fn services(&self, kind: ServiceKind) -> &[Service] {
+        match kind {
+            ServiceKind::Ca => self.ca_urls.as_deref(),
+            ServiceKind::Oidc => self.oidc_urls.as_deref(),
+            ServiceKind::Rekor => self.rekor_tlog_urls.as_deref(),
+            ServiceKind::Tsa => self.tsa_urls.as_deref(),
+        }
+        .unwrap_or_default()
+    }
+
+    fn services_mut(&mut self, kind: ServiceKind) -> &mut Vec<Service> {
+        match kind {
+            ServiceKind::Ca => self.ca_urls.get_or_insert_with(Vec::new),
+            ServiceKind::Oidc => self.oidc_urls.get_or_insert_with(Vec::new),
+            ServiceKind::Rekor => self.rekor_tlog_urls.get_or_insert_with(Vec::new),
+            ServiceKind::Tsa => self.tsa_urls.get_or_insert_with(Vec::new),
+        }
+    }
+
+    /// Adds a service, keeping the list sorted newest first. Returns its index.
+    pub fn add_service(&mut self, kind: ServiceKind, p: &ServiceParams) -> Result<usize, PayloadError> {
+        let ok_url = p
+            .url
+            .split_once("://")
+            .is_some_and(|(s, r)| !s.is_empty() && !r.is_empty() && !r.starts_with('/'));
+        if !ok_url {
+            return Err(PayloadError::edit(format!(
+                "`{}` is not a URL with a scheme and a host",
+                p.url
+            )));
+        }
+        if p.operator.trim().is_empty() {
+            return Err(PayloadError::edit(
+                "the operator is empty; give a scheme-less URI such as sigstore.dev",
+            ));
+        }
+        if let Some(end) = p.end
+            && end < p.start
+        {
+            return Err(PayloadError::edit("the end is before the start"));
+        }
+        let list = self.services(kind);
+        if let Some(i) = list
+            .iter()
+            .position(|s| s.url.as_deref() == Some(p.url.as_str()) && s.major_api_version == Some(p.major_api_version))
+        {
+            return Err(PayloadError::edit(format!(
+                "$.{}[{i}] already lists {} with API version {}",
+                kind.field(),
+                p.url,
+                p.major_api_version
+            )));
+        }
+        let mut at = list.len();
+        for (i, s) in list.iter().enumerate() {
+            let st = s
+                .valid_for
+                .as_ref()
+                .and_then(|v| v.start.as_deref())
+                .and_then(|s| time::parse(s).ok())
+                .map(|(t, _)| t);
+            if st.is_some_and(|t| t < p.start) {
+                at = i;
+                break;
+            }
+        }
+        let svc = Service {
+            url: Some(p.url.clone()),
+            major_api_version: Some(p.major_api_version),
+            valid_for: Some(TimeRange {
+                start: Some(time::format(&p.start)),
+                end: p.end.map(|e| time::format(&e)),
+                extra: Map::new(),
+            }),
+            operator: Some(p.operator.clone()),
+            extra: Map::new(),
+        };
+        self.services_mut(kind).insert(at, svc);
+        Ok(at)
+    }
+
+    /// Removes the service with `url` (and `major_api_version`, when given). Returns it.
+    pub fn remove_service(
+        &mut self,
+        kind: ServiceKind,
+        url: &str,
+        major_api_version: Option<u32>,
+    ) -> Result<Service, PayloadError> {
+        let norm = |s: &str| s.trim_end_matches('/').to_string();
+        let matches: Vec<usize> = self
+            .services(kind)
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                s.url.as_deref().map(norm) == Some(norm(url))
+                    && major_api_version.is_none_or(|v| s.major_api_version == Some(v))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        match matches.as_slice() {
+            [] => Err(PayloadError::edit(format!(
+                "no {} in {} has the URL {url}",
+                kind.noun(),
+                kind.field()
+            ))),
+            [i] => Ok(self.services_mut(kind).remove(*i)),
+            _ => Err(PayloadError::edit(format!(
+                "{url} is listed {} times in {}; say which with --api-version",
+                matches.len(),
+                kind.field()
+            ))),
+        }
+    }
+}
