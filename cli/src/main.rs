@@ -1,5 +1,7 @@
 //! The `trustroot` binary: clap definitions, output and exit codes. No TUF logic lives here.
 
+mod client;
+mod inspect;
 mod sigstore;
 
 use std::process::ExitCode;
@@ -16,6 +18,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// A verifying TUF client: init from a root, refresh metadata, download targets.
+    ///
+    /// Speaks the client protocol of the TUF conformance suite: exit 0 on success, 1 on
+    /// any failure.
+    Client(client::ClientArgs),
+    /// Show a metadata file: role, version, expiry, keys and owners, thresholds, and
+    /// which signatures verify.
+    Inspect(inspect::InspectArgs),
     /// Sigstore payloads: trusted_root.json and signing_config.
     Sigstore {
         #[command(subcommand)]
@@ -24,8 +34,24 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            use clap::error::ErrorKind;
+            let _ = error.print();
+            return match error.kind() {
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => ExitCode::SUCCESS,
+                // The client protocol allows only 0 and 1.
+                _ if std::env::args().nth(1).as_deref() == Some("client") => ExitCode::from(1),
+                _ => ExitCode::from(2),
+            };
+        }
+    };
     match cli.command {
+        Command::Client(args) => client::run(args),
+        Command::Inspect(args) => inspect::run(args),
         Command::Sigstore { command } => sigstore::run(command),
     }
 }

@@ -1,1 +1,14 @@
+//! trustroot-mirror: the TUF client side with I/O.
+//!
+//! [`fetch`] gets bytes from HTTP(S) servers or local directories with size caps and
+//! timeouts; [`Updater`] drives trustroot-core's state machine with them and persists
+//! exactly the bytes it verified, atomically.
 
+pub mod error;
+pub mod fetch;
+pub mod store;
+pub mod updater;
+
+pub use error::{FetchError, UpdateError};
+pub use fetch::{FetchConfig, Fetcher};
+pub use updater::{Updater, UpdaterConfig};

@@ -1,0 +1,121 @@
+//! `trustroot client`: a verifying TUF client, speaking the client protocol of the public
+//! TUF conformance suite (exit 0 on success, 1 on any failure).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use trustroot_core::Limits;
+use trustroot_mirror::{Fetcher, UpdateError, Updater, UpdaterConfig};
+use url::Url;
+
+/// Options of `trustroot client`; they may come before or after the action.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// Directory of trusted metadata (root.json, timestamp.json, ...), kept between runs.
+    #[arg(long, global = true, value_name = "DIR")]
+    metadata_dir: Option<PathBuf>,
+    /// Base URL of the repository's metadata, e.g. https://tuf-repo-cdn.sigstore.dev/
+    /// (http, https or file).
+    #[arg(long, global = true, value_name = "URL")]
+    metadata_url: Option<Url>,
+    /// A target path to download; repeat for several (downloaded in order).
+    #[arg(long = "target-name", global = true, value_name = "PATH")]
+    target_names: Vec<String>,
+    /// Directory to store verified targets in (one file per target path).
+    #[arg(long, global = true, value_name = "DIR")]
+    target_dir: Option<PathBuf>,
+    /// Base URL of the repository's targets, e.g. https://tuf-repo-cdn.sigstore.dev/targets/
+    #[arg(long, global = true, value_name = "URL")]
+    target_base_url: Option<Url>,
+    #[command(subcommand)]
+    action: ClientAction,
+}
+
+#[derive(Debug, Subcommand)]
+enum ClientAction {
+    /// Trust ROOT as the starting point: checks it is signed by its own keys and stores it
+    /// in the metadata directory. Makes no network request.
+    Init {
+        /// A root.json file you obtained out of band (for Sigstore, the root shipped with
+        /// your client, or 1.root.json checked against a published checksum).
+        root: PathBuf,
+    },
+    /// Update the trusted metadata from the repository: root, timestamp, snapshot, targets.
+    Refresh,
+    /// Refresh, then download and verify every --target-name into --target-dir.
+    Download,
+}
+
+fn required<'a, T>(value: &'a Option<T>, flag: &str) -> Result<&'a T, UpdateError> {
+    value
+        .as_ref()
+        .ok_or_else(|| UpdateError::Config(format!("{flag} is required for this action")))
+}
+
+pub fn run(args: ClientArgs) -> ExitCode {
+    match run_inner(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run_inner(args: ClientArgs) -> Result<(), UpdateError> {
+    // The clock is read once: every expiry in this run is judged at the same instant.
+    let now = chrono::Utc::now();
+    let limits = Limits::default();
+    let metadata_dir = required(&args.metadata_dir, "--metadata-dir")?.clone();
+    if let ClientAction::Init { root } = &args.action {
+        let bytes = std::fs::read(root).map_err(|e| UpdateError::Io {
+            path: root.clone(),
+            source: e,
+        })?;
+        Updater::init(&metadata_dir, &bytes, now, &limits)?;
+        println!("trusted root stored in {}", metadata_dir.display());
+        return Ok(());
+    }
+    let config = UpdaterConfig {
+        metadata_dir,
+        metadata_url: required(&args.metadata_url, "--metadata-url")?.clone(),
+        target_dir: args.target_dir.clone(),
+        target_url: args.target_base_url.clone(),
+        now,
+        limits,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| UpdateError::Config(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let mut updater = Updater::new(config, Fetcher::default())?;
+        updater.refresh().await?;
+        let trusted = updater.trusted();
+        println!(
+            "refreshed: root v{}, timestamp v{}, snapshot v{}, targets v{}",
+            trusted.root().signed.common.version,
+            trusted.timestamp().map_or(0, |t| t.signed.common.version),
+            trusted.snapshot().map_or(0, |t| t.signed.common.version),
+            trusted.targets("targets").map_or(0, |t| t.signed.common.version),
+        );
+        if let ClientAction::Download = args.action {
+            if args.target_names.is_empty() {
+                return Err(UpdateError::Config("download needs at least one --target-name".into()));
+            }
+            required(&args.target_dir, "--target-dir")?;
+            required(&args.target_base_url, "--target-base-url")?;
+            for name in &args.target_names {
+                let info = updater.target_info(name).await?;
+                if updater.is_cached(name, &info)? {
+                    println!("{name}: already downloaded and verified");
+                    continue;
+                }
+                let path = updater.download_target(name, &info).await?;
+                println!("{name}: verified, stored at {}", path.display());
+            }
+        }
+        Ok(())
+    })
+}

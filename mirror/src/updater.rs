@@ -1,0 +1,307 @@
+//! The updater: the TUF client workflow around trustroot-core's [`TrustedSet`], fetching
+//! with a [`Fetcher`] and keeping trusted metadata in a directory.
+//!
+//! The metadata directory holds `root.json`, `timestamp.json`, `snapshot.json`,
+//! `targets.json` and `<encoded role>.json` for delegated roles: exactly the bytes that
+//! were verified, each written atomically as soon as it is trusted. Downloaded targets are
+//! stored in the target directory under their percent-encoded path, one flat file each,
+//! moved into place only after their length and hashes are checked.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use trustroot_core::hashes::StreamVerifier;
+use trustroot_core::{Limits, TargetFile, TargetSearch, TimestampUpdate, TrustedSet, role_name, target_path};
+use url::Url;
+
+use crate::error::{FetchError, UpdateError};
+use crate::fetch::Fetcher;
+use crate::store::{read_optional, write_atomic};
+
+/// Where the updater keeps its state and where it fetches from.
+#[derive(Debug, Clone)]
+pub struct UpdaterConfig {
+    /// Directory of trusted metadata; must hold `root.json` (see [`Updater::init`]).
+    pub metadata_dir: PathBuf,
+    /// Base URL of the repository's metadata (a trailing `/` is added if missing).
+    pub metadata_url: Url,
+    /// Directory for downloaded targets.
+    pub target_dir: Option<PathBuf>,
+    /// Base URL of the repository's targets.
+    pub target_url: Option<Url>,
+    /// The reference time for every expiry check.
+    pub now: DateTime<Utc>,
+    pub limits: Limits,
+}
+
+/// A TUF client bound to one metadata directory and one repository.
+pub struct Updater {
+    config: UpdaterConfig,
+    fetcher: Fetcher,
+    trusted: TrustedSet,
+    refreshed: bool,
+}
+
+/// Makes sure a base URL ends with `/`, so file names append to it.
+pub fn base_url(url: &Url) -> Url {
+    let mut url = url.clone();
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
+fn join(base: &Url, relative: &str) -> Result<Url, UpdateError> {
+    Url::parse(&format!("{}{relative}", base.as_str()))
+        .map_err(|e| UpdateError::Config(format!("cannot form a URL from {base} and {relative}: {e}")))
+}
+
+/// Percent-encodes a target path for a URL, segment by segment (the `/` stay).
+fn encode_target_path(path: &str) -> String {
+    use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+    const SEGMENT: &AsciiSet = &CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}');
+    path.split('/')
+        .map(|s| utf8_percent_encode(s, SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+impl Updater {
+    /// Sets up local trust in `metadata_dir` from a root file, without any network
+    /// access. The root must be signed by a threshold of its own keys (it may be expired:
+    /// the next refresh walks to the newest root).
+    pub fn init(
+        metadata_dir: &Path,
+        root_bytes: &[u8],
+        now: DateTime<Utc>,
+        limits: &Limits,
+    ) -> Result<(), UpdateError> {
+        TrustedSet::new(root_bytes, now, limits.clone())?;
+        write_atomic(metadata_dir, "root.json", root_bytes)
+    }
+
+    /// Loads the trusted root from the metadata directory. Nothing is fetched: a missing,
+    /// malformed or unsigned local root fails here, before any request.
+    pub fn new(config: UpdaterConfig, fetcher: Fetcher) -> Result<Self, UpdateError> {
+        let root_path = config.metadata_dir.join("root.json");
+        let root = std::fs::read(&root_path).map_err(|e| UpdateError::io(&root_path, e))?;
+        let trusted = TrustedSet::new(&root, config.now, config.limits.clone())?;
+        let config = UpdaterConfig {
+            metadata_url: base_url(&config.metadata_url),
+            target_url: config.target_url.as_ref().map(base_url),
+            ..config
+        };
+        Ok(Updater {
+            config,
+            fetcher,
+            trusted,
+            refreshed: false,
+        })
+    }
+
+    /// The metadata trusted so far.
+    pub fn trusted(&self) -> &TrustedSet {
+        &self.trusted
+    }
+
+    /// Spec 5.3-5.6 for the top-level roles: newest root, timestamp, snapshot, targets.
+    /// What is accepted is persisted at once, so a later failure keeps earlier progress.
+    pub async fn refresh(&mut self) -> Result<(), UpdateError> {
+        self.refreshed = true;
+        self.load_root().await?;
+        self.load_timestamp().await?;
+        self.load_snapshot().await?;
+        self.load_targets("targets", "root").await?;
+        Ok(())
+    }
+
+    fn local(&self, role: &str) -> Result<Option<Vec<u8>>, UpdateError> {
+        read_optional(&self.config.metadata_dir.join(role_name::metadata_file_name(role, None)))
+    }
+
+    fn persist(&self, role: &str, bytes: &[u8]) -> Result<(), UpdateError> {
+        write_atomic(
+            &self.config.metadata_dir,
+            &role_name::metadata_file_name(role, None),
+            bytes,
+        )
+    }
+
+    async fn fetch_metadata(&self, role: &str, version: Option<u64>, max_len: u64) -> Result<Vec<u8>, UpdateError> {
+        let url = join(&self.config.metadata_url, &role_name::metadata_file_name(role, version))?;
+        Ok(self.fetcher.fetch(&url, max_len).await?)
+    }
+
+    /// Spec 5.3: fetch `N+1.root.json` until there is none.
+    async fn load_root(&mut self) -> Result<(), UpdateError> {
+        let limits = self.trusted.limits().clone();
+        // One probe past the rotation limit, so a longer chain is reported, not ignored.
+        for _ in 0..=limits.max_root_rotations {
+            let next = self.trusted.root().signed.common.version + 1;
+            let bytes = match self.fetch_metadata("root", Some(next), limits.max_root_size).await {
+                Ok(bytes) => bytes,
+                Err(UpdateError::Fetch(FetchError::NotFound { .. })) => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            self.trusted.update_root(&bytes)?;
+            self.persist("root", &bytes)?;
+        }
+        Ok(())
+    }
+
+    /// Spec 5.4: the local timestamp (if it still verifies) guards against rollback of
+    /// the fetched one.
+    async fn load_timestamp(&mut self) -> Result<(), UpdateError> {
+        if let Some(local) = self.local("timestamp")? {
+            // A local copy that fails (expired, or signed by rotated keys) is not trusted.
+            let _ = self.trusted.update_timestamp(&local);
+        }
+        let max = self.trusted.limits().max_timestamp_size;
+        let bytes = self.fetch_metadata("timestamp", None, max).await?;
+        match self.trusted.update_timestamp(&bytes)? {
+            TimestampUpdate::Unchanged => Ok(()),
+            TimestampUpdate::Updated => self.persist("timestamp", &bytes),
+        }
+    }
+
+    /// Spec 5.5: the local snapshot is used if it is still the one timestamp names.
+    async fn load_snapshot(&mut self) -> Result<(), UpdateError> {
+        if let Some(local) = self.local("snapshot")?
+            && self.trusted.update_snapshot(&local, true).is_ok()
+        {
+            return Ok(());
+        }
+        let meta = self.trusted.final_timestamp_snapshot_meta()?.clone();
+        let version = self.trusted.consistent_snapshot().then_some(meta.version);
+        let max = meta.length.unwrap_or(self.trusted.limits().max_snapshot_size);
+        let bytes = self.fetch_metadata("snapshot", version, max).await?;
+        self.trusted.update_snapshot(&bytes, false)?;
+        self.persist("snapshot", &bytes)
+    }
+
+    /// Spec 5.6: a targets role, from the local copy if it is still the one snapshot
+    /// names, else fetched.
+    async fn load_targets(&mut self, role: &str, delegator: &str) -> Result<(), UpdateError> {
+        if self.trusted.targets(role).is_some() {
+            // Trusted through another path already: it must also satisfy this delegator.
+            return Ok(self.trusted.verify_trusted_targets(role, delegator)?);
+        }
+        if let Some(local) = self.local(role)?
+            && self.trusted.update_delegated_targets(&local, role, delegator).is_ok()
+        {
+            return Ok(());
+        }
+        let meta = self.trusted.snapshot_meta(role)?.clone();
+        let version = self.trusted.consistent_snapshot().then_some(meta.version);
+        let max = meta.length.unwrap_or(self.trusted.limits().max_targets_size);
+        let bytes = self.fetch_metadata(role, version, max).await?;
+        self.trusted.update_delegated_targets(&bytes, role, delegator)?;
+        self.persist(role, &bytes)
+    }
+
+    /// Finds the trusted description of `target` (spec 5.6.7), loading delegated roles as
+    /// the search needs them. Refreshes first if this updater has not.
+    pub async fn target_info(&mut self, target: &str) -> Result<TargetFile, UpdateError> {
+        target_path::validate(target)?;
+        if !self.refreshed {
+            self.refresh().await?;
+        }
+        let mut search = TargetSearch::new(target, self.trusted.limits().max_delegations);
+        while let Some(role) = search.next_role() {
+            self.load_targets(&role.name, &role.delegator).await?;
+            let Some(trusted) = self.trusted.targets(&role.name) else {
+                break;
+            };
+            if let Some(found) = search.visit(&role, &trusted.signed) {
+                return Ok(found);
+            }
+        }
+        Err(UpdateError::TargetNotFound {
+            target: target.to_string(),
+        })
+    }
+
+    /// Where a target is stored in the target directory: one flat file named by the
+    /// percent-encoded target path, so no name can escape the directory.
+    pub fn target_file(&self, target: &str) -> Result<PathBuf, UpdateError> {
+        let dir = self
+            .config
+            .target_dir
+            .as_ref()
+            .ok_or_else(|| UpdateError::Config("no target directory given".into()))?;
+        Ok(dir.join(role_name::encode(target)))
+    }
+
+    /// True when the stored copy of `target` matches its trusted length and hashes.
+    pub fn is_cached(&self, target: &str, info: &TargetFile) -> Result<bool, UpdateError> {
+        let path = self.target_file(target)?;
+        let Some(bytes) = read_optional(&path)? else {
+            return Ok(false);
+        };
+        Ok(trustroot_core::hashes::verify_bytes(target, &bytes, Some(info.length), Some(&info.hashes)).is_ok())
+    }
+
+    /// Downloads `target`, checking length and hashes while streaming into a hidden
+    /// temporary file, which replaces the stored copy only once verified.
+    pub async fn download_target(&self, target: &str, info: &TargetFile) -> Result<PathBuf, UpdateError> {
+        use std::io::Write as _;
+        target_path::validate(target)?;
+        let base = self
+            .config
+            .target_url
+            .as_ref()
+            .ok_or_else(|| UpdateError::Config("no target base URL given".into()))?;
+        let relative = if self.trusted.consistent_snapshot() {
+            let digest = preferred_hash(info).ok_or_else(|| {
+                trustroot_core::Error::new(
+                    target,
+                    trustroot_core::ErrorKind::NoSupportedHash {
+                        algorithms: info.hashes.keys().cloned().collect(),
+                    },
+                )
+            })?;
+            target_path::consistent_name(target, digest)
+        } else {
+            target.to_string()
+        };
+        let url = join(base, &encode_target_path(&relative))?;
+        let mut verifier = StreamVerifier::new(target, Some(info.length), info.length, Some(&info.hashes))?;
+        let destination = self.target_file(target)?;
+        let dir = destination.parent().unwrap_or(Path::new("."));
+        let mut temp = tempfile::Builder::new()
+            .prefix(".trustroot-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| UpdateError::io(dir, e))?;
+        let mut body = self.fetcher.open(&url, info.length).await?;
+        while let Some(chunk) = body.chunk().await? {
+            verifier.update(&chunk)?;
+            temp.write_all(&chunk).map_err(|e| UpdateError::io(temp.path(), e))?;
+        }
+        verifier.finish()?;
+        temp.as_file().sync_all().map_err(|e| UpdateError::io(temp.path(), e))?;
+        temp.persist(&destination)
+            .map_err(|e| UpdateError::io(&destination, e.error))?;
+        crate::store::sync_dir(dir);
+        Ok(destination)
+    }
+}
+
+/// The hash a consistent-snapshot target is published under: sha256 when listed (what
+/// every current publisher writes), else sha512.
+fn preferred_hash(info: &TargetFile) -> Option<&str> {
+    ["sha256", "sha512"]
+        .iter()
+        .find_map(|alg| info.hashes.get(*alg).map(String::as_str))
+}
