@@ -1,5 +1,14 @@
-//! `trustroot sigstore ...`: build, validate, edit and diff Sigstore payloads.
-//! (Filled in by the Sigstore payloads work.)
+//! `trustroot sigstore ...`: build, validate, edit and diff Sigstore payloads
+//! (`trusted_root.json` and `signing_config`). The logic lives in
+//! `trustroot_targets::sigstore`; this module parses arguments, reads and writes files,
+//! prints, and picks the exit code.
+//!
+//! Exit codes: 0 success; 1 a validation error (or, with `--strict`, a warning), an edit
+//! refused, or a file that cannot be read or written; 2 a usage error.
+
+mod common;
+mod signing_config;
+mod trusted_root;
 
 use std::process::ExitCode;
 
@@ -7,8 +16,25 @@ use clap::Subcommand;
 
 /// Commands for Sigstore's trusted_root.json and signing_config.
 #[derive(Debug, Subcommand)]
-pub enum SigstoreCommand {}
+pub enum SigstoreCommand {
+    /// trusted_root.json: validate, build from PEM files, edit, extract, diff.
+    #[command(subcommand)]
+    TrustedRoot(trusted_root::TrustedRootCommand),
+    /// signing_config (v0.1 and v0.2): validate, build, edit, diff.
+    #[command(subcommand)]
+    SigningConfig(signing_config::SigningConfigCommand),
+}
 
 pub fn run(command: SigstoreCommand) -> ExitCode {
-    match command {}
+    let result = match command {
+        SigstoreCommand::TrustedRoot(c) => trusted_root::run(c),
+        SigstoreCommand::SigningConfig(c) => signing_config::run(c),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
 }

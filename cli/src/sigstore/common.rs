@@ -1,0 +1,134 @@
+//! What the trusted-root and signing-config commands share: reading, atomic writing,
+//! the edit guard, and printing findings.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use trustroot_targets::sigstore::time;
+use trustroot_targets::sigstore::validate::{Finding, Severity};
+
+pub type CmdResult = Result<ExitCode, String>;
+
+pub fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+}
+
+pub fn read_text(path: &Path) -> Result<String, String> {
+    String::from_utf8(read(path)?).map_err(|_| format!("{}: not UTF-8 text", path.display()))
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename,
+/// so a reader sees the old file or the new one, never half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| format!("{}: cannot create a temporary file: {e}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| format!("{}: cannot write: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    time::parse_input(s)
+}
+
+fn error_keys(findings: &[Finding]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| (f.code.to_string(), f.message.clone()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The errors in `after` that `before` did not have (compared by rule and message, since
+/// an insertion moves paths).
+pub fn new_errors<'a>(before: &[Finding], after: &'a [Finding]) -> Vec<&'a Finding> {
+    let mut old = error_keys(before);
+    let mut out = Vec::new();
+    for f in after.iter().filter(|f| f.severity == Severity::Error) {
+        let k = (f.code.to_string(), f.message.clone());
+        if let Some(i) = old.iter().position(|o| *o == k) {
+            old.remove(i);
+        } else {
+            out.push(f);
+        }
+    }
+    out
+}
+
+/// Prints validation results; returns the exit code.
+pub fn report(file: &Path, kind: &str, findings: &[Finding], json: bool, strict: bool) -> ExitCode {
+    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let warnings = findings.len() - errors;
+    let failed = errors > 0 || (strict && warnings > 0);
+    if json {
+        let v = serde_json::json!({
+            "file": file.display().to_string(),
+            "kind": kind,
+            "valid": errors == 0,
+            "errors": errors,
+            "warnings": warnings,
+            "strict": strict,
+            "findings": findings,
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+    } else {
+        for f in findings {
+            println!("{f}");
+        }
+        let verdict = if errors > 0 {
+            "not valid"
+        } else if failed {
+            "valid, but --strict fails on warnings"
+        } else {
+            "valid"
+        };
+        println!(
+            "{}: {kind}: {errors} error{}, {warnings} warning{}: {verdict}",
+            file.display(),
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" }
+        );
+    }
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}
+
+/// Refuses an edit that adds errors; otherwise writes and reports.
+pub fn finish_edit(
+    file: &Path,
+    before: &[Finding],
+    new_bytes: &[u8],
+    after: &[Finding],
+    done: &str,
+    notes: &[String],
+) -> CmdResult {
+    let added = new_errors(before, after);
+    if !added.is_empty() {
+        let mut msg = format!("{}: edit refused, it would leave these errors:", file.display());
+        for f in added {
+            msg.push_str(&format!("\n{f}"));
+        }
+        return Err(msg);
+    }
+    write_atomic(file, new_bytes)?;
+    println!("{}: {done}", file.display());
+    for n in notes {
+        println!("note: {n}");
+    }
+    let errors = after.iter().filter(|f| f.severity == Severity::Error).count();
+    let warnings = after.len() - errors;
+    if errors + warnings > 0 {
+        println!("the file has {errors} error(s) and {warnings} warning(s); run `validate` to see them");
+    }
+    Ok(ExitCode::SUCCESS)
+}

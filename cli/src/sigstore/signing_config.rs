@@ -1,0 +1,244 @@
+//! `trustroot sigstore signing-config ...`
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Subcommand, ValueEnum};
+use trustroot_targets::sigstore::diff;
+use trustroot_targets::sigstore::json::Document;
+use trustroot_targets::sigstore::signing_config::{
+    Selector, ServiceKind, ServiceParams, SigningConfig, SigningConfigV02,
+};
+use trustroot_targets::sigstore::trusted_root::TrustedRoot;
+use trustroot_targets::sigstore::validate;
+
+use super::common::{self, CmdResult};
+
+#[derive(Debug, Subcommand)]
+pub enum SigningConfigCommand {
+    /// Lint a signing config (v0.1 or v0.2): every finding with its JSON path and a fix.
+    ///
+    /// Exit 1 on errors; warnings exit 0 unless --strict.
+    Validate {
+        file: PathBuf,
+        /// Also check that every CA, Rekor and TSA URL is an instance of this trusted root.
+        #[arg(long)]
+        trusted_root: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Start a new v0.2 signing config with empty service lists.
+    New {
+        file: PathBuf,
+        /// How clients pick Rekor logs.
+        #[arg(long, value_enum, default_value = "any")]
+        rekor_selector: SelectorArg,
+        /// With --rekor-selector exact: how many.
+        #[arg(long)]
+        rekor_count: Option<u32>,
+        /// How clients pick timestamp authorities.
+        #[arg(long, value_enum, default_value = "any")]
+        tsa_selector: SelectorArg,
+        /// With --tsa-selector exact: how many.
+        #[arg(long)]
+        tsa_count: Option<u32>,
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add a service (kept sorted newest first).
+    AddService {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        #[arg(long)]
+        url: String,
+        /// The service's major API version (e.g. 1 for Rekor v1, 2 for Rekor v2).
+        #[arg(long)]
+        api_version: u32,
+        /// When clients may start using it (RFC 3339).
+        #[arg(long)]
+        start: String,
+        #[arg(long)]
+        end: Option<String>,
+        /// The operator, a scheme-less URI such as sigstore.dev.
+        #[arg(long)]
+        operator: String,
+    },
+    /// Remove a service (signing configs only steer new signatures).
+    RemoveService {
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        api_version: Option<u32>,
+    },
+    /// What changed between two versions. Lines starting with `!` need attention.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SelectorArg {
+    All,
+    Any,
+    Exact,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Ca,
+    Oidc,
+    Rekor,
+    Tsa,
+}
+
+impl KindArg {
+    fn kind(self) -> ServiceKind {
+        match self {
+            KindArg::Ca => ServiceKind::Ca,
+            KindArg::Oidc => ServiceKind::Oidc,
+            KindArg::Rekor => ServiceKind::Rekor,
+            KindArg::Tsa => ServiceKind::Tsa,
+        }
+    }
+}
+
+fn selector(s: SelectorArg, count: Option<u32>, flag: &str) -> Result<Selector, String> {
+    match (s, count) {
+        (SelectorArg::Exact, Some(n)) if n > 0 => Ok(Selector::Exact(n)),
+        (SelectorArg::Exact, _) => Err(format!("--{flag}-selector exact needs --{flag}-count N (N > 0)")),
+        (_, Some(_)) => Err(format!("--{flag}-count is only for --{flag}-selector exact")),
+        (SelectorArg::All, None) => Ok(Selector::All),
+        (SelectorArg::Any, None) => Ok(Selector::Any),
+    }
+}
+
+fn load(file: &Path) -> Result<Document<SigningConfig>, String> {
+    let bytes = common::read(file)?;
+    Document::parse(&bytes).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+fn edit(file: &Path, f: impl FnOnce(&mut SigningConfigV02) -> Result<String, String>) -> CmdResult {
+    let bytes = common::read(file)?;
+    let before = validate::validate_signing_config(&bytes, None);
+    let mut doc: Document<SigningConfig> = Document::parse(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+    let SigningConfig::V02(cfg) = &mut doc.value else {
+        return Err(format!(
+            "{}: a v0.1 signing config has no services to edit; start a v0.2 one with `trustroot sigstore signing-config new`",
+            file.display()
+        ));
+    };
+    let done = f(cfg).map_err(|e| format!("{}: {e}", file.display()))?;
+    let new_bytes = doc.to_bytes().map_err(|e| e.to_string())?;
+    let after = validate::validate_signing_config(&new_bytes, None);
+    common::finish_edit(file, &before, &new_bytes, &after, &done, &[])
+}
+
+pub fn run(c: SigningConfigCommand) -> CmdResult {
+    match c {
+        SigningConfigCommand::Validate {
+            file,
+            trusted_root,
+            json,
+            strict,
+        } => {
+            let bytes = common::read(&file)?;
+            let tr = match &trusted_root {
+                Some(p) => Some(
+                    Document::<TrustedRoot>::parse(&common::read(p)?)
+                        .map_err(|e| format!("{}: {e}", p.display()))?
+                        .value,
+                ),
+                None => None,
+            };
+            let findings = validate::validate_signing_config(&bytes, tr.as_ref());
+            Ok(common::report(&file, "signing config", &findings, json, strict))
+        }
+        SigningConfigCommand::New {
+            file,
+            rekor_selector,
+            rekor_count,
+            tsa_selector,
+            tsa_count,
+            force,
+        } => {
+            if file.exists() && !force {
+                return Err(format!("{}: already exists (use --force to overwrite)", file.display()));
+            }
+            let cfg = SigningConfigV02::new(
+                selector(rekor_selector, rekor_count, "rekor")?,
+                selector(tsa_selector, tsa_count, "tsa")?,
+            );
+            let doc = Document::new(SigningConfig::V02(cfg));
+            common::write_atomic(&file, &doc.to_bytes().map_err(|e| e.to_string())?)?;
+            println!(
+                "{}: new v0.2 signing config; add services with `add-service`",
+                file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        SigningConfigCommand::AddService {
+            file,
+            kind,
+            url,
+            api_version,
+            start,
+            end,
+            operator,
+        } => {
+            let start = common::parse_time(&start).map_err(|e| format!("--start: {e}"))?;
+            let end = end
+                .as_deref()
+                .map(common::parse_time)
+                .transpose()
+                .map_err(|e| format!("--end: {e}"))?;
+            let p = ServiceParams {
+                url,
+                major_api_version: api_version,
+                start,
+                end,
+                operator,
+            };
+            edit(&file, |cfg| {
+                let i = cfg.add_service(kind.kind(), &p).map_err(|e| e.to_string())?;
+                Ok(format!(
+                    "added $.{}[{i}] {} (API v{})",
+                    kind.kind().field(),
+                    p.url,
+                    p.major_api_version
+                ))
+            })
+        }
+        SigningConfigCommand::RemoveService {
+            file,
+            kind,
+            url,
+            api_version,
+        } => edit(&file, |cfg| {
+            let s = cfg
+                .remove_service(kind.kind(), &url, api_version)
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "removed {} (API v{}) from {}",
+                s.url.as_deref().unwrap_or(""),
+                s.major_api_version.map_or("?".into(), |v| v.to_string()),
+                kind.kind().field()
+            ))
+        }),
+        SigningConfigCommand::Diff { old, new, json } => {
+            let a = load(&old)?;
+            let b = load(&new)?;
+            let changes = diff::diff_signing_configs(&a.value, &b.value);
+            super::trusted_root::print_diff(&old, &new, &changes, json);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
