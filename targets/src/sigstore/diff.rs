@@ -125,7 +125,19 @@ fn diff_window(
     }
     let p = format!("{path}.end");
     match (oe, ne) {
-        (None, Some(e)) => out.push(change(ChangeKind::Retired, p, format!("{what}: retired, valid until {}.", show_t(e)), false)),
+        (None, Some(e)) => {
+            let bad = parse_t(Some(e)).is_none();
+            out.push(change(
+                ChangeKind::Retired,
+                p,
+                format!(
+                    "{what}: retired, valid until {}.{}",
+                    show_t(e),
+                    if bad { " Clients cannot parse that end: fix it before signing." } else { "" }
+                ),
+                bad,
+            ));
+        }
         (Some(e), None) => out.push(change(
             ChangeKind::Changed,
             p,
