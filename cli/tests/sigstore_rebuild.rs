@@ -92,10 +92,9 @@ fn rebuild(original: &Path, subjects: &[(usize, &str)]) -> Vec<u8> {
             if let Some(end) = a["validFor"].get("end") {
                 args.extend(["--end".into(), s(end)]);
             }
-            if field == "timestampAuthorities" {
-                if let Some((_, subj)) = subjects.iter().find(|(j, _)| *j == i) {
-                    args.extend(["--subject".into(), subj.to_string()]);
-                }
+            let subject = subjects.iter().find(|(j, _)| *j == i);
+            if let (true, Some((_, subj))) = (field == "timestampAuthorities", subject) {
+                args.extend(["--subject".into(), subj.to_string()]);
             }
             ok(&args);
         }
