@@ -405,7 +405,7 @@ fn render(report: &Value) -> String {
         };
         let _ = writeln!(
             s,
-            "  signatures checked against {}: {} of {} required, {met}",
+            "  signatures checked against {}: {} valid, {} required, {met}",
             text(&check["checked_against"]),
             check["valid"],
             check["threshold"]
