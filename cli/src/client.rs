@@ -28,6 +28,11 @@ pub struct ClientArgs {
     /// Base URL of the repository's targets, e.g. https://tuf-repo-cdn.sigstore.dev/targets/
     #[arg(long, global = true, value_name = "URL")]
     target_base_url: Option<Url>,
+    /// Judge expiry at this time (RFC 3339, e.g. 2026-08-22T00:00:00Z) instead of now: for
+    /// audits, and for checking an old copy of a repository. Never use it to accept a
+    /// repository that has expired.
+    #[arg(long, global = true, value_name = "TIME")]
+    at: Option<String>,
     #[command(subcommand)]
     action: ClientAction,
 }
@@ -65,7 +70,11 @@ pub fn run(args: ClientArgs) -> ExitCode {
 
 fn run_inner(args: ClientArgs) -> Result<(), UpdateError> {
     // The clock is read once: every expiry in this run is judged at the same instant.
-    let now = chrono::Utc::now();
+    let now = match &args.at {
+        Some(text) => trustroot_core::time::parse(text)
+            .ok_or_else(|| UpdateError::Config(format!("--at '{text}' is not an RFC 3339 time")))?,
+        None => chrono::Utc::now(),
+    };
     let limits = Limits::default();
     let metadata_dir = required(&args.metadata_dir, "--metadata-dir")?.clone();
     if let ClientAction::Init { root } = &args.action {
