@@ -254,3 +254,25 @@ fn quirk_14_spec_version_1_0_is_read() {
     let f = Fixtures::new();
     assert_eq!(f.prod_root(15).1.common.spec_version, "1.0");
 }
+
+#[test]
+fn a_key_of_unknown_type_parses_and_never_counts() {
+    let f = Fixtures::new();
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&f.bytes("sigstore-prod/source/metadata/root_history/15.root.json")).unwrap();
+    let online = value["signed"]["roles"]["timestamp"]["keyids"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    value["signed"]["keys"][&online] =
+        serde_json::json!({"keytype": "sigstore-oidc", "scheme": "Fulcio", "keyval": {"identity": "x", "issuer": "y"}});
+    let bytes = serde_json::to_vec(&value).unwrap();
+    let envelope = Envelope::parse("root", &bytes, &Limits::default()).unwrap();
+    let root = Root::from_envelope("root", &envelope).unwrap();
+    // The timestamp that key signed no longer meets its threshold: the key cannot count.
+    let timestamp = f.envelope("sigstore-prod/source/metadata/timestamp.json");
+    let role = &root.roles["timestamp"];
+    let report = check_signatures(&timestamp, &root.keys, &role.keyids, role.threshold);
+    assert!(!report.is_met());
+    assert!(matches!(&report.keys[0].1, KeyStatus::Unusable(reason) if reason.contains("sigstore-oidc")));
+}

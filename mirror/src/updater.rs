@@ -245,11 +245,27 @@ impl Updater {
 
     /// True when the stored copy of `target` matches its trusted length and hashes.
     pub fn is_cached(&self, target: &str, info: &TargetFile) -> Result<bool, UpdateError> {
+        use std::io::Read as _;
         let path = self.target_file(target)?;
-        let Some(bytes) = read_optional(&path)? else {
+        let mut file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(UpdateError::io(&path, e)),
+        };
+        // Streamed, so a large target is never held in memory.
+        let Ok(mut verifier) = StreamVerifier::new(target, Some(info.length), info.length, Some(&info.hashes)) else {
             return Ok(false);
         };
-        Ok(trustroot_core::hashes::verify_bytes(target, &bytes, Some(info.length), Some(&info.hashes)).is_ok())
+        let mut buffer = vec![0u8; 64 * 1024];
+        loop {
+            let n = file.read(&mut buffer).map_err(|e| UpdateError::io(&path, e))?;
+            if n == 0 {
+                return Ok(verifier.finish().is_ok());
+            }
+            if verifier.update(&buffer[..n]).is_err() {
+                return Ok(false);
+            }
+        }
     }
 
     /// Downloads `target`, checking length and hashes while streaming into a hidden
