@@ -1,5 +1,6 @@
 //! The `trustroot` binary: clap definitions, output and exit codes. No TUF logic lives here.
 
+mod ceremony;
 mod client;
 mod inspect;
 mod sigstore;
@@ -26,6 +27,15 @@ enum Command {
     /// Show a metadata file: role, version, expiry, keys and owners, thresholds, and
     /// which signatures verify.
     Inspect(inspect::InspectArgs),
+    /// Lay down a new signing repository (policy, keys/, targets/, metadata/).
+    #[command(hide = true)]
+    Init(ceremony::InitArgs),
+    /// Generate, show and register keys.
+    #[command(subcommand, hide = true)]
+    Key(ceremony::KeyCommand),
+    /// Signing rounds: stage, request, sign, collect, status.
+    #[command(subcommand, hide = true)]
+    Ceremony(ceremony::CeremonyCommand),
     /// Sigstore payloads: trusted_root.json and signing_config.
     Sigstore {
         #[command(subcommand)]
@@ -52,6 +62,9 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Client(args) => client::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Init(args) => ceremony::run_init(args),
+        Command::Key(command) => ceremony::run_key(command),
+        Command::Ceremony(command) => ceremony::run_ceremony(command),
         Command::Sigstore { command } => sigstore::run(command),
     }
 }

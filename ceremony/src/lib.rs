@@ -1,0 +1,1 @@
+//! trustroot-ceremony: the signing side of a TUF trust root.
