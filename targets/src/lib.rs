@@ -1,2 +1,3 @@
 //! What gets published: the target tree and the Sigstore payloads.
 pub mod sigstore;
+pub mod tree;

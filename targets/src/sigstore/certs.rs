@@ -147,7 +147,7 @@ impl ParsedCert {
                 self.issuer, issuer.subject
             ));
         }
-        verify_signature(&issuer.spki_der, self.sig_alg, &self.tbs, &self.signature)
+        verify_cached(&issuer.spki_der, self.sig_alg, &self.tbs, &self.signature)
     }
 
     /// Whether the extended key usage lists `timeStamping`.
@@ -159,6 +159,36 @@ impl ParsedCert {
     pub fn fingerprint(&self) -> String {
         hex::encode(Sha256::digest(&self.der))
     }
+}
+
+/// Signature checks are memoised per process: a chain is checked in several orders, and a
+/// file before and after an edit; P-384 verification is the slowest thing trustroot does
+/// on these files.
+fn verify_cached(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: &[u8]) -> Result<(), String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Cache = Mutex<HashMap<[u8; 32], Result<(), String>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let mut h = Sha256::new();
+    for part in [issuer_spki, alg.as_bytes(), msg, sig] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    let key: [u8; 32] = h.finalize().into();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Ok(c) = cache.lock() {
+        if let Some(r) = c.get(&key) {
+            return r.clone();
+        }
+    }
+    let r = verify_signature(issuer_spki, alg, msg, sig);
+    if let Ok(mut c) = cache.lock() {
+        if c.len() > 4096 {
+            c.clear();
+        }
+        c.insert(key, r.clone());
+    }
+    r
 }
 
 fn verify_signature(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: &[u8]) -> Result<(), String> {
