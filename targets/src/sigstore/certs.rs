@@ -176,10 +176,9 @@ fn verify_cached(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: &[u
     }
     let key: [u8; 32] = h.finalize().into();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Ok(c) = cache.lock() {
-        if let Some(r) = c.get(&key) {
-            return r.clone();
-        }
+    let hit = cache.lock().ok().and_then(|c| c.get(&key).cloned());
+    if let Some(r) = hit {
+        return r;
     }
     let r = verify_signature(issuer_spki, alg, msg, sig);
     if let Ok(mut c) = cache.lock() {
