@@ -1,1 +1,14 @@
 //! trustroot-ceremony: the signing side of a TUF trust root.
+//!
+//! A signing repository (see `docs/policy.md` and DESIGN.md) holds the policy
+//! (`trustroot.toml`), keyholders' public keys, the target files and the published
+//! metadata. A ceremony round stages new versions of root, targets and delegated targets,
+//! exports self-contained signing requests, collects detached signatures from keyholders
+//! (often on air-gapped machines), and reports thresholds honestly: a signature counts
+//! only when it verifies over the staged bytes with a key that is a signer of the role.
+
+pub mod error;
+pub mod keys;
+
+pub use error::{Error, Result};
+pub use keys::{KeyRef, KeyType, PrivateKey, Signer, SoftwareSigner};

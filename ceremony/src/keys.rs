@@ -1,0 +1,500 @@
+//! Keys: generating signing keys, PKCS#8 PEM files (passphrase-encrypted or not), key
+//! references, public keys as TUF key objects, and the [`Signer`] trait.
+//!
+//! Private keys are referenced, never copied into the signing repository: a [`KeyRef`] is
+//! a file path or `env:VAR` (the PEM in an environment variable). Hardware tokens
+//! (PKCS#11) and cloud KMS keys will be further [`Signer`] implementations.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use pkcs8::der::zeroize::Zeroizing;
+use pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
+use rand_core::{OsRng, RngCore as _};
+use serde_json::{Map, Value, json};
+use trustroot_core::Key;
+
+use crate::error::{Error, Result};
+
+/// The largest key file read (a PEM key is well under 1 KiB).
+const MAX_KEY_FILE: u64 = 64 * 1024;
+
+/// Key types `trustroot key generate` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// Ed25519: `keytype`/`scheme` `ed25519`, hex public key.
+    Ed25519,
+    /// ECDSA on P-256 with SHA-256: `keytype` `ecdsa`, scheme `ecdsa-sha2-nistp256`, PEM
+    /// public key (what YubiKeys and Sigstore's keyholders use).
+    EcdsaP256,
+}
+
+impl std::str::FromStr for KeyType {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "ed25519" => Ok(KeyType::Ed25519),
+            "ecdsa-p256" | "ecdsa" | "p256" => Ok(KeyType::EcdsaP256),
+            other => Err(Error::refused(format!(
+                "unknown key type '{other}': use ed25519 or ecdsa-p256"
+            ))),
+        }
+    }
+}
+
+/// Cost of the scrypt key derivation that protects an encrypted key file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfCost {
+    /// log2 of scrypt's N (r = 8, p = 1).
+    pub log_n: u8,
+}
+
+impl KdfCost {
+    /// The default: N = 2^17, r = 8, p = 1 (128 MiB, OWASP's recommendation for scrypt).
+    pub const STRONG: KdfCost = KdfCost { log_n: 17 };
+    /// The lowest cost accepted (for tests only; documented as such).
+    pub const MIN_LOG_N: u8 = 10;
+}
+
+impl Default for KdfCost {
+    fn default() -> Self {
+        KdfCost::STRONG
+    }
+}
+
+/// A private signing key held in memory.
+pub enum PrivateKey {
+    Ed25519(ed25519_dalek::SigningKey),
+    EcdsaP256(p256::ecdsa::SigningKey),
+}
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PrivateKey::Ed25519(_) => "PrivateKey::Ed25519(..)",
+            PrivateKey::EcdsaP256(_) => "PrivateKey::EcdsaP256(..)",
+        })
+    }
+}
+
+impl PrivateKey {
+    /// A new random key.
+    pub fn generate(key_type: KeyType) -> PrivateKey {
+        match key_type {
+            KeyType::Ed25519 => PrivateKey::Ed25519(ed25519_dalek::SigningKey::generate(&mut OsRng)),
+            KeyType::EcdsaP256 => PrivateKey::EcdsaP256(p256::ecdsa::SigningKey::random(&mut OsRng)),
+        }
+    }
+
+    /// The key type.
+    pub fn key_type(&self) -> KeyType {
+        match self {
+            PrivateKey::Ed25519(_) => KeyType::Ed25519,
+            PrivateKey::EcdsaP256(_) => KeyType::EcdsaP256,
+        }
+    }
+
+    /// PKCS#8 PEM: `PRIVATE KEY`, or `ENCRYPTED PRIVATE KEY` (PBES2: scrypt + AES-256-CBC)
+    /// when a passphrase is given.
+    pub fn to_pkcs8_pem(&self, passphrase: Option<&str>, cost: KdfCost) -> Result<Zeroizing<String>> {
+        let der = match self {
+            PrivateKey::Ed25519(key) => key.to_pkcs8_der(),
+            PrivateKey::EcdsaP256(key) => key.to_pkcs8_der(),
+        }
+        .map_err(|e| Error::refused(format!("cannot encode the private key: {e}")))?;
+        let Some(passphrase) = passphrase else {
+            return der
+                .to_pem("PRIVATE KEY", LineEnding::LF)
+                .map_err(|e| Error::refused(format!("cannot encode the private key: {e}")));
+        };
+        if passphrase.is_empty() {
+            return Err(Error::refused("the passphrase is empty"));
+        }
+        if cost.log_n < KdfCost::MIN_LOG_N || cost.log_n > 22 {
+            return Err(Error::refused(format!(
+                "scrypt log2(N) {} is outside {}..=22",
+                cost.log_n,
+                KdfCost::MIN_LOG_N
+            )));
+        }
+        let mut salt = [0u8; 16];
+        let mut iv = [0u8; 16];
+        OsRng.fill_bytes(&mut salt);
+        OsRng.fill_bytes(&mut iv);
+        let scrypt = pkcs8::pkcs5::scrypt::Params::new(cost.log_n, 8, 1, 32)
+            .map_err(|e| Error::refused(format!("bad scrypt parameters: {e}")))?;
+        let params = pkcs8::pkcs5::pbes2::Parameters::scrypt_aes256cbc(scrypt, &salt, &iv)
+            .map_err(|e| Error::refused(format!("bad encryption parameters: {e}")))?;
+        let info = pkcs8::PrivateKeyInfo::try_from(der.as_bytes())
+            .map_err(|e| Error::refused(format!("cannot encode the private key: {e}")))?;
+        let encrypted = info
+            .encrypt_with_params(params, passphrase.as_bytes())
+            .map_err(|e| Error::refused(format!("cannot encrypt the private key: {e}")))?;
+        encrypted
+            .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
+            .map_err(|e| Error::refused(format!("cannot encode the private key: {e}")))
+    }
+
+    /// Reads a PKCS#8 PEM private key. `what` names the key in errors; `passphrase` is
+    /// asked for only when the key is encrypted.
+    pub fn from_pkcs8_pem(
+        what: &str,
+        pem: &[u8],
+        passphrase: &mut dyn FnMut() -> Result<Zeroizing<String>>,
+    ) -> Result<PrivateKey> {
+        let refuse = |reason: String| Error::refused(format!("{what}: {reason}"));
+        let (label, der) = pkcs8::der::pem::decode_vec(pem)
+            .map_err(|e| refuse(format!("not a PEM private key ({e})")))?;
+        let der = Zeroizing::new(der);
+        let plain: Zeroizing<Vec<u8>> = match label {
+            "PRIVATE KEY" => der,
+            "ENCRYPTED PRIVATE KEY" => {
+                let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice())
+                    .map_err(|e| refuse(format!("damaged encrypted key ({e})")))?;
+                let secret = passphrase()?;
+                let document = info.decrypt(secret.as_bytes()).map_err(|_| Error::WrongPassphrase {
+                    what: what.to_string(),
+                })?;
+                Zeroizing::new(document.as_bytes().to_vec())
+            }
+            "PUBLIC KEY" => return Err(refuse("this is a public key; signing needs the private key".to_string())),
+            other => {
+                return Err(refuse(format!(
+                    "PEM label '{other}' is not a PKCS#8 private key ('PRIVATE KEY' or 'ENCRYPTED PRIVATE KEY')"
+                )));
+            }
+        };
+        if let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_der(&plain) {
+            return Ok(PrivateKey::Ed25519(key));
+        }
+        if let Ok(key) = p256::SecretKey::from_pkcs8_der(&plain) {
+            return Ok(PrivateKey::EcdsaP256(p256::ecdsa::SigningKey::from(key)));
+        }
+        Err(refuse(
+            "not an Ed25519 or ECDSA P-256 PKCS#8 key (a wrong passphrase can also cause this)".to_string(),
+        ))
+    }
+
+    /// The public key as a TUF key object (no custom fields).
+    pub fn public_key(&self) -> Key {
+        match self {
+            PrivateKey::Ed25519(key) => ed25519_key(&key.verifying_key()),
+            PrivateKey::EcdsaP256(key) => p256_key(key.verifying_key()),
+        }
+    }
+
+    /// The public key as PEM SPKI (what `keys/<name>.pub` holds).
+    pub fn public_pem(&self) -> Result<String> {
+        match self {
+            PrivateKey::Ed25519(key) => key.verifying_key().to_public_key_pem(LineEnding::LF),
+            PrivateKey::EcdsaP256(key) => key.verifying_key().to_public_key_pem(LineEnding::LF),
+        }
+        .map_err(|e| Error::refused(format!("cannot encode the public key: {e}")))
+    }
+
+    fn sign_raw(&self, msg: &[u8]) -> Vec<u8> {
+        use ed25519_dalek::Signer as _;
+        match self {
+            PrivateKey::Ed25519(key) => key.sign(msg).to_bytes().to_vec(),
+            PrivateKey::EcdsaP256(key) => {
+                let sig: p256::ecdsa::Signature = key.sign(msg);
+                sig.to_der().as_bytes().to_vec()
+            }
+        }
+    }
+}
+
+fn ed25519_key(key: &ed25519_dalek::VerifyingKey) -> Key {
+    key_from_json(json!({
+        "keytype": "ed25519",
+        "scheme": "ed25519",
+        "keyval": {"public": hex::encode(key.as_bytes())},
+    }))
+}
+
+fn p256_key(key: &p256::ecdsa::VerifyingKey) -> Key {
+    let pem = key.to_public_key_pem(LineEnding::LF).unwrap_or_default();
+    key_from_json(json!({
+        "keytype": "ecdsa",
+        "scheme": "ecdsa-sha2-nistp256",
+        "keyval": {"public": pem},
+    }))
+}
+
+fn key_from_json(value: Value) -> Key {
+    serde_json::from_value(value).unwrap_or_else(|_| Key {
+        keytype: String::new(),
+        scheme: String::new(),
+        keyval: trustroot_core::keys::KeyVal {
+            public: None,
+            unknown: Map::new(),
+        },
+        unknown: Map::new(),
+    })
+}
+
+/// Reads a public key: PEM SPKI (Ed25519 or P-256), or a TUF key object in JSON. The key
+/// must be usable (`Key::public_key` succeeds).
+pub fn parse_public_key(what: &str, bytes: &[u8]) -> Result<Key> {
+    use pkcs8::DecodePublicKey as _;
+    let refuse = |reason: String| Error::refused(format!("{what}: {reason}"));
+    let text = std::str::from_utf8(bytes).map_err(|_| refuse("not UTF-8 text".to_string()))?;
+    let trimmed = text.trim_start();
+    let key = if trimmed.starts_with('{') {
+        let key: Key =
+            serde_json::from_str(text).map_err(|e| refuse(format!("not a TUF key object: {e}")))?;
+        key
+    } else if trimmed.starts_with("-----BEGIN PUBLIC KEY-----") {
+        if let Ok(key) = ed25519_dalek::VerifyingKey::from_public_key_pem(trimmed) {
+            ed25519_key(&key)
+        } else if let Ok(key) = p256::ecdsa::VerifyingKey::from_public_key_pem(trimmed) {
+            p256_key(&key)
+        } else {
+            return Err(refuse("not an Ed25519 or P-256 public key".to_string()));
+        }
+    } else if trimmed.starts_with("-----BEGIN") {
+        return Err(refuse(
+            "not a public key: give the PEM 'PUBLIC KEY' (see `trustroot key show`), never a private key".to_string(),
+        ));
+    } else {
+        return Err(refuse("neither a PEM public key nor a TUF key object".to_string()));
+    };
+    key.public_key().map_err(refuse)?;
+    Ok(key)
+}
+
+/// Where a private key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRef {
+    /// A PKCS#8 PEM file.
+    File(PathBuf),
+    /// An environment variable holding the PEM (`env:VAR`).
+    Env(String),
+}
+
+impl KeyRef {
+    /// `env:VAR` or a file path.
+    pub fn parse(text: &str) -> Result<KeyRef> {
+        if let Some(var) = text.strip_prefix("env:") {
+            if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(Error::refused(format!(
+                    "'{text}': an environment variable name is letters, digits and '_'"
+                )));
+            }
+            return Ok(KeyRef::Env(var.to_string()));
+        }
+        if text.is_empty() {
+            return Err(Error::refused("empty key reference"));
+        }
+        Ok(KeyRef::File(PathBuf::from(text)))
+    }
+
+    /// How the reference is shown in messages and transcripts.
+    pub fn describe(&self) -> String {
+        match self {
+            KeyRef::File(path) => path.display().to_string(),
+            KeyRef::Env(var) => format!("env:{var}"),
+        }
+    }
+
+    /// The PEM bytes behind the reference.
+    pub fn read(&self) -> Result<Zeroizing<Vec<u8>>> {
+        match self {
+            KeyRef::File(path) => read_limited(path, MAX_KEY_FILE).map(Zeroizing::new),
+            KeyRef::Env(var) => std::env::var(var)
+                .map(|v| Zeroizing::new(v.into_bytes()))
+                .map_err(|_| Error::refused(format!("environment variable {var} is not set (or not UTF-8)"))),
+        }
+    }
+
+    /// Loads the private key behind the reference as a [`Signer`].
+    pub fn load(&self, passphrase: &mut dyn FnMut() -> Result<Zeroizing<String>>) -> Result<SoftwareSigner> {
+        let pem = self.read()?;
+        let key = PrivateKey::from_pkcs8_pem(&self.describe(), &pem, passphrase)?;
+        Ok(SoftwareSigner {
+            key,
+            source: self.describe(),
+        })
+    }
+}
+
+/// Something that signs with a key: a key file today, a PKCS#11 token or a cloud KMS key
+/// later. Signatures are in the encoding TUF puts in `sig` (before hex): raw 64 bytes for
+/// Ed25519, DER for ECDSA.
+pub trait Signer {
+    /// The public key, as a TUF key object without custom fields.
+    fn public_key(&self) -> Key;
+    /// Signs `msg`.
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>>;
+    /// Where the key lives, for messages and transcripts (never secret).
+    fn describe(&self) -> String;
+}
+
+/// A private key loaded from a PEM file or environment variable.
+#[derive(Debug)]
+pub struct SoftwareSigner {
+    key: PrivateKey,
+    source: String,
+}
+
+impl SoftwareSigner {
+    pub fn new(key: PrivateKey, source: impl Into<String>) -> Self {
+        SoftwareSigner {
+            key,
+            source: source.into(),
+        }
+    }
+}
+
+impl Signer for SoftwareSigner {
+    fn public_key(&self) -> Key {
+        self.key.public_key()
+    }
+    fn sign(&self, msg: &[u8]) -> Result<Vec<u8>> {
+        Ok(self.key.sign_raw(msg))
+    }
+    fn describe(&self) -> String {
+        self.source.clone()
+    }
+}
+
+/// Reads a file of at most `limit` bytes; errors name the file.
+pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = fs::File::open(path).map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::file(path, format!("larger than the limit of {limit} bytes")));
+    }
+    Ok(bytes)
+}
+
+/// Creates a new file readable only by its owner (0600 on Unix); refuses to overwrite.
+pub fn create_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Error::file(path, "already exists; refusing to overwrite a key file")
+        } else {
+            Error::file(path, format!("cannot create: {e}"))
+        }
+    })?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::file(path, format!("cannot write: {e}")))
+}
+
+/// Reads a passphrase from a file: its first line, without the line ending.
+pub fn passphrase_from_file(path: &Path) -> Result<Zeroizing<String>> {
+    let bytes = Zeroizing::new(read_limited(path, 4096)?);
+    let text = std::str::from_utf8(&bytes).map_err(|_| Error::file(path, "the passphrase is not UTF-8"))?;
+    let line = text.lines().next().unwrap_or("");
+    if line.is_empty() {
+        return Err(Error::file(path, "the passphrase file is empty"));
+    }
+    Ok(Zeroizing::new(line.to_string()))
+}
+
+/// Reads a passphrase from an environment variable.
+pub fn passphrase_from_env(var: &str) -> Result<Zeroizing<String>> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Ok(Zeroizing::new(v)),
+        _ => Err(Error::refused(format!(
+            "environment variable {var} (the passphrase) is not set or empty"
+        ))),
+    }
+}
+
+/// True when `a` and `b` are the same key material (whatever their custom fields).
+pub fn same_key(a: &Key, b: &Key) -> bool {
+    match (a.public_key(), b.public_key()) {
+        (Ok(a), Ok(b)) => a.identity() == b.identity(),
+        _ => false,
+    }
+}
+
+/// A short human form of a key: its type and the first 16 hex digits of its ID.
+pub fn short_id(keyid: &str) -> &str {
+    keyid.get(..16).unwrap_or(keyid)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    const FAST: KdfCost = KdfCost { log_n: 10 };
+
+    fn no_passphrase() -> Result<Zeroizing<String>> {
+        panic!("no passphrase expected")
+    }
+
+    #[test]
+    fn round_trips_plain_and_encrypted_keys_of_both_types() {
+        for key_type in [KeyType::Ed25519, KeyType::EcdsaP256] {
+            let key = PrivateKey::generate(key_type);
+            let public = key.public_key();
+            let plain = key.to_pkcs8_pem(None, FAST).unwrap();
+            assert!(plain.starts_with("-----BEGIN PRIVATE KEY-----"));
+            let back = PrivateKey::from_pkcs8_pem("k", plain.as_bytes(), &mut no_passphrase).unwrap();
+            assert_eq!(back.public_key(), public);
+
+            let encrypted = key.to_pkcs8_pem(Some("correct horse"), FAST).unwrap();
+            assert!(encrypted.starts_with("-----BEGIN ENCRYPTED PRIVATE KEY-----"));
+            let mut good = || Ok(Zeroizing::new("correct horse".to_string()));
+            let back = PrivateKey::from_pkcs8_pem("k", encrypted.as_bytes(), &mut good).unwrap();
+            assert_eq!(back.public_key(), public);
+            let mut bad = || Ok(Zeroizing::new("wrong".to_string()));
+            let err = PrivateKey::from_pkcs8_pem("k", encrypted.as_bytes(), &mut bad).unwrap_err();
+            assert!(matches!(err, Error::WrongPassphrase { .. }), "{err}");
+
+            // Signatures verify under the TUF key object.
+            let signer = SoftwareSigner::new(back, "test");
+            let sig = signer.sign(b"message").unwrap();
+            assert!(public.public_key().unwrap().verify(b"message", &sig));
+            assert!(!public.public_key().unwrap().verify(b"other", &sig));
+
+            // The public PEM parses back to the same TUF key.
+            let pem = signer.key.public_pem().unwrap();
+            assert_eq!(parse_public_key("pub", pem.as_bytes()).unwrap(), public);
+        }
+    }
+
+    #[test]
+    fn tuf_key_objects_use_the_spec_encodings() {
+        let ed = PrivateKey::generate(KeyType::Ed25519).public_key();
+        assert_eq!((ed.keytype.as_str(), ed.scheme.as_str()), ("ed25519", "ed25519"));
+        assert_eq!(ed.keyval.public.as_deref().unwrap().len(), 64);
+        let ec = PrivateKey::generate(KeyType::EcdsaP256).public_key();
+        assert_eq!((ec.keytype.as_str(), ec.scheme.as_str()), ("ecdsa", "ecdsa-sha2-nistp256"));
+        assert!(ec.keyval.public.as_deref().unwrap().starts_with("-----BEGIN PUBLIC KEY-----\n"));
+    }
+
+    #[test]
+    fn refuses_private_keys_where_public_ones_belong_and_garbage() {
+        let key = PrivateKey::generate(KeyType::Ed25519);
+        let pem = key.to_pkcs8_pem(None, FAST).unwrap();
+        assert!(parse_public_key("pub", pem.as_bytes()).is_err());
+        assert!(parse_public_key("pub", b"\xff\xfe").is_err());
+        assert!(parse_public_key("pub", b"{\"keytype\":\"ed25519\"}").is_err());
+        assert!(PrivateKey::from_pkcs8_pem("k", b"garbage", &mut no_passphrase).is_err());
+    }
+
+    #[test]
+    fn key_refs() {
+        assert_eq!(KeyRef::parse("env:MY_KEY").unwrap(), KeyRef::Env("MY_KEY".into()));
+        assert_eq!(KeyRef::parse("a/b.pem").unwrap(), KeyRef::File("a/b.pem".into()));
+        assert!(KeyRef::parse("env:").is_err());
+        assert!(KeyRef::parse("env:A B").is_err());
+    }
+}
