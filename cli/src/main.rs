@@ -3,6 +3,7 @@
 mod ceremony;
 mod client;
 mod inspect;
+mod mirror;
 mod sigstore;
 
 use std::process::ExitCode;
@@ -27,6 +28,9 @@ enum Command {
     /// Show a metadata file: role, version, expiry, keys and owners, thresholds, and
     /// which signatures verify.
     Inspect(inspect::InspectArgs),
+    /// Verified mirrors for air-gapped sites: sync, verify, status.
+    #[command(subcommand)]
+    Mirror(mirror::MirrorCommand),
     /// Lay down a new signing repository (policy, keys/, targets/, metadata/).
     #[command(hide = true)]
     Init(ceremony::InitArgs),
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Client(args) => client::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Mirror(command) => mirror::run(command),
         Command::Init(args) => ceremony::run_init(args),
         Command::Key(command) => ceremony::run_key(command),
         Command::Ceremony(command) => ceremony::run_ceremony(command),

@@ -4,10 +4,16 @@
 //! timeouts; [`Updater`] drives trustroot-core's state machine with them and persists
 //! exactly the bytes it verified, atomically.
 
+pub mod download;
 pub mod error;
 pub mod fetch;
+pub mod layout;
+pub mod manifest;
+pub mod status;
 pub mod store;
+pub mod sync;
 pub mod updater;
+pub mod verify;
 
 pub use error::{FetchError, UpdateError};
 pub use fetch::{FetchConfig, Fetcher};

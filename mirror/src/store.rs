@@ -15,6 +15,7 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), UpdateEr
         .tempfile_in(dir)
         .map_err(|e| UpdateError::io(dir, e))?;
     temp.write_all(bytes).map_err(|e| UpdateError::io(temp.path(), e))?;
+    make_readable(temp.as_file(), temp.path())?;
     temp.as_file().sync_all().map_err(|e| UpdateError::io(temp.path(), e))?;
     temp.persist(&path).map_err(|e| UpdateError::io(&path, e.error))?;
     sync_dir(dir);
@@ -35,4 +36,12 @@ pub fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, UpdateError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(UpdateError::io(path, e)),
     }
+}
+
+/// Published metadata and targets are public: readable by a web server's user (temporary
+/// files start as 0600).
+pub fn make_readable(file: &std::fs::File, path: &Path) -> Result<(), UpdateError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644))
+        .map_err(|e| UpdateError::io(path, e))
 }

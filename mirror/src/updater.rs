@@ -32,6 +32,9 @@ pub struct UpdaterConfig {
     /// The reference time for every expiry check.
     pub now: DateTime<Utc>,
     pub limits: Limits,
+    /// When set, every root version accepted is also written here as `N.root.json`
+    /// (before `root.json` moves on), so a mirror can publish the whole chain.
+    pub root_history_dir: Option<PathBuf>,
 }
 
 /// A TUF client bound to one metadata directory and one repository.
@@ -52,13 +55,13 @@ pub fn base_url(url: &Url) -> Url {
     url
 }
 
-fn join(base: &Url, relative: &str) -> Result<Url, UpdateError> {
+pub(crate) fn join(base: &Url, relative: &str) -> Result<Url, UpdateError> {
     Url::parse(&format!("{}{relative}", base.as_str()))
         .map_err(|e| UpdateError::Config(format!("cannot form a URL from {base} and {relative}: {e}")))
 }
 
 /// Percent-encodes a target path for a URL, segment by segment (the `/` stay).
-fn encode_target_path(path: &str) -> String {
+pub(crate) fn encode_target_path(path: &str) -> String {
     use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
     const SEGMENT: &AsciiSet = &CONTROLS
         .add(b' ')
@@ -155,6 +158,9 @@ impl Updater {
                 Err(e) => return Err(e),
             };
             self.trusted.update_root(&bytes)?;
+            if let Some(dir) = &self.config.root_history_dir {
+                write_atomic(dir, &format!("{next}.root.json"), &bytes)?;
+            }
             self.persist("root", &bytes)?;
         }
         Ok(())
@@ -188,6 +194,51 @@ impl Updater {
         let bytes = self.fetch_metadata("snapshot", version, max).await?;
         self.trusted.update_snapshot(&bytes, false)?;
         self.persist("snapshot", &bytes)
+    }
+
+    /// Loads every targets role the repository delegates to, depth first from the
+    /// top-level targets (what a mirror must hold). Roles reached twice are verified
+    /// against each delegator; at most [`Limits::max_mirrored_roles`] roles are loaded.
+    pub async fn load_all_targets(&mut self) -> Result<(), UpdateError> {
+        if !self.refreshed {
+            self.refresh().await?;
+        }
+        let max = self.trusted.limits().max_mirrored_roles;
+        let mut stack = vec![("targets".to_string(), "root".to_string())];
+        let mut loaded = 0usize;
+        while let Some((role, delegator)) = stack.pop() {
+            loaded += 1;
+            if loaded > max {
+                return Err(UpdateError::Config(format!(
+                    "the repository delegates to more than {max} targets roles; refusing to mirror it"
+                )));
+            }
+            self.load_targets(&role, &delegator).await?;
+            let Some(trusted) = self.trusted.targets(&role) else {
+                continue;
+            };
+            let Some(delegations) = &trusted.signed.delegations else {
+                continue;
+            };
+            let children: Vec<String> = match (&delegations.roles, &delegations.succinct_roles) {
+                (Some(roles), _) => roles.iter().map(|r| r.name.clone()).collect(),
+                (None, Some(succinct)) => {
+                    if succinct.bin_count() > max as u64 {
+                        return Err(UpdateError::Config(format!(
+                            "role '{role}' delegates to {} hashed bins, more than the limit of {max}",
+                            succinct.bin_count()
+                        )));
+                    }
+                    succinct.bin_names().collect()
+                }
+                (None, None) => Vec::new(),
+            };
+            for child in children.into_iter().rev() {
+                // A role already trusted is still checked against this delegator.
+                stack.push((child, role.clone()));
+            }
+        }
+        Ok(())
     }
 
     /// Spec 5.6: a targets role, from the local copy if it is still the one snapshot
@@ -271,7 +322,6 @@ impl Updater {
     /// Downloads `target`, checking length and hashes while streaming into a hidden
     /// temporary file, which replaces the stored copy only once verified.
     pub async fn download_target(&self, target: &str, info: &TargetFile) -> Result<PathBuf, UpdateError> {
-        use std::io::Write as _;
         target_path::validate(target)?;
         let base = self
             .config
@@ -292,31 +342,15 @@ impl Updater {
             target.to_string()
         };
         let url = join(base, &encode_target_path(&relative))?;
-        let mut verifier = StreamVerifier::new(target, Some(info.length), info.length, Some(&info.hashes))?;
         let destination = self.target_file(target)?;
-        let dir = destination.parent().unwrap_or(Path::new("."));
-        let mut temp = tempfile::Builder::new()
-            .prefix(".trustroot-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| UpdateError::io(dir, e))?;
-        let mut body = self.fetcher.open(&url, info.length).await?;
-        while let Some(chunk) = body.chunk().await? {
-            verifier.update(&chunk)?;
-            temp.write_all(&chunk).map_err(|e| UpdateError::io(temp.path(), e))?;
-        }
-        verifier.finish()?;
-        temp.as_file().sync_all().map_err(|e| UpdateError::io(temp.path(), e))?;
-        temp.persist(&destination)
-            .map_err(|e| UpdateError::io(&destination, e.error))?;
-        crate::store::sync_dir(dir);
+        crate::download::download_verified(&self.fetcher, &url, target, info, &destination).await?;
         Ok(destination)
     }
 }
 
 /// The hash a consistent-snapshot target is published under: sha256 when listed (what
 /// every current publisher writes), else sha512.
-fn preferred_hash(info: &TargetFile) -> Option<&str> {
+pub(crate) fn preferred_hash(info: &TargetFile) -> Option<&str> {
     ["sha256", "sha512"]
         .iter()
         .find_map(|alg| info.hashes.get(*alg).map(String::as_str))

@@ -35,6 +35,8 @@ pub const ENDLESS_LIMIT: u64 = 1 << 30;
 
 struct Shared {
     repo: Arc<Mutex<RepoSim>>,
+    /// When set, files are served from this directory instead of `repo`.
+    root_dir: Option<std::path::PathBuf>,
     requests: Mutex<Vec<String>>,
     faults: Mutex<HashMap<String, Fault>>,
     stop: AtomicBool,
@@ -61,11 +63,25 @@ impl std::fmt::Debug for SimServer {
 impl SimServer {
     /// Starts serving `repo` on `127.0.0.1:0`. Edits to `repo` are visible immediately.
     pub fn start(repo: Arc<Mutex<RepoSim>>) -> SimServer {
+        Self::start_with(repo, None)
+    }
+
+    /// Serves the files under `dir` (a published repository, a mirror's served path) on
+    /// `127.0.0.1:0`, with the same request log and faults. Paths that leave `dir`
+    /// (`..`) or name a directory get a 404. The files are read at each request, so
+    /// changes on disk (a mirror sync) are visible immediately.
+    pub fn serve_dir(dir: &std::path::Path) -> SimServer {
+        let placeholder = Arc::new(Mutex::new(RepoSim::new(chrono::Utc::now())));
+        Self::start_with(placeholder, Some(dir.to_path_buf()))
+    }
+
+    fn start_with(repo: Arc<Mutex<RepoSim>>, root_dir: Option<std::path::PathBuf>) -> SimServer {
         let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind 127.0.0.1:0");
         listener.set_nonblocking(true).expect("non-blocking listener");
         let addr = listener.local_addr().expect("local address");
         let shared = Arc::new(Shared {
             repo,
+            root_dir,
             requests: Mutex::new(Vec::new()),
             faults: Mutex::new(HashMap::new()),
             stop: AtomicBool::new(false),
@@ -276,6 +292,14 @@ fn header(status: u16, length: Option<u64>) -> Vec<u8> {
 }
 
 fn lookup(shared: &Shared, path: &str) -> Option<Vec<u8>> {
+    if let Some(dir) = &shared.root_dir {
+        let decoded = percent_encoding::percent_decode_str(path).decode_utf8().ok()?;
+        if decoded.split('/').any(|segment| segment == ".." || segment.is_empty()) {
+            return None;
+        }
+        let file = dir.join(decoded.as_ref());
+        return if file.is_file() { std::fs::read(file).ok() } else { None };
+    }
     let repo = shared.repo.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(bytes) = repo.bytes(path) {
         return Some(bytes);

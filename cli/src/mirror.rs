@@ -1,0 +1,251 @@
+//! `trustroot mirror ...`: verified mirrors of TUF repositories for air-gapped sites.
+
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use trustroot_core::Limits;
+use trustroot_mirror::sync::{SyncOptions, sync};
+use trustroot_mirror::{FetchConfig, UpdateError};
+use url::Url;
+
+#[derive(Debug, Subcommand)]
+pub enum MirrorCommand {
+    /// Mirror a TUF repository into DIR, verifying everything; serve DIR/repository.
+    ///
+    /// Runs the full client workflow, then publishes exactly the verified bytes in the
+    /// repository's published layout at DIR/repository (point any static web server
+    /// there). Files already mirrored are reused without fetching or hashing them again;
+    /// an interrupted sync resumes; the served tree switches to the new state in one
+    /// atomic step, so readers never see a mix. With no --from and no --root, mirrors
+    /// Sigstore's public-good repository from the production root built into trustroot.
+    Sync(SyncArgs),
+    /// Re-verify the mirror in DIR offline: every metadata file and every target.
+    Verify(VerifyArgs),
+    /// Show what DIR mirrors, from where, since when, and when each role expires.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// The mirror directory (created if missing).
+    dir: PathBuf,
+    /// Metadata base URL of the repository to mirror (default: the URL of the last sync,
+    /// or Sigstore's https://tuf-repo-cdn.sigstore.dev/).
+    #[arg(long, value_name = "URL")]
+    from: Option<Url>,
+    /// Targets base URL (default: <from>/targets/).
+    #[arg(long, value_name = "URL")]
+    targets_from: Option<Url>,
+    /// The root to trust for the first sync (default: Sigstore's production root). Later
+    /// syncs start from the mirror's own trusted root.
+    #[arg(long, value_name = "FILE")]
+    root: Option<PathBuf>,
+    /// Concurrent downloads.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    jobs: usize,
+    /// How long files that current metadata no longer references stay served, for
+    /// clients in the middle of an update (e.g. 7d, 12h, 30m).
+    #[arg(long, default_value = "7d", value_name = "DURATION")]
+    keep: String,
+    /// Re-hash every mirrored file instead of trusting unchanged size and modification time.
+    #[arg(long)]
+    verify_all: bool,
+    /// Judge expiry at this time (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    /// Print a JSON summary.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    dir: PathBuf,
+    /// Start from this root instead of the first root the mirror trusted.
+    #[arg(long, value_name = "FILE")]
+    root: Option<PathBuf>,
+    /// Judge expiry at this time (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    dir: PathBuf,
+    /// As of this time (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+fn time(at: &Option<String>) -> Result<chrono::DateTime<chrono::Utc>, UpdateError> {
+    match at {
+        Some(text) => trustroot_core::time::parse(text)
+            .ok_or_else(|| UpdateError::Config(format!("--at '{text}' is not an RFC 3339 time"))),
+        None => Ok(chrono::Utc::now()),
+    }
+}
+
+/// Parses `7d`, `12h`, `30m` or `45s`.
+fn duration(text: &str) -> Result<chrono::Duration, UpdateError> {
+    let invalid = || UpdateError::Config(format!("--keep '{text}' is not a duration like 7d, 12h, 30m or 45s"));
+    let split = text.len().checked_sub(1).ok_or_else(invalid)?;
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number.parse().map_err(|_| invalid())?;
+    let seconds = match unit {
+        "d" => n.checked_mul(86_400),
+        "h" => n.checked_mul(3_600),
+        "m" => n.checked_mul(60),
+        "s" => Some(n),
+        _ => None,
+    }
+    .filter(|s| *s >= 0)
+    .ok_or_else(invalid)?;
+    Ok(chrono::Duration::seconds(seconds))
+}
+
+fn read(path: &PathBuf) -> Result<Vec<u8>, UpdateError> {
+    std::fs::read(path).map_err(|e| UpdateError::Io {
+        path: path.clone(),
+        source: e,
+    })
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, UpdateError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| UpdateError::Config(format!("cannot start the async runtime: {e}")))
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+pub fn run(command: MirrorCommand) -> ExitCode {
+    let outcome = match command {
+        MirrorCommand::Sync(args) => run_sync(args),
+        MirrorCommand::Verify(args) => run_verify(args),
+        MirrorCommand::Status(args) => run_status(args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run_sync(args: SyncArgs) -> Result<ExitCode, UpdateError> {
+    let options = SyncOptions {
+        dir: args.dir.clone(),
+        from: args.from.clone(),
+        targets_from: args.targets_from.clone(),
+        root: args.root.as_ref().map(read).transpose()?,
+        jobs: args.jobs,
+        keep: duration(&args.keep)?,
+        verify_all: args.verify_all,
+        now: time(&args.at)?,
+        limits: Limits::default(),
+        fetch: FetchConfig::default(),
+        progress: !args.json && std::io::stderr().is_terminal(),
+    };
+    let summary = runtime()?.block_on(sync(options))?;
+    if args.json {
+        print_json(&summary);
+    } else {
+        let v = &summary.after;
+        let what = if summary.changed {
+            format!("now serving state {}", summary.state)
+        } else {
+            "already current".into()
+        };
+        println!("{}: {what}", summary.served);
+        println!(
+            "  from {}: root v{}, timestamp v{}, snapshot v{}, targets v{}",
+            summary.origin.metadata_url, v.root, v.timestamp, v.snapshot, v.targets
+        );
+        println!(
+            "  {} files fetched ({} bytes), {} reused, {} resumed, {} kept for clients mid-update, {} pruned, in {:.2}s",
+            summary.files_fetched,
+            summary.bytes_fetched,
+            summary.files_reused,
+            summary.files_resumed,
+            summary.files_in_grace,
+            summary.files_pruned,
+            summary.seconds
+        );
+        for note in &summary.notes {
+            println!("  note: {note}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_verify(args: VerifyArgs) -> Result<ExitCode, UpdateError> {
+    let root = args.root.as_ref().map(read).transpose()?;
+    let now = time(&args.at)?;
+    let report = runtime()?.block_on(trustroot_mirror::verify::verify(
+        &args.dir,
+        root,
+        now,
+        Limits::default(),
+    ))?;
+    if args.json {
+        print_json(&report);
+    } else {
+        if let Some(v) = &report.versions {
+            println!(
+                "{}: root v{}, timestamp v{}, snapshot v{}, targets v{}; {} files checked",
+                report.served, v.root, v.timestamp, v.snapshot, v.targets, report.files_checked
+            );
+        }
+        for problem in &report.problems {
+            println!("problem: {problem}");
+        }
+        if report.ok() {
+            println!("verified: no problems");
+        }
+    }
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn run_status(args: StatusArgs) -> Result<ExitCode, UpdateError> {
+    let status = trustroot_mirror::status::status(&args.dir, time(&args.at)?)?;
+    if args.json {
+        print_json(&status);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{} (state {})", status.served, status.state);
+    println!("  from:    {}", status.origin.metadata_url);
+    println!("  synced:  {}", status.synced_at);
+    println!("  files:   {} ({} bytes)", status.files, status.bytes);
+    for role in &status.roles {
+        let left = if role.expired {
+            "EXPIRED".to_string()
+        } else if role.hours_left < 48 {
+            format!("{} hours left", role.hours_left)
+        } else {
+            format!("{} days left", role.hours_left / 24)
+        };
+        println!(
+            "  {:<24} v{:<6} expires {} ({left})",
+            role.role, role.version, role.expires
+        );
+    }
+    if let Some(until) = &status.valid_until {
+        println!("  clients of this mirror fail after {until} unless it is synced again");
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,168 @@
+//! Where a mirror keeps things inside its directory.
+//!
+//! ```text
+//! DIR/repository -> .trustroot-mirror/states/<n>/tree   what clients are served (a symlink)
+//! DIR/.trustroot-mirror/states/<n>/tree/                the published tree of state n
+//! DIR/.trustroot-mirror/states/<n>/client/              the mirror's own trusted metadata
+//!                                                       (root.json, ..., root_history/)
+//! DIR/.trustroot-mirror/states/<n>/manifest.json        every served file: size, mtime, sha256
+//! DIR/.trustroot-mirror/staging/                        the next state, while a sync builds it
+//! DIR/.trustroot-mirror/lock                            held by a running sync
+//! ```
+//!
+//! A state is complete before it is served: a sync builds `staging/`, renames it to
+//! `states/<n+1>` and then points `repository` at it with one atomic rename, so a reader
+//! (or a crash) sees the old state or the new one, never a mix.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::UpdateError;
+
+/// The name of the served path inside a mirror directory.
+pub const SERVED: &str = "repository";
+/// The mirror's hidden state directory.
+pub const HIDDEN: &str = ".trustroot-mirror";
+
+/// Paths of one mirror directory.
+#[derive(Debug, Clone)]
+pub struct MirrorDir {
+    root: PathBuf,
+}
+
+impl MirrorDir {
+    pub fn new(root: &Path) -> Self {
+        MirrorDir {
+            root: root.to_path_buf(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `DIR/repository`: point a static web server here.
+    pub fn served(&self) -> PathBuf {
+        self.root.join(SERVED)
+    }
+
+    pub fn hidden(&self) -> PathBuf {
+        self.root.join(HIDDEN)
+    }
+
+    pub fn states(&self) -> PathBuf {
+        self.hidden().join("states")
+    }
+
+    pub fn state(&self, n: u64) -> PathBuf {
+        self.states().join(format!("{n:08}"))
+    }
+
+    pub fn staging(&self) -> PathBuf {
+        self.hidden().join("staging")
+    }
+
+    pub fn lock_file(&self) -> PathBuf {
+        self.hidden().join("lock")
+    }
+
+    /// The relative symlink target that serves state `n`.
+    fn link_target(n: u64) -> PathBuf {
+        Path::new(HIDDEN).join("states").join(format!("{n:08}")).join("tree")
+    }
+
+    /// The state currently served, if any. The served path must be the symlink a sync
+    /// made, pointing at one of our states: anything else is refused, not followed.
+    pub fn current(&self) -> Result<Option<u64>, UpdateError> {
+        let served = self.served();
+        let meta = match std::fs::symlink_metadata(&served) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(UpdateError::io(&served, e)),
+        };
+        if !meta.file_type().is_symlink() {
+            return Err(UpdateError::Config(format!(
+                "{} is not the symlink a mirror sync makes; refusing to touch it",
+                served.display()
+            )));
+        }
+        let target = std::fs::read_link(&served).map_err(|e| UpdateError::io(&served, e))?;
+        let n = target
+            .strip_prefix(Path::new(HIDDEN).join("states"))
+            .ok()
+            .and_then(|rest| {
+                let mut parts = rest.components();
+                let n = parts.next()?.as_os_str().to_str()?.parse::<u64>().ok()?;
+                (parts.next()?.as_os_str() == "tree" && parts.next().is_none()).then_some(n)
+            })
+            .ok_or_else(|| {
+                UpdateError::Config(format!(
+                    "{} points at {}, not at a mirror state; refusing to follow it",
+                    served.display(),
+                    target.display()
+                ))
+            })?;
+        Ok(Some(n))
+    }
+
+    /// Points the served path at state `n` with one atomic rename.
+    pub fn switch_to(&self, n: u64) -> Result<(), UpdateError> {
+        let temp = self.root.join(format!(".{SERVED}.{n}.tmp"));
+        let _ = std::fs::remove_file(&temp);
+        std::os::unix::fs::symlink(Self::link_target(n), &temp).map_err(|e| UpdateError::io(&temp, e))?;
+        std::fs::rename(&temp, self.served()).map_err(|e| UpdateError::io(self.served(), e))?;
+        crate::store::sync_dir(&self.root);
+        Ok(())
+    }
+}
+
+/// Refuses a path inside the mirror that is a symlink or a special file: a sync never
+/// follows what someone planted in its directory.
+pub fn check_plain(path: &Path, meta: &std::fs::Metadata) -> Result<(), UpdateError> {
+    let kind = meta.file_type();
+    if kind.is_symlink() {
+        return Err(UpdateError::Config(format!(
+            "{} is a symlink, which a mirror never contains; remove it",
+            path.display()
+        )));
+    }
+    if !kind.is_file() && !kind.is_dir() {
+        return Err(UpdateError::Config(format!(
+            "{} is not a regular file or directory; remove it",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Every regular file under `dir` (relative paths with `/`), refusing symlinks and special
+/// files anywhere in the tree.
+pub fn scan_files(dir: &Path) -> Result<Vec<(String, std::fs::Metadata)>, UpdateError> {
+    let mut files = Vec::new();
+    let mut pending = vec![(dir.to_path_buf(), String::new())];
+    while let Some((path, prefix)) = pending.pop() {
+        let entries = std::fs::read_dir(&path).map_err(|e| UpdateError::io(&path, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| UpdateError::io(&path, e))?;
+            let child = entry.path();
+            let meta = std::fs::symlink_metadata(&child).map_err(|e| UpdateError::io(&child, e))?;
+            check_plain(&child, &meta)?;
+            let name = entry
+                .file_name()
+                .to_str()
+                .map(str::to_string)
+                .ok_or_else(|| UpdateError::Config(format!("{} has a name that is not UTF-8", child.display())))?;
+            let relative = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
+            if meta.is_dir() {
+                pending.push((child, relative));
+            } else {
+                files.push((relative, meta));
+            }
+        }
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(files)
+}

@@ -1,0 +1,66 @@
+//! The manifest of a mirror state: every served file with its size, modification time and
+//! sha256, plus where the mirror syncs from. It lets the next sync reuse a file without
+//! fetching or hashing it again, as long as its size and modification time are unchanged.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::UpdateError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    pub metadata_url: String,
+    pub targets_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub size: u64,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: i128,
+    pub sha256: String,
+    /// When the file stopped being referenced by current metadata (RFC 3339); it is kept
+    /// for clients in the middle of an update until the grace period has passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_at: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format: u32,
+    pub origin: Origin,
+    /// When this state was built (RFC 3339).
+    pub synced_at: String,
+    pub files: BTreeMap<String, FileEntry>,
+}
+
+pub const FORMAT: u32 = 1;
+
+pub fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i128)
+}
+
+impl Manifest {
+    pub fn read(path: &Path) -> Result<Manifest, UpdateError> {
+        let bytes = std::fs::read(path).map_err(|e| UpdateError::io(path, e))?;
+        let manifest: Manifest = serde_json::from_slice(&bytes)
+            .map_err(|e| UpdateError::Config(format!("{}: not a mirror manifest: {e}", path.display())))?;
+        if manifest.format != FORMAT {
+            return Err(UpdateError::Config(format!(
+                "{}: manifest format {} is not {FORMAT}",
+                path.display(),
+                manifest.format
+            )));
+        }
+        Ok(manifest)
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).unwrap_or_default()
+    }
+}

@@ -1,0 +1,104 @@
+//! `mirror status`: what a mirror holds, from where, since when, and when each role
+//! expires, so a site sees in advance when its clients will start failing.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use trustroot_core::{Envelope, Limits};
+
+use crate::error::UpdateError;
+use crate::layout::MirrorDir;
+use crate::manifest::{Manifest, Origin};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleStatus {
+    pub role: String,
+    pub version: u64,
+    pub expires: String,
+    pub expired: bool,
+    /// Whole hours left before expiry (negative once expired).
+    pub hours_left: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MirrorStatus {
+    pub served: String,
+    pub state: u64,
+    pub origin: Origin,
+    pub synced_at: String,
+    pub files: u64,
+    pub bytes: u64,
+    pub roles: Vec<RoleStatus>,
+    /// The earliest expiry: after it, clients of this mirror fail until the next sync.
+    pub valid_until: Option<String>,
+}
+
+fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Reads the status of the mirror in `dir` as of `now`.
+pub fn status(dir: &Path, now: DateTime<Utc>) -> Result<MirrorStatus, UpdateError> {
+    let layout = MirrorDir::new(dir);
+    let n = layout
+        .current()?
+        .ok_or_else(|| UpdateError::Config(format!("{}: nothing is mirrored here yet", dir.display())))?;
+    let state = layout.state(n);
+    let manifest = Manifest::read(&state.join("manifest.json"))?;
+    let client = state.join("client");
+    let mut roles = Vec::new();
+    let mut earliest: Option<DateTime<Utc>> = None;
+    let mut entries: Vec<_> = std::fs::read_dir(&client)
+        .map_err(|e| UpdateError::io(&client, e))?
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(stem) = file.strip_suffix(".json") else {
+            continue;
+        };
+        let role = percent_decode(stem);
+        let bytes = std::fs::read(entry.path()).map_err(|e| UpdateError::io(entry.path(), e))?;
+        let envelope = Envelope::parse(&role, &bytes, &Limits::default())?;
+        let version = envelope.version().unwrap_or(0);
+        let Some(expires) = envelope
+            .signed
+            .get("expires")
+            .and_then(|v| v.as_str())
+            .and_then(trustroot_core::time::parse)
+        else {
+            continue;
+        };
+        earliest = Some(earliest.map_or(expires, |e| e.min(expires)));
+        roles.push(RoleStatus {
+            role,
+            version,
+            expires: trustroot_core::time::format(&expires),
+            expired: now >= expires,
+            hours_left: (expires - now).num_hours(),
+        });
+    }
+    let order = |r: &RoleStatus| match r.role.as_str() {
+        "root" => 0,
+        "timestamp" => 1,
+        "snapshot" => 2,
+        "targets" => 3,
+        _ => 4,
+    };
+    roles.sort_by(|a, b| order(a).cmp(&order(b)).then(a.role.cmp(&b.role)));
+    Ok(MirrorStatus {
+        served: layout.served().display().to_string(),
+        state: n,
+        origin: manifest.origin,
+        synced_at: manifest.synced_at,
+        files: manifest.files.len() as u64,
+        bytes: manifest.files.values().map(|f| f.size).sum(),
+        roles,
+        valid_until: earliest.map(|t| trustroot_core::time::format(&t)),
+    })
+}

@@ -1,0 +1,741 @@
+//! `mirror sync`: a verified, incremental, resumable, crash-safe copy of a TUF repository.
+//!
+//! A sync runs the full client workflow (every root version, timestamp, snapshot, targets
+//! and every delegated role), then builds the next state of the mirror in `staging/`:
+//! metadata written from the exact bytes verified, targets hard-linked from the served
+//! state when their size and modification time are unchanged (no fetch, no re-hash),
+//! taken from an interrupted sync's `staging/` after re-hashing, or downloaded
+//! concurrently with their length and hashes checked while streaming. Files that current
+//! metadata no longer references stay for a grace period. The finished state is renamed
+//! into `states/` and served with one atomic symlink switch.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use trustroot_core::{Limits, TargetFile, TrustedSet, role_name, target_path};
+use url::Url;
+
+use crate::error::UpdateError;
+use crate::fetch::{FetchConfig, Fetcher};
+use crate::layout::{MirrorDir, check_plain, scan_files};
+use crate::manifest::{FORMAT, FileEntry, Manifest, Origin, mtime_ns};
+use crate::store::{sync_dir, write_atomic};
+use crate::updater::{Updater, UpdaterConfig, base_url, encode_target_path, join, preferred_hash};
+
+/// Sigstore's public-good repository.
+pub const SIGSTORE_URL: &str = "https://tuf-repo-cdn.sigstore.dev/";
+/// Sigstore's production root v15, the starting point when no `--root` is given; its
+/// sha256 is recorded beside it in `mirror/roots/` and checked by a test.
+pub const SIGSTORE_ROOT: &[u8] = include_bytes!("../roots/sigstore-production.root.json");
+
+/// What a sync needs to know.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub dir: PathBuf,
+    /// Metadata base URL; default: the mirror's recorded origin, or Sigstore's.
+    pub from: Option<Url>,
+    /// Targets base URL; default: the recorded one, or `<from>/targets/`.
+    pub targets_from: Option<Url>,
+    /// The root to start from when the mirror has none yet; default: Sigstore's.
+    pub root: Option<Vec<u8>>,
+    /// Concurrent target downloads.
+    pub jobs: usize,
+    /// How long files no longer referenced are kept for clients mid-update.
+    pub keep: chrono::Duration,
+    /// Re-hash every file already mirrored instead of trusting size and modification time.
+    pub verify_all: bool,
+    pub now: DateTime<Utc>,
+    pub limits: Limits,
+    pub fetch: FetchConfig,
+    /// Draw a progress bar on standard error.
+    pub progress: bool,
+}
+
+/// Role versions a state holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Versions {
+    pub root: u64,
+    pub timestamp: u64,
+    pub snapshot: u64,
+    pub targets: u64,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncSummary {
+    pub served: String,
+    pub origin: Origin,
+    /// True when a new state is now served; false when the mirror was already current.
+    pub changed: bool,
+    pub state: u64,
+    pub before: Option<Versions>,
+    pub after: Versions,
+    pub files_fetched: u64,
+    pub bytes_fetched: u64,
+    pub files_reused: u64,
+    pub bytes_reused: u64,
+    /// Files kept from an interrupted sync (re-hashed, not fetched again).
+    pub files_resumed: u64,
+    /// Superseded files still served for their grace period.
+    pub files_in_grace: u64,
+    pub files_pruned: u64,
+    pub seconds: f64,
+    /// Durable writes this sync made (files, links, renames): the crash test's counter.
+    pub writes: u64,
+    pub notes: Vec<String>,
+}
+
+static WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// Counts one durable write. The environment variable
+/// `TRUSTROOT_TEST_CRASH_AFTER_WRITE=N` aborts the process right after write N: the crash
+/// tests use it to stop a sync at every point, deterministically.
+fn wrote() {
+    let n = WRITES.fetch_add(1, Ordering::SeqCst) + 1;
+    if std::env::var("TRUSTROOT_TEST_CRASH_AFTER_WRITE")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        == Some(n)
+    {
+        eprintln!("TRUSTROOT_TEST_CRASH_AFTER_WRITE: crashing after write {n}");
+        std::process::abort();
+    }
+}
+
+/// A file the new state must hold.
+pub(crate) enum Wanted {
+    Metadata(Vec<u8>),
+    Target { name: String, info: TargetFile },
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn file_sha256(path: &Path) -> Result<String, UpdateError> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).map_err(|e| UpdateError::io(path, e))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| UpdateError::io(path, e))?;
+        if n == 0 {
+            return Ok(hex::encode(hasher.finalize()));
+        }
+        hasher.update(&buffer[..n]);
+    }
+}
+
+/// True when the file at `path` has the trusted length and hashes of `info`.
+pub(crate) fn file_matches(path: &Path, name: &str, info: &TargetFile) -> Result<bool, UpdateError> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).map_err(|e| UpdateError::io(path, e))?;
+    let Ok(mut verifier) =
+        trustroot_core::hashes::StreamVerifier::new(name, Some(info.length), info.length, Some(&info.hashes))
+    else {
+        return Ok(false);
+    };
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| UpdateError::io(path, e))?;
+        if n == 0 {
+            return Ok(verifier.finish().is_ok());
+        }
+        if verifier.update(&buffer[..n]).is_err() {
+            return Ok(false);
+        }
+    }
+}
+
+/// The versions of the top-level roles in a trusted set.
+pub(crate) fn versions(trusted: &TrustedSet) -> Versions {
+    Versions {
+        root: trusted.root().signed.common.version,
+        timestamp: trusted.timestamp().map_or(0, |t| t.signed.common.version),
+        snapshot: trusted.snapshot().map_or(0, |t| t.signed.common.version),
+        targets: trusted.targets("targets").map_or(0, |t| t.signed.common.version),
+    }
+}
+
+/// The published tree current metadata calls for: every root version verified, the
+/// timestamp, snapshot, every targets role, and every target under each of its sha256
+/// and sha512 names (clients may ask for either).
+pub(crate) fn desired_files(
+    trusted: &TrustedSet,
+    root_history: &Path,
+) -> Result<BTreeMap<String, Wanted>, UpdateError> {
+    let mut wanted = BTreeMap::new();
+    for entry in std::fs::read_dir(root_history).map_err(|e| UpdateError::io(root_history, e))? {
+        let entry = entry.map_err(|e| UpdateError::io(root_history, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_root = name
+            .strip_suffix(".root.json")
+            .is_some_and(|v| v.parse::<u64>().is_ok());
+        if is_root {
+            let bytes = std::fs::read(entry.path()).map_err(|e| UpdateError::io(entry.path(), e))?;
+            wanted.insert(name, Wanted::Metadata(bytes));
+        }
+    }
+    let consistent = trusted.consistent_snapshot();
+    let name_of = |role: &str, version: u64| role_name::metadata_file_name(role, consistent.then_some(version));
+    if let Some(timestamp) = trusted.timestamp() {
+        wanted.insert("timestamp.json".into(), Wanted::Metadata(timestamp.bytes.clone()));
+    }
+    if let Some(snapshot) = trusted.snapshot() {
+        wanted.insert(
+            name_of("snapshot", snapshot.signed.common.version),
+            Wanted::Metadata(snapshot.bytes.clone()),
+        );
+    }
+    for (role, targets) in trusted.all_targets() {
+        wanted.insert(
+            name_of(role, targets.signed.common.version),
+            Wanted::Metadata(targets.bytes.clone()),
+        );
+        for (path, info) in &targets.signed.targets {
+            target_path::validate(path)
+                .map_err(|e| UpdateError::Config(format!("role '{role}' lists a target a mirror cannot store: {e}")))?;
+            let names: Vec<String> = if consistent {
+                ["sha256", "sha512"]
+                    .iter()
+                    .filter_map(|alg| info.hashes.get(*alg))
+                    .map(|digest| format!("targets/{}", target_path::consistent_name(path, digest)))
+                    .collect()
+            } else {
+                vec![format!("targets/{path}")]
+            };
+            for file in names {
+                wanted.entry(file).or_insert_with(|| Wanted::Target {
+                    name: path.clone(),
+                    info: info.clone(),
+                });
+            }
+        }
+    }
+    Ok(wanted)
+}
+
+/// Hard-links every file of `from` into `to` (same file system), creating directories.
+fn link_tree(from: &Path, to: &Path) -> Result<(), UpdateError> {
+    std::fs::create_dir_all(to).map_err(|e| UpdateError::io(to, e))?;
+    for (relative, _) in scan_files(from)? {
+        let destination = to.join(&relative);
+        if let Some(parent) = destination.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| UpdateError::io(parent, e))?;
+        }
+        std::fs::hard_link(from.join(&relative), &destination).map_err(|e| UpdateError::io(&destination, e))?;
+    }
+    Ok(())
+}
+
+fn create_parent(path: &Path) -> Result<(), UpdateError> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| UpdateError::io(parent, e))?;
+    }
+    Ok(())
+}
+
+fn remove_if_exists(path: &Path) -> Result<(), UpdateError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path).map_err(|e| UpdateError::io(path, e)),
+        Ok(_) => std::fs::remove_file(path).map_err(|e| UpdateError::io(path, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(UpdateError::io(path, e)),
+    }
+}
+
+/// Fsyncs every directory of a tree, so renames and links in it are durable.
+fn sync_dirs(dir: &Path) {
+    sync_dir(dir);
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                sync_dirs(&entry.path());
+            }
+        }
+    }
+}
+
+/// Takes the mirror's lock for the whole sync: two syncs at once would race on `staging/`.
+fn lock(layout: &MirrorDir) -> Result<std::fs::File, UpdateError> {
+    let path = layout.lock_file();
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| UpdateError::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(UpdateError::Config(format!(
+            "another sync is running in {} (it holds {})",
+            layout.root().display(),
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(UpdateError::io(&path, e)),
+    }
+}
+
+/// Prepares `staging/`: kept from an interrupted sync (its tree is reused after
+/// re-hashing), or recovered from a state that was built but never served, or new.
+fn prepare_staging(layout: &MirrorDir, current: Option<u64>) -> Result<(), UpdateError> {
+    let staging = layout.staging();
+    let states = layout.states();
+    for entry in std::fs::read_dir(&states).map_err(|e| UpdateError::io(&states, e))? {
+        let entry = entry.map_err(|e| UpdateError::io(&states, e))?;
+        let n = entry.file_name().to_str().and_then(|s| s.parse::<u64>().ok());
+        if n.is_some() && n == current {
+            continue;
+        }
+        let meta = std::fs::symlink_metadata(entry.path()).map_err(|e| UpdateError::io(entry.path(), e))?;
+        check_plain(&entry.path(), &meta)?;
+        let unserved = n.is_some_and(|n| n > current.unwrap_or(0));
+        if unserved && !staging.exists() {
+            std::fs::rename(entry.path(), &staging).map_err(|e| UpdateError::io(&staging, e))?;
+        } else {
+            remove_if_exists(&entry.path())?;
+        }
+    }
+    if let Ok(meta) = std::fs::symlink_metadata(&staging) {
+        check_plain(&staging, &meta)?;
+    }
+    let tree = staging.join("tree");
+    std::fs::create_dir_all(&tree).map_err(|e| UpdateError::io(&tree, e))?;
+    scan_files(&tree)?;
+    remove_if_exists(&staging.join("client"))?;
+    remove_if_exists(&staging.join("manifest.json"))?;
+    Ok(())
+}
+
+fn next_state_number(layout: &MirrorDir, current: Option<u64>) -> Result<u64, UpdateError> {
+    let states = layout.states();
+    let mut highest = current.unwrap_or(0);
+    for entry in std::fs::read_dir(&states).map_err(|e| UpdateError::io(&states, e))? {
+        let entry = entry.map_err(|e| UpdateError::io(&states, e))?;
+        if let Some(n) = entry.file_name().to_str().and_then(|s| s.parse::<u64>().ok()) {
+            highest = highest.max(n);
+        }
+    }
+    Ok(highest + 1)
+}
+
+fn within_grace(entry: &FileEntry, now: DateTime<Utc>, keep: chrono::Duration) -> bool {
+    match entry.superseded_at.as_deref().and_then(trustroot_core::time::parse) {
+        Some(since) => now - since < keep,
+        None => true,
+    }
+}
+
+/// True when the served file still has the size and modification time recorded.
+fn unchanged(path: &Path, entry: &FileEntry) -> bool {
+    std::fs::symlink_metadata(path)
+        .is_ok_and(|m| m.file_type().is_file() && m.len() == entry.size && mtime_ns(&m) == entry.mtime_ns)
+}
+
+/// Mirrors the repository into `options.dir`. See the module documentation.
+pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
+    let started = std::time::Instant::now();
+    let writes_before = WRITES.load(Ordering::SeqCst);
+    let layout = MirrorDir::new(&options.dir);
+    std::fs::create_dir_all(layout.root()).map_err(|e| UpdateError::io(layout.root(), e))?;
+    if let Ok(meta) = std::fs::symlink_metadata(layout.hidden()) {
+        check_plain(&layout.hidden(), &meta)?;
+    }
+    std::fs::create_dir_all(layout.states()).map_err(|e| UpdateError::io(layout.states(), e))?;
+    let _lock = lock(&layout)?;
+    let mut notes = Vec::new();
+
+    let current = layout.current()?;
+    let current_manifest = match current {
+        Some(n) => Some(Manifest::read(&layout.state(n).join("manifest.json"))?),
+        None => None,
+    };
+    prepare_staging(&layout, current)?;
+    let staging = layout.staging();
+    let client = staging.join("client");
+    let history = client.join("root_history");
+
+    // Trust: the served state's own metadata, or the given (or embedded) root.
+    let metadata_url = match (&options.from, &current_manifest) {
+        (Some(url), _) => base_url(url),
+        (None, Some(manifest)) => Url::parse(&manifest.origin.metadata_url)
+            .map_err(|e| UpdateError::Config(format!("recorded origin is not a URL: {e}")))?,
+        (None, None) if options.root.is_none() => {
+            Url::parse(SIGSTORE_URL).map_err(|e| UpdateError::Config(e.to_string()))?
+        }
+        (None, None) => {
+            return Err(UpdateError::Config(
+                "a new mirror started from --root needs --from URL".into(),
+            ));
+        }
+    };
+    let targets_url = match (&options.targets_from, &current_manifest) {
+        (Some(url), _) => base_url(url),
+        (None, Some(manifest)) if options.from.is_none() => Url::parse(&manifest.origin.targets_url)
+            .map_err(|e| UpdateError::Config(format!("recorded origin is not a URL: {e}")))?,
+        _ => join(&metadata_url, "targets/")?,
+    };
+    let origin = Origin {
+        metadata_url: metadata_url.to_string(),
+        targets_url: targets_url.to_string(),
+    };
+    let mut before = None;
+    match current {
+        Some(n) => {
+            link_tree(&layout.state(n).join("client"), &client)?;
+            if options.root.is_some() {
+                notes.push("--root ignored: the mirror already trusts its own root".into());
+            }
+        }
+        None => {
+            let root = options.root.clone().unwrap_or_else(|| SIGSTORE_ROOT.to_vec());
+            std::fs::create_dir_all(&history).map_err(|e| UpdateError::io(&history, e))?;
+            Updater::init(&client, &root, options.now, &options.limits)?;
+            let trusted = TrustedSet::new(&root, options.now, options.limits.clone())?;
+            write_atomic(
+                &history,
+                &format!("{}.root.json", trusted.root().signed.common.version),
+                &root,
+            )?;
+        }
+    }
+    if current.is_some() {
+        let trusted_before = TrustedSet::new(
+            &std::fs::read(client.join("root.json")).map_err(|e| UpdateError::io(client.join("root.json"), e))?,
+            options.now,
+            options.limits.clone(),
+        )?;
+        let mut v = versions(&trusted_before);
+        let read_version = |role: &str| -> u64 {
+            std::fs::read(client.join(format!("{role}.json")))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .and_then(|v| v["signed"]["version"].as_u64())
+                .unwrap_or(0)
+        };
+        v.timestamp = read_version("timestamp");
+        v.snapshot = read_version("snapshot");
+        v.targets = read_version("targets");
+        before = Some(v);
+    }
+
+    // The full client workflow, every delegated role included.
+    let fetcher = Fetcher::new(options.fetch.clone());
+    let mut updater = Updater::new(
+        UpdaterConfig {
+            metadata_dir: client.clone(),
+            metadata_url: metadata_url.clone(),
+            target_dir: None,
+            target_url: None,
+            now: options.now,
+            limits: options.limits.clone(),
+            root_history_dir: Some(history.clone()),
+        },
+        fetcher.clone(),
+    )?;
+    updater.load_all_targets().await?;
+    let trusted = updater.trusted();
+    let after = versions(trusted);
+    let wanted = desired_files(trusted, &history)?;
+
+    let mut summary = SyncSummary {
+        served: layout.served().display().to_string(),
+        origin: origin.clone(),
+        changed: false,
+        state: current.unwrap_or(0),
+        before,
+        after,
+        files_fetched: 0,
+        bytes_fetched: 0,
+        files_reused: 0,
+        bytes_reused: 0,
+        files_resumed: 0,
+        files_in_grace: 0,
+        files_pruned: 0,
+        seconds: 0.0,
+        writes: 0,
+        notes,
+    };
+
+    let current_tree = current.map(|n| layout.state(n).join("tree"));
+    if let (Some(tree), Some(manifest)) = (&current_tree, &current_manifest) {
+        scan_files(tree)?;
+        if !options.verify_all && manifest.origin == origin && is_current(&wanted, manifest, tree, &options) {
+            remove_if_exists(&staging)?;
+            summary.files_reused = manifest.files.len() as u64;
+            summary.bytes_reused = manifest.files.values().map(|e| e.size).sum();
+            summary.seconds = started.elapsed().as_secs_f64();
+            summary.writes = WRITES.load(Ordering::SeqCst) - writes_before;
+            return Ok(summary);
+        }
+    }
+
+    // Build the next state in staging/tree.
+    let tree = staging.join("tree");
+    let mut files: BTreeMap<String, FileEntry> = BTreeMap::new();
+    let mut downloads: BTreeMap<String, (String, TargetFile, Vec<String>)> = BTreeMap::new();
+    for (path, want) in &wanted {
+        let destination = tree.join(path);
+        match want {
+            Wanted::Metadata(bytes) => {
+                create_parent(&destination)?;
+                let dir = destination.parent().unwrap_or(&tree);
+                let name = destination.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                let unchanged_copy = std::fs::read(&destination).is_ok_and(|existing| existing == *bytes);
+                if !unchanged_copy {
+                    write_atomic(dir, name, bytes)?;
+                    wrote();
+                }
+                let meta = std::fs::metadata(&destination).map_err(|e| UpdateError::io(&destination, e))?;
+                files.insert(
+                    path.clone(),
+                    FileEntry {
+                        size: meta.len(),
+                        mtime_ns: mtime_ns(&meta),
+                        sha256: sha256_hex(bytes),
+                        superseded_at: None,
+                    },
+                );
+            }
+            Wanted::Target { name, info } => {
+                // Resumed from an interrupted sync: re-hashed, never trusted blindly.
+                if destination.exists() {
+                    if file_matches(&destination, name, info)? {
+                        files.insert(path.clone(), target_entry(&destination, info)?);
+                        summary.files_resumed += 1;
+                        continue;
+                    }
+                    remove_if_exists(&destination)?;
+                }
+                // Still served and untouched since the last sync: linked, not re-hashed.
+                if let (Some(old_tree), Some(manifest)) = (&current_tree, &current_manifest)
+                    && let Some(entry) = manifest.files.get(path)
+                {
+                    let source = old_tree.join(path);
+                    let reusable = entry.size == info.length
+                        && if options.verify_all {
+                            file_matches(&source, name, info)?
+                        } else {
+                            unchanged(&source, entry)
+                        };
+                    if reusable {
+                        create_parent(&destination)?;
+                        std::fs::hard_link(&source, &destination).map_err(|e| UpdateError::io(&destination, e))?;
+                        wrote();
+                        files.insert(
+                            path.clone(),
+                            FileEntry {
+                                superseded_at: None,
+                                ..entry.clone()
+                            },
+                        );
+                        summary.files_reused += 1;
+                        summary.bytes_reused += entry.size;
+                        continue;
+                    }
+                }
+                // The same content under its other hash name is fetched once.
+                let key = preferred_hash(info).unwrap_or_default().to_string();
+                downloads
+                    .entry(key)
+                    .or_insert_with(|| (name.clone(), info.clone(), Vec::new()))
+                    .2
+                    .push(path.clone());
+            }
+        }
+    }
+    fetch_all(
+        &fetcher,
+        &targets_url,
+        &tree,
+        downloads,
+        &options,
+        &mut files,
+        &mut summary,
+    )
+    .await?;
+
+    // Superseded files stay for their grace period.
+    if let (Some(old_tree), Some(manifest)) = (&current_tree, &current_manifest) {
+        for (path, entry) in &manifest.files {
+            if wanted.contains_key(path) {
+                continue;
+            }
+            let since = entry
+                .superseded_at
+                .clone()
+                .unwrap_or_else(|| trustroot_core::time::format(&options.now));
+            let entry = FileEntry {
+                superseded_at: Some(since),
+                ..entry.clone()
+            };
+            let source = old_tree.join(path);
+            if within_grace(&entry, options.now, options.keep) && unchanged(&source, &entry) {
+                let destination = tree.join(path);
+                if !destination.exists() {
+                    create_parent(&destination)?;
+                    std::fs::hard_link(&source, &destination).map_err(|e| UpdateError::io(&destination, e))?;
+                    wrote();
+                }
+                files.insert(path.clone(), entry);
+                summary.files_in_grace += 1;
+            } else {
+                summary.files_pruned += 1;
+            }
+        }
+    }
+    // Anything else left in staging (a resumed file no longer wanted) goes.
+    for (relative, _) in scan_files(&tree)? {
+        if !files.contains_key(&relative) {
+            remove_if_exists(&tree.join(&relative))?;
+        }
+    }
+
+    let manifest = Manifest {
+        format: FORMAT,
+        origin,
+        synced_at: trustroot_core::time::format(&options.now),
+        files,
+    };
+    write_atomic(&staging, "manifest.json", &manifest.to_bytes())?;
+    wrote();
+    sync_dirs(&staging);
+    let next = next_state_number(&layout, current)?;
+    let state = layout.state(next);
+    std::fs::rename(&staging, &state).map_err(|e| UpdateError::io(&state, e))?;
+    sync_dir(&layout.states());
+    wrote();
+    layout.switch_to(next)?;
+    wrote();
+    if let Some(old) = current {
+        // Readers resolve the served path per request; an open file survives removal.
+        let _ = std::fs::remove_dir_all(layout.state(old));
+    }
+    summary.changed = true;
+    summary.state = next;
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary.writes = WRITES.load(Ordering::SeqCst) - writes_before;
+    Ok(summary)
+}
+
+fn target_entry(path: &Path, info: &TargetFile) -> Result<FileEntry, UpdateError> {
+    let meta = std::fs::metadata(path).map_err(|e| UpdateError::io(path, e))?;
+    let sha256 = match info.hashes.get("sha256") {
+        Some(digest) => digest.to_lowercase(),
+        None => file_sha256(path)?,
+    };
+    Ok(FileEntry {
+        size: meta.len(),
+        mtime_ns: mtime_ns(&meta),
+        sha256,
+        superseded_at: None,
+    })
+}
+
+/// True when the served state already is what `wanted` calls for: same files, same
+/// metadata bytes, untouched targets, and no superseded file whose grace period ended.
+fn is_current(wanted: &BTreeMap<String, Wanted>, manifest: &Manifest, tree: &Path, options: &SyncOptions) -> bool {
+    let all_wanted_served = wanted.iter().all(|(path, want)| {
+        let Some(entry) = manifest.files.get(path) else {
+            return false;
+        };
+        let same = match want {
+            Wanted::Metadata(bytes) => entry.sha256 == sha256_hex(bytes),
+            Wanted::Target { info, .. } => {
+                entry.size == info.length
+                    && info
+                        .hashes
+                        .get("sha256")
+                        .is_none_or(|h| h.eq_ignore_ascii_case(&entry.sha256))
+            }
+        };
+        same && entry.superseded_at.is_none() && unchanged(&tree.join(path), entry)
+    });
+    let nothing_newly_superseded = manifest.files.iter().all(|(path, entry)| {
+        wanted.contains_key(path) || (entry.superseded_at.is_some() && within_grace(entry, options.now, options.keep))
+    });
+    all_wanted_served && nothing_newly_superseded
+}
+
+/// Downloads every missing target, `options.jobs` at a time, each into its first name,
+/// then links its other names.
+async fn fetch_all(
+    fetcher: &Fetcher,
+    targets_url: &Url,
+    tree: &Path,
+    downloads: BTreeMap<String, (String, TargetFile, Vec<String>)>,
+    options: &SyncOptions,
+    files: &mut BTreeMap<String, FileEntry>,
+    summary: &mut SyncSummary,
+) -> Result<(), UpdateError> {
+    let progress = if options.progress && !downloads.is_empty() {
+        let bar = indicatif::ProgressBar::new(downloads.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} targets {bytes_per_sec} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let semaphore = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (_, (name, info, paths)) in downloads {
+        let Some(first) = paths.first().cloned() else {
+            continue;
+        };
+        let relative = first.strip_prefix("targets/").unwrap_or(&first).to_string();
+        let url = join(targets_url, &encode_target_path(&relative))?;
+        let destination = tree.join(&first);
+        create_parent(&destination)?;
+        let fetcher = fetcher.clone();
+        let semaphore = semaphore.clone();
+        tasks.spawn(async move {
+            let _permit = semaphore.acquire_owned().await;
+            let result = crate::download::download_verified(&fetcher, &url, &name, &info, &destination).await;
+            (result, info, paths)
+        });
+    }
+    let mut first_error = None;
+    while let Some(joined) = tasks.join_next().await {
+        let (result, info, paths) = joined.map_err(|e| UpdateError::Config(format!("a download task failed: {e}")))?;
+        match result {
+            Ok(bytes) => {
+                wrote();
+                let first = tree.join(&paths[0]);
+                let entry = target_entry(&first, &info)?;
+                for alias in &paths[1..] {
+                    let destination = tree.join(alias);
+                    create_parent(&destination)?;
+                    remove_if_exists(&destination)?;
+                    std::fs::hard_link(&first, &destination).map_err(|e| UpdateError::io(&destination, e))?;
+                    wrote();
+                }
+                for path in &paths {
+                    files.insert(path.clone(), entry.clone());
+                }
+                summary.files_fetched += 1;
+                summary.bytes_fetched += bytes;
+                if let Some(bar) = &progress {
+                    bar.inc(1);
+                }
+            }
+            Err(error) => {
+                // Let the other downloads finish (they resume next time), report the first.
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    match first_error {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,143 @@
+//! `mirror verify`: re-verifies a mirror's served tree offline, as a client would, from
+//! the mirror's first root (or a root the site pins), at a given time; every target is
+//! re-hashed. Problems are listed, each with its file.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use trustroot_core::Limits;
+use url::Url;
+
+use crate::error::UpdateError;
+use crate::fetch::Fetcher;
+use crate::layout::{MirrorDir, scan_files};
+use crate::manifest::Manifest;
+use crate::sync::{Versions, Wanted, desired_files, file_matches, versions};
+use crate::updater::{Updater, UpdaterConfig};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub served: String,
+    pub state: Option<u64>,
+    pub versions: Option<Versions>,
+    pub files_checked: u64,
+    pub problems: Vec<String>,
+}
+
+impl VerifyReport {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// The lowest `N.root.json` in a directory: the mirror's first trusted root.
+fn first_root(dir: &Path) -> Option<Vec<u8>> {
+    let lowest = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".root.json")?
+                .parse::<u64>()
+                .ok()
+                .map(|v| (v, e.path()))
+        })
+        .min_by_key(|(v, _)| *v)?;
+    std::fs::read(lowest.1).ok()
+}
+
+/// Verifies the served state of the mirror in `dir`. `root` pins the starting root
+/// (default: the first root the mirror trusted).
+pub async fn verify(
+    dir: &Path,
+    root: Option<Vec<u8>>,
+    now: DateTime<Utc>,
+    limits: Limits,
+) -> Result<VerifyReport, UpdateError> {
+    let layout = MirrorDir::new(dir);
+    let mut report = VerifyReport {
+        served: layout.served().display().to_string(),
+        state: None,
+        versions: None,
+        files_checked: 0,
+        problems: Vec::new(),
+    };
+    let Some(n) = layout.current()? else {
+        report.problems.push(format!(
+            "{}: nothing is mirrored here yet (run mirror sync)",
+            report.served
+        ));
+        return Ok(report);
+    };
+    report.state = Some(n);
+    let state = layout.state(n);
+    let tree = state.join("tree");
+    let files = match scan_files(&tree) {
+        Ok(files) => files,
+        Err(error) => {
+            report.problems.push(error.to_string());
+            return Ok(report);
+        }
+    };
+    let Some(root) = root.or_else(|| first_root(&state.join("client/root_history"))) else {
+        report.problems.push("no root to start from: pass --root".to_string());
+        return Ok(report);
+    };
+    let scratch = tempfile::tempdir().map_err(|e| UpdateError::io(std::env::temp_dir(), e))?;
+    let url = Url::from_directory_path(&tree)
+        .map_err(|_| UpdateError::Config(format!("{} is not an absolute path", tree.display())))?;
+    let outcome = async {
+        Updater::init(scratch.path(), &root, now, &limits)?;
+        let config = UpdaterConfig {
+            metadata_dir: scratch.path().to_path_buf(),
+            metadata_url: url,
+            target_dir: None,
+            target_url: None,
+            now,
+            limits: limits.clone(),
+            root_history_dir: None,
+        };
+        let mut updater = Updater::new(config, Fetcher::default())?;
+        updater.load_all_targets().await?;
+        Ok::<_, UpdateError>(updater)
+    }
+    .await;
+    let updater = match outcome {
+        Ok(updater) => updater,
+        Err(error) => {
+            report.problems.push(error.to_string());
+            return Ok(report);
+        }
+    };
+    report.versions = Some(versions(updater.trusted()));
+    let wanted = desired_files(updater.trusted(), &tree)?;
+    for (path, want) in &wanted {
+        report.files_checked += 1;
+        let file = tree.join(path);
+        let Wanted::Target { name, info } = want else {
+            continue;
+        };
+        match file.exists() {
+            false => report
+                .problems
+                .push(format!("{}: missing (target '{name}')", file.display())),
+            true if !file_matches(&file, name, info)? => report.problems.push(format!(
+                "{}: length or hash differs from target '{name}'",
+                file.display()
+            )),
+            true => {}
+        }
+    }
+    let manifest = Manifest::read(&state.join("manifest.json")).ok();
+    let known: BTreeSet<&String> = manifest.iter().flat_map(|m| m.files.keys()).collect();
+    for (relative, _) in &files {
+        if !wanted.contains_key(relative) && !known.contains(relative) {
+            report
+                .problems
+                .push(format!("{}: not part of the mirror", tree.join(relative).display()));
+        }
+    }
+    Ok(report)
+}
