@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use x509_cert::der::asn1::BitString;
 use x509_cert::der::pem::LineEnding;
 use x509_cert::der::{Decode, Encode, pem};
+
 use x509_cert::spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
 
 use super::PayloadError;
@@ -324,26 +325,41 @@ pub fn key_to_pem(raw: &[u8], details: &str) -> Result<String, PayloadError> {
     pem::encode_string(label, LineEnding::LF, raw).map_err(|e| PayloadError::material(format!("cannot write PEM: {e}")))
 }
 
-/// Splits PEM text into its blocks (label, DER). Text outside blocks is ignored.
+/// Splits PEM text into its blocks (label, DER). Text outside blocks is ignored. Lenient
+/// on the body: any line length, CRLF line ends, surrounding whitespace.
 pub fn pem_blocks(text: &str) -> Result<Vec<(String, Vec<u8>)>, PayloadError> {
     const BEGIN: &str = "-----BEGIN ";
     const END: &str = "-----END ";
     let mut out = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find(BEGIN) {
-        let block = &rest[start..];
-        let Some(end_at) = block.find(END) else {
-            return Err(PayloadError::material("a PEM block has no END line"));
+        let block = &rest[start + BEGIN.len()..];
+        let Some(label_end) = block.find("-----") else {
+            return Err(PayloadError::material("a PEM BEGIN line is not closed by `-----`"));
         };
-        let after_end = &block[end_at + END.len()..];
+        let label = &block[..label_end];
+        let body_and_rest = &block[label_end + 5..];
+        let Some(end_at) = body_and_rest.find(END) else {
+            return Err(PayloadError::material(format!(
+                "the PEM block `{label}` has no END line"
+            )));
+        };
+        let after_end = &body_and_rest[end_at + END.len()..];
         let Some(close) = after_end.find("-----") else {
             return Err(PayloadError::material("a PEM END line is not closed by `-----`"));
         };
-        let len = end_at + END.len() + close + 5;
-        let (label, der) = pem::decode_vec(&block.as_bytes()[..len])
-            .map_err(|e| PayloadError::material(format!("a PEM block cannot be decoded: {e}")))?;
+        if &after_end[..close] != label {
+            return Err(PayloadError::material(format!(
+                "the PEM block `{label}` ends with `{}`",
+                &after_end[..close]
+            )));
+        }
+        let body: String = body_and_rest[..end_at].chars().filter(|c| !c.is_whitespace()).collect();
+        let der = B64
+            .decode(body.as_bytes())
+            .map_err(|e| PayloadError::material(format!("the PEM block `{label}` is not valid base64: {e}")))?;
         out.push((label.to_string(), der));
-        rest = &block[len..];
+        rest = &after_end[close + 5..];
     }
     Ok(out)
 }

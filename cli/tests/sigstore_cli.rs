@@ -1,0 +1,520 @@
+//! The `trustroot sigstore` commands as an operator runs them: exit codes, output, edits
+//! refused without touching the file, signing-config building.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod sigstore_support;
+
+use serde_json::Value;
+use sigstore_support::{history, ok, repos, stderr, stdout, trustroot};
+
+#[test]
+fn validate_exit_codes_and_output() {
+    // The malformed staging root: exit 1, the bad string and its JSON path.
+    let bad = history("staging/2025-08-12_8f89c913_trusted_root.json");
+    let o = trustroot(["trusted-root".as_ref(), "validate".as_ref(), bad.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("error[bad-timestamp] $.tlogs[1].publicKey.validFor.end: `2025-09-04:00:00Z`"),
+        "{out}"
+    );
+    assert!(out.contains("1 error, 1 warning: not valid"), "{out}");
+    // --json.
+    let o = trustroot([
+        "trusted-root".as_ref(),
+        "validate".as_ref(),
+        bad.as_os_str(),
+        "--json".as_ref(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["errors"], 1);
+    assert_eq!(v["findings"][0]["severity"], "error");
+    assert_eq!(v["findings"][0]["path"], "$.tlogs[1].publicKey.validFor.end");
+    assert!(
+        v["findings"][0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("2025-09-04T00:00:00Z")
+    );
+    // Production: clean.
+    let prod = repos().join("sigstore-prod/source/targets/trusted_root.json");
+    let o = trustroot([
+        "trusted-root".as_ref(),
+        "validate".as_ref(),
+        prod.as_os_str(),
+        "--strict".as_ref(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // Staging: warnings only; exit 0, and 1 with --strict.
+    let staging = repos().join("sigstore-staging/source/targets/trusted_root.json");
+    let o = trustroot(["trusted-root".as_ref(), "validate".as_ref(), staging.as_os_str()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("0 errors, 4 warnings: valid"), "{}", stdout(&o));
+    let o = trustroot([
+        "trusted-root".as_ref(),
+        "validate".as_ref(),
+        staging.as_os_str(),
+        "--strict".as_ref(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    // Signing config without mediaType: a warning.
+    let sc = history("staging/2024-08-21_6533dfb7_signing_config.json");
+    let o = trustroot(["signing-config".as_ref(), "validate".as_ref(), sc.as_os_str()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("warning[missing-media-type] $.mediaType"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn unreadable_and_broken_files_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.json");
+    let o = trustroot(["trusted-root".as_ref(), "validate".as_ref(), missing.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("nope.json: cannot read"), "{}", stderr(&o));
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, b"{\"tlogs\": 5, ").unwrap();
+    let o = trustroot(["trusted-root".as_ref(), "validate".as_ref(), broken.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("error[not-json] $"), "{}", stdout(&o));
+    std::fs::write(&broken, b"{\"mediaType\": \"application/vnd.dev.sigstore.trustedroot+json;version=0.1\", \"tlogs\": [{\"baseUrl\": 7}]}").unwrap();
+    // An edit of a file that does not parse names the file and the JSON path.
+    let key = dir.path().join("k.pem");
+    std::fs::write(&key, "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2G2Y+2tabdTV5BcGiBIx0a9fAFwrkBbmLSGtks4L3qX6yYY0zufBnhC8Ur/iy55GhWP/9A/bY2LhC30M9+RYtw==\n-----END PUBLIC KEY-----\n").unwrap();
+    let o = trustroot([
+        "trusted-root".as_ref(),
+        "add-ctlog".as_ref(),
+        broken.as_os_str(),
+        "--key".as_ref(),
+        key.as_os_str(),
+        "--url".as_ref(),
+        "https://ct.example".as_ref(),
+        "--start".as_ref(),
+        "2026-01-01T00:00:00Z".as_ref(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("broken.json: $.tlogs[0].baseUrl"), "{}", stderr(&o));
+}
+
+fn copy_prod(dir: &std::path::Path) -> std::path::PathBuf {
+    let p = dir.join("trusted_root.json");
+    std::fs::copy(repos().join("sigstore-prod/source/targets/trusted_root.json"), &p).unwrap();
+    p
+}
+
+#[test]
+fn edits_that_would_be_wrong_are_refused_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let tr = copy_prod(dir.path());
+    let t = tr.to_str().unwrap();
+    let before = std::fs::read(&tr).unwrap();
+    let pem = dir.path().join("pem");
+    ok(["trusted-root", "extract", t, "--out-dir", pem.to_str().unwrap()]);
+    let rekor_v2 = pem.join("tlog-1-log2025-1.rekor.sigstore.dev.pem");
+    let ct = pem.join("ctlog-1-ctfe.sigstore.dev-2022.pem");
+    let refused = |args: &[&str], why: &str| {
+        let o = trustroot(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stdout(&o));
+        assert!(stderr(&o).contains(why), "{args:?}: {}", stderr(&o));
+        assert_eq!(std::fs::read(&tr).unwrap(), before, "{args:?} changed the file");
+    };
+    // An Ed25519 tlog key without saying which Rekor it is.
+    refused(
+        &[
+            "trusted-root",
+            "add-tlog",
+            t,
+            "--key",
+            rekor_v2.to_str().unwrap(),
+            "--url",
+            "https://log2026-1.rekor.sigstore.dev",
+            "--start",
+            "2026-01-01T00:00:00Z",
+        ],
+        "--rekor-version",
+    );
+    // The same key twice.
+    refused(
+        &[
+            "trusted-root",
+            "add-ctlog",
+            t,
+            "--key",
+            ct.to_str().unwrap(),
+            "--url",
+            "https://ctfe.sigstore.dev/2022",
+            "--start",
+            "2026-01-01T00:00:00Z",
+        ],
+        "already has log ID 3T0wasbHETJjGR4cmWc3AqJKXrjePK3/h4pygC8p7o4=",
+    );
+    // An operator under the legacy media type.
+    refused(
+        &[
+            "trusted-root",
+            "add-tlog",
+            t,
+            "--key",
+            rekor_v2.to_str().unwrap(),
+            "--url",
+            "https://log2026-1.rekor.sigstore.dev",
+            "--rekor-version",
+            "2",
+            "--start",
+            "2026-01-01T00:00:00Z",
+            "--operator",
+            "sigstore.dev",
+        ],
+        "`operator` needs the v0.2 media type",
+    );
+    // A malformed time (the staging incident, typed on the command line).
+    refused(
+        &[
+            "trusted-root",
+            "retire",
+            t,
+            "--kind",
+            "tlog",
+            "--url",
+            "https://rekor.sigstore.dev",
+            "--end",
+            "2025-09-04:00:00Z",
+        ],
+        "--end: `2025-09-04:00:00Z`",
+    );
+    // An end before the start.
+    refused(
+        &[
+            "trusted-root",
+            "retire",
+            t,
+            "--kind",
+            "tlog",
+            "--url",
+            "https://rekor.sigstore.dev",
+            "--end",
+            "2020-01-01T00:00:00Z",
+        ],
+        "before the window's start",
+    );
+    // Retiring an instance that already ended.
+    refused(
+        &[
+            "trusted-root",
+            "retire",
+            t,
+            "--kind",
+            "ctlog",
+            "--url",
+            "https://ctfe.sigstore.dev/test",
+            "--end",
+            "2030-01-01T00:00:00Z",
+        ],
+        "already retired",
+    );
+    // A CA window past the certificates' expiry (2031-10-05T13:56:58Z).
+    let ca = pem.join("ca-1-fulcio.sigstore.dev.pem");
+    refused(
+        &[
+            "trusted-root",
+            "add-ca",
+            t,
+            "--chain",
+            ca.to_str().unwrap(),
+            "--uri",
+            "https://fulcio.example",
+            "--start",
+            "2030-01-01T00:00:00Z",
+            "--end",
+            "2032-01-01T00:00:00Z",
+        ],
+        "after a certificate in the chain expires",
+    );
+    // A chain whose pieces do not belong together.
+    let tsa = std::fs::read_to_string(pem.join("tsa-0-timestamp.sigstore.dev-api-v1-timestamp.pem")).unwrap();
+    let ca_text = std::fs::read_to_string(&ca).unwrap();
+    let mixed = dir.path().join("mixed.pem");
+    let first_ca = &ca_text[..ca_text.find("-----END CERTIFICATE-----").unwrap() + 26];
+    let last_tsa = &tsa[tsa.rfind("-----BEGIN CERTIFICATE-----").unwrap()..];
+    std::fs::write(&mixed, format!("{first_ca}{last_tsa}")).unwrap();
+    refused(
+        &[
+            "trusted-root",
+            "add-ca",
+            t,
+            "--chain",
+            mixed.to_str().unwrap(),
+            "--uri",
+            "https://fulcio.example",
+            "--start",
+            "2026-01-01T00:00:00Z",
+        ],
+        "do not form a chain in any order",
+    );
+}
+
+#[test]
+fn a_rekor_rotation_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let tr = copy_prod(dir.path());
+    let old = dir.path().join("old.json");
+    std::fs::copy(&tr, &old).unwrap();
+    let t = tr.to_str().unwrap();
+    // A new Rekor v1 log, with the CT 2022 key standing in for a freshly generated key.
+    let key = dir.path().join("new-rekor.pem");
+    let o = ok(["trusted-root", "extract", t, "--kind", "ctlog", "--index", "1"]);
+    assert!(o.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{o}");
+    std::fs::write(&key, o).unwrap();
+    let out = ok([
+        "trusted-root",
+        "add-tlog",
+        t,
+        "--key",
+        key.to_str().unwrap(),
+        "--url",
+        "https://rekor2.example.dev",
+        "--start",
+        "2026-09-01T00:00:00Z",
+    ]);
+    assert!(out.contains("added $.tlogs[2] https://rekor2.example.dev with log ID 3T0wasbHETJjGR4cmWc3AqJKXrjePK3/h4pygC8p7o4= (PKIX_ECDSA_P256_SHA_256)"), "{out}");
+    ok([
+        "trusted-root",
+        "retire",
+        t,
+        "--kind",
+        "tlog",
+        "--url",
+        "https://rekor.sigstore.dev",
+        "--end",
+        "2026-09-30T23:59:59Z",
+    ]);
+    ok(["trusted-root", "validate", t, "--strict"]);
+    let d = ok(["trusted-root", "diff", old.to_str().unwrap(), t]);
+    assert!(d.contains("* Added transparency log https://rekor2.example.dev (ECDSA P-256, log ID 3T0wasbHETJjGR4cmWc3AqJKXrjePK3/h4pygC8p7o4=), valid from 2026-09-01T00:00:00Z, open-ended."), "{d}");
+    assert!(d.contains("* Transparency log https://rekor.sigstore.dev (log ID wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0=): retired, valid until 2026-09-30T23:59:59Z."), "{d}");
+    assert!(!d.contains("\n!"), "{d}");
+    let j: Value = serde_json::from_str(&ok(["trusted-root", "diff", old.to_str().unwrap(), t, "--json"])).unwrap();
+    let kinds: Vec<&str> = j["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["added", "retired"]);
+    // Unchanged parts keep their bytes: the file is the original plus the two edits.
+    let v: Value = serde_json::from_slice(&std::fs::read(&tr).unwrap()).unwrap();
+    assert_eq!(v["tlogs"][0]["publicKey"]["validFor"]["end"], "2026-09-30T23:59:59Z");
+}
+
+#[test]
+fn a_fulcio_chain_given_root_first_is_recorded_leaf_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let prod = repos().join("sigstore-prod/source/targets/trusted_root.json");
+    let chain = ok([
+        "trusted-root".as_ref(),
+        "extract".as_ref(),
+        prod.as_os_str(),
+        "--kind".as_ref(),
+        "ca".as_ref(),
+        "--index".as_ref(),
+        "1".as_ref(),
+    ]);
+    let split = chain.find("-----BEGIN CERTIFICATE-----\n").unwrap();
+    let second = chain[split + 1..].find("-----BEGIN CERTIFICATE-----").unwrap() + split + 1;
+    let reversed = format!("{}{}", &chain[second..], &chain[..second]);
+    let pem = dir.path().join("rootfirst.pem");
+    std::fs::write(&pem, reversed).unwrap();
+    let tr = dir.path().join("tr.json");
+    let t = tr.to_str().unwrap();
+    ok(["trusted-root", "new", t]);
+    let out = ok([
+        "trusted-root",
+        "add-ca",
+        t,
+        "--chain",
+        pem.to_str().unwrap(),
+        "--uri",
+        "https://fulcio.sigstore.dev",
+        "--start",
+        "2022-04-13T20:06:15Z",
+        "--subject",
+        "/O=example/CN=custom",
+    ]);
+    assert!(
+        out.contains("note: the certificates were given in another order"),
+        "{out}"
+    );
+    let v: Value = serde_json::from_slice(&std::fs::read(&tr).unwrap()).unwrap();
+    let orig: Value = serde_json::from_slice(&std::fs::read(&prod).unwrap()).unwrap();
+    assert_eq!(
+        v["certificateAuthorities"][0]["certChain"],
+        orig["certificateAuthorities"][1]["certChain"]
+    );
+    assert_eq!(
+        v["certificateAuthorities"][0]["subject"],
+        serde_json::json!({"organization": "example", "commonName": "custom"})
+    );
+    // `new` refuses to overwrite.
+    let o = trustroot(["trusted-root", "new", t]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn signing_config_new_add_remove_validate_diff() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = dir.path().join("signing_config.v0.2.json");
+    let s = sc.to_str().unwrap();
+    ok(["signing-config", "new", s]);
+    // Empty lists: errors until services are added.
+    assert_eq!(trustroot(["signing-config", "validate", s]).status.code(), Some(1));
+    for (kind, url, v, start) in [
+        ("ca", "https://fulcio.sigstore.dev", "1", "2022-04-13T20:06:15Z"),
+        ("oidc", "https://oauth2.sigstore.dev/auth", "1", "2022-04-13T20:06:15Z"),
+        ("rekor", "https://rekor.sigstore.dev", "1", "2021-01-12T11:53:27Z"),
+        (
+            "tsa",
+            "https://timestamp.sigstore.dev/api/v1/timestamp",
+            "1",
+            "2025-07-04T00:00:00Z",
+        ),
+        (
+            "rekor",
+            "https://log2025-1.rekor.sigstore.dev",
+            "2",
+            "2026-01-01T00:00:00Z",
+        ),
+    ] {
+        ok([
+            "signing-config",
+            "add-service",
+            s,
+            "--kind",
+            kind,
+            "--url",
+            url,
+            "--api-version",
+            v,
+            "--start",
+            start,
+            "--operator",
+            "sigstore.dev",
+        ]);
+    }
+    let tr = repos().join("sigstore-prod/source/targets/trusted_root.json");
+    let o = trustroot([
+        "signing-config".as_ref(),
+        "validate".as_ref(),
+        sc.as_os_str(),
+        "--trusted-root".as_ref(),
+        tr.as_os_str(),
+        "--strict".as_ref(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // What was built is production's Rekor v2 signing config, up to `.000Z` fractions.
+    let built: Value = serde_json::from_slice(&std::fs::read(&sc).unwrap()).unwrap();
+    let prod: Value = serde_json::from_slice(
+        &std::fs::read(repos().join("sigstore-prod/source/targets/signing_config_rekor_v2.v0.2.json")).unwrap(),
+    )
+    .unwrap();
+    let norm = |v: &Value| serde_json::to_string(v).unwrap().replace(".000Z", "Z");
+    assert_eq!(norm(&built), norm(&prod));
+    // Against the staging trusted root, every URL is unknown.
+    let staging = repos().join("sigstore-staging/source/targets/trusted_root.json");
+    let o = trustroot([
+        "signing-config".as_ref(),
+        "validate".as_ref(),
+        sc.as_os_str(),
+        "--trusted-root".as_ref(),
+        staging.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stdout(&o).matches("error[not-in-trusted-root]").count(),
+        4,
+        "{}",
+        stdout(&o)
+    );
+    // Remove Rekor v2 again: that is production's default signing_config.v0.2.json.
+    let before = dir.path().join("before.json");
+    std::fs::copy(&sc, &before).unwrap();
+    ok([
+        "signing-config",
+        "remove-service",
+        s,
+        "--kind",
+        "rekor",
+        "--url",
+        "https://log2025-1.rekor.sigstore.dev",
+    ]);
+    let d = ok(["signing-config", "diff", before.to_str().unwrap(), s]);
+    assert!(
+        d.contains("* Removed Rekor log https://log2025-1.rekor.sigstore.dev (API v2, operator sigstore.dev)"),
+        "{d}"
+    );
+    // Removing something absent, or adding a duplicate, is refused.
+    let o = trustroot([
+        "signing-config",
+        "remove-service",
+        s,
+        "--kind",
+        "rekor",
+        "--url",
+        "https://nope.example",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = trustroot([
+        "signing-config",
+        "add-service",
+        s,
+        "--kind",
+        "ca",
+        "--url",
+        "https://fulcio.sigstore.dev",
+        "--api-version",
+        "1",
+        "--start",
+        "2022-04-13T20:06:15Z",
+        "--operator",
+        "sigstore.dev",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("already lists"), "{}", stderr(&o));
+    // EXACT needs a count.
+    let o = trustroot([
+        "signing-config",
+        "new",
+        dir.path().join("x.json").to_str().unwrap(),
+        "--rekor-selector",
+        "exact",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    // A v0.1 file has no services to edit.
+    let v01 = dir.path().join("v01.json");
+    std::fs::copy(history("prod/2025-01-20_66906739_signing_config.json"), &v01).unwrap();
+    let o = trustroot([
+        "signing-config",
+        "add-service",
+        v01.to_str().unwrap(),
+        "--kind",
+        "ca",
+        "--url",
+        "https://x.example",
+        "--api-version",
+        "1",
+        "--start",
+        "2022-04-13T20:06:15Z",
+        "--operator",
+        "x",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("v0.1 signing config has no services"),
+        "{}",
+        stderr(&o)
+    );
+}
