@@ -1,0 +1,365 @@
+//! `mirror sync` in process: the real Sigstore repositories served on 127.0.0.1 at their
+//! reference times, incremental re-syncs, a legacy-to-current re-sync, pruning, and hostile
+//! origins on the repository simulator, each refused with the served mirror unchanged.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use trustroot_core::Limits;
+use trustroot_mirror::FetchConfig;
+use trustroot_mirror::sync::{SyncOptions, SyncSummary, sync};
+use trustroot_test_support::{Fault, RepoSim, SimServer};
+use url::Url;
+
+fn at(text: &str) -> DateTime<Utc> {
+    trustroot_core::time::parse(text).unwrap()
+}
+
+fn unpack() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sigstore-repos.tar.xz");
+    let status = Command::new("tar")
+        .arg("-xJf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir
+}
+
+fn options(dir: &Path, from: &str, root: Option<Vec<u8>>, now: DateTime<Utc>) -> SyncOptions {
+    SyncOptions {
+        dir: dir.to_path_buf(),
+        from: Some(Url::parse(from).unwrap()),
+        targets_from: None,
+        root,
+        jobs: 4,
+        keep: chrono::Duration::days(7),
+        verify_all: false,
+        now,
+        limits: Limits::default(),
+        fetch: FetchConfig {
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(2),
+            base_timeout: Duration::from_secs(3),
+            min_bytes_per_second: 64 * 1024,
+        },
+        progress: false,
+    }
+}
+
+/// Every regular file under `dir` (following the served symlink) with its bytes.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        for entry in std::fs::read_dir(&path).unwrap() {
+            let entry = entry.unwrap();
+            let meta = std::fs::metadata(entry.path()).unwrap();
+            if meta.is_dir() {
+                pending.push(entry.path());
+            } else {
+                let relative = entry.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                files.insert(relative, std::fs::read(entry.path()).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// What a sync must never change on failure: the served tree and the mirror's trusted
+/// state. (An interrupted sync's `staging/` is kept on purpose, so the next one resumes.)
+fn served_state(dir: &Path) -> (Option<PathBuf>, BTreeMap<String, Vec<u8>>) {
+    let link = std::fs::read_link(dir.join("repository")).ok();
+    let mut files = BTreeMap::new();
+    if let Some(link) = &link {
+        files = tree(&dir.join(link).parent().unwrap().to_path_buf());
+    }
+    (link, files)
+}
+
+#[tokio::test]
+async fn mirrors_sigstore_production_byte_for_byte_then_resyncs_with_two_requests() {
+    let fixtures = unpack();
+    let published = fixtures.path().join("sigstore-prod/published");
+    let server = SimServer::serve_dir(&published);
+    let mirror = tempfile::tempdir().unwrap();
+    let root = std::fs::read(published.join("1.root.json")).unwrap();
+    let now = at("2026-08-22T00:00:00Z");
+
+    let first = sync(options(mirror.path(), &server.base_url(), Some(root), now))
+        .await
+        .unwrap();
+    assert!(first.changed);
+    assert_eq!(
+        (
+            first.after.root,
+            first.after.timestamp,
+            first.after.snapshot,
+            first.after.targets
+        ),
+        (15, 762, 165, 14)
+    );
+    // The served tree is exactly the published repository.
+    assert_eq!(tree(&mirror.path().join("repository")), tree(&published));
+
+    server.clear_requests();
+    let again = sync(options(mirror.path(), &server.base_url(), None, now))
+        .await
+        .unwrap();
+    assert!(!again.changed);
+    assert_eq!(again.files_fetched, 0);
+    assert_eq!(
+        server.requests(),
+        vec!["16.root.json".to_string(), "timestamp.json".to_string()]
+    );
+}
+
+#[tokio::test]
+async fn mirrors_sigstore_staging_at_its_reference_time() {
+    let fixtures = unpack();
+    let published = fixtures.path().join("sigstore-staging/published");
+    let server = SimServer::serve_dir(&published);
+    let mirror = tempfile::tempdir().unwrap();
+    let root = std::fs::read(published.join("1.root.json")).unwrap();
+    let summary = sync(options(
+        mirror.path(),
+        &server.base_url(),
+        Some(root),
+        at("2026-08-22T00:00:00Z"),
+    ))
+    .await
+    .unwrap();
+    assert_eq!((summary.after.root, summary.after.timestamp), (14, 703));
+    assert_eq!(tree(&mirror.path().join("repository")), tree(&published));
+}
+
+#[tokio::test]
+async fn resyncs_a_legacy_mirror_from_the_current_repository_then_prunes_after_the_grace_period() {
+    let fixtures = unpack();
+    let legacy = fixtures.path().join("sigstore-prod-legacy/published");
+    let current = fixtures.path().join("sigstore-prod/published");
+    let legacy_server = SimServer::serve_dir(&legacy);
+    let current_server = SimServer::serve_dir(&current);
+    let mirror = tempfile::tempdir().unwrap();
+    let root = std::fs::read(legacy.join("1.root.json")).unwrap();
+
+    let first = sync(options(
+        mirror.path(),
+        &legacy_server.base_url(),
+        Some(root),
+        at("2024-09-05T00:00:00Z"),
+    ))
+    .await
+    .unwrap();
+    assert_eq!((first.after.root, first.after.timestamp), (9, 216));
+    let served = mirror.path().join("repository");
+    // Legacy targets are published under both their sha256 and sha512 names.
+    let legacy_targets = std::fs::read_dir(served.join("targets")).unwrap().count();
+    assert!(legacy_targets >= 17, "{legacy_targets}");
+
+    let now = at("2026-08-22T00:00:00Z");
+    let second: SyncSummary = sync(options(mirror.path(), &current_server.base_url(), None, now))
+        .await
+        .unwrap();
+    assert_eq!(second.before.as_ref().unwrap().root, 9);
+    assert_eq!(
+        (second.after.root, second.after.timestamp, second.after.snapshot),
+        (15, 762, 165)
+    );
+    assert!(
+        second.files_reused > 0,
+        "unchanged targets are linked, not fetched: {second:?}"
+    );
+    assert!(
+        second.files_in_grace > 0,
+        "superseded legacy files stay for clients mid-update"
+    );
+    for name in ["10.root.json", "15.root.json", "165.snapshot.json", "timestamp.json"] {
+        assert_eq!(
+            std::fs::read(served.join(name)).unwrap(),
+            std::fs::read(current.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    assert!(
+        served.join("155.snapshot.json").exists(),
+        "the superseded snapshot is kept during the grace period"
+    );
+
+    // With no grace period left, superseded files go.
+    let mut prune = options(mirror.path(), &current_server.base_url(), None, now);
+    prune.keep = chrono::Duration::zero();
+    let third = sync(prune).await.unwrap();
+    assert!(third.changed && third.files_pruned > 0, "{third:?}");
+    assert!(!served.join("155.snapshot.json").exists());
+    assert!(served.join("1.root.json").exists(), "every root version stays");
+}
+
+/// A small simulated repository, mirrored once.
+struct Origin {
+    repo: Arc<Mutex<RepoSim>>,
+    server: SimServer,
+    mirror: tempfile::TempDir,
+    now: DateTime<Utc>,
+}
+
+impl Origin {
+    async fn synced() -> Origin {
+        let now = Utc::now();
+        let mut repo = RepoSim::new(now);
+        repo.add_target("targets", "a.txt", b"first target");
+        repo.add_target("targets", "dir/b.txt", b"second target");
+        repo.publish();
+        let root = repo.root_bytes(1).unwrap();
+        let repo = Arc::new(Mutex::new(repo));
+        let server = SimServer::start(repo.clone());
+        let mirror = tempfile::tempdir().unwrap();
+        let origin = Origin { repo, server, mirror, now };
+        let mut first = origin.options();
+        first.root = Some(root);
+        sync(first).await.unwrap();
+        origin
+    }
+
+    fn options(&self) -> SyncOptions {
+        let mut options = options(self.mirror.path(), &self.server.metadata_url(), None, self.now);
+        options.targets_from = Some(Url::parse(&self.server.targets_url()).unwrap());
+        options
+    }
+
+    /// Publishes a new target and returns its served path.
+    fn publish_target(&self, path: &str, bytes: &[u8]) -> String {
+        let mut repo = self.repo.lock().unwrap();
+        repo.add_target("targets", path, bytes);
+        repo.publish();
+        repo.target_paths("targets", path)[0].clone()
+    }
+
+    /// Runs a sync expected to fail; checks the served mirror did not change.
+    async fn refused(&self) -> String {
+        let before = served_state(self.mirror.path());
+        let error = sync(self.options()).await.unwrap_err().to_string();
+        assert_eq!(
+            served_state(self.mirror.path()),
+            before,
+            "the served mirror changed after: {error}"
+        );
+        error
+    }
+}
+
+#[tokio::test]
+async fn wrong_hash_from_the_origin_is_refused() {
+    let origin = Origin::synced().await;
+    let served = origin.publish_target("c.txt", b"third target");
+    origin
+        .repo
+        .lock()
+        .unwrap()
+        .set_override(&served, Some(b"THIRD TARGET".to_vec()));
+    let error = origin.refused().await;
+    assert!(error.contains("c.txt") && error.contains("hash"), "{error}");
+}
+
+#[tokio::test]
+async fn wrong_length_from_the_origin_is_refused() {
+    let origin = Origin::synced().await;
+    let served = origin.publish_target("c.txt", b"third target");
+    origin
+        .repo
+        .lock()
+        .unwrap()
+        .set_override(&served, Some(b"third target, and more".to_vec()));
+    let error = origin.refused().await;
+    assert!(
+        error.contains("c.txt") && (error.contains("length") || error.contains("exceeds")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn endless_metadata_from_the_origin_is_cut_off() {
+    let origin = Origin::synced().await;
+    origin.publish_target("c.txt", b"third target");
+    origin.server.set_fault("metadata/timestamp.json", Fault::Endless);
+    let error = origin.refused().await;
+    assert!(
+        error.contains("timestamp.json") && error.contains("exceeds the limit"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn target_names_that_escape_the_mirror_are_refused() {
+    for name in ["../escape.txt", "dir/../../escape.txt"] {
+        let origin = Origin::synced().await;
+        origin.publish_target(name, b"escape");
+        let error = origin.refused().await;
+        assert!(
+            error.contains("escape.txt") && error.contains("unsafe target path"),
+            "{error}"
+        );
+        assert!(!origin.mirror.path().parent().unwrap().join("escape.txt").exists());
+    }
+}
+
+#[tokio::test]
+async fn a_symlink_planted_in_the_mirror_is_refused_not_followed() {
+    let origin = Origin::synced().await;
+    origin.publish_target("dir/c.txt", b"third target");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let state = std::fs::read_link(origin.mirror.path().join("repository")).unwrap();
+    let planted = origin.mirror.path().join(&state).join("targets/dir");
+    std::fs::remove_dir_all(&planted).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), &planted).unwrap();
+    let error = sync(origin.options()).await.unwrap_err().to_string();
+    assert!(error.contains("symlink"), "{error}");
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "nothing was written through the symlink"
+    );
+}
+
+#[tokio::test]
+async fn a_stalled_origin_is_cut_off_and_the_mirror_is_unchanged() {
+    let origin = Origin::synced().await;
+    let served = origin.publish_target("c.txt", b"third target");
+    origin.server.set_fault(&served, Fault::Stall(Duration::from_secs(30)));
+    let error = origin.refused().await;
+    assert!(
+        error.contains("c.txt") || error.contains("slow") || error.contains("stalled"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_origin_closing_mid_file_is_refused() {
+    let origin = Origin::synced().await;
+    let served = origin.publish_target("c.txt", b"third target");
+    origin.server.set_fault(&served, Fault::WrongContentLength);
+    origin.refused().await;
+}
+
+#[tokio::test]
+async fn a_sync_after_a_refused_one_completes() {
+    let origin = Origin::synced().await;
+    let served = origin.publish_target("c.txt", b"third target");
+    origin.server.set_fault(&served, Fault::Status(500));
+    origin.refused().await;
+    origin.server.clear_faults();
+    let summary = sync(origin.options()).await.unwrap();
+    assert!(summary.changed);
+    assert_eq!(
+        std::fs::read(origin.mirror.path().join("repository").join(&served)).unwrap(),
+        b"third target"
+    );
+}
