@@ -518,3 +518,56 @@ fn signing_config_new_add_remove_validate_diff() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_v02_trusted_root_gets_operators_and_checkpoint_key_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let prod = repos().join("sigstore-prod/source/targets/trusted_root.json");
+    let key = dir.path().join("rekor-v2.pem");
+    let pem = ok([
+        "trusted-root".as_ref(),
+        "extract".as_ref(),
+        prod.as_os_str(),
+        "--kind".as_ref(),
+        "tlog".as_ref(),
+        "--index".as_ref(),
+        "1".as_ref(),
+    ]);
+    std::fs::write(&key, pem).unwrap();
+    let tr = dir.path().join("trusted_root.v0.2.json");
+    let t = tr.to_str().unwrap();
+    ok(["trusted-root", "new", t, "--media-type", "v0.2"]);
+    ok([
+        "trusted-root",
+        "add-tlog",
+        t,
+        "--key",
+        key.to_str().unwrap(),
+        "--url",
+        "https://log2025-1.rekor.sigstore.dev",
+        "--rekor-version",
+        "2",
+        "--start",
+        "2025-09-23T00:00:00Z",
+        "--operator",
+        "sigstore.dev",
+    ]);
+    let v: Value = serde_json::from_slice(&std::fs::read(&tr).unwrap()).unwrap();
+    assert_eq!(v["mediaType"], "application/vnd.dev.sigstore.trustedroot.v0.2+json");
+    let l = &v["tlogs"][0];
+    assert_eq!(l["logId"]["keyId"], "zxGZFVvd0FEmjR8WrFwMdcAJ9vtaY/QXf44Y1wUeP6A=");
+    // The first 4 bytes of the log ID: cf 11 99 15.
+    assert_eq!(l["checkpointKeyId"]["keyId"], "zxGZFQ==");
+    assert_eq!(l["operator"], "sigstore.dev");
+    let o = trustroot(["trusted-root", "validate", t, "--json"]);
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let codes: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    // No errors; the media type and the missing CA list are pointed out.
+    assert_eq!(codes, ["media-type-v02", "no-cas"], "{}", stdout(&o));
+    assert_eq!(o.status.code(), Some(0));
+}
