@@ -19,6 +19,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
 
+# --- PyPI: python-tuf's ngclient, which interop tests run against what we serve.
+venv="${TRUSTROOT_TEST_VENV:-$HOME/.cache/trustroot/venv-$(sha256sum tests/interop/requirements.txt | cut -c1-12)}"
+if ! "$venv/bin/python" -c 'import tuf.ngclient' 2>/dev/null; then
+  log "installing python-tuf into $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
+fi
+export TRUSTROOT_TEST_PYTHON="$venv/bin/python"
+
 log "cargo fmt --check"
 cargo fmt --all --check
 

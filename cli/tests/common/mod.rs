@@ -64,3 +64,82 @@ pub fn text(output: &Output) -> String {
 pub fn file_url(path: &Path) -> String {
     format!("file://{}/", path.display())
 }
+
+/// The Python with python-tuf installed (scripts/test.sh sets `TRUSTROOT_TEST_PYTHON`).
+/// Interop tests need it: without it they fail, saying how to get it.
+pub fn python() -> PathBuf {
+    let python = std::env::var("TRUSTROOT_TEST_PYTHON").unwrap_or_else(|_| {
+        panic!("TRUSTROOT_TEST_PYTHON is not set: run the tests through scripts/test.sh, which installs python-tuf")
+    });
+    let check = Command::new(&python).args(["-c", "import tuf.ngclient"]).output().unwrap();
+    assert!(check.status.success(), "{python} cannot import tuf.ngclient: run scripts/test.sh");
+    PathBuf::from(python)
+}
+
+/// Runs python-tuf's ngclient (tests/interop/ngclient.py) against a repository, with the
+/// clock pinned by faketime when `time` is given. Returns its output; asserts nothing.
+pub fn ngclient(time: Option<&str>, root: &Path, metadata_url: &str, targets_url: &str, targets: &[&str]) -> Output {
+    let work = tempfile::tempdir().unwrap();
+    let metadata = work.path().join("metadata");
+    let downloads = work.path().join("targets");
+    std::fs::create_dir_all(&metadata).unwrap();
+    std::fs::create_dir_all(&downloads).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/ngclient.py");
+    let mut command = match time {
+        Some(time) => {
+            let mut c = Command::new(faketime());
+            c.env("TZ", "UTC").arg(time).arg(python());
+            c
+        }
+        None => Command::new(python()),
+    };
+    command.arg(script).arg("--root").arg(root);
+    command.args(["--metadata-url", metadata_url, "--target-base-url", targets_url]);
+    command.arg("--metadata-dir").arg(&metadata).arg("--target-dir").arg(&downloads);
+    for target in targets {
+        command.args(["--target", target]);
+    }
+    command.env_remove("HTTP_PROXY").env_remove("http_proxy").env("NO_PROXY", "127.0.0.1");
+    command.output().unwrap()
+}
+
+/// Runs `trustroot client` init + download against a repository URL (http or file).
+pub fn trustroot_client(
+    time: Option<&str>,
+    root: &Path,
+    metadata_url: &str,
+    targets_url: &str,
+    targets: &[&str],
+) -> Output {
+    let work = tempfile::tempdir().unwrap();
+    let metadata = work.path().join("metadata");
+    let downloads = work.path().join("targets");
+    std::fs::create_dir_all(&metadata).unwrap();
+    std::fs::create_dir_all(&downloads).unwrap();
+    let run = |args: &[&str]| match time {
+        Some(time) => trustroot_at(time, args),
+        None => trustroot(args),
+    };
+    let metadata_dir = metadata.to_str().unwrap();
+    let init = run(&["client", "--metadata-dir", metadata_dir, "init", root.to_str().unwrap()]);
+    if !init.status.success() {
+        return init;
+    }
+    let mut args = vec![
+        "client",
+        "--metadata-dir",
+        metadata_dir,
+        "--metadata-url",
+        metadata_url,
+        "--target-base-url",
+        targets_url,
+        "--target-dir",
+        downloads.to_str().unwrap(),
+    ];
+    for target in targets {
+        args.push("--target-name");
+        args.push(target);
+    }
+    args.push(if targets.is_empty() { "refresh" } else { "download" });
+    run(&args)
+}
