@@ -93,6 +93,7 @@ fn run_inner(args: ClientArgs) -> Result<(), UpdateError> {
         target_url: args.target_base_url.clone(),
         now,
         limits,
+        root_history_dir: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -24,6 +24,8 @@ pub struct Limits {
     pub max_delegations: usize,
     /// Most signature entries one metadata file may carry.
     pub max_signatures: usize,
+    /// Most targets roles a mirror loads from one repository (hashed bins included).
+    pub max_mirrored_roles: usize,
 }
 
 impl Default for Limits {
@@ -36,6 +38,7 @@ impl Default for Limits {
             max_root_rotations: 256,
             max_delegations: 32,
             max_signatures: 1024,
+            max_mirrored_roles: 65_536,
         }
     }
 }
