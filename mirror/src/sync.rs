@@ -739,3 +739,18 @@ async fn fetch_all(
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_embedded_sigstore_root_matches_its_recorded_sha256_and_verifies() {
+        let recorded = include_str!("../roots/sigstore-production.root.json.sha256").trim();
+        assert_eq!(sha256_hex(SIGSTORE_ROOT), recorded);
+        let at = trustroot_core::time::parse("2026-08-22T00:00:00Z").unwrap();
+        let trusted = TrustedSet::new(SIGSTORE_ROOT, at, Limits::default()).unwrap();
+        assert_eq!(trusted.root().signed.common.version, 15);
+    }
+}
