@@ -4,6 +4,7 @@ mod ceremony;
 mod client;
 mod inspect;
 mod mirror;
+mod mirror_serve;
 mod sigstore;
 
 use std::process::ExitCode;

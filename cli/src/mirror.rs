@@ -25,6 +25,9 @@ pub enum MirrorCommand {
     Verify(VerifyArgs),
     /// Show what DIR mirrors, from where, since when, and when each role expires.
     Status(StatusArgs),
+    /// Serve the mirror in DIR over HTTP.
+    #[command(hide = true)]
+    Serve(crate::mirror_serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -133,6 +136,7 @@ pub fn run(command: MirrorCommand) -> ExitCode {
         MirrorCommand::Sync(args) => run_sync(args),
         MirrorCommand::Verify(args) => run_verify(args),
         MirrorCommand::Status(args) => run_status(args),
+        MirrorCommand::Serve(args) => return crate::mirror_serve::run(args),
     };
     match outcome {
         Ok(code) => code,
