@@ -9,7 +9,7 @@ use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use pkcs8::der::zeroize::Zeroizing;
+pub use pkcs8::der::zeroize::Zeroizing;
 use pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
 use rand_core::{OsRng, RngCore as _};
 use serde_json::{Map, Value, json};
@@ -144,8 +144,8 @@ impl PrivateKey {
         passphrase: &mut dyn FnMut() -> Result<Zeroizing<String>>,
     ) -> Result<PrivateKey> {
         let refuse = |reason: String| Error::refused(format!("{what}: {reason}"));
-        let (label, der) = pkcs8::der::pem::decode_vec(pem)
-            .map_err(|e| refuse(format!("not a PEM private key ({e})")))?;
+        let (label, der) =
+            pkcs8::der::pem::decode_vec(pem).map_err(|e| refuse(format!("not a PEM private key ({e})")))?;
         let der = Zeroizing::new(der);
         let plain: Zeroizing<Vec<u8>> = match label {
             "PRIVATE KEY" => der,
@@ -153,12 +153,16 @@ impl PrivateKey {
                 let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice())
                     .map_err(|e| refuse(format!("damaged encrypted key ({e})")))?;
                 let secret = passphrase()?;
-                let document = info.decrypt(secret.as_bytes()).map_err(|_| Error::WrongPassphrase {
-                    what: what.to_string(),
-                })?;
+                let document = info
+                    .decrypt(secret.as_bytes())
+                    .map_err(|_| Error::WrongPassphrase { what: what.to_string() })?;
                 Zeroizing::new(document.as_bytes().to_vec())
             }
-            "PUBLIC KEY" => return Err(refuse("this is a public key; signing needs the private key".to_string())),
+            "PUBLIC KEY" => {
+                return Err(refuse(
+                    "this is a public key; signing needs the private key".to_string(),
+                ));
+            }
             other => {
                 return Err(refuse(format!(
                     "PEM label '{other}' is not a PKCS#8 private key ('PRIVATE KEY' or 'ENCRYPTED PRIVATE KEY')"
@@ -242,8 +246,7 @@ pub fn parse_public_key(what: &str, bytes: &[u8]) -> Result<Key> {
     let text = std::str::from_utf8(bytes).map_err(|_| refuse("not UTF-8 text".to_string()))?;
     let trimmed = text.trim_start();
     let key = if trimmed.starts_with('{') {
-        let key: Key =
-            serde_json::from_str(text).map_err(|e| refuse(format!("not a TUF key object: {e}")))?;
+        let key: Key = serde_json::from_str(text).map_err(|e| refuse(format!("not a TUF key object: {e}")))?;
         key
     } else if trimmed.starts_with("-----BEGIN PUBLIC KEY-----") {
         if let Ok(key) = ed25519_dalek::VerifyingKey::from_public_key_pem(trimmed) {
@@ -476,8 +479,17 @@ mod tests {
         assert_eq!((ed.keytype.as_str(), ed.scheme.as_str()), ("ed25519", "ed25519"));
         assert_eq!(ed.keyval.public.as_deref().unwrap().len(), 64);
         let ec = PrivateKey::generate(KeyType::EcdsaP256).public_key();
-        assert_eq!((ec.keytype.as_str(), ec.scheme.as_str()), ("ecdsa", "ecdsa-sha2-nistp256"));
-        assert!(ec.keyval.public.as_deref().unwrap().starts_with("-----BEGIN PUBLIC KEY-----\n"));
+        assert_eq!(
+            (ec.keytype.as_str(), ec.scheme.as_str()),
+            ("ecdsa", "ecdsa-sha2-nistp256")
+        );
+        assert!(
+            ec.keyval
+                .public
+                .as_deref()
+                .unwrap()
+                .starts_with("-----BEGIN PUBLIC KEY-----\n")
+        );
     }
 
     #[test]

@@ -7,8 +7,13 @@
 //! (often on air-gapped machines), and reports thresholds honestly: a signature counts
 //! only when it verifies over the staged bytes with a key that is a signer of the role.
 
+pub mod edit;
 pub mod error;
 pub mod keys;
+pub mod policy;
+pub mod repo;
+pub mod round;
+pub mod stage;
 
 pub use error::{Error, Result};
 pub use keys::{KeyRef, KeyType, PrivateKey, Signer, SoftwareSigner};

@@ -1,31 +1,596 @@
 //! `trustroot init`, `trustroot key ...` and `trustroot ceremony ...`: the signing side.
-//! (Filled in by the key ceremonies work.)
+//! No TUF logic lives here: parsing arguments, prompting, printing.
 
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
+use trustroot_ceremony::keys::{self, KdfCost, KeyRef, KeyType, PrivateKey};
+use trustroot_ceremony::round::{self, Added, Round, SigningRequest};
+use trustroot_ceremony::{Error, Result, Signer as _, edit, repo};
+
+type Zeroizing<T> = trustroot_ceremony::keys::Zeroizing<T>;
 
 /// Arguments of `trustroot init`.
 #[derive(Debug, Args)]
-pub struct InitArgs {}
+pub struct InitArgs {
+    /// Directory of the new signing repository (created; must be empty if it exists).
+    pub dir: PathBuf,
+}
+
+/// Where a passphrase comes from when it is not typed at a prompt.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PassphraseArgs {
+    /// Read the passphrase from this environment variable (for automation).
+    #[arg(long, value_name = "VAR", conflicts_with = "passphrase_file")]
+    pub passphrase_env: Option<String>,
+    /// Read the passphrase from the first line of this file (for automation).
+    #[arg(long, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+}
 
 /// `trustroot key ...`
 #[derive(Debug, Subcommand)]
-pub enum KeyCommand {}
+pub enum KeyCommand {
+    /// Generate a signing key: PKCS#8 PEM written with mode 0600 (never overwriting a file),
+    /// and its public key beside it as FILE.pub.
+    ///
+    /// With --encrypt, --passphrase-env or --passphrase-file the key is encrypted
+    /// (PBES2: scrypt N=2^17 r=8 p=1, AES-256-CBC); --encrypt alone asks for the
+    /// passphrase twice at the terminal.
+    Generate {
+        /// ed25519 or ecdsa-p256 (the YubiKey/Sigstore keyholder key type).
+        #[arg(long = "type", value_name = "TYPE")]
+        key_type: String,
+        /// Private key file to create.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Encrypt the key with a passphrase typed at the terminal.
+        #[arg(long)]
+        encrypt: bool,
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+        /// log2 of scrypt's N for an encrypted key (default 17). Lower it only in tests:
+        /// it weakens the protection of the key file.
+        #[arg(long, value_name = "N", default_value_t = KdfCost::STRONG.log_n)]
+        scrypt_log_n: u8,
+    },
+    /// Show a key's ID, type and public key. REF is a private key (file or env:VAR) or a
+    /// public key file (PEM or TUF key JSON).
+    Show {
+        #[arg(value_name = "REF")]
+        key: String,
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Register a keyholder's public key in the policy (copied to keys/NAME.pub).
+    Add {
+        /// Name of the key in trustroot.toml.
+        name: String,
+        /// root, targets, a delegated role, or `online` (the snapshot/timestamp key).
+        #[arg(long)]
+        role: String,
+        /// Who holds the private key (name, e-mail or @handle).
+        #[arg(long)]
+        holder: Option<String>,
+        /// The public key file (PEM or TUF key JSON).
+        pubkey: PathBuf,
+        /// The signing repository (default: the current directory).
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RepoArgs {
+    /// The signing repository (default: the current directory).
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The round (default: the latest).
+    #[arg(long)]
+    pub round: Option<String>,
+    /// Use this time instead of the clock (RFC 3339), e.g. for tests and rehearsals.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
 
 /// `trustroot ceremony ...`
 #[derive(Debug, Subcommand)]
-pub enum CeremonyCommand {}
+pub enum CeremonyCommand {
+    /// Stage the next versions of root, targets and delegated targets from trustroot.toml
+    /// and the targets/ tree, in a new round under ceremonies/<id>/. Roles that did not
+    /// change (and are not within their signing period) are not staged.
+    Start {
+        /// Round id (default: the next number).
+        #[arg(long)]
+        id: Option<String>,
+        #[command(flatten)]
+        repo: RepoArgs,
+    },
+    /// Write a self-contained signing request for a keyholder to carry to their signing
+    /// machine: the exact bytes to sign per role, their sha256, the signers, and a summary
+    /// of what changed against the published version.
+    Request {
+        /// Request file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        repo: RepoArgs,
+    },
+    /// Sign a round with one key, after showing what is signed and asking for confirmation.
+    ///
+    /// On an air-gapped machine, with only the request file and your key:
+    ///
+    ///   trustroot ceremony sign --request request.json --key my-key.pem
+    ///
+    /// The request is checked first (every digest; the summary is regenerated from the
+    /// bytes; a mismatch means it was altered). Compare the request digest printed with
+    /// the one the coordinator gave you by another channel. Then type `yes`. One
+    /// signature file per role you sign is written to --out-dir (default: the current
+    /// directory); hand those files back to the coordinator, who runs
+    /// `trustroot ceremony add-signature`. Without --request, the latest round of the
+    /// repository is signed and the signatures are stored in it directly.
+    ///
+    /// Without a terminal the command refuses unless --yes is given. Your private key is
+    /// never written anywhere.
+    Sign {
+        /// Your private key: a PKCS#8 PEM file, or env:VAR.
+        #[arg(long, value_name = "REF")]
+        key: String,
+        /// Sign this request file (no repository needed).
+        #[arg(long, value_name = "FILE")]
+        request: Option<PathBuf>,
+        /// Where to write signature files when signing a request (default: .).
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// Do not ask for confirmation (the summary is still printed).
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+        #[command(flatten)]
+        repo: RepoArgs,
+    },
+    /// Bring signature files (from `ceremony sign --request`) back into the round. Each is
+    /// checked (round, role, version, digest, signer, signature) before it is stored.
+    AddSignature {
+        /// Signature files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        repo: RepoArgs,
+    },
+    /// Per staged role: version, expiry, valid signatures against each required threshold
+    /// (for a new root, the published root's and the new one's), who signed and who has
+    /// not. Signatures that do not verify or come from non-signers are listed, never counted.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        repo: RepoArgs,
+    },
+}
 
-pub fn run_init(_args: InitArgs) -> ExitCode {
-    eprintln!("error: `trustroot init` is not implemented yet");
-    ExitCode::from(1)
+fn finish(result: Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn now(at: Option<&str>) -> Result<DateTime<Utc>> {
+    match at {
+        Some(text) => trustroot_core::time::parse(text)
+            .ok_or_else(|| Error::refused(format!("--at '{text}' is not an RFC 3339 time"))),
+        None => Ok(Utc::now()),
+    }
+}
+
+/// A passphrase from --passphrase-env / --passphrase-file, or typed at the terminal.
+fn passphrase_source(args: &PassphraseArgs, what: String) -> impl FnMut() -> Result<Zeroizing<String>> {
+    let args = args.clone();
+    move || {
+        if let Some(var) = &args.passphrase_env {
+            return keys::passphrase_from_env(var);
+        }
+        if let Some(file) = &args.passphrase_file {
+            return keys::passphrase_from_file(file);
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::refused(format!(
+                "{what} is encrypted and there is no terminal to ask for its passphrase: use --passphrase-env VAR or --passphrase-file FILE"
+            )));
+        }
+        rpassword::prompt_password(format!("Passphrase for {what}: "))
+            .map(Zeroizing::new)
+            .map_err(|e| Error::refused(format!("cannot read the passphrase: {e}")))
+    }
+}
+
+pub fn run_init(args: InitArgs) -> ExitCode {
+    finish((|| {
+        repo::init(&args.dir)?;
+        println!("Created a signing repository in {}", args.dir.display());
+        println!("Next: edit trustroot.toml, register keys with `trustroot key add`, then `trustroot ceremony start`.");
+        Ok(())
+    })())
 }
 
 pub fn run_key(command: KeyCommand) -> ExitCode {
-    match command {}
+    finish(match command {
+        KeyCommand::Generate {
+            key_type,
+            out,
+            encrypt,
+            passphrase,
+            scrypt_log_n,
+        } => generate(&key_type, &out, encrypt, &passphrase, scrypt_log_n),
+        KeyCommand::Show { key, passphrase, json } => show(&key, &passphrase, json),
+        KeyCommand::Add {
+            name,
+            role,
+            holder,
+            pubkey,
+            repo,
+        } => (|| {
+            let bytes = keys::read_limited(&pubkey, 64 * 1024)?;
+            let keyid = edit::add_key(
+                &repo,
+                &name,
+                &role,
+                holder.as_deref(),
+                &bytes,
+                &pubkey.display().to_string(),
+            )?;
+            println!("Registered '{name}' (key ID {keyid}) as a signer of {role}");
+            Ok(())
+        })(),
+    })
+}
+
+fn generate(key_type: &str, out: &Path, encrypt: bool, passphrase: &PassphraseArgs, log_n: u8) -> Result<()> {
+    let key_type: KeyType = key_type.parse()?;
+    let pub_path = PathBuf::from(format!("{}.pub", out.display()));
+    for path in [out, pub_path.as_path()] {
+        if path.exists() {
+            return Err(Error::file(path, "already exists; refusing to overwrite a key file"));
+        }
+    }
+    let secret: Option<Zeroizing<String>> = if let Some(var) = &passphrase.passphrase_env {
+        Some(keys::passphrase_from_env(var)?)
+    } else if let Some(file) = &passphrase.passphrase_file {
+        Some(keys::passphrase_from_file(file)?)
+    } else if encrypt {
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::refused(
+                "--encrypt needs a terminal to ask for the passphrase: use --passphrase-env or --passphrase-file",
+            ));
+        }
+        let first = rpassword::prompt_password("New passphrase: ").map_err(|e| Error::refused(e.to_string()))?;
+        let second = rpassword::prompt_password("Repeat it: ").map_err(|e| Error::refused(e.to_string()))?;
+        if first != second {
+            return Err(Error::refused("the passphrases differ; nothing was written"));
+        }
+        Some(Zeroizing::new(first))
+    } else {
+        None
+    };
+    let key = PrivateKey::generate(key_type);
+    let pem = key.to_pkcs8_pem(secret.as_ref().map(|s| s.as_str()), KdfCost { log_n })?;
+    let public_pem = key.public_pem()?;
+    keys::create_private_file(out, pem.as_bytes())?;
+    if let Err(e) = keys::create_private_file(&pub_path, public_pem.as_bytes()) {
+        let _ = std::fs::remove_file(out);
+        return Err(e);
+    }
+    let public = key.public_key();
+    println!(
+        "Wrote {} ({}) and {}",
+        out.display(),
+        if secret.is_some() { "encrypted" } else { "NOT encrypted" },
+        pub_path.display()
+    );
+    println!("key ID {}", public.computed_key_id());
+    Ok(())
+}
+
+fn show(reference: &str, passphrase: &PassphraseArgs, json: bool) -> Result<()> {
+    let key_ref = KeyRef::parse(reference)?;
+    let bytes = key_ref.read()?;
+    let is_private = std::str::from_utf8(&bytes).is_ok_and(|t| t.contains("PRIVATE KEY-----"));
+    let public = if is_private {
+        key_ref
+            .load(&mut passphrase_source(passphrase, key_ref.describe()))?
+            .public_key()
+    } else {
+        keys::parse_public_key(&key_ref.describe(), &bytes)?
+    };
+    let keyid = public.computed_key_id();
+    let value = public.keyval.public.clone().unwrap_or_default();
+    if json {
+        let out = serde_json::json!({"keyid": keyid, "key": public});
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    } else {
+        println!("key ID:  {keyid}");
+        println!("type:    {} ({})", public.keytype, public.scheme);
+        println!("public:  {}", value.trim_end().replace('\n', "\n         "));
+    }
+    Ok(())
 }
 
 pub fn run_ceremony(command: CeremonyCommand) -> ExitCode {
-    match command {}
+    finish(match command {
+        CeremonyCommand::Start { id, repo } => start(id.as_deref(), &repo),
+        CeremonyCommand::Request { out, repo } => request(&out, &repo),
+        CeremonyCommand::Sign {
+            key,
+            request,
+            out_dir,
+            yes,
+            passphrase,
+            repo,
+        } => sign(&key, request.as_deref(), out_dir.as_deref(), yes, &passphrase, &repo),
+        CeremonyCommand::AddSignature { files, repo } => add_signatures(&files, &repo),
+        CeremonyCommand::Status { json, repo } => status(json, &repo),
+    })
+}
+
+fn open(args: &RepoArgs) -> Result<(repo::Repo, Round)> {
+    let repo = repo::Repo::open(&args.repo)?;
+    let round = Round::open(&repo, args.round.as_deref())?;
+    Ok((repo, round))
+}
+
+fn start(id: Option<&str>, args: &RepoArgs) -> Result<()> {
+    let now = now(args.at.as_deref())?;
+    let repo = repo::Repo::open(&args.repo)?;
+    match round::start(&repo, id, now)? {
+        None => println!(
+            "Nothing to stage: every role matches the policy and the targets/ tree, and none is within its signing period."
+        ),
+        Some(round) => {
+            println!("Started round {} in {}", round.id, round.dir.display());
+            for role in &round.roles {
+                println!(
+                    "  staged {} v{} (expires {}): {}",
+                    role.meta.role, role.meta.version, role.meta.expires, role.meta.reason
+                );
+            }
+            println!("Next: `trustroot ceremony request --out request.json` and hand it to the keyholders.");
+        }
+    }
+    Ok(())
+}
+
+fn request(out: &Path, args: &RepoArgs) -> Result<()> {
+    let now = now(args.at.as_deref())?;
+    let (repo, round) = open(args)?;
+    let request = round.request(now)?;
+    let mut bytes = serde_json::to_vec_pretty(&request).map_err(|e| Error::refused(e.to_string()))?;
+    bytes.push(b'\n');
+    if out.exists() {
+        return Err(Error::file(out, "already exists; refusing to overwrite"));
+    }
+    repo::write_atomic(out, &bytes)?;
+    round.log(
+        &repo,
+        now,
+        "request",
+        serde_json::json!({"request_sha256": request.request_sha256, "file": out.file_name().and_then(|n| n.to_str())}),
+    )?;
+    println!("Wrote signing request {} for round {}", out.display(), round.id);
+    println!(
+        "request digest (read it to the keyholders by another channel): {}",
+        request.request_sha256
+    );
+    Ok(())
+}
+
+fn print_request(request: &SigningRequest) {
+    println!("Signing request for round {} (made {})", request.round, request.created);
+    println!("request digest: {}", request.request_sha256);
+    for role in &request.roles {
+        println!();
+        for line in &role.summary {
+            println!("  {line}");
+        }
+    }
+    println!();
+}
+
+fn confirm(yes: bool) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::refused(
+            "refusing to sign without confirmation: there is no terminal to ask; read the summary above and pass --yes",
+        ));
+    }
+    print!("Sign these roles? Type 'yes' to sign: ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::refused(format!("cannot read the answer: {e}")))?;
+    if answer.trim() != "yes" {
+        return Err(Error::refused("not confirmed; nothing was signed"));
+    }
+    Ok(())
+}
+
+fn sign(
+    key: &str,
+    request_path: Option<&Path>,
+    out_dir: Option<&Path>,
+    yes: bool,
+    passphrase: &PassphraseArgs,
+    args: &RepoArgs,
+) -> Result<()> {
+    let now = now(args.at.as_deref())?;
+    let key_ref = KeyRef::parse(key)?;
+    match request_path {
+        Some(path) => {
+            let (request, bytes) = SigningRequest::load(path)?;
+            print_request(&request);
+            let signer = key_ref.load(&mut passphrase_source(passphrase, key_ref.describe()))?;
+            // Find out what this key signs before asking.
+            let signatures = round::sign_request(&request, &bytes, &signer)?;
+            confirm(yes)?;
+            let dir = out_dir.unwrap_or(Path::new("."));
+            let mut written = Vec::new();
+            for sig in &signatures {
+                let file = dir.join(sig.file_name());
+                if file.exists() {
+                    return Err(Error::file(
+                        &file,
+                        "already exists; refusing to overwrite a signature file",
+                    ));
+                }
+            }
+            for sig in &signatures {
+                let file = dir.join(sig.file_name());
+                let mut text = serde_json::to_vec_pretty(sig).map_err(|e| Error::refused(e.to_string()))?;
+                text.push(b'\n');
+                repo::write_atomic(&file, &text)?;
+                written.push(file);
+            }
+            for (sig, file) in signatures.iter().zip(&written) {
+                println!(
+                    "Signed {} v{} with key {}: {}",
+                    sig.role,
+                    sig.version,
+                    keys::short_id(&sig.keyid),
+                    file.display()
+                );
+            }
+            println!("Hand these files back to the coordinator (`trustroot ceremony add-signature`).");
+            Ok(())
+        }
+        None => {
+            let (repo, round) = open(args)?;
+            let request = round.request(now)?;
+            let bytes: Vec<Vec<u8>> = round.roles.iter().map(|r| r.bytes.clone()).collect();
+            print_request(&request);
+            let signer = key_ref.load(&mut passphrase_source(passphrase, key_ref.describe()))?;
+            let signatures = round::sign_request(&request, &bytes, &signer)?;
+            confirm(yes)?;
+            for sig in &signatures {
+                let text = serde_json::to_vec(sig).map_err(|e| Error::refused(e.to_string()))?;
+                let source = PathBuf::from(format!("(signed here with {})", signer.describe()));
+                match round::add_signature(&repo, &round, &source, &text, now)? {
+                    Added::Stored(path) => println!("Signed {} v{}: {}", sig.role, sig.version, path.display()),
+                    Added::AlreadySigned(_) => println!(
+                        "{} v{}: key {} had already signed; counted once",
+                        sig.role,
+                        sig.version,
+                        keys::short_id(&sig.keyid)
+                    ),
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn add_signatures(files: &[PathBuf], args: &RepoArgs) -> Result<()> {
+    let now = now(args.at.as_deref())?;
+    let (repo, round) = open(args)?;
+    let mut failures = 0;
+    for file in files {
+        let result = keys::read_limited(file, round::MAX_SIGNATURE_FILE)
+            .and_then(|bytes| round::add_signature(&repo, &round, file, &bytes, now));
+        match result {
+            Ok(Added::Stored(path)) => println!("{}: stored as {}", file.display(), path.display()),
+            Ok(Added::AlreadySigned(path)) => println!(
+                "{}: this key already signed this role ({}); a key counts once, nothing changed",
+                file.display(),
+                path.display()
+            ),
+            Err(e) => {
+                failures += 1;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    if failures > 0 {
+        return Err(Error::refused(format!("{failures} signature file(s) refused")));
+    }
+    Ok(())
+}
+
+fn holder_label(k: &round::Keyholder) -> String {
+    let id = keys::short_id(&k.keyid);
+    match (&k.name, &k.holder) {
+        (Some(name), Some(holder)) => format!("{name} ({holder}, {id})"),
+        (Some(name), None) => format!("{name} ({id})"),
+        (None, Some(holder)) => format!("{holder} ({id})"),
+        (None, None) => format!("key {id}"),
+    }
+}
+
+fn status(json: bool, args: &RepoArgs) -> Result<()> {
+    let (repo, round) = open(args)?;
+    let state = round::status(&repo, &round)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&state).map_err(|e| Error::refused(e.to_string()))?
+        );
+        return Ok(());
+    }
+    println!(
+        "Round {}: {}",
+        state.round,
+        if state.complete {
+            "every threshold is met"
+        } else {
+            "signatures missing"
+        }
+    );
+    for role in &state.roles {
+        println!();
+        println!(
+            "{} v{} (expires {}), sha256 {}",
+            role.role,
+            role.version,
+            role.expires,
+            keys::short_id(&role.signed_sha256)
+        );
+        if role.changed_since_start {
+            println!("  WARNING: the staged file was changed after the round started; its signatures do not count");
+        }
+        for t in &role.thresholds {
+            println!(
+                "  {}/{} valid signatures from signers of {}{}",
+                t.valid,
+                t.required,
+                t.of,
+                if t.met { " (met)" } else { " (not met)" }
+            );
+            let list = |v: &[round::Keyholder]| {
+                if v.is_empty() {
+                    "nobody".to_string()
+                } else {
+                    v.iter().map(holder_label).collect::<Vec<_>>().join(", ")
+                }
+            };
+            println!("    signed:         {}", list(&t.signed));
+            println!("    not signed yet: {}", list(&t.not_signed));
+        }
+        for r in &role.rejected {
+            println!("  not counted: {}: {}", r.file, r.reason);
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,118 @@
+//! `trustroot key add`: registering a keyholder's public key in the policy, keeping the
+//! policy file's comments and layout.
+
+use std::path::Path;
+
+use toml_edit::{DocumentMut, Item, Table, value};
+
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::policy::{Policy, check_name};
+use crate::repo::{POLICY_FILE, Repo};
+
+/// Registers the public key `public_bytes` as `name`, a signer of `role` (`root`,
+/// `targets`, a delegated role, or `online` for the online key). The key is written to
+/// `keys/<name>.pub`; the policy is re-checked before anything is written.
+pub fn add_key(
+    repo_dir: &Path,
+    name: &str,
+    role: &str,
+    holder: Option<&str>,
+    public_bytes: &[u8],
+    what: &str,
+) -> Result<String> {
+    let repo = Repo::open(repo_dir)?;
+    check_name("NAME", name).map_err(|_| {
+        Error::refused(format!(
+            "'{name}' is not a valid key name (letters, digits, '-', '_', '.')"
+        ))
+    })?;
+    let key = keys::parse_public_key(what, public_bytes)?;
+    let key_rel = format!("keys/{name}.pub");
+    let key_path = repo.root.join(&key_rel);
+    let policy_path = repo.root.join(POLICY_FILE);
+    let text = std::str::from_utf8(&keys::read_limited(&policy_path, crate::policy::MAX_POLICY_SIZE)?)
+        .map_err(|_| Error::file(&policy_path, "not UTF-8"))?
+        .to_string();
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e| Error::file(&policy_path, format!("not valid TOML: {e}")))?;
+
+    // The keys already registered (unreadable ones are skipped: the policy check names them).
+    let existing: std::collections::BTreeMap<&String, trustroot_core::Key> = repo
+        .policy
+        .keys
+        .iter()
+        .filter_map(|(n, e)| {
+            let bytes = keys::read_limited(&repo.root.join(&e.public), 64 * 1024).ok()?;
+            keys::parse_public_key(&e.public, &bytes).ok().map(|k| (n, k))
+        })
+        .collect();
+    if let Some(entry) = repo.policy.keys.get(name) {
+        // The name exists: the key must be the same one.
+        let same = existing.get(&name.to_string()).is_some_and(|k| keys::same_key(k, &key));
+        if !same {
+            return Err(Error::refused(format!(
+                "a different key is already registered as '{name}' ({}); choose another name",
+                entry.public
+            )));
+        }
+    } else if let Some((other, _)) = existing.iter().find(|(_, k)| keys::same_key(k, &key)) {
+        return Err(Error::refused(format!("this key is already registered as '{other}'")));
+    }
+
+    if role == "online" {
+        doc["online"]["public"] = value(key_rel.clone());
+    } else {
+        if !doc.contains_key("keys") {
+            doc["keys"] = Item::Table(Table::new());
+        }
+        if !repo.policy.keys.contains_key(name) {
+            let mut entry = Table::new();
+            entry["public"] = value(key_rel.clone());
+            if let Some(holder) = holder {
+                entry["holder"] = value(holder);
+            }
+            doc["keys"][name] = Item::Table(entry);
+        }
+        let role_table = match role {
+            "root" | "targets" => &mut doc["roles"][role],
+            "snapshot" | "timestamp" => {
+                return Err(Error::refused(format!(
+                    "{role} is signed by the online key: use --role online"
+                )));
+            }
+            delegated if repo.policy.delegations.contains_key(delegated) => &mut doc["delegations"][delegated],
+            other => {
+                return Err(Error::refused(format!(
+                    "no role '{other}' in the policy (root, targets, online, or a [delegations.NAME])"
+                )));
+            }
+        };
+        if role_table.get("keys").is_none() {
+            role_table["keys"] = value(toml_edit::Array::new());
+        }
+        let array = role_table["keys"]
+            .as_array_mut()
+            .ok_or_else(|| Error::policy(format!("roles.{role}.keys"), "is not an array"))?;
+        if array.iter().any(|v| v.as_str() == Some(name)) {
+            return Err(Error::refused(format!("'{name}' already signs {role}")));
+        }
+        array.push(name);
+    }
+    let new_text = doc.to_string();
+    Policy::parse(&new_text)?;
+    if key_path.exists() {
+        let on_disk = keys::read_limited(&key_path, 64 * 1024)?;
+        if on_disk != public_bytes {
+            return Err(Error::file(
+                &key_path,
+                "already exists with another key; remove it or choose another name",
+            ));
+        }
+    } else {
+        repo.write(&key_path, public_bytes)?;
+    }
+    repo.write(&policy_path, new_text.as_bytes())?;
+    Ok(key.computed_key_id())
+}

@@ -1,0 +1,499 @@
+//! The policy, `trustroot.toml`: who signs what, with which thresholds, for how long.
+//! It is the source of truth `ceremony start` stages metadata from. Every field is
+//! documented in `docs/policy.md`; an invalid policy gets an error naming the field.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use trustroot_core::Key;
+
+use crate::error::{Error, Result};
+use crate::keys::{self, KeyRef};
+
+/// Largest policy file read.
+pub const MAX_POLICY_SIZE: u64 = 1024 * 1024;
+
+/// The whole policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Named public keys.
+    #[serde(default)]
+    pub keys: BTreeMap<String, KeyEntry>,
+    /// The four top-level roles.
+    pub roles: Roles,
+    /// Roles delegated by `targets`, by name.
+    #[serde(default)]
+    pub delegations: BTreeMap<String, Delegation>,
+    /// The online key (signs snapshot and timestamp).
+    pub online: Online,
+    /// Where `publish` writes the repository (next issue).
+    pub publish: Publish,
+}
+
+/// A named public key and who holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEntry {
+    /// Path of the public key (PEM or TUF key JSON), relative to the repository.
+    pub public: String,
+    /// Who holds the private key (a name, e-mail or `@handle`); written into root as
+    /// `x-tuf-on-ci-keyowner`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
+}
+
+/// The top-level roles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Roles {
+    pub root: OfflineRole,
+    pub targets: OfflineRole,
+    #[serde(default)]
+    pub snapshot: OnlineRole,
+    #[serde(default)]
+    pub timestamp: OnlineRole,
+}
+
+/// A role signed by keyholders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineRole {
+    /// Names of keys in `[keys]`.
+    #[serde(default)]
+    pub keys: Vec<String>,
+    pub threshold: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_days: Option<u32>,
+}
+
+/// A role signed by the online key.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnlineRole {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_days: Option<u32>,
+}
+
+/// A delegated targets role (delegated by `targets`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delegation {
+    #[serde(default)]
+    pub keys: Vec<String>,
+    pub threshold: u64,
+    /// Target path patterns this role is trusted for (`*` matches within one segment).
+    pub paths: Vec<String>,
+    #[serde(default = "default_true")]
+    pub terminating: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry_days: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_days: Option<u32>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// The online signer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Online {
+    /// Where the private key is: `env:VAR` or a file path (never inside the repository).
+    pub signer: String,
+    /// Path of its public key, relative to the repository.
+    pub public: String,
+}
+
+/// Where the published repository goes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Publish {
+    pub destination: String,
+}
+
+/// Default expiry and signing periods (days), Sigstore's.
+pub fn default_periods(role: &str) -> (u32, u32) {
+    match role {
+        "root" => (197, 46),
+        "targets" => (3650, 31),
+        "snapshot" => (3650, 365),
+        "timestamp" => (7, 6),
+        _ => (3650, 31),
+    }
+}
+
+/// A role's expiry and signing periods, defaults applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Periods {
+    pub expiry_days: u32,
+    pub signing_days: u32,
+}
+
+fn periods(role: &str, expiry: Option<u32>, signing: Option<u32>) -> Periods {
+    let (default_expiry, default_signing) = default_periods(role);
+    match (expiry, signing) {
+        (None, None) => Periods {
+            expiry_days: default_expiry,
+            signing_days: default_signing,
+        },
+        (Some(e), None) => Periods {
+            expiry_days: e,
+            signing_days: e / 2,
+        },
+        (e, Some(s)) => Periods {
+            expiry_days: e.unwrap_or(default_expiry),
+            signing_days: s,
+        },
+    }
+}
+
+/// Key and role names: letters, digits, `-`, `_`, `.`, not starting with `.`, at most 64.
+pub fn check_name(field: &str, name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::policy(
+            field,
+            format!("'{name}' is not a valid name (letters, digits, '-', '_', '.'; not starting with '.'; at most 64)"),
+        ))
+    }
+}
+
+impl Policy {
+    /// Parses and checks a policy (without reading key files).
+    pub fn parse(text: &str) -> Result<Policy> {
+        let policy: Policy = toml::from_str(text).map_err(|e| {
+            // toml's message names the key (and line) that is wrong.
+            Error::Policy {
+                field: "parse".to_string(),
+                reason: e.to_string().trim().replace('\n', " "),
+            }
+        })?;
+        policy.check()?;
+        Ok(policy)
+    }
+
+    /// Reads `trustroot.toml`.
+    pub fn load(path: &Path) -> Result<Policy> {
+        let bytes = keys::read_limited(path, MAX_POLICY_SIZE)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| Error::file(path, "not UTF-8"))?;
+        Policy::parse(text)
+    }
+
+    /// Structural checks: names, thresholds, periods, key references.
+    pub fn check(&self) -> Result<()> {
+        for (name, entry) in &self.keys {
+            check_name(&format!("keys.{name}"), name)?;
+            check_relative(&format!("keys.{name}.public"), &entry.public)?;
+        }
+        self.check_offline("roles.root", &self.roles.root.keys, self.roles.root.threshold)?;
+        self.check_offline("roles.targets", &self.roles.targets.keys, self.roles.targets.threshold)?;
+        for (role, field) in [("root", &self.roles.root), ("targets", &self.roles.targets)] {
+            check_periods(&format!("roles.{role}"), self.periods(role), field.expiry_days)?;
+        }
+        for role in ["snapshot", "timestamp"] {
+            check_periods(&format!("roles.{role}"), self.periods(role), Some(1))?;
+        }
+        for (name, delegation) in &self.delegations {
+            let field = format!("delegations.{name}");
+            check_name(&field, name)?;
+            if trustroot_core::metadata::TOP_LEVEL_ROLES.contains(&name.as_str()) {
+                return Err(Error::policy(
+                    &field,
+                    "a delegated role cannot have a top-level role's name",
+                ));
+            }
+            self.check_offline(&field, &delegation.keys, delegation.threshold)?;
+            if delegation.paths.is_empty() {
+                return Err(Error::policy(format!("{field}.paths"), "lists no path pattern"));
+            }
+            for pattern in &delegation.paths {
+                if pattern.is_empty() || pattern.starts_with('/') || pattern.chars().any(char::is_control) {
+                    return Err(Error::policy(
+                        format!("{field}.paths"),
+                        format!("'{pattern}' is not a relative path pattern"),
+                    ));
+                }
+            }
+            check_periods(&field, self.periods(name), delegation.expiry_days)?;
+        }
+        KeyRef::parse(&self.online.signer).map_err(|e| Error::policy("online.signer", e))?;
+        check_relative("online.public", &self.online.public)?;
+        if self.publish.destination.trim().is_empty() {
+            return Err(Error::policy("publish.destination", "is empty"));
+        }
+        Ok(())
+    }
+
+    fn check_offline(&self, field: &str, names: &[String], threshold: u64) -> Result<()> {
+        let mut seen = BTreeSet::new();
+        for name in names {
+            if !self.keys.contains_key(name) {
+                return Err(Error::policy(
+                    format!("{field}.keys"),
+                    format!("'{name}' is not a key in [keys]"),
+                ));
+            }
+            if !seen.insert(name) {
+                return Err(Error::policy(
+                    format!("{field}.keys"),
+                    format!("'{name}' is listed twice"),
+                ));
+            }
+        }
+        if threshold == 0 {
+            return Err(Error::policy(format!("{field}.threshold"), "must be at least 1"));
+        }
+        if !names.is_empty() && threshold > names.len() as u64 {
+            return Err(Error::policy(
+                format!("{field}.threshold"),
+                format!("{threshold} is more than the {} key(s) listed", names.len()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A role's periods, defaults applied (`None` for a role the policy does not have).
+    pub fn periods(&self, role: &str) -> Periods {
+        match role {
+            "root" => periods(role, self.roles.root.expiry_days, self.roles.root.signing_days),
+            "targets" => periods(role, self.roles.targets.expiry_days, self.roles.targets.signing_days),
+            "snapshot" => periods(role, self.roles.snapshot.expiry_days, self.roles.snapshot.signing_days),
+            "timestamp" => periods(
+                role,
+                self.roles.timestamp.expiry_days,
+                self.roles.timestamp.signing_days,
+            ),
+            other => match self.delegations.get(other) {
+                Some(d) => periods(other, d.expiry_days, d.signing_days),
+                None => periods(other, None, None),
+            },
+        }
+    }
+
+    /// The key names and threshold of an offline role (`root`, `targets` or a delegation).
+    pub fn signers(&self, role: &str) -> Option<(&[String], u64)> {
+        match role {
+            "root" => Some((&self.roles.root.keys, self.roles.root.threshold)),
+            "targets" => Some((&self.roles.targets.keys, self.roles.targets.threshold)),
+            other => self.delegations.get(other).map(|d| (d.keys.as_slice(), d.threshold)),
+        }
+    }
+
+    /// Checks that every offline role has enough keys to meet its threshold (needed
+    /// before staging; a freshly initialised policy has none yet).
+    pub fn check_complete(&self) -> Result<()> {
+        let mut roles = vec!["root".to_string(), "targets".to_string()];
+        roles.extend(self.delegations.keys().cloned());
+        for role in roles {
+            let Some((names, threshold)) = self.signers(&role) else {
+                continue;
+            };
+            let field = if role == "root" || role == "targets" {
+                format!("roles.{role}")
+            } else {
+                format!("delegations.{role}")
+            };
+            if names.is_empty() {
+                return Err(Error::policy(
+                    format!("{field}.keys"),
+                    format!("no keys yet: add keyholders with `trustroot key add NAME --role {role} PUBKEY`"),
+                ));
+            }
+            if threshold > names.len() as u64 {
+                return Err(Error::policy(
+                    format!("{field}.threshold"),
+                    format!("{threshold} is more than the {} key(s) listed", names.len()),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_relative(field: &str, path: &str) -> Result<()> {
+    if path.is_empty() || path.starts_with('/') || path.split(['/', '\\']).any(|s| s == "..") {
+        return Err(Error::policy(
+            field,
+            format!("'{path}' must be a path inside the repository (relative, no '..')"),
+        ));
+    }
+    Ok(())
+}
+
+fn check_periods(field: &str, periods: Periods, _given: Option<u32>) -> Result<()> {
+    if periods.expiry_days == 0 || periods.expiry_days > 36500 {
+        return Err(Error::policy(
+            format!("{field}.expiry_days"),
+            format!("{} is outside 1..=36500", periods.expiry_days),
+        ));
+    }
+    if periods.signing_days == 0 || periods.signing_days >= periods.expiry_days {
+        return Err(Error::policy(
+            format!("{field}.signing_days"),
+            format!(
+                "{} must be at least 1 and less than expiry_days ({})",
+                periods.signing_days, periods.expiry_days
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The keys of the policy, read from their files, as they go into metadata (with
+/// `x-tuf-on-ci-keyowner` when a holder is named), by name.
+#[derive(Debug, Clone)]
+pub struct ResolvedKeys {
+    pub by_name: BTreeMap<String, Key>,
+    pub online: Key,
+}
+
+impl ResolvedKeys {
+    /// Reads every key file the policy names.
+    pub fn load(policy: &Policy, repo: &Path) -> Result<ResolvedKeys> {
+        let mut by_name = BTreeMap::new();
+        for (name, entry) in &policy.keys {
+            let path = repo.join(&entry.public);
+            let bytes =
+                keys::read_limited(&path, 64 * 1024).map_err(|e| Error::policy(format!("keys.{name}.public"), e))?;
+            let mut key = keys::parse_public_key(&entry.public, &bytes)
+                .map_err(|e| Error::policy(format!("keys.{name}.public"), e))?;
+            if let Some(holder) = &entry.holder {
+                key.unknown.insert(
+                    "x-tuf-on-ci-keyowner".to_string(),
+                    serde_json::Value::String(holder.clone()),
+                );
+            }
+            by_name.insert(name.clone(), key);
+        }
+        let path = repo.join(&policy.online.public);
+        let bytes = keys::read_limited(&path, 64 * 1024).map_err(|e| {
+            Error::policy(
+                "online.public",
+                format!("{e} (generate the online key with `trustroot key generate` and register it with `trustroot key add online --role online PUBKEY`)"),
+            )
+        })?;
+        let online =
+            keys::parse_public_key(&policy.online.public, &bytes).map_err(|e| Error::policy("online.public", e))?;
+        Ok(ResolvedKeys { by_name, online })
+    }
+
+    /// The key ID and key of a named key.
+    pub fn get(&self, name: &str) -> Option<(String, &Key)> {
+        self.by_name.get(name).map(|k| (k.computed_key_id(), k))
+    }
+
+    /// The name of a key ID, if the policy has it.
+    pub fn name_of(&self, keyid: &str) -> Option<&str> {
+        self.by_name
+            .iter()
+            .find(|(_, k)| k.computed_key_id() == keyid)
+            .map(|(n, _)| n.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const BASE: &str = r#"
+[keys.alice]
+public = "keys/alice.pub"
+holder = "@alice"
+[keys.bob]
+public = "keys/bob.pub"
+
+[roles.root]
+keys = ["alice", "bob"]
+threshold = 2
+
+[roles.targets]
+keys = ["alice"]
+threshold = 1
+expiry_days = 365
+
+[online]
+signer = "env:ONLINE"
+public = "keys/online.pub"
+
+[publish]
+destination = "public"
+"#;
+
+    #[test]
+    fn parses_with_sigstore_defaults() {
+        let policy = Policy::parse(BASE).unwrap();
+        assert_eq!(
+            policy.periods("root"),
+            Periods {
+                expiry_days: 197,
+                signing_days: 46
+            }
+        );
+        assert_eq!(
+            policy.periods("targets"),
+            Periods {
+                expiry_days: 365,
+                signing_days: 182
+            }
+        );
+        assert_eq!(
+            policy.periods("snapshot"),
+            Periods {
+                expiry_days: 3650,
+                signing_days: 365
+            }
+        );
+        assert_eq!(
+            policy.periods("timestamp"),
+            Periods {
+                expiry_days: 7,
+                signing_days: 6
+            }
+        );
+    }
+
+    fn error_of(text: &str) -> String {
+        Policy::parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = error_of(&BASE.replace("threshold = 2", "threshold = 3"));
+        assert!(e.contains("roles.root.threshold"), "{e}");
+        let e = error_of(&BASE.replace("threshold = 2", "threshold = 0"));
+        assert!(e.contains("roles.root.threshold"), "{e}");
+        let e = error_of(&BASE.replace("keys = [\"alice\"]", "keys = [\"mallory\"]"));
+        assert!(e.contains("roles.targets.keys") && e.contains("mallory"), "{e}");
+        let e = error_of(&BASE.replace("expiry_days = 365", "expiry_days = 365\nsigning_days = 400"));
+        assert!(e.contains("roles.targets.signing_days"), "{e}");
+        let e = error_of(&BASE.replace("holder = \"@alice\"", "holdr = \"@alice\""));
+        assert!(e.contains("holdr"), "{e}");
+        let e = error_of(&BASE.replace("signer = \"env:ONLINE\"", "signer = \"env:\""));
+        assert!(e.contains("online.signer"), "{e}");
+        let e = error_of(&BASE.replace("keys/bob.pub", "../bob.pub"));
+        assert!(e.contains("keys.bob.public"), "{e}");
+        let e = error_of(&format!(
+            "{BASE}\n[delegations.targets]\nthreshold = 1\npaths = [\"x/*\"]\n"
+        ));
+        assert!(e.contains("delegations.targets"), "{e}");
+        let e = error_of(&format!("{BASE}\n[delegations.npm]\nthreshold = 1\npaths = []\n"));
+        assert!(e.contains("delegations.npm.paths"), "{e}");
+        let e = error_of(&BASE.replace("[publish]\ndestination = \"public\"", ""));
+        assert!(e.contains("publish"), "{e}");
+    }
+}

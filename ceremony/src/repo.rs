@@ -1,0 +1,201 @@
+//! The signing repository on disk: layout, `init`, reading published metadata, and
+//! writing files safely (inside the repository only, to a temporary name then renamed).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use trustroot_core::{Envelope, Limits};
+
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::policy::{Policy, ResolvedKeys};
+
+/// The policy file name.
+pub const POLICY_FILE: &str = "trustroot.toml";
+
+const TEMPLATE_POLICY: &str = include_str!("../../repo-template/trustroot.toml");
+const TEMPLATE_README: &str = include_str!("../../repo-template/README.md");
+
+/// Largest metadata file read from the repository.
+pub const MAX_METADATA_SIZE: u64 = 32 * 1024 * 1024;
+
+/// Lays down a new signing repository in `dir` (created if missing; must be empty).
+pub fn init(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        let mut entries = fs::read_dir(dir).map_err(|e| Error::file(dir, format!("cannot read: {e}")))?;
+        if entries.next().is_some() {
+            return Err(Error::file(
+                dir,
+                "is not empty; `trustroot init` only creates a new signing repository",
+            ));
+        }
+    }
+    fs::create_dir_all(dir).map_err(|e| Error::file(dir, format!("cannot create: {e}")))?;
+    for sub in ["keys", "targets", "metadata", "ceremonies"] {
+        let path = dir.join(sub);
+        fs::create_dir_all(&path).map_err(|e| Error::file(&path, format!("cannot create: {e}")))?;
+        write_atomic(&path.join(".gitkeep"), b"")?;
+    }
+    write_atomic(&dir.join(POLICY_FILE), TEMPLATE_POLICY.as_bytes())?;
+    write_atomic(&dir.join("README.md"), TEMPLATE_README.as_bytes())?;
+    Ok(())
+}
+
+/// An open signing repository.
+#[derive(Debug, Clone)]
+pub struct Repo {
+    pub root: PathBuf,
+    pub policy: Policy,
+}
+
+/// Published metadata of one role, as found in `metadata/`.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub path: PathBuf,
+    pub envelope: Envelope,
+}
+
+impl Repo {
+    /// Opens the repository at `dir` and reads its policy.
+    pub fn open(dir: &Path) -> Result<Repo> {
+        let policy_path = dir.join(POLICY_FILE);
+        if !policy_path.is_file() {
+            return Err(Error::file(
+                dir,
+                "is not a signing repository (no trustroot.toml); create one with `trustroot init DIR` or pass --repo",
+            ));
+        }
+        let policy = Policy::load(&policy_path)?;
+        let root = fs::canonicalize(dir).map_err(|e| Error::file(dir, e))?;
+        Ok(Repo { root, policy })
+    }
+
+    /// Reads the public keys the policy names.
+    pub fn keys(&self) -> Result<ResolvedKeys> {
+        ResolvedKeys::load(&self.policy, &self.root)
+    }
+
+    /// The published metadata of `role` (`metadata/<role>.json`), if any.
+    pub fn published(&self, role: &str) -> Result<Option<Published>> {
+        let name = trustroot_core::role_name::metadata_file_name(role, None);
+        let path = self.root.join("metadata").join(name);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let bytes = keys::read_limited(&path, MAX_METADATA_SIZE)?;
+        let envelope = Envelope::parse(role, &bytes, &Limits::default()).map_err(|e| Error::file(&path, e))?;
+        Ok(Some(Published { path, envelope }))
+    }
+
+    /// `ceremonies/`.
+    pub fn ceremonies_dir(&self) -> PathBuf {
+        self.root.join("ceremonies")
+    }
+
+    /// Checks that `path` (existing or about to be created) is inside the repository, with
+    /// no symbolic link leading out of it.
+    pub fn ensure_inside(&self, path: &Path) -> Result<()> {
+        let mut existing = path;
+        while !existing.exists() {
+            match existing.parent() {
+                Some(parent) => existing = parent,
+                None => break,
+            }
+        }
+        let real = fs::canonicalize(existing).map_err(|e| Error::file(path, e))?;
+        if !real.starts_with(&self.root) {
+            return Err(Error::file(
+                path,
+                "is outside the signing repository; refusing to write there",
+            ));
+        }
+        if let Ok(meta) = fs::symlink_metadata(path)
+            && meta.file_type().is_symlink()
+        {
+            return Err(Error::file(path, "is a symbolic link; refusing to write through it"));
+        }
+        Ok(())
+    }
+
+    /// Writes a file inside the repository atomically.
+    pub fn write(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        self.ensure_inside(path)?;
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::file(parent, format!("cannot create: {e}")))?;
+        }
+        self.ensure_inside(path)?;
+        write_atomic(path, bytes)
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let parent = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::file(path, format!("cannot write: {e}")));
+    }
+    Ok(())
+}
+
+/// Serialises metadata the way python-tuf's `JSONSerializer` (and so tuf-on-ci) does:
+/// sorted keys, one-space indent, `signatures` before `signed`, no trailing newline.
+pub fn to_metadata_json(value: &Value) -> Vec<u8> {
+    use serde::Serialize as _;
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b" ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+    // serde_json's map is sorted (no preserve_order), so keys come out sorted.
+    if value.serialize(&mut serializer).is_err() {
+        return Vec::new();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn init_lays_down_a_repository_that_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo_dir = dir.path().join("repo");
+        init(&repo_dir).unwrap();
+        for sub in [
+            "keys",
+            "targets",
+            "metadata",
+            "ceremonies",
+            "README.md",
+            "trustroot.toml",
+        ] {
+            assert!(repo_dir.join(sub).exists(), "{sub}");
+        }
+        let repo = Repo::open(&repo_dir).unwrap();
+        assert_eq!(repo.policy.periods("root").expiry_days, 197);
+        assert!(repo.policy.check_complete().is_err());
+        // A second init refuses.
+        assert!(init(&repo_dir).is_err());
+    }
+
+    #[test]
+    fn metadata_json_is_python_tuf_shaped() {
+        let value = serde_json::json!({"signed": {"b": 1, "a": [1]}, "signatures": []});
+        let text = String::from_utf8(to_metadata_json(&value)).unwrap();
+        assert_eq!(
+            text,
+            "{\n \"signatures\": [],\n \"signed\": {\n  \"a\": [\n   1\n  ],\n  \"b\": 1\n }\n}"
+        );
+    }
+}

@@ -1,0 +1,1071 @@
+//! A ceremony round under `ceremonies/<id>/`: staged metadata, the published versions it
+//! follows, detached signatures, the transcript, and the threshold status.
+//!
+//! ```text
+//! ceremonies/<id>/round.json              manifest: roles, versions, digests
+//! ceremonies/<id>/staged/<role>.json      the staged metadata (no signatures)
+//! ceremonies/<id>/previous/<role>.json    the published version it follows
+//! ceremonies/<id>/signatures/<role>.<keyid>.json   one detached signature per file
+//! ceremonies/<id>/transcript.jsonl        every step: what, which digest, which key, when
+//! ```
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use trustroot_core::metadata::{Root, Targets};
+use trustroot_core::verify::{KeyStatus, check_signatures};
+use trustroot_core::{Envelope, Key, Limits};
+
+use crate::error::{Error, Result};
+use crate::keys::{self, Signer};
+use crate::policy::check_name;
+use crate::repo::{self, Repo};
+use crate::stage;
+
+/// The manifest file of a round.
+pub const MANIFEST: &str = "round.json";
+/// The transcript file of a round.
+pub const TRANSCRIPT: &str = "transcript.jsonl";
+/// Largest signature file accepted.
+pub const MAX_SIGNATURE_FILE: u64 = 16 * 1024;
+/// Largest signing request accepted.
+pub const MAX_REQUEST_FILE: u64 = 64 * 1024 * 1024;
+
+/// `round.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub trustroot_round: u32,
+    pub round: String,
+    pub started: String,
+    pub roles: Vec<ManifestRole>,
+}
+
+/// One staged role in the manifest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestRole {
+    pub role: String,
+    pub version: u64,
+    pub expires: String,
+    /// sha256 of the canonical bytes of the staged `signed` value at start.
+    pub signed_sha256: String,
+    pub previous_version: Option<u64>,
+    pub reason: String,
+}
+
+/// Who must sign: the keys of one role as some metadata lists them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    /// What lists these keys: `root v2`, `root v1 (the published root)`, ...
+    pub of: String,
+    pub threshold: u64,
+    pub signers: Vec<RequestSigner>,
+}
+
+/// One key of a [`Requirement`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSigner {
+    pub keyid: String,
+    pub key: Key,
+}
+
+impl Requirement {
+    fn new(of: String, keys: &BTreeMap<String, Key>, keyids: &[String], threshold: u64) -> Requirement {
+        let mut signers: Vec<RequestSigner> = Vec::new();
+        for id in keyids {
+            if signers.iter().any(|s| &s.keyid == id) {
+                continue;
+            }
+            if let Some(key) = keys.get(id) {
+                signers.push(RequestSigner {
+                    keyid: id.clone(),
+                    key: key.clone(),
+                });
+            }
+        }
+        Requirement { of, threshold, signers }
+    }
+
+    fn key_map(&self) -> (BTreeMap<String, Key>, Vec<String>) {
+        let keys = self.signers.iter().map(|s| (s.keyid.clone(), s.key.clone())).collect();
+        let ids = self.signers.iter().map(|s| s.keyid.clone()).collect();
+        (keys, ids)
+    }
+}
+
+/// A staged role, loaded.
+#[derive(Debug, Clone)]
+pub struct RoundRole {
+    pub meta: ManifestRole,
+    pub staged_path: PathBuf,
+    pub signed: Value,
+    /// Canonical bytes of `signed` as it is on disk now: what signatures must cover.
+    pub bytes: Vec<u8>,
+    pub digest: String,
+    pub previous: Option<Value>,
+    pub requirements: Vec<Requirement>,
+}
+
+impl RoundRole {
+    /// True when the staged file no longer holds what the round started with.
+    pub fn changed_since_start(&self) -> bool {
+        self.digest != self.meta.signed_sha256
+    }
+}
+
+/// An open round.
+#[derive(Debug, Clone)]
+pub struct Round {
+    pub id: String,
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    pub roles: Vec<RoundRole>,
+}
+
+fn role_file(role: &str) -> String {
+    trustroot_core::role_name::metadata_file_name(role, None)
+}
+
+fn signature_file_name(role: &str, keyid: &str) -> String {
+    format!("{}.{keyid}.json", trustroot_core::role_name::encode(role))
+}
+
+fn canonical(what: &str, value: &Value) -> Result<Vec<u8>> {
+    trustroot_core::canonical::to_canonical_bytes(value).map_err(|e| Error::refused(format!("{what}: {e}")))
+}
+
+/// Starts a round: stages what changed. `None` when nothing needs signing.
+pub fn start(repo: &Repo, id: Option<&str>, now: DateTime<Utc>) -> Result<Option<Round>> {
+    let planned = stage::plan(repo, now)?;
+    if planned.is_empty() {
+        return Ok(None);
+    }
+    let ceremonies = repo.ceremonies_dir();
+    let id = match id {
+        Some(id) => {
+            check_name("round id", id).map_err(|_| Error::refused(format!("'{id}' is not a valid round id")))?;
+            id.to_string()
+        }
+        None => {
+            let next = list_rounds(&ceremonies)?
+                .iter()
+                .filter_map(|name| name.parse::<u64>().ok())
+                .max()
+                .unwrap_or(0)
+                + 1;
+            format!("{next:04}")
+        }
+    };
+    let dir = ceremonies.join(&id);
+    if dir.exists() {
+        return Err(Error::file(&dir, "a round with this id already exists"));
+    }
+    // Build the round beside its final name, then rename: a crash leaves no half round.
+    let tmp = ceremonies.join(format!(".tmp-{id}-{}", std::process::id()));
+    let result = (|| {
+        let mut manifest = Manifest {
+            trustroot_round: 1,
+            round: id.clone(),
+            started: trustroot_core::time::format(&now),
+            roles: Vec::new(),
+        };
+        let mut transcript = Vec::new();
+        for role in &planned {
+            let envelope = json!({"signatures": [], "signed": role.signed});
+            repo.write(
+                &tmp.join("staged").join(role_file(&role.role)),
+                &repo::to_metadata_json(&envelope),
+            )?;
+            let previous_version = match &role.previous {
+                Some(previous) => {
+                    let published = repo
+                        .published(&role.role)?
+                        .ok_or_else(|| Error::refused(format!("{}: the published version vanished", role.role)))?;
+                    let bytes = keys::read_limited(&published.path, repo::MAX_METADATA_SIZE)?;
+                    repo.write(&tmp.join("previous").join(role_file(&role.role)), &bytes)?;
+                    previous.get("version").and_then(Value::as_u64)
+                }
+                None => None,
+            };
+            let digest = trustroot_core::hashes::sha256_hex(&canonical(&role.role, &role.signed)?);
+            let version = role.signed.get("version").and_then(Value::as_u64).unwrap_or(0);
+            let expires = role
+                .signed
+                .get("expires")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            transcript.push(json!({
+                "at": trustroot_core::time::format(&now),
+                "action": "stage",
+                "role": role.role,
+                "version": version,
+                "signed_sha256": digest,
+                "detail": role.reason,
+            }));
+            manifest.roles.push(ManifestRole {
+                role: role.role.clone(),
+                version,
+                expires,
+                signed_sha256: digest,
+                previous_version,
+                reason: role.reason.clone(),
+            });
+        }
+        let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::refused(e.to_string()))?;
+        repo.write(&tmp.join(MANIFEST), &manifest_bytes)?;
+        let mut lines = String::new();
+        for entry in transcript {
+            lines.push_str(&entry.to_string());
+            lines.push('\n');
+        }
+        repo.write(&tmp.join(TRANSCRIPT), lines.as_bytes())?;
+        fs::create_dir_all(tmp.join("signatures")).map_err(|e| Error::file(&tmp, e))?;
+        fs::rename(&tmp, &dir).map_err(|e| Error::file(&dir, format!("cannot create: {e}")))
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    Round::open(repo, Some(&id)).map(Some)
+}
+
+fn list_rounds(ceremonies: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let entries = match fs::read_dir(ceremonies) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(names),
+        Err(e) => return Err(Error::file(ceremonies, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::file(ceremonies, e))?;
+        if let Some(name) = entry.file_name().to_str()
+            && !name.starts_with('.')
+            && entry.path().join(MANIFEST).is_file()
+        {
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn parse_signed(path: &Path, role: &str, bytes: &[u8]) -> Result<Value> {
+    let envelope = Envelope::parse(role, bytes, &Limits::default()).map_err(|e| Error::file(path, e))?;
+    Ok(envelope.signed)
+}
+
+impl Round {
+    /// Opens round `id`, or the latest round when `None`.
+    pub fn open(repo: &Repo, id: Option<&str>) -> Result<Round> {
+        let ceremonies = repo.ceremonies_dir();
+        let id = match id {
+            Some(id) => {
+                check_name("round", id).map_err(|_| Error::refused(format!("'{id}' is not a valid round id")))?;
+                id.to_string()
+            }
+            None => list_rounds(&ceremonies)?
+                .pop()
+                .ok_or_else(|| Error::refused("no ceremony round yet: start one with `trustroot ceremony start`"))?,
+        };
+        let dir = ceremonies.join(&id);
+        let manifest_path = dir.join(MANIFEST);
+        let manifest_bytes = keys::read_limited(&manifest_path, 1024 * 1024)?;
+        let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
+            .map_err(|e| Error::file(&manifest_path, format!("invalid: {e}")))?;
+        if manifest.round != id {
+            return Err(Error::file(
+                &manifest_path,
+                format!("names round '{}', not '{id}'", manifest.round),
+            ));
+        }
+        let mut staged: Vec<(ManifestRole, PathBuf, Value, Option<Value>)> = Vec::new();
+        for meta in &manifest.roles {
+            let staged_path = dir.join("staged").join(role_file(&meta.role));
+            let bytes = keys::read_limited(&staged_path, repo::MAX_METADATA_SIZE)?;
+            let signed = parse_signed(&staged_path, &meta.role, &bytes)?;
+            let previous = if meta.previous_version.is_some() {
+                let path = dir.join("previous").join(role_file(&meta.role));
+                let bytes = keys::read_limited(&path, repo::MAX_METADATA_SIZE)?;
+                Some(parse_signed(&path, &meta.role, &bytes)?)
+            } else {
+                None
+            };
+            staged.push((meta.clone(), staged_path, signed, previous));
+        }
+        // The root and targets in effect once this round is published.
+        let staged_value = |role: &str| staged.iter().find(|s| s.0.role == role).map(|s| s.2.clone());
+        let root_value = match staged_value("root") {
+            Some(v) => Some(v),
+            None => repo.published("root")?.map(|p| p.envelope.signed),
+        };
+        let targets_value = match staged_value("targets") {
+            Some(v) => Some(v),
+            None => repo.published("targets")?.map(|p| p.envelope.signed),
+        };
+        let parse_root = |what: &str, value: &Value| -> Result<Root> {
+            serde_json::from_value(value.clone()).map_err(|e| Error::refused(format!("{what}: not a valid root: {e}")))
+        };
+        let mut roles = Vec::new();
+        for (meta, staged_path, signed, previous) in staged {
+            let bytes = canonical(&meta.role, &signed)?;
+            let digest = trustroot_core::hashes::sha256_hex(&bytes);
+            let version = signed.get("version").and_then(Value::as_u64).unwrap_or(0);
+            let mut requirements = Vec::new();
+            match meta.role.as_str() {
+                "root" => {
+                    let new = parse_root("staged root", &signed)?;
+                    if let Some(r) = new.roles.get("root") {
+                        requirements.push(Requirement::new(
+                            format!("root v{version}"),
+                            &new.keys,
+                            &r.keyids,
+                            r.threshold,
+                        ));
+                    }
+                    if let Some(previous) = &previous {
+                        let old = parse_root("previous root", previous)?;
+                        if let Some(r) = old.roles.get("root") {
+                            requirements.push(Requirement::new(
+                                format!("root v{} (the published root)", old.common.version),
+                                &old.keys,
+                                &r.keyids,
+                                r.threshold,
+                            ));
+                        }
+                    }
+                }
+                "targets" => {
+                    let root_value = root_value
+                        .as_ref()
+                        .ok_or_else(|| Error::refused("targets is staged but there is no root to say who signs it"))?;
+                    let root = parse_root("root", root_value)?;
+                    if let Some(r) = root.roles.get("targets") {
+                        requirements.push(Requirement::new(
+                            format!("root v{} (targets role)", root.common.version),
+                            &root.keys,
+                            &r.keyids,
+                            r.threshold,
+                        ));
+                    }
+                }
+                delegated => {
+                    let targets_value = targets_value.as_ref().ok_or_else(|| {
+                        Error::refused(format!(
+                            "{delegated} is staged but there is no targets metadata delegating it"
+                        ))
+                    })?;
+                    let targets: Targets = serde_json::from_value(targets_value.clone())
+                        .map_err(|e| Error::refused(format!("targets: not valid targets metadata: {e}")))?;
+                    if let Some(delegations) = &targets.delegations
+                        && let Some(roles) = &delegations.roles
+                        && let Some(r) = roles.iter().find(|r| r.name == delegated)
+                    {
+                        requirements.push(Requirement::new(
+                            format!("targets v{} (delegation '{delegated}')", targets.common.version),
+                            &delegations.keys,
+                            &r.keyids,
+                            r.threshold,
+                        ));
+                    }
+                }
+            }
+            if requirements.is_empty() {
+                return Err(Error::refused(format!(
+                    "{}: no metadata says who signs this role",
+                    meta.role
+                )));
+            }
+            roles.push(RoundRole {
+                meta,
+                staged_path,
+                signed,
+                bytes,
+                digest,
+                previous,
+                requirements,
+            });
+        }
+        Ok(Round {
+            id,
+            dir,
+            manifest,
+            roles,
+        })
+    }
+
+    /// The staged role named `role`.
+    pub fn role(&self, role: &str) -> Option<&RoundRole> {
+        self.roles.iter().find(|r| r.meta.role == role)
+    }
+
+    /// Appends one entry to the transcript.
+    pub fn log(&self, repo: &Repo, now: DateTime<Utc>, action: &str, mut fields: Value) -> Result<()> {
+        use std::io::Write as _;
+        if let Some(obj) = fields.as_object_mut() {
+            obj.insert("at".into(), json!(trustroot_core::time::format(&now)));
+            obj.insert("action".into(), json!(action));
+        }
+        let path = self.dir.join(TRANSCRIPT);
+        repo.ensure_inside(&path)?;
+        let mut file = fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(|e| Error::file(&path, e))?;
+        writeln!(file, "{fields}").map_err(|e| Error::file(&path, e))
+    }
+
+    /// The signing request for this round.
+    pub fn request(&self, now: DateTime<Utc>) -> Result<SigningRequest> {
+        let mut roles = Vec::new();
+        for role in &self.roles {
+            if role.changed_since_start() {
+                return Err(Error::file(
+                    &role.staged_path,
+                    "was changed after the round started; start a new round instead of editing staged files",
+                ));
+            }
+            let previous = match &role.previous {
+                Some(p) => Some(b64(&canonical(&role.meta.role, p)?)),
+                None => None,
+            };
+            let mut request_role = RequestRole {
+                role: role.meta.role.clone(),
+                version: role.meta.version,
+                expires: role.meta.expires.clone(),
+                signed_sha256: role.digest.clone(),
+                signed: b64(&role.bytes),
+                previous,
+                requirements: role.requirements.clone(),
+                summary: Vec::new(),
+            };
+            request_role.summary = summary(&request_role, &role.signed, role.previous.as_ref());
+            roles.push(request_role);
+        }
+        let mut request = SigningRequest {
+            trustroot_signing_request: 1,
+            round: self.id.clone(),
+            created: trustroot_core::time::format(&now),
+            roles,
+            request_sha256: String::new(),
+        };
+        request.request_sha256 = request.compute_digest()?;
+        Ok(request)
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(what: &str, text: &str) -> Result<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| Error::refused(format!("{what}: not base64: {e}")))
+}
+
+/// Parses canonical JSON, whose strings carry control characters (PEM newlines) raw.
+/// Canonical JSON has no whitespace outside strings, so every control byte is inside one
+/// and can be escaped before parsing.
+fn parse_canonical(bytes: &[u8]) -> std::result::Result<Value, serde_json::Error> {
+    let mut escaped = Vec::with_capacity(bytes.len() + 64);
+    for &b in bytes {
+        if b < 0x20 {
+            escaped.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            escaped.push(b);
+        }
+    }
+    serde_json::from_slice(&escaped)
+}
+
+/// A self-contained signing request: everything a keyholder needs on a machine that has
+/// nothing else.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningRequest {
+    pub trustroot_signing_request: u32,
+    pub round: String,
+    pub created: String,
+    pub roles: Vec<RequestRole>,
+    /// sha256 of the canonical JSON of this request with this field empty: compare it
+    /// with the coordinator's by another channel.
+    pub request_sha256: String,
+}
+
+/// One role of a [`SigningRequest`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestRole {
+    pub role: String,
+    pub version: u64,
+    pub expires: String,
+    pub signed_sha256: String,
+    /// The exact bytes to sign (canonical JSON of the staged `signed`), base64.
+    pub signed: String,
+    /// Canonical JSON of the published version it follows, base64.
+    pub previous: Option<String>,
+    pub requirements: Vec<Requirement>,
+    /// Human summary, regenerated and compared on the signing machine.
+    pub summary: Vec<String>,
+}
+
+fn key_label(key: &Key, keyid: &str) -> String {
+    match key.unknown.get("x-tuf-on-ci-keyowner").and_then(Value::as_str) {
+        Some(owner) => format!("{owner} ({})", keys::short_id(keyid)),
+        None => format!("key {}", keys::short_id(keyid)),
+    }
+}
+
+fn summary(role: &RequestRole, signed: &Value, previous: Option<&Value>) -> Vec<String> {
+    let mut lines = vec![
+        match previous.and_then(|p| p.get("version")).and_then(Value::as_u64) {
+            Some(v) => format!(
+                "{} v{} (replaces v{v}), expires {}",
+                role.role, role.version, role.expires
+            ),
+            None => format!("{} v{} (new), expires {}", role.role, role.version, role.expires),
+        },
+        format!("sha256 of the bytes to sign: {}", role.signed_sha256),
+    ];
+    for req in &role.requirements {
+        let names: Vec<String> = req.signers.iter().map(|s| key_label(&s.key, &s.keyid)).collect();
+        lines.push(format!(
+            "needs {} of {} signer(s) of {}: {}",
+            req.threshold,
+            req.signers.len(),
+            req.of,
+            names.join(", ")
+        ));
+    }
+    let changes = stage::diff(previous, signed);
+    lines.push(format!(
+        "changes against {}:",
+        if previous.is_some() {
+            "the published version"
+        } else {
+            "nothing (new role)"
+        }
+    ));
+    lines.extend(changes.into_iter().map(|l| format!("  {l}")));
+    lines
+}
+
+impl SigningRequest {
+    fn compute_digest(&self) -> Result<String> {
+        let mut copy = self.clone();
+        copy.request_sha256 = String::new();
+        let value = serde_json::to_value(&copy).map_err(|e| Error::refused(e.to_string()))?;
+        Ok(trustroot_core::hashes::sha256_hex(&canonical(
+            "signing request",
+            &value,
+        )?))
+    }
+
+    /// Reads and checks a request file: every digest, the bytes' canonical form, the
+    /// declared role, version and expiry, root's signers against root's own bytes, and
+    /// the summary against one regenerated from the bytes. Any mismatch means the file
+    /// was altered.
+    pub fn load(path: &Path) -> Result<(SigningRequest, Vec<Vec<u8>>)> {
+        let bytes = keys::read_limited(path, MAX_REQUEST_FILE)?;
+        let request: SigningRequest = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::file(path, format!("not a trustroot signing request: {e}")))?;
+        let tampered = |reason: String| Error::file(path, format!("tampered or damaged signing request: {reason}"));
+        if request.trustroot_signing_request != 1 {
+            return Err(Error::file(path, "unsupported signing request format"));
+        }
+        if request.compute_digest()? != request.request_sha256 {
+            return Err(tampered(
+                "request_sha256 does not match the request's contents".to_string(),
+            ));
+        }
+        let mut all_bytes = Vec::new();
+        for role in &request.roles {
+            let name = &role.role;
+            let bytes = unb64(name, &role.signed)?;
+            if trustroot_core::hashes::sha256_hex(&bytes) != role.signed_sha256 {
+                return Err(tampered(format!("{name}: the bytes do not match signed_sha256")));
+            }
+            let signed =
+                parse_canonical(&bytes).map_err(|e| tampered(format!("{name}: the bytes are not JSON: {e}")))?;
+            if canonical(name, &signed)? != bytes {
+                return Err(tampered(format!("{name}: the bytes are not canonical JSON")));
+            }
+            let previous = match &role.previous {
+                Some(text) => {
+                    let prev = unb64(name, text)?;
+                    let value = parse_canonical(&prev)
+                        .map_err(|e| tampered(format!("{name}: the previous version is not JSON: {e}")))?;
+                    Some(value)
+                }
+                None => None,
+            };
+            let expected_type = if name == "root" { "root" } else { "targets" };
+            if signed.get("_type").and_then(Value::as_str) != Some(expected_type)
+                || signed.get("version").and_then(Value::as_u64) != Some(role.version)
+                || signed.get("expires").and_then(Value::as_str) != Some(role.expires.as_str())
+            {
+                return Err(tampered(format!(
+                    "{name}: role type, version or expiry differ from the bytes"
+                )));
+            }
+            if name == "root" {
+                let root: Root = serde_json::from_value(signed.clone())
+                    .map_err(|e| tampered(format!("root: not a valid root: {e}")))?;
+                let mut expected = Vec::new();
+                if let Some(r) = root.roles.get("root") {
+                    expected.push(Requirement::new(
+                        format!("root v{}", role.version),
+                        &root.keys,
+                        &r.keyids,
+                        r.threshold,
+                    ));
+                }
+                if let Some(prev) = &previous {
+                    let old: Root = serde_json::from_value(prev.clone())
+                        .map_err(|e| tampered(format!("root: the previous version is not a valid root: {e}")))?;
+                    if let Some(r) = old.roles.get("root") {
+                        expected.push(Requirement::new(
+                            format!("root v{} (the published root)", old.common.version),
+                            &old.keys,
+                            &r.keyids,
+                            r.threshold,
+                        ));
+                    }
+                }
+                if expected != role.requirements {
+                    return Err(tampered(
+                        "root: the listed signers differ from the root's own keys".to_string(),
+                    ));
+                }
+            }
+            if summary(role, &signed, previous.as_ref()) != role.summary {
+                return Err(tampered(format!("{name}: the summary does not match the bytes")));
+            }
+            all_bytes.push(bytes);
+        }
+        Ok((request, all_bytes))
+    }
+}
+
+/// A detached signature file: one key's signature over one staged role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetachedSignature {
+    pub trustroot_signature: u32,
+    pub round: String,
+    pub role: String,
+    pub version: u64,
+    pub signed_sha256: String,
+    pub keyid: String,
+    pub sig: String,
+}
+
+impl DetachedSignature {
+    /// The file name it is stored under.
+    pub fn file_name(&self) -> String {
+        signature_file_name(&self.role, &self.keyid)
+    }
+
+    /// Parses a signature file strictly.
+    pub fn parse(what: &Path, bytes: &[u8]) -> Result<DetachedSignature> {
+        let sig: DetachedSignature = serde_json::from_slice(bytes)
+            .map_err(|e| Error::file(what, format!("not a trustroot signature file: {e}")))?;
+        let hex64 = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+        if sig.trustroot_signature != 1 {
+            return Err(Error::file(what, "unsupported signature file format"));
+        }
+        if !hex64(&sig.keyid) || !hex64(&sig.signed_sha256) {
+            return Err(Error::file(
+                what,
+                "keyid and signed_sha256 must be 64 lowercase hex digits",
+            ));
+        }
+        if sig.sig.is_empty() || sig.sig.len() > 2048 || hex::decode(&sig.sig).is_err() {
+            return Err(Error::file(what, "sig must be a non-empty hex signature"));
+        }
+        Ok(sig)
+    }
+
+    /// Why this signature does not count for `round`, or the role it signs.
+    pub fn check<'r>(&self, round: &'r Round) -> std::result::Result<&'r RoundRole, String> {
+        if self.round != round.id {
+            return Err(format!("it is for round '{}', not round '{}'", self.round, round.id));
+        }
+        let role = round
+            .role(&self.role)
+            .ok_or_else(|| format!("role '{}' is not staged in round '{}'", self.role, round.id))?;
+        if self.version != role.meta.version {
+            return Err(format!(
+                "it signs {} v{}, but v{} is staged",
+                self.role, self.version, role.meta.version
+            ));
+        }
+        if self.signed_sha256 != role.digest {
+            return Err(format!(
+                "it was made over different bytes (sha256 {}) than the staged {} v{} (sha256 {})",
+                keys::short_id(&self.signed_sha256),
+                self.role,
+                self.version,
+                keys::short_id(&role.digest)
+            ));
+        }
+        let key = role
+            .requirements
+            .iter()
+            .flat_map(|r| r.signers.iter())
+            .find(|s| s.keyid == self.keyid)
+            .ok_or_else(|| format!("key {} is not a signer of {}", keys::short_id(&self.keyid), self.role))?;
+        let public = key
+            .key
+            .public_key()
+            .map_err(|e| format!("key {} cannot verify: {e}", keys::short_id(&self.keyid)))?;
+        let sig = hex::decode(&self.sig).map_err(|_| "sig is not hex".to_string())?;
+        if !public.verify(&role.bytes, &sig) {
+            return Err(format!(
+                "the signature by key {} does not verify over the staged {} v{}",
+                keys::short_id(&self.keyid),
+                self.role,
+                self.version
+            ));
+        }
+        Ok(role)
+    }
+}
+
+/// Signs every role of a checked request that `signer` is a signer of; each signature is
+/// verified right after it is made. One signature per key ID listing the key.
+pub fn sign_request(
+    request: &SigningRequest,
+    role_bytes: &[Vec<u8>],
+    signer: &dyn Signer,
+) -> Result<Vec<DetachedSignature>> {
+    let public = signer.public_key();
+    let mut out = Vec::new();
+    for (role, bytes) in request.roles.iter().zip(role_bytes) {
+        let mut keyids: Vec<(&String, &Key)> = Vec::new();
+        for s in role.requirements.iter().flat_map(|r| r.signers.iter()) {
+            if keys::same_key(&s.key, &public) && !keyids.iter().any(|(id, _)| *id == &s.keyid) {
+                keyids.push((&s.keyid, &s.key));
+            }
+        }
+        for (keyid, key) in keyids {
+            let sig = signer.sign(bytes)?;
+            let verifies = key.public_key().map(|k| k.verify(bytes, &sig)).unwrap_or(false);
+            if !verifies {
+                return Err(Error::refused(format!(
+                    "the signature just made with {} over {} does not verify; nothing was written",
+                    signer.describe(),
+                    role.role
+                )));
+            }
+            out.push(DetachedSignature {
+                trustroot_signature: 1,
+                round: request.round.clone(),
+                role: role.role.clone(),
+                version: role.version,
+                signed_sha256: role.signed_sha256.clone(),
+                keyid: keyid.clone(),
+                sig: hex::encode(sig),
+            });
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::refused(format!(
+            "the key {} ({}) is not a signer of any role in this request",
+            signer.describe(),
+            keys::short_id(&public.computed_key_id())
+        )));
+    }
+    Ok(out)
+}
+
+/// What [`add_signature`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    /// Stored under this path.
+    Stored(PathBuf),
+    /// This key already signed this role; the key counts once and nothing changed.
+    AlreadySigned(PathBuf),
+}
+
+/// Checks a detached signature against the round and stores it. Nothing is written when
+/// it does not verify.
+pub fn add_signature(repo: &Repo, round: &Round, source: &Path, bytes: &[u8], now: DateTime<Utc>) -> Result<Added> {
+    if bytes.len() as u64 > MAX_SIGNATURE_FILE {
+        return Err(Error::file(source, "too large to be a signature file"));
+    }
+    let sig = DetachedSignature::parse(source, bytes)?;
+    let role = sig
+        .check(round)
+        .map_err(|reason| Error::file(source, format!("refused: {reason}; nothing was changed")))?;
+    if role.changed_since_start() {
+        return Err(Error::file(
+            &role.staged_path,
+            "was changed after the round started; its signatures cannot be collected",
+        ));
+    }
+    let path = round.dir.join("signatures").join(sig.file_name());
+    if path.exists() {
+        return Ok(Added::AlreadySigned(path));
+    }
+    let mut text = serde_json::to_vec_pretty(&sig).map_err(|e| Error::refused(e.to_string()))?;
+    text.push(b'\n');
+    repo.write(&path, &text)?;
+    round.log(
+        repo,
+        now,
+        "add-signature",
+        json!({
+            "role": sig.role,
+            "version": sig.version,
+            "signed_sha256": sig.signed_sha256,
+            "keyid": sig.keyid,
+            "file": sig.file_name(),
+            "from": source.file_name().and_then(|n| n.to_str()).unwrap_or(""),
+        }),
+    )?;
+    Ok(Added::Stored(path))
+}
+
+/// Threshold status of a round.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundStatus {
+    pub round: String,
+    pub complete: bool,
+    pub roles: Vec<RoleStatus>,
+}
+
+/// Status of one staged role.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleStatus {
+    pub role: String,
+    pub version: u64,
+    pub expires: String,
+    pub signed_sha256: String,
+    /// The staged file no longer matches what the round started with.
+    pub changed_since_start: bool,
+    pub complete: bool,
+    pub thresholds: Vec<ThresholdStatus>,
+    /// Signature files that do not count, and why.
+    pub rejected: Vec<Rejected>,
+}
+
+/// One threshold: e.g. the new root's, or the published root's.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThresholdStatus {
+    pub of: String,
+    pub valid: usize,
+    pub required: u64,
+    pub met: bool,
+    pub signed: Vec<Keyholder>,
+    pub not_signed: Vec<Keyholder>,
+}
+
+/// A signer of a role, named as the policy names it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Keyholder {
+    pub keyid: String,
+    pub name: Option<String>,
+    pub holder: Option<String>,
+}
+
+/// A signature file that does not count.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub file: String,
+    pub keyid: Option<String>,
+    pub reason: String,
+}
+
+/// Computes the status of `round` from its signature files. Only signatures that verify
+/// over the staged bytes, from keys that sign the role, count; keys count once.
+pub fn status(repo: &Repo, round: &Round) -> Result<RoundStatus> {
+    let policy_keys = repo.keys().ok();
+    let sig_dir = round.dir.join("signatures");
+    let mut by_role: BTreeMap<String, Vec<DetachedSignature>> = BTreeMap::new();
+    let mut rejected: BTreeMap<String, Vec<Rejected>> = BTreeMap::new();
+    let mut files: Vec<PathBuf> = match fs::read_dir(&sig_dir) {
+        Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(Error::file(&sig_dir, e)),
+    };
+    files.sort();
+    for path in files {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+        if name.starts_with('.') {
+            continue;
+        }
+        let parsed = keys::read_limited(&path, MAX_SIGNATURE_FILE).and_then(|b| DetachedSignature::parse(&path, &b));
+        let (role_name, outcome) = match parsed {
+            Err(e) => ("?".to_string(), Err((None, e.to_string()))),
+            Ok(sig) => {
+                let role_name = sig.role.clone();
+                let outcome = if sig.file_name() != name {
+                    Err((
+                        Some(sig.keyid.clone()),
+                        "the file name does not match its contents".to_string(),
+                    ))
+                } else {
+                    match sig.check(round) {
+                        Ok(_) => Ok(sig),
+                        Err(reason) => Err((Some(sig.keyid.clone()), reason)),
+                    }
+                };
+                (role_name, outcome)
+            }
+        };
+        match outcome {
+            Ok(sig) => by_role.entry(role_name).or_default().push(sig),
+            Err((keyid, reason)) => rejected.entry(role_name).or_default().push(Rejected {
+                file: name,
+                keyid,
+                reason,
+            }),
+        }
+    }
+    let describe = |keyid: &str, key: &Key| -> Keyholder {
+        let named = policy_keys.as_ref().and_then(|pk| {
+            pk.by_name
+                .iter()
+                .find(|(_, k)| keys::same_key(k, key))
+                .map(|(n, _)| n.clone())
+        });
+        let holder = named
+            .as_ref()
+            .and_then(|n| repo.policy.keys.get(n))
+            .and_then(|e| e.holder.clone())
+            .or_else(|| {
+                key.unknown
+                    .get("x-tuf-on-ci-keyowner")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            });
+        Keyholder {
+            keyid: keyid.to_string(),
+            name: named,
+            holder,
+        }
+    };
+    let mut roles = Vec::new();
+    for role in &round.roles {
+        let sigs = by_role.remove(&role.meta.role).unwrap_or_default();
+        let mut role_rejected = rejected.remove(&role.meta.role).unwrap_or_default();
+        let entries: Vec<Value> = sigs.iter().map(|s| json!({"keyid": s.keyid, "sig": s.sig})).collect();
+        let envelope_bytes = serde_json::to_vec(&json!({"signatures": entries, "signed": role.signed}))
+            .map_err(|e| Error::refused(e.to_string()))?;
+        let envelope = Envelope::parse(&role.meta.role, &envelope_bytes, &Limits::default())?;
+        let mut thresholds = Vec::new();
+        for req in &role.requirements {
+            let (key_map, ids) = req.key_map();
+            let report = check_signatures(&envelope, &key_map, &ids, req.threshold);
+            let mut signed = Vec::new();
+            let mut not_signed = Vec::new();
+            for (keyid, key_status) in &report.keys {
+                let Some(key) = key_map.get(keyid) else { continue };
+                match key_status {
+                    KeyStatus::Valid => signed.push(describe(keyid, key)),
+                    KeyStatus::DuplicateKey => {
+                        let file = signature_file_name(&role.meta.role, keyid);
+                        if !role_rejected.iter().any(|r| r.file == file) {
+                            role_rejected.push(Rejected {
+                                file,
+                                keyid: Some(keyid.clone()),
+                                reason: "the same key already signed under another key ID; a key counts once".into(),
+                            });
+                        }
+                    }
+                    _ => not_signed.push(describe(keyid, key)),
+                }
+            }
+            let order = |k: &Keyholder| (k.name.clone(), k.keyid.clone());
+            signed.sort_by_key(order);
+            not_signed.sort_by_key(order);
+            thresholds.push(ThresholdStatus {
+                of: req.of.clone(),
+                valid: report.valid,
+                required: req.threshold,
+                met: report.is_met(),
+                signed,
+                not_signed,
+            });
+        }
+        let complete = thresholds.iter().all(|t| t.met) && !role.changed_since_start();
+        roles.push(RoleStatus {
+            role: role.meta.role.clone(),
+            version: role.meta.version,
+            expires: role.meta.expires.clone(),
+            signed_sha256: role.digest.clone(),
+            changed_since_start: role.changed_since_start(),
+            complete,
+            thresholds,
+            rejected: role_rejected,
+        });
+    }
+    // Signature files for roles this round does not stage (or unreadable ones).
+    if let Some(first) = roles.first_mut() {
+        for (_, list) in rejected {
+            first.rejected.extend(list);
+        }
+    }
+    Ok(RoundStatus {
+        round: round.id.clone(),
+        complete: roles.iter().all(|r| r.complete),
+        roles,
+    })
+}
+
+/// Installs a fully signed round as the published metadata in `metadata/` (with
+/// `root_history/N.root.json`). Not a publish: no snapshot or timestamp is made. For
+/// tests and for the publish step of the next issue to build on.
+#[doc(hidden)]
+pub fn install_signed_round(repo: &Repo, round: &Round) -> Result<()> {
+    let state = status(repo, round)?;
+    if !state.complete {
+        return Err(Error::refused(format!("round {} is not fully signed", round.id)));
+    }
+    for role in &round.roles {
+        let mut entries = Vec::new();
+        let sig_dir = round.dir.join("signatures");
+        let role_status = state.roles.iter().find(|r| r.role == role.meta.role);
+        let signed_ids: Vec<&String> = role_status
+            .map(|r| {
+                r.thresholds
+                    .iter()
+                    .flat_map(|t| t.signed.iter().map(|k| &k.keyid))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut seen = std::collections::BTreeSet::new();
+        for keyid in signed_ids {
+            if !seen.insert(keyid.clone()) {
+                continue;
+            }
+            let path = sig_dir.join(signature_file_name(&role.meta.role, keyid));
+            let sig = DetachedSignature::parse(&path, &keys::read_limited(&path, MAX_SIGNATURE_FILE)?)?;
+            entries.push(json!({"keyid": sig.keyid, "sig": sig.sig}));
+        }
+        let bytes = repo::to_metadata_json(&json!({"signatures": entries, "signed": role.signed}));
+        let metadata = repo.root.join("metadata");
+        repo.write(&metadata.join(role_file(&role.meta.role)), &bytes)?;
+        if role.meta.role == "root" {
+            repo.write(
+                &metadata
+                    .join("root_history")
+                    .join(format!("{}.root.json", role.meta.version)),
+                &bytes,
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,322 @@
+//! `ceremony start`: staging the next versions of root, targets and delegated targets
+//! from the policy and the `targets/` tree. Versions and expiry dates are computed, never
+//! typed; a role whose content is unchanged and that is not inside its signing period is
+//! not staged.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Value, json};
+use trustroot_core::Key;
+use trustroot_core::delegation::path_matches;
+
+use crate::error::{Error, Result};
+use crate::policy::{Policy, ResolvedKeys};
+use crate::repo::Repo;
+
+/// The spec version written into new metadata (python-tuf's).
+pub const SPEC_VERSION: &str = "1.0.31";
+/// tuf-on-ci's period fields.
+pub const EXPIRY_FIELD: &str = "x-tuf-on-ci-expiry-period";
+pub const SIGNING_FIELD: &str = "x-tuf-on-ci-signing-period";
+
+/// One role to stage: its new `signed` value and the published version it follows.
+#[derive(Debug, Clone)]
+pub struct StagedRole {
+    pub role: String,
+    pub signed: Value,
+    pub previous: Option<Value>,
+    /// Why it is staged (content changed, new role, renewal).
+    pub reason: String,
+}
+
+/// Computes what `ceremony start` would stage, at `now`.
+pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
+    let policy = &repo.policy;
+    policy.check_complete()?;
+    let keys = repo.keys()?;
+    let now = now.with_nanosecond_zero();
+    let mut staged = Vec::new();
+
+    // Root.
+    let root_body = root_body(policy, &keys)?;
+    if let Some(role) = stage_one(repo, "root", root_body, policy, now)? {
+        staged.push(role);
+    }
+
+    // Targets and delegated targets: each file goes to the first delegation (by name)
+    // whose paths match it, else to targets.
+    let tree = trustroot_targets::tree::walk(&repo.root.join("targets"))
+        .map_err(|e| Error::refused(format!("targets/ tree: {e}")))?;
+    let mut files: BTreeMap<String, Vec<&trustroot_targets::tree::TreeFile>> = BTreeMap::new();
+    for (path, file) in &tree {
+        trustroot_core::target_path::validate(path).map_err(|e| Error::refused(format!("targets/{path}: {e}")))?;
+        let owner = policy
+            .delegations
+            .iter()
+            .find(|(_, d)| d.paths.iter().any(|p| path_matches(p, path)))
+            .map(|(name, _)| name.clone())
+            .unwrap_or_else(|| "targets".to_string());
+        files.entry(owner).or_default().push(file);
+    }
+    let mut roles = vec!["targets".to_string()];
+    roles.extend(policy.delegations.keys().cloned());
+    for role in roles {
+        let published = repo.published(&role)?.map(|p| p.envelope.signed);
+        let body = targets_body(
+            policy,
+            &keys,
+            &role,
+            files.get(&role).map(Vec::as_slice).unwrap_or(&[]),
+            published.as_ref(),
+        )?;
+        if let Some(staged_role) = stage_one(repo, &role, body, policy, now)? {
+            staged.push(staged_role);
+        }
+    }
+    Ok(staged)
+}
+
+trait NoNanos {
+    fn with_nanosecond_zero(self) -> Self;
+}
+
+impl NoNanos for DateTime<Utc> {
+    fn with_nanosecond_zero(self) -> Self {
+        DateTime::from_timestamp(self.timestamp(), 0).unwrap_or(self)
+    }
+}
+
+/// Decides whether `role` needs a new version: `body` is the wanted `signed` content
+/// without `version` and `expires`.
+fn stage_one(
+    repo: &Repo,
+    role: &str,
+    body: Map<String, Value>,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Result<Option<StagedRole>> {
+    let periods = policy.periods(role);
+    let published = repo.published(role)?;
+    let (version, reason, previous) = match &published {
+        None => (1, "new role: no published version".to_string(), None),
+        Some(p) => {
+            let old = &p.envelope.signed;
+            let old_version = old
+                .get("version")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| Error::file(&p.path, "published metadata has no version"))?;
+            let mut old_body = old.as_object().cloned().unwrap_or_default();
+            old_body.remove("version");
+            old_body.remove("expires");
+            let expires = old
+                .get("expires")
+                .and_then(Value::as_str)
+                .and_then(trustroot_core::time::parse);
+            let renew = match expires {
+                Some(expires) => now + Duration::days(i64::from(periods.signing_days)) >= expires,
+                None => true,
+            };
+            if old_body == body && !renew {
+                return Ok(None);
+            }
+            let reason = if old_body != body {
+                "content changed".to_string()
+            } else {
+                format!("renewal: within {} days of expiry", periods.signing_days)
+            };
+            (old_version + 1, reason, Some(old.clone()))
+        }
+    };
+    let mut signed = body;
+    signed.insert("version".to_string(), json!(version));
+    let expires = now + Duration::days(i64::from(periods.expiry_days));
+    signed.insert("expires".to_string(), json!(trustroot_core::time::format(&expires)));
+    Ok(Some(StagedRole {
+        role: role.to_string(),
+        signed: Value::Object(signed),
+        previous,
+        reason,
+    }))
+}
+
+fn key_ids(keys: &ResolvedKeys, names: &[String], out: &mut BTreeMap<String, Key>) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for name in names {
+        let (id, key) = keys
+            .get(name)
+            .ok_or_else(|| Error::policy(format!("keys.{name}"), "is not defined"))?;
+        out.insert(id.clone(), key.clone());
+        ids.push(id);
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
+fn root_body(policy: &Policy, keys: &ResolvedKeys) -> Result<Map<String, Value>> {
+    let mut all_keys = BTreeMap::new();
+    let root_ids = key_ids(keys, &policy.roles.root.keys, &mut all_keys)?;
+    let targets_ids = key_ids(keys, &policy.roles.targets.keys, &mut all_keys)?;
+    let online_id = keys.online.computed_key_id();
+    all_keys.insert(online_id.clone(), keys.online.clone());
+    let online_role = |role: &str| {
+        let p = policy.periods(role);
+        json!({
+            "keyids": [online_id],
+            "threshold": 1,
+            EXPIRY_FIELD: p.expiry_days,
+            SIGNING_FIELD: p.signing_days,
+        })
+    };
+    let root_periods = policy.periods("root");
+    let mut body = Map::new();
+    body.insert("_type".into(), json!("root"));
+    body.insert("spec_version".into(), json!(SPEC_VERSION));
+    body.insert("consistent_snapshot".into(), json!(true));
+    body.insert("keys".into(), serde_json::to_value(&all_keys).unwrap_or_default());
+    body.insert(
+        "roles".into(),
+        json!({
+            "root": {"keyids": root_ids, "threshold": policy.roles.root.threshold},
+            "targets": {"keyids": targets_ids, "threshold": policy.roles.targets.threshold},
+            "snapshot": online_role("snapshot"),
+            "timestamp": online_role("timestamp"),
+        }),
+    );
+    body.insert(EXPIRY_FIELD.into(), json!(root_periods.expiry_days));
+    body.insert(SIGNING_FIELD.into(), json!(root_periods.signing_days));
+    Ok(body)
+}
+
+fn targets_body(
+    policy: &Policy,
+    keys: &ResolvedKeys,
+    role: &str,
+    files: &[&trustroot_targets::tree::TreeFile],
+    published: Option<&Value>,
+) -> Result<Map<String, Value>> {
+    let mut targets = Map::new();
+    for file in files {
+        let mut entry = json!({"length": file.length, "hashes": {"sha256": file.sha256}});
+        // Keep a published target's custom metadata (e.g. Sigstore's usage/status).
+        if let Some(custom) = published
+            .and_then(|p| p.get("targets"))
+            .and_then(|t| t.get(&file.path))
+            .and_then(|t| t.get("custom"))
+            && let Some(obj) = entry.as_object_mut()
+        {
+            obj.insert("custom".into(), custom.clone());
+        }
+        targets.insert(file.path.clone(), entry);
+    }
+    let periods = policy.periods(role);
+    let mut body = Map::new();
+    body.insert("_type".into(), json!("targets"));
+    body.insert("spec_version".into(), json!(SPEC_VERSION));
+    body.insert("targets".into(), Value::Object(targets));
+    if role == "targets" && !policy.delegations.is_empty() {
+        let mut delegation_keys = BTreeMap::new();
+        let mut roles = Vec::new();
+        for (name, delegation) in &policy.delegations {
+            let ids = key_ids(keys, &delegation.keys, &mut delegation_keys)?;
+            roles.push(json!({
+                "name": name,
+                "keyids": ids,
+                "threshold": delegation.threshold,
+                "terminating": delegation.terminating,
+                "paths": delegation.paths,
+            }));
+        }
+        body.insert(
+            "delegations".into(),
+            json!({"keys": serde_json::to_value(&delegation_keys).unwrap_or_default(), "roles": roles}),
+        );
+    }
+    body.insert(EXPIRY_FIELD.into(), json!(periods.expiry_days));
+    body.insert(SIGNING_FIELD.into(), json!(periods.signing_days));
+    Ok(body)
+}
+
+/// A line-by-line account of what changes from `old` to `new` (JSON paths; values in
+/// compact JSON). With no `old`, every leaf is an addition.
+pub fn diff(old: Option<&Value>, new: &Value) -> Vec<String> {
+    let mut lines = Vec::new();
+    match old {
+        Some(old) => diff_values("", old, new, &mut lines),
+        None => added("", new, &mut lines),
+    }
+    lines
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn show(value: &Value) -> String {
+    let text = serde_json::to_string(value).unwrap_or_default();
+    text.replace("\\n", "⏎")
+}
+
+fn added(path: &str, value: &Value, lines: &mut Vec<String>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                added(&join(path, k), v, lines);
+            }
+        }
+        _ => lines.push(format!("+ {path} = {}", show(value))),
+    }
+}
+
+fn removed(path: &str, value: &Value, lines: &mut Vec<String>) {
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            for (k, v) in map {
+                removed(&join(path, k), v, lines);
+            }
+        }
+        _ => lines.push(format!("- {path} = {}", show(value))),
+    }
+}
+
+fn diff_values(path: &str, old: &Value, new: &Value, lines: &mut Vec<String>) {
+    match (old, new) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                match b.get(k) {
+                    Some(w) => diff_values(&join(path, k), v, w, lines),
+                    None => removed(&join(path, k), v, lines),
+                }
+            }
+            for (k, w) in b {
+                if !a.contains_key(k) {
+                    added(&join(path, k), w, lines);
+                }
+            }
+        }
+        (a, b) if a == b => {}
+        (a, b) => lines.push(format!("~ {path}: {} -> {}", show(a), show(b))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn diff_names_paths() {
+        let old = json!({"version": 1, "targets": {"a": {"length": 1}}, "x": [1]});
+        let new = json!({"version": 2, "targets": {"b": {"length": 2}}, "x": [1]});
+        assert_eq!(
+            diff(Some(&old), &new),
+            vec!["- targets.a.length = 1", "+ targets.b.length = 2", "~ version: 1 -> 2"]
+        );
+        assert_eq!(diff(None, &json!({"a": {"b": 1}})), vec!["+ a.b = 1"]);
+    }
+}
