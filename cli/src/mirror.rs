@@ -25,6 +25,19 @@ pub enum MirrorCommand {
     Verify(VerifyArgs),
     /// Show what DIR mirrors, from where, since when, and when each role expires.
     Status(StatusArgs),
+    /// Write the mirror in DIR into one bundle file to carry across an air gap.
+    ///
+    /// The mirror is verified first (as `mirror verify` does); the bundle holds the
+    /// served tree and a manifest of every file's length and sha256.
+    Export(ExportArgs),
+    /// Import a bundle into the mirror in DIR, verifying everything before serving it.
+    ///
+    /// The bundle is unpacked outside DIR (plain files with safe names only), checked
+    /// against its manifest, verified as a TUF client would from --root (the root this
+    /// site pins) and from the trust DIR already holds, then served through the same
+    /// atomic switch as a sync. A bundle older than what DIR holds is refused. On any
+    /// failure DIR is left as it was.
+    Import(ImportArgs),
     /// Serve the mirror in DIR over HTTP.
     #[command(hide = true)]
     Serve(crate::mirror_serve::ServeArgs),
@@ -67,6 +80,38 @@ pub struct SyncArgs {
 pub struct VerifyArgs {
     dir: PathBuf,
     /// Start from this root instead of the first root the mirror trusted.
+    #[arg(long, value_name = "FILE")]
+    root: Option<PathBuf>,
+    /// Judge expiry at this time (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    dir: PathBuf,
+    /// The bundle file to write (replaced atomically if it exists).
+    #[arg(long, value_name = "FILE")]
+    out: PathBuf,
+    /// Compress the bundle with zstd (default when FILE ends in .zst).
+    #[arg(long)]
+    zstd: bool,
+    /// Verify as of this time (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME")]
+    at: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    dir: PathBuf,
+    /// The bundle to import (tar, or tar.zst).
+    #[arg(long, value_name = "FILE")]
+    bundle: PathBuf,
+    /// The root this site pins: the bundle must verify from it. Required for a new mirror.
     #[arg(long, value_name = "FILE")]
     root: Option<PathBuf>,
     /// Judge expiry at this time (RFC 3339) instead of now.
@@ -136,6 +181,8 @@ pub fn run(command: MirrorCommand) -> ExitCode {
         MirrorCommand::Sync(args) => run_sync(args),
         MirrorCommand::Verify(args) => run_verify(args),
         MirrorCommand::Status(args) => run_status(args),
+        MirrorCommand::Export(args) => run_export(args),
+        MirrorCommand::Import(args) => run_import(args),
         MirrorCommand::Serve(args) => return crate::mirror_serve::run(args),
     };
     match outcome {
@@ -160,6 +207,7 @@ fn run_sync(args: SyncArgs) -> Result<ExitCode, UpdateError> {
         limits: Limits::default(),
         fetch: FetchConfig::default(),
         progress: !args.json && std::io::stderr().is_terminal(),
+        record_origin: None,
     };
     let summary = runtime()?.block_on(sync(options))?;
     if args.json {
@@ -250,6 +298,60 @@ fn run_status(args: StatusArgs) -> Result<ExitCode, UpdateError> {
     }
     if let Some(until) = &status.valid_until {
         println!("  clients of this mirror fail after {until} unless it is synced again");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_export(args: ExportArgs) -> Result<ExitCode, UpdateError> {
+    let now = time(&args.at)?;
+    let report = runtime()?.block_on(trustroot_mirror::verify::verify(&args.dir, None, now, Limits::default()))?;
+    if let Some(problem) = report.problems.first() {
+        return Err(UpdateError::Config(format!(
+            "{} does not verify, so it is not exported: {problem} (run `trustroot mirror verify` for every problem)",
+            args.dir.display()
+        )));
+    }
+    let compress = args.zstd || args.out.extension().is_some_and(|e| e == "zst");
+    let summary = trustroot_mirror::bundle::export(&args.dir, &args.out, compress)?;
+    if args.json {
+        print_json(&summary);
+    } else {
+        println!(
+            "{}: {} files, {} bytes{}",
+            summary.bundle,
+            summary.files,
+            summary.bytes,
+            if summary.compressed { ", zstd-compressed" } else { "" }
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_import(args: ImportArgs) -> Result<ExitCode, UpdateError> {
+    let options = trustroot_mirror::bundle::ImportOptions {
+        dir: args.dir.clone(),
+        bundle: args.bundle.clone(),
+        root: args.root.as_ref().map(read).transpose()?,
+        now: time(&args.at)?,
+        limits: Limits::default(),
+        bundle_limits: trustroot_mirror::bundle::BundleLimits::default(),
+        scratch: None,
+    };
+    let summary = runtime()?.block_on(trustroot_mirror::bundle::import(options))?;
+    if args.json {
+        print_json(&summary);
+    } else {
+        let v = &summary.after;
+        let what = if summary.changed { format!("now serving state {}", summary.state) } else { "already current".into() };
+        println!("{}: {what}", summary.served);
+        println!(
+            "  from bundle {}: root v{}, timestamp v{}, snapshot v{}, targets v{}",
+            args.bundle.display(),
+            v.root,
+            v.timestamp,
+            v.snapshot,
+            v.targets
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

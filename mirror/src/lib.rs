@@ -4,6 +4,7 @@
 //! timeouts; [`Updater`] drives trustroot-core's state machine with them and persists
 //! exactly the bytes it verified, atomically.
 
+pub mod bundle;
 pub mod download;
 pub mod error;
 pub mod fetch;

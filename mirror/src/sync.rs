@@ -54,6 +54,30 @@ pub struct SyncOptions {
     pub fetch: FetchConfig,
     /// Draw a progress bar on standard error.
     pub progress: bool,
+    /// The origin to record instead of the URLs fetched from (an import fetches from an
+    /// unpacked bundle but mirrors the bundle's origin).
+    pub record_origin: Option<Origin>,
+}
+
+impl SyncOptions {
+    /// Options with the defaults of `mirror sync`: Sigstore's repository unless the mirror
+    /// records another origin, 8 downloads at once, a 7-day grace period.
+    pub fn new(dir: &Path, now: DateTime<Utc>) -> Self {
+        SyncOptions {
+            dir: dir.to_path_buf(),
+            from: None,
+            targets_from: None,
+            root: None,
+            jobs: 8,
+            keep: chrono::Duration::days(7),
+            verify_all: false,
+            now,
+            limits: Limits::default(),
+            fetch: FetchConfig::default(),
+            progress: false,
+            record_origin: None,
+        }
+    }
 }
 
 /// Role versions a state holds.
@@ -380,10 +404,10 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
             .map_err(|e| UpdateError::Config(format!("recorded origin is not a URL: {e}")))?,
         _ => join(&metadata_url, "targets/")?,
     };
-    let origin = Origin {
+    let origin = options.record_origin.clone().unwrap_or_else(|| Origin {
         metadata_url: metadata_url.to_string(),
         targets_url: targets_url.to_string(),
-    };
+    });
     let mut before = None;
     match current {
         Some(n) => {

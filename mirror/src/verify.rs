@@ -48,6 +48,65 @@ fn first_root(dir: &Path) -> Option<Vec<u8>> {
     std::fs::read(lowest.1).ok()
 }
 
+/// The outcome of verifying one published tree.
+pub struct TreeReport {
+    pub versions: Option<Versions>,
+    pub files_checked: u64,
+    pub problems: Vec<String>,
+    /// Every file the verified metadata calls for.
+    pub(crate) wanted: BTreeSet<String>,
+}
+
+/// Verifies a published tree on disk (`N.root.json`, `timestamp.json`, ..., `targets/`) as
+/// a client would, from `root`, at `now`, re-hashing every target.
+pub async fn verify_tree(tree: &Path, root: Vec<u8>, now: DateTime<Utc>, limits: Limits) -> Result<TreeReport, UpdateError> {
+    let mut report = TreeReport { versions: None, files_checked: 0, problems: Vec::new(), wanted: BTreeSet::new() };
+    let scratch = tempfile::tempdir().map_err(|e| UpdateError::io(std::env::temp_dir(), e))?;
+    let url = Url::from_directory_path(tree)
+        .map_err(|_| UpdateError::Config(format!("{} is not an absolute path", tree.display())))?;
+    let outcome = async {
+        Updater::init(scratch.path(), &root, now, &limits)?;
+        let config = UpdaterConfig {
+            metadata_dir: scratch.path().to_path_buf(),
+            metadata_url: url,
+            target_dir: None,
+            target_url: None,
+            now,
+            limits: limits.clone(),
+            root_history_dir: None,
+        };
+        let mut updater = Updater::new(config, Fetcher::default())?;
+        updater.load_all_targets().await?;
+        Ok::<_, UpdateError>(updater)
+    }
+    .await;
+    let updater = match outcome {
+        Ok(updater) => updater,
+        Err(error) => {
+            report.problems.push(error.to_string());
+            return Ok(report);
+        }
+    };
+    report.versions = Some(versions(updater.trusted()));
+    let wanted = desired_files(updater.trusted(), tree)?;
+    for (path, want) in &wanted {
+        report.files_checked += 1;
+        report.wanted.insert(path.clone());
+        let file = tree.join(path);
+        let Wanted::Target { name, info } = want else {
+            continue;
+        };
+        match file.exists() {
+            false => report.problems.push(format!("{}: missing (target '{name}')", file.display())),
+            true if !file_matches(&file, name, info)? => {
+                report.problems.push(format!("{}: length or hash differs from target '{name}'", file.display()))
+            }
+            true => {}
+        }
+    }
+    Ok(report)
+}
+
 /// Verifies the served state of the mirror in `dir`. `root` pins the starting root
 /// (default: the first root the mirror trusted).
 pub async fn verify(
@@ -85,55 +144,18 @@ pub async fn verify(
         report.problems.push("no root to start from: pass --root".to_string());
         return Ok(report);
     };
-    let scratch = tempfile::tempdir().map_err(|e| UpdateError::io(std::env::temp_dir(), e))?;
-    let url = Url::from_directory_path(&tree)
-        .map_err(|_| UpdateError::Config(format!("{} is not an absolute path", tree.display())))?;
-    let outcome = async {
-        Updater::init(scratch.path(), &root, now, &limits)?;
-        let config = UpdaterConfig {
-            metadata_dir: scratch.path().to_path_buf(),
-            metadata_url: url,
-            target_dir: None,
-            target_url: None,
-            now,
-            limits: limits.clone(),
-            root_history_dir: None,
-        };
-        let mut updater = Updater::new(config, Fetcher::default())?;
-        updater.load_all_targets().await?;
-        Ok::<_, UpdateError>(updater)
+    let tree_report = verify_tree(&tree, root, now, limits).await?;
+    report.versions = tree_report.versions;
+    report.files_checked = tree_report.files_checked;
+    report.problems.extend(tree_report.problems);
+    if report.versions.is_none() {
+        return Ok(report);
     }
-    .await;
-    let updater = match outcome {
-        Ok(updater) => updater,
-        Err(error) => {
-            report.problems.push(error.to_string());
-            return Ok(report);
-        }
-    };
-    report.versions = Some(versions(updater.trusted()));
-    let wanted = desired_files(updater.trusted(), &tree)?;
-    for (path, want) in &wanted {
-        report.files_checked += 1;
-        let file = tree.join(path);
-        let Wanted::Target { name, info } = want else {
-            continue;
-        };
-        match file.exists() {
-            false => report
-                .problems
-                .push(format!("{}: missing (target '{name}')", file.display())),
-            true if !file_matches(&file, name, info)? => report.problems.push(format!(
-                "{}: length or hash differs from target '{name}'",
-                file.display()
-            )),
-            true => {}
-        }
-    }
+    let wanted = tree_report.wanted;
     let manifest = Manifest::read(&state.join("manifest.json")).ok();
     let known: BTreeSet<&String> = manifest.iter().flat_map(|m| m.files.keys()).collect();
     for (relative, _) in &files {
-        if !wanted.contains_key(relative) && !known.contains(relative) {
+        if !wanted.contains(relative) && !known.contains(relative) {
             report
                 .problems
                 .push(format!("{}: not part of the mirror", tree.join(relative).display()));

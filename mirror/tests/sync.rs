@@ -52,6 +52,7 @@ fn options(dir: &Path, from: &str, root: Option<Vec<u8>>, now: DateTime<Utc>) ->
             min_bytes_per_second: 64 * 1024,
         },
         progress: false,
+        record_origin: None,
     }
 }
 

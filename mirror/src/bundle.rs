@@ -1,0 +1,382 @@
+//! Offline bundles: one archive that carries a mirror across an air gap.
+//!
+//! A bundle is a tar archive (optionally zstd-compressed) holding the served tree under
+//! `repository/` and, last, `trustroot-bundle.json`: the length and sha256 of every file.
+//! The TUF metadata inside already authenticates everything; the manifest catches damage in
+//! transit early and with a clear message. Import never trusts the archive: it unpacks it
+//! outside the mirror refusing anything but plain files with safe names, checks the
+//! manifest, then runs the full client verification on the unpacked tree (from the site's
+//! pinned root, and from the trust the mirror already holds) and updates the mirror
+//! through the same atomic switch as `mirror sync`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use trustroot_core::{Limits, target_path};
+use url::Url;
+
+use crate::error::UpdateError;
+use crate::fetch::FetchConfig;
+use crate::layout::{MirrorDir, scan_files};
+use crate::manifest::{Manifest, Origin};
+use crate::sync::{SyncOptions, SyncSummary, sync};
+
+/// The name of the manifest member, the last one of a bundle.
+pub const MANIFEST_NAME: &str = "trustroot-bundle.json";
+const TREE_PREFIX: &str = "repository/";
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+
+/// Bounds on what an import unpacks: a hostile archive cannot fill the disk.
+#[derive(Debug, Clone)]
+pub struct BundleLimits {
+    pub max_files: usize,
+    pub max_file_size: u64,
+    pub max_total_size: u64,
+}
+
+impl Default for BundleLimits {
+    fn default() -> Self {
+        BundleLimits { max_files: 1_000_000, max_file_size: 8 << 30, max_total_size: 256 << 30 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleFile {
+    pub length: u64,
+    pub sha256: String,
+}
+
+/// `trustroot-bundle.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleManifest {
+    pub format: u32,
+    pub created_at: String,
+    /// Where the mirror that made the bundle syncs from.
+    pub origin: Origin,
+    /// Every file of the served tree, by path relative to it.
+    pub files: BTreeMap<String, BundleFile>,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportSummary {
+    pub bundle: String,
+    pub files: u64,
+    pub bytes: u64,
+    pub compressed: bool,
+}
+
+fn bundle_error(bundle: &Path, reason: impl std::fmt::Display) -> UpdateError {
+    UpdateError::Config(format!("bundle {}: {reason}", bundle.display()))
+}
+
+/// A writer that hashes what passes through it.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+    count: u64,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+fn header_for(size: u64) -> tar::Header {
+    let mut header = tar::Header::new_gnu();
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_mtime(0);
+    header
+}
+
+/// Writes the served tree of the mirror in `dir` into a bundle at `out` (zstd-compressed
+/// when `compress`). The caller verifies the mirror first (the CLI runs `mirror verify`).
+pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, UpdateError> {
+    let layout = MirrorDir::new(dir);
+    let n = layout
+        .current()?
+        .ok_or_else(|| UpdateError::Config(format!("{}: nothing is mirrored here yet", dir.display())))?;
+    let state = layout.state(n);
+    let tree = state.join("tree");
+    let mirror_manifest = Manifest::read(&state.join("manifest.json"))?;
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let temp = tempfile::Builder::new()
+        .prefix(".trustroot-bundle-")
+        .tempfile_in(parent)
+        .map_err(|e| UpdateError::io(parent, e))?;
+    let tar_file = tempfile::tempfile_in(parent).map_err(|e| UpdateError::io(parent, e))?;
+    let mut builder = tar::Builder::new(tar_file);
+    let mut files = BTreeMap::new();
+    let mut bytes = 0;
+    for (relative, meta) in scan_files(&tree)? {
+        let path = tree.join(&relative);
+        let file = std::fs::File::open(&path).map_err(|e| UpdateError::io(&path, e))?;
+        let mut reader = Hashing { inner: file, hasher: Sha256::new(), count: 0 };
+        let mut header = header_for(meta.len());
+        builder
+            .append_data(&mut header, format!("{TREE_PREFIX}{relative}"), &mut reader)
+            .map_err(|e| UpdateError::io(&path, e))?;
+        if reader.count != meta.len() {
+            return Err(UpdateError::Config(format!("{} changed while it was exported", path.display())));
+        }
+        bytes += reader.count;
+        files.insert(relative, BundleFile { length: reader.count, sha256: hex::encode(reader.hasher.finalize()) });
+    }
+    let manifest = BundleManifest {
+        format: 1,
+        created_at: trustroot_core::time::format(&Utc::now()),
+        origin: mirror_manifest.origin,
+        files,
+    };
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+    let mut header = header_for(manifest_bytes.len() as u64);
+    builder.append_data(&mut header, MANIFEST_NAME, manifest_bytes.as_slice()).map_err(|e| UpdateError::io(out, e))?;
+    let mut tar_file = builder.into_inner().map_err(|e| UpdateError::io(out, e))?;
+    tar_file.flush().map_err(|e| UpdateError::io(out, e))?;
+    use std::io::Seek as _;
+    tar_file.rewind().map_err(|e| UpdateError::io(out, e))?;
+    let mut destination = temp.as_file();
+    if compress {
+        zstd_compress(&mut tar_file, &mut destination).map_err(|e| UpdateError::io(out, e))?;
+    } else {
+        std::io::copy(&mut tar_file, &mut destination).map_err(|e| UpdateError::io(out, e))?;
+    }
+    crate::store::make_readable(temp.as_file(), temp.path())?;
+    temp.as_file().sync_all().map_err(|e| UpdateError::io(temp.path(), e))?;
+    temp.persist(out).map_err(|e| UpdateError::io(out, e.error))?;
+    Ok(ExportSummary { bundle: out.display().to_string(), files: manifest.files.len() as u64, bytes, compressed: compress })
+}
+
+/// ruzstd's encoder panics on I/O errors; these adapters record the first error instead
+/// (reporting end of input, or discarding output), so it is returned, not panicked on.
+struct ErrorCapture<T> {
+    inner: T,
+    error: Option<std::io::Error>,
+}
+
+impl<R: Read> Read for ErrorCapture<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.error.is_some() {
+            return Ok(0);
+        }
+        self.inner.read(buf).or_else(|e| {
+            self.error = Some(e);
+            Ok(0)
+        })
+    }
+}
+
+impl<W: Write> Write for ErrorCapture<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.error.is_none()
+            && let Err(e) = self.inner.write_all(buf)
+        {
+            self.error = Some(e);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.error.is_none()
+            && let Err(e) = self.inner.flush()
+        {
+            self.error = Some(e);
+        }
+        Ok(())
+    }
+}
+
+fn zstd_compress(source: &mut impl Read, target: &mut impl Write) -> std::io::Result<()> {
+    let mut reader = ErrorCapture { inner: source, error: None };
+    let mut writer = ErrorCapture { inner: target, error: None };
+    ruzstd::encoding::compress(&mut reader, &mut writer, ruzstd::encoding::CompressionLevel::Fastest);
+    match reader.error.or(writer.error) {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// Opens a bundle, transparently decompressing zstd.
+fn open_bundle(bundle: &Path) -> Result<Box<dyn Read>, UpdateError> {
+    let mut file = std::fs::File::open(bundle).map_err(|e| UpdateError::io(bundle, e))?;
+    let mut magic = [0u8; 4];
+    let n = file.read(&mut magic).map_err(|e| UpdateError::io(bundle, e))?;
+    use std::io::Seek as _;
+    file.rewind().map_err(|e| UpdateError::io(bundle, e))?;
+    if n == 4 && magic == ZSTD_MAGIC {
+        let decoder = ruzstd::decoding::StreamingDecoder::new(std::io::BufReader::new(file))
+            .map_err(|e| bundle_error(bundle, format!("not a valid zstd stream: {e}")))?;
+        Ok(Box::new(decoder))
+    } else {
+        Ok(Box::new(std::io::BufReader::new(file)))
+    }
+}
+
+/// Unpacks a bundle into `into` (an empty directory outside the mirror) and checks it
+/// against its manifest. Refuses links, devices, unsafe or duplicate names, oversized or
+/// truncated members, and any disagreement with the manifest.
+pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<BundleManifest, UpdateError> {
+    let mut archive = tar::Archive::new(open_bundle(bundle)?);
+    let entries = archive.entries().map_err(|e| bundle_error(bundle, format!("not a tar archive: {e}")))?;
+    let mut seen = BTreeSet::new();
+    let mut hashes: BTreeMap<String, BundleFile> = BTreeMap::new();
+    let mut manifest: Option<BundleManifest> = None;
+    let mut total = 0u64;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| bundle_error(bundle, format!("damaged or truncated: {e}")))?;
+        let name = entry
+            .path()
+            .map_err(|e| bundle_error(bundle, format!("a member name is unreadable: {e}")))?
+            .to_str()
+            .map(str::to_string)
+            .ok_or_else(|| bundle_error(bundle, "a member name is not UTF-8"))?;
+        let kind = entry.header().entry_type();
+        if kind.is_dir() {
+            continue;
+        }
+        if !kind.is_file() {
+            return Err(bundle_error(bundle, format!("'{name}' is a link or special file ({kind:?}); bundles hold plain files only")));
+        }
+        if manifest.is_some() {
+            return Err(bundle_error(bundle, format!("'{name}' comes after the manifest, which must be last")));
+        }
+        if !seen.insert(name.clone()) {
+            return Err(bundle_error(bundle, format!("'{name}' appears twice")));
+        }
+        if seen.len() > limits.max_files {
+            return Err(bundle_error(bundle, format!("more than {} members", limits.max_files)));
+        }
+        let declared = entry.header().size().map_err(|e| bundle_error(bundle, format!("'{name}': {e}")))?;
+        if declared > limits.max_file_size {
+            return Err(bundle_error(bundle, format!("'{name}' is {declared} bytes, over the limit of {}", limits.max_file_size)));
+        }
+        total = total.saturating_add(declared);
+        if total > limits.max_total_size {
+            return Err(bundle_error(bundle, format!("over the limit of {} bytes in all", limits.max_total_size)));
+        }
+        if name == MANIFEST_NAME {
+            let mut bytes = Vec::new();
+            (&mut entry).take(declared).read_to_end(&mut bytes).map_err(|e| bundle_error(bundle, format!("truncated manifest: {e}")))?;
+            manifest = Some(
+                serde_json::from_slice(&bytes).map_err(|e| bundle_error(bundle, format!("unreadable manifest: {e}")))?,
+            );
+            continue;
+        }
+        let relative = name
+            .strip_prefix(TREE_PREFIX)
+            .ok_or_else(|| bundle_error(bundle, format!("'{name}' is outside '{TREE_PREFIX}'")))?;
+        target_path::validate(relative).map_err(|e| bundle_error(bundle, format!("member '{name}': {e}")))?;
+        let destination = into.join(relative);
+        if let Some(parent) = destination.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| UpdateError::io(parent, e))?;
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&destination)
+            .map_err(|e| UpdateError::io(&destination, e))?;
+        let mut reader = Hashing { inner: (&mut entry).take(declared), hasher: Sha256::new(), count: 0 };
+        std::io::copy(&mut reader, &mut file).map_err(|e| bundle_error(bundle, format!("'{name}' is truncated: {e}")))?;
+        if reader.count != declared {
+            return Err(bundle_error(bundle, format!("'{name}' is truncated ({} of {declared} bytes)", reader.count)));
+        }
+        hashes.insert(relative.to_string(), BundleFile { length: reader.count, sha256: hex::encode(reader.hasher.finalize()) });
+    }
+    let manifest = manifest.ok_or_else(|| bundle_error(bundle, "no manifest: the bundle is truncated or not a trustroot bundle"))?;
+    if manifest.format != 1 {
+        return Err(bundle_error(bundle, format!("manifest format {} is not 1", manifest.format)));
+    }
+    for (path, expected) in &manifest.files {
+        match hashes.get(path) {
+            None => return Err(bundle_error(bundle, format!("the manifest lists '{path}', which the bundle lacks"))),
+            Some(found) if found != expected => {
+                return Err(bundle_error(bundle, format!("'{path}' does not match the manifest (length or sha256)")));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(extra) = hashes.keys().find(|path| !manifest.files.contains_key(*path)) {
+        return Err(bundle_error(bundle, format!("'{extra}' is in the bundle but not in its manifest")));
+    }
+    Ok(manifest)
+}
+
+/// What an import needs to know.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub dir: PathBuf,
+    pub bundle: PathBuf,
+    /// The site's pinned root: the bundle must verify from it.
+    pub root: Option<Vec<u8>>,
+    pub now: DateTime<Utc>,
+    pub limits: Limits,
+    pub bundle_limits: BundleLimits,
+    /// Where to unpack (default: the system's temporary directory).
+    pub scratch: Option<PathBuf>,
+}
+
+/// Imports a bundle into the mirror in `dir`: unpack and check it outside the mirror,
+/// verify it from the pinned root, then update the mirror with a sync from the unpacked
+/// tree (which verifies it again from the trust the mirror holds, refuses a bundle older
+/// than the mirror, and switches atomically). On failure the mirror is left as it was.
+pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> {
+    let scratch = match &options.scratch {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .map_err(|e| UpdateError::io(std::env::temp_dir(), e))?;
+    let tree = scratch.path().join("repository");
+    std::fs::create_dir_all(&tree).map_err(|e| UpdateError::io(&tree, e))?;
+    let manifest = unpack(&options.bundle, &tree, &options.bundle_limits)?;
+    let layout = MirrorDir::new(&options.dir);
+    let existed = options.dir.exists();
+    let had_staging = layout.staging().exists();
+    let has_trust = layout.current()?.is_some();
+    if let Some(root) = &options.root {
+        let report = crate::verify::verify_tree(&tree, root.clone(), options.now, options.limits.clone()).await?;
+        if let Some(problem) = report.problems.first() {
+            return Err(bundle_error(&options.bundle, format!("does not verify from the pinned root: {problem}")));
+        }
+    } else if !has_trust {
+        return Err(UpdateError::Config(format!(
+            "{} holds no mirror yet: pass --root with the root this site trusts",
+            options.dir.display()
+        )));
+    }
+    let url = |path: &Path| {
+        Url::from_directory_path(path).map_err(|_| UpdateError::Config(format!("{} is not absolute", path.display())))
+    };
+    let sync_options = SyncOptions {
+        dir: options.dir.clone(),
+        from: Some(url(&tree)?),
+        targets_from: Some(url(&tree.join("targets"))?),
+        root: options.root.clone(),
+        jobs: 4,
+        keep: chrono::Duration::days(7),
+        verify_all: false,
+        now: options.now,
+        limits: options.limits.clone(),
+        fetch: FetchConfig::default(),
+        progress: false,
+        record_origin: Some(manifest.origin.clone()),
+    };
+    let result = sync(sync_options).await;
+    if result.is_err() {
+        // Leave the mirror as it was: no half-built state from this import.
+        if !existed {
+            let _ = std::fs::remove_dir_all(&options.dir);
+        } else if !had_staging {
+            let _ = std::fs::remove_dir_all(layout.staging());
+        }
+    }
+    result
+}

@@ -1,0 +1,380 @@
+//! Offline bundles: a mirror of Sigstore's production repository exported, imported into
+//! another directory and verified; and every hostile archive refused with the mirror left
+//! byte for byte as it was.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::{DateTime, Utc};
+use trustroot_core::Limits;
+use trustroot_mirror::bundle::{BundleLimits, ImportOptions, MANIFEST_NAME, export, import};
+use trustroot_mirror::sync::{SyncOptions, sync};
+use url::Url;
+
+fn at(text: &str) -> DateTime<Utc> {
+    trustroot_core::time::parse(text).unwrap()
+}
+
+const NOW: &str = "2026-08-22T00:00:00Z";
+
+struct Setup {
+    _fixtures: tempfile::TempDir,
+    work: tempfile::TempDir,
+    published: PathBuf,
+}
+
+impl Setup {
+    /// The production fixture mirrored into `work/source`, exported to `work/good.tar`.
+    async fn new() -> Setup {
+        let fixtures = tempfile::tempdir().unwrap();
+        let archive = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sigstore-repos.tar.xz");
+        let status = Command::new("tar").arg("-xJf").arg(&archive).arg("-C").arg(fixtures.path()).status().unwrap();
+        assert!(status.success());
+        let published = fixtures.path().join("sigstore-prod/published");
+        let work = tempfile::tempdir().unwrap();
+        let mut options = SyncOptions::new(&work.path().join("source"), at(NOW));
+        options.from = Some(Url::from_directory_path(&published).unwrap());
+        options.root = Some(std::fs::read(published.join("1.root.json")).unwrap());
+        sync(options).await.unwrap();
+        export(&work.path().join("source"), &work.path().join("good.tar"), false).unwrap();
+        Setup { _fixtures: fixtures, work, published }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.work.path().join(name)
+    }
+
+    fn root(&self) -> Vec<u8> {
+        std::fs::read(self.published.join("5.root.json")).unwrap()
+    }
+
+    fn options(&self, dir: &str, bundle: &Path) -> ImportOptions {
+        ImportOptions {
+            dir: self.path(dir),
+            bundle: bundle.to_path_buf(),
+            root: Some(self.root()),
+            now: at(NOW),
+            limits: Limits::default(),
+            bundle_limits: BundleLimits::default(),
+            scratch: Some(self.work.path().to_path_buf()),
+        }
+    }
+
+    /// The members of the good bundle, in order.
+    fn members(&self) -> Vec<(String, Vec<u8>)> {
+        let mut archive = tar::Archive::new(std::fs::File::open(self.path("good.tar")).unwrap());
+        archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let name = e.path().unwrap().to_string_lossy().into_owned();
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut e, &mut bytes).unwrap();
+                (name, bytes)
+            })
+            .collect()
+    }
+}
+
+/// A tar member written without the tar crate's path checks, as an attacker would.
+fn raw_member(builder: &mut tar::Builder<std::fs::File>, name: &[u8], kind: tar::EntryType, data: &[u8], link: &[u8]) {
+    let mut header = tar::Header::new_gnu();
+    {
+        let gnu = header.as_gnu_mut().unwrap();
+        gnu.name[..name.len()].copy_from_slice(name);
+        gnu.linkname[..link.len()].copy_from_slice(link);
+    }
+    header.set_size(data.len() as u64);
+    header.set_mode(0o644);
+    header.set_entry_type(kind);
+    header.set_cksum();
+    builder.append(&header, data).unwrap();
+}
+
+/// Appends a plain member the ordinary way (long names included).
+fn member(builder: &mut tar::Builder<std::fs::File>, name: &str, data: &[u8]) {
+    let mut header = tar::Header::new_gnu();
+    header.set_size(data.len() as u64);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    builder.append_data(&mut header, name, data).unwrap();
+}
+
+/// Writes a bundle from `members`.
+fn write_bundle(path: &Path, members: &[(String, Vec<u8>)]) {
+    let mut builder = tar::Builder::new(std::fs::File::create(path).unwrap());
+    for (name, data) in members {
+        member(&mut builder, name, data);
+    }
+    builder.finish().unwrap();
+}
+
+/// Every file and symlink under `dir`, hidden state included, with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    if !dir.exists() {
+        return files;
+    }
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        for entry in std::fs::read_dir(&path).unwrap() {
+            let entry = entry.unwrap();
+            let kind = entry.file_type().unwrap();
+            let relative = entry.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            if kind.is_symlink() {
+                let target = std::fs::read_link(entry.path()).unwrap();
+                files.insert(relative, target.to_string_lossy().as_bytes().to_vec());
+            } else if kind.is_dir() {
+                files.insert(format!("{relative}/"), Vec::new());
+                pending.push(entry.path());
+            } else {
+                files.insert(relative, std::fs::read(entry.path()).unwrap());
+            }
+        }
+    }
+    files
+}
+
+/// The site's mirror: the good bundle imported into `site`.
+async fn site(setup: &Setup) -> PathBuf {
+    import(setup.options("site", &setup.path("good.tar"))).await.unwrap();
+    setup.path("site")
+}
+
+/// Imports `bundle` into the site's mirror; it must fail and leave the mirror as it was.
+async fn refused(setup: &Setup, bundle: &Path, limits: Option<BundleLimits>) -> String {
+    let site = site(setup).await;
+    let before = snapshot(&site);
+    let mut options = setup.options("site", bundle);
+    if let Some(limits) = limits {
+        options.bundle_limits = limits;
+    }
+    let error = import(options).await.unwrap_err().to_string();
+    assert_eq!(snapshot(&site), before, "the mirror changed after: {error}");
+    error
+}
+
+#[tokio::test]
+async fn a_bundle_exported_and_imported_elsewhere_verifies_and_serves_the_same_tree() {
+    let setup = Setup::new().await;
+    export(&setup.path("source"), &setup.path("good.tar.zst"), true).unwrap();
+    for bundle in ["good.tar", "good.tar.zst"] {
+        let dir = format!("imported-{bundle}");
+        let summary = import(setup.options(&dir, &setup.path(bundle))).await.unwrap();
+        assert!(summary.changed);
+        assert_eq!((summary.after.root, summary.after.timestamp), (15, 762));
+        let report = trustroot_mirror::verify::verify(&setup.path(&dir), None, at(NOW), Limits::default()).await.unwrap();
+        assert!(report.ok(), "{:?}", report.problems);
+        for name in ["15.root.json", "timestamp.json", "165.snapshot.json", "14.targets.json"] {
+            assert_eq!(
+                std::fs::read(setup.path(&dir).join("repository").join(name)).unwrap(),
+                std::fs::read(setup.published.join(name)).unwrap()
+            );
+        }
+        // The origin recorded is the repository's, not the unpacked bundle.
+        let status = trustroot_mirror::status::status(&setup.path(&dir), at(NOW)).unwrap();
+        assert!(status.origin.metadata_url.ends_with("sigstore-prod/published/"), "{}", status.origin.metadata_url);
+    }
+    // Importing the same bundle again changes nothing.
+    let again = import(setup.options("imported-good.tar", &setup.path("good.tar"))).await.unwrap();
+    assert!(!again.changed);
+}
+
+#[tokio::test]
+async fn a_new_mirror_needs_a_pinned_root() {
+    let setup = Setup::new().await;
+    let mut options = setup.options("fresh", &setup.path("good.tar"));
+    options.root = None;
+    let error = import(options).await.unwrap_err().to_string();
+    assert!(error.contains("--root"), "{error}");
+    assert!(!setup.path("fresh").exists());
+}
+
+#[tokio::test]
+async fn a_bundle_that_does_not_verify_from_the_pinned_root_is_refused() {
+    let setup = Setup::new().await;
+    let mut options = setup.options("fresh", &setup.path("good.tar"));
+    // Sigstore's staging root is not the root of this repository.
+    let staging = setup.published.parent().unwrap().parent().unwrap().join("sigstore-staging/published/5.root.json");
+    options.root = Some(std::fs::read(staging).unwrap());
+    let error = import(options).await.unwrap_err().to_string();
+    assert!(error.contains("pinned root"), "{error}");
+    assert!(!setup.path("fresh").exists());
+}
+
+async fn hostile_member(hostile: &[u8], kind: tar::EntryType, link: &[u8]) -> String {
+    let setup = Setup::new().await;
+    let bundle = setup.path("hostile.tar");
+    let mut builder = tar::Builder::new(std::fs::File::create(&bundle).unwrap());
+    for (name, data) in setup.members() {
+        if name == MANIFEST_NAME {
+            raw_member(&mut builder, hostile, kind, b"evil", link);
+        }
+        member(&mut builder, &name, &data);
+    }
+    builder.finish().unwrap();
+    let error = refused(&setup, &bundle, None).await;
+    assert!(!setup.work.path().join("evil").exists());
+    error
+}
+
+#[tokio::test]
+async fn path_traversal_in_a_bundle_is_refused() {
+    let error = hostile_member(b"repository/../../evil", tar::EntryType::Regular, b"").await;
+    assert!(error.contains("unsafe target path") || error.contains(".."), "{error}");
+}
+
+#[tokio::test]
+async fn an_absolute_path_in_a_bundle_is_refused() {
+    let error = hostile_member(b"/tmp/trustroot-evil", tar::EntryType::Regular, b"").await;
+    assert!(error.contains("outside 'repository/'"), "{error}");
+    assert!(!Path::new("/tmp/trustroot-evil").exists());
+}
+
+#[tokio::test]
+async fn a_symlink_in_a_bundle_is_refused() {
+    let error = hostile_member(b"repository/targets/evil", tar::EntryType::Symlink, b"/etc/passwd").await;
+    assert!(error.contains("link or special file"), "{error}");
+}
+
+#[tokio::test]
+async fn a_hard_link_in_a_bundle_is_refused() {
+    let error = hostile_member(b"repository/targets/evil", tar::EntryType::Link, b"/etc/passwd").await;
+    assert!(error.contains("link or special file"), "{error}");
+}
+
+#[tokio::test]
+async fn a_device_file_in_a_bundle_is_refused() {
+    let error = hostile_member(b"repository/evil", tar::EntryType::Char, b"").await;
+    assert!(error.contains("link or special file"), "{error}");
+}
+
+#[tokio::test]
+async fn a_duplicate_member_in_a_bundle_is_refused() {
+    let setup = Setup::new().await;
+    let mut members = setup.members();
+    let duplicate = members.iter().find(|(n, _)| n.ends_with("timestamp.json")).unwrap().clone();
+    members.insert(0, duplicate);
+    let bundle = setup.path("duplicate.tar");
+    write_bundle(&bundle, &members);
+    let error = refused(&setup, &bundle, None).await;
+    assert!(error.contains("appears twice"), "{error}");
+}
+
+#[tokio::test]
+async fn an_oversized_member_in_a_bundle_is_refused() {
+    let setup = Setup::new().await;
+    let limits = BundleLimits { max_files: 1000, max_file_size: 4096, max_total_size: 1 << 20 };
+    let error = refused(&setup, &setup.path("good.tar"), Some(limits)).await;
+    assert!(error.contains("over the limit"), "{error}");
+}
+
+#[tokio::test]
+async fn a_truncated_bundle_is_refused() {
+    let setup = Setup::new().await;
+    let bytes = std::fs::read(setup.path("good.tar")).unwrap();
+    for cut in [bytes.len() / 2, bytes.len() - 2048, 700] {
+        let bundle = setup.path("truncated.tar");
+        std::fs::write(&bundle, &bytes[..cut]).unwrap();
+        let error = refused(&setup, &bundle, None).await;
+        assert!(error.contains("truncated") || error.contains("no manifest"), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn a_tampered_file_in_a_bundle_is_refused() {
+    let setup = Setup::new().await;
+    let mut members = setup.members();
+    let target = members.iter_mut().find(|(n, _)| n.ends_with("trusted_root.json")).unwrap();
+    target.1[20] ^= 1;
+    let bundle = setup.path("tampered.tar");
+    write_bundle(&bundle, &members);
+    let error = refused(&setup, &bundle, None).await;
+    assert!(error.contains("does not match the manifest"), "{error}");
+}
+
+#[tokio::test]
+async fn a_tampered_file_with_a_matching_manifest_fails_tuf_verification() {
+    let setup = Setup::new().await;
+    let mut members = setup.members();
+    let (name, bytes) = {
+        let target = members.iter_mut().find(|(n, _)| n.ends_with("trusted_root.json")).unwrap();
+        target.1[20] ^= 1;
+        (target.0.trim_start_matches("repository/").to_string(), target.1.clone())
+    };
+    let manifest = members.iter_mut().find(|(n, _)| n == MANIFEST_NAME).unwrap();
+    let mut value: serde_json::Value = serde_json::from_slice(&manifest.1).unwrap();
+    value["files"][&name]["sha256"] = trustroot_core::hashes::sha256_hex(&bytes).into();
+    manifest.1 = serde_json::to_vec(&value).unwrap();
+    let bundle = setup.path("tampered.tar");
+    write_bundle(&bundle, &members);
+    let error = refused(&setup, &bundle, None).await;
+    assert!(error.contains("trusted_root.json") && error.contains("hash"), "{error}");
+}
+
+#[tokio::test]
+async fn a_manifest_that_disagrees_with_the_content_is_refused() {
+    let setup = Setup::new().await;
+    let mut members = setup.members();
+    let manifest = members.iter_mut().find(|(n, _)| n == MANIFEST_NAME).unwrap();
+    let mut value: serde_json::Value = serde_json::from_slice(&manifest.1).unwrap();
+    value["files"]["timestamp.json"]["length"] = 1.into();
+    manifest.1 = serde_json::to_vec(&value).unwrap();
+    let bundle = setup.path("lying.tar");
+    write_bundle(&bundle, &members);
+    let error = refused(&setup, &bundle, None).await;
+    assert!(error.contains("timestamp.json") && error.contains("manifest"), "{error}");
+    // A file the manifest does not list is refused too.
+    let mut members = setup.members();
+    members.insert(0, ("repository/extra.json".to_string(), b"{}".to_vec()));
+    write_bundle(&bundle, &members);
+    let error = refused(&setup, &bundle, None).await;
+    assert!(error.contains("not in its manifest"), "{error}");
+}
+
+#[tokio::test]
+async fn a_bundle_older_than_the_mirror_is_refused() {
+    use std::sync::{Arc, Mutex};
+    use trustroot_test_support::{RepoSim, SimServer};
+    let now = Utc::now();
+    let mut repo = RepoSim::new(now);
+    repo.add_target("targets", "a.txt", b"first");
+    repo.publish();
+    let root = repo.root_bytes(1).unwrap();
+    let repo = Arc::new(Mutex::new(repo));
+    let server = SimServer::start(repo.clone());
+    let work = tempfile::tempdir().unwrap();
+    let mirror = work.path().join("mirror");
+    let run = |root: Option<Vec<u8>>| {
+        let mut options = SyncOptions::new(&mirror, now);
+        options.from = Some(Url::parse(&server.metadata_url()).unwrap());
+        options.targets_from = Some(Url::parse(&server.targets_url()).unwrap());
+        options.root = root;
+        sync(options)
+    };
+    run(Some(root.clone())).await.unwrap();
+    let old = work.path().join("old.tar");
+    export(&mirror, &old, false).unwrap();
+    {
+        let mut repo = repo.lock().unwrap();
+        repo.add_target("targets", "b.txt", b"second");
+        repo.publish();
+    }
+    run(None).await.unwrap();
+    let before = snapshot(&mirror);
+    let options = ImportOptions {
+        dir: mirror.clone(),
+        bundle: old,
+        root: Some(root),
+        now,
+        limits: Limits::default(),
+        bundle_limits: BundleLimits::default(),
+        scratch: Some(work.path().to_path_buf()),
+    };
+    let error = import(options).await.unwrap_err().to_string();
+    assert!(error.contains("rollback") && error.contains("timestamp"), "{error}");
+    assert_eq!(snapshot(&mirror), before);
+}
