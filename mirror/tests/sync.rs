@@ -81,7 +81,7 @@ fn served_state(dir: &Path) -> (Option<PathBuf>, BTreeMap<String, Vec<u8>>) {
     let link = std::fs::read_link(dir.join("repository")).ok();
     let mut files = BTreeMap::new();
     if let Some(link) = &link {
-        files = tree(&dir.join(link).parent().unwrap().to_path_buf());
+        files = tree(dir.join(link).parent().unwrap());
     }
     (link, files)
 }
