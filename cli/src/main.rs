@@ -33,13 +33,12 @@ enum Command {
     #[command(subcommand)]
     Mirror(mirror::MirrorCommand),
     /// Lay down a new signing repository (policy, keys/, targets/, metadata/).
-    #[command(hide = true)]
     Init(ceremony::InitArgs),
     /// Generate, show and register keys.
-    #[command(subcommand, hide = true)]
+    #[command(subcommand)]
     Key(ceremony::KeyCommand),
-    /// Signing rounds: stage, request, sign, collect, status.
-    #[command(subcommand, hide = true)]
+    /// Signing rounds: stage, request, sign, collect signatures, status.
+    #[command(subcommand)]
     Ceremony(ceremony::CeremonyCommand),
     /// Sigstore payloads: trusted_root.json and signing_config.
     Sigstore {
