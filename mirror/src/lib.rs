@@ -10,6 +10,7 @@ pub mod error;
 pub mod fetch;
 pub mod layout;
 pub mod manifest;
+pub mod serve;
 pub mod status;
 pub mod store;
 pub mod sync;

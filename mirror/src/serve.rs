@@ -1,0 +1,646 @@
+//! `mirror serve`: a small HTTP/1.1 server for the tree a mirror serves.
+//!
+//! Any static web server pointed at `DIR/repository` serves a mirror correctly; this one
+//! exists so an air-gapped site needs nothing else, and so the caching headers are right
+//! by construction.
+//!
+//! Every request reads the `DIR/repository` symlink afresh (refusing anything that is not
+//! the link a sync makes) and opens the file inside that state's tree. A state is complete
+//! before it is served and never modified afterwards, and an open file outlives its
+//! removal, so a response is always one whole file of one complete state, while a sync or
+//! an import switches the mirror underneath. When the state a request resolved is removed
+//! before the file is opened (a sync switched and pruned it in between), the request is
+//! resolved again against the new state.
+//!
+//! Paths are percent-decoded segment by segment; `..`, `.`, empty segments, backslashes,
+//! NUL and encoded slashes are refused with 404, and nothing that is not a regular file
+//! (directories, symlinks, special files) is ever served, so no request reaches outside
+//! the state's tree. Only GET and HEAD are answered.
+//!
+//! Headers: `Content-Type` is `application/json` for `.json`, `application/x-pem-file` for
+//! `.pem`, `application/octet-stream` otherwise. `Cache-Control` follows what may change
+//! under a name: versioned metadata (`N.root.json`, `N.snapshot.json`, `N.<role>.json`)
+//! and, in a repository with consistent snapshots, hash-prefixed targets never do, so they
+//! are `public, max-age=31536000, immutable`; unversioned metadata (`timestamp.json`, and
+//! `snapshot.json`... without consistent snapshots) is `no-store`; anything else is
+//! `no-cache` (a cache must revalidate).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Empty, Full};
+use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::error::UpdateError;
+use crate::layout::MirrorDir;
+
+/// Connections served at once; further clients wait in the listen backlog.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// How long a client may take to send a request's headers, and how long an idle
+/// keep-alive connection stays open: a slow or silent client cannot hold a connection.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a shutdown waits for responses in flight before closing their connections.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Bytes read from a file per body frame: memory per connection stays bounded whatever
+/// the size of a target.
+const CHUNK: usize = 64 * 1024;
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// How to serve a mirror.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The mirror directory (as given to `mirror sync`).
+    pub dir: PathBuf,
+    /// Where the access log goes (appended); standard error when `None`.
+    pub access_log: Option<PathBuf>,
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+impl ServeOptions {
+    /// The defaults above, logging to standard error.
+    pub fn new(dir: &Path) -> Self {
+        ServeOptions {
+            dir: dir.to_path_buf(),
+            access_log: None,
+            max_connections: MAX_CONNECTIONS,
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            shutdown_grace: SHUTDOWN_GRACE,
+        }
+    }
+}
+
+/// A mirror server bound to its address, not yet accepting.
+pub struct Server {
+    listener: TcpListener,
+    addr: SocketAddr,
+    options: ServeOptions,
+    shared: Arc<Shared>,
+}
+
+/// What every request handler needs.
+struct Shared {
+    mirror: MirrorDir,
+    log: Mutex<Box<dyn Write + Send>>,
+    /// `consistent_snapshot` of the served root, remembered per state number.
+    consistent: Mutex<Option<(u64, bool)>>,
+}
+
+/// How a server stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped {
+    /// False when some responses were still in flight after the grace period and their
+    /// connections were closed.
+    pub drained: bool,
+}
+
+impl Server {
+    /// Checks that `options.dir` is a mirror with a served state, opens the access log and
+    /// binds `listen` (`host:port`; port 0 picks a free one).
+    pub async fn bind(options: ServeOptions, listen: &str) -> Result<Server, UpdateError> {
+        let mirror = MirrorDir::new(&options.dir);
+        if mirror.current()?.is_none() {
+            return Err(UpdateError::Config(format!(
+                "{} has no served state yet: run `trustroot mirror sync {}` first",
+                mirror.served().display(),
+                options.dir.display()
+            )));
+        }
+        let log: Box<dyn Write + Send> = match &options.access_log {
+            Some(path) => Box::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| UpdateError::io(path, e))?,
+            ),
+            None => Box::new(std::io::stderr()),
+        };
+        let listener = TcpListener::bind(listen)
+            .await
+            .map_err(|e| UpdateError::Config(format!("cannot listen on {listen}: {e}")))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| UpdateError::Config(format!("cannot read the address bound for {listen}: {e}")))?;
+        Ok(Server {
+            listener,
+            addr,
+            shared: Arc::new(Shared {
+                mirror,
+                log: Mutex::new(log),
+                consistent: Mutex::new(None),
+            }),
+            options,
+        })
+    }
+
+    /// The address actually bound (the port chosen when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets responses in flight
+    /// finish (closing idle keep-alive connections at once) for up to the grace period,
+    /// and returns.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Stopped {
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(self.options.header_read_timeout);
+        let graceful = GracefulShutdown::new();
+        let permits = Arc::new(Semaphore::new(self.options.max_connections.max(1)));
+        tokio::pin!(shutdown);
+        loop {
+            // At the cap, stop accepting: new clients wait in the kernel's backlog.
+            let permit = tokio::select! {
+                _ = &mut shutdown => break,
+                permit = permits.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break,
+                },
+            };
+            let (stream, peer) = tokio::select! {
+                _ = &mut shutdown => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait rather than spin.
+                        eprintln!("warning: accepting a connection failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+            };
+            let shared = self.shared.clone();
+            let service = hyper::service::service_fn(move |request| {
+                let shared = shared.clone();
+                async move { Ok::<_, Infallible>(handle(shared, peer, request).await) }
+            });
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                // Client resets and header timeouts end the connection; nothing to report.
+                let _ = connection.await;
+                drop(permit);
+            });
+        }
+        drop(self.listener);
+        let drained = tokio::time::timeout(self.options.shutdown_grace, graceful.shutdown())
+            .await
+            .is_ok();
+        Stopped { drained }
+    }
+}
+
+/// Completes on the first SIGINT or SIGTERM. Call it before announcing the server, so a
+/// signal sent as soon as the address is printed is handled, not fatal.
+pub fn shutdown_signal() -> Result<impl Future<Output = ()> + Send, UpdateError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listen = |kind: SignalKind, name: &str| {
+        signal(kind).map_err(|e| UpdateError::Config(format!("cannot handle {name}: {e}")))
+    };
+    let mut terminate = listen(SignalKind::terminate(), "SIGTERM")?;
+    let mut interrupt = listen(SignalKind::interrupt(), "SIGINT")?;
+    Ok(async move {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    })
+}
+
+type BoxBody = UnsyncBoxBody<Bytes, std::io::Error>;
+
+async fn handle(shared: Arc<Shared>, peer: SocketAddr, request: Request<Incoming>) -> Response<Logged> {
+    let record = Record {
+        shared: shared.clone(),
+        at: Utc::now(),
+        started: Instant::now(),
+        peer,
+        method: request.method().clone(),
+        path: request.uri().path().to_string(),
+        status: 0,
+    };
+    let head = request.method() == Method::HEAD;
+    let response = if request.method() == Method::GET || head {
+        respond(shared, request.uri().path(), head).await
+    } else {
+        let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD are served\n");
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        response
+    };
+    let (parts, body) = response.into_parts();
+    let record = Record {
+        status: parts.status.as_u16(),
+        ..record
+    };
+    Response::from_parts(
+        parts,
+        Logged {
+            inner: body,
+            sent: 0,
+            record: Some(record),
+        },
+    )
+}
+
+async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<BoxBody> {
+    let Some(segments) = decode_path(raw_path) else {
+        return text(StatusCode::NOT_FOUND, "not found\n");
+    };
+    let opened = {
+        let shared = shared.clone();
+        let segments = segments.clone();
+        tokio::task::spawn_blocking(move || open(&shared, &segments)).await
+    };
+    let (file, length, state) = match opened {
+        Ok(Ok(Some(found))) => found,
+        Ok(Ok(None)) => return text(StatusCode::NOT_FOUND, "not found\n"),
+        Ok(Err(e)) => {
+            eprintln!("error: cannot serve {raw_path}: {e}");
+            return text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the mirror cannot be served; see the server's log\n",
+            );
+        }
+        Err(e) => {
+            eprintln!("error: cannot serve {raw_path}: {e}");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
+        }
+    };
+    let name = segments.last().map(String::as_str).unwrap_or_default();
+    let cache = cache_control(&segments, || consistent_snapshot(&shared, state));
+    let body = if head {
+        Empty::new().map_err(|never| match never {}).boxed_unsync()
+    } else {
+        FileBody {
+            file: tokio::fs::File::from_std(file),
+            remaining: length,
+            buffer: vec![0; CHUNK].into_boxed_slice(),
+        }
+        .boxed_unsync()
+    };
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(name)));
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+fn text(status: StatusCode, message: &'static str) -> Response<BoxBody> {
+    let mut response = Response::new(
+        Full::new(Bytes::from_static(message.as_bytes()))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The path's segments, percent-decoded, or `None` for anything that could name a file
+/// outside the tree, or a directory: no leading `/`, an empty, `.` or `..` segment, or a
+/// backslash, NUL or slash inside a decoded segment.
+pub fn decode_path(raw: &str) -> Option<Vec<String>> {
+    let rest = raw.strip_prefix('/')?;
+    rest.split('/')
+        .map(|segment| {
+            let decoded = percent_encoding::percent_decode_str(segment).decode_utf8().ok()?;
+            let refused =
+                decoded.is_empty() || decoded == "." || decoded == ".." || decoded.contains(['/', '\\', '\0']);
+            (!refused).then(|| decoded.into_owned())
+        })
+        .collect()
+}
+
+/// Opens the file at `segments` in the served state: `(file, length, state)`, or `None`
+/// when the state has no such regular file.
+fn open(shared: &Shared, segments: &[String]) -> Result<Option<(std::fs::File, u64, u64)>, UpdateError> {
+    let mirror = &shared.mirror;
+    // A sync removes the old state right after switching; if the state we resolved went
+    // away before the file was opened, resolve again. Three times is plenty: a sync
+    // takes far longer than one lookup.
+    for _ in 0..3 {
+        let Some(state) = mirror.current()? else {
+            return Err(UpdateError::Config(format!(
+                "{} no longer exists",
+                mirror.served().display()
+            )));
+        };
+        let tree = mirror.state(state).join("tree");
+        match open_in(&tree, segments) {
+            Ok(Some((file, length))) => return Ok(Some((file, length, state))),
+            Ok(None) if mirror.current()? == Some(state) => return Ok(None),
+            Ok(None) => continue,
+            Err(e) => return Err(UpdateError::io(tree.join(segments.join("/")), e)),
+        }
+    }
+    Ok(None)
+}
+
+/// Opens a regular file under `tree` without following any symlink: every directory on
+/// the way is checked with `symlink_metadata`, and the file opened must be the one checked.
+fn open_in(tree: &Path, segments: &[String]) -> std::io::Result<Option<(std::fs::File, u64)>> {
+    let absent = |e: &std::io::Error| {
+        matches!(
+            e.kind(),
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+        )
+    };
+    let Some((name, directories)) = segments.split_last() else {
+        return Ok(None);
+    };
+    let mut path = tree.to_path_buf();
+    for directory in std::iter::once(None).chain(directories.iter().map(Some)) {
+        if let Some(directory) = directory {
+            path.push(directory);
+        }
+        match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_dir() => {}
+            Ok(_) => return Ok(None),
+            Err(e) if absent(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+    path.push(name);
+    let checked = match std::fs::symlink_metadata(&path) {
+        Ok(meta) if meta.file_type().is_file() => meta,
+        Ok(_) => return Ok(None),
+        Err(e) if absent(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let file = match std::fs::File::open(&path) {
+        Ok(file) => file,
+        Err(e) if absent(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() || (meta.dev(), meta.ino()) != (checked.dev(), checked.ino()) {
+        return Ok(None);
+    }
+    Ok(Some((file, meta.len())))
+}
+
+/// `consistent_snapshot` of the root state `n` trusts (false when unreadable: the
+/// cautious answer, as it only ever removes caching).
+fn consistent_snapshot(shared: &Shared, n: u64) -> bool {
+    let mut cached = shared
+        .consistent
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((state, consistent)) = *cached {
+        if state == n {
+            return consistent;
+        }
+    }
+    let consistent = std::fs::read(shared.mirror.state(n).join("client/root.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|root| root["signed"]["consistent_snapshot"].as_bool())
+        .unwrap_or(false);
+    *cached = Some((n, consistent));
+    consistent
+}
+
+/// The `Cache-Control` for a served path (see the module documentation).
+fn cache_control(segments: &[String], consistent: impl FnOnce() -> bool) -> &'static str {
+    match segments {
+        [name] if name.ends_with(".json") => {
+            if versioned(name) {
+                IMMUTABLE
+            } else {
+                "no-store"
+            }
+        }
+        [first, .., name] if first == "targets" && hash_prefixed(name) && consistent() => IMMUTABLE,
+        _ => "no-cache",
+    }
+}
+
+/// `N.<role>.json`.
+fn versioned(name: &str) -> bool {
+    name.split_once('.').is_some_and(|(version, rest)| {
+        !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) && rest.len() > ".json".len()
+    })
+}
+
+/// `<sha256 or sha512 hex>.<name>`.
+fn hash_prefixed(name: &str) -> bool {
+    name.split_once('.').is_some_and(|(digest, rest)| {
+        matches!(digest.len(), 64 | 128) && digest.bytes().all(|b| b.is_ascii_hexdigit()) && !rest.is_empty()
+    })
+}
+
+fn content_type(name: &str) -> &'static str {
+    if name.ends_with(".json") {
+        "application/json"
+    } else if name.ends_with(".pem") {
+        "application/x-pem-file"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+/// A file streamed in chunks of [`CHUNK`] bytes.
+struct FileBody {
+    file: tokio::fs::File,
+    remaining: u64,
+    buffer: Box<[u8]>,
+}
+
+impl Body for FileBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let this = &mut *self;
+        if this.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let want = usize::try_from(this.remaining)
+            .unwrap_or(usize::MAX)
+            .min(this.buffer.len());
+        let mut buffer = ReadBuf::new(&mut this.buffer[..want]);
+        match Pin::new(&mut this.file).poll_read(cx, &mut buffer) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(Ok(())) if buffer.filled().is_empty() => Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file is shorter than when it was opened",
+            )))),
+            Poll::Ready(Ok(())) => {
+                let filled = buffer.filled();
+                this.remaining = this.remaining.saturating_sub(filled.len() as u64);
+                Poll::Ready(Some(Ok(Frame::data(Bytes::copy_from_slice(filled)))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
+}
+
+/// One access-log line, written when the response body is finished or abandoned, so
+/// it has the bytes really sent and the whole time taken.
+struct Record {
+    shared: Arc<Shared>,
+    at: DateTime<Utc>,
+    started: Instant,
+    peer: SocketAddr,
+    method: Method,
+    path: String,
+    status: u16,
+}
+
+impl Record {
+    fn write(self, sent: u64) {
+        // The path is as received: a request target holds no spaces or control
+        // characters, so one request is always one line.
+        let line = format!(
+            "{} {} {} {} {} {} {:.1}ms\n",
+            self.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            self.peer,
+            self.method,
+            self.path,
+            self.status,
+            sent,
+            self.started.elapsed().as_secs_f64() * 1000.0
+        );
+        let mut log = self.shared.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _ = log.write_all(line.as_bytes());
+        let _ = log.flush();
+    }
+}
+
+/// A response body that counts what it sends and logs the request when dropped.
+struct Logged {
+    inner: BoxBody,
+    sent: u64,
+    record: Option<Record>,
+}
+
+impl Body for Logged {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
+            self.sent += frame.data_ref().map_or(0, |data| data.len() as u64);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Logged {
+    fn drop(&mut self) {
+        if let Some(record) = self.record.take() {
+            record.write(self.sent);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segments(path: &str) -> Vec<String> {
+        decode_path(path).unwrap_or_default()
+    }
+
+    #[test]
+    fn decodes_paths_and_refuses_escapes() {
+        assert_eq!(segments("/targets/a%20b.json"), vec!["targets", "a b.json"]);
+        for refused in [
+            "",
+            "/",
+            "//x",
+            "/a//b",
+            "/targets/",
+            "/..",
+            "/a/../b",
+            "/%2e%2e/x",
+            "/a%2fb",
+            "/a%5cb",
+            "/a\\b",
+            "/a%00b",
+            "/.",
+            "/%ff",
+        ] {
+            assert_eq!(decode_path(refused), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn caches_only_names_that_never_change() {
+        let cache = |path: &str, consistent: bool| cache_control(&segments(path), || consistent);
+        assert_eq!(cache("/timestamp.json", true), "no-store");
+        assert_eq!(cache("/snapshot.json", false), "no-store");
+        assert_eq!(cache("/12.root.json", true), IMMUTABLE);
+        assert_eq!(cache("/7.snapshot.json", true), IMMUTABLE);
+        assert_eq!(cache("/3.bins-0a.json", true), IMMUTABLE);
+        assert_eq!(cache("/1.json", true), "no-store");
+        let digest = "a".repeat(64);
+        assert_eq!(cache(&format!("/targets/{digest}.trusted_root.json"), true), IMMUTABLE);
+        assert_eq!(cache(&format!("/targets/dir/{digest}.b"), true), IMMUTABLE);
+        // Without consistent snapshots a target keeps its name when it changes.
+        assert_eq!(
+            cache(&format!("/targets/{digest}.trusted_root.json"), false),
+            "no-cache"
+        );
+        assert_eq!(cache("/targets/trusted_root.json", true), "no-cache");
+        assert_eq!(cache("/targets/abc.json", true), "no-cache");
+    }
+
+    #[test]
+    fn content_types() {
+        assert_eq!(content_type("1.root.json"), "application/json");
+        assert_eq!(content_type("ctfe.pem"), "application/x-pem-file");
+        assert_eq!(content_type("artifact.tar.gz"), "application/octet-stream");
+    }
+}
