@@ -3,30 +3,15 @@
 //! same data one day past its first expiry is refused, naming the role.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::{DateTime, Duration, Utc};
+use common::{at, unpack};
 use trustroot_core::hashes::verify_bytes;
 use trustroot_core::{ErrorKind, Limits, TargetSearch, TrustedSet, role_name, target_path};
 
-fn unpack() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sigstore-repos.tar.xz");
-    let status = Command::new("tar")
-        .arg("-xJf")
-        .arg(&archive)
-        .arg("-C")
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success(), "could not unpack {}", archive.display());
-    dir
-}
-
-fn at(text: &str) -> DateTime<Utc> {
-    trustroot_core::time::parse(text).unwrap()
-}
 
 /// Walks a published repository the way a client does, reading files instead of URLs.
 /// Returns the trusted set and the bytes of `trusted_root.json`.

@@ -2,9 +2,10 @@
 //! (reference: sigstore-trust-root.md section 4.4), each checked on the real bytes.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
+
+use common::at;
 use trustroot_core::keys::PublicKey;
 use trustroot_core::metadata::Role;
 use trustroot_core::verify::{KeyStatus, check_signatures};
@@ -14,17 +15,7 @@ struct Fixtures(tempfile::TempDir);
 
 impl Fixtures {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let archive = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sigstore-repos.tar.xz");
-        let status = Command::new("tar")
-            .arg("-xJf")
-            .arg(&archive)
-            .arg("-C")
-            .arg(dir.path())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        Fixtures(dir)
+        Fixtures(common::unpack())
     }
 
     fn bytes(&self, path: &str) -> Vec<u8> {
@@ -49,9 +40,6 @@ fn self_check(envelope: &Envelope, root: &Root) -> trustroot_core::verify::Thres
     check_signatures(envelope, &root.keys, &role.keyids, role.threshold)
 }
 
-fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
-    trustroot_core::time::parse(text).unwrap()
-}
 
 #[test]
 fn quirk_01_key_id_that_is_not_the_key_hash_is_taken_as_given() {

@@ -41,3 +41,23 @@ pub async fn download_verified(
     crate::store::sync_dir(dir);
     Ok(target.length)
 }
+
+/// True when the file at `path` has the trusted length and hashes of `target` (named
+/// `name`). Streamed, so a large target is never held in memory.
+pub fn file_matches(path: &Path, name: &str, target: &TargetFile) -> Result<bool, UpdateError> {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).map_err(|e| UpdateError::io(path, e))?;
+    let Ok(mut verifier) = StreamVerifier::new(name, Some(target.length), target.length, Some(&target.hashes)) else {
+        return Ok(false);
+    };
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buffer).map_err(|e| UpdateError::io(path, e))?;
+        if n == 0 {
+            return Ok(verifier.finish().is_ok());
+        }
+        if verifier.update(&buffer[..n]).is_err() {
+            return Ok(false);
+        }
+    }
+}

@@ -17,9 +17,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use trustroot_core::hashes::sha256_hex;
 use trustroot_core::{Limits, TargetFile, TrustedSet, role_name, target_path};
 use url::Url;
 
+use crate::download::file_matches;
 use crate::error::UpdateError;
 use crate::fetch::{FetchConfig, Fetcher};
 use crate::layout::{MirrorDir, check_plain, scan_files};
@@ -137,10 +139,6 @@ pub(crate) enum Wanted {
     Target { name: String, info: TargetFile },
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 fn file_sha256(path: &Path) -> Result<String, UpdateError> {
     use std::io::Read as _;
     let mut file = std::fs::File::open(path).map_err(|e| UpdateError::io(path, e))?;
@@ -152,27 +150,6 @@ fn file_sha256(path: &Path) -> Result<String, UpdateError> {
             return Ok(hex::encode(hasher.finalize()));
         }
         hasher.update(&buffer[..n]);
-    }
-}
-
-/// True when the file at `path` has the trusted length and hashes of `info`.
-pub(crate) fn file_matches(path: &Path, name: &str, info: &TargetFile) -> Result<bool, UpdateError> {
-    use std::io::Read as _;
-    let mut file = std::fs::File::open(path).map_err(|e| UpdateError::io(path, e))?;
-    let Ok(mut verifier) =
-        trustroot_core::hashes::StreamVerifier::new(name, Some(info.length), info.length, Some(&info.hashes))
-    else {
-        return Ok(false);
-    };
-    let mut buffer = vec![0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buffer).map_err(|e| UpdateError::io(path, e))?;
-        if n == 0 {
-            return Ok(verifier.finish().is_ok());
-        }
-        if verifier.update(&buffer[..n]).is_err() {
-            return Ok(false);
-        }
     }
 }
 

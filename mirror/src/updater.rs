@@ -10,7 +10,6 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use trustroot_core::hashes::StreamVerifier;
 use trustroot_core::{Limits, TargetFile, TargetSearch, TimestampUpdate, TrustedSet, role_name, target_path};
 use url::Url;
 
@@ -296,27 +295,11 @@ impl Updater {
 
     /// True when the stored copy of `target` matches its trusted length and hashes.
     pub fn is_cached(&self, target: &str, info: &TargetFile) -> Result<bool, UpdateError> {
-        use std::io::Read as _;
         let path = self.target_file(target)?;
-        let mut file = match std::fs::File::open(&path) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(UpdateError::io(&path, e)),
-        };
-        // Streamed, so a large target is never held in memory.
-        let Ok(mut verifier) = StreamVerifier::new(target, Some(info.length), info.length, Some(&info.hashes)) else {
+        if !path.exists() {
             return Ok(false);
-        };
-        let mut buffer = vec![0u8; 64 * 1024];
-        loop {
-            let n = file.read(&mut buffer).map_err(|e| UpdateError::io(&path, e))?;
-            if n == 0 {
-                return Ok(verifier.finish().is_ok());
-            }
-            if verifier.update(&buffer[..n]).is_err() {
-                return Ok(false);
-            }
         }
+        crate::download::file_matches(&path, target, info)
     }
 
     /// Downloads `target`, checking length and hashes while streaming into a hidden

@@ -14,7 +14,8 @@ use crate::error::UpdateError;
 use crate::fetch::Fetcher;
 use crate::layout::{MirrorDir, scan_files};
 use crate::manifest::Manifest;
-use crate::sync::{Versions, Wanted, desired_files, file_matches, versions};
+use crate::download::file_matches;
+use crate::sync::{Versions, Wanted, desired_files, versions};
 use crate::updater::{Updater, UpdaterConfig};
 
 #[derive(Debug, Clone, Serialize)]

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::{DateTime, Utc};
 use trustroot_core::Limits;
@@ -28,10 +27,7 @@ struct Setup {
 impl Setup {
     /// The production fixture mirrored into `work/source`, exported to `work/good.tar`.
     async fn new() -> Setup {
-        let fixtures = tempfile::tempdir().unwrap();
-        let archive = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sigstore-repos.tar.xz");
-        let status = Command::new("tar").arg("-xJf").arg(&archive).arg("-C").arg(fixtures.path()).status().unwrap();
-        assert!(status.success());
+        let fixtures = trustroot_test_support::unpack_sigstore_fixtures();
         let published = fixtures.path().join("sigstore-prod/published");
         let work = tempfile::tempdir().unwrap();
         let mut options = SyncOptions::new(&work.path().join("source"), at(NOW));

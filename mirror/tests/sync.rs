@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,17 +20,7 @@ fn at(text: &str) -> DateTime<Utc> {
 }
 
 fn unpack() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sigstore-repos.tar.xz");
-    let status = Command::new("tar")
-        .arg("-xJf")
-        .arg(&archive)
-        .arg("-C")
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    dir
+    trustroot_test_support::unpack_sigstore_fixtures()
 }
 
 fn options(dir: &Path, from: &str, root: Option<Vec<u8>>, now: DateTime<Utc>) -> SyncOptions {

@@ -6,17 +6,7 @@ use std::process::{Command, Output};
 
 /// The real Sigstore repositories, unpacked into a temporary directory.
 pub fn unpack_fixtures() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let archive = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sigstore-repos.tar.xz");
-    let status = Command::new("tar")
-        .arg("-xJf")
-        .arg(&archive)
-        .arg("-C")
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success(), "could not unpack {}", archive.display());
-    dir
+    trustroot_test_support::unpack_sigstore_fixtures()
 }
 
 /// `faketime` is a required test dependency (scripts/test.sh installs it): without it,

@@ -22,6 +22,7 @@ mod attacks;
 pub mod bins;
 pub mod encode;
 pub mod envelope;
+mod fixtures;
 pub mod keys;
 mod publish;
 mod repo;
@@ -30,6 +31,7 @@ pub mod server;
 
 pub use encode::{encode_role_name, metadata_path, target_path};
 pub use envelope::SignPlan;
+pub use fixtures::unpack_sigstore_fixtures;
 pub use keys::{KeyType, SimKey};
 pub use repo::{DelegatedRoleSpec, RepoSim, TOP_LEVEL_ROLES};
 pub use role::TargetHashes;
