@@ -44,6 +44,8 @@ pub struct TrustedSet {
     limits: Limits,
     root: Trusted<Root>,
     root_updates: u32,
+    /// The snapshot role's keys in the starting root (spec 5.3.11 compares against them).
+    initial_snapshot_keys: Option<(Vec<String>, u64, Vec<Option<crate::Key>>)>,
     timestamp: Option<Trusted<Timestamp>>,
     snapshot: Option<Trusted<Snapshot>>,
     targets: BTreeMap<String, Trusted<Targets>>,
@@ -70,9 +72,11 @@ impl TrustedSet {
         check_size("root", root_bytes, limits.max_root_size)?;
         let (envelope, root) = parse::<Root>("root", root_bytes, &limits)?;
         verify_root_signed_by(&root, &envelope, &root)?;
+        let initial_snapshot_keys = snapshot_keys(&root);
         Ok(TrustedSet {
             now,
             limits,
+            initial_snapshot_keys,
             root: Trusted {
                 signed: root,
                 bytes: root_bytes.to_vec(),
@@ -119,6 +123,15 @@ impl TrustedSet {
     /// and hash-prefixed targets).
     pub fn consistent_snapshot(&self) -> bool {
         self.root.signed.consistent_snapshot.unwrap_or(false)
+    }
+
+    /// Spec 5.3.11: true when the root updates so far changed the snapshot role's keys or
+    /// threshold. A locally stored timestamp and snapshot must then not be trusted: a
+    /// snapshot version fast-forwarded by an attacker who held the old key would otherwise
+    /// block every future update. (A changed timestamp key needs no such rule: the local
+    /// timestamp simply no longer verifies.)
+    pub fn snapshot_keys_rotated(&self) -> bool {
+        snapshot_keys(&self.root.signed) != self.initial_snapshot_keys
     }
 
     /// Root versions accepted by [`TrustedSet::update_root`] so far.
@@ -431,6 +444,16 @@ impl TrustedSet {
         let (keyids, threshold) = delegations.role_keys(role).ok_or_else(not_delegated)?;
         verify_threshold(role, envelope, &delegations.keys, keyids, threshold)
     }
+}
+
+/// The snapshot role's key IDs (sorted), threshold and keys, for comparing roots.
+fn snapshot_keys(root: &Root) -> Option<(Vec<String>, u64, Vec<Option<crate::Key>>)> {
+    let role = root.roles.get("snapshot")?;
+    let mut ids = role.keyids.clone();
+    ids.sort();
+    ids.dedup();
+    let keys = ids.iter().map(|id| root.keys.get(id).cloned()).collect();
+    Some((ids, role.threshold, keys))
 }
 
 /// Root `new` signed (envelope) by a threshold of `by`'s root keys.

@@ -168,7 +168,10 @@ impl Updater {
     /// Spec 5.4: the local timestamp (if it still verifies) guards against rollback of
     /// the fetched one.
     async fn load_timestamp(&mut self) -> Result<(), UpdateError> {
-        if let Some(local) = self.local("timestamp")? {
+        // Spec 5.3.11: after a snapshot key rotation the local copies are not trusted.
+        if !self.trusted.snapshot_keys_rotated()
+            && let Some(local) = self.local("timestamp")?
+        {
             // A local copy that fails (expired, or signed by rotated keys) is not trusted.
             let _ = self.trusted.update_timestamp(&local);
         }
@@ -182,7 +185,8 @@ impl Updater {
 
     /// Spec 5.5: the local snapshot is used if it is still the one timestamp names.
     async fn load_snapshot(&mut self) -> Result<(), UpdateError> {
-        if let Some(local) = self.local("snapshot")?
+        if !self.trusted.snapshot_keys_rotated()
+            && let Some(local) = self.local("snapshot")?
             && self.trusted.update_snapshot(&local, true).is_ok()
         {
             return Ok(());

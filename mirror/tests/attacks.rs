@@ -959,8 +959,6 @@ async fn fast_forward_recovery_after_snapshot_and_timestamp_key_rotation() {
 }
 
 #[tokio::test]
-#[ignore = "bug: spec 5.3.11 (rotating the snapshot key alone must discard the trusted timestamp too); \
-            mirror/src/updater.rs Updater::load_timestamp keeps the local timestamp"]
 async fn fast_forward_recovery_after_snapshot_key_rotation() {
     let client = client_after_snapshot_fast_forward().await;
 
