@@ -7,11 +7,18 @@
 //! (often on air-gapped machines), and reports thresholds honestly: a signature counts
 //! only when it verifies over the staged bytes with a key that is a signer of the role.
 
+pub mod bins;
+pub mod candidate;
+pub mod delegate;
 pub mod edit;
 pub mod error;
+pub mod gate;
 pub mod keys;
 pub mod policy;
+pub mod pubdir;
+pub mod publish;
 pub mod repo;
+pub mod rotate;
 pub mod round;
 pub mod stage;
 

@@ -28,8 +28,23 @@ pub struct Policy {
     pub delegations: BTreeMap<String, Delegation>,
     /// The online key (signs snapshot and timestamp).
     pub online: Online,
-    /// Where `publish` writes the repository (next issue).
+    /// Where `publish` writes the repository.
     pub publish: Publish,
+    /// What the verify-before-publish gate requires.
+    #[serde(default)]
+    pub gate: Gate,
+}
+
+/// The verify-before-publish gate's policy.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gate {
+    /// Each role must stay valid at least this many days after a publish, by role name
+    /// (`root`, `targets`, `snapshot`, `timestamp`, or a delegated role; a delegated role
+    /// without an entry uses `targets`'). Defaults: 30 for root and targets (and delegated
+    /// roles), 5 for snapshot and timestamp, as Sigstore's repository tests require.
+    #[serde(default)]
+    pub min_valid_days: BTreeMap<String, u32>,
 }
 
 /// A named public key and who holds it.
@@ -95,6 +110,12 @@ pub struct Delegation {
     pub expiry_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signing_days: Option<u32>,
+    /// Hashed bins: this role's targets are delegated to `bins` roles named
+    /// `<name>-<hex index>` (TAP 15's naming), each trusted for the targets whose path's
+    /// sha256 falls in its range, all signed by this role's keys and threshold. A power of
+    /// two, 2 to 4096.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bins: Option<u32>,
 }
 
 fn default_true() -> bool {
@@ -229,6 +250,39 @@ impl Policy {
                 }
             }
             check_periods(&field, self.periods(name), delegation.expiry_days)?;
+            if let Some(bins) = delegation.bins {
+                if !(2..=crate::bins::MAX_BINS).contains(&bins) || !bins.is_power_of_two() {
+                    return Err(Error::policy(
+                        format!("{field}.bins"),
+                        format!("{bins} is not a power of two from 2 to {}", crate::bins::MAX_BINS),
+                    ));
+                }
+                for bin in crate::bins::bin_names(name, bins) {
+                    if self.delegations.contains_key(&bin) {
+                        return Err(Error::policy(
+                            format!("delegations.{bin}"),
+                            format!("is also the name of one of {name}'s hashed bins"),
+                        ));
+                    }
+                }
+            }
+        }
+        for (role, days) in &self.gate.min_valid_days {
+            let field = format!("gate.min_valid_days.{role}");
+            let known = ["root", "targets", "snapshot", "timestamp"].contains(&role.as_str())
+                || self.delegations.contains_key(role);
+            if !known {
+                return Err(Error::policy(&field, "names no role of this policy"));
+            }
+            let expiry = self.periods(role).expiry_days;
+            if *days >= expiry {
+                return Err(Error::policy(
+                    &field,
+                    format!(
+                        "{days} is not less than the role's expiry_days ({expiry}): no publish could pass the gate"
+                    ),
+                ));
+            }
         }
         KeyRef::parse(&self.online.signer).map_err(|e| Error::policy("online.signer", e))?;
         check_relative("online.public", &self.online.public)?;
@@ -279,9 +333,44 @@ impl Policy {
             ),
             other => match self.delegations.get(other) {
                 Some(d) => periods(other, d.expiry_days, d.signing_days),
-                None => periods(other, None, None),
+                None => match self.delegation_of_bin(other).and_then(|p| self.delegations.get(p)) {
+                    Some(d) => periods(other, d.expiry_days, d.signing_days),
+                    None => periods(other, None, None),
+                },
             },
         }
+    }
+
+    /// How many days `role` must stay valid after a publish (the gate's horizon).
+    pub fn min_valid_days(&self, role: &str) -> u32 {
+        if let Some(days) = self.gate.min_valid_days.get(role) {
+            return *days;
+        }
+        let base = match role {
+            "root" | "targets" | "snapshot" | "timestamp" => role,
+            other => match self.delegation_of_bin(other) {
+                Some(parent) => return self.min_valid_days(parent),
+                None => "targets",
+            },
+        };
+        if let Some(days) = self.gate.min_valid_days.get(base) {
+            return *days;
+        }
+        match base {
+            "snapshot" | "timestamp" => 5,
+            _ => 30,
+        }
+    }
+
+    /// The delegation whose hashed bin `role` is, if it is one.
+    pub fn delegation_of_bin(&self, role: &str) -> Option<&str> {
+        self.delegations
+            .iter()
+            .find(|(name, d)| {
+                d.bins
+                    .is_some_and(|n| crate::bins::bin_names(name, n).any(|b| b == role))
+            })
+            .map(|(name, _)| name.as_str())
     }
 
     /// The key names and threshold of an offline role (`root`, `targets` or a delegation).
@@ -289,7 +378,13 @@ impl Policy {
         match role {
             "root" => Some((&self.roles.root.keys, self.roles.root.threshold)),
             "targets" => Some((&self.roles.targets.keys, self.roles.targets.threshold)),
-            other => self.delegations.get(other).map(|d| (d.keys.as_slice(), d.threshold)),
+            other => match self.delegations.get(other) {
+                Some(d) => Some((d.keys.as_slice(), d.threshold)),
+                None => self
+                    .delegation_of_bin(other)
+                    .and_then(|p| self.delegations.get(p))
+                    .map(|d| (d.keys.as_slice(), d.threshold)),
+            },
         }
     }
 

@@ -129,11 +129,11 @@ pub struct Round {
     pub roles: Vec<RoundRole>,
 }
 
-fn role_file(role: &str) -> String {
+pub(crate) fn role_file(role: &str) -> String {
     trustroot_core::role_name::metadata_file_name(role, None)
 }
 
-fn signature_file_name(role: &str, keyid: &str) -> String {
+pub(crate) fn signature_file_name(role: &str, keyid: &str) -> String {
     format!("{}.{keyid}.json", trustroot_core::role_name::encode(role))
 }
 
@@ -301,14 +301,11 @@ impl Round {
             staged.push((meta.clone(), staged_path, signed, previous));
         }
         // The root and targets in effect once this round is published.
-        let staged_value = |role: &str| staged.iter().find(|s| s.0.role == role).map(|s| s.2.clone());
+        let staged_values: BTreeMap<String, Value> = staged.iter().map(|s| (s.0.role.clone(), s.2.clone())).collect();
+        let staged_value = |role: &str| staged_values.get(role).cloned();
         let root_value = match staged_value("root") {
             Some(v) => Some(v),
             None => repo.published("root")?.map(|p| p.envelope.signed),
-        };
-        let targets_value = match staged_value("targets") {
-            Some(v) => Some(v),
-            None => repo.published("targets")?.map(|p| p.envelope.signed),
         };
         let parse_root = |what: &str, value: &Value| -> Result<Root> {
             serde_json::from_value(value.clone()).map_err(|e| Error::refused(format!("{what}: not a valid root: {e}")))
@@ -357,19 +354,29 @@ impl Round {
                     }
                 }
                 delegated => {
-                    let targets_value = targets_value.as_ref().ok_or_else(|| {
+                    // A hashed bin is delegated by its role; any other role by targets.
+                    let delegator = repo
+                        .policy
+                        .delegation_of_bin(delegated)
+                        .unwrap_or("targets")
+                        .to_string();
+                    let delegator_value = match staged_value(&delegator) {
+                        Some(v) => Some(v),
+                        None => repo.published(&delegator)?.map(|p| p.envelope.signed),
+                    };
+                    let delegator_value = delegator_value.ok_or_else(|| {
                         Error::refused(format!(
-                            "{delegated} is staged but there is no targets metadata delegating it"
+                            "{delegated} is staged but there is no {delegator} metadata delegating it"
                         ))
                     })?;
-                    let targets: Targets = serde_json::from_value(targets_value.clone())
-                        .map_err(|e| Error::refused(format!("targets: not valid targets metadata: {e}")))?;
+                    let targets: Targets = serde_json::from_value(delegator_value)
+                        .map_err(|e| Error::refused(format!("{delegator}: not valid targets metadata: {e}")))?;
                     if let Some(delegations) = &targets.delegations
                         && let Some(roles) = &delegations.roles
                         && let Some(r) = roles.iter().find(|r| r.name == delegated)
                     {
                         requirements.push(Requirement::new(
-                            format!("targets v{} (delegation '{delegated}')", targets.common.version),
+                            format!("{delegator} v{} (delegation '{delegated}')", targets.common.version),
                             &delegations.keys,
                             &r.keyids,
                             r.threshold,

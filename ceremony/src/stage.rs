@@ -40,7 +40,16 @@ pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
 
     // Root.
     let root_body = root_body(policy, &keys)?;
-    if let Some(role) = stage_one(repo, "root", root_body, policy, now)? {
+    // Who signs each role, as the new metadata will say and as the published says: a role
+    // whose signers or threshold change is re-staged, or its published version would no
+    // longer meet the new threshold (clients would refuse it).
+    let mut new_signers: BTreeMap<String, Value> = BTreeMap::new();
+    let mut old_signers: BTreeMap<String, Value> = BTreeMap::new();
+    collect_signers(&Value::Object(root_body.clone()), &mut new_signers);
+    if let Some(published) = repo.published("root")? {
+        collect_signers(&published.envelope.signed, &mut old_signers);
+    }
+    if let Some(role) = stage_one(repo, "root", root_body, policy, now, None)? {
         staged.push(role);
     }
 
@@ -51,17 +60,20 @@ pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
     let mut files: BTreeMap<String, Vec<&trustroot_targets::tree::TreeFile>> = BTreeMap::new();
     for (path, file) in &tree {
         trustroot_core::target_path::validate(path).map_err(|e| Error::refused(format!("targets/{path}: {e}")))?;
-        let owner = policy
+        let owner = match policy
             .delegations
             .iter()
             .find(|(_, d)| d.paths.iter().any(|p| path_matches(p, path)))
-            .map(|(name, _)| name.clone())
-            .unwrap_or_else(|| "targets".to_string());
+        {
+            Some((name, d)) => match d.bins {
+                Some(bins) => crate::bins::bin_for_target(name, bins, path),
+                None => name.clone(),
+            },
+            None => "targets".to_string(),
+        };
         files.entry(owner).or_default().push(file);
     }
-    let mut roles = vec!["targets".to_string()];
-    roles.extend(policy.delegations.keys().cloned());
-    for role in roles {
+    for role in targets_roles(policy) {
         let published = repo.published(&role)?.map(|p| p.envelope.signed);
         let body = targets_body(
             policy,
@@ -70,11 +82,70 @@ pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
             files.get(&role).map(Vec::as_slice).unwrap_or(&[]),
             published.as_ref(),
         )?;
-        if let Some(staged_role) = stage_one(repo, &role, body, policy, now)? {
+        if let Some(published) = &published {
+            collect_signers(published, &mut old_signers);
+        }
+        collect_signers(&Value::Object(body.clone()), &mut new_signers);
+        let force = match (old_signers.get(&role), new_signers.get(&role)) {
+            (Some(old), Some(new)) if old != new => Some(format!(
+                "its signers or threshold change (from {} to {}): the published version must be signed again",
+                signers_text(old),
+                signers_text(new)
+            )),
+            _ => None,
+        };
+        if let Some(staged_role) = stage_one(repo, &role, body, policy, now, force)? {
             staged.push(staged_role);
         }
     }
     Ok(staged)
+}
+
+/// Every targets role the policy has: `targets`, each delegation, and each delegation's
+/// hashed bins.
+pub fn targets_roles(policy: &Policy) -> Vec<String> {
+    let mut roles = vec!["targets".to_string()];
+    for (name, delegation) in &policy.delegations {
+        roles.push(name.clone());
+        if let Some(bins) = delegation.bins {
+            roles.extend(crate::bins::bin_names(name, bins));
+        }
+    }
+    roles
+}
+
+/// Records the key IDs and threshold that `signed` (root or targets) gives each role.
+fn collect_signers(signed: &Value, out: &mut BTreeMap<String, Value>) {
+    let entry = |v: &Value| {
+        let mut ids: Vec<String> = v
+            .get("keyids")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+        ids.sort();
+        json!({"keyids": ids, "threshold": v.get("threshold").cloned().unwrap_or(Value::Null)})
+    };
+    if let Some(roles) = signed.get("roles").and_then(Value::as_object) {
+        for (name, v) in roles {
+            out.insert(name.clone(), entry(v));
+        }
+    }
+    if let Some(roles) = signed
+        .get("delegations")
+        .and_then(|d| d.get("roles"))
+        .and_then(Value::as_array)
+    {
+        for v in roles {
+            if let Some(name) = v.get("name").and_then(Value::as_str) {
+                out.insert(name.to_string(), entry(v));
+            }
+        }
+    }
+}
+
+fn signers_text(v: &Value) -> String {
+    let count = v.get("keyids").and_then(Value::as_array).map_or(0, Vec::len);
+    format!("{} of {count} key(s)", v.get("threshold").unwrap_or(&Value::Null))
 }
 
 trait NoNanos {
@@ -95,6 +166,7 @@ fn stage_one(
     body: Map<String, Value>,
     policy: &Policy,
     now: DateTime<Utc>,
+    force: Option<String>,
 ) -> Result<Option<StagedRole>> {
     let periods = policy.periods(role);
     let published = repo.published(role)?;
@@ -117,10 +189,12 @@ fn stage_one(
                 Some(expires) => now + Duration::days(i64::from(periods.signing_days)) >= expires,
                 None => true,
             };
-            if old_body == body && !renew {
+            if old_body == body && !renew && force.is_none() {
                 return Ok(None);
             }
-            let reason = if old_body != body {
+            let reason = if let Some(force) = force {
+                force
+            } else if old_body != body {
                 "content changed".to_string()
             } else {
                 format!("renewal: within {} days of expiry", periods.signing_days)
@@ -228,6 +302,27 @@ fn targets_body(
                 "paths": delegation.paths,
             }));
         }
+        body.insert(
+            "delegations".into(),
+            json!({"keys": serde_json::to_value(&delegation_keys).unwrap_or_default(), "roles": roles}),
+        );
+    }
+    if let Some(delegation) = policy.delegations.get(role)
+        && let Some(bins) = delegation.bins
+    {
+        let mut delegation_keys = BTreeMap::new();
+        let ids = key_ids(keys, &delegation.keys, &mut delegation_keys)?;
+        let roles: Vec<Value> = (0..bins)
+            .map(|i| {
+                json!({
+                    "name": crate::bins::bin_name(role, bins, i),
+                    "keyids": ids,
+                    "threshold": delegation.threshold,
+                    "terminating": true,
+                    "path_hash_prefixes": crate::bins::hash_prefixes(bins, i),
+                })
+            })
+            .collect();
         body.insert(
             "delegations".into(),
             json!({"keys": serde_json::to_value(&delegation_keys).unwrap_or_default(), "roles": roles}),

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use trustroot_ceremony::keys::{self, KdfCost, KeyRef, KeyType, PrivateKey};
 use trustroot_ceremony::round::{self, Added, Round, SigningRequest};
-use trustroot_ceremony::{Error, Result, Signer as _, edit, repo};
+use trustroot_ceremony::{Error, Result, Signer as _, delegate, edit, publish, repo, rotate};
 
 type Zeroizing<T> = trustroot_ceremony::keys::Zeroizing<T>;
 
@@ -80,6 +80,29 @@ pub enum KeyCommand {
         holder: Option<String>,
         /// The public key file (PEM or TUF key JSON).
         pubkey: PathBuf,
+        /// The signing repository (default: the current directory).
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+    },
+    /// Remove a key from a role (or, without --role, from every role): a keyholder who
+    /// leaves, or a compromised key. The next `ceremony start` stages a new root (or
+    /// targets) that the old and the new thresholds must both sign.
+    Remove {
+        /// Name of the key in trustroot.toml.
+        name: String,
+        /// root, targets or a delegated role (default: every role).
+        #[arg(long)]
+        role: Option<String>,
+        /// The signing repository (default: the current directory).
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+    },
+    /// Set the threshold of root, targets or a delegated role.
+    Threshold {
+        /// root, targets or a delegated role.
+        role: String,
+        /// How many distinct keys must sign.
+        threshold: u64,
         /// The signing repository (default: the current directory).
         #[arg(long, default_value = ".")]
         repo: PathBuf,
@@ -165,6 +188,64 @@ pub enum CeremonyCommand {
         #[command(flatten)]
         repo: RepoArgs,
     },
+    /// Run the verify-before-publish gate on a round, writing nothing: our client updates
+    /// from the published repository (and from root v1) to the round's; tough loads it
+    /// in-process and reads every target; Sigstore payloads are validated; key IDs,
+    /// spec_version and expiry horizons are linted. Needs the online key (snapshot and
+    /// timestamp are signed as a publish would). Exit 1 when a check fails.
+    Verify {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Passphrase of the online key, when it is encrypted.
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+        #[command(flatten)]
+        repo: RepoArgs,
+    },
+    /// Publish a fully signed round: refused unless every threshold is met and the gate
+    /// passes. Snapshot and timestamp are signed with the online key; metadata/ (with
+    /// root_history/) is updated; the published tree is built beside the old one under
+    /// publish.destination and switched with one atomic rename (serve DEST/repository).
+    Publish {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Passphrase of the online key, when it is encrypted.
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+        #[command(flatten)]
+        repo: RepoArgs,
+    },
+    /// Create or change a delegated targets role (delegated by targets). Add its keys with
+    /// `trustroot key add KEY --role NAME PUBKEY`; the next `ceremony start` stages it.
+    Delegate {
+        /// The delegated role's name.
+        name: String,
+        /// A target path pattern the role is trusted for (repeat for more; `*` matches
+        /// within one path segment). Replaces the role's patterns.
+        #[arg(long = "path", value_name = "PATTERN")]
+        paths: Vec<String>,
+        /// How many of its keys must sign it.
+        #[arg(long)]
+        threshold: Option<u64>,
+        /// Whether the search for a target stops at this role (default for a new role: true).
+        #[arg(long, value_name = "BOOL")]
+        terminating: Option<bool>,
+        /// Spread the role's targets over this many hashed bins (a power of two; 0 removes
+        /// the bins), each signed by the role's keys.
+        #[arg(long, value_name = "N")]
+        bins: Option<u32>,
+        /// Expiry period of new versions, in days.
+        #[arg(long, value_name = "DAYS")]
+        expiry_days: Option<u32>,
+        /// Renew a version once it is within this many days of expiring.
+        #[arg(long, value_name = "DAYS")]
+        signing_days: Option<u32>,
+        /// The signing repository (default: the current directory).
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+    },
     /// Per staged role: version, expiry, valid signatures against each required threshold
     /// (for a new root, the published root's and the new one's), who signed and who has
     /// not. Signatures that do not verify or come from non-signers are listed, never counted.
@@ -175,6 +256,71 @@ pub enum CeremonyCommand {
         #[command(flatten)]
         repo: RepoArgs,
     },
+}
+
+fn remove_key(name: &str, role: Option<&str>, repo: &Path) -> Result<()> {
+    let roles = rotate::remove_key(repo, name, role)?;
+    println!("Removed '{name}' from {}.", roles.join(", "));
+    println!(
+        "Next: `trustroot ceremony start` stages the new version(s); the old and the new root thresholds must sign a new root."
+    );
+    Ok(())
+}
+
+fn set_threshold(role: &str, threshold: u64, repo: &Path) -> Result<()> {
+    rotate::set_threshold(repo, role, threshold)?;
+    println!("{role} now needs {threshold} signature(s).");
+    println!("Next: `trustroot ceremony start` stages the change.");
+    Ok(())
+}
+
+fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs) -> Result<()> {
+    let now = now(args.at.as_deref())?;
+    let (repo, round) = open(args)?;
+    let signer = publish::online_signer(
+        &repo,
+        &mut passphrase_source(passphrase, format!("the online key ({})", repo.policy.online.signer)),
+    )?;
+    let report = if publish {
+        publish::publish(&repo, &round, &signer, now)?
+    } else {
+        publish::verify(&repo, &round, &signer, now)?
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| Error::refused(e.to_string()))?
+        );
+    } else {
+        for f in &report.findings {
+            println!("{f}");
+        }
+        for l in &report.left_out {
+            println!("signature left out: {l}");
+        }
+        let versions: Vec<String> = report.versions.iter().map(|(r, v)| format!("{r} v{v}")).collect();
+        if publish {
+            let dest = trustroot_ceremony::pubdir::PublishDir::new(&repo.policy, &repo.root);
+            println!(
+                "Published round {}: {} ({} targets). Serve {}",
+                report.round,
+                versions.join(", "),
+                report.targets,
+                dest.served().display()
+            );
+        } else if report.passed {
+            println!(
+                "Round {} passes the gate: {} ({} targets). Publish it with `trustroot ceremony publish`.",
+                report.round,
+                versions.join(", "),
+                report.targets
+            );
+        }
+    }
+    if !report.passed {
+        return Err(report.refusal("verify"));
+    }
+    Ok(())
 }
 
 fn finish(result: Result<()>) -> ExitCode {
@@ -243,6 +389,11 @@ pub fn run_key(command: KeyCommand) -> ExitCode {
             repo,
         } => (|| {
             let bytes = keys::read_limited(&pubkey, 64 * 1024)?;
+            if role == "online" {
+                println!(
+                    "Rotating the online key: the next root must list it; point [online] signer at its private key before `ceremony publish`."
+                );
+            }
             let keyid = edit::add_key(
                 &repo,
                 &name,
@@ -254,6 +405,8 @@ pub fn run_key(command: KeyCommand) -> ExitCode {
             println!("Registered '{name}' (key ID {keyid}) as a signer of {role}");
             Ok(())
         })(),
+        KeyCommand::Remove { name, role, repo } => remove_key(&name, role.as_deref(), &repo),
+        KeyCommand::Threshold { role, threshold, repo } => set_threshold(&role, threshold, &repo),
     })
 }
 
@@ -341,6 +494,40 @@ pub fn run_ceremony(command: CeremonyCommand) -> ExitCode {
         } => sign(&key, request.as_deref(), out_dir.as_deref(), yes, &passphrase, &repo),
         CeremonyCommand::AddSignature { files, repo } => add_signatures(&files, &repo),
         CeremonyCommand::Status { json, repo } => status(json, &repo),
+        CeremonyCommand::Verify { json, passphrase, repo } => gate(false, json, &passphrase, &repo),
+        CeremonyCommand::Publish { json, passphrase, repo } => gate(true, json, &passphrase, &repo),
+        CeremonyCommand::Delegate {
+            name,
+            paths,
+            threshold,
+            terminating,
+            bins,
+            expiry_days,
+            signing_days,
+            repo,
+        } => (|| {
+            let edit = delegate::DelegationEdit {
+                paths: (!paths.is_empty()).then_some(paths),
+                threshold,
+                terminating,
+                bins,
+                expiry_days,
+                signing_days,
+            };
+            let created = delegate::delegate(&repo, &name, &edit)?;
+            println!(
+                "{} delegation '{name}' in trustroot.toml.",
+                if created { "Created" } else { "Changed" }
+            );
+            if created {
+                println!(
+                    "Next: add its keys with `trustroot key add KEY --role {name} PUBKEY`, then `trustroot ceremony start`."
+                );
+            } else {
+                println!("Next: `trustroot ceremony start` stages targets and '{name}' for signing.");
+            }
+            Ok(())
+        })(),
     })
 }
 

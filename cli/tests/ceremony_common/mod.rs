@@ -223,3 +223,136 @@ pub fn counts(status: &serde_json::Value) -> Vec<(String, u64, u64)> {
     }
     out
 }
+
+/// Sigstore's real production payloads (tests/fixtures/history), valid under the payload rules.
+pub fn sigstore_trusted_root() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/history/prod/2025-09-22_c9bda74a_trusted_root.json"
+    ))
+    .unwrap()
+}
+
+pub fn sigstore_signing_config() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/history/prod/2025-09-22_c9bda74a_signing_config.v0.2.json"
+    ))
+    .unwrap()
+}
+
+/// Rounds and publishes at the real time (tough, run by the gate and the interop tests,
+/// reads the wall clock): every expiry is in the future.
+impl Setup {
+    /// A repository as [`Setup::new`], with Sigstore's real trusted_root.json as its target and
+    /// the online key read from its file (outside the repository).
+    pub fn for_publish() -> Setup {
+        let setup = Setup::new();
+        std::fs::write(setup.repo.join("targets/trusted_root.json"), sigstore_trusted_root()).unwrap();
+        setup.use_online_key("online");
+        setup
+    }
+
+    /// Generates a key `name` (keys/<name>.pem, outside the repository); returns its public key path.
+    pub fn generate(&self, name: &str, key_type: &str) -> String {
+        let out = self.keys.join(format!("{name}.pem"));
+        ok(
+            self.tmp.path(),
+            &["key", "generate", "--type", key_type, "--out", out.to_str().unwrap()],
+        );
+        format!("{}.pub", out.display())
+    }
+
+    /// Points `[online] signer` at keys/<name>.pem.
+    pub fn use_online_key(&self, name: &str) {
+        let path = self.repo.join("trustroot.toml");
+        let policy = std::fs::read_to_string(&path).unwrap();
+        let start = policy.find("signer = ").unwrap();
+        let end = start + policy[start..].find('\n').unwrap();
+        let line = format!("signer = \"{}\"", self.keys.join(format!("{name}.pem")).display());
+        std::fs::write(&path, format!("{}{}{}", &policy[..start], line, &policy[end..])).unwrap();
+    }
+
+    /// Starts a round now; returns its id.
+    pub fn start_now(&self) -> String {
+        let out = ok(&self.repo, &["ceremony", "start"]);
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("Started round "))
+            .unwrap_or_else(|| panic!("{out}"));
+        line.split_whitespace().nth(2).unwrap().to_string()
+    }
+
+    /// Starts a round now and has each of `signers` sign it on their own "air-gapped"
+    /// directory (only the request and their key), then brings the signatures back.
+    pub fn round_now(&self, signers: &[&str]) -> String {
+        let round = self.start_now();
+        let request = self.tmp.path().join(format!("request-{round}.json"));
+        ok(&self.repo, &["ceremony", "request", "--out", request.to_str().unwrap()]);
+        for holder in signers {
+            let dir = self.tmp.path().join(format!("airgap-{round}-{holder}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::copy(&request, dir.join("request.json")).unwrap();
+            std::fs::copy(self.key(holder), dir.join("key.pem")).unwrap();
+            ok(
+                &dir,
+                &[
+                    "ceremony",
+                    "sign",
+                    "--request",
+                    "request.json",
+                    "--key",
+                    "key.pem",
+                    "--yes",
+                ],
+            );
+            let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| {
+                    let n = p.file_name().unwrap().to_str().unwrap();
+                    n != "request.json" && n != "key.pem"
+                })
+                .collect();
+            self.add(&files);
+        }
+        round
+    }
+
+    /// `ceremony publish`; returns its output.
+    pub fn publish(&self) -> String {
+        ok(&self.repo, &["ceremony", "publish"])
+    }
+
+    /// What clients are served: DEST/repository.
+    pub fn served(&self) -> PathBuf {
+        self.repo.join("public/repository")
+    }
+
+    /// Every target path listed under the signing repository's targets/.
+    pub fn target_names(&self) -> Vec<String> {
+        fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let entry = entry.unwrap();
+                let name = entry.file_name().to_str().unwrap().to_string();
+                if name.starts_with('.') {
+                    continue;
+                }
+                let rel = if prefix.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{prefix}/{name}")
+                };
+                if entry.path().is_dir() {
+                    walk(&entry.path(), &rel, out);
+                } else {
+                    out.push(rel);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.repo.join("targets"), "", &mut out);
+        out.sort();
+        out
+    }
+}

@@ -1,0 +1,498 @@
+//! The verify-before-publish gate. A round is published only when:
+//!
+//! 1. **our core**, as a client that holds the published repository (its root, timestamp
+//!    and snapshot), updates to the candidate: the root chain, timestamp, snapshot, targets
+//!    and every delegated role, at `now`; and so does a client that starts from root v1;
+//!    every target is found through the delegations and matches its file;
+//! 2. **tough** (0.24, the Rust client of sigstore-rs and Bottlerocket), in-process, loads the
+//!    candidate tree from the published root and from root v1 and reads every target;
+//! 3. every Sigstore payload (`trusted_root*.json`, `signing_config*.json`) passes the
+//!    payload validation of `trustroot sigstore validate`;
+//! 4. the lints pass: key IDs are the sha256 of their keys, `spec_version` is 1.x.y, and each
+//!    role stays valid for at least the policy's `gate.min_valid_days`.
+//!
+//! Each finding names the check, the role and the file.
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use trustroot_core::delegation::TargetSearch;
+use trustroot_core::metadata::{Root, Targets};
+use trustroot_core::{Limits, TrustedSet};
+
+use crate::candidate::Candidate;
+use crate::policy::Policy;
+
+/// Which part of the gate found a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Check {
+    /// Thresholds and the round's own consistency.
+    Signatures,
+    /// Our client (trustroot-core's state machine).
+    Core,
+    /// tough, the independent client.
+    Tough,
+    /// Sigstore payload validation.
+    Payload,
+    /// Key IDs, spec_version, expiry horizons, targets on disk.
+    Lint,
+}
+
+impl Check {
+    fn name(self) -> &'static str {
+        match self {
+            Check::Signatures => "signatures",
+            Check::Core => "core client",
+            Check::Tough => "tough",
+            Check::Payload => "payload",
+            Check::Lint => "lint",
+        }
+    }
+}
+
+/// How serious a finding is: errors refuse a publish, warnings are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem the gate found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub check: Check,
+    pub severity: Severity,
+    pub role: String,
+    pub file: String,
+    pub message: String,
+}
+
+impl Finding {
+    pub fn error(check: Check, role: &str, file: &str, message: impl Into<String>) -> Finding {
+        Finding {
+            check,
+            severity: Severity::Error,
+            role: role.to_string(),
+            file: file.to_string(),
+            message: message.into(),
+        }
+    }
+
+    pub fn warning(check: Check, role: &str, file: &str, message: impl Into<String>) -> Finding {
+        Finding {
+            severity: Severity::Warning,
+            ..Finding::error(check, role, file, message)
+        }
+    }
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let severity = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(
+            f,
+            "{severity} [{}] {} ({}): {}",
+            self.check.name(),
+            self.role,
+            self.file,
+            self.message
+        )
+    }
+}
+
+/// Whether any finding is an error.
+pub fn has_errors(findings: &[Finding]) -> bool {
+    findings.iter().any(|f| f.severity == Severity::Error)
+}
+
+fn meta_file(role: &str, version: Option<u64>) -> String {
+    trustroot_core::role_name::metadata_file_name(role, version)
+}
+
+/// The checks that need no files: lints, payloads, and our core as a client.
+pub fn check_in_memory(candidate: &Candidate, policy: &Policy, now: DateTime<Utc>) -> Vec<Finding> {
+    let mut findings = lint(candidate, policy, now);
+    findings.extend(payloads(candidate));
+    findings.extend(core_client(candidate, now));
+    findings
+}
+
+/// Lints: key IDs, spec_version, expiry horizons.
+pub fn lint(candidate: &Candidate, policy: &Policy, now: DateTime<Utc>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (role, version) in &candidate.versions {
+        let Some(envelope) = candidate.envelope(role) else {
+            continue;
+        };
+        let file = meta_file(role, if role == "timestamp" { None } else { Some(*version) });
+        let signed = &envelope.signed;
+        // spec_version: 1.x.y.
+        let spec = signed.get("spec_version").and_then(|v| v.as_str()).unwrap_or("");
+        let parts: Vec<&str> = spec.split('.').collect();
+        let numeric = parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if parts.first() != Some(&"1") || !numeric || parts.len() != 3 {
+            findings.push(Finding::error(
+                Check::Lint,
+                role,
+                &file,
+                format!(
+                    "spec_version '{spec}' is not a 1.x.y version (clients check the major version; write e.g. 1.0.31)"
+                ),
+            ));
+        }
+        // Expiry horizon.
+        let expires = signed
+            .get("expires")
+            .and_then(|v| v.as_str())
+            .and_then(trustroot_core::time::parse);
+        let min_days = policy.min_valid_days(role);
+        match expires {
+            None => findings.push(Finding::error(Check::Lint, role, &file, "has no valid 'expires'")),
+            Some(expires) if expires < now + Duration::days(i64::from(min_days)) => {
+                let left = (expires - now).num_hours() as f64 / 24.0;
+                findings.push(Finding::error(
+                    Check::Lint,
+                    role,
+                    &file,
+                    format!(
+                        "{role} v{version} expires {} ({left:.1} days from now), inside the policy's horizon of {min_days} days (gate.min_valid_days): renew it in a new round",
+                        trustroot_core::time::format(&expires)
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+        // Key IDs: the sha256 of the canonical key, every field included.
+        let keys = match role.as_str() {
+            "root" => serde_json::from_value::<Root>(signed.clone()).ok().map(|r| r.keys),
+            "snapshot" | "timestamp" => None,
+            _ => serde_json::from_value::<Targets>(signed.clone())
+                .ok()
+                .and_then(|t| t.delegations)
+                .map(|d| d.keys),
+        };
+        for (keyid, key) in keys.unwrap_or_default() {
+            let computed = key.computed_key_id();
+            if computed != keyid {
+                findings.push(Finding::error(
+                    Check::Lint,
+                    role,
+                    &file,
+                    format!(
+                        "key ID {keyid} is not the sha256 of its key ({computed}): tough and sigstore-rs reject the whole file (sigstore/root-signing#1431); re-register the key"
+                    ),
+                ));
+            }
+        }
+        if role == "root"
+            && let Ok(root) = serde_json::from_value::<Root>(signed.clone())
+            && root.consistent_snapshot != Some(true)
+        {
+            findings.push(Finding::error(
+                Check::Lint,
+                role,
+                &file,
+                "consistent_snapshot is not true: the published tree uses consistent-snapshot names",
+            ));
+        }
+    }
+    findings
+}
+
+/// Sigstore payloads under `targets/`, validated by trustroot-targets.
+pub fn payloads(candidate: &Candidate) -> Vec<Finding> {
+    use trustroot_targets::sigstore::validate;
+    let mut findings = Vec::new();
+    for (path, target) in &candidate.targets {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        let is_root = base.starts_with("trusted_root") && base.ends_with(".json");
+        let is_config = base.starts_with("signing_config") && base.ends_with(".json");
+        if !is_root && !is_config {
+            continue;
+        }
+        let Some(source) = &target.source else { continue };
+        let Ok(bytes) = crate::keys::read_limited(source, target.length) else {
+            continue;
+        };
+        let found = if is_root {
+            validate::validate_trusted_root(&bytes)
+        } else {
+            validate::validate_signing_config(&bytes, None)
+        };
+        for f in found {
+            let message = format!("{} {}: {} (fix: {})", f.code, f.path, f.message, f.fix);
+            let file = format!("targets/{path}");
+            findings.push(match f.severity {
+                validate::Severity::Error => Finding::error(Check::Payload, &target.role, &file, message),
+                validate::Severity::Warning => Finding::warning(Check::Payload, &target.role, &file, message),
+            });
+        }
+    }
+    findings
+}
+
+/// A client walk in memory: from `start` (a root), optionally holding a cached timestamp
+/// and snapshot, to the candidate. Returns the trusted set or the first refusal.
+fn walk(
+    candidate: &Candidate,
+    start: &[u8],
+    cached: Option<(&[u8], &[u8])>,
+    now: DateTime<Utc>,
+) -> Result<TrustedSet, (String, String, String)> {
+    fn fail(role: &str, file: String) -> impl FnOnce(trustroot_core::Error) -> (String, String, String) {
+        let role = role.to_string();
+        move |e| (role, file, e.to_string())
+    }
+    let limits = Limits::default();
+    let mut set = TrustedSet::new(start, now, limits.clone()).map_err(fail("root", "trusted root".into()))?;
+    let newest = candidate.versions.get("root").copied().unwrap_or(0);
+    let mut version = set.root().signed.common.version;
+    while version < newest {
+        version += 1;
+        let file = format!("{version}.root.json");
+        let bytes = candidate.root_history.get(&version).ok_or_else(|| {
+            (
+                "root".to_string(),
+                file.clone(),
+                format!("root v{version} is missing from the root history"),
+            )
+        })?;
+        set.update_root(bytes).map_err(fail("root", file))?;
+    }
+    if let Some((timestamp, _)) = cached {
+        // A cached timestamp that no longer verifies (the online key rotated) is dropped,
+        // as clients do (spec 5.3.11).
+        let _ = set.update_timestamp(timestamp);
+    }
+    let timestamp = candidate.metadata.get("timestamp").ok_or_else(|| {
+        (
+            "timestamp".to_string(),
+            "timestamp.json".to_string(),
+            "missing".to_string(),
+        )
+    })?;
+    let outcome = set
+        .update_timestamp(timestamp)
+        .map_err(fail("timestamp", "timestamp.json".into()))?;
+    let snapshot_version = candidate.versions.get("snapshot").copied();
+    let snapshot_file = meta_file("snapshot", snapshot_version);
+    if outcome == trustroot_core::TimestampUpdate::Updated {
+        if let Some((_, snapshot)) = cached {
+            let _ = set.update_snapshot(snapshot, true);
+        }
+        let snapshot = candidate
+            .metadata
+            .get("snapshot")
+            .ok_or_else(|| ("snapshot".to_string(), snapshot_file.clone(), "missing".to_string()))?;
+        set.update_snapshot(snapshot, false)
+            .map_err(fail("snapshot", snapshot_file))?;
+    }
+    // Targets and every delegated role, in delegation order.
+    let mut queue = vec![("targets".to_string(), "root".to_string())];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some((role, delegator)) = queue.pop() {
+        if !seen.insert(role.clone()) {
+            set.verify_trusted_targets(&role, &delegator)
+                .map_err(fail(&role, meta_file(&role, candidate.versions.get(&role).copied())))?;
+            continue;
+        }
+        let file = meta_file(&role, candidate.versions.get(&role).copied());
+        let bytes = candidate.metadata.get(&role).ok_or_else(|| {
+            (
+                role.clone(),
+                file.clone(),
+                format!("{delegator} delegates to it, but it is not published"),
+            )
+        })?;
+        set.update_delegated_targets(bytes, &role, &delegator)
+            .map_err(fail(&role, file))?;
+        let Some(trusted) = set.targets(&role) else { continue };
+        if let Some(delegations) = &trusted.signed.delegations {
+            let mut children: Vec<String> = Vec::new();
+            if let Some(roles) = &delegations.roles {
+                children.extend(roles.iter().map(|r| r.name.clone()));
+            }
+            if let Some(succinct) = &delegations.succinct_roles {
+                children.extend(succinct.bin_names());
+            }
+            for child in children.into_iter().rev() {
+                queue.push((child, role.clone()));
+            }
+        }
+    }
+    Ok(set)
+}
+
+/// Our core as a client: one that holds the published repository, and one that starts
+/// from the oldest root; every target must be found through the delegations.
+pub fn core_client(candidate: &Candidate, now: DateTime<Utc>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut starts: Vec<(String, Vec<u8>, Option<(Vec<u8>, Vec<u8>)>)> = Vec::new();
+    if let Some(root) = candidate.previous.get("root") {
+        let cached = match (candidate.previous.get("timestamp"), candidate.previous.get("snapshot")) {
+            (Some(t), Some(s)) => Some((t.clone(), s.clone())),
+            _ => None,
+        };
+        let version = candidate.published_root_version().unwrap_or(0);
+        starts.push((
+            format!("a client of the published repository (root v{version})"),
+            root.clone(),
+            cached,
+        ));
+    }
+    if let Some((version, oldest)) = candidate.root_history.iter().next() {
+        let already = starts.iter().any(|(_, r, _)| r == oldest);
+        if !already {
+            starts.push((
+                format!("a new client starting from root v{version}"),
+                oldest.clone(),
+                None,
+            ));
+        }
+    }
+    for (who, root, cached) in &starts {
+        let cached = cached.as_ref().map(|(t, s)| (t.as_slice(), s.as_slice()));
+        match walk(candidate, root, cached, now) {
+            Err((role, file, message)) => {
+                findings.push(Finding::error(
+                    Check::Core,
+                    &role,
+                    &file,
+                    format!("{who} refuses it: {message}"),
+                ));
+            }
+            Ok(set) => findings.extend(find_targets(candidate, &set, who)),
+        }
+    }
+    findings
+}
+
+/// Every target must be what a client's search through the delegations finds.
+fn find_targets(candidate: &Candidate, set: &TrustedSet, who: &str) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let limits = Limits::default();
+    for (path, target) in &candidate.targets {
+        let mut search = TargetSearch::new(path, limits.max_delegations);
+        let mut found = None;
+        while let Some(role) = search.next_role() {
+            let Some(trusted) = set.targets(&role.name) else { break };
+            if let Some(file) = search.visit(&role, &trusted.signed) {
+                found = Some(file);
+                break;
+            }
+        }
+        let ok = found
+            .as_ref()
+            .is_some_and(|f| f.length == target.length && f.hashes.get("sha256") == Some(&target.sha256));
+        if !ok {
+            findings.push(Finding::error(
+                Check::Core,
+                &target.role,
+                path,
+                format!(
+                    "{who} cannot download {path}: {} lists it, but a search through the delegations {}",
+                    target.role,
+                    if found.is_some() {
+                        "finds another entry first"
+                    } else {
+                        "does not reach it (is the role delegated this path?)"
+                    }
+                ),
+            ));
+        }
+    }
+    findings
+}
+
+/// tough, in-process, against the candidate tree at `tree`: from the published root and
+/// from the oldest root, loading every role and reading every target. tough checks expiry
+/// against the wall clock (`ExpirationEnforcement::Safe`).
+pub fn tough_client(candidate: &Candidate, tree: &Path) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut starts: Vec<(String, Vec<u8>)> = Vec::new();
+    if let Some(root) = candidate.previous.get("root") {
+        let version = candidate.published_root_version().unwrap_or(0);
+        starts.push((format!("tough from the published root v{version}"), root.clone()));
+    }
+    if let Some((version, oldest)) = candidate.root_history.iter().next()
+        && !starts.iter().any(|(_, r)| r == oldest)
+    {
+        starts.push((format!("tough from root v{version}"), oldest.clone()));
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            findings.push(Finding::error(
+                Check::Tough,
+                "-",
+                "-",
+                format!("cannot start tough: {e}"),
+            ));
+            return findings;
+        }
+    };
+    for (who, root) in starts {
+        if let Err((role, file, message)) = runtime.block_on(tough_load(candidate, tree, &root)) {
+            findings.push(Finding::error(
+                Check::Tough,
+                &role,
+                &file,
+                format!("{who} refuses it: {message}"),
+            ));
+        }
+    }
+    findings
+}
+
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+async fn tough_load(candidate: &Candidate, tree: &Path, root: &[u8]) -> Result<(), (String, String, String)> {
+    use tough::{ExpirationEnforcement, FilesystemTransport, IntoVec as _, RepositoryLoader, TargetName};
+    let whole = |message: String| ("repository".to_string(), tree.display().to_string(), message);
+    let metadata_url = url::Url::from_directory_path(tree).map_err(|()| whole("not an absolute path".into()))?;
+    let targets_url =
+        url::Url::from_directory_path(tree.join("targets")).map_err(|()| whole("not an absolute path".into()))?;
+    let datastore = tempfile::tempdir().map_err(|e| whole(format!("cannot make a datastore: {e}")))?;
+    let root = root.to_vec();
+    let repository = RepositoryLoader::new(&root, metadata_url, targets_url)
+        .transport(FilesystemTransport)
+        .datastore(datastore.path())
+        .expiration_enforcement(ExpirationEnforcement::Safe)
+        .load()
+        .await
+        .map_err(|e| whole(chain(&e)))?;
+    for (path, target) in &candidate.targets {
+        let fail = |message: String| (target.role.clone(), format!("targets/{path}"), message);
+        let name = TargetName::new(path.as_str()).map_err(|e| fail(chain(&e)))?;
+        let stream = repository
+            .read_target(&name)
+            .await
+            .map_err(|e| fail(chain(&e)))?
+            .ok_or_else(|| fail(format!("tough does not find {path} through the delegations")))?;
+        let bytes = stream.into_vec().await.map_err(|e| fail(chain(&e)))?;
+        if trustroot_core::hashes::sha256_hex(&bytes) != target.sha256 {
+            return Err(fail("tough read other bytes than the metadata lists".into()));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,348 @@
+//! The published tree on a local directory (the policy's `publish.destination`), written
+//! the way a mirror writes its state:
+//!
+//! ```text
+//! DEST/repository -> .trustroot-publish/states/<n>     what clients are served (a symlink)
+//! DEST/.trustroot-publish/states/<n>/                  the complete published tree n
+//! DEST/.trustroot-publish/staging-<pid>/               the next tree, while it is built
+//! ```
+//!
+//! A new tree is built complete beside the old one (files the old tree has are hard-linked,
+//! never written through), then `repository` is pointed at it with one atomic rename: a
+//! reader or a crash sees the old repository or the new one, never a new root with an old
+//! timestamp. The previous tree is kept for readers in the middle of an update; older ones
+//! are removed. Inside a tree, files are written in Sigstore's upload order (targets,
+//! delegated metadata, targets, snapshot, root versions, timestamp last), which is the
+//! order a remote store (a bucket, a CDN) must be uploaded in, where no atomic switch exists.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::candidate::Candidate;
+use crate::error::{Error, Result};
+use crate::policy::Policy;
+use crate::round::role_file;
+
+/// The served path inside the destination.
+pub const SERVED: &str = "repository";
+/// The hidden state directory inside the destination.
+pub const HIDDEN: &str = ".trustroot-publish";
+
+/// The publish destination.
+#[derive(Debug, Clone)]
+pub struct PublishDir {
+    root: PathBuf,
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::file(path, e)
+}
+
+impl PublishDir {
+    /// The destination of `policy`, relative to the signing repository `repo` unless absolute.
+    pub fn new(policy: &Policy, repo: &Path) -> PublishDir {
+        let dest = Path::new(&policy.publish.destination);
+        PublishDir {
+            root: if dest.is_absolute() {
+                dest.to_path_buf()
+            } else {
+                repo.join(dest)
+            },
+        }
+    }
+
+    /// A destination directory given directly.
+    pub fn at(root: &Path) -> PublishDir {
+        PublishDir {
+            root: root.to_path_buf(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `DEST/repository`: point a static web server (or `trustroot client`) here.
+    pub fn served(&self) -> PathBuf {
+        self.root.join(SERVED)
+    }
+
+    fn hidden(&self) -> PathBuf {
+        self.root.join(HIDDEN)
+    }
+
+    fn states(&self) -> PathBuf {
+        self.hidden().join("states")
+    }
+
+    fn state(&self, n: u64) -> PathBuf {
+        self.states().join(format!("{n:08}"))
+    }
+
+    fn link_target(n: u64) -> PathBuf {
+        Path::new(HIDDEN).join("states").join(format!("{n:08}"))
+    }
+
+    /// The state served now: its number and directory. Anything at `repository` other than
+    /// the symlink a publish makes is refused, never followed or replaced.
+    pub fn current(&self) -> Result<Option<(u64, PathBuf)>> {
+        let served = self.served();
+        let meta = match fs::symlink_metadata(&served) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(&served, e)),
+        };
+        if !meta.file_type().is_symlink() {
+            return Err(Error::file(
+                &served,
+                "is not the symlink `ceremony publish` makes; refusing to touch it (move it away, or choose another publish.destination)",
+            ));
+        }
+        let target = fs::read_link(&served).map_err(|e| io(&served, e))?;
+        let n = target
+            .strip_prefix(Path::new(HIDDEN).join("states"))
+            .ok()
+            .and_then(|rest| {
+                let mut parts = rest.components();
+                let n = parts.next()?.as_os_str().to_str()?.parse::<u64>().ok()?;
+                parts.next().is_none().then_some(n)
+            })
+            .ok_or_else(|| {
+                Error::file(
+                    &served,
+                    format!(
+                        "points at {}, not at a published state; refusing to follow it",
+                        target.display()
+                    ),
+                )
+            })?;
+        Ok(Some((n, self.state(n))))
+    }
+
+    /// Builds the tree of `candidate` in a staging directory beside the current state, and
+    /// returns it. The caller either [`PublishDir::commit`]s it or [`PublishDir::discard`]s it.
+    pub fn stage(&self, candidate: &Candidate) -> Result<Staged> {
+        let current = self.current()?;
+        let number = current.as_ref().map(|(n, _)| *n);
+        self.stage_with(candidate, number, current.as_ref().map(|(_, p)| p.as_path()))
+    }
+
+    /// Builds the tree of `candidate` here, carrying the files of the tree at `base` (the
+    /// published one, elsewhere): what `ceremony verify` hands to tough.
+    pub fn stage_from(&self, candidate: &Candidate, base: Option<&Path>) -> Result<Staged> {
+        self.stage_with(candidate, None, base)
+    }
+
+    fn stage_with(&self, candidate: &Candidate, current: Option<u64>, base: Option<&Path>) -> Result<Staged> {
+        let created_root = !self.root.exists();
+        let created_hidden = !self.hidden().exists();
+        let staging = self.hidden().join(format!("staging-{}", std::process::id()));
+        let staged = Staged {
+            dir: staging.clone(),
+            created_root,
+            created_hidden,
+            root: self.root.clone(),
+            current,
+        };
+        if staging.exists() {
+            fs::remove_dir_all(&staging).map_err(|e| io(&staging, e))?;
+        }
+        fs::create_dir_all(&staging).map_err(|e| io(&staging, format!("cannot create: {e}")))?;
+        if let Err(e) = build_tree(&staging, base, candidate) {
+            staged.discard();
+            return Err(e);
+        }
+        Ok(staged)
+    }
+
+    /// Makes a staged tree the served one: rename it to the next state, switch the symlink
+    /// with one atomic rename, then remove states older than the previous one.
+    pub fn commit(&self, staged: Staged) -> Result<u64> {
+        let next = staged.current.map_or(1, |n| n + 1);
+        let target = self.state(next);
+        fs::create_dir_all(self.states()).map_err(|e| io(&self.states(), e))?;
+        if target.exists() {
+            fs::remove_dir_all(&target).map_err(|e| io(&target, e))?;
+        }
+        fs::rename(&staged.dir, &target).map_err(|e| io(&target, e))?;
+        sync_dir(&self.states());
+        let temp = self.root.join(format!(".{SERVED}.{next}.tmp"));
+        let _ = fs::remove_file(&temp);
+        std::os::unix::fs::symlink(Self::link_target(next), &temp).map_err(|e| io(&temp, e))?;
+        fs::rename(&temp, self.served()).map_err(|e| io(&self.served(), e))?;
+        sync_dir(&self.root);
+        // Keep the previous state for readers in the middle of an update.
+        if let Ok(entries) = fs::read_dir(self.states()) {
+            for entry in entries.flatten() {
+                let keep = entry
+                    .file_name()
+                    .to_str()
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .is_some_and(|n| n + 1 >= next);
+                if !keep {
+                    let _ = fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        Ok(next)
+    }
+}
+
+/// A tree built beside the served one.
+#[derive(Debug)]
+pub struct Staged {
+    pub dir: PathBuf,
+    created_root: bool,
+    created_hidden: bool,
+    root: PathBuf,
+    current: Option<u64>,
+}
+
+impl Staged {
+    /// Removes the staged tree, and the directories staging created: the destination is
+    /// left exactly as it was.
+    pub fn discard(&self) {
+        let _ = fs::remove_dir_all(&self.dir);
+        if self.created_root {
+            let _ = fs::remove_dir_all(&self.root);
+        } else if self.created_hidden {
+            let _ = fs::remove_dir_all(self.root.join(HIDDEN));
+        }
+    }
+}
+
+fn sync_dir(dir: &Path) {
+    if let Ok(file) = fs::File::open(dir) {
+        let _ = file.sync_all();
+    }
+}
+
+/// Carries every file of the old tree over (hard links, copies across file systems),
+/// refusing symlinks and special files.
+fn carry(old: &Path, new: &Path) -> Result<()> {
+    let mut pending = vec![(old.to_path_buf(), new.to_path_buf())];
+    while let Some((from, to)) = pending.pop() {
+        fs::create_dir_all(&to).map_err(|e| io(&to, e))?;
+        for entry in fs::read_dir(&from).map_err(|e| io(&from, e))? {
+            let entry = entry.map_err(|e| io(&from, e))?;
+            let path = entry.path();
+            let meta = fs::symlink_metadata(&path).map_err(|e| io(&path, e))?;
+            let dest = to.join(entry.file_name());
+            if meta.is_dir() {
+                pending.push((path, dest));
+            } else if meta.is_file() {
+                if fs::hard_link(&path, &dest).is_err() {
+                    fs::copy(&path, &dest).map_err(|e| io(&dest, format!("cannot copy: {e}")))?;
+                }
+            } else {
+                return Err(Error::file(
+                    &path,
+                    "is not a regular file or directory; a published tree never contains one",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes` as a new file at `path` in the staging tree. A file carried from the old
+/// tree is a hard link: it is replaced (unlinked first), never written through; a versioned
+/// file that exists with other bytes would be a version published twice, and is refused.
+fn put(path: &Path, bytes: &[u8], replaceable: bool) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+    }
+    if path.exists() {
+        let existing = fs::read(path).map_err(|e| io(path, e))?;
+        if existing == bytes {
+            return Ok(());
+        }
+        if !replaceable {
+            return Err(Error::file(
+                path,
+                "is already published with other bytes: a version is never published twice (was metadata/ edited or reset?)",
+            ));
+        }
+        fs::remove_file(path).map_err(|e| io(path, e))?;
+    }
+    fs::write(path, bytes).map_err(|e| io(path, format!("cannot write: {e}")))
+}
+
+fn build_tree(dir: &Path, old: Option<&Path>, candidate: &Candidate) -> Result<()> {
+    if let Some(old) = old {
+        carry(old, dir)?;
+    }
+    // 1. Targets.
+    for (path, target) in &candidate.targets {
+        let name = trustroot_core::target_path::consistent_name(path, &target.sha256);
+        let dest = dir.join("targets").join(&name);
+        if dest.is_file() {
+            continue;
+        }
+        let source = target.source.as_ref().ok_or_else(|| {
+            Error::refused(format!(
+                "target {path} (listed by {}) has no file to publish",
+                target.role
+            ))
+        })?;
+        let bytes = crate::keys::read_limited(source, target.length)?;
+        if trustroot_core::hashes::sha256_hex(&bytes) != target.sha256 {
+            return Err(Error::file(
+                source,
+                format!("changed while publishing {path}; nothing was published"),
+            ));
+        }
+        put(&dest, &bytes, false)?;
+    }
+    // tough 0.24 asks for `targets/<sha256>.<dir>/<name>` (the hash before the whole path)
+    // where the spec, python-tuf and tuf-js use `targets/<dir>/<sha256>.<name>`: a target in
+    // a directory is also published under tough's name (a hard link), or tough-based
+    // clients (sigstore-rs) could not download it.
+    for (path, target) in &candidate.targets {
+        if !path.contains('/') {
+            continue;
+        }
+        let dest = dir
+            .join("targets")
+            .join(trustroot_core::target_path::consistent_name(path, &target.sha256));
+        let alias = dir.join("targets").join(format!("{}.{path}", target.sha256));
+        if alias.exists() {
+            continue;
+        }
+        if let Some(parent) = alias.parent() {
+            fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        }
+        if fs::hard_link(&dest, &alias).is_err() {
+            fs::copy(&dest, &alias).map_err(|e| io(&alias, format!("cannot copy: {e}")))?;
+        }
+    }
+    // 2. Delegated targets, then targets (versioned names).
+    let delegated = candidate
+        .metadata
+        .keys()
+        .map(String::as_str)
+        .filter(|r| !["root", "targets", "snapshot", "timestamp"].contains(r));
+    for role in delegated.chain(std::iter::once("targets")) {
+        let (Some(bytes), Some(version)) = (candidate.metadata.get(role), candidate.versions.get(role)) else {
+            continue;
+        };
+        put(
+            &dir.join(trustroot_core::role_name::metadata_file_name(role, Some(*version))),
+            bytes,
+            false,
+        )?;
+    }
+    // 3. Snapshot.
+    if let (Some(bytes), Some(version)) = (candidate.metadata.get("snapshot"), candidate.versions.get("snapshot")) {
+        put(&dir.join(format!("{version}.snapshot.json")), bytes, false)?;
+    }
+    // 4. Every root version.
+    for (version, bytes) in &candidate.root_history {
+        put(&dir.join(format!("{version}.root.json")), bytes, false)?;
+    }
+    // 5. The timestamp, last.
+    if let Some(bytes) = candidate.metadata.get("timestamp") {
+        put(&dir.join(role_file("timestamp")), bytes, true)?;
+    }
+    Ok(())
+}

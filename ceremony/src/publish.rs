@@ -1,0 +1,199 @@
+//! `ceremony verify` and `ceremony publish`: a signed round becomes a published
+//! repository only when the gate (see [`crate::gate`]) passes.
+//!
+//! A publish builds the candidate (the round's roles with their valid signatures merged,
+//! snapshot and timestamp signed with the online key), runs the gate, builds the complete
+//! new tree beside the published one, runs tough against that tree, then records the new
+//! metadata in `metadata/` (root history first, timestamp last) and switches the published
+//! tree with one atomic rename. A refusal writes nothing: `metadata/` and the destination
+//! are left byte for byte as they were.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::candidate::{self, Candidate};
+use crate::error::{Error, Result};
+use crate::gate::{self, Finding};
+use crate::keys::Signer;
+use crate::pubdir::PublishDir;
+use crate::repo::Repo;
+use crate::round::{Round, role_file};
+
+/// What the gate found for a round.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub round: String,
+    pub passed: bool,
+    pub findings: Vec<Finding>,
+    /// Signature files that were left out of the published metadata, and why.
+    pub left_out: Vec<String>,
+    /// Role -> version after the publish.
+    pub versions: std::collections::BTreeMap<String, u64>,
+    /// The roles this publish writes a new version of.
+    pub new_roles: Vec<String>,
+    /// The number of targets published.
+    pub targets: usize,
+}
+
+impl Report {
+    fn new(candidate: &Candidate, findings: Vec<Finding>) -> Report {
+        Report {
+            round: candidate.round.clone(),
+            passed: !gate::has_errors(&findings),
+            findings,
+            left_out: candidate.left_out.clone(),
+            versions: candidate.versions.clone(),
+            new_roles: candidate.new_roles.clone(),
+            targets: candidate.targets.len(),
+        }
+    }
+
+    /// The refusal a failed gate makes: every error, one per line.
+    pub fn refusal(&self, what: &str) -> Error {
+        let errors: Vec<String> = self
+            .findings
+            .iter()
+            .filter(|f| f.severity == gate::Severity::Error)
+            .map(|f| format!("  {f}"))
+            .collect();
+        Error::refused(format!(
+            "{what} refused: the gate found {} problem(s) in round {}; nothing was written:\n{}",
+            errors.len(),
+            self.round,
+            errors.join("\n")
+        ))
+    }
+}
+
+/// Runs the whole gate on `round` without writing anything to the repository or the
+/// destination (the candidate tree tough reads is built in a temporary directory).
+pub fn verify(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc>) -> Result<Report> {
+    let (candidate, mut findings) = candidate::build(repo, round, online, now)?;
+    findings.extend(gate::check_in_memory(&candidate, &repo.policy, now));
+    let scratch = tempfile::tempdir().map_err(|e| Error::refused(format!("cannot make a temporary directory: {e}")))?;
+    let dir = PublishDir::at(&scratch.path().join("publish"));
+    let current = candidate::published_tree(repo)?;
+    match dir.stage_from(&candidate, current.as_deref()) {
+        Ok(staged) => findings.extend(gate::tough_client(&candidate, &staged.dir)),
+        Err(e) => findings.push(Finding::error(
+            gate::Check::Lint,
+            "repository",
+            "published tree",
+            format!("the tree cannot be built: {e}"),
+        )),
+    }
+    Ok(Report::new(&candidate, findings))
+}
+
+/// Publishes `round`: refuses unless the gate passes (every threshold met, our core and
+/// tough accept the repository, payloads and lints pass).
+pub fn publish(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc>) -> Result<Report> {
+    let (candidate, mut findings) = candidate::build(repo, round, online, now)?;
+    findings.extend(gate::check_in_memory(&candidate, &repo.policy, now));
+    let report = Report::new(&candidate, findings.clone());
+    if !report.passed {
+        return Err(report.refusal("publish"));
+    }
+    let dir = PublishDir::new(&repo.policy, &repo.root);
+    ensure_outside_metadata(repo, &dir)?;
+    let staged = dir.stage(&candidate)?;
+    let tough = gate::tough_client(&candidate, &staged.dir);
+    if gate::has_errors(&tough) {
+        staged.discard();
+        findings.extend(tough);
+        return Err(Report::new(&candidate, findings).refusal("publish"));
+    }
+    findings.extend(tough);
+    if let Err(e) = write_metadata(repo, &candidate) {
+        staged.discard();
+        return Err(e);
+    }
+    let state = dir.commit(staged)?;
+    round.log(
+        repo,
+        now,
+        "publish",
+        json!({
+            "versions": candidate.versions,
+            "new_roles": candidate.new_roles,
+            "targets": candidate.targets.len(),
+            "state": state,
+            "left_out": candidate.left_out,
+        }),
+    )?;
+    Ok(Report::new(&candidate, findings))
+}
+
+/// The destination must not be (or contain) the signing repository's own directories.
+fn ensure_outside_metadata(repo: &Repo, dir: &PublishDir) -> Result<()> {
+    let dest = dir.root();
+    for sub in ["metadata", "targets", "ceremonies", "keys"] {
+        let inner = repo.root.join(sub);
+        if dest.starts_with(&inner) || inner.starts_with(dest) {
+            return Err(Error::policy(
+                "publish.destination",
+                format!(
+                    "{} overlaps the signing repository's {sub}/: choose a directory of its own",
+                    dest.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Records the published metadata in `metadata/`, in publish order: root history, delegated
+/// roles, targets, snapshot, root, timestamp last. Each file is written atomically.
+fn write_metadata(repo: &Repo, candidate: &Candidate) -> Result<()> {
+    let dir = repo.root.join("metadata");
+    for (version, bytes) in &candidate.root_history {
+        let path = dir.join("root_history").join(format!("{version}.root.json"));
+        if !path.exists() {
+            repo.write(&path, bytes)?;
+        }
+    }
+    let delegated = candidate
+        .new_roles
+        .iter()
+        .filter(|r| !["root", "targets", "snapshot", "timestamp"].contains(&r.as_str()));
+    let ordered = delegated
+        .map(String::as_str)
+        .chain(["targets", "snapshot", "root", "timestamp"]);
+    for role in ordered {
+        if !candidate.new_roles.iter().any(|r| r == role) {
+            continue;
+        }
+        if let Some(bytes) = candidate.metadata.get(role) {
+            repo.write(&dir.join(role_file(role)), bytes)?;
+        }
+    }
+    Ok(())
+}
+
+/// The online signer the policy names (`[online] signer`): `env:VAR`, or a key file outside
+/// the signing repository (a relative path is relative to the repository's directory).
+pub fn online_signer(
+    repo: &Repo,
+    passphrase: &mut dyn FnMut() -> Result<crate::keys::Zeroizing<String>>,
+) -> Result<crate::keys::SoftwareSigner> {
+    use crate::keys::KeyRef;
+    let key_ref = KeyRef::parse(&repo.policy.online.signer).map_err(|e| Error::policy("online.signer", e))?;
+    let key_ref = match key_ref {
+        KeyRef::File(path) if path.is_relative() => KeyRef::File(repo.root.join(path)),
+        other => other,
+    };
+    if let KeyRef::File(path) = &key_ref
+        && let Ok(real) = std::fs::canonicalize(path)
+        && real.starts_with(&repo.root)
+    {
+        return Err(Error::policy(
+            "online.signer",
+            format!(
+                "{} is inside the signing repository: private keys never enter it; move the key out and point the signer at it",
+                path.display()
+            ),
+        ));
+    }
+    key_ref.load(passphrase)
+}

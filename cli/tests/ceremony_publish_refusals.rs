@@ -1,0 +1,153 @@
+//! `ceremony publish` refuses, saying what is missing, and changes nothing: too few
+//! signatures for the old or the new root, a staged file edited after signing, a payload
+//! that fails validation, an expiry inside the policy's horizon. Each test compares
+//! metadata/ and the published tree byte for byte before and after.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod ceremony_common;
+
+use ceremony_common::*;
+
+/// metadata/ and the whole publish destination (with its hidden states), hashed.
+fn snapshot_of(setup: &Setup) -> (String, Option<String>) {
+    let public = setup.repo.join("public");
+    (
+        tree_hash(&setup.repo.join("metadata")),
+        public.exists().then(|| tree_hash(&public)),
+    )
+}
+
+fn refused(setup: &Setup) -> String {
+    let before = snapshot_of(setup);
+    let err = fails(&setup.repo, &["ceremony", "publish"]);
+    assert_eq!(snapshot_of(setup), before, "a refused publish changed files:\n{err}");
+    assert!(err.contains("publish refused"), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    err
+}
+
+/// A repository with v1 published (2-of-3) and dave registered for root.
+fn published_v1() -> Setup {
+    let setup = Setup::for_publish();
+    setup.round_now(&["alice", "bob"]);
+    setup.publish();
+    let dave = setup.generate("dave", "ed25519");
+    ok(
+        &setup.repo,
+        &["key", "add", "dave", "--role", "root", "--holder", "@dave", &dave],
+    );
+    setup
+}
+
+#[test]
+fn too_few_signatures_for_the_new_root() {
+    let setup = published_v1();
+    ok(&setup.repo, &["key", "threshold", "root", "3"]);
+    // The old root's 2-of-3 is met; the new root's 3-of-4 is not.
+    setup.round_now(&["alice", "bob"]);
+    let err = refused(&setup);
+    assert!(
+        err.contains("root v2 has 2 of the 3 signatures required from the signers of root v2"),
+        "{err}"
+    );
+    assert!(err.contains("carol (@carol)") && err.contains("dave (@dave)"), "{err}");
+    // Signing completes the round; then it publishes.
+    let round = std::fs::read_dir(setup.repo.join("ceremonies")).unwrap().count();
+    assert!(round >= 2);
+}
+
+#[test]
+fn too_few_signatures_for_the_old_root() {
+    let setup = published_v1();
+    // The new root (2-of-4) is signed by alice and dave; the published root's 2-of-3 only by alice.
+    setup.round_now(&["alice", "dave"]);
+    let err = refused(&setup);
+    assert!(
+        err.contains("root v2 has 1 of the 2 signatures required from the signers of root v1 (the published root)"),
+        "{err}"
+    );
+    assert!(err.contains("bob (@bob)") && err.contains("carol (@carol)"), "{err}");
+}
+
+#[test]
+fn a_staged_file_edited_after_signing() {
+    let setup = published_v1();
+    std::fs::write(setup.repo.join("targets/extra.txt"), b"extra\n").unwrap();
+    let round = setup.round_now(&["alice", "bob", "dave"]);
+    let staged = setup.repo.join(format!("ceremonies/{round}/staged/targets.json"));
+    let text = std::fs::read_to_string(&staged).unwrap();
+    std::fs::write(&staged, text.replace("\"length\": 6", "\"length\": 7")).unwrap();
+    let err = refused(&setup);
+    assert!(err.contains("targets v2 was edited after the round started"), "{err}");
+    assert!(
+        err.contains(&format!("ceremonies/{round}/staged/targets.json")),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_payload_that_fails_validation() {
+    let setup = Setup::for_publish();
+    std::fs::write(
+        setup.repo.join("targets/trusted_root.json"),
+        b"{\"mediaType\": \"application/vnd.dev.sigstore.trustedroot+json;version=0.1\", \"tlogs\": 3}",
+    )
+    .unwrap();
+    setup.round_now(&["alice", "bob"]);
+    let err = refused(&setup);
+    assert!(err.contains("[payload] targets (targets/trusted_root.json)"), "{err}");
+    assert!(!setup.repo.join("public").exists());
+    // `ceremony verify` reports the same, and writes nothing either.
+    let err = fails(&setup.repo, &["ceremony", "verify"]);
+    assert!(err.contains("[payload]"), "{err}");
+}
+
+#[test]
+fn an_expiry_inside_the_policy_horizon() {
+    let setup = Setup::for_publish();
+    let policy = std::fs::read_to_string(setup.repo.join("trustroot.toml")).unwrap();
+    let policy = policy.replace(
+        "expiry_days = 3650\nsigning_days = 31",
+        "expiry_days = 40\nsigning_days = 20",
+    );
+    std::fs::write(setup.repo.join("trustroot.toml"), policy).unwrap();
+    // Staged 15 days ago: targets expires in 25 days, inside the default 30-day horizon.
+    let past = chrono::Utc::now() - chrono::Duration::days(15);
+    let past = past.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    ok(&setup.repo, &["ceremony", "start", "--at", &past]);
+    let request = setup.tmp.path().join("request.json");
+    ok(
+        &setup.repo,
+        &["ceremony", "request", "--out", request.to_str().unwrap()],
+    );
+    for holder in ["alice", "bob"] {
+        let files = setup.sign_airgapped(holder, &request);
+        setup.add(&files);
+    }
+    let err = refused(&setup);
+    assert!(err.contains("[lint] targets (1.targets.json)"), "{err}");
+    assert!(err.contains("inside the policy's horizon of 30 days"), "{err}");
+}
+
+#[test]
+fn a_signature_from_a_non_signer_is_left_out_and_the_round_publishes() {
+    let setup = Setup::for_publish();
+    let round = setup.round_now(&["alice", "bob", "carol"]);
+    // A stray signature file from a key that signs nothing in the round.
+    let stray = setup
+        .round_dir()
+        .join("signatures/targets.".to_string() + &"ab".repeat(32) + ".json");
+    let sig = serde_json::json!({
+        "trustroot_signature": 1, "round": round, "role": "targets", "version": 1,
+        "signed_sha256": "cd".repeat(32), "keyid": "ab".repeat(32), "sig": "00"
+    });
+    std::fs::write(&stray, serde_json::to_vec(&sig).unwrap()).unwrap();
+    let out = setup.publish();
+    assert!(out.contains("signature left out"), "{out}");
+    let targets: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(setup.served().join("1.targets.json")).unwrap()).unwrap();
+    assert_eq!(targets["signatures"].as_array().unwrap().len(), 3);
+    // Publishing the same round again is refused: metadata/ moved on.
+    let err = refused(&setup);
+    assert!(err.contains("start a new round"), "{err}");
+}
