@@ -1,17 +1,88 @@
-//! `trustroot mirror serve`: serve a mirror over HTTP. (Filled in by the serve work.)
+//! `trustroot mirror serve`: serve a mirror over HTTP (trustroot_mirror::serve does the work).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
+use trustroot_mirror::UpdateError;
+use trustroot_mirror::serve::{MAX_CONNECTIONS, ServeOptions, Server, shutdown_signal};
 
 #[derive(Debug, Args)]
+#[command(after_long_help = "\
+Every request reads DIR/repository afresh, so a sync or an import running meanwhile is seen \
+whole or not at all: each response is one file of one complete state.
+
+Headers: Content-Type application/json (.json), application/x-pem-file (.pem) or \
+application/octet-stream. Cache-Control: no-store on timestamp.json and other unversioned \
+metadata; public, max-age=31536000, immutable on versioned metadata (N.root.json, \
+N.snapshot.json...) and on hash-prefixed targets of a consistent-snapshot repository; \
+no-cache on anything else. Only GET and HEAD; no directory listings.
+
+Limits: 1024 connections at once (more wait in the listen backlog); request headers must \
+arrive within 10 s, and idle keep-alive connections close after 10 s.
+
+SIGINT or SIGTERM stops accepting, lets responses in flight finish for up to 10 s, and \
+exits 0. Exit status 1 when the server cannot start (DIR is not a synced mirror, the \
+address is taken).
+
+See docs/mirror-serve.md.")]
 pub struct ServeArgs {
-    /// The mirror directory (as given to `mirror sync`).
+    /// The mirror directory (as given to `mirror sync`); DIR/repository is served.
     pub dir: PathBuf,
+    /// Address to listen on, HOST:PORT. Port 0 picks a free port; the address actually
+    /// bound is printed on standard output. Use 0.0.0.0:PORT or [::]:PORT to serve
+    /// other machines.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Append the access log to FILE instead of standard error. One line per request:
+    /// time, client address, method, path, status, bytes sent, duration.
+    #[arg(long, value_name = "FILE")]
+    pub access_log: Option<PathBuf>,
 }
 
-pub fn run(_args: ServeArgs) -> ExitCode {
-    eprintln!("error: `trustroot mirror serve` is not implemented yet");
-    ExitCode::from(1)
+pub fn run(args: ServeArgs) -> ExitCode {
+    match serve(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), UpdateError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| UpdateError::Config(format!("cannot start the async runtime: {e}")))?;
+    let stopped = runtime.block_on(async {
+        // Signals are handled from before the address is printed: a supervisor (or a
+        // test) may send one as soon as it reads it.
+        let shutdown = shutdown_signal()?;
+        let options = ServeOptions {
+            access_log: args.access_log.clone(),
+            max_connections: MAX_CONNECTIONS,
+            ..ServeOptions::new(&args.dir)
+        };
+        let server = Server::bind(options, &args.listen).await?;
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(
+            stdout,
+            "serving {} on http://{}/",
+            args.dir.join(trustroot_mirror::layout::SERVED).display(),
+            server.local_addr()
+        );
+        let _ = stdout.flush();
+        Ok::<_, UpdateError>(server.run(shutdown).await)
+    })?;
+    // Reads of local files run on blocking threads; none outlives a second.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    if stopped.drained {
+        eprintln!("stopped");
+    } else {
+        eprintln!("stopped; responses still in flight after 10 s were cut off");
+    }
+    Ok(())
 }

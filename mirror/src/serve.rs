@@ -370,7 +370,7 @@ fn open_in(tree: &Path, segments: &[String]) -> std::io::Result<Option<(std::fs:
     let absent = |e: &std::io::Error| {
         matches!(
             e.kind(),
-            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory | std::io::ErrorKind::InvalidFilename
         )
     };
     let Some((name, directories)) = segments.split_last() else {
@@ -414,10 +414,8 @@ fn consistent_snapshot(shared: &Shared, n: u64) -> bool {
         .consistent
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((state, consistent)) = *cached {
-        if state == n {
-            return consistent;
-        }
+    if let Some((_, consistent)) = cached.filter(|(state, _)| *state == n) {
+        return consistent;
     }
     let consistent = std::fs::read(shared.mirror.state(n).join("client/root.json"))
         .ok()

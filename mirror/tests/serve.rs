@@ -271,6 +271,8 @@ async fn refuses_everything_that_is_not_a_file_of_the_served_tree() {
         "/targets//a.txt",
         &format!("/../.trustroot-mirror/states/{state}/manifest.json"),
         "/%ff",
+        &format!("/{}", "a".repeat(300)),
+        &format!("/targets/{}", "a/".repeat(3000)),
     ] {
         let reply = request(served.addr, "GET", path);
         assert_eq!(reply.status, 404, "{path}: {:?}", String::from_utf8_lossy(&reply.body));
