@@ -38,8 +38,7 @@ pub enum MirrorCommand {
     /// atomic switch as a sync. A bundle older than what DIR holds is refused. On any
     /// failure DIR is left as it was.
     Import(ImportArgs),
-    /// Serve the mirror in DIR over HTTP.
-    #[command(hide = true)]
+    /// Serve the mirror in DIR over HTTP (the same view a static web server would).
     Serve(crate::mirror_serve::ServeArgs),
 }
 
