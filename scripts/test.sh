@@ -8,9 +8,11 @@ log() { printf '\n== %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages: faketime pins the clock for tests of the binary; tar and xz unpack
-# --- the fixture archive.
+# --- the fixture archive; Node and npm run tuf-js (machines usually come with them).
 missing=()
 command -v faketime >/dev/null || missing+=(faketime)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 command -v xz >/dev/null || missing+=(xz-utils)
 command -v tar >/dev/null || missing+=(tar)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -28,6 +30,24 @@ if ! "$venv/bin/python" -c 'import tuf.ngclient' 2>/dev/null; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
 fi
 export TRUSTROOT_TEST_PYTHON="$venv/bin/python"
+
+# --- npm: tuf-js, pinned by tests/interop/tuf-js/package-lock.json (integrity hashes, no
+# --- registry URLs: .npmrc). npm ci again whenever the lockfile changed since the last one.
+tufjs=tests/interop/tuf-js
+if ! cmp -s "$tufjs/package-lock.json" "$tufjs/node_modules/.package-lock.json.installed" 2>/dev/null; then
+  log "installing tuf-js into $tufjs/node_modules"
+  (cd "$tufjs" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$tufjs/package-lock.json" "$tufjs/node_modules/.package-lock.json.installed"
+fi
+export TRUSTROOT_TEST_TUFJS="$PWD/$tufjs/client.mjs"
+
+# --- crates: tough (pinned in tests/interop/tough-client/Cargo.toml), built as the
+# --- trustroot-tough-client binary the interop tests run. Its first build compiles
+# --- aws-lc-sys (C): minutes on a small machine, then cached in the target directory.
+log "cargo build -p trustroot-tough-client"
+cargo build --locked -p trustroot-tough-client
+target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+export TRUSTROOT_TEST_TOUGH="$target_dir/debug/trustroot-tough-client"
 
 log "cargo fmt --check"
 cargo fmt --all --check

@@ -133,3 +133,96 @@ pub fn trustroot_client(
     args.push(if targets.is_empty() { "refresh" } else { "download" });
     run(&args)
 }
+
+/// A client program from an environment variable scripts/test.sh sets; without it (or
+/// with a path that does not exist) the interop test fails, saying how to get it.
+fn interop_client(variable: &str, what: &str) -> PathBuf {
+    let path = std::env::var_os(variable).unwrap_or_else(|| {
+        panic!("{variable} is not set: run the tests through scripts/test.sh, which installs {what}")
+    });
+    let path = PathBuf::from(path);
+    assert!(
+        path.is_file(),
+        "{variable}={} does not exist: run scripts/test.sh, which installs {what}",
+        path.display()
+    );
+    path
+}
+
+/// Runs one of the interop clients that share ngclient.py's command line (`--root`,
+/// `--metadata-url`, `--target-base-url`, `--metadata-dir`, `--target-dir`, `--target`...),
+/// with the clock pinned by faketime when `time` is given.
+fn interop_run(
+    program: &[&std::ffi::OsStr],
+    time: Option<&str>,
+    root: &Path,
+    metadata_url: &str,
+    targets_url: &str,
+    targets: &[&str],
+) -> Output {
+    let work = tempfile::tempdir().unwrap();
+    let metadata = work.path().join("metadata");
+    let downloads = work.path().join("targets");
+    std::fs::create_dir_all(&metadata).unwrap();
+    std::fs::create_dir_all(&downloads).unwrap();
+    let mut command = match time {
+        Some(time) => {
+            let mut c = Command::new(faketime());
+            c.env("TZ", "UTC").arg(time).args(program);
+            c
+        }
+        None => {
+            let mut c = Command::new(program[0]);
+            c.args(&program[1..]);
+            c
+        }
+    };
+    command.arg("--root").arg(root);
+    command.args(["--metadata-url", metadata_url, "--target-base-url", targets_url]);
+    command
+        .arg("--metadata-dir")
+        .arg(&metadata)
+        .arg("--target-dir")
+        .arg(&downloads);
+    for target in targets {
+        command.args(["--target", target]);
+    }
+    command
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env("NO_PROXY", "127.0.0.1");
+    command.output().unwrap()
+}
+
+/// Runs tuf-js (tests/interop/tuf-js/client.mjs, pinned by its package-lock.json; scripts/test.sh
+/// sets `TRUSTROOT_TEST_TUFJS`) against a repository over HTTP (tuf-js cannot read file://),
+/// with the clock pinned by faketime when `time` is given. Returns its output; asserts nothing.
+pub fn tufjs(time: Option<&str>, root: &Path, metadata_url: &str, targets_url: &str, targets: &[&str]) -> Output {
+    let script = interop_client("TRUSTROOT_TEST_TUFJS", "tuf-js (npm ci in tests/interop/tuf-js)");
+    let node = Command::new("sh").arg("-c").arg("command -v node").output().unwrap();
+    assert!(
+        node.status.success(),
+        "node is missing: run scripts/test.sh, which installs Debian's nodejs"
+    );
+    let node = PathBuf::from(String::from_utf8(node.stdout).unwrap().trim());
+    interop_run(
+        &[node.as_os_str(), script.as_os_str()],
+        time,
+        root,
+        metadata_url,
+        targets_url,
+        targets,
+    )
+}
+
+/// Runs tough (the `trustroot-tough-client` binary of tests/interop/tough-client, tough
+/// pinned; scripts/test.sh builds it and sets `TRUSTROOT_TEST_TOUGH`) against a repository
+/// (http:// or file://), with the clock pinned by faketime when `time` is given: tough reads
+/// the wall clock. Returns its output; asserts nothing.
+pub fn tough(time: Option<&str>, root: &Path, metadata_url: &str, targets_url: &str, targets: &[&str]) -> Output {
+    let client = interop_client(
+        "TRUSTROOT_TEST_TOUGH",
+        "the tough client (cargo build -p trustroot-tough-client)",
+    );
+    interop_run(&[client.as_os_str()], time, root, metadata_url, targets_url, targets)
+}
