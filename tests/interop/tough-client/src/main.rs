@@ -76,6 +76,17 @@ fn parse_args() -> Result<Args, BoxError> {
     let mut args = std::env::args_os().skip(1);
     while let Some(flag) = args.next() {
         let flag = flag.to_string_lossy().into_owned();
+        const FLAGS: [&str; 6] = [
+            "--root",
+            "--metadata-url",
+            "--target-base-url",
+            "--metadata-dir",
+            "--target-dir",
+            "--target",
+        ];
+        if !FLAGS.contains(&flag.as_str()) {
+            return Err(format!("unknown argument {flag}").into());
+        }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let text = || {
             value
