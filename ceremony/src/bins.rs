@@ -70,7 +70,10 @@ mod tests {
         assert_eq!(bin_name("bins", 32, 31), "bins-1f");
         assert_eq!(hash_prefixes(16, 10), vec!["a"]);
         assert_eq!(hash_prefixes(2, 1), vec!["8", "9", "a", "b", "c", "d", "e", "f"]);
-        assert_eq!(hash_prefixes(32, 1), vec!["02", "03"]);
+        assert_eq!(
+            hash_prefixes(32, 1),
+            vec!["08", "09", "0a", "0b", "0c", "0d", "0e", "0f"]
+        );
         assert_eq!(bin_names("x", 4).collect::<Vec<_>>(), ["x-0", "x-1", "x-2", "x-3"]);
     }
 

@@ -71,7 +71,10 @@ fn parse_envelope(path: &Path, role: &str, bytes: &[u8]) -> Result<Envelope> {
 }
 
 /// Reads `metadata/` as published: the roles it holds and the root history.
-fn read_published(repo: &Repo) -> Result<(BTreeMap<String, Vec<u8>>, BTreeMap<u64, Vec<u8>>)> {
+/// Role -> bytes, and root version -> bytes.
+type Published = (BTreeMap<String, Vec<u8>>, BTreeMap<u64, Vec<u8>>);
+
+fn read_published(repo: &Repo) -> Result<Published> {
     let dir = repo.root.join("metadata");
     let mut roles = BTreeMap::new();
     for role in ["root", "timestamp", "snapshot", "targets"] {

@@ -335,7 +335,9 @@ fn walk(
 /// from the oldest root; every target must be found through the delegations.
 pub fn core_client(candidate: &Candidate, now: DateTime<Utc>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let mut starts: Vec<(String, Vec<u8>, Option<(Vec<u8>, Vec<u8>)>)> = Vec::new();
+    /// Who, their root, and their cached timestamp and snapshot.
+    type Start = (String, Vec<u8>, Option<(Vec<u8>, Vec<u8>)>);
+    let mut starts: Vec<Start> = Vec::new();
     if let Some(root) = candidate.previous.get("root") {
         let cached = match (candidate.previous.get("timestamp"), candidate.previous.get("snapshot")) {
             (Some(t), Some(s)) => Some((t.clone(), s.clone())),

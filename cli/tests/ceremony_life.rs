@@ -27,21 +27,29 @@ fn check_clients(setup: &Setup, server: &SimServer, expect_root: u64) {
     let newest = setup.served().join(format!("{expect_root}.root.json"));
     assert!(newest.is_file(), "{expect_root}.root.json is published");
     assert!(!setup.served().join(format!("{}.root.json", expect_root + 1)).exists());
-    for (client, out) in [
-        (
-            "python-tuf",
-            common::ngclient(None, &root, &metadata_url, &targets_url, &names),
-        ),
-        (
-            "tuf-js",
-            common::tufjs(None, &root, &metadata_url, &targets_url, &names),
-        ),
-        ("tough", common::tough(None, &root, &metadata_url, &targets_url, &names)),
-        (
-            "trustroot client",
-            common::trustroot_client(None, &root, &metadata_url, &targets_url, &names),
-        ),
-    ] {
+    // `trustroot client` reads the tree directly (file://); the others over HTTP. The four
+    // run side by side.
+    let file = common::file_url(&setup.served());
+    let file_targets = format!("{file}targets/");
+    fn timed(run: impl FnOnce() -> std::process::Output) -> (std::process::Output, std::time::Duration) {
+        let t = std::time::Instant::now();
+        let out = run();
+        (out, t.elapsed())
+    }
+    let outputs = std::thread::scope(|scope| {
+        let python = scope.spawn(|| timed(|| common::ngclient(None, &root, &metadata_url, &targets_url, &names)));
+        let tufjs = scope.spawn(|| timed(|| common::tufjs(None, &root, &metadata_url, &targets_url, &names)));
+        let tough = scope.spawn(|| timed(|| common::tough(None, &root, &metadata_url, &targets_url, &names)));
+        let ours = scope.spawn(|| timed(|| common::trustroot_client(None, &root, &file, &file_targets, &names)));
+        [
+            ("python-tuf", python.join().unwrap()),
+            ("tuf-js", tufjs.join().unwrap()),
+            ("tough", tough.join().unwrap()),
+            ("trustroot client", ours.join().unwrap()),
+        ]
+    });
+    for (client, (out, elapsed)) in outputs {
+        eprintln!("{client}: {} targets in {elapsed:?}", names.len());
         assert!(
             out.status.success(),
             "{client} refused root v{expect_root} ({} targets):\n{}",
