@@ -141,19 +141,16 @@ fn time(at: &Option<String>) -> Result<chrono::DateTime<chrono::Utc>, UpdateErro
 /// Parses `7d`, `12h`, `30m` or `45s`.
 fn duration(text: &str) -> Result<chrono::Duration, UpdateError> {
     let invalid = || UpdateError::Config(format!("--keep '{text}' is not a duration like 7d, 12h, 30m or 45s"));
-    let split = text.len().checked_sub(1).ok_or_else(invalid)?;
-    let (number, unit) = text.split_at(split);
+    let units = [("d", 86_400i64), ("h", 3_600), ("m", 60), ("s", 1)];
+    let (number, scale) = units
+        .iter()
+        .find_map(|(unit, scale)| text.strip_suffix(unit).map(|n| (n, *scale)))
+        .ok_or_else(invalid)?;
     let n: i64 = number.parse().map_err(|_| invalid())?;
-    let seconds = match unit {
-        "d" => n.checked_mul(86_400),
-        "h" => n.checked_mul(3_600),
-        "m" => n.checked_mul(60),
-        "s" => Some(n),
-        _ => None,
-    }
-    .filter(|s| *s >= 0)
-    .ok_or_else(invalid)?;
-    Ok(chrono::Duration::seconds(seconds))
+    n.checked_mul(scale)
+        .filter(|s| *s >= 0)
+        .and_then(chrono::Duration::try_seconds)
+        .ok_or_else(invalid)
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, UpdateError> {

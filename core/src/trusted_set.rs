@@ -348,6 +348,31 @@ impl TrustedSet {
         self.verify_delegated(role, delegator, &envelope)
     }
 
+    /// Spec 5.6.7 over the roles already loaded: the role a client would take `target`
+    /// from, with its description, or `None` when no role trusted for that path lists it
+    /// (or the search reaches a role that is not loaded). Each delegation edge the search
+    /// crosses is checked against its delegator once; `verified` remembers the edges
+    /// checked, so resolving many paths stays cheap.
+    pub fn find_loaded_target(
+        &self,
+        target: &str,
+        verified: &mut std::collections::HashSet<(String, String)>,
+    ) -> Option<(String, crate::TargetFile)> {
+        let mut search = crate::TargetSearch::new(target, self.limits.max_delegations);
+        while let Some(role) = search.next_role() {
+            let trusted = self.targets.get(&role.name)?;
+            let edge = (role.name.clone(), role.delegator.clone());
+            if !verified.contains(&edge) {
+                self.verify_trusted_targets(&role.name, &role.delegator).ok()?;
+                verified.insert(edge);
+            }
+            if let Some(found) = search.visit(&role, &trusted.signed) {
+                return Some((role.name, found));
+            }
+        }
+        None
+    }
+
     /// Snapshot's METAFILE for a targets role (spec 5.6.1), failing if it is not listed.
     pub fn snapshot_meta(&self, role: &str) -> Result<&MetaFile> {
         let snapshot = self

@@ -29,6 +29,8 @@ use crate::sync::{SyncOptions, SyncSummary, sync};
 pub const MANIFEST_NAME: &str = "trustroot-bundle.json";
 const TREE_PREFIX: &str = "repository/";
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+/// The manifest is read into memory: enough for millions of files, no more.
+const MAX_MANIFEST_SIZE: u64 = 256 << 20;
 
 /// Bounds on what an import unpacks: a hostile archive cannot fill the disk.
 #[derive(Debug, Clone)]
@@ -255,7 +257,8 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
         if seen.len() > limits.max_files {
             return Err(bundle_error(bundle, format!("more than {} members", limits.max_files)));
         }
-        let declared = entry.header().size().map_err(|e| bundle_error(bundle, format!("'{name}': {e}")))?;
+        // The size tar actually reads (a PAX size overrides the header's).
+        let declared = entry.size();
         if declared > limits.max_file_size {
             return Err(bundle_error(bundle, format!("'{name}' is {declared} bytes, over the limit of {}", limits.max_file_size)));
         }
@@ -264,6 +267,9 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
             return Err(bundle_error(bundle, format!("over the limit of {} bytes in all", limits.max_total_size)));
         }
         if name == MANIFEST_NAME {
+            if declared > MAX_MANIFEST_SIZE {
+                return Err(bundle_error(bundle, format!("the manifest is {declared} bytes, over {MAX_MANIFEST_SIZE}")));
+            }
             let mut bytes = Vec::new();
             (&mut entry).take(declared).read_to_end(&mut bytes).map_err(|e| bundle_error(bundle, format!("truncated manifest: {e}")))?;
             manifest = Some(
@@ -352,6 +358,12 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
             options.dir.display()
         )));
     }
+    // The bundle's origin is not signed by anything: a mirror keeps the origin it has, and
+    // only a new mirror takes the bundle's (which later syncs would fetch from).
+    let origin = match layout.current()? {
+        Some(n) => Manifest::read(&layout.state(n).join("manifest.json"))?.origin,
+        None => manifest.origin.clone(),
+    };
     let url = |path: &Path| {
         Url::from_directory_path(path).map_err(|_| UpdateError::Config(format!("{} is not absolute", path.display())))
     };
@@ -367,7 +379,7 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
         limits: options.limits.clone(),
         fetch: FetchConfig::default(),
         progress: false,
-        record_origin: Some(manifest.origin.clone()),
+        record_origin: Some(origin),
     };
     let result = sync(sync_options).await;
     if result.is_err() {

@@ -194,28 +194,37 @@ pub(crate) fn desired_files(
         );
     }
     for (role, targets) in trusted.all_targets() {
-        wanted.insert(
-            name_of(role, targets.signed.common.version),
-            Wanted::Metadata(targets.bytes.clone()),
-        );
-        for (path, info) in &targets.signed.targets {
-            target_path::validate(path)
-                .map_err(|e| UpdateError::Config(format!("role '{role}' lists a target a mirror cannot store: {e}")))?;
-            let names: Vec<String> = if consistent {
-                ["sha256", "sha512"]
-                    .iter()
-                    .filter_map(|alg| info.hashes.get(*alg))
-                    .map(|digest| format!("targets/{}", target_path::consistent_name(path, digest)))
-                    .collect()
-            } else {
-                vec![format!("targets/{path}")]
-            };
-            for file in names {
-                wanted.entry(file).or_insert_with(|| Wanted::Target {
-                    name: path.clone(),
-                    info: info.clone(),
-                });
-            }
+        let name = name_of(role, targets.signed.common.version);
+        // A role named like another file (`2.root` without consistent snapshots) must not
+        // replace it.
+        if wanted.insert(name.clone(), Wanted::Metadata(targets.bytes.clone())).is_some() {
+            return Err(UpdateError::Config(format!(
+                "role '{role}' would be published as {name}, which another file already is"
+            )));
+        }
+    }
+    // Each target as a client would resolve it (spec 5.6.7): from the first role in the
+    // delegation search trusted for its path, never from a role that merely lists it.
+    let paths: std::collections::BTreeSet<&String> =
+        trusted.all_targets().values().flat_map(|t| t.signed.targets.keys()).collect();
+    let mut verified_edges = std::collections::HashSet::new();
+    for path in paths {
+        let Some((role, info)) = trusted.find_loaded_target(path, &mut verified_edges) else {
+            continue;
+        };
+        target_path::validate(path)
+            .map_err(|e| UpdateError::Config(format!("role '{role}' lists a target a mirror cannot store: {e}")))?;
+        let names: Vec<String> = if consistent {
+            ["sha256", "sha512"]
+                .iter()
+                .filter_map(|alg| info.hashes.get(*alg))
+                .map(|digest| format!("targets/{}", target_path::consistent_name(path, digest)))
+                .collect()
+        } else {
+            vec![format!("targets/{path}")]
+        };
+        for file in names {
+            wanted.entry(file).or_insert_with(|| Wanted::Target { name: path.clone(), info: info.clone() });
         }
     }
     Ok(wanted)
@@ -518,11 +527,14 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
                     && let Some(entry) = manifest.files.get(path)
                 {
                     let source = old_tree.join(path);
+                    // Same name, size and time is not enough without consistent snapshots (a
+                    // target can change under its name): the recorded hash must match too,
+                    // and a target listed without sha256 is re-hashed.
                     let reusable = entry.size == info.length
-                        && if options.verify_all {
-                            file_matches(&source, name, info)?
-                        } else {
-                            unchanged(&source, entry)
+                        && match info.hashes.get("sha256") {
+                            Some(digest) if !digest.eq_ignore_ascii_case(&entry.sha256) => false,
+                            Some(_) if !options.verify_all => unchanged(&source, entry),
+                            _ => file_matches(&source, name, info)?,
                         };
                     if reusable {
                         create_parent(&destination)?;
@@ -550,16 +562,14 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
             }
         }
     }
-    fetch_all(
-        &fetcher,
-        &targets_url,
-        &tree,
-        downloads,
-        &options,
-        &mut files,
-        &mut summary,
-    )
-    .await?;
+    // Fetch each target under its preferred (sha256) name, the one every publisher
+    // writes; its other names are linked to it.
+    for (digest, (_, _, paths)) in downloads.iter_mut() {
+        if let Some(i) = paths.iter().position(|p| !digest.is_empty() && p.contains(digest.as_str())) {
+            paths.swap(0, i);
+        }
+    }
+    fetch_all(&fetcher, &targets_url, &tree, downloads, &options, &mut files, &mut summary).await?;
 
     // Superseded files stay for their grace period.
     if let (Some(old_tree), Some(manifest)) = (&current_tree, &current_manifest) {
@@ -577,12 +587,12 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
             };
             let source = old_tree.join(path);
             if within_grace(&entry, options.now, options.keep) && unchanged(&source, &entry) {
+                // Linked afresh: a leftover of an interrupted sync may not be this file.
                 let destination = tree.join(path);
-                if !destination.exists() {
-                    create_parent(&destination)?;
-                    std::fs::hard_link(&source, &destination).map_err(|e| UpdateError::io(&destination, e))?;
-                    wrote();
-                }
+                remove_if_exists(&destination)?;
+                create_parent(&destination)?;
+                std::fs::hard_link(&source, &destination).map_err(|e| UpdateError::io(&destination, e))?;
+                wrote();
                 files.insert(path.clone(), entry);
                 summary.files_in_grace += 1;
             } else {
@@ -647,12 +657,11 @@ fn is_current(wanted: &BTreeMap<String, Wanted>, manifest: &Manifest, tree: &Pat
         };
         let same = match want {
             Wanted::Metadata(bytes) => entry.sha256 == sha256_hex(bytes),
+            // A target listed without sha256 cannot be matched to the manifest: rebuild,
+            // which re-hashes it.
             Wanted::Target { info, .. } => {
                 entry.size == info.length
-                    && info
-                        .hashes
-                        .get("sha256")
-                        .is_none_or(|h| h.eq_ignore_ascii_case(&entry.sha256))
+                    && info.hashes.get("sha256").is_some_and(|h| h.eq_ignore_ascii_case(&entry.sha256))
             }
         };
         same && entry.superseded_at.is_none() && unchanged(&tree.join(path), entry)

@@ -42,6 +42,9 @@ pub struct Updater {
     fetcher: Fetcher,
     trusted: TrustedSet,
     refreshed: bool,
+    /// Delegation edges (role, delegator) already verified, so a role reached again is
+    /// not re-verified for every target looked up.
+    verified_edges: std::collections::HashSet<(String, String)>,
 }
 
 /// Makes sure a base URL ends with `/`, so file names append to it.
@@ -109,6 +112,7 @@ impl Updater {
             fetcher,
             trusted,
             refreshed: false,
+            verified_edges: Default::default(),
         })
     }
 
@@ -208,8 +212,15 @@ impl Updater {
         }
         let max = self.trusted.limits().max_mirrored_roles;
         let mut stack = vec![("targets".to_string(), "root".to_string())];
+        let mut edges = std::collections::HashSet::new();
+        let mut expanded = std::collections::HashSet::new();
         let mut loaded = 0usize;
         while let Some((role, delegator)) = stack.pop() {
+            // Each delegation edge is checked once, each role's children queued once:
+            // cycles and diamonds cost nothing more.
+            if !edges.insert((role.clone(), delegator.clone())) {
+                continue;
+            }
             loaded += 1;
             if loaded > max {
                 return Err(UpdateError::Config(format!(
@@ -217,6 +228,9 @@ impl Updater {
                 )));
             }
             self.load_targets(&role, &delegator).await?;
+            if !expanded.insert(role.clone()) {
+                continue;
+            }
             let Some(trusted) = self.trusted.targets(&role) else {
                 continue;
             };
@@ -247,13 +261,19 @@ impl Updater {
     /// Spec 5.6: a targets role, from the local copy if it is still the one snapshot
     /// names, else fetched.
     async fn load_targets(&mut self, role: &str, delegator: &str) -> Result<(), UpdateError> {
+        let edge = (role.to_string(), delegator.to_string());
         if self.trusted.targets(role).is_some() {
             // Trusted through another path already: it must also satisfy this delegator.
-            return Ok(self.trusted.verify_trusted_targets(role, delegator)?);
+            if !self.verified_edges.contains(&edge) {
+                self.trusted.verify_trusted_targets(role, delegator)?;
+                self.verified_edges.insert(edge);
+            }
+            return Ok(());
         }
         if let Some(local) = self.local(role)?
             && self.trusted.update_delegated_targets(&local, role, delegator).is_ok()
         {
+            self.verified_edges.insert(edge);
             return Ok(());
         }
         let meta = self.trusted.snapshot_meta(role)?.clone();
@@ -261,6 +281,7 @@ impl Updater {
         let max = meta.length.unwrap_or(self.trusted.limits().max_targets_size);
         let bytes = self.fetch_metadata(role, version, max).await?;
         self.trusted.update_delegated_targets(&bytes, role, delegator)?;
+        self.verified_edges.insert(edge);
         self.persist(role, &bytes)
     }
 
@@ -281,9 +302,14 @@ impl Updater {
                 return Ok(found);
             }
         }
-        Err(UpdateError::TargetNotFound {
-            target: target.to_string(),
-        })
+        if search.hit_limit() {
+            return Err(UpdateError::Config(format!(
+                "target '{target}': the search visited {} targets roles without finding it, the limit; \
+                 the repository's delegations are too deep or too many",
+                self.trusted.limits().max_delegations
+            )));
+        }
+        Err(UpdateError::TargetNotFound { target: target.to_string() })
     }
 
     /// Where a target is stored in the target directory: one flat file named by the
