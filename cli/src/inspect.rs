@@ -389,7 +389,10 @@ fn render(report: &Value) -> String {
         render_keys(&mut s, &d["keys"]);
     }
     if report.get("signatures").is_none() {
-        let _ = writeln!(s, "  signatures: not checked (pass --root, or --delegator for a delegated role)");
+        let _ = writeln!(
+            s,
+            "  signatures: not checked (pass --root, or --delegator for a delegated role)"
+        );
     }
     for check in report.get("signatures").and_then(Value::as_array).into_iter().flatten() {
         if let Some(error) = check.get("error") {

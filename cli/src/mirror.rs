@@ -300,7 +300,12 @@ fn run_status(args: StatusArgs) -> Result<ExitCode, UpdateError> {
 
 fn run_export(args: ExportArgs) -> Result<ExitCode, UpdateError> {
     let now = time(&args.at)?;
-    let report = runtime()?.block_on(trustroot_mirror::verify::verify(&args.dir, None, now, Limits::default()))?;
+    let report = runtime()?.block_on(trustroot_mirror::verify::verify(
+        &args.dir,
+        None,
+        now,
+        Limits::default(),
+    ))?;
     if let Some(problem) = report.problems.first() {
         return Err(UpdateError::Config(format!(
             "{} does not verify, so it is not exported: {problem} (run `trustroot mirror verify` for every problem)",
@@ -338,7 +343,11 @@ fn run_import(args: ImportArgs) -> Result<ExitCode, UpdateError> {
         print_json(&summary);
     } else {
         let v = &summary.after;
-        let what = if summary.changed { format!("now serving state {}", summary.state) } else { "already current".into() };
+        let what = if summary.changed {
+            format!("now serving state {}", summary.state)
+        } else {
+            "already current".into()
+        };
         println!("{}: {what}", summary.served);
         println!(
             "  from bundle {}: root v{}, timestamp v{}, snapshot v{}, targets v{}",

@@ -27,7 +27,12 @@ struct Scenario {
 fn sync_command(dir: &Path, server: &SimServer, root: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_trustroot"));
     command.args(["mirror", "sync"]).arg(dir);
-    command.args(["--from", &server.metadata_url(), "--targets-from", &server.targets_url()]);
+    command.args([
+        "--from",
+        &server.metadata_url(),
+        "--targets-from",
+        &server.targets_url(),
+    ]);
     command.arg("--root").arg(root).args(["--jobs", "1", "--json"]);
     command
 }
@@ -45,7 +50,9 @@ fn scenario() -> Scenario {
     let repo = Arc::new(Mutex::new(repo));
     let server = SimServer::start(repo.clone());
     let base = tempfile::tempdir().unwrap();
-    let out = sync_command(&base.path().join("mirror"), &server, root.path()).output().unwrap();
+    let out = sync_command(&base.path().join("mirror"), &server, root.path())
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     {
         let mut repo = repo.lock().unwrap();
@@ -57,29 +64,57 @@ fn scenario() -> Scenario {
         repo.publish();
         assert_eq!(repo.version("root"), 2);
     }
-    Scenario { repo, server, root, base }
+    Scenario {
+        repo,
+        server,
+        root,
+        base,
+    }
 }
 
 /// A copy of the mirror as it was after the first sync (hard links, symlinks kept).
 fn copy_of(base: &Path, to: &Path) {
-    let status = Command::new("cp").arg("-a").arg(base.join("mirror")).arg(to).status().unwrap();
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(base.join("mirror"))
+        .arg(to)
+        .status()
+        .unwrap();
     assert!(status.success());
 }
 
 /// Clients of the served view succeed: it is the old state or the new one, never a mix.
 fn served_view_verifies(dir: &Path, root: &Path, context: &str) {
     let served = dir.join("repository");
-    let out = trustroot_client(None, root, &file_url(&served), &file_url(&served.join("targets")), &OLD_TARGETS);
-    assert!(out.status.success(), "{context}: trustroot client failed: {}", text(&out));
+    let out = trustroot_client(
+        None,
+        root,
+        &file_url(&served),
+        &file_url(&served.join("targets")),
+        &OLD_TARGETS,
+    );
+    assert!(
+        out.status.success(),
+        "{context}: trustroot client failed: {}",
+        text(&out)
+    );
     let server = SimServer::serve_dir(&served);
     let targets_url = format!("{}targets/", server.base_url());
     let out = ngclient(None, root, &server.base_url(), &targets_url, &OLD_TARGETS);
-    assert!(out.status.success(), "{context}: python-tuf ngclient failed: {}", text(&out));
+    assert!(
+        out.status.success(),
+        "{context}: python-tuf ngclient failed: {}",
+        text(&out)
+    );
 }
 
 /// Targets the origin served, by path.
 fn target_requests(server: &SimServer) -> Vec<String> {
-    server.requests().into_iter().filter(|r| r.starts_with("targets/")).collect()
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("targets/"))
+        .collect()
 }
 
 /// Target files a crashed sync had completed (they sit in staging, or in a state it
@@ -94,7 +129,9 @@ fn completed_downloads(dir: &Path) -> BTreeSet<String> {
     for root in roots {
         let mut pending = vec![root.join("targets")];
         while let Some(path) = pending.pop() {
-            let Ok(entries) = std::fs::read_dir(&path) else { continue };
+            let Ok(entries) = std::fs::read_dir(&path) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 if entry.file_type().unwrap().is_dir() {
                     pending.push(entry.path());
@@ -108,13 +145,22 @@ fn completed_downloads(dir: &Path) -> BTreeSet<String> {
 }
 
 fn finish(scenario: &Scenario, dir: &Path, context: &str) -> Output {
-    let out = sync_command(dir, &scenario.server, scenario.root.path()).output().unwrap();
-    assert!(out.status.success(), "{context}: the sync after the crash failed: {}", text(&out));
+    let out = sync_command(dir, &scenario.server, scenario.root.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{context}: the sync after the crash failed: {}",
+        text(&out)
+    );
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["after"]["root"], 2, "{context}");
     for name in NEW_TARGETS {
         let path = scenario.repo.lock().unwrap().target_paths("targets", name)[0].clone();
-        assert!(dir.join("repository").join(&path).is_file(), "{context}: {path} missing after the resumed sync");
+        assert!(
+            dir.join("repository").join(&path).is_file(),
+            "{context}: {path} missing after the resumed sync"
+        );
     }
     out
 }
@@ -126,7 +172,9 @@ fn a_sync_crashed_after_any_write_leaves_a_verifiable_mirror_and_resumes() {
     // A full run on a copy tells how many writes a sync makes.
     let probe = work.path().join("probe");
     copy_of(scenario.base.path(), &probe);
-    let out = sync_command(&probe, &scenario.server, scenario.root.path()).output().unwrap();
+    let out = sync_command(&probe, &scenario.server, scenario.root.path())
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let writes = summary["writes"].as_u64().unwrap();
@@ -141,7 +189,11 @@ fn a_sync_crashed_after_any_write_leaves_a_verifiable_mirror_and_resumes() {
             .env("TRUSTROOT_TEST_CRASH_AFTER_WRITE", point.to_string())
             .output()
             .unwrap();
-        assert!(!out.status.success(), "{context}: the sync did not crash: {}", text(&out));
+        assert!(
+            !out.status.success(),
+            "{context}: the sync did not crash: {}",
+            text(&out)
+        );
         served_view_verifies(&dir, scenario.root.path(), &context);
         let completed = completed_downloads(&dir);
         scenario.server.clear_requests();

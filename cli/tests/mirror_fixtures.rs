@@ -20,7 +20,16 @@ fn mirror_of_sigstore_production_serves_python_tuf_and_trustroot_clients() {
     let root = published.join("1.root.json");
     let out = trustroot_at(
         TIME,
-        &["mirror", "sync", dir.to_str().unwrap(), "--from", &origin.base_url(), "--root", root.to_str().unwrap(), "--json"],
+        &[
+            "mirror",
+            "sync",
+            dir.to_str().unwrap(),
+            "--from",
+            &origin.base_url(),
+            "--root",
+            root.to_str().unwrap(),
+            "--json",
+        ],
     );
     assert!(out.status.success(), "{}", text(&out));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -43,11 +52,20 @@ fn mirror_of_sigstore_production_serves_python_tuf_and_trustroot_clients() {
     let npm = {
         let targets: serde_json::Value =
             serde_json::from_slice(&std::fs::read(served.join("14.targets.json")).unwrap()).unwrap();
-        format!("{}/keys.json", targets["signed"]["delegations"]["roles"][0]["name"].as_str().unwrap())
+        format!(
+            "{}/keys.json",
+            targets["signed"]["delegations"]["roles"][0]["name"].as_str().unwrap()
+        )
     };
     let wanted = ["trusted_root.json", "signing_config.v0.2.json", npm.as_str()];
     let targets_url = format!("{}targets/", mirror_server.base_url());
-    let out = trustroot_client(Some(TIME), &root, &file_url(&served), &file_url(&served.join("targets")), &wanted);
+    let out = trustroot_client(
+        Some(TIME),
+        &root,
+        &file_url(&served),
+        &file_url(&served.join("targets")),
+        &wanted,
+    );
     assert!(out.status.success(), "trustroot client over file://: {}", text(&out));
     let out = trustroot_client(Some(TIME), &root, &mirror_server.base_url(), &targets_url, &wanted);
     assert!(out.status.success(), "trustroot client over HTTP: {}", text(&out));
@@ -68,7 +86,15 @@ fn mirror_verify_lists_a_tampered_target_and_exits_1() {
     let root = published.join("1.root.json");
     let out = trustroot_at(
         TIME,
-        &["mirror", "sync", dir.to_str().unwrap(), "--from", &file_url(&published), "--root", root.to_str().unwrap()],
+        &[
+            "mirror",
+            "sync",
+            dir.to_str().unwrap(),
+            "--from",
+            &file_url(&published),
+            "--root",
+            root.to_str().unwrap(),
+        ],
     );
     assert!(out.status.success(), "{}", text(&out));
     let target = std::fs::read_dir(dir.join("repository/targets"))
@@ -81,7 +107,11 @@ fn mirror_verify_lists_a_tampered_target_and_exits_1() {
     std::fs::write(&target, bytes).unwrap();
     let out = trustroot_at(TIME, &["mirror", "verify", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("trusted_root.json: length or hash differs"), "{}", text(&out));
+    assert!(
+        text(&out).contains("trusted_root.json: length or hash differs"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -92,9 +122,24 @@ fn mirror_verify_one_day_after_expiry_names_the_role() {
     let dir = work.path().join("mirror");
     let root = published.join("1.root.json");
     let from = file_url(&published);
-    let out = trustroot_at(TIME, &["mirror", "sync", dir.to_str().unwrap(), "--from", &from, "--root", root.to_str().unwrap()]);
+    let out = trustroot_at(
+        TIME,
+        &[
+            "mirror",
+            "sync",
+            dir.to_str().unwrap(),
+            "--from",
+            &from,
+            "--root",
+            root.to_str().unwrap(),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let out = trustroot_at("2026-08-29 20:00:00", &["mirror", "verify", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("timestamp v762: expired at 2026-08-28T19:25:56Z"), "{}", text(&out));
+    assert!(
+        text(&out).contains("timestamp v762: expired at 2026-08-28T19:25:56Z"),
+        "{}",
+        text(&out)
+    );
 }

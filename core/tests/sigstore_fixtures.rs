@@ -12,7 +12,6 @@ use common::{at, unpack};
 use trustroot_core::hashes::verify_bytes;
 use trustroot_core::{ErrorKind, Limits, TargetSearch, TrustedSet, role_name, target_path};
 
-
 /// Walks a published repository the way a client does, reading files instead of URLs.
 /// Returns the trusted set and the bytes of `trusted_root.json`.
 fn walk(published: &Path, now: DateTime<Utc>) -> Result<(TrustedSet, Vec<u8>), trustroot_core::Error> {

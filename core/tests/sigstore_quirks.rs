@@ -4,7 +4,6 @@
 
 mod common;
 
-
 use common::at;
 use trustroot_core::keys::PublicKey;
 use trustroot_core::metadata::Role;
@@ -39,7 +38,6 @@ fn self_check(envelope: &Envelope, root: &Root) -> trustroot_core::verify::Thres
     let role = &root.roles["root"];
     check_signatures(envelope, &root.keys, &role.keyids, role.threshold)
 }
-
 
 #[test]
 fn quirk_01_key_id_that_is_not_the_key_hash_is_taken_as_given() {

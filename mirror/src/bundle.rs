@@ -42,7 +42,11 @@ pub struct BundleLimits {
 
 impl Default for BundleLimits {
     fn default() -> Self {
-        BundleLimits { max_files: 1_000_000, max_file_size: 8 << 30, max_total_size: 256 << 30 }
+        BundleLimits {
+            max_files: 1_000_000,
+            max_file_size: 8 << 30,
+            max_total_size: 256 << 30,
+        }
     }
 }
 
@@ -111,7 +115,10 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
     let state = layout.state(n);
     let tree = state.join("tree");
     let mirror_manifest = Manifest::read(&state.join("manifest.json"))?;
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let temp = tempfile::Builder::new()
         .prefix(".trustroot-bundle-")
         .tempfile_in(parent)
@@ -123,16 +130,29 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
     for (relative, meta) in scan_files(&tree)? {
         let path = tree.join(&relative);
         let file = std::fs::File::open(&path).map_err(|e| UpdateError::io(&path, e))?;
-        let mut reader = Hashing { inner: file, hasher: Sha256::new(), count: 0 };
+        let mut reader = Hashing {
+            inner: file,
+            hasher: Sha256::new(),
+            count: 0,
+        };
         let mut header = header_for(meta.len());
         builder
             .append_data(&mut header, format!("{TREE_PREFIX}{relative}"), &mut reader)
             .map_err(|e| UpdateError::io(&path, e))?;
         if reader.count != meta.len() {
-            return Err(UpdateError::Config(format!("{} changed while it was exported", path.display())));
+            return Err(UpdateError::Config(format!(
+                "{} changed while it was exported",
+                path.display()
+            )));
         }
         bytes += reader.count;
-        files.insert(relative, BundleFile { length: reader.count, sha256: hex::encode(reader.hasher.finalize()) });
+        files.insert(
+            relative,
+            BundleFile {
+                length: reader.count,
+                sha256: hex::encode(reader.hasher.finalize()),
+            },
+        );
     }
     let manifest = BundleManifest {
         format: 1,
@@ -142,7 +162,9 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
     };
     let manifest_bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
     let mut header = header_for(manifest_bytes.len() as u64);
-    builder.append_data(&mut header, MANIFEST_NAME, manifest_bytes.as_slice()).map_err(|e| UpdateError::io(out, e))?;
+    builder
+        .append_data(&mut header, MANIFEST_NAME, manifest_bytes.as_slice())
+        .map_err(|e| UpdateError::io(out, e))?;
     let mut tar_file = builder.into_inner().map_err(|e| UpdateError::io(out, e))?;
     tar_file.flush().map_err(|e| UpdateError::io(out, e))?;
     use std::io::Seek as _;
@@ -156,7 +178,12 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
     crate::store::make_readable(temp.as_file(), temp.path())?;
     temp.as_file().sync_all().map_err(|e| UpdateError::io(temp.path(), e))?;
     temp.persist(out).map_err(|e| UpdateError::io(out, e.error))?;
-    Ok(ExportSummary { bundle: out.display().to_string(), files: manifest.files.len() as u64, bytes, compressed: compress })
+    Ok(ExportSummary {
+        bundle: out.display().to_string(),
+        files: manifest.files.len() as u64,
+        bytes,
+        compressed: compress,
+    })
 }
 
 /// ruzstd's encoder panics on I/O errors; these adapters record the first error instead
@@ -198,8 +225,14 @@ impl<W: Write> Write for ErrorCapture<W> {
 }
 
 fn zstd_compress(source: &mut impl Read, target: &mut impl Write) -> std::io::Result<()> {
-    let mut reader = ErrorCapture { inner: source, error: None };
-    let mut writer = ErrorCapture { inner: target, error: None };
+    let mut reader = ErrorCapture {
+        inner: source,
+        error: None,
+    };
+    let mut writer = ErrorCapture {
+        inner: target,
+        error: None,
+    };
     ruzstd::encoding::compress(&mut reader, &mut writer, ruzstd::encoding::CompressionLevel::Fastest);
     match reader.error.or(writer.error) {
         Some(error) => Err(error),
@@ -228,7 +261,9 @@ fn open_bundle(bundle: &Path) -> Result<Box<dyn Read>, UpdateError> {
 /// truncated members, and any disagreement with the manifest.
 pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<BundleManifest, UpdateError> {
     let mut archive = tar::Archive::new(open_bundle(bundle)?);
-    let entries = archive.entries().map_err(|e| bundle_error(bundle, format!("not a tar archive: {e}")))?;
+    let entries = archive
+        .entries()
+        .map_err(|e| bundle_error(bundle, format!("not a tar archive: {e}")))?;
     let mut seen = BTreeSet::new();
     let mut hashes: BTreeMap<String, BundleFile> = BTreeMap::new();
     let mut manifest: Option<BundleManifest> = None;
@@ -246,10 +281,16 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
             continue;
         }
         if !kind.is_file() {
-            return Err(bundle_error(bundle, format!("'{name}' is a link or special file ({kind:?}); bundles hold plain files only")));
+            return Err(bundle_error(
+                bundle,
+                format!("'{name}' is a link or special file ({kind:?}); bundles hold plain files only"),
+            ));
         }
         if manifest.is_some() {
-            return Err(bundle_error(bundle, format!("'{name}' comes after the manifest, which must be last")));
+            return Err(bundle_error(
+                bundle,
+                format!("'{name}' comes after the manifest, which must be last"),
+            ));
         }
         if !seen.insert(name.clone()) {
             return Err(bundle_error(bundle, format!("'{name}' appears twice")));
@@ -260,20 +301,36 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
         // The size tar actually reads (a PAX size overrides the header's).
         let declared = entry.size();
         if declared > limits.max_file_size {
-            return Err(bundle_error(bundle, format!("'{name}' is {declared} bytes, over the limit of {}", limits.max_file_size)));
+            return Err(bundle_error(
+                bundle,
+                format!(
+                    "'{name}' is {declared} bytes, over the limit of {}",
+                    limits.max_file_size
+                ),
+            ));
         }
         total = total.saturating_add(declared);
         if total > limits.max_total_size {
-            return Err(bundle_error(bundle, format!("over the limit of {} bytes in all", limits.max_total_size)));
+            return Err(bundle_error(
+                bundle,
+                format!("over the limit of {} bytes in all", limits.max_total_size),
+            ));
         }
         if name == MANIFEST_NAME {
             if declared > MAX_MANIFEST_SIZE {
-                return Err(bundle_error(bundle, format!("the manifest is {declared} bytes, over {MAX_MANIFEST_SIZE}")));
+                return Err(bundle_error(
+                    bundle,
+                    format!("the manifest is {declared} bytes, over {MAX_MANIFEST_SIZE}"),
+                ));
             }
             let mut bytes = Vec::new();
-            (&mut entry).take(declared).read_to_end(&mut bytes).map_err(|e| bundle_error(bundle, format!("truncated manifest: {e}")))?;
+            (&mut entry)
+                .take(declared)
+                .read_to_end(&mut bytes)
+                .map_err(|e| bundle_error(bundle, format!("truncated manifest: {e}")))?;
             manifest = Some(
-                serde_json::from_slice(&bytes).map_err(|e| bundle_error(bundle, format!("unreadable manifest: {e}")))?,
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| bundle_error(bundle, format!("unreadable manifest: {e}")))?,
             );
             continue;
         }
@@ -290,28 +347,57 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
             .create_new(true)
             .open(&destination)
             .map_err(|e| UpdateError::io(&destination, e))?;
-        let mut reader = Hashing { inner: (&mut entry).take(declared), hasher: Sha256::new(), count: 0 };
-        std::io::copy(&mut reader, &mut file).map_err(|e| bundle_error(bundle, format!("'{name}' is truncated: {e}")))?;
+        let mut reader = Hashing {
+            inner: (&mut entry).take(declared),
+            hasher: Sha256::new(),
+            count: 0,
+        };
+        std::io::copy(&mut reader, &mut file)
+            .map_err(|e| bundle_error(bundle, format!("'{name}' is truncated: {e}")))?;
         if reader.count != declared {
-            return Err(bundle_error(bundle, format!("'{name}' is truncated ({} of {declared} bytes)", reader.count)));
+            return Err(bundle_error(
+                bundle,
+                format!("'{name}' is truncated ({} of {declared} bytes)", reader.count),
+            ));
         }
-        hashes.insert(relative.to_string(), BundleFile { length: reader.count, sha256: hex::encode(reader.hasher.finalize()) });
+        hashes.insert(
+            relative.to_string(),
+            BundleFile {
+                length: reader.count,
+                sha256: hex::encode(reader.hasher.finalize()),
+            },
+        );
     }
-    let manifest = manifest.ok_or_else(|| bundle_error(bundle, "no manifest: the bundle is truncated or not a trustroot bundle"))?;
+    let manifest = manifest
+        .ok_or_else(|| bundle_error(bundle, "no manifest: the bundle is truncated or not a trustroot bundle"))?;
     if manifest.format != 1 {
-        return Err(bundle_error(bundle, format!("manifest format {} is not 1", manifest.format)));
+        return Err(bundle_error(
+            bundle,
+            format!("manifest format {} is not 1", manifest.format),
+        ));
     }
     for (path, expected) in &manifest.files {
         match hashes.get(path) {
-            None => return Err(bundle_error(bundle, format!("the manifest lists '{path}', which the bundle lacks"))),
+            None => {
+                return Err(bundle_error(
+                    bundle,
+                    format!("the manifest lists '{path}', which the bundle lacks"),
+                ));
+            }
             Some(found) if found != expected => {
-                return Err(bundle_error(bundle, format!("'{path}' does not match the manifest (length or sha256)")));
+                return Err(bundle_error(
+                    bundle,
+                    format!("'{path}' does not match the manifest (length or sha256)"),
+                ));
             }
             Some(_) => {}
         }
     }
     if let Some(extra) = hashes.keys().find(|path| !manifest.files.contains_key(*path)) {
-        return Err(bundle_error(bundle, format!("'{extra}' is in the bundle but not in its manifest")));
+        return Err(bundle_error(
+            bundle,
+            format!("'{extra}' is in the bundle but not in its manifest"),
+        ));
     }
     Ok(manifest)
 }
@@ -350,7 +436,10 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
     if let Some(root) = &options.root {
         let report = crate::verify::verify_tree(&tree, root.clone(), options.now, options.limits.clone()).await?;
         if let Some(problem) = report.problems.first() {
-            return Err(bundle_error(&options.bundle, format!("does not verify from the pinned root: {problem}")));
+            return Err(bundle_error(
+                &options.bundle,
+                format!("does not verify from the pinned root: {problem}"),
+            ));
         }
     } else if !has_trust {
         return Err(UpdateError::Config(format!(

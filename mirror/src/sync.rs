@@ -197,7 +197,10 @@ pub(crate) fn desired_files(
         let name = name_of(role, targets.signed.common.version);
         // A role named like another file (`2.root` without consistent snapshots) must not
         // replace it.
-        if wanted.insert(name.clone(), Wanted::Metadata(targets.bytes.clone())).is_some() {
+        if wanted
+            .insert(name.clone(), Wanted::Metadata(targets.bytes.clone()))
+            .is_some()
+        {
             return Err(UpdateError::Config(format!(
                 "role '{role}' would be published as {name}, which another file already is"
             )));
@@ -205,8 +208,11 @@ pub(crate) fn desired_files(
     }
     // Each target as a client would resolve it (spec 5.6.7): from the first role in the
     // delegation search trusted for its path, never from a role that merely lists it.
-    let paths: std::collections::BTreeSet<&String> =
-        trusted.all_targets().values().flat_map(|t| t.signed.targets.keys()).collect();
+    let paths: std::collections::BTreeSet<&String> = trusted
+        .all_targets()
+        .values()
+        .flat_map(|t| t.signed.targets.keys())
+        .collect();
     let mut verified_edges = std::collections::HashSet::new();
     for path in paths {
         let Some((role, info)) = trusted.find_loaded_target(path, &mut verified_edges) else {
@@ -224,7 +230,10 @@ pub(crate) fn desired_files(
             vec![format!("targets/{path}")]
         };
         for file in names {
-            wanted.entry(file).or_insert_with(|| Wanted::Target { name: path.clone(), info: info.clone() });
+            wanted.entry(file).or_insert_with(|| Wanted::Target {
+                name: path.clone(),
+                info: info.clone(),
+            });
         }
     }
     Ok(wanted)
@@ -565,11 +574,23 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
     // Fetch each target under its preferred (sha256) name, the one every publisher
     // writes; its other names are linked to it.
     for (digest, (_, _, paths)) in downloads.iter_mut() {
-        if let Some(i) = paths.iter().position(|p| !digest.is_empty() && p.contains(digest.as_str())) {
+        if let Some(i) = paths
+            .iter()
+            .position(|p| !digest.is_empty() && p.contains(digest.as_str()))
+        {
             paths.swap(0, i);
         }
     }
-    fetch_all(&fetcher, &targets_url, &tree, downloads, &options, &mut files, &mut summary).await?;
+    fetch_all(
+        &fetcher,
+        &targets_url,
+        &tree,
+        downloads,
+        &options,
+        &mut files,
+        &mut summary,
+    )
+    .await?;
 
     // Superseded files stay for their grace period.
     if let (Some(old_tree), Some(manifest)) = (&current_tree, &current_manifest) {
@@ -661,7 +682,10 @@ fn is_current(wanted: &BTreeMap<String, Wanted>, manifest: &Manifest, tree: &Pat
             // which re-hashes it.
             Wanted::Target { info, .. } => {
                 entry.size == info.length
-                    && info.hashes.get("sha256").is_some_and(|h| h.eq_ignore_ascii_case(&entry.sha256))
+                    && info
+                        .hashes
+                        .get("sha256")
+                        .is_some_and(|h| h.eq_ignore_ascii_case(&entry.sha256))
             }
         };
         same && entry.superseded_at.is_none() && unchanged(&tree.join(path), entry)

@@ -309,7 +309,9 @@ impl Updater {
                 self.trusted.limits().max_delegations
             )));
         }
-        Err(UpdateError::TargetNotFound { target: target.to_string() })
+        Err(UpdateError::TargetNotFound {
+            target: target.to_string(),
+        })
     }
 
     /// Where a target is stored in the target directory: one flat file named by the

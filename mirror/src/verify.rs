@@ -10,11 +10,11 @@ use serde::Serialize;
 use trustroot_core::Limits;
 use url::Url;
 
+use crate::download::file_matches;
 use crate::error::UpdateError;
 use crate::fetch::Fetcher;
 use crate::layout::{MirrorDir, scan_files};
 use crate::manifest::Manifest;
-use crate::download::file_matches;
 use crate::sync::{Versions, Wanted, desired_files, versions};
 use crate::updater::{Updater, UpdaterConfig};
 
@@ -60,8 +60,18 @@ pub struct TreeReport {
 
 /// Verifies a published tree on disk (`N.root.json`, `timestamp.json`, ..., `targets/`) as
 /// a client would, from `root`, at `now`, re-hashing every target.
-pub async fn verify_tree(tree: &Path, root: Vec<u8>, now: DateTime<Utc>, limits: Limits) -> Result<TreeReport, UpdateError> {
-    let mut report = TreeReport { versions: None, files_checked: 0, problems: Vec::new(), wanted: BTreeSet::new() };
+pub async fn verify_tree(
+    tree: &Path,
+    root: Vec<u8>,
+    now: DateTime<Utc>,
+    limits: Limits,
+) -> Result<TreeReport, UpdateError> {
+    let mut report = TreeReport {
+        versions: None,
+        files_checked: 0,
+        problems: Vec::new(),
+        wanted: BTreeSet::new(),
+    };
     let scratch = tempfile::tempdir().map_err(|e| UpdateError::io(std::env::temp_dir(), e))?;
     let url = Url::from_directory_path(tree)
         .map_err(|_| UpdateError::Config(format!("{} is not an absolute path", tree.display())))?;
@@ -98,10 +108,13 @@ pub async fn verify_tree(tree: &Path, root: Vec<u8>, now: DateTime<Utc>, limits:
             continue;
         };
         match file.exists() {
-            false => report.problems.push(format!("{}: missing (target '{name}')", file.display())),
-            true if !file_matches(&file, name, info)? => {
-                report.problems.push(format!("{}: length or hash differs from target '{name}'", file.display()))
-            }
+            false => report
+                .problems
+                .push(format!("{}: missing (target '{name}')", file.display())),
+            true if !file_matches(&file, name, info)? => report.problems.push(format!(
+                "{}: length or hash differs from target '{name}'",
+                file.display()
+            )),
             true => {}
         }
     }

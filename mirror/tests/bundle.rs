@@ -35,7 +35,11 @@ impl Setup {
         options.root = Some(std::fs::read(published.join("1.root.json")).unwrap());
         sync(options).await.unwrap();
         export(&work.path().join("source"), &work.path().join("good.tar"), false).unwrap();
-        Setup { _fixtures: fixtures, work, published }
+        Setup {
+            _fixtures: fixtures,
+            work,
+            published,
+        }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -162,7 +166,9 @@ async fn a_bundle_exported_and_imported_elsewhere_verifies_and_serves_the_same_t
         let summary = import(setup.options(&dir, &setup.path(bundle))).await.unwrap();
         assert!(summary.changed);
         assert_eq!((summary.after.root, summary.after.timestamp), (15, 762));
-        let report = trustroot_mirror::verify::verify(&setup.path(&dir), None, at(NOW), Limits::default()).await.unwrap();
+        let report = trustroot_mirror::verify::verify(&setup.path(&dir), None, at(NOW), Limits::default())
+            .await
+            .unwrap();
         assert!(report.ok(), "{:?}", report.problems);
         for name in ["15.root.json", "timestamp.json", "165.snapshot.json", "14.targets.json"] {
             assert_eq!(
@@ -172,10 +178,16 @@ async fn a_bundle_exported_and_imported_elsewhere_verifies_and_serves_the_same_t
         }
         // The origin recorded is the repository's, not the unpacked bundle.
         let status = trustroot_mirror::status::status(&setup.path(&dir), at(NOW)).unwrap();
-        assert!(status.origin.metadata_url.ends_with("sigstore-prod/published/"), "{}", status.origin.metadata_url);
+        assert!(
+            status.origin.metadata_url.ends_with("sigstore-prod/published/"),
+            "{}",
+            status.origin.metadata_url
+        );
     }
     // Importing the same bundle again changes nothing.
-    let again = import(setup.options("imported-good.tar", &setup.path("good.tar"))).await.unwrap();
+    let again = import(setup.options("imported-good.tar", &setup.path("good.tar")))
+        .await
+        .unwrap();
     assert!(!again.changed);
 }
 
@@ -194,7 +206,13 @@ async fn a_bundle_that_does_not_verify_from_the_pinned_root_is_refused() {
     let setup = Setup::new().await;
     let mut options = setup.options("fresh", &setup.path("good.tar"));
     // Sigstore's staging root is not the root of this repository.
-    let staging = setup.published.parent().unwrap().parent().unwrap().join("sigstore-staging/published/5.root.json");
+    let staging = setup
+        .published
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("sigstore-staging/published/5.root.json");
     options.root = Some(std::fs::read(staging).unwrap());
     let error = import(options).await.unwrap_err().to_string();
     assert!(error.contains("pinned root"), "{error}");
@@ -252,7 +270,11 @@ async fn a_device_file_in_a_bundle_is_refused() {
 async fn a_duplicate_member_in_a_bundle_is_refused() {
     let setup = Setup::new().await;
     let mut members = setup.members();
-    let duplicate = members.iter().find(|(n, _)| n.ends_with("timestamp.json")).unwrap().clone();
+    let duplicate = members
+        .iter()
+        .find(|(n, _)| n.ends_with("timestamp.json"))
+        .unwrap()
+        .clone();
     members.insert(0, duplicate);
     let bundle = setup.path("duplicate.tar");
     write_bundle(&bundle, &members);
@@ -263,7 +285,11 @@ async fn a_duplicate_member_in_a_bundle_is_refused() {
 #[tokio::test]
 async fn an_oversized_member_in_a_bundle_is_refused() {
     let setup = Setup::new().await;
-    let limits = BundleLimits { max_files: 1000, max_file_size: 4096, max_total_size: 1 << 20 };
+    let limits = BundleLimits {
+        max_files: 1000,
+        max_file_size: 4096,
+        max_total_size: 1 << 20,
+    };
     let error = refused(&setup, &setup.path("good.tar"), Some(limits)).await;
     assert!(error.contains("over the limit"), "{error}");
 }
@@ -284,7 +310,10 @@ async fn a_truncated_bundle_is_refused() {
 async fn a_tampered_file_in_a_bundle_is_refused() {
     let setup = Setup::new().await;
     let mut members = setup.members();
-    let target = members.iter_mut().find(|(n, _)| n.ends_with("trusted_root.json")).unwrap();
+    let target = members
+        .iter_mut()
+        .find(|(n, _)| n.ends_with("trusted_root.json"))
+        .unwrap();
     target.1[20] ^= 1;
     let bundle = setup.path("tampered.tar");
     write_bundle(&bundle, &members);
@@ -297,7 +326,10 @@ async fn a_tampered_file_with_a_matching_manifest_fails_tuf_verification() {
     let setup = Setup::new().await;
     let mut members = setup.members();
     let (name, bytes) = {
-        let target = members.iter_mut().find(|(n, _)| n.ends_with("trusted_root.json")).unwrap();
+        let target = members
+            .iter_mut()
+            .find(|(n, _)| n.ends_with("trusted_root.json"))
+            .unwrap();
         target.1[20] ^= 1;
         (target.0.trim_start_matches("repository/").to_string(), target.1.clone())
     };
@@ -322,7 +354,10 @@ async fn a_manifest_that_disagrees_with_the_content_is_refused() {
     let bundle = setup.path("lying.tar");
     write_bundle(&bundle, &members);
     let error = refused(&setup, &bundle, None).await;
-    assert!(error.contains("timestamp.json") && error.contains("manifest"), "{error}");
+    assert!(
+        error.contains("timestamp.json") && error.contains("manifest"),
+        "{error}"
+    );
     // A file the manifest does not list is refused too.
     let mut members = setup.members();
     members.insert(0, ("repository/extra.json".to_string(), b"{}".to_vec()));

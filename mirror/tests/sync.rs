@@ -212,7 +212,12 @@ impl Origin {
         let repo = Arc::new(Mutex::new(repo));
         let server = SimServer::start(repo.clone());
         let mirror = tempfile::tempdir().unwrap();
-        let origin = Origin { repo, server, mirror, now };
+        let origin = Origin {
+            repo,
+            server,
+            mirror,
+            now,
+        };
         let mut first = origin.options();
         first.root = Some(root);
         sync(first).await.unwrap();

@@ -61,8 +61,14 @@ pub fn python() -> PathBuf {
     let python = std::env::var("TRUSTROOT_TEST_PYTHON").unwrap_or_else(|_| {
         panic!("TRUSTROOT_TEST_PYTHON is not set: run the tests through scripts/test.sh, which installs python-tuf")
     });
-    let check = Command::new(&python).args(["-c", "import tuf.ngclient"]).output().unwrap();
-    assert!(check.status.success(), "{python} cannot import tuf.ngclient: run scripts/test.sh");
+    let check = Command::new(&python)
+        .args(["-c", "import tuf.ngclient"])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{python} cannot import tuf.ngclient: run scripts/test.sh"
+    );
     PathBuf::from(python)
 }
 
@@ -85,11 +91,18 @@ pub fn ngclient(time: Option<&str>, root: &Path, metadata_url: &str, targets_url
     };
     command.arg(script).arg("--root").arg(root);
     command.args(["--metadata-url", metadata_url, "--target-base-url", targets_url]);
-    command.arg("--metadata-dir").arg(&metadata).arg("--target-dir").arg(&downloads);
+    command
+        .arg("--metadata-dir")
+        .arg(&metadata)
+        .arg("--target-dir")
+        .arg(&downloads);
     for target in targets {
         command.args(["--target", target]);
     }
-    command.env_remove("HTTP_PROXY").env_remove("http_proxy").env("NO_PROXY", "127.0.0.1");
+    command
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env("NO_PROXY", "127.0.0.1");
     command.output().unwrap()
 }
 

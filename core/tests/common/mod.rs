@@ -9,7 +9,13 @@ use std::process::Command;
 pub fn unpack() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let archive = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sigstore-repos.tar.xz");
-    let status = Command::new("tar").arg("-xJf").arg(&archive).arg("-C").arg(dir.path()).status().unwrap();
+    let status = Command::new("tar")
+        .arg("-xJf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(dir.path())
+        .status()
+        .unwrap();
     assert!(status.success(), "could not unpack {}", archive.display());
     dir
 }
