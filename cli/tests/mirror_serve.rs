@@ -5,71 +5,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{text, trustroot, trustroot_client};
+use common::{Serving, text, trustroot, trustroot_client};
 use trustroot_test_support::{RepoSim, SimServer};
-
-/// A running `trustroot mirror serve`, killed if the test ends without stopping it.
-struct Serving {
-    child: Child,
-    url: String,
-}
-
-impl Serving {
-    fn start(dir: &Path, access_log: &Path) -> Serving {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_trustroot"))
-            .args(["mirror", "serve"])
-            .arg(dir)
-            .args(["--listen", "127.0.0.1:0", "--access-log"])
-            .arg(access_log)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .rsplit_once(" on ")
-            .map(|(_, url)| url.to_string())
-            .unwrap_or_else(|| panic!("no address printed: {line:?}"));
-        assert!(url.starts_with("http://127.0.0.1:") && url.ends_with('/'), "{line}");
-        Serving { child, url }
-    }
-
-    /// Sends `signal` (TERM, INT) and waits up to 5 s for the exit status.
-    fn stop(&mut self, signal: &str) -> ExitStatus {
-        let sent = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "still running 5 s after SIG{signal}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Serving {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
 
 /// A simulated repository with two targets, mirrored once with `trustroot mirror sync`.
 fn mirrored(work: &Path) -> (SimServer, std::path::PathBuf) {

@@ -1,6 +1,7 @@
 //! Shared helpers for tests of the `trustroot` binary.
 #![allow(dead_code, clippy::unwrap_used, clippy::panic)]
 
+use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -238,4 +239,64 @@ pub fn tough(time: Option<&str>, root: &Path, metadata_url: &str, targets_url: &
         "the tough client (cargo build -p trustroot-tough-client)",
     );
     interop_run(&[client.as_os_str()], time, root, metadata_url, targets_url, targets)
+}
+
+/// A running `trustroot mirror serve`, killed if the test ends without stopping it.
+pub struct Serving {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl Serving {
+    pub fn start(dir: &Path, access_log: &Path) -> Serving {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_trustroot"))
+            .args(["mirror", "serve"])
+            .arg(dir)
+            .args(["--listen", "127.0.0.1:0", "--access-log"])
+            .arg(access_log)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .rsplit_once(" on ")
+            .map(|(_, url)| url.to_string())
+            .unwrap_or_else(|| panic!("no address printed: {line:?}"));
+        assert!(url.starts_with("http://127.0.0.1:") && url.ends_with('/'), "{line}");
+        Serving { child, url }
+    }
+
+    /// Sends `signal` (TERM, INT) and waits up to 5 s for the exit status.
+    pub fn stop(&mut self, signal: &str) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still running 5 s after SIG{signal}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
 }
