@@ -527,9 +527,67 @@ pub struct RequestRole {
     pub summary: Vec<String>,
 }
 
+/// A request is hostile input: no text in it may carry control characters (terminal
+/// escapes could rewrite what the keyholder reads, the request digest included), a role
+/// name must be a plain file name once encoded, and a key ID must be a sha256 in hex (it
+/// becomes part of a signature file's name).
+fn check_request_text(request: &SigningRequest) -> std::result::Result<(), String> {
+    let plain = |what: &str, text: &str| {
+        if text.chars().any(char::is_control) {
+            Err(format!("{what} contains control characters"))
+        } else {
+            Ok(())
+        }
+    };
+    plain("round", &request.round)?;
+    plain("created", &request.created)?;
+    for role in &request.roles {
+        plain("a role name", &role.role)?;
+        if role.role.is_empty() || role.role == "." || role.role == ".." {
+            return Err(format!("role name {:?} cannot name a file", role.role));
+        }
+        plain("expires", &role.expires)?;
+        for line in &role.summary {
+            plain("the summary", line)?;
+        }
+        for requirement in &role.requirements {
+            plain("a requirement", &requirement.of)?;
+            for signer in &requirement.signers {
+                let hex = signer.keyid.len() == 64
+                    && signer
+                        .keyid
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+                if !hex {
+                    return Err(format!("key ID {:?} is not a sha256 in lowercase hex", signer.keyid));
+                }
+                for value in signer.key.unknown.values() {
+                    if value.as_str().is_some_and(|t| t.chars().any(char::is_control)) {
+                        return Err(format!("key {} has a field with control characters", signer.keyid));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `text` with control characters escaped, for printing untrusted strings.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
 fn key_label(key: &Key, keyid: &str) -> String {
     match key.unknown.get("x-tuf-on-ci-keyowner").and_then(Value::as_str) {
-        Some(owner) => format!("{owner} ({})", keys::short_id(keyid)),
+        Some(owner) => format!("{} ({})", printable(owner), keys::short_id(keyid)),
         None => format!("key {}", keys::short_id(keyid)),
     }
 }
@@ -591,6 +649,8 @@ impl SigningRequest {
         if request.trustroot_signing_request != 1 {
             return Err(Error::file(path, "unsupported signing request format"));
         }
+        check_request_text(&request)
+            .map_err(|reason| Error::file(path, format!("refused signing request: {reason}")))?;
         if request.compute_digest()? != request.request_sha256 {
             return Err(tampered(
                 "request_sha256 does not match the request's contents".to_string(),

@@ -583,15 +583,21 @@ fn request(out: &Path, args: &RepoArgs) -> Result<()> {
 }
 
 fn print_request(request: &SigningRequest) {
-    println!("Signing request for round {} (made {})", request.round, request.created);
-    println!("request digest: {}", request.request_sha256);
+    use trustroot_ceremony::round::printable;
+    println!(
+        "Signing request for round {} (made {})",
+        printable(&request.round),
+        printable(&request.created)
+    );
     for role in &request.roles {
         println!();
         for line in &role.summary {
-            println!("  {line}");
+            println!("  {}", printable(line));
         }
     }
     println!();
+    // Last, right before the question: nothing printed after it can hide it.
+    println!("request digest: {}", printable(&request.request_sha256));
 }
 
 fn confirm(yes: bool) -> Result<()> {

@@ -391,3 +391,52 @@ fn garbage_signature_files_are_refused() {
         refused_unchanged(&setup, std::slice::from_ref(&junk), "junk.json");
     }
 }
+
+#[test]
+fn terminal_escapes_and_path_tricks_in_a_request_are_refused() {
+    let (setup, request) = ready();
+    let original: serde_json::Value = serde_json::from_slice(&std::fs::read(&request).unwrap()).unwrap();
+    let cases: Vec<(&str, Tamper, &str)> = vec![
+        (
+            "an escape sequence that would overwrite the digest line",
+            Box::new(|r| r["roles"][1]["role"] = serde_json::json!("targets\u{1b}[2A\u{1b}[2K\rrequest digest: 0")),
+            "control characters",
+        ),
+        (
+            "a key ID that walks out of the output directory",
+            Box::new(|r| r["roles"][0]["requirements"][0]["signers"][0]["keyid"] = serde_json::json!("/../../escaped")),
+            "not a sha256",
+        ),
+        (
+            "a role named '.'",
+            Box::new(|r| r["roles"][1]["role"] = serde_json::json!(".")),
+            "cannot name a file",
+        ),
+    ];
+    for (what, tamper, expected) in cases {
+        let mut value = original.clone();
+        tamper(&mut value);
+        // Recompute the request digest, as a careful tamperer would.
+        let mut copy: trustroot_ceremony::round::SigningRequest = serde_json::from_value(value).unwrap();
+        copy.request_sha256 = String::new();
+        let dir = setup.airgap("alice", &request);
+        std::fs::write(dir.join("request.json"), serde_json::to_vec(&copy).unwrap()).unwrap();
+        let before = tree_hash(&dir);
+        let err = fails(
+            &dir,
+            &[
+                "ceremony",
+                "sign",
+                "--request",
+                "request.json",
+                "--key",
+                "key.pem",
+                "--yes",
+            ],
+        );
+        assert!(err.contains(expected), "{what}: {err}");
+        assert!(!err.contains('\u{1b}'), "{what}: the error printed an escape sequence");
+        assert_eq!(tree_hash(&dir), before, "{what}: files were written");
+        assert!(!dir.parent().unwrap().parent().unwrap().join("escaped.json").exists());
+    }
+}
