@@ -9,6 +9,7 @@ pub mod canonical;
 pub mod delegation;
 pub mod envelope;
 pub mod error;
+pub mod expiry;
 pub mod hashes;
 pub mod keys;
 pub mod limits;

@@ -1,0 +1,150 @@
+//! Expiry as data: given roles' `expires` and a time, which roles have expired, which expire
+//! within a window, and which expires first. Pure: callers read the metadata and the clock.
+
+use chrono::{DateTime, Duration, Utc};
+
+/// Where one role stands at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum State {
+    /// Valid beyond the window.
+    Valid,
+    /// Still valid, but expires within the window.
+    Within,
+    /// Expired (a client refuses it from its `expires` on).
+    Expired,
+}
+
+impl State {
+    /// The state of a role that `expires`, at `now`, for a window of `within`.
+    pub fn of(expires: DateTime<Utc>, now: DateTime<Utc>, within: Duration) -> State {
+        if now >= expires {
+            State::Expired
+        } else if expires - now <= within {
+            State::Within
+        } else {
+            State::Valid
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Valid => "valid",
+            State::Within => "within",
+            State::Expired => "expired",
+        }
+    }
+}
+
+/// What a set of roles' expiries says at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Each role's state, in the order given.
+    pub states: Vec<State>,
+    /// The worst state of any role (`Valid` when there is none).
+    pub worst: State,
+    /// The index of the role that expires first, and its expiry.
+    pub earliest: Option<(usize, DateTime<Utc>)>,
+}
+
+/// Summarises `expires` (one per role) at `now` for a window of `within`.
+pub fn summarize(expires: &[DateTime<Utc>], now: DateTime<Utc>, within: Duration) -> Summary {
+    let states: Vec<State> = expires.iter().map(|e| State::of(*e, now, within)).collect();
+    let worst = states.iter().copied().max().unwrap_or(State::Valid);
+    let earliest = expires.iter().copied().enumerate().min_by_key(|(_, e)| *e);
+    Summary {
+        states,
+        worst,
+        earliest,
+    }
+}
+
+/// Time left as "12d 3h" (or "expired 2d 1h ago").
+pub fn describe_left(expires: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let left = expires - now;
+    let (past, left) = if left < Duration::zero() {
+        (true, -left)
+    } else {
+        (false, left)
+    };
+    let days = left.num_days();
+    let hours = left.num_hours() - days * 24;
+    let text = if days > 0 {
+        format!("{days}d {hours}h")
+    } else {
+        format!("{hours}h {}m", left.num_minutes() - left.num_hours() * 60)
+    };
+    if past { format!("expired {text} ago") } else { text }
+}
+
+/// Parses a window like `30d`, `12h`, `90m`, `45s` or `2w`.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let n: i64 = number.parse().ok()?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 7 * 86_400,
+        _ => return None,
+    };
+    n.checked_mul(seconds).and_then(Duration::try_seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn t(text: &str) -> DateTime<Utc> {
+        crate::time::parse(text).unwrap()
+    }
+
+    #[test]
+    fn states_at_the_edges() {
+        let now = t("2030-01-01T00:00:00Z");
+        let within = Duration::days(30);
+        assert_eq!(State::of(t("2030-01-01T00:00:00Z"), now, within), State::Expired);
+        assert_eq!(State::of(t("2029-12-01T00:00:00Z"), now, within), State::Expired);
+        assert_eq!(State::of(t("2030-01-31T00:00:00Z"), now, within), State::Within);
+        assert_eq!(State::of(t("2030-01-31T00:00:01Z"), now, within), State::Valid);
+        assert_eq!(
+            State::of(t("2030-01-01T00:00:01Z"), now, Duration::zero()),
+            State::Valid
+        );
+    }
+
+    #[test]
+    fn summary_names_the_worst_and_the_earliest() {
+        let now = t("2030-01-01T00:00:00Z");
+        let expires = [
+            t("2031-01-01T00:00:00Z"),
+            t("2030-01-05T00:00:00Z"),
+            t("2030-06-01T00:00:00Z"),
+        ];
+        let s = summarize(&expires, now, Duration::days(30));
+        assert_eq!(s.states, vec![State::Valid, State::Within, State::Valid]);
+        assert_eq!(s.worst, State::Within);
+        assert_eq!(s.earliest, Some((1, expires[1])));
+        let s = summarize(&expires, t("2030-02-01T00:00:00Z"), Duration::days(1));
+        assert_eq!(s.worst, State::Expired);
+        assert_eq!(summarize(&[], now, Duration::days(1)).worst, State::Valid);
+    }
+
+    #[test]
+    fn durations_and_descriptions() {
+        assert_eq!(parse_duration("30d"), Some(Duration::days(30)));
+        assert_eq!(parse_duration("12h"), Some(Duration::hours(12)));
+        assert_eq!(parse_duration("2w"), Some(Duration::days(14)));
+        assert_eq!(parse_duration("0s"), Some(Duration::zero()));
+        for bad in ["", "d", "30", "30y", "-3d", "99999999999999999999d", "3 d"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+        let now = t("2030-01-01T00:00:00Z");
+        assert_eq!(describe_left(t("2030-01-03T05:00:00Z"), now), "2d 5h");
+        assert_eq!(describe_left(t("2030-01-01T05:30:00Z"), now), "5h 30m");
+        assert_eq!(describe_left(t("2029-12-30T00:00:00Z"), now), "expired 2d 0h ago");
+    }
+}
