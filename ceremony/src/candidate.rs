@@ -72,9 +72,9 @@ fn parse_envelope(path: &Path, role: &str, bytes: &[u8]) -> Result<Envelope> {
 
 /// Reads `metadata/` as published: the roles it holds and the root history.
 /// Role -> bytes, and root version -> bytes.
-type Published = (BTreeMap<String, Vec<u8>>, BTreeMap<u64, Vec<u8>>);
+pub(crate) type Published = (BTreeMap<String, Vec<u8>>, BTreeMap<u64, Vec<u8>>);
 
-fn read_published(repo: &Repo) -> Result<Published> {
+pub(crate) fn read_published(repo: &Repo) -> Result<Published> {
     let dir = repo.root.join("metadata");
     let mut roles = BTreeMap::new();
     for role in ["root", "timestamp", "snapshot", "targets"] {
@@ -130,12 +130,12 @@ pub fn published_tree(repo: &Repo) -> Result<Option<PathBuf>> {
     Ok(dir.current()?.map(|(_, path)| path))
 }
 
-fn expires(now: DateTime<Utc>, days: u32) -> String {
+pub(crate) fn expires(now: DateTime<Utc>, days: u32) -> String {
     let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
     trustroot_core::time::format(&(now + Duration::days(i64::from(days))))
 }
 
-fn sign_envelope(role: &str, signed: &Value, keyids: &[String], signer: &dyn Signer) -> Result<Vec<u8>> {
+pub(crate) fn sign_envelope(role: &str, signed: &Value, keyids: &[String], signer: &dyn Signer) -> Result<Vec<u8>> {
     let bytes = trustroot_core::canonical::to_canonical_bytes(signed)
         .map_err(|e| Error::refused(format!("{role}: cannot make canonical JSON: {e}")))?;
     let mut signatures = Vec::new();
@@ -149,7 +149,7 @@ fn sign_envelope(role: &str, signed: &Value, keyids: &[String], signer: &dyn Sig
 }
 
 /// The key IDs under which `root` lists `signer`'s key for `role`.
-fn online_keyids(root: &Root, role: &str, signer: &dyn Signer) -> Vec<String> {
+pub(crate) fn online_keyids(root: &Root, role: &str, signer: &dyn Signer) -> Vec<String> {
     let public = signer.public_key();
     root.roles
         .get(role)

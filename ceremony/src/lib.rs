@@ -14,6 +14,8 @@ pub mod edit;
 pub mod error;
 pub mod gate;
 pub mod keys;
+pub mod lock;
+pub mod online;
 pub mod policy;
 pub mod pubdir;
 pub mod publish;

@@ -89,6 +89,7 @@ pub fn verify(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc
 /// Publishes `round`: refuses unless the gate passes (every threshold met, our core and
 /// tough accept the repository, payloads and lints pass).
 pub fn publish(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc>) -> Result<Report> {
+    let _lock = crate::lock::lock(repo, "publish")?;
     let (candidate, mut findings) = candidate::build(repo, round, online, now)?;
     findings.extend(gate::check_in_memory(&candidate, &repo.policy, now));
     let report = Report::new(&candidate, findings.clone());
@@ -126,7 +127,7 @@ pub fn publish(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Ut
 }
 
 /// The destination must not be (or contain) the signing repository's own directories.
-fn ensure_outside_metadata(repo: &Repo, dir: &PublishDir) -> Result<()> {
+pub(crate) fn ensure_outside_metadata(repo: &Repo, dir: &PublishDir) -> Result<()> {
     let dest = dir.root();
     for sub in ["metadata", "targets", "ceremonies", "keys"] {
         let inner = repo.root.join(sub);
@@ -145,7 +146,7 @@ fn ensure_outside_metadata(repo: &Repo, dir: &PublishDir) -> Result<()> {
 
 /// Records the published metadata in `metadata/`, in publish order: root history, delegated
 /// roles, targets, snapshot, root, timestamp last. Each file is written atomically.
-fn write_metadata(repo: &Repo, candidate: &Candidate) -> Result<()> {
+pub(crate) fn write_metadata(repo: &Repo, candidate: &Candidate) -> Result<()> {
     let dir = repo.root.join("metadata");
     for (version, bytes) in &candidate.root_history {
         let path = dir.join("root_history").join(format!("{version}.root.json"));

@@ -333,7 +333,7 @@ fn finish(result: Result<()>) -> ExitCode {
     }
 }
 
-fn now(at: Option<&str>) -> Result<DateTime<Utc>> {
+pub fn now(at: Option<&str>) -> Result<DateTime<Utc>> {
     match at {
         Some(text) => trustroot_core::time::parse(text)
             .ok_or_else(|| Error::refused(format!("--at '{text}' is not an RFC 3339 time"))),
@@ -342,7 +342,7 @@ fn now(at: Option<&str>) -> Result<DateTime<Utc>> {
 }
 
 /// A passphrase from --passphrase-env / --passphrase-file, or typed at the terminal.
-fn passphrase_source(args: &PassphraseArgs, what: String) -> impl FnMut() -> Result<Zeroizing<String>> {
+pub fn passphrase_source(args: &PassphraseArgs, what: String) -> impl FnMut() -> Result<Zeroizing<String>> {
     let args = args.clone();
     move || {
         if let Some(var) = &args.passphrase_env {

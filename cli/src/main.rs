@@ -3,6 +3,7 @@
 mod ceremony;
 mod client;
 mod inspect;
+mod keepalive;
 mod mirror;
 mod mirror_serve;
 mod sigstore;
@@ -40,6 +41,13 @@ enum Command {
     /// Signing rounds: stage, request, sign, collect signatures, status.
     #[command(subcommand)]
     Ceremony(ceremony::CeremonyCommand),
+    /// Every role's version, expiry and time left, for a signing repository, a published
+    /// tree or a mirror. Exit 0: nothing expires within --within; 1: something does;
+    /// 3: something has expired; 2: an error.
+    Expiry(keepalive::ExpiryArgs),
+    /// The online key's work: keep timestamp and snapshot fresh between ceremonies.
+    #[command(subcommand)]
+    Online(keepalive::OnlineCommand),
     /// Sigstore payloads: trusted_root.json and signing_config.
     Sigstore {
         #[command(subcommand)]
@@ -70,6 +78,8 @@ fn main() -> ExitCode {
         Command::Init(args) => ceremony::run_init(args),
         Command::Key(command) => ceremony::run_key(command),
         Command::Ceremony(command) => ceremony::run_ceremony(command),
+        Command::Expiry(args) => keepalive::run_expiry(args),
+        Command::Online(command) => keepalive::run_online(command),
         Command::Sigstore { command } => sigstore::run(command),
     }
 }

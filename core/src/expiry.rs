@@ -46,9 +46,21 @@ pub struct Summary {
     pub earliest: Option<(usize, DateTime<Utc>)>,
 }
 
-/// Summarises `expires` (one per role) at `now` for a window of `within`.
-pub fn summarize(expires: &[DateTime<Utc>], now: DateTime<Utc>, within: Duration) -> Summary {
-    let states: Vec<State> = expires.iter().map(|e| State::of(*e, now, within)).collect();
+/// The window that applies to `role`: timestamp and snapshot are re-signed by the online
+/// key (from cron) and normally always expire within days, so they alert only when they are
+/// within `online_within` (refreshes stopped); every other role needs a ceremony and alerts
+/// within `within`.
+pub fn window_for(role: &str, within: Duration, online_within: Duration) -> Duration {
+    match role {
+        "timestamp" | "snapshot" => within.min(online_within),
+        _ => within,
+    }
+}
+
+/// Summarises roles, each given as its expiry and the window that applies to it, at `now`.
+pub fn summarize(roles: &[(DateTime<Utc>, Duration)], now: DateTime<Utc>) -> Summary {
+    let states: Vec<State> = roles.iter().map(|(e, w)| State::of(*e, now, *w)).collect();
+    let expires: Vec<DateTime<Utc>> = roles.iter().map(|(e, _)| *e).collect();
     let worst = states.iter().copied().max().unwrap_or(State::Valid);
     let earliest = expires.iter().copied().enumerate().min_by_key(|(_, e)| *e);
     Summary {
@@ -124,13 +136,18 @@ mod tests {
             t("2030-01-05T00:00:00Z"),
             t("2030-06-01T00:00:00Z"),
         ];
-        let s = summarize(&expires, now, Duration::days(30));
+        let w = |d| expires.iter().map(|e| (*e, Duration::days(d))).collect::<Vec<_>>();
+        let s = summarize(&w(30), now);
         assert_eq!(s.states, vec![State::Valid, State::Within, State::Valid]);
         assert_eq!(s.worst, State::Within);
         assert_eq!(s.earliest, Some((1, expires[1])));
-        let s = summarize(&expires, t("2030-02-01T00:00:00Z"), Duration::days(1));
+        let s = summarize(&w(1), t("2030-02-01T00:00:00Z"));
         assert_eq!(s.worst, State::Expired);
-        assert_eq!(summarize(&[], now, Duration::days(1)).worst, State::Valid);
+        assert_eq!(summarize(&[], now).worst, State::Valid);
+        let d = Duration::days;
+        assert_eq!(window_for("timestamp", d(30), d(2)), d(2));
+        assert_eq!(window_for("snapshot", d(1), d(2)), d(1));
+        assert_eq!(window_for("root", d(30), d(2)), d(30));
     }
 
     #[test]

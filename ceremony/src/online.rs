@@ -1,0 +1,265 @@
+//! `online refresh`: keeps a published repository alive between ceremonies. The online key
+//! alone re-signs timestamp (and snapshot, when its own expiry is inside its signing period
+//! or its content must change); root, targets and delegated roles are kept byte for byte.
+//! The new metadata goes to `metadata/` and the published tree is switched exactly as
+//! `ceremony publish` does it (see [`crate::pubdir`]), under the repository lock.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use trustroot_core::metadata::Root;
+use trustroot_core::{Envelope, Limits};
+
+use crate::candidate::{self, Candidate};
+use crate::error::{Error, Result};
+use crate::keys::{self, Signer};
+use crate::pubdir::PublishDir;
+use crate::repo::Repo;
+use crate::stage::SPEC_VERSION;
+
+/// One role as published.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleExpiry {
+    pub role: String,
+    pub version: u64,
+    #[serde(serialize_with = "serialize_time")]
+    pub expires: DateTime<Utc>,
+    /// Where it was read.
+    pub file: String,
+}
+
+fn serialize_time<S: serde::Serializer>(time: &DateTime<Utc>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&trustroot_core::time::format(time))
+}
+
+/// What a refresh did.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefreshReport {
+    /// The roles re-signed (empty: nothing was due).
+    pub refreshed: Vec<String>,
+    /// Why (or why nothing was done).
+    pub reason: String,
+    /// Every published role after the refresh.
+    pub roles: Vec<RoleExpiry>,
+    /// The published state switched to, if any.
+    pub state: Option<u64>,
+}
+
+fn parse(file: &str, role: &str, bytes: &[u8]) -> Result<Envelope> {
+    Envelope::parse(role, bytes, &Limits::default()).map_err(|e| Error::file(Path::new(file), e))
+}
+
+fn expires_of(file: &str, role: &str, envelope: &Envelope) -> Result<DateTime<Utc>> {
+    envelope
+        .signed
+        .get("expires")
+        .and_then(Value::as_str)
+        .and_then(trustroot_core::time::parse)
+        .ok_or_else(|| {
+            Error::file(
+                Path::new(file),
+                format!("{role} v{} has no valid `expires`", envelope.version().unwrap_or(0)),
+            )
+        })
+}
+
+/// Every role in `metadata`, with its version and expiry, in TUF order (root, timestamp,
+/// snapshot, targets, then delegated roles by name).
+pub fn role_expiries(metadata: &BTreeMap<String, Vec<u8>>, dir: &str) -> Result<Vec<RoleExpiry>> {
+    let mut out = Vec::new();
+    let order = |r: &str| match r {
+        "root" => 0,
+        "timestamp" => 1,
+        "snapshot" => 2,
+        "targets" => 3,
+        _ => 4,
+    };
+    let mut names: Vec<&String> = metadata.keys().collect();
+    names.sort_by(|a, b| order(a).cmp(&order(b)).then(a.cmp(b)));
+    for role in names {
+        let Some(bytes) = metadata.get(role) else { continue };
+        let file = format!("{dir}/{}", trustroot_core::role_name::metadata_file_name(role, None));
+        let envelope = parse(&file, role, bytes)?;
+        out.push(RoleExpiry {
+            role: role.clone(),
+            version: envelope.version().unwrap_or(0),
+            expires: expires_of(&file, role, &envelope)?,
+            file,
+        });
+    }
+    Ok(out)
+}
+
+/// The roles `metadata/` holds, as published.
+pub fn published(repo: &Repo) -> Result<Vec<RoleExpiry>> {
+    let (metadata, _) = candidate::read_published(repo)?;
+    role_expiries(&metadata, "metadata")
+}
+
+/// True when `expires` is inside the signing period of `days` at `now`.
+fn due(expires: DateTime<Utc>, now: DateTime<Utc>, days: u32) -> bool {
+    expires - now <= Duration::days(i64::from(days))
+}
+
+/// Re-signs timestamp (and snapshot when due) with `online` at `now`, and publishes. Does
+/// nothing when no online role is inside its signing period, unless `force`.
+pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool) -> Result<RefreshReport> {
+    let _lock = crate::lock::lock(repo, "online refresh")?;
+    let (previous, root_history) = candidate::read_published(repo)?;
+    let policy = &repo.policy;
+    let get = |role: &str| -> Result<Envelope> {
+        let file = format!("metadata/{role}.json");
+        let bytes = previous.get(role).ok_or_else(|| {
+            Error::file(
+                &repo.root.join(&file),
+                format!("is missing: nothing to refresh ({role} was never published); publish a round with `trustroot ceremony publish` first"),
+            )
+        })?;
+        parse(&file, role, bytes)
+    };
+    let root_envelope = get("root")?;
+    let root: Root = serde_json::from_value(root_envelope.signed.clone())
+        .map_err(|e| Error::file(&repo.root.join("metadata/root.json"), format!("not a root: {e}")))?;
+    let old_snapshot = get("snapshot")?;
+    let old_timestamp = get("timestamp")?;
+    let snapshot_version = old_snapshot.version().unwrap_or(0);
+    let timestamp_version = old_timestamp.version().unwrap_or(0);
+    let snapshot_expires = expires_of("metadata/snapshot.json", "snapshot", &old_snapshot)?;
+    let timestamp_expires = expires_of("metadata/timestamp.json", "timestamp", &old_timestamp)?;
+
+    // What snapshot must list: what it lists now, with every reachable role's version.
+    let old_meta = old_snapshot
+        .signed
+        .get("meta")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut meta: Map<String, Value> = old_meta.clone();
+    let (reachable, _) = candidate::reachable_roles(&previous);
+    for role in &reachable {
+        let Some(bytes) = previous.get(role) else { continue };
+        let version = parse(&format!("metadata/{role}.json"), role, bytes)?
+            .version()
+            .unwrap_or(0);
+        meta.insert(format!("{role}.json"), json!({"version": version}));
+    }
+    let content_changed = meta != old_meta;
+    let snapshot_due = content_changed || due(snapshot_expires, now, policy.periods("snapshot").signing_days);
+    let timestamp_due = snapshot_due || due(timestamp_expires, now, policy.periods("timestamp").signing_days);
+    let mut reason = if content_changed {
+        format!("snapshot v{snapshot_version} does not list every role's current version")
+    } else if snapshot_due {
+        format!(
+            "snapshot v{snapshot_version} expires {} (inside its signing period of {} days)",
+            trustroot_core::time::format(&snapshot_expires),
+            policy.periods("snapshot").signing_days
+        )
+    } else if timestamp_due {
+        format!(
+            "timestamp v{timestamp_version} expires {} (inside its signing period of {} days)",
+            trustroot_core::time::format(&timestamp_expires),
+            policy.periods("timestamp").signing_days
+        )
+    } else if force {
+        "--force".to_string()
+    } else {
+        String::new()
+    };
+    if !timestamp_due && !force {
+        reason = format!(
+            "nothing to do: timestamp v{timestamp_version} (expires {}) and snapshot v{snapshot_version} (expires {}) are outside their signing periods; --force re-signs timestamp anyway",
+            trustroot_core::time::format(&timestamp_expires),
+            trustroot_core::time::format(&snapshot_expires)
+        );
+        return Ok(RefreshReport {
+            refreshed: Vec::new(),
+            reason,
+            roles: role_expiries(&previous, "metadata")?,
+            state: None,
+        });
+    }
+
+    let mut metadata = previous.clone();
+    let mut new_roles = Vec::new();
+    let mut refreshed_snapshot_version = snapshot_version;
+    let mut to_sign = Vec::new();
+    if snapshot_due {
+        refreshed_snapshot_version = snapshot_version + 1;
+        to_sign.push((
+            "snapshot",
+            snapshot_version,
+            json!({
+                "_type": "snapshot",
+                "spec_version": SPEC_VERSION,
+                "version": refreshed_snapshot_version,
+                "expires": candidate::expires(now, policy.periods("snapshot").expiry_days),
+                "meta": meta,
+            }),
+        ));
+    }
+    to_sign.push((
+        "timestamp",
+        timestamp_version,
+        json!({
+            "_type": "timestamp",
+            "spec_version": SPEC_VERSION,
+            "version": timestamp_version + 1,
+            "expires": candidate::expires(now, policy.periods("timestamp").expiry_days),
+            "meta": {"snapshot.json": {"version": refreshed_snapshot_version}},
+        }),
+    ));
+    for (role, old_version, value) in to_sign {
+        let keyids = candidate::online_keyids(&root, role, online);
+        if keyids.is_empty() {
+            return Err(Error::refused(format!(
+                "online refresh refused: the online key ({}, key {}) is not a {role} key of root v{} (metadata/root.json), so it cannot re-sign {role} v{old_version} (metadata/{role}.json): point [online] signer at the key root lists; nothing was written",
+                online.describe(),
+                keys::short_id(&online.public_key().computed_key_id()),
+                root.common.version
+            )));
+        }
+        metadata.insert(
+            role.to_string(),
+            candidate::sign_envelope(role, &value, &keyids, online)?,
+        );
+        new_roles.push(role.to_string());
+    }
+    let mut versions = BTreeMap::new();
+    for (role, bytes) in &metadata {
+        versions.insert(role.clone(), parse(role, role, bytes)?.version().unwrap_or(0));
+    }
+    let candidate = Candidate {
+        round: "online-refresh".to_string(),
+        metadata,
+        versions,
+        new_roles: new_roles.clone(),
+        root_history,
+        previous,
+        targets: BTreeMap::new(),
+        left_out: Vec::new(),
+    };
+
+    let dir = PublishDir::new(policy, &repo.root);
+    crate::publish::ensure_outside_metadata(repo, &dir)?;
+    if dir.current()?.is_none() {
+        return Err(Error::file(
+            &dir.served(),
+            "is not published yet: `online refresh` carries the published tree over; run `trustroot ceremony publish` first",
+        ));
+    }
+    let staged = dir.stage(&candidate)?;
+    if let Err(e) = crate::publish::write_metadata(repo, &candidate) {
+        staged.discard();
+        return Err(e);
+    }
+    let state = dir.commit(staged)?;
+    Ok(RefreshReport {
+        refreshed: new_roles,
+        reason,
+        roles: role_expiries(&candidate.metadata, "metadata")?,
+        state: Some(state),
+    })
+}
