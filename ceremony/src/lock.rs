@@ -1,6 +1,6 @@
 //! The repository lock: `ceremony publish` and `online refresh` each hold an exclusive lock
 //! on `.trustroot.lock` in the signing repository while they write, so two of them can
-//! never both publish (the second fails at once, having written nothing).
+//! never both publish (the second fails within two seconds, having written nothing).
 
 use std::fs::{File, OpenOptions, TryLockError};
 
@@ -16,7 +16,11 @@ pub struct RepoLock {
     _file: File,
 }
 
-/// Takes the repository lock for `what` (e.g. "online refresh"), or fails at once.
+/// How long a second run waits for the lock before it gives up (a lock can be held for an
+/// instant by a process forked elsewhere in the same program, before it runs another).
+const WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Takes the repository lock for `what` (e.g. "online refresh"), or fails after [`WAIT`].
 pub fn lock(repo: &Repo, what: &str) -> Result<RepoLock> {
     let path = repo.root.join(LOCK_FILE);
     let file = OpenOptions::new()
@@ -25,12 +29,20 @@ pub fn lock(repo: &Repo, what: &str) -> Result<RepoLock> {
         .write(true)
         .open(&path)
         .map_err(|e| Error::file(&path, format!("cannot open the repository lock: {e}")))?;
-    match file.try_lock() {
-        Ok(()) => Ok(RepoLock { _file: file }),
-        Err(TryLockError::WouldBlock) => Err(Error::refused(format!(
-            "{what} refused: another publish or online refresh holds the repository lock {} (is one running?); nothing was written",
-            path.display()
-        ))),
-        Err(TryLockError::Error(e)) => Err(Error::file(&path, format!("cannot lock: {e}"))),
+    let start = std::time::Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(RepoLock { _file: file }),
+            Err(TryLockError::WouldBlock) if start.elapsed() < WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(TryLockError::WouldBlock) => {
+                return Err(Error::refused(format!(
+                    "{what} refused: another publish or online refresh holds the repository lock {} (is one running?); nothing was written",
+                    path.display()
+                )));
+            }
+            Err(TryLockError::Error(e)) => return Err(Error::file(&path, format!("cannot lock: {e}"))),
+        }
     }
 }

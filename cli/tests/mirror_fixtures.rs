@@ -45,6 +45,27 @@ fn mirror_of_sigstore_production_serves_python_tuf_and_trustroot_clients() {
     let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(status["valid_until"], "2026-08-28T19:25:56Z");
     assert_eq!(status["roles"][1]["role"], "timestamp");
+    // `trustroot expiry` reads the mirror the same way: the earliest expiry is the mirror's
+    // valid_until, and once it passes, the exit code is 3.
+    let out = trustroot_at(
+        TIME,
+        &[
+            "expiry",
+            dir.to_str().unwrap(),
+            "--at",
+            "2026-08-22T00:00:00Z",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let expiry: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(expiry["earliest"]["expires"], status["valid_until"]);
+    assert_eq!(
+        expiry["roles"].as_array().unwrap().len(),
+        status["roles"].as_array().unwrap().len()
+    );
+    let out = trustroot_at(TIME, &["expiry", dir.to_str().unwrap(), "--at", "2026-08-29T00:00:00Z"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
 
     // Clients of the mirror: trustroot over file:// and over HTTP, python-tuf over HTTP.
     let served = dir.join("repository");

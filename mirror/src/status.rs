@@ -5,6 +5,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use trustroot_core::expiry::State;
 use trustroot_core::{Envelope, Limits};
 
 use crate::error::UpdateError;
@@ -50,7 +51,7 @@ pub fn status(dir: &Path, now: DateTime<Utc>) -> Result<MirrorStatus, UpdateErro
     let manifest = Manifest::read(&state.join("manifest.json"))?;
     let client = state.join("client");
     let mut roles = Vec::new();
-    let mut earliest: Option<DateTime<Utc>> = None;
+    let mut expires_all = Vec::new();
     let mut entries: Vec<_> = std::fs::read_dir(&client)
         .map_err(|e| UpdateError::io(&client, e))?
         .flatten()
@@ -74,15 +75,18 @@ pub fn status(dir: &Path, now: DateTime<Utc>) -> Result<MirrorStatus, UpdateErro
         else {
             continue;
         };
-        earliest = Some(earliest.map_or(expires, |e| e.min(expires)));
+        expires_all.push((expires, chrono::Duration::zero()));
         roles.push(RoleStatus {
             role,
             version,
             expires: trustroot_core::time::format(&expires),
-            expired: now >= expires,
+            expired: State::of(expires, now, chrono::Duration::zero()) == State::Expired,
             hours_left: (expires - now).num_hours(),
         });
     }
+    let earliest = trustroot_core::expiry::summarize(&expires_all, now)
+        .earliest
+        .map(|(_, at)| at);
     let order = |r: &RoleStatus| match r.role.as_str() {
         "root" => 0,
         "timestamp" => 1,
