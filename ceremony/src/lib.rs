@@ -19,6 +19,7 @@ pub mod online;
 pub mod policy;
 pub mod pubdir;
 pub mod publish;
+pub mod recover;
 pub mod repo;
 pub mod rotate;
 pub mod round;

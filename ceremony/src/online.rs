@@ -46,6 +46,10 @@ pub struct RefreshReport {
     pub roles: Vec<RoleExpiry>,
     /// The published state switched to, if any.
     pub state: Option<u64>,
+    /// `metadata/` was restored from the published tree first (an earlier publish or
+    /// refresh had stopped half way): what was restored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<String>,
 }
 
 fn parse(file: &str, role: &str, bytes: &[u8]) -> Result<Envelope> {
@@ -108,6 +112,9 @@ fn due(expires: DateTime<Utc>, now: DateTime<Utc>, days: u32) -> bool {
 /// nothing when no online role is inside its signing period, unless `force`.
 pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool) -> Result<RefreshReport> {
     let _lock = crate::lock::lock(repo, "online refresh")?;
+    let dir = PublishDir::new(&repo.policy, &repo.root);
+    crate::publish::ensure_outside_metadata(repo, &dir)?;
+    let recovered = crate::recover::reconcile(repo, &dir)?;
     let (previous, root_history) = candidate::read_published(repo)?;
     let policy = &repo.policy;
     let get = |role: &str| -> Result<Envelope> {
@@ -179,6 +186,7 @@ pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool
             reason,
             roles: role_expiries(&previous, "metadata")?,
             state: None,
+            recovered,
         });
     }
 
@@ -242,8 +250,6 @@ pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool
         left_out: Vec::new(),
     };
 
-    let dir = PublishDir::new(policy, &repo.root);
-    crate::publish::ensure_outside_metadata(repo, &dir)?;
     if dir.current()?.is_none() {
         return Err(Error::file(
             &dir.served(),
@@ -261,5 +267,6 @@ pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool
         reason,
         roles: role_expiries(&candidate.metadata, "metadata")?,
         state: Some(state),
+        recovered,
     })
 }

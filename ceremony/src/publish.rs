@@ -34,6 +34,10 @@ pub struct Report {
     pub new_roles: Vec<String>,
     /// The number of targets published.
     pub targets: usize,
+    /// `metadata/` was restored from the published tree first (an earlier publish or
+    /// refresh had stopped half way): what was restored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovered: Option<String>,
 }
 
 impl Report {
@@ -46,6 +50,7 @@ impl Report {
             versions: candidate.versions.clone(),
             new_roles: candidate.new_roles.clone(),
             targets: candidate.targets.len(),
+            recovered: None,
         }
     }
 
@@ -90,14 +95,15 @@ pub fn verify(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc
 /// tough accept the repository, payloads and lints pass).
 pub fn publish(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc>) -> Result<Report> {
     let _lock = crate::lock::lock(repo, "publish")?;
+    let dir = PublishDir::new(&repo.policy, &repo.root);
+    ensure_outside_metadata(repo, &dir)?;
+    let recovered = crate::recover::reconcile(repo, &dir)?;
     let (candidate, mut findings) = candidate::build(repo, round, online, now)?;
     findings.extend(gate::check_in_memory(&candidate, &repo.policy, now));
     let report = Report::new(&candidate, findings.clone());
     if !report.passed {
         return Err(report.refusal("publish"));
     }
-    let dir = PublishDir::new(&repo.policy, &repo.root);
-    ensure_outside_metadata(repo, &dir)?;
     let staged = dir.stage(&candidate)?;
     let tough = gate::tough_client(&candidate, &staged.dir);
     if gate::has_errors(&tough) {
@@ -123,7 +129,9 @@ pub fn publish(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Ut
             "left_out": candidate.left_out,
         }),
     )?;
-    Ok(Report::new(&candidate, findings))
+    let mut report = Report::new(&candidate, findings);
+    report.recovered = recovered;
+    Ok(report)
 }
 
 /// The destination must not be (or contain) the signing repository's own directories.
@@ -167,9 +175,20 @@ pub(crate) fn write_metadata(repo: &Repo, candidate: &Candidate) -> Result<()> {
         }
         if let Some(bytes) = candidate.metadata.get(role) {
             repo.write(&dir.join(role_file(role)), bytes)?;
+            crash_point(role);
         }
     }
     Ok(())
+}
+
+/// For the crash tests: `TRUSTROOT_TEST_CRASH_AFTER_METADATA=<role>` aborts the process
+/// right after `metadata/<role>.json` is written, as a power cut would, before the rest of
+/// `metadata/` and before the published tree is switched.
+fn crash_point(role: &str) {
+    if std::env::var("TRUSTROOT_TEST_CRASH_AFTER_METADATA").is_ok_and(|v| v == role) {
+        eprintln!("TRUSTROOT_TEST_CRASH_AFTER_METADATA: crashing after writing metadata/{role}.json");
+        std::process::abort();
+    }
 }
 
 /// The online signer the policy names (`[online] signer`): `env:VAR`, or a key file outside

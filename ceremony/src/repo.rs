@@ -136,7 +136,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
+        // Never open through something already at the temporary name (a symlink planted
+        // there, or a leftover of a crashed run): remove it and create afresh.
+        let create = || fs::OpenOptions::new().write(true).create_new(true).open(&tmp);
+        let mut file = match create() {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                fs::remove_file(&tmp)?;
+                create()?
+            }
+            other => other?,
+        };
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&tmp, path)

@@ -28,6 +28,9 @@ pub struct StagedRole {
     pub previous: Option<Value>,
     /// Why it is staged (content changed, new role, renewal).
     pub reason: String,
+    /// The published version is inside its signing period (or has no readable expiry):
+    /// it must be renewed whatever else changes. What `ceremony start --due` stages.
+    pub due: bool,
 }
 
 /// Computes what `ceremony start` would stage, at `now`.
@@ -170,8 +173,8 @@ fn stage_one(
 ) -> Result<Option<StagedRole>> {
     let periods = policy.periods(role);
     let published = repo.published(role)?;
-    let (version, reason, previous) = match &published {
-        None => (1, "new role: no published version".to_string(), None),
+    let (version, reason, previous, due) = match &published {
+        None => (1, "new role: no published version".to_string(), None, false),
         Some(p) => {
             let old = &p.envelope.signed;
             let old_version = old
@@ -199,7 +202,7 @@ fn stage_one(
             } else {
                 format!("renewal: within {} days of expiry", periods.signing_days)
             };
-            (old_version + 1, reason, Some(old.clone()))
+            (old_version + 1, reason, Some(old.clone()), renew)
         }
     };
     let mut signed = body;
@@ -211,6 +214,7 @@ fn stage_one(
         signed: Value::Object(signed),
         previous,
         reason,
+        due,
     }))
 }
 

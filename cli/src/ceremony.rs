@@ -128,10 +128,22 @@ pub enum CeremonyCommand {
     /// Stage the next versions of root, targets and delegated targets from trustroot.toml
     /// and the targets/ tree, in a new round under ceremonies/<id>/. Roles that did not
     /// change (and are not within their signing period) are not staged.
+    ///
+    /// With --due, for a scheduler (cron, CI): stage only the offline roles inside their
+    /// signing period, and only if no earlier round is still waiting to be published;
+    /// otherwise say what is waiting, or when the next role falls due, and change nothing.
+    /// Exit 0 in each of those cases (read `action` in --json: `opened`, `waiting`,
+    /// `nothing-due`); exit 1 on an error.
     Start {
         /// Round id (default: the next number).
         #[arg(long)]
         id: Option<String>,
+        /// Open a round only for roles inside their signing period (see above).
+        #[arg(long)]
+        due: bool,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         repo: RepoArgs,
     },
@@ -286,6 +298,9 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
     } else {
         publish::verify(&repo, &round, &signer, now)?
     };
+    if let Some(recovered) = &report.recovered {
+        eprintln!("note: {recovered}");
+    }
     if json {
         println!(
             "{}",
@@ -482,7 +497,7 @@ fn show(reference: &str, passphrase: &PassphraseArgs, json: bool) -> Result<()> 
 
 pub fn run_ceremony(command: CeremonyCommand) -> ExitCode {
     finish(match command {
-        CeremonyCommand::Start { id, repo } => start(id.as_deref(), &repo),
+        CeremonyCommand::Start { id, due, json, repo } => start(id.as_deref(), due, json, &repo),
         CeremonyCommand::Request { out, repo } => request(&out, &repo),
         CeremonyCommand::Sign {
             key,
@@ -537,14 +552,24 @@ fn open(args: &RepoArgs) -> Result<(repo::Repo, Round)> {
     Ok((repo, round))
 }
 
-fn start(id: Option<&str>, args: &RepoArgs) -> Result<()> {
+fn start(id: Option<&str>, due: bool, json: bool, args: &RepoArgs) -> Result<()> {
     let now = now(args.at.as_deref())?;
     let repo = repo::Repo::open(&args.repo)?;
-    match round::start(&repo, id, now)? {
-        None => println!(
-            "Nothing to stage: every role matches the policy and the targets/ tree, and none is within its signing period."
-        ),
-        Some(round) => {
+    let outcome = if due {
+        round::start_due(&repo, id, now)?
+    } else {
+        match round::start(&repo, id, now)? {
+            Some(round) => round::DueOutcome::Opened(round),
+            None => round::DueOutcome::NothingDue { next: Vec::new() },
+        }
+    };
+    if json {
+        let text = serde_json::to_string_pretty(&start_json(&outcome)).map_err(|e| Error::refused(e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    match outcome {
+        round::DueOutcome::Opened(round) => {
             println!("Started round {} in {}", round.id, round.dir.display());
             for role in &round.roles {
                 println!(
@@ -554,8 +579,54 @@ fn start(id: Option<&str>, args: &RepoArgs) -> Result<()> {
             }
             println!("Next: `trustroot ceremony request --out request.json` and hand it to the keyholders.");
         }
+        round::DueOutcome::AlreadyOpen { round, pending } => {
+            println!(
+                "Round {round} is still waiting to be published ({}); no new round opened.",
+                pending.join(", ")
+            );
+            println!(
+                "Next: collect its signatures (`trustroot ceremony status --round {round}`) and publish it, or remove ceremonies/{round}/ if it is abandoned."
+            );
+        }
+        round::DueOutcome::NothingDue { next } if due => {
+            println!("Nothing is due: no offline role is inside its signing period.");
+            for role in &next {
+                println!(
+                    "  {} v{} expires {}; due from {}",
+                    role.role, role.version, role.expires, role.due_from
+                );
+            }
+        }
+        round::DueOutcome::NothingDue { .. } => println!(
+            "Nothing to stage: every role matches the policy and the targets/ tree, and none is within its signing period."
+        ),
     }
     Ok(())
+}
+
+/// `ceremony start --json`: `action` is `opened`, `waiting` or `nothing-due`.
+fn start_json(outcome: &round::DueOutcome) -> serde_json::Value {
+    match outcome {
+        round::DueOutcome::Opened(round) => serde_json::json!({
+            "action": "opened",
+            "round": round.id,
+            "roles": round.roles.iter().map(|r| serde_json::json!({
+                "role": r.meta.role,
+                "version": r.meta.version,
+                "expires": r.meta.expires,
+                "reason": r.meta.reason,
+            })).collect::<Vec<_>>(),
+        }),
+        round::DueOutcome::AlreadyOpen { round, pending } => serde_json::json!({
+            "action": "waiting",
+            "round": round,
+            "pending": pending,
+        }),
+        round::DueOutcome::NothingDue { next } => serde_json::json!({
+            "action": "nothing-due",
+            "next": next,
+        }),
+    }
 }
 
 fn request(out: &Path, args: &RepoArgs) -> Result<()> {

@@ -373,6 +373,9 @@ fn refresh(dir: &Path, force: bool, at: Option<&str>, json: bool, passphrase: &P
         &mut passphrase_source(passphrase, format!("the online key ({})", repo.policy.online.signer)),
     )?;
     let report = online::refresh(&repo, &signer, now, force)?;
+    if let Some(recovered) = &report.recovered {
+        eprintln!("note: {recovered}");
+    }
     if json {
         println!(
             "{}",
