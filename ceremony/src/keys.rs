@@ -152,6 +152,7 @@ impl PrivateKey {
             "ENCRYPTED PRIVATE KEY" => {
                 let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice())
                     .map_err(|e| refuse(format!("damaged encrypted key ({e})")))?;
+                check_kdf_cost(&info.encryption_algorithm).map_err(refuse)?;
                 let secret = passphrase()?;
                 let document = info
                     .decrypt(secret.as_bytes())
@@ -431,6 +432,50 @@ pub fn short_id(keyid: &str) -> &str {
     keyid.get(..16).unwrap_or(keyid)
 }
 
+/// Most memory an encrypted key file may make scrypt use (2^22 x 8 x 128 bytes, the most
+/// `key generate` itself asks for).
+const MAX_SCRYPT_MEMORY: u64 = 4 << 30;
+/// Most PBKDF2 iterations an encrypted key file may ask for (OpenSSL writes 2,048, current
+/// guidance is 600,000).
+const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
+
+/// The key derivation's cost comes from the key file itself: a hostile or damaged file must
+/// not make us spend hours or every byte of memory before the passphrase is even checked.
+fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme<'_>) -> std::result::Result<(), String> {
+    use pkcs8::pkcs5::pbes2::Kdf;
+    let pkcs8::pkcs5::EncryptionScheme::Pbes2(params) = scheme else {
+        return Err("uses PBES1, an obsolete encryption; re-encrypt the key with PBES2 (scrypt or PBKDF2)".to_string());
+    };
+    match &params.kdf {
+        Kdf::Scrypt(scrypt) => {
+            let memory = 128u64
+                .saturating_mul(u64::from(scrypt.block_size))
+                .saturating_mul(scrypt.cost_parameter)
+                .saturating_mul(u64::from(scrypt.parallelization));
+            if memory > MAX_SCRYPT_MEMORY || scrypt.parallelization > 16 {
+                return Err(format!(
+                    "its scrypt parameters (N = {}, r = {}, p = {}) would need {} MiB; at most {} MiB is accepted",
+                    scrypt.cost_parameter,
+                    scrypt.block_size,
+                    scrypt.parallelization,
+                    memory >> 20,
+                    MAX_SCRYPT_MEMORY >> 20
+                ));
+            }
+        }
+        Kdf::Pbkdf2(pbkdf2) => {
+            if pbkdf2.iteration_count > MAX_PBKDF2_ITERATIONS {
+                return Err(format!(
+                    "its PBKDF2 iteration count {} is above the {} accepted",
+                    pbkdf2.iteration_count, MAX_PBKDF2_ITERATIONS
+                ));
+            }
+        }
+        _ => return Err("uses a key derivation other than scrypt or PBKDF2".to_string()),
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
@@ -500,6 +545,36 @@ mod tests {
         assert!(parse_public_key("pub", b"\xff\xfe").is_err());
         assert!(parse_public_key("pub", b"{\"keytype\":\"ed25519\"}").is_err());
         assert!(PrivateKey::from_pkcs8_pem("k", b"garbage", &mut no_passphrase).is_err());
+    }
+
+    /// An encrypted key file whose KDF parameters are `params`, with dummy ciphertext: the
+    /// key derivation is never run to build it.
+    fn encrypted_pem(params: pkcs8::pkcs5::pbes2::Parameters<'_>) -> String {
+        use pkcs8::der::Encode as _;
+        let info = pkcs8::EncryptedPrivateKeyInfo {
+            encryption_algorithm: pkcs8::pkcs5::EncryptionScheme::Pbes2(params),
+            encrypted_data: &[0u8; 48],
+        };
+        let der = info.to_der().unwrap();
+        pkcs8::der::pem::encode_string("ENCRYPTED PRIVATE KEY", LineEnding::LF, &der).unwrap()
+    }
+
+    #[test]
+    fn key_files_asking_for_a_huge_kdf_cost_are_refused_before_the_passphrase() {
+        let (salt, iv) = ([1u8; 16], [2u8; 16]);
+        let scrypt = pkcs8::pkcs5::scrypt::Params::new(24, 8, 1, 32).unwrap();
+        let pem = encrypted_pem(pkcs8::pkcs5::pbes2::Parameters::scrypt_aes256cbc(scrypt, &salt, &iv).unwrap());
+        let err = PrivateKey::from_pkcs8_pem("k", pem.as_bytes(), &mut no_passphrase).unwrap_err();
+        assert!(err.to_string().contains("would need 16384 MiB"), "{err}");
+        let pem =
+            encrypted_pem(pkcs8::pkcs5::pbes2::Parameters::pbkdf2_sha256_aes256cbc(50_000_000, &salt, &iv).unwrap());
+        let err = PrivateKey::from_pkcs8_pem("k", pem.as_bytes(), &mut no_passphrase).unwrap_err();
+        assert!(err.to_string().contains("PBKDF2 iteration count 50000000"), "{err}");
+        // A cost we write ourselves is accepted.
+        let key = PrivateKey::generate(KeyType::Ed25519);
+        let pem = key.to_pkcs8_pem(Some("pass"), FAST).unwrap();
+        let mut good = || Ok(Zeroizing::new("pass".to_string()));
+        assert!(PrivateKey::from_pkcs8_pem("k", pem.as_bytes(), &mut good).is_ok());
     }
 
     #[test]

@@ -184,9 +184,7 @@ pub fn start_due(repo: &Repo, id: Option<&str>, now: DateTime<Utc>) -> Result<Du
     }
     let planned: Vec<stage::StagedRole> = stage::plan(repo, now)?.into_iter().filter(|r| r.due).collect();
     if planned.is_empty() {
-        return Ok(DueOutcome::NothingDue {
-            next: next_due(repo)?,
-        });
+        return Ok(DueOutcome::NothingDue { next: next_due(repo)? });
     }
     create(repo, id, now, &planned).map(DueOutcome::Opened)
 }

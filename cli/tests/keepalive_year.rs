@@ -47,7 +47,10 @@ fn sigstore_shaped() -> Setup {
             "21",
         ],
     );
-    ok(&setup.repo, &["key", "add", "npm-delegate", "--role", DELEGATION, &delegate]);
+    ok(
+        &setup.repo,
+        &["key", "add", "npm-delegate", "--role", DELEGATION, &delegate],
+    );
     std::fs::create_dir_all(setup.repo.join("targets/npm-example")).unwrap();
     std::fs::write(setup.repo.join("targets/npm-example/keys.json"), b"{\"keys\": []}\n").unwrap();
     setup.round_now(&["alice", "bob", "npm-delegate"]);
@@ -66,7 +69,11 @@ fn load(setup: &Setup, name: &str) -> SoftwareSigner {
 fn sign_and_publish(setup: &Setup, repo: &Repo, id: &str, now: DateTime<Utc>) {
     let round = Round::open(repo, Some(id)).unwrap();
     let request = setup.tmp.path().join(format!("request-{id}.json"));
-    std::fs::write(&request, serde_json::to_vec_pretty(&round.request(now).unwrap()).unwrap()).unwrap();
+    std::fs::write(
+        &request,
+        serde_json::to_vec_pretty(&round.request(now).unwrap()).unwrap(),
+    )
+    .unwrap();
     let (request, bytes) = SigningRequest::load(&request).unwrap();
     for holder in ["alice", "bob", "npm-delegate"] {
         let Ok(signatures) = round::sign_request(&request, &bytes, &load(setup, holder)) else {
@@ -146,13 +153,19 @@ fn a_year_of_daily_refreshes_and_due_rounds_keeps_every_role_valid_for_ngclient(
             }
             DueOutcome::NothingDue { next } => {
                 assert!(held.is_none(), "day {day}");
-                assert!(next.iter().all(|n| n.due_from > trustroot_core::time::format(&now)), "{next:?}");
+                assert!(
+                    next.iter().all(|n| n.due_from > trustroot_core::time::format(&now)),
+                    "{next:?}"
+                );
             }
         }
         // After the day's publish nothing more is due.
         if held.is_none() {
             assert!(
-                matches!(round::start_due(&repo, None, now).unwrap(), DueOutcome::NothingDue { .. }),
+                matches!(
+                    round::start_due(&repo, None, now).unwrap(),
+                    DueOutcome::NothingDue { .. }
+                ),
                 "day {day}"
             );
         }
@@ -219,7 +232,14 @@ fn sign_airgapped_at(setup: &Setup, time: &str, id: &str, holders: &[&str]) {
     let repo = setup.repo.to_str().unwrap();
     let out = common::trustroot_at(
         time,
-        &["ceremony", "request", "--out", request.to_str().unwrap(), "--repo", repo],
+        &[
+            "ceremony",
+            "request",
+            "--out",
+            request.to_str().unwrap(),
+            "--repo",
+            repo,
+        ],
     );
     assert!(out.status.success(), "{}", common::text(&out));
     for holder in holders {
@@ -285,7 +305,11 @@ fn start_due_under_faketime_opens_a_root_round_once_and_the_signed_round_is_publ
         .iter()
         .map(|r| r["role"].as_str().unwrap())
         .collect();
-    assert_eq!(staged, vec!["root", DELEGATION], "both are inside their signing periods");
+    assert_eq!(
+        staged,
+        vec!["root", DELEGATION],
+        "both are inside their signing periods"
+    );
     // A second run (cron an hour later) sees the round waiting, and opens nothing.
     let before = tree_hash(&setup.repo.join("ceremonies"));
     let waiting = start_due_at(&setup, &time);
@@ -293,7 +317,11 @@ fn start_due_under_faketime_opens_a_root_round_once_and_the_signed_round_is_publ
     assert_eq!(waiting["round"], id.as_str());
     assert_eq!(tree_hash(&setup.repo.join("ceremonies")), before);
     let text = common::trustroot_at(&time, &["ceremony", "start", "--due", "--repo", repo]);
-    assert!(common::text(&text).contains("still waiting to be published"), "{}", common::text(&text));
+    assert!(
+        common::text(&text).contains("still waiting to be published"),
+        "{}",
+        common::text(&text)
+    );
 
     sign_airgapped_at(&setup, &time, &id, &["alice", "bob", "npm-delegate"]);
     let out = common::trustroot_at(&time, &["ceremony", "publish", "--repo", repo]);
@@ -319,12 +347,20 @@ fn crash_after(setup: &Setup, role: &str, args: &[&str]) {
 fn a_crash_between_writing_snapshot_and_timestamp_leaves_a_valid_tree_and_the_next_run_repairs_it() {
     let setup = sigstore_shaped();
     // Publish: a new target, crash after metadata/snapshot.json.
-    std::fs::write(setup.repo.join("targets/signing_config.v0.2.json"), sigstore_signing_config()).unwrap();
+    std::fs::write(
+        setup.repo.join("targets/signing_config.v0.2.json"),
+        sigstore_signing_config(),
+    )
+    .unwrap();
     setup.round_now(&["alice", "bob"]);
     let served_before = tree_hash(&setup.served());
     let timestamp_before = std::fs::read(setup.repo.join("metadata/timestamp.json")).unwrap();
     crash_after(&setup, "snapshot", &["ceremony", "publish"]);
-    assert_eq!(tree_hash(&setup.served()), served_before, "the served tree is untouched");
+    assert_eq!(
+        tree_hash(&setup.served()),
+        served_before,
+        "the served tree is untouched"
+    );
     assert_eq!(
         std::fs::read(setup.repo.join("metadata/timestamp.json")).unwrap(),
         timestamp_before
@@ -339,7 +375,10 @@ fn a_crash_between_writing_snapshot_and_timestamp_leaves_a_valid_tree_and_the_ne
     let out = trustroot(&setup.repo, &["ceremony", "publish"]);
     assert!(out.status.success(), "{}", common::text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("an earlier publish or online refresh stopped"), "{stderr}");
+    assert!(
+        stderr.contains("an earlier publish or online refresh stopped"),
+        "{stderr}"
+    );
     assert!(setup.served().join("2.targets.json").is_file());
     let server = SimServer::serve_dir(&setup.served());
     let out = common::ngclient(
@@ -370,10 +409,7 @@ fn a_crash_between_writing_snapshot_and_timestamp_leaves_a_valid_tree_and_the_ne
     assert!(out.status.success(), "{}", common::text(&out));
     let report = json(&out);
     assert!(
-        report["recovered"]
-            .as_str()
-            .unwrap()
-            .contains("metadata/ was restored"),
+        report["recovered"].as_str().unwrap().contains("metadata/ was restored"),
         "{report}"
     );
     assert_eq!(report["refreshed"], serde_json::json!(["snapshot", "timestamp"]));
@@ -396,7 +432,10 @@ fn metadata_behind_the_served_tree_is_refused_not_rolled_back() {
     std::fs::write(setup.repo.join("metadata/timestamp.json"), &old).unwrap();
     let served_before = tree_hash(&setup.served());
     let stderr = fails(&setup.repo, &["online", "refresh", "--force"]);
-    assert!(stderr.contains("metadata/ is behind what clients are served"), "{stderr}");
+    assert!(
+        stderr.contains("metadata/ is behind what clients are served"),
+        "{stderr}"
+    );
     assert_eq!(tree_hash(&setup.served()), served_before);
     assert_eq!(std::fs::read(setup.repo.join("metadata/timestamp.json")).unwrap(), old);
 }

@@ -9,6 +9,8 @@
 # 2. `trustroot expiry --within 30d` alerts when a role needing a ceremony (root, targets,
 #    delegated roles) expires within 30 days. Exit codes: 0 fine, 1 within the window,
 #    3 already expired, 2 error.
+# 3. `trustroot ceremony start --due` opens a signing round for the offline roles inside
+#    their signing period (once: a round waiting for signatures is not duplicated).
 set -u
 REPO="${TRUSTROOT_REPO:-/srv/signing-repo}"
 ALERT="${TRUSTROOT_ALERT:-logger -t trustroot}"
@@ -23,4 +25,9 @@ case $? in
   1) $ALERT "a role of $REPO expires within 30 days: start a ceremony (trustroot ceremony start)" ;;
   3) $ALERT "a role of $REPO has EXPIRED: clients refuse the repository" ;;
   *) $ALERT "trustroot expiry could not read $REPO" ;;
+esac
+
+due=$(trustroot ceremony start --due --json --repo "$REPO") || $ALERT "trustroot ceremony start --due failed in $REPO"
+case $due in
+  *'"action": "opened"'*) $ALERT "a signing round is open in $REPO: keyholders, run trustroot ceremony request" ;;
 esac
