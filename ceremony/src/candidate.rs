@@ -434,6 +434,16 @@ pub fn build(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc>
                 ));
                 continue;
             };
+            // The digest becomes part of a file name: only 64 lowercase hex digits may.
+            if sha256.len() != 64 || !sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                findings.push(Finding::error(
+                    Check::Lint,
+                    role,
+                    path,
+                    format!("{file} lists {path} with a sha256 that is not 64 lowercase hex digits"),
+                ));
+                continue;
+            }
             let published_name = format!(
                 "targets/{}",
                 trustroot_core::target_path::consistent_name(path, &sha256)
