@@ -8,6 +8,7 @@ pub mod bundle;
 pub mod download;
 pub mod error;
 pub mod fetch;
+pub mod idle;
 pub mod layout;
 pub mod manifest;
 pub mod serve;

@@ -56,6 +56,9 @@ pub const MAX_CONNECTIONS: usize = 1024;
 /// How long a client may take to send a request's headers, and how long an idle
 /// keep-alive connection stays open: a slow or silent client cannot hold a connection.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may make no progress at all (a client that asked for a target
+/// and stopped reading it) before it is dropped. See [`crate::idle`].
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a shutdown waits for responses in flight before closing their connections.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -73,6 +76,7 @@ pub struct ServeOptions {
     pub access_log: Option<PathBuf>,
     pub max_connections: usize,
     pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
     pub shutdown_grace: Duration,
 }
 
@@ -84,6 +88,7 @@ impl ServeOptions {
             access_log: None,
             max_connections: MAX_CONNECTIONS,
             header_read_timeout: HEADER_READ_TIMEOUT,
+            idle_timeout: IDLE_TIMEOUT,
             shutdown_grace: SHUTDOWN_GRACE,
         }
     }
@@ -194,6 +199,7 @@ impl Server {
                 let shared = shared.clone();
                 async move { Ok::<_, Infallible>(handle(shared, peer, request).await) }
             });
+            let stream = crate::idle::IdleTimeout::new(stream, self.options.idle_timeout);
             let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
             tokio::spawn(async move {
                 // Client resets and header timeouts end the connection; nothing to report.

@@ -34,6 +34,11 @@ struct Served {
 
 impl Served {
     async fn start() -> Served {
+        Served::start_with(|_| {}).await
+    }
+
+    /// As [`Served::start`], with the server's options adjusted by `adjust`.
+    async fn start_with(adjust: impl FnOnce(&mut ServeOptions)) -> Served {
         let now = Utc::now();
         let mut repo = RepoSim::new(now);
         repo.add_target("targets", "a.txt", b"first target");
@@ -49,10 +54,11 @@ impl Served {
         sync(first).await.unwrap();
 
         let log = tempfile::NamedTempFile::new().unwrap();
-        let options = ServeOptions {
+        let mut options = ServeOptions {
             access_log: Some(log.path().to_path_buf()),
             ..ServeOptions::new(mirror.path())
         };
+        adjust(&mut options);
         let server = Server::bind(options, "127.0.0.1:0").await.unwrap();
         let addr = server.local_addr();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -387,4 +393,57 @@ async fn a_stop_lets_the_response_in_flight_finish_then_accepts_no_more() {
     assert!(TcpStream::connect(served.addr).is_err());
     let log = std::fs::read_to_string(served.log.path()).unwrap();
     assert!(log.contains(&format!(" GET /{path} 200 {} ", big.len())), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowloris_a_client_that_stops_reading_a_large_target_loses_its_connection() {
+    // One connection slot: a client that holds it for ever would lock everyone out.
+    let mut served = Served::start_with(|options| {
+        options.max_connections = 1;
+        options.idle_timeout = Duration::from_secs(1);
+    })
+    .await;
+    let big: Vec<u8> = (0..32 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    served.repo.lock().unwrap().add_target("targets", "big.bin", &big);
+    served.repo.lock().unwrap().publish();
+    served.resync().await;
+    let path = served.target_path("big.bin");
+    let addr = served.addr;
+    let small = served.target_path("a.txt");
+    let outcome = tokio::task::spawn_blocking(move || {
+        // The response starts, then the client reads no more (and keeps the socket open).
+        let mut stalled = TcpStream::connect(addr).unwrap();
+        write!(stalled, "GET /{path} HTTP/1.1\r\nHost: mirror\r\n\r\n").unwrap();
+        let mut start = [0u8; 12];
+        stalled.read_exact(&mut start).unwrap();
+        assert_eq!(&start, b"HTTP/1.1 200");
+        // Another client is served once the stalled connection has been dropped.
+        let started = std::time::Instant::now();
+        let mut other = TcpStream::connect(addr).unwrap();
+        other.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(
+            other,
+            "GET /{small} HTTP/1.1\r\nHost: mirror\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut reply = Vec::new();
+        let read = other.read_to_end(&mut reply);
+        drop(stalled);
+        (read.map(|_| reply), started.elapsed())
+    })
+    .await
+    .unwrap();
+    let (reply, waited) = outcome;
+    let reply = reply.unwrap_or_else(|e| panic!("the second client was never served: {e}"));
+    assert!(
+        reply.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&reply)
+    );
+    assert!(reply.ends_with(b"first target"));
+    assert!(
+        waited >= Duration::from_millis(500),
+        "served before the stalled one was dropped? {waited:?}"
+    );
+    served.stop().await;
 }
