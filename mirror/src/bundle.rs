@@ -261,22 +261,43 @@ fn open_bundle(bundle: &Path) -> Result<Box<dyn Read>, UpdateError> {
 /// truncated members, and any disagreement with the manifest.
 pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<BundleManifest, UpdateError> {
     let mut archive = tar::Archive::new(open_bundle(bundle)?);
+    // Raw entries: the tar crate would read a GNU long-name or PAX record into memory
+    // whatever size it declares (a zstd bomb of a few kilobytes can declare gigabytes), so
+    // those records come to us, are size-checked first, and name the member after them.
     let entries = archive
         .entries()
-        .map_err(|e| bundle_error(bundle, format!("not a tar archive: {e}")))?;
+        .map_err(|e| bundle_error(bundle, format!("not a tar archive: {e}")))?
+        .raw(true);
     let mut seen = BTreeSet::new();
     let mut hashes: BTreeMap<String, BundleFile> = BTreeMap::new();
     let mut manifest: Option<BundleManifest> = None;
     let mut total = 0u64;
+    let mut long_name: Option<String> = None;
     for entry in entries {
         let mut entry = entry.map_err(|e| bundle_error(bundle, format!("damaged or truncated: {e}")))?;
-        let name = entry
-            .path()
-            .map_err(|e| bundle_error(bundle, format!("a member name is unreadable: {e}")))?
-            .to_str()
-            .map(str::to_string)
-            .ok_or_else(|| bundle_error(bundle, "a member name is not UTF-8"))?;
         let kind = entry.header().entry_type();
+        if kind.is_gnu_longname() || kind.is_pax_local_extensions() {
+            if long_name.is_some() {
+                return Err(bundle_error(bundle, "two name records in a row for one member"));
+            }
+            long_name = Some(name_record(bundle, &mut entry)?);
+            continue;
+        }
+        if kind.is_gnu_longlink() || kind.is_pax_global_extensions() {
+            return Err(bundle_error(
+                bundle,
+                format!("a {kind:?} record: bundles hold plain files only"),
+            ));
+        }
+        let name = match long_name.take().filter(|n| !n.is_empty()) {
+            Some(name) => name,
+            None => entry
+                .path()
+                .map_err(|e| bundle_error(bundle, format!("a member name is unreadable: {e}")))?
+                .to_str()
+                .map(str::to_string)
+                .ok_or_else(|| bundle_error(bundle, "a member name is not UTF-8"))?,
+        };
         if kind.is_dir() {
             continue;
         }
@@ -298,7 +319,7 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
         if seen.len() > limits.max_files {
             return Err(bundle_error(bundle, format!("more than {} members", limits.max_files)));
         }
-        // The size tar actually reads (a PAX size overrides the header's).
+        // The header's size: a PAX `size` record is refused in `name_record`.
         let declared = entry.size();
         if declared > limits.max_file_size {
             return Err(bundle_error(
@@ -400,6 +421,52 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
         ));
     }
     Ok(manifest)
+}
+
+/// Longest GNU long-name or PAX record accepted (names in a bundle are short).
+const MAX_NAME_RECORD: u64 = 64 * 1024;
+
+/// Reads a GNU long-name or PAX record (raw mode) after checking its size, and returns
+/// the member name it gives (empty for a PAX record without `path`).
+fn name_record<R: Read>(bundle: &Path, entry: &mut tar::Entry<'_, R>) -> Result<String, UpdateError> {
+    let size = entry.size();
+    if size > MAX_NAME_RECORD {
+        return Err(bundle_error(
+            bundle,
+            format!("a name record of {size} bytes, over the limit of {MAX_NAME_RECORD}"),
+        ));
+    }
+    let mut bytes = Vec::new();
+    entry
+        .take(size)
+        .read_to_end(&mut bytes)
+        .map_err(|e| bundle_error(bundle, format!("a truncated name record: {e}")))?;
+    if entry.header().entry_type().is_gnu_longname() {
+        while bytes.last() == Some(&0) {
+            bytes.pop();
+        }
+        return String::from_utf8(bytes).map_err(|_| bundle_error(bundle, "a member name is not UTF-8"));
+    }
+    let mut name = String::new();
+    for record in tar::PaxExtensions::new(&bytes) {
+        let record = record.map_err(|e| bundle_error(bundle, format!("a damaged PAX record: {e}")))?;
+        match record.key() {
+            Ok("path") => {
+                name = record
+                    .value()
+                    .map_err(|_| bundle_error(bundle, "a member name is not UTF-8"))?
+                    .to_string();
+            }
+            Ok("size") => {
+                return Err(bundle_error(
+                    bundle,
+                    "a PAX size record: members that large are not bundle members",
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(name)
 }
 
 /// What an import needs to know.

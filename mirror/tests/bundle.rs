@@ -95,7 +95,7 @@ fn raw_member(builder: &mut tar::Builder<std::fs::File>, name: &[u8], kind: tar:
 }
 
 /// Appends a plain member the ordinary way (long names included).
-fn member(builder: &mut tar::Builder<std::fs::File>, name: &str, data: &[u8]) {
+fn member<W: std::io::Write>(builder: &mut tar::Builder<W>, name: &str, data: &[u8]) {
     let mut header = tar::Header::new_gnu();
     header.set_size(data.len() as u64);
     header.set_mode(0o644);
@@ -408,4 +408,49 @@ async fn a_bundle_older_than_the_mirror_is_refused() {
     let error = import(options).await.unwrap_err().to_string();
     assert!(error.contains("rollback") && error.contains("timestamp"), "{error}");
     assert_eq!(snapshot(&mirror), before);
+}
+
+/// A GNU long-name record header declaring `size` bytes, followed by one block of data.
+fn long_name_record(size: u64) -> Vec<u8> {
+    let mut header = tar::Header::new_gnu();
+    header.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"././@LongLink");
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::GNULongName);
+    header.set_cksum();
+    let mut bytes = header.as_bytes().to_vec();
+    bytes.extend_from_slice(&[b'a'; 512]);
+    bytes
+}
+
+#[tokio::test]
+async fn a_long_name_record_declaring_gigabytes_is_refused_before_it_is_read() {
+    // Compressed, such a record costs the attacker kilobytes; read whole, it would cost the
+    // importing site its memory.
+    let setup = Setup::new().await;
+    let bundle = setup.path("bomb.tar");
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.get_mut().extend_from_slice(&long_name_record(4 << 30));
+    for (name, data) in setup.members() {
+        member(&mut builder, &name, &data);
+    }
+    std::fs::write(&bundle, builder.into_inner().unwrap()).unwrap();
+    let error = refused(&setup, &bundle, None).await;
+    assert!(error.contains("a name record of 4294967296 bytes"), "{error}");
+}
+
+#[tokio::test]
+async fn a_member_with_a_long_name_is_read_under_that_name() {
+    let setup = Setup::new().await;
+    let long = format!("repository/targets/{}.txt", "n".repeat(150));
+    let mut members = setup.members();
+    members.insert(0, (long.clone(), b"unlisted".to_vec()));
+    let bundle = setup.path("long.tar");
+    write_bundle(&bundle, &members);
+    let error = refused(&setup, &bundle, None).await;
+    let relative = long.strip_prefix("repository/").unwrap();
+    assert!(
+        error.contains(&format!("'{relative}' is in the bundle but not in its manifest")),
+        "{error}"
+    );
 }
