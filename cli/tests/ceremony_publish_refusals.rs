@@ -151,3 +151,24 @@ fn a_signature_from_a_non_signer_is_left_out_and_the_round_publishes() {
     let err = refused(&setup);
     assert!(err.contains("start a new round"), "{err}");
 }
+
+#[test]
+fn a_publish_destination_symlinked_into_metadata_is_refused() {
+    // `publish.destination = "out/public"`, where `out` is a symlink to the repository's
+    // own metadata/: written as a path it is outside; resolved it is not.
+    let setup = Setup::for_publish();
+    setup.round_now(&["alice", "bob"]);
+    std::os::unix::fs::symlink(setup.repo.join("metadata"), setup.repo.join("out")).unwrap();
+    let policy_path = setup.repo.join("trustroot.toml");
+    let policy = std::fs::read_to_string(&policy_path).unwrap();
+    std::fs::write(
+        &policy_path,
+        policy.replace("destination = \"public\"", "destination = \"out/public\""),
+    )
+    .unwrap();
+    let before = tree_hash(&setup.repo.join("metadata"));
+    let err = fails(&setup.repo, &["ceremony", "publish"]);
+    assert!(err.contains("overlaps the signing repository's metadata/"), "{err}");
+    assert_eq!(tree_hash(&setup.repo.join("metadata")), before);
+    assert!(!setup.repo.join("metadata/public").exists());
+}
