@@ -483,6 +483,23 @@ impl ResolvedKeys {
         })?;
         let online =
             keys::parse_public_key(&policy.online.public, &bytes).map_err(|e| Error::policy("online.public", e))?;
+        // One key under two names would look like two signers while a threshold counts it
+        // once (and a keyholder's key doubling as the online key would put it online).
+        let named: Vec<(&String, &Key)> = by_name.iter().collect();
+        for (i, (name, key)) in named.iter().enumerate() {
+            if let Some((other, _)) = named[i + 1..].iter().find(|(_, k)| keys::same_key(key, k)) {
+                return Err(Error::policy(
+                    format!("keys.{other}"),
+                    format!("is the same key as keys.{name}: each name must be a different key"),
+                ));
+            }
+            if keys::same_key(key, &online) {
+                return Err(Error::policy(
+                    format!("keys.{name}"),
+                    "is the online key: keyholders' keys must stay offline, separate from [online]",
+                ));
+            }
+        }
         Ok(ResolvedKeys { by_name, online })
     }
 

@@ -440,3 +440,37 @@ fn terminal_escapes_and_path_tricks_in_a_request_are_refused() {
         assert!(!dir.parent().unwrap().parent().unwrap().join("escaped.json").exists());
     }
 }
+
+#[test]
+fn one_key_registered_under_two_names_is_refused() {
+    // Two "signers" that are one key would let one keyholder meet a 2-of-3 threshold alone.
+    // `key add` refuses a key it already has; a hand-edited policy is caught at start.
+    let setup = Setup::new();
+    let alice = format!("{}.pub", setup.key("alice"));
+    let err = fails(&setup.repo, &["key", "add", "mallory", "--role", "root", &alice]);
+    assert!(err.contains("already registered as 'alice'"), "{err}");
+    let policy_path = setup.repo.join("trustroot.toml");
+    let policy = std::fs::read_to_string(&policy_path).unwrap();
+    let alice_entry = policy
+        .lines()
+        .skip_while(|l| *l != "[keys.alice]")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let edited = policy
+        .replacen(
+            "[keys.alice]",
+            &format!("[keys.mallory]\n{alice_entry}\n\n[keys.alice]"),
+            1,
+        )
+        .replacen("keys = [\"alice\", ", "keys = [\"mallory\", \"alice\", ", 1);
+    std::fs::write(&policy_path, edited).unwrap();
+    let ceremonies = setup.repo.join("ceremonies");
+    let before = ceremonies.exists().then(|| tree_hash(&ceremonies));
+    let err = fails(&setup.repo, &["ceremony", "start", "--at", AT]);
+    assert!(
+        err.contains("keys.mallory") && err.contains("is the same key as keys.alice"),
+        "{err}"
+    );
+    assert_eq!(ceremonies.exists().then(|| tree_hash(&ceremonies)), before);
+}
