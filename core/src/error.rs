@@ -52,6 +52,9 @@ pub struct Error {
     /// The version of the metadata, when it was read far enough to know it.
     pub version: Option<u64>,
     pub kind: ErrorKind,
+    /// What a person needs to act on it, beyond the kind (for a threshold: which key
+    /// failed how). Not part of what a caller should match on.
+    pub detail: Option<String>,
 }
 
 impl Error {
@@ -60,11 +63,17 @@ impl Error {
             role: role.into(),
             version: None,
             kind,
+            detail: None,
         }
     }
 
     pub fn with_version(mut self, version: u64) -> Self {
         self.version = Some(version);
+        self
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
         self
     }
 
@@ -138,6 +147,10 @@ impl fmt::Display for Error {
             ),
             ErrorKind::Order(what) => write!(f, "metadata loaded out of order: {what}"),
             ErrorKind::UnsafePath { reason } => write!(f, "unsafe target path: {reason}"),
+        }?;
+        match &self.detail {
+            Some(detail) => write!(f, " ({detail})"),
+            None => Ok(()),
         }
     }
 }

@@ -36,6 +36,36 @@ impl ThresholdReport {
     pub fn is_met(&self) -> bool {
         self.valid as u64 >= self.threshold
     }
+
+    /// Each listed key that did not count, and why, for an error message: key IDs are
+    /// shortened and escaped (they come from the metadata), and at most ten are named.
+    pub fn failures(&self) -> String {
+        const NAMED: usize = 10;
+        let failed: Vec<String> = self
+            .keys
+            .iter()
+            .filter_map(|(keyid, status)| {
+                let why = match status {
+                    KeyStatus::Valid => return None,
+                    KeyStatus::DuplicateKey => "same key material as another signer, counted once".to_string(),
+                    KeyStatus::Invalid => "signature does not verify".to_string(),
+                    KeyStatus::Missing => "no signature".to_string(),
+                    KeyStatus::Unusable(reason) => format!("unusable key: {}", reason.escape_debug()),
+                };
+                let short: String = keyid.chars().take(16).collect();
+                Some(format!("key {}: {why}", short.escape_debug()))
+            })
+            .collect();
+        let mut text = if failed.is_empty() {
+            "the role lists no usable keys".to_string()
+        } else {
+            failed.iter().take(NAMED).cloned().collect::<Vec<_>>().join("; ")
+        };
+        if failed.len() > NAMED {
+            text.push_str(&format!("; and {} more", failed.len() - NAMED));
+        }
+        text
+    }
 }
 
 /// Checks the signatures of `envelope` for a role with `keyids` and `threshold`, the keys
@@ -107,9 +137,51 @@ pub fn verify_threshold(
             valid: report.valid,
             threshold,
         },
-    );
+    )
+    .with_detail(report.failures());
     Err(match envelope.version() {
         Some(v) => error.with_version(v),
         None => error,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(keys: Vec<(&str, KeyStatus)>) -> ThresholdReport {
+        ThresholdReport {
+            keys: keys.into_iter().map(|(id, s)| (id.to_string(), s)).collect(),
+            unlisted_signatures: Vec::new(),
+            valid: 1,
+            threshold: 2,
+        }
+    }
+
+    #[test]
+    fn a_threshold_failure_names_each_key_that_did_not_count_and_why() {
+        let text = report(vec![
+            ("aaaaaaaaaaaaaaaaaaaaaaaa", KeyStatus::Valid),
+            ("bbbbbbbbbbbbbbbbbbbbbbbb", KeyStatus::Invalid),
+            ("cccccccccccccccccccccccc", KeyStatus::Missing),
+            ("dddddddddddddddddddddddd", KeyStatus::DuplicateKey),
+            ("eeee", KeyStatus::Unusable("unknown keytype 'x\u{1b}[2J'".to_string())),
+        ])
+        .failures();
+        assert_eq!(
+            text,
+            "key bbbbbbbbbbbbbbbb: signature does not verify; key cccccccccccccccc: no signature; \
+             key dddddddddddddddd: same key material as another signer, counted once; \
+             key eeee: unusable key: unknown keytype \\'x\\u{1b}[2J\\'"
+        );
+    }
+
+    #[test]
+    fn terminal_escapes_in_key_ids_and_huge_key_lists_stay_out_of_the_message() {
+        let ids: Vec<String> = (0..50).map(|i| format!("\u{1b}]0;{i:02}")).collect();
+        let text = report(ids.iter().map(|id| (id.as_str(), KeyStatus::Missing)).collect()).failures();
+        assert!(!text.contains('\u{1b}'), "{text}");
+        assert!(text.ends_with("; and 40 more"), "{text}");
+        assert_eq!(text.matches("no signature").count(), 10);
+    }
 }
