@@ -665,6 +665,9 @@ impl Quickstart {
         for (command, what) in next {
             println!("  $ {command:<48} {what}");
         }
+        println!(
+            "The published timestamp expires in 7 days: `trustroot online refresh --repo {REPO}` re-signs it (cron's job)."
+        );
         println!("The guides in trustroot's docs/ can be followed against this directory:");
         println!("  docs/keyholder-guide.md   sign a request with private-keys/alice.pem");
         println!("  docs/operator-guide.md    change the policy, run rounds, keep the repository alive");
