@@ -309,6 +309,32 @@ fn quickstart_lives_a_whole_life_offline() {
     // Each timestamp version was fetched by the client: v1, v2 after the refresh, v3.
     assert_eq!(access.matches("GET /timestamp.json 200").count(), 3, "{access}");
 
+    // What the air-gapped guide does next works on what the quickstart left, with the
+    // relative paths it uses: the mirror verifies, exports and imports into a site mirror.
+    let in_dir = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_trustroot"))
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "trustroot {args:?}:\n{}", text(&out));
+    };
+    in_dir(&["mirror", "verify", "mirror"]);
+    in_dir(&["mirror", "export", "mirror", "--out", "bundle.tar"]);
+    in_dir(&[
+        "mirror",
+        "import",
+        "site-mirror",
+        "--bundle",
+        "bundle.tar",
+        "--root",
+        "signing-repo/public/repository/1.root.json",
+    ]);
+    assert_eq!(
+        std::fs::read(dir.join("site-mirror/repository/2.root.json")).unwrap(),
+        std::fs::read(published.join("2.root.json")).unwrap()
+    );
+
     // The log holds every command with its whole output.
     let log = std::fs::read_to_string(dir.join("quickstart.log")).unwrap();
     assert!(log.contains("+ roles.root.threshold = 2"), "{log}");
