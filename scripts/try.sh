@@ -26,7 +26,9 @@ fi
 
 printf '== building trustroot (cargo build -p trustroot; the first build takes a few minutes)\n'
 cargo build --quiet --locked -p trustroot
-target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+target_dir="$(cargo metadata --format-version 1 --no-deps 2>/dev/null \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])' 2>/dev/null \
+  || echo "${CARGO_TARGET_DIR:-$clone/target}")"
 bin_dir="$target_dir/debug"
 bin="$bin_dir/trustroot"
 
