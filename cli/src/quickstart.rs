@@ -78,7 +78,10 @@ pub fn run(args: QuickstartArgs) -> ExitCode {
         }
         Err(failure) => {
             eprintln!();
-            eprintln!("error: step {} ({}) failed: {}", failure.step, failure.title, failure.what);
+            eprintln!(
+                "error: step {} ({}) failed: {}",
+                failure.step, failure.title, failure.what
+            );
             eprintln!(
                 "{} is left as it is for you to look at. Fix the cause above, then run `trustroot quickstart` again into a new directory.",
                 quick.dir.display()
@@ -342,7 +345,16 @@ impl Quickstart {
         }
         self.trustroot(&["key", "threshold", "root", "2", "--repo", REPO])?;
         self.trustroot(&["key", "threshold", "targets", "2", "--repo", REPO])?;
-        self.trustroot(&["key", "add", "online", "--role", "online", &public("online"), "--repo", REPO])?;
+        self.trustroot(&[
+            "key",
+            "add",
+            "online",
+            "--role",
+            "online",
+            &public("online"),
+            "--repo",
+            REPO,
+        ])?;
         self.point_online_signer()?;
 
         self.begin("Put a file to publish under targets/: a Sigstore trusted_root.json");
@@ -423,7 +435,14 @@ impl Quickstart {
         self.trustroot(&["online", "refresh", "--repo", REPO, "--force"])?;
         self.expect_version(&format!("{PUBLISHED}/timestamp.json"), before + 1)?;
         self.trustroot(&["mirror", "sync", MIRROR])?;
-        self.trustroot(&["client", "--metadata-dir", "client/metadata", "--metadata-url", &server.url, "refresh"])?;
+        self.trustroot(&[
+            "client",
+            "--metadata-dir",
+            "client/metadata",
+            "--metadata-url",
+            &server.url,
+            "refresh",
+        ])?;
         self.expect_version("client/metadata/timestamp.json", before + 1)?;
 
         self.begin("Rotate root: dave joins, carol leaves");
@@ -451,7 +470,14 @@ impl Quickstart {
 
         self.begin("The mirror and the client follow the rotation to root v2");
         self.trustroot(&["mirror", "sync", MIRROR])?;
-        self.trustroot(&["client", "--metadata-dir", "client/metadata", "--metadata-url", &server.url, "refresh"])?;
+        self.trustroot(&[
+            "client",
+            "--metadata-dir",
+            "client/metadata",
+            "--metadata-url",
+            &server.url,
+            "refresh",
+        ])?;
         self.expect_version("client/metadata/root.json", 2)?;
         self.note("The client now trusts root v2 (client/metadata/root.json), signed by alice, bob and dave.");
 
@@ -508,7 +534,15 @@ impl Quickstart {
         for (i, signer) in signers.iter().enumerate() {
             let (key, out_dir) = (key(signer), format!("signatures/{id}/{signer}"));
             let args = [
-                "ceremony", "sign", "--request", &request, "--key", &key, "--out-dir", &out_dir, "--yes",
+                "ceremony",
+                "sign",
+                "--request",
+                &request,
+                "--key",
+                &key,
+                "--out-dir",
+                &out_dir,
+                "--yes",
             ];
             let view = if i == 0 { View::SignSummary } else { View::SignResult };
             self.trustroot_as(&format!("trustroot {}", args.join(" ")), &args, view)?;
@@ -628,7 +662,10 @@ impl Quickstart {
                 "signing-repo/",
                 "the signing repository: trustroot.toml, keys/ (public), targets/, metadata/",
             ),
-            ("signing-repo/ceremonies/", "each round: staged metadata, signatures, transcript"),
+            (
+                "signing-repo/ceremonies/",
+                "each round: staged metadata, signatures, transcript",
+            ),
             (
                 "signing-repo/public/repository/",
                 "the published repository (root v1 and v2): serve this path",
@@ -656,7 +693,10 @@ impl Quickstart {
                 "trustroot inspect client/metadata/root.json".to_string(),
                 "who signs what in root v2",
             ),
-            (format!("trustroot ceremony status --repo {REPO}"), "the last round's signatures"),
+            (
+                format!("trustroot ceremony status --repo {REPO}"),
+                "the last round's signatures",
+            ),
             (
                 format!("trustroot mirror serve {MIRROR}"),
                 "serve the mirror again on http://127.0.0.1:8080/",

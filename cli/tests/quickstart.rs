@@ -114,8 +114,12 @@ fn detached(dir: &Path, round: &str, holder: &str) -> Vec<(String, String)> {
         assert_eq!(sig["keyid"], keyid.as_str(), "{name}");
         let stored = dir.join(format!("signing-repo/ceremonies/{round}/signatures/{name}"));
         assert_eq!(
-            std::fs::read(from.join(&name)).ok().map(|b| serde_json::from_slice::<Value>(&b).unwrap()),
-            std::fs::read(&stored).ok().map(|b| serde_json::from_slice::<Value>(&b).unwrap()),
+            std::fs::read(from.join(&name))
+                .ok()
+                .map(|b| serde_json::from_slice::<Value>(&b).unwrap()),
+            std::fs::read(&stored)
+                .ok()
+                .map(|b| serde_json::from_slice::<Value>(&b).unwrap()),
             "{name} handed back by {holder} is the one stored in round {round}"
         );
         out.push((role.to_string(), keyid));
@@ -195,7 +199,10 @@ fn quickstart_lives_a_whole_life_offline() {
             in_repo.push(entry);
         }
     }
-    assert!(in_repo.is_empty(), "private keys inside the signing repository: {in_repo:?}");
+    assert!(
+        in_repo.is_empty(),
+        "private keys inside the signing repository: {in_repo:?}"
+    );
 
     // Published: root v1 (2-of-3, signed by alice and bob), then root v2 (carol out, dave in,
     // signed by alice, bob and dave); the timestamp v1 -> v2 (refresh) -> v3 (publish).
@@ -205,7 +212,10 @@ fn quickstart_lives_a_whole_life_offline() {
     assert_eq!(root1["signed"]["version"], 1);
     assert_eq!(root2["signed"]["version"], 2);
     assert!(!published.join("3.root.json").exists());
-    for (root, holders) in [(&root1, ["@alice", "@bob", "@carol"]), (&root2, ["@alice", "@bob", "@dave"])] {
+    for (root, holders) in [
+        (&root1, ["@alice", "@bob", "@carol"]),
+        (&root2, ["@alice", "@bob", "@dave"]),
+    ] {
         assert_eq!(root["signed"]["roles"]["root"]["threshold"], 2);
         let mut got: Vec<String> = signers(root, "root").into_iter().map(|(_, h)| h).collect();
         got.sort();
@@ -244,7 +254,10 @@ fn quickstart_lives_a_whole_life_offline() {
         }
         round1_root.push(sigs[0].1.clone());
     }
-    assert!(!dir.join("signatures/0001/carol").exists(), "carol does not sign round 0001");
+    assert!(
+        !dir.join("signatures/0001/carol").exists(),
+        "carol does not sign round 0001"
+    );
     assert_eq!(files(&repo.join("ceremonies/0001/signatures")).len(), 4);
     round1_root.sort();
     assert_eq!(sig_ids(&root1), round1_root);
@@ -296,7 +309,10 @@ fn quickstart_lives_a_whole_life_offline() {
         std::fs::read(published.join("timestamp.json")).unwrap()
     );
     assert_eq!(version(&client.join("snapshot.json")), 2);
-    assert_eq!(std::fs::read(dir.join("client/targets/trusted_root.json")).unwrap(), source);
+    assert_eq!(
+        std::fs::read(dir.join("client/targets/trusted_root.json")).unwrap(),
+        source
+    );
     let access = std::fs::read_to_string(dir.join("mirror-access.log")).unwrap();
     for request in [
         "GET /1.targets.json 200",
@@ -400,7 +416,8 @@ fn quickstart_names_the_failed_step() {
     let output = text(&out);
     assert_eq!(out.status.code(), Some(1), "{output}");
     assert!(
-        output.contains("error: step 10 (A client trusts root v1 and updates from the mirror) failed: `trustroot client"),
+        output
+            .contains("error: step 10 (A client trusts root v1 and updates from the mirror) failed: `trustroot client"),
         "{output}"
     );
     assert!(output.contains("is left as it is for you to look at"), "{output}");
