@@ -3,6 +3,8 @@
 //! every step's outcome is checked on disk: the round files and the detached signatures,
 //! the published versions (root v1 then v2, the timestamp bumped by the refresh), the
 //! mirror's tree, the client's metadata following to root v2, and the downloaded target.
+//! Then each guide (keyholder, operator, air-gapped site) is followed to its end by running
+//! its commands in the directory a quickstart left, offline too.
 //!
 //! `unshare` (util-linux) and `ip` (iproute2) are required test dependencies (scripts/test.sh
 //! installs them): without them the test fails, saying so; it never skips.
@@ -428,4 +430,91 @@ fn quickstart_names_the_failed_step() {
     assert!(!dir.join("signing-repo/ceremonies/0002").exists());
     let dir = std::fs::canonicalize(&dir).unwrap();
     assert!(processes_in(&dir).is_empty(), "left running: {:?}", processes_in(&dir));
+}
+
+/// The `sh` blocks of a guide, in order, as one bash script, for a reader with no terminal:
+/// `ceremony sign` gets `--yes` (a reader types `yes`), `--encrypt` gets its passphrase from
+/// the environment (a reader types it), and a server started in the background is waited
+/// for (a reader starts typing the next command a second later). Blocks marked
+/// `# (outside world)` are left out: they need the network.
+fn guide_script(guide: &str) -> String {
+    let text = std::fs::read_to_string(format!("{}/../docs/{guide}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let mut script = String::from("set -ex\nexport PW=rehearsal\n");
+    let mut blocks = 0;
+    for block in text.split("```sh\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        if block.starts_with("# (outside world)") {
+            continue;
+        }
+        blocks += 1;
+        for line in block.lines() {
+            let mut line = line.replace("--encrypt", "--passphrase-env PW --scrypt-log-n 10");
+            if line.contains("ceremony sign") {
+                let code = line.split(" #").next().unwrap().trim_end().to_string();
+                line = format!("{code} --yes");
+            }
+            script.push_str(&line);
+            script.push('\n');
+            if let Some(port) = line
+                .trim_end()
+                .strip_suffix('&')
+                .and_then(|l| l.split("--listen 127.0.0.1:").nth(1))
+                .and_then(|rest| rest.split_whitespace().next())
+            {
+                script.push_str(&format!(
+                    "for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; sleep 0.1; done\n"
+                ));
+            }
+        }
+    }
+    assert!(blocks >= 3, "docs/{guide} has {blocks} runnable sh blocks");
+    script
+}
+
+/// Each guide, followed to its end by copying its commands into the directory a fresh
+/// quickstart left, in a network namespace with only loopback (and so a port of its own).
+#[test]
+fn each_guide_can_be_followed_against_the_quickstart_directory() {
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_trustroot"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    for guide in ["keyholder-guide.md", "operator-guide.md", "air-gapped-site.md"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let script = format!(
+            "trustroot quickstart trustroot-quickstart > quickstart.out\n{}",
+            guide_script(guide)
+        );
+        std::fs::write(tmp.path().join("guide.sh"), script).unwrap();
+        let mut cmd = Command::new("unshare");
+        if !is_root() {
+            cmd.arg("--map-root-user");
+        }
+        let path = format!(
+            "{}:{}:/usr/sbin:/sbin",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let out = cmd
+            .args(["--net", "sh", "-c", "ip link set lo up && exec bash guide.sh"])
+            .env("PATH", path)
+            .env_remove("TRUSTROOT_ONLINE_KEY")
+            .current_dir(tmp.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("cannot run `unshare` ({e}): install util-linux and iproute2 (scripts/test.sh does)")
+            });
+        assert!(
+            out.status.success(),
+            "docs/{guide} cannot be followed to its end against the quickstart's directory:\n{}",
+            text(&out)
+        );
+        let dir = std::fs::canonicalize(tmp.path()).unwrap();
+        assert!(
+            processes_in(&dir).is_empty(),
+            "{guide} left running: {:?}",
+            processes_in(&dir)
+        );
+    }
 }
