@@ -42,6 +42,11 @@ fn quickstart_offline(dir: &Path) -> Output {
     let out = cmd.output().unwrap_or_else(|e| {
         panic!("cannot run `unshare` ({e}): install the Debian packages util-linux and iproute2 (scripts/test.sh does)")
     });
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).starts_with("unshare: "),
+        "`unshare --net` cannot make a network namespace here (it needs root, or unprivileged user namespaces): {}",
+        text(&out)
+    );
     assert_ne!(
         out.status.code(),
         Some(97),
