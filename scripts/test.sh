@@ -8,9 +8,12 @@ log() { printf '\n== %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages: faketime pins the clock for tests of the binary; tar and xz unpack
-# --- the fixture archive; Node and npm run tuf-js (machines usually come with them).
+# --- the fixture archive; Node and npm run tuf-js (machines usually come with them);
+# --- unshare (util-linux) and ip (iproute2) run the quickstart test with the network cut off.
 missing=()
 command -v faketime >/dev/null || missing+=(faketime)
+command -v unshare >/dev/null || missing+=(util-linux)
+command -v ip >/dev/null || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v xz >/dev/null || missing+=(xz-utils)

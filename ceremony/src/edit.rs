@@ -101,7 +101,7 @@ pub fn add_key(
         array.push(name);
     }
     let new_text = doc.to_string();
-    Policy::parse(&new_text)?;
+    let new_policy = Policy::parse(&new_text)?;
     if key_path.exists() {
         let on_disk = keys::read_limited(&key_path, 64 * 1024)?;
         if on_disk != public_bytes {
@@ -114,5 +114,13 @@ pub fn add_key(
         repo.write(&key_path, public_bytes)?;
     }
     repo.write(&policy_path, new_text.as_bytes())?;
+    // The key ID as it goes into metadata: the holder is part of the key object.
+    let mut key = key;
+    if role != "online"
+        && let Some(holder) = new_policy.keys.get(name).and_then(|e| e.holder.clone())
+    {
+        key.unknown
+            .insert("x-tuf-on-ci-keyowner".to_string(), serde_json::Value::String(holder));
+    }
     Ok(key.computed_key_id())
 }

@@ -6,6 +6,7 @@ mod inspect;
 mod keepalive;
 mod mirror;
 mod mirror_serve;
+mod quickstart;
 mod sigstore;
 
 use std::process::ExitCode;
@@ -48,6 +49,10 @@ enum Command {
     /// The online key's work: keep timestamp and snapshot fresh between ceremonies.
     #[command(subcommand)]
     Online(keepalive::OnlineCommand),
+    /// The whole life of a trust root, offline, in DIR: keys, a 2-of-3 ceremony from
+    /// request files, a publish, a mirror served on 127.0.0.1, a client update, an online
+    /// refresh, a root rotation the client follows. Each step prints the command it runs.
+    Quickstart(quickstart::QuickstartArgs),
     /// Sigstore payloads: trusted_root.json and signing_config.
     Sigstore {
         #[command(subcommand)]
@@ -80,6 +85,7 @@ fn main() -> ExitCode {
         Command::Ceremony(command) => ceremony::run_ceremony(command),
         Command::Expiry(args) => keepalive::run_expiry(args),
         Command::Online(command) => keepalive::run_online(command),
+        Command::Quickstart(args) => quickstart::run(args),
         Command::Sigstore { command } => sigstore::run(command),
     }
 }

@@ -520,8 +520,11 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
         Some(n) => Manifest::read(&layout.state(n).join("manifest.json"))?.origin,
         None => manifest.origin.clone(),
     };
+    // The mirror directory may be a relative path: the URLs are made from its absolute form.
     let url = |path: &Path| {
-        Url::from_directory_path(path).map_err(|_| UpdateError::Config(format!("{} is not absolute", path.display())))
+        let absolute = std::path::absolute(path).map_err(|e| UpdateError::io(path, e))?;
+        Url::from_directory_path(&absolute)
+            .map_err(|_| UpdateError::Config(format!("{} is not absolute", path.display())))
     };
     let sync_options = SyncOptions {
         dir: options.dir.clone(),

@@ -73,7 +73,10 @@ pub async fn verify_tree(
         wanted: BTreeSet::new(),
     };
     let scratch = tempfile::tempdir().map_err(|e| UpdateError::io(std::env::temp_dir(), e))?;
-    let url = Url::from_directory_path(tree)
+    // A mirror directory given as a relative path (`trustroot mirror verify tuf-mirror`)
+    // still makes a file:// URL: made absolute against the working directory.
+    let absolute = std::path::absolute(tree).map_err(|e| UpdateError::io(tree, e))?;
+    let url = Url::from_directory_path(&absolute)
         .map_err(|_| UpdateError::Config(format!("{} is not an absolute path", tree.display())))?;
     let outcome = async {
         Updater::init(scratch.path(), &root, now, &limits)?;
