@@ -183,15 +183,10 @@ fn sigstore_production_mirror_serves_tough_from_root_12() {
 
 /// With consistent snapshots, the TUF specification (5.7.3) and every repository
 /// (Sigstore's, trustroot's) put a target `dir/name` at `targets/dir/<sha256>.name`;
-/// tough 0.24.0 asks for `targets/<sha256>.dir/name` instead, so it cannot download any
-/// target in a directory: here the npm delegation's `keys.json`, which it cannot fetch from
-/// Sigstore's own CDN either.
+/// tough 0.24.0 asks for `targets/<sha256>.dir/name` instead, so it cannot download such a
+/// target from Sigstore's own CDN: here the npm delegation's `keys.json`. A trustroot mirror
+/// serves the target under tough's name too, so tough-based clients of the mirror get it.
 #[test]
-#[ignore = "interop: tough 0.24.0 fetches a consistent-snapshot target `dir/name` at \
-            targets/<sha256>.dir/name, not targets/dir/<sha256>.name (TUF spec 5.7.3, what \
-            Sigstore and trustroot serve): \"Failed to fetch http://127.0.0.1:PORT/targets/\
-            160677eb6e1c7083c89b166b20f8fe4e837fb71181506aff1991b80b89184f7d.<npm role>/keys.json: \
-            Transport 'file not found' error fetching '...': HTTP 404\""]
 fn sigstore_production_mirror_serves_tough_a_target_in_a_directory() {
     let mirror = SigstoreMirror::new();
     let delegated = mirror.delegated_target();
@@ -322,10 +317,6 @@ fn simulated_mirror_serves_tough_through_a_delegation() {
 
 /// See `sigstore_production_mirror_serves_tough_a_target_in_a_directory`.
 #[test]
-#[ignore = "interop: tough 0.24.0 fetches a consistent-snapshot target `dir/name` at \
-            targets/<sha256>.dir/name, not targets/dir/<sha256>.name (TUF spec 5.7.3, what \
-            trustroot serves): \"Failed to fetch http://127.0.0.1:PORT/targets/<sha256>.delegated/b.bin: \
-            Transport 'file not found' error fetching '...': HTTP 404\""]
 fn simulated_mirror_serves_tough_targets_in_directories() {
     let mirror = SimMirror::new();
     let out = tough(

@@ -221,11 +221,20 @@ pub(crate) fn desired_files(
         target_path::validate(path)
             .map_err(|e| UpdateError::Config(format!("role '{role}' lists a target a mirror cannot store: {e}")))?;
         let names: Vec<String> = if consistent {
-            ["sha256", "sha512"]
+            let mut names: Vec<String> = ["sha256", "sha512"]
                 .iter()
                 .filter_map(|alg| info.hashes.get(*alg))
                 .map(|digest| format!("targets/{}", target_path::consistent_name(path, digest)))
-                .collect()
+                .collect();
+            // tough (and so sigstore-rs) asks for a target in a directory at
+            // `targets/<sha256>.<dir>/<name>`, not the spec's `targets/<dir>/<sha256>.<name>`:
+            // the mirror serves it under both, as trustroot's publish does.
+            if path.contains('/')
+                && let Some(digest) = info.hashes.get("sha256")
+            {
+                names.push(format!("targets/{digest}.{path}"));
+            }
+            names
         } else {
             vec![format!("targets/{path}")]
         };
@@ -573,12 +582,22 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
     }
     // Fetch each target under its preferred (sha256) name, the one every publisher
     // writes; its other names are linked to it.
-    for (digest, (_, _, paths)) in downloads.iter_mut() {
-        if let Some(i) = paths
-            .iter()
-            .position(|p| !digest.is_empty() && p.contains(digest.as_str()))
-        {
+    for (digest, (name, _, paths)) in downloads.iter_mut() {
+        let preferred = format!("targets/{}", target_path::consistent_name(name, digest));
+        if let Some(i) = paths.iter().position(|p| !digest.is_empty() && *p == preferred) {
             paths.swap(0, i);
+        } else if let Some(entry) = files.get(&preferred).cloned() {
+            // Its preferred name was resumed or reused above: the names left (tough's,
+            // which no upstream serves) are linked to that file, not fetched.
+            for alias in paths.drain(..) {
+                let destination = tree.join(&alias);
+                create_parent(&destination)?;
+                remove_if_exists(&destination)?;
+                std::fs::hard_link(tree.join(&preferred), &destination)
+                    .map_err(|e| UpdateError::io(&destination, e))?;
+                wrote();
+                files.insert(alias, entry.clone());
+            }
         }
     }
     fetch_all(
