@@ -2,6 +2,7 @@
 
 mod ceremony;
 mod client;
+mod docs;
 mod inspect;
 mod keepalive;
 mod mirror;
@@ -14,11 +15,16 @@ use clap::{Parser, Subcommand};
 
 /// TUF trust roots for keyholders, operators and air-gapped sites.
 #[derive(Debug, Parser)]
-#[command(name = "trustroot", version, about, long_about = None)]
+#[command(name = "trustroot", version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+/// The exit codes in one line; docs/exit-codes.md has every command's.
+const EXIT_CODES: &str = "Exit status: 0 success; 1 failure, or a problem found (a check that fails); 2 usage error. \
+`expiry`: 1 something expires within --within, 2 error, 3 expired. `client`: 0 or 1 only. \
+Every command's: docs/exit-codes.md";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -53,6 +59,14 @@ enum Command {
         #[command(subcommand)]
         command: sigstore::SigstoreCommand,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions(docs::CompletionsArgs),
+    /// Write man pages for trustroot and every subcommand into a directory (trustroot.1,
+    /// trustroot-ceremony-start.1, ...).
+    Man(docs::ManArgs),
+    /// Documentation generated from these definitions (for trustroot's maintainers).
+    #[command(subcommand, hide = true)]
+    Docs(docs::DocsCommand),
 }
 
 fn main() -> ExitCode {
@@ -62,10 +76,9 @@ fn main() -> ExitCode {
             use clap::error::ErrorKind;
             let _ = error.print();
             return match error.kind() {
-                ErrorKind::DisplayHelp
-                | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => ExitCode::SUCCESS,
-                // The client protocol allows only 0 and 1.
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                // The client protocol allows only 0 and 1; a missing subcommand (help printed
+                // instead) is a usage error like any other.
                 _ if std::env::args().nth(1).as_deref() == Some("client") => ExitCode::from(1),
                 _ => ExitCode::from(2),
             };
@@ -81,5 +94,8 @@ fn main() -> ExitCode {
         Command::Expiry(args) => keepalive::run_expiry(args),
         Command::Online(command) => keepalive::run_online(command),
         Command::Sigstore { command } => sigstore::run(command),
+        Command::Completions(args) => docs::run_completions(args),
+        Command::Man(args) => docs::run_man(args),
+        Command::Docs(command) => docs::run_docs(command),
     }
 }
