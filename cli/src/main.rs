@@ -32,11 +32,15 @@ enum Command {
     ///
     /// Speaks the client protocol of the TUF conformance suite: exit 0 on success, 1 on
     /// any failure.
+    #[command(after_help = "Exit status: 0 success; 1 any failure, usage errors included. See docs/exit-codes.md.")]
     Client(client::ClientArgs),
     /// Show a metadata file: role, version, expiry, keys and owners, thresholds, and
     /// which signatures verify.
+    #[command(
+        after_help = "Exit status: 0 the file was read (even when a threshold is not met: see the report); 1 it could not be read or parsed; 2 usage error. See docs/exit-codes.md."
+    )]
     Inspect(inspect::InspectArgs),
-    /// Verified mirrors for air-gapped sites: sync, verify, status.
+    /// Verified mirrors for air-gapped sites: sync, verify, status, export, import, serve.
     #[command(subcommand)]
     Mirror(mirror::MirrorCommand),
     /// Lay down a new signing repository (policy, keys/, targets/, metadata/).
@@ -50,6 +54,9 @@ enum Command {
     /// Every role's version, expiry and time left, for a signing repository, a published
     /// tree or a mirror. Exit 0: nothing expires within --within; 1: something does;
     /// 3: something has expired; 2: an error.
+    #[command(
+        after_help = "Exit status: 0 nothing expires within --within; 1 something does; 3 something has expired; 2 an error (usage errors included). See docs/exit-codes.md."
+    )]
     Expiry(keepalive::ExpiryArgs),
     /// The online key's work: keep timestamp and snapshot fresh between ceremonies.
     #[command(subcommand)]
