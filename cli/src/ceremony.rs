@@ -361,8 +361,11 @@ fn finish(result: Result<()>) -> ExitCode {
 
 pub fn now(at: Option<&str>) -> Result<DateTime<Utc>> {
     match at {
-        Some(text) => trustroot_core::time::parse(text)
-            .ok_or_else(|| Error::refused(format!("--at '{text}' is not an RFC 3339 time"))),
+        Some(text) => trustroot_core::time::parse(text).ok_or_else(|| {
+            Error::refused(format!(
+                "--at '{text}' is not an RFC 3339 time (e.g. 2030-01-01T00:00:00Z)"
+            ))
+        }),
         None => Ok(Utc::now()),
     }
 }
@@ -489,10 +492,13 @@ fn generate(
                 "--encrypt needs a terminal to ask for the passphrase: use --passphrase-env or --passphrase-file",
             ));
         }
-        let first = rpassword::prompt_password("New passphrase: ").map_err(|e| Error::refused(e.to_string()))?;
-        let second = rpassword::prompt_password("Repeat it: ").map_err(|e| Error::refused(e.to_string()))?;
+        let unreadable = |e: std::io::Error| Error::refused(format!("cannot read the passphrase: {e}"));
+        let first = rpassword::prompt_password("New passphrase: ").map_err(unreadable)?;
+        let second = rpassword::prompt_password("Repeat it: ").map_err(unreadable)?;
         if first != second {
-            return Err(Error::refused("the passphrases differ; nothing was written"));
+            return Err(Error::refused(
+                "the passphrases differ; nothing was written (run the command again)",
+            ));
         }
         Some(Zeroizing::new(first))
     } else {

@@ -230,7 +230,7 @@ fn rows(path: &Path, now: DateTime<Utc>) -> Result<Vec<Row>> {
     if !tree.join("timestamp.json").is_file() {
         return Err(Error::file(
             path,
-            "is not a signing repository (trustroot.toml), a published tree (timestamp.json), a publish destination or a mirror",
+            "is not a signing repository (trustroot.toml), a published tree (timestamp.json), a publish destination or a mirror: pass one of those as PATH",
         ));
     }
     Ok(published_tree(&tree)?

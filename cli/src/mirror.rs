@@ -143,8 +143,11 @@ pub struct StatusArgs {
 
 fn time(at: &Option<String>) -> Result<chrono::DateTime<chrono::Utc>, UpdateError> {
     match at {
-        Some(text) => trustroot_core::time::parse(text)
-            .ok_or_else(|| UpdateError::Config(format!("--at '{text}' is not an RFC 3339 time"))),
+        Some(text) => trustroot_core::time::parse(text).ok_or_else(|| {
+            UpdateError::Config(format!(
+                "--at '{text}' is not an RFC 3339 time (e.g. 2030-01-01T00:00:00Z)"
+            ))
+        }),
         None => Ok(chrono::Utc::now()),
     }
 }
