@@ -134,16 +134,37 @@ fn page_name(cmd: &Command) -> String {
 pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>, String> {
     let root = public_command();
     let source = format!("trustroot {}", root.get_version().unwrap_or_default());
+    let commands = walk(&root);
     let mut pages = Vec::new();
-    for cmd in walk(&root) {
+    for (i, cmd) in commands.iter().enumerate() {
         let name = page_name(cmd);
-        let man = clap_mangen::Man::new(cmd.clone())
+        let man = clap_mangen::Man::new((*cmd).clone())
             .source(source.clone())
             .manual("trustroot manual");
         let mut text = Vec::new();
         man.render(&mut text)
             .map_err(|e| format!("cannot render the man page {name}: {e}"))?;
-        pages.push((name, text));
+        // clap_mangen titles the after-help text EXTRA; here it holds exit status and notes.
+        let mut text = String::from_utf8_lossy(&text).replace("\n.SH EXTRA\n", "\n.SH NOTES\n");
+        let parent = commands[..i]
+            .iter()
+            .rev()
+            .find(|p| visible_subcommands(p).any(|c| c.get_bin_name() == cmd.get_bin_name()));
+        let mut see_also = Vec::new();
+        for page in parent
+            .iter()
+            .map(|p| p.get_display_name().unwrap_or_else(|| p.get_name()))
+        {
+            see_also.push(clap_mangen::roff::bold(page));
+            see_also.push(clap_mangen::roff::roman("(1), "));
+        }
+        see_also.push(clap_mangen::roff::roman(
+            "docs/exit-codes.md and docs/cli-reference.md in the trustroot sources",
+        ));
+        let mut roff = clap_mangen::roff::Roff::new();
+        roff.control("SH", ["SEE ALSO"]).text(see_also);
+        text.push_str(&roff.to_roff());
+        pages.push((name, text.into_bytes()));
     }
     Ok(pages)
 }

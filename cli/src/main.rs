@@ -52,8 +52,10 @@ enum Command {
     #[command(subcommand)]
     Ceremony(ceremony::CeremonyCommand),
     /// Every role's version, expiry and time left, for a signing repository, a published
-    /// tree or a mirror. Exit 0: nothing expires within --within; 1: something does;
-    /// 3: something has expired; 2: an error.
+    /// tree or a mirror.
+    ///
+    /// For alerting: exit 0 when nothing expires within --within, 1 when something does,
+    /// 3 when something has expired, 2 on an error.
     #[command(
         after_help = "Exit status: 0 nothing expires within --within; 1 something does; 3 something has expired; 2 an error (usage errors included). See docs/exit-codes.md."
     )]

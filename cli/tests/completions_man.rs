@@ -131,6 +131,16 @@ fn man_writes_one_page_per_command_with_a_roff_header() {
         top.contains("exit\\-codes.md"),
         "the exit codes are linked from trustroot(1)"
     );
+    assert!(
+        top.contains(".SH NOTES\nExit status: 0"),
+        "the exit status is in trustroot(1)"
+    );
+    // A subcommand's page points at its parent's.
+    let start = std::fs::read_to_string(dir.join("trustroot-ceremony-start.1")).unwrap();
+    assert!(
+        start.contains(".SH \"SEE ALSO\"\n\\fBtrustroot\\-ceremony\\fR(1)"),
+        "SEE ALSO: {start}"
+    );
     // Running it again replaces the pages.
     let again = trustroot(&["man", "--out", dir.to_str().unwrap()]);
     assert_eq!(again.status.code(), Some(0));
