@@ -511,3 +511,44 @@ The same text is in the man pages (`trustroot man --out DIR`)."
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rebuilt root shows users exactly what the real one does: `--help`, usage and
+    /// version are the same (the hidden `docs` is in neither).
+    #[test]
+    fn public_command_matches_the_real_root() {
+        let mut real = crate::Cli::command();
+        real.set_bin_name("trustroot");
+        real.build();
+        let mut public = public_command();
+        assert_eq!(
+            public.render_long_help().to_string(),
+            real.render_long_help().to_string()
+        );
+        assert_eq!(public.render_usage().to_string(), real.render_usage().to_string());
+        assert_eq!(public.render_version(), real.render_version());
+        assert!(real.find_subcommand("docs").is_some());
+        assert!(public.find_subcommand("docs").is_none());
+        let names = |c: &Command| {
+            visible_subcommands(c)
+                .map(|s| s.get_name().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&public), names(&real));
+    }
+
+    #[test]
+    fn markdown_escapes_outside_code_spans_only() {
+        assert_eq!(escape("ceremonies/<id>/ and `<id>`"), "ceremonies/\\<id\\>/ and `<id>`");
+        assert_eq!(escape("`*` matches, a*b"), "`*` matches, a\\*b");
+        assert_eq!(sentence("Print JSON"), "Print JSON.");
+        assert_eq!(sentence("Done."), "Done.");
+        assert_eq!(
+            anchor("trustroot ceremony add-signature"),
+            "trustroot-ceremony-add-signature"
+        );
+    }
+}
