@@ -274,7 +274,7 @@ fn paragraphs(text: &str) -> String {
             out.push_str(line.trim_start());
             out.push('\n');
         } else if !line.trim().is_empty() {
-            out.push_str(&sentence(&escape(line.trim_end())));
+            out.push_str(&link_docs(&sentence(&escape(line.trim_end()))));
             out.push_str("\n\n");
         }
     }
@@ -282,6 +282,22 @@ fn paragraphs(text: &str) -> String {
         out.push_str("```\n\n");
     }
     out
+}
+
+/// `docs/exit-codes.md` in help text becomes a link: the reference lives beside it in docs/.
+fn link_docs(text: &str) -> String {
+    let mut words = Vec::new();
+    for word in text.split(' ') {
+        let end = word.trim_end_matches(['.', ',', ';', ':', ')']);
+        match end
+            .strip_prefix("docs/")
+            .filter(|f| f.ends_with(".md") && !f.contains('/'))
+        {
+            Some(file) => words.push(format!("[{end}]({file}){}", &word[end.len()..])),
+            None => words.push(word.to_string()),
+        }
+    }
+    words.join(" ")
 }
 
 /// clap drops the final period of a one-paragraph doc comment; Markdown prose wants it back.
@@ -549,6 +565,10 @@ mod tests {
         assert_eq!(
             anchor("trustroot ceremony add-signature"),
             "trustroot-ceremony-add-signature"
+        );
+        assert_eq!(
+            link_docs("See docs/exit-codes.md. Or (docs/a/b.md) docs/x.md, then"),
+            "See [docs/exit-codes.md](exit-codes.md). Or (docs/a/b.md) [docs/x.md](x.md), then"
         );
     }
 }
