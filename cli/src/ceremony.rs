@@ -56,10 +56,14 @@ pub enum KeyCommand {
         /// it weakens the protection of the key file.
         #[arg(long, value_name = "N", default_value_t = KdfCost::STRONG.log_n)]
         scrypt_log_n: u8,
+        /// Print JSON: the files written, whether the key is encrypted, its key ID and public key.
+        #[arg(long)]
+        json: bool,
     },
     /// Show a key's ID, type and public key. REF is a private key (file or env:VAR) or a
     /// public key file (PEM or TUF key JSON).
     Show {
+        /// The key: a private key file, env:VAR, or a public key file.
         #[arg(value_name = "REF")]
         key: String,
         #[command(flatten)]
@@ -83,6 +87,9 @@ pub enum KeyCommand {
         /// The signing repository (default: the current directory).
         #[arg(long, default_value = ".")]
         repo: PathBuf,
+        /// Print JSON: the name, role, holder and key ID registered.
+        #[arg(long)]
+        json: bool,
     },
     /// Remove a key from a role (or, without --role, from every role): a keyholder who
     /// leaves, or a compromised key. The next `ceremony start` stages a new root (or
@@ -154,6 +161,9 @@ pub enum CeremonyCommand {
         /// Request file to write.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Print JSON: the round, the file, the request digest and the roles to sign.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         repo: RepoArgs,
     },
@@ -193,10 +203,17 @@ pub enum CeremonyCommand {
     },
     /// Bring signature files (from `ceremony sign --request`) back into the round. Each is
     /// checked (round, role, version, digest, signer, signature) before it is stored.
+    #[command(
+        after_help = "Exit status: 0 every file stored (or already there); 1 any file refused (the others are still stored); 2 usage error. See docs/exit-codes.md."
+    )]
     AddSignature {
         /// Signature files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Print JSON: per file, stored, already signed or refused (and why). Exit 1 when
+        /// any file is refused.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         repo: RepoArgs,
     },
@@ -205,6 +222,9 @@ pub enum CeremonyCommand {
     /// in-process and reads every target; Sigstore payloads are validated; key IDs,
     /// spec_version and expiry horizons are linted. Needs the online key (snapshot and
     /// timestamp are signed as a publish would). Exit 1 when a check fails.
+    #[command(
+        after_help = "Exit status: 0 the gate passes; 1 it does not (the findings say why), or the round cannot be read; 2 usage error. See docs/exit-codes.md."
+    )]
     Verify {
         /// Print JSON.
         #[arg(long)]
@@ -219,6 +239,9 @@ pub enum CeremonyCommand {
     /// passes. Snapshot and timestamp are signed with the online key; metadata/ (with
     /// root_history/) is updated; the published tree is built beside the old one under
     /// publish.destination and switched with one atomic rename (serve DEST/repository).
+    #[command(
+        after_help = "Exit status: 0 published; 1 refused (thresholds not met, the gate fails, the lock is held...), nothing written; 2 usage error. See docs/exit-codes.md."
+    )]
     Publish {
         /// Print JSON.
         #[arg(long)]
@@ -261,6 +284,9 @@ pub enum CeremonyCommand {
     /// Per staged role: version, expiry, valid signatures against each required threshold
     /// (for a new root, the published root's and the new one's), who signed and who has
     /// not. Signatures that do not verify or come from non-signers are listed, never counted.
+    #[command(
+        after_help = "Exit status: 0 the status was shown, complete or not (`complete` in --json says which); 1 no round, or it cannot be read; 2 usage error. See docs/exit-codes.md."
+    )]
     Status {
         /// Print JSON.
         #[arg(long)]
@@ -350,8 +376,11 @@ fn finish(result: Result<()>) -> ExitCode {
 
 pub fn now(at: Option<&str>) -> Result<DateTime<Utc>> {
     match at {
-        Some(text) => trustroot_core::time::parse(text)
-            .ok_or_else(|| Error::refused(format!("--at '{text}' is not an RFC 3339 time"))),
+        Some(text) => trustroot_core::time::parse(text).ok_or_else(|| {
+            Error::refused(format!(
+                "--at '{text}' is not an RFC 3339 time (e.g. 2030-01-01T00:00:00Z)"
+            ))
+        }),
         None => Ok(Utc::now()),
     }
 }
@@ -394,7 +423,8 @@ pub fn run_key(command: KeyCommand) -> ExitCode {
             encrypt,
             passphrase,
             scrypt_log_n,
-        } => generate(&key_type, &out, encrypt, &passphrase, scrypt_log_n),
+            json,
+        } => generate(&key_type, &out, encrypt, &passphrase, scrypt_log_n, json),
         KeyCommand::Show { key, passphrase, json } => show(&key, &passphrase, json),
         KeyCommand::Add {
             name,
@@ -402,12 +432,18 @@ pub fn run_key(command: KeyCommand) -> ExitCode {
             holder,
             pubkey,
             repo,
+            json,
         } => (|| {
             let bytes = keys::read_limited(&pubkey, 64 * 1024)?;
-            if role == "online" {
-                println!(
-                    "Rotating the online key: the next root must list it; point [online] signer at its private key before `ceremony publish`."
-                );
+            let notes: Vec<&str> = if role == "online" {
+                vec![
+                    "Rotating the online key: the next root must list it; point [online] signer at its private key before `ceremony publish`.",
+                ]
+            } else {
+                Vec::new()
+            };
+            if !json {
+                notes.iter().for_each(|n| println!("{n}"));
             }
             let keyid = edit::add_key(
                 &repo,
@@ -417,7 +453,18 @@ pub fn run_key(command: KeyCommand) -> ExitCode {
                 &bytes,
                 &pubkey.display().to_string(),
             )?;
+            if json {
+                return print_json(&serde_json::json!({
+                    "name": name,
+                    "role": role,
+                    "holder": holder,
+                    "keyid": keyid,
+                    "public_file": format!("keys/{name}.pub"),
+                    "notes": notes,
+                }));
+            }
             println!("Registered '{name}' (key ID {keyid}) as a signer of {role}");
+            println!("Next: `trustroot ceremony start` stages the change.");
             Ok(())
         })(),
         KeyCommand::Remove { name, role, repo } => remove_key(&name, role.as_deref(), &repo),
@@ -425,12 +472,29 @@ pub fn run_key(command: KeyCommand) -> ExitCode {
     })
 }
 
-fn generate(key_type: &str, out: &Path, encrypt: bool, passphrase: &PassphraseArgs, log_n: u8) -> Result<()> {
+/// Prints `value` as pretty JSON on standard output (the shape of every `--json`).
+fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::refused(format!("cannot write JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+fn generate(
+    key_type: &str,
+    out: &Path,
+    encrypt: bool,
+    passphrase: &PassphraseArgs,
+    log_n: u8,
+    json: bool,
+) -> Result<()> {
     let key_type: KeyType = key_type.parse()?;
     let pub_path = PathBuf::from(format!("{}.pub", out.display()));
     for path in [out, pub_path.as_path()] {
         if path.exists() {
-            return Err(Error::file(path, "already exists; refusing to overwrite a key file"));
+            return Err(Error::file(
+                path,
+                "already exists; refusing to overwrite a key file (choose another --out, or move the old key away first)",
+            ));
         }
     }
     let secret: Option<Zeroizing<String>> = if let Some(var) = &passphrase.passphrase_env {
@@ -443,10 +507,13 @@ fn generate(key_type: &str, out: &Path, encrypt: bool, passphrase: &PassphraseAr
                 "--encrypt needs a terminal to ask for the passphrase: use --passphrase-env or --passphrase-file",
             ));
         }
-        let first = rpassword::prompt_password("New passphrase: ").map_err(|e| Error::refused(e.to_string()))?;
-        let second = rpassword::prompt_password("Repeat it: ").map_err(|e| Error::refused(e.to_string()))?;
+        let unreadable = |e: std::io::Error| Error::refused(format!("cannot read the passphrase: {e}"));
+        let first = rpassword::prompt_password("New passphrase: ").map_err(unreadable)?;
+        let second = rpassword::prompt_password("Repeat it: ").map_err(unreadable)?;
         if first != second {
-            return Err(Error::refused("the passphrases differ; nothing was written"));
+            return Err(Error::refused(
+                "the passphrases differ; nothing was written (run the command again)",
+            ));
         }
         Some(Zeroizing::new(first))
     } else {
@@ -461,6 +528,15 @@ fn generate(key_type: &str, out: &Path, encrypt: bool, passphrase: &PassphraseAr
         return Err(e);
     }
     let public = key.public_key();
+    if json {
+        return print_json(&serde_json::json!({
+            "file": out.display().to_string(),
+            "public_file": pub_path.display().to_string(),
+            "encrypted": secret.is_some(),
+            "keyid": public.computed_key_id(),
+            "key": public,
+        }));
+    }
     println!(
         "Wrote {} ({}) and {}",
         out.display(),
@@ -485,8 +561,7 @@ fn show(reference: &str, passphrase: &PassphraseArgs, json: bool) -> Result<()> 
     let keyid = public.computed_key_id();
     let value = public.keyval.public.clone().unwrap_or_default();
     if json {
-        let out = serde_json::json!({"keyid": keyid, "key": public});
-        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+        print_json(&serde_json::json!({"keyid": keyid, "key": public}))?;
     } else {
         println!("key ID:  {keyid}");
         println!("type:    {} ({})", public.keytype, public.scheme);
@@ -498,7 +573,7 @@ fn show(reference: &str, passphrase: &PassphraseArgs, json: bool) -> Result<()> 
 pub fn run_ceremony(command: CeremonyCommand) -> ExitCode {
     finish(match command {
         CeremonyCommand::Start { id, due, json, repo } => start(id.as_deref(), due, json, &repo),
-        CeremonyCommand::Request { out, repo } => request(&out, &repo),
+        CeremonyCommand::Request { out, json, repo } => request(&out, json, &repo),
         CeremonyCommand::Sign {
             key,
             request,
@@ -507,7 +582,7 @@ pub fn run_ceremony(command: CeremonyCommand) -> ExitCode {
             passphrase,
             repo,
         } => sign(&key, request.as_deref(), out_dir.as_deref(), yes, &passphrase, &repo),
-        CeremonyCommand::AddSignature { files, repo } => add_signatures(&files, &repo),
+        CeremonyCommand::AddSignature { files, json, repo } => add_signatures(&files, json, &repo),
         CeremonyCommand::Status { json, repo } => status(json, &repo),
         CeremonyCommand::Verify { json, passphrase, repo } => gate(false, json, &passphrase, &repo),
         CeremonyCommand::Publish { json, passphrase, repo } => gate(true, json, &passphrase, &repo),
@@ -564,9 +639,7 @@ fn start(id: Option<&str>, due: bool, json: bool, args: &RepoArgs) -> Result<()>
         }
     };
     if json {
-        let text = serde_json::to_string_pretty(&start_json(&outcome)).map_err(|e| Error::refused(e.to_string()))?;
-        println!("{text}");
-        return Ok(());
+        return print_json(&start_json(&outcome));
     }
     match outcome {
         round::DueOutcome::Opened(round) => {
@@ -629,14 +702,17 @@ fn start_json(outcome: &round::DueOutcome) -> serde_json::Value {
     }
 }
 
-fn request(out: &Path, args: &RepoArgs) -> Result<()> {
+fn request(out: &Path, json: bool, args: &RepoArgs) -> Result<()> {
     let now = now(args.at.as_deref())?;
     let (repo, round) = open(args)?;
     let request = round.request(now)?;
     let mut bytes = serde_json::to_vec_pretty(&request).map_err(|e| Error::refused(e.to_string()))?;
     bytes.push(b'\n');
     if out.exists() {
-        return Err(Error::file(out, "already exists; refusing to overwrite"));
+        return Err(Error::file(
+            out,
+            "already exists; refusing to overwrite (choose another --out, or remove the old request)",
+        ));
     }
     repo::write_atomic(out, &bytes)?;
     round.log(
@@ -645,6 +721,26 @@ fn request(out: &Path, args: &RepoArgs) -> Result<()> {
         "request",
         serde_json::json!({"request_sha256": request.request_sha256, "file": out.file_name().and_then(|n| n.to_str())}),
     )?;
+    if json {
+        let roles: Vec<serde_json::Value> = request
+            .roles
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "role": r.role,
+                    "version": r.version,
+                    "expires": r.expires,
+                    "signed_sha256": r.signed_sha256,
+                })
+            })
+            .collect();
+        return print_json(&serde_json::json!({
+            "round": round.id,
+            "file": out.display().to_string(),
+            "request_sha256": request.request_sha256,
+            "roles": roles,
+        }));
+    }
     println!("Wrote signing request {} for round {}", out.display(), round.id);
     println!(
         "request digest (read it to the keyholders by another channel): {}",
@@ -718,7 +814,7 @@ fn sign(
                 if file.exists() {
                     return Err(Error::file(
                         &file,
-                        "already exists; refusing to overwrite a signature file",
+                        "already exists; refusing to overwrite a signature file (hand it back first, or choose another --out-dir)",
                     ));
                 }
             }
@@ -767,28 +863,54 @@ fn sign(
     }
 }
 
-fn add_signatures(files: &[PathBuf], args: &RepoArgs) -> Result<()> {
+fn add_signatures(files: &[PathBuf], json: bool, args: &RepoArgs) -> Result<()> {
     let now = now(args.at.as_deref())?;
     let (repo, round) = open(args)?;
     let mut failures = 0;
+    let mut results = Vec::new();
     for file in files {
         let result = keys::read_limited(file, round::MAX_SIGNATURE_FILE)
             .and_then(|bytes| round::add_signature(&repo, &round, file, &bytes, now));
+        let name = file.display().to_string();
         match result {
-            Ok(Added::Stored(path)) => println!("{}: stored as {}", file.display(), path.display()),
-            Ok(Added::AlreadySigned(path)) => println!(
-                "{}: this key already signed this role ({}); a key counts once, nothing changed",
-                file.display(),
-                path.display()
-            ),
+            Ok(Added::Stored(path)) => {
+                if !json {
+                    println!("{name}: stored as {}", path.display());
+                }
+                results.push(serde_json::json!({"file": name, "result": "stored", "path": path.display().to_string()}));
+            }
+            Ok(Added::AlreadySigned(path)) => {
+                if !json {
+                    println!(
+                        "{name}: this key already signed this role ({}); a key counts once, nothing changed",
+                        path.display()
+                    );
+                }
+                results.push(
+                    serde_json::json!({"file": name, "result": "already_signed", "path": path.display().to_string()}),
+                );
+            }
             Err(e) => {
                 failures += 1;
-                eprintln!("error: {e}");
+                if !json {
+                    eprintln!("error: {e}");
+                }
+                results.push(serde_json::json!({"file": name, "result": "refused", "error": e.to_string()}));
             }
         }
     }
+    if json {
+        print_json(&serde_json::json!({"round": round.id, "refused": failures, "files": results}))?;
+    }
     if failures > 0 {
-        return Err(Error::refused(format!("{failures} signature file(s) refused")));
+        return Err(Error::refused(format!(
+            "{failures} signature file(s) refused{}; `trustroot ceremony status` shows who still has to sign",
+            if json {
+                " (see \"files\" above)"
+            } else {
+                " (the reasons are above)"
+            }
+        )));
     }
     Ok(())
 }

@@ -53,9 +53,11 @@ enum ClientAction {
 }
 
 fn required<'a, T>(value: &'a Option<T>, flag: &str) -> Result<&'a T, UpdateError> {
-    value
-        .as_ref()
-        .ok_or_else(|| UpdateError::Config(format!("{flag} is required for this action")))
+    value.as_ref().ok_or_else(|| {
+        UpdateError::Config(format!(
+            "{flag} is required for this action (see `trustroot client --help`)"
+        ))
+    })
 }
 
 pub fn run(args: ClientArgs) -> ExitCode {
@@ -71,8 +73,11 @@ pub fn run(args: ClientArgs) -> ExitCode {
 fn run_inner(args: ClientArgs) -> Result<(), UpdateError> {
     // The clock is read once: every expiry in this run is judged at the same instant.
     let now = match &args.at {
-        Some(text) => trustroot_core::time::parse(text)
-            .ok_or_else(|| UpdateError::Config(format!("--at '{text}' is not an RFC 3339 time")))?,
+        Some(text) => trustroot_core::time::parse(text).ok_or_else(|| {
+            UpdateError::Config(format!(
+                "--at '{text}' is not an RFC 3339 time (e.g. 2030-01-01T00:00:00Z)"
+            ))
+        })?,
         None => chrono::Utc::now(),
     };
     let limits = Limits::default();
@@ -112,7 +117,9 @@ fn run_inner(args: ClientArgs) -> Result<(), UpdateError> {
         );
         if let ClientAction::Download = args.action {
             if args.target_names.is_empty() {
-                return Err(UpdateError::Config("download needs at least one --target-name".into()));
+                return Err(UpdateError::Config(
+                    "download needs at least one --target-name PATH (repeat it for several targets)".into(),
+                ));
             }
             required(&args.target_dir, "--target-dir")?;
             required(&args.target_base_url, "--target-base-url")?;

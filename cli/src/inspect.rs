@@ -166,9 +166,8 @@ fn meta_json(meta: &BTreeMap<String, trustroot_core::MetaFile>) -> Value {
 
 fn inspect(args: &InspectArgs) -> Result<Value, String> {
     let now = match &args.at {
-        Some(text) => {
-            trustroot_core::time::parse(text).ok_or_else(|| format!("--at '{text}' is not an RFC 3339 time"))?
-        }
+        Some(text) => trustroot_core::time::parse(text)
+            .ok_or_else(|| format!("--at '{text}' is not an RFC 3339 time (e.g. 2030-01-01T00:00:00Z)"))?,
         None => Utc::now(),
     };
     let envelope = read_envelope(&args.file)?;
@@ -280,7 +279,11 @@ fn inspect(args: &InspectArgs) -> Result<Value, String> {
             }
             out
         }
-        other => return Err(format!("{file}: unknown metadata type '{other}'")),
+        other => {
+            return Err(format!(
+                "{file}: unknown metadata type '{other}' (inspect reads root, timestamp, snapshot and targets metadata)"
+            ));
+        }
     };
     out["file"] = json!(file);
     Ok(out)

@@ -44,6 +44,9 @@ pub enum OnlineCommand {
     /// Re-sign timestamp (and snapshot, when inside its signing period) with the online key
     /// only, and publish like `ceremony publish` does. Does nothing (and says so) when no
     /// online role is inside its signing period, unless --force. Run it from cron.
+    #[command(
+        after_help = "Exit status: 0 refreshed, or nothing was due; 1 refused (no online key, the wrong key, the lock held, nothing published), nothing written; 2 usage error. See docs/exit-codes.md."
+    )]
     Refresh {
         /// Re-sign timestamp even when it is not inside its signing period.
         #[arg(long)]
@@ -227,7 +230,7 @@ fn rows(path: &Path, now: DateTime<Utc>) -> Result<Vec<Row>> {
     if !tree.join("timestamp.json").is_file() {
         return Err(Error::file(
             path,
-            "is not a signing repository (trustroot.toml), a published tree (timestamp.json), a publish destination or a mirror",
+            "is not a signing repository (trustroot.toml), a published tree (timestamp.json), a publish destination or a mirror: pass one of those as PATH",
         ));
     }
     Ok(published_tree(&tree)?

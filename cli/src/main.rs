@@ -2,6 +2,7 @@
 
 mod ceremony;
 mod client;
+mod docs;
 mod inspect;
 mod keepalive;
 mod mirror;
@@ -15,11 +16,16 @@ use clap::{Parser, Subcommand};
 
 /// TUF trust roots for keyholders, operators and air-gapped sites.
 #[derive(Debug, Parser)]
-#[command(name = "trustroot", version, about, long_about = None)]
+#[command(name = "trustroot", version, about, long_about = None, after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+/// The exit codes in one line; docs/exit-codes.md has every command's.
+const EXIT_CODES: &str = "Exit status: 0 success; 1 failure, or a problem found (a check that fails); 2 usage error. \
+`expiry`: 1 something expires within --within, 2 error, 3 expired. `client`: 0 or 1 only. \
+Every command's: docs/exit-codes.md";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -27,11 +33,15 @@ enum Command {
     ///
     /// Speaks the client protocol of the TUF conformance suite: exit 0 on success, 1 on
     /// any failure.
+    #[command(after_help = "Exit status: 0 success; 1 any failure, usage errors included. See docs/exit-codes.md.")]
     Client(client::ClientArgs),
     /// Show a metadata file: role, version, expiry, keys and owners, thresholds, and
     /// which signatures verify.
+    #[command(
+        after_help = "Exit status: 0 the file was read (even when a threshold is not met: see the report); 1 it could not be read or parsed; 2 usage error. See docs/exit-codes.md."
+    )]
     Inspect(inspect::InspectArgs),
-    /// Verified mirrors for air-gapped sites: sync, verify, status.
+    /// Verified mirrors for air-gapped sites: sync, verify, status, export, import, serve.
     #[command(subcommand)]
     Mirror(mirror::MirrorCommand),
     /// Lay down a new signing repository (policy, keys/, targets/, metadata/).
@@ -43,8 +53,13 @@ enum Command {
     #[command(subcommand)]
     Ceremony(ceremony::CeremonyCommand),
     /// Every role's version, expiry and time left, for a signing repository, a published
-    /// tree or a mirror. Exit 0: nothing expires within --within; 1: something does;
-    /// 3: something has expired; 2: an error.
+    /// tree or a mirror.
+    ///
+    /// For alerting: exit 0 when nothing expires within --within, 1 when something does,
+    /// 3 when something has expired, 2 on an error.
+    #[command(
+        after_help = "Exit status: 0 nothing expires within --within; 1 something does; 3 something has expired; 2 an error (usage errors included). See docs/exit-codes.md."
+    )]
     Expiry(keepalive::ExpiryArgs),
     /// The online key's work: keep timestamp and snapshot fresh between ceremonies.
     #[command(subcommand)]
@@ -58,6 +73,14 @@ enum Command {
         #[command(subcommand)]
         command: sigstore::SigstoreCommand,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    Completions(docs::CompletionsArgs),
+    /// Write man pages for trustroot and every subcommand into a directory (trustroot.1,
+    /// trustroot-ceremony-start.1, ...).
+    Man(docs::ManArgs),
+    /// Documentation generated from these definitions (for trustroot's maintainers).
+    #[command(subcommand, hide = true)]
+    Docs(docs::DocsCommand),
 }
 
 fn main() -> ExitCode {
@@ -67,10 +90,9 @@ fn main() -> ExitCode {
             use clap::error::ErrorKind;
             let _ = error.print();
             return match error.kind() {
-                ErrorKind::DisplayHelp
-                | ErrorKind::DisplayVersion
-                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => ExitCode::SUCCESS,
-                // The client protocol allows only 0 and 1.
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                // The client protocol allows only 0 and 1; a missing subcommand (help printed
+                // instead) is a usage error like any other.
                 _ if std::env::args().nth(1).as_deref() == Some("client") => ExitCode::from(1),
                 _ => ExitCode::from(2),
             };
@@ -87,5 +109,8 @@ fn main() -> ExitCode {
         Command::Online(command) => keepalive::run_online(command),
         Command::Quickstart(args) => quickstart::run(args),
         Command::Sigstore { command } => sigstore::run(command),
+        Command::Completions(args) => docs::run_completions(args),
+        Command::Man(args) => docs::run_man(args),
+        Command::Docs(command) => docs::run_docs(command),
     }
 }

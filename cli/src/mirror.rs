@@ -22,6 +22,9 @@ pub enum MirrorCommand {
     /// Sigstore's public-good repository from the production root built into trustroot.
     Sync(SyncArgs),
     /// Re-verify the mirror in DIR offline: every metadata file and every target.
+    #[command(
+        after_help = "Exit status: 0 no problems; 1 problems found (each listed), or DIR cannot be read; 2 usage error. See docs/exit-codes.md."
+    )]
     Verify(VerifyArgs),
     /// Show what DIR mirrors, from where, since when, and when each role expires.
     Status(StatusArgs),
@@ -77,6 +80,7 @@ pub struct SyncArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    /// The mirror directory (as given to `mirror sync`).
     dir: PathBuf,
     /// Start from this root instead of the first root the mirror trusted.
     #[arg(long, value_name = "FILE")]
@@ -84,12 +88,14 @@ pub struct VerifyArgs {
     /// Judge expiry at this time (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
+    /// Print the report as JSON (exit 1 still means problems were found).
     #[arg(long)]
     json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ExportArgs {
+    /// The mirror directory to export.
     dir: PathBuf,
     /// The bundle file to write (replaced atomically if it exists).
     #[arg(long, value_name = "FILE")]
@@ -100,12 +106,14 @@ pub struct ExportArgs {
     /// Verify as of this time (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
+    /// Print a JSON summary.
     #[arg(long)]
     json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
+    /// The mirror directory to import into (created if missing; --root is then required).
     dir: PathBuf,
     /// The bundle to import (tar, or tar.zst).
     #[arg(long, value_name = "FILE")]
@@ -116,24 +124,30 @@ pub struct ImportArgs {
     /// Judge expiry at this time (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
+    /// Print a JSON summary.
     #[arg(long)]
     json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
+    /// The mirror directory (as given to `mirror sync`).
     dir: PathBuf,
     /// As of this time (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
+    /// Print JSON.
     #[arg(long)]
     json: bool,
 }
 
 fn time(at: &Option<String>) -> Result<chrono::DateTime<chrono::Utc>, UpdateError> {
     match at {
-        Some(text) => trustroot_core::time::parse(text)
-            .ok_or_else(|| UpdateError::Config(format!("--at '{text}' is not an RFC 3339 time"))),
+        Some(text) => trustroot_core::time::parse(text).ok_or_else(|| {
+            UpdateError::Config(format!(
+                "--at '{text}' is not an RFC 3339 time (e.g. 2030-01-01T00:00:00Z)"
+            ))
+        }),
         None => Ok(chrono::Utc::now()),
     }
 }

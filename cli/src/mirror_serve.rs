@@ -27,7 +27,7 @@ SIGINT or SIGTERM stops accepting, lets responses in flight finish for up to 10 
 exits 0. Exit status 1 when the server cannot start (DIR is not a synced mirror, the \
 address is taken).
 
-See docs/mirror-serve.md.")]
+See docs/mirror-serve.md and docs/exit-codes.md.")]
 pub struct ServeArgs {
     /// The mirror directory (as given to `mirror sync`); DIR/repository is served.
     pub dir: PathBuf,

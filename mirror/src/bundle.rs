@@ -111,7 +111,10 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
     let layout = MirrorDir::new(dir);
     let n = layout
         .current()?
-        .ok_or_else(|| UpdateError::Config(format!("{}: nothing is mirrored here yet", dir.display())))?;
+        .ok_or_else(|| UpdateError::Config(format!(
+            "{}: nothing is mirrored here yet (run `trustroot mirror sync DIR`, or `trustroot mirror import DIR` with a bundle)",
+            dir.display()
+        )))?;
     let state = layout.state(n);
     let tree = state.join("tree");
     let mirror_manifest = Manifest::read(&state.join("manifest.json"))?;

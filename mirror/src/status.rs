@@ -46,7 +46,10 @@ pub fn status(dir: &Path, now: DateTime<Utc>) -> Result<MirrorStatus, UpdateErro
     let layout = MirrorDir::new(dir);
     let n = layout
         .current()?
-        .ok_or_else(|| UpdateError::Config(format!("{}: nothing is mirrored here yet", dir.display())))?;
+        .ok_or_else(|| UpdateError::Config(format!(
+            "{}: nothing is mirrored here yet (run `trustroot mirror sync DIR`, or `trustroot mirror import DIR` with a bundle)",
+            dir.display()
+        )))?;
     let state = layout.state(n);
     let manifest = Manifest::read(&state.join("manifest.json"))?;
     let client = state.join("client");

@@ -142,7 +142,7 @@ pub async fn verify(
     };
     let Some(n) = layout.current()? else {
         report.problems.push(format!(
-            "{}: nothing is mirrored here yet (run mirror sync)",
+            "{}: nothing is mirrored here yet (run `trustroot mirror sync DIR`, or `trustroot mirror import DIR` with a bundle)",
             report.served
         ));
         return Ok(report);

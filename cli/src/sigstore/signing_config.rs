@@ -19,18 +19,25 @@ pub enum SigningConfigCommand {
     /// Lint a signing config (v0.1 or v0.2): every finding with its JSON path and a fix.
     ///
     /// Exit 1 on errors; warnings exit 0 unless --strict.
+    #[command(
+        after_help = "Exit status: 0 valid; 1 errors (or warnings with --strict), or the file cannot be read; 2 usage error. See docs/exit-codes.md."
+    )]
     Validate {
+        /// The signing config to check.
         file: PathBuf,
         /// Also check that every CA, Rekor and TSA URL is an instance of this trusted root.
-        #[arg(long)]
+        #[arg(long, value_name = "FILE")]
         trusted_root: Option<PathBuf>,
+        /// Print the findings as JSON.
         #[arg(long)]
         json: bool,
+        /// Fail on warnings too.
         #[arg(long)]
         strict: bool,
     },
     /// Start a new v0.2 signing config with empty service lists.
     New {
+        /// The file to create.
         file: PathBuf,
         /// How clients pick Rekor logs.
         #[arg(long, value_enum, default_value = "any")]
@@ -44,14 +51,18 @@ pub enum SigningConfigCommand {
         /// With --tsa-selector exact: how many.
         #[arg(long)]
         tsa_count: Option<u32>,
+        /// Overwrite the file if it exists.
         #[arg(long)]
         force: bool,
     },
     /// Add a service (kept sorted newest first).
     AddService {
+        /// The signing config to edit (in place).
         file: PathBuf,
+        /// The kind of service.
         #[arg(long, value_enum)]
         kind: KindArg,
+        /// The service's URL.
         #[arg(long)]
         url: String,
         /// The service's major API version (e.g. 1 for Rekor v1, 2 for Rekor v2).
@@ -60,6 +71,7 @@ pub enum SigningConfigCommand {
         /// When clients may start using it (RFC 3339).
         #[arg(long)]
         start: String,
+        /// When clients stop using it (RFC 3339); leave out for open-ended.
         #[arg(long)]
         end: Option<String>,
         /// The operator, a scheme-less URI such as sigstore.dev.
@@ -68,18 +80,25 @@ pub enum SigningConfigCommand {
     },
     /// Remove a service (signing configs only steer new signatures).
     RemoveService {
+        /// The signing config to edit (in place).
         file: PathBuf,
+        /// The kind of service.
         #[arg(long, value_enum)]
         kind: KindArg,
+        /// The service's URL.
         #[arg(long)]
         url: String,
+        /// Only the service with this major API version (when several share the URL).
         #[arg(long)]
         api_version: Option<u32>,
     },
     /// What changed between two versions. Lines starting with `!` need attention.
     Diff {
+        /// The version before.
         old: PathBuf,
+        /// The version after.
         new: PathBuf,
+        /// Print the changes as JSON.
         #[arg(long)]
         json: bool,
     },

@@ -21,7 +21,11 @@ pub enum TrustedRootCommand {
     ///
     /// Exit 1 on errors (what would break or mislead clients); warnings (what real,
     /// published files have and clients accept) exit 0 unless --strict.
+    #[command(
+        after_help = "Exit status: 0 valid; 1 errors (or warnings with --strict), or the file cannot be read; 2 usage error. See docs/exit-codes.md."
+    )]
     Validate {
+        /// The trusted_root.json to check.
         file: PathBuf,
         /// Print the findings as JSON.
         #[arg(long)]
@@ -54,6 +58,7 @@ pub enum TrustedRootCommand {
     /// End an instance's validity window at a given time (instances are never deleted:
     /// old signatures still need them).
     Retire {
+        /// The trusted root to edit (in place).
         file: PathBuf,
         #[command(flatten)]
         which: Which,
@@ -67,21 +72,29 @@ pub enum TrustedRootCommand {
     /// ca-1-fulcio.sigstore.dev.pem, ...); with --kind and --index, one instance goes to
     /// --out or to standard output.
     Extract {
+        /// The trusted root to read.
         file: PathBuf,
-        #[arg(long, conflicts_with_all = ["kind", "index", "out"])]
+        /// Write every instance into this directory, one PEM file each.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["kind", "index", "out"])]
         out_dir: Option<PathBuf>,
+        /// The list of the one instance to write.
         #[arg(long, value_enum, requires = "index")]
         kind: Option<KindArg>,
-        #[arg(long, requires = "kind")]
+        /// The instance's index in its list.
+        #[arg(long, value_name = "N", requires = "kind")]
         index: Option<usize>,
-        #[arg(long, requires = "kind")]
+        /// Write the instance to this file instead of standard output.
+        #[arg(long, value_name = "FILE", requires = "kind")]
         out: Option<PathBuf>,
     },
     /// What was added, retired and changed between two versions, in words for a ceremony
     /// announcement. Lines starting with `!` need attention.
     Diff {
+        /// The version before.
         old: PathBuf,
+        /// The version after.
         new: PathBuf,
+        /// Print the changes as JSON.
         #[arg(long)]
         json: bool,
     },
