@@ -97,3 +97,27 @@ fn inspect_refuses_a_file_that_is_not_metadata() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("not a JSON object"), "{}", text(&out));
 }
+
+#[test]
+fn a_reader_that_closes_the_pipe_early_ends_the_output_quietly() {
+    // `trustroot inspect ROOT | head -1`: the reader is gone before the first line.
+    let root = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../mirror/roots/sigstore-production.root.json"
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_trustroot"))
+        .args(["inspect", root])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        matches!(out.status.code(), Some(141) | Some(0)),
+        "{:?} {stderr}",
+        out.status
+    );
+}
