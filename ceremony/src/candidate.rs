@@ -135,7 +135,9 @@ pub(crate) fn expires(now: DateTime<Utc>, days: u32) -> String {
     trustroot_core::time::format(&(now + Duration::days(i64::from(days))))
 }
 
-pub(crate) fn sign_envelope(role: &str, signed: &Value, keyids: &[String], signer: &dyn Signer) -> Result<Vec<u8>> {
+/// The envelope of `signed` (metadata as published: `signatures` then `signed`, pretty
+/// printed), signed over its canonical JSON with `signer` under each of `keyids`.
+pub fn sign_envelope(role: &str, signed: &Value, keyids: &[String], signer: &dyn Signer) -> Result<Vec<u8>> {
     let bytes = trustroot_core::canonical::to_canonical_bytes(signed)
         .map_err(|e| Error::refused(format!("{role}: cannot make canonical JSON: {e}")))?;
     let mut signatures = Vec::new();
