@@ -19,7 +19,10 @@ use repo::{Built, Spec};
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 #[derive(Parser)]
-#[command(name = "trustroot-bench", about = "Benchmarks trustroot's mirror and signing against its peers.")]
+#[command(
+    name = "trustroot-bench",
+    about = "Benchmarks trustroot's mirror and signing against its peers."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -32,7 +35,15 @@ enum Command {
     Run(RunArgs),
     /// The trustroot signing workload (run by `run` in its own process): signs a targets
     /// role listing every line of LISTING (`path<TAB>length<TAB>sha256`) into OUT.
-    SignTargets { listing: PathBuf, out: PathBuf },
+    /// Serves DIR on 127.0.0.1 (as `run` does) until killed, printing the URL.
+    Serve { dir: PathBuf },
+    SignTargets {
+        listing: PathBuf,
+        out: PathBuf,
+        /// How the role is held while it is signed.
+        #[arg(long, value_enum, default_value = "streamed")]
+        path: repo::SignPath,
+    },
 }
 
 #[derive(clap::Args)]
@@ -61,14 +72,23 @@ struct RunArgs {
     /// One tenth of every size: a quick check of the harness, not a benchmark.
     #[arg(long)]
     quick: bool,
+    /// Run only these parts (small, large, bins, chain, sign); all when not given.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(args),
-        Command::SignTargets { listing, out } => {
-            repo::sign_listing(&listing, &out, chrono::Utc::now()).map(|n| eprintln!("signed {n} targets"))
+        Command::Serve { dir } => server::Server::start(&dir).map(|server| {
+            println!("{}", server.url());
+            loop {
+                std::thread::park();
+            }
+        }),
+        Command::SignTargets { listing, out, path } => {
+            repo::sign_listing(&listing, &out, path, chrono::Utc::now()).map(|n| eprintln!("signed {n} targets"))
         }
     };
     match result {
@@ -101,7 +121,12 @@ fn first_line(program: &Path, args: &[&str]) -> String {
         .ok()
         .map(|o| {
             let text = if o.stdout.is_empty() { o.stderr } else { o.stdout };
-            String::from_utf8_lossy(&text).lines().next().unwrap_or("").trim().to_string()
+            String::from_utf8_lossy(&text)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
         })
         .unwrap_or_else(|| "not found".into())
 }
@@ -110,7 +135,11 @@ fn machine(tools: &Tools) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
-        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, m)| m.trim()))
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split_once(':'))
+                .map(|(_, m)| m.trim())
+        })
         .unwrap_or("unknown");
     let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
     let mem_gib = meminfo
@@ -123,7 +152,10 @@ fn machine(tools: &Tools) -> String {
         "- CPU: {model}, {cores} cores (nproc)\n- memory: {mem_gib}\n- kernel: {}\n",
         first_line(Path::new("uname"), &["-sr"])
     );
-    out.push_str(&format!("- trustroot: {}\n", first_line(&tools.trustroot, &["--version"])));
+    out.push_str(&format!(
+        "- trustroot: {}\n",
+        first_line(&tools.trustroot, &["--version"])
+    ));
     out.push_str(&format!("- curl: {}\n", first_line(&tools.curl, &["--version"])));
     if let Some(python) = &tools.python {
         out.push_str(&format!(
@@ -176,7 +208,11 @@ struct Bench<'a> {
 impl Bench<'_> {
     fn measure(&self, name: &str, job: &Job) -> Result<Measured> {
         let log = self.work.join("logs").join(format!("{name}.log"));
-        note(&format!("{name}: {} {}", job.program.display(), job.args.join(" ").chars().take(160).collect::<String>()));
+        note(&format!(
+            "{name}: {} {}",
+            job.program.display(),
+            job.args.join(" ").chars().take(160).collect::<String>()
+        ));
         let m = measure::run(job, &log, self.tools.limit)?;
         note(&format!(
             "{name}: {:.3} s, {} KiB, {:?} (log: {})",
@@ -189,7 +225,17 @@ impl Bench<'_> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn row(&mut self, task: &str, tool: &str, m: Measured, bytes: u64, files: u64, floor: Option<Duration>, requests: Option<u64>, note: &str) {
+    fn row(
+        &mut self,
+        task: &str,
+        tool: &str,
+        m: Measured,
+        bytes: u64,
+        files: u64,
+        floor: Option<Duration>,
+        requests: Option<u64>,
+        note: &str,
+    ) {
         self.rows.push(Row {
             task: task.into(),
             tool: tool.into(),
@@ -215,7 +261,11 @@ impl Bench<'_> {
             built.spec.targets,
             human(built.spec.target_size as u64),
             built.spec.root_versions,
-            if built.spec.bins > 0 { format!(", {} hashed bins", built.spec.bins) } else { String::new() }
+            if built.spec.bins > 0 {
+                format!(", {} hashed bins", built.spec.bins)
+            } else {
+                String::new()
+            }
         );
         let list = self.work.join(format!("{name}.targets.txt"));
         std::fs::write(&list, built.target_names.join("\n") + "\n")?;
@@ -226,15 +276,29 @@ impl Bench<'_> {
         let config = self.work.join(format!("{name}.curl.txt"));
         let mut text = String::new();
         for file in &built.files {
-            text.push_str(&format!("url = \"{base}{file}\"\noutput = \"{}\"\n", curl_out.join(file).display()));
+            text.push_str(&format!(
+                "url = \"{base}{file}\"\noutput = \"{}\"\n",
+                curl_out.join(file).display()
+            ));
         }
         std::fs::write(&config, text)?;
-        let job = Job::new(&self.tools.curl).args(["-Z", "--parallel-max", "8", "--create-dirs", "--fail", "-sS", "-K"]).arg(&config);
+        let job = Job::new(&self.tools.curl)
+            .args(["-Z", "--parallel-max", "8", "--create-dirs", "--fail", "-sS", "-K"])
+            .arg(&config);
         self.server.take_requests();
         let floor = self.measure(&format!("{name}-curl"), &job)?;
         let requests = self.server.take_requests();
         let floor_wall = floor.ok().then_some(floor.wall);
-        self.row(&task, "curl -Z --parallel-max 8 (floor)", floor, bytes, files, floor_wall, Some(requests), "");
+        self.row(
+            &task,
+            "curl -Z --parallel-max 8 (floor)",
+            floor,
+            bytes,
+            files,
+            floor_wall,
+            Some(requests),
+            "",
+        );
         std::fs::remove_dir_all(&curl_out)?;
 
         // trustroot mirror sync, fresh and again with nothing changed.
@@ -249,11 +313,31 @@ impl Bench<'_> {
             .arg(&built.root);
         let m = self.measure(&format!("{name}-trustroot"), &job)?;
         let requests = self.server.take_requests();
-        self.row(&task, "trustroot mirror sync", m, bytes, files, floor_wall, Some(requests), "");
-        let job = Job::new(&self.tools.trustroot).args(["mirror", "sync"]).arg(&mirror_dir);
+        self.row(
+            &task,
+            "trustroot mirror sync",
+            m,
+            bytes,
+            files,
+            floor_wall,
+            Some(requests),
+            "",
+        );
+        let job = Job::new(&self.tools.trustroot)
+            .args(["mirror", "sync"])
+            .arg(&mirror_dir);
         let m = self.measure(&format!("{name}-trustroot-resync"), &job)?;
         let requests = self.server.take_requests();
-        self.row(&task, "trustroot mirror sync, nothing changed", m, 0, 0, None, Some(requests), "");
+        self.row(
+            &task,
+            "trustroot mirror sync, nothing changed",
+            m,
+            0,
+            0,
+            None,
+            Some(requests),
+            "",
+        );
         std::fs::remove_dir_all(&mirror_dir)?;
 
         // Client libraries: refresh, then download every target.
@@ -286,7 +370,16 @@ impl Bench<'_> {
                 self.row(&task, python_tuf, m, bytes, files, floor_wall, Some(requests), "");
                 std::fs::remove_dir_all(&dir)?;
             }
-            None => self.row(&task, python_tuf, Measured::skipped("no --python"), 0, 0, None, None, ""),
+            None => self.row(
+                &task,
+                python_tuf,
+                Measured::skipped("no --python"),
+                0,
+                0,
+                None,
+                None,
+                "",
+            ),
         }
         match &self.tools.tufjs {
             Some(client) => {
@@ -298,7 +391,16 @@ impl Bench<'_> {
                 self.row(&task, "tuf-js 5.0.1", m, bytes, files, floor_wall, Some(requests), "");
                 std::fs::remove_dir_all(&dir)?;
             }
-            None => self.row(&task, "tuf-js 5.0.1", Measured::skipped("no --tufjs"), 0, 0, None, None, ""),
+            None => self.row(
+                &task,
+                "tuf-js 5.0.1",
+                Measured::skipped("no --tufjs"),
+                0,
+                0,
+                None,
+                None,
+                "",
+            ),
         }
         match &self.tools.tuftool {
             Some(tuftool) => {
@@ -314,10 +416,28 @@ impl Bench<'_> {
                     .arg(dir.join("targets"));
                 let m = self.measure(&format!("{name}-tuftool"), &job)?;
                 let requests = self.server.take_requests();
-                self.row(&task, "tuftool 0.17.0 clone", m, bytes, files, floor_wall, Some(requests), "");
+                self.row(
+                    &task,
+                    "tuftool 0.17.0 clone",
+                    m,
+                    bytes,
+                    files,
+                    floor_wall,
+                    Some(requests),
+                    "",
+                );
                 std::fs::remove_dir_all(&dir)?;
             }
-            None => self.row(&task, "tuftool 0.17.0 clone", Measured::skipped("no --tuftool"), 0, 0, None, None, ""),
+            None => self.row(
+                &task,
+                "tuftool 0.17.0 clone",
+                Measured::skipped("no --tuftool"),
+                0,
+                0,
+                None,
+                None,
+                "",
+            ),
         }
         Ok(())
     }
@@ -346,6 +466,7 @@ impl Bench<'_> {
         for (bytes, name) in &bins {
             set.update_delegated_targets(bytes, name, "targets")?;
         }
+        let loaded = started.elapsed();
         let mut verified = HashSet::new();
         let mut found = 0u64;
         for target in &built.target_names {
@@ -359,7 +480,11 @@ impl Bench<'_> {
         } else {
             Outcome::Failed(format!("{found} of {} targets resolved", built.target_names.len()))
         };
-        note(&format!("bins: resolved {found} targets in {:.3} s", wall.as_secs_f64()));
+        note(&format!(
+            "bins: loaded and verified the metadata in {:.3} s, then resolved {found} targets: {:.3} s in all",
+            loaded.as_secs_f64(),
+            wall.as_secs_f64()
+        ));
         self.row(
             &format!(
                 "resolve {} targets through {} hashed bins (in process)",
@@ -390,9 +515,25 @@ impl Bench<'_> {
         let n = count as u64;
 
         let me = std::env::current_exe()?;
-        let job = Job::new(&me).arg("sign-targets").arg(&listing).arg(out.join("trustroot.targets.json"));
-        let m = self.measure(&format!("sign-{count}-trustroot"), &job)?;
-        self.row(&task, "trustroot (sign_envelope)", m, 0, n, None, None, "from a listing of paths, lengths and sha256");
+        for (path, tool, what) in [
+            (
+                "streamed",
+                "trustroot (TargetsRole, streamed)",
+                "targets_role::TargetsRole: from a listing of paths, lengths and sha256",
+            ),
+            (
+                "value",
+                "trustroot (serde_json::Value, sign_envelope)",
+                "the role as a serde_json::Value, as ceremony stage holds it; the same listing",
+            ),
+        ] {
+            let job = Job::new(&me)
+                .args(["sign-targets", "--path", path])
+                .arg(&listing)
+                .arg(out.join(format!("trustroot-{path}.targets.json")));
+            let m = self.measure(&format!("sign-{count}-trustroot-{path}"), &job)?;
+            self.row(&task, tool, m, 0, n, None, None, what);
+        }
 
         match &self.tools.python {
             Some(python) => {
@@ -401,16 +542,37 @@ impl Bench<'_> {
                     .arg(&listing)
                     .arg(out.join("python.targets.json"));
                 let m = self.measure(&format!("sign-{count}-python-tuf"), &job)?;
-                self.row(&task, "python-tuf 7.0.1 Metadata API", m, 0, n, None, None, "from the same listing");
+                self.row(
+                    &task,
+                    "python-tuf 7.0.1 Metadata API",
+                    m,
+                    0,
+                    n,
+                    None,
+                    None,
+                    "from the same listing",
+                );
             }
-            None => self.row(&task, "python-tuf 7.0.1 Metadata API", Measured::skipped("no --python"), 0, 0, None, None, ""),
+            None => self.row(
+                &task,
+                "python-tuf 7.0.1 Metadata API",
+                Measured::skipped("no --python"),
+                0,
+                0,
+                None,
+                None,
+                "",
+            ),
         }
 
         match &self.tools.tuftool {
             Some(tuftool) => {
                 let keys = repo::Keys::generate()?;
                 let root = out.join("tuftool-root.json");
-                std::fs::write(&root, keys.sign("root", &repo::root_signed(&keys, 1, chrono::Utc::now()))?)?;
+                std::fs::write(
+                    &root,
+                    keys.sign("root", &repo::root_signed(&keys, 1, chrono::Utc::now()))?,
+                )?;
                 let key = out.join("tuftool-key.pem");
                 std::fs::write(&key, &keys.pem)?;
                 let job = Job::new(tuftool)
@@ -449,7 +611,16 @@ impl Bench<'_> {
                     "hashes the files itself and writes a whole repository (snapshot, timestamp, targets copied)",
                 );
             }
-            None => self.row(&task, "tuftool 0.17.0 create", Measured::skipped("no --tuftool"), 0, 0, None, None, ""),
+            None => self.row(
+                &task,
+                "tuftool 0.17.0 create",
+                Measured::skipped("no --tuftool"),
+                0,
+                0,
+                None,
+                None,
+                "",
+            ),
         }
         std::fs::remove_dir_all(&out)?;
         Ok(())
@@ -493,7 +664,11 @@ fn judge(rows: &[Row], quick: bool) -> String {
         }
         _ => out.push_str("- not measured: mirror of small targets\n"),
     }
-    match (find("mirror large", tr), find("mirror large", floor), find("mirror small", tr)) {
+    match (
+        find("mirror large", tr),
+        find("mirror large", floor),
+        find("mirror small", tr),
+    ) {
         (Some(t), Some(f), small) => {
             let share = secs(f) / secs(t);
             out.push_str(&format!(
@@ -536,8 +711,12 @@ fn judge(rows: &[Row], quick: bool) -> String {
         )),
         None => out.push_str("- not measured: hashed bins\n"),
     }
-    let big = if quick { "sign a targets role of 10000 " } else { "sign a targets role of 100000 " };
-    match find(big, "trustroot (sign_envelope)") {
+    let big = if quick {
+        "sign a targets role of 10000 "
+    } else {
+        "sign a targets role of 100000 "
+    };
+    match find(big, "trustroot (TargetsRole, streamed)") {
         Some(r) => out.push_str(&format!(
             "- {}: signing 100,000 targets in under 1 s with peak RSS under 50 MB: {:.3} s, {:.1} MB\n",
             verdict(secs(r) < 1.0 && mb(r) < 50.0),
@@ -551,7 +730,11 @@ fn judge(rows: &[Row], quick: bool) -> String {
 
 fn run(args: RunArgs) -> Result<()> {
     if !Path::new(measure::GNU_TIME).exists() {
-        return Err(format!("{} (GNU time, Debian package `time`) is needed to measure peak RSS", measure::GNU_TIME).into());
+        return Err(format!(
+            "{} (GNU time, Debian package `time`) is needed to measure peak RSS",
+            measure::GNU_TIME
+        )
+        .into());
     }
     let trustroot = match args.trustroot {
         Some(p) => p,
@@ -599,10 +782,11 @@ fn run(args: RunArgs) -> Result<()> {
             bins: 0,
         },
     ];
+    let wanted = |part: &str| args.only.is_empty() || args.only.iter().any(|o| o == part);
     let now = chrono::Utc::now();
     let serve = work.join("serve");
     let mut built = Vec::new();
-    for spec in &specs {
+    for spec in specs.iter().filter(|s| wanted(s.name)) {
         let started = Instant::now();
         let b = repo::build(spec, &serve.join(spec.name), now)?;
         note(&format!(
@@ -628,8 +812,10 @@ fn run(args: RunArgs) -> Result<()> {
             bench.resolve_bins(b)?;
         }
     }
-    for count in [10_000 / scale, 100_000 / scale] {
-        bench.signing(count)?;
+    if wanted("sign") {
+        for count in [10_000 / scale, 100_000 / scale] {
+            bench.signing(count)?;
+        }
     }
     let table = measure::table(&bench.rows);
     let verdicts = judge(&bench.rows, args.quick);

@@ -187,8 +187,16 @@ impl Row {
             self.tool.clone(),
             if timed { format!("{t:.3}") } else { "-".into() },
             m.rss_kib.map_or("-".into(), |k| format!("{:.1}", k as f64 / 1024.0)),
-            if self.bytes > 0 && timed && t > 0.0 { format!("{:.1}", mb / t) } else { "-".into() },
-            if self.files > 0 { rate(self.files as f64) } else { "-".into() },
+            if self.bytes > 0 && timed && t > 0.0 {
+                format!("{:.1}", mb / t)
+            } else {
+                "-".into()
+            },
+            if self.files > 0 {
+                rate(self.files as f64)
+            } else {
+                "-".into()
+            },
             match (self.floor, timed) {
                 (Some(f), true) if f > Duration::ZERO => format!("{:.2}x", t / secs(f)),
                 _ => "-".into(),

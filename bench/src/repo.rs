@@ -63,11 +63,21 @@ impl Keys {
         let public = signer.public_key();
         let keyid = public.computed_key_id();
         let key = serde_json::to_value(&public)?;
-        Ok(Keys { signer, pem, keyid, key })
+        Ok(Keys {
+            signer,
+            pem,
+            keyid,
+            key,
+        })
     }
 
     pub fn sign(&self, role: &str, signed: &Value) -> Result<Vec<u8>> {
-        Ok(sign_envelope(role, signed, std::slice::from_ref(&self.keyid), &self.signer)?)
+        Ok(sign_envelope(
+            role,
+            signed,
+            std::slice::from_ref(&self.keyid),
+            &self.signer,
+        )?)
     }
 }
 
@@ -221,9 +231,17 @@ pub fn build(spec: &Spec, dir: &Path, now: DateTime<Utc>) -> Result<Built> {
         "expires": expires(now),
         "meta": {"snapshot.json": {"version": 1}},
     });
-    put(&mut files, "timestamp.json".into(), &keys.sign("timestamp", &timestamp)?)?;
+    put(
+        &mut files,
+        "timestamp.json".into(),
+        &keys.sign("timestamp", &timestamp)?,
+    )?;
     put(&mut files, "1.snapshot.json".into(), &keys.sign("snapshot", &snapshot)?)?;
-    put(&mut files, "1.targets.json".into(), &keys.sign("targets", &targets_signed)?)?;
+    put(
+        &mut files,
+        "1.targets.json".into(),
+        &keys.sign("targets", &targets_signed)?,
+    )?;
     for (name, bytes) in delegated_files {
         put(&mut files, name, &bytes)?;
     }
@@ -264,33 +282,75 @@ pub fn signing_input(dir: &Path, count: usize) -> Result<(PathBuf, PathBuf)> {
     Ok((files, listing))
 }
 
-/// The trustroot signing benchmark, run in its own process: reads a listing, builds the
-/// targets role as `ceremony stage` builds one (a `serde_json` map of target entries), signs
-/// it with `sign_envelope` and writes the envelope.
-pub fn sign_listing(listing: &Path, out: &Path, now: DateTime<Utc>) -> Result<usize> {
+/// How the trustroot signing benchmark holds the role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignPath {
+    /// `trustroot_ceremony::targets_role::TargetsRole`: entries as path, length and digest,
+    /// canonical JSON written from them, the envelope streamed to the file.
+    Streamed,
+    /// A `serde_json::Value`, as `ceremony stage` builds a targets role today, signed with
+    /// `candidate::sign_envelope`.
+    Value,
+}
+
+/// The trustroot signing benchmark, run in its own process: reads a listing
+/// (`path<TAB>length<TAB>sha256` per line), builds the targets role, signs it and writes it
+/// to `out`.
+pub fn sign_listing(listing: &Path, out: &Path, path: SignPath, now: DateTime<Utc>) -> Result<usize> {
+    use std::io::BufRead as _;
+    use trustroot_ceremony::targets_role::{TargetEntry, TargetsRole};
     let keys = Keys::generate()?;
-    let text = std::fs::read_to_string(listing)?;
-    let mut targets = Map::new();
-    for line in text.lines() {
+    let reader = std::io::BufReader::new(std::fs::File::open(listing)?);
+    let mut entries = Vec::new();
+    for line in reader.lines() {
+        let line = line?;
         let mut fields = line.split('\t');
         let (Some(path), Some(length), Some(sha256)) = (fields.next(), fields.next(), fields.next()) else {
             return Err(format!("{}: bad line {line:?}", listing.display()).into());
         };
-        let length: u64 = length.parse()?;
-        targets.insert(path.to_string(), json!({"length": length, "hashes": {"sha256": sha256}}));
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(sha256, &mut digest)?;
+        entries.push(TargetEntry {
+            path: path.to_string(),
+            length: length.parse()?,
+            sha256: digest,
+            custom: None,
+        });
     }
-    drop(text);
-    let count = targets.len();
-    let signed = json!({
+    let count = entries.len();
+    let fields = json!({
         "_type": "targets",
         "spec_version": SPEC_VERSION,
         "version": 1,
         "expires": expires(now),
-        "targets": targets,
     });
-    let bytes = keys.sign("targets", &signed)?;
-    drop(signed);
-    write(out, &bytes)?;
+    let Value::Object(fields) = fields else {
+        return Err("fields are an object".into());
+    };
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    match path {
+        SignPath::Streamed => {
+            let role = TargetsRole::new(fields, entries)?;
+            let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+            role.write_signed(std::slice::from_ref(&keys.keyid), &keys.signer, &mut file)?;
+            file.flush()?;
+        }
+        SignPath::Value => {
+            let mut signed = fields;
+            let targets: Map<String, Value> = entries
+                .into_iter()
+                .map(|e| {
+                    let entry = json!({"length": e.length, "hashes": {"sha256": hex::encode(e.sha256)}});
+                    (e.path, entry)
+                })
+                .collect();
+            signed.insert("targets".into(), Value::Object(targets));
+            let bytes = keys.sign("targets", &Value::Object(signed))?;
+            write(out, &bytes)?;
+        }
+    }
     Ok(count)
 }
 

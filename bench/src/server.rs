@@ -37,17 +37,15 @@ impl Server {
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let root = Arc::new(root.to_path_buf());
         let counter = requests.clone();
-        let thread = std::thread::Builder::new()
-            .name("bench-server".into())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    tokio::select! {
-                        () = accept_loop(listener, root, counter) => {}
-                        _ = stopped => {}
-                    }
-                });
-                runtime.shutdown_background();
-            })?;
+        let thread = std::thread::Builder::new().name("bench-server".into()).spawn(move || {
+            runtime.block_on(async move {
+                tokio::select! {
+                    () = accept_loop(listener, root, counter) => {}
+                    _ = stopped => {}
+                }
+            });
+            runtime.shutdown_background();
+        })?;
         Ok(Server {
             addr,
             requests,
@@ -118,7 +116,10 @@ fn status(code: StatusCode) -> Response<Full<Bytes>> {
     response
 }
 
-async fn answer(root: Arc<PathBuf>, request: Request<Incoming>) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
+async fn answer(
+    root: Arc<PathBuf>,
+    request: Request<Incoming>,
+) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
     if request.method() != Method::GET {
         return Ok(status(StatusCode::METHOD_NOT_ALLOWED));
     }
