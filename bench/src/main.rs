@@ -148,8 +148,14 @@ fn machine(tools: &Tools) -> String {
         .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or("unknown".into(), |kib| format!("{:.1} GiB", kib / 1024.0 / 1024.0));
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ");
     let mut out = format!(
-        "- CPU: {model}, {cores} cores (nproc)\n- memory: {mem_gib}\n- kernel: {}\n",
+        "- CPU: {model}, {cores} cores (nproc)\n- memory: {mem_gib}\n- kernel: {}\n- load average when the run started: {load}\n",
         first_line(Path::new("uname"), &["-sr"])
     );
     out.push_str(&format!(
@@ -567,14 +573,7 @@ impl Bench<'_> {
 
         match &self.tools.tuftool {
             Some(tuftool) => {
-                let keys = repo::Keys::generate()?;
-                let root = out.join("tuftool-root.json");
-                std::fs::write(
-                    &root,
-                    keys.sign("root", &repo::root_signed(&keys, 1, chrono::Utc::now()))?,
-                )?;
-                let key = out.join("tuftool-key.pem");
-                std::fs::write(&key, &keys.pem)?;
+                let (root, key) = tuftool_root(tuftool, &out)?;
                 let job = Job::new(tuftool)
                     .arg("create")
                     .arg("--root")
@@ -625,6 +624,49 @@ impl Bench<'_> {
         std::fs::remove_dir_all(&out)?;
         Ok(())
     }
+}
+
+/// A root for `tuftool create`, made with tuftool itself: it reads neither the Ed25519 nor
+/// the ECDSA PKCS#8 keys trustroot writes, so it signs with an RSA key it generates.
+fn tuftool_root(tuftool: &Path, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    let root = dir.join("tuftool-root.json");
+    let key = dir.join("tuftool-key.pem");
+    let root_arg = root.display().to_string();
+    let key_arg = key.display().to_string();
+    let mut steps: Vec<Vec<&str>> = vec![
+        vec!["root", "init", &root_arg],
+        vec!["root", "expire", &root_arg, "in 7 days"],
+    ];
+    for role in ["root", "targets", "snapshot", "timestamp"] {
+        steps.push(vec!["root", "set-threshold", &root_arg, role, "1"]);
+    }
+    steps.push(vec![
+        "root",
+        "gen-rsa-key",
+        &root_arg,
+        &key_arg,
+        "-r",
+        "root",
+        "-r",
+        "targets",
+        "-r",
+        "snapshot",
+        "-r",
+        "timestamp",
+    ]);
+    steps.push(vec!["root", "sign", &root_arg, "-k", &key_arg]);
+    for step in steps {
+        let output = std::process::Command::new(tuftool).args(&step).output()?;
+        if !output.status.success() {
+            return Err(format!(
+                "tuftool {}: {}",
+                step.join(" "),
+                String::from_utf8_lossy(&output.stderr).lines().next().unwrap_or("")
+            )
+            .into());
+        }
+    }
+    Ok((root, key))
 }
 
 fn human(bytes: u64) -> String {

@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
 use trustroot_ceremony::candidate::sign_envelope;
-use trustroot_ceremony::keys::{KdfCost, KeyType, PrivateKey, Signer, SoftwareSigner};
+use trustroot_ceremony::keys::{KeyType, PrivateKey, Signer, SoftwareSigner};
 
 use crate::Result;
 
@@ -49,8 +49,6 @@ pub struct Built {
 /// One signing key for every role: ed25519, as `trustroot key generate` makes it.
 pub struct Keys {
     pub signer: SoftwareSigner,
-    /// The private key as unencrypted PKCS#8 PEM (for tuftool).
-    pub pem: String,
     pub keyid: String,
     pub key: Value,
 }
@@ -58,17 +56,11 @@ pub struct Keys {
 impl Keys {
     pub fn generate() -> Result<Keys> {
         let key = PrivateKey::generate(KeyType::Ed25519);
-        let pem = key.to_pkcs8_pem(None, KdfCost::default())?.to_string();
         let signer = SoftwareSigner::new(key, "generated for the benchmark");
         let public = signer.public_key();
         let keyid = public.computed_key_id();
         let key = serde_json::to_value(&public)?;
-        Ok(Keys {
-            signer,
-            pem,
-            keyid,
-            key,
-        })
+        Ok(Keys { signer, keyid, key })
     }
 
     pub fn sign(&self, role: &str, signed: &Value) -> Result<Vec<u8>> {
@@ -157,7 +149,10 @@ pub fn build(spec: &Spec, dir: &Path, now: DateTime<Utc>) -> Result<Built> {
     let mut entries: Vec<(String, Value)> = Vec::with_capacity(spec.targets);
     let mut target_files = Vec::with_capacity(spec.targets);
     for i in 0..spec.targets {
-        let name = format!("files/{i:06}.bin");
+        // Flat names: tough (tuftool clone) puts the hash before a path's directory, not
+        // before its file name, so it cannot fetch `dir/name` targets of a consistent
+        // snapshot repository.
+        let name = format!("file-{i:06}.bin");
         let content = target_bytes(&name, spec.target_size);
         let sha256 = hex::encode(Sha256::digest(&content));
         let file = consistent_name(&name, &sha256);
