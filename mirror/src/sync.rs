@@ -256,18 +256,24 @@ fn link_tree(from: &Path, to: &Path) -> Result<(), UpdateError> {
     Ok(())
 }
 
-/// Directories this sync already made in `staging/tree`: thousands of targets share a few,
-/// and nothing else removes them while the state is built.
+/// What building a state in `staging/tree` wrote: the files to sync before the switch, and
+/// the directories already made (thousands of targets share a few, and nothing else
+/// removes them while the state is built).
 #[derive(Default)]
-struct MadeDirs(std::collections::HashSet<PathBuf>);
+struct StagingWrites {
+    /// `staging/tree`.
+    tree: PathBuf,
+    unsynced: Vec<PathBuf>,
+    dirs: std::collections::HashSet<PathBuf>,
+}
 
-impl MadeDirs {
+impl StagingWrites {
     fn parent_of(&mut self, path: &Path) -> Result<(), UpdateError> {
         if let Some(parent) = path.parent()
-            && !self.0.contains(parent)
+            && !self.dirs.contains(parent)
         {
             std::fs::create_dir_all(parent).map_err(|e| UpdateError::io(parent, e))?;
-            self.0.insert(parent.to_path_buf());
+            self.dirs.insert(parent.to_path_buf());
         }
         Ok(())
     }
@@ -523,15 +529,17 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
     // left, so nothing relies on them earlier).
     let tree = staging.join("tree");
     let resuming = !scan_files(&tree)?.is_empty();
-    let mut made = MadeDirs::default();
-    let mut unsynced: Vec<PathBuf> = Vec::new();
+    let mut writes = StagingWrites {
+        tree: tree.clone(),
+        ..Default::default()
+    };
     let mut files: BTreeMap<String, FileEntry> = BTreeMap::new();
     let mut downloads: BTreeMap<String, (String, TargetFile, Vec<String>)> = BTreeMap::new();
     for (path, want) in &wanted {
         let destination = tree.join(path);
         match want {
             Wanted::Metadata(bytes) => {
-                made.parent_of(&destination)?;
+                writes.parent_of(&destination)?;
                 let dir = destination.parent().unwrap_or(&tree);
                 let name = destination.file_name().and_then(|n| n.to_str()).unwrap_or_default();
                 // A root version is linked from the verified history it was read from.
@@ -544,7 +552,7 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
                     write_replacing(dir, name, bytes, false)?;
                     wrote();
                 }
-                unsynced.push(destination.clone());
+                writes.unsynced.push(destination.clone());
                 let meta = std::fs::metadata(&destination).map_err(|e| UpdateError::io(&destination, e))?;
                 files.insert(
                     path.clone(),
@@ -561,7 +569,7 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
                 if resuming && destination.exists() {
                     if file_matches(&destination, name, info)? {
                         files.insert(path.clone(), target_entry(&destination, info)?);
-                        unsynced.push(destination.clone());
+                        writes.unsynced.push(destination.clone());
                         summary.files_resumed += 1;
                         continue;
                     }
@@ -582,7 +590,7 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
                             _ => file_matches(&source, name, info)?,
                         };
                     if reusable {
-                        made.parent_of(&destination)?;
+                        writes.parent_of(&destination)?;
                         std::fs::hard_link(&source, &destination).map_err(|e| UpdateError::io(&destination, e))?;
                         wrote();
                         files.insert(
@@ -620,13 +628,11 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
     fetch_all(
         &fetcher,
         &targets_url,
-        &tree,
         downloads,
         &options,
         &mut files,
         &mut summary,
-        &mut unsynced,
-        &mut made,
+        &mut writes,
     )
     .await?;
 
@@ -667,9 +673,9 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
     }
 
     for (relative, _) in scan_files(&client)? {
-        unsynced.push(client.join(relative));
+        writes.unsynced.push(client.join(relative));
     }
-    sync_files(&staging, &unsynced)?;
+    sync_files(&staging, &writes.unsynced)?;
     let manifest = Manifest {
         format: FORMAT,
         origin,
@@ -743,14 +749,13 @@ fn is_current(wanted: &BTreeMap<String, Wanted>, manifest: &Manifest, tree: &Pat
 async fn fetch_all(
     fetcher: &Fetcher,
     targets_url: &Url,
-    tree: &Path,
     downloads: BTreeMap<String, (String, TargetFile, Vec<String>)>,
     options: &SyncOptions,
     files: &mut BTreeMap<String, FileEntry>,
     summary: &mut SyncSummary,
-    unsynced: &mut Vec<PathBuf>,
-    made: &mut MadeDirs,
+    writes: &mut StagingWrites,
 ) -> Result<(), UpdateError> {
+    let tree = writes.tree.clone();
     let progress = if options.progress && !downloads.is_empty() {
         let bar = indicatif::ProgressBar::new(downloads.len() as u64);
         bar.set_style(
@@ -770,7 +775,7 @@ async fn fetch_all(
         let relative = first.strip_prefix("targets/").unwrap_or(&first).to_string();
         let url = join(targets_url, &encode_target_path(&relative))?;
         let destination = tree.join(&first);
-        made.parent_of(&destination)?;
+        writes.parent_of(&destination)?;
         let fetcher = fetcher.clone();
         let semaphore = semaphore.clone();
         tasks.spawn(async move {
@@ -787,7 +792,7 @@ async fn fetch_all(
                 wrote();
                 let first = tree.join(&paths[0]);
                 let entry = target_entry(&first, &info)?;
-                unsynced.push(first.clone());
+                writes.unsynced.push(first.clone());
                 for alias in &paths[1..] {
                     let destination = tree.join(alias);
                     create_parent(&destination)?;
