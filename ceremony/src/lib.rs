@@ -24,6 +24,7 @@ pub mod repo;
 pub mod rotate;
 pub mod round;
 pub mod stage;
+pub mod targets_role;
 
 pub use error::{Error, Result};
 pub use keys::{KeyRef, KeyType, PrivateKey, Signer, SoftwareSigner};

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use trustroot_core::Limits;
 use trustroot_mirror::sync::{SyncOptions, sync};
 use trustroot_mirror::{FetchConfig, UpdateError};
 use url::Url;
@@ -214,7 +213,7 @@ fn run_sync(args: SyncArgs) -> Result<ExitCode, UpdateError> {
         keep: duration(&args.keep)?,
         verify_all: args.verify_all,
         now: time(&args.at)?,
-        limits: Limits::default(),
+        limits: trustroot_mirror::mirror_limits(),
         fetch: FetchConfig::default(),
         progress: !args.json && std::io::stderr().is_terminal(),
         record_origin: None,
@@ -258,7 +257,7 @@ fn run_verify(args: VerifyArgs) -> Result<ExitCode, UpdateError> {
         &args.dir,
         root,
         now,
-        Limits::default(),
+        trustroot_mirror::mirror_limits(),
     ))?;
     if args.json {
         print_json(&report);
@@ -318,7 +317,7 @@ fn run_export(args: ExportArgs) -> Result<ExitCode, UpdateError> {
         &args.dir,
         None,
         now,
-        Limits::default(),
+        trustroot_mirror::mirror_limits(),
     ))?;
     if let Some(problem) = report.problems.first() {
         return Err(UpdateError::Config(format!(
@@ -348,7 +347,7 @@ fn run_import(args: ImportArgs) -> Result<ExitCode, UpdateError> {
         bundle: args.bundle.clone(),
         root: args.root.as_ref().map(read).transpose()?,
         now: time(&args.at)?,
-        limits: Limits::default(),
+        limits: trustroot_mirror::mirror_limits(),
         bundle_limits: trustroot_mirror::bundle::BundleLimits::default(),
         scratch: None,
     };

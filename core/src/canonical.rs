@@ -22,7 +22,9 @@ pub fn to_canonical_bytes(value: &Value) -> Result<Vec<u8>, CanonicalError> {
     Ok(out)
 }
 
-fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalError> {
+/// Appends the canonical form of `value` to `out` (for writers that build a large document
+/// piece by piece instead of as one `Value`).
+pub fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalError> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -63,7 +65,8 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalError> {
     Ok(())
 }
 
-fn write_string(s: &str, out: &mut Vec<u8>) {
+/// Appends `s` as a canonical JSON string to `out`.
+pub fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     for byte in s.bytes() {
         if byte == b'"' || byte == b'\\' {

@@ -101,11 +101,17 @@ impl DelegatedRole {
     /// `path_hash_prefixes` on the sha256 of the path. A role with neither is trusted for
     /// nothing.
     pub fn is_delegated_path(&self, target: &str) -> bool {
+        self.is_delegated(target, &std::cell::OnceCell::new())
+    }
+
+    /// [`Self::is_delegated_path`] with the hex sha256 of `target` computed at most once
+    /// for all the roles asked (256 hashed bins would otherwise hash the path 256 times).
+    fn is_delegated(&self, target: &str, digest: &std::cell::OnceCell<String>) -> bool {
         if let Some(paths) = &self.paths {
             return paths.iter().any(|p| path_matches(p, target));
         }
         if let Some(prefixes) = &self.path_hash_prefixes {
-            let digest = hex::encode(target_hash(target));
+            let digest = digest.get_or_init(|| hex::encode(target_hash(target)));
             return prefixes.iter().any(|p| digest.starts_with(p.as_str()));
         }
         false
@@ -172,9 +178,10 @@ impl Delegations {
     /// Succinct bins yield exactly one role, which terminates the search.
     pub fn roles_for_target(&self, target: &str) -> Vec<(String, bool)> {
         if let Some(roles) = &self.roles {
+            let digest = std::cell::OnceCell::new();
             return roles
                 .iter()
-                .filter(|r| r.is_delegated_path(target))
+                .filter(|r| r.is_delegated(target, &digest))
                 .map(|r| (r.name.clone(), r.terminating))
                 .collect();
         }

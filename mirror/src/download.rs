@@ -11,6 +11,10 @@ use url::Url;
 use crate::error::UpdateError;
 use crate::fetch::Fetcher;
 
+/// Bytes of a download buffered before they are written: memory per download stays
+/// bounded whatever the size of the target.
+const WRITE_BUFFER: usize = 256 * 1024;
+
 /// Downloads `url` into `destination`, which is replaced only if the bytes match the
 /// trusted length and hashes of `target` (named `name` in errors). Memory use does not
 /// depend on the target's size. Returns the number of bytes written.
@@ -21,6 +25,29 @@ pub async fn download_verified(
     target: &TargetFile,
     destination: &Path,
 ) -> Result<u64, UpdateError> {
+    download(fetcher, url, name, target, destination, true).await
+}
+
+/// [`download_verified`] without the syncs, for a directory made durable as a whole later
+/// (a mirror's `staging/`).
+pub(crate) async fn download_unsynced(
+    fetcher: &Fetcher,
+    url: &Url,
+    name: &str,
+    target: &TargetFile,
+    destination: &Path,
+) -> Result<u64, UpdateError> {
+    download(fetcher, url, name, target, destination, false).await
+}
+
+async fn download(
+    fetcher: &Fetcher,
+    url: &Url,
+    name: &str,
+    target: &TargetFile,
+    destination: &Path,
+    durable: bool,
+) -> Result<u64, UpdateError> {
     let mut verifier = StreamVerifier::new(name, Some(target.length), target.length, Some(&target.hashes))?;
     let dir = destination.parent().unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()
@@ -29,16 +56,24 @@ pub async fn download_verified(
         .tempfile_in(dir)
         .map_err(|e| UpdateError::io(dir, e))?;
     let mut body = fetcher.open(url, target.length).await?;
+    // Network chunks are small (often 16 KiB): written in blocks, in fewer system calls.
+    let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, temp.as_file_mut());
     while let Some(chunk) = body.chunk().await? {
         verifier.update(&chunk)?;
-        temp.write_all(&chunk).map_err(|e| UpdateError::io(temp.path(), e))?;
+        out.write_all(&chunk).map_err(|e| UpdateError::io(destination, e))?;
     }
+    out.flush().map_err(|e| UpdateError::io(destination, e))?;
+    drop(out);
     verifier.finish()?;
     crate::store::make_readable(temp.as_file(), temp.path())?;
-    temp.as_file().sync_all().map_err(|e| UpdateError::io(temp.path(), e))?;
+    if durable {
+        temp.as_file().sync_all().map_err(|e| UpdateError::io(temp.path(), e))?;
+    }
     temp.persist(destination)
         .map_err(|e| UpdateError::io(destination, e.error))?;
-    crate::store::sync_dir(dir);
+    if durable {
+        crate::store::sync_dir(dir);
+    }
     Ok(target.length)
 }
 

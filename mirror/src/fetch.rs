@@ -204,7 +204,7 @@ fn describe(error: &reqwest::Error) -> String {
 impl Body {
     /// The next chunk, or `None` at the end. Fails once more than the allowed bytes
     /// arrive, or when the deadline passes.
-    pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, FetchError> {
+    pub async fn chunk(&mut self) -> Result<Option<hyper::body::Bytes>, FetchError> {
         let timeout = || FetchError::Timeout {
             url: self.url.clone(),
             after: self.after,
@@ -218,7 +218,6 @@ impl Body {
                     url: self.url.clone(),
                     reason: describe(&e),
                 })?
-                .map(|b| b.to_vec())
             }
             Source::File(file) => {
                 let mut buffer = vec![0u8; FILE_CHUNK];
@@ -227,7 +226,7 @@ impl Body {
                     reason: e.to_string(),
                 })?;
                 buffer.truncate(n);
-                (n > 0).then_some(buffer)
+                (n > 0).then(|| hyper::body::Bytes::from(buffer))
             }
         };
         if let Some(chunk) = &chunk {

@@ -26,7 +26,7 @@ use crate::error::UpdateError;
 use crate::fetch::{FetchConfig, Fetcher};
 use crate::layout::{MirrorDir, check_plain, scan_files};
 use crate::manifest::{FORMAT, FileEntry, Manifest, Origin, mtime_ns};
-use crate::store::{sync_dir, write_atomic};
+use crate::store::{sync_dir, sync_files, write_atomic, write_replacing};
 use crate::updater::{Updater, UpdaterConfig, base_url, encode_target_path, join, preferred_hash};
 
 /// Sigstore's public-good repository.
@@ -34,6 +34,9 @@ pub const SIGSTORE_URL: &str = "https://tuf-repo-cdn.sigstore.dev/";
 /// Sigstore's production root v15, the starting point when no `--root` is given; its
 /// sha256 is recorded beside it in `mirror/roots/` and checked by a test.
 pub const SIGSTORE_ROOT: &[u8] = include_bytes!("../roots/sigstore-production.root.json");
+
+/// Root versions a sync fetches at once while it walks a long root chain.
+const ROOTS_AHEAD: usize = 8;
 
 /// What a sync needs to know.
 #[derive(Debug, Clone)]
@@ -63,7 +66,8 @@ pub struct SyncOptions {
 
 impl SyncOptions {
     /// Options with the defaults of `mirror sync`: Sigstore's repository unless the mirror
-    /// records another origin, 8 downloads at once, a 7-day grace period.
+    /// records another origin, 8 downloads at once, a 7-day grace period, the limits of
+    /// [`crate::mirror_limits`].
     pub fn new(dir: &Path, now: DateTime<Utc>) -> Self {
         SyncOptions {
             dir: dir.to_path_buf(),
@@ -74,7 +78,7 @@ impl SyncOptions {
             keep: chrono::Duration::days(7),
             verify_all: false,
             now,
-            limits: Limits::default(),
+            limits: crate::mirror_limits(),
             fetch: FetchConfig::default(),
             progress: false,
             record_origin: None,
@@ -259,6 +263,29 @@ fn link_tree(from: &Path, to: &Path) -> Result<(), UpdateError> {
         std::fs::hard_link(from.join(&relative), &destination).map_err(|e| UpdateError::io(&destination, e))?;
     }
     Ok(())
+}
+
+/// What building a state in `staging/tree` wrote: the files to sync before the switch, and
+/// the directories already made (thousands of targets share a few, and nothing else
+/// removes them while the state is built).
+#[derive(Default)]
+struct StagingWrites {
+    /// `staging/tree`.
+    tree: PathBuf,
+    unsynced: Vec<PathBuf>,
+    dirs: std::collections::HashSet<PathBuf>,
+}
+
+impl StagingWrites {
+    fn parent_of(&mut self, path: &Path) -> Result<(), UpdateError> {
+        if let Some(parent) = path.parent()
+            && !self.dirs.contains(parent)
+        {
+            std::fs::create_dir_all(parent).map_err(|e| UpdateError::io(parent, e))?;
+            self.dirs.insert(parent.to_path_buf());
+        }
+        Ok(())
+    }
 }
 
 fn create_parent(path: &Path) -> Result<(), UpdateError> {
@@ -466,6 +493,9 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
         },
         fetcher.clone(),
     )?;
+    // staging/ is made durable as a whole before it is switched to: no sync per file.
+    updater.defer_durability();
+    updater.fetch_roots_ahead(ROOTS_AHEAD);
     updater.load_all_targets().await?;
     let trusted = updater.trusted();
     let after = versions(trusted);
@@ -503,22 +533,35 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
         }
     }
 
-    // Build the next state in staging/tree.
+    // Build the next state in staging/tree. Files written here are synced together, once,
+    // before the state is switched to (a resumed sync re-hashes what an interrupted one
+    // left, so nothing relies on them earlier).
     let tree = staging.join("tree");
+    let resuming = !scan_files(&tree)?.is_empty();
+    let mut writes = StagingWrites {
+        tree: tree.clone(),
+        ..Default::default()
+    };
     let mut files: BTreeMap<String, FileEntry> = BTreeMap::new();
     let mut downloads: BTreeMap<String, (String, TargetFile, Vec<String>)> = BTreeMap::new();
     for (path, want) in &wanted {
         let destination = tree.join(path);
         match want {
             Wanted::Metadata(bytes) => {
-                create_parent(&destination)?;
+                writes.parent_of(&destination)?;
                 let dir = destination.parent().unwrap_or(&tree);
                 let name = destination.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-                let unchanged_copy = std::fs::read(&destination).is_ok_and(|existing| existing == *bytes);
+                // A root version is linked from the verified history it was read from.
+                let linked = path.ends_with(".root.json")
+                    && !path.contains('/')
+                    && std::fs::symlink_metadata(&destination).is_err()
+                    && std::fs::hard_link(history.join(path), &destination).is_ok();
+                let unchanged_copy = linked || std::fs::read(&destination).is_ok_and(|existing| existing == *bytes);
                 if !unchanged_copy {
-                    write_atomic(dir, name, bytes)?;
+                    write_replacing(dir, name, bytes, false)?;
                     wrote();
                 }
+                writes.unsynced.push(destination.clone());
                 let meta = std::fs::metadata(&destination).map_err(|e| UpdateError::io(&destination, e))?;
                 files.insert(
                     path.clone(),
@@ -532,9 +575,10 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
             }
             Wanted::Target { name, info } => {
                 // Resumed from an interrupted sync: re-hashed, never trusted blindly.
-                if destination.exists() {
+                if resuming && destination.exists() {
                     if file_matches(&destination, name, info)? {
                         files.insert(path.clone(), target_entry(&destination, info)?);
+                        writes.unsynced.push(destination.clone());
                         summary.files_resumed += 1;
                         continue;
                     }
@@ -555,7 +599,7 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
                             _ => file_matches(&source, name, info)?,
                         };
                     if reusable {
-                        create_parent(&destination)?;
+                        writes.parent_of(&destination)?;
                         std::fs::hard_link(&source, &destination).map_err(|e| UpdateError::io(&destination, e))?;
                         wrote();
                         files.insert(
@@ -603,11 +647,11 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
     fetch_all(
         &fetcher,
         &targets_url,
-        &tree,
         downloads,
         &options,
         &mut files,
         &mut summary,
+        &mut writes,
     )
     .await?;
 
@@ -647,6 +691,10 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
         }
     }
 
+    for (relative, _) in scan_files(&client)? {
+        writes.unsynced.push(client.join(relative));
+    }
+    sync_files(&staging, &writes.unsynced)?;
     let manifest = Manifest {
         format: FORMAT,
         origin,
@@ -720,12 +768,13 @@ fn is_current(wanted: &BTreeMap<String, Wanted>, manifest: &Manifest, tree: &Pat
 async fn fetch_all(
     fetcher: &Fetcher,
     targets_url: &Url,
-    tree: &Path,
     downloads: BTreeMap<String, (String, TargetFile, Vec<String>)>,
     options: &SyncOptions,
     files: &mut BTreeMap<String, FileEntry>,
     summary: &mut SyncSummary,
+    writes: &mut StagingWrites,
 ) -> Result<(), UpdateError> {
+    let tree = writes.tree.clone();
     let progress = if options.progress && !downloads.is_empty() {
         let bar = indicatif::ProgressBar::new(downloads.len() as u64);
         bar.set_style(
@@ -745,12 +794,12 @@ async fn fetch_all(
         let relative = first.strip_prefix("targets/").unwrap_or(&first).to_string();
         let url = join(targets_url, &encode_target_path(&relative))?;
         let destination = tree.join(&first);
-        create_parent(&destination)?;
+        writes.parent_of(&destination)?;
         let fetcher = fetcher.clone();
         let semaphore = semaphore.clone();
         tasks.spawn(async move {
             let _permit = semaphore.acquire_owned().await;
-            let result = crate::download::download_verified(&fetcher, &url, &name, &info, &destination).await;
+            let result = crate::download::download_unsynced(&fetcher, &url, &name, &info, &destination).await;
             (result, info, paths)
         });
     }
@@ -762,6 +811,7 @@ async fn fetch_all(
                 wrote();
                 let first = tree.join(&paths[0]);
                 let entry = target_entry(&first, &info)?;
+                writes.unsynced.push(first.clone());
                 for alias in &paths[1..] {
                     let destination = tree.join(alias);
                     create_parent(&destination)?;

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::error::{FetchError, UpdateError};
 use crate::fetch::Fetcher;
-use crate::store::{read_optional, write_atomic};
+use crate::store::{read_optional, write_atomic, write_replacing};
 
 /// Where the updater keeps its state and where it fetches from.
 #[derive(Debug, Clone)]
@@ -45,6 +45,23 @@ pub struct Updater {
     /// Delegation edges (role, delegator) already verified, so a role reached again is
     /// not re-verified for every target looked up.
     verified_edges: std::collections::HashSet<(String, String)>,
+    /// False when the caller makes the metadata directory durable itself (a mirror sync
+    /// syncs its whole `staging/` once before switching to it).
+    durable: bool,
+    /// Root versions fetched at once while walking a root chain (1: one at a time).
+    roots_ahead: usize,
+}
+
+/// Root fetches under way, in version order; aborted when the walk ends.
+#[derive(Default)]
+struct RootsAhead(std::collections::VecDeque<tokio::task::JoinHandle<Result<Vec<u8>, FetchError>>>);
+
+impl Drop for RootsAhead {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// Makes sure a base URL ends with `/`, so file names append to it.
@@ -113,7 +130,24 @@ impl Updater {
             trusted,
             refreshed: false,
             verified_edges: Default::default(),
+            durable: true,
+            roots_ahead: 1,
         })
+    }
+
+    /// Writes metadata without syncing each file: for a metadata directory the caller
+    /// makes durable as a whole before relying on it. Each file is still replaced
+    /// atomically.
+    pub fn defer_durability(&mut self) {
+        self.durable = false;
+    }
+
+    /// Once a new root version exists, fetches up to `window` versions of a root chain at
+    /// once (each is still verified against the one before, in order). After the last
+    /// version, up to `window - 1` requests more than needed are made (and answered 404),
+    /// so clients whose requests are counted (the conformance suite) keep the default of 1.
+    pub fn fetch_roots_ahead(&mut self, window: usize) {
+        self.roots_ahead = window.max(1);
     }
 
     /// The metadata trusted so far.
@@ -137,10 +171,11 @@ impl Updater {
     }
 
     fn persist(&self, role: &str, bytes: &[u8]) -> Result<(), UpdateError> {
-        write_atomic(
+        write_replacing(
             &self.config.metadata_dir,
             &role_name::metadata_file_name(role, None),
             bytes,
+            self.durable,
         )
     }
 
@@ -151,22 +186,62 @@ impl Updater {
 
     /// Spec 5.3: fetch `N+1.root.json` until there is none.
     async fn load_root(&mut self) -> Result<(), UpdateError> {
-        let limits = self.trusted.limits().clone();
-        // One probe past the rotation limit, so a longer chain is reported, not ignored.
-        for _ in 0..=limits.max_root_rotations {
-            let next = self.trusted.root().signed.common.version + 1;
-            let bytes = match self.fetch_metadata("root", Some(next), limits.max_root_size).await {
-                Ok(bytes) => bytes,
-                Err(UpdateError::Fetch(FetchError::NotFound { .. })) => return Ok(()),
-                Err(e) => return Err(e),
-            };
-            self.trusted.update_root(&bytes)?;
-            if let Some(dir) = &self.config.root_history_dir {
-                write_atomic(dir, &format!("{next}.root.json"), &bytes)?;
-            }
+        // Without per-file durability (a mirror's staging), `root.json` is replaced once, by
+        // the last root accepted, not once per version.
+        let mut unpersisted = None;
+        let result = self.walk_roots(&mut unpersisted).await;
+        if let Some(bytes) = unpersisted {
             self.persist("root", &bytes)?;
         }
-        Ok(())
+        result
+    }
+
+    async fn walk_roots(&mut self, unpersisted: &mut Option<Vec<u8>>) -> Result<(), UpdateError> {
+        let limits = self.trusted.limits().clone();
+        let first = self.trusted.root().signed.common.version + 1;
+        // One probe past the rotation limit, so a longer chain is reported, not ignored.
+        let last = first.saturating_add(u64::from(limits.max_root_rotations));
+        // Fetches run ahead of verification (never past the limit) once a first new
+        // version exists; each root is still verified against the one before, in order.
+        let mut ahead = RootsAhead::default();
+        let mut next_request = first;
+        let mut window = 1;
+        loop {
+            while ahead.0.len() < window && next_request <= last {
+                let url = join(
+                    &self.config.metadata_url,
+                    &role_name::metadata_file_name("root", Some(next_request)),
+                )?;
+                let fetcher = self.fetcher.clone();
+                let max = limits.max_root_size;
+                ahead
+                    .0
+                    .push_back(tokio::spawn(async move { fetcher.fetch(&url, max).await }));
+                next_request += 1;
+            }
+            let Some(task) = ahead.0.pop_front() else {
+                return Ok(());
+            };
+            let fetched = task
+                .await
+                .map_err(|e| UpdateError::Config(format!("a root fetch failed: {e}")))?;
+            let bytes = match fetched {
+                Ok(bytes) => bytes,
+                Err(FetchError::NotFound { .. }) => return Ok(()),
+                Err(e) => return Err(e.into()),
+            };
+            self.trusted.update_root(&bytes)?;
+            let version = self.trusted.root().signed.common.version;
+            if let Some(dir) = &self.config.root_history_dir {
+                write_replacing(dir, &format!("{version}.root.json"), &bytes, self.durable)?;
+            }
+            if self.durable {
+                self.persist("root", &bytes)?;
+            } else {
+                *unpersisted = Some(bytes);
+            }
+            window = self.roots_ahead;
+        }
     }
 
     /// Spec 5.4: the local timestamp (if it still verifies) guards against rollback of

@@ -3,6 +3,9 @@ download targets. Exit 0 on success, 1 on any failure (the message on stderr).
 
 usage: ngclient.py --root FILE --metadata-url URL --target-base-url URL
                    --metadata-dir DIR --target-dir DIR [--target NAME ...]
+                   [--targets-file FILE]
+
+--targets-file names more targets, one per line (the benchmark downloads thousands).
 """
 
 import argparse
@@ -19,7 +22,11 @@ def main() -> int:
     parser.add_argument("--metadata-dir", required=True)
     parser.add_argument("--target-dir", required=True)
     parser.add_argument("--target", action="append", default=[])
+    parser.add_argument("--targets-file")
     args = parser.parse_args()
+    if args.targets_file:
+        with open(args.targets_file, encoding="utf-8") as f:
+            args.target += [line.strip() for line in f if line.strip()]
     with open(args.root, "rb") as f:
         root = f.read()
     try:

@@ -3,10 +3,13 @@
 //
 // usage: node client.mjs --root FILE --metadata-url URL --target-base-url URL
 //                        --metadata-dir DIR --target-dir DIR [--target NAME ...]
+//                        [--targets-file FILE]
+//
+// --targets-file names more targets, one per line (the benchmark downloads thousands).
 //
 // tuf-js fetches with Node's fetch: http(s) only, no file:// URLs.
 
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
@@ -28,6 +31,7 @@ async function main() {
         'metadata-dir': { type: 'string' },
         'target-dir': { type: 'string' },
         target: { type: 'string', multiple: true, default: [] },
+        'targets-file': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -54,8 +58,16 @@ async function main() {
     // A failure is a test result: no retries, no long waits.
     config: { fetchRetry: false, fetchTimeout: 30000 },
   });
+  const targets = [...values.target];
+  if (values['targets-file'] !== undefined) {
+    for (const line of readFileSync(values['targets-file'], 'utf8').split('\n')) {
+      if (line.trim() !== '') {
+        targets.push(line.trim());
+      }
+    }
+  }
   await updater.refresh();
-  for (const name of values.target) {
+  for (const name of targets) {
     const info = await updater.getTargetInfo(name);
     if (info === undefined) {
       fail(`target '${name}' not found`);

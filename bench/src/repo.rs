@@ -1,0 +1,390 @@
+//! Synthetic published repositories, signed with trustroot's own signing code
+//! (`trustroot_ceremony`'s `SoftwareSigner` and `candidate::sign_envelope`, the function a
+//! ceremony publish signs snapshot and timestamp with).
+//!
+//! A repository is written as `trustroot ceremony publish` lays one out (consistent
+//! snapshots): `N.root.json` for every root version, `timestamp.json`, `1.snapshot.json`,
+//! `1.targets.json`, `1.<bin>.json` and each target at `targets/<dir>/<sha256>.<name>`.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Value, json};
+use sha2::{Digest as _, Sha256};
+use trustroot_ceremony::candidate::sign_envelope;
+use trustroot_ceremony::keys::{KeyType, PrivateKey, Signer, SoftwareSigner};
+
+use crate::Result;
+
+/// The spec version written.
+const SPEC_VERSION: &str = "1.0.31";
+
+/// What to build.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub name: &'static str,
+    pub targets: usize,
+    pub target_size: usize,
+    pub root_versions: u64,
+    /// Hashed bins (0: every target in `targets`).
+    pub bins: u32,
+}
+
+/// A built repository.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub spec: Spec,
+    pub dir: PathBuf,
+    /// The first root (what every client starts from).
+    pub root: PathBuf,
+    /// Every file a full client update fetches, relative to `dir` (metadata, then targets).
+    pub files: Vec<String>,
+    /// Every target path.
+    pub target_names: Vec<String>,
+    /// Bytes of all of `files`.
+    pub bytes: u64,
+}
+
+/// One signing key for every role: ed25519, as `trustroot key generate` makes it.
+pub struct Keys {
+    pub signer: SoftwareSigner,
+    pub keyid: String,
+    pub key: Value,
+}
+
+impl Keys {
+    pub fn generate() -> Result<Keys> {
+        let key = PrivateKey::generate(KeyType::Ed25519);
+        let signer = SoftwareSigner::new(key, "generated for the benchmark");
+        let public = signer.public_key();
+        let keyid = public.computed_key_id();
+        let key = serde_json::to_value(&public)?;
+        Ok(Keys { signer, keyid, key })
+    }
+
+    pub fn sign(&self, role: &str, signed: &Value) -> Result<Vec<u8>> {
+        Ok(sign_envelope(
+            role,
+            signed,
+            std::slice::from_ref(&self.keyid),
+            &self.signer,
+        )?)
+    }
+}
+
+pub fn expires(now: DateTime<Utc>) -> String {
+    let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    trustroot_core::time::format(&(now + Duration::days(365)))
+}
+
+/// The `signed` part of root version `version` where `keyid` holds every role.
+pub fn root_signed(keys: &Keys, version: u64, now: DateTime<Utc>) -> Value {
+    let role = json!({"keyids": [keys.keyid], "threshold": 1});
+    json!({
+        "_type": "root",
+        "spec_version": SPEC_VERSION,
+        "version": version,
+        "expires": expires(now),
+        "consistent_snapshot": true,
+        "keys": {keys.keyid.clone(): keys.key},
+        "roles": {"root": role, "targets": role, "snapshot": role, "timestamp": role},
+    })
+}
+
+/// The bytes of target `index`: unique (so no two targets share a hash), cheap to make.
+fn target_bytes(name: &str, size: usize) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(size);
+    bytes.extend_from_slice(name.as_bytes());
+    bytes.push(b'\n');
+    let seed = Sha256::digest(name.as_bytes());
+    let mut i = 0usize;
+    while bytes.len() < size {
+        bytes.push(seed[i % 32].wrapping_add((i / 32) as u8));
+        i += 1;
+    }
+    bytes.truncate(size);
+    bytes
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(bytes)?;
+    Ok(())
+}
+
+/// The consistent-snapshot file name of target `name` with `sha256`.
+pub fn consistent_name(name: &str, sha256: &str) -> String {
+    match name.rsplit_once('/') {
+        Some((dir, base)) => format!("targets/{dir}/{sha256}.{base}"),
+        None => format!("targets/{sha256}.{name}"),
+    }
+}
+
+/// Builds `spec` under `dir` (emptied first).
+pub fn build(spec: &Spec, dir: &Path, now: DateTime<Utc>) -> Result<Built> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    let keys = Keys::generate()?;
+    let mut files = Vec::new();
+    let mut bytes_total = 0u64;
+    let mut put = |files: &mut Vec<String>, name: String, bytes: &[u8]| -> Result<()> {
+        write(&dir.join(&name), bytes)?;
+        bytes_total += bytes.len() as u64;
+        files.push(name);
+        Ok(())
+    };
+
+    for version in 1..=spec.root_versions {
+        let bytes = keys.sign("root", &root_signed(&keys, version, now))?;
+        put(&mut files, format!("{version}.root.json"), &bytes)?;
+    }
+
+    // Targets, hashed once as they are written.
+    let mut entries: Vec<(String, Value)> = Vec::with_capacity(spec.targets);
+    let mut target_files = Vec::with_capacity(spec.targets);
+    for i in 0..spec.targets {
+        // Flat names: tough (tuftool clone) puts the hash before a path's directory, not
+        // before its file name, so it cannot fetch `dir/name` targets of a consistent
+        // snapshot repository.
+        let name = format!("file-{i:06}.bin");
+        let content = target_bytes(&name, spec.target_size);
+        let sha256 = hex::encode(Sha256::digest(&content));
+        let file = consistent_name(&name, &sha256);
+        write(&dir.join(&file), &content)?;
+        target_files.push((file, content.len() as u64));
+        entries.push((name, json!({"length": content.len(), "hashes": {"sha256": sha256}})));
+    }
+    let target_names: Vec<String> = entries.iter().map(|(n, _)| n.clone()).collect();
+
+    let mut snapshot_meta = Map::new();
+    let mut delegated_files = Vec::new();
+    let targets_signed = if spec.bins == 0 {
+        json!({
+            "_type": "targets",
+            "spec_version": SPEC_VERSION,
+            "version": 1,
+            "expires": expires(now),
+            "targets": entries.into_iter().collect::<Map<String, Value>>(),
+        })
+    } else {
+        let bins = spec.bins;
+        let mut per_bin: Vec<Map<String, Value>> = (0..bins).map(|_| Map::new()).collect();
+        for (name, entry) in entries {
+            let index = trustroot_ceremony::bins::bin_index(&name, bins) as usize;
+            if let Some(bin) = per_bin.get_mut(index) {
+                bin.insert(name, entry);
+            }
+        }
+        let mut roles = Vec::new();
+        for (index, bin_targets) in per_bin.into_iter().enumerate() {
+            let index = index as u32;
+            let name = trustroot_ceremony::bins::bin_name("bins", bins, index);
+            roles.push(json!({
+                "name": name,
+                "keyids": [keys.keyid],
+                "threshold": 1,
+                "terminating": true,
+                "path_hash_prefixes": trustroot_ceremony::bins::hash_prefixes(bins, index),
+            }));
+            let signed = json!({
+                "_type": "targets",
+                "spec_version": SPEC_VERSION,
+                "version": 1,
+                "expires": expires(now),
+                "targets": bin_targets,
+            });
+            delegated_files.push((format!("1.{name}.json"), keys.sign(&name, &signed)?));
+            snapshot_meta.insert(format!("{name}.json"), json!({"version": 1}));
+        }
+        json!({
+            "_type": "targets",
+            "spec_version": SPEC_VERSION,
+            "version": 1,
+            "expires": expires(now),
+            "targets": {},
+            "delegations": {"keys": {keys.keyid.clone(): keys.key}, "roles": roles},
+        })
+    };
+    snapshot_meta.insert("targets.json".into(), json!({"version": 1}));
+    let snapshot = json!({
+        "_type": "snapshot",
+        "spec_version": SPEC_VERSION,
+        "version": 1,
+        "expires": expires(now),
+        "meta": snapshot_meta,
+    });
+    let timestamp = json!({
+        "_type": "timestamp",
+        "spec_version": SPEC_VERSION,
+        "version": 1,
+        "expires": expires(now),
+        "meta": {"snapshot.json": {"version": 1}},
+    });
+    put(
+        &mut files,
+        "timestamp.json".into(),
+        &keys.sign("timestamp", &timestamp)?,
+    )?;
+    put(&mut files, "1.snapshot.json".into(), &keys.sign("snapshot", &snapshot)?)?;
+    put(
+        &mut files,
+        "1.targets.json".into(),
+        &keys.sign("targets", &targets_signed)?,
+    )?;
+    for (name, bytes) in delegated_files {
+        put(&mut files, name, &bytes)?;
+    }
+    for (file, length) in target_files {
+        bytes_total += length;
+        files.push(file);
+    }
+    Ok(Built {
+        spec: spec.clone(),
+        dir: dir.to_path_buf(),
+        root: dir.join("1.root.json"),
+        files,
+        target_names,
+        bytes: bytes_total,
+    })
+}
+
+/// Input of the signing benchmark: `count` small files under `dir/files/` and a listing
+/// (`path<TAB>length<TAB>sha256` per line) of them at `dir/listing.tsv`.
+pub fn signing_input(dir: &Path, count: usize) -> Result<(PathBuf, PathBuf)> {
+    let files = dir.join("files");
+    let listing = dir.join("listing.tsv");
+    if listing.is_file() && std::fs::read_to_string(&listing)?.lines().count() == count {
+        return Ok((files, listing));
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    let mut out = String::new();
+    for i in 0..count {
+        let name = format!("{:02x}/{i:06}.txt", i % 256);
+        let content = format!("target {i} of {count}\n");
+        write(&files.join(&name), content.as_bytes())?;
+        let sha256 = hex::encode(Sha256::digest(content.as_bytes()));
+        out.push_str(&format!("{name}\t{}\t{sha256}\n", content.len()));
+    }
+    write(&listing, out.as_bytes())?;
+    Ok((files, listing))
+}
+
+/// How the trustroot signing benchmark holds the role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignPath {
+    /// `trustroot_ceremony::targets_role::TargetsRole`: entries as path, length and digest,
+    /// canonical JSON written from them, the envelope streamed to the file.
+    Streamed,
+    /// A `serde_json::Value`, as `ceremony stage` builds a targets role today, signed with
+    /// `candidate::sign_envelope`.
+    Value,
+}
+
+/// The trustroot signing benchmark, run in its own process: reads a listing
+/// (`path<TAB>length<TAB>sha256` per line), builds the targets role, signs it and writes it
+/// to `out`.
+pub fn sign_listing(listing: &Path, out: &Path, path: SignPath, now: DateTime<Utc>) -> Result<usize> {
+    use std::io::BufRead as _;
+    use trustroot_ceremony::targets_role::{TargetEntry, TargetsRole};
+    let keys = Keys::generate()?;
+    let reader = std::io::BufReader::new(std::fs::File::open(listing)?);
+    let mut entries = Vec::new();
+    for line in reader.lines() {
+        let line = line?;
+        let mut fields = line.split('\t');
+        let (Some(path), Some(length), Some(sha256)) = (fields.next(), fields.next(), fields.next()) else {
+            return Err(format!("{}: bad line {line:?}", listing.display()).into());
+        };
+        let mut digest = [0u8; 32];
+        hex::decode_to_slice(sha256, &mut digest)?;
+        entries.push(TargetEntry {
+            path: path.to_string(),
+            length: length.parse()?,
+            sha256: digest,
+            custom: None,
+        });
+    }
+    let count = entries.len();
+    let fields = json!({
+        "_type": "targets",
+        "spec_version": SPEC_VERSION,
+        "version": 1,
+        "expires": expires(now),
+    });
+    let Value::Object(fields) = fields else {
+        return Err("fields are an object".into());
+    };
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    match path {
+        SignPath::Streamed => {
+            let role = TargetsRole::new(fields, entries)?;
+            let mut file = std::io::BufWriter::new(std::fs::File::create(out)?);
+            role.write_signed(std::slice::from_ref(&keys.keyid), &keys.signer, &mut file)?;
+            file.flush()?;
+        }
+        SignPath::Value => {
+            let mut signed = fields;
+            let targets: Map<String, Value> = entries
+                .into_iter()
+                .map(|e| {
+                    let entry = json!({"length": e.length, "hashes": {"sha256": hex::encode(e.sha256)}});
+                    (e.path, entry)
+                })
+                .collect();
+            signed.insert("targets".into(), Value::Object(targets));
+            let bytes = keys.sign("targets", &Value::Object(signed))?;
+            write(out, &bytes)?;
+        }
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use trustroot_core::{Limits, TrustedSet};
+
+    #[test]
+    fn a_built_repository_verifies_with_the_core_client_and_resolves_through_bins() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Utc::now();
+        let spec = Spec {
+            name: "t",
+            targets: 40,
+            target_size: 100,
+            root_versions: 3,
+            bins: 16,
+        };
+        let built = build(&spec, dir.path(), now).unwrap();
+        let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+        let mut set = TrustedSet::new(&read("1.root.json"), now, Limits::default()).unwrap();
+        set.update_root(&read("2.root.json")).unwrap();
+        set.update_root(&read("3.root.json")).unwrap();
+        set.update_timestamp(&read("timestamp.json")).unwrap();
+        set.update_snapshot(&read("1.snapshot.json"), false).unwrap();
+        set.update_targets(&read("1.targets.json")).unwrap();
+        for i in 0..16 {
+            let name = trustroot_ceremony::bins::bin_name("bins", 16, i);
+            set.update_delegated_targets(&read(&format!("1.{name}.json")), &name, "targets")
+                .unwrap();
+        }
+        let mut seen = Default::default();
+        for name in &built.target_names {
+            let (_, info) = set.find_loaded_target(name, &mut seen).unwrap();
+            let file = consistent_name(name, &info.hashes["sha256"]);
+            assert_eq!(std::fs::metadata(dir.path().join(file)).unwrap().len(), 100);
+        }
+        assert_eq!(built.files.len(), 3 + 3 + 16 + 40);
+    }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The benchmark (docs/benchmarks.md): installs the peers that are missing (python-tuf,
+# tuf-js, tuftool 0.17.0, curl, GNU time), builds trustroot and trustroot-bench in release
+# mode, and runs every measurement once. Not part of the test run: it takes a while.
+#
+# usage: scripts/bench.sh [WORK_DIR] [trustroot-bench run options, e.g. --quick]
+# The table goes to standard output and WORK_DIR/results.md (default WORK_DIR: bench-work).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+. scripts/deps.sh
+
+work="${1:-bench-work}"
+[ $# -gt 0 ] && shift
+
+need_debian curl:curl /usr/bin/time:time node:nodejs npm:npm
+need_python_tuf
+need_tuf_js
+need_tuftool
+
+log "cargo build --release -p trustroot -p trustroot-bench"
+cargo build --release --locked -p trustroot -p trustroot-bench
+target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
+
+log "trustroot-bench run (work directory: $work)"
+"$target_dir/release/trustroot-bench" run \
+  --work "$work" \
+  --trustroot "$target_dir/release/trustroot" \
+  --python "$TRUSTROOT_TEST_PYTHON" \
+  --tufjs "$TRUSTROOT_TEST_TUFJS" \
+  --tuftool "$TRUSTROOT_BENCH_TUFTOOL" \
+  "$@"

@@ -1,0 +1,57 @@
+# Installing the pinned peers trustroot is tested and benchmarked against. Sourced by
+# scripts/test.sh and scripts/bench.sh (from the repository root); each step installs only
+# what is missing, from the ordinary package registries.
+
+log() { printf '\n== %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Debian packages for the commands named: `need_debian COMMAND:PACKAGE ...`.
+need_debian() {
+  local missing=() pair
+  for pair in "$@"; do
+    command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  fi
+}
+
+# PyPI: python-tuf, pinned with its dependencies by tests/interop/requirements.txt, in a
+# venv under ~/.cache/trustroot. Sets TRUSTROOT_TEST_PYTHON.
+need_python_tuf() {
+  local venv="${TRUSTROOT_TEST_VENV:-$HOME/.cache/trustroot/venv-$(sha256sum tests/interop/requirements.txt | cut -c1-12)}"
+  if ! "$venv/bin/python" -c 'import tuf.ngclient' 2>/dev/null; then
+    log "installing python-tuf into $venv"
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
+  fi
+  export TRUSTROOT_TEST_PYTHON="$venv/bin/python"
+}
+
+# npm: tuf-js, pinned by tests/interop/tuf-js/package-lock.json (integrity hashes, no
+# registry URLs: .npmrc). npm ci again whenever the lockfile changed since the last one.
+# Sets TRUSTROOT_TEST_TUFJS.
+need_tuf_js() {
+  local tufjs=tests/interop/tuf-js
+  if ! cmp -s "$tufjs/package-lock.json" "$tufjs/node_modules/.package-lock.json.installed" 2>/dev/null; then
+    log "installing tuf-js into $tufjs/node_modules"
+    (cd "$tufjs" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$tufjs/package-lock.json" "$tufjs/node_modules/.package-lock.json.installed"
+  fi
+  export TRUSTROOT_TEST_TUFJS="$PWD/$tufjs/client.mjs"
+}
+
+# crates: tuftool 0.17.0 (tough's repository tool), installed into a cache folder with its
+# own lockfile. Its first build compiles the AWS SDK and aws-lc: many minutes on 2 cores.
+# Sets TRUSTROOT_BENCH_TUFTOOL.
+need_tuftool() {
+  local root="$HOME/.cache/trustroot/tuftool"
+  if ! "$root/bin/tuftool" --version 2>/dev/null | grep -q '0\.17\.0'; then
+    log "installing tuftool 0.17.0 into $root"
+    cargo install --locked --version 0.17.0 tuftool --root "$root"
+  fi
+  export TRUSTROOT_BENCH_TUFTOOL="$root/bin/tuftool"
+}
