@@ -74,10 +74,18 @@ impl Job {
     }
 }
 
-/// The last `n` lines of `text`.
-fn tail(text: &str, n: usize) -> String {
+/// Why a run failed, from its output: the first line that says so (Rust tools print the
+/// error and then a backtrace), or else the last `n` lines.
+fn reason(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    lines[lines.len().saturating_sub(n)..].join(" | ")
+    let says = |l: &&&str| {
+        let l = l.to_lowercase();
+        l.contains("error") || l.contains("failed")
+    };
+    match lines.iter().find(says) {
+        Some(line) => line.trim().to_string(),
+        None => lines[lines.len().saturating_sub(n)..].join(" | "),
+    }
 }
 
 /// Parses what `/usr/bin/time -f %M -o FILE` wrote: the peak RSS in KiB on the last line
@@ -131,7 +139,7 @@ pub fn run(job: &Job, log: &Path, limit: Duration) -> Result<Measured> {
         Some(s) if s.success() => Outcome::Ok,
         Some(s) => Outcome::Failed(format!(
             "{s}: {}",
-            tail(&std::fs::read_to_string(log).unwrap_or_default(), 3)
+            reason(&std::fs::read_to_string(log).unwrap_or_default(), 3)
         )),
     };
     Ok(Measured { wall, rss_kib, outcome })
@@ -233,6 +241,13 @@ pub fn table(rows: &[Row]) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn a_failure_is_told_by_its_error_line_not_its_backtrace() {
+        let log = "Cloning\nFailed to walk directory tree: Too many open files\n\n   0: frame\n   1: _start\n";
+        assert_eq!(reason(log, 3), "Failed to walk directory tree: Too many open files");
+        assert_eq!(reason("a\nb\nc\nd\n", 2), "c | d");
+    }
 
     #[test]
     fn gnu_time_output_is_read_even_after_a_failure_line() {

@@ -380,3 +380,63 @@ async fn a_sync_after_a_refused_one_completes() {
         b"third target"
     );
 }
+
+#[tokio::test]
+async fn a_root_chain_longer_than_a_clients_limit_is_mirrored_in_one_sync() {
+    let now = Utc::now();
+    let mut repo = RepoSim::new(now);
+    repo.add_target("targets", "a.txt", b"a target");
+    repo.publish();
+    let root = repo.root_bytes(1).unwrap();
+    for _ in 1..300 {
+        repo.bump("root");
+        repo.publish();
+    }
+    assert_eq!(repo.version("root"), 300);
+    let server = SimServer::start(Arc::new(Mutex::new(repo)));
+    let mirror = tempfile::tempdir().unwrap();
+    let options = |limits: Limits| {
+        let mut options = options(mirror.path(), &server.metadata_url(), Some(root.clone()), now);
+        options.targets_from = Some(Url::parse(&server.targets_url()).unwrap());
+        options.limits = limits;
+        options
+    };
+
+    // A client's limit refuses the chain, and nothing is served.
+    let error = sync(options(Limits::default())).await.unwrap_err().to_string();
+    assert!(error.contains("more than 256 root rotations"), "{error}");
+    assert!(std::fs::read_link(mirror.path().join("repository")).is_err());
+
+    // A mirror's crosses it in one sync and serves every version.
+    server.clear_requests();
+    let summary = sync(options(trustroot_mirror::mirror_limits())).await.unwrap();
+    assert_eq!(summary.after.root, 300);
+    let served = tree(&mirror.path().join("repository"));
+    for version in 1..=300 {
+        assert!(
+            served.contains_key(&format!("{version}.root.json")),
+            "{version}.root.json"
+        );
+    }
+    // Versions are fetched ahead of verification, each once; at most 7 requests past the
+    // last version (answered 404).
+    let requests = server.requests();
+    for version in 2..=300 {
+        let name = format!("/{version}.root.json");
+        assert_eq!(requests.iter().filter(|r| r.ends_with(&name)).count(), 1, "{name}");
+    }
+    let past = requests
+        .iter()
+        .filter(|r| {
+            r.rsplit('/')
+                .next()
+                .and_then(|f| f.strip_suffix(".root.json"))
+                .and_then(|v| v.parse::<u64>().ok())
+                .is_some_and(|v| v > 300)
+        })
+        .count();
+    assert!(
+        (1..=7).contains(&past),
+        "{past} requests past the last root: {requests:?}"
+    );
+}
