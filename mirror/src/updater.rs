@@ -144,7 +144,7 @@ impl Updater {
 
     /// Once a new root version exists, fetches up to `window` versions of a root chain at
     /// once (each is still verified against the one before, in order). After the last
-    /// version, up to `window - 1` requests more than needed are made (and answered 404),
+    /// version, up to `window` requests more than needed are made (and answered 404),
     /// so clients whose requests are counted (the conformance suite) keep the default of 1.
     pub fn fetch_roots_ahead(&mut self, window: usize) {
         self.roots_ahead = window.max(1);
