@@ -97,7 +97,7 @@ pub(crate) fn reconcile(repo: &Repo, dir: &PublishDir) -> Result<Option<String>>
         return Ok(None);
     }
     Ok(Some(format!(
-        "metadata/ did not match the published tree (state {state}): an earlier publish or online refresh stopped before it finished; metadata/ was restored from what clients are served ({})",
+        "metadata/ did not match the published tree (state {state}): an earlier publish or online refresh stopped before it finished, or metadata/ was edited; metadata/ was restored from what clients are served ({})",
         restored.join(", ")
     )))
 }
