@@ -33,10 +33,10 @@ enum Command {
     /// Builds the synthetic repositories, serves them on 127.0.0.1, runs every tool and
     /// prints the results table (also written to WORK/results.md).
     Run(RunArgs),
-    /// The trustroot signing workload (run by `run` in its own process): signs a targets
-    /// role listing every line of LISTING (`path<TAB>length<TAB>sha256`) into OUT.
     /// Serves DIR on 127.0.0.1 (as `run` does) until killed, printing the URL.
     Serve { dir: PathBuf },
+    /// The trustroot signing workload (run by `run` in its own process): signs a targets
+    /// role listing every line of LISTING (`path<TAB>length<TAB>sha256`) into OUT.
     SignTargets {
         listing: PathBuf,
         out: PathBuf,
