@@ -40,31 +40,7 @@ fn a_sigstore_shaped_repository_is_published_and_every_client_accepts_it() {
     )
     .unwrap();
     // The npm-style delegation: one key, terminating, Sigstore's periods for it.
-    let npm_pub = setup.generate("npm-delegate", "ecdsa-p256");
-    ok(
-        &setup.repo,
-        &[
-            "ceremony",
-            "delegate",
-            "npm-example",
-            "--path",
-            "npm-example/*",
-            "--threshold",
-            "1",
-            "--terminating",
-            "true",
-            "--expiry-days",
-            "182",
-            "--signing-days",
-            "31",
-        ],
-    );
-    ok(
-        &setup.repo,
-        &["key", "add", "npm-delegate", "--role", "npm-example", &npm_pub],
-    );
-    std::fs::create_dir_all(setup.repo.join("targets/npm-example")).unwrap();
-    std::fs::write(setup.repo.join("targets/npm-example/keys.json"), b"{\"keys\": []}\n").unwrap();
+    setup.add_npm_style_delegation(182, 31);
 
     // 3 of the 5 keyholders, and the delegate, sign.
     setup.round_now(&["alice", "carol", "erin", "npm-delegate"]);

@@ -28,31 +28,7 @@ const TARGETS: [&str; 2] = ["trusted_root.json", "npm-example/keys.json"];
 /// Published at the real time: root 197/46 days, targets 3650/31, the delegation 120/21.
 fn sigstore_shaped() -> Setup {
     let setup = Setup::for_publish();
-    let delegate = setup.generate("npm-delegate", "ecdsa-p256");
-    ok(
-        &setup.repo,
-        &[
-            "ceremony",
-            "delegate",
-            DELEGATION,
-            "--path",
-            "npm-example/*",
-            "--threshold",
-            "1",
-            "--terminating",
-            "true",
-            "--expiry-days",
-            "120",
-            "--signing-days",
-            "21",
-        ],
-    );
-    ok(
-        &setup.repo,
-        &["key", "add", "npm-delegate", "--role", DELEGATION, &delegate],
-    );
-    std::fs::create_dir_all(setup.repo.join("targets/npm-example")).unwrap();
-    std::fs::write(setup.repo.join("targets/npm-example/keys.json"), b"{\"keys\": []}\n").unwrap();
+    setup.add_npm_style_delegation(120, 21);
     setup.round_now(&["alice", "bob", "npm-delegate"]);
     setup.publish();
     setup

@@ -263,6 +263,37 @@ impl Setup {
         format!("{}.pub", out.display())
     }
 
+    /// Adds the npm-style delegation `npm-example` (terminating, `npm-example/*`, one key
+    /// `npm-delegate`, the given periods in days) and its target `npm-example/keys.json`.
+    pub fn add_npm_style_delegation(&self, expiry_days: u32, signing_days: u32) {
+        let public = self.generate("npm-delegate", "ecdsa-p256");
+        let (expiry, signing) = (expiry_days.to_string(), signing_days.to_string());
+        ok(
+            &self.repo,
+            &[
+                "ceremony",
+                "delegate",
+                "npm-example",
+                "--path",
+                "npm-example/*",
+                "--threshold",
+                "1",
+                "--terminating",
+                "true",
+                "--expiry-days",
+                &expiry,
+                "--signing-days",
+                &signing,
+            ],
+        );
+        ok(
+            &self.repo,
+            &["key", "add", "npm-delegate", "--role", "npm-example", &public],
+        );
+        std::fs::create_dir_all(self.repo.join("targets/npm-example")).unwrap();
+        std::fs::write(self.repo.join("targets/npm-example/keys.json"), b"{\"keys\": []}\n").unwrap();
+    }
+
     /// Points `[online] signer` at keys/<name>.pem.
     pub fn use_online_key(&self, name: &str) {
         let path = self.repo.join("trustroot.toml");
