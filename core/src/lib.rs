@@ -7,6 +7,7 @@
 
 pub mod canonical;
 pub mod delegation;
+pub mod display;
 pub mod envelope;
 pub mod error;
 pub mod expiry;
