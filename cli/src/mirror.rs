@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use trustroot_mirror::sync::{SyncOptions, sync};
+use trustroot_core::display::escape;
+use trustroot_mirror::sync::{Skipped, SyncOptions, sync};
 use trustroot_mirror::{FetchConfig, UpdateError};
 use url::Url;
 
@@ -34,11 +35,13 @@ pub enum MirrorCommand {
     Export(ExportArgs),
     /// Import a bundle into the mirror in DIR, verifying everything before serving it.
     ///
-    /// The bundle is unpacked outside DIR (plain files with safe names only), checked
-    /// against its manifest, verified as a TUF client would from --root (the root this
-    /// site pins) and from the trust DIR already holds, then served through the same
-    /// atomic switch as a sync. A bundle older than what DIR holds is refused. On any
-    /// failure DIR is left as it was.
+    /// The bundle is unpacked outside DIR (plain files with safe names only): its
+    /// metadata first, verified as a TUF client would from --root (the root this site
+    /// pins) or from the trust DIR already holds, and only then the targets that metadata
+    /// calls for, each held to its verified length, all of them to --max-size and to the
+    /// free space. Everything is checked against the bundle's manifest, verified again
+    /// from the trust DIR holds, then served through the same atomic switch as a sync. A
+    /// bundle older than what DIR holds is refused. On any failure DIR is left as it was.
     Import(ImportArgs),
     /// Serve the mirror in DIR over HTTP (the same view a static web server would).
     Serve(crate::mirror_serve::ServeArgs),
@@ -120,12 +123,33 @@ pub struct ImportArgs {
     /// The root this site pins: the bundle must verify from it. Required for a new mirror.
     #[arg(long, value_name = "FILE")]
     root: Option<PathBuf>,
+    /// The most the bundle's members may hold in all (e.g. 500M, 16G, 1T; plain bytes
+    /// too). Each target is also held to its verified length, and all of them to the free
+    /// space where they are unpacked.
+    #[arg(long, default_value = "16G", value_name = "SIZE", value_parser = parse_size)]
+    max_size: u64,
     /// Judge expiry at this time (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME")]
     at: Option<String>,
     /// Print a JSON summary.
     #[arg(long)]
     json: bool,
+}
+
+/// A size in bytes, with an optional K, M, G or T suffix (powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, shift) = match text.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&text[..i], 10),
+        Some((i, 'M' | 'm')) => (&text[..i], 20),
+        Some((i, 'G' | 'g')) => (&text[..i], 30),
+        Some((i, 'T' | 't')) => (&text[..i], 40),
+        _ => (text, 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1u64 << shift))
+        .ok_or_else(|| format!("'{text}' is not a size: write bytes, or a number with K, M, G or T (e.g. 16G)"))
 }
 
 #[derive(Debug, Args)]
@@ -246,8 +270,36 @@ fn run_sync(args: SyncArgs) -> Result<ExitCode, UpdateError> {
         for note in &summary.notes {
             println!("  note: {note}");
         }
+        print_skipped(&summary.skipped);
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(skipped_status(&summary.skipped))
+}
+
+/// Lists the targets a mirror could not store, each with the role that lists it and why.
+fn print_skipped(skipped: &[Skipped]) {
+    for s in skipped {
+        println!(
+            "  skipped: target '{}' (listed by role '{}'): {}",
+            escape(&s.target),
+            escape(&s.role),
+            s.reason
+        );
+    }
+    if !skipped.is_empty() {
+        println!(
+            "  {} target(s) skipped; everything else is served (see docs/air-gapped-site.md, \"Targets a mirror cannot store\")",
+            skipped.len()
+        );
+    }
+}
+
+/// Exit 1 when a target was skipped: the mirror is served, but not all of it.
+fn skipped_status(skipped: &[Skipped]) -> ExitCode {
+    if skipped.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
 }
 
 fn run_verify(args: VerifyArgs) -> Result<ExitCode, UpdateError> {
@@ -271,6 +323,7 @@ fn run_verify(args: VerifyArgs) -> Result<ExitCode, UpdateError> {
         for problem in &report.problems {
             println!("problem: {problem}");
         }
+        print_skipped(&report.skipped);
         if report.ok() {
             println!("verified: no problems");
         }
@@ -348,7 +401,10 @@ fn run_import(args: ImportArgs) -> Result<ExitCode, UpdateError> {
         root: args.root.as_ref().map(read).transpose()?,
         now: time(&args.at)?,
         limits: trustroot_mirror::mirror_limits(),
-        bundle_limits: trustroot_mirror::bundle::BundleLimits::default(),
+        bundle_limits: trustroot_mirror::bundle::BundleLimits {
+            max_total_size: args.max_size,
+            ..Default::default()
+        },
         scratch: None,
     };
     let summary = runtime()?.block_on(trustroot_mirror::bundle::import(options))?;
@@ -370,6 +426,7 @@ fn run_import(args: ImportArgs) -> Result<ExitCode, UpdateError> {
             v.snapshot,
             v.targets
         );
+        print_skipped(&summary.skipped);
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(skipped_status(&summary.skipped))
 }

@@ -42,6 +42,9 @@ pub enum ErrorKind {
     Order(String),
     /// A target path that would escape its directory or is otherwise unsafe to use.
     UnsafePath { reason: String },
+    /// A target listed in valid metadata that no client can use safely (a hash that is not
+    /// hex digits of its algorithm's length, or no hash we know). Only that target fails.
+    UnusableTarget { reason: String },
 }
 
 /// A failure to trust metadata, naming what was refused and why.
@@ -147,6 +150,7 @@ impl fmt::Display for Error {
             ),
             ErrorKind::Order(what) => write!(f, "metadata loaded out of order: {what}"),
             ErrorKind::UnsafePath { reason } => write!(f, "unsafe target path: {reason}"),
+            ErrorKind::UnusableTarget { reason } => write!(f, "unusable target: {reason}"),
         }?;
         match &self.detail {
             Some(detail) => write!(f, " ({detail})"),

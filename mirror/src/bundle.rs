@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use trustroot_core::{Limits, target_path};
+use trustroot_core::Limits;
+use trustroot_core::display::escape;
 use url::Url;
 
 use crate::error::UpdateError;
@@ -24,6 +25,7 @@ use crate::fetch::FetchConfig;
 use crate::layout::{MirrorDir, scan_files};
 use crate::manifest::{Manifest, Origin};
 use crate::sync::{SyncOptions, SyncSummary, sync};
+use crate::tree_path::TreePath;
 
 /// The name of the manifest member, the last one of a bundle.
 pub const MANIFEST_NAME: &str = "trustroot-bundle.json";
@@ -32,7 +34,12 @@ const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
 /// The manifest is read into memory: enough for millions of files, no more.
 const MAX_MANIFEST_SIZE: u64 = 256 << 20;
 
-/// Bounds on what an import unpacks: a hostile archive cannot fill the disk.
+/// The default cap on all of a bundle's members together (`mirror import --max-size`).
+pub const DEFAULT_MAX_TOTAL_SIZE: u64 = 16 << 30;
+
+/// Bounds on what an import unpacks: a hostile archive cannot fill the disk. Beyond these,
+/// each target is held to the length its verified metadata gives it, and all of them
+/// together to the free space where they are written.
 #[derive(Debug, Clone)]
 pub struct BundleLimits {
     pub max_files: usize,
@@ -45,7 +52,7 @@ impl Default for BundleLimits {
         BundleLimits {
             max_files: 1_000_000,
             max_file_size: 8 << 30,
-            max_total_size: 256 << 30,
+            max_total_size: DEFAULT_MAX_TOTAL_SIZE,
         }
     }
 }
@@ -130,7 +137,11 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
     let mut builder = tar::Builder::new(tar_file);
     let mut files = BTreeMap::new();
     let mut bytes = 0;
-    for (relative, meta) in scan_files(&tree)? {
+    // Metadata first, then targets, the manifest last: an import verifies the metadata
+    // before it unpacks any target, and holds each target to its verified length.
+    let mut members = scan_files(&tree)?;
+    members.sort_by(|(a, _), (b, _)| (a.starts_with("targets/"), a).cmp(&(b.starts_with("targets/"), b)));
+    for (relative, meta) in members {
         let path = tree.join(&relative);
         let file = std::fs::File::open(&path).map_err(|e| UpdateError::io(&path, e))?;
         let mut reader = Hashing {
@@ -259,10 +270,30 @@ fn open_bundle(bundle: &Path) -> Result<Box<dyn Read>, UpdateError> {
     }
 }
 
-/// Unpacks a bundle into `into` (an empty directory outside the mirror) and checks it
-/// against its manifest. Refuses links, devices, unsafe or duplicate names, oversized or
-/// truncated members, and any disagreement with the manifest.
-pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<BundleManifest, UpdateError> {
+/// One member of a bundle as [`for_each_member`] hands it over: a plain file with a safe
+/// name, its size as the header declares it (checked against the limits).
+struct Member {
+    /// The member's name: [`MANIFEST_NAME`], or a path under [`TREE_PREFIX`].
+    name: String,
+    /// The path in the served tree (empty for the manifest).
+    relative: String,
+    declared: u64,
+}
+
+impl Member {
+    fn is_target(&self) -> bool {
+        self.relative.starts_with("targets/")
+    }
+}
+
+/// Goes through a bundle's members in order, refusing links, devices, unsafe or duplicate
+/// names, members after the manifest, and members over the limits, and hands each plain
+/// file to `visit` with a reader of its content. `visit` returns false to stop early.
+fn for_each_member(
+    bundle: &Path,
+    limits: &BundleLimits,
+    mut visit: impl FnMut(&Member, &mut dyn Read) -> Result<bool, UpdateError>,
+) -> Result<(), UpdateError> {
     let mut archive = tar::Archive::new(open_bundle(bundle)?);
     // Raw entries: the tar crate would read a GNU long-name or PAX record into memory
     // whatever size it declares (a zstd bomb of a few kilobytes can declare gigabytes), so
@@ -272,8 +303,7 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
         .map_err(|e| bundle_error(bundle, format!("not a tar archive: {e}")))?
         .raw(true);
     let mut seen = BTreeSet::new();
-    let mut hashes: BTreeMap<String, BundleFile> = BTreeMap::new();
-    let mut manifest: Option<BundleManifest> = None;
+    let mut manifest_seen = false;
     let mut total = 0u64;
     let mut long_name: Option<String> = None;
     for entry in entries {
@@ -294,30 +324,27 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
         }
         let name = match long_name.take().filter(|n| !n.is_empty()) {
             Some(name) => name,
-            None => entry
-                .path()
-                .map_err(|e| bundle_error(bundle, format!("a member name is unreadable: {e}")))?
-                .to_str()
-                .map(str::to_string)
-                .ok_or_else(|| bundle_error(bundle, "a member name is not UTF-8"))?,
+            None => String::from_utf8(entry.path_bytes().into_owned())
+                .map_err(|_| bundle_error(bundle, "a member name is not UTF-8"))?,
         };
         if kind.is_dir() {
             continue;
         }
+        let shown = escape(&name);
         if !kind.is_file() {
             return Err(bundle_error(
                 bundle,
-                format!("'{name}' is a link or special file ({kind:?}); bundles hold plain files only"),
+                format!("'{shown}' is a link or special file ({kind:?}); bundles hold plain files only"),
             ));
         }
-        if manifest.is_some() {
+        if manifest_seen {
             return Err(bundle_error(
                 bundle,
-                format!("'{name}' comes after the manifest, which must be last"),
+                format!("'{shown}' comes after the manifest, which must be last"),
             ));
         }
         if !seen.insert(name.clone()) {
-            return Err(bundle_error(bundle, format!("'{name}' appears twice")));
+            return Err(bundle_error(bundle, format!("'{shown}' appears twice")));
         }
         if seen.len() > limits.max_files {
             return Err(bundle_error(bundle, format!("more than {} members", limits.max_files)));
@@ -328,7 +355,7 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
             return Err(bundle_error(
                 bundle,
                 format!(
-                    "'{name}' is {declared} bytes, over the limit of {}",
+                    "'{shown}' is {declared} bytes, over the limit of {}",
                     limits.max_file_size
                 ),
             ));
@@ -337,93 +364,238 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
         if total > limits.max_total_size {
             return Err(bundle_error(
                 bundle,
-                format!("over the limit of {} bytes in all", limits.max_total_size),
+                format!(
+                    "over the limit of {} bytes in all (raise it with --max-size)",
+                    limits.max_total_size
+                ),
             ));
         }
-        if name == MANIFEST_NAME {
-            if declared > MAX_MANIFEST_SIZE {
-                return Err(bundle_error(
-                    bundle,
-                    format!("the manifest is {declared} bytes, over {MAX_MANIFEST_SIZE}"),
-                ));
-            }
-            let mut bytes = Vec::new();
-            (&mut entry)
-                .take(declared)
-                .read_to_end(&mut bytes)
-                .map_err(|e| bundle_error(bundle, format!("truncated manifest: {e}")))?;
-            manifest = Some(
-                serde_json::from_slice(&bytes)
-                    .map_err(|e| bundle_error(bundle, format!("unreadable manifest: {e}")))?,
-            );
-            continue;
-        }
-        let relative = name
-            .strip_prefix(TREE_PREFIX)
-            .ok_or_else(|| bundle_error(bundle, format!("'{name}' is outside '{TREE_PREFIX}'")))?;
-        target_path::validate(relative).map_err(|e| bundle_error(bundle, format!("member '{name}': {e}")))?;
-        let destination = into.join(relative);
-        if let Some(parent) = destination.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| UpdateError::io(parent, e))?;
-        }
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&destination)
-            .map_err(|e| UpdateError::io(&destination, e))?;
-        let mut reader = Hashing {
-            inner: (&mut entry).take(declared),
-            hasher: Sha256::new(),
-            count: 0,
+        let relative = if name == MANIFEST_NAME {
+            manifest_seen = true;
+            String::new()
+        } else {
+            let relative = name
+                .strip_prefix(TREE_PREFIX)
+                .ok_or_else(|| bundle_error(bundle, format!("'{shown}' is outside '{TREE_PREFIX}'")))?;
+            TreePath::new(relative).map_err(|reason| bundle_error(bundle, format!("member '{shown}': {reason}")))?;
+            relative.to_string()
         };
-        std::io::copy(&mut reader, &mut file)
-            .map_err(|e| bundle_error(bundle, format!("'{name}' is truncated: {e}")))?;
-        if reader.count != declared {
-            return Err(bundle_error(
-                bundle,
-                format!("'{name}' is truncated ({} of {declared} bytes)", reader.count),
-            ));
+        let member = Member {
+            name,
+            relative,
+            declared,
+        };
+        if !visit(&member, &mut (&mut entry).take(declared))? {
+            return Ok(());
         }
-        hashes.insert(
-            relative.to_string(),
-            BundleFile {
-                length: reader.count,
-                sha256: hex::encode(reader.hasher.finalize()),
-            },
-        );
     }
-    let manifest = manifest
-        .ok_or_else(|| bundle_error(bundle, "no manifest: the bundle is truncated or not a trustroot bundle"))?;
+    Ok(())
+}
+
+/// Copies a member's content to `out` (or nowhere), hashing it; refuses a short member.
+fn copy_member(
+    bundle: &Path,
+    member: &Member,
+    content: &mut dyn Read,
+    out: &mut dyn Write,
+) -> Result<BundleFile, UpdateError> {
+    let mut reader = Hashing {
+        inner: content,
+        hasher: Sha256::new(),
+        count: 0,
+    };
+    let shown = escape(&member.name);
+    std::io::copy(&mut reader, out).map_err(|e| bundle_error(bundle, format!("'{shown}' is truncated: {e}")))?;
+    if reader.count != member.declared {
+        return Err(bundle_error(
+            bundle,
+            format!("'{shown}' is truncated ({} of {} bytes)", reader.count, member.declared),
+        ));
+    }
+    Ok(BundleFile {
+        length: reader.count,
+        sha256: hex::encode(reader.hasher.finalize()),
+    })
+}
+
+/// Writes a member into the unpacked tree at `into`, as a new file.
+fn write_member(
+    bundle: &Path,
+    into: &Path,
+    member: &Member,
+    content: &mut dyn Read,
+) -> Result<BundleFile, UpdateError> {
+    let destination = into.join(&member.relative);
+    if let Some(parent) = destination.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| UpdateError::io(parent, e))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&destination)
+        .map_err(|e| UpdateError::io(&destination, e))?;
+    copy_member(bundle, member, content, &mut file)
+}
+
+fn read_manifest(bundle: &Path, member: &Member, content: &mut dyn Read) -> Result<BundleManifest, UpdateError> {
+    if member.declared > MAX_MANIFEST_SIZE {
+        return Err(bundle_error(
+            bundle,
+            format!("the manifest is {} bytes, over {MAX_MANIFEST_SIZE}", member.declared),
+        ));
+    }
+    let mut bytes = Vec::new();
+    content
+        .read_to_end(&mut bytes)
+        .map_err(|e| bundle_error(bundle, format!("truncated manifest: {e}")))?;
+    let manifest: BundleManifest =
+        serde_json::from_slice(&bytes).map_err(|e| bundle_error(bundle, format!("unreadable manifest: {e}")))?;
     if manifest.format != 1 {
         return Err(bundle_error(
             bundle,
             format!("manifest format {} is not 1", manifest.format),
         ));
     }
-    for (path, expected) in &manifest.files {
-        match hashes.get(path) {
+    Ok(manifest)
+}
+
+/// The first step of an import: unpacks the metadata members, which an export writes
+/// before any target, into `into`, bounded by the sizes a client allows for metadata.
+/// Returns each one's length and sha256. Stops at the first target.
+pub fn unpack_metadata(
+    bundle: &Path,
+    into: &Path,
+    limits: &BundleLimits,
+    metadata_limits: &Limits,
+) -> Result<BTreeMap<String, BundleFile>, UpdateError> {
+    let largest = metadata_limits
+        .max_root_size
+        .max(metadata_limits.max_timestamp_size)
+        .max(metadata_limits.max_snapshot_size)
+        .max(metadata_limits.max_targets_size);
+    let mut metadata = BTreeMap::new();
+    for_each_member(bundle, limits, |member, content| {
+        if member.is_target() || member.name == MANIFEST_NAME {
+            return Ok(false);
+        }
+        if member.declared > largest {
+            return Err(bundle_error(
+                bundle,
+                format!(
+                    "metadata member '{}' is {} bytes, over the {largest} bytes a client reads",
+                    escape(&member.name),
+                    member.declared
+                ),
+            ));
+        }
+        let file = write_member(bundle, into, member, content)?;
+        metadata.insert(member.relative.clone(), file);
+        Ok(true)
+    })?;
+    if !metadata.contains_key("timestamp.json") {
+        return Err(bundle_error(
+            bundle,
+            "no timestamp.json before the first target: the bundle was written by an older trustroot, \
+             which put targets first; re-export it with this version",
+        ));
+    }
+    Ok(metadata)
+}
+
+/// The second step of an import, once the metadata unpacked by [`unpack_metadata`] has
+/// verified: unpacks the targets that verified metadata calls for (`wanted`: each name
+/// with its verified length, which its member must have), skips the others (files a
+/// mirror keeps for a grace period), checks the metadata members again (the bundle may have
+/// changed since), and checks everything unpacked against the bundle's manifest.
+pub fn unpack_targets(
+    bundle: &Path,
+    into: &Path,
+    limits: &BundleLimits,
+    metadata: &BTreeMap<String, BundleFile>,
+    wanted: &BTreeMap<String, u64>,
+) -> Result<BundleManifest, UpdateError> {
+    let mut unpacked: BTreeMap<String, BundleFile> = BTreeMap::new();
+    let mut manifest = None;
+    let mut in_targets = false;
+    for_each_member(bundle, limits, |member, content| {
+        let shown = escape(&member.name);
+        if member.name == MANIFEST_NAME {
+            manifest = Some(read_manifest(bundle, member, content)?);
+            return Ok(true);
+        }
+        if !member.is_target() {
+            if in_targets {
+                return Err(bundle_error(
+                    bundle,
+                    format!(
+                        "metadata member '{shown}' comes after a target: the bundle was written by an older \
+                         trustroot; re-export it with this version"
+                    ),
+                ));
+            }
+            let again = copy_member(bundle, member, content, &mut std::io::sink())?;
+            if metadata.get(&member.relative) != Some(&again) {
+                return Err(bundle_error(bundle, format!("'{shown}' changed while it was imported")));
+            }
+            unpacked.insert(member.relative.clone(), again);
+            return Ok(true);
+        }
+        in_targets = true;
+        let Some(&length) = wanted.get(&member.relative) else {
+            // Not called for by the verified metadata: never written.
+            return Ok(true);
+        };
+        if member.declared != length {
+            return Err(bundle_error(
+                bundle,
+                format!(
+                    "'{shown}' is {} bytes, but the verified metadata says {length}",
+                    member.declared
+                ),
+            ));
+        }
+        let file = write_member(bundle, into, member, content)?;
+        unpacked.insert(member.relative.clone(), file);
+        Ok(true)
+    })?;
+    let manifest = manifest
+        .ok_or_else(|| bundle_error(bundle, "no manifest: the bundle is truncated or not a trustroot bundle"))?;
+    for (path, found) in &unpacked {
+        match manifest.files.get(path) {
             None => {
                 return Err(bundle_error(
                     bundle,
-                    format!("the manifest lists '{path}', which the bundle lacks"),
+                    format!("'{}' is in the bundle but not in its manifest", escape(path)),
                 ));
             }
-            Some(found) if found != expected => {
+            Some(expected) if expected != found => {
                 return Err(bundle_error(
                     bundle,
-                    format!("'{path}' does not match the manifest (length or sha256)"),
+                    format!("'{}' does not match the manifest (length or sha256)", escape(path)),
                 ));
             }
             Some(_) => {}
         }
     }
-    if let Some(extra) = hashes.keys().find(|path| !manifest.files.contains_key(*path)) {
+    if let Some(missing) = manifest
+        .files
+        .keys()
+        .find(|path| wanted.contains_key(*path) && !unpacked.contains_key(*path))
+    {
         return Err(bundle_error(
             bundle,
-            format!("'{extra}' is in the bundle but not in its manifest"),
+            format!("the manifest lists '{}', which the bundle lacks", escape(missing)),
         ));
     }
     Ok(manifest)
+}
+
+/// Bytes free for an unprivileged writer on the file system holding `path` (or its
+/// nearest existing parent); `None` when it cannot be told.
+fn free_space(path: &Path) -> Option<u64> {
+    let existing = path.ancestors().find(|p| p.exists())?;
+    let stat = rustix::fs::statvfs(existing).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
 }
 
 /// Longest GNU long-name or PAX record accepted (names in a bundle are short).
@@ -472,6 +644,41 @@ fn name_record<R: Read>(bundle: &Path, entry: &mut tar::Entry<'_, R>) -> Result<
     Ok(name)
 }
 
+/// Refuses an import whose verified targets (`need` bytes) are over the bundle's total
+/// limit, or more than the free space where they are unpacked or where the mirror keeps
+/// them: better refused up front than a disk filled half way.
+fn check_room(options: &ImportOptions, scratch: &Path, need: u64) -> Result<(), UpdateError> {
+    if need > options.bundle_limits.max_total_size {
+        return Err(bundle_error(
+            &options.bundle,
+            format!(
+                "its verified targets are {need} bytes, over the limit of {} bytes (raise it with --max-size)",
+                options.bundle_limits.max_total_size
+            ),
+        ));
+    }
+    // A mirror that exists links what it already holds: only a new one needs room for all.
+    let places = if MirrorDir::new(&options.dir).current()?.is_some() {
+        vec![scratch]
+    } else {
+        vec![scratch, options.dir.as_path()]
+    };
+    for place in places {
+        if let Some(free) = free_space(place)
+            && free < need
+        {
+            return Err(bundle_error(
+                &options.bundle,
+                format!(
+                    "its verified targets are {need} bytes, but only {free} bytes are free at {}",
+                    place.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// What an import needs to know.
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -498,28 +705,53 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
     .map_err(|e| UpdateError::io(std::env::temp_dir(), e))?;
     let tree = scratch.path().join("repository");
     std::fs::create_dir_all(&tree).map_err(|e| UpdateError::io(&tree, e))?;
-    let manifest = unpack(&options.bundle, &tree, &options.bundle_limits)?;
     let layout = MirrorDir::new(&options.dir);
     let existed = options.dir.exists();
     let had_staging = layout.staging().exists();
-    let has_trust = layout.current()?.is_some();
-    if let Some(root) = &options.root {
-        let report = crate::verify::verify_tree(&tree, root.clone(), options.now, options.limits.clone()).await?;
-        if let Some(problem) = report.problems.first() {
+    let current = layout.current()?;
+    // The metadata comes first and is verified before any target is unpacked: from the
+    // root the site pins, or from the root the mirror trusts. Only then does each target
+    // have a length to be held to.
+    let (trusted_root, from) = match (&options.root, current) {
+        (Some(root), _) => (root.clone(), "the pinned root"),
+        (None, Some(n)) => {
+            let path = layout.state(n).join("client/root.json");
+            (
+                std::fs::read(&path).map_err(|e| UpdateError::io(&path, e))?,
+                "the root the mirror trusts",
+            )
+        }
+        (None, None) => {
+            return Err(UpdateError::Config(format!(
+                "{} holds no mirror yet: pass --root with the root this site trusts",
+                options.dir.display()
+            )));
+        }
+    };
+    let metadata = unpack_metadata(&options.bundle, &tree, &options.bundle_limits, &options.limits)?;
+    let desired = match crate::verify::verify_metadata(&tree, trusted_root, options.now, options.limits.clone()).await?
+    {
+        Ok((_, desired)) => desired,
+        Err(problem) => {
             return Err(bundle_error(
                 &options.bundle,
-                format!("does not verify from the pinned root: {problem}"),
+                format!("does not verify from {from}: {problem}"),
             ));
         }
-    } else if !has_trust {
-        return Err(UpdateError::Config(format!(
-            "{} holds no mirror yet: pass --root with the root this site trusts",
-            options.dir.display()
-        )));
-    }
+    };
+    let wanted: BTreeMap<String, u64> = desired
+        .files
+        .iter()
+        .filter_map(|(path, want)| match want {
+            crate::sync::Wanted::Target { info, .. } => Some((path.as_str().to_string(), info.length)),
+            crate::sync::Wanted::Metadata(_) => None,
+        })
+        .collect();
+    check_room(&options, &tree, wanted.values().sum())?;
+    let manifest = unpack_targets(&options.bundle, &tree, &options.bundle_limits, &metadata, &wanted)?;
     // The bundle's origin is not signed by anything: a mirror keeps the origin it has, and
     // only a new mirror takes the bundle's (which later syncs would fetch from).
-    let origin = match layout.current()? {
+    let origin = match current {
         Some(n) => Manifest::read(&layout.state(n).join("manifest.json"))?.origin,
         None => manifest.origin.clone(),
     };

@@ -101,6 +101,13 @@ impl MirrorDir {
                     target.display()
                 ))
             })?;
+        // The state it points at, and that state's parts, are what a sync reads and links
+        // from, and later removes: never through a planted symlink.
+        let state = self.state(n);
+        for path in [state.clone(), state.join("tree"), state.join("client")] {
+            let meta = std::fs::symlink_metadata(&path).map_err(|e| UpdateError::io(&path, e))?;
+            check_plain(&path, &meta)?;
+        }
         Ok(Some(n))
     }
 

@@ -15,6 +15,7 @@ pub mod serve;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod tree_path;
 pub mod updater;
 pub mod verify;
 

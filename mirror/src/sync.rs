@@ -10,6 +10,7 @@
 //! into `states/` and served with one atomic symlink switch.
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use trustroot_core::display::escape;
 use trustroot_core::hashes::sha256_hex;
 use trustroot_core::{Limits, TargetFile, TrustedSet, role_name, target_path};
 use url::Url;
@@ -27,6 +29,7 @@ use crate::fetch::{FetchConfig, Fetcher};
 use crate::layout::{MirrorDir, check_plain, scan_files};
 use crate::manifest::{FORMAT, FileEntry, Manifest, Origin, mtime_ns};
 use crate::store::{sync_dir, sync_files, write_atomic, write_replacing};
+use crate::tree_path::TreePath;
 use crate::updater::{Updater, UpdaterConfig, base_url, encode_target_path, join, preferred_hash};
 
 /// Sigstore's public-good repository.
@@ -117,6 +120,9 @@ pub struct SyncSummary {
     pub seconds: f64,
     /// Durable writes this sync made (files, links, renames): the crash test's counter.
     pub writes: u64,
+    /// Targets current metadata lists that the mirror could not store, and why; everything
+    /// else is mirrored. The CLI exits 1 when this is not empty.
+    pub skipped: Vec<Skipped>,
     pub notes: Vec<String>,
 }
 
@@ -143,6 +149,23 @@ pub(crate) enum Wanted {
     Target { name: String, info: TargetFile },
 }
 
+/// A target current metadata lists that the mirror does not store, and why: its name would
+/// leave the mirror, cannot be a file name, or clashes with another; or its hashes cannot
+/// name or check it. The rest of the repository is mirrored all the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub target: String,
+    /// The targets role that lists it (the one a client would trust it from).
+    pub role: String,
+    pub reason: String,
+}
+
+/// What a state must hold: every file by its name, and the targets left out.
+pub(crate) struct Desired {
+    pub files: BTreeMap<TreePath, Wanted>,
+    pub skipped: Vec<Skipped>,
+}
+
 fn file_sha256(path: &Path) -> Result<String, UpdateError> {
     use std::io::Read as _;
     let mut file = std::fs::File::open(path).map_err(|e| UpdateError::io(path, e))?;
@@ -167,13 +190,48 @@ pub(crate) fn versions(trusted: &TrustedSet) -> Versions {
     }
 }
 
+/// A metadata file name made from a role name (percent-encoded, so always one segment).
+fn metadata_path(name: &str) -> Result<TreePath, UpdateError> {
+    TreePath::new(name).map_err(|reason| UpdateError::Config(format!("metadata file {reason}")))
+}
+
+/// The names a target is served under: with consistent snapshots its sha256 and sha512
+/// names (clients may ask for either) and, in a directory, tough's name; without, its
+/// path. Only hex digests of the right length become part of a name.
+fn target_names(path: &str, info: &TargetFile, consistent: bool) -> Result<Vec<TreePath>, String> {
+    target_path::validate(path).map_err(|e| match e.kind {
+        trustroot_core::ErrorKind::UnsafePath { reason } => format!("its path is unsafe: {reason}"),
+        _ => e.to_string(),
+    })?;
+    target_path::check_usable(path, &info.hashes).map_err(|e| match e.kind {
+        trustroot_core::ErrorKind::UnusableTarget { reason } => reason,
+        _ => e.to_string(),
+    })?;
+    let mut names = Vec::new();
+    if consistent {
+        for alg in ["sha256", "sha512"] {
+            if let Some(digest) = info.hashes.get(alg) {
+                names.push(format!("targets/{}", target_path::consistent_name(path, digest)));
+            }
+        }
+        // tough (and so sigstore-rs) asks for a target in a directory at
+        // `targets/<sha256>.<dir>/<name>`, not the spec's `targets/<dir>/<sha256>.<name>`:
+        // the mirror serves it under both, as trustroot's publish does.
+        if path.contains('/')
+            && let Some(digest) = info.hashes.get("sha256")
+        {
+            names.push(format!("targets/{digest}.{path}"));
+        }
+    } else {
+        names.push(format!("targets/{path}"));
+    }
+    names.iter().map(|name| TreePath::new(name)).collect()
+}
+
 /// The published tree current metadata calls for: every root version verified, the
-/// timestamp, snapshot, every targets role, and every target under each of its sha256
-/// and sha512 names (clients may ask for either).
-pub(crate) fn desired_files(
-    trusted: &TrustedSet,
-    root_history: &Path,
-) -> Result<BTreeMap<String, Wanted>, UpdateError> {
+/// timestamp, snapshot, every targets role, and every target it can store (see
+/// [`target_names`]); the others are reported in [`Desired::skipped`].
+pub(crate) fn desired_files(trusted: &TrustedSet, root_history: &Path) -> Result<Desired, UpdateError> {
     let mut wanted = BTreeMap::new();
     for entry in std::fs::read_dir(root_history).map_err(|e| UpdateError::io(root_history, e))? {
         let entry = entry.map_err(|e| UpdateError::io(root_history, e))?;
@@ -183,22 +241,26 @@ pub(crate) fn desired_files(
             .is_some_and(|v| v.parse::<u64>().is_ok());
         if is_root {
             let bytes = std::fs::read(entry.path()).map_err(|e| UpdateError::io(entry.path(), e))?;
-            wanted.insert(name, Wanted::Metadata(bytes));
+            wanted.insert(metadata_path(&name)?, Wanted::Metadata(bytes));
         }
     }
     let consistent = trusted.consistent_snapshot();
-    let name_of = |role: &str, version: u64| role_name::metadata_file_name(role, consistent.then_some(version));
+    let name_of =
+        |role: &str, version: u64| metadata_path(&role_name::metadata_file_name(role, consistent.then_some(version)));
     if let Some(timestamp) = trusted.timestamp() {
-        wanted.insert("timestamp.json".into(), Wanted::Metadata(timestamp.bytes.clone()));
+        wanted.insert(
+            metadata_path("timestamp.json")?,
+            Wanted::Metadata(timestamp.bytes.clone()),
+        );
     }
     if let Some(snapshot) = trusted.snapshot() {
         wanted.insert(
-            name_of("snapshot", snapshot.signed.common.version),
+            name_of("snapshot", snapshot.signed.common.version)?,
             Wanted::Metadata(snapshot.bytes.clone()),
         );
     }
     for (role, targets) in trusted.all_targets() {
-        let name = name_of(role, targets.signed.common.version);
+        let name = name_of(role, targets.signed.common.version)?;
         // A role named like another file (`2.root` without consistent snapshots) must not
         // replace it.
         if wanted
@@ -206,7 +268,8 @@ pub(crate) fn desired_files(
             .is_some()
         {
             return Err(UpdateError::Config(format!(
-                "role '{role}' would be published as {name}, which another file already is"
+                "role '{}' would be published as {name}, which another file already is",
+                escape(role)
             )));
         }
     }
@@ -218,38 +281,62 @@ pub(crate) fn desired_files(
         .flat_map(|t| t.signed.targets.keys())
         .collect();
     let mut verified_edges = std::collections::HashSet::new();
+    let mut skipped = Vec::new();
+    let mut targets: Vec<(String, String, TargetFile, Vec<TreePath>)> = Vec::new();
     for path in paths {
         let Some((role, info)) = trusted.find_loaded_target(path, &mut verified_edges) else {
             continue;
         };
-        target_path::validate(path)
-            .map_err(|e| UpdateError::Config(format!("role '{role}' lists a target a mirror cannot store: {e}")))?;
-        let names: Vec<String> = if consistent {
-            let mut names: Vec<String> = ["sha256", "sha512"]
-                .iter()
-                .filter_map(|alg| info.hashes.get(*alg))
-                .map(|digest| format!("targets/{}", target_path::consistent_name(path, digest)))
-                .collect();
-            // tough (and so sigstore-rs) asks for a target in a directory at
-            // `targets/<sha256>.<dir>/<name>`, not the spec's `targets/<dir>/<sha256>.<name>`:
-            // the mirror serves it under both, as trustroot's publish does.
-            if path.contains('/')
-                && let Some(digest) = info.hashes.get("sha256")
-            {
-                names.push(format!("targets/{digest}.{path}"));
+        match target_names(path, &info, consistent) {
+            Ok(names) => targets.push((path.clone(), role, info, names)),
+            Err(reason) => skipped.push(Skipped {
+                target: path.clone(),
+                role,
+                reason,
+            }),
+        }
+    }
+    // A name that another target needs as a directory (`a` and `a/b` without consistent
+    // snapshots) cannot be stored: both targets are left out, never one replacing the other.
+    let all_names: std::collections::HashSet<&str> = targets
+        .iter()
+        .flat_map(|(.., names)| names.iter().map(TreePath::as_str))
+        .chain(wanted.keys().map(TreePath::as_str))
+        .collect();
+    let directories: std::collections::HashSet<&str> = targets
+        .iter()
+        .flat_map(|(.., names)| names.iter().flat_map(TreePath::parents))
+        .collect();
+    let mut kept = Vec::new();
+    for (path, role, info, names) in &targets {
+        let clash = names.iter().find_map(|name| {
+            if directories.contains(name.as_str()) {
+                return Some(format!("its file name {name} is a directory another target needs"));
             }
-            names
-        } else {
-            vec![format!("targets/{path}")]
-        };
+            let file = name.parents().find(|dir| all_names.contains(dir))?;
+            Some(format!(
+                "its file name {name} lies under {}, which another file is",
+                escape(file)
+            ))
+        });
+        match clash {
+            Some(reason) => skipped.push(Skipped {
+                target: path.clone(),
+                role: role.clone(),
+                reason,
+            }),
+            None => kept.push((path, info, names)),
+        }
+    }
+    for (path, info, names) in kept {
         for file in names {
-            wanted.entry(file).or_insert_with(|| Wanted::Target {
+            wanted.entry(file.clone()).or_insert_with(|| Wanted::Target {
                 name: path.clone(),
                 info: info.clone(),
             });
         }
     }
-    Ok(wanted)
+    Ok(Desired { files: wanted, skipped })
 }
 
 /// Hard-links every file of `from` into `to` (same file system), creating directories.
@@ -265,20 +352,27 @@ fn link_tree(from: &Path, to: &Path) -> Result<(), UpdateError> {
     Ok(())
 }
 
-/// What building a state in `staging/tree` wrote: the files to sync before the switch, and
-/// the directories already made (thousands of targets share a few, and nothing else
-/// removes them while the state is built).
+/// The state being built in `staging/tree`: every create, link and remove in it goes
+/// through here, by [`TreePath`], so nothing outside the tree is ever touched. It also
+/// records the files to sync before the switch, and the directories already made
+/// (thousands of targets share a few, and nothing else removes them while the state is
+/// built).
 #[derive(Default)]
-struct StagingWrites {
+struct StagedTree {
     /// `staging/tree`.
-    tree: PathBuf,
+    root: PathBuf,
     unsynced: Vec<PathBuf>,
     dirs: std::collections::HashSet<PathBuf>,
 }
 
-impl StagingWrites {
-    fn parent_of(&mut self, path: &Path) -> Result<(), UpdateError> {
-        if let Some(parent) = path.parent()
+impl StagedTree {
+    fn path(&self, name: &TreePath) -> PathBuf {
+        name.under(&self.root)
+    }
+
+    /// Makes the directories `name` lies in.
+    fn make_parent(&mut self, name: &TreePath) -> Result<(), UpdateError> {
+        if let Some(parent) = self.path(name).parent()
             && !self.dirs.contains(parent)
         {
             std::fs::create_dir_all(parent).map_err(|e| UpdateError::io(parent, e))?;
@@ -286,13 +380,23 @@ impl StagingWrites {
         }
         Ok(())
     }
-}
 
-fn create_parent(path: &Path) -> Result<(), UpdateError> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| UpdateError::io(parent, e))?;
+    /// Removes what is at `name` in the tree (a leftover of an interrupted sync, or of an
+    /// earlier layout), never following a symlink.
+    fn remove(&self, name: &TreePath) -> Result<(), UpdateError> {
+        remove_if_exists(&self.path(name))
     }
-    Ok(())
+
+    /// Links `name` to `source` (a file of the served state, or of this tree), replacing
+    /// whatever a leftover put there.
+    fn link(&mut self, source: &Path, name: &TreePath) -> Result<(), UpdateError> {
+        self.make_parent(name)?;
+        self.remove(name)?;
+        let destination = self.path(name);
+        std::fs::hard_link(source, &destination).map_err(|e| UpdateError::io(&destination, e))?;
+        wrote();
+        Ok(())
+    }
 }
 
 fn remove_if_exists(path: &Path) -> Result<(), UpdateError> {
@@ -319,10 +423,13 @@ fn sync_dirs(dir: &Path) {
 /// Takes the mirror's lock for the whole sync: two syncs at once would race on `staging/`.
 fn lock(layout: &MirrorDir) -> Result<std::fs::File, UpdateError> {
     let path = layout.lock_file();
+    // Never through a planted symlink: opening one for writing would create or lock a
+    // file anywhere the link points.
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
         .open(&path)
         .map_err(|e| UpdateError::io(&path, e))?;
     match file.try_lock() {
@@ -402,6 +509,13 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
         check_plain(&layout.hidden(), &meta)?;
     }
     std::fs::create_dir_all(layout.states()).map_err(|e| UpdateError::io(layout.states(), e))?;
+    // create_dir_all accepts a symlink to a directory: a planted `states` link would send
+    // the removal of old states into whatever it points at.
+    let states = layout.states();
+    check_plain(
+        &states,
+        &std::fs::symlink_metadata(&states).map_err(|e| UpdateError::io(&states, e))?,
+    )?;
     let _lock = lock(&layout)?;
     let mut notes = Vec::new();
 
@@ -499,7 +613,7 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
     updater.load_all_targets().await?;
     let trusted = updater.trusted();
     let after = versions(trusted);
-    let wanted = desired_files(trusted, &history)?;
+    let Desired { files: wanted, skipped } = desired_files(trusted, &history)?;
 
     let mut summary = SyncSummary {
         served: layout.served().display().to_string(),
@@ -517,6 +631,7 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
         files_pruned: 0,
         seconds: 0.0,
         writes: 0,
+        skipped,
         notes,
     };
 
@@ -536,35 +651,34 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
     // Build the next state in staging/tree. Files written here are synced together, once,
     // before the state is switched to (a resumed sync re-hashes what an interrupted one
     // left, so nothing relies on them earlier).
-    let tree = staging.join("tree");
-    let resuming = !scan_files(&tree)?.is_empty();
-    let mut writes = StagingWrites {
-        tree: tree.clone(),
+    let mut tree = StagedTree {
+        root: staging.join("tree"),
         ..Default::default()
     };
+    let resuming = !scan_files(&tree.root)?.is_empty();
     let mut files: BTreeMap<String, FileEntry> = BTreeMap::new();
-    let mut downloads: BTreeMap<String, (String, TargetFile, Vec<String>)> = BTreeMap::new();
+    let mut downloads: BTreeMap<String, Download> = BTreeMap::new();
     for (path, want) in &wanted {
-        let destination = tree.join(path);
+        let destination = tree.path(path);
         match want {
             Wanted::Metadata(bytes) => {
-                writes.parent_of(&destination)?;
-                let dir = destination.parent().unwrap_or(&tree);
+                tree.make_parent(path)?;
+                let dir = destination.parent().unwrap_or(&tree.root);
                 let name = destination.file_name().and_then(|n| n.to_str()).unwrap_or_default();
                 // A root version is linked from the verified history it was read from.
-                let linked = path.ends_with(".root.json")
-                    && !path.contains('/')
+                let linked = path.as_str().ends_with(".root.json")
+                    && path.parents().next().is_none()
                     && std::fs::symlink_metadata(&destination).is_err()
-                    && std::fs::hard_link(history.join(path), &destination).is_ok();
+                    && std::fs::hard_link(path.under(&history), &destination).is_ok();
                 let unchanged_copy = linked || std::fs::read(&destination).is_ok_and(|existing| existing == *bytes);
                 if !unchanged_copy {
                     write_replacing(dir, name, bytes, false)?;
                     wrote();
                 }
-                writes.unsynced.push(destination.clone());
+                tree.unsynced.push(destination.clone());
                 let meta = std::fs::metadata(&destination).map_err(|e| UpdateError::io(&destination, e))?;
                 files.insert(
-                    path.clone(),
+                    path.as_str().to_string(),
                     FileEntry {
                         size: meta.len(),
                         mtime_ns: mtime_ns(&meta),
@@ -575,20 +689,20 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
             }
             Wanted::Target { name, info } => {
                 // Resumed from an interrupted sync: re-hashed, never trusted blindly.
-                if resuming && destination.exists() {
+                if resuming && std::fs::symlink_metadata(&destination).is_ok() {
                     if file_matches(&destination, name, info)? {
-                        files.insert(path.clone(), target_entry(&destination, info)?);
-                        writes.unsynced.push(destination.clone());
+                        files.insert(path.as_str().to_string(), target_entry(&destination, info)?);
+                        tree.unsynced.push(destination.clone());
                         summary.files_resumed += 1;
                         continue;
                     }
-                    remove_if_exists(&destination)?;
+                    tree.remove(path)?;
                 }
                 // Still served and untouched since the last sync: linked, not re-hashed.
                 if let (Some(old_tree), Some(manifest)) = (&current_tree, &current_manifest)
-                    && let Some(entry) = manifest.files.get(path)
+                    && let Some(entry) = manifest.files.get(path.as_str())
                 {
-                    let source = old_tree.join(path);
+                    let source = path.under(old_tree);
                     // Same name, size and time is not enough without consistent snapshots (a
                     // target can change under its name): the recorded hash must match too,
                     // and a target listed without sha256 is re-hashed.
@@ -599,11 +713,9 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
                             _ => file_matches(&source, name, info)?,
                         };
                     if reusable {
-                        writes.parent_of(&destination)?;
-                        std::fs::hard_link(&source, &destination).map_err(|e| UpdateError::io(&destination, e))?;
-                        wrote();
+                        tree.link(&source, path)?;
                         files.insert(
-                            path.clone(),
+                            path.as_str().to_string(),
                             FileEntry {
                                 superseded_at: None,
                                 ..entry.clone()
@@ -614,33 +726,36 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
                         continue;
                     }
                 }
-                // The same content under its other hash name is fetched once.
-                let key = preferred_hash(info).unwrap_or_default().to_string();
+                // The same content under its other hash name is fetched once (every target
+                // kept has a usable sha256 or sha512: see `target_names`).
+                let Some(key) = preferred_hash(info) else {
+                    continue;
+                };
                 downloads
-                    .entry(key)
-                    .or_insert_with(|| (name.clone(), info.clone(), Vec::new()))
-                    .2
+                    .entry(key.to_string())
+                    .or_insert_with(|| Download {
+                        name: name.clone(),
+                        info: info.clone(),
+                        paths: Vec::new(),
+                    })
+                    .paths
                     .push(path.clone());
             }
         }
     }
     // Fetch each target under its preferred (sha256) name, the one every publisher
     // writes; its other names are linked to it.
-    for (digest, (name, _, paths)) in downloads.iter_mut() {
-        let preferred = format!("targets/{}", target_path::consistent_name(name, digest));
-        if let Some(i) = paths.iter().position(|p| !digest.is_empty() && *p == preferred) {
-            paths.swap(0, i);
-        } else if let Some(entry) = files.get(&preferred).cloned() {
+    for (digest, download) in downloads.iter_mut() {
+        let preferred = format!("targets/{}", target_path::consistent_name(&download.name, digest));
+        if let Some(i) = download.paths.iter().position(|p| p.as_str() == preferred) {
+            download.paths.swap(0, i);
+        } else if let (Some(entry), Ok(preferred)) = (files.get(&preferred).cloned(), TreePath::new(&preferred)) {
             // Its preferred name was resumed or reused above: the names left (tough's,
             // which no upstream serves) are linked to that file, not fetched.
-            for alias in paths.drain(..) {
-                let destination = tree.join(&alias);
-                create_parent(&destination)?;
-                remove_if_exists(&destination)?;
-                std::fs::hard_link(tree.join(&preferred), &destination)
-                    .map_err(|e| UpdateError::io(&destination, e))?;
-                wrote();
-                files.insert(alias, entry.clone());
+            let source = tree.path(&preferred);
+            for alias in download.paths.drain(..) {
+                tree.link(&source, &alias)?;
+                files.insert(alias.as_str().to_string(), entry.clone());
             }
         }
     }
@@ -651,14 +766,20 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
         &options,
         &mut files,
         &mut summary,
-        &mut writes,
+        &mut tree,
     )
     .await?;
 
     // Superseded files stay for their grace period.
     if let (Some(old_tree), Some(manifest)) = (&current_tree, &current_manifest) {
-        for (path, entry) in &manifest.files {
-            if wanted.contains_key(path) {
+        for (recorded, entry) in &manifest.files {
+            // The manifest is a file on disk: a name in it that is no safe tree path is
+            // never joined to a directory, only dropped.
+            let Ok(path) = TreePath::new(recorded) else {
+                summary.files_pruned += 1;
+                continue;
+            };
+            if wanted.contains_key(&path) {
                 continue;
             }
             let since = entry
@@ -669,32 +790,30 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
                 superseded_at: Some(since),
                 ..entry.clone()
             };
-            let source = old_tree.join(path);
+            let source = path.under(old_tree);
             if within_grace(&entry, options.now, options.keep) && unchanged(&source, &entry) {
                 // Linked afresh: a leftover of an interrupted sync may not be this file.
-                let destination = tree.join(path);
-                remove_if_exists(&destination)?;
-                create_parent(&destination)?;
-                std::fs::hard_link(&source, &destination).map_err(|e| UpdateError::io(&destination, e))?;
-                wrote();
-                files.insert(path.clone(), entry);
+                tree.link(&source, &path)?;
+                files.insert(recorded.clone(), entry);
                 summary.files_in_grace += 1;
             } else {
                 summary.files_pruned += 1;
             }
         }
     }
-    // Anything else left in staging (a resumed file no longer wanted) goes.
-    for (relative, _) in scan_files(&tree)? {
+    // Anything else left in staging (a resumed file no longer wanted) goes: names read
+    // from the tree itself, which holds no symlink (scan_files refuses them).
+    for (relative, _) in scan_files(&tree.root)? {
         if !files.contains_key(&relative) {
-            remove_if_exists(&tree.join(&relative))?;
+            let leftover = tree.root.join(&relative);
+            std::fs::remove_file(&leftover).map_err(|e| UpdateError::io(&leftover, e))?;
         }
     }
 
     for (relative, _) in scan_files(&client)? {
-        writes.unsynced.push(client.join(relative));
+        tree.unsynced.push(client.join(relative));
     }
-    sync_files(&staging, &writes.unsynced)?;
+    sync_files(&staging, &tree.unsynced)?;
     let manifest = Manifest {
         format: FORMAT,
         origin,
@@ -738,9 +857,9 @@ fn target_entry(path: &Path, info: &TargetFile) -> Result<FileEntry, UpdateError
 
 /// True when the served state already is what `wanted` calls for: same files, same
 /// metadata bytes, untouched targets, and no superseded file whose grace period ended.
-fn is_current(wanted: &BTreeMap<String, Wanted>, manifest: &Manifest, tree: &Path, options: &SyncOptions) -> bool {
+fn is_current(wanted: &BTreeMap<TreePath, Wanted>, manifest: &Manifest, tree: &Path, options: &SyncOptions) -> bool {
     let all_wanted_served = wanted.iter().all(|(path, want)| {
-        let Some(entry) = manifest.files.get(path) else {
+        let Some(entry) = manifest.files.get(path.as_str()) else {
             return false;
         };
         let same = match want {
@@ -755,12 +874,20 @@ fn is_current(wanted: &BTreeMap<String, Wanted>, manifest: &Manifest, tree: &Pat
                         .is_some_and(|h| h.eq_ignore_ascii_case(&entry.sha256))
             }
         };
-        same && entry.superseded_at.is_none() && unchanged(&tree.join(path), entry)
+        same && entry.superseded_at.is_none() && unchanged(&path.under(tree), entry)
     });
     let nothing_newly_superseded = manifest.files.iter().all(|(path, entry)| {
-        wanted.contains_key(path) || (entry.superseded_at.is_some() && within_grace(entry, options.now, options.keep))
+        wanted.contains_key(path.as_str())
+            || (entry.superseded_at.is_some() && within_grace(entry, options.now, options.keep))
     });
     all_wanted_served && nothing_newly_superseded
+}
+
+/// A target to fetch once, under the first of its names; the others are linked to it.
+struct Download {
+    name: String,
+    info: TargetFile,
+    paths: Vec<TreePath>,
 }
 
 /// Downloads every missing target, `options.jobs` at a time, each into its first name,
@@ -768,13 +895,12 @@ fn is_current(wanted: &BTreeMap<String, Wanted>, manifest: &Manifest, tree: &Pat
 async fn fetch_all(
     fetcher: &Fetcher,
     targets_url: &Url,
-    downloads: BTreeMap<String, (String, TargetFile, Vec<String>)>,
+    downloads: BTreeMap<String, Download>,
     options: &SyncOptions,
     files: &mut BTreeMap<String, FileEntry>,
     summary: &mut SyncSummary,
-    writes: &mut StagingWrites,
+    tree: &mut StagedTree,
 ) -> Result<(), UpdateError> {
-    let tree = writes.tree.clone();
     let progress = if options.progress && !downloads.is_empty() {
         let bar = indicatif::ProgressBar::new(downloads.len() as u64);
         bar.set_style(
@@ -787,14 +913,14 @@ async fn fetch_all(
     };
     let semaphore = Arc::new(tokio::sync::Semaphore::new(options.jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for (_, (name, info, paths)) in downloads {
-        let Some(first) = paths.first().cloned() else {
+    for (_, Download { name, info, paths }) in downloads {
+        let Some(first) = paths.first() else {
             continue;
         };
-        let relative = first.strip_prefix("targets/").unwrap_or(&first).to_string();
-        let url = join(targets_url, &encode_target_path(&relative))?;
-        let destination = tree.join(&first);
-        writes.parent_of(&destination)?;
+        let relative = first.as_str().strip_prefix("targets/").unwrap_or(first.as_str());
+        let url = join(targets_url, &encode_target_path(relative))?;
+        tree.make_parent(first)?;
+        let destination = tree.path(first);
         let fetcher = fetcher.clone();
         let semaphore = semaphore.clone();
         tasks.spawn(async move {
@@ -809,18 +935,14 @@ async fn fetch_all(
         match result {
             Ok(bytes) => {
                 wrote();
-                let first = tree.join(&paths[0]);
+                let first = tree.path(&paths[0]);
                 let entry = target_entry(&first, &info)?;
-                writes.unsynced.push(first.clone());
+                tree.unsynced.push(first.clone());
                 for alias in &paths[1..] {
-                    let destination = tree.join(alias);
-                    create_parent(&destination)?;
-                    remove_if_exists(&destination)?;
-                    std::fs::hard_link(&first, &destination).map_err(|e| UpdateError::io(&destination, e))?;
-                    wrote();
+                    tree.link(&first, alias)?;
                 }
                 for path in &paths {
-                    files.insert(path.clone(), entry.clone());
+                    files.insert(path.as_str().to_string(), entry.clone());
                 }
                 summary.files_fetched += 1;
                 summary.bytes_fetched += bytes;

@@ -374,6 +374,7 @@ impl Updater {
                 break;
             };
             if let Some(found) = search.visit(&role, &trusted.signed) {
+                target_path::check_usable(target, &found.hashes)?;
                 return Ok(found);
             }
         }
@@ -413,6 +414,7 @@ impl Updater {
     /// temporary file, which replaces the stored copy only once verified.
     pub async fn download_target(&self, target: &str, info: &TargetFile) -> Result<PathBuf, UpdateError> {
         target_path::validate(target)?;
+        target_path::check_usable(target, &info.hashes)?;
         let base = self
             .config
             .target_url
@@ -441,7 +443,10 @@ impl Updater {
 /// The hash a consistent-snapshot target is published under: sha256 when listed (what
 /// every current publisher writes), else sha512.
 pub(crate) fn preferred_hash(info: &TargetFile) -> Option<&str> {
-    ["sha256", "sha512"]
-        .iter()
-        .find_map(|alg| info.hashes.get(*alg).map(String::as_str))
+    ["sha256", "sha512"].iter().find_map(|alg| {
+        info.hashes
+            .get(*alg)
+            .map(String::as_str)
+            .filter(|digest| target_path::is_hex_digest(alg, digest))
+    })
 }

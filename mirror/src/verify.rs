@@ -8,6 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use trustroot_core::Limits;
+use trustroot_core::display::escape;
 use url::Url;
 
 use crate::download::file_matches;
@@ -15,7 +16,7 @@ use crate::error::UpdateError;
 use crate::fetch::Fetcher;
 use crate::layout::{MirrorDir, scan_files};
 use crate::manifest::Manifest;
-use crate::sync::{Versions, Wanted, desired_files, versions};
+use crate::sync::{Desired, Skipped, Versions, Wanted, desired_files, versions};
 use crate::updater::{Updater, UpdaterConfig};
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,6 +26,9 @@ pub struct VerifyReport {
     pub versions: Option<Versions>,
     pub files_checked: u64,
     pub problems: Vec<String>,
+    /// Targets the metadata lists that no mirror stores (see `mirror sync`): not problems
+    /// of the mirror, but told.
+    pub skipped: Vec<Skipped>,
 }
 
 impl VerifyReport {
@@ -54,24 +58,23 @@ pub struct TreeReport {
     pub versions: Option<Versions>,
     pub files_checked: u64,
     pub problems: Vec<String>,
+    /// Targets no mirror can store.
+    pub skipped: Vec<Skipped>,
     /// Every file the verified metadata calls for.
     pub(crate) wanted: BTreeSet<String>,
 }
 
-/// Verifies a published tree on disk (`N.root.json`, `timestamp.json`, ..., `targets/`) as
-/// a client would, from `root`, at `now`, re-hashing every target.
-pub async fn verify_tree(
+/// Verifies the metadata of a published tree on disk (`N.root.json`, `timestamp.json`,
+/// ...) as a client would, from `root`, at `now`, and returns what it calls for: the
+/// versions and every file by name (targets with their trusted length and hashes). The
+/// outer error is the caller's (a directory that cannot be read); the inner one is the
+/// tree's (metadata that does not verify), as a sentence. Target files are not read.
+pub(crate) async fn verify_metadata(
     tree: &Path,
     root: Vec<u8>,
     now: DateTime<Utc>,
     limits: Limits,
-) -> Result<TreeReport, UpdateError> {
-    let mut report = TreeReport {
-        versions: None,
-        files_checked: 0,
-        problems: Vec::new(),
-        wanted: BTreeSet::new(),
-    };
+) -> Result<Result<(Versions, Desired), String>, UpdateError> {
     let scratch = tempfile::tempdir().map_err(|e| UpdateError::io(std::env::temp_dir(), e))?;
     // A mirror directory given as a relative path (`trustroot mirror verify tuf-mirror`)
     // still makes a file:// URL: made absolute against the working directory.
@@ -86,7 +89,7 @@ pub async fn verify_tree(
             target_dir: None,
             target_url: None,
             now,
-            limits: limits.clone(),
+            limits,
             root_history_dir: None,
         };
         let mut updater = Updater::new(config, Fetcher::default())?;
@@ -96,27 +99,51 @@ pub async fn verify_tree(
     .await;
     let updater = match outcome {
         Ok(updater) => updater,
-        Err(error) => {
-            report.problems.push(error.to_string());
+        Err(error) => return Ok(Err(error.to_string())),
+    };
+    let desired = desired_files(updater.trusted(), tree)?;
+    Ok(Ok((versions(updater.trusted()), desired)))
+}
+
+/// Verifies a published tree on disk (`N.root.json`, `timestamp.json`, ..., `targets/`) as
+/// a client would, from `root`, at `now`, re-hashing every target.
+pub async fn verify_tree(
+    tree: &Path,
+    root: Vec<u8>,
+    now: DateTime<Utc>,
+    limits: Limits,
+) -> Result<TreeReport, UpdateError> {
+    let mut report = TreeReport {
+        versions: None,
+        files_checked: 0,
+        problems: Vec::new(),
+        skipped: Vec::new(),
+        wanted: BTreeSet::new(),
+    };
+    let (versions, desired) = match verify_metadata(tree, root, now, limits).await? {
+        Ok(verified) => verified,
+        Err(problem) => {
+            report.problems.push(problem);
             return Ok(report);
         }
     };
-    report.versions = Some(versions(updater.trusted()));
-    let wanted = desired_files(updater.trusted(), tree)?;
-    for (path, want) in &wanted {
+    report.versions = Some(versions);
+    report.skipped = desired.skipped;
+    for (path, want) in &desired.files {
         report.files_checked += 1;
-        report.wanted.insert(path.clone());
-        let file = tree.join(path);
+        report.wanted.insert(path.as_str().to_string());
+        let file = path.under(tree);
         let Wanted::Target { name, info } = want else {
             continue;
         };
         match file.exists() {
             false => report
                 .problems
-                .push(format!("{}: missing (target '{name}')", file.display())),
+                .push(format!("{}: missing (target '{}')", file.display(), escape(name))),
             true if !file_matches(&file, name, info)? => report.problems.push(format!(
-                "{}: length or hash differs from target '{name}'",
-                file.display()
+                "{}: length or hash differs from target '{}'",
+                file.display(),
+                escape(name)
             )),
             true => {}
         }
@@ -139,6 +166,7 @@ pub async fn verify(
         versions: None,
         files_checked: 0,
         problems: Vec::new(),
+        skipped: Vec::new(),
     };
     let Some(n) = layout.current()? else {
         report.problems.push(format!(
@@ -165,6 +193,7 @@ pub async fn verify(
     report.versions = tree_report.versions;
     report.files_checked = tree_report.files_checked;
     report.problems.extend(tree_report.problems);
+    report.skipped = tree_report.skipped;
     if report.versions.is_none() {
         return Ok(report);
     }

@@ -442,7 +442,7 @@ async fn a_long_name_record_declaring_gigabytes_is_refused_before_it_is_read() {
 #[tokio::test]
 async fn a_member_with_a_long_name_is_read_under_that_name() {
     let setup = Setup::new().await;
-    let long = format!("repository/targets/{}.txt", "n".repeat(150));
+    let long = format!("repository/{}.json", "n".repeat(150));
     let mut members = setup.members();
     members.insert(0, (long.clone(), b"unlisted".to_vec()));
     let bundle = setup.path("long.tar");
@@ -453,4 +453,84 @@ async fn a_member_with_a_long_name_is_read_under_that_name() {
         error.contains(&format!("'{relative}' is in the bundle but not in its manifest")),
         "{error}"
     );
+}
+
+/// The good bundle's members with `replace` applied to the member named `name`.
+fn members_with(setup: &Setup, name_ends: &str, replace: impl Fn(&mut (String, Vec<u8>))) -> Vec<(String, Vec<u8>)> {
+    let mut members = setup.members();
+    let member = members.iter_mut().find(|(n, _)| n.ends_with(name_ends)).unwrap();
+    replace(member);
+    members
+}
+
+#[tokio::test]
+async fn a_zstd_bomb_target_is_refused_at_its_verified_length_before_it_is_unpacked() {
+    // 64 MiB of zeros compress to a few kilobytes: the member is refused from its header,
+    // held to the length the verified metadata gives trusted_root.json, never written.
+    let setup = Setup::new().await;
+    let members = members_with(&setup, "trusted_root.json", |m| m.1 = vec![0; 64 << 20]);
+    let tar = setup.path("bomb.tar");
+    write_bundle(&tar, &members);
+    let bomb = setup.path("bomb.tar.zst");
+    let mut out = std::fs::File::create(&bomb).unwrap();
+    ruzstd::encoding::compress(
+        std::fs::File::open(&tar).unwrap(),
+        &mut out,
+        ruzstd::encoding::CompressionLevel::Fastest,
+    );
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 1 << 20);
+    let error = refused(&setup, &bomb, None).await;
+    assert!(
+        error.contains("trusted_root.json") && error.contains("67108864 bytes, but the verified metadata says"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_bundle_with_targets_before_its_metadata_is_refused_with_re_export() {
+    let setup = Setup::new().await;
+    let mut members = setup.members();
+    // The order trustroot wrote before metadata came first: as scanned, targets anywhere.
+    members.sort_by_key(|(name, _)| !name.starts_with("repository/targets/"));
+    let bundle = setup.path("old.tar");
+    write_bundle(&bundle, &members);
+    let error = refused(&setup, &bundle, None).await;
+    assert!(error.contains("re-export it"), "{error}");
+    // Metadata after a target, with the first metadata in front, is refused the same way.
+    let mut members = setup.members();
+    let snapshot_at = members.iter().position(|(n, _)| n.ends_with(".snapshot.json")).unwrap();
+    let snapshot = members.remove(snapshot_at);
+    let manifest_at = members.iter().position(|(n, _)| n == MANIFEST_NAME).unwrap();
+    members.insert(manifest_at, snapshot);
+    write_bundle(&bundle, &members);
+    let error = refused(&setup, &bundle, None).await;
+    assert!(
+        error.contains("comes after a target") && error.contains("re-export it"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_import_over_max_size_is_refused_before_targets_are_unpacked() {
+    let setup = Setup::new().await;
+    let limits = BundleLimits {
+        max_total_size: 64 * 1024,
+        ..BundleLimits::default()
+    };
+    let error = refused(&setup, &setup.path("good.tar"), Some(limits)).await;
+    assert!(error.contains("--max-size"), "{error}");
+}
+
+#[tokio::test]
+async fn an_export_writes_metadata_before_targets_and_the_manifest_last() {
+    let setup = Setup::new().await;
+    let names: Vec<String> = setup.members().into_iter().map(|(n, _)| n).collect();
+    let first_target = names.iter().position(|n| n.starts_with("repository/targets/")).unwrap();
+    assert!(names[..first_target].iter().all(|n| !n.contains("/targets/")));
+    assert!(
+        names[first_target..names.len() - 1]
+            .iter()
+            .all(|n| n.starts_with("repository/targets/"))
+    );
+    assert_eq!(names.last().unwrap(), MANIFEST_NAME);
 }

@@ -315,17 +315,69 @@ async fn endless_metadata_from_the_origin_is_cut_off() {
 }
 
 #[tokio::test]
-async fn target_names_that_escape_the_mirror_are_refused() {
+async fn target_names_that_escape_the_mirror_are_skipped_and_the_rest_is_mirrored() {
     for name in ["../escape.txt", "dir/../../escape.txt"] {
         let origin = Origin::synced().await;
         origin.publish_target(name, b"escape");
-        let error = origin.refused().await;
-        assert!(
-            error.contains("escape.txt") && error.contains("unsafe target path"),
-            "{error}"
-        );
+        let good = origin.publish_target("c.txt", b"third target");
+        let summary = sync(origin.options()).await.unwrap();
+        assert_eq!(summary.skipped.len(), 1, "{:?}", summary.skipped);
+        assert_eq!(summary.skipped[0].target, name);
+        assert_eq!(summary.skipped[0].role, "targets");
+        assert!(summary.skipped[0].reason.contains("unsafe"), "{:?}", summary.skipped);
+        let (_, served) = served_state(origin.mirror.path());
+        assert_eq!(served.get(&good).map(Vec::as_slice), Some(&b"third target"[..]));
         assert!(!origin.mirror.path().parent().unwrap().join("escape.txt").exists());
+        assert!(!origin.mirror.path().join("escape.txt").exists());
     }
+}
+
+#[tokio::test]
+async fn a_planted_states_symlink_cannot_make_a_sync_delete_files_elsewhere() {
+    let origin = Origin::synced().await;
+    origin.publish_target("c.txt", b"third target");
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(elsewhere.path().join("00000009"), b"precious").unwrap();
+    std::fs::create_dir(elsewhere.path().join("keep")).unwrap();
+    let states = origin.mirror.path().join(".trustroot-mirror/states");
+    // The states are moved aside and `states` made a link to a directory of someone else's.
+    let aside = origin.mirror.path().join("aside");
+    std::fs::rename(&states, &aside).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), &states).unwrap();
+    let error = sync(origin.options()).await.unwrap_err().to_string();
+    assert!(error.contains("symlink") && error.contains("states"), "{error}");
+    assert_eq!(std::fs::read(elsewhere.path().join("00000009")).unwrap(), b"precious");
+    assert!(elsewhere.path().join("keep").is_dir());
+}
+
+#[tokio::test]
+async fn a_planted_lock_symlink_is_not_followed() {
+    let origin = Origin::synced().await;
+    origin.publish_target("c.txt", b"third target");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let victim = elsewhere.path().join("created-through-the-link");
+    let lock = origin.mirror.path().join(".trustroot-mirror/lock");
+    let _ = std::fs::remove_file(&lock);
+    std::os::unix::fs::symlink(&victim, &lock).unwrap();
+    let error = sync(origin.options()).await.unwrap_err().to_string();
+    assert!(error.contains("lock"), "{error}");
+    assert!(!victim.exists(), "the lock was opened through the symlink");
+}
+
+#[tokio::test]
+async fn a_planted_symlink_as_the_served_states_directory_is_refused() {
+    let origin = Origin::synced().await;
+    origin.publish_target("c.txt", b"third target");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let link = std::fs::read_link(origin.mirror.path().join("repository")).unwrap();
+    let state = origin.mirror.path().join(link.parent().unwrap());
+    let moved = elsewhere.path().join("state");
+    std::fs::rename(&state, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &state).unwrap();
+    std::fs::write(moved.join("precious"), b"precious").unwrap();
+    let error = sync(origin.options()).await.unwrap_err().to_string();
+    assert!(error.contains("symlink"), "{error}");
+    assert_eq!(std::fs::read(moved.join("precious")).unwrap(), b"precious");
 }
 
 #[tokio::test]

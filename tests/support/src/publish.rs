@@ -18,6 +18,11 @@ pub(crate) fn hash_values(target: &Target) -> Vec<(String, String)> {
         TargetHashes::Sha512 => vec![("sha512".into(), sha512())],
         TargetHashes::Both => vec![("sha256".into(), sha256()), ("sha512".into(), sha512())],
         TargetHashes::Custom(name) => vec![(name.clone(), sha256())],
+        TargetHashes::Listed(extra) => {
+            let mut all = vec![("sha256".to_string(), sha256())];
+            all.extend(extra.iter().cloned());
+            all
+        }
     }
 }
 

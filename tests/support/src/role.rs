@@ -19,6 +19,9 @@ pub enum TargetHashes {
     Both,
     /// One hash under an algorithm name clients do not know; its value is the sha256 hex.
     Custom(String),
+    /// The real sha256, plus extra `(algorithm, value)` entries listed as they are: a hostile
+    /// publisher's digests (not hex, of the wrong length, or a path).
+    Listed(Vec<(String, String)>),
 }
 
 #[derive(Debug, Clone)]
