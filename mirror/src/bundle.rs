@@ -16,10 +16,11 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use trustroot_core::Limits;
 use trustroot_core::display::escape;
+use trustroot_core::{Limits, TargetFile};
 use url::Url;
 
+use crate::download::file_matches;
 use crate::error::UpdateError;
 use crate::fetch::FetchConfig;
 use crate::layout::{MirrorDir, scan_files};
@@ -503,16 +504,17 @@ pub fn unpack_metadata(
 }
 
 /// The second step of an import, once the metadata unpacked by [`unpack_metadata`] has
-/// verified: unpacks the targets that verified metadata calls for (`wanted`: each name
-/// with its verified length, which its member must have), skips the others (files a
-/// mirror keeps for a grace period), checks the metadata members again (the bundle may have
-/// changed since), and checks everything unpacked against the bundle's manifest.
+/// verified: unpacks the targets that verified metadata calls for (`wanted`: each file
+/// name with the target it holds, whose verified length its member must have and whose
+/// hashes its content must match), skips the others (files a mirror keeps for a grace
+/// period), checks the metadata members again (the bundle may have changed since), and
+/// checks everything unpacked against the bundle's manifest.
 pub fn unpack_targets(
     bundle: &Path,
     into: &Path,
     limits: &BundleLimits,
     metadata: &BTreeMap<String, BundleFile>,
-    wanted: &BTreeMap<String, u64>,
+    wanted: &BTreeMap<String, (String, TargetFile)>,
 ) -> Result<BundleManifest, UpdateError> {
     let mut unpacked: BTreeMap<String, BundleFile> = BTreeMap::new();
     let mut manifest = None;
@@ -541,20 +543,29 @@ pub fn unpack_targets(
             return Ok(true);
         }
         in_targets = true;
-        let Some(&length) = wanted.get(&member.relative) else {
+        let Some((target, info)) = wanted.get(&member.relative) else {
             // Not called for by the verified metadata: never written.
             return Ok(true);
         };
-        if member.declared != length {
+        if member.declared != info.length {
             return Err(bundle_error(
                 bundle,
                 format!(
-                    "'{shown}' is {} bytes, but the verified metadata says {length}",
-                    member.declared
+                    "'{shown}' is {} bytes, but the verified metadata says {}",
+                    member.declared, info.length
                 ),
             ));
         }
         let file = write_member(bundle, into, member, content)?;
+        if !file_matches(&into.join(&member.relative), target, info)? {
+            return Err(bundle_error(
+                bundle,
+                format!(
+                    "'{shown}' does not match the hashes the verified metadata gives target '{}'",
+                    escape(target)
+                ),
+            ));
+        }
         unpacked.insert(member.relative.clone(), file);
         Ok(true)
     })?;
@@ -739,15 +750,15 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
             ));
         }
     };
-    let wanted: BTreeMap<String, u64> = desired
+    let wanted: BTreeMap<String, (String, TargetFile)> = desired
         .files
-        .iter()
+        .into_iter()
         .filter_map(|(path, want)| match want {
-            crate::sync::Wanted::Target { info, .. } => Some((path.as_str().to_string(), info.length)),
+            crate::sync::Wanted::Target { name, info } => Some((path.as_str().to_string(), (name, info))),
             crate::sync::Wanted::Metadata(_) => None,
         })
         .collect();
-    check_room(&options, &tree, wanted.values().sum())?;
+    check_room(&options, &tree, wanted.values().map(|(_, info)| info.length).sum())?;
     let manifest = unpack_targets(&options.bundle, &tree, &options.bundle_limits, &metadata, &wanted)?;
     // The bundle's origin is not signed by anything: a mirror keeps the origin it has, and
     // only a new mirror takes the bundle's (which later syncs would fetch from).

