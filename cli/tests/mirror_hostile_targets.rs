@@ -165,18 +165,23 @@ fn a_hostile_sha512_path_in_a_resync_cannot_overwrite_a_file_outside_the_mirror(
 fn a_hostile_sha512_path_in_a_new_mirror_cannot_make_a_resumed_sync_delete_a_directory_outside_it() {
     let site = Site::new();
     site.publish_hostile("ssh", b"not a key");
-    // A new mirror, twice: the second run resumes whatever the first left in staging.
-    for run in 0..2 {
-        let out = site.sync();
-        site.assert_victim_untouched();
-        assert_eq!(out.status.code(), Some(1), "run {run}: {}", text(&out));
-        assert_eq!(skipped_paths(&out), ["npm/ssh"], "run {run}: {}", text(&out));
-        assert_eq!(
-            served_target(&site, "trusted_root.json", b"{\"the\": \"real trust root\"}").unwrap(),
-            b"{\"the\": \"real trust root\"}",
-            "run {run}"
-        );
+    // A new mirror, twice: the second run resumes whatever the first left in staging. The
+    // victim is checked after each run, before anything else.
+    let runs: Vec<Output> = (0..2)
+        .map(|_| {
+            let out = site.sync();
+            site.assert_victim_untouched();
+            out
+        })
+        .collect();
+    for (run, out) in runs.iter().enumerate() {
+        assert_eq!(out.status.code(), Some(1), "run {run}: {}", text(out));
+        assert_eq!(skipped_paths(out), ["npm/ssh"], "run {run}: {}", text(out));
     }
+    assert_eq!(
+        served_target(&site, "trusted_root.json", b"{\"the\": \"real trust root\"}").unwrap(),
+        b"{\"the\": \"real trust root\"}"
+    );
 }
 
 #[test]
