@@ -430,3 +430,20 @@ fn run_import(args: ImportArgs) -> Result<ExitCode, UpdateError> {
     }
     Ok(skipped_status(&summary.skipped))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn sizes_take_a_binary_suffix_and_refuse_what_overflows() {
+        assert_eq!(parse_size("1024").unwrap(), 1024);
+        assert_eq!(parse_size("500M").unwrap(), 500 << 20);
+        assert_eq!(parse_size("16G").unwrap(), 16 << 30);
+        assert_eq!(parse_size("2t").unwrap(), 2 << 40);
+        for bad in ["", "G", "-1G", "1.5G", "16GB", "99999999999T"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+}
