@@ -164,7 +164,9 @@ pub fn check(request: &SigningRequest, pinned: &[u8], pinned_file: &Path, now: D
     }
     let root = set.root().signed.clone();
     let root_version = root.common.version;
-    let root_signed = Envelope::parse("root", &set.root().bytes, &limits)?.signed_bytes().to_vec();
+    let root_signed = Envelope::parse("root", &set.root().bytes, &limits)?
+        .signed_bytes()
+        .to_vec();
     let via = if root_version == pinned_version {
         format!("your root v{pinned_version} itself")
     } else {
@@ -196,7 +198,9 @@ pub fn check(request: &SigningRequest, pinned: &[u8], pinned_file: &Path, now: D
                 let version = envelope.version().unwrap_or(0);
                 Targets::from_envelope("targets", &envelope)?;
                 let keys = root.roles.get("targets").ok_or_else(|| {
-                    Error::refused(format!("root v{root_version} has no targets role to check targets v{version} against"))
+                    Error::refused(format!(
+                        "root v{root_version} has no targets role to check targets v{version} against"
+                    ))
                 })?;
                 let report = check_signatures(&envelope, &root.keys, &keys.keyids, keys.threshold);
                 if !report.is_met() {

@@ -756,7 +756,10 @@ fn shown_line(line: &str) -> String {
 /// the key cannot be used.
 fn key_material(key: &Key) -> String {
     match key.public_key() {
-        Ok(public) => format!("material sha256:{}", trustroot_core::hashes::sha256_hex(&public.identity())),
+        Ok(public) => format!(
+            "material sha256:{}",
+            trustroot_core::hashes::sha256_hex(&public.identity())
+        ),
         Err(reason) => format!("unusable key: {}", escape(&reason)),
     }
 }
@@ -800,7 +803,10 @@ fn key_table(role: &str, signed: &Value) -> Option<KeyTable> {
     };
     let mut roles = BTreeMap::new();
     for r in delegations.roles.unwrap_or_default() {
-        roles.insert(format!("delegated role \"{}\"", escape(&r.name)), (r.keyids, r.threshold));
+        roles.insert(
+            format!("delegated role \"{}\"", escape(&r.name)),
+            (r.keyids, r.threshold),
+        );
     }
     if let Some(succinct) = delegations.succinct_roles {
         roles.insert(
@@ -853,7 +859,10 @@ fn key_changes(role: &str, previous: Option<&Value>, signed: &Value) -> Vec<Stri
         None => format!("key {} (not in the key list)", keys::short_id(id)),
     };
     let empty = (Vec::new(), 0);
-    for name in old_roles.keys().chain(new_roles.keys().filter(|n| !old_roles.contains_key(*n))) {
+    for name in old_roles
+        .keys()
+        .chain(new_roles.keys().filter(|n| !old_roles.contains_key(*n)))
+    {
         let (old_ids, old_threshold) = old_roles.get(name).unwrap_or(&empty);
         let (new_ids, new_threshold) = new_roles.get(name).unwrap_or(&empty);
         if !old_roles.contains_key(name) {
@@ -1000,7 +1009,10 @@ impl SigningRequest {
             let envelope = Envelope::parse("root", &bytes, &Limits::default())
                 .map_err(|e| tampered(format!("published root #{}: {e}", i + 1)))?;
             let version = envelope.version();
-            let previous_version = last_root.as_ref().and_then(|r| r.get("version")).and_then(Value::as_u64);
+            let previous_version = last_root
+                .as_ref()
+                .and_then(|r| r.get("version"))
+                .and_then(Value::as_u64);
             if envelope.role_type() != Some("root")
                 || version.is_none()
                 || previous_version.is_some_and(|p| Some(p + 1) != version)

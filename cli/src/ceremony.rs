@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use trustroot_ceremony::keys::{self, KdfCost, KeyRef, KeyType, PrivateKey};
 use trustroot_ceremony::baseline::Baseline;
+use trustroot_ceremony::keys::{self, KdfCost, KeyRef, KeyType, PrivateKey};
 use trustroot_ceremony::round::{self, Added, Round, SigningRequest, printable};
-use trustroot_core::display::escape;
 use trustroot_ceremony::{Error, Result, Signer as _, delegate, edit, publish, repo, rotate};
+use trustroot_core::display::escape;
 
 type Zeroizing<T> = trustroot_ceremony::keys::Zeroizing<T>;
 

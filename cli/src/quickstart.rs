@@ -539,7 +539,9 @@ impl Quickstart {
             Some(root) => {
                 self.note("With --root they check the request against the published root they hold: the");
                 self.note("changes shown are then against what is really published, not the request's claim.");
-                self.note(&format!("(Here that root is {root}; a keyholder keeps their own copy.)"));
+                self.note(&format!(
+                    "(Here that root is {root}; a keyholder keeps their own copy.)"
+                ));
             }
             None => self.note("Root v1 of a new repository follows nothing published: there is no --root to give."),
         }

@@ -38,7 +38,10 @@ fn published_v2() -> (Setup, Vec<u8>) {
     setup.start();
     sign_and_install(&setup, "request-1.json", &["alice", "bob"]);
     let dave = setup.generate("dave", "ecdsa-p256");
-    ok(&setup.repo, &["key", "add", "dave", "--role", "root", "--holder", "@dave", &dave]);
+    ok(
+        &setup.repo,
+        &["key", "add", "dave", "--role", "root", "--holder", "@dave", &dave],
+    );
     let out = setup.start();
     assert!(out.contains("staged root v2"), "{out}");
     sign_and_install(&setup, "request-2.json", &["alice", "bob"]);
@@ -107,7 +110,9 @@ fn a_coordinator_swapping_the_previous_root_in_a_request_is_refused_by_a_keyhold
     let mallory = setup.generate("mallory", "ecdsa-p256");
     ok(
         &setup.repo,
-        &["key", "add", "mallory", "--role", "root", "--holder", "@carol", &mallory],
+        &[
+            "key", "add", "mallory", "--role", "root", "--holder", "@carol", &mallory,
+        ],
     );
     ok(&setup.repo, &["key", "threshold", "root", "1"]);
     let out = setup.start();
@@ -120,7 +125,10 @@ fn a_coordinator_swapping_the_previous_root_in_a_request_is_refused_by_a_keyhold
             .unwrap()
             .iter()
             .map(|v| v.as_str().unwrap().to_string())
-            .filter(|id| staged["signed"]["keys"][id]["x-tuf-on-ci-keyowner"] == "@carol" && json(&real_v2)["signed"]["keys"].get(id.as_str()).is_none())
+            .filter(|id| {
+                staged["signed"]["keys"][id]["x-tuf-on-ci-keyowner"] == "@carol"
+                    && json(&real_v2)["signed"]["keys"].get(id.as_str()).is_none()
+            })
             .collect();
         assert_eq!(ids.len(), 1, "{ids:?}");
         ids[0].clone()
@@ -130,9 +138,14 @@ fn a_coordinator_swapping_the_previous_root_in_a_request_is_refused_by_a_keyhold
     let honest = setup.request("honest.json");
     let dir = airgap_with_root(&setup, "alice", &honest, &real_v2);
     let (_, stdout, stderr) = run(&dir, &sign_args(&["--root", "my-root.json"]));
-    assert!(stdout.contains("Baseline VERIFIED against your root my-root.json (v2)"), "{stdout}{stderr}");
     assert!(
-        stdout.contains(&format!("+ key {mallory_id} (ecdsa/ecdsa-sha2-nistp256, material sha256:")),
+        stdout.contains("Baseline VERIFIED against your root my-root.json (v2)"),
+        "{stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "+ key {mallory_id} (ecdsa/ecdsa-sha2-nistp256, material sha256:"
+        )),
         "{stdout}"
     );
     assert!(stdout.contains("labelled \"@carol\" added"), "{stdout}");
@@ -194,7 +207,10 @@ fn a_coordinator_swapping_the_previous_root_in_a_request_is_refused_by_a_keyhold
     let dir = setup.airgap("alice", &forged);
     let (signed, _, stderr) = run(&dir, &sign_args(&[]));
     assert!(!signed);
-    assert!(stderr.contains("this request stages root v3 after published versions; pass --root FILE"), "{stderr}");
+    assert!(
+        stderr.contains("this request stages root v3 after published versions; pass --root FILE"),
+        "{stderr}"
+    );
     assert!(signature_files(&dir).is_empty());
 }
 
@@ -208,7 +224,10 @@ fn a_coordinator_swapping_the_previous_targets_is_refused_by_a_keyholder_pinning
     let real_v1 = std::fs::read(setup.repo.join("metadata/root.json")).unwrap();
     std::fs::write(setup.repo.join("targets/extra.txt"), b"extra").unwrap();
     let out = setup.start();
-    assert!(out.contains("staged targets v2") && !out.contains("staged root"), "{out}");
+    assert!(
+        out.contains("staged targets v2") && !out.contains("staged root"),
+        "{out}"
+    );
     // A fake targets v1 that already lists extra.txt, under the real signatures.
     let round = setup.repo.join("ceremonies/0002");
     let staged = json(&std::fs::read(round.join("staged/targets.json")).unwrap());
@@ -216,7 +235,8 @@ fn a_coordinator_swapping_the_previous_targets_is_refused_by_a_keyholder_pinning
     let mut fake_signed = staged["signed"].clone();
     fake_signed["version"] = 1.into();
     fake_signed["expires"] = real["signed"]["expires"].clone();
-    let fake = serde_json::to_vec_pretty(&serde_json::json!({"signatures": real["signatures"], "signed": fake_signed})).unwrap();
+    let fake = serde_json::to_vec_pretty(&serde_json::json!({"signatures": real["signatures"], "signed": fake_signed}))
+        .unwrap();
     let real_bytes = std::fs::read(round.join("previous/targets.json")).unwrap();
     std::fs::write(round.join("previous/targets.json"), &fake).unwrap();
     let manifest_path = round.join("round.json");
@@ -263,10 +283,16 @@ fn signing_with_an_unverified_baseline_says_it_is_the_requests_claim_with_its_sh
         "{stdout}"
     );
     assert!(
-        stdout.contains(&format!("targets v1: sha256 {} of the file the request carries", sha256(&published))),
+        stdout.contains(&format!(
+            "targets v1: sha256 {} of the file the request carries",
+            sha256(&published)
+        )),
         "{stdout}"
     );
-    assert!(stdout.contains("Reminder: the baseline above is NOT VERIFIED"), "{stdout}");
+    assert!(
+        stdout.contains("Reminder: the baseline above is NOT VERIFIED"),
+        "{stdout}"
+    );
     assert_eq!(signature_files(&dir).len(), 1);
 
     // --root and --unverified-baseline do not go together.
@@ -293,7 +319,9 @@ fn a_new_repository_has_no_baseline_and_root_is_refused_there() {
     let (signed, stdout, stderr) = run(&dir, &sign_args(&["--root", "my-root.json"]));
     assert!(!signed, "{stdout}");
     assert!(
-        stderr.contains("the request carries no published root: it stages a new repository, yet your root my-root.json is v1"),
+        stderr.contains(
+            "the request carries no published root: it stages a new repository, yet your root my-root.json is v1"
+        ),
         "{stderr}"
     );
     let (signed, stdout, stderr) = run(&dir, &sign_args(&[]));
@@ -319,7 +347,8 @@ fn a_request_in_the_old_format_is_refused_ask_for_a_new_request() {
     let (signed, stdout, stderr) = run(&dir, &sign_args(&[]));
     assert!(!signed, "{stdout}");
     assert!(
-        stderr.contains("is a signing request in format 1, made by an older trustroot") && stderr.contains("ask for a new request"),
+        stderr.contains("is a signing request in format 1, made by an older trustroot")
+            && stderr.contains("ask for a new request"),
         "{stderr}"
     );
     assert!(stdout.is_empty(), "{stdout}");
@@ -337,7 +366,10 @@ fn key_labels_with_bidi_and_zero_width_characters_are_escaped_and_key_ids_shown(
     let (bidi, zero_width) = ("\u{202e}lorac@", "car\u{200b}ol");
     for (name, label) in [("mallory", bidi), ("trudy", zero_width)] {
         let public = setup.generate(name, "ed25519");
-        ok(&setup.repo, &["key", "add", name, "--role", "root", "--holder", label, &public]);
+        ok(
+            &setup.repo,
+            &["key", "add", name, "--role", "root", "--holder", label, &public],
+        );
     }
     setup.start();
     let staged = json(&std::fs::read(setup.repo.join("ceremonies/0002/staged/root.json")).unwrap());
@@ -356,11 +388,11 @@ fn key_labels_with_bidi_and_zero_width_characters_are_escaped_and_key_ids_shown(
     );
     for label in [bidi, zero_width] {
         let keys = staged["signed"]["keys"].as_object().unwrap();
-        let (id, _) = keys
-            .iter()
-            .find(|(_, k)| k["x-tuf-on-ci-keyowner"] == label)
-            .unwrap();
-        assert!(stdout.contains(&format!("+ key {id} (ed25519/ed25519, material sha256:")), "{stdout}");
+        let (id, _) = keys.iter().find(|(_, k)| k["x-tuf-on-ci-keyowner"] == label).unwrap();
+        assert!(
+            stdout.contains(&format!("+ key {id} (ed25519/ed25519, material sha256:")),
+            "{stdout}"
+        );
     }
 }
 
