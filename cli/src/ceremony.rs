@@ -898,7 +898,7 @@ fn sign(
             for (sig, file) in signatures.iter().zip(&written) {
                 println!(
                     "Signed {} v{} with key {}: {}",
-                    sig.role,
+                    escape(&sig.role),
                     sig.version,
                     keys::short_id(&sig.keyid),
                     file.display()
@@ -920,10 +920,12 @@ fn sign(
                 let text = serde_json::to_vec(sig).map_err(|e| Error::refused(e.to_string()))?;
                 let source = PathBuf::from(format!("(signed here with {})", signer.describe()));
                 match round::add_signature(&repo, &round, &source, &text, now)? {
-                    Added::Stored(path) => println!("Signed {} v{}: {}", sig.role, sig.version, path.display()),
+                    Added::Stored(path) => {
+                        println!("Signed {} v{}: {}", escape(&sig.role), sig.version, path.display())
+                    }
                     Added::AlreadySigned(_) => println!(
                         "{} v{}: key {} had already signed; counted once",
-                        sig.role,
+                        escape(&sig.role),
                         sig.version,
                         keys::short_id(&sig.keyid)
                     ),
@@ -988,7 +990,10 @@ fn add_signatures(files: &[PathBuf], json: bool, args: &RepoArgs) -> Result<()> 
 
 fn holder_label(k: &round::Keyholder) -> String {
     let id = keys::short_id(&k.keyid);
-    match (&k.name, &k.holder) {
+    // A holder may come from a key's x-tuf-on-ci-keyowner: text whoever staged it chose.
+    let name = k.name.as_deref().map(escape);
+    let holder = k.holder.as_deref().map(escape);
+    match (name, holder) {
         (Some(name), Some(holder)) => format!("{name} ({holder}, {id})"),
         (Some(name), None) => format!("{name} ({id})"),
         (None, Some(holder)) => format!("{holder} ({id})"),

@@ -386,6 +386,12 @@ fn key_labels_with_bidi_and_zero_width_characters_are_escaped_and_key_ids_shown(
         stdout.contains("(the label holds hidden or control characters, shown escaped) added"),
         "{stdout}"
     );
+    // `ceremony status` names the keyholders with the same escaping.
+    let status = ok(&setup.repo, &["ceremony", "status"]);
+    for c in ['\u{202e}', '\u{200b}'] {
+        assert!(!status.contains(c), "{c:?} reached the terminal: {status}");
+    }
+    assert!(status.contains("mallory (\\u{202e}lorac@"), "{status}");
     for label in [bidi, zero_width] {
         let keys = staged["signed"]["keys"].as_object().unwrap();
         let (id, _) = keys.iter().find(|(_, k)| k["x-tuf-on-ci-keyowner"] == label).unwrap();
