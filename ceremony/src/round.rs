@@ -1529,3 +1529,56 @@ pub fn install_signed_round(repo: &Repo, round: &Round) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn root(keys: Value, keyids: &[&str], threshold: u64) -> Value {
+        json!({
+            "_type": "root", "spec_version": "1.0.31", "version": 1,
+            "expires": "2030-01-01T00:00:00Z", "consistent_snapshot": true,
+            "keys": keys,
+            "roles": {"root": {"keyids": keyids, "threshold": threshold}},
+        })
+    }
+
+    fn key(public: &str, owner: &str) -> Value {
+        json!({"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": public}, "x-tuf-on-ci-keyowner": owner})
+    }
+
+    #[test]
+    fn key_changes_name_every_key_by_id_and_material_and_every_threshold_change() {
+        let a = "a".repeat(64);
+        let b = "b".repeat(64);
+        let old = root(json!({&a: key(&"11".repeat(32), "@alice")}), &[&a], 2);
+        let new = root(
+            json!({&a: key(&"11".repeat(32), "@alice"), &b: key(&"22".repeat(32), "car\u{200b}ol")}),
+            &[&a, &b],
+            1,
+        );
+        let lines = key_changes("root", Some(&old), &new);
+        let text = lines.join("\n");
+        assert!(text.contains(&format!("+ key {b} (ed25519/ed25519, ")), "{text}");
+        assert!(
+            text.contains("labelled \"car\\u{200b}ol\" (the label holds hidden"),
+            "{text}"
+        );
+        assert!(text.contains("~ root role: threshold 2 -> 1"), "{text}");
+        assert!(
+            text.contains("~ root role: + car\\u{200b}ol (bbbbbbbbbbbbbbbb)"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{200b}'), "{text}");
+        assert_eq!(
+            key_changes("root", Some(&old), &old),
+            vec!["keys and thresholds: unchanged"]
+        );
+    }
+
+    #[test]
+    fn summary_lines_escape_what_a_terminal_would_hide_but_keep_json_backslashes() {
+        assert_eq!(shown_line("+ a = \"\u{202e}x\\\"\""), "+ a = \"\\u{202e}x\\\"\"");
+    }
+}
