@@ -582,6 +582,16 @@ impl Round {
             roles.push(request_role);
         }
         let (_, history) = crate::candidate::read_published(repo)?;
+        if let Some(root) = self.role("root")
+            && let Some(previous) = root.meta.previous_version
+            && let Some(latest) = history.keys().next_back()
+            && *latest != previous
+        {
+            return Err(Error::refused(format!(
+                "round {}: it stages root v{} after root v{previous}, but root v{latest} is published now; start a new round",
+                self.id, root.meta.version
+            )));
+        }
         let mut request = SigningRequest {
             trustroot_signing_request: REQUEST_FORMAT,
             round: self.id.clone(),

@@ -428,3 +428,37 @@ fn a_round_whose_previous_root_was_edited_after_start_is_refused() {
         );
     }
 }
+
+/// A round that stages a root after a root that is no longer the latest published one is
+/// stale: `ceremony request` says so instead of writing a request keyholders would refuse.
+#[test]
+fn a_request_for_a_round_overtaken_by_a_newer_published_root_is_refused() {
+    let setup = Setup::new();
+    setup.start();
+    sign_and_install(&setup, "request-1.json", &["alice", "bob"]);
+    ok(&setup.repo, &["key", "threshold", "root", "3"]);
+    let first = ok(&setup.repo, &["ceremony", "start", "--id", "a", "--at", AT]);
+    assert!(first.contains("staged root v2"), "{first}");
+    let second = ok(&setup.repo, &["ceremony", "start", "--id", "b", "--at", AT]);
+    assert!(second.contains("staged root v2"), "{second}");
+    sign_and_install(&setup, "request-b.json", &["alice", "bob", "carol"]);
+    let out = setup.tmp.path().join("request-a.json");
+    let err = fails(
+        &setup.repo,
+        &[
+            "ceremony",
+            "request",
+            "--round",
+            "a",
+            "--out",
+            out.to_str().unwrap(),
+            "--at",
+            AT,
+        ],
+    );
+    assert!(
+        err.contains("round a: it stages root v2 after root v1, but root v2 is published now; start a new round"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
