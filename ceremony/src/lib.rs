@@ -7,6 +7,7 @@
 //! (often on air-gapped machines), and reports thresholds honestly: a signature counts
 //! only when it verifies over the staged bytes with a key that is a signer of the role.
 
+pub mod baseline;
 pub mod bins;
 pub mod candidate;
 pub mod delegate;

@@ -55,6 +55,10 @@ pub struct ManifestRole {
     /// sha256 of the canonical bytes of the staged `signed` value at start.
     pub signed_sha256: String,
     pub previous_version: Option<u64>,
+    /// sha256 of `previous/<role>.json` as written at start: [`Round::open`] refuses a
+    /// round whose copy of the published version changed since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_sha256: Option<String>,
     pub reason: String,
 }
 
@@ -77,7 +81,7 @@ pub struct RequestSigner {
 }
 
 impl Requirement {
-    fn new(of: String, keys: &BTreeMap<String, Key>, keyids: &[String], threshold: u64) -> Requirement {
+    pub(crate) fn new(of: String, keys: &BTreeMap<String, Key>, keyids: &[String], threshold: u64) -> Requirement {
         let mut signers: Vec<RequestSigner> = Vec::new();
         for id in keyids {
             if signers.iter().any(|s| &s.keyid == id) {
@@ -110,6 +114,8 @@ pub struct RoundRole {
     pub bytes: Vec<u8>,
     pub digest: String,
     pub previous: Option<Value>,
+    /// The bytes of `previous/<role>.json`: the published file, signatures included.
+    pub previous_bytes: Option<Vec<u8>>,
     pub requirements: Vec<Requirement>,
 }
 
@@ -278,16 +284,19 @@ fn create(repo: &Repo, id: Option<&str>, now: DateTime<Utc>, planned: &[stage::S
                 &tmp.join("staged").join(role_file(&role.role)),
                 &repo::to_metadata_json(&envelope),
             )?;
-            let previous_version = match &role.previous {
+            let (previous_version, previous_sha256) = match &role.previous {
                 Some(previous) => {
                     let published = repo
                         .published(&role.role)?
                         .ok_or_else(|| Error::refused(format!("{}: the published version vanished", role.role)))?;
                     let bytes = keys::read_limited(&published.path, repo::MAX_METADATA_SIZE)?;
                     repo.write(&tmp.join("previous").join(role_file(&role.role)), &bytes)?;
-                    previous.get("version").and_then(Value::as_u64)
+                    (
+                        previous.get("version").and_then(Value::as_u64),
+                        Some(trustroot_core::hashes::sha256_hex(&bytes)),
+                    )
                 }
-                None => None,
+                None => (None, None),
             };
             let digest = trustroot_core::hashes::sha256_hex(&canonical(&role.role, &role.signed)?);
             let version = role.signed.get("version").and_then(Value::as_u64).unwrap_or(0);
@@ -311,6 +320,7 @@ fn create(repo: &Repo, id: Option<&str>, now: DateTime<Utc>, planned: &[stage::S
                 expires,
                 signed_sha256: digest,
                 previous_version,
+                previous_sha256,
                 reason: role.reason.clone(),
             });
         }
@@ -381,7 +391,8 @@ impl Round {
                 format!("names round '{}', not '{id}'", manifest.round),
             ));
         }
-        let mut staged: Vec<(ManifestRole, PathBuf, Value, Option<Value>)> = Vec::new();
+        type Staged = (ManifestRole, PathBuf, Value, Option<(Value, Vec<u8>)>);
+        let mut staged: Vec<Staged> = Vec::new();
         for meta in &manifest.roles {
             let staged_path = dir.join("staged").join(role_file(&meta.role));
             let bytes = keys::read_limited(&staged_path, repo::MAX_METADATA_SIZE)?;
@@ -389,7 +400,22 @@ impl Round {
             let previous = if meta.previous_version.is_some() {
                 let path = dir.join("previous").join(role_file(&meta.role));
                 let bytes = keys::read_limited(&path, repo::MAX_METADATA_SIZE)?;
-                Some(parse_signed(&path, &meta.role, &bytes)?)
+                // Defence in depth: what the round was staged against must not change
+                // under it. (The keyholder's own check is `ceremony sign --root`.)
+                if let Some(expected) = &meta.previous_sha256 {
+                    let found = trustroot_core::hashes::sha256_hex(&bytes);
+                    if &found != expected {
+                        return Err(Error::file(
+                            &path,
+                            format!(
+                                "changed since round '{id}' started (sha256 {found}, was {expected}): it must hold the published {} v{} the round was staged against; start a new round",
+                                trustroot_core::display::escape(&meta.role),
+                                meta.previous_version.unwrap_or(0)
+                            ),
+                        ));
+                    }
+                }
+                Some((parse_signed(&path, &meta.role, &bytes)?, bytes))
             } else {
                 None
             };
@@ -407,6 +433,10 @@ impl Round {
         };
         let mut roles = Vec::new();
         for (meta, staged_path, signed, previous) in staged {
+            let (previous, previous_bytes) = match previous {
+                Some((value, bytes)) => (Some(value), Some(bytes)),
+                None => (None, None),
+            };
             let bytes = canonical(&meta.role, &signed)?;
             let digest = trustroot_core::hashes::sha256_hex(&bytes);
             let version = signed.get("version").and_then(Value::as_u64).unwrap_or(0);
@@ -492,6 +522,7 @@ impl Round {
                 bytes,
                 digest,
                 previous,
+                previous_bytes,
                 requirements,
             });
         }
@@ -525,8 +556,10 @@ impl Round {
         writeln!(file, "{fields}").map_err(|e| Error::file(&path, e))
     }
 
-    /// The signing request for this round.
-    pub fn request(&self, now: DateTime<Utc>) -> Result<SigningRequest> {
+    /// The signing request for this round: the staged bytes, the published version each
+    /// role follows (its file, signatures included), and every published root version, so
+    /// a keyholder can check that baseline against a root they keep (`ceremony sign --root`).
+    pub fn request(&self, repo: &Repo, now: DateTime<Utc>) -> Result<SigningRequest> {
         let mut roles = Vec::new();
         for role in &self.roles {
             if role.changed_since_start() {
@@ -535,27 +568,35 @@ impl Round {
                     "was changed after the round started; start a new round instead of editing staged files",
                 ));
             }
-            let previous = match &role.previous {
-                Some(p) => Some(b64(&canonical(&role.meta.role, p)?)),
-                None => None,
-            };
             let mut request_role = RequestRole {
                 role: role.meta.role.clone(),
                 version: role.meta.version,
                 expires: role.meta.expires.clone(),
                 signed_sha256: role.digest.clone(),
                 signed: b64(&role.bytes),
-                previous,
+                previous: role.previous_bytes.as_deref().map(b64),
                 requirements: role.requirements.clone(),
                 summary: Vec::new(),
             };
             request_role.summary = summary(&request_role, &role.signed, role.previous.as_ref());
             roles.push(request_role);
         }
+        let (_, history) = crate::candidate::read_published(repo)?;
+        if let Some(root) = self.role("root")
+            && let Some(previous) = root.meta.previous_version
+            && let Some(latest) = history.keys().next_back()
+            && *latest != previous
+        {
+            return Err(Error::refused(format!(
+                "round {}: it stages root v{} after root v{previous}, but root v{latest} is published now; start a new round",
+                self.id, root.meta.version
+            )));
+        }
         let mut request = SigningRequest {
-            trustroot_signing_request: 1,
+            trustroot_signing_request: REQUEST_FORMAT,
             round: self.id.clone(),
             created: trustroot_core::time::format(&now),
+            published_roots: history.values().map(|bytes| b64(bytes)).collect(),
             roles,
             request_sha256: String::new(),
         };
@@ -591,6 +632,11 @@ fn parse_canonical(bytes: &[u8]) -> std::result::Result<Value, serde_json::Error
     serde_json::from_slice(&escaped)
 }
 
+/// The format of signing requests this version writes and reads. Format 1 carried the
+/// previous versions without their signatures and no root history: it cannot be checked
+/// against a keyholder's root, and is refused.
+pub const REQUEST_FORMAT: u32 = 2;
+
 /// A self-contained signing request: everything a keyholder needs on a machine that has
 /// nothing else.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -599,6 +645,10 @@ pub struct SigningRequest {
     pub trustroot_signing_request: u32,
     pub round: String,
     pub created: String,
+    /// Every published root version, oldest first, as the published files (base64): the
+    /// chain from whichever version a keyholder pins to the root the round follows.
+    /// Claims of the coordinator until `ceremony sign --root` verifies them.
+    pub published_roots: Vec<String>,
     pub roles: Vec<RequestRole>,
     /// sha256 of the canonical JSON of this request with this field empty: compare it
     /// with the coordinator's by another channel.
@@ -615,7 +665,8 @@ pub struct RequestRole {
     pub signed_sha256: String,
     /// The exact bytes to sign (canonical JSON of the staged `signed`), base64.
     pub signed: String,
-    /// Canonical JSON of the published version it follows, base64.
+    /// The published version it follows, as the published file (signatures included),
+    /// base64. A claim of the coordinator until `ceremony sign --root` verifies it.
     pub previous: Option<String>,
     pub requirements: Vec<Requirement>,
     /// Human summary, regenerated and compared on the signing machine.
@@ -681,9 +732,169 @@ pub fn printable(text: &str) -> String {
 }
 
 fn key_label(key: &Key, keyid: &str) -> String {
-    match key.unknown.get("x-tuf-on-ci-keyowner").and_then(Value::as_str) {
-        Some(owner) => format!("{} ({})", printable(owner), keys::short_id(keyid)),
+    match key_owner(key) {
+        Some(owner) => format!("{} ({})", escape(owner), keys::short_id(keyid)),
         None => format!("key {}", keys::short_id(keyid)),
+    }
+}
+
+use trustroot_core::display::escape;
+
+/// The label a key carries in metadata (tuf-on-ci's `x-tuf-on-ci-keyowner`): text chosen
+/// by whoever staged the metadata, never proof of who holds the key.
+fn key_owner(key: &Key) -> Option<&str> {
+    key.unknown.get("x-tuf-on-ci-keyowner").and_then(Value::as_str)
+}
+
+/// A line of a summary with every character a terminal would hide or act on escaped (the
+/// lines quote metadata, which is untrusted). Backslashes are left alone: the diff shows
+/// JSON, where a backslash in the text is already `\\`.
+fn shown_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut buf = [0u8; 4];
+    for c in line.chars() {
+        if c == '\\' {
+            out.push(c);
+        } else {
+            out.push_str(&escape(c.encode_utf8(&mut buf)));
+        }
+    }
+    out
+}
+
+/// sha256 of a key's material (its public key, however the metadata encodes it), or why
+/// the key cannot be used.
+fn key_material(key: &Key) -> String {
+    match key.public_key() {
+        Ok(public) => format!(
+            "material sha256:{}",
+            trustroot_core::hashes::sha256_hex(&public.identity())
+        ),
+        Err(reason) => format!("unusable key: {}", escape(&reason)),
+    }
+}
+
+/// One key, in full: ID, type, material fingerprint and label (escaped, with a warning
+/// when it holds characters a terminal would hide).
+fn key_line(keyid: &str, key: &Key) -> String {
+    let mut line = format!(
+        "key {keyid} ({}/{}, {})",
+        escape(&key.keytype),
+        escape(&key.scheme),
+        key_material(key)
+    );
+    if let Some(owner) = key_owner(key) {
+        let shown = escape(owner);
+        line.push_str(&format!(" labelled \"{shown}\""));
+        if shown != owner {
+            line.push_str(" (the label holds hidden or control characters, shown escaped)");
+        }
+    }
+    line
+}
+
+/// Keys and the roles they sign, from root (`keys`, `roles`) or targets
+/// (`delegations.keys`, `delegations.roles`, `delegations.succinct_roles`).
+type KeyTable = (BTreeMap<String, Key>, BTreeMap<String, (Vec<String>, u64)>);
+
+fn key_table(role: &str, signed: &Value) -> Option<KeyTable> {
+    if role == "root" {
+        let root: Root = serde_json::from_value(signed.clone()).ok()?;
+        let roles = root
+            .roles
+            .into_iter()
+            .map(|(name, r)| (format!("{name} role"), (r.keyids, r.threshold)))
+            .collect();
+        return Some((root.keys, roles));
+    }
+    let targets: Targets = serde_json::from_value(signed.clone()).ok()?;
+    let Some(delegations) = targets.delegations else {
+        return Some((BTreeMap::new(), BTreeMap::new()));
+    };
+    let mut roles = BTreeMap::new();
+    for r in delegations.roles.unwrap_or_default() {
+        roles.insert(
+            format!("delegated role \"{}\"", escape(&r.name)),
+            (r.keyids, r.threshold),
+        );
+    }
+    if let Some(succinct) = delegations.succinct_roles {
+        roles.insert(
+            format!("hashed bins \"{}-*\"", escape(&succinct.name_prefix)),
+            (succinct.keyids, succinct.threshold),
+        );
+    }
+    Some((delegations.keys, roles))
+}
+
+/// Every key added or removed and every threshold or signer change, by key ID and key
+/// material: labels alone can impersonate a keyholder.
+fn key_changes(role: &str, previous: Option<&Value>, signed: &Value) -> Vec<String> {
+    let Some((new_keys, new_roles)) = key_table(role, signed) else {
+        return Vec::new();
+    };
+    let label_note = "(labels are text chosen by whoever staged this version: compare key IDs and material)";
+    let Some(previous) = previous else {
+        if new_keys.is_empty() && new_roles.is_empty() {
+            return Vec::new();
+        }
+        let mut lines = vec![format!("keys and thresholds of this new version {label_note}:")];
+        for (id, key) in &new_keys {
+            lines.push(format!("  + {}", key_line(id, key)));
+        }
+        for (name, (ids, threshold)) in &new_roles {
+            lines.push(format!("  + {name}: threshold {threshold} of {} key(s)", ids.len()));
+        }
+        return lines;
+    };
+    let (old_keys, old_roles) = key_table(role, previous).unwrap_or_default();
+    let mut lines = Vec::new();
+    for (id, key) in &old_keys {
+        match new_keys.get(id) {
+            None => lines.push(format!("  - {} removed", key_line(id, key))),
+            Some(new) if new != key => {
+                lines.push(format!("  ~ {} changed to", key_line(id, key)));
+                lines.push(format!("    {}", key_line(id, new)));
+            }
+            Some(_) => {}
+        }
+    }
+    for (id, key) in &new_keys {
+        if !old_keys.contains_key(id) {
+            lines.push(format!("  + {} added", key_line(id, key)));
+        }
+    }
+    let label = |keys: &BTreeMap<String, Key>, id: &str| match keys.get(id) {
+        Some(key) => key_label(key, id),
+        None => format!("key {} (not in the key list)", keys::short_id(id)),
+    };
+    let empty = (Vec::new(), 0);
+    for name in old_roles
+        .keys()
+        .chain(new_roles.keys().filter(|n| !old_roles.contains_key(*n)))
+    {
+        let (old_ids, old_threshold) = old_roles.get(name).unwrap_or(&empty);
+        let (new_ids, new_threshold) = new_roles.get(name).unwrap_or(&empty);
+        if !old_roles.contains_key(name) {
+            lines.push(format!("  + {name}: threshold {new_threshold}"));
+        } else if !new_roles.contains_key(name) {
+            lines.push(format!("  - {name} removed (it had threshold {old_threshold})"));
+            continue;
+        } else if old_threshold != new_threshold {
+            lines.push(format!("  ~ {name}: threshold {old_threshold} -> {new_threshold}"));
+        }
+        for id in old_ids.iter().filter(|id| !new_ids.contains(id)) {
+            lines.push(format!("  ~ {name}: - {}", label(&old_keys, id)));
+        }
+        for id in new_ids.iter().filter(|id| !old_ids.contains(id)) {
+            lines.push(format!("  ~ {name}: + {}", label(&new_keys, id)));
+        }
+    }
+    if lines.is_empty() {
+        vec!["keys and thresholds: unchanged".to_string()]
+    } else {
+        lines.insert(0, format!("keys and thresholds that change {label_note}:"));
+        lines
     }
 }
 
@@ -692,11 +903,18 @@ fn summary(role: &RequestRole, signed: &Value, previous: Option<&Value>) -> Vec<
         match previous.and_then(|p| p.get("version")).and_then(Value::as_u64) {
             Some(v) => format!(
                 "{} v{} (replaces v{v}), expires {}",
-                role.role, role.version, role.expires
+                escape(&role.role),
+                role.version,
+                escape(&role.expires)
             ),
-            None => format!("{} v{} (new), expires {}", role.role, role.version, role.expires),
+            None => format!(
+                "{} v{} (new), expires {}",
+                escape(&role.role),
+                role.version,
+                escape(&role.expires)
+            ),
         },
-        format!("sha256 of the bytes to sign: {}", role.signed_sha256),
+        format!("sha256 of the bytes to sign: {}", escape(&role.signed_sha256)),
     ];
     for req in &role.requirements {
         let names: Vec<String> = req.signers.iter().map(|s| key_label(&s.key, &s.keyid)).collect();
@@ -704,9 +922,12 @@ fn summary(role: &RequestRole, signed: &Value, previous: Option<&Value>) -> Vec<
             "needs {} of {} signer(s) of {}: {}",
             req.threshold,
             req.signers.len(),
-            req.of,
+            escape(&req.of),
             names.join(", ")
         ));
+    }
+    if role.role == "root" || role.role == "targets" || previous.is_some() {
+        lines.extend(key_changes(&role.role, previous, signed));
     }
     let changes = stage::diff(previous, signed);
     lines.push(format!(
@@ -717,11 +938,26 @@ fn summary(role: &RequestRole, signed: &Value, previous: Option<&Value>) -> Vec<
             "nothing (new role)"
         }
     ));
-    lines.extend(changes.into_iter().map(|l| format!("  {l}")));
+    lines.extend(changes.into_iter().map(|l| format!("  {}", shown_line(&l))));
     lines
 }
 
+impl RequestRole {
+    /// The published version this role follows, as the request carries it.
+    pub fn previous_bytes(&self) -> Result<Option<Vec<u8>>> {
+        self.previous.as_deref().map(|text| unb64(&self.role, text)).transpose()
+    }
+}
+
 impl SigningRequest {
+    /// The published root versions the request carries, oldest first.
+    pub fn published_root_bytes(&self) -> Result<Vec<Vec<u8>>> {
+        self.published_roots
+            .iter()
+            .map(|text| unb64("published root", text))
+            .collect()
+    }
+
     fn compute_digest(&self) -> Result<String> {
         let mut copy = self.clone();
         copy.request_sha256 = String::new();
@@ -738,18 +974,66 @@ impl SigningRequest {
     /// was altered.
     pub fn load(path: &Path) -> Result<(SigningRequest, Vec<Vec<u8>>)> {
         let bytes = keys::read_limited(path, MAX_REQUEST_FILE)?;
-        let request: SigningRequest = serde_json::from_slice(&bytes)
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::file(path, format!("not a trustroot signing request: {e}")))?;
+        match value.get("trustroot_signing_request").and_then(Value::as_u64) {
+            Some(v) if v == u64::from(REQUEST_FORMAT) => {}
+            Some(v) if v < u64::from(REQUEST_FORMAT) => {
+                return Err(Error::file(
+                    path,
+                    format!(
+                        "is a signing request in format {v}, made by an older trustroot: it does not carry the published root versions and signatures your root can check its changes against; ask for a new request (the coordinator runs `trustroot ceremony request` with this version)"
+                    ),
+                ));
+            }
+            Some(v) => {
+                return Err(Error::file(
+                    path,
+                    format!(
+                        "is a signing request in format {v}, newer than this trustroot reads (format {REQUEST_FORMAT}): use the coordinator's trustroot version, or ask for a new request"
+                    ),
+                ));
+            }
+            None => {
+                return Err(Error::file(
+                    path,
+                    "not a trustroot signing request: no trustroot_signing_request format number",
+                ));
+            }
+        }
+        let request: SigningRequest = serde_json::from_value(value)
             .map_err(|e| Error::file(path, format!("not a trustroot signing request: {e}")))?;
         let tampered = |reason: String| Error::file(path, format!("tampered or damaged signing request: {reason}"));
-        if request.trustroot_signing_request != 1 {
-            return Err(Error::file(path, "unsupported signing request format"));
-        }
         check_request_text(&request)
             .map_err(|reason| Error::file(path, format!("refused signing request: {reason}")))?;
         if request.compute_digest()? != request.request_sha256 {
             return Err(tampered(
                 "request_sha256 does not match the request's contents".to_string(),
             ));
+        }
+        // The published root versions: consecutive, each a root. Whether they verify is
+        // for `ceremony sign --root` (see `baseline`); here they must only be coherent.
+        let mut last_root: Option<Value> = None;
+        for (i, text) in request.published_roots.iter().enumerate() {
+            let bytes = unb64("published root", text)?;
+            let envelope = Envelope::parse("root", &bytes, &Limits::default())
+                .map_err(|e| tampered(format!("published root #{}: {e}", i + 1)))?;
+            let version = envelope.version();
+            let previous_version = last_root
+                .as_ref()
+                .and_then(|r| r.get("version"))
+                .and_then(Value::as_u64);
+            if envelope.role_type() != Some("root")
+                || version.is_none()
+                || previous_version.is_some_and(|p| Some(p + 1) != version)
+            {
+                return Err(tampered(format!(
+                    "published root #{} is not the next root version after v{}",
+                    i + 1,
+                    previous_version.unwrap_or(0)
+                )));
+            }
+            last_root = Some(envelope.signed);
         }
         let mut all_bytes = Vec::new();
         for role in &request.roles {
@@ -766,12 +1050,36 @@ impl SigningRequest {
             let previous = match &role.previous {
                 Some(text) => {
                     let prev = unb64(name, text)?;
-                    let value = parse_canonical(&prev)
-                        .map_err(|e| tampered(format!("{name}: the previous version is not JSON: {e}")))?;
-                    Some(value)
+                    let envelope = Envelope::parse(name, &prev, &Limits::default())
+                        .map_err(|e| tampered(format!("{name}: the previous version is not metadata: {e}")))?;
+                    Some(envelope.signed)
                 }
                 None => None,
             };
+            if name == "root" {
+                match (&previous, &last_root) {
+                    (Some(prev), Some(last)) if prev != last => {
+                        return Err(tampered(format!(
+                            "root: the previous version (v{}) is not the last published root the request carries (v{})",
+                            prev.get("version").and_then(Value::as_u64).unwrap_or(0),
+                            last.get("version").and_then(Value::as_u64).unwrap_or(0)
+                        )));
+                    }
+                    (Some(_), None) => {
+                        return Err(tampered(
+                            "root: it names a previous version but carries no published root".to_string(),
+                        ));
+                    }
+                    (None, Some(last)) => {
+                        return Err(tampered(format!(
+                            "root v{}: staged as a new root, yet the request carries published root v{}",
+                            role.version,
+                            last.get("version").and_then(Value::as_u64).unwrap_or(0)
+                        )));
+                    }
+                    _ => {}
+                }
+            }
             let expected_type = if name == "root" { "root" } else { "targets" };
             if signed.get("_type").and_then(Value::as_str) != Some(expected_type)
                 || signed.get("version").and_then(Value::as_u64) != Some(role.version)
@@ -1230,4 +1538,57 @@ pub fn install_signed_round(repo: &Repo, round: &Round) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn root(keys: Value, keyids: &[&str], threshold: u64) -> Value {
+        json!({
+            "_type": "root", "spec_version": "1.0.31", "version": 1,
+            "expires": "2030-01-01T00:00:00Z", "consistent_snapshot": true,
+            "keys": keys,
+            "roles": {"root": {"keyids": keyids, "threshold": threshold}},
+        })
+    }
+
+    fn key(public: &str, owner: &str) -> Value {
+        json!({"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": public}, "x-tuf-on-ci-keyowner": owner})
+    }
+
+    #[test]
+    fn key_changes_name_every_key_by_id_and_material_and_every_threshold_change() {
+        let a = "a".repeat(64);
+        let b = "b".repeat(64);
+        let old = root(json!({&a: key(&"11".repeat(32), "@alice")}), &[&a], 2);
+        let new = root(
+            json!({&a: key(&"11".repeat(32), "@alice"), &b: key(&"22".repeat(32), "car\u{200b}ol")}),
+            &[&a, &b],
+            1,
+        );
+        let lines = key_changes("root", Some(&old), &new);
+        let text = lines.join("\n");
+        assert!(text.contains(&format!("+ key {b} (ed25519/ed25519, ")), "{text}");
+        assert!(
+            text.contains("labelled \"car\\u{200b}ol\" (the label holds hidden"),
+            "{text}"
+        );
+        assert!(text.contains("~ root role: threshold 2 -> 1"), "{text}");
+        assert!(
+            text.contains("~ root role: + car\\u{200b}ol (bbbbbbbbbbbbbbbb)"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{200b}'), "{text}");
+        assert_eq!(
+            key_changes("root", Some(&old), &old),
+            vec!["keys and thresholds: unchanged"]
+        );
+    }
+
+    #[test]
+    fn summary_lines_escape_what_a_terminal_would_hide_but_keep_json_backslashes() {
+        assert_eq!(shown_line("+ a = \"\u{202e}x\\\"\""), "+ a = \"\\u{202e}x\\\"\"");
+    }
 }

@@ -7,9 +7,11 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
+use trustroot_ceremony::baseline::Baseline;
 use trustroot_ceremony::keys::{self, KdfCost, KeyRef, KeyType, PrivateKey};
-use trustroot_ceremony::round::{self, Added, Round, SigningRequest};
+use trustroot_ceremony::round::{self, Added, Round, SigningRequest, printable};
 use trustroot_ceremony::{Error, Result, Signer as _, delegate, edit, publish, repo, rotate};
+use trustroot_core::display::escape;
 
 type Zeroizing<T> = trustroot_ceremony::keys::Zeroizing<T>;
 
@@ -169,13 +171,22 @@ pub enum CeremonyCommand {
     },
     /// Sign a round with one key, after showing what is signed and asking for confirmation.
     ///
-    /// On an air-gapped machine, with only the request file and your key:
+    /// On an air-gapped machine, with the request file, your key and your own copy of the
+    /// published root:
     ///
-    ///   trustroot ceremony sign --request request.json --key my-key.pem
+    ///   trustroot ceremony sign --request request.json --key my-key.pem --root root.json
     ///
     /// The request is checked first (every digest; the summary is regenerated from the
-    /// bytes; a mismatch means it was altered). Compare the request digest printed with
-    /// the one the coordinator gave you by another channel. Then type `yes`. One
+    /// bytes; a mismatch means it was altered). Then its baseline, the published versions
+    /// its changes are shown against, is checked against the root you give with --root:
+    /// the request's root versions must be that root or verify from it, the staged root
+    /// must follow the root reached, and the previous targets must be signed by that
+    /// root's targets keys. A baseline that does not verify is refused before any change
+    /// is shown. --root is required for any request that follows a published root;
+    /// --unverified-baseline signs against the request's own claim instead, and says so.
+    /// A request for a new repository (root v1) has no baseline: sign it without --root.
+    /// Compare the request digest printed with the one the coordinator gave you by
+    /// another channel. Then type `yes`. One
     /// signature file per role you sign is written to --out-dir (default: the current
     /// directory); hand those files back to the coordinator, who runs
     /// `trustroot ceremony add-signature`. Without --request, the latest round of the
@@ -193,6 +204,15 @@ pub enum CeremonyCommand {
         /// Where to write signature files when signing a request (default: .).
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
+        /// Your own copy of the published root (metadata/root.json of your clone of the
+        /// signing repository, or root_history/N.root.json): the request's changes are
+        /// checked against the published versions it authenticates.
+        #[arg(long, value_name = "FILE", conflicts_with = "unverified_baseline")]
+        root: Option<PathBuf>,
+        /// Sign without --root: the changes are shown against the request's own claim of
+        /// what is published, which is not verified (the summary says so, with its sha256).
+        #[arg(long)]
+        unverified_baseline: bool,
         /// Do not ask for confirmation (the summary is still printed).
         #[arg(long)]
         yes: bool,
@@ -578,10 +598,23 @@ pub fn run_ceremony(command: CeremonyCommand) -> ExitCode {
             key,
             request,
             out_dir,
+            root,
+            unverified_baseline,
             yes,
             passphrase,
             repo,
-        } => sign(&key, request.as_deref(), out_dir.as_deref(), yes, &passphrase, &repo),
+        } => sign(
+            &key,
+            request.as_deref(),
+            out_dir.as_deref(),
+            BaselineArgs {
+                root: root.as_deref(),
+                unverified: unverified_baseline,
+            },
+            yes,
+            &passphrase,
+            &repo,
+        ),
         CeremonyCommand::AddSignature { files, json, repo } => add_signatures(&files, json, &repo),
         CeremonyCommand::Status { json, repo } => status(json, &repo),
         CeremonyCommand::Verify { json, passphrase, repo } => gate(false, json, &passphrase, &repo),
@@ -705,7 +738,7 @@ fn start_json(outcome: &round::DueOutcome) -> serde_json::Value {
 fn request(out: &Path, json: bool, args: &RepoArgs) -> Result<()> {
     let now = now(args.at.as_deref())?;
     let (repo, round) = open(args)?;
-    let request = round.request(now)?;
+    let request = round.request(&repo, now)?;
     let mut bytes = serde_json::to_vec_pretty(&request).map_err(|e| Error::refused(e.to_string()))?;
     bytes.push(b'\n');
     if out.exists() {
@@ -749,13 +782,45 @@ fn request(out: &Path, json: bool, args: &RepoArgs) -> Result<()> {
     Ok(())
 }
 
-fn print_request(request: &SigningRequest) {
-    use trustroot_ceremony::round::printable;
+/// How `ceremony sign` decides what a request's changes are shown against.
+#[derive(Clone, Copy)]
+struct BaselineArgs<'a> {
+    root: Option<&'a Path>,
+    unverified: bool,
+}
+
+/// The request's baseline, checked against the keyholder's root, before anything of the
+/// request is shown.
+fn baseline(request: &SigningRequest, args: BaselineArgs<'_>, now: DateTime<Utc>) -> Result<Baseline> {
+    if let Some(path) = args.root {
+        let bytes = keys::read_limited(path, repo::MAX_METADATA_SIZE)?;
+        return Ok(Baseline::Verified(trustroot_ceremony::baseline::check(
+            request, &bytes, path, now,
+        )?));
+    }
+    if !trustroot_ceremony::baseline::needs_root(request) {
+        return Ok(Baseline::New);
+    }
+    if args.unverified {
+        return Ok(Baseline::Unverified(trustroot_ceremony::baseline::claims(request)?));
+    }
+    Err(Error::refused(format!(
+        "round {}: this request stages {} after published versions; pass --root FILE, your own copy of the published root (metadata/root.json of your clone of the signing repository, or root_history/N.root.json), so its changes are checked against what is really published, or --unverified-baseline to sign against the request's own claim; nothing was signed",
+        escape(&request.round),
+        trustroot_ceremony::baseline::followers(request)
+    )))
+}
+
+fn print_request(request: &SigningRequest, baseline: &Baseline) {
     println!(
         "Signing request for round {} (made {})",
-        printable(&request.round),
-        printable(&request.created)
+        escape(&request.round),
+        escape(&request.created)
     );
+    println!();
+    for line in trustroot_ceremony::baseline::describe(baseline) {
+        println!("{line}");
+    }
     for role in &request.roles {
         println!();
         for line in &role.summary {
@@ -763,8 +828,11 @@ fn print_request(request: &SigningRequest) {
         }
     }
     println!();
+    if let Baseline::Unverified(_) = baseline {
+        println!("Reminder: the baseline above is NOT VERIFIED; it is the request's own claim.");
+    }
     // Last, right before the question: nothing printed after it can hide it.
-    println!("request digest: {}", printable(&request.request_sha256));
+    println!("request digest: {}", escape(&request.request_sha256));
 }
 
 fn confirm(yes: bool) -> Result<()> {
@@ -793,6 +861,7 @@ fn sign(
     key: &str,
     request_path: Option<&Path>,
     out_dir: Option<&Path>,
+    baseline_args: BaselineArgs<'_>,
     yes: bool,
     passphrase: &PassphraseArgs,
     args: &RepoArgs,
@@ -802,7 +871,8 @@ fn sign(
     match request_path {
         Some(path) => {
             let (request, bytes) = SigningRequest::load(path)?;
-            print_request(&request);
+            let baseline = baseline(&request, baseline_args, now)?;
+            print_request(&request, &baseline);
             let signer = key_ref.load(&mut passphrase_source(passphrase, key_ref.describe()))?;
             // Find out what this key signs before asking.
             let signatures = round::sign_request(&request, &bytes, &signer)?;
@@ -828,7 +898,7 @@ fn sign(
             for (sig, file) in signatures.iter().zip(&written) {
                 println!(
                     "Signed {} v{} with key {}: {}",
-                    sig.role,
+                    escape(&sig.role),
                     sig.version,
                     keys::short_id(&sig.keyid),
                     file.display()
@@ -839,9 +909,10 @@ fn sign(
         }
         None => {
             let (repo, round) = open(args)?;
-            let request = round.request(now)?;
+            let request = round.request(&repo, now)?;
             let bytes: Vec<Vec<u8>> = round.roles.iter().map(|r| r.bytes.clone()).collect();
-            print_request(&request);
+            let baseline = baseline(&request, baseline_args, now)?;
+            print_request(&request, &baseline);
             let signer = key_ref.load(&mut passphrase_source(passphrase, key_ref.describe()))?;
             let signatures = round::sign_request(&request, &bytes, &signer)?;
             confirm(yes)?;
@@ -849,10 +920,12 @@ fn sign(
                 let text = serde_json::to_vec(sig).map_err(|e| Error::refused(e.to_string()))?;
                 let source = PathBuf::from(format!("(signed here with {})", signer.describe()));
                 match round::add_signature(&repo, &round, &source, &text, now)? {
-                    Added::Stored(path) => println!("Signed {} v{}: {}", sig.role, sig.version, path.display()),
+                    Added::Stored(path) => {
+                        println!("Signed {} v{}: {}", escape(&sig.role), sig.version, path.display())
+                    }
                     Added::AlreadySigned(_) => println!(
                         "{} v{}: key {} had already signed; counted once",
-                        sig.role,
+                        escape(&sig.role),
                         sig.version,
                         keys::short_id(&sig.keyid)
                     ),
@@ -917,7 +990,10 @@ fn add_signatures(files: &[PathBuf], json: bool, args: &RepoArgs) -> Result<()> 
 
 fn holder_label(k: &round::Keyholder) -> String {
     let id = keys::short_id(&k.keyid);
-    match (&k.name, &k.holder) {
+    // A holder may come from a key's x-tuf-on-ci-keyowner: text whoever staged it chose.
+    let name = k.name.as_deref().map(escape);
+    let holder = k.holder.as_deref().map(escape);
+    match (name, holder) {
         (Some(name), Some(holder)) => format!("{name} ({holder}, {id})"),
         (Some(name), None) => format!("{name} ({id})"),
         (None, Some(holder)) => format!("{holder} ({id})"),

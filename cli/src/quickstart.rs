@@ -381,6 +381,7 @@ impl Quickstart {
             "First signing round: stage root v1 and targets v1, and write the signing request",
             "Each keyholder signs the request file with their key (2 of 3: carol does not)",
             &["alice", "bob"],
+            None,
         )?;
         self.expect_version(&format!("{PUBLISHED}/1.root.json"), 1)?;
         self.expect_version(&format!("{PUBLISHED}/timestamp.json"), 1)?;
@@ -465,6 +466,7 @@ impl Quickstart {
             "Second signing round: stage root v2 and write its signing request",
             "alice, bob and dave sign root v2 from the request file",
             &["alice", "bob", NEWCOMER],
+            Some(&format!("{PUBLISHED}/1.root.json")),
         )?;
         self.expect_version(&format!("{PUBLISHED}/2.root.json"), 2)?;
 
@@ -512,7 +514,9 @@ impl Quickstart {
 
     /// One signing round: start, request, each signer signs the request file on their own,
     /// the signatures come back, status, publish. Returns the round's id.
-    fn round(&mut self, title: &str, sign_title: &str, signers: &[&str]) -> Result<String> {
+    /// A signing round. `root`: the published root the keyholders check the request
+    /// against (`ceremony sign --root`); `None` for the first round, which has none.
+    fn round(&mut self, title: &str, sign_title: &str, signers: &[&str], root: Option<&str>) -> Result<String> {
         self.begin(title);
         let out = self.trustroot(&["ceremony", "start", "--repo", REPO])?;
         let id = out
@@ -531,9 +535,19 @@ impl Quickstart {
         self.note("On their own (air-gapped) machine, with only the request and their key. They");
         self.note("compare the request digest with the one the coordinator read out, read the");
         self.note("changes, and type yes (--yes here).");
+        match root {
+            Some(root) => {
+                self.note("With --root they check the request against the published root they hold: the");
+                self.note("changes shown are then against what is really published, not the request's claim.");
+                self.note(&format!(
+                    "(Here that root is {root}; a keyholder keeps their own copy.)"
+                ));
+            }
+            None => self.note("Root v1 of a new repository follows nothing published: there is no --root to give."),
+        }
         for (i, signer) in signers.iter().enumerate() {
             let (key, out_dir) = (key(signer), format!("signatures/{id}/{signer}"));
-            let args = [
+            let mut args = vec![
                 "ceremony",
                 "sign",
                 "--request",
@@ -542,8 +556,11 @@ impl Quickstart {
                 &key,
                 "--out-dir",
                 &out_dir,
-                "--yes",
             ];
+            if let Some(root) = root {
+                args.extend(["--root", root]);
+            }
+            args.push("--yes");
             let view = if i == 0 { View::SignSummary } else { View::SignResult };
             self.trustroot_as(&format!("trustroot {}", args.join(" ")), &args, view)?;
         }

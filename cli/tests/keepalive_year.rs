@@ -47,7 +47,7 @@ fn sign_and_publish(setup: &Setup, repo: &Repo, id: &str, now: DateTime<Utc>) {
     let request = setup.tmp.path().join(format!("request-{id}.json"));
     std::fs::write(
         &request,
-        serde_json::to_vec_pretty(&round.request(now).unwrap()).unwrap(),
+        serde_json::to_vec_pretty(&round.request(repo, now).unwrap()).unwrap(),
     )
     .unwrap();
     let (request, bytes) = SigningRequest::load(&request).unwrap();
@@ -223,6 +223,8 @@ fn sign_airgapped_at(setup: &Setup, time: &str, id: &str, holders: &[&str]) {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::copy(&request, dir.join("request.json")).unwrap();
         std::fs::copy(setup.key(holder), dir.join("key.pem")).unwrap();
+        // The keyholder checks the request against their own copy of the published root.
+        std::fs::copy(setup.repo.join("metadata/root.json"), dir.join("root.json")).unwrap();
         let dir_text = dir.to_str().unwrap();
         let out = common::trustroot_at(
             time,
@@ -233,6 +235,8 @@ fn sign_airgapped_at(setup: &Setup, time: &str, id: &str, holders: &[&str]) {
                 &format!("{dir_text}/request.json"),
                 "--key",
                 &format!("{dir_text}/key.pem"),
+                "--root",
+                &format!("{dir_text}/root.json"),
                 "--out-dir",
                 dir_text,
                 "--yes",
@@ -242,7 +246,10 @@ fn sign_airgapped_at(setup: &Setup, time: &str, id: &str, holders: &[&str]) {
         let files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
-            .filter(|p| p.file_name().unwrap().to_str().unwrap().contains(".json") && !p.ends_with("request.json"))
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_str().unwrap();
+                name.contains(".json") && name != "request.json" && name != "root.json"
+            })
             .collect();
         let mut args = vec!["ceremony".to_string(), "add-signature".to_string()];
         args.extend(files.iter().map(|f| f.display().to_string()));

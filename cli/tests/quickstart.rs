@@ -169,7 +169,9 @@ fn quickstart_lives_a_whole_life_offline() {
         "$ trustroot mirror serve mirror --listen 127.0.0.1:0 --access-log mirror-access.log &",
         "$ trustroot online refresh --repo signing-repo --force",
         "$ trustroot key remove carol --role root --repo signing-repo",
-        "$ trustroot ceremony sign --request requests/0002.json --key private-keys/dave.pem --out-dir signatures/0002/dave --yes",
+        "$ trustroot ceremony sign --request requests/0002.json --key private-keys/dave.pem --out-dir signatures/0002/dave --root signing-repo/public/repository/1.root.json --yes",
+        "Baseline VERIFIED against your root signing-repo/public/repository/1.root.json (v1)",
+        "Baseline: none. Nothing published precedes this request (a new repository, root v1)",
         "NOT encrypted",
         "docs/keyholder-guide.md",
     ] {

@@ -166,27 +166,38 @@ impl Setup {
         dir
     }
 
-    /// Signs on the air-gapped directory; returns the signature files written.
+    /// The keyholder's own copy of the published root, put in `dir` as `root.json`, and the
+    /// `--root root.json` arguments of `ceremony sign`; none before anything is published.
+    pub fn pin_published_root(&self, dir: &Path) -> Vec<&'static str> {
+        let published = self.repo.join("metadata/root.json");
+        if !published.exists() {
+            return Vec::new();
+        }
+        std::fs::copy(published, dir.join("root.json")).unwrap();
+        vec!["--root", "root.json"]
+    }
+
+    /// Signs on the air-gapped directory (checking the request against the published root
+    /// the keyholder holds, once there is one); returns the signature files written.
     pub fn sign_airgapped(&self, holder: &str, request: &Path) -> Vec<PathBuf> {
         let dir = self.airgap(holder, request);
-        ok(
-            &dir,
-            &[
-                "ceremony",
-                "sign",
-                "--request",
-                "request.json",
-                "--key",
-                "key.pem",
-                "--yes",
-            ],
-        );
+        let mut args = vec![
+            "ceremony",
+            "sign",
+            "--request",
+            "request.json",
+            "--key",
+            "key.pem",
+            "--yes",
+        ];
+        args.extend(self.pin_published_root(&dir));
+        ok(&dir, &args);
         let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap()
             .map(|e| e.unwrap().path())
             .filter(|p| {
                 let n = p.file_name().unwrap().to_str().unwrap();
-                n != "request.json" && n != "key.pem"
+                n != "request.json" && n != "key.pem" && n != "root.json"
             })
             .collect();
         files.sort();
@@ -325,24 +336,23 @@ impl Setup {
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::copy(&request, dir.join("request.json")).unwrap();
             std::fs::copy(self.key(holder), dir.join("key.pem")).unwrap();
-            ok(
-                &dir,
-                &[
-                    "ceremony",
-                    "sign",
-                    "--request",
-                    "request.json",
-                    "--key",
-                    "key.pem",
-                    "--yes",
-                ],
-            );
+            let mut args = vec![
+                "ceremony",
+                "sign",
+                "--request",
+                "request.json",
+                "--key",
+                "key.pem",
+                "--yes",
+            ];
+            args.extend(self.pin_published_root(&dir));
+            ok(&dir, &args);
             let files: Vec<PathBuf> = std::fs::read_dir(&dir)
                 .unwrap()
                 .map(|e| e.unwrap().path())
                 .filter(|p| {
                     let n = p.file_name().unwrap().to_str().unwrap();
-                    n != "request.json" && n != "key.pem"
+                    n != "request.json" && n != "key.pem" && n != "root.json"
                 })
                 .collect();
             self.add(&files);

@@ -1,0 +1,308 @@
+//! What a keyholder's signature is judged against: the published versions a signing
+//! request says its staged versions follow (its "baseline").
+//!
+//! A request is made by the coordinator, and so is everything in it: the staged bytes,
+//! the previous versions the summary diffs against, the request digest. Left unchecked, a
+//! coordinator could stage a root that adds a key and lowers the threshold while showing
+//! a diff against a doctored "previous" root in which that key and threshold already
+//! were. So the keyholder's side decides what "previous" is: `ceremony sign --root FILE`
+//! takes a root the keyholder keeps (their copy of the published root), and [`check`]
+//! verifies the request's baseline from it with core's client state machine:
+//!
+//! - the request's published root versions must be the pinned root itself (same signed
+//!   bytes) or a chain that verifies from it (`TrustedSet::new` then `update_root` for
+//!   each newer version, spec 5.3), and the staged root's previous version must be the
+//!   root reached;
+//! - the previous targets must be signed by a threshold of the targets keys of that root;
+//! - the signers a targets-only request lists must be that root's targets keys.
+//!
+//! Expiry is not a reason to refuse a baseline: keyholders sign a new version precisely
+//! because the old one is about to expire, or has. As in the client workflow, where only
+//! the final root's expiry is checked (spec 5.3.10), expiry matters for what clients load,
+//! not for the chain of signatures that authenticates a root.
+//!
+//! Delegated roles other than targets: their previous versions are shown as the request's
+//! claim (with their sha256); the keys that sign them come from targets, whose changes are
+//! shown against the verified baseline.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use trustroot_core::display::escape;
+use trustroot_core::metadata::{Role as _, Targets};
+use trustroot_core::verify::check_signatures;
+use trustroot_core::{Envelope, Limits, TrustedSet};
+
+use crate::error::{Error, Result};
+use crate::round::{Requirement, SigningRequest};
+
+/// A published version the request carries, unverified: role, version and the sha256 of
+/// the file as carried (compare it with `sha256sum metadata/<role>.json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub role: String,
+    pub version: u64,
+    pub sha256: String,
+}
+
+/// The baseline as checked against a keyholder's root.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The file the keyholder pinned, and its version.
+    pub pinned: String,
+    pub pinned_version: u64,
+    /// The published root reached from it through the request's root versions.
+    pub root_version: u64,
+    /// What was checked, one sentence each.
+    pub checked: Vec<String>,
+    /// Previous versions of delegated roles, shown as the request's claim.
+    pub unchecked: Vec<Claim>,
+}
+
+/// What the changes of a request are shown against.
+#[derive(Debug, Clone)]
+pub enum Baseline {
+    /// Nothing published precedes the request: a new repository (root v1).
+    New,
+    /// Checked from the keyholder's root.
+    Verified(Verified),
+    /// The request's own claim, not checked (`--unverified-baseline`).
+    Unverified(Vec<Claim>),
+}
+
+/// Every previous version the request carries, as claims.
+pub fn claims(request: &SigningRequest) -> Result<Vec<Claim>> {
+    let mut out = Vec::new();
+    for role in &request.roles {
+        if let Some(bytes) = role.previous_bytes()? {
+            let version = Envelope::parse(&role.role, &bytes, &Limits::default())
+                .ok()
+                .and_then(|e| e.version())
+                .unwrap_or(0);
+            out.push(Claim {
+                role: role.role.clone(),
+                version,
+                sha256: trustroot_core::hashes::sha256_hex(&bytes),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// True when the request stages root or targets after a published version (or a version
+/// past 1): its changes mean something only against a baseline the keyholder trusts.
+pub fn needs_root(request: &SigningRequest) -> bool {
+    !request.published_roots.is_empty()
+        || request
+            .roles
+            .iter()
+            .any(|r| (r.role == "root" || r.role == "targets") && (r.previous.is_some() || r.version > 1))
+}
+
+/// The roles and versions that follow a published version, for messages: `root v3, targets v2`.
+pub fn followers(request: &SigningRequest) -> String {
+    let names: Vec<String> = request
+        .roles
+        .iter()
+        .filter(|r| r.previous.is_some() || ((r.role == "root" || r.role == "targets") && r.version > 1))
+        .map(|r| format!("{} v{}", escape(&r.role), r.version))
+        .collect();
+    names.join(", ")
+}
+
+/// Checks the request's baseline from `pinned` (the bytes of `pinned_file`, a root the
+/// keyholder keeps). Refused, with the role, version and file named, unless every root
+/// version the request carries verifies from it and the previous root and targets are the
+/// ones that chain reaches. `now` is only the reference time of core's state machine;
+/// no expiry is checked (see the module documentation).
+pub fn check(request: &SigningRequest, pinned: &[u8], pinned_file: &Path, now: DateTime<Utc>) -> Result<Verified> {
+    let file = pinned_file.display().to_string();
+    let limits = Limits::default();
+    let mut set = TrustedSet::new(pinned, now, limits.clone()).map_err(|e| {
+        Error::file(
+            pinned_file,
+            format!("is not a root signed by a threshold of its own root keys, so it cannot be the root you check the request against: {e}"),
+        )
+    })?;
+    let pinned_version = set.root().signed.common.version;
+    let pinned_signed = Envelope::parse("root", pinned, &limits)?.signed_bytes().to_vec();
+    let roots = request.published_root_bytes()?;
+    if roots.is_empty() {
+        return Err(Error::refused(format!(
+            "the request carries no published root: it stages a new repository, yet your root {file} is v{pinned_version}. A request that hides the published root cannot be checked; refuse it and tell the coordinator and the other keyholders (to sign the first root of a new repository, run without --root)"
+        )));
+    }
+    let mut newest = 0;
+    for bytes in &roots {
+        let envelope = Envelope::parse("root", bytes, &limits)?;
+        newest = envelope.version().unwrap_or(0);
+    }
+    if pinned_version > newest {
+        return Err(Error::refused(format!(
+            "your root {file} is v{pinned_version}, newer than the newest root the request carries (v{newest}): the request is out of date or rolls the root back; ask for a new request"
+        )));
+    }
+    for bytes in &roots {
+        let envelope = Envelope::parse("root", bytes, &limits)?;
+        let version = envelope.version().unwrap_or(0);
+        if version < pinned_version {
+            continue;
+        }
+        if version == pinned_version {
+            if envelope.signed_bytes() != pinned_signed.as_slice() {
+                return Err(Error::refused(format!(
+                    "the request's root v{version} is not your root v{pinned_version} ({file}): the request does not follow the root you hold; refuse it and tell the other keyholders"
+                )));
+            }
+            continue;
+        }
+        set.update_root(bytes).map_err(|e| {
+            Error::refused(format!(
+                "the request's root v{version} does not verify from your root v{pinned_version} ({file}): {e}; refuse the request and tell the other keyholders"
+            ))
+        })?;
+    }
+    let root = set.root().signed.clone();
+    let root_version = root.common.version;
+    let root_signed = Envelope::parse("root", &set.root().bytes, &limits)?
+        .signed_bytes()
+        .to_vec();
+    let via = if root_version == pinned_version {
+        format!("your root v{pinned_version} itself")
+    } else {
+        format!("verified from your root v{pinned_version} through v{root_version}")
+    };
+    let mut checked = vec![format!("published root v{root_version}: {via}")];
+    let mut unchecked = Vec::new();
+    let root_staged = request.roles.iter().any(|r| r.role == "root");
+    for role in &request.roles {
+        let name = escape(&role.role);
+        let previous = role.previous_bytes()?;
+        match (role.role.as_str(), previous) {
+            ("root", Some(bytes)) => {
+                let envelope = Envelope::parse("root", &bytes, &limits)?;
+                if envelope.signed_bytes() != root_signed.as_slice() {
+                    return Err(Error::refused(format!(
+                        "root v{}: the request diffs it against a previous root (v{}) that is not the published root v{root_version} reached from your root {file}; refuse the request and tell the other keyholders",
+                        role.version,
+                        envelope.version().unwrap_or(0)
+                    )));
+                }
+                checked.push(format!(
+                    "root v{}: its changes are shown against that root v{root_version}",
+                    role.version
+                ));
+            }
+            ("targets", Some(bytes)) => {
+                let envelope = Envelope::parse("targets", &bytes, &limits)?;
+                let version = envelope.version().unwrap_or(0);
+                Targets::from_envelope("targets", &envelope)?;
+                let keys = root.roles.get("targets").ok_or_else(|| {
+                    Error::refused(format!(
+                        "root v{root_version} has no targets role to check targets v{version} against"
+                    ))
+                })?;
+                let report = check_signatures(&envelope, &root.keys, &keys.keyids, keys.threshold);
+                if !report.is_met() {
+                    return Err(Error::refused(format!(
+                        "targets v{}: the previous targets v{version} the request diffs it against is not signed by {} of the targets keys of root v{root_version} ({} valid: {}); refuse the request and tell the other keyholders",
+                        role.version,
+                        keys.threshold,
+                        report.valid,
+                        report.failures()
+                    )));
+                }
+                checked.push(format!(
+                    "targets v{}: its changes are shown against targets v{version}, signed by {} of the {} required targets keys of root v{root_version}",
+                    role.version, report.valid, keys.threshold
+                ));
+            }
+            ("root" | "targets", None) if role.version > 1 => {
+                return Err(Error::refused(format!(
+                    "{name} v{}: the request names no previous version although v{} must have been published; refuse the request and tell the other keyholders",
+                    role.version,
+                    role.version - 1
+                )));
+            }
+            (_, Some(bytes)) => unchecked.push(Claim {
+                role: role.role.clone(),
+                version: Envelope::parse(&role.role, &bytes, &limits)
+                    .ok()
+                    .and_then(|e| e.version())
+                    .unwrap_or(0),
+                sha256: trustroot_core::hashes::sha256_hex(&bytes),
+            }),
+            _ => {}
+        }
+        // Who signs targets, when root is not staged: the targets keys of the root reached.
+        if role.role == "targets"
+            && !root_staged
+            && let Some(keys) = root.roles.get("targets")
+        {
+            let expected = Requirement::new(
+                format!("root v{root_version} (targets role)"),
+                &root.keys,
+                &keys.keyids,
+                keys.threshold,
+            );
+            if role.requirements != [expected] {
+                return Err(Error::refused(format!(
+                    "targets v{}: the signers the request lists are not the targets keys of root v{root_version} reached from your root {file}; refuse the request and tell the other keyholders",
+                    role.version
+                )));
+            }
+        }
+    }
+    Ok(Verified {
+        pinned: file,
+        pinned_version,
+        root_version,
+        checked,
+        unchecked,
+    })
+}
+
+/// The baseline in plain words, for the summary a keyholder reads before signing.
+pub fn describe(baseline: &Baseline) -> Vec<String> {
+    let claim_line = |c: &Claim| {
+        format!(
+            "  {} v{}: sha256 {} of the file the request carries (compare: sha256sum metadata/{})",
+            escape(&c.role),
+            c.version,
+            c.sha256,
+            escape(&crate::round::role_file(&c.role))
+        )
+    };
+    match baseline {
+        Baseline::New => vec![
+            "Baseline: none. Nothing published precedes this request (a new repository, root v1), so there is nothing to check its changes against: compare every key below with the other keyholders by another channel.".to_string(),
+        ],
+        Baseline::Verified(v) => {
+            let mut lines = vec![format!(
+                "Baseline VERIFIED against your root {} (v{}): the changes below are against the published versions it authenticates.",
+                escape(&v.pinned),
+                v.pinned_version
+            )];
+            lines.extend(v.checked.iter().map(|c| format!("  {c}")));
+            if !v.unchecked.is_empty() {
+                lines.push(
+                    "  Not checked against your root (delegated roles: the request's own claim; their signers come from targets):"
+                        .to_string(),
+                );
+                lines.extend(v.unchecked.iter().map(|c| format!("  {}", claim_line(c))));
+            }
+            lines
+        }
+        Baseline::Unverified(claims) => {
+            let mut lines = vec![
+                "Baseline NOT VERIFIED (--unverified-baseline): the changes below are against the request's own claim of what is published, not against a root you hold. Whoever made or altered the request chose it, and the request digest does not help: the same coordinator computes it.".to_string(),
+            ];
+            lines.extend(claims.iter().map(claim_line));
+            lines.push(
+                "  Compare these sha256 with your own copy of the published files, or sign with --root FILE instead."
+                    .to_string(),
+            );
+            lines
+        }
+    }
+}
