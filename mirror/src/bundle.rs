@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use trustroot_core::display::escape;
 use trustroot_core::{Limits, target_path};
 use url::Url;
 
@@ -269,7 +270,7 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
     // those records come to us, are size-checked first, and name the member after them.
     let entries = archive
         .entries()
-        .map_err(|e| bundle_error(bundle, format!("not a tar archive: {e}")))?
+        .map_err(|e| bundle_error(bundle, format!("not a tar archive: {}", escape(&e.to_string()))))?
         .raw(true);
     let mut seen = BTreeSet::new();
     let mut hashes: BTreeMap<String, BundleFile> = BTreeMap::new();
@@ -277,7 +278,7 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
     let mut total = 0u64;
     let mut long_name: Option<String> = None;
     for entry in entries {
-        let mut entry = entry.map_err(|e| bundle_error(bundle, format!("damaged or truncated: {e}")))?;
+        let mut entry = entry.map_err(|e| bundle_error(bundle, format!("damaged or truncated: {}", escape(&e.to_string()))))?;
         let kind = entry.header().entry_type();
         if kind.is_gnu_longname() || kind.is_pax_local_extensions() {
             if long_name.is_some() {
@@ -296,7 +297,7 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
             Some(name) => name,
             None => entry
                 .path()
-                .map_err(|e| bundle_error(bundle, format!("a member name is unreadable: {e}")))?
+                .map_err(|e| bundle_error(bundle, format!("a member name is unreadable: {}", escape(&e.to_string()))))?
                 .to_str()
                 .map(str::to_string)
                 .ok_or_else(|| bundle_error(bundle, "a member name is not UTF-8"))?,
@@ -307,17 +308,20 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
         if !kind.is_file() {
             return Err(bundle_error(
                 bundle,
-                format!("'{name}' is a link or special file ({kind:?}); bundles hold plain files only"),
+                format!(
+                    "'{}' is a link or special file ({kind:?}); bundles hold plain files only",
+                    escape(&name)
+                ),
             ));
         }
         if manifest.is_some() {
             return Err(bundle_error(
                 bundle,
-                format!("'{name}' comes after the manifest, which must be last"),
+                format!("'{}' comes after the manifest, which must be last", escape(&name)),
             ));
         }
         if !seen.insert(name.clone()) {
-            return Err(bundle_error(bundle, format!("'{name}' appears twice")));
+            return Err(bundle_error(bundle, format!("'{}' appears twice", escape(&name))));
         }
         if seen.len() > limits.max_files {
             return Err(bundle_error(bundle, format!("more than {} members", limits.max_files)));
@@ -328,7 +332,8 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
             return Err(bundle_error(
                 bundle,
                 format!(
-                    "'{name}' is {declared} bytes, over the limit of {}",
+                    "'{}' is {declared} bytes, over the limit of {}",
+                    escape(&name),
                     limits.max_file_size
                 ),
             ));
@@ -351,17 +356,17 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
             (&mut entry)
                 .take(declared)
                 .read_to_end(&mut bytes)
-                .map_err(|e| bundle_error(bundle, format!("truncated manifest: {e}")))?;
+                .map_err(|e| bundle_error(bundle, format!("truncated manifest: {}", escape(&e.to_string()))))?;
             manifest = Some(
                 serde_json::from_slice(&bytes)
-                    .map_err(|e| bundle_error(bundle, format!("unreadable manifest: {e}")))?,
+                    .map_err(|e| bundle_error(bundle, format!("unreadable manifest: {}", escape(&e.to_string()))))?,
             );
             continue;
         }
         let relative = name
             .strip_prefix(TREE_PREFIX)
-            .ok_or_else(|| bundle_error(bundle, format!("'{name}' is outside '{TREE_PREFIX}'")))?;
-        target_path::validate(relative).map_err(|e| bundle_error(bundle, format!("member '{name}': {e}")))?;
+            .ok_or_else(|| bundle_error(bundle, format!("'{}' is outside '{TREE_PREFIX}'", escape(&name))))?;
+        target_path::validate(relative).map_err(|e| bundle_error(bundle, format!("member '{}': {e}", escape(&name))))?;
         let destination = into.join(relative);
         if let Some(parent) = destination.parent() {
             std::fs::create_dir_all(parent).map_err(|e| UpdateError::io(parent, e))?;
@@ -377,11 +382,11 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
             count: 0,
         };
         std::io::copy(&mut reader, &mut file)
-            .map_err(|e| bundle_error(bundle, format!("'{name}' is truncated: {e}")))?;
+            .map_err(|e| bundle_error(bundle, format!("'{}' is truncated: {}", escape(&name), escape(&e.to_string()))))?;
         if reader.count != declared {
             return Err(bundle_error(
                 bundle,
-                format!("'{name}' is truncated ({} of {declared} bytes)", reader.count),
+                format!("'{}' is truncated ({} of {declared} bytes)", escape(&name), reader.count),
             ));
         }
         hashes.insert(
@@ -405,13 +410,13 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
             None => {
                 return Err(bundle_error(
                     bundle,
-                    format!("the manifest lists '{path}', which the bundle lacks"),
+                    format!("the manifest lists '{}', which the bundle lacks", escape(path)),
                 ));
             }
             Some(found) if found != expected => {
                 return Err(bundle_error(
                     bundle,
-                    format!("'{path}' does not match the manifest (length or sha256)"),
+                    format!("'{}' does not match the manifest (length or sha256)", escape(path)),
                 ));
             }
             Some(_) => {}
@@ -420,7 +425,7 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
     if let Some(extra) = hashes.keys().find(|path| !manifest.files.contains_key(*path)) {
         return Err(bundle_error(
             bundle,
-            format!("'{extra}' is in the bundle but not in its manifest"),
+            format!("'{}' is in the bundle but not in its manifest", escape(extra)),
         ));
     }
     Ok(manifest)
@@ -443,7 +448,7 @@ fn name_record<R: Read>(bundle: &Path, entry: &mut tar::Entry<'_, R>) -> Result<
     entry
         .take(size)
         .read_to_end(&mut bytes)
-        .map_err(|e| bundle_error(bundle, format!("a truncated name record: {e}")))?;
+        .map_err(|e| bundle_error(bundle, format!("a truncated name record: {}", escape(&e.to_string()))))?;
     if entry.header().entry_type().is_gnu_longname() {
         while bytes.last() == Some(&0) {
             bytes.pop();
@@ -452,7 +457,7 @@ fn name_record<R: Read>(bundle: &Path, entry: &mut tar::Entry<'_, R>) -> Result<
     }
     let mut name = String::new();
     for record in tar::PaxExtensions::new(&bytes) {
-        let record = record.map_err(|e| bundle_error(bundle, format!("a damaged PAX record: {e}")))?;
+        let record = record.map_err(|e| bundle_error(bundle, format!("a damaged PAX record: {}", escape(&e.to_string()))))?;
         match record.key() {
             Ok("path") => {
                 name = record

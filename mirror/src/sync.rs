@@ -17,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use trustroot_core::display::escape;
 use trustroot_core::hashes::sha256_hex;
 use trustroot_core::{Limits, TargetFile, TrustedSet, role_name, target_path};
 use url::Url;
@@ -206,7 +207,9 @@ pub(crate) fn desired_files(
             .is_some()
         {
             return Err(UpdateError::Config(format!(
-                "role '{role}' would be published as {name}, which another file already is"
+                "role '{}' would be published as {}, which another file already is",
+                escape(role),
+                escape(&name)
             )));
         }
     }
@@ -223,7 +226,7 @@ pub(crate) fn desired_files(
             continue;
         };
         target_path::validate(path)
-            .map_err(|e| UpdateError::Config(format!("role '{role}' lists a target a mirror cannot store: {e}")))?;
+            .map_err(|e| UpdateError::Config(format!("role '{}' lists a target a mirror cannot store: {e}", escape(&role))))?;
         let names: Vec<String> = if consistent {
             let mut names: Vec<String> = ["sha256", "sha512"]
                 .iter()
