@@ -322,7 +322,10 @@ fn render(report: &Value) -> String {
     }
     let render_keys = |s: &mut String, keys: &Value| {
         for key in keys.as_array().into_iter().flatten() {
-            let owner = key["owner"].as_str().map(|o| format!(" owner {}", escape(o))).unwrap_or_default();
+            let owner = key["owner"]
+                .as_str()
+                .map(|o| format!(" owner {}", escape(o)))
+                .unwrap_or_default();
             let online = key["online_uri"]
                 .as_str()
                 .map(|o| format!(" online {}", escape(o)))

@@ -539,7 +539,10 @@ fn a_private_key_file_readable_by_others_is_used_with_a_warning() {
     ok(tmp.path(), &["key", "generate", "--type", "ed25519", "--out", k]);
     let private = trustroot(tmp.path(), &["key", "show", k]);
     assert!(private.status.success());
-    assert!(!String::from_utf8_lossy(&private.stderr).contains("warning"), "{private:?}");
+    assert!(
+        !String::from_utf8_lossy(&private.stderr).contains("warning"),
+        "{private:?}"
+    );
 
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let shown = trustroot(tmp.path(), &["key", "show", k]);

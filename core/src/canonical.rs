@@ -16,9 +16,7 @@ pub enum CanonicalError {
     Float(String),
     #[error("canonical JSON has no negative zero (found -0; write 0)")]
     NegativeZero,
-    #[error(
-        "canonical JSON has only integers from -2^63 to 2^64-1 (found {0}, an integer outside that range)"
-    )]
+    #[error("canonical JSON has only integers from -2^63 to 2^64-1 (found {0}, an integer outside that range)")]
     OutOfRange(String),
 }
 
@@ -136,9 +134,16 @@ mod tests {
         };
         let zero = refuse(r#"{"custom": {"n": -0}}"#);
         assert!(zero.contains("negative zero") && !zero.contains("floating"), "{zero}");
-        for big in ["18446744073709551616", "-9223372036854775809", "100000000000000000000000"] {
+        for big in [
+            "18446744073709551616",
+            "-9223372036854775809",
+            "100000000000000000000000",
+        ] {
             let err = refuse(&format!(r#"{{"custom": [{big}]}}"#));
-            assert!(err.contains("outside that range") && !err.contains("floating"), "{big}: {err}");
+            assert!(
+                err.contains("outside that range") && !err.contains("floating"),
+                "{big}: {err}"
+            );
         }
         assert!(refuse(r#"{"n": 2.5}"#).contains("floating"));
         // The edges of the 64-bit range are integers.

@@ -21,13 +21,11 @@ pub fn escape(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
-    let mut count = 0;
-    for c in text.chars() {
+    for (count, c) in text.chars().enumerate() {
         if count == SHOWN_CHARS {
             let _ = write!(out, "... ({} characters in all)", text.chars().count());
             break;
         }
-        count += 1;
         match c {
             '\\' => out.push_str("\\\\"),
             '\n' => out.push_str("\\n"),
@@ -63,7 +61,14 @@ mod tests {
 
     #[test]
     fn plain_text_is_borrowed_as_it_is() {
-        for text in ["alice", "@carol", "npm/pkg name's \"x\".json", "Zoë", "日本語", "a/b-c_d.e"] {
+        for text in [
+            "alice",
+            "@carol",
+            "npm/pkg name's \"x\".json",
+            "Zoë",
+            "日本語",
+            "a/b-c_d.e",
+        ] {
             assert!(matches!(escape(text), Cow::Borrowed(_)), "{text}");
         }
     }

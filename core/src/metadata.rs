@@ -33,7 +33,8 @@ pub struct Common {
 
 fn de_time<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<DateTime<Utc>, D::Error> {
     let text = String::deserialize(d)?;
-    crate::time::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("'{}' is not an RFC 3339 time", escape(&text))))
+    crate::time::parse(&text)
+        .ok_or_else(|| serde::de::Error::custom(format!("'{}' is not an RFC 3339 time", escape(&text))))
 }
 
 fn ser_time<S: Serializer>(t: &DateTime<Utc>, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -209,7 +210,9 @@ pub trait Role: DeserializeOwned {
 pub fn supported_spec_version(text: &str) -> bool {
     let parts: Vec<&str> = text.split('.').collect();
     matches!(parts.len(), 2 | 3)
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         && parts[0] == "1"
 }
 
@@ -323,7 +326,10 @@ impl Delegations {
                     if TOP_LEVEL_ROLES.contains(&role.name.as_str()) {
                         return Err(Error::malformed(
                             name,
-                            format!("delegated role '{}' has the name of a top-level role", escape(&role.name)),
+                            format!(
+                                "delegated role '{}' has the name of a top-level role",
+                                escape(&role.name)
+                            ),
                         ));
                     }
                     if !seen.insert(role.name.as_str()) {

@@ -131,7 +131,9 @@ mod tests {
 
     #[test]
     fn a_repeated_key_is_escaped_in_the_error() {
-        let err = from_slice("{\"\u{202e}k\": 1, \"\u{202e}k\": 2}".as_bytes()).unwrap_err().to_string();
+        let err = from_slice("{\"\u{202e}k\": 1, \"\u{202e}k\": 2}".as_bytes())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("\\u{202e}k"), "{err}");
         assert!(!err.contains('\u{202e}'), "{err}");
     }

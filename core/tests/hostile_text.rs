@@ -42,7 +42,10 @@ fn a_bidi_override_in_a_metadata_type_is_escaped_in_the_error() {
     let mut signed = root_signed();
     signed["_type"] = json!("\u{202e}toor\u{1b}]0;owned\u{7}");
     let err = parse_root(&envelope(&signed)).unwrap_err().to_string();
-    assert!(!err.contains('\u{202e}') && !err.contains('\u{1b}') && !err.contains('\u{7}'), "{err}");
+    assert!(
+        !err.contains('\u{202e}') && !err.contains('\u{1b}') && !err.contains('\u{7}'),
+        "{err}"
+    );
     assert!(err.contains("found '\\u{202e}toor\\u{1b}]0;owned\\u{7}'"), "{err}");
 }
 
@@ -70,12 +73,19 @@ fn terminal_controls_in_role_names_key_ids_and_target_paths_are_escaped_in_error
         "signed": root_signed()
     }))
     .unwrap();
-    let err = Envelope::parse("root", &bytes, &Limits::default()).unwrap_err().to_string();
+    let err = Envelope::parse("root", &bytes, &Limits::default())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("from key \\u{202e}abc"), "{err}");
 
     // An unsafe target path is named escaped.
-    let err = target_path::validate("a/\u{202e}/../../etc\u{1b}[2J").unwrap_err().to_string();
-    assert!(err.starts_with("a/\\u{202e}/../../etc\\u{1b}[2J: unsafe target path"), "{err}");
+    let err = target_path::validate("a/\u{202e}/../../etc\u{1b}[2J")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("a/\\u{202e}/../../etc\\u{1b}[2J: unsafe target path"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -112,7 +122,18 @@ fn duplicate_keys_in_metadata_are_refused() {
 
 #[test]
 fn spec_versions_python_tuf_refuses_are_refused() {
-    for bad in ["1", "1.x.y", "1.0.0-rc1", "1.0.0.0", "2.0.0", "01.0", "1..0", "1.0.", " 1.0", "1.0\u{202e}"] {
+    for bad in [
+        "1",
+        "1.x.y",
+        "1.0.0-rc1",
+        "1.0.0.0",
+        "2.0.0",
+        "01.0",
+        "1..0",
+        "1.0.",
+        " 1.0",
+        "1.0\u{202e}",
+    ] {
         assert!(!supported_spec_version(bad), "{bad:?} accepted");
         let mut signed = root_signed();
         signed["spec_version"] = json!(bad);

@@ -278,7 +278,8 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
     let mut total = 0u64;
     let mut long_name: Option<String> = None;
     for entry in entries {
-        let mut entry = entry.map_err(|e| bundle_error(bundle, format!("damaged or truncated: {}", escape(&e.to_string()))))?;
+        let mut entry =
+            entry.map_err(|e| bundle_error(bundle, format!("damaged or truncated: {}", escape(&e.to_string()))))?;
         let kind = entry.header().entry_type();
         if kind.is_gnu_longname() || kind.is_pax_local_extensions() {
             if long_name.is_some() {
@@ -297,7 +298,12 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
             Some(name) => name,
             None => entry
                 .path()
-                .map_err(|e| bundle_error(bundle, format!("a member name is unreadable: {}", escape(&e.to_string()))))?
+                .map_err(|e| {
+                    bundle_error(
+                        bundle,
+                        format!("a member name is unreadable: {}", escape(&e.to_string())),
+                    )
+                })?
                 .to_str()
                 .map(str::to_string)
                 .ok_or_else(|| bundle_error(bundle, "a member name is not UTF-8"))?,
@@ -366,7 +372,8 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
         let relative = name
             .strip_prefix(TREE_PREFIX)
             .ok_or_else(|| bundle_error(bundle, format!("'{}' is outside '{TREE_PREFIX}'", escape(&name))))?;
-        target_path::validate(relative).map_err(|e| bundle_error(bundle, format!("member '{}': {e}", escape(&name))))?;
+        target_path::validate(relative)
+            .map_err(|e| bundle_error(bundle, format!("member '{}': {e}", escape(&name))))?;
         let destination = into.join(relative);
         if let Some(parent) = destination.parent() {
             std::fs::create_dir_all(parent).map_err(|e| UpdateError::io(parent, e))?;
@@ -381,12 +388,20 @@ pub fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<Bundl
             hasher: Sha256::new(),
             count: 0,
         };
-        std::io::copy(&mut reader, &mut file)
-            .map_err(|e| bundle_error(bundle, format!("'{}' is truncated: {}", escape(&name), escape(&e.to_string()))))?;
+        std::io::copy(&mut reader, &mut file).map_err(|e| {
+            bundle_error(
+                bundle,
+                format!("'{}' is truncated: {}", escape(&name), escape(&e.to_string())),
+            )
+        })?;
         if reader.count != declared {
             return Err(bundle_error(
                 bundle,
-                format!("'{}' is truncated ({} of {declared} bytes)", escape(&name), reader.count),
+                format!(
+                    "'{}' is truncated ({} of {declared} bytes)",
+                    escape(&name),
+                    reader.count
+                ),
             ));
         }
         hashes.insert(
@@ -457,7 +472,8 @@ fn name_record<R: Read>(bundle: &Path, entry: &mut tar::Entry<'_, R>) -> Result<
     }
     let mut name = String::new();
     for record in tar::PaxExtensions::new(&bytes) {
-        let record = record.map_err(|e| bundle_error(bundle, format!("a damaged PAX record: {}", escape(&e.to_string()))))?;
+        let record =
+            record.map_err(|e| bundle_error(bundle, format!("a damaged PAX record: {}", escape(&e.to_string()))))?;
         match record.key() {
             Ok("path") => {
                 name = record

@@ -19,7 +19,10 @@ pub enum FetchError {
     NotFound { url: String },
     #[error("{}: HTTP status {status}", escape(url))]
     Status { url: String, status: u16 },
-    #[error("{}: response exceeds the limit of {limit} bytes (endless data refused)", escape(url))]
+    #[error(
+        "{}: response exceeds the limit of {limit} bytes (endless data refused)",
+        escape(url)
+    )]
     TooLarge { url: String, limit: u64 },
     #[error("{}: no complete response within {after:?} (slow or stalled server)", escape(url))]
     Timeout { url: String, after: Duration },

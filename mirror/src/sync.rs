@@ -225,8 +225,12 @@ pub(crate) fn desired_files(
         let Some((role, info)) = trusted.find_loaded_target(path, &mut verified_edges) else {
             continue;
         };
-        target_path::validate(path)
-            .map_err(|e| UpdateError::Config(format!("role '{}' lists a target a mirror cannot store: {e}", escape(&role))))?;
+        target_path::validate(path).map_err(|e| {
+            UpdateError::Config(format!(
+                "role '{}' lists a target a mirror cannot store: {e}",
+                escape(&role)
+            ))
+        })?;
         let names: Vec<String> = if consistent {
             let mut names: Vec<String> = ["sha256", "sha512"]
                 .iter()

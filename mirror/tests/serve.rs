@@ -212,7 +212,12 @@ async fn without_consistent_snapshots_a_versioned_looking_name_is_not_cached_for
     let json = "application/json";
     assert_file(&served, "2.bins.json", json, "no-store");
     assert_file(&served, "1.root.json", json, "no-store");
-    assert_file(&served, &format!("targets/{hashlike}"), "application/octet-stream", "no-cache");
+    assert_file(
+        &served,
+        &format!("targets/{hashlike}"),
+        "application/octet-stream",
+        "no-cache",
+    );
 
     // The name is indeed reused: the next version of the role is served under it.
     let first = request(served.addr, "GET", "/2.bins.json").body;

@@ -274,12 +274,17 @@ fn terminal_controls_in_a_trusted_root_are_escaped_in_findings() {
     let bytes = common::read(&common::history().join("prod/2025-09-22_c9bda74a_trusted_root.json"));
     let mut v: Value = serde_json::from_slice(&bytes).unwrap();
     let hostile = "x\u{1b}]0;owned\u{7}\u{202e}";
-    v.as_object_mut().unwrap().insert(hostile.to_string(), Value::Bool(true));
+    v.as_object_mut()
+        .unwrap()
+        .insert(hostile.to_string(), Value::Bool(true));
     v["mediaType"] = Value::String(format!("application/{hostile}"));
     v["tlogs"][0]["baseUrl"] = Value::String(format!("https://{hostile}"));
     let findings = validate::validate_trusted_root(&serde_json::to_vec(&v).unwrap());
     let shown: String = findings.iter().map(|f| format!("{f}\n")).collect();
-    assert!(shown.contains("unknown field `x\\u{1b}]0;owned\\u{7}\\u{202e}`"), "{shown}");
+    assert!(
+        shown.contains("unknown field `x\\u{1b}]0;owned\\u{7}\\u{202e}`"),
+        "{shown}"
+    );
     assert!(shown.contains("unknown media type `application/x\\u{1b}"), "{shown}");
     for c in ['\u{1b}', '\u{7}', '\u{202e}'] {
         assert!(!shown.contains(c), "{c:?} shown raw in:\n{shown}");

@@ -1,8 +1,8 @@
 //! X.509 certificates and chains, as listed in `certChain.certificates` (leaf-most first).
 
-use trustroot_core::display::escape;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256, Sha384, Sha512};
+use trustroot_core::display::escape;
 use x509_cert::Certificate;
 use x509_cert::der::pem::LineEnding;
 use x509_cert::der::{Decode, Encode, Reader, SliceReader, pem};

@@ -6,10 +6,10 @@
 //!   `SHA-256(origin || "\n" || 0x01 || raw Ed25519 key)`, where the origin is the `baseUrl`
 //!   host; its first 4 bytes are the checkpoint key ID.
 
-use trustroot_core::display::escape;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use sha2::{Digest, Sha256};
+use trustroot_core::display::escape;
 use x509_cert::der::asn1::BitString;
 use x509_cert::der::pem::LineEnding;
 use x509_cert::der::{Decode, Encode, pem};
@@ -359,9 +359,9 @@ pub fn pem_blocks(text: &str) -> Result<Vec<(String, Vec<u8>)>, PayloadError> {
             )));
         }
         let body: String = body_and_rest[..end_at].chars().filter(|c| !c.is_whitespace()).collect();
-        let der = B64
-            .decode(body.as_bytes())
-            .map_err(|e| PayloadError::material(format!("the PEM block `{}` is not valid base64: {e}", escape(&label))))?;
+        let der = B64.decode(body.as_bytes()).map_err(|e| {
+            PayloadError::material(format!("the PEM block `{}` is not valid base64: {e}", escape(label)))
+        })?;
         out.push((label.to_string(), der));
         rest = &after_end[close + 5..];
     }

@@ -1,7 +1,7 @@
 //! proto3-JSON timestamps: RFC 3339 with a `T`, a `Z` (or an offset), and 0-9 fraction digits.
 
-use trustroot_core::display::escape;
 use chrono::{DateTime, SecondsFormat, Utc};
+use trustroot_core::display::escape;
 
 /// How a timestamp string deviates from the form clients write, when it still parses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +68,7 @@ pub fn parse(s: &str) -> Result<(DateTime<Utc>, TimestampStyle), String> {
         ));
     };
     let dt = DateTime::parse_from_rfc3339(s)
-        .map_err(|e| format!("`{}` is not a valid date and time: {e}", escape(&s)))?
+        .map_err(|e| format!("`{}` is not a valid date and time: {e}", escape(s)))?
         .with_timezone(&Utc);
     let style = if offset {
         TimestampStyle::Offset
