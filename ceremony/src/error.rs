@@ -2,6 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
+use trustroot_core::display::escape;
+
+/// A path for a message, escaped: names under `targets/` or `metadata/` can come from
+/// anyone who could put a file there.
+fn shown(path: &Path) -> String {
+    escape(&path.display().to_string()).into_owned()
+}
+
 /// A result with a ceremony [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -9,7 +17,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file could not be read, written or understood.
-    #[error("{}: {reason}", path.display())]
+    #[error("{}: {reason}", shown(path))]
     File { path: PathBuf, reason: String },
     /// The policy (`trustroot.toml`) is invalid; `field` is its dotted name.
     #[error("trustroot.toml: {field}: {reason}")]

@@ -312,9 +312,15 @@ impl KeyRef {
         }
     }
 
-    /// Loads the private key behind the reference as a [`Signer`].
+    /// Loads the private key behind the reference as a [`Signer`]. A key file that its
+    /// group or others can read is used, with a warning on stderr saying how to fix it.
     pub fn load(&self, passphrase: &mut dyn FnMut() -> Result<Zeroizing<String>>) -> Result<SoftwareSigner> {
         let pem = self.read()?;
+        if let KeyRef::File(path) = self
+            && let Some(warning) = loose_permissions_warning(path)
+        {
+            eprintln!("{warning}");
+        }
         let key = PrivateKey::from_pkcs8_pem(&self.describe(), &pem, passphrase)?;
         Ok(SoftwareSigner {
             key,
@@ -361,6 +367,28 @@ impl Signer for SoftwareSigner {
     fn describe(&self) -> String {
         self.source.clone()
     }
+}
+
+/// A warning when the private key file at `path` is open to its group or others (any of
+/// the mode bits 077): its mode, and the `chmod` that fixes it. `None` when it is private, or not on
+/// Unix.
+pub fn loose_permissions_warning(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = fs::metadata(path).ok()?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Some(format!(
+                "warning: the private key file {} has mode {mode:04o}, open to its group or others; \
+                 run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    None
 }
 
 /// Reads a file of at most `limit` bytes; errors name the file.

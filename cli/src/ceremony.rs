@@ -508,6 +508,19 @@ fn generate(
     json: bool,
 ) -> Result<()> {
     let key_type: KeyType = key_type.parse()?;
+    let encrypted = encrypt || passphrase.passphrase_env.is_some() || passphrase.passphrase_file.is_some();
+    if !encrypted && let Some(repo) = signing_repository_keys_dir(out) {
+        return Err(Error::file(
+            out,
+            format!(
+                "refused: this is the keys/ directory of the signing repository {}, which holds \
+                 public keys only and is committed and shared; an unencrypted private key must \
+                 not be written there. Write it outside the repository (e.g. ../private-keys/), \
+                 or encrypt it with --encrypt, --passphrase-env or --passphrase-file",
+                repo.display()
+            ),
+        ));
+    }
     let pub_path = PathBuf::from(format!("{}.pub", out.display()));
     for path in [out, pub_path.as_path()] {
         if path.exists() {
@@ -565,6 +578,28 @@ fn generate(
     );
     println!("key ID {}", public.computed_key_id());
     Ok(())
+}
+
+/// The signing repository whose `keys/` directory `out` would be written into, if any: a
+/// directory holding `trustroot.toml` whose `keys/` contains `out`'s directory, both
+/// resolved (symbolic links, `..`), so `repo/keys/../keys/x.pem` and a link to `keys/`
+/// are caught.
+fn signing_repository_keys_dir(out: &Path) -> Option<PathBuf> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let resolved = parent.canonicalize().ok()?;
+    // The repositories above the directory as written (a link to keys/ resolves elsewhere)
+    // and above it resolved.
+    let written = std::path::absolute(parent).ok()?;
+    written.ancestors().chain(resolved.ancestors()).find_map(|dir| {
+        if !dir.join("trustroot.toml").is_file() {
+            return None;
+        }
+        let keys = dir.join("keys").canonicalize().ok()?;
+        resolved.starts_with(&keys).then(|| dir.to_path_buf())
+    })
 }
 
 fn show(reference: &str, passphrase: &PassphraseArgs, json: bool) -> Result<()> {

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use serde_json::{Value, json};
+use trustroot_core::display::escape;
 use trustroot_core::metadata::{Common, Role};
 use trustroot_core::verify::{KeyStatus, ThresholdReport, check_signatures};
 use trustroot_core::{Envelope, Key, Limits, RoleKeys, Root, Snapshot, Targets, Timestamp};
@@ -15,6 +16,8 @@ use trustroot_core::{Envelope, Key, Limits, RoleKeys, Root, Snapshot, Targets, T
 #[derive(Debug, Args)]
 pub struct InspectArgs {
     /// A TUF metadata file: root, timestamp, snapshot, targets or a delegated targets role.
+    /// Files larger than 64 MiB (core's largest metadata limit) are refused, as are --root
+    /// and --delegator files.
     file: PathBuf,
     /// The root that signs FILE: for timestamp, snapshot and targets, the root whose keys
     /// to check signatures with; for a root, the previous root version (to check the
@@ -37,7 +40,7 @@ pub struct InspectArgs {
 }
 
 fn read_envelope(path: &Path) -> Result<Envelope, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = crate::input::read_bounded(path)?;
     Envelope::parse(&path.display().to_string(), &bytes, &Limits::default()).map_err(|e| e.to_string())
 }
 
@@ -292,7 +295,13 @@ fn inspect(args: &InspectArgs) -> Result<Value, String> {
 fn render(report: &Value) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
-    let text = |v: &Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+    // Everything shown comes from the metadata (role names, key IDs, owners, target paths),
+    // so it is escaped; errors are escaped already where they are made.
+    let text = |v: &Value| {
+        let raw = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+        escape(&raw).into_owned()
+    };
+    let error_text = |v: &Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
     let _ = writeln!(s, "{}", text(&report["file"]));
     let _ = writeln!(
         s,
@@ -313,10 +322,13 @@ fn render(report: &Value) -> String {
     }
     let render_keys = |s: &mut String, keys: &Value| {
         for key in keys.as_array().into_iter().flatten() {
-            let owner = key["owner"].as_str().map(|o| format!(" owner {o}")).unwrap_or_default();
+            let owner = key["owner"]
+                .as_str()
+                .map(|o| format!(" owner {}", escape(o)))
+                .unwrap_or_default();
             let online = key["online_uri"]
                 .as_str()
-                .map(|o| format!(" online {o}"))
+                .map(|o| format!(" online {}", escape(o)))
                 .unwrap_or_default();
             let usable = if key["usable"] == Value::Bool(true) {
                 String::new()
@@ -349,7 +361,8 @@ fn render(report: &Value) -> String {
         for (name, r) in roles {
             let _ = writeln!(
                 s,
-                "    {name}: threshold {} of {} keys",
+                "    {}: threshold {} of {} keys",
+                escape(name),
                 r["threshold"],
                 r["keyids"].as_array().map_or(0, Vec::len)
             );
@@ -358,7 +371,7 @@ fn render(report: &Value) -> String {
     if let Some(meta) = report.get("meta").and_then(Value::as_object) {
         let _ = writeln!(s, "  meta:");
         for (file, m) in meta {
-            let _ = writeln!(s, "    {file}: version {}", m["version"]);
+            let _ = writeln!(s, "    {}: version {}", escape(file), m["version"]);
         }
     }
     if let Some(targets) = report.get("targets").and_then(Value::as_array) {
@@ -376,7 +389,7 @@ fn render(report: &Value) -> String {
                 text(&r["name"]),
                 r["threshold"],
                 r["terminating"],
-                r["paths"]
+                text(&r["paths"])
             );
         }
         if d["succinct_roles"].is_object() {
@@ -403,7 +416,7 @@ fn render(report: &Value) -> String {
                 s,
                 "  signatures checked against {}: {}",
                 text(&check["checked_against"]),
-                text(error)
+                error_text(error)
             );
             continue;
         }

@@ -3,6 +3,7 @@
 mod ceremony;
 mod client;
 mod docs;
+mod input;
 mod inspect;
 mod keepalive;
 mod mirror;
@@ -69,6 +70,8 @@ enum Command {
     /// refresh, a root rotation the client follows. Each step prints the command it runs.
     Quickstart(quickstart::QuickstartArgs),
     /// Sigstore payloads: trusted_root.json and signing_config.
+    ///
+    /// Input files larger than 64 MiB are refused.
     Sigstore {
         #[command(subcommand)]
         command: sigstore::SigstoreCommand,

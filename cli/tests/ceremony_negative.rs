@@ -474,3 +474,83 @@ fn one_key_registered_under_two_names_is_refused() {
     );
     assert_eq!(ceremonies.exists().then(|| tree_hash(&ceremonies)), before);
 }
+
+/// `keys/` of a signing repository holds public keys and is committed: an unencrypted
+/// private key generated there (however the path is spelled) is refused, and nothing is
+/// written. Encrypted, or outside the repository, it is fine.
+#[test]
+fn an_unencrypted_key_generated_into_the_repository_keys_dir_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    ok(dir, &["init", "repo"]);
+    std::os::unix::fs::symlink(dir.join("repo/keys"), dir.join("link")).unwrap();
+    std::fs::create_dir(dir.join("repo/keys/sub")).unwrap();
+    let generate = |cwd: &std::path::Path, out: &str, extra: &[&str]| {
+        let mut args = vec!["key", "generate", "--type", "ed25519", "--out", out];
+        args.extend_from_slice(extra);
+        trustroot(cwd, &args)
+    };
+    for (cwd, out) in [
+        (dir.to_path_buf(), "repo/keys/alice.pem"),
+        (dir.to_path_buf(), "repo/targets/../keys/alice.pem"),
+        (dir.to_path_buf(), "link/alice.pem"),
+        (dir.to_path_buf(), "repo/keys/sub/alice.pem"),
+        (dir.join("repo"), "keys/alice.pem"),
+        (dir.join("repo/keys"), "alice.pem"),
+    ] {
+        let output = generate(&cwd, out, &[]);
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{out} was written");
+        assert!(
+            err.contains("refused") && err.contains("keys/ directory of the signing repository"),
+            "{out}: {err}"
+        );
+        assert!(err.contains("--encrypt"), "{err}");
+    }
+    let mut left: Vec<_> = std::fs::read_dir(dir.join("repo/keys"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    left.sort();
+    assert_eq!(left, [".gitkeep", "sub"], "a key file was written");
+
+    std::fs::write(dir.join("pass"), "a long passphrase\n").unwrap();
+    let encrypted = generate(
+        dir,
+        "repo/keys/alice.pem",
+        &["--passphrase-file", "pass", "--scrypt-log-n", "10"],
+    );
+    assert!(encrypted.status.success(), "{encrypted:?}");
+    std::fs::create_dir(dir.join("private-keys")).unwrap();
+    assert!(generate(dir, "private-keys/alice.pem", &[]).status.success());
+    // A directory merely named keys, outside any signing repository, is fine.
+    std::fs::create_dir(dir.join("keys")).unwrap();
+    assert!(generate(dir, "keys/bob.pem", &[]).status.success());
+}
+
+/// A private key file its group or others can read is used, with a warning naming the
+/// file, its mode and the chmod that fixes it.
+#[test]
+fn a_private_key_file_readable_by_others_is_used_with_a_warning() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("k.pem");
+    let k = key.to_str().unwrap();
+    ok(tmp.path(), &["key", "generate", "--type", "ed25519", "--out", k]);
+    let private = trustroot(tmp.path(), &["key", "show", k]);
+    assert!(private.status.success());
+    assert!(
+        !String::from_utf8_lossy(&private.stderr).contains("warning"),
+        "{private:?}"
+    );
+
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let shown = trustroot(tmp.path(), &["key", "show", k]);
+    assert!(shown.status.success(), "{shown:?}");
+    let err = String::from_utf8_lossy(&shown.stderr);
+    assert!(
+        err.contains(&format!("warning: the private key file {k} has mode 0644")),
+        "{err}"
+    );
+    assert!(err.contains(&format!("chmod 600 {k}")), "{err}");
+}

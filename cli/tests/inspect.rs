@@ -121,3 +121,57 @@ fn a_reader_that_closes_the_pipe_early_ends_the_output_quietly() {
         out.status
     );
 }
+
+/// An endless input (a device, a runaway file) is read up to the cap and refused with a
+/// sentence naming it, by every command that reads a file a person names.
+#[test]
+fn inspect_of_an_endless_file_is_refused_at_the_cap() {
+    let commands: [&[&str]; 4] = [
+        &["inspect", "/dev/zero"],
+        &["sigstore", "trusted-root", "validate", "/dev/zero"],
+        &["sigstore", "signing-config", "validate", "/dev/zero"],
+        &["sigstore", "trusted-root", "diff", "/dev/zero", "/dev/zero"],
+    ];
+    for args in commands {
+        let out = trustroot(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        let shown = text(&out);
+        assert!(
+            shown.contains("/dev/zero: refused: larger than 64 MiB"),
+            "{args:?}: {shown}"
+        );
+    }
+}
+
+/// Key IDs, owners and role names are the metadata's own text: `inspect` shows them
+/// escaped, so a hostile file cannot drive the terminal of whoever inspects it.
+#[test]
+fn terminal_controls_in_inspected_metadata_are_escaped() {
+    let hostile = "\u{1b}]0;owned\u{7}\u{202e}";
+    let keyid = format!("ab{hostile}");
+    let role = serde_json::json!({"keyids": [keyid], "threshold": 1});
+    let root = serde_json::json!({
+        "signatures": [{"keyid": keyid, "sig": ""}],
+        "signed": {
+            "_type": "root", "spec_version": "1.0.31", "version": 1,
+            "expires": "2030-01-01T00:00:00Z", "consistent_snapshot": true,
+            "keys": {keyid.clone(): {
+                "keytype": format!("ed25519{hostile}"), "scheme": "ed25519",
+                "keyval": {"public": "00".repeat(32)},
+                "x-tuf-on-ci-keyowner": format!("@alice{hostile}")
+            }},
+            "roles": {"root": role, "timestamp": role, "snapshot": role, "targets": role,
+                      format!("extra{hostile}"): role}
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("root.json");
+    std::fs::write(&file, serde_json::to_vec(&root).unwrap()).unwrap();
+    let out = trustroot(&["inspect", file.to_str().unwrap(), "--at", "2025-01-01T00:00:00Z"]);
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("owner @alice\\u{1b}]0;owned\\u{7}\\u{202e}"), "{shown}");
+    for c in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(!shown.contains(c), "{c:?} shown raw in:\n{shown}");
+    }
+}

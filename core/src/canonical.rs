@@ -8,11 +8,32 @@
 
 use serde_json::Value;
 
-/// A value that has no canonical form.
+/// A value that has no canonical form. serde_json reads `-0` and integers outside 64 bits
+/// as floating-point numbers; they are named for what they were written as.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CanonicalError {
     #[error("canonical JSON has no floating-point numbers (found {0})")]
     Float(String),
+    #[error("canonical JSON has no negative zero (found -0; write 0)")]
+    NegativeZero,
+    #[error("canonical JSON has only integers from -2^63 to 2^64-1 (found {0}, an integer outside that range)")]
+    OutOfRange(String),
+}
+
+impl CanonicalError {
+    /// Why the number `n` (neither an `i64` nor a `u64`) has no canonical form.
+    fn number(n: &serde_json::Number) -> CanonicalError {
+        match n.as_f64() {
+            Some(f) if f == 0.0 && f.is_sign_negative() => CanonicalError::NegativeZero,
+            // A whole number here was written beyond 64 bits (-2^63 itself parses as an
+            // integer, so -2^63 as a float is a rounded -2^63-1 or lower). `1e20` reads
+            // the same and is named an integer too, which it is.
+            Some(f) if f.fract() == 0.0 && (f >= 18_446_744_073_709_551_616.0 || f <= -9_223_372_036_854_775_808.0) => {
+                CanonicalError::OutOfRange(n.to_string())
+            }
+            _ => CanonicalError::Float(n.to_string()),
+        }
+    }
 }
 
 /// Encodes `value` as OLPC canonical JSON.
@@ -33,7 +54,7 @@ pub fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonicalErro
             if n.is_i64() || n.is_u64() {
                 out.extend_from_slice(n.to_string().as_bytes());
             } else {
-                return Err(CanonicalError::Float(n.to_string()));
+                return Err(CanonicalError::number(n));
             }
         }
         Value::String(s) => write_string(s, out),
@@ -103,5 +124,30 @@ mod tests {
     #[test]
     fn refuses_floats() {
         assert!(to_canonical_bytes(&json!({"a": 1.5})).is_err());
+    }
+
+    #[test]
+    fn negative_zero_and_integers_beyond_64_bits_are_refused_for_what_they_are() {
+        let refuse = |text: &str| {
+            let value: Value = serde_json::from_str(text).unwrap();
+            to_canonical_bytes(&value).unwrap_err().to_string()
+        };
+        let zero = refuse(r#"{"custom": {"n": -0}}"#);
+        assert!(zero.contains("negative zero") && !zero.contains("floating"), "{zero}");
+        for big in [
+            "18446744073709551616",
+            "-9223372036854775809",
+            "100000000000000000000000",
+        ] {
+            let err = refuse(&format!(r#"{{"custom": [{big}]}}"#));
+            assert!(
+                err.contains("outside that range") && !err.contains("floating"),
+                "{big}: {err}"
+            );
+        }
+        assert!(refuse(r#"{"n": 2.5}"#).contains("floating"));
+        // The edges of the 64-bit range are integers.
+        let edges: Value = serde_json::from_str("[18446744073709551615, -9223372036854775808]").unwrap();
+        assert!(to_canonical_bytes(&edges).is_ok());
     }
 }

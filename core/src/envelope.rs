@@ -26,8 +26,14 @@ pub struct Envelope {
 impl Envelope {
     /// Parses metadata bytes. `role` names the metadata in errors.
     pub fn parse(role: &str, bytes: &[u8], limits: &Limits) -> Result<Self> {
-        let value: Value =
-            serde_json::from_slice(bytes).map_err(|e| Error::malformed(role, format!("not valid JSON: {e}")))?;
+        // Duplicate object keys are refused at any depth (see `strict_json`).
+        let value: Value = crate::strict_json::from_slice(bytes).map_err(|e| {
+            let what = match e.classify() {
+                serde_json::error::Category::Data => "refused JSON",
+                _ => "not valid JSON",
+            };
+            Error::malformed(role, format!("{what}: {e}"))
+        })?;
         let Value::Object(mut top) = value else {
             return Err(Error::malformed(role, "metadata is not a JSON object"));
         };

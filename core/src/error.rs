@@ -4,6 +4,8 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
+use crate::display::escape;
+
 /// A result with a core [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -48,6 +50,11 @@ pub enum ErrorKind {
 }
 
 /// A failure to trust metadata, naming what was refused and why.
+///
+/// Its `Display` escapes (with [`escape`]) every string that can come from metadata: the
+/// role or target path, types, key IDs, role names, hash algorithms. A free-form reason
+/// ([`ErrorKind::Malformed`], `detail`) is written by this crate, which escapes what it
+/// puts in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     /// The role (or target path, for target checks) the error concerns.
@@ -93,16 +100,21 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.version {
-            Some(v) => write!(f, "{} v{}: ", self.role, v)?,
-            None => write!(f, "{}: ", self.role)?,
+            Some(v) => write!(f, "{} v{}: ", escape(&self.role), v)?,
+            None => write!(f, "{}: ", escape(&self.role))?,
         }
         match &self.kind {
             ErrorKind::Malformed(reason) => write!(f, "malformed metadata: {reason}"),
             ErrorKind::WrongType { expected, found } => {
-                write!(f, "wrong metadata type: expected '{expected}', found '{found}'")
+                write!(
+                    f,
+                    "wrong metadata type: expected '{}', found '{}'",
+                    escape(expected),
+                    escape(found)
+                )
             }
             ErrorKind::DuplicateSignature { keyid } => {
-                write!(f, "more than one signature from key {keyid}")
+                write!(f, "more than one signature from key {}", escape(keyid))
             }
             ErrorKind::ThresholdNotMet { valid, threshold } => write!(
                 f,
@@ -126,7 +138,7 @@ impl fmt::Display for Error {
                 write!(f, "length is {found} bytes, trusted metadata says {expected}")
             }
             ErrorKind::HashMismatch { algorithm } => {
-                write!(f, "{algorithm} hash does not match trusted metadata")
+                write!(f, "{} hash does not match trusted metadata", escape(algorithm))
             }
             ErrorKind::NoSupportedHash { algorithms } => write!(
                 f,
@@ -134,21 +146,22 @@ impl fmt::Display for Error {
                 if algorithms.is_empty() {
                     "none".to_string()
                 } else {
-                    algorithms.join(", ")
+                    algorithms.iter().map(|a| escape(a)).collect::<Vec<_>>().join(", ")
                 }
             ),
             ErrorKind::RoleRemoved { name } => {
                 write!(
                     f,
-                    "new snapshot no longer lists '{name}', which the trusted snapshot lists"
+                    "new snapshot no longer lists '{}', which the trusted snapshot lists",
+                    escape(name)
                 )
             }
-            ErrorKind::NotListed { listed_in } => write!(f, "not listed in {listed_in}"),
+            ErrorKind::NotListed { listed_in } => write!(f, "not listed in {}", escape(listed_in)),
             ErrorKind::TooManyRootRotations { limit } => write!(
                 f,
                 "more than {limit} root rotations in one update; refusing to go further"
             ),
-            ErrorKind::Order(what) => write!(f, "metadata loaded out of order: {what}"),
+            ErrorKind::Order(what) => write!(f, "metadata loaded out of order: {}", escape(what)),
             ErrorKind::UnsafePath { reason } => write!(f, "unsafe target path: {reason}"),
             ErrorKind::UnusableTarget { reason } => write!(f, "unusable target: {reason}"),
         }?;

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod limits;
 pub mod metadata;
 pub mod role_name;
+mod strict_json;
 pub mod target_path;
 pub mod time;
 pub mod trusted_set;

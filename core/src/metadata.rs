@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::display::escape;
 use crate::envelope::Envelope;
 use crate::error::{Error, ErrorKind, Result};
 pub use crate::keys::Key;
@@ -32,7 +33,8 @@ pub struct Common {
 
 fn de_time<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<DateTime<Utc>, D::Error> {
     let text = String::deserialize(d)?;
-    crate::time::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("'{text}' is not an RFC 3339 time")))
+    crate::time::parse(&text)
+        .ok_or_else(|| serde::de::Error::custom(format!("'{}' is not an RFC 3339 time", escape(&text))))
 }
 
 fn ser_time<S: Serializer>(t: &DateTime<Utc>, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -181,25 +183,37 @@ pub trait Role: DeserializeOwned {
                 },
             )));
         }
-        let role =
-            Self::deserialize(&envelope.signed).map_err(|e| version_of(Error::malformed(name, e.to_string())))?;
+        // serde's messages can quote the metadata (an unknown variant, a custom error).
+        let role = Self::deserialize(&envelope.signed)
+            .map_err(|e| version_of(Error::malformed(name, escape(&e.to_string()).into_owned())))?;
         let common = role.common();
         if common.version == 0 {
             return Err(Error::malformed(name, "version must be at least 1"));
         }
-        let major = common.spec_version.split('.').next().unwrap_or("");
-        if major != "1" {
+        if !supported_spec_version(&common.spec_version) {
             return Err(version_of(Error::malformed(
                 name,
                 format!(
-                    "unsupported spec_version '{}' (trustroot reads 1.x)",
-                    common.spec_version
+                    "unsupported spec_version '{}' (trustroot reads 1.Y or 1.Y.Z, digits only)",
+                    escape(&common.spec_version)
                 ),
             )));
         }
         role.check(name).map_err(version_of)?;
         Ok(role)
     }
+}
+
+/// The spec versions read, as python-tuf reads them: `X.Y` or `X.Y.Z`, every part
+/// digits, the major part exactly `1`. `1`, `1.x.y`, `1.0.0-rc1` and `01.0` are refused.
+/// (python-tuf's digits are Unicode's; these are ASCII.)
+pub fn supported_spec_version(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('.').collect();
+    matches!(parts.len(), 2 | 3)
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts[0] == "1"
 }
 
 fn check_threshold(name: &str, threshold: u64) -> Result<()> {
@@ -249,7 +263,7 @@ impl Role for Timestamp {
 
 fn check_meta_file(name: &str, file: &str, meta: &MetaFile) -> Result<()> {
     if meta.version == 0 {
-        return Err(Error::malformed(name, format!("'{file}' has version 0")));
+        return Err(Error::malformed(name, format!("'{}' has version 0", escape(file))));
     }
     if let Some(hashes) = &meta.hashes {
         check_hashes(name, file, hashes)?;
@@ -284,7 +298,7 @@ impl Role for Targets {
     }
     fn check(&self, name: &str) -> Result<()> {
         for (path, target) in &self.targets {
-            check_hashes(name, &format!("target '{path}'"), &target.hashes)?;
+            check_hashes(name, &format!("target '{}'", escape(path)), &target.hashes)?;
         }
         if let Some(delegations) = &self.delegations {
             delegations.check(name)?;
@@ -312,13 +326,16 @@ impl Delegations {
                     if TOP_LEVEL_ROLES.contains(&role.name.as_str()) {
                         return Err(Error::malformed(
                             name,
-                            format!("delegated role '{}' has the name of a top-level role", role.name),
+                            format!(
+                                "delegated role '{}' has the name of a top-level role",
+                                escape(&role.name)
+                            ),
                         ));
                     }
                     if !seen.insert(role.name.as_str()) {
                         return Err(Error::malformed(
                             name,
-                            format!("delegated role '{}' is listed twice", role.name),
+                            format!("delegated role '{}' is listed twice", escape(&role.name)),
                         ));
                     }
                     check_threshold(name, role.threshold)?;
@@ -327,7 +344,7 @@ impl Delegations {
                             name,
                             format!(
                                 "delegated role '{}' has both 'paths' and 'path_hash_prefixes'",
-                                role.name
+                                escape(&role.name)
                             ),
                         ));
                     }

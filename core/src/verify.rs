@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use crate::display::escape;
 use crate::envelope::Envelope;
 use crate::error::{Error, ErrorKind, Result};
 use crate::keys::Key;
@@ -50,14 +51,23 @@ impl ThresholdReport {
                     KeyStatus::DuplicateKey => "same key material as another signer, counted once".to_string(),
                     KeyStatus::Invalid => "signature does not verify".to_string(),
                     KeyStatus::Missing => "no signature".to_string(),
-                    KeyStatus::Unusable(reason) => format!("unusable key: {}", reason.escape_debug()),
+                    KeyStatus::Unusable(reason) => format!("unusable key: {}", escape(reason)),
                 };
                 let short: String = keyid.chars().take(16).collect();
-                Some(format!("key {}: {why}", short.escape_debug()))
+                Some(format!("key {}: {why}", escape(&short)))
             })
             .collect();
         let mut text = if failed.is_empty() {
-            "the role lists no usable keys".to_string()
+            // Every listed key signed validly (or none is listed): too few distinct keys
+            // for the threshold, which no signature can fix.
+            match self.keys.len() {
+                0 => "the role lists no keys".to_string(),
+                1 => "the role lists 1 distinct key, which signed; more keys must be listed to meet the threshold"
+                    .to_string(),
+                n => format!(
+                    "the role lists {n} distinct keys, all of which signed; more keys must be listed to meet the threshold"
+                ),
+            }
         } else {
             failed.iter().take(NAMED).cloned().collect::<Vec<_>>().join("; ")
         };
@@ -172,8 +182,19 @@ mod tests {
             text,
             "key bbbbbbbbbbbbbbbb: signature does not verify; key cccccccccccccccc: no signature; \
              key dddddddddddddddd: same key material as another signer, counted once; \
-             key eeee: unusable key: unknown keytype \\'x\\u{1b}[2J\\'"
+             key eeee: unusable key: unknown keytype 'x\\u{1b}[2J'"
         );
+    }
+
+    #[test]
+    fn a_role_listing_fewer_keys_than_its_threshold_says_how_many_distinct_keys_it_lists() {
+        let mut two = report(vec![("aaaa", KeyStatus::Valid), ("bbbb", KeyStatus::Valid)]);
+        two.valid = 2;
+        two.threshold = 3;
+        let text = two.failures();
+        assert!(!text.contains("no usable keys"), "{text}");
+        assert!(text.contains("lists 2 distinct keys, all of which signed"), "{text}");
+        assert_eq!(report(vec![]).failures(), "the role lists no keys");
     }
 
     #[test]

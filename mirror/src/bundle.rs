@@ -264,7 +264,7 @@ fn open_bundle(bundle: &Path) -> Result<Box<dyn Read>, UpdateError> {
     file.rewind().map_err(|e| UpdateError::io(bundle, e))?;
     if n == 4 && magic == ZSTD_MAGIC {
         let decoder = ruzstd::decoding::StreamingDecoder::new(std::io::BufReader::new(file))
-            .map_err(|e| bundle_error(bundle, format!("not a valid zstd stream: {e}")))?;
+            .map_err(|e| bundle_error(bundle, format!("not a valid zstd stream: {}", escape(&e.to_string()))))?;
         Ok(Box::new(decoder))
     } else {
         Ok(Box::new(std::io::BufReader::new(file)))
@@ -301,14 +301,15 @@ fn for_each_member(
     // those records come to us, are size-checked first, and name the member after them.
     let entries = archive
         .entries()
-        .map_err(|e| bundle_error(bundle, format!("not a tar archive: {e}")))?
+        .map_err(|e| bundle_error(bundle, format!("not a tar archive: {}", escape(&e.to_string()))))?
         .raw(true);
     let mut seen = BTreeSet::new();
     let mut manifest_seen = false;
     let mut total = 0u64;
     let mut long_name: Option<String> = None;
     for entry in entries {
-        let mut entry = entry.map_err(|e| bundle_error(bundle, format!("damaged or truncated: {e}")))?;
+        let mut entry =
+            entry.map_err(|e| bundle_error(bundle, format!("damaged or truncated: {}", escape(&e.to_string()))))?;
         let kind = entry.header().entry_type();
         if kind.is_gnu_longname() || kind.is_pax_local_extensions() {
             if long_name.is_some() {
@@ -406,7 +407,8 @@ fn copy_member(
         count: 0,
     };
     let shown = escape(&member.name);
-    std::io::copy(&mut reader, out).map_err(|e| bundle_error(bundle, format!("'{shown}' is truncated: {e}")))?;
+    std::io::copy(&mut reader, out)
+        .map_err(|e| bundle_error(bundle, format!("'{shown}' is truncated: {}", escape(&e.to_string()))))?;
     if reader.count != member.declared {
         return Err(bundle_error(
             bundle,
@@ -448,9 +450,9 @@ fn read_manifest(bundle: &Path, member: &Member, content: &mut dyn Read) -> Resu
     let mut bytes = Vec::new();
     content
         .read_to_end(&mut bytes)
-        .map_err(|e| bundle_error(bundle, format!("truncated manifest: {e}")))?;
-    let manifest: BundleManifest =
-        serde_json::from_slice(&bytes).map_err(|e| bundle_error(bundle, format!("unreadable manifest: {e}")))?;
+        .map_err(|e| bundle_error(bundle, format!("truncated manifest: {}", escape(&e.to_string()))))?;
+    let manifest: BundleManifest = serde_json::from_slice(&bytes)
+        .map_err(|e| bundle_error(bundle, format!("unreadable manifest: {}", escape(&e.to_string()))))?;
     if manifest.format != 1 {
         return Err(bundle_error(
             bundle,
@@ -626,7 +628,7 @@ fn name_record<R: Read>(bundle: &Path, entry: &mut tar::Entry<'_, R>) -> Result<
     entry
         .take(size)
         .read_to_end(&mut bytes)
-        .map_err(|e| bundle_error(bundle, format!("a truncated name record: {e}")))?;
+        .map_err(|e| bundle_error(bundle, format!("a truncated name record: {}", escape(&e.to_string()))))?;
     if entry.header().entry_type().is_gnu_longname() {
         while bytes.last() == Some(&0) {
             bytes.pop();
@@ -635,7 +637,8 @@ fn name_record<R: Read>(bundle: &Path, entry: &mut tar::Entry<'_, R>) -> Result<
     }
     let mut name = String::new();
     for record in tar::PaxExtensions::new(&bytes) {
-        let record = record.map_err(|e| bundle_error(bundle, format!("a damaged PAX record: {e}")))?;
+        let record =
+            record.map_err(|e| bundle_error(bundle, format!("a damaged PAX record: {}", escape(&e.to_string()))))?;
         match record.key() {
             Ok("path") => {
                 name = record

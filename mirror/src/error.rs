@@ -1,23 +1,34 @@
 //! Errors of fetching and updating, each naming the URL, file or role concerned.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// A failure to get bytes from a repository.
+use trustroot_core::display::escape;
+
+/// A path for a message: it can hold a role name or a target path from the repository.
+fn shown(path: &Path) -> String {
+    escape(&path.display().to_string()).into_owned()
+}
+
+/// A failure to get bytes from a repository. URLs are escaped when shown: they hold role
+/// names and target paths from the repository.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The server has no such file (HTTP 403, 404 or 410, or a missing local file).
-    #[error("{url}: not found")]
+    #[error("{}: not found", escape(url))]
     NotFound { url: String },
-    #[error("{url}: HTTP status {status}")]
+    #[error("{}: HTTP status {status}", escape(url))]
     Status { url: String, status: u16 },
-    #[error("{url}: response exceeds the limit of {limit} bytes (endless data refused)")]
+    #[error(
+        "{}: response exceeds the limit of {limit} bytes (endless data refused)",
+        escape(url)
+    )]
     TooLarge { url: String, limit: u64 },
-    #[error("{url}: no complete response within {after:?} (slow or stalled server)")]
+    #[error("{}: no complete response within {after:?} (slow or stalled server)", escape(url))]
     Timeout { url: String, after: Duration },
-    #[error("{url}: {reason}")]
+    #[error("{}: {}", escape(url), escape(reason))]
     Transport { url: String, reason: String },
-    #[error("{url}: unsupported URL scheme (use http, https or file)")]
+    #[error("{}: unsupported URL scheme (use http, https or file)", escape(url))]
     UnsupportedScheme { url: String },
 }
 
@@ -35,10 +46,10 @@ pub enum UpdateError {
     Verify(#[from] trustroot_core::Error),
     #[error("{0}")]
     Fetch(#[from] FetchError),
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", shown(path))]
     Io { path: PathBuf, source: std::io::Error },
     /// No trusted targets role lists the target.
-    #[error("target '{target}' is not listed by any trusted targets role")]
+    #[error("target '{}' is not listed by any trusted targets role", escape(target))]
     TargetNotFound { target: String },
     #[error("{0}")]
     Config(String),

@@ -19,11 +19,14 @@
 //!
 //! Headers: `Content-Type` is `application/json` for `.json`, `application/x-pem-file` for
 //! `.pem`, `application/octet-stream` otherwise. `Cache-Control` follows what may change
-//! under a name: versioned metadata (`N.root.json`, `N.snapshot.json`, `N.<role>.json`)
-//! and, in a repository with consistent snapshots, hash-prefixed targets never do, so they
-//! are `public, max-age=31536000, immutable`; unversioned metadata (`timestamp.json`, and
-//! `snapshot.json`... without consistent snapshots) is `no-store`; anything else is
-//! `no-cache` (a cache must revalidate).
+//! under a name. In a repository with consistent snapshots (root's `consistent_snapshot`),
+//! versioned metadata (`N.root.json`, `N.snapshot.json`, `N.<role>.json`) and
+//! hash-prefixed targets never change, so they are `public, max-age=31536000, immutable`.
+//! Without consistent snapshots nothing is: `2.bins.json` is then the current file of a
+//! role named `2.bins`, replaced by its next version, and `<sha256>.x` a target that keeps
+//! its name when it changes. Other metadata (`timestamp.json`, and every metadata file
+//! without consistent snapshots) is `no-store`; anything else is `no-cache` (a cache must
+//! revalidate).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -436,7 +439,7 @@ fn consistent_snapshot(shared: &Shared, n: u64) -> bool {
 fn cache_control(segments: &[String], consistent: impl FnOnce() -> bool) -> &'static str {
     match segments {
         [name] if name.ends_with(".json") => {
-            if versioned(name) {
+            if versioned(name) && consistent() {
                 IMMUTABLE
             } else {
                 "no-store"
@@ -629,6 +632,11 @@ mod tests {
         assert_eq!(cache("/7.snapshot.json", true), IMMUTABLE);
         assert_eq!(cache("/3.bins-0a.json", true), IMMUTABLE);
         assert_eq!(cache("/1.json", true), "no-store");
+        // Without consistent snapshots `3.bins-0a.json` is the current file of a role
+        // named `3.bins-0a`.
+        assert_eq!(cache("/12.root.json", false), "no-store");
+        assert_eq!(cache("/7.snapshot.json", false), "no-store");
+        assert_eq!(cache("/3.bins-0a.json", false), "no-store");
         let digest = "a".repeat(64);
         assert_eq!(cache(&format!("/targets/{digest}.trusted_root.json"), true), IMMUTABLE);
         assert_eq!(cache(&format!("/targets/dir/{digest}.b"), true), IMMUTABLE);

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use trustroot_core::display::escape;
 use trustroot_core::{Limits, TargetFile, TargetSearch, TimestampUpdate, TrustedSet, role_name, target_path};
 use url::Url;
 
@@ -76,7 +77,7 @@ pub fn base_url(url: &Url) -> Url {
 
 pub(crate) fn join(base: &Url, relative: &str) -> Result<Url, UpdateError> {
     Url::parse(&format!("{}{relative}", base.as_str()))
-        .map_err(|e| UpdateError::Config(format!("cannot form a URL from {base} and {relative}: {e}")))
+        .map_err(|e| UpdateError::Config(format!("cannot form a URL from {base} and {}: {e}", escape(relative))))
 }
 
 /// Percent-encodes a target path for a URL, segment by segment (the `/` stay).
@@ -317,7 +318,8 @@ impl Updater {
                 (None, Some(succinct)) => {
                     if succinct.bin_count() > max as u64 {
                         return Err(UpdateError::Config(format!(
-                            "role '{role}' delegates to {} hashed bins, more than the limit of {max}",
+                            "role '{}' delegates to {} hashed bins, more than the limit of {max}",
+                            escape(&role),
                             succinct.bin_count()
                         )));
                     }
@@ -380,8 +382,9 @@ impl Updater {
         }
         if search.hit_limit() {
             return Err(UpdateError::Config(format!(
-                "target '{target}': the search visited {} targets roles without finding it, the limit; \
+                "target '{}': the search visited {} targets roles without finding it, the limit; \
                  the repository's delegations are too deep or too many",
+                escape(target),
                 self.trusted.limits().max_delegations
             )));
         }

@@ -541,3 +541,43 @@ async fn an_export_writes_metadata_before_targets_and_the_manifest_last() {
     );
     assert_eq!(names.last().unwrap(), MANIFEST_NAME);
 }
+
+/// What a terminal must not receive raw: escape sequences and bidi controls.
+fn assert_no_terminal_controls(error: &str) {
+    for c in ['\u{1b}', '\u{7}', '\u{202e}', '\u{9b}'] {
+        assert!(!error.contains(c), "{c:?} shown raw in: {error:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_bundle_member_name_with_terminal_controls_is_escaped_in_the_error() {
+    let name = "/tmp/\u{1b}]0;owned\u{7}\u{202e}live".as_bytes();
+    let error = hostile_member(name, tar::EntryType::Regular, b"").await;
+    assert!(error.contains("outside 'repository/'"), "{error}");
+    assert!(error.contains("/tmp/\\u{1b}]0;owned\\u{7}\\u{202e}live"), "{error}");
+    assert_no_terminal_controls(&error);
+}
+
+#[tokio::test]
+async fn raw_tar_header_bytes_with_terminal_controls_are_escaped_in_the_error() {
+    let setup = Setup::new().await;
+    let bundle = setup.path("header.tar");
+    let mut builder = tar::Builder::new(std::fs::File::create(&bundle).unwrap());
+    // A size field of escape sequences: the tar crate quotes it in its error.
+    let mut header = tar::Header::new_gnu();
+    header.set_size(4);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    {
+        let gnu = header.as_gnu_mut().unwrap();
+        let name = b"repository/\x1b[2Jx";
+        gnu.name[..name.len()].copy_from_slice(name);
+        gnu.size.copy_from_slice(b"\x1b[2J\x1b]0;ev\x07\x00");
+    }
+    header.set_cksum();
+    builder.append(&header, &b"evil"[..]).unwrap();
+    builder.finish().unwrap();
+    let error = refused(&setup, &bundle, None).await;
+    assert!(error.contains("\\u{1b}"), "{error}");
+    assert_no_terminal_controls(&error);
+}

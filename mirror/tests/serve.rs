@@ -15,7 +15,7 @@ use trustroot_core::Limits;
 use trustroot_mirror::serve::{ServeOptions, Server, Stopped};
 use trustroot_mirror::sync::{SyncOptions, sync};
 use trustroot_mirror::{FetchConfig, Fetcher, Updater, UpdaterConfig};
-use trustroot_test_support::{RepoSim, SimServer};
+use trustroot_test_support::{DelegatedRoleSpec, RepoSim, SimServer};
 use url::Url;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -39,11 +39,18 @@ impl Served {
 
     /// As [`Served::start`], with the server's options adjusted by `adjust`.
     async fn start_with(adjust: impl FnOnce(&mut ServeOptions)) -> Served {
+        Served::start_from(|_| {}, adjust).await
+    }
+
+    /// As [`Served::start_with`], the simulated repository changed by `change` before
+    /// its first publish.
+    async fn start_from(change: impl FnOnce(&mut RepoSim), adjust: impl FnOnce(&mut ServeOptions)) -> Served {
         let now = Utc::now();
         let mut repo = RepoSim::new(now);
         repo.add_target("targets", "a.txt", b"first target");
         repo.add_target("targets", "dir/b c.txt", b"a name with a space");
         repo.add_target("targets", "ctfe.pem", b"-----BEGIN PUBLIC KEY-----\n");
+        change(&mut repo);
         repo.publish();
         let root = repo.root_bytes(1).unwrap();
         let repo = Arc::new(Mutex::new(repo));
@@ -184,6 +191,47 @@ fn assert_file(served: &Served, path: &str, content_type: &str, cache: &str) {
     assert_eq!(reply.header("content-length"), bytes.len().to_string(), "{path}");
     assert_eq!(reply.header("content-type"), content_type, "{path}");
     assert_eq!(reply.header("cache-control"), cache, "{path}");
+}
+
+/// Without consistent snapshots a name that looks versioned is the current file of a role
+/// named like it (`2.bins` here), replaced in place by each new version: a cache told it
+/// is immutable for a year would keep serving the old one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_consistent_snapshots_a_versioned_looking_name_is_not_cached_for_a_year() {
+    let hashlike = format!("{}.x", "ab".repeat(32));
+    let mut served = Served::start_from(
+        |repo| {
+            repo.set_consistent_snapshot(false);
+            repo.add_delegation("targets", DelegatedRoleSpec::new("2.bins", &["bins/*"]));
+            repo.add_target("2.bins", "bins/one", b"first");
+            repo.add_target("targets", &hashlike, b"a target named like a hash-prefixed one");
+        },
+        |_| {},
+    )
+    .await;
+    let json = "application/json";
+    assert_file(&served, "2.bins.json", json, "no-store");
+    assert_file(&served, "1.root.json", json, "no-store");
+    assert_file(
+        &served,
+        &format!("targets/{hashlike}"),
+        "application/octet-stream",
+        "no-cache",
+    );
+
+    // The name is indeed reused: the next version of the role is served under it.
+    let first = request(served.addr, "GET", "/2.bins.json").body;
+    {
+        let mut repo = served.repo.lock().unwrap();
+        repo.add_target("2.bins", "bins/two", b"second");
+        repo.publish();
+    }
+    served.resync().await;
+    let second = request(served.addr, "GET", "/2.bins.json");
+    assert_eq!(second.status, 200);
+    assert_ne!(second.body, first);
+    assert_eq!(second.header("cache-control"), "no-store");
+    served.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

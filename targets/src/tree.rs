@@ -16,6 +16,7 @@ use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
+use trustroot_core::display::escape;
 
 /// Deepest directory nesting accepted under the tree's root.
 pub const MAX_DEPTH: usize = 32;
@@ -34,13 +35,13 @@ pub struct TreeFile {
 /// Why a tree could not be walked.
 #[derive(Debug, thiserror::Error)]
 pub enum TreeError {
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", escape(&path.display().to_string()))]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: {reason}")]
+    #[error("{}: {reason}", escape(&path.display().to_string()))]
     Refused { path: PathBuf, reason: String },
 }
 

@@ -266,3 +266,34 @@ fn signing_config_rules() {
             .all(|(s, code, _)| *s == Severity::Error && code == "not-in-trusted-root")
     );
 }
+
+/// Field names, media types and URLs are the file's own text: a finding shows them
+/// escaped, so a hostile trusted root cannot drive the terminal of whoever validates it.
+#[test]
+fn terminal_controls_in_a_trusted_root_are_escaped_in_findings() {
+    let bytes = common::read(&common::history().join("prod/2025-09-22_c9bda74a_trusted_root.json"));
+    let mut v: Value = serde_json::from_slice(&bytes).unwrap();
+    let hostile = "x\u{1b}]0;owned\u{7}\u{202e}";
+    v.as_object_mut()
+        .unwrap()
+        .insert(hostile.to_string(), Value::Bool(true));
+    v["mediaType"] = Value::String(format!("application/{hostile}"));
+    v["tlogs"][0]["baseUrl"] = Value::String(format!("https://{hostile}"));
+    let findings = validate::validate_trusted_root(&serde_json::to_vec(&v).unwrap());
+    let shown: String = findings.iter().map(|f| format!("{f}\n")).collect();
+    assert!(
+        shown.contains("unknown field `x\\u{1b}]0;owned\\u{7}\\u{202e}`"),
+        "{shown}"
+    );
+    assert!(shown.contains("unknown media type `application/x\\u{1b}"), "{shown}");
+    for c in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(!shown.contains(c), "{c:?} shown raw in:\n{shown}");
+    }
+    let err = Document::<TrustedRoot>::parse(&serde_json::to_vec(&v).unwrap())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    for c in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(!err.contains(c), "{c:?} shown raw in: {err}");
+    }
+}

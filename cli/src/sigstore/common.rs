@@ -11,8 +11,9 @@ use trustroot_targets::sigstore::validate::{Finding, Severity};
 
 pub type CmdResult = Result<ExitCode, String>;
 
+/// Reads an input file, at most [`crate::input::MAX_INPUT_BYTES`].
 pub fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+    crate::input::read_bounded(path)
 }
 
 pub fn read_text(path: &Path) -> Result<String, String> {

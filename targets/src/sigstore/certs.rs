@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256, Sha384, Sha512};
+use trustroot_core::display::escape;
 use x509_cert::Certificate;
 use x509_cert::der::pem::LineEnding;
 use x509_cert::der::{Decode, Encode, Reader, SliceReader, pem};
@@ -339,7 +340,8 @@ pub fn certs_from_pem(text: &str) -> Result<Vec<ParsedCert>, PayloadError> {
         .map(|(i, (label, der))| {
             if label != "CERTIFICATE" {
                 return Err(PayloadError::material(format!(
-                    "PEM block {i} is labelled `{label}`, expected `CERTIFICATE`"
+                    "PEM block {i} is labelled `{}`, expected `CERTIFICATE`",
+                    escape(label)
                 )));
             }
             parse_cert(der).map_err(|e| PayloadError::material(format!("PEM block {i}: {e}")))

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use trustroot_core::display::escape;
 
 use super::keys;
 use super::signing_config::{Service, ServiceKind, SigningConfig, SigningConfigV02};
@@ -52,7 +53,7 @@ fn parse_t(s: Option<&str>) -> Option<DateTime<Utc>> {
 fn show_t(s: &str) -> String {
     match time::parse(s) {
         Ok((t, _)) => time::format(&t),
-        Err(_) => format!("`{s}` (not a valid timestamp)"),
+        Err(_) => format!("`{}` (not a valid timestamp)", escape(s)),
     }
 }
 
@@ -182,13 +183,16 @@ fn diff_extra(what: &str, path: &str, old: &Map<String, Value>, new: &Map<String
             None => out.push(change(
                 ChangeKind::Added,
                 format!("{path}.{k}"),
-                format!("{what}: unknown field `{k}` added; clients that reject unknown fields will reject the file."),
+                format!(
+                    "{what}: unknown field `{}` added; clients that reject unknown fields will reject the file.",
+                    escape(k)
+                ),
                 true,
             )),
             Some(o) if o != v => out.push(change(
                 ChangeKind::Changed,
                 format!("{path}.{k}"),
-                format!("{what}: field `{k}` changed."),
+                format!("{what}: field `{}` changed.", escape(k)),
                 false,
             )),
             Some(_) => {}
@@ -198,7 +202,7 @@ fn diff_extra(what: &str, path: &str, old: &Map<String, Value>, new: &Map<String
         out.push(change(
             ChangeKind::Removed,
             format!("{path}.{k}"),
-            format!("{what}: field `{k}` removed."),
+            format!("{what}: field `{}` removed.", escape(k)),
             false,
         ));
     }
@@ -621,7 +625,7 @@ fn selector_words(c: Option<&super::signing_config::ServiceConfiguration>) -> St
     match c {
         None => "none".into(),
         Some(c) => match (c.selector.as_deref(), c.count) {
-            (Some(s), Some(n)) => format!("{s} (count {n})"),
+            (Some(s), Some(n)) => format!("{} (count {n})", escape(s)),
             (Some(s), None) => s.into(),
             (None, _) => "no selector".into(),
         },
@@ -772,7 +776,7 @@ pub fn diff_signing_configs(old: &SigningConfig, new: &SigningConfig) -> Vec<Cha
                     out.push(change(
                         ChangeKind::Added,
                         format!("$.{field}"),
-                        format!("Added {u} to {field}."),
+                        format!("Added {} to {field}.", escape(u)),
                         false,
                     ));
                 }
@@ -780,7 +784,7 @@ pub fn diff_signing_configs(old: &SigningConfig, new: &SigningConfig) -> Vec<Cha
                     out.push(change(
                         ChangeKind::Removed,
                         format!("$.{field}"),
-                        format!("Removed {u} from {field}."),
+                        format!("Removed {} from {field}.", escape(u)),
                         false,
                     ));
                 }

@@ -9,6 +9,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use sha2::{Digest, Sha256};
+use trustroot_core::display::escape;
 use x509_cert::der::asn1::BitString;
 use x509_cert::der::pem::LineEnding;
 use x509_cert::der::{Decode, Encode, pem};
@@ -310,7 +311,8 @@ pub fn key_from_pem(text: &str) -> Result<PemKey, PayloadError> {
             })
         }
         other => Err(PayloadError::material(format!(
-            "a PEM block labelled `{other}` is not a public key (expected `PUBLIC KEY` or `RSA PUBLIC KEY`)"
+            "a PEM block labelled `{}` is not a public key (expected `PUBLIC KEY` or `RSA PUBLIC KEY`)",
+            escape(other)
         ))),
     }
 }
@@ -341,7 +343,8 @@ pub fn pem_blocks(text: &str) -> Result<Vec<(String, Vec<u8>)>, PayloadError> {
         let body_and_rest = &block[label_end + 5..];
         let Some(end_at) = body_and_rest.find(END) else {
             return Err(PayloadError::material(format!(
-                "the PEM block `{label}` has no END line"
+                "the PEM block `{}` has no END line",
+                escape(label)
             )));
         };
         let after_end = &body_and_rest[end_at + END.len()..];
@@ -350,14 +353,15 @@ pub fn pem_blocks(text: &str) -> Result<Vec<(String, Vec<u8>)>, PayloadError> {
         };
         if &after_end[..close] != label {
             return Err(PayloadError::material(format!(
-                "the PEM block `{label}` ends with `{}`",
-                &after_end[..close]
+                "the PEM block `{}` ends with `{}`",
+                escape(label),
+                escape(&after_end[..close])
             )));
         }
         let body: String = body_and_rest[..end_at].chars().filter(|c| !c.is_whitespace()).collect();
-        let der = B64
-            .decode(body.as_bytes())
-            .map_err(|e| PayloadError::material(format!("the PEM block `{label}` is not valid base64: {e}")))?;
+        let der = B64.decode(body.as_bytes()).map_err(|e| {
+            PayloadError::material(format!("the PEM block `{}` is not valid base64: {e}", escape(label)))
+        })?;
         out.push((label.to_string(), der));
         rest = &after_end[close + 5..];
     }

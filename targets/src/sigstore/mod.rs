@@ -36,12 +36,15 @@ pub const SIGNING_CONFIG_MEDIA_TYPE_V01: &str = "application/vnd.dev.sigstore.si
 /// SigningConfig v0.2 media type.
 pub const SIGNING_CONFIG_MEDIA_TYPE_V02: &str = "application/vnd.dev.sigstore.signingconfig.v0.2+json";
 
+use trustroot_core::display::escape;
+
 /// An error from reading, building or editing a payload. The message names the JSON path
 /// when there is one; the caller adds the file name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PayloadError {
-    /// The bytes are not the JSON document expected.
-    #[error("{path}: {message}")]
+    /// The bytes are not the JSON document expected. The path and serde's message can
+    /// quote the document, so both are escaped when shown.
+    #[error("{}: {}", escape(path), escape(message))]
     Parse { path: String, message: String },
     /// A key, certificate or PEM block could not be used.
     #[error("{0}")]

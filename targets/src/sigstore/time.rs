@@ -1,6 +1,7 @@
 //! proto3-JSON timestamps: RFC 3339 with a `T`, a `Z` (or an offset), and 0-9 fraction digits.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use trustroot_core::display::escape;
 
 /// How a timestamp string deviates from the form clients write, when it still parses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +32,8 @@ pub fn parse(s: &str) -> Result<(DateTime<Utc>, TimestampStyle), String> {
         && digits(17..19);
     if !shape_ok {
         return Err(format!(
-            "`{s}` is not an RFC 3339 timestamp of the form YYYY-MM-DDTHH:MM:SS[.fraction]Z"
+            "`{}` is not an RFC 3339 timestamp of the form YYYY-MM-DDTHH:MM:SS[.fraction]Z",
+            escape(s)
         ));
     }
     let mut i = 19;
@@ -44,7 +46,8 @@ pub fn parse(s: &str) -> Result<(DateTime<Utc>, TimestampStyle), String> {
         }
         if frac_digits == 0 || frac_digits > 9 {
             return Err(format!(
-                "`{s}` has a fraction of {frac_digits} digits; proto3 JSON allows 1 to 9"
+                "`{}` has a fraction of {frac_digits} digits; proto3 JSON allows 1 to 9",
+                escape(s)
             ));
         }
     }
@@ -60,11 +63,12 @@ pub fn parse(s: &str) -> Result<(DateTime<Utc>, TimestampStyle), String> {
         true
     } else {
         return Err(format!(
-            "`{s}` does not end in `Z` or a `+HH:MM` offset after the seconds"
+            "`{}` does not end in `Z` or a `+HH:MM` offset after the seconds",
+            escape(s)
         ));
     };
     let dt = DateTime::parse_from_rfc3339(s)
-        .map_err(|e| format!("`{s}` is not a valid date and time: {e}"))?
+        .map_err(|e| format!("`{}` is not a valid date and time: {e}", escape(s)))?
         .with_timezone(&Utc);
     let style = if offset {
         TimestampStyle::Offset

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use trustroot_core::display::escape;
 
 use super::certs::{self, ChainOrder, ParsedCert};
 use super::json::JsonPath;
@@ -53,7 +54,10 @@ impl std::fmt::Display for Finding {
         write!(
             f,
             "{sev}[{}] {}: {}\n  fix: {}",
-            self.code, self.path, self.message, self.fix
+            self.code,
+            escape(&self.path.to_string()),
+            self.message,
+            self.fix
         )
     }
 }
@@ -172,8 +176,8 @@ impl Ctx {
                     self.warn(
                         "v02-field-under-v01",
                         &p,
-                        format!("`{k}` belongs to the v0.2 media type, but this file declares v0.1; clients accepted it when staging published it, but Go protojson parsers may reject it"),
-                        format!("remove `{k}`, or publish it in a separate file under {TRUSTED_ROOT_MEDIA_TYPE_V02}"),
+                        format!("`{}` belongs to the v0.2 media type, but this file declares v0.1; clients accepted it when staging published it, but Go protojson parsers may reject it", escape(k)),
+                        format!("remove `{}`, or publish it in a separate file under {TRUSTED_ROOT_MEDIA_TYPE_V02}", escape(k)),
                     );
                 }
                 continue;
@@ -181,8 +185,11 @@ impl Ctx {
             self.err(
                 "unknown-field",
                 &p,
-                format!("unknown field `{k}`: clients that parse with Go protojson reject the whole file"),
-                format!("remove `{k}` (known fields here: {})", known.join(", ")),
+                format!(
+                    "unknown field `{}`: clients that parse with Go protojson reject the whole file",
+                    escape(k)
+                ),
+                format!("remove `{}` (known fields here: {})", escape(k), known.join(", ")),
             );
         }
     }
@@ -204,7 +211,7 @@ impl Ctx {
                 self.warn(
                     "timestamp-offset",
                     path,
-                    format!("`{s}` has a UTC offset; protobuf writers use `Z`"),
+                    format!("`{}` has a UTC offset; protobuf writers use `Z`", escape(s)),
                     format!("write it as {}", time::format(&t)),
                 );
                 Some(t)
@@ -213,7 +220,10 @@ impl Ctx {
                 self.warn(
                     "timestamp-fraction",
                     path,
-                    format!("`{s}` has a fraction of an unusual length; protobuf writers use 0, 3, 6 or 9 digits"),
+                    format!(
+                        "`{}` has a fraction of an unusual length; protobuf writers use 0, 3, 6 or 9 digits",
+                        escape(s)
+                    ),
                     format!("write it as {}", time::format(&t)),
                 );
                 Some(t)
@@ -336,7 +346,10 @@ pub fn validate_trusted_root(bytes: &[u8]) -> Vec<Finding> {
         Some(m @ TRUSTED_ROOT_MEDIA_TYPE_V01) => cx.warn(
             "media-type-spelling",
             &root.key("mediaType"),
-            format!("`{m}` is the specification's v0.1 spelling, but deployed clients check for the legacy one"),
+            format!(
+                "`{}` is the specification's v0.1 spelling, but deployed clients check for the legacy one",
+                escape(m)
+            ),
             format!("write {TRUSTED_ROOT_MEDIA_TYPE_LEGACY}"),
         ),
         Some(TRUSTED_ROOT_MEDIA_TYPE_V02) => {
@@ -351,7 +364,7 @@ pub fn validate_trusted_root(bytes: &[u8]) -> Vec<Finding> {
         Some(other) => cx.err(
             "unknown-media-type",
             &root.key("mediaType"),
-            format!("unknown media type `{other}`: clients reject the file"),
+            format!("unknown media type `{}`: clients reject the file", escape(other)),
             format!("use {TRUSTED_ROOT_MEDIA_TYPE_LEGACY}"),
         ),
         None => {}
@@ -444,13 +457,13 @@ fn log_instance(cx: &mut Ctx, v: &Value, path: &JsonPath, section: Section) -> O
         Some(h) if keys::DEPRECATED_HASH_ALGORITHMS.contains(&h) => cx.warn(
             "deprecated-hash",
             &path.key("hashAlgorithm"),
-            format!("`{h}` is deprecated in protobuf-specs"),
+            format!("`{}` is deprecated in protobuf-specs", escape(h)),
             "use SHA2_256",
         ),
         Some(h) if !keys::HASH_ALGORITHMS.contains(&h) => cx.err(
             "unknown-hash",
             &path.key("hashAlgorithm"),
-            format!("unknown hash algorithm `{h}`"),
+            format!("unknown hash algorithm `{}`", escape(h)),
             format!("use one of {}", keys::HASH_ALGORITHMS.join(", ")),
         ),
         _ => {}
@@ -481,7 +494,7 @@ fn log_instance(cx: &mut Ctx, v: &Value, path: &JsonPath, section: Section) -> O
                         cx.err(
                             "unknown-key-details",
                             &pk_path.key("keyDetails"),
-                            format!("`{d}` is not a key type clients can use"),
+                            format!("`{}` is not a key type clients can use", escape(d)),
                             "use the PublicKeyDetails name of the key, e.g. PKIX_ECDSA_P256_SHA_256",
                         );
                         None
@@ -491,7 +504,10 @@ fn log_instance(cx: &mut Ctx, v: &Value, path: &JsonPath, section: Section) -> O
                             cx.warn(
                                 "deprecated-key-details",
                                 &pk_path.key("keyDetails"),
-                                format!("`{d}` is deprecated in protobuf-specs; clients still accept it"),
+                                format!(
+                                    "`{}` is deprecated in protobuf-specs; clients still accept it",
+                                    escape(d)
+                                ),
                                 "when the key is next rotated, use a PKIX_* name with the key size and hash",
                             );
                         }
@@ -652,7 +668,7 @@ fn check_log_id(
             cx.warn(
                 "ed25519-spki-log-id",
                 path,
-                format!("this Ed25519 log's ID is the SHA-256 of its key, which is right for Rekor v1; a Rekor v2 (tile) log at {u} is identified by its checkpoint key hash {}", keys::encode_b64(&cp)),
+                format!("this Ed25519 log's ID is the SHA-256 of its key, which is right for Rekor v1; a Rekor v2 (tile) log at {} is identified by its checkpoint key hash {}", escape(u), keys::encode_b64(&cp)),
                 format!("if this is a Rekor v2 log, set logId.keyId to {}", keys::encode_b64(&cp)),
             );
         }
@@ -680,7 +696,7 @@ fn operator(cx: &mut Ctx, o: &Map<String, Value>, path: &JsonPath) {
         Some(Value::String(s)) if s.contains("://") => cx.warn(
             "operator-scheme",
             &path.key("operator"),
-            format!("operator `{s}` has a scheme; it should be a scheme-less URI"),
+            format!("operator `{}` has a scheme; it should be a scheme-less URI", escape(s)),
             "write it without the scheme, e.g. sigstore.dev",
         ),
         Some(Value::String(_)) | None => {}
@@ -964,8 +980,8 @@ fn cross_instance(cx: &mut Ctx, section: Section, path: &JsonPath, facts: &[Inst
             cx.warn(
                 "open-ended-overlap",
                 &f.path,
-                format!("{} and {} are both open-ended for {url}", prev.path, f.path),
-                format!("retire the older one when the new one takes over (`trustroot sigstore trusted-root retire --{} --url {url} ...`), or keep both if they are meant to overlap", section.short()),
+                format!("{} and {} are both open-ended for {}", prev.path, f.path, escape(url)),
+                format!("retire the older one when the new one takes over (`trustroot sigstore trusted-root retire --{} --url {} ...`), or keep both if they are meant to overlap", section.short(), escape(url)),
             );
         }
     }
@@ -1007,7 +1023,7 @@ pub fn validate_signing_config(bytes: &[u8], trusted_root: Option<&TrustedRoot>)
                 "missing-media-type",
                 &root.key("mediaType"),
                 format!("no `mediaType`; the fields are those of {shape}, and clients that require the media type will reject the file"),
-                format!("add \"mediaType\": \"{m}\""),
+                format!("add \"mediaType\": \"{}\"", escape(m)),
             );
             v01_shape
         }
@@ -1018,7 +1034,7 @@ pub fn validate_signing_config(bytes: &[u8], trusted_root: Option<&TrustedRoot>)
                 cx.err(
                     "unknown-media-type",
                     &root.key("mediaType"),
-                    format!("unknown media type `{other}`: clients reject the file"),
+                    format!("unknown media type `{}`: clients reject the file", escape(other)),
                     format!("use {SIGNING_CONFIG_MEDIA_TYPE_V02}"),
                 );
                 v01_shape
@@ -1174,7 +1190,8 @@ pub fn validate_signing_config(bytes: &[u8], trusted_root: Option<&TrustedRoot>)
                             "duplicate",
                             &sp,
                             format!(
-                                "{u} with API version {} is listed twice",
+                                "{} with API version {} is listed twice",
+                                escape(u),
                                 ver.map_or("?".into(), |v| v.to_string())
                             ),
                             "remove one",
@@ -1232,7 +1249,7 @@ pub fn validate_signing_config(bytes: &[u8], trusted_root: Option<&TrustedRoot>)
                             ),
                             Some(_) => {}
                         },
-                        Some(other) => cx.err("bad-selector", &p.key("selector"), format!("selector `{other}` is not ALL, ANY or EXACT; clients refuse it"), "use ALL, ANY or EXACT"),
+                        Some(other) => cx.err("bad-selector", &p.key("selector"), format!("selector `{}` is not ALL, ANY or EXACT; clients refuse it", escape(other)), "use ALL, ANY or EXACT"),
                         None => {}
                     }
                 }
@@ -1251,7 +1268,7 @@ pub fn validate_signing_config(bytes: &[u8], trusted_root: Option<&TrustedRoot>)
                 cx.err(
                     "not-in-trusted-root",
                     &path,
-                    format!("{url} is not a {} of the trusted root: clients would sign with a service whose signatures they cannot verify", section.noun()),
+                    format!("{} is not a {} of the trusted root: clients would sign with a service whose signatures they cannot verify", escape(&url), section.noun()),
                     format!("add it to the trusted root first (`trustroot sigstore trusted-root add-{}`), or fix the URL", section.short()),
                 );
             }
@@ -1271,7 +1288,7 @@ fn check_url(cx: &mut Ctx, u: &str, path: &JsonPath) {
         cx.err(
             "bad-url",
             path,
-            format!("`{u}` is not a URL with a scheme and a host"),
+            format!("`{}` is not a URL with a scheme and a host", escape(u)),
             "write it as https://host[/path]",
         );
     }
