@@ -115,8 +115,10 @@ for t in "${targets[@]}"; do
     crashed+=("$t")
   fi
   tail -n 12 "fuzz/target/logs/$t.log" | grep -E 'stat::number_of_executed_units|cov:|Done|SUMMARY|panicked' | tail -n 3 || true
+  # Minimised on edges alone (-use_counters=0): hit counts would keep several times the
+  # files, and the corpus is committed.
   log "minimising fuzz/corpus/$t"
-  "${fuzz[@]}" cmin -s "$sanitizer" "$t" "fuzz/corpus/$t" -- -timeout=10 >>"fuzz/target/logs/$t.log" 2>&1 || true
+  "${fuzz[@]}" cmin -s "$sanitizer" "$t" "fuzz/corpus/$t" -- -timeout=10 -use_counters=0 >>"fuzz/target/logs/$t.log" 2>&1 || true
   echo "$t: $status after $(( $(date +%s) - start ))s, $(ls "fuzz/corpus/$t" | wc -l) corpus files"
 done
 
