@@ -193,7 +193,8 @@ mod tests {
         set.update_timestamp(&f.timestamp).unwrap();
         set.update_snapshot(&f.snapshot, false).unwrap();
         set.update_targets(&f.targets).unwrap();
-        set.update_delegated_targets(&f.delegated, DELEGATED, "targets").unwrap();
+        set.update_delegated_targets(&f.delegated, DELEGATED, "targets")
+            .unwrap();
         let mut verified = std::collections::HashSet::new();
         assert_eq!(set.find_loaded_target("dir/c.txt", &mut verified).unwrap().0, DELEGATED);
         assert_eq!(set.find_loaded_target("a.txt", &mut verified).unwrap().0, "targets");
