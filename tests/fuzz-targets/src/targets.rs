@@ -9,7 +9,7 @@ use trustroot_core::canonical::to_canonical_bytes;
 use trustroot_core::{
     DelegatedRole, Delegations, Limits, SuccinctRoles, TimestampUpdate, TrustedSet, target_path as tp,
 };
-use trustroot_mirror::bundle::{BundleLimits, unpack};
+use trustroot_mirror::bundle::{BundleLimits, unpack_metadata, unpack_targets};
 
 use crate::fixed::{self, DELEGATED, fixed, resign};
 use crate::{mode, split_pattern_input};
@@ -331,11 +331,25 @@ fn walk(dir: &Path, prefix: &str, out: &mut BTreeMap<String, u64>) {
     }
 }
 
-/// Bundle unpacking (mirror/src/bundle.rs `unpack`): the input is the bundle file (tar,
-/// or zstd-compressed tar), unpacked into a fresh empty directory with small limits.
-/// When it is accepted, the directory holds exactly the manifest's files, plain files
-/// with the listed lengths, and nothing outside it was written (the scratch directory
-/// holds only the bundle and the target directory).
+/// The one target the bundle fuzzer's verified metadata calls for: `targets/file.txt`,
+/// five bytes, `hello`.
+fn bundle_wanted() -> BTreeMap<String, (String, trustroot_core::TargetFile)> {
+    let info = trustroot_core::TargetFile {
+        length: 5,
+        hashes: [("sha256".to_string(), trustroot_core::hashes::sha256_hex(b"hello"))].into(),
+        custom: None,
+        unknown: Default::default(),
+    };
+    [("targets/file.txt".to_string(), ("file.txt".to_string(), info))].into()
+}
+
+/// Bundle unpacking (mirror/src/bundle.rs `unpack_metadata`, then `unpack_targets` as an
+/// import runs them once the metadata verified): the input is the bundle file (tar, or
+/// zstd-compressed tar), unpacked into a fresh empty directory with small limits, the
+/// verified metadata calling for one target ([`bundle_wanted`]). When it is accepted, the
+/// directory holds exactly the metadata members and, if the bundle has it, that target
+/// with its verified length; nothing outside it was written (the scratch directory holds
+/// only the bundle and the target directory).
 pub fn bundle_unpack(data: &[u8]) {
     let scratch = scratch();
     let bundle = scratch.path().join("bundle.tar");
@@ -347,18 +361,26 @@ pub fn bundle_unpack(data: &[u8]) {
         max_file_size: 1 << 20,
         max_total_size: 4 << 20,
     };
-    let result = unpack(&bundle, &into, &limits);
+    let wanted = bundle_wanted();
+    let result = unpack_metadata(&bundle, &into, &limits, &Limits::default())
+        .and_then(|metadata| unpack_targets(&bundle, &into, &limits, &metadata, &wanted).map(|_| metadata));
     let mut outside = BTreeMap::new();
     walk(scratch.path(), "", &mut outside);
     assert!(
         outside.keys().all(|p| p == "bundle.tar" || p.starts_with("into/")),
         "unpack wrote outside its directory: {outside:?}"
     );
-    if let Ok(manifest) = result {
+    if let Ok(metadata) = result {
         let mut files = BTreeMap::new();
         walk(&into, "", &mut files);
-        let listed: BTreeMap<String, u64> = manifest.files.iter().map(|(p, f)| (p.clone(), f.length)).collect();
-        assert_eq!(files, listed, "the unpacked tree is not the manifest's");
+        let mut listed: BTreeMap<String, u64> = metadata.iter().map(|(p, f)| (p.clone(), f.length)).collect();
+        if files.contains_key("targets/file.txt") {
+            listed.insert("targets/file.txt".to_string(), 5);
+        }
+        assert_eq!(
+            files, listed,
+            "the unpacked tree is not the metadata and the wanted target"
+        );
     }
 }
 
