@@ -124,7 +124,7 @@ pub fn check(request: &SigningRequest, pinned: &[u8], pinned_file: &Path, now: D
             format!("is not a root signed by a threshold of its own root keys, so it cannot be the root you check the request against: {e}"),
         )
     })?;
-    let pinned_version = set.root().signed.common.version;
+    let pinned_version = set.root().signed().common.version;
     let pinned_signed = Envelope::parse("root", pinned, &limits)?.signed_bytes().to_vec();
     let roots = request.published_root_bytes()?;
     if roots.is_empty() {
@@ -162,9 +162,9 @@ pub fn check(request: &SigningRequest, pinned: &[u8], pinned_file: &Path, now: D
             ))
         })?;
     }
-    let root = set.root().signed.clone();
+    let root = set.root().signed().clone();
     let root_version = root.common.version;
-    let root_signed = Envelope::parse("root", &set.root().bytes, &limits)?
+    let root_signed = Envelope::parse("root", &set.root().bytes(), &limits)?
         .signed_bytes()
         .to_vec();
     let via = if root_version == pinned_version {

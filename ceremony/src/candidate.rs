@@ -208,16 +208,8 @@ pub fn reachable_roles(metadata: &BTreeMap<String, Vec<u8>>) -> (Vec<String>, Ve
             continue;
         };
         if let Some(delegations) = &targets.delegations {
-            let mut children: Vec<String> = Vec::new();
-            if let Some(roles) = &delegations.roles {
-                children.extend(roles.iter().map(|r| r.name.clone()));
-            }
-            if let Some(succinct) = &delegations.succinct_roles {
-                children.extend(succinct.bin_names());
-            }
-            for child in children.into_iter().rev() {
-                queue.push((child, role.clone()));
-            }
+            let children: Vec<String> = delegations.children().collect();
+            queue.extend(children.into_iter().rev().map(|child| (child, role.clone())));
         }
     }
     (order, missing)

@@ -17,9 +17,8 @@ use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use trustroot_core::delegation::TargetSearch;
 use trustroot_core::metadata::{Root, Targets};
-use trustroot_core::{Limits, TrustedSet};
+use trustroot_core::{ClientWalk, Goal, Limits, Need, Source, Step, TrustedSet};
 
 use crate::candidate::Candidate;
 use crate::policy::Policy;
@@ -239,96 +238,89 @@ pub fn payloads(candidate: &Candidate) -> Vec<Finding> {
     findings
 }
 
-/// A client walk in memory: from `start` (a root), optionally holding a cached timestamp
-/// and snapshot, to the candidate. Returns the trusted set or the first refusal.
+/// A refusal by a client: the role, the file and why.
+struct Refusal {
+    role: String,
+    file: String,
+    message: String,
+}
+
+impl Refusal {
+    fn new(role: &str, file: impl Into<String>, message: impl Into<String>) -> Refusal {
+        Refusal {
+            role: role.to_string(),
+            file: file.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The candidate file a client reads for `role`: `N.root.json` for the root chain,
+/// `timestamp.json`, else the version the candidate publishes.
+fn candidate_file(candidate: &Candidate, role: &str, root_version: Option<u64>) -> String {
+    match role {
+        "root" => format!("{}.root.json", root_version.unwrap_or(0)),
+        "timestamp" => "timestamp.json".to_string(),
+        _ => meta_file(role, candidate.versions.get(role).copied()),
+    }
+}
+
+/// Core's client walk in memory: from `start` (a root), optionally holding a cached
+/// timestamp and snapshot, to the candidate. Returns the trusted set or the first refusal.
 fn walk(
     candidate: &Candidate,
     start: &[u8],
     cached: Option<(&[u8], &[u8])>,
     now: DateTime<Utc>,
-) -> Result<TrustedSet, (String, String, String)> {
-    fn fail(role: &str, file: String) -> impl FnOnce(trustroot_core::Error) -> (String, String, String) {
-        let role = role.to_string();
-        move |e| (role, file, e.to_string())
-    }
-    let limits = Limits::default();
-    let mut set = TrustedSet::new(start, now, limits.clone()).map_err(fail("root", "trusted root".into()))?;
+) -> Result<TrustedSet, Refusal> {
+    let set = TrustedSet::new(start, now, Limits::default())
+        .map_err(|e| Refusal::new("root", "trusted root", e.to_string()))?;
     let newest = candidate.versions.get("root").copied().unwrap_or(0);
-    let mut version = set.root().signed.common.version;
-    while version < newest {
-        version += 1;
-        let file = format!("{version}.root.json");
-        let bytes = candidate.root_history.get(&version).ok_or_else(|| {
-            (
-                "root".to_string(),
-                file.clone(),
-                format!("root v{version} is missing from the root history"),
-            )
-        })?;
-        set.update_root(bytes).map_err(fail("root", file))?;
-    }
-    if let Some((timestamp, _)) = cached {
-        // A cached timestamp that no longer verifies (the online key rotated) is dropped,
-        // as clients do (spec 5.3.11).
-        let _ = set.update_timestamp(timestamp);
-    }
-    let timestamp = candidate.metadata.get("timestamp").ok_or_else(|| {
-        (
-            "timestamp".to_string(),
-            "timestamp.json".to_string(),
-            "missing".to_string(),
-        )
-    })?;
-    let outcome = set
-        .update_timestamp(timestamp)
-        .map_err(fail("timestamp", "timestamp.json".into()))?;
-    let snapshot_version = candidate.versions.get("snapshot").copied();
-    let snapshot_file = meta_file("snapshot", snapshot_version);
-    if outcome == trustroot_core::TimestampUpdate::Updated {
-        if let Some((_, snapshot)) = cached {
-            let _ = set.update_snapshot(snapshot, true);
-        }
-        let snapshot = candidate
-            .metadata
-            .get("snapshot")
-            .ok_or_else(|| ("snapshot".to_string(), snapshot_file.clone(), "missing".to_string()))?;
-        set.update_snapshot(snapshot, false)
-            .map_err(fail("snapshot", snapshot_file))?;
-    }
-    // Targets and every delegated role, in delegation order.
-    let mut queue = vec![("targets".to_string(), "root".to_string())];
-    let mut seen = std::collections::BTreeSet::new();
-    while let Some((role, delegator)) = queue.pop() {
-        if !seen.insert(role.clone()) {
-            set.verify_trusted_targets(&role, &delegator)
-                .map_err(fail(&role, meta_file(&role, candidate.versions.get(&role).copied())))?;
-            continue;
-        }
-        let file = meta_file(&role, candidate.versions.get(&role).copied());
-        let bytes = candidate.metadata.get(&role).ok_or_else(|| {
-            (
-                role.clone(),
-                file.clone(),
-                format!("{delegator} delegates to it, but it is not published"),
-            )
-        })?;
-        set.update_delegated_targets(bytes, &role, &delegator)
-            .map_err(fail(&role, file))?;
-        let Some(trusted) = set.targets(&role) else { continue };
-        if let Some(delegations) = &trusted.signed.delegations {
-            let mut children: Vec<String> = Vec::new();
-            if let Some(roles) = &delegations.roles {
-                children.extend(roles.iter().map(|r| r.name.clone()));
+    let mut walk = ClientWalk::new(set, cached.is_some());
+    walk.start(Goal::Everything);
+    loop {
+        let need = match walk.next() {
+            Ok(Step::Need(need)) => need,
+            Ok(_) => return Ok(walk.trusted().clone()),
+            Err(e) => {
+                let file = candidate_file(candidate, &e.role, e.version);
+                return Err(Refusal::new(&e.role.clone(), file, e.to_string()));
             }
-            if let Some(succinct) = &delegations.succinct_roles {
-                children.extend(succinct.bin_names());
-            }
-            for child in children.into_iter().rev() {
-                queue.push((child, role.clone()));
-            }
-        }
+        };
+        let file = candidate_file(candidate, &need.role, need.version);
+        let bytes = match need.source {
+            // A client of the published repository holds its timestamp and snapshot.
+            Source::Cache => cached.and_then(|(timestamp, snapshot)| match need.role.as_str() {
+                "timestamp" => Some(timestamp),
+                "snapshot" => Some(snapshot),
+                _ => None,
+            }),
+            Source::Remote => published(candidate, &need, newest).map_err(|m| Refusal::new(&need.role, &file, m))?,
+        };
+        walk.answer(bytes)
+            .map_err(|e| Refusal::new(&need.role, &file, e.to_string()))?;
     }
-    Ok(set)
+}
+
+/// What the candidate publishes for a remote need; `None` past the newest root.
+fn published<'c>(candidate: &'c Candidate, need: &Need, newest_root: u64) -> Result<Option<&'c [u8]>, String> {
+    if need.role == "root" {
+        let version = need.version.unwrap_or(0);
+        if version > newest_root {
+            return Ok(None);
+        }
+        return match candidate.root_history.get(&version) {
+            Some(bytes) => Ok(Some(bytes)),
+            None => Err(format!("root v{version} is missing from the root history")),
+        };
+    }
+    match candidate.metadata.get(&need.role) {
+        Some(bytes) => Ok(Some(bytes)),
+        None => Err(match &need.delegator {
+            Some(delegator) => format!("{delegator} delegates to it, but it is not published"),
+            None => "missing".to_string(),
+        }),
+    }
 }
 
 /// Our core as a client: one that holds the published repository, and one that starts
@@ -363,12 +355,12 @@ pub fn core_client(candidate: &Candidate, now: DateTime<Utc>) -> Vec<Finding> {
     for (who, root, cached) in &starts {
         let cached = cached.as_ref().map(|(t, s)| (t.as_slice(), s.as_slice()));
         match walk(candidate, root, cached, now) {
-            Err((role, file, message)) => {
+            Err(refusal) => {
                 findings.push(Finding::error(
                     Check::Core,
-                    &role,
-                    &file,
-                    format!("{who} refuses it: {message}"),
+                    &refusal.role,
+                    &refusal.file,
+                    format!("{who} refuses it: {}", refusal.message),
                 ));
             }
             Ok(set) => findings.extend(find_targets(candidate, &set, who)),
@@ -380,17 +372,9 @@ pub fn core_client(candidate: &Candidate, now: DateTime<Utc>) -> Vec<Finding> {
 /// Every target must be what a client's search through the delegations finds.
 fn find_targets(candidate: &Candidate, set: &TrustedSet, who: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let limits = Limits::default();
+    let mut verified = std::collections::HashSet::new();
     for (path, target) in &candidate.targets {
-        let mut search = TargetSearch::new(path, limits.max_delegations);
-        let mut found = None;
-        while let Some(role) = search.next_role() {
-            let Some(trusted) = set.targets(&role.name) else { break };
-            if let Some(file) = search.visit(&role, &trusted.signed) {
-                found = Some(file);
-                break;
-            }
-        }
+        let found = set.find_loaded_target(path, &mut verified).map(|(_, file)| file);
         let ok = found
             .as_ref()
             .is_some_and(|f| f.length == target.length && f.hashes.get("sha256") == Some(&target.sha256));
@@ -442,12 +426,12 @@ pub fn tough_client(candidate: &Candidate, tree: &Path) -> Vec<Finding> {
         }
     };
     for (who, root) in starts {
-        if let Err((role, file, message)) = runtime.block_on(tough_load(candidate, tree, &root)) {
+        if let Err(refusal) = runtime.block_on(tough_load(candidate, tree, &root)) {
             findings.push(Finding::error(
                 Check::Tough,
-                &role,
-                &file,
-                format!("{who} refuses it: {message}"),
+                &refusal.role,
+                &refusal.file,
+                format!("{who} refuses it: {}", refusal.message),
             ));
         }
     }
@@ -468,9 +452,9 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-async fn tough_load(candidate: &Candidate, tree: &Path, root: &[u8]) -> Result<(), (String, String, String)> {
+async fn tough_load(candidate: &Candidate, tree: &Path, root: &[u8]) -> Result<(), Refusal> {
     use tough::{ExpirationEnforcement, FilesystemTransport, IntoVec as _, RepositoryLoader, TargetName};
-    let whole = |message: String| ("repository".to_string(), tree.display().to_string(), message);
+    let whole = |message: String| Refusal::new("repository", tree.display().to_string(), message);
     let metadata_url = url::Url::from_directory_path(tree).map_err(|()| whole("not an absolute path".into()))?;
     let targets_url =
         url::Url::from_directory_path(tree.join("targets")).map_err(|()| whole("not an absolute path".into()))?;
@@ -484,7 +468,7 @@ async fn tough_load(candidate: &Candidate, tree: &Path, root: &[u8]) -> Result<(
         .await
         .map_err(|e| whole(chain(&e)))?;
     for (path, target) in &candidate.targets {
-        let fail = |message: String| (target.role.clone(), format!("targets/{path}"), message);
+        let fail = |message: String| Refusal::new(&target.role, format!("targets/{path}"), message);
         let name = TargetName::new(path.as_str()).map_err(|e| fail(chain(&e)))?;
         let stream = repository
             .read_target(&name)

@@ -110,10 +110,10 @@ fn run_inner(args: ClientArgs) -> Result<(), UpdateError> {
         let trusted = updater.trusted();
         println!(
             "refreshed: root v{}, timestamp v{}, snapshot v{}, targets v{}",
-            trusted.root().signed.common.version,
-            trusted.timestamp().map_or(0, |t| t.signed.common.version),
-            trusted.snapshot().map_or(0, |t| t.signed.common.version),
-            trusted.targets("targets").map_or(0, |t| t.signed.common.version),
+            trusted.root().signed().common.version,
+            trusted.timestamp().map_or(0, |t| t.signed().common.version),
+            trusted.snapshot().map_or(0, |t| t.signed().common.version),
+            trusted.targets("targets").map_or(0, |t| t.signed().common.version),
         );
         if let ClientAction::Download = args.action {
             if args.target_names.is_empty() {

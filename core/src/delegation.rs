@@ -158,6 +158,25 @@ impl SuccinctRoles {
 }
 
 impl Delegations {
+    /// How many roles this delegation names: its listed roles, or its number of bins.
+    pub fn child_count(&self) -> u64 {
+        match (&self.roles, &self.succinct_roles) {
+            (Some(roles), _) => roles.len() as u64,
+            (None, Some(succinct)) => succinct.bin_count(),
+            (None, None) => 0,
+        }
+    }
+
+    /// Every role this delegation names, in delegation order: the listed roles, or every
+    /// hashed bin. Lazy, since a succinct delegation may name up to 2^32 bins: check
+    /// [`Self::child_count`] against a limit before collecting.
+    pub fn children(&self) -> impl Iterator<Item = String> + '_ {
+        let listed = self.roles.iter().flatten().map(|r| r.name.clone());
+        // Metadata with both is refused when parsed; a hand-built value lists roles first.
+        let bins = self.succinct_roles.iter().flat_map(SuccinctRoles::bin_names);
+        listed.chain(bins)
+    }
+
     /// The key IDs and threshold this delegation gives to `name`, if it delegates to it.
     pub fn role_keys(&self, name: &str) -> Option<(&[String], u64)> {
         if let Some(roles) = &self.roles {
@@ -293,6 +312,31 @@ mod tests {
         assert!(path_matches("[x", "[x"));
         assert!(!path_matches("File.txt", "file.txt"));
         assert!(path_matches("", ""));
+    }
+
+    #[test]
+    fn children_are_the_listed_roles_or_every_bin() {
+        let succinct = SuccinctRoles {
+            keyids: vec![],
+            threshold: 1,
+            bit_length: 2,
+            name_prefix: "bin".to_string(),
+            unknown: Default::default(),
+        };
+        let bins = Delegations {
+            keys: Default::default(),
+            roles: None,
+            succinct_roles: Some(succinct),
+            unknown: Default::default(),
+        };
+        assert_eq!(bins.child_count(), 4);
+        assert_eq!(bins.children().collect::<Vec<_>>(), ["bin-0", "bin-1", "bin-2", "bin-3"]);
+        let none = Delegations {
+            succinct_roles: None,
+            ..bins
+        };
+        assert_eq!(none.child_count(), 0);
+        assert_eq!(none.children().count(), 0);
     }
 
     #[test]

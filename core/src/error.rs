@@ -40,6 +40,13 @@ pub enum ErrorKind {
     NotListed { listed_in: String },
     /// More root rotations in one update than [`crate::Limits::max_root_rotations`].
     TooManyRootRotations { limit: u32 },
+    /// The repository delegates to more targets roles than a client walks (the role on
+    /// the error is the delegator that crossed the limit).
+    TooManyRoles { limit: u64 },
+    /// A target search visited the most roles allowed without finding the target.
+    SearchLimit { limit: usize },
+    /// The repository does not have metadata the client workflow needs.
+    Missing,
     /// The caller loaded metadata out of order (a programming error, not hostile input).
     Order(String),
     /// A target path that would escape its directory or is otherwise unsafe to use.
@@ -161,6 +168,16 @@ impl fmt::Display for Error {
                 f,
                 "more than {limit} root rotations in one update; refusing to go further"
             ),
+            ErrorKind::TooManyRoles { limit } => write!(
+                f,
+                "the repository delegates to more than {limit} targets roles; refusing to walk them"
+            ),
+            ErrorKind::SearchLimit { limit } => write!(
+                f,
+                "the search visited {limit} targets roles without finding it, the limit; \
+                 the repository's delegations are too deep or too many"
+            ),
+            ErrorKind::Missing => write!(f, "the repository does not have it"),
             ErrorKind::Order(what) => write!(f, "metadata loaded out of order: {}", escape(what)),
             ErrorKind::UnsafePath { reason } => write!(f, "unsafe target path: {reason}"),
             ErrorKind::UnusableTarget { reason } => write!(f, "unusable target: {reason}"),

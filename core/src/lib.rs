@@ -3,7 +3,8 @@
 //! Everything here answers one question: "is this TUF metadata valid, given what I already
 //! trust, at this time?" The crate reads no file, opens no socket and never reads the
 //! clock: callers pass bytes and a time. The client workflow of the TUF specification
-//! (sections 5.3 to 5.6) lives in [`TrustedSet`]; delegation search in [`TargetSearch`].
+//! (sections 5.3 to 5.6) lives in [`TrustedSet`], its order in [`ClientWalk`]; delegation
+//! search in [`TargetSearch`].
 
 pub mod canonical;
 pub mod delegation;
@@ -21,6 +22,7 @@ pub mod target_path;
 pub mod time;
 pub mod trusted_set;
 pub mod verify;
+pub mod walk;
 
 pub use delegation::{RoleToVisit, TargetSearch};
 pub use envelope::Envelope;
@@ -31,3 +33,4 @@ pub use metadata::{
     DelegatedRole, Delegations, MetaFile, Role, RoleKeys, Root, Snapshot, SuccinctRoles, TargetFile, Targets, Timestamp,
 };
 pub use trusted_set::{TimestampUpdate, Trusted, TrustedSet};
+pub use walk::{ClientWalk, Goal, Keep, Need, Source, Step};

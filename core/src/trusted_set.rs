@@ -20,11 +20,24 @@ use crate::limits::Limits;
 use crate::metadata::{MetaFile, Role, Root, Snapshot, Targets, Timestamp};
 use crate::verify::verify_threshold;
 
-/// Trusted metadata with the exact bytes it was verified from.
+/// Trusted metadata with the exact bytes it was verified from. Only [`TrustedSet`] makes
+/// one, after verifying it: holding a `Trusted<T>` is the proof.
 #[derive(Debug, Clone)]
 pub struct Trusted<T> {
-    pub signed: T,
-    pub bytes: Vec<u8>,
+    signed: T,
+    bytes: Vec<u8>,
+}
+
+impl<T> Trusted<T> {
+    /// The verified `signed` part.
+    pub fn signed(&self) -> &T {
+        &self.signed
+    }
+
+    /// The exact bytes that were verified.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
 }
 
 /// What [`TrustedSet::update_timestamp`] did.

@@ -18,7 +18,7 @@ fn walk(published: &Path, now: DateTime<Utc>) -> Result<(TrustedSet, Vec<u8>), t
     let read = |name: &str| std::fs::read(published.join(name)).ok();
     let mut trusted = TrustedSet::new(&read("1.root.json").unwrap(), now, Limits::default())?;
     loop {
-        let next = trusted.root().signed.common.version + 1;
+        let next = trusted.root().signed().common.version + 1;
         match read(&format!("{next}.root.json")) {
             Some(bytes) => {
                 trusted.update_root(&bytes)?;
@@ -38,7 +38,7 @@ fn walk(published: &Path, now: DateTime<Utc>) -> Result<(TrustedSet, Vec<u8>), t
     // Every delegated role of the top-level targets (the npm delegation).
     let delegated: Vec<String> = trusted
         .targets("targets")
-        .and_then(|t| t.signed.delegations.as_ref())
+        .and_then(|t| t.signed().delegations.as_ref())
         .and_then(|d| d.roles.as_ref())
         .map(|roles| roles.iter().map(|r| r.name.clone()).collect())
         .unwrap_or_default();
@@ -52,7 +52,7 @@ fn walk(published: &Path, now: DateTime<Utc>) -> Result<(TrustedSet, Vec<u8>), t
     let mut search = TargetSearch::new("trusted_root.json", Limits::default().max_delegations);
     let mut found = None;
     while let Some(role) = search.next_role() {
-        let targets = &trusted.targets(&role.name).unwrap().signed;
+        let targets = &trusted.targets(&role.name).unwrap().signed();
         if let Some(target) = search.visit(&role, targets) {
             found = Some(target);
             break;
@@ -78,11 +78,11 @@ fn published(dir: &tempfile::TempDir, set: &str) -> PathBuf {
 fn sigstore_production_verifies_from_root_1() {
     let dir = unpack();
     let (trusted, trusted_root) = walk(&published(&dir, "sigstore-prod"), at("2026-08-22T00:00:00Z")).unwrap();
-    assert_eq!(trusted.root().signed.common.version, 15);
+    assert_eq!(trusted.root().signed().common.version, 15);
     assert_eq!(trusted.root_updates(), 14);
-    assert_eq!(trusted.timestamp().unwrap().signed.common.version, 762);
-    assert_eq!(trusted.snapshot().unwrap().signed.common.version, 165);
-    assert_eq!(trusted.targets("targets").unwrap().signed.common.version, 14);
+    assert_eq!(trusted.timestamp().unwrap().signed().common.version, 762);
+    assert_eq!(trusted.snapshot().unwrap().signed().common.version, 165);
+    assert_eq!(trusted.targets("targets").unwrap().signed().common.version, 14);
     assert_eq!(trusted.all_targets().len(), 2);
     assert!(trusted_root.starts_with(b"{"));
 }
@@ -91,16 +91,16 @@ fn sigstore_production_verifies_from_root_1() {
 fn sigstore_staging_verifies_from_root_1() {
     let dir = unpack();
     let (trusted, _) = walk(&published(&dir, "sigstore-staging"), at("2026-08-22T00:00:00Z")).unwrap();
-    assert_eq!(trusted.root().signed.common.version, 14);
-    assert_eq!(trusted.timestamp().unwrap().signed.common.version, 703);
+    assert_eq!(trusted.root().signed().common.version, 14);
+    assert_eq!(trusted.timestamp().unwrap().signed().common.version, 703);
 }
 
 #[test]
 fn sigstore_legacy_production_verifies_from_root_1() {
     let dir = unpack();
     let (trusted, _) = walk(&published(&dir, "sigstore-prod-legacy"), at("2024-09-05T00:00:00Z")).unwrap();
-    assert_eq!(trusted.root().signed.common.version, 9);
-    assert_eq!(trusted.timestamp().unwrap().signed.common.version, 216);
+    assert_eq!(trusted.root().signed().common.version, 9);
+    assert_eq!(trusted.timestamp().unwrap().signed().common.version, 216);
 }
 
 #[test]

@@ -220,7 +220,7 @@ fn quirk_12_same_root_version_with_different_bytes_both_verify() {
         )
         .unwrap();
         trusted.update_root(&nine).unwrap();
-        assert_eq!(trusted.root().signed.common.version, 9);
+        assert_eq!(trusted.root().signed().common.version, 9);
     }
 }
 

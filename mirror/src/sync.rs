@@ -183,10 +183,10 @@ fn file_sha256(path: &Path) -> Result<String, UpdateError> {
 /// The versions of the top-level roles in a trusted set.
 pub(crate) fn versions(trusted: &TrustedSet) -> Versions {
     Versions {
-        root: trusted.root().signed.common.version,
-        timestamp: trusted.timestamp().map_or(0, |t| t.signed.common.version),
-        snapshot: trusted.snapshot().map_or(0, |t| t.signed.common.version),
-        targets: trusted.targets("targets").map_or(0, |t| t.signed.common.version),
+        root: trusted.root().signed().common.version,
+        timestamp: trusted.timestamp().map_or(0, |t| t.signed().common.version),
+        snapshot: trusted.snapshot().map_or(0, |t| t.signed().common.version),
+        targets: trusted.targets("targets").map_or(0, |t| t.signed().common.version),
     }
 }
 
@@ -250,21 +250,21 @@ pub(crate) fn desired_files(trusted: &TrustedSet, root_history: &Path) -> Result
     if let Some(timestamp) = trusted.timestamp() {
         wanted.insert(
             metadata_path("timestamp.json")?,
-            Wanted::Metadata(timestamp.bytes.clone()),
+            Wanted::Metadata(timestamp.bytes().to_vec()),
         );
     }
     if let Some(snapshot) = trusted.snapshot() {
         wanted.insert(
-            name_of("snapshot", snapshot.signed.common.version)?,
-            Wanted::Metadata(snapshot.bytes.clone()),
+            name_of("snapshot", snapshot.signed().common.version)?,
+            Wanted::Metadata(snapshot.bytes().to_vec()),
         );
     }
     for (role, targets) in trusted.all_targets() {
-        let name = name_of(role, targets.signed.common.version)?;
+        let name = name_of(role, targets.signed().common.version)?;
         // A role named like another file (`2.root` without consistent snapshots) must not
         // replace it.
         if wanted
-            .insert(name.clone(), Wanted::Metadata(targets.bytes.clone()))
+            .insert(name.clone(), Wanted::Metadata(targets.bytes().to_vec()))
             .is_some()
         {
             return Err(UpdateError::Config(format!(
@@ -278,7 +278,7 @@ pub(crate) fn desired_files(trusted: &TrustedSet, root_history: &Path) -> Result
     let paths: std::collections::BTreeSet<&String> = trusted
         .all_targets()
         .values()
-        .flat_map(|t| t.signed.targets.keys())
+        .flat_map(|t| t.signed().targets.keys())
         .collect();
     let mut verified_edges = std::collections::HashSet::new();
     let mut skipped = Vec::new();
@@ -568,7 +568,7 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
             let trusted = TrustedSet::new(&root, options.now, options.limits.clone())?;
             write_atomic(
                 &history,
-                &format!("{}.root.json", trusted.root().signed.common.version),
+                &format!("{}.root.json", trusted.root().signed().common.version),
                 &root,
             )?;
         }
@@ -976,6 +976,6 @@ mod tests {
         assert_eq!(sha256_hex(SIGSTORE_ROOT), recorded);
         let at = trustroot_core::time::parse("2026-08-22T00:00:00Z").unwrap();
         let trusted = TrustedSet::new(SIGSTORE_ROOT, at, Limits::default()).unwrap();
-        assert_eq!(trusted.root().signed.common.version, 15);
+        assert_eq!(trusted.root().signed().common.version, 15);
     }
 }

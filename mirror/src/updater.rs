@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use trustroot_core::display::escape;
-use trustroot_core::{Limits, TargetFile, TargetSearch, TimestampUpdate, TrustedSet, role_name, target_path};
+use std::collections::VecDeque;
+
+use tokio::task::JoinHandle;
+use trustroot_core::{ClientWalk, Goal, Keep, Limits, Need, Source, Step, TargetFile, TrustedSet, role_name, target_path};
 use url::Url;
 
 use crate::error::{FetchError, UpdateError};
@@ -37,15 +40,12 @@ pub struct UpdaterConfig {
     pub root_history_dir: Option<PathBuf>,
 }
 
-/// A TUF client bound to one metadata directory and one repository.
+/// A TUF client bound to one metadata directory and one repository: the I/O around
+/// trustroot-core's [`ClientWalk`].
 pub struct Updater {
     config: UpdaterConfig,
     fetcher: Fetcher,
-    trusted: TrustedSet,
-    refreshed: bool,
-    /// Delegation edges (role, delegator) already verified, so a role reached again is
-    /// not re-verified for every target looked up.
-    verified_edges: std::collections::HashSet<(String, String)>,
+    walk: ClientWalk,
     /// False when the caller makes the metadata directory durable itself (a mirror sync
     /// syncs its whole `staging/` once before switching to it).
     durable: bool,
@@ -55,11 +55,15 @@ pub struct Updater {
 
 /// Root fetches under way, in version order; aborted when the walk ends.
 #[derive(Default)]
-struct RootsAhead(std::collections::VecDeque<tokio::task::JoinHandle<Result<Vec<u8>, FetchError>>>);
+struct RootsAhead {
+    tasks: VecDeque<(u64, JoinHandle<Result<Vec<u8>, FetchError>>)>,
+    /// The next version to request.
+    next: u64,
+}
 
 impl Drop for RootsAhead {
     fn drop(&mut self) {
-        for task in &self.0 {
+        for (_, task) in &self.tasks {
             task.abort();
         }
     }
@@ -128,9 +132,7 @@ impl Updater {
         Ok(Updater {
             config,
             fetcher,
-            trusted,
-            refreshed: false,
-            verified_edges: Default::default(),
+            walk: ClientWalk::new(trusted, true),
             durable: true,
             roots_ahead: 1,
         })
@@ -153,18 +155,69 @@ impl Updater {
 
     /// The metadata trusted so far.
     pub fn trusted(&self) -> &TrustedSet {
-        &self.trusted
+        self.walk.trusted()
     }
 
     /// Spec 5.3-5.6 for the top-level roles: newest root, timestamp, snapshot, targets.
     /// What is accepted is persisted at once, so a later failure keeps earlier progress.
     pub async fn refresh(&mut self) -> Result<(), UpdateError> {
-        self.refreshed = true;
-        self.load_root().await?;
-        self.load_timestamp().await?;
-        self.load_snapshot().await?;
-        self.load_targets("targets", "root").await?;
-        Ok(())
+        self.run(Goal::TopLevel).await.map(drop)
+    }
+
+    /// Loads every targets role the repository delegates to, depth first from the
+    /// top-level targets (what a mirror must hold). Roles reached twice are verified
+    /// against each delegator; at most [`Limits::max_mirrored_roles`] roles are loaded.
+    pub async fn load_all_targets(&mut self) -> Result<(), UpdateError> {
+        self.run(Goal::Everything).await.map(drop)
+    }
+
+    /// Drives the walk to `goal`: each need answered from the metadata directory or the
+    /// repository, each newly trusted file persisted.
+    async fn run(&mut self, goal: Goal) -> Result<Step, UpdateError> {
+        self.walk.start(goal);
+        let mut roots = RootsAhead::default();
+        // Without per-file durability (a mirror's staging), `root.json` is replaced once, by
+        // the last root accepted, not once per version.
+        let mut unpersisted_root = None;
+        let result = self.drive(&mut roots, &mut unpersisted_root).await;
+        drop(roots);
+        if let Some(bytes) = unpersisted_root {
+            self.persist("root", &bytes)?;
+        }
+        result
+    }
+
+    async fn drive(
+        &mut self,
+        roots: &mut RootsAhead,
+        unpersisted_root: &mut Option<Vec<u8>>,
+    ) -> Result<Step, UpdateError> {
+        loop {
+            let need = match self.walk.next()? {
+                Step::Need(need) => need,
+                end => return Ok(end),
+            };
+            let bytes = match (need.source, need.role.as_str()) {
+                (Source::Cache, role) => self.local(role)?,
+                (Source::Remote, "root") => self.fetch_root(&need, roots).await?,
+                (Source::Remote, _) => Some(self.fetch_metadata(&need).await?),
+            };
+            if self.walk.answer(bytes.as_deref())? == Keep::Nothing {
+                continue;
+            }
+            let Some(bytes) = bytes else { continue };
+            if need.role == "root" {
+                let version = self.walk.trusted().root().signed().common.version;
+                if let Some(dir) = &self.config.root_history_dir {
+                    write_replacing(dir, &format!("{version}.root.json"), &bytes, self.durable)?;
+                }
+                if !self.durable {
+                    *unpersisted_root = Some(bytes);
+                    continue;
+                }
+            }
+            self.persist(&need.role, &bytes)?;
+        }
     }
 
     fn local(&self, role: &str) -> Result<Option<Vec<u8>>, UpdateError> {
@@ -180,217 +233,63 @@ impl Updater {
         )
     }
 
-    async fn fetch_metadata(&self, role: &str, version: Option<u64>, max_len: u64) -> Result<Vec<u8>, UpdateError> {
-        let url = join(&self.config.metadata_url, &role_name::metadata_file_name(role, version))?;
-        Ok(self.fetcher.fetch(&url, max_len).await?)
+    async fn fetch_metadata(&self, need: &Need) -> Result<Vec<u8>, UpdateError> {
+        let url = join(&self.config.metadata_url, &need.file_name())?;
+        Ok(self.fetcher.fetch(&url, need.max_length).await?)
     }
 
-    /// Spec 5.3: fetch `N+1.root.json` until there is none.
-    async fn load_root(&mut self) -> Result<(), UpdateError> {
-        // Without per-file durability (a mirror's staging), `root.json` is replaced once, by
-        // the last root accepted, not once per version.
-        let mut unpersisted = None;
-        let result = self.walk_roots(&mut unpersisted).await;
-        if let Some(bytes) = unpersisted {
-            self.persist("root", &bytes)?;
+    /// Spec 5.3: the next root version, `None` at the end of the chain. Once a first new
+    /// version exists, fetches run ahead of verification (never past the rotation limit).
+    async fn fetch_root(&self, need: &Need, roots: &mut RootsAhead) -> Result<Option<Vec<u8>>, UpdateError> {
+        let version = need.version.unwrap_or(0);
+        if roots.tasks.front().is_some_and(|(v, _)| *v != version) {
+            *roots = RootsAhead::default();
         }
-        result
-    }
-
-    async fn walk_roots(&mut self, unpersisted: &mut Option<Vec<u8>>) -> Result<(), UpdateError> {
-        let limits = self.trusted.limits().clone();
-        let first = self.trusted.root().signed.common.version + 1;
+        if roots.tasks.is_empty() {
+            roots.next = version;
+        }
+        let trusted = self.walk.trusted();
         // One probe past the rotation limit, so a longer chain is reported, not ignored.
-        let last = first.saturating_add(u64::from(limits.max_root_rotations));
-        // Fetches run ahead of verification (never past the limit) once a first new
-        // version exists; each root is still verified against the one before, in order.
-        let mut ahead = RootsAhead::default();
-        let mut next_request = first;
-        let mut window = 1;
-        loop {
-            while ahead.0.len() < window && next_request <= last {
-                let url = join(
-                    &self.config.metadata_url,
-                    &role_name::metadata_file_name("root", Some(next_request)),
-                )?;
-                let fetcher = self.fetcher.clone();
-                let max = limits.max_root_size;
-                ahead
-                    .0
-                    .push_back(tokio::spawn(async move { fetcher.fetch(&url, max).await }));
-                next_request += 1;
-            }
-            let Some(task) = ahead.0.pop_front() else {
-                return Ok(());
-            };
-            let fetched = task
-                .await
-                .map_err(|e| UpdateError::Config(format!("a root fetch failed: {e}")))?;
-            let bytes = match fetched {
-                Ok(bytes) => bytes,
-                Err(FetchError::NotFound { .. }) => return Ok(()),
-                Err(e) => return Err(e.into()),
-            };
-            self.trusted.update_root(&bytes)?;
-            let version = self.trusted.root().signed.common.version;
-            if let Some(dir) = &self.config.root_history_dir {
-                write_replacing(dir, &format!("{version}.root.json"), &bytes, self.durable)?;
-            }
-            if self.durable {
-                self.persist("root", &bytes)?;
-            } else {
-                *unpersisted = Some(bytes);
-            }
-            window = self.roots_ahead;
+        let first = trusted.root().signed().common.version - u64::from(trusted.root_updates()) + 1;
+        let last = first.saturating_add(u64::from(trusted.limits().max_root_rotations));
+        let window = if trusted.root_updates() == 0 { 1 } else { self.roots_ahead };
+        while roots.tasks.len() < window && roots.next <= last.max(version) {
+            let url = join(
+                &self.config.metadata_url,
+                &role_name::metadata_file_name("root", Some(roots.next)),
+            )?;
+            let fetcher = self.fetcher.clone();
+            let max = need.max_length;
+            let task = tokio::spawn(async move { fetcher.fetch(&url, max).await });
+            roots.tasks.push_back((roots.next, task));
+            roots.next += 1;
         }
-    }
-
-    /// Spec 5.4: the local timestamp (if it still verifies) guards against rollback of
-    /// the fetched one.
-    async fn load_timestamp(&mut self) -> Result<(), UpdateError> {
-        // Spec 5.3.11: after a snapshot key rotation the local copies are not trusted.
-        if !self.trusted.snapshot_keys_rotated()
-            && let Some(local) = self.local("timestamp")?
-        {
-            // A local copy that fails (expired, or signed by rotated keys) is not trusted.
-            let _ = self.trusted.update_timestamp(&local);
+        let Some((_, task)) = roots.tasks.pop_front() else {
+            return Ok(None);
+        };
+        let fetched = task
+            .await
+            .map_err(|e| UpdateError::Config(format!("a root fetch failed: {e}")))?;
+        match fetched {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(FetchError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
         }
-        let max = self.trusted.limits().max_timestamp_size;
-        let bytes = self.fetch_metadata("timestamp", None, max).await?;
-        match self.trusted.update_timestamp(&bytes)? {
-            TimestampUpdate::Unchanged => Ok(()),
-            TimestampUpdate::Updated => self.persist("timestamp", &bytes),
-        }
-    }
-
-    /// Spec 5.5: the local snapshot is used if it is still the one timestamp names.
-    async fn load_snapshot(&mut self) -> Result<(), UpdateError> {
-        if !self.trusted.snapshot_keys_rotated()
-            && let Some(local) = self.local("snapshot")?
-            && self.trusted.update_snapshot(&local, true).is_ok()
-        {
-            return Ok(());
-        }
-        let meta = self.trusted.final_timestamp_snapshot_meta()?.clone();
-        let version = self.trusted.consistent_snapshot().then_some(meta.version);
-        let max = meta.length.unwrap_or(self.trusted.limits().max_snapshot_size);
-        let bytes = self.fetch_metadata("snapshot", version, max).await?;
-        self.trusted.update_snapshot(&bytes, false)?;
-        self.persist("snapshot", &bytes)
-    }
-
-    /// Loads every targets role the repository delegates to, depth first from the
-    /// top-level targets (what a mirror must hold). Roles reached twice are verified
-    /// against each delegator; at most [`Limits::max_mirrored_roles`] roles are loaded.
-    pub async fn load_all_targets(&mut self) -> Result<(), UpdateError> {
-        if !self.refreshed {
-            self.refresh().await?;
-        }
-        let max = self.trusted.limits().max_mirrored_roles;
-        let mut stack = vec![("targets".to_string(), "root".to_string())];
-        let mut edges = std::collections::HashSet::new();
-        let mut expanded = std::collections::HashSet::new();
-        let mut loaded = 0usize;
-        while let Some((role, delegator)) = stack.pop() {
-            // Each delegation edge is checked once, each role's children queued once:
-            // cycles and diamonds cost nothing more.
-            if !edges.insert((role.clone(), delegator.clone())) {
-                continue;
-            }
-            loaded += 1;
-            if loaded > max {
-                return Err(UpdateError::Config(format!(
-                    "the repository delegates to more than {max} targets roles; refusing to mirror it"
-                )));
-            }
-            self.load_targets(&role, &delegator).await?;
-            if !expanded.insert(role.clone()) {
-                continue;
-            }
-            let Some(trusted) = self.trusted.targets(&role) else {
-                continue;
-            };
-            let Some(delegations) = &trusted.signed.delegations else {
-                continue;
-            };
-            let children: Vec<String> = match (&delegations.roles, &delegations.succinct_roles) {
-                (Some(roles), _) => roles.iter().map(|r| r.name.clone()).collect(),
-                (None, Some(succinct)) => {
-                    if succinct.bin_count() > max as u64 {
-                        return Err(UpdateError::Config(format!(
-                            "role '{}' delegates to {} hashed bins, more than the limit of {max}",
-                            escape(&role),
-                            succinct.bin_count()
-                        )));
-                    }
-                    succinct.bin_names().collect()
-                }
-                (None, None) => Vec::new(),
-            };
-            for child in children.into_iter().rev() {
-                // A role already trusted is still checked against this delegator.
-                stack.push((child, role.clone()));
-            }
-        }
-        Ok(())
-    }
-
-    /// Spec 5.6: a targets role, from the local copy if it is still the one snapshot
-    /// names, else fetched.
-    async fn load_targets(&mut self, role: &str, delegator: &str) -> Result<(), UpdateError> {
-        let edge = (role.to_string(), delegator.to_string());
-        if self.trusted.targets(role).is_some() {
-            // Trusted through another path already: it must also satisfy this delegator.
-            if !self.verified_edges.contains(&edge) {
-                self.trusted.verify_trusted_targets(role, delegator)?;
-                self.verified_edges.insert(edge);
-            }
-            return Ok(());
-        }
-        if let Some(local) = self.local(role)?
-            && self.trusted.update_delegated_targets(&local, role, delegator).is_ok()
-        {
-            self.verified_edges.insert(edge);
-            return Ok(());
-        }
-        let meta = self.trusted.snapshot_meta(role)?.clone();
-        let version = self.trusted.consistent_snapshot().then_some(meta.version);
-        let max = meta.length.unwrap_or(self.trusted.limits().max_targets_size);
-        let bytes = self.fetch_metadata(role, version, max).await?;
-        self.trusted.update_delegated_targets(&bytes, role, delegator)?;
-        self.verified_edges.insert(edge);
-        self.persist(role, &bytes)
     }
 
     /// Finds the trusted description of `target` (spec 5.6.7), loading delegated roles as
-    /// the search needs them. Refreshes first if this updater has not.
+    /// the search needs them (after the top-level roles, if this updater has not loaded them).
     pub async fn target_info(&mut self, target: &str) -> Result<TargetFile, UpdateError> {
         target_path::validate(target)?;
-        if !self.refreshed {
-            self.refresh().await?;
-        }
-        let mut search = TargetSearch::new(target, self.trusted.limits().max_delegations);
-        while let Some(role) = search.next_role() {
-            self.load_targets(&role.name, &role.delegator).await?;
-            let Some(trusted) = self.trusted.targets(&role.name) else {
-                break;
-            };
-            if let Some(found) = search.visit(&role, &trusted.signed) {
+        match self.run(Goal::Target(target.to_string())).await? {
+            Step::Found(found) => {
                 target_path::check_usable(target, &found.hashes)?;
-                return Ok(found);
+                Ok(found)
             }
+            _ => Err(UpdateError::TargetNotFound {
+                target: target.to_string(),
+            }),
         }
-        if search.hit_limit() {
-            return Err(UpdateError::Config(format!(
-                "target '{}': the search visited {} targets roles without finding it, the limit; \
-                 the repository's delegations are too deep or too many",
-                escape(target),
-                self.trusted.limits().max_delegations
-            )));
-        }
-        Err(UpdateError::TargetNotFound {
-            target: target.to_string(),
-        })
     }
 
     /// Where a target is stored in the target directory: one flat file named by the
@@ -423,7 +322,7 @@ impl Updater {
             .target_url
             .as_ref()
             .ok_or_else(|| UpdateError::Config("no target base URL given".into()))?;
-        let relative = if self.trusted.consistent_snapshot() {
+        let relative = if self.walk.trusted().consistent_snapshot() {
             let digest = preferred_hash(info).ok_or_else(|| {
                 trustroot_core::Error::new(
                     target,

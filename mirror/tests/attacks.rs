@@ -324,7 +324,7 @@ async fn mix_and_match_attack_on_snapshot_is_refused() {
 async fn arbitrary_target_attack_is_refused() {
     let client = Client::start(repo());
     let updater = client.good_refresh().await;
-    let info = updater.trusted().targets("targets").unwrap().signed.targets["file.txt"].clone();
+    let info = updater.trusted().targets("targets").unwrap().signed().targets["file.txt"].clone();
     let stored = updater.download_target("file.txt", &info).await.unwrap();
     assert_eq!(std::fs::read(&stored).unwrap(), b"hello");
     let metadata_before = client.metadata_files();
@@ -435,7 +435,7 @@ async fn endless_data_attack_on_target_is_cut_off() {
     client
         .server
         .set_fault(&served_target(&client, "targets", "file.txt"), Fault::Endless);
-    let info = updater.trusted().targets("targets").unwrap().signed.targets["file.txt"].clone();
+    let info = updater.trusted().targets("targets").unwrap().signed().targets["file.txt"].clone();
     let err = updater.download_target("file.txt", &info).await.unwrap_err();
 
     assert!(
@@ -508,7 +508,7 @@ async fn slow_retrieval_attack_on_target_is_cut_off() {
     client
         .server
         .set_fault(&served_target(&client, "targets", "big.bin"), Fault::SlowDrip(100));
-    let info = updater.trusted().targets("targets").unwrap().signed.targets["big.bin"].clone();
+    let info = updater.trusted().targets("targets").unwrap().signed().targets["big.bin"].clone();
     let started = Instant::now();
     let err = updater.download_target("big.bin", &info).await.unwrap_err();
 
@@ -557,7 +557,7 @@ async fn too_many_root_rotations_are_refused() {
 
     // The limit bounds one update, not the chain: the next refresh continues from v4.
     let updater = client.good_refresh().await;
-    assert_eq!(updater.trusted().root().signed.common.version, 6);
+    assert_eq!(updater.trusted().root().signed().common.version, 6);
     client.assert_trusts("root", 6);
 }
 
@@ -791,7 +791,7 @@ async fn path_traversal_in_target_name_is_refused() {
     client.server.clear_requests();
 
     for name in HOSTILE_NAMES {
-        let info = updater.trusted().targets("targets").unwrap().signed.targets[name].clone();
+        let info = updater.trusted().targets("targets").unwrap().signed().targets[name].clone();
         let err = updater.download_target(name, &info).await.unwrap_err();
         let e = core_error(&err);
         assert!(matches!(e.kind, ErrorKind::UnsafePath { .. }), "{name}: {e}");
@@ -830,7 +830,7 @@ async fn path_traversal_in_requested_target_name_is_refused() {
     let client = Client::start(repo());
     let updater = client.good_refresh().await;
     let before = client.metadata_files();
-    let info = updater.trusted().targets("targets").unwrap().signed.targets["file.txt"].clone();
+    let info = updater.trusted().targets("targets").unwrap().signed().targets["file.txt"].clone();
     client.server.clear_requests();
 
     for name in ["../escape", "a/../../x", "../targets/file.txt"] {
@@ -863,7 +863,7 @@ async fn fast_forward_recovery_after_timestamp_key_rotation() {
         repo.publish();
     }
     let updater = client.good_refresh().await;
-    assert_eq!(updater.trusted().timestamp().unwrap().signed.common.version, 1000);
+    assert_eq!(updater.trusted().timestamp().unwrap().signed().common.version, 1000);
 
     // Without a key rotation, the repository's next real timestamp (v4) is a rollback.
     {
@@ -892,8 +892,8 @@ async fn fast_forward_recovery_after_timestamp_key_rotation() {
         assert_eq!(repo.version("timestamp"), 5);
     }
     let updater = client.good_refresh().await;
-    assert_eq!(updater.trusted().root().signed.common.version, 2);
-    assert_eq!(updater.trusted().timestamp().unwrap().signed.common.version, 5);
+    assert_eq!(updater.trusted().root().signed().common.version, 2);
+    assert_eq!(updater.trusted().timestamp().unwrap().signed().common.version, 5);
     client.assert_trusts("root", 2);
     client.assert_trusts("timestamp", 5);
     client.assert_trusts("snapshot", 2);
@@ -915,7 +915,7 @@ async fn client_after_snapshot_fast_forward() -> Client {
         repo.set_override("metadata/1000.snapshot.json", Some(bytes));
     }
     let updater = client.good_refresh().await;
-    assert_eq!(updater.trusted().snapshot().unwrap().signed.common.version, 1000);
+    assert_eq!(updater.trusted().snapshot().unwrap().signed().common.version, 1000);
     {
         let mut repo = client.repo();
         repo.clear_overrides();
@@ -951,7 +951,7 @@ async fn fast_forward_recovery_after_snapshot_and_timestamp_key_rotation() {
         assert_eq!(repo.version("snapshot"), 5);
     }
     let updater = client.good_refresh().await;
-    assert_eq!(updater.trusted().snapshot().unwrap().signed.common.version, 5);
+    assert_eq!(updater.trusted().snapshot().unwrap().signed().common.version, 5);
     client.assert_trusts("root", 2);
     let timestamp_version = client.repo().version("timestamp");
     client.assert_trusts("timestamp", timestamp_version);
@@ -975,7 +975,7 @@ async fn fast_forward_recovery_after_snapshot_key_rotation() {
         assert_eq!(repo.version("snapshot"), 5);
     }
     let updater = client.good_refresh().await;
-    assert_eq!(updater.trusted().snapshot().unwrap().signed.common.version, 5);
+    assert_eq!(updater.trusted().snapshot().unwrap().signed().common.version, 5);
     client.assert_trusts("snapshot", 5);
 }
 

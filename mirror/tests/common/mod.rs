@@ -115,8 +115,8 @@ impl Client {
                 let t = updater.trusted();
                 panic!(
                     "the attack was not noticed: refresh succeeded with timestamp v{:?}, snapshot v{:?}",
-                    t.timestamp().map(|x| x.signed.common.version),
-                    t.snapshot().map(|x| x.signed.common.version)
+                    t.timestamp().map(|x| x.signed().common.version),
+                    t.snapshot().map(|x| x.signed().common.version)
                 )
             }
             Err(e) => e,

@@ -173,14 +173,14 @@ pub fn trusted_set_root(data: &[u8]) {
         doc.to_vec()
     };
     if let Ok(mut set) = TrustedSet::new(&doc, fixed::now(), limits()) {
-        assert_eq!(set.root().bytes, doc);
+        assert_eq!(set.root().bytes(), doc);
         let _ = set.consistent_snapshot();
         load_rest(&mut set);
     }
     let mut set = new_set();
     if set.update_root(&doc).is_ok() {
-        assert_eq!(set.root().signed.common.version, 2);
-        assert_eq!(set.root().bytes, doc);
+        assert_eq!(set.root().signed().common.version, 2);
+        assert_eq!(set.root().bytes(), doc);
         assert_eq!(set.root_updates(), 1);
         let _ = set.snapshot_keys_rotated();
         load_rest(&mut set);
@@ -215,7 +215,7 @@ fn find_all(set: &TrustedSet, extra: &[String]) {
 
 fn target_names(set: &TrustedSet, role: &str) -> Vec<String> {
     set.targets(role)
-        .map(|t| t.signed.targets.keys().cloned().collect())
+        .map(|t| t.signed().targets.keys().cloned().collect())
         .unwrap_or_default()
 }
 
@@ -242,15 +242,15 @@ pub fn trusted_set_chain(data: &[u8]) {
     match m & 7 {
         0 => {
             if set.update_timestamp(&doc).is_ok() {
-                assert_eq!(set.timestamp().map(|t| &t.bytes), Some(&doc));
+                assert_eq!(set.timestamp().map(|t| t.bytes()), Some(doc.as_slice()));
                 let _ = set.update_snapshot(&f.snapshot, false);
             }
         }
         1 | 2 => {
             set.update_timestamp(&f.timestamp).expect("the fixed timestamp loads");
             if set.update_snapshot(&doc, m & 7 == 1).is_ok() {
-                assert_eq!(set.snapshot().map(|t| &t.bytes), Some(&doc));
-                assert_eq!(set.snapshot().map(|s| s.signed.common.version), Some(1));
+                assert_eq!(set.snapshot().map(|t| t.bytes()), Some(doc.as_slice()));
+                assert_eq!(set.snapshot().map(|s| s.signed().common.version), Some(1));
                 if set.update_targets(&f.targets).is_ok() {
                     let _ = set.update_delegated_targets(&f.delegated, DELEGATED, "targets");
                     find_all(&set, &[]);
@@ -260,7 +260,7 @@ pub fn trusted_set_chain(data: &[u8]) {
         4 => {
             load_fixed_targets(&mut set);
             if set.update_delegated_targets(&doc, DELEGATED, "targets").is_ok() {
-                assert_eq!(set.targets(DELEGATED).map(|t| &t.bytes), Some(&doc));
+                assert_eq!(set.targets(DELEGATED).map(|t| t.bytes()), Some(doc.as_slice()));
                 let names = target_names(&set, DELEGATED);
                 find_all(&set, &names);
             }
@@ -269,11 +269,11 @@ pub fn trusted_set_chain(data: &[u8]) {
             set.update_timestamp(&f.timestamp).expect("the fixed timestamp loads");
             match set.update_timestamp(&doc) {
                 Ok(TimestampUpdate::Updated) => {
-                    assert_eq!(set.timestamp().map(|t| &t.bytes), Some(&doc));
-                    assert!(set.timestamp().is_some_and(|t| t.signed.common.version > 1));
+                    assert_eq!(set.timestamp().map(|t| t.bytes()), Some(doc.as_slice()));
+                    assert!(set.timestamp().is_some_and(|t| t.signed().common.version > 1));
                 }
                 Ok(TimestampUpdate::Unchanged) => {
-                    assert_eq!(set.timestamp().map(|t| &t.bytes), Some(&f.timestamp));
+                    assert_eq!(set.timestamp().map(|t| t.bytes()), Some(f.timestamp.as_slice()));
                 }
                 Err(_) => {}
             }
@@ -283,7 +283,7 @@ pub fn trusted_set_chain(data: &[u8]) {
             set.update_snapshot(&f.snapshot, false)
                 .expect("the fixed snapshot loads");
             if set.update_snapshot(&doc, false).is_ok() {
-                assert_eq!(set.snapshot().map(|t| &t.bytes), Some(&doc));
+                assert_eq!(set.snapshot().map(|t| t.bytes()), Some(doc.as_slice()));
             }
         }
         _ => {
@@ -291,7 +291,7 @@ pub fn trusted_set_chain(data: &[u8]) {
             set.update_snapshot(&f.snapshot, false)
                 .expect("the fixed snapshot loads");
             if set.update_targets(&doc).is_ok() {
-                assert_eq!(set.targets("targets").map(|t| &t.bytes), Some(&doc));
+                assert_eq!(set.targets("targets").map(|t| t.bytes()), Some(doc.as_slice()));
                 let _ = set.update_delegated_targets(&f.delegated, DELEGATED, "targets");
                 let names = target_names(&set, "targets");
                 find_all(&set, &names);
