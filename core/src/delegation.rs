@@ -330,7 +330,10 @@ mod tests {
             unknown: Default::default(),
         };
         assert_eq!(bins.child_count(), 4);
-        assert_eq!(bins.children().collect::<Vec<_>>(), ["bin-0", "bin-1", "bin-2", "bin-3"]);
+        assert_eq!(
+            bins.children().collect::<Vec<_>>(),
+            ["bin-0", "bin-1", "bin-2", "bin-3"]
+        );
         let none = Delegations {
             succinct_roles: None,
             ..bins

@@ -24,11 +24,11 @@
 
 use std::collections::HashSet;
 
+use crate::delegation::{RoleToVisit, TargetSearch};
 use crate::error::{Error, ErrorKind, Result};
 use crate::metadata::TargetFile;
 use crate::role_name::metadata_file_name;
 use crate::trusted_set::{TimestampUpdate, TrustedSet};
-use crate::delegation::{RoleToVisit, TargetSearch};
 
 /// Where the walk wants a role's bytes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,8 +107,12 @@ pub enum Goal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Root,
-    Timestamp { cache_tried: bool },
-    Snapshot { cache_tried: bool },
+    Timestamp {
+        cache_tried: bool,
+    },
+    Snapshot {
+        cache_tried: bool,
+    },
     /// Root, timestamp and snapshot are trusted: targets roles come next.
     Ready,
 }
@@ -125,9 +129,14 @@ struct Load {
 #[derive(Debug, Clone)]
 enum Work {
     Idle,
-    TopLevel { started: bool },
+    TopLevel {
+        started: bool,
+    },
     Everything(Everything),
-    Search { search: TargetSearch, visiting: Option<RoleToVisit> },
+    Search {
+        search: TargetSearch,
+        visiting: Option<RoleToVisit>,
+    },
 }
 
 /// Depth-first over every delegation edge: each edge checked once, each role's children

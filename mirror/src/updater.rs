@@ -10,11 +10,13 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use trustroot_core::display::escape;
 use std::collections::VecDeque;
+use trustroot_core::display::escape;
 
 use tokio::task::JoinHandle;
-use trustroot_core::{ClientWalk, Goal, Keep, Limits, Need, Source, Step, TargetFile, TrustedSet, role_name, target_path};
+use trustroot_core::{
+    ClientWalk, Goal, Keep, Limits, Need, Source, Step, TargetFile, TrustedSet, role_name, target_path,
+};
 use url::Url;
 
 use crate::error::{FetchError, UpdateError};
@@ -252,7 +254,11 @@ impl Updater {
         // One probe past the rotation limit, so a longer chain is reported, not ignored.
         let first = trusted.root().signed().common.version - u64::from(trusted.root_updates()) + 1;
         let last = first.saturating_add(u64::from(trusted.limits().max_root_rotations));
-        let window = if trusted.root_updates() == 0 { 1 } else { self.roots_ahead };
+        let window = if trusted.root_updates() == 0 {
+            1
+        } else {
+            self.roots_ahead
+        };
         while roots.tasks.len() < window && roots.next <= last.max(version) {
             let url = join(
                 &self.config.metadata_url,
