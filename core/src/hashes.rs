@@ -140,3 +140,44 @@ pub fn verify_bytes(
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
+
+/// The length and sha256 (lowercase hex) of everything `reader` yields, read in chunks so
+/// that a large file never sits in memory. The caller opens the reader: core does no I/O
+/// of its own.
+pub fn sha256_hex_reader(mut reader: impl std::io::Read) -> std::io::Result<(u64, String)> {
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut length = 0u64;
+    loop {
+        let n = match reader.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => n,
+            // A signal arrived mid-read: nothing was read, so read again.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        length = length.saturating_add(n as u64);
+        hasher.update(&buffer[..n]);
+    }
+    Ok((length, hex::encode(hasher.finalize())))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn streaming_sha256_matches_the_one_piece_digest_across_chunks() {
+        // Longer than the 64 KiB buffer, and not a multiple of it.
+        let bytes: Vec<u8> = (0..200_003u32).map(|i| (i % 251) as u8).collect();
+        assert_eq!(sha256_hex_reader(&bytes[..]).unwrap(), (200_003, sha256_hex(&bytes)));
+        assert_eq!(
+            sha256_hex_reader(&b""[..]).unwrap(),
+            (
+                0,
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".to_string()
+            )
+        );
+    }
+}
