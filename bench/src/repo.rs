@@ -1,5 +1,5 @@
 //! Synthetic published repositories, signed with trustroot's own signing code
-//! (`trustroot_ceremony`'s `SoftwareSigner` and `candidate::sign_envelope`, the function a
+//! (`trustroot_ceremony`'s `SoftwareSigner` and `sign::sign_envelope`, the function a
 //! ceremony publish signs snapshot and timestamp with).
 //!
 //! A repository is written as `trustroot ceremony publish` lays one out (consistent
@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
 use sha2::{Digest as _, Sha256};
-use trustroot_ceremony::candidate::sign_envelope;
 use trustroot_ceremony::keys::{KeyType, PrivateKey, Signer, SoftwareSigner};
+use trustroot_ceremony::sign::sign_envelope;
 
 use crate::Result;
 
@@ -284,7 +284,7 @@ pub enum SignPath {
     /// canonical JSON written from them, the envelope streamed to the file.
     Streamed,
     /// A `serde_json::Value`, as `ceremony stage` builds a targets role today, signed with
-    /// `candidate::sign_envelope`.
+    /// `sign::sign_envelope`.
     Value,
 }
 

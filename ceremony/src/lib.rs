@@ -7,12 +7,14 @@
 //! (often on air-gapped machines), and reports thresholds honestly: a signature counts
 //! only when it verifies over the staged bytes with a key that is a signer of the role.
 
+pub mod assemble;
 pub mod baseline;
 pub mod bins;
 pub mod candidate;
 pub mod delegate;
 pub mod edit;
 pub mod error;
+pub mod finding;
 pub mod gate;
 pub mod keys;
 pub mod lock;
@@ -20,10 +22,12 @@ pub mod online;
 pub mod policy;
 pub mod pubdir;
 pub mod publish;
+pub mod published;
 pub mod recover;
 pub mod repo;
 pub mod rotate;
 pub mod round;
+pub mod sign;
 pub mod stage;
 pub mod targets_role;
 

@@ -13,11 +13,13 @@ use serde_json::{Map, Value, json};
 use trustroot_core::metadata::Root;
 use trustroot_core::{Envelope, Limits};
 
-use crate::candidate::{self, Candidate};
+use crate::candidate::Candidate;
 use crate::error::{Error, Result};
 use crate::keys::{self, Signer};
 use crate::pubdir::PublishDir;
+use crate::published::{reachable_roles, read_published};
 use crate::repo::Repo;
+use crate::sign::{expires, online_keyids, sign_envelope};
 use crate::stage::SPEC_VERSION;
 
 /// One role as published.
@@ -99,7 +101,7 @@ pub fn role_expiries(metadata: &BTreeMap<String, Vec<u8>>, dir: &str) -> Result<
 
 /// The roles `metadata/` holds, as published.
 pub fn published(repo: &Repo) -> Result<Vec<RoleExpiry>> {
-    let (metadata, _) = candidate::read_published(repo)?;
+    let (metadata, _) = read_published(repo)?;
     role_expiries(&metadata, "metadata")
 }
 
@@ -115,7 +117,7 @@ pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool
     let dir = PublishDir::new(&repo.policy, &repo.root);
     crate::publish::ensure_outside_metadata(repo, &dir)?;
     let recovered = crate::recover::reconcile(repo, &dir)?;
-    let (previous, root_history) = candidate::read_published(repo)?;
+    let (previous, root_history) = read_published(repo)?;
     let policy = &repo.policy;
     let get = |role: &str| -> Result<Envelope> {
         let file = format!("metadata/{role}.json");
@@ -145,7 +147,7 @@ pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool
         .cloned()
         .unwrap_or_default();
     let mut meta: Map<String, Value> = old_meta.clone();
-    let (reachable, _) = candidate::reachable_roles(&previous);
+    let (reachable, _) = reachable_roles(&previous);
     for role in &reachable {
         let Some(bytes) = previous.get(role) else { continue };
         let version = parse(&format!("metadata/{role}.json"), role, bytes)?
@@ -203,7 +205,7 @@ pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool
                 "_type": "snapshot",
                 "spec_version": SPEC_VERSION,
                 "version": refreshed_snapshot_version,
-                "expires": candidate::expires(now, policy.periods("snapshot").expiry_days),
+                "expires": expires(now, policy.periods("snapshot").expiry_days),
                 "meta": meta,
             }),
         ));
@@ -215,12 +217,12 @@ pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool
             "_type": "timestamp",
             "spec_version": SPEC_VERSION,
             "version": timestamp_version + 1,
-            "expires": candidate::expires(now, policy.periods("timestamp").expiry_days),
+            "expires": expires(now, policy.periods("timestamp").expiry_days),
             "meta": {"snapshot.json": {"version": refreshed_snapshot_version}},
         }),
     ));
     for (role, old_version, value) in to_sign {
-        let keyids = candidate::online_keyids(&root, role, online);
+        let keyids = online_keyids(&root, role, online);
         if keyids.is_empty() {
             return Err(Error::refused(format!(
                 "online refresh refused: the online key ({}, key {}) is not a {role} key of root v{} (metadata/root.json), so it cannot re-sign {role} v{old_version} (metadata/{role}.json): point [online] signer at the key root lists; nothing was written",
@@ -229,10 +231,7 @@ pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool
                 root.common.version
             )));
         }
-        metadata.insert(
-            role.to_string(),
-            candidate::sign_envelope(role, &value, &keyids, online)?,
-        );
+        metadata.insert(role.to_string(), sign_envelope(role, &value, &keyids, online)?);
         new_roles.push(role.to_string());
     }
     let mut versions = BTreeMap::new();

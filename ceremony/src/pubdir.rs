@@ -21,7 +21,6 @@ use std::path::{Path, PathBuf};
 use crate::candidate::Candidate;
 use crate::error::{Error, Result};
 use crate::policy::Policy;
-use crate::round::role_file;
 
 /// The served path inside the destination.
 pub const SERVED: &str = "repository";
@@ -342,7 +341,11 @@ fn build_tree(dir: &Path, old: Option<&Path>, candidate: &Candidate) -> Result<(
     }
     // 5. The timestamp, last.
     if let Some(bytes) = candidate.metadata.get("timestamp") {
-        put(&dir.join(role_file("timestamp")), bytes, true)?;
+        put(
+            &dir.join(trustroot_core::role_name::metadata_file_name("timestamp", None)),
+            bytes,
+            true,
+        )?;
     }
     Ok(())
 }

@@ -12,11 +12,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::candidate::{self, Candidate};
+use crate::assemble;
+use crate::candidate::Candidate;
 use crate::error::{Error, Result};
 use crate::gate::{self, Finding};
 use crate::keys::Signer;
 use crate::pubdir::PublishDir;
+use crate::published::published_tree;
 use crate::repo::Repo;
 use crate::round::{Round, role_file};
 
@@ -74,11 +76,11 @@ impl Report {
 /// Runs the whole gate on `round` without writing anything to the repository or the
 /// destination (the candidate tree tough reads is built in a temporary directory).
 pub fn verify(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc>) -> Result<Report> {
-    let (candidate, mut findings) = candidate::build(repo, round, online, now)?;
+    let (candidate, mut findings) = assemble::build(repo, round, online, now)?;
     findings.extend(gate::check_in_memory(&candidate, &repo.policy, now));
     let scratch = tempfile::tempdir().map_err(|e| Error::refused(format!("cannot make a temporary directory: {e}")))?;
     let dir = PublishDir::at(&scratch.path().join("publish"));
-    let current = candidate::published_tree(repo)?;
+    let current = published_tree(repo)?;
     match dir.stage_from(&candidate, current.as_deref()) {
         Ok(staged) => findings.extend(gate::tough_client(&candidate, &staged.dir)),
         Err(e) => findings.push(Finding::error(
@@ -98,7 +100,7 @@ pub fn publish(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Ut
     let dir = PublishDir::new(&repo.policy, &repo.root);
     ensure_outside_metadata(repo, &dir)?;
     let recovered = crate::recover::reconcile(repo, &dir)?;
-    let (candidate, mut findings) = candidate::build(repo, round, online, now)?;
+    let (candidate, mut findings) = assemble::build(repo, round, online, now)?;
     findings.extend(gate::check_in_memory(&candidate, &repo.policy, now));
     let report = Report::new(&candidate, findings.clone());
     if !report.passed {

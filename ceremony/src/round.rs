@@ -581,7 +581,7 @@ impl Round {
             request_role.summary = summary(&request_role, &role.signed, role.previous.as_ref());
             roles.push(request_role);
         }
-        let (_, history) = crate::candidate::read_published(repo)?;
+        let (_, history) = crate::published::read_published(repo)?;
         if let Some(root) = self.role("root")
             && let Some(previous) = root.meta.previous_version
             && let Some(latest) = history.keys().next_back()

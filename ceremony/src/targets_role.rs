@@ -4,7 +4,7 @@
 //! for its `hashes`), so a role of 100,000 targets needs some 150 MB before it is even
 //! encoded. [`TargetsRole`] keeps each entry as a path, a length and a sha256 digest (about
 //! 90 bytes), writes the canonical JSON it is signed over straight from them, and streams
-//! the envelope to a writer. The bytes are exactly those of [`crate::candidate::sign_envelope`]
+//! the envelope to a writer. The bytes are exactly those of [`crate::sign::sign_envelope`]
 //! over the equivalent `Value` (a test checks it), so either path publishes the same file.
 
 use std::io::Write;
@@ -109,7 +109,7 @@ impl TargetsRole {
     }
 
     /// Signs with `signer` under each of `keyids` and writes the envelope to `out`, as
-    /// [`crate::candidate::sign_envelope`] would write it.
+    /// [`crate::sign::sign_envelope`] would write it.
     pub fn write_signed(&self, keyids: &[String], signer: &dyn Signer, out: impl Write) -> Result<()> {
         let canonical = self.canonical()?;
         let mut signatures = Vec::new();
@@ -118,7 +118,7 @@ impl TargetsRole {
             signatures.push(json!({"keyid": keyid, "sig": hex::encode(sig)}));
         }
         drop(canonical);
-        crate::candidate::write_envelope("targets", &signatures, self, out)
+        crate::sign::write_envelope("targets", &signatures, self, out)
     }
 }
 
@@ -227,7 +227,7 @@ mod tests {
         let mut streamed = Vec::new();
         role.write_signed(std::slice::from_ref(&keyid), &signer, &mut streamed)
             .unwrap();
-        let expected = crate::candidate::sign_envelope("targets", &value, &[keyid], &signer).unwrap();
+        let expected = crate::sign::sign_envelope("targets", &value, &[keyid], &signer).unwrap();
         assert_eq!(
             String::from_utf8(streamed).unwrap(),
             String::from_utf8(expected).unwrap()

@@ -1,0 +1,336 @@
+//! Builds the [`Candidate`] of a round: the round's newly signed roles, the online-signed
+//! snapshot and timestamp, the published roles it keeps, the root history and every target.
+//!
+//! Building it writes nothing. What cannot be built (a threshold not met, a staged file
+//! edited after signing, a target file that no longer matches its hash) becomes a
+//! [`Finding`] of the gate, so `ceremony verify` can report everything at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+use trustroot_core::metadata::{Root, Targets};
+use trustroot_core::{Envelope, Limits};
+
+use crate::candidate::{Candidate, CandidateTarget};
+use crate::error::{Error, Result};
+use crate::finding::{Check, Finding};
+use crate::keys::{self, Signer};
+use crate::published::{parse_envelope, published_tree, reachable_roles, read_published};
+use crate::repo::{self, Repo};
+use crate::round::{self, DetachedSignature, Round};
+use crate::sign::{expires, online_keyids, sign_envelope};
+use crate::stage::SPEC_VERSION;
+
+/// Builds the candidate of `round`, signing snapshot and timestamp with `online` at `now`.
+/// Problems that a publish must refuse become findings; only I/O and unreadable published
+/// metadata are errors.
+pub fn build(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc>) -> Result<(Candidate, Vec<Finding>)> {
+    let mut findings = Vec::new();
+    let (previous, mut root_history) = read_published(repo)?;
+    let state = round::status(repo, round)?;
+    let mut metadata = previous.clone();
+    let mut new_roles = Vec::new();
+    let mut left_out = Vec::new();
+
+    for role in &round.roles {
+        let name = &role.meta.role;
+        let file = format!("ceremonies/{}/staged/{}", round.id, round::role_file(name));
+        let Some(role_state) = state.roles.iter().find(|r| &r.role == name) else {
+            continue;
+        };
+        // The round must follow what is published now.
+        let published_version = previous
+            .get(name)
+            .and_then(|b| Envelope::parse(name, b, &Limits::default()).ok())
+            .and_then(|e| e.version());
+        if published_version != role.meta.previous_version {
+            let now_published = match published_version {
+                Some(v) => format!("v{v}"),
+                None => "nothing".to_string(),
+            };
+            let followed = match role.meta.previous_version {
+                Some(v) => format!("v{v}"),
+                None => "no published version".to_string(),
+            };
+            findings.push(Finding::error(
+                Check::Signatures,
+                name,
+                &file,
+                format!(
+                    "round {} staged {name} v{} to follow {followed}, but metadata/ now holds {now_published}; start a new round",
+                    round.id, role.meta.version
+                ),
+            ));
+        }
+        if role_state.changed_since_start {
+            findings.push(Finding::error(
+                Check::Signatures,
+                name,
+                &file,
+                format!(
+                    "the staged {name} v{} was edited after the round started (its sha256 is now {}, the round signed {}); no signature over it counts: start a new round",
+                    role.meta.version,
+                    keys::short_id(&role.digest),
+                    keys::short_id(&role.meta.signed_sha256)
+                ),
+            ));
+        }
+        for t in &role_state.thresholds {
+            if !t.met {
+                let missing: Vec<String> = t
+                    .not_signed
+                    .iter()
+                    .map(|k| match (&k.name, &k.holder) {
+                        (Some(n), Some(h)) => format!("{n} ({h})"),
+                        (Some(n), None) => n.clone(),
+                        (None, Some(h)) => h.clone(),
+                        (None, None) => format!("key {}", keys::short_id(&k.keyid)),
+                    })
+                    .collect();
+                findings.push(Finding::error(
+                    Check::Signatures,
+                    name,
+                    &file,
+                    format!(
+                        "{name} v{} has {} of the {} signatures required from the signers of {}; not signed yet: {}",
+                        role.meta.version,
+                        t.valid,
+                        t.required,
+                        t.of,
+                        if missing.is_empty() {
+                            "nobody left".to_string()
+                        } else {
+                            missing.join(", ")
+                        }
+                    ),
+                ));
+            }
+        }
+        for r in &role_state.rejected {
+            left_out.push(format!("{}: {} (left out)", r.file, r.reason));
+        }
+        // The valid signatures, each key once, in key ID order.
+        let mut ids: BTreeSet<String> = BTreeSet::new();
+        for t in &role_state.thresholds {
+            ids.extend(t.signed.iter().map(|k| k.keyid.clone()));
+        }
+        let mut entries = Vec::new();
+        for keyid in ids {
+            let path = round
+                .dir
+                .join("signatures")
+                .join(round::signature_file_name(name, &keyid));
+            let sig = DetachedSignature::parse(&path, &keys::read_limited(&path, round::MAX_SIGNATURE_FILE)?)?;
+            entries.push(json!({"keyid": sig.keyid, "sig": sig.sig}));
+        }
+        let bytes = repo::to_metadata_json(&json!({"signatures": entries, "signed": role.signed}));
+        if name == "root" {
+            root_history.insert(role.meta.version, bytes.clone());
+        }
+        metadata.insert(name.clone(), bytes);
+        new_roles.push(name.clone());
+    }
+
+    // The root in force after this publish.
+    let root_bytes = metadata
+        .get("root")
+        .cloned()
+        .ok_or_else(|| Error::refused("there is no root: the first round must stage root v1"))?;
+    let root_envelope = parse_envelope(Path::new("root.json"), "root", &root_bytes)?;
+    let root: Root = serde_json::from_value(root_envelope.signed.clone())
+        .map_err(|e| Error::refused(format!("root: not a valid root: {e}")))?;
+
+    // Every targets role reachable from targets; delegated roles without metadata are findings.
+    let (roles, missing) = reachable_roles(&metadata);
+    for (role, delegator) in missing {
+        findings.push(Finding::error(
+            Check::Lint,
+            &role,
+            &format!("metadata/{}", round::role_file(&role)),
+            format!(
+                "{delegator} delegates to {role}, which has no metadata: stage it in a round (is it in trustroot.toml?)"
+            ),
+        ));
+    }
+
+    // Snapshot: what the published snapshot lists (a client that holds it refuses a snapshot
+    // that drops a role), with every role's current version.
+    let mut versions = BTreeMap::new();
+    let mut meta: Map<String, Value> = Map::new();
+    let previous_snapshot = previous
+        .get("snapshot")
+        .map(|b| parse_envelope(Path::new("metadata/snapshot.json"), "snapshot", b))
+        .transpose()?;
+    if let Some(envelope) = &previous_snapshot
+        && let Some(old) = envelope.signed.get("meta").and_then(Value::as_object)
+    {
+        meta.extend(old.clone());
+    }
+    for role in &roles {
+        let Some(bytes) = metadata.get(role) else { continue };
+        let version = Envelope::parse(role, bytes, &Limits::default())
+            .ok()
+            .and_then(|e| e.version())
+            .unwrap_or(0);
+        versions.insert(role.clone(), version);
+        meta.insert(format!("{role}.json"), json!({"version": version}));
+    }
+    let policy = &repo.policy;
+    let snapshot_version = previous_snapshot.as_ref().and_then(Envelope::version).unwrap_or(0) + 1;
+    let snapshot = json!({
+        "_type": "snapshot",
+        "spec_version": SPEC_VERSION,
+        "version": snapshot_version,
+        "expires": expires(now, policy.periods("snapshot").expiry_days),
+        "meta": meta,
+    });
+    let previous_timestamp = previous
+        .get("timestamp")
+        .map(|b| parse_envelope(Path::new("metadata/timestamp.json"), "timestamp", b))
+        .transpose()?;
+    let timestamp_version = previous_timestamp.as_ref().and_then(Envelope::version).unwrap_or(0) + 1;
+    let timestamp = json!({
+        "_type": "timestamp",
+        "spec_version": SPEC_VERSION,
+        "version": timestamp_version,
+        "expires": expires(now, policy.periods("timestamp").expiry_days),
+        "meta": {"snapshot.json": {"version": snapshot_version}},
+    });
+    for (role, value, version) in [
+        ("snapshot", snapshot, snapshot_version),
+        ("timestamp", timestamp, timestamp_version),
+    ] {
+        let keyids = online_keyids(&root, role, online);
+        if keyids.is_empty() {
+            findings.push(Finding::error(
+                Check::Signatures,
+                role,
+                &format!("metadata/{role}.json"),
+                format!(
+                    "the online key ({}, key {}) is not a {role} key of root v{}: point [online] signer at the key root lists, or rotate the online key in a root round",
+                    online.describe(),
+                    keys::short_id(&online.public_key().computed_key_id()),
+                    root.common.version
+                ),
+            ));
+        }
+        metadata.insert(role.to_string(), sign_envelope(role, &value, &keyids, online)?);
+        versions.insert(role.to_string(), version);
+        new_roles.push(role.to_string());
+    }
+    versions.insert("root".to_string(), root.common.version);
+
+    // Targets: each listed file, with where its bytes are.
+    let tree = published_tree(repo)?;
+    let mut targets = BTreeMap::new();
+    for role in &roles {
+        let Some(bytes) = metadata.get(role) else { continue };
+        let Ok(envelope) = Envelope::parse(role, bytes, &Limits::default()) else {
+            continue;
+        };
+        let parsed: Targets = match serde_json::from_value(envelope.signed) {
+            Ok(t) => t,
+            Err(e) => {
+                findings.push(Finding::error(
+                    Check::Lint,
+                    role,
+                    &format!("metadata/{}", round::role_file(role)),
+                    format!("not valid targets metadata: {e}"),
+                ));
+                continue;
+            }
+        };
+        let file = format!("{role} v{}", parsed.common.version);
+        for (path, entry) in &parsed.targets {
+            if let Err(e) = trustroot_core::target_path::validate(path) {
+                findings.push(Finding::error(Check::Lint, role, path, e.to_string()));
+                continue;
+            }
+            let Some(sha256) = entry.hashes.get("sha256").cloned() else {
+                findings.push(Finding::error(
+                    Check::Lint,
+                    role,
+                    path,
+                    format!("{file} lists {path} without a sha256 hash; the published name needs one"),
+                ));
+                continue;
+            };
+            // The digest becomes part of a file name: only 64 lowercase hex digits may.
+            if sha256.len() != 64 || !sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                findings.push(Finding::error(
+                    Check::Lint,
+                    role,
+                    path,
+                    format!("{file} lists {path} with a sha256 that is not 64 lowercase hex digits"),
+                ));
+                continue;
+            }
+            let published_name = format!(
+                "targets/{}",
+                trustroot_core::target_path::consistent_name(path, &sha256)
+            );
+            let mut source = None;
+            if let Some(tree) = &tree {
+                let candidate = tree.join(&published_name);
+                if candidate.is_file() {
+                    source = Some(candidate);
+                }
+            }
+            if source.is_none() {
+                let local = repo.root.join("targets").join(path);
+                match keys::read_limited(&local, entry.length.saturating_add(1)) {
+                    Ok(bytes) => {
+                        let digest = trustroot_core::hashes::sha256_hex(&bytes);
+                        if digest != sha256 || bytes.len() as u64 != entry.length {
+                            findings.push(Finding::error(
+                                Check::Lint,
+                                role,
+                                &format!("targets/{path}"),
+                                format!(
+                                    "targets/{path} is not the file {file} lists (sha256 {}, {} bytes; it lists sha256 {}, {} bytes): restore it, or start a new round to publish the new file",
+                                    keys::short_id(&digest),
+                                    bytes.len(),
+                                    keys::short_id(&sha256),
+                                    entry.length
+                                ),
+                            ));
+                        } else {
+                            source = Some(local);
+                        }
+                    }
+                    Err(_) => findings.push(Finding::error(
+                        Check::Lint,
+                        role,
+                        &format!("targets/{path}"),
+                        format!("{file} lists {path}, but targets/{path} is missing (or larger than listed) and the published tree does not have it"),
+                    )),
+                }
+            }
+            targets.insert(
+                path.clone(),
+                CandidateTarget {
+                    role: role.clone(),
+                    length: entry.length,
+                    sha256,
+                    source,
+                },
+            );
+        }
+    }
+
+    Ok((
+        Candidate {
+            round: round.id.clone(),
+            metadata,
+            versions,
+            new_roles,
+            root_history,
+            previous,
+            targets,
+            left_out,
+        },
+        findings,
+    ))
+}
