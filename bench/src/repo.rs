@@ -58,7 +58,7 @@ impl Keys {
         let key = PrivateKey::generate(KeyType::Ed25519);
         let signer = SoftwareSigner::new(key, "generated for the benchmark");
         let public = signer.public_key();
-        let keyid = public.computed_key_id();
+        let keyid = public.computed_key_id().into_string();
         let key = serde_json::to_value(&public)?;
         Ok(Keys { signer, keyid, key })
     }

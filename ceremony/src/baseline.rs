@@ -164,7 +164,7 @@ pub fn check(request: &SigningRequest, pinned: &[u8], pinned_file: &Path, now: D
     }
     let root = set.root().signed().clone();
     let root_version = root.common.version;
-    let root_signed = Envelope::parse("root", &set.root().bytes(), &limits)?
+    let root_signed = Envelope::parse("root", set.root().bytes(), &limits)?
         .signed_bytes()
         .to_vec();
     let via = if root_version == pinned_version {

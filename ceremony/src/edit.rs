@@ -122,5 +122,5 @@ pub fn add_key(
         key.unknown
             .insert("x-tuf-on-ci-keyowner".to_string(), serde_json::Value::String(holder));
     }
-    Ok(key.computed_key_id())
+    Ok(key.computed_key_id().into_string())
 }

@@ -192,7 +192,7 @@ fn walk(
     let mut walk = ClientWalk::new(set, cached.is_some());
     walk.start(Goal::Everything);
     loop {
-        let need = match walk.next() {
+        let need = match walk.next_step() {
             Ok(Step::Need(need)) => need,
             Ok(_) => return Ok(walk.trusted().clone()),
             Err(e) => {
@@ -227,7 +227,7 @@ fn published<'c>(candidate: &'c Candidate, need: &Need, newest_root: u64) -> Res
             None => Err(format!("root v{version} is missing from the root history")),
         };
     }
-    match candidate.metadata.get(&need.role) {
+    match candidate.metadata.get(need.role.as_str()) {
         Some(bytes) => Ok(Some(bytes)),
         None => Err(match &need.delegator {
             Some(delegator) => format!("{delegator} delegates to it, but it is not published"),

@@ -505,7 +505,7 @@ impl ResolvedKeys {
 
     /// The key ID and key of a named key.
     pub fn get(&self, name: &str) -> Option<(String, &Key)> {
-        self.by_name.get(name).map(|k| (k.computed_key_id(), k))
+        self.by_name.get(name).map(|k| (k.computed_key_id().into_string(), k))
     }
 
     /// The name of a key ID, if the policy has it.

@@ -236,7 +236,7 @@ fn root_body(policy: &Policy, keys: &ResolvedKeys) -> Result<Map<String, Value>>
     let mut all_keys = BTreeMap::new();
     let root_ids = key_ids(keys, &policy.roles.root.keys, &mut all_keys)?;
     let targets_ids = key_ids(keys, &policy.roles.targets.keys, &mut all_keys)?;
-    let online_id = keys.online.computed_key_id();
+    let online_id = keys.online.computed_key_id().into_string();
     all_keys.insert(online_id.clone(), keys.online.clone());
     let online_role = |role: &str| {
         let p = policy.periods(role);

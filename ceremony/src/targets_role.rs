@@ -191,7 +191,7 @@ mod tests {
     #[test]
     fn writes_exactly_what_sign_envelope_writes_for_the_same_value() {
         let signer = SoftwareSigner::new(PrivateKey::generate(KeyType::Ed25519), "test");
-        let keyid = signer.public_key().computed_key_id();
+        let keyid = signer.public_key().computed_key_id().into_string();
         let fields = json!({
             "_type": "targets",
             "spec_version": "1.0.31",

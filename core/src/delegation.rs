@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use sha2::{Digest, Sha256};
 
 use crate::metadata::{DelegatedRole, Delegations, SuccinctRoles, TargetFile, Targets};
+use crate::names::RoleName;
 
 /// Shell-style match of one path segment (`*`, `?`, `[seq]`, `[!seq]`), as Python's
 /// `fnmatch.fnmatchcase`; case-sensitive.
@@ -214,8 +215,8 @@ impl Delegations {
 /// A role the search wants to look into, and the role that delegated to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleToVisit {
-    pub name: String,
-    pub delegator: String,
+    pub name: RoleName,
+    pub delegator: RoleName,
 }
 
 /// The search for one target through the delegation graph, driven by the caller:
@@ -234,7 +235,7 @@ pub struct RoleToVisit {
 pub struct TargetSearch {
     target: String,
     stack: Vec<RoleToVisit>,
-    visited: HashSet<String>,
+    visited: HashSet<RoleName>,
     max_roles: usize,
 }
 
@@ -243,8 +244,8 @@ impl TargetSearch {
         TargetSearch {
             target: target.to_string(),
             stack: vec![RoleToVisit {
-                name: "targets".to_string(),
-                delegator: "root".to_string(),
+                name: RoleName::new("targets"),
+                delegator: RoleName::new("root"),
             }],
             visited: HashSet::new(),
             max_roles,
@@ -278,7 +279,7 @@ impl TargetSearch {
             let mut children = Vec::new();
             for (name, terminating) in delegations.roles_for_target(&self.target) {
                 children.push(RoleToVisit {
-                    name,
+                    name: RoleName::new(name),
                     delegator: role.name.clone(),
                 });
                 if terminating {

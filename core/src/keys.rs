@@ -45,10 +45,10 @@ impl Key {
     /// The key ID the specification defines: sha256 over the canonical JSON of the whole
     /// key object, custom fields included. Real roots do not always list keys under this
     /// ID (Sigstore root v11); a client takes IDs as given, a producer must compute them.
-    pub fn computed_key_id(&self) -> String {
+    pub fn computed_key_id(&self) -> crate::KeyId {
         let value = serde_json::to_value(self).unwrap_or(Value::Null);
         let bytes = crate::canonical::to_canonical_bytes(&value).unwrap_or_default();
-        hex::encode(Sha256::digest(bytes))
+        crate::KeyId::new(hex::encode(Sha256::digest(bytes)))
     }
 
     /// The usable public key, or why this key can never count toward a threshold.

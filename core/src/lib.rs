@@ -16,6 +16,7 @@ pub mod hashes;
 pub mod keys;
 pub mod limits;
 pub mod metadata;
+pub mod names;
 pub mod role_name;
 mod strict_json;
 pub mod target_path;
@@ -32,5 +33,6 @@ pub use limits::Limits;
 pub use metadata::{
     DelegatedRole, Delegations, MetaFile, Role, RoleKeys, Root, Snapshot, SuccinctRoles, TargetFile, Targets, Timestamp,
 };
+pub use names::{KeyId, RoleName, TargetPath};
 pub use trusted_set::{TimestampUpdate, Trusted, TrustedSet};
 pub use walk::{ClientWalk, Goal, Keep, Need, Source, Step};

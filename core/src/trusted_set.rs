@@ -18,6 +18,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::hashes::verify_bytes;
 use crate::limits::Limits;
 use crate::metadata::{MetaFile, Role, Root, Snapshot, Targets, Timestamp};
+use crate::names::RoleName;
 use crate::verify::verify_threshold;
 
 /// Trusted metadata with the exact bytes it was verified from. Only [`TrustedSet`] makes
@@ -61,7 +62,7 @@ pub struct TrustedSet {
     initial_snapshot_keys: Option<(Vec<String>, u64, Vec<Option<crate::Key>>)>,
     timestamp: Option<Trusted<Timestamp>>,
     snapshot: Option<Trusted<Snapshot>>,
-    targets: BTreeMap<String, Trusted<Targets>>,
+    targets: BTreeMap<RoleName, Trusted<Targets>>,
 }
 
 fn parse<T: Role>(name: &str, bytes: &[u8], limits: &Limits) -> Result<(Envelope, T)> {
@@ -128,7 +129,7 @@ impl TrustedSet {
     }
 
     /// Every trusted targets role, by name.
-    pub fn all_targets(&self) -> &BTreeMap<String, Trusted<Targets>> {
+    pub fn all_targets(&self) -> &BTreeMap<RoleName, Trusted<Targets>> {
         &self.targets
     }
 
@@ -340,7 +341,7 @@ impl TrustedSet {
         // 5.6.5: not expired.
         self.check_not_expired(role, version, new.common.expires)?;
         self.targets.insert(
-            role.to_string(),
+            RoleName::new(role),
             Trusted {
                 signed: new,
                 bytes: bytes.to_vec(),
@@ -369,8 +370,8 @@ impl TrustedSet {
     pub fn find_loaded_target(
         &self,
         target: &str,
-        verified: &mut std::collections::HashSet<(String, String)>,
-    ) -> Option<(String, crate::TargetFile)> {
+        verified: &mut std::collections::HashSet<(RoleName, RoleName)>,
+    ) -> Option<(RoleName, crate::TargetFile)> {
         let mut search = crate::TargetSearch::new(target, self.limits.max_delegations);
         while let Some(role) = search.next_role() {
             let trusted = self.targets.get(&role.name)?;

@@ -5,7 +5,7 @@
 //! let mut walk = ClientWalk::new(TrustedSet::new(root, now, limits)?, true);
 //! walk.start(Goal::Everything);
 //! loop {
-//!     let need = match walk.next()? { Step::Need(need) => need, _ => break };
+//!     let need = match walk.next_step()? { Step::Need(need) => need, _ => break };
 //!     let bytes = match need.source {
 //!         Source::Cache => /* the local copy of need.role, if any */,
 //!         Source::Remote => /* fetch need.file_name(), at most need.max_length bytes */,
@@ -27,7 +27,7 @@ use std::collections::HashSet;
 use crate::delegation::{RoleToVisit, TargetSearch};
 use crate::error::{Error, ErrorKind, Result};
 use crate::metadata::TargetFile;
-use crate::role_name::metadata_file_name;
+use crate::names::{RoleName, TargetPath};
 use crate::trusted_set::{TimestampUpdate, TrustedSet};
 
 /// Where the walk wants a role's bytes from.
@@ -45,9 +45,9 @@ pub enum Source {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Need {
     /// The role: `root`, `timestamp`, `snapshot`, `targets` or a delegated role.
-    pub role: String,
+    pub role: RoleName,
     /// For a targets role, the role that delegates to it (`root` for `targets`).
-    pub delegator: Option<String>,
+    pub delegator: Option<RoleName>,
     /// The version in the file name (every root; snapshot and targets roles when the
     /// repository publishes consistent snapshots); `None` for `<role>.json`.
     pub version: Option<u64>,
@@ -61,8 +61,8 @@ impl Need {
     /// name percent-encoded.
     pub fn file_name(&self) -> String {
         match self.source {
-            Source::Cache => metadata_file_name(&self.role, None),
-            Source::Remote => metadata_file_name(&self.role, self.version),
+            Source::Cache => self.role.file_name(None),
+            Source::Remote => self.role.file_name(self.version),
         }
     }
 }
@@ -100,7 +100,7 @@ pub enum Goal {
     /// and what the publish gate checks). At most [`crate::Limits::max_mirrored_roles`].
     Everything,
     /// The roles the search for one target visits (spec 5.6.7).
-    Target(String),
+    Target(TargetPath),
 }
 
 /// The walk's progress through the top-level roles.
@@ -120,8 +120,8 @@ enum Phase {
 /// A targets role being loaded.
 #[derive(Debug, Clone)]
 struct Load {
-    role: String,
-    delegator: String,
+    role: RoleName,
+    delegator: RoleName,
     cache_tried: bool,
 }
 
@@ -143,9 +143,9 @@ enum Work {
 /// queued once, so cycles and diamonds cost nothing more.
 #[derive(Debug, Clone, Default)]
 struct Everything {
-    stack: Vec<(String, String)>,
-    edges: HashSet<(String, String)>,
-    expanded: HashSet<String>,
+    stack: Vec<(RoleName, RoleName)>,
+    edges: HashSet<(RoleName, RoleName)>,
+    expanded: HashSet<RoleName>,
     loaded: u64,
 }
 
@@ -166,7 +166,7 @@ pub struct ClientWalk {
     pending: Option<Pending>,
     /// Delegation edges (role, delegator) verified, so a role reached again through the
     /// same edge is not verified again.
-    verified_edges: HashSet<(String, String)>,
+    verified_edges: HashSet<(RoleName, RoleName)>,
 }
 
 impl ClientWalk {
@@ -189,7 +189,7 @@ impl ClientWalk {
         &self.set
     }
 
-    /// Sets what the following [`Self::next`] calls work towards. The top-level roles are
+    /// Sets what the following [`Self::next_step`] calls work towards. The top-level roles are
     /// walked once per walk; a later goal starts from the trusted top-level targets.
     pub fn start(&mut self, goal: Goal) {
         self.loading = None;
@@ -197,7 +197,7 @@ impl ClientWalk {
         self.work = match goal {
             Goal::TopLevel => Work::TopLevel { started: false },
             Goal::Everything => Work::Everything(Everything {
-                stack: vec![("targets".to_string(), "root".to_string())],
+                stack: vec![(RoleName::new("targets"), RoleName::new("root"))],
                 ..Everything::default()
             }),
             Goal::Target(path) => Work::Search {
@@ -208,7 +208,7 @@ impl ClientWalk {
     }
 
     /// What the walk needs next, or how the goal ended.
-    pub fn next(&mut self) -> Result<Step> {
+    pub fn next_step(&mut self) -> Result<Step> {
         if let Some(pending) = &self.pending {
             return Err(Error::new(
                 pending.need.role.as_str(),
@@ -248,7 +248,7 @@ impl ClientWalk {
 
     fn root_need(&self) -> Need {
         Need {
-            role: "root".into(),
+            role: RoleName::new("root"),
             delegator: None,
             version: Some(self.set.root().signed().common.version.saturating_add(1)),
             max_length: self.set.limits().max_root_size,
@@ -274,7 +274,7 @@ impl ClientWalk {
 
     fn timestamp_need(&self, cache_tried: bool) -> Need {
         Need {
-            role: "timestamp".into(),
+            role: RoleName::new("timestamp"),
             delegator: None,
             version: None,
             max_length: self.set.limits().max_timestamp_size,
@@ -311,7 +311,7 @@ impl ClientWalk {
     fn snapshot_need(&self, cache_tried: bool) -> Result<Need> {
         if !cache_tried && self.cache_allowed() {
             return Ok(Need {
-                role: "snapshot".into(),
+                role: RoleName::new("snapshot"),
                 delegator: None,
                 version: None,
                 max_length: self.set.limits().max_snapshot_size,
@@ -320,7 +320,7 @@ impl ClientWalk {
         }
         let meta = self.set.final_timestamp_snapshot_meta()?;
         Ok(Need {
-            role: "snapshot".into(),
+            role: RoleName::new("snapshot"),
             delegator: None,
             version: self.set.consistent_snapshot().then_some(meta.version),
             max_length: meta.length.unwrap_or(self.set.limits().max_snapshot_size),
@@ -424,7 +424,7 @@ impl ClientWalk {
             }
             Work::TopLevel { started } => {
                 *started = true;
-                ("targets".to_string(), "root".to_string())
+                (RoleName::new("targets"), RoleName::new("root"))
             }
             Work::Everything(all) => {
                 let Some(edge) = all.stack.pop() else {
@@ -486,7 +486,7 @@ impl ClientWalk {
                 if delegations.child_count() > limit {
                     return Err(Error::new(load.role.as_str(), ErrorKind::TooManyRoles { limit }));
                 }
-                let children: Vec<String> = delegations.children().collect();
+                let children: Vec<RoleName> = delegations.children().map(RoleName::new).collect();
                 // A role already trusted is still checked against this delegator.
                 all.stack
                     .extend(children.into_iter().rev().map(|child| (child, load.role.clone())));

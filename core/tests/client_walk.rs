@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::{at, unpack};
-use trustroot_core::{ClientWalk, ErrorKind, Goal, Keep, Limits, Need, Source, Step, TrustedSet};
+use trustroot_core::{ClientWalk, ErrorKind, Goal, Keep, Limits, Need, Source, Step, TargetPath, TrustedSet};
 
 /// What one walk asked for and what it ended with.
 struct Run {
@@ -29,7 +29,7 @@ fn drive(walk: &mut ClientWalk, goal: Goal, published: &Path, cache: &BTreeMap<S
         end: Ok(Step::Done),
     };
     loop {
-        let need = match walk.next() {
+        let need = match walk.next_step() {
             Ok(Step::Need(need)) => need,
             end => {
                 run.end = end;
@@ -37,7 +37,7 @@ fn drive(walk: &mut ClientWalk, goal: Goal, published: &Path, cache: &BTreeMap<S
             }
         };
         let bytes = match need.source {
-            Source::Cache => cache.get(&need.role).cloned(),
+            Source::Cache => cache.get(need.role.as_str()).cloned(),
             Source::Remote => std::fs::read(published.join(need.file_name())).ok(),
         };
         run.needs.push(need.clone());
@@ -97,7 +97,7 @@ fn walk_fetches_the_production_repository_in_spec_order_from_root_1() {
     // A target search afterwards needs nothing more: every role is trusted.
     let run = drive(
         &mut walk,
-        Goal::Target("trusted_root.json".into()),
+        Goal::Target(TargetPath::parse("trusted_root.json").unwrap()),
         &published,
         &BTreeMap::new(),
     );
@@ -108,7 +108,7 @@ fn walk_fetches_the_production_repository_in_spec_order_from_root_1() {
     assert!(found.hashes.contains_key("sha256"));
     let run = drive(
         &mut walk,
-        Goal::Target("no-such-target".into()),
+        Goal::Target(TargetPath::parse("no-such-target").unwrap()),
         &published,
         &BTreeMap::new(),
     );
@@ -132,7 +132,7 @@ fn walk_uses_current_local_copies_instead_of_downloading() {
     cache.insert("timestamp".to_string(), set.timestamp().unwrap().bytes().to_vec());
     cache.insert("snapshot".to_string(), set.snapshot().unwrap().bytes().to_vec());
     for (role, trusted) in set.all_targets() {
-        cache.insert(role.clone(), trusted.bytes().to_vec());
+        cache.insert(role.as_str().to_string(), trusted.bytes().to_vec());
     }
     let root = set.root().bytes().to_vec();
     let mut walk = ClientWalk::new(
@@ -187,12 +187,12 @@ fn answers_out_of_turn_are_refused() {
     walk.start(Goal::TopLevel);
     let error = walk.answer(None).unwrap_err();
     assert!(matches!(error.kind, ErrorKind::Order(_)), "{error}");
-    let Step::Need(need) = walk.next().unwrap() else {
+    let Step::Need(need) = walk.next_step().unwrap() else {
         panic!()
     };
     assert_eq!(need.file_name(), "2.root.json");
     // Asking again before answering is a misuse, not a second need.
-    assert!(matches!(walk.next().unwrap_err().kind, ErrorKind::Order(_)));
+    assert!(matches!(walk.next_step().unwrap_err().kind, ErrorKind::Order(_)));
 }
 
 #[test]

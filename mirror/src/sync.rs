@@ -288,10 +288,10 @@ pub(crate) fn desired_files(trusted: &TrustedSet, root_history: &Path) -> Result
             continue;
         };
         match target_names(path, &info, consistent) {
-            Ok(names) => targets.push((path.clone(), role, info, names)),
+            Ok(names) => targets.push((path.clone(), role.into_string(), info, names)),
             Err(reason) => skipped.push(Skipped {
                 target: path.clone(),
-                role,
+                role: role.into_string(),
                 reason,
             }),
         }

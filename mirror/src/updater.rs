@@ -15,7 +15,7 @@ use trustroot_core::display::escape;
 
 use tokio::task::JoinHandle;
 use trustroot_core::{
-    ClientWalk, Goal, Keep, Limits, Need, Source, Step, TargetFile, TrustedSet, role_name, target_path,
+    ClientWalk, Goal, Keep, Limits, Need, Source, Step, TargetFile, TargetPath, TrustedSet, role_name, target_path,
 };
 use url::Url;
 
@@ -55,10 +55,13 @@ pub struct Updater {
     roots_ahead: usize,
 }
 
+/// One root version being fetched.
+type RootFetch = JoinHandle<Result<Vec<u8>, FetchError>>;
+
 /// Root fetches under way, in version order; aborted when the walk ends.
 #[derive(Default)]
 struct RootsAhead {
-    tasks: VecDeque<(u64, JoinHandle<Result<Vec<u8>, FetchError>>)>,
+    tasks: VecDeque<(u64, RootFetch)>,
     /// The next version to request.
     next: u64,
 }
@@ -195,7 +198,7 @@ impl Updater {
         unpersisted_root: &mut Option<Vec<u8>>,
     ) -> Result<Step, UpdateError> {
         loop {
-            let need = match self.walk.next()? {
+            let need = match self.walk.next_step()? {
                 Step::Need(need) => need,
                 end => return Ok(end),
             };
@@ -286,8 +289,8 @@ impl Updater {
     /// Finds the trusted description of `target` (spec 5.6.7), loading delegated roles as
     /// the search needs them (after the top-level roles, if this updater has not loaded them).
     pub async fn target_info(&mut self, target: &str) -> Result<TargetFile, UpdateError> {
-        target_path::validate(target)?;
-        match self.run(Goal::Target(target.to_string())).await? {
+        let path = TargetPath::parse(target)?;
+        match self.run(Goal::Target(path)).await? {
             Step::Found(found) => {
                 target_path::check_usable(target, &found.hashes)?;
                 Ok(found)
