@@ -306,3 +306,68 @@ fn build_tree(dir: &Path, old: Option<&Path>, candidate: &Candidate) -> Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn staged_in(dir: &PublishDir) -> Staged {
+        let staging = dir.hidden().join("staging-test");
+        fs::create_dir_all(&staging).unwrap();
+        fs::write(staging.join("timestamp.json"), b"{}").unwrap();
+        Staged {
+            dir: staging,
+            created_root: false,
+            created_hidden: false,
+            root: dir.root().to_path_buf(),
+            current: None,
+        }
+    }
+
+    #[test]
+    fn commits_switch_the_served_link_and_keep_the_previous_state() {
+        let dest = tempfile::tempdir().unwrap();
+        let dir = PublishDir::at(dest.path());
+        assert!(dir.current().unwrap().is_none());
+        for n in 1..=3 {
+            let mut staged = staged_in(&dir);
+            staged.current = dir.current().unwrap().map(|(n, _)| n);
+            assert_eq!(dir.commit(staged).unwrap(), n);
+            assert_eq!(dir.current().unwrap().map(|(n, _)| n), Some(n));
+            assert!(dir.served().join("timestamp.json").is_file());
+        }
+        let mut states: Vec<_> = fs::read_dir(dest.path().join(HIDDEN).join("states"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        states.sort();
+        assert_eq!(states, ["00000002", "00000003"]);
+    }
+
+    #[test]
+    fn a_planted_states_symlink_is_refused_and_nothing_goes_through_it() {
+        let dest = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let dir = PublishDir::at(dest.path());
+        fs::create_dir_all(dir.hidden()).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), dir.hidden().join("states")).unwrap();
+        let error = dir.commit(staged_in(&dir)).unwrap_err().to_string();
+        assert!(error.contains("states") && error.contains("symlink"), "{error}");
+        assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+        assert!(fs::symlink_metadata(dir.served()).is_err());
+    }
+
+    #[test]
+    fn a_served_path_that_is_not_the_publish_symlink_is_refused_in_the_words_of_a_publish() {
+        let dest = tempfile::tempdir().unwrap();
+        let dir = PublishDir::at(dest.path());
+        fs::create_dir_all(dir.served()).unwrap();
+        let error = dir.current().unwrap_err().to_string();
+        assert!(error.contains("is not the symlink `ceremony publish` makes"), "{error}");
+        fs::remove_dir(dir.served()).unwrap();
+        std::os::unix::fs::symlink("/etc", dir.served()).unwrap();
+        let error = dir.current().unwrap_err().to_string();
+        assert!(error.contains("points at /etc, not at a published state"), "{error}");
+    }
+}
