@@ -25,6 +25,15 @@ cargo build --locked -p trustroot-tough-client
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 export TRUSTROOT_TEST_TOUGH="$target_dir/debug/trustroot-tough-client"
 
+log "crash points stay out of builds without tests"
+# trustroot-store's crash-injection feature (the crash tests' hooks and their environment
+# variables) reaches the binary only through the CLI's dev-dependency: checked on the
+# features cargo resolves for a build without tests, so no second (release) build is needed.
+if cargo tree --locked --workspace -e features,no-dev -i trustroot-store | grep -q crash-injection; then
+  echo "a build without tests would enable trustroot-store/crash-injection (see cli/Cargo.toml)" >&2
+  exit 1
+fi
+
 log "cargo fmt --check"
 cargo fmt --all --check
 

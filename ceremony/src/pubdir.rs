@@ -18,6 +18,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use trustroot_store::StateDir;
+
 use crate::candidate::Candidate;
 use crate::error::{Error, Result};
 use crate::policy::Policy;
@@ -27,95 +29,78 @@ pub const SERVED: &str = "repository";
 /// The hidden state directory inside the destination.
 pub const HIDDEN: &str = ".trustroot-publish";
 
-/// The publish destination.
+/// The publish destination: numbered states served through `repository` (a
+/// [`StateDir`] serving each whole state).
 #[derive(Debug, Clone)]
 pub struct PublishDir {
-    root: PathBuf,
+    states: StateDir,
 }
 
 fn io(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::file(path, e)
 }
 
+/// The store's refusals, in a publish's words.
+fn refusal(error: trustroot_store::Error) -> Error {
+    use trustroot_store::Error as Store;
+    match error {
+        Store::Io { path, source } => io(&path, source),
+        Store::NotALink { path } => Error::file(
+            &path,
+            "is not the symlink `ceremony publish` makes; refusing to touch it (move it away, or choose another publish.destination)",
+        ),
+        Store::ForeignTarget { path, target } => Error::file(
+            &path,
+            format!(
+                "points at {}, not at a published state; refusing to follow it",
+                target.display()
+            ),
+        ),
+        Store::Symlink { path } => Error::file(
+            &path,
+            "is a symlink where a publish keeps its states; refusing to follow it (remove it)",
+        ),
+        other => Error::refused(other),
+    }
+}
+
 impl PublishDir {
     /// The destination of `policy`, relative to the signing repository `repo` unless absolute.
     pub fn new(policy: &Policy, repo: &Path) -> PublishDir {
         let dest = Path::new(&policy.publish.destination);
-        PublishDir {
-            root: if dest.is_absolute() {
-                dest.to_path_buf()
-            } else {
-                repo.join(dest)
-            },
-        }
+        let root = if dest.is_absolute() {
+            dest.to_path_buf()
+        } else {
+            repo.join(dest)
+        };
+        PublishDir::at(&root)
     }
 
     /// A destination directory given directly.
     pub fn at(root: &Path) -> PublishDir {
         PublishDir {
-            root: root.to_path_buf(),
+            states: StateDir::new(root, SERVED, HIDDEN, None),
         }
     }
 
     pub fn root(&self) -> &Path {
-        &self.root
+        self.states.root()
     }
 
     /// `DEST/repository`: point a static web server (or `trustroot client`) here.
     pub fn served(&self) -> PathBuf {
-        self.root.join(SERVED)
+        self.states.served()
     }
 
     fn hidden(&self) -> PathBuf {
-        self.root.join(HIDDEN)
-    }
-
-    fn states(&self) -> PathBuf {
-        self.hidden().join("states")
-    }
-
-    fn state(&self, n: u64) -> PathBuf {
-        self.states().join(format!("{n:08}"))
-    }
-
-    fn link_target(n: u64) -> PathBuf {
-        Path::new(HIDDEN).join("states").join(format!("{n:08}"))
+        self.states.hidden()
     }
 
     /// The state served now: its number and directory. Anything at `repository` other than
     /// the symlink a publish makes is refused, never followed or replaced.
     pub fn current(&self) -> Result<Option<(u64, PathBuf)>> {
-        let served = self.served();
-        let meta = match fs::symlink_metadata(&served) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io(&served, e)),
-        };
-        if !meta.file_type().is_symlink() {
-            return Err(Error::file(
-                &served,
-                "is not the symlink `ceremony publish` makes; refusing to touch it (move it away, or choose another publish.destination)",
-            ));
-        }
-        let target = fs::read_link(&served).map_err(|e| io(&served, e))?;
-        let n = target
-            .strip_prefix(Path::new(HIDDEN).join("states"))
-            .ok()
-            .and_then(|rest| {
-                let mut parts = rest.components();
-                let n = parts.next()?.as_os_str().to_str()?.parse::<u64>().ok()?;
-                parts.next().is_none().then_some(n)
-            })
-            .ok_or_else(|| {
-                Error::file(
-                    &served,
-                    format!(
-                        "points at {}, not at a published state; refusing to follow it",
-                        target.display()
-                    ),
-                )
-            })?;
-        Ok(Some((n, self.state(n))))
+        let current = self.states.current().map_err(refusal)?;
+        Ok(current.map(|n| (n, self.states.state(n))))
     }
 
     /// Builds the tree of `candidate` in a staging directory beside the current state, and
@@ -133,14 +118,14 @@ impl PublishDir {
     }
 
     fn stage_with(&self, candidate: &Candidate, current: Option<u64>, base: Option<&Path>) -> Result<Staged> {
-        let created_root = !self.root.exists();
+        let created_root = !self.root().exists();
         let created_hidden = !self.hidden().exists();
         let staging = self.hidden().join(format!("staging-{}", std::process::id()));
         let staged = Staged {
             dir: staging.clone(),
             created_root,
             created_hidden,
-            root: self.root.clone(),
+            root: self.root().to_path_buf(),
             current,
         };
         if staging.exists() {
@@ -154,35 +139,16 @@ impl PublishDir {
         Ok(staged)
     }
 
-    /// Makes a staged tree the served one: rename it to the next state, switch the symlink
-    /// with one atomic rename, then remove states older than the previous one.
+    /// Makes a staged tree the served one: make it durable, rename it to the next state,
+    /// switch the symlink with one atomic rename, then remove states older than the
+    /// previous one (kept for readers in the middle of an update).
     pub fn commit(&self, staged: Staged) -> Result<u64> {
         let next = staged.current.map_or(1, |n| n + 1);
-        let target = self.state(next);
-        fs::create_dir_all(self.states()).map_err(|e| io(&self.states(), e))?;
-        if target.exists() {
-            fs::remove_dir_all(&target).map_err(|e| io(&target, e))?;
-        }
-        fs::rename(&staged.dir, &target).map_err(|e| io(&target, e))?;
-        sync_dir(&self.states());
-        let temp = self.root.join(format!(".{SERVED}.{next}.tmp"));
-        let _ = fs::remove_file(&temp);
-        std::os::unix::fs::symlink(Self::link_target(next), &temp).map_err(|e| io(&temp, e))?;
-        fs::rename(&temp, self.served()).map_err(|e| io(&self.served(), e))?;
-        sync_dir(&self.root);
-        // Keep the previous state for readers in the middle of an update.
-        if let Ok(entries) = fs::read_dir(self.states()) {
-            for entry in entries.flatten() {
-                let keep = entry
-                    .file_name()
-                    .to_str()
-                    .and_then(|n| n.parse::<u64>().ok())
-                    .is_some_and(|n| n + 1 >= next);
-                if !keep {
-                    let _ = fs::remove_dir_all(entry.path());
-                }
-            }
-        }
+        trustroot_store::sync_tree(&staged.dir).map_err(refusal)?;
+        self.states.create_states().map_err(refusal)?;
+        self.states.install(&staged.dir, next).map_err(refusal)?;
+        self.states.switch_to(next).map_err(refusal)?;
+        self.states.prune(next - 1);
         Ok(next)
     }
 }
@@ -207,12 +173,6 @@ impl Staged {
         } else if self.created_hidden {
             let _ = fs::remove_dir_all(self.root.join(HIDDEN));
         }
-    }
-}
-
-fn sync_dir(dir: &Path) {
-    if let Ok(file) = fs::File::open(dir) {
-        let _ = file.sync_all();
     }
 }
 
@@ -348,4 +308,69 @@ fn build_tree(dir: &Path, old: Option<&Path>, candidate: &Candidate) -> Result<(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn staged_in(dir: &PublishDir) -> Staged {
+        let staging = dir.hidden().join("staging-test");
+        fs::create_dir_all(&staging).unwrap();
+        fs::write(staging.join("timestamp.json"), b"{}").unwrap();
+        Staged {
+            dir: staging,
+            created_root: false,
+            created_hidden: false,
+            root: dir.root().to_path_buf(),
+            current: None,
+        }
+    }
+
+    #[test]
+    fn commits_switch_the_served_link_and_keep_the_previous_state() {
+        let dest = tempfile::tempdir().unwrap();
+        let dir = PublishDir::at(dest.path());
+        assert!(dir.current().unwrap().is_none());
+        for n in 1..=3 {
+            let mut staged = staged_in(&dir);
+            staged.current = dir.current().unwrap().map(|(n, _)| n);
+            assert_eq!(dir.commit(staged).unwrap(), n);
+            assert_eq!(dir.current().unwrap().map(|(n, _)| n), Some(n));
+            assert!(dir.served().join("timestamp.json").is_file());
+        }
+        let mut states: Vec<_> = fs::read_dir(dest.path().join(HIDDEN).join("states"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        states.sort();
+        assert_eq!(states, ["00000002", "00000003"]);
+    }
+
+    #[test]
+    fn a_planted_states_symlink_is_refused_and_nothing_goes_through_it() {
+        let dest = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let dir = PublishDir::at(dest.path());
+        fs::create_dir_all(dir.hidden()).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), dir.hidden().join("states")).unwrap();
+        let error = dir.commit(staged_in(&dir)).unwrap_err().to_string();
+        assert!(error.contains("states") && error.contains("symlink"), "{error}");
+        assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+        assert!(fs::symlink_metadata(dir.served()).is_err());
+    }
+
+    #[test]
+    fn a_served_path_that_is_not_the_publish_symlink_is_refused_in_the_words_of_a_publish() {
+        let dest = tempfile::tempdir().unwrap();
+        let dir = PublishDir::at(dest.path());
+        fs::create_dir_all(dir.served()).unwrap();
+        let error = dir.current().unwrap_err().to_string();
+        assert!(error.contains("is not the symlink `ceremony publish` makes"), "{error}");
+        fs::remove_dir(dir.served()).unwrap();
+        std::os::unix::fs::symlink("/etc", dir.served()).unwrap();
+        let error = dir.current().unwrap_err().to_string();
+        assert!(error.contains("points at /etc, not at a published state"), "{error}");
+    }
 }

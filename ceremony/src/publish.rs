@@ -207,20 +207,12 @@ pub(crate) fn write_metadata(repo: &Repo, candidate: &Candidate) -> Result<()> {
         }
         if let Some(bytes) = candidate.metadata.get(role) {
             repo.write(&dir.join(role_file(role)), bytes)?;
-            crash_point(role);
+            // A crash test can stop here, before the rest of `metadata/` and before the
+            // published tree is switched, as a power cut would.
+            trustroot_store::crash::after_metadata(role);
         }
     }
     Ok(())
-}
-
-/// For the crash tests: `TRUSTROOT_TEST_CRASH_AFTER_METADATA=<role>` aborts the process
-/// right after `metadata/<role>.json` is written, as a power cut would, before the rest of
-/// `metadata/` and before the published tree is switched.
-fn crash_point(role: &str) {
-    if std::env::var("TRUSTROOT_TEST_CRASH_AFTER_METADATA").is_ok_and(|v| v == role) {
-        eprintln!("TRUSTROOT_TEST_CRASH_AFTER_METADATA: crashing after writing metadata/{role}.json");
-        std::process::abort();
-    }
 }
 
 /// The online signer the policy names (`[online] signer`): `env:VAR`, or a key file outside

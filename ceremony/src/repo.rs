@@ -129,32 +129,13 @@ impl Repo {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
+/// Writes `bytes` to a temporary file beside `path`, synced, then renames it over `path`
+/// (see [`trustroot_store::write_atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write as _;
-    let parent = path.parent().unwrap_or(Path::new("."));
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        // Never open through something already at the temporary name (a symlink planted
-        // there, or a leftover of a crashed run): remove it and create afresh.
-        let create = || fs::OpenOptions::new().write(true).create_new(true).open(&tmp);
-        let mut file = match create() {
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                fs::remove_file(&tmp)?;
-                create()?
-            }
-            other => other?,
-        };
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::file(path, format!("cannot write: {e}")));
-    }
-    Ok(())
+    trustroot_store::write_atomic(path, bytes).map_err(|e| match e {
+        trustroot_store::Error::Io { source, .. } => Error::file(path, format!("cannot write: {source}")),
+        other => Error::file(path, format!("cannot write: {other}")),
+    })
 }
 
 /// Serialises metadata the way python-tuf's `JSONSerializer` (and so tuf-on-ci) does:

@@ -190,9 +190,7 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
     } else {
         std::io::copy(&mut tar_file, &mut destination).map_err(|e| UpdateError::io(out, e))?;
     }
-    crate::store::make_readable(temp.as_file(), temp.path())?;
-    temp.as_file().sync_all().map_err(|e| UpdateError::io(temp.path(), e))?;
-    temp.persist(out).map_err(|e| UpdateError::io(out, e.error))?;
+    trustroot_store::persist(temp, out, trustroot_store::Durability::Synced)?;
     Ok(ExportSummary {
         bundle: out.display().to_string(),
         files: manifest.files.len() as u64,

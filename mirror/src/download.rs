@@ -50,11 +50,7 @@ async fn download(
 ) -> Result<u64, UpdateError> {
     let mut verifier = StreamVerifier::new(name, Some(target.length), target.length, Some(&target.hashes))?;
     let dir = destination.parent().unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new()
-        .prefix(".trustroot-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| UpdateError::io(dir, e))?;
+    let mut temp = trustroot_store::temp_file_in(dir)?;
     let mut body = fetcher.open(url, target.length).await?;
     // Network chunks are small (often 16 KiB): written in blocks, in fewer system calls.
     let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, temp.as_file_mut());
@@ -65,15 +61,7 @@ async fn download(
     out.flush().map_err(|e| UpdateError::io(destination, e))?;
     drop(out);
     verifier.finish()?;
-    crate::store::make_readable(temp.as_file(), temp.path())?;
-    if durable {
-        temp.as_file().sync_all().map_err(|e| UpdateError::io(temp.path(), e))?;
-    }
-    temp.persist(destination)
-        .map_err(|e| UpdateError::io(destination, e.error))?;
-    if durable {
-        crate::store::sync_dir(dir);
-    }
+    trustroot_store::persist(temp, destination, crate::store::durability(durable))?;
     Ok(target.length)
 }
 

@@ -63,3 +63,29 @@ impl UpdateError {
         }
     }
 }
+
+/// The store's refusals, in a mirror's words.
+impl From<trustroot_store::Error> for UpdateError {
+    fn from(error: trustroot_store::Error) -> Self {
+        use trustroot_store::Error as Store;
+        let message = match error {
+            Store::Io { path, source } => return UpdateError::Io { path, source },
+            Store::Symlink { path } => format!(
+                "{} is a symlink, which a mirror never contains; remove it",
+                path.display()
+            ),
+            Store::Special { path } => format!("{} is not a regular file or directory; remove it", path.display()),
+            Store::NotALink { path } => format!(
+                "{} is not the symlink a mirror sync makes; refusing to touch it",
+                path.display()
+            ),
+            Store::ForeignTarget { path, target } => format!(
+                "{} points at {}, not at a mirror state; refusing to follow it",
+                path.display(),
+                target.display()
+            ),
+            other => other.to_string(),
+        };
+        UpdateError::Config(message)
+    }
+}

@@ -16,6 +16,8 @@
 
 use std::path::{Path, PathBuf};
 
+use trustroot_store::{StateDir, ensure_plain};
+
 use crate::error::UpdateError;
 
 /// The name of the served path inside a mirror directory.
@@ -23,38 +25,44 @@ pub const SERVED: &str = "repository";
 /// The mirror's hidden state directory.
 pub const HIDDEN: &str = ".trustroot-mirror";
 
-/// Paths of one mirror directory.
+/// Paths of one mirror directory: its numbered states and the served symlink are a
+/// [`StateDir`] serving each state's `tree/`.
 #[derive(Debug, Clone)]
 pub struct MirrorDir {
-    root: PathBuf,
+    states: StateDir,
 }
 
 impl MirrorDir {
     pub fn new(root: &Path) -> Self {
         MirrorDir {
-            root: root.to_path_buf(),
+            states: StateDir::new(root, SERVED, HIDDEN, Some("tree")),
         }
     }
 
     pub fn root(&self) -> &Path {
-        &self.root
+        self.states.root()
     }
 
     /// `DIR/repository`: point a static web server here.
     pub fn served(&self) -> PathBuf {
-        self.root.join(SERVED)
+        self.states.served()
     }
 
     pub fn hidden(&self) -> PathBuf {
-        self.root.join(HIDDEN)
+        self.states.hidden()
     }
 
     pub fn states(&self) -> PathBuf {
-        self.hidden().join("states")
+        self.states.states()
     }
 
     pub fn state(&self, n: u64) -> PathBuf {
-        self.states().join(format!("{n:08}"))
+        self.states.state(n)
+    }
+
+    /// The numbered states and the served symlink, for what a sync does to them.
+    pub fn state_dir(&self) -> &StateDir {
+        &self.states
     }
 
     pub fn staging(&self) -> PathBuf {
@@ -65,42 +73,12 @@ impl MirrorDir {
         self.hidden().join("lock")
     }
 
-    /// The relative symlink target that serves state `n`.
-    fn link_target(n: u64) -> PathBuf {
-        Path::new(HIDDEN).join("states").join(format!("{n:08}")).join("tree")
-    }
-
     /// The state currently served, if any. The served path must be the symlink a sync
     /// made, pointing at one of our states: anything else is refused, not followed.
     pub fn current(&self) -> Result<Option<u64>, UpdateError> {
-        let served = self.served();
-        let meta = match std::fs::symlink_metadata(&served) {
-            Ok(meta) => meta,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(UpdateError::io(&served, e)),
+        let Some(n) = self.states.current()? else {
+            return Ok(None);
         };
-        if !meta.file_type().is_symlink() {
-            return Err(UpdateError::Config(format!(
-                "{} is not the symlink a mirror sync makes; refusing to touch it",
-                served.display()
-            )));
-        }
-        let target = std::fs::read_link(&served).map_err(|e| UpdateError::io(&served, e))?;
-        let n = target
-            .strip_prefix(Path::new(HIDDEN).join("states"))
-            .ok()
-            .and_then(|rest| {
-                let mut parts = rest.components();
-                let n = parts.next()?.as_os_str().to_str()?.parse::<u64>().ok()?;
-                (parts.next()?.as_os_str() == "tree" && parts.next().is_none()).then_some(n)
-            })
-            .ok_or_else(|| {
-                UpdateError::Config(format!(
-                    "{} points at {}, not at a mirror state; refusing to follow it",
-                    served.display(),
-                    target.display()
-                ))
-            })?;
         // The state it points at, and that state's parts, are what a sync reads and links
         // from, and later removes: never through a planted symlink.
         let state = self.state(n);
@@ -113,32 +91,14 @@ impl MirrorDir {
 
     /// Points the served path at state `n` with one atomic rename.
     pub fn switch_to(&self, n: u64) -> Result<(), UpdateError> {
-        let temp = self.root.join(format!(".{SERVED}.{n}.tmp"));
-        let _ = std::fs::remove_file(&temp);
-        std::os::unix::fs::symlink(Self::link_target(n), &temp).map_err(|e| UpdateError::io(&temp, e))?;
-        std::fs::rename(&temp, self.served()).map_err(|e| UpdateError::io(self.served(), e))?;
-        crate::store::sync_dir(&self.root);
-        Ok(())
+        Ok(self.states.switch_to(n)?)
     }
 }
 
 /// Refuses a path inside the mirror that is a symlink or a special file: a sync never
 /// follows what someone planted in its directory.
 pub fn check_plain(path: &Path, meta: &std::fs::Metadata) -> Result<(), UpdateError> {
-    let kind = meta.file_type();
-    if kind.is_symlink() {
-        return Err(UpdateError::Config(format!(
-            "{} is a symlink, which a mirror never contains; remove it",
-            path.display()
-        )));
-    }
-    if !kind.is_file() && !kind.is_dir() {
-        return Err(UpdateError::Config(format!(
-            "{} is not a regular file or directory; remove it",
-            path.display()
-        )));
-    }
-    Ok(())
+    Ok(ensure_plain(path, meta)?)
 }
 
 /// Every regular file under `dir` (relative paths with `/`), refusing symlinks and special

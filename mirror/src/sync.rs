@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -28,7 +27,7 @@ use crate::error::UpdateError;
 use crate::fetch::{FetchConfig, Fetcher};
 use crate::layout::{MirrorDir, check_plain, scan_files};
 use crate::manifest::{FORMAT, FileEntry, Manifest, Origin, mtime_ns};
-use crate::store::{sync_dir, sync_files, write_atomic, write_replacing};
+use crate::store::{sync_files, write_atomic, write_replacing};
 use crate::tree_path::TreePath;
 use crate::updater::{Updater, UpdaterConfig, base_url, encode_target_path, join, preferred_hash};
 
@@ -118,29 +117,10 @@ pub struct SyncSummary {
     pub files_in_grace: u64,
     pub files_pruned: u64,
     pub seconds: f64,
-    /// Durable writes this sync made (files, links, renames): the crash test's counter.
-    pub writes: u64,
     /// Targets current metadata lists that the mirror could not store, and why; everything
     /// else is mirrored. The CLI exits 1 when this is not empty.
     pub skipped: Vec<Skipped>,
     pub notes: Vec<String>,
-}
-
-static WRITES: AtomicU64 = AtomicU64::new(0);
-
-/// Counts one durable write. The environment variable
-/// `TRUSTROOT_TEST_CRASH_AFTER_WRITE=N` aborts the process right after write N: the crash
-/// tests use it to stop a sync at every point, deterministically.
-fn wrote() {
-    let n = WRITES.fetch_add(1, Ordering::SeqCst) + 1;
-    if std::env::var("TRUSTROOT_TEST_CRASH_AFTER_WRITE")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        == Some(n)
-    {
-        eprintln!("TRUSTROOT_TEST_CRASH_AFTER_WRITE: crashing after write {n}");
-        std::process::abort();
-    }
 }
 
 /// A file the new state must hold.
@@ -394,30 +374,13 @@ impl StagedTree {
         self.remove(name)?;
         let destination = self.path(name);
         std::fs::hard_link(source, &destination).map_err(|e| UpdateError::io(&destination, e))?;
-        wrote();
+        trustroot_store::crash::after_write();
         Ok(())
     }
 }
 
 fn remove_if_exists(path: &Path) -> Result<(), UpdateError> {
-    match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path).map_err(|e| UpdateError::io(path, e)),
-        Ok(_) => std::fs::remove_file(path).map_err(|e| UpdateError::io(path, e)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(UpdateError::io(path, e)),
-    }
-}
-
-/// Fsyncs every directory of a tree, so renames and links in it are durable.
-fn sync_dirs(dir: &Path) {
-    sync_dir(dir);
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                sync_dirs(&entry.path());
-            }
-        }
-    }
+    Ok(trustroot_store::remove_if_exists(path)?)
 }
 
 /// Takes the mirror's lock for the whole sync: two syncs at once would race on `staging/`.
@@ -475,15 +438,8 @@ fn prepare_staging(layout: &MirrorDir, current: Option<u64>) -> Result<(), Updat
 }
 
 fn next_state_number(layout: &MirrorDir, current: Option<u64>) -> Result<u64, UpdateError> {
-    let states = layout.states();
-    let mut highest = current.unwrap_or(0);
-    for entry in std::fs::read_dir(&states).map_err(|e| UpdateError::io(&states, e))? {
-        let entry = entry.map_err(|e| UpdateError::io(&states, e))?;
-        if let Some(n) = entry.file_name().to_str().and_then(|s| s.parse::<u64>().ok()) {
-            highest = highest.max(n);
-        }
-    }
-    Ok(highest + 1)
+    let highest = layout.state_dir().numbers()?.into_iter().max().unwrap_or(0);
+    Ok(highest.max(current.unwrap_or(0)) + 1)
 }
 
 fn within_grace(entry: &FileEntry, now: DateTime<Utc>, keep: chrono::Duration) -> bool {
@@ -502,20 +458,10 @@ fn unchanged(path: &Path, entry: &FileEntry) -> bool {
 /// Mirrors the repository into `options.dir`. See the module documentation.
 pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
     let started = std::time::Instant::now();
-    let writes_before = WRITES.load(Ordering::SeqCst);
     let layout = MirrorDir::new(&options.dir);
     std::fs::create_dir_all(layout.root()).map_err(|e| UpdateError::io(layout.root(), e))?;
-    if let Ok(meta) = std::fs::symlink_metadata(layout.hidden()) {
-        check_plain(&layout.hidden(), &meta)?;
-    }
-    std::fs::create_dir_all(layout.states()).map_err(|e| UpdateError::io(layout.states(), e))?;
-    // create_dir_all accepts a symlink to a directory: a planted `states` link would send
-    // the removal of old states into whatever it points at.
-    let states = layout.states();
-    check_plain(
-        &states,
-        &std::fs::symlink_metadata(&states).map_err(|e| UpdateError::io(&states, e))?,
-    )?;
+    // Never through a planted symlink: see StateDir::create_states.
+    layout.state_dir().create_states()?;
     let _lock = lock(&layout)?;
     let mut notes = Vec::new();
 
@@ -630,7 +576,6 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
         files_in_grace: 0,
         files_pruned: 0,
         seconds: 0.0,
-        writes: 0,
         skipped,
         notes,
     };
@@ -643,7 +588,6 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
             summary.files_reused = manifest.files.len() as u64;
             summary.bytes_reused = manifest.files.values().map(|e| e.size).sum();
             summary.seconds = started.elapsed().as_secs_f64();
-            summary.writes = WRITES.load(Ordering::SeqCst) - writes_before;
             return Ok(summary);
         }
     }
@@ -673,7 +617,7 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
                 let unchanged_copy = linked || std::fs::read(&destination).is_ok_and(|existing| existing == *bytes);
                 if !unchanged_copy {
                     write_replacing(dir, name, bytes, false)?;
-                    wrote();
+                    trustroot_store::crash::after_write();
                 }
                 tree.unsynced.push(destination.clone());
                 let meta = std::fs::metadata(&destination).map_err(|e| UpdateError::io(&destination, e))?;
@@ -821,23 +765,19 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
         files,
     };
     write_atomic(&staging, "manifest.json", &manifest.to_bytes())?;
-    wrote();
-    sync_dirs(&staging);
+    trustroot_store::crash::after_write();
+    trustroot_store::sync_dirs(&staging)?;
     let next = next_state_number(&layout, current)?;
-    let state = layout.state(next);
-    std::fs::rename(&staging, &state).map_err(|e| UpdateError::io(&state, e))?;
-    sync_dir(&layout.states());
-    wrote();
+    layout.state_dir().install(&staging, next)?;
+    trustroot_store::crash::after_write();
     layout.switch_to(next)?;
-    wrote();
-    if let Some(old) = current {
-        // Readers resolve the served path per request; an open file survives removal.
-        let _ = std::fs::remove_dir_all(layout.state(old));
-    }
+    trustroot_store::crash::after_write();
+    // The state served before goes: readers resolve the served path per request, and an
+    // open file survives removal.
+    layout.state_dir().prune(next);
     summary.changed = true;
     summary.state = next;
     summary.seconds = started.elapsed().as_secs_f64();
-    summary.writes = WRITES.load(Ordering::SeqCst) - writes_before;
     Ok(summary)
 }
 
@@ -934,7 +874,7 @@ async fn fetch_all(
         let (result, info, paths) = joined.map_err(|e| UpdateError::Config(format!("a download task failed: {e}")))?;
         match result {
             Ok(bytes) => {
-                wrote();
+                trustroot_store::crash::after_write();
                 let first = tree.path(&paths[0]);
                 let entry = target_entry(&first, &info)?;
                 tree.unsynced.push(first.clone());

@@ -1,7 +1,6 @@
 //! What the trusted-root and signing-config commands share: reading, atomic writing,
 //! the edit guard, and printing findings.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -23,18 +22,10 @@ pub fn read_text(path: &Path) -> Result<String, String> {
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename,
 /// so a reader sees the old file or the new one, never half of one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| format!("{}: cannot create a temporary file: {e}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| format!("{}: cannot write: {}", path.display(), e.error))?;
-    Ok(())
+    trustroot_store::write_atomic(path, bytes).map_err(|e| match e {
+        trustroot_store::Error::Io { source, .. } => format!("{}: cannot write: {source}", path.display()),
+        other => other.to_string(),
+    })
 }
 
 pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
