@@ -345,154 +345,44 @@ impl Round {
     /// Opens round `id`, or the latest round when `None`.
     pub fn open(repo: &Repo, id: Option<&str>) -> Result<Round> {
         let ceremonies = repo.ceremonies_dir();
-        let id = match id {
-            Some(id) => {
-                check_name("round", id).map_err(|_| Error::refused(format!("'{id}' is not a valid round id")))?;
-                id.to_string()
-            }
-            None => list_rounds(&ceremonies)?
-                .pop()
-                .ok_or_else(|| Error::refused("no ceremony round yet: start one with `trustroot ceremony start`"))?,
-        };
+        let id = round_id(&ceremonies, id)?;
         let dir = ceremonies.join(&id);
-        let manifest_path = dir.join(MANIFEST);
-        let manifest_bytes = keys::read_limited(&manifest_path, 1024 * 1024)?;
-        let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
-            .map_err(|e| Error::file(&manifest_path, format!("invalid: {e}")))?;
-        if manifest.round != id {
-            return Err(Error::file(
-                &manifest_path,
-                format!("names round '{}', not '{id}'", manifest.round),
-            ));
-        }
-        type Staged = (ManifestRole, PathBuf, Value, Option<(Value, Vec<u8>)>);
+        let manifest = read_manifest(&dir, &id)?;
         let mut staged: Vec<Staged> = Vec::new();
         for meta in &manifest.roles {
-            let staged_path = dir.join("staged").join(role_file(&meta.role));
-            let bytes = keys::read_limited(&staged_path, repo::MAX_METADATA_SIZE)?;
-            let signed = parse_signed(&staged_path, &meta.role, &bytes)?;
-            let previous = if meta.previous_version.is_some() {
-                let path = dir.join("previous").join(role_file(&meta.role));
-                let bytes = keys::read_limited(&path, repo::MAX_METADATA_SIZE)?;
-                // Defence in depth: what the round was staged against must not change
-                // under it. (The keyholder's own check is `ceremony sign --root`.)
-                if let Some(expected) = &meta.previous_sha256 {
-                    let found = trustroot_core::hashes::sha256_hex(&bytes);
-                    if &found != expected {
-                        return Err(Error::file(
-                            &path,
-                            format!(
-                                "changed since round '{id}' started (sha256 {found}, was {expected}): it must hold the published {} v{} the round was staged against; start a new round",
-                                trustroot_core::display::escape(&meta.role),
-                                meta.previous_version.unwrap_or(0)
-                            ),
-                        ));
-                    }
-                }
-                Some((parse_signed(&path, &meta.role, &bytes)?, bytes))
-            } else {
-                None
-            };
-            staged.push((meta.clone(), staged_path, signed, previous));
+            staged.push(read_staged(&dir, &id, meta)?);
         }
         // The root and targets in effect once this round is published.
-        let staged_values: BTreeMap<String, Value> = staged.iter().map(|s| (s.0.role.clone(), s.2.clone())).collect();
-        let staged_value = |role: &str| staged_values.get(role).cloned();
-        let root_value = match staged_value("root") {
+        let staged_values: BTreeMap<String, Value> =
+            staged.iter().map(|s| (s.meta.role.clone(), s.signed.clone())).collect();
+        let root_value = match staged_values.get("root").cloned() {
             Some(v) => Some(v),
             None => repo.published("root")?.map(|p| p.envelope.signed),
         };
-        let parse_root = |what: &str, value: &Value| -> Result<Root> {
-            serde_json::from_value(value.clone()).map_err(|e| Error::refused(format!("{what}: not a valid root: {e}")))
-        };
         let mut roles = Vec::new();
-        for (meta, staged_path, signed, previous) in staged {
-            let (previous, previous_bytes) = match previous {
+        for role in staged {
+            let (previous, previous_bytes) = match role.previous {
                 Some((value, bytes)) => (Some(value), Some(bytes)),
                 None => (None, None),
             };
-            let bytes = canonical(&meta.role, &signed)?;
+            let bytes = canonical(&role.meta.role, &role.signed)?;
             let digest = trustroot_core::hashes::sha256_hex(&bytes);
-            let version = signed.get("version").and_then(Value::as_u64).unwrap_or(0);
-            let mut requirements = Vec::new();
-            match meta.role.as_str() {
-                "root" => {
-                    let new = parse_root("staged root", &signed)?;
-                    if let Some(r) = new.roles.get("root") {
-                        requirements.push(Requirement::new(
-                            format!("root v{version}"),
-                            &new.keys,
-                            &r.keyids,
-                            r.threshold,
-                        ));
-                    }
-                    if let Some(previous) = &previous {
-                        let old = parse_root("previous root", previous)?;
-                        if let Some(r) = old.roles.get("root") {
-                            requirements.push(Requirement::new(
-                                format!("root v{} (the published root)", old.common.version),
-                                &old.keys,
-                                &r.keyids,
-                                r.threshold,
-                            ));
-                        }
-                    }
-                }
-                "targets" => {
-                    let root_value = root_value
-                        .as_ref()
-                        .ok_or_else(|| Error::refused("targets is staged but there is no root to say who signs it"))?;
-                    let root = parse_root("root", root_value)?;
-                    if let Some(r) = root.roles.get("targets") {
-                        requirements.push(Requirement::new(
-                            format!("root v{} (targets role)", root.common.version),
-                            &root.keys,
-                            &r.keyids,
-                            r.threshold,
-                        ));
-                    }
-                }
-                delegated => {
-                    // A hashed bin is delegated by its role; any other role by targets.
-                    let delegator = repo
-                        .policy
-                        .delegation_of_bin(delegated)
-                        .unwrap_or("targets")
-                        .to_string();
-                    let delegator_value = match staged_value(&delegator) {
-                        Some(v) => Some(v),
-                        None => repo.published(&delegator)?.map(|p| p.envelope.signed),
-                    };
-                    let delegator_value = delegator_value.ok_or_else(|| {
-                        Error::refused(format!(
-                            "{delegated} is staged but there is no {delegator} metadata delegating it"
-                        ))
-                    })?;
-                    let targets: Targets = serde_json::from_value(delegator_value)
-                        .map_err(|e| Error::refused(format!("{delegator}: not valid targets metadata: {e}")))?;
-                    if let Some(delegations) = &targets.delegations
-                        && let Some(roles) = &delegations.roles
-                        && let Some(r) = roles.iter().find(|r| r.name == delegated)
-                    {
-                        requirements.push(Requirement::new(
-                            format!("{delegator} v{} (delegation '{delegated}')", targets.common.version),
-                            &delegations.keys,
-                            &r.keyids,
-                            r.threshold,
-                        ));
-                    }
-                }
-            }
+            let version = role.signed.get("version").and_then(Value::as_u64).unwrap_or(0);
+            let requirements = match role.meta.role.as_str() {
+                "root" => root_requirements(version, &role.signed, previous.as_ref())?,
+                "targets" => targets_requirements(root_value.as_ref())?,
+                delegated => delegated_requirements(repo, delegated, &staged_values)?,
+            };
             if requirements.is_empty() {
                 return Err(Error::refused(format!(
                     "{}: no metadata says who signs this role",
-                    meta.role
+                    role.meta.role
                 )));
             }
             roles.push(RoundRole {
-                meta,
-                staged_path,
-                signed,
+                meta: role.meta,
+                staged_path: role.staged_path,
+                signed: role.signed,
                 bytes,
                 digest,
                 previous,
@@ -529,4 +419,165 @@ impl Round {
             .map_err(|e| Error::file(&path, e))?;
         writeln!(file, "{fields}").map_err(|e| Error::file(&path, e))
     }
+}
+
+/// A staged role as read from disk, before its signers are worked out.
+struct Staged {
+    meta: ManifestRole,
+    staged_path: PathBuf,
+    signed: Value,
+    /// The published version it follows: its `signed` value and the file's bytes.
+    previous: Option<(Value, Vec<u8>)>,
+}
+
+/// The round `id` names (checked as a name), or the latest round when `None`.
+fn round_id(ceremonies: &Path, id: Option<&str>) -> Result<String> {
+    match id {
+        Some(id) => {
+            check_name("round", id).map_err(|_| Error::refused(format!("'{id}' is not a valid round id")))?;
+            Ok(id.to_string())
+        }
+        None => list_rounds(ceremonies)?
+            .pop()
+            .ok_or_else(|| Error::refused("no ceremony round yet: start one with `trustroot ceremony start`")),
+    }
+}
+
+/// `round.json` of the round in `dir`, which must name round `id`.
+fn read_manifest(dir: &Path, id: &str) -> Result<Manifest> {
+    let manifest_path = dir.join(MANIFEST);
+    let manifest_bytes = keys::read_limited(&manifest_path, 1024 * 1024)?;
+    let manifest: Manifest =
+        serde_json::from_slice(&manifest_bytes).map_err(|e| Error::file(&manifest_path, format!("invalid: {e}")))?;
+    if manifest.round != id {
+        return Err(Error::file(
+            &manifest_path,
+            format!("names round '{}', not '{id}'", manifest.round),
+        ));
+    }
+    Ok(manifest)
+}
+
+/// The staged file of one role and the copy of the published version it follows.
+fn read_staged(dir: &Path, id: &str, meta: &ManifestRole) -> Result<Staged> {
+    let staged_path = dir.join("staged").join(role_file(&meta.role));
+    let bytes = keys::read_limited(&staged_path, repo::MAX_METADATA_SIZE)?;
+    let signed = parse_signed(&staged_path, &meta.role, &bytes)?;
+    let previous = if meta.previous_version.is_some() {
+        let path = dir.join("previous").join(role_file(&meta.role));
+        let bytes = keys::read_limited(&path, repo::MAX_METADATA_SIZE)?;
+        // Defence in depth: what the round was staged against must not change
+        // under it. (The keyholder's own check is `ceremony sign --root`.)
+        if let Some(expected) = &meta.previous_sha256 {
+            let found = trustroot_core::hashes::sha256_hex(&bytes);
+            if &found != expected {
+                return Err(Error::file(
+                    &path,
+                    format!(
+                        "changed since round '{id}' started (sha256 {found}, was {expected}): it must hold the published {} v{} the round was staged against; start a new round",
+                        trustroot_core::display::escape(&meta.role),
+                        meta.previous_version.unwrap_or(0)
+                    ),
+                ));
+            }
+        }
+        Some((parse_signed(&path, &meta.role, &bytes)?, bytes))
+    } else {
+        None
+    };
+    Ok(Staged {
+        meta: meta.clone(),
+        staged_path,
+        signed,
+        previous,
+    })
+}
+
+fn parse_root(what: &str, value: &Value) -> Result<Root> {
+    serde_json::from_value(value.clone()).map_err(|e| Error::refused(format!("{what}: not a valid root: {e}")))
+}
+
+/// Who signs a staged root: the keys of the new root, and of the published root it
+/// replaces.
+fn root_requirements(version: u64, signed: &Value, previous: Option<&Value>) -> Result<Vec<Requirement>> {
+    let mut requirements = Vec::new();
+    let new = parse_root("staged root", signed)?;
+    if let Some(r) = new.roles.get("root") {
+        requirements.push(Requirement::new(
+            format!("root v{version}"),
+            &new.keys,
+            &r.keyids,
+            r.threshold,
+        ));
+    }
+    if let Some(previous) = previous {
+        let old = parse_root("previous root", previous)?;
+        if let Some(r) = old.roles.get("root") {
+            requirements.push(Requirement::new(
+                format!("root v{} (the published root)", old.common.version),
+                &old.keys,
+                &r.keyids,
+                r.threshold,
+            ));
+        }
+    }
+    Ok(requirements)
+}
+
+/// Who signs a staged targets: the root in effect once the round is published.
+fn targets_requirements(root_value: Option<&Value>) -> Result<Vec<Requirement>> {
+    let root_value =
+        root_value.ok_or_else(|| Error::refused("targets is staged but there is no root to say who signs it"))?;
+    let root = parse_root("root", root_value)?;
+    Ok(root
+        .roles
+        .get("targets")
+        .map(|r| {
+            Requirement::new(
+                format!("root v{} (targets role)", root.common.version),
+                &root.keys,
+                &r.keyids,
+                r.threshold,
+            )
+        })
+        .into_iter()
+        .collect())
+}
+
+/// Who signs a staged delegated role: its delegator, staged in this round or published.
+fn delegated_requirements(
+    repo: &Repo,
+    delegated: &str,
+    staged_values: &BTreeMap<String, Value>,
+) -> Result<Vec<Requirement>> {
+    // A hashed bin is delegated by its role; any other role by targets.
+    let delegator = repo
+        .policy
+        .delegation_of_bin(delegated)
+        .unwrap_or("targets")
+        .to_string();
+    let delegator_value = match staged_values.get(&delegator).cloned() {
+        Some(v) => Some(v),
+        None => repo.published(&delegator)?.map(|p| p.envelope.signed),
+    };
+    let delegator_value = delegator_value.ok_or_else(|| {
+        Error::refused(format!(
+            "{delegated} is staged but there is no {delegator} metadata delegating it"
+        ))
+    })?;
+    let targets: Targets = serde_json::from_value(delegator_value)
+        .map_err(|e| Error::refused(format!("{delegator}: not valid targets metadata: {e}")))?;
+    let mut requirements = Vec::new();
+    if let Some(delegations) = &targets.delegations
+        && let Some(roles) = &delegations.roles
+        && let Some(r) = roles.iter().find(|r| r.name == delegated)
+    {
+        requirements.push(Requirement::new(
+            format!("{delegator} v{} (delegation '{delegated}')", targets.common.version),
+            &delegations.keys,
+            &r.keyids,
+            r.threshold,
+        ));
+    }
+    Ok(requirements)
 }

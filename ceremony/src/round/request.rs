@@ -255,154 +255,198 @@ impl SigningRequest {
         let bytes = keys::read_limited(path, MAX_REQUEST_FILE)?;
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| Error::file(path, format!("not a trustroot signing request: {e}")))?;
-        match value.get("trustroot_signing_request").and_then(Value::as_u64) {
-            Some(v) if v == u64::from(REQUEST_FORMAT) => {}
-            Some(v) if v < u64::from(REQUEST_FORMAT) => {
-                return Err(Error::file(
-                    path,
-                    format!(
-                        "is a signing request in format {v}, made by an older trustroot: it does not carry the published root versions and signatures your root can check its changes against; ask for a new request (the coordinator runs `trustroot ceremony request` with this version)"
-                    ),
-                ));
-            }
-            Some(v) => {
-                return Err(Error::file(
-                    path,
-                    format!(
-                        "is a signing request in format {v}, newer than this trustroot reads (format {REQUEST_FORMAT}): use the coordinator's trustroot version, or ask for a new request"
-                    ),
-                ));
-            }
-            None => {
-                return Err(Error::file(
-                    path,
-                    "not a trustroot signing request: no trustroot_signing_request format number",
-                ));
-            }
-        }
+        check_format(path, &value)?;
         let request: SigningRequest = serde_json::from_value(value)
             .map_err(|e| Error::file(path, format!("not a trustroot signing request: {e}")))?;
-        let tampered = |reason: String| Error::file(path, format!("tampered or damaged signing request: {reason}"));
         check_request_text(&request)
             .map_err(|reason| Error::file(path, format!("refused signing request: {reason}")))?;
         if request.compute_digest()? != request.request_sha256 {
             return Err(tampered(
+                path,
                 "request_sha256 does not match the request's contents".to_string(),
             ));
         }
-        // The published root versions: consecutive, each a root. Whether they verify is
-        // for `ceremony sign --root` (see `baseline`); here they must only be coherent.
-        let mut last_root: Option<Value> = None;
-        for (i, text) in request.published_roots.iter().enumerate() {
-            let bytes = unb64("published root", text)?;
-            let envelope = Envelope::parse("root", &bytes, &Limits::default())
-                .map_err(|e| tampered(format!("published root #{}: {e}", i + 1)))?;
-            let version = envelope.version();
-            let previous_version = last_root
-                .as_ref()
-                .and_then(|r| r.get("version"))
-                .and_then(Value::as_u64);
-            if envelope.role_type() != Some("root")
-                || version.is_none()
-                || previous_version.is_some_and(|p| Some(p + 1) != version)
-            {
-                return Err(tampered(format!(
-                    "published root #{} is not the next root version after v{}",
-                    i + 1,
-                    previous_version.unwrap_or(0)
-                )));
-            }
-            last_root = Some(envelope.signed);
-        }
+        let last_root = check_published_roots(path, &request)?;
         let mut all_bytes = Vec::new();
         for role in &request.roles {
-            let name = &role.role;
-            let bytes = unb64(name, &role.signed)?;
-            if trustroot_core::hashes::sha256_hex(&bytes) != role.signed_sha256 {
-                return Err(tampered(format!("{name}: the bytes do not match signed_sha256")));
-            }
-            let signed =
-                parse_canonical(&bytes).map_err(|e| tampered(format!("{name}: the bytes are not JSON: {e}")))?;
-            if canonical(name, &signed)? != bytes {
-                return Err(tampered(format!("{name}: the bytes are not canonical JSON")));
-            }
-            let previous = match &role.previous {
-                Some(text) => {
-                    let prev = unb64(name, text)?;
-                    let envelope = Envelope::parse(name, &prev, &Limits::default())
-                        .map_err(|e| tampered(format!("{name}: the previous version is not metadata: {e}")))?;
-                    Some(envelope.signed)
-                }
-                None => None,
-            };
-            if name == "root" {
-                match (&previous, &last_root) {
-                    (Some(prev), Some(last)) if prev != last => {
-                        return Err(tampered(format!(
-                            "root: the previous version (v{}) is not the last published root the request carries (v{})",
-                            prev.get("version").and_then(Value::as_u64).unwrap_or(0),
-                            last.get("version").and_then(Value::as_u64).unwrap_or(0)
-                        )));
-                    }
-                    (Some(_), None) => {
-                        return Err(tampered(
-                            "root: it names a previous version but carries no published root".to_string(),
-                        ));
-                    }
-                    (None, Some(last)) => {
-                        return Err(tampered(format!(
-                            "root v{}: staged as a new root, yet the request carries published root v{}",
-                            role.version,
-                            last.get("version").and_then(Value::as_u64).unwrap_or(0)
-                        )));
-                    }
-                    _ => {}
-                }
-            }
-            let expected_type = if name == "root" { "root" } else { "targets" };
-            if signed.get("_type").and_then(Value::as_str) != Some(expected_type)
-                || signed.get("version").and_then(Value::as_u64) != Some(role.version)
-                || signed.get("expires").and_then(Value::as_str) != Some(role.expires.as_str())
-            {
-                return Err(tampered(format!(
-                    "{name}: role type, version or expiry differ from the bytes"
-                )));
-            }
-            if name == "root" {
-                let root: Root = serde_json::from_value(signed.clone())
-                    .map_err(|e| tampered(format!("root: not a valid root: {e}")))?;
-                let mut expected = Vec::new();
-                if let Some(r) = root.roles.get("root") {
-                    expected.push(Requirement::new(
-                        format!("root v{}", role.version),
-                        &root.keys,
-                        &r.keyids,
-                        r.threshold,
-                    ));
-                }
-                if let Some(prev) = &previous {
-                    let old: Root = serde_json::from_value(prev.clone())
-                        .map_err(|e| tampered(format!("root: the previous version is not a valid root: {e}")))?;
-                    if let Some(r) = old.roles.get("root") {
-                        expected.push(Requirement::new(
-                            format!("root v{} (the published root)", old.common.version),
-                            &old.keys,
-                            &r.keyids,
-                            r.threshold,
-                        ));
-                    }
-                }
-                if expected != role.requirements {
-                    return Err(tampered(
-                        "root: the listed signers differ from the root's own keys".to_string(),
-                    ));
-                }
-            }
-            if summary(role, &signed, previous.as_ref()) != role.summary {
-                return Err(tampered(format!("{name}: the summary does not match the bytes")));
-            }
-            all_bytes.push(bytes);
+            all_bytes.push(check_role(path, role, last_root.as_ref())?);
         }
         Ok((request, all_bytes))
     }
+}
+
+/// A request whose contents contradict themselves: altered on the way, or damaged.
+fn tampered(path: &Path, reason: String) -> Error {
+    Error::file(path, format!("tampered or damaged signing request: {reason}"))
+}
+
+/// Refuses a request in any format but [`REQUEST_FORMAT`], saying which side to upgrade.
+fn check_format(path: &Path, value: &Value) -> Result<()> {
+    match value.get("trustroot_signing_request").and_then(Value::as_u64) {
+        Some(v) if v == u64::from(REQUEST_FORMAT) => Ok(()),
+        Some(v) if v < u64::from(REQUEST_FORMAT) => Err(Error::file(
+            path,
+            format!(
+                "is a signing request in format {v}, made by an older trustroot: it does not carry the published root versions and signatures your root can check its changes against; ask for a new request (the coordinator runs `trustroot ceremony request` with this version)"
+            ),
+        )),
+        Some(v) => Err(Error::file(
+            path,
+            format!(
+                "is a signing request in format {v}, newer than this trustroot reads (format {REQUEST_FORMAT}): use the coordinator's trustroot version, or ask for a new request"
+            ),
+        )),
+        None => Err(Error::file(
+            path,
+            "not a trustroot signing request: no trustroot_signing_request format number",
+        )),
+    }
+}
+
+/// The published root versions: consecutive, each a root; the last one's `signed` value.
+/// Whether they verify is for `ceremony sign --root` (see `baseline`); here they must only
+/// be coherent.
+fn check_published_roots(path: &Path, request: &SigningRequest) -> Result<Option<Value>> {
+    let mut last_root: Option<Value> = None;
+    for (i, text) in request.published_roots.iter().enumerate() {
+        let bytes = unb64("published root", text)?;
+        let envelope = Envelope::parse("root", &bytes, &Limits::default())
+            .map_err(|e| tampered(path, format!("published root #{}: {e}", i + 1)))?;
+        let version = envelope.version();
+        let previous_version = last_root
+            .as_ref()
+            .and_then(|r| r.get("version"))
+            .and_then(Value::as_u64);
+        if envelope.role_type() != Some("root")
+            || version.is_none()
+            || previous_version.is_some_and(|p| Some(p + 1) != version)
+        {
+            return Err(tampered(
+                path,
+                format!(
+                    "published root #{} is not the next root version after v{}",
+                    i + 1,
+                    previous_version.unwrap_or(0)
+                ),
+            ));
+        }
+        last_root = Some(envelope.signed);
+    }
+    Ok(last_root)
+}
+
+/// Checks one role of a request against its own bytes; the bytes to sign.
+fn check_role(path: &Path, role: &RequestRole, last_root: Option<&Value>) -> Result<Vec<u8>> {
+    let name = &role.role;
+    let (bytes, signed) = decode_signed(path, role)?;
+    let previous = match &role.previous {
+        Some(text) => {
+            let prev = unb64(name, text)?;
+            let envelope = Envelope::parse(name, &prev, &Limits::default())
+                .map_err(|e| tampered(path, format!("{name}: the previous version is not metadata: {e}")))?;
+            Some(envelope.signed)
+        }
+        None => None,
+    };
+    if name == "root" {
+        check_root_follows(path, role, previous.as_ref(), last_root)?;
+    }
+    let expected_type = if name == "root" { "root" } else { "targets" };
+    if signed.get("_type").and_then(Value::as_str) != Some(expected_type)
+        || signed.get("version").and_then(Value::as_u64) != Some(role.version)
+        || signed.get("expires").and_then(Value::as_str) != Some(role.expires.as_str())
+    {
+        return Err(tampered(
+            path,
+            format!("{name}: role type, version or expiry differ from the bytes"),
+        ));
+    }
+    if name == "root" {
+        check_root_signers(path, role, &signed, previous.as_ref())?;
+    }
+    if summary(role, &signed, previous.as_ref()) != role.summary {
+        return Err(tampered(path, format!("{name}: the summary does not match the bytes")));
+    }
+    Ok(bytes)
+}
+
+/// The bytes to sign of one role, which must match their digest and be canonical JSON,
+/// and the value they hold.
+fn decode_signed(path: &Path, role: &RequestRole) -> Result<(Vec<u8>, Value)> {
+    let name = &role.role;
+    let bytes = unb64(name, &role.signed)?;
+    if trustroot_core::hashes::sha256_hex(&bytes) != role.signed_sha256 {
+        return Err(tampered(path, format!("{name}: the bytes do not match signed_sha256")));
+    }
+    let signed = parse_canonical(&bytes).map_err(|e| tampered(path, format!("{name}: the bytes are not JSON: {e}")))?;
+    if canonical(name, &signed)? != bytes {
+        return Err(tampered(path, format!("{name}: the bytes are not canonical JSON")));
+    }
+    Ok((bytes, signed))
+}
+
+/// A staged root follows the last published root the request carries, and only then.
+fn check_root_follows(
+    path: &Path,
+    role: &RequestRole,
+    previous: Option<&Value>,
+    last_root: Option<&Value>,
+) -> Result<()> {
+    match (previous, last_root) {
+        (Some(prev), Some(last)) if prev != last => Err(tampered(
+            path,
+            format!(
+                "root: the previous version (v{}) is not the last published root the request carries (v{})",
+                prev.get("version").and_then(Value::as_u64).unwrap_or(0),
+                last.get("version").and_then(Value::as_u64).unwrap_or(0)
+            ),
+        )),
+        (Some(_), None) => Err(tampered(
+            path,
+            "root: it names a previous version but carries no published root".to_string(),
+        )),
+        (None, Some(last)) => Err(tampered(
+            path,
+            format!(
+                "root v{}: staged as a new root, yet the request carries published root v{}",
+                role.version,
+                last.get("version").and_then(Value::as_u64).unwrap_or(0)
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The signers a request lists for root must be the root's own keys, new and published.
+fn check_root_signers(path: &Path, role: &RequestRole, signed: &Value, previous: Option<&Value>) -> Result<()> {
+    let root: Root =
+        serde_json::from_value(signed.clone()).map_err(|e| tampered(path, format!("root: not a valid root: {e}")))?;
+    let mut expected = Vec::new();
+    if let Some(r) = root.roles.get("root") {
+        expected.push(Requirement::new(
+            format!("root v{}", role.version),
+            &root.keys,
+            &r.keyids,
+            r.threshold,
+        ));
+    }
+    if let Some(prev) = previous {
+        let old: Root = serde_json::from_value(prev.clone())
+            .map_err(|e| tampered(path, format!("root: the previous version is not a valid root: {e}")))?;
+        if let Some(r) = old.roles.get("root") {
+            expected.push(Requirement::new(
+                format!("root v{} (the published root)", old.common.version),
+                &old.keys,
+                &r.keyids,
+                r.threshold,
+            ));
+        }
+    }
+    if expected != role.requirements {
+        return Err(tampered(
+            path,
+            "root: the listed signers differ from the root's own keys".to_string(),
+        ));
+    }
+    Ok(())
 }

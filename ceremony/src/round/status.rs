@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 use trustroot_core::verify::{KeyStatus, check_signatures};
 use trustroot_core::{Envelope, Key, Limits};
 
-use super::{DetachedSignature, MAX_SIGNATURE_FILE, Round, role_file, signature_file_name};
+use super::{DetachedSignature, MAX_SIGNATURE_FILE, Requirement, Round, RoundRole, role_file, signature_file_name};
 use crate::error::{Error, Result};
 use crate::keys;
+use crate::policy::ResolvedKeys;
 use crate::repo::{self, Repo};
 
 /// Threshold status of a round.
@@ -69,6 +70,36 @@ pub struct Rejected {
 /// over the staged bytes, from keys that sign the role, count; keys count once.
 pub fn status(repo: &Repo, round: &Round) -> Result<RoundStatus> {
     let policy_keys = repo.keys().ok();
+    let (mut by_role, mut rejected) = read_signature_files(round)?;
+    let describe = |keyid: &str, key: &Key| keyholder(repo, policy_keys.as_ref(), keyid, key);
+    let mut roles = Vec::new();
+    for role in &round.roles {
+        let sigs = by_role.remove(&role.meta.role).unwrap_or_default();
+        let role_rejected = rejected.remove(&role.meta.role).unwrap_or_default();
+        roles.push(role_status(role, &sigs, role_rejected, &describe)?);
+    }
+    // Signature files for roles this round does not stage (or unreadable ones).
+    if let Some(first) = roles.first_mut() {
+        for (_, list) in rejected {
+            first.rejected.extend(list);
+        }
+    }
+    Ok(RoundStatus {
+        round: round.id.clone(),
+        complete: roles.iter().all(|r| r.complete),
+        roles,
+    })
+}
+
+/// Signature files that count, by role, as opposed to those that do not.
+type Sorted = (
+    BTreeMap<String, Vec<DetachedSignature>>,
+    BTreeMap<String, Vec<Rejected>>,
+);
+
+/// Reads every signature file of `round` and sorts them by role into those that count
+/// and those that do not (a file that cannot be read or parsed is filed under role `?`).
+fn read_signature_files(round: &Round) -> Result<Sorted> {
     let sig_dir = round.dir.join("signatures");
     let mut by_role: BTreeMap<String, Vec<DetachedSignature>> = BTreeMap::new();
     let mut rejected: BTreeMap<String, Vec<Rejected>> = BTreeMap::new();
@@ -111,95 +142,104 @@ pub fn status(repo: &Repo, round: &Round) -> Result<RoundStatus> {
             }),
         }
     }
-    let describe = |keyid: &str, key: &Key| -> Keyholder {
-        let named = policy_keys.as_ref().and_then(|pk| {
-            pk.by_name
-                .iter()
-                .find(|(_, k)| keys::same_key(k, key))
-                .map(|(n, _)| n.clone())
+    Ok((by_role, rejected))
+}
+
+/// A signer named as the policy names its key, with the holder the policy gives (or,
+/// failing that, the label the metadata carries).
+fn keyholder(repo: &Repo, policy_keys: Option<&ResolvedKeys>, keyid: &str, key: &Key) -> Keyholder {
+    let named = policy_keys.and_then(|pk| {
+        pk.by_name
+            .iter()
+            .find(|(_, k)| keys::same_key(k, key))
+            .map(|(n, _)| n.clone())
+    });
+    let holder = named
+        .as_ref()
+        .and_then(|n| repo.policy.keys.get(n))
+        .and_then(|e| e.holder.clone())
+        .or_else(|| {
+            key.unknown
+                .get("x-tuf-on-ci-keyowner")
+                .and_then(Value::as_str)
+                .map(str::to_string)
         });
-        let holder = named
-            .as_ref()
-            .and_then(|n| repo.policy.keys.get(n))
-            .and_then(|e| e.holder.clone())
-            .or_else(|| {
-                key.unknown
-                    .get("x-tuf-on-ci-keyowner")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-            });
-        Keyholder {
-            keyid: keyid.to_string(),
-            name: named,
-            holder,
-        }
-    };
-    let mut roles = Vec::new();
-    for role in &round.roles {
-        let sigs = by_role.remove(&role.meta.role).unwrap_or_default();
-        let mut role_rejected = rejected.remove(&role.meta.role).unwrap_or_default();
-        let entries: Vec<Value> = sigs.iter().map(|s| json!({"keyid": s.keyid, "sig": s.sig})).collect();
-        let envelope_bytes = serde_json::to_vec(&json!({"signatures": entries, "signed": role.signed}))
-            .map_err(|e| Error::refused(e.to_string()))?;
-        let envelope = Envelope::parse(&role.meta.role, &envelope_bytes, &Limits::default())?;
-        let mut thresholds = Vec::new();
-        for req in &role.requirements {
-            let (key_map, ids) = req.key_map();
-            let report = check_signatures(&envelope, &key_map, &ids, req.threshold);
-            let mut signed = Vec::new();
-            let mut not_signed = Vec::new();
-            for (keyid, key_status) in &report.keys {
-                let Some(key) = key_map.get(keyid) else { continue };
-                match key_status {
-                    KeyStatus::Valid => signed.push(describe(keyid, key)),
-                    KeyStatus::DuplicateKey => {
-                        let file = signature_file_name(&role.meta.role, keyid);
-                        if !role_rejected.iter().any(|r| r.file == file) {
-                            role_rejected.push(Rejected {
-                                file,
-                                keyid: Some(keyid.clone()),
-                                reason: "the same key already signed under another key ID; a key counts once".into(),
-                            });
-                        }
-                    }
-                    _ => not_signed.push(describe(keyid, key)),
+    Keyholder {
+        keyid: keyid.to_string(),
+        name: named,
+        holder,
+    }
+}
+
+/// The status of one staged role from the signatures that count for it.
+fn role_status(
+    role: &RoundRole,
+    sigs: &[DetachedSignature],
+    mut role_rejected: Vec<Rejected>,
+    describe: &dyn Fn(&str, &Key) -> Keyholder,
+) -> Result<RoleStatus> {
+    let entries: Vec<Value> = sigs.iter().map(|s| json!({"keyid": s.keyid, "sig": s.sig})).collect();
+    let envelope_bytes = serde_json::to_vec(&json!({"signatures": entries, "signed": role.signed}))
+        .map_err(|e| Error::refused(e.to_string()))?;
+    let envelope = Envelope::parse(&role.meta.role, &envelope_bytes, &Limits::default())?;
+    let mut thresholds = Vec::new();
+    for req in &role.requirements {
+        thresholds.push(threshold_status(role, req, &envelope, &mut role_rejected, describe));
+    }
+    let complete = thresholds.iter().all(|t| t.met) && !role.changed_since_start();
+    Ok(RoleStatus {
+        role: role.meta.role.clone(),
+        version: role.meta.version,
+        expires: role.meta.expires.clone(),
+        signed_sha256: role.digest.clone(),
+        changed_since_start: role.changed_since_start(),
+        complete,
+        thresholds,
+        rejected: role_rejected,
+    })
+}
+
+/// One threshold of a role: who signed, who did not; a second key ID for a key that
+/// already signed is added to `role_rejected`, since a key counts once.
+fn threshold_status(
+    role: &RoundRole,
+    req: &Requirement,
+    envelope: &Envelope,
+    role_rejected: &mut Vec<Rejected>,
+    describe: &dyn Fn(&str, &Key) -> Keyholder,
+) -> ThresholdStatus {
+    let (key_map, ids) = req.key_map();
+    let report = check_signatures(envelope, &key_map, &ids, req.threshold);
+    let mut signed = Vec::new();
+    let mut not_signed = Vec::new();
+    for (keyid, key_status) in &report.keys {
+        let Some(key) = key_map.get(keyid) else { continue };
+        match key_status {
+            KeyStatus::Valid => signed.push(describe(keyid, key)),
+            KeyStatus::DuplicateKey => {
+                let file = signature_file_name(&role.meta.role, keyid);
+                if !role_rejected.iter().any(|r| r.file == file) {
+                    role_rejected.push(Rejected {
+                        file,
+                        keyid: Some(keyid.clone()),
+                        reason: "the same key already signed under another key ID; a key counts once".into(),
+                    });
                 }
             }
-            let order = |k: &Keyholder| (k.name.clone(), k.keyid.clone());
-            signed.sort_by_key(order);
-            not_signed.sort_by_key(order);
-            thresholds.push(ThresholdStatus {
-                of: req.of.clone(),
-                valid: report.valid,
-                required: req.threshold,
-                met: report.is_met(),
-                signed,
-                not_signed,
-            });
-        }
-        let complete = thresholds.iter().all(|t| t.met) && !role.changed_since_start();
-        roles.push(RoleStatus {
-            role: role.meta.role.clone(),
-            version: role.meta.version,
-            expires: role.meta.expires.clone(),
-            signed_sha256: role.digest.clone(),
-            changed_since_start: role.changed_since_start(),
-            complete,
-            thresholds,
-            rejected: role_rejected,
-        });
-    }
-    // Signature files for roles this round does not stage (or unreadable ones).
-    if let Some(first) = roles.first_mut() {
-        for (_, list) in rejected {
-            first.rejected.extend(list);
+            _ => not_signed.push(describe(keyid, key)),
         }
     }
-    Ok(RoundStatus {
-        round: round.id.clone(),
-        complete: roles.iter().all(|r| r.complete),
-        roles,
-    })
+    let order = |k: &Keyholder| (k.name.clone(), k.keyid.clone());
+    signed.sort_by_key(order);
+    not_signed.sort_by_key(order);
+    ThresholdStatus {
+        of: req.of.clone(),
+        valid: report.valid,
+        required: req.threshold,
+        met: report.is_met(),
+        signed,
+        not_signed,
+    }
 }
 
 /// Installs a fully signed round as the published metadata in `metadata/` (with
