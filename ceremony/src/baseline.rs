@@ -29,12 +29,12 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use trustroot_core::display::escape;
-use trustroot_core::metadata::{Role as _, Targets};
+use trustroot_core::metadata::{Role as _, Root, Targets};
 use trustroot_core::verify::check_signatures;
 use trustroot_core::{Envelope, Limits, TrustedSet};
 
 use crate::error::{Error, Result};
-use crate::round::{Requirement, SigningRequest};
+use crate::round::{RequestRole, Requirement, SigningRequest};
 
 /// A published version the request carries, unverified: role, version and the sha256 of
 /// the file as carried (compare it with `sha256sum metadata/<role>.json`).
@@ -118,6 +118,75 @@ pub fn followers(request: &SigningRequest) -> String {
 pub fn check(request: &SigningRequest, pinned: &[u8], pinned_file: &Path, now: DateTime<Utc>) -> Result<Verified> {
     let file = pinned_file.display().to_string();
     let limits = Limits::default();
+    let (set, pinned_version) = verify_root_chain(request, pinned, pinned_file, now, &limits)?;
+    let root = set.root().signed().clone();
+    let root_version = root.common.version;
+    let root_signed = Envelope::parse("root", set.root().bytes(), &limits)?
+        .signed_bytes()
+        .to_vec();
+    let reached = Reached {
+        file,
+        root,
+        signed: root_signed,
+    };
+    let via = if root_version == pinned_version {
+        format!("your root v{pinned_version} itself")
+    } else {
+        format!("verified from your root v{pinned_version} through v{root_version}")
+    };
+    let mut checked = vec![format!("published root v{root_version}: {via}")];
+    let mut unchecked = Vec::new();
+    let root_staged = request.roles.iter().any(|r| r.role == "root");
+    for role in &request.roles {
+        match check_previous(role, &reached, &limits)? {
+            Previous::Checked(line) => checked.push(line),
+            Previous::Claimed(claim) => unchecked.push(claim),
+            Previous::Nothing => {}
+        }
+        // Who signs targets, when root is not staged: the targets keys of the root reached.
+        if role.role == "targets" && !root_staged {
+            check_targets_signers(role, &reached)?;
+        }
+    }
+    Ok(Verified {
+        pinned: reached.file,
+        pinned_version,
+        root_version,
+        checked,
+        unchecked,
+    })
+}
+
+/// The published root reached from the keyholder's root.
+struct Reached {
+    /// The file the keyholder pinned, for messages.
+    file: String,
+    root: Root,
+    /// Its signed bytes, as published.
+    signed: Vec<u8>,
+}
+
+/// What became of the previous version of one role of the request.
+enum Previous {
+    /// Checked against the root reached: what was checked, in a sentence.
+    Checked(String),
+    /// Shown as the request's claim.
+    Claimed(Claim),
+    /// The request carries none, and needs none.
+    Nothing,
+}
+
+/// Verifies the request's published root versions from the pinned root: each version is
+/// the pinned root itself or verifies from it (spec 5.3). The state machine at the root
+/// reached, and the pinned root's version.
+fn verify_root_chain(
+    request: &SigningRequest,
+    pinned: &[u8],
+    pinned_file: &Path,
+    now: DateTime<Utc>,
+    limits: &Limits,
+) -> Result<(TrustedSet, u64)> {
+    let file = pinned_file.display().to_string();
     let mut set = TrustedSet::new(pinned, now, limits.clone()).map_err(|e| {
         Error::file(
             pinned_file,
@@ -125,7 +194,7 @@ pub fn check(request: &SigningRequest, pinned: &[u8], pinned_file: &Path, now: D
         )
     })?;
     let pinned_version = set.root().signed().common.version;
-    let pinned_signed = Envelope::parse("root", pinned, &limits)?.signed_bytes().to_vec();
+    let pinned_signed = Envelope::parse("root", pinned, limits)?.signed_bytes().to_vec();
     let roots = request.published_root_bytes()?;
     if roots.is_empty() {
         return Err(Error::refused(format!(
@@ -134,7 +203,7 @@ pub fn check(request: &SigningRequest, pinned: &[u8], pinned_file: &Path, now: D
     }
     let mut newest = 0;
     for bytes in &roots {
-        let envelope = Envelope::parse("root", bytes, &limits)?;
+        let envelope = Envelope::parse("root", bytes, limits)?;
         newest = envelope.version().unwrap_or(0);
     }
     if pinned_version > newest {
@@ -143,7 +212,7 @@ pub fn check(request: &SigningRequest, pinned: &[u8], pinned_file: &Path, now: D
         )));
     }
     for bytes in &roots {
-        let envelope = Envelope::parse("root", bytes, &limits)?;
+        let envelope = Envelope::parse("root", bytes, limits)?;
         let version = envelope.version().unwrap_or(0);
         if version < pinned_version {
             continue;
@@ -162,104 +231,94 @@ pub fn check(request: &SigningRequest, pinned: &[u8], pinned_file: &Path, now: D
             ))
         })?;
     }
-    let root = set.root().signed().clone();
+    Ok((set, pinned_version))
+}
+
+/// Checks the previous version the request carries for `role` against the root reached:
+/// root must be that root, targets must be signed by its targets keys; other roles' are
+/// claims.
+fn check_previous(role: &RequestRole, reached: &Reached, limits: &Limits) -> Result<Previous> {
+    let file = &reached.file;
+    let root = &reached.root;
     let root_version = root.common.version;
-    let root_signed = Envelope::parse("root", set.root().bytes(), &limits)?
-        .signed_bytes()
-        .to_vec();
-    let via = if root_version == pinned_version {
-        format!("your root v{pinned_version} itself")
-    } else {
-        format!("verified from your root v{pinned_version} through v{root_version}")
-    };
-    let mut checked = vec![format!("published root v{root_version}: {via}")];
-    let mut unchecked = Vec::new();
-    let root_staged = request.roles.iter().any(|r| r.role == "root");
-    for role in &request.roles {
-        let name = escape(&role.role);
-        let previous = role.previous_bytes()?;
-        match (role.role.as_str(), previous) {
-            ("root", Some(bytes)) => {
-                let envelope = Envelope::parse("root", &bytes, &limits)?;
-                if envelope.signed_bytes() != root_signed.as_slice() {
-                    return Err(Error::refused(format!(
-                        "root v{}: the request diffs it against a previous root (v{}) that is not the published root v{root_version} reached from your root {file}; refuse the request and tell the other keyholders",
-                        role.version,
-                        envelope.version().unwrap_or(0)
-                    )));
-                }
-                checked.push(format!(
-                    "root v{}: its changes are shown against that root v{root_version}",
-                    role.version
-                ));
-            }
-            ("targets", Some(bytes)) => {
-                let envelope = Envelope::parse("targets", &bytes, &limits)?;
-                let version = envelope.version().unwrap_or(0);
-                Targets::from_envelope("targets", &envelope)?;
-                let keys = root.roles.get("targets").ok_or_else(|| {
-                    Error::refused(format!(
-                        "root v{root_version} has no targets role to check targets v{version} against"
-                    ))
-                })?;
-                let report = check_signatures(&envelope, &root.keys, &keys.keyids, keys.threshold);
-                if !report.is_met() {
-                    return Err(Error::refused(format!(
-                        "targets v{}: the previous targets v{version} the request diffs it against is not signed by {} of the targets keys of root v{root_version} ({} valid: {}); refuse the request and tell the other keyholders",
-                        role.version,
-                        keys.threshold,
-                        report.valid,
-                        report.failures()
-                    )));
-                }
-                checked.push(format!(
-                    "targets v{}: its changes are shown against targets v{version}, signed by {} of the {} required targets keys of root v{root_version}",
-                    role.version, report.valid, keys.threshold
-                ));
-            }
-            ("root" | "targets", None) if role.version > 1 => {
+    let name = escape(&role.role);
+    let previous = role.previous_bytes()?;
+    match (role.role.as_str(), previous) {
+        ("root", Some(bytes)) => {
+            let envelope = Envelope::parse("root", &bytes, limits)?;
+            if envelope.signed_bytes() != reached.signed.as_slice() {
                 return Err(Error::refused(format!(
-                    "{name} v{}: the request names no previous version although v{} must have been published; refuse the request and tell the other keyholders",
+                    "root v{}: the request diffs it against a previous root (v{}) that is not the published root v{root_version} reached from your root {file}; refuse the request and tell the other keyholders",
                     role.version,
-                    role.version - 1
+                    envelope.version().unwrap_or(0)
                 )));
             }
-            (_, Some(bytes)) => unchecked.push(Claim {
-                role: role.role.clone(),
-                version: Envelope::parse(&role.role, &bytes, &limits)
-                    .ok()
-                    .and_then(|e| e.version())
-                    .unwrap_or(0),
-                sha256: trustroot_core::hashes::sha256_hex(&bytes),
-            }),
-            _ => {}
+            Ok(Previous::Checked(format!(
+                "root v{}: its changes are shown against that root v{root_version}",
+                role.version
+            )))
         }
-        // Who signs targets, when root is not staged: the targets keys of the root reached.
-        if role.role == "targets"
-            && !root_staged
-            && let Some(keys) = root.roles.get("targets")
-        {
-            let expected = Requirement::new(
-                format!("root v{root_version} (targets role)"),
-                &root.keys,
-                &keys.keyids,
-                keys.threshold,
-            );
-            if role.requirements != [expected] {
+        ("targets", Some(bytes)) => {
+            let envelope = Envelope::parse("targets", &bytes, limits)?;
+            let version = envelope.version().unwrap_or(0);
+            Targets::from_envelope("targets", &envelope)?;
+            let keys = root.roles.get("targets").ok_or_else(|| {
+                Error::refused(format!(
+                    "root v{root_version} has no targets role to check targets v{version} against"
+                ))
+            })?;
+            let report = check_signatures(&envelope, &root.keys, &keys.keyids, keys.threshold);
+            if !report.is_met() {
                 return Err(Error::refused(format!(
-                    "targets v{}: the signers the request lists are not the targets keys of root v{root_version} reached from your root {file}; refuse the request and tell the other keyholders",
-                    role.version
+                    "targets v{}: the previous targets v{version} the request diffs it against is not signed by {} of the targets keys of root v{root_version} ({} valid: {}); refuse the request and tell the other keyholders",
+                    role.version,
+                    keys.threshold,
+                    report.valid,
+                    report.failures()
                 )));
             }
+            Ok(Previous::Checked(format!(
+                "targets v{}: its changes are shown against targets v{version}, signed by {} of the {} required targets keys of root v{root_version}",
+                role.version, report.valid, keys.threshold
+            )))
         }
+        ("root" | "targets", None) if role.version > 1 => Err(Error::refused(format!(
+            "{name} v{}: the request names no previous version although v{} must have been published; refuse the request and tell the other keyholders",
+            role.version,
+            role.version - 1
+        ))),
+        (_, Some(bytes)) => Ok(Previous::Claimed(Claim {
+            role: role.role.clone(),
+            version: Envelope::parse(&role.role, &bytes, limits)
+                .ok()
+                .and_then(|e| e.version())
+                .unwrap_or(0),
+            sha256: trustroot_core::hashes::sha256_hex(&bytes),
+        })),
+        _ => Ok(Previous::Nothing),
     }
-    Ok(Verified {
-        pinned: file,
-        pinned_version,
-        root_version,
-        checked,
-        unchecked,
-    })
+}
+
+/// The signers a targets-only request lists must be the targets keys of the root reached.
+fn check_targets_signers(role: &RequestRole, reached: &Reached) -> Result<()> {
+    let root = &reached.root;
+    let root_version = root.common.version;
+    let Some(keys) = root.roles.get("targets") else {
+        return Ok(());
+    };
+    let expected = Requirement::new(
+        format!("root v{root_version} (targets role)"),
+        &root.keys,
+        &keys.keyids,
+        keys.threshold,
+    );
+    if role.requirements != [expected] {
+        return Err(Error::refused(format!(
+            "targets v{}: the signers the request lists are not the targets keys of root v{root_version} reached from your root {}; refuse the request and tell the other keyholders",
+            role.version, reached.file
+        )));
+    }
+    Ok(())
 }
 
 /// The baseline in plain words, for the summary a keyholder reads before signing.

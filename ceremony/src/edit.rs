@@ -31,13 +31,39 @@ pub fn add_key(
     let key_rel = format!("keys/{name}.pub");
     let key_path = repo.root.join(&key_rel);
     let policy_path = repo.root.join(POLICY_FILE);
-    let text = std::str::from_utf8(&keys::read_limited(&policy_path, crate::policy::MAX_POLICY_SIZE)?)
-        .map_err(|_| Error::file(&policy_path, "not UTF-8"))?
-        .to_string();
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e| Error::file(&policy_path, format!("not valid TOML: {e}")))?;
+    let mut doc = read_policy_document(&policy_path)?;
+    check_not_registered(&repo, name, &key)?;
+    if role == "online" {
+        doc["online"]["public"] = value(key_rel.clone());
+    } else {
+        add_signer(&mut doc, &repo, name, role, holder, &key_rel)?;
+    }
+    let new_text = doc.to_string();
+    let new_policy = Policy::parse(&new_text)?;
+    write_key_file(&repo, &key_path, public_bytes)?;
+    repo.write(&policy_path, new_text.as_bytes())?;
+    // The key ID as it goes into metadata: the holder is part of the key object.
+    let mut key = key;
+    if role != "online"
+        && let Some(holder) = new_policy.keys.get(name).and_then(|e| e.holder.clone())
+    {
+        key.unknown
+            .insert("x-tuf-on-ci-keyowner".to_string(), serde_json::Value::String(holder));
+    }
+    Ok(key.computed_key_id().into_string())
+}
 
+/// The policy file as an editable document, comments and layout included.
+fn read_policy_document(policy_path: &Path) -> Result<DocumentMut> {
+    let text = std::str::from_utf8(&keys::read_limited(policy_path, crate::policy::MAX_POLICY_SIZE)?)
+        .map_err(|_| Error::file(policy_path, "not UTF-8"))?
+        .to_string();
+    text.parse()
+        .map_err(|e| Error::file(policy_path, format!("not valid TOML: {e}")))
+}
+
+/// Refuses a name registered with another key, and a key registered under another name.
+fn check_not_registered(repo: &Repo, name: &str, key: &trustroot_core::Key) -> Result<()> {
     // The keys already registered (unreadable ones are skipped: the policy check names them).
     let existing: std::collections::BTreeMap<&String, trustroot_core::Key> = repo
         .policy
@@ -50,77 +76,78 @@ pub fn add_key(
         .collect();
     if let Some(entry) = repo.policy.keys.get(name) {
         // The name exists: the key must be the same one.
-        let same = existing.get(&name.to_string()).is_some_and(|k| keys::same_key(k, &key));
+        let same = existing.get(&name.to_string()).is_some_and(|k| keys::same_key(k, key));
         if !same {
             return Err(Error::refused(format!(
                 "a different key is already registered as '{name}' ({}); choose another name",
                 entry.public
             )));
         }
-    } else if let Some((other, _)) = existing.iter().find(|(_, k)| keys::same_key(k, &key)) {
+    } else if let Some((other, _)) = existing.iter().find(|(_, k)| keys::same_key(k, key)) {
         return Err(Error::refused(format!("this key is already registered as '{other}'")));
     }
+    Ok(())
+}
 
-    if role == "online" {
-        doc["online"]["public"] = value(key_rel.clone());
-    } else {
-        if !doc.contains_key("keys") {
-            doc["keys"] = Item::Table(Table::new());
-        }
-        if !repo.policy.keys.contains_key(name) {
-            let mut entry = Table::new();
-            entry["public"] = value(key_rel.clone());
-            if let Some(holder) = holder {
-                entry["holder"] = value(holder);
-            }
-            doc["keys"][name] = Item::Table(entry);
-        }
-        let role_table = match role {
-            "root" | "targets" => &mut doc["roles"][role],
-            "snapshot" | "timestamp" => {
-                return Err(Error::refused(format!(
-                    "{role} is signed by the online key: use --role online"
-                )));
-            }
-            delegated if repo.policy.delegations.contains_key(delegated) => &mut doc["delegations"][delegated],
-            other => {
-                return Err(Error::refused(format!(
-                    "no role '{other}' in the policy (root, targets, online, or a [delegations.NAME])"
-                )));
-            }
-        };
-        if role_table.get("keys").is_none() {
-            role_table["keys"] = value(toml_edit::Array::new());
-        }
-        let array = role_table["keys"]
-            .as_array_mut()
-            .ok_or_else(|| Error::policy(format!("roles.{role}.keys"), "is not an array"))?;
-        if array.iter().any(|v| v.as_str() == Some(name)) {
-            return Err(Error::refused(format!("'{name}' already signs {role}")));
-        }
-        array.push(name);
+/// Adds key `name` to `[keys]` (when new) and to the signers of `role` in `doc`.
+fn add_signer(
+    doc: &mut DocumentMut,
+    repo: &Repo,
+    name: &str,
+    role: &str,
+    holder: Option<&str>,
+    key_rel: &str,
+) -> Result<()> {
+    if !doc.contains_key("keys") {
+        doc["keys"] = Item::Table(Table::new());
     }
-    let new_text = doc.to_string();
-    let new_policy = Policy::parse(&new_text)?;
+    if !repo.policy.keys.contains_key(name) {
+        let mut entry = Table::new();
+        entry["public"] = value(key_rel);
+        if let Some(holder) = holder {
+            entry["holder"] = value(holder);
+        }
+        doc["keys"][name] = Item::Table(entry);
+    }
+    let role_table = match role {
+        "root" | "targets" => &mut doc["roles"][role],
+        "snapshot" | "timestamp" => {
+            return Err(Error::refused(format!(
+                "{role} is signed by the online key: use --role online"
+            )));
+        }
+        delegated if repo.policy.delegations.contains_key(delegated) => &mut doc["delegations"][delegated],
+        other => {
+            return Err(Error::refused(format!(
+                "no role '{other}' in the policy (root, targets, online, or a [delegations.NAME])"
+            )));
+        }
+    };
+    if role_table.get("keys").is_none() {
+        role_table["keys"] = value(toml_edit::Array::new());
+    }
+    let array = role_table["keys"]
+        .as_array_mut()
+        .ok_or_else(|| Error::policy(format!("roles.{role}.keys"), "is not an array"))?;
+    if array.iter().any(|v| v.as_str() == Some(name)) {
+        return Err(Error::refused(format!("'{name}' already signs {role}")));
+    }
+    array.push(name);
+    Ok(())
+}
+
+/// Writes `keys/<name>.pub`, unless it already holds these very bytes; refuses another key.
+fn write_key_file(repo: &Repo, key_path: &Path, public_bytes: &[u8]) -> Result<()> {
     if key_path.exists() {
-        let on_disk = keys::read_limited(&key_path, 64 * 1024)?;
+        let on_disk = keys::read_limited(key_path, 64 * 1024)?;
         if on_disk != public_bytes {
             return Err(Error::file(
-                &key_path,
+                key_path,
                 "already exists with another key; remove it or choose another name",
             ));
         }
+        Ok(())
     } else {
-        repo.write(&key_path, public_bytes)?;
+        repo.write(key_path, public_bytes)
     }
-    repo.write(&policy_path, new_text.as_bytes())?;
-    // The key ID as it goes into metadata: the holder is part of the key object.
-    let mut key = key;
-    if role != "online"
-        && let Some(holder) = new_policy.keys.get(name).and_then(|e| e.holder.clone())
-    {
-        key.unknown
-            .insert("x-tuf-on-ci-keyowner".to_string(), serde_json::Value::String(holder));
-    }
-    Ok(key.computed_key_id().into_string())
 }

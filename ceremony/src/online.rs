@@ -118,74 +118,19 @@ pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool
     crate::publish::ensure_outside_metadata(repo, &dir)?;
     let recovered = crate::recover::reconcile(repo, &dir)?;
     let (previous, root_history) = read_published(repo)?;
-    let policy = &repo.policy;
-    let get = |role: &str| -> Result<Envelope> {
-        let file = format!("metadata/{role}.json");
-        let bytes = previous.get(role).ok_or_else(|| {
-            Error::file(
-                &repo.root.join(&file),
-                format!("is missing: nothing to refresh ({role} was never published); publish a round with `trustroot ceremony publish` first"),
-            )
-        })?;
-        parse(&file, role, bytes)
-    };
-    let root_envelope = get("root")?;
-    let root: Root = serde_json::from_value(root_envelope.signed.clone())
-        .map_err(|e| Error::file(&repo.root.join("metadata/root.json"), format!("not a root: {e}")))?;
-    let old_snapshot = get("snapshot")?;
-    let old_timestamp = get("timestamp")?;
-    let snapshot_version = old_snapshot.version().unwrap_or(0);
-    let timestamp_version = old_timestamp.version().unwrap_or(0);
-    let snapshot_expires = expires_of("metadata/snapshot.json", "snapshot", &old_snapshot)?;
-    let timestamp_expires = expires_of("metadata/timestamp.json", "timestamp", &old_timestamp)?;
-
-    // What snapshot must list: what it lists now, with every reachable role's version.
-    let old_meta = old_snapshot
-        .signed
-        .get("meta")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    let mut meta: Map<String, Value> = old_meta.clone();
-    let (reachable, _) = reachable_roles(&previous);
-    for role in &reachable {
-        let Some(bytes) = previous.get(role) else { continue };
-        let version = parse(&format!("metadata/{role}.json"), role, bytes)?
-            .version()
-            .unwrap_or(0);
-        meta.insert(format!("{role}.json"), json!({"version": version}));
-    }
-    let content_changed = meta != old_meta;
-    let snapshot_due = content_changed || due(snapshot_expires, now, policy.periods("snapshot").signing_days);
-    let timestamp_due = snapshot_due || due(timestamp_expires, now, policy.periods("timestamp").signing_days);
-    let mut reason = if content_changed {
-        format!("snapshot v{snapshot_version} does not list every role's current version")
-    } else if snapshot_due {
-        format!(
-            "snapshot v{snapshot_version} expires {} (inside its signing period of {} days)",
-            trustroot_core::time::format(&snapshot_expires),
-            policy.periods("snapshot").signing_days
-        )
-    } else if timestamp_due {
-        format!(
-            "timestamp v{timestamp_version} expires {} (inside its signing period of {} days)",
-            trustroot_core::time::format(&timestamp_expires),
-            policy.periods("timestamp").signing_days
-        )
-    } else if force {
-        "--force".to_string()
-    } else {
-        String::new()
-    };
-    if !timestamp_due && !force {
-        reason = format!(
-            "nothing to do: timestamp v{timestamp_version} (expires {}) and snapshot v{snapshot_version} (expires {}) are outside their signing periods; --force re-signs timestamp anyway",
-            trustroot_core::time::format(&timestamp_expires),
-            trustroot_core::time::format(&snapshot_expires)
-        );
+    let current = OnlineState::read(repo, &previous)?;
+    let (meta, content_changed) = snapshot_meta(&previous, &current.snapshot)?;
+    let due = Due::decide(repo, &current, content_changed, now, force);
+    if !due.timestamp && !force {
         return Ok(RefreshReport {
             refreshed: Vec::new(),
-            reason,
+            reason: format!(
+                "nothing to do: timestamp v{} (expires {}) and snapshot v{} (expires {}) are outside their signing periods; --force re-signs timestamp anyway",
+                current.timestamp_version(),
+                trustroot_core::time::format(&current.timestamp_expires),
+                current.snapshot_version(),
+                trustroot_core::time::format(&current.snapshot_expires)
+            ),
             roles: role_expiries(&previous, "metadata")?,
             state: None,
             recovered,
@@ -194,6 +139,164 @@ pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool
 
     let mut metadata = previous.clone();
     let mut new_roles = Vec::new();
+    for (role, old_version, value) in next_online_roles(repo, &current, meta, due.snapshot, now) {
+        let keyids = online_keyids(&current.root, role, online);
+        if keyids.is_empty() {
+            return Err(Error::refused(format!(
+                "online refresh refused: the online key ({}, key {}) is not a {role} key of root v{} (metadata/root.json), so it cannot re-sign {role} v{old_version} (metadata/{role}.json): point [online] signer at the key root lists; nothing was written",
+                online.describe(),
+                keys::short_id(&online.public_key().computed_key_id()),
+                current.root.common.version
+            )));
+        }
+        metadata.insert(role.to_string(), sign_envelope(role, &value, &keyids, online)?);
+        new_roles.push(role.to_string());
+    }
+    let mut versions = BTreeMap::new();
+    for (role, bytes) in &metadata {
+        versions.insert(role.clone(), parse(role, role, bytes)?.version().unwrap_or(0));
+    }
+    let candidate = Candidate {
+        round: "online-refresh".to_string(),
+        metadata,
+        versions,
+        new_roles: new_roles.clone(),
+        root_history,
+        previous,
+        targets: BTreeMap::new(),
+        left_out: Vec::new(),
+    };
+    let state = switch_published(repo, &dir, &candidate)?;
+    Ok(RefreshReport {
+        refreshed: new_roles,
+        reason: due.reason,
+        roles: role_expiries(&candidate.metadata, "metadata")?,
+        state: Some(state),
+        recovered,
+    })
+}
+
+/// The published root, snapshot and timestamp a refresh starts from.
+struct OnlineState {
+    root: Root,
+    snapshot: Envelope,
+    timestamp: Envelope,
+    snapshot_expires: DateTime<Utc>,
+    timestamp_expires: DateTime<Utc>,
+}
+
+impl OnlineState {
+    fn read(repo: &Repo, previous: &BTreeMap<String, Vec<u8>>) -> Result<OnlineState> {
+        let get = |role: &str| -> Result<Envelope> {
+            let file = format!("metadata/{role}.json");
+            let bytes = previous.get(role).ok_or_else(|| {
+                Error::file(
+                    &repo.root.join(&file),
+                    format!("is missing: nothing to refresh ({role} was never published); publish a round with `trustroot ceremony publish` first"),
+                )
+            })?;
+            parse(&file, role, bytes)
+        };
+        let root_envelope = get("root")?;
+        let root: Root = serde_json::from_value(root_envelope.signed.clone())
+            .map_err(|e| Error::file(&repo.root.join("metadata/root.json"), format!("not a root: {e}")))?;
+        let snapshot = get("snapshot")?;
+        let timestamp = get("timestamp")?;
+        let snapshot_expires = expires_of("metadata/snapshot.json", "snapshot", &snapshot)?;
+        let timestamp_expires = expires_of("metadata/timestamp.json", "timestamp", &timestamp)?;
+        Ok(OnlineState {
+            root,
+            snapshot,
+            timestamp,
+            snapshot_expires,
+            timestamp_expires,
+        })
+    }
+
+    fn snapshot_version(&self) -> u64 {
+        self.snapshot.version().unwrap_or(0)
+    }
+
+    fn timestamp_version(&self) -> u64 {
+        self.timestamp.version().unwrap_or(0)
+    }
+}
+
+/// What snapshot must list: what it lists now, with every reachable role's version; and
+/// whether that differs from what it lists now.
+fn snapshot_meta(previous: &BTreeMap<String, Vec<u8>>, old_snapshot: &Envelope) -> Result<(Map<String, Value>, bool)> {
+    let old_meta = old_snapshot
+        .signed
+        .get("meta")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut meta: Map<String, Value> = old_meta.clone();
+    let (reachable, _) = reachable_roles(previous);
+    for role in &reachable {
+        let Some(bytes) = previous.get(role) else { continue };
+        let version = parse(&format!("metadata/{role}.json"), role, bytes)?
+            .version()
+            .unwrap_or(0);
+        meta.insert(format!("{role}.json"), json!({"version": version}));
+    }
+    let content_changed = meta != old_meta;
+    Ok((meta, content_changed))
+}
+
+/// Which online roles are due for re-signing, and why.
+struct Due {
+    snapshot: bool,
+    timestamp: bool,
+    reason: String,
+}
+
+impl Due {
+    fn decide(repo: &Repo, current: &OnlineState, content_changed: bool, now: DateTime<Utc>, force: bool) -> Due {
+        let policy = &repo.policy;
+        let snapshot_version = current.snapshot_version();
+        let timestamp_version = current.timestamp_version();
+        let snapshot = content_changed || due(current.snapshot_expires, now, policy.periods("snapshot").signing_days);
+        let timestamp = snapshot || due(current.timestamp_expires, now, policy.periods("timestamp").signing_days);
+        let reason = if content_changed {
+            format!("snapshot v{snapshot_version} does not list every role's current version")
+        } else if snapshot {
+            format!(
+                "snapshot v{snapshot_version} expires {} (inside its signing period of {} days)",
+                trustroot_core::time::format(&current.snapshot_expires),
+                policy.periods("snapshot").signing_days
+            )
+        } else if timestamp {
+            format!(
+                "timestamp v{timestamp_version} expires {} (inside its signing period of {} days)",
+                trustroot_core::time::format(&current.timestamp_expires),
+                policy.periods("timestamp").signing_days
+            )
+        } else if force {
+            "--force".to_string()
+        } else {
+            String::new()
+        };
+        Due {
+            snapshot,
+            timestamp,
+            reason,
+        }
+    }
+}
+
+/// The next versions of the online roles to sign, unsigned: snapshot (when due) listing
+/// `meta`, and timestamp. Each with the version it replaces.
+fn next_online_roles(
+    repo: &Repo,
+    current: &OnlineState,
+    meta: Map<String, Value>,
+    snapshot_due: bool,
+    now: DateTime<Utc>,
+) -> Vec<(&'static str, u64, Value)> {
+    let policy = &repo.policy;
+    let snapshot_version = current.snapshot_version();
+    let timestamp_version = current.timestamp_version();
     let mut refreshed_snapshot_version = snapshot_version;
     let mut to_sign = Vec::new();
     if snapshot_due {
@@ -221,51 +324,22 @@ pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool
             "meta": {"snapshot.json": {"version": refreshed_snapshot_version}},
         }),
     ));
-    for (role, old_version, value) in to_sign {
-        let keyids = online_keyids(&root, role, online);
-        if keyids.is_empty() {
-            return Err(Error::refused(format!(
-                "online refresh refused: the online key ({}, key {}) is not a {role} key of root v{} (metadata/root.json), so it cannot re-sign {role} v{old_version} (metadata/{role}.json): point [online] signer at the key root lists; nothing was written",
-                online.describe(),
-                keys::short_id(&online.public_key().computed_key_id()),
-                root.common.version
-            )));
-        }
-        metadata.insert(role.to_string(), sign_envelope(role, &value, &keyids, online)?);
-        new_roles.push(role.to_string());
-    }
-    let mut versions = BTreeMap::new();
-    for (role, bytes) in &metadata {
-        versions.insert(role.clone(), parse(role, role, bytes)?.version().unwrap_or(0));
-    }
-    let candidate = Candidate {
-        round: "online-refresh".to_string(),
-        metadata,
-        versions,
-        new_roles: new_roles.clone(),
-        root_history,
-        previous,
-        targets: BTreeMap::new(),
-        left_out: Vec::new(),
-    };
+    to_sign
+}
 
+/// Writes `candidate` to `metadata/` and switches the published tree to it, carrying the
+/// published targets over; the new state's number.
+fn switch_published(repo: &Repo, dir: &PublishDir, candidate: &Candidate) -> Result<u64> {
     if dir.current()?.is_none() {
         return Err(Error::file(
             &dir.served(),
             "is not published yet: `online refresh` carries the published tree over; run `trustroot ceremony publish` first",
         ));
     }
-    let staged = dir.stage(&candidate)?;
-    if let Err(e) = crate::publish::write_metadata(repo, &candidate) {
+    let staged = dir.stage(candidate)?;
+    if let Err(e) = crate::publish::write_metadata(repo, candidate) {
         staged.discard();
         return Err(e);
     }
-    let state = dir.commit(staged)?;
-    Ok(RefreshReport {
-        refreshed: new_roles,
-        reason,
-        roles: role_expiries(&candidate.metadata, "metadata")?,
-        state: Some(state),
-        recovered,
-    })
+    dir.commit(staged)
 }

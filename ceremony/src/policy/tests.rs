@@ -1,0 +1,91 @@
+//! Tests of `policy`, kept beside it so that the module itself stays short.
+
+#![allow(clippy::unwrap_used)]
+use super::*;
+
+const BASE: &str = r#"
+[keys.alice]
+public = "keys/alice.pub"
+holder = "@alice"
+[keys.bob]
+public = "keys/bob.pub"
+
+[roles.root]
+keys = ["alice", "bob"]
+threshold = 2
+
+[roles.targets]
+keys = ["alice"]
+threshold = 1
+expiry_days = 365
+
+[online]
+signer = "env:ONLINE"
+public = "keys/online.pub"
+
+[publish]
+destination = "public"
+"#;
+
+#[test]
+fn parses_with_sigstore_defaults() {
+    let policy = Policy::parse(BASE).unwrap();
+    assert_eq!(
+        policy.periods("root"),
+        Periods {
+            expiry_days: 197,
+            signing_days: 46
+        }
+    );
+    assert_eq!(
+        policy.periods("targets"),
+        Periods {
+            expiry_days: 365,
+            signing_days: 182
+        }
+    );
+    assert_eq!(
+        policy.periods("snapshot"),
+        Periods {
+            expiry_days: 3650,
+            signing_days: 365
+        }
+    );
+    assert_eq!(
+        policy.periods("timestamp"),
+        Periods {
+            expiry_days: 7,
+            signing_days: 6
+        }
+    );
+}
+
+fn error_of(text: &str) -> String {
+    Policy::parse(text).unwrap_err().to_string()
+}
+
+#[test]
+fn errors_name_the_field() {
+    let e = error_of(&BASE.replace("threshold = 2", "threshold = 3"));
+    assert!(e.contains("roles.root.threshold"), "{e}");
+    let e = error_of(&BASE.replace("threshold = 2", "threshold = 0"));
+    assert!(e.contains("roles.root.threshold"), "{e}");
+    let e = error_of(&BASE.replace("keys = [\"alice\"]", "keys = [\"mallory\"]"));
+    assert!(e.contains("roles.targets.keys") && e.contains("mallory"), "{e}");
+    let e = error_of(&BASE.replace("expiry_days = 365", "expiry_days = 365\nsigning_days = 400"));
+    assert!(e.contains("roles.targets.signing_days"), "{e}");
+    let e = error_of(&BASE.replace("holder = \"@alice\"", "holdr = \"@alice\""));
+    assert!(e.contains("holdr"), "{e}");
+    let e = error_of(&BASE.replace("signer = \"env:ONLINE\"", "signer = \"env:\""));
+    assert!(e.contains("online.signer"), "{e}");
+    let e = error_of(&BASE.replace("keys/bob.pub", "../bob.pub"));
+    assert!(e.contains("keys.bob.public"), "{e}");
+    let e = error_of(&format!(
+        "{BASE}\n[delegations.targets]\nthreshold = 1\npaths = [\"x/*\"]\n"
+    ));
+    assert!(e.contains("delegations.targets"), "{e}");
+    let e = error_of(&format!("{BASE}\n[delegations.npm]\nthreshold = 1\npaths = []\n"));
+    assert!(e.contains("delegations.npm.paths"), "{e}");
+    let e = error_of(&BASE.replace("[publish]\ndestination = \"public\"", ""));
+    assert!(e.contains("publish"), "{e}");
+}

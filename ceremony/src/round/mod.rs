@@ -1,0 +1,583 @@
+//! A ceremony round under `ceremonies/<id>/`: staged metadata, the published versions it
+//! follows, detached signatures, the transcript, and the threshold status.
+//!
+//! ```text
+//! ceremonies/<id>/round.json              manifest: roles, versions, digests
+//! ceremonies/<id>/staged/<role>.json      the staged metadata (no signatures)
+//! ceremonies/<id>/previous/<role>.json    the published version it follows
+//! ceremonies/<id>/signatures/<role>.<keyid>.json   one detached signature per file
+//! ceremonies/<id>/transcript.jsonl        every step: what, which digest, which key, when
+//! ```
+//!
+//! The round itself (starting, opening, the manifest and transcript) is here; the rest:
+//!
+//! - `request`: the signing request a keyholder takes away, and its checks on arrival.
+//! - `summary`: the human summary of a request: key tables, key and threshold changes.
+//! - `signature`: detached signatures: making them from a request, collecting them.
+//! - `status`: threshold status from the collected signatures.
+
+mod request;
+mod signature;
+mod status;
+mod summary;
+
+pub use request::{REQUEST_FORMAT, RequestRole, RequestSigner, Requirement, SigningRequest};
+pub use signature::{Added, DetachedSignature, add_signature, sign_request};
+pub use status::{Keyholder, Rejected, RoleStatus, RoundStatus, ThresholdStatus, install_signed_round, status};
+pub use summary::printable;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use trustroot_core::metadata::{Root, Targets};
+use trustroot_core::{Envelope, Limits};
+
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::policy::check_name;
+use crate::repo::{self, Repo};
+use crate::stage;
+
+/// The manifest file of a round.
+pub const MANIFEST: &str = "round.json";
+/// The transcript file of a round.
+pub const TRANSCRIPT: &str = "transcript.jsonl";
+/// Largest signature file accepted.
+pub const MAX_SIGNATURE_FILE: u64 = 16 * 1024;
+/// Largest signing request accepted.
+pub const MAX_REQUEST_FILE: u64 = 64 * 1024 * 1024;
+
+/// `round.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub trustroot_round: u32,
+    pub round: String,
+    pub started: String,
+    pub roles: Vec<ManifestRole>,
+}
+
+/// One staged role in the manifest.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestRole {
+    pub role: String,
+    pub version: u64,
+    pub expires: String,
+    /// sha256 of the canonical bytes of the staged `signed` value at start.
+    pub signed_sha256: String,
+    pub previous_version: Option<u64>,
+    /// sha256 of `previous/<role>.json` as written at start: [`Round::open`] refuses a
+    /// round whose copy of the published version changed since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_sha256: Option<String>,
+    pub reason: String,
+}
+
+/// A staged role, loaded.
+#[derive(Debug, Clone)]
+pub struct RoundRole {
+    pub meta: ManifestRole,
+    pub staged_path: PathBuf,
+    pub signed: Value,
+    /// Canonical bytes of `signed` as it is on disk now: what signatures must cover.
+    pub bytes: Vec<u8>,
+    pub digest: String,
+    pub previous: Option<Value>,
+    /// The bytes of `previous/<role>.json`: the published file, signatures included.
+    pub previous_bytes: Option<Vec<u8>>,
+    pub requirements: Vec<Requirement>,
+}
+
+impl RoundRole {
+    /// True when the staged file no longer holds what the round started with.
+    pub fn changed_since_start(&self) -> bool {
+        self.digest != self.meta.signed_sha256
+    }
+}
+
+/// An open round.
+#[derive(Debug, Clone)]
+pub struct Round {
+    pub id: String,
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    pub roles: Vec<RoundRole>,
+}
+
+pub(crate) fn role_file(role: &str) -> String {
+    trustroot_core::role_name::metadata_file_name(role, None)
+}
+
+pub(crate) fn signature_file_name(role: &str, keyid: &str) -> String {
+    format!("{}.{keyid}.json", trustroot_core::role_name::encode(role))
+}
+
+fn canonical(what: &str, value: &Value) -> Result<Vec<u8>> {
+    trustroot_core::canonical::to_canonical_bytes(value).map_err(|e| Error::refused(format!("{what}: {e}")))
+}
+
+/// Starts a round: stages what changed. `None` when nothing needs signing.
+pub fn start(repo: &Repo, id: Option<&str>, now: DateTime<Utc>) -> Result<Option<Round>> {
+    let planned = stage::plan(repo, now)?;
+    if planned.is_empty() {
+        return Ok(None);
+    }
+    create(repo, id, now, &planned).map(Some)
+}
+
+/// What `ceremony start --due` found and did.
+#[derive(Debug, Clone)]
+pub enum DueOutcome {
+    /// A round was opened for the roles inside their signing period.
+    Opened(Round),
+    /// A round that is not published yet already exists: nothing was opened, so a
+    /// scheduled `start --due` never piles up rounds while keyholders are signing.
+    AlreadyOpen { round: String, pending: Vec<String> },
+    /// No offline role is inside its signing period.
+    NothingDue { next: Vec<NextDue> },
+}
+
+/// When an offline role enters its signing period.
+#[derive(Debug, Clone, Serialize)]
+pub struct NextDue {
+    pub role: String,
+    pub version: u64,
+    pub expires: String,
+    /// `expires` minus the role's signing period.
+    pub due_from: String,
+}
+
+/// `ceremony start --due`: opens a round for the offline roles (root, targets, delegated
+/// roles, bins) that are inside their signing period, and only those: content changes
+/// waiting in `targets/` or the policy are left for a round a person starts. Meant for a
+/// scheduler, so it is idempotent: a round still waiting to be published is reported, not
+/// duplicated. Holds the repository lock while it looks and writes.
+pub fn start_due(repo: &Repo, id: Option<&str>, now: DateTime<Utc>) -> Result<DueOutcome> {
+    let _lock = crate::lock::lock(repo, "ceremony start --due")?;
+    if let Some((round, pending)) = unpublished_round(repo)? {
+        return Ok(DueOutcome::AlreadyOpen { round, pending });
+    }
+    let planned: Vec<stage::StagedRole> = stage::plan(repo, now)?.into_iter().filter(|r| r.due).collect();
+    if planned.is_empty() {
+        return Ok(DueOutcome::NothingDue { next: next_due(repo)? });
+    }
+    create(repo, id, now, &planned).map(DueOutcome::Opened)
+}
+
+/// The newest round with a staged version that is not published yet, and those roles.
+fn unpublished_round(repo: &Repo) -> Result<Option<(String, Vec<String>)>> {
+    let ceremonies = repo.ceremonies_dir();
+    for id in list_rounds(&ceremonies)?.into_iter().rev() {
+        let path = ceremonies.join(&id).join(MANIFEST);
+        let bytes = keys::read_limited(&path, 1024 * 1024)?;
+        let manifest: Manifest =
+            serde_json::from_slice(&bytes).map_err(|e| Error::file(&path, format!("invalid: {e}")))?;
+        let mut pending = Vec::new();
+        for role in &manifest.roles {
+            let published = repo
+                .published(&role.role)?
+                .and_then(|p| p.envelope.signed.get("version").and_then(Value::as_u64));
+            if published.is_none_or(|v| v < role.version) {
+                pending.push(format!("{} v{}", role.role, role.version));
+            }
+        }
+        if !pending.is_empty() {
+            return Ok(Some((id, pending)));
+        }
+    }
+    Ok(None)
+}
+
+/// When each published offline role enters its signing period, soonest first.
+fn next_due(repo: &Repo) -> Result<Vec<NextDue>> {
+    let mut next = Vec::new();
+    for role in std::iter::once("root".to_string()).chain(stage::targets_roles(&repo.policy)) {
+        let Some(published) = repo.published(&role)? else {
+            continue;
+        };
+        let signed = &published.envelope.signed;
+        let Some(expires) = signed
+            .get("expires")
+            .and_then(Value::as_str)
+            .and_then(trustroot_core::time::parse)
+        else {
+            continue;
+        };
+        let signing = chrono::Duration::days(i64::from(repo.policy.periods(&role).signing_days));
+        next.push(NextDue {
+            version: signed.get("version").and_then(Value::as_u64).unwrap_or(0),
+            expires: trustroot_core::time::format(&expires),
+            due_from: trustroot_core::time::format(&(expires - signing)),
+            role,
+        });
+    }
+    next.sort_by(|a, b| a.due_from.cmp(&b.due_from).then_with(|| a.role.cmp(&b.role)));
+    Ok(next)
+}
+
+/// Writes a new round with `planned` under `ceremonies/`.
+fn create(repo: &Repo, id: Option<&str>, now: DateTime<Utc>, planned: &[stage::StagedRole]) -> Result<Round> {
+    let ceremonies = repo.ceremonies_dir();
+    let id = match id {
+        Some(id) => {
+            check_name("round id", id).map_err(|_| Error::refused(format!("'{id}' is not a valid round id")))?;
+            id.to_string()
+        }
+        None => {
+            let next = list_rounds(&ceremonies)?
+                .iter()
+                .filter_map(|name| name.parse::<u64>().ok())
+                .max()
+                .unwrap_or(0)
+                + 1;
+            format!("{next:04}")
+        }
+    };
+    let dir = ceremonies.join(&id);
+    if dir.exists() {
+        return Err(Error::file(&dir, "a round with this id already exists"));
+    }
+    // Build the round beside its final name, then rename: a crash leaves no half round.
+    let tmp = ceremonies.join(format!(".tmp-{id}-{}", std::process::id()));
+    let result = (|| {
+        let mut manifest = Manifest {
+            trustroot_round: 1,
+            round: id.clone(),
+            started: trustroot_core::time::format(&now),
+            roles: Vec::new(),
+        };
+        let mut transcript = Vec::new();
+        for role in planned {
+            let envelope = json!({"signatures": [], "signed": role.signed});
+            repo.write(
+                &tmp.join("staged").join(role_file(&role.role)),
+                &repo::to_metadata_json(&envelope),
+            )?;
+            let (previous_version, previous_sha256) = match &role.previous {
+                Some(previous) => {
+                    let published = repo
+                        .published(&role.role)?
+                        .ok_or_else(|| Error::refused(format!("{}: the published version vanished", role.role)))?;
+                    let bytes = keys::read_limited(&published.path, repo::MAX_METADATA_SIZE)?;
+                    repo.write(&tmp.join("previous").join(role_file(&role.role)), &bytes)?;
+                    (
+                        previous.get("version").and_then(Value::as_u64),
+                        Some(trustroot_core::hashes::sha256_hex(&bytes)),
+                    )
+                }
+                None => (None, None),
+            };
+            let digest = trustroot_core::hashes::sha256_hex(&canonical(&role.role, &role.signed)?);
+            let version = role.signed.get("version").and_then(Value::as_u64).unwrap_or(0);
+            let expires = role
+                .signed
+                .get("expires")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            transcript.push(json!({
+                "at": trustroot_core::time::format(&now),
+                "action": "stage",
+                "role": role.role,
+                "version": version,
+                "signed_sha256": digest,
+                "detail": role.reason,
+            }));
+            manifest.roles.push(ManifestRole {
+                role: role.role.clone(),
+                version,
+                expires,
+                signed_sha256: digest,
+                previous_version,
+                previous_sha256,
+                reason: role.reason.clone(),
+            });
+        }
+        let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::refused(e.to_string()))?;
+        repo.write(&tmp.join(MANIFEST), &manifest_bytes)?;
+        let mut lines = String::new();
+        for entry in transcript {
+            lines.push_str(&entry.to_string());
+            lines.push('\n');
+        }
+        repo.write(&tmp.join(TRANSCRIPT), lines.as_bytes())?;
+        fs::create_dir_all(tmp.join("signatures")).map_err(|e| Error::file(&tmp, e))?;
+        fs::rename(&tmp, &dir).map_err(|e| Error::file(&dir, format!("cannot create: {e}")))
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_dir_all(&tmp);
+        return Err(e);
+    }
+    Round::open(repo, Some(&id))
+}
+
+fn list_rounds(ceremonies: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    let entries = match fs::read_dir(ceremonies) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(names),
+        Err(e) => return Err(Error::file(ceremonies, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::file(ceremonies, e))?;
+        if let Some(name) = entry.file_name().to_str()
+            && !name.starts_with('.')
+            && entry.path().join(MANIFEST).is_file()
+        {
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn parse_signed(path: &Path, role: &str, bytes: &[u8]) -> Result<Value> {
+    let envelope = Envelope::parse(role, bytes, &Limits::default()).map_err(|e| Error::file(path, e))?;
+    Ok(envelope.signed)
+}
+
+impl Round {
+    /// Opens round `id`, or the latest round when `None`.
+    pub fn open(repo: &Repo, id: Option<&str>) -> Result<Round> {
+        let ceremonies = repo.ceremonies_dir();
+        let id = round_id(&ceremonies, id)?;
+        let dir = ceremonies.join(&id);
+        let manifest = read_manifest(&dir, &id)?;
+        let mut staged: Vec<Staged> = Vec::new();
+        for meta in &manifest.roles {
+            staged.push(read_staged(&dir, &id, meta)?);
+        }
+        // The root and targets in effect once this round is published.
+        let staged_values: BTreeMap<String, Value> =
+            staged.iter().map(|s| (s.meta.role.clone(), s.signed.clone())).collect();
+        let root_value = match staged_values.get("root").cloned() {
+            Some(v) => Some(v),
+            None => repo.published("root")?.map(|p| p.envelope.signed),
+        };
+        let mut roles = Vec::new();
+        for role in staged {
+            let (previous, previous_bytes) = match role.previous {
+                Some((value, bytes)) => (Some(value), Some(bytes)),
+                None => (None, None),
+            };
+            let bytes = canonical(&role.meta.role, &role.signed)?;
+            let digest = trustroot_core::hashes::sha256_hex(&bytes);
+            let version = role.signed.get("version").and_then(Value::as_u64).unwrap_or(0);
+            let requirements = match role.meta.role.as_str() {
+                "root" => root_requirements(version, &role.signed, previous.as_ref())?,
+                "targets" => targets_requirements(root_value.as_ref())?,
+                delegated => delegated_requirements(repo, delegated, &staged_values)?,
+            };
+            if requirements.is_empty() {
+                return Err(Error::refused(format!(
+                    "{}: no metadata says who signs this role",
+                    role.meta.role
+                )));
+            }
+            roles.push(RoundRole {
+                meta: role.meta,
+                staged_path: role.staged_path,
+                signed: role.signed,
+                bytes,
+                digest,
+                previous,
+                previous_bytes,
+                requirements,
+            });
+        }
+        Ok(Round {
+            id,
+            dir,
+            manifest,
+            roles,
+        })
+    }
+
+    /// The staged role named `role`.
+    pub fn role(&self, role: &str) -> Option<&RoundRole> {
+        self.roles.iter().find(|r| r.meta.role == role)
+    }
+
+    /// Appends one entry to the transcript.
+    pub fn log(&self, repo: &Repo, now: DateTime<Utc>, action: &str, mut fields: Value) -> Result<()> {
+        use std::io::Write as _;
+        if let Some(obj) = fields.as_object_mut() {
+            obj.insert("at".into(), json!(trustroot_core::time::format(&now)));
+            obj.insert("action".into(), json!(action));
+        }
+        let path = self.dir.join(TRANSCRIPT);
+        repo.ensure_inside(&path)?;
+        let mut file = fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .map_err(|e| Error::file(&path, e))?;
+        writeln!(file, "{fields}").map_err(|e| Error::file(&path, e))
+    }
+}
+
+/// A staged role as read from disk, before its signers are worked out.
+struct Staged {
+    meta: ManifestRole,
+    staged_path: PathBuf,
+    signed: Value,
+    /// The published version it follows: its `signed` value and the file's bytes.
+    previous: Option<(Value, Vec<u8>)>,
+}
+
+/// The round `id` names (checked as a name), or the latest round when `None`.
+fn round_id(ceremonies: &Path, id: Option<&str>) -> Result<String> {
+    match id {
+        Some(id) => {
+            check_name("round", id).map_err(|_| Error::refused(format!("'{id}' is not a valid round id")))?;
+            Ok(id.to_string())
+        }
+        None => list_rounds(ceremonies)?
+            .pop()
+            .ok_or_else(|| Error::refused("no ceremony round yet: start one with `trustroot ceremony start`")),
+    }
+}
+
+/// `round.json` of the round in `dir`, which must name round `id`.
+fn read_manifest(dir: &Path, id: &str) -> Result<Manifest> {
+    let manifest_path = dir.join(MANIFEST);
+    let manifest_bytes = keys::read_limited(&manifest_path, 1024 * 1024)?;
+    let manifest: Manifest =
+        serde_json::from_slice(&manifest_bytes).map_err(|e| Error::file(&manifest_path, format!("invalid: {e}")))?;
+    if manifest.round != id {
+        return Err(Error::file(
+            &manifest_path,
+            format!("names round '{}', not '{id}'", manifest.round),
+        ));
+    }
+    Ok(manifest)
+}
+
+/// The staged file of one role and the copy of the published version it follows.
+fn read_staged(dir: &Path, id: &str, meta: &ManifestRole) -> Result<Staged> {
+    let staged_path = dir.join("staged").join(role_file(&meta.role));
+    let bytes = keys::read_limited(&staged_path, repo::MAX_METADATA_SIZE)?;
+    let signed = parse_signed(&staged_path, &meta.role, &bytes)?;
+    let previous = if meta.previous_version.is_some() {
+        let path = dir.join("previous").join(role_file(&meta.role));
+        let bytes = keys::read_limited(&path, repo::MAX_METADATA_SIZE)?;
+        // Defence in depth: what the round was staged against must not change
+        // under it. (The keyholder's own check is `ceremony sign --root`.)
+        if let Some(expected) = &meta.previous_sha256 {
+            let found = trustroot_core::hashes::sha256_hex(&bytes);
+            if &found != expected {
+                return Err(Error::file(
+                    &path,
+                    format!(
+                        "changed since round '{id}' started (sha256 {found}, was {expected}): it must hold the published {} v{} the round was staged against; start a new round",
+                        trustroot_core::display::escape(&meta.role),
+                        meta.previous_version.unwrap_or(0)
+                    ),
+                ));
+            }
+        }
+        Some((parse_signed(&path, &meta.role, &bytes)?, bytes))
+    } else {
+        None
+    };
+    Ok(Staged {
+        meta: meta.clone(),
+        staged_path,
+        signed,
+        previous,
+    })
+}
+
+fn parse_root(what: &str, value: &Value) -> Result<Root> {
+    serde_json::from_value(value.clone()).map_err(|e| Error::refused(format!("{what}: not a valid root: {e}")))
+}
+
+/// Who signs a staged root: the keys of the new root, and of the published root it
+/// replaces.
+fn root_requirements(version: u64, signed: &Value, previous: Option<&Value>) -> Result<Vec<Requirement>> {
+    let mut requirements = Vec::new();
+    let new = parse_root("staged root", signed)?;
+    if let Some(r) = new.roles.get("root") {
+        requirements.push(Requirement::new(
+            format!("root v{version}"),
+            &new.keys,
+            &r.keyids,
+            r.threshold,
+        ));
+    }
+    if let Some(previous) = previous {
+        let old = parse_root("previous root", previous)?;
+        if let Some(r) = old.roles.get("root") {
+            requirements.push(Requirement::new(
+                format!("root v{} (the published root)", old.common.version),
+                &old.keys,
+                &r.keyids,
+                r.threshold,
+            ));
+        }
+    }
+    Ok(requirements)
+}
+
+/// Who signs a staged targets: the root in effect once the round is published.
+fn targets_requirements(root_value: Option<&Value>) -> Result<Vec<Requirement>> {
+    let root_value =
+        root_value.ok_or_else(|| Error::refused("targets is staged but there is no root to say who signs it"))?;
+    let root = parse_root("root", root_value)?;
+    Ok(root
+        .roles
+        .get("targets")
+        .map(|r| {
+            Requirement::new(
+                format!("root v{} (targets role)", root.common.version),
+                &root.keys,
+                &r.keyids,
+                r.threshold,
+            )
+        })
+        .into_iter()
+        .collect())
+}
+
+/// Who signs a staged delegated role: its delegator, staged in this round or published.
+fn delegated_requirements(
+    repo: &Repo,
+    delegated: &str,
+    staged_values: &BTreeMap<String, Value>,
+) -> Result<Vec<Requirement>> {
+    // A hashed bin is delegated by its role; any other role by targets.
+    let delegator = repo
+        .policy
+        .delegation_of_bin(delegated)
+        .unwrap_or("targets")
+        .to_string();
+    let delegator_value = match staged_values.get(&delegator).cloned() {
+        Some(v) => Some(v),
+        None => repo.published(&delegator)?.map(|p| p.envelope.signed),
+    };
+    let delegator_value = delegator_value.ok_or_else(|| {
+        Error::refused(format!(
+            "{delegated} is staged but there is no {delegator} metadata delegating it"
+        ))
+    })?;
+    let targets: Targets = serde_json::from_value(delegator_value)
+        .map_err(|e| Error::refused(format!("{delegator}: not valid targets metadata: {e}")))?;
+    let mut requirements = Vec::new();
+    if let Some(delegations) = &targets.delegations
+        && let Some(roles) = &delegations.roles
+        && let Some(r) = roles.iter().find(|r| r.name == delegated)
+    {
+        requirements.push(Requirement::new(
+            format!("{delegator} v{} (delegation '{delegated}')", targets.common.version),
+            &delegations.keys,
+            &r.keyids,
+            r.threshold,
+        ));
+    }
+    Ok(requirements)
+}

@@ -1,0 +1,452 @@
+//! The signing request: what a keyholder takes to a machine that has nothing else, and
+//! the checks it must pass there before anything is signed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use trustroot_core::metadata::Root;
+use trustroot_core::{Envelope, Key, Limits};
+
+use super::summary::summary;
+use super::{MAX_REQUEST_FILE, Round, canonical};
+use crate::error::{Error, Result};
+use crate::keys;
+use crate::repo::Repo;
+
+/// Who must sign: the keys of one role as some metadata lists them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Requirement {
+    /// What lists these keys: `root v2`, `root v1 (the published root)`, ...
+    pub of: String,
+    pub threshold: u64,
+    pub signers: Vec<RequestSigner>,
+}
+
+/// One key of a [`Requirement`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSigner {
+    pub keyid: String,
+    pub key: Key,
+}
+
+impl Requirement {
+    pub(crate) fn new(of: String, keys: &BTreeMap<String, Key>, keyids: &[String], threshold: u64) -> Requirement {
+        let mut signers: Vec<RequestSigner> = Vec::new();
+        for id in keyids {
+            if signers.iter().any(|s| &s.keyid == id) {
+                continue;
+            }
+            if let Some(key) = keys.get(id) {
+                signers.push(RequestSigner {
+                    keyid: id.clone(),
+                    key: key.clone(),
+                });
+            }
+        }
+        Requirement { of, threshold, signers }
+    }
+
+    pub(super) fn key_map(&self) -> (BTreeMap<String, Key>, Vec<String>) {
+        let keys = self.signers.iter().map(|s| (s.keyid.clone(), s.key.clone())).collect();
+        let ids = self.signers.iter().map(|s| s.keyid.clone()).collect();
+        (keys, ids)
+    }
+}
+
+impl Round {
+    /// The signing request for this round: the staged bytes, the published version each
+    /// role follows (its file, signatures included), and every published root version, so
+    /// a keyholder can check that baseline against a root they keep (`ceremony sign --root`).
+    pub fn request(&self, repo: &Repo, now: DateTime<Utc>) -> Result<SigningRequest> {
+        let mut roles = Vec::new();
+        for role in &self.roles {
+            if role.changed_since_start() {
+                return Err(Error::file(
+                    &role.staged_path,
+                    "was changed after the round started; start a new round instead of editing staged files",
+                ));
+            }
+            let mut request_role = RequestRole {
+                role: role.meta.role.clone(),
+                version: role.meta.version,
+                expires: role.meta.expires.clone(),
+                signed_sha256: role.digest.clone(),
+                signed: b64(&role.bytes),
+                previous: role.previous_bytes.as_deref().map(b64),
+                requirements: role.requirements.clone(),
+                summary: Vec::new(),
+            };
+            request_role.summary = summary(&request_role, &role.signed, role.previous.as_ref());
+            roles.push(request_role);
+        }
+        let (_, history) = crate::published::read_published(repo)?;
+        if let Some(root) = self.role("root")
+            && let Some(previous) = root.meta.previous_version
+            && let Some(latest) = history.keys().next_back()
+            && *latest != previous
+        {
+            return Err(Error::refused(format!(
+                "round {}: it stages root v{} after root v{previous}, but root v{latest} is published now; start a new round",
+                self.id, root.meta.version
+            )));
+        }
+        let mut request = SigningRequest {
+            trustroot_signing_request: REQUEST_FORMAT,
+            round: self.id.clone(),
+            created: trustroot_core::time::format(&now),
+            published_roots: history.values().map(|bytes| b64(bytes)).collect(),
+            roles,
+            request_sha256: String::new(),
+        };
+        request.request_sha256 = request.compute_digest()?;
+        Ok(request)
+    }
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(what: &str, text: &str) -> Result<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| Error::refused(format!("{what}: not base64: {e}")))
+}
+
+/// Parses canonical JSON, whose strings carry control characters (PEM newlines) raw.
+/// Canonical JSON has no whitespace outside strings, so every control byte is inside one
+/// and can be escaped before parsing.
+fn parse_canonical(bytes: &[u8]) -> std::result::Result<Value, serde_json::Error> {
+    let mut escaped = Vec::with_capacity(bytes.len() + 64);
+    for &b in bytes {
+        if b < 0x20 {
+            escaped.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            escaped.push(b);
+        }
+    }
+    serde_json::from_slice(&escaped)
+}
+
+/// The format of signing requests this version writes and reads. Format 1 carried the
+/// previous versions without their signatures and no root history: it cannot be checked
+/// against a keyholder's root, and is refused.
+pub const REQUEST_FORMAT: u32 = 2;
+
+/// A self-contained signing request: everything a keyholder needs on a machine that has
+/// nothing else.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningRequest {
+    pub trustroot_signing_request: u32,
+    pub round: String,
+    pub created: String,
+    /// Every published root version, oldest first, as the published files (base64): the
+    /// chain from whichever version a keyholder pins to the root the round follows.
+    /// Claims of the coordinator until `ceremony sign --root` verifies them.
+    pub published_roots: Vec<String>,
+    pub roles: Vec<RequestRole>,
+    /// sha256 of the canonical JSON of this request with this field empty: compare it
+    /// with the coordinator's by another channel.
+    pub request_sha256: String,
+}
+
+/// One role of a [`SigningRequest`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestRole {
+    pub role: String,
+    pub version: u64,
+    pub expires: String,
+    pub signed_sha256: String,
+    /// The exact bytes to sign (canonical JSON of the staged `signed`), base64.
+    pub signed: String,
+    /// The published version it follows, as the published file (signatures included),
+    /// base64. A claim of the coordinator until `ceremony sign --root` verifies it.
+    pub previous: Option<String>,
+    pub requirements: Vec<Requirement>,
+    /// Human summary, regenerated and compared on the signing machine.
+    pub summary: Vec<String>,
+}
+
+/// A request is hostile input: no text in it may carry control characters (terminal
+/// escapes could rewrite what the keyholder reads, the request digest included), a role
+/// name must be a plain file name once encoded, and a key ID must be a sha256 in hex (it
+/// becomes part of a signature file's name).
+fn check_request_text(request: &SigningRequest) -> std::result::Result<(), String> {
+    let plain = |what: &str, text: &str| {
+        if text.chars().any(char::is_control) {
+            Err(format!("{what} contains control characters"))
+        } else {
+            Ok(())
+        }
+    };
+    plain("round", &request.round)?;
+    plain("created", &request.created)?;
+    for role in &request.roles {
+        plain("a role name", &role.role)?;
+        if role.role.is_empty() || role.role == "." || role.role == ".." {
+            return Err(format!("role name {:?} cannot name a file", role.role));
+        }
+        plain("expires", &role.expires)?;
+        for line in &role.summary {
+            plain("the summary", line)?;
+        }
+        for requirement in &role.requirements {
+            plain("a requirement", &requirement.of)?;
+            for signer in &requirement.signers {
+                let hex = signer.keyid.len() == 64
+                    && signer
+                        .keyid
+                        .chars()
+                        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
+                if !hex {
+                    return Err(format!("key ID {:?} is not a sha256 in lowercase hex", signer.keyid));
+                }
+                for value in signer.key.unknown.values() {
+                    if value.as_str().is_some_and(|t| t.chars().any(char::is_control)) {
+                        return Err(format!("key {} has a field with control characters", signer.keyid));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+impl RequestRole {
+    /// The published version this role follows, as the request carries it.
+    pub fn previous_bytes(&self) -> Result<Option<Vec<u8>>> {
+        self.previous.as_deref().map(|text| unb64(&self.role, text)).transpose()
+    }
+}
+
+impl SigningRequest {
+    /// The published root versions the request carries, oldest first.
+    pub fn published_root_bytes(&self) -> Result<Vec<Vec<u8>>> {
+        self.published_roots
+            .iter()
+            .map(|text| unb64("published root", text))
+            .collect()
+    }
+
+    fn compute_digest(&self) -> Result<String> {
+        let mut copy = self.clone();
+        copy.request_sha256 = String::new();
+        let value = serde_json::to_value(&copy).map_err(|e| Error::refused(e.to_string()))?;
+        Ok(trustroot_core::hashes::sha256_hex(&canonical(
+            "signing request",
+            &value,
+        )?))
+    }
+
+    /// Reads and checks a request file: every digest, the bytes' canonical form, the
+    /// declared role, version and expiry, root's signers against root's own bytes, and
+    /// the summary against one regenerated from the bytes. Any mismatch means the file
+    /// was altered.
+    pub fn load(path: &Path) -> Result<(SigningRequest, Vec<Vec<u8>>)> {
+        let bytes = keys::read_limited(path, MAX_REQUEST_FILE)?;
+        let value: Value = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::file(path, format!("not a trustroot signing request: {e}")))?;
+        check_format(path, &value)?;
+        let request: SigningRequest = serde_json::from_value(value)
+            .map_err(|e| Error::file(path, format!("not a trustroot signing request: {e}")))?;
+        check_request_text(&request)
+            .map_err(|reason| Error::file(path, format!("refused signing request: {reason}")))?;
+        if request.compute_digest()? != request.request_sha256 {
+            return Err(tampered(
+                path,
+                "request_sha256 does not match the request's contents".to_string(),
+            ));
+        }
+        let last_root = check_published_roots(path, &request)?;
+        let mut all_bytes = Vec::new();
+        for role in &request.roles {
+            all_bytes.push(check_role(path, role, last_root.as_ref())?);
+        }
+        Ok((request, all_bytes))
+    }
+}
+
+/// A request whose contents contradict themselves: altered on the way, or damaged.
+fn tampered(path: &Path, reason: String) -> Error {
+    Error::file(path, format!("tampered or damaged signing request: {reason}"))
+}
+
+/// Refuses a request in any format but [`REQUEST_FORMAT`], saying which side to upgrade.
+fn check_format(path: &Path, value: &Value) -> Result<()> {
+    match value.get("trustroot_signing_request").and_then(Value::as_u64) {
+        Some(v) if v == u64::from(REQUEST_FORMAT) => Ok(()),
+        Some(v) if v < u64::from(REQUEST_FORMAT) => Err(Error::file(
+            path,
+            format!(
+                "is a signing request in format {v}, made by an older trustroot: it does not carry the published root versions and signatures your root can check its changes against; ask for a new request (the coordinator runs `trustroot ceremony request` with this version)"
+            ),
+        )),
+        Some(v) => Err(Error::file(
+            path,
+            format!(
+                "is a signing request in format {v}, newer than this trustroot reads (format {REQUEST_FORMAT}): use the coordinator's trustroot version, or ask for a new request"
+            ),
+        )),
+        None => Err(Error::file(
+            path,
+            "not a trustroot signing request: no trustroot_signing_request format number",
+        )),
+    }
+}
+
+/// The published root versions: consecutive, each a root; the last one's `signed` value.
+/// Whether they verify is for `ceremony sign --root` (see `baseline`); here they must only
+/// be coherent.
+fn check_published_roots(path: &Path, request: &SigningRequest) -> Result<Option<Value>> {
+    let mut last_root: Option<Value> = None;
+    for (i, text) in request.published_roots.iter().enumerate() {
+        let bytes = unb64("published root", text)?;
+        let envelope = Envelope::parse("root", &bytes, &Limits::default())
+            .map_err(|e| tampered(path, format!("published root #{}: {e}", i + 1)))?;
+        let version = envelope.version();
+        let previous_version = last_root
+            .as_ref()
+            .and_then(|r| r.get("version"))
+            .and_then(Value::as_u64);
+        if envelope.role_type() != Some("root")
+            || version.is_none()
+            || previous_version.is_some_and(|p| Some(p + 1) != version)
+        {
+            return Err(tampered(
+                path,
+                format!(
+                    "published root #{} is not the next root version after v{}",
+                    i + 1,
+                    previous_version.unwrap_or(0)
+                ),
+            ));
+        }
+        last_root = Some(envelope.signed);
+    }
+    Ok(last_root)
+}
+
+/// Checks one role of a request against its own bytes; the bytes to sign.
+fn check_role(path: &Path, role: &RequestRole, last_root: Option<&Value>) -> Result<Vec<u8>> {
+    let name = &role.role;
+    let (bytes, signed) = decode_signed(path, role)?;
+    let previous = match &role.previous {
+        Some(text) => {
+            let prev = unb64(name, text)?;
+            let envelope = Envelope::parse(name, &prev, &Limits::default())
+                .map_err(|e| tampered(path, format!("{name}: the previous version is not metadata: {e}")))?;
+            Some(envelope.signed)
+        }
+        None => None,
+    };
+    if name == "root" {
+        check_root_follows(path, role, previous.as_ref(), last_root)?;
+    }
+    let expected_type = if name == "root" { "root" } else { "targets" };
+    if signed.get("_type").and_then(Value::as_str) != Some(expected_type)
+        || signed.get("version").and_then(Value::as_u64) != Some(role.version)
+        || signed.get("expires").and_then(Value::as_str) != Some(role.expires.as_str())
+    {
+        return Err(tampered(
+            path,
+            format!("{name}: role type, version or expiry differ from the bytes"),
+        ));
+    }
+    if name == "root" {
+        check_root_signers(path, role, &signed, previous.as_ref())?;
+    }
+    if summary(role, &signed, previous.as_ref()) != role.summary {
+        return Err(tampered(path, format!("{name}: the summary does not match the bytes")));
+    }
+    Ok(bytes)
+}
+
+/// The bytes to sign of one role, which must match their digest and be canonical JSON,
+/// and the value they hold.
+fn decode_signed(path: &Path, role: &RequestRole) -> Result<(Vec<u8>, Value)> {
+    let name = &role.role;
+    let bytes = unb64(name, &role.signed)?;
+    if trustroot_core::hashes::sha256_hex(&bytes) != role.signed_sha256 {
+        return Err(tampered(path, format!("{name}: the bytes do not match signed_sha256")));
+    }
+    let signed = parse_canonical(&bytes).map_err(|e| tampered(path, format!("{name}: the bytes are not JSON: {e}")))?;
+    if canonical(name, &signed)? != bytes {
+        return Err(tampered(path, format!("{name}: the bytes are not canonical JSON")));
+    }
+    Ok((bytes, signed))
+}
+
+/// A staged root follows the last published root the request carries, and only then.
+fn check_root_follows(
+    path: &Path,
+    role: &RequestRole,
+    previous: Option<&Value>,
+    last_root: Option<&Value>,
+) -> Result<()> {
+    match (previous, last_root) {
+        (Some(prev), Some(last)) if prev != last => Err(tampered(
+            path,
+            format!(
+                "root: the previous version (v{}) is not the last published root the request carries (v{})",
+                prev.get("version").and_then(Value::as_u64).unwrap_or(0),
+                last.get("version").and_then(Value::as_u64).unwrap_or(0)
+            ),
+        )),
+        (Some(_), None) => Err(tampered(
+            path,
+            "root: it names a previous version but carries no published root".to_string(),
+        )),
+        (None, Some(last)) => Err(tampered(
+            path,
+            format!(
+                "root v{}: staged as a new root, yet the request carries published root v{}",
+                role.version,
+                last.get("version").and_then(Value::as_u64).unwrap_or(0)
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The signers a request lists for root must be the root's own keys, new and published.
+fn check_root_signers(path: &Path, role: &RequestRole, signed: &Value, previous: Option<&Value>) -> Result<()> {
+    let root: Root =
+        serde_json::from_value(signed.clone()).map_err(|e| tampered(path, format!("root: not a valid root: {e}")))?;
+    let mut expected = Vec::new();
+    if let Some(r) = root.roles.get("root") {
+        expected.push(Requirement::new(
+            format!("root v{}", role.version),
+            &root.keys,
+            &r.keyids,
+            r.threshold,
+        ));
+    }
+    if let Some(prev) = previous {
+        let old: Root = serde_json::from_value(prev.clone())
+            .map_err(|e| tampered(path, format!("root: the previous version is not a valid root: {e}")))?;
+        if let Some(r) = old.roles.get("root") {
+            expected.push(Requirement::new(
+                format!("root v{} (the published root)", old.common.version),
+                &old.keys,
+                &r.keyids,
+                r.threshold,
+            ));
+        }
+    }
+    if expected != role.requirements {
+        return Err(tampered(
+            path,
+            "root: the listed signers differ from the root's own keys".to_string(),
+        ));
+    }
+    Ok(())
+}
