@@ -10,11 +10,13 @@ use serde_json::Value;
 use trustroot_core::metadata::Root;
 use trustroot_core::{Envelope, Key, Limits};
 
-use super::summary::summary;
+use super::summary::{key_changes, key_label, shown_line};
 use super::{MAX_REQUEST_FILE, Round, canonical};
 use crate::error::{Error, Result};
 use crate::keys;
 use crate::repo::Repo;
+use crate::stage;
+use trustroot_core::display::escape;
 
 /// Who must sign: the keys of one role as some metadata lists them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -449,4 +451,50 @@ fn check_root_signers(path: &Path, role: &RequestRole, signed: &Value, previous:
         ));
     }
     Ok(())
+}
+
+/// The human summary of one role of a request: version, digest, who must sign, and what
+/// changes against the published version.
+fn summary(role: &RequestRole, signed: &Value, previous: Option<&Value>) -> Vec<String> {
+    let mut lines = vec![
+        match previous.and_then(|p| p.get("version")).and_then(Value::as_u64) {
+            Some(v) => format!(
+                "{} v{} (replaces v{v}), expires {}",
+                escape(&role.role),
+                role.version,
+                escape(&role.expires)
+            ),
+            None => format!(
+                "{} v{} (new), expires {}",
+                escape(&role.role),
+                role.version,
+                escape(&role.expires)
+            ),
+        },
+        format!("sha256 of the bytes to sign: {}", escape(&role.signed_sha256)),
+    ];
+    for req in &role.requirements {
+        let names: Vec<String> = req.signers.iter().map(|s| key_label(&s.key, &s.keyid)).collect();
+        lines.push(format!(
+            "needs {} of {} signer(s) of {}: {}",
+            req.threshold,
+            req.signers.len(),
+            escape(&req.of),
+            names.join(", ")
+        ));
+    }
+    if role.role == "root" || role.role == "targets" || previous.is_some() {
+        lines.extend(key_changes(&role.role, previous, signed));
+    }
+    let changes = stage::diff(previous, signed);
+    lines.push(format!(
+        "changes against {}:",
+        if previous.is_some() {
+            "the published version"
+        } else {
+            "nothing (new role)"
+        }
+    ));
+    lines.extend(changes.into_iter().map(|l| format!("  {}", shown_line(&l))));
+    lines
 }

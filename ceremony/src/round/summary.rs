@@ -7,9 +7,7 @@ use serde_json::Value;
 use trustroot_core::Key;
 use trustroot_core::metadata::{Root, Targets};
 
-use super::RequestRole;
 use crate::keys;
-use crate::stage;
 use trustroot_core::display::escape;
 
 /// `text` with control characters escaped, for printing untrusted strings.
@@ -25,7 +23,7 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
-fn key_label(key: &Key, keyid: &str) -> String {
+pub(super) fn key_label(key: &Key, keyid: &str) -> String {
     match key_owner(key) {
         Some(owner) => format!("{} ({})", escape(owner), keys::short_id(keyid)),
         None => format!("key {}", keys::short_id(keyid)),
@@ -41,7 +39,7 @@ fn key_owner(key: &Key) -> Option<&str> {
 /// A line of a summary with every character a terminal would hide or act on escaped (the
 /// lines quote metadata, which is untrusted). Backslashes are left alone: the diff shows
 /// JSON, where a backslash in the text is already `\\`.
-fn shown_line(line: &str) -> String {
+pub(super) fn shown_line(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     let mut buf = [0u8; 4];
     for c in line.chars() {
@@ -121,7 +119,7 @@ fn key_table(role: &str, signed: &Value) -> Option<KeyTable> {
 
 /// Every key added or removed and every threshold or signer change, by key ID and key
 /// material: labels alone can impersonate a keyholder.
-fn key_changes(role: &str, previous: Option<&Value>, signed: &Value) -> Vec<String> {
+pub(super) fn key_changes(role: &str, previous: Option<&Value>, signed: &Value) -> Vec<String> {
     let Some((new_keys, new_roles)) = key_table(role, signed) else {
         return Vec::new();
     };
@@ -188,50 +186,6 @@ fn key_changes(role: &str, previous: Option<&Value>, signed: &Value) -> Vec<Stri
         lines.insert(0, format!("keys and thresholds that change {label_note}:"));
         lines
     }
-}
-
-pub(super) fn summary(role: &RequestRole, signed: &Value, previous: Option<&Value>) -> Vec<String> {
-    let mut lines = vec![
-        match previous.and_then(|p| p.get("version")).and_then(Value::as_u64) {
-            Some(v) => format!(
-                "{} v{} (replaces v{v}), expires {}",
-                escape(&role.role),
-                role.version,
-                escape(&role.expires)
-            ),
-            None => format!(
-                "{} v{} (new), expires {}",
-                escape(&role.role),
-                role.version,
-                escape(&role.expires)
-            ),
-        },
-        format!("sha256 of the bytes to sign: {}", escape(&role.signed_sha256)),
-    ];
-    for req in &role.requirements {
-        let names: Vec<String> = req.signers.iter().map(|s| key_label(&s.key, &s.keyid)).collect();
-        lines.push(format!(
-            "needs {} of {} signer(s) of {}: {}",
-            req.threshold,
-            req.signers.len(),
-            escape(&req.of),
-            names.join(", ")
-        ));
-    }
-    if role.role == "root" || role.role == "targets" || previous.is_some() {
-        lines.extend(key_changes(&role.role, previous, signed));
-    }
-    let changes = stage::diff(previous, signed);
-    lines.push(format!(
-        "changes against {}:",
-        if previous.is_some() {
-            "the published version"
-        } else {
-            "nothing (new role)"
-        }
-    ));
-    lines.extend(changes.into_iter().map(|l| format!("  {}", shown_line(&l))));
-    lines
 }
 
 #[cfg(test)]
