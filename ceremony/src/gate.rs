@@ -197,7 +197,7 @@ fn walk(
             Ok(_) => return Ok(walk.trusted().clone()),
             Err(e) => {
                 let file = candidate_file(candidate, &e.role, e.version);
-                return Err(Refusal::new(&e.role.clone(), file, e.to_string()));
+                return Err(Refusal::new(&e.role, file, e.to_string()));
             }
         };
         let file = candidate_file(candidate, &need.role, need.version);
