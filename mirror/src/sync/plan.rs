@@ -73,6 +73,7 @@ pub(super) async fn plan(
         targets_url: targets_url.to_string(),
     });
     let mut notes = Vec::new();
+    // Trust: the served state's own metadata, or the given (or embedded) root.
     let before = match current {
         Some(current) => {
             link_tree(&layout.state(current.number).join("client"), &client)?;
