@@ -8,6 +8,10 @@
 //! manifest, then runs the full client verification on the unpacked tree (from the site's
 //! pinned root, and from the trust the mirror already holds) and updates the mirror
 //! through the same atomic switch as `mirror sync`.
+//!
+//! - `export`: writing a bundle from the served tree.
+//! - `members`: reading an untrusted bundle, member by member, within its limits.
+//! - `import`: unpacking, verifying and syncing a bundle into a mirror.
 
 mod export;
 mod import;

@@ -8,6 +8,17 @@
 //! concurrently with their length and hashes checked while streaming. Files that current
 //! metadata no longer references stay for a grace period. The finished state is renamed
 //! into `states/` and served with one atomic symlink switch.
+//!
+//! One module per step, run in this order by [`sync`]:
+//!
+//! - `plan`: what the repository now holds: where to fetch from, the client state seeded
+//!   from the served state (or the starting root), the walk through the updater, the
+//!   files wanted.
+//! - `desired`: the files current metadata calls for (also what `mirror verify` checks).
+//! - `stage`: the new state in `staging/tree`, unchanged and resumed files carried over;
+//!   after the downloads, superseded files kept for their grace period.
+//! - `fetch`: the missing targets, downloaded concurrently and verified while streaming.
+//! - `commit`: the new state synced to disk, installed, switched to, the old one pruned.
 
 mod commit;
 mod desired;
