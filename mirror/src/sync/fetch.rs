@@ -105,10 +105,14 @@ async fn fetch_all(
         match result {
             Ok(bytes) => {
                 trustroot_store::crash::after_write();
-                let first = tree.path(&paths[0]);
+                // Every download spawned has a first name (see above).
+                let Some((first, aliases)) = paths.split_first() else {
+                    continue;
+                };
+                let first = tree.path(first);
                 let entry = target_entry(&first, &info)?;
                 tree.unsynced.push(first.clone());
-                for alias in &paths[1..] {
+                for alias in aliases {
                     tree.link(&first, alias)?;
                 }
                 for path in &paths {
