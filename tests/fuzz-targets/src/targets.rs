@@ -343,7 +343,7 @@ fn bundle_wanted() -> BTreeMap<String, (String, trustroot_core::TargetFile)> {
     [("targets/file.txt".to_string(), ("file.txt".to_string(), info))].into()
 }
 
-/// Bundle unpacking (mirror/src/bundle.rs `unpack_metadata`, then `unpack_targets` as an
+/// Bundle unpacking (mirror/src/bundle/import.rs `unpack_metadata`, then `unpack_targets` as an
 /// import runs them once the metadata verified): the input is the bundle file (tar, or
 /// zstd-compressed tar), unpacked into a fresh empty directory with small limits, the
 /// verified metadata calling for one target ([`bundle_wanted`]). When it is accepted, the

@@ -27,6 +27,10 @@
 //! its name when it changes. Other metadata (`timestamp.json`, and every metadata file
 //! without consistent snapshots) is `no-store`; anything else is `no-cache` (a cache must
 //! revalidate).
+//!
+//! The response bodies and the access log are in `body`.
+
+mod body;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -34,23 +38,21 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Empty, Full};
-use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
+use hyper::body::{Bytes, Incoming};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::io::{AsyncRead, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
+use self::body::{FileBody, Logged, Record};
 use crate::error::UpdateError;
 use crate::layout::MirrorDir;
 
@@ -471,124 +473,6 @@ fn content_type(name: &str) -> &'static str {
         "application/x-pem-file"
     } else {
         "application/octet-stream"
-    }
-}
-
-/// A file streamed in chunks of [`CHUNK`] bytes.
-struct FileBody {
-    file: tokio::fs::File,
-    remaining: u64,
-    buffer: Box<[u8]>,
-}
-
-impl Body for FileBody {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        let this = &mut *self;
-        if this.remaining == 0 {
-            return Poll::Ready(None);
-        }
-        let want = usize::try_from(this.remaining)
-            .unwrap_or(usize::MAX)
-            .min(this.buffer.len());
-        let mut buffer = ReadBuf::new(&mut this.buffer[..want]);
-        match Pin::new(&mut this.file).poll_read(cx, &mut buffer) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
-            Poll::Ready(Ok(())) if buffer.filled().is_empty() => Poll::Ready(Some(Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "the file is shorter than when it was opened",
-            )))),
-            Poll::Ready(Ok(())) => {
-                let filled = buffer.filled();
-                this.remaining = this.remaining.saturating_sub(filled.len() as u64);
-                Poll::Ready(Some(Ok(Frame::data(Bytes::copy_from_slice(filled)))))
-            }
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.remaining == 0
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.remaining)
-    }
-}
-
-/// One access-log line, written when the response body is finished or abandoned, so
-/// it has the bytes really sent and the whole time taken.
-struct Record {
-    shared: Arc<Shared>,
-    at: DateTime<Utc>,
-    started: Instant,
-    peer: SocketAddr,
-    method: Method,
-    path: String,
-    status: u16,
-}
-
-impl Record {
-    fn write(self, sent: u64) {
-        // The path is as received: a request target holds no spaces or control
-        // characters, so one request is always one line.
-        let line = format!(
-            "{} {} {} {} {} {} {:.1}ms\n",
-            self.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            self.peer,
-            self.method,
-            self.path,
-            self.status,
-            sent,
-            self.started.elapsed().as_secs_f64() * 1000.0
-        );
-        let mut log = self.shared.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let _ = log.write_all(line.as_bytes());
-        let _ = log.flush();
-    }
-}
-
-/// A response body that counts what it sends and logs the request when dropped.
-struct Logged {
-    inner: BoxBody,
-    sent: u64,
-    record: Option<Record>,
-}
-
-impl Body for Logged {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if let Poll::Ready(Some(Ok(frame))) = &polled {
-            self.sent += frame.data_ref().map_or(0, |data| data.len() as u64);
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-impl Drop for Logged {
-    fn drop(&mut self) {
-        if let Some(record) = self.record.take() {
-            record.write(self.sent);
-        }
     }
 }
 

@@ -1,0 +1,335 @@
+//! Import: a bundle unpacked outside the mirror, its metadata verified before any target
+//! is written, its targets held to their verified lengths and hashes, and the mirror then
+//! updated by a sync from the unpacked tree.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use trustroot_core::display::escape;
+use trustroot_core::{Limits, TargetFile};
+use url::Url;
+
+use super::members::{Member, copy_member, for_each_member, write_member};
+use super::{BundleFile, BundleLimits, BundleManifest, MANIFEST_NAME, MAX_MANIFEST_SIZE, bundle_error};
+use crate::download::file_matches;
+use crate::error::UpdateError;
+use crate::fetch::FetchConfig;
+use crate::layout::MirrorDir;
+use crate::manifest::Manifest;
+use crate::sync::{SyncOptions, SyncSummary, sync};
+
+fn read_manifest(bundle: &Path, member: &Member, content: &mut dyn Read) -> Result<BundleManifest, UpdateError> {
+    if member.declared > MAX_MANIFEST_SIZE {
+        return Err(bundle_error(
+            bundle,
+            format!("the manifest is {} bytes, over {MAX_MANIFEST_SIZE}", member.declared),
+        ));
+    }
+    let mut bytes = Vec::new();
+    content
+        .read_to_end(&mut bytes)
+        .map_err(|e| bundle_error(bundle, format!("truncated manifest: {}", escape(&e.to_string()))))?;
+    let manifest: BundleManifest = serde_json::from_slice(&bytes)
+        .map_err(|e| bundle_error(bundle, format!("unreadable manifest: {}", escape(&e.to_string()))))?;
+    if manifest.format != 1 {
+        return Err(bundle_error(
+            bundle,
+            format!("manifest format {} is not 1", manifest.format),
+        ));
+    }
+    Ok(manifest)
+}
+
+/// The first step of an import: unpacks the metadata members, which an export writes
+/// before any target, into `into`, bounded by the sizes a client allows for metadata.
+/// Returns each one's length and sha256. Stops at the first target.
+pub fn unpack_metadata(
+    bundle: &Path,
+    into: &Path,
+    limits: &BundleLimits,
+    metadata_limits: &Limits,
+) -> Result<BTreeMap<String, BundleFile>, UpdateError> {
+    let largest = metadata_limits
+        .max_root_size
+        .max(metadata_limits.max_timestamp_size)
+        .max(metadata_limits.max_snapshot_size)
+        .max(metadata_limits.max_targets_size);
+    let mut metadata = BTreeMap::new();
+    for_each_member(bundle, limits, |member, content| {
+        if member.is_target() || member.name == MANIFEST_NAME {
+            return Ok(false);
+        }
+        if member.declared > largest {
+            return Err(bundle_error(
+                bundle,
+                format!(
+                    "metadata member '{}' is {} bytes, over the {largest} bytes a client reads",
+                    escape(&member.name),
+                    member.declared
+                ),
+            ));
+        }
+        let file = write_member(bundle, into, member, content)?;
+        metadata.insert(member.relative.clone(), file);
+        Ok(true)
+    })?;
+    if !metadata.contains_key("timestamp.json") {
+        return Err(bundle_error(
+            bundle,
+            "no timestamp.json before the first target: the bundle was written by an older trustroot, \
+             which put targets first; re-export it with this version",
+        ));
+    }
+    Ok(metadata)
+}
+
+/// The second step of an import, once the metadata unpacked by [`unpack_metadata`] has
+/// verified: unpacks the targets that verified metadata calls for (`wanted`: each file
+/// name with the target it holds, whose verified length its member must have and whose
+/// hashes its content must match), skips the others (files a mirror keeps for a grace
+/// period), checks the metadata members again (the bundle may have changed since), and
+/// checks everything unpacked against the bundle's manifest.
+pub fn unpack_targets(
+    bundle: &Path,
+    into: &Path,
+    limits: &BundleLimits,
+    metadata: &BTreeMap<String, BundleFile>,
+    wanted: &BTreeMap<String, (String, TargetFile)>,
+) -> Result<BundleManifest, UpdateError> {
+    let mut unpacked: BTreeMap<String, BundleFile> = BTreeMap::new();
+    let mut manifest = None;
+    let mut in_targets = false;
+    for_each_member(bundle, limits, |member, content| {
+        let shown = escape(&member.name);
+        if member.name == MANIFEST_NAME {
+            manifest = Some(read_manifest(bundle, member, content)?);
+            return Ok(true);
+        }
+        if !member.is_target() {
+            if in_targets {
+                return Err(bundle_error(
+                    bundle,
+                    format!(
+                        "metadata member '{shown}' comes after a target: the bundle was written by an older \
+                         trustroot; re-export it with this version"
+                    ),
+                ));
+            }
+            let again = copy_member(bundle, member, content, &mut std::io::sink())?;
+            if metadata.get(&member.relative) != Some(&again) {
+                return Err(bundle_error(bundle, format!("'{shown}' changed while it was imported")));
+            }
+            unpacked.insert(member.relative.clone(), again);
+            return Ok(true);
+        }
+        in_targets = true;
+        let Some((target, info)) = wanted.get(&member.relative) else {
+            // Not called for by the verified metadata: never written.
+            return Ok(true);
+        };
+        if member.declared != info.length {
+            return Err(bundle_error(
+                bundle,
+                format!(
+                    "'{shown}' is {} bytes, but the verified metadata says {}",
+                    member.declared, info.length
+                ),
+            ));
+        }
+        let file = write_member(bundle, into, member, content)?;
+        if !file_matches(&into.join(&member.relative), target, info)? {
+            return Err(bundle_error(
+                bundle,
+                format!(
+                    "'{shown}' does not match the hashes the verified metadata gives target '{}'",
+                    escape(target)
+                ),
+            ));
+        }
+        unpacked.insert(member.relative.clone(), file);
+        Ok(true)
+    })?;
+    let manifest = manifest
+        .ok_or_else(|| bundle_error(bundle, "no manifest: the bundle is truncated or not a trustroot bundle"))?;
+    for (path, found) in &unpacked {
+        match manifest.files.get(path) {
+            None => {
+                return Err(bundle_error(
+                    bundle,
+                    format!("'{}' is in the bundle but not in its manifest", escape(path)),
+                ));
+            }
+            Some(expected) if expected != found => {
+                return Err(bundle_error(
+                    bundle,
+                    format!("'{}' does not match the manifest (length or sha256)", escape(path)),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(missing) = manifest
+        .files
+        .keys()
+        .find(|path| wanted.contains_key(*path) && !unpacked.contains_key(*path))
+    {
+        return Err(bundle_error(
+            bundle,
+            format!("the manifest lists '{}', which the bundle lacks", escape(missing)),
+        ));
+    }
+    Ok(manifest)
+}
+
+/// Bytes free for an unprivileged writer on the file system holding `path` (or its
+/// nearest existing parent); `None` when it cannot be told.
+fn free_space(path: &Path) -> Option<u64> {
+    let existing = path.ancestors().find(|p| p.exists())?;
+    let stat = rustix::fs::statvfs(existing).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+/// Refuses an import whose verified targets (`need` bytes) are over the bundle's total
+/// limit, or more than the free space where they are unpacked or where the mirror keeps
+/// them: better refused up front than a disk filled half way.
+fn check_room(options: &ImportOptions, scratch: &Path, need: u64) -> Result<(), UpdateError> {
+    if need > options.bundle_limits.max_total_size {
+        return Err(bundle_error(
+            &options.bundle,
+            format!(
+                "its verified targets are {need} bytes, over the limit of {} bytes (raise it with --max-size)",
+                options.bundle_limits.max_total_size
+            ),
+        ));
+    }
+    // A mirror that exists links what it already holds: only a new one needs room for all.
+    let places = if MirrorDir::new(&options.dir).current()?.is_some() {
+        vec![scratch]
+    } else {
+        vec![scratch, options.dir.as_path()]
+    };
+    for place in places {
+        if let Some(free) = free_space(place)
+            && free < need
+        {
+            return Err(bundle_error(
+                &options.bundle,
+                format!(
+                    "its verified targets are {need} bytes, but only {free} bytes are free at {}",
+                    place.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What an import needs to know.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub dir: PathBuf,
+    pub bundle: PathBuf,
+    /// The site's pinned root: the bundle must verify from it.
+    pub root: Option<Vec<u8>>,
+    pub now: DateTime<Utc>,
+    pub limits: Limits,
+    pub bundle_limits: BundleLimits,
+    /// Where to unpack (default: the system's temporary directory).
+    pub scratch: Option<PathBuf>,
+}
+
+/// Imports a bundle into the mirror in `dir`: unpack and check it outside the mirror,
+/// verify it from the pinned root, then update the mirror with a sync from the unpacked
+/// tree (which verifies it again from the trust the mirror holds, refuses a bundle older
+/// than the mirror, and switches atomically). On failure the mirror is left as it was.
+pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> {
+    let scratch = match &options.scratch {
+        Some(dir) => tempfile::tempdir_in(dir),
+        None => tempfile::tempdir(),
+    }
+    .map_err(|e| UpdateError::io(std::env::temp_dir(), e))?;
+    let tree = scratch.path().join("repository");
+    std::fs::create_dir_all(&tree).map_err(|e| UpdateError::io(&tree, e))?;
+    let layout = MirrorDir::new(&options.dir);
+    let existed = options.dir.exists();
+    let had_staging = layout.staging().exists();
+    let current = layout.current()?;
+    // The metadata comes first and is verified before any target is unpacked: from the
+    // root the site pins, or from the root the mirror trusts. Only then does each target
+    // have a length to be held to.
+    let (trusted_root, from) = match (&options.root, current) {
+        (Some(root), _) => (root.clone(), "the pinned root"),
+        (None, Some(n)) => {
+            let path = layout.state(n).join("client/root.json");
+            (
+                std::fs::read(&path).map_err(|e| UpdateError::io(&path, e))?,
+                "the root the mirror trusts",
+            )
+        }
+        (None, None) => {
+            return Err(UpdateError::Config(format!(
+                "{} holds no mirror yet: pass --root with the root this site trusts",
+                options.dir.display()
+            )));
+        }
+    };
+    let metadata = unpack_metadata(&options.bundle, &tree, &options.bundle_limits, &options.limits)?;
+    let desired = match crate::verify::verify_metadata(&tree, trusted_root, options.now, options.limits.clone()).await?
+    {
+        Ok((_, desired)) => desired,
+        Err(problem) => {
+            return Err(bundle_error(
+                &options.bundle,
+                format!("does not verify from {from}: {problem}"),
+            ));
+        }
+    };
+    let wanted: BTreeMap<String, (String, TargetFile)> = desired
+        .files
+        .into_iter()
+        .filter_map(|(path, want)| match want {
+            crate::sync::Wanted::Target { name, info } => Some((path.as_str().to_string(), (name, info))),
+            crate::sync::Wanted::Metadata(_) => None,
+        })
+        .collect();
+    check_room(&options, &tree, wanted.values().map(|(_, info)| info.length).sum())?;
+    let manifest = unpack_targets(&options.bundle, &tree, &options.bundle_limits, &metadata, &wanted)?;
+    // The bundle's origin is not signed by anything: a mirror keeps the origin it has, and
+    // only a new mirror takes the bundle's (which later syncs would fetch from).
+    let origin = match current {
+        Some(n) => Manifest::read(&layout.state(n).join("manifest.json"))?.origin,
+        None => manifest.origin.clone(),
+    };
+    // The mirror directory may be a relative path: the URLs are made from its absolute form.
+    let url = |path: &Path| {
+        let absolute = std::path::absolute(path).map_err(|e| UpdateError::io(path, e))?;
+        Url::from_directory_path(&absolute)
+            .map_err(|_| UpdateError::Config(format!("{} is not absolute", path.display())))
+    };
+    let sync_options = SyncOptions {
+        dir: options.dir.clone(),
+        from: Some(url(&tree)?),
+        targets_from: Some(url(&tree.join("targets"))?),
+        root: options.root.clone(),
+        jobs: 4,
+        keep: chrono::Duration::days(7),
+        verify_all: false,
+        now: options.now,
+        limits: options.limits.clone(),
+        fetch: FetchConfig::default(),
+        progress: false,
+        record_origin: Some(origin),
+    };
+    let result = sync(sync_options).await;
+    if result.is_err() {
+        // Leave the mirror as it was: no half-built state from this import.
+        if !existed {
+            let _ = std::fs::remove_dir_all(&options.dir);
+        } else if !had_staging {
+            let _ = std::fs::remove_dir_all(layout.staging());
+        }
+    }
+    result
+}

@@ -1,0 +1,134 @@
+//! Response bodies: a file streamed in bounded chunks, and a wrapper that counts the bytes
+//! sent and writes the access-log line when the response is finished or abandoned.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use hyper::Method;
+use hyper::body::{Body, Bytes, Frame, SizeHint};
+use tokio::io::{AsyncRead, ReadBuf};
+
+use super::{BoxBody, Shared};
+
+/// A file streamed in chunks of [`super::CHUNK`] bytes.
+pub(super) struct FileBody {
+    pub file: tokio::fs::File,
+    pub remaining: u64,
+    pub buffer: Box<[u8]>,
+}
+
+impl Body for FileBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let this = &mut *self;
+        if this.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let want = usize::try_from(this.remaining)
+            .unwrap_or(usize::MAX)
+            .min(this.buffer.len());
+        let mut buffer = ReadBuf::new(&mut this.buffer[..want]);
+        match Pin::new(&mut this.file).poll_read(cx, &mut buffer) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+            Poll::Ready(Ok(())) if buffer.filled().is_empty() => Poll::Ready(Some(Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file is shorter than when it was opened",
+            )))),
+            Poll::Ready(Ok(())) => {
+                let filled = buffer.filled();
+                this.remaining = this.remaining.saturating_sub(filled.len() as u64);
+                Poll::Ready(Some(Ok(Frame::data(Bytes::copy_from_slice(filled)))))
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.remaining)
+    }
+}
+
+/// One access-log line, written when the response body is finished or abandoned, so
+/// it has the bytes really sent and the whole time taken.
+pub(super) struct Record {
+    pub shared: Arc<Shared>,
+    pub at: DateTime<Utc>,
+    pub started: Instant,
+    pub peer: SocketAddr,
+    pub method: Method,
+    pub path: String,
+    pub status: u16,
+}
+
+impl Record {
+    fn write(self, sent: u64) {
+        // The path is as received: a request target holds no spaces or control
+        // characters, so one request is always one line.
+        let line = format!(
+            "{} {} {} {} {} {} {:.1}ms\n",
+            self.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            self.peer,
+            self.method,
+            self.path,
+            self.status,
+            sent,
+            self.started.elapsed().as_secs_f64() * 1000.0
+        );
+        let mut log = self.shared.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _ = log.write_all(line.as_bytes());
+        let _ = log.flush();
+    }
+}
+
+/// A response body that counts what it sends and logs the request when dropped.
+pub(super) struct Logged {
+    pub inner: BoxBody,
+    pub sent: u64,
+    pub record: Option<Record>,
+}
+
+impl Body for Logged {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
+            self.sent += frame.data_ref().map_or(0, |data| data.len() as u64);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for Logged {
+    fn drop(&mut self) {
+        if let Some(record) = self.record.take() {
+            record.write(self.sent);
+        }
+    }
+}

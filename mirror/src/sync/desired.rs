@@ -1,0 +1,221 @@
+//! The published tree current metadata calls for, file by file: what a sync builds and
+//! `mirror verify` checks.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::Path;
+
+use trustroot_core::display::escape;
+use trustroot_core::{TargetFile, TrustedSet, role_name, target_path};
+
+use super::Skipped;
+use crate::error::UpdateError;
+use crate::tree_path::TreePath;
+
+/// A file the new state must hold.
+pub(crate) enum Wanted {
+    Metadata(Vec<u8>),
+    Target { name: String, info: TargetFile },
+}
+
+/// What a state must hold: every file by its name, and the targets left out.
+pub(crate) struct Desired {
+    pub files: BTreeMap<TreePath, Wanted>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// A target as a client resolves it, with the names it would be served under.
+struct Resolved {
+    path: String,
+    /// The targets role a client would trust it from.
+    role: String,
+    info: TargetFile,
+    names: Vec<TreePath>,
+}
+
+/// A metadata file name made from a role name (percent-encoded, so always one segment).
+fn metadata_path(name: &str) -> Result<TreePath, UpdateError> {
+    TreePath::new(name).map_err(|reason| UpdateError::Config(format!("metadata file {reason}")))
+}
+
+/// The names a target is served under: with consistent snapshots its sha256 and sha512
+/// names (clients may ask for either) and, in a directory, tough's name; without, its
+/// path. Only hex digests of the right length become part of a name.
+fn target_names(path: &str, info: &TargetFile, consistent: bool) -> Result<Vec<TreePath>, String> {
+    target_path::validate(path).map_err(|e| match e.kind {
+        trustroot_core::ErrorKind::UnsafePath { reason } => format!("its path is unsafe: {reason}"),
+        _ => e.to_string(),
+    })?;
+    target_path::check_usable(path, &info.hashes).map_err(|e| match e.kind {
+        trustroot_core::ErrorKind::UnusableTarget { reason } => reason,
+        _ => e.to_string(),
+    })?;
+    let mut names = Vec::new();
+    if consistent {
+        for alg in ["sha256", "sha512"] {
+            if let Some(digest) = info.hashes.get(alg) {
+                names.push(format!("targets/{}", target_path::consistent_name(path, digest)));
+            }
+        }
+        // tough (and so sigstore-rs) asks for a target in a directory at
+        // `targets/<sha256>.<dir>/<name>`, not the spec's `targets/<dir>/<sha256>.<name>`:
+        // the mirror serves it under both, as trustroot's publish does.
+        if path.contains('/')
+            && let Some(digest) = info.hashes.get("sha256")
+        {
+            names.push(format!("targets/{digest}.{path}"));
+        }
+    } else {
+        names.push(format!("targets/{path}"));
+    }
+    names.iter().map(|name| TreePath::new(name)).collect()
+}
+
+/// The published tree current metadata calls for: every root version verified, the
+/// timestamp, snapshot, every targets role, and every target it can store (see
+/// [`target_names`]); the others are reported in [`Desired::skipped`].
+pub(crate) fn desired_files(trusted: &TrustedSet, root_history: &Path) -> Result<Desired, UpdateError> {
+    let mut wanted = root_versions(root_history)?;
+    add_role_metadata(trusted, &mut wanted)?;
+    let (targets, mut skipped) = resolve_targets(trusted);
+    for Resolved { path, info, names, .. } in drop_clashing(targets, &wanted, &mut skipped) {
+        for file in names {
+            wanted.entry(file).or_insert_with(|| Wanted::Target {
+                name: path.clone(),
+                info: info.clone(),
+            });
+        }
+    }
+    Ok(Desired { files: wanted, skipped })
+}
+
+/// Every root version in the verified history, under its `N.root.json` name.
+fn root_versions(root_history: &Path) -> Result<BTreeMap<TreePath, Wanted>, UpdateError> {
+    let mut wanted = BTreeMap::new();
+    for entry in std::fs::read_dir(root_history).map_err(|e| UpdateError::io(root_history, e))? {
+        let entry = entry.map_err(|e| UpdateError::io(root_history, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_root = name
+            .strip_suffix(".root.json")
+            .is_some_and(|v| v.parse::<u64>().is_ok());
+        if is_root {
+            let bytes = std::fs::read(entry.path()).map_err(|e| UpdateError::io(entry.path(), e))?;
+            wanted.insert(metadata_path(&name)?, Wanted::Metadata(bytes));
+        }
+    }
+    Ok(wanted)
+}
+
+/// Adds the timestamp, the snapshot and every targets role, each under the name a client
+/// asks for.
+fn add_role_metadata(trusted: &TrustedSet, wanted: &mut BTreeMap<TreePath, Wanted>) -> Result<(), UpdateError> {
+    let consistent = trusted.consistent_snapshot();
+    let name_of =
+        |role: &str, version: u64| metadata_path(&role_name::metadata_file_name(role, consistent.then_some(version)));
+    if let Some(timestamp) = trusted.timestamp() {
+        wanted.insert(
+            metadata_path("timestamp.json")?,
+            Wanted::Metadata(timestamp.bytes().to_vec()),
+        );
+    }
+    if let Some(snapshot) = trusted.snapshot() {
+        wanted.insert(
+            name_of("snapshot", snapshot.signed().common.version)?,
+            Wanted::Metadata(snapshot.bytes().to_vec()),
+        );
+    }
+    for (role, targets) in trusted.all_targets() {
+        let name = name_of(role, targets.signed().common.version)?;
+        // A role named like another file (`2.root` without consistent snapshots) must not
+        // replace it.
+        if wanted
+            .insert(name.clone(), Wanted::Metadata(targets.bytes().to_vec()))
+            .is_some()
+        {
+            return Err(UpdateError::Config(format!(
+                "role '{}' would be published as {name}, which another file already is",
+                escape(role)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Each target as a client would resolve it (spec 5.6.7): from the first role in the
+/// delegation search trusted for its path, never from a role that merely lists it. Targets
+/// that cannot be named or checked are returned as skipped.
+fn resolve_targets(trusted: &TrustedSet) -> (Vec<Resolved>, Vec<Skipped>) {
+    let consistent = trusted.consistent_snapshot();
+    let paths: BTreeSet<&String> = trusted
+        .all_targets()
+        .values()
+        .flat_map(|t| t.signed().targets.keys())
+        .collect();
+    let mut verified_edges = HashSet::new();
+    let mut skipped = Vec::new();
+    let mut targets = Vec::new();
+    for path in paths {
+        let Some((role, info)) = trusted.find_loaded_target(path, &mut verified_edges) else {
+            continue;
+        };
+        match target_names(path, &info, consistent) {
+            Ok(names) => targets.push(Resolved {
+                path: path.clone(),
+                role: role.into_string(),
+                info,
+                names,
+            }),
+            Err(reason) => skipped.push(Skipped {
+                target: path.clone(),
+                role: role.into_string(),
+                reason,
+            }),
+        }
+    }
+    (targets, skipped)
+}
+
+/// The targets whose names clash with no other file. A name that another target needs as
+/// a directory (`a` and `a/b` without consistent snapshots) cannot be stored: both
+/// targets are left out (added to `skipped`), never one replacing the other.
+fn drop_clashing(
+    targets: Vec<Resolved>,
+    wanted: &BTreeMap<TreePath, Wanted>,
+    skipped: &mut Vec<Skipped>,
+) -> Vec<Resolved> {
+    let all_names: HashSet<&str> = targets
+        .iter()
+        .flat_map(|t| t.names.iter().map(TreePath::as_str))
+        .chain(wanted.keys().map(TreePath::as_str))
+        .collect();
+    let directories: HashSet<&str> = targets
+        .iter()
+        .flat_map(|t| t.names.iter().flat_map(TreePath::parents))
+        .collect();
+    let clashes: Vec<Option<String>> = targets
+        .iter()
+        .map(|target| {
+            target.names.iter().find_map(|name| {
+                if directories.contains(name.as_str()) {
+                    return Some(format!("its file name {name} is a directory another target needs"));
+                }
+                let file = name.parents().find(|dir| all_names.contains(dir))?;
+                Some(format!(
+                    "its file name {name} lies under {}, which another file is",
+                    escape(file)
+                ))
+            })
+        })
+        .collect();
+    let mut kept = Vec::new();
+    for (target, clash) in targets.into_iter().zip(clashes) {
+        match clash {
+            Some(reason) => skipped.push(Skipped {
+                target: target.path,
+                role: target.role,
+                reason,
+            }),
+            None => kept.push(target),
+        }
+    }
+    kept
+}

@@ -1,0 +1,239 @@
+//! `mirror sync`: a verified, incremental, resumable, crash-safe copy of a TUF repository.
+//!
+//! A sync runs the full client workflow (every root version, timestamp, snapshot, targets
+//! and every delegated role), then builds the next state of the mirror in `staging/`:
+//! metadata written from the exact bytes verified, targets hard-linked from the served
+//! state when their size and modification time are unchanged (no fetch, no re-hash),
+//! taken from an interrupted sync's `staging/` after re-hashing, or downloaded
+//! concurrently with their length and hashes checked while streaming. Files that current
+//! metadata no longer references stay for a grace period. The finished state is renamed
+//! into `states/` and served with one atomic symlink switch.
+//!
+//! One module per step, run in this order by [`sync`]:
+//!
+//! - `plan`: what the repository now holds: where to fetch from, the client state seeded
+//!   from the served state (or the starting root), the walk through the updater, the
+//!   files wanted.
+//! - `desired`: the files current metadata calls for (also what `mirror verify` checks).
+//! - `stage`: the new state in `staging/tree`, unchanged and resumed files carried over;
+//!   after the downloads, superseded files kept for their grace period.
+//! - `fetch`: the missing targets, downloaded concurrently and verified while streaming.
+//! - `commit`: the new state synced to disk, installed, switched to, the old one pruned.
+
+mod commit;
+mod desired;
+mod fetch;
+mod plan;
+mod stage;
+
+use std::os::unix::fs::OpenOptionsExt as _;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use trustroot_core::{Limits, TrustedSet};
+use url::Url;
+
+pub(crate) use self::desired::{Desired, Wanted, desired_files};
+use self::plan::{Current, Plan};
+use crate::error::UpdateError;
+use crate::fetch::FetchConfig;
+use crate::layout::MirrorDir;
+use crate::manifest::Origin;
+
+/// Sigstore's public-good repository.
+pub const SIGSTORE_URL: &str = "https://tuf-repo-cdn.sigstore.dev/";
+/// Sigstore's production root v15, the starting point when no `--root` is given; its
+/// sha256 is recorded beside it in `mirror/roots/` and checked by a test.
+pub const SIGSTORE_ROOT: &[u8] = include_bytes!("../../roots/sigstore-production.root.json");
+
+/// What a sync needs to know.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub dir: PathBuf,
+    /// Metadata base URL; default: the mirror's recorded origin, or Sigstore's.
+    pub from: Option<Url>,
+    /// Targets base URL; default: the recorded one, or `<from>/targets/`.
+    pub targets_from: Option<Url>,
+    /// The root to start from when the mirror has none yet; default: Sigstore's.
+    pub root: Option<Vec<u8>>,
+    /// Concurrent target downloads.
+    pub jobs: usize,
+    /// How long files no longer referenced are kept for clients mid-update.
+    pub keep: chrono::Duration,
+    /// Re-hash every file already mirrored instead of trusting size and modification time.
+    pub verify_all: bool,
+    pub now: DateTime<Utc>,
+    pub limits: Limits,
+    pub fetch: FetchConfig,
+    /// Draw a progress bar on standard error.
+    pub progress: bool,
+    /// The origin to record instead of the URLs fetched from (an import fetches from an
+    /// unpacked bundle but mirrors the bundle's origin).
+    pub record_origin: Option<Origin>,
+}
+
+impl SyncOptions {
+    /// Options with the defaults of `mirror sync`: Sigstore's repository unless the mirror
+    /// records another origin, 8 downloads at once, a 7-day grace period, the limits of
+    /// [`crate::mirror_limits`].
+    pub fn new(dir: &Path, now: DateTime<Utc>) -> Self {
+        SyncOptions {
+            dir: dir.to_path_buf(),
+            from: None,
+            targets_from: None,
+            root: None,
+            jobs: 8,
+            keep: chrono::Duration::days(7),
+            verify_all: false,
+            now,
+            limits: crate::mirror_limits(),
+            fetch: FetchConfig::default(),
+            progress: false,
+            record_origin: None,
+        }
+    }
+}
+
+/// Role versions a state holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Versions {
+    pub root: u64,
+    pub timestamp: u64,
+    pub snapshot: u64,
+    pub targets: u64,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncSummary {
+    pub served: String,
+    pub origin: Origin,
+    /// True when a new state is now served; false when the mirror was already current.
+    pub changed: bool,
+    pub state: u64,
+    pub before: Option<Versions>,
+    pub after: Versions,
+    pub files_fetched: u64,
+    pub bytes_fetched: u64,
+    pub files_reused: u64,
+    pub bytes_reused: u64,
+    /// Files kept from an interrupted sync (re-hashed, not fetched again).
+    pub files_resumed: u64,
+    /// Superseded files still served for their grace period.
+    pub files_in_grace: u64,
+    pub files_pruned: u64,
+    pub seconds: f64,
+    /// Targets current metadata lists that the mirror could not store, and why; everything
+    /// else is mirrored. The CLI exits 1 when this is not empty.
+    pub skipped: Vec<Skipped>,
+    pub notes: Vec<String>,
+}
+
+/// A target current metadata lists that the mirror does not store, and why: its name would
+/// leave the mirror, cannot be a file name, or clashes with another; or its hashes cannot
+/// name or check it. The rest of the repository is mirrored all the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub target: String,
+    /// The targets role that lists it (the one a client would trust it from).
+    pub role: String,
+    pub reason: String,
+}
+
+/// The versions of the top-level roles in a trusted set.
+pub(crate) fn versions(trusted: &TrustedSet) -> Versions {
+    Versions {
+        root: trusted.root().signed().common.version,
+        timestamp: trusted.timestamp().map_or(0, |t| t.signed().common.version),
+        snapshot: trusted.snapshot().map_or(0, |t| t.signed().common.version),
+        targets: trusted.targets("targets").map_or(0, |t| t.signed().common.version),
+    }
+}
+
+/// Takes the mirror's lock for the whole sync: two syncs at once would race on `staging/`.
+fn lock(layout: &MirrorDir) -> Result<std::fs::File, UpdateError> {
+    let path = layout.lock_file();
+    // Never through a planted symlink: opening one for writing would create or lock a
+    // file anywhere the link points.
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(&path)
+        .map_err(|e| UpdateError::io(&path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(UpdateError::Config(format!(
+            "another sync is running in {} (it holds {})",
+            layout.root().display(),
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(UpdateError::io(&path, e)),
+    }
+}
+
+/// Mirrors the repository into `options.dir`. See the module documentation.
+pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
+    let started = std::time::Instant::now();
+    let layout = MirrorDir::new(&options.dir);
+    std::fs::create_dir_all(layout.root()).map_err(|e| UpdateError::io(layout.root(), e))?;
+    // Never through a planted symlink: see StateDir::create_states.
+    layout.state_dir().create_states()?;
+    let _lock = lock(&layout)?;
+
+    let current = Current::read(&layout)?;
+    stage::prepare_staging(&layout, current.as_ref().map(|c| c.number))?;
+    let plan = plan::plan(&layout, current.as_ref(), &options).await?;
+    if plan.already_served(current.as_ref(), &options)? {
+        let Plan { mut summary, .. } = plan;
+        stage::remove_if_exists(&layout.staging())?;
+        if let Some(current) = &current {
+            summary.files_reused = current.manifest.files.len() as u64;
+            summary.bytes_reused = current.manifest.files.values().map(|e| e.size).sum();
+        }
+        summary.seconds = started.elapsed().as_secs_f64();
+        return Ok(summary);
+    }
+
+    let Plan {
+        origin,
+        targets_url,
+        fetcher,
+        wanted,
+        mut summary,
+    } = plan;
+    let mut staged = stage::stage(&layout.staging(), current.as_ref(), &wanted, &options, &mut summary)?;
+    fetch::fetch_targets(&fetcher, &targets_url, &mut staged, &options, &mut summary).await?;
+    stage::carry_superseded(&mut staged, current.as_ref(), &wanted, &options, &mut summary)?;
+    stage::remove_leftovers(&staged)?;
+    let next = commit::commit(
+        &layout,
+        current.as_ref().map(|c| c.number),
+        staged.tree,
+        staged.files,
+        origin,
+        &options,
+    )?;
+    summary.changed = true;
+    summary.state = next;
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use trustroot_core::hashes::sha256_hex;
+
+    #[test]
+    fn the_embedded_sigstore_root_matches_its_recorded_sha256_and_verifies() {
+        let recorded = include_str!("../../roots/sigstore-production.root.json.sha256").trim();
+        assert_eq!(sha256_hex(SIGSTORE_ROOT), recorded);
+        let at = trustroot_core::time::parse("2026-08-22T00:00:00Z").unwrap();
+        let trusted = TrustedSet::new(SIGSTORE_ROOT, at, Limits::default()).unwrap();
+        assert_eq!(trusted.root().signed().common.version, 15);
+    }
+}

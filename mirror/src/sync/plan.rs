@@ -1,0 +1,264 @@
+//! The first step of a sync: what the repository now holds. It settles where to fetch
+//! from, seeds the client state from the served state (or the starting root), walks the
+//! full client workflow through the [`Updater`], and lists the files the new state must
+//! hold.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use trustroot_core::TrustedSet;
+use trustroot_core::hashes::sha256_hex;
+use url::Url;
+
+use super::desired::{Desired, Wanted, desired_files};
+use super::stage::{unchanged, within_grace};
+use super::{SIGSTORE_ROOT, SIGSTORE_URL, SyncOptions, SyncSummary, Versions, versions};
+use crate::error::UpdateError;
+use crate::fetch::Fetcher;
+use crate::layout::{MirrorDir, scan_files};
+use crate::manifest::{Manifest, Origin};
+use crate::store::write_atomic;
+use crate::tree_path::TreePath;
+use crate::updater::{Updater, UpdaterConfig, base_url, join};
+
+/// Root versions a sync fetches at once while it walks a long root chain.
+const ROOTS_AHEAD: usize = 8;
+
+/// The state the mirror serves now.
+pub(super) struct Current {
+    pub number: u64,
+    pub manifest: Manifest,
+    /// Its `tree`, the files clients are served.
+    pub tree: std::path::PathBuf,
+}
+
+impl Current {
+    /// The served state, if the mirror has one yet.
+    pub fn read(layout: &MirrorDir) -> Result<Option<Current>, UpdateError> {
+        let Some(number) = layout.current()? else {
+            return Ok(None);
+        };
+        let manifest = Manifest::read(&layout.state(number).join("manifest.json"))?;
+        Ok(Some(Current {
+            number,
+            manifest,
+            tree: layout.state(number).join("tree"),
+        }))
+    }
+}
+
+/// What the repository now holds, verified, and where to fetch its targets.
+pub(super) struct Plan {
+    pub origin: Origin,
+    pub targets_url: Url,
+    pub fetcher: Fetcher,
+    /// Every file the new state must hold.
+    pub wanted: BTreeMap<TreePath, Wanted>,
+    /// The summary so far: versions before and after, skipped targets, notes.
+    pub summary: SyncSummary,
+}
+
+/// Verifies what the repository now holds, in `staging/client` (prepared by
+/// [`super::stage::prepare_staging`]).
+pub(super) async fn plan(
+    layout: &MirrorDir,
+    current: Option<&Current>,
+    options: &SyncOptions,
+) -> Result<Plan, UpdateError> {
+    let client = layout.staging().join("client");
+    let history = client.join("root_history");
+    let (metadata_url, targets_url) = origin_urls(options, current.map(|c| &c.manifest))?;
+    let origin = options.record_origin.clone().unwrap_or_else(|| Origin {
+        metadata_url: metadata_url.to_string(),
+        targets_url: targets_url.to_string(),
+    });
+    let mut notes = Vec::new();
+    // Trust: the served state's own metadata, or the given (or embedded) root.
+    let before = match current {
+        Some(current) => {
+            link_tree(&layout.state(current.number).join("client"), &client)?;
+            if options.root.is_some() {
+                notes.push("--root ignored: the mirror already trusts its own root".into());
+            }
+            Some(versions_before(&client, options)?)
+        }
+        None => {
+            seed_from_root(&client, &history, options)?;
+            None
+        }
+    };
+
+    // The full client workflow, every delegated role included.
+    let fetcher = Fetcher::new(options.fetch.clone());
+    let updater = walk(&client, &history, metadata_url, &fetcher, options).await?;
+    let trusted = updater.trusted();
+    let after = versions(trusted);
+    let Desired { files: wanted, skipped } = desired_files(trusted, &history)?;
+    let summary = SyncSummary {
+        served: layout.served().display().to_string(),
+        origin: origin.clone(),
+        changed: false,
+        state: current.map_or(0, |c| c.number),
+        before,
+        after,
+        files_fetched: 0,
+        bytes_fetched: 0,
+        files_reused: 0,
+        bytes_reused: 0,
+        files_resumed: 0,
+        files_in_grace: 0,
+        files_pruned: 0,
+        seconds: 0.0,
+        skipped,
+        notes,
+    };
+    Ok(Plan {
+        origin,
+        targets_url,
+        fetcher,
+        wanted,
+        summary,
+    })
+}
+
+/// The metadata and targets base URLs: as given, else as the served state records them,
+/// else Sigstore's.
+fn origin_urls(options: &SyncOptions, manifest: Option<&Manifest>) -> Result<(Url, Url), UpdateError> {
+    let metadata_url = match (&options.from, manifest) {
+        (Some(url), _) => base_url(url),
+        (None, Some(manifest)) => Url::parse(&manifest.origin.metadata_url)
+            .map_err(|e| UpdateError::Config(format!("recorded origin is not a URL: {e}")))?,
+        (None, None) if options.root.is_none() => {
+            Url::parse(SIGSTORE_URL).map_err(|e| UpdateError::Config(e.to_string()))?
+        }
+        (None, None) => {
+            return Err(UpdateError::Config(
+                "a new mirror started from --root needs --from URL".into(),
+            ));
+        }
+    };
+    let targets_url = match (&options.targets_from, manifest) {
+        (Some(url), _) => base_url(url),
+        (None, Some(manifest)) if options.from.is_none() => Url::parse(&manifest.origin.targets_url)
+            .map_err(|e| UpdateError::Config(format!("recorded origin is not a URL: {e}")))?,
+        _ => join(&metadata_url, "targets/")?,
+    };
+    Ok((metadata_url, targets_url))
+}
+
+/// Hard-links every file of `from` into `to` (same file system), creating directories.
+fn link_tree(from: &Path, to: &Path) -> Result<(), UpdateError> {
+    std::fs::create_dir_all(to).map_err(|e| UpdateError::io(to, e))?;
+    for (relative, _) in scan_files(from)? {
+        let destination = to.join(&relative);
+        if let Some(parent) = destination.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| UpdateError::io(parent, e))?;
+        }
+        std::fs::hard_link(from.join(&relative), &destination).map_err(|e| UpdateError::io(&destination, e))?;
+    }
+    Ok(())
+}
+
+/// A new mirror's trust: the given (or embedded) root, which also starts the history.
+fn seed_from_root(client: &Path, history: &Path, options: &SyncOptions) -> Result<(), UpdateError> {
+    let root = options.root.clone().unwrap_or_else(|| SIGSTORE_ROOT.to_vec());
+    std::fs::create_dir_all(history).map_err(|e| UpdateError::io(history, e))?;
+    Updater::init(client, &root, options.now, &options.limits)?;
+    let trusted = TrustedSet::new(&root, options.now, options.limits.clone())?;
+    write_atomic(
+        history,
+        &format!("{}.root.json", trusted.root().signed().common.version),
+        &root,
+    )?;
+    Ok(())
+}
+
+/// The role versions the served state's client metadata holds.
+fn versions_before(client: &Path, options: &SyncOptions) -> Result<Versions, UpdateError> {
+    let trusted_before = TrustedSet::new(
+        &std::fs::read(client.join("root.json")).map_err(|e| UpdateError::io(client.join("root.json"), e))?,
+        options.now,
+        options.limits.clone(),
+    )?;
+    let mut v = versions(&trusted_before);
+    let read_version = |role: &str| -> u64 {
+        std::fs::read(client.join(format!("{role}.json")))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v["signed"]["version"].as_u64())
+            .unwrap_or(0)
+    };
+    v.timestamp = read_version("timestamp");
+    v.snapshot = read_version("snapshot");
+    v.targets = read_version("targets");
+    Ok(v)
+}
+
+/// Runs the client workflow against `metadata_url`, every delegated role included.
+async fn walk(
+    client: &Path,
+    history: &Path,
+    metadata_url: Url,
+    fetcher: &Fetcher,
+    options: &SyncOptions,
+) -> Result<Updater, UpdateError> {
+    let mut updater = Updater::new(
+        UpdaterConfig {
+            metadata_dir: client.to_path_buf(),
+            metadata_url,
+            target_dir: None,
+            target_url: None,
+            now: options.now,
+            limits: options.limits.clone(),
+            root_history_dir: Some(history.to_path_buf()),
+        },
+        fetcher.clone(),
+    )?;
+    // staging/ is made durable as a whole before it is switched to: no sync per file.
+    updater.defer_durability();
+    updater.fetch_roots_ahead(ROOTS_AHEAD);
+    updater.load_all_targets().await?;
+    Ok(updater)
+}
+
+impl Plan {
+    /// True when the served state already is what this plan calls for (and nothing asks
+    /// for every file to be re-hashed): the sync then changes nothing.
+    pub fn already_served(&self, current: Option<&Current>, options: &SyncOptions) -> Result<bool, UpdateError> {
+        let Some(current) = current else {
+            return Ok(false);
+        };
+        scan_files(&current.tree)?;
+        Ok(!options.verify_all
+            && current.manifest.origin == self.origin
+            && is_current(&self.wanted, &current.manifest, &current.tree, options))
+    }
+}
+
+/// True when the served state already is what `wanted` calls for: same files, same
+/// metadata bytes, untouched targets, and no superseded file whose grace period ended.
+fn is_current(wanted: &BTreeMap<TreePath, Wanted>, manifest: &Manifest, tree: &Path, options: &SyncOptions) -> bool {
+    let all_wanted_served = wanted.iter().all(|(path, want)| {
+        let Some(entry) = manifest.files.get(path.as_str()) else {
+            return false;
+        };
+        let same = match want {
+            Wanted::Metadata(bytes) => entry.sha256 == sha256_hex(bytes),
+            // A target listed without sha256 cannot be matched to the manifest: rebuild,
+            // which re-hashes it.
+            Wanted::Target { info, .. } => {
+                entry.size == info.length
+                    && info
+                        .hashes
+                        .get("sha256")
+                        .is_some_and(|h| h.eq_ignore_ascii_case(&entry.sha256))
+            }
+        };
+        same && entry.superseded_at.is_none() && unchanged(&path.under(tree), entry)
+    });
+    let nothing_newly_superseded = manifest.files.iter().all(|(path, entry)| {
+        wanted.contains_key(path.as_str())
+            || (entry.superseded_at.is_some() && within_grace(entry, options.now, options.keep))
+    });
+    all_wanted_served && nothing_newly_superseded
+}
