@@ -1,19 +1,12 @@
 //! The `trustroot` binary: clap definitions, output and exit codes. No TUF logic lives here.
 
-mod ceremony;
-mod client;
-mod docs;
+mod cmd;
 mod input;
-mod inspect;
-mod keepalive;
-mod mirror;
-mod mirror_serve;
-mod quickstart;
-mod sigstore;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use cmd::{ceremony, client, docs, expiry, init, inspect, key, mirror, online, quickstart, sigstore};
 
 /// TUF trust roots for keyholders, operators and air-gapped sites.
 #[derive(Debug, Parser)]
@@ -46,10 +39,10 @@ enum Command {
     #[command(subcommand)]
     Mirror(mirror::MirrorCommand),
     /// Lay down a new signing repository (policy, keys/, targets/, metadata/).
-    Init(ceremony::InitArgs),
+    Init(init::InitArgs),
     /// Generate, show and register keys.
     #[command(subcommand)]
-    Key(ceremony::KeyCommand),
+    Key(key::KeyCommand),
     /// Signing rounds: stage, request, sign, collect signatures, status.
     #[command(subcommand)]
     Ceremony(ceremony::CeremonyCommand),
@@ -61,10 +54,10 @@ enum Command {
     #[command(
         after_help = "Exit status: 0 nothing expires within --within; 1 something does; 3 something has expired; 2 an error (usage errors included). See docs/exit-codes.md."
     )]
-    Expiry(keepalive::ExpiryArgs),
+    Expiry(expiry::ExpiryArgs),
     /// The online key's work: keep timestamp and snapshot fresh between ceremonies.
     #[command(subcommand)]
-    Online(keepalive::OnlineCommand),
+    Online(online::OnlineCommand),
     /// The whole life of a trust root, offline, in DIR: keys, a 2-of-3 ceremony from
     /// request files, a publish, a mirror served on 127.0.0.1, a client update, an online
     /// refresh, a root rotation the client follows. Each step prints the command it runs.
@@ -131,11 +124,11 @@ fn run() -> ExitCode {
         Command::Client(args) => client::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Mirror(command) => mirror::run(command),
-        Command::Init(args) => ceremony::run_init(args),
-        Command::Key(command) => ceremony::run_key(command),
-        Command::Ceremony(command) => ceremony::run_ceremony(command),
-        Command::Expiry(args) => keepalive::run_expiry(args),
-        Command::Online(command) => keepalive::run_online(command),
+        Command::Init(args) => init::run(args),
+        Command::Key(command) => key::run(command),
+        Command::Ceremony(command) => ceremony::run(command),
+        Command::Expiry(args) => expiry::run(args),
+        Command::Online(command) => online::run(command),
         Command::Quickstart(args) => quickstart::run(args),
         Command::Sigstore { command } => sigstore::run(command),
         Command::Completions(args) => docs::run_completions(args),

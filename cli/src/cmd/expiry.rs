@@ -1,20 +1,19 @@
-//! `trustroot expiry` and `trustroot online refresh`: keeping a repository alive. No TUF
-//! logic lives here: the expiry computation is `trustroot_core::expiry`, the refresh is
-//! `trustroot_ceremony::online`.
+//! `trustroot expiry`: every role's version, expiry and time left. No TUF logic lives
+//! here: the expiry computation is `trustroot_core::expiry`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
-use clap::{Args, Subcommand};
+use clap::Args;
 use serde_json::json;
 use trustroot_ceremony::online::{self, RoleExpiry};
 use trustroot_ceremony::round::Round;
-use trustroot_ceremony::{Error, Result, publish, repo};
+use trustroot_ceremony::{Error, Result, repo};
 use trustroot_core::expiry::{self, State};
 
-use crate::ceremony::{PassphraseArgs, now, passphrase_source};
+use super::shared::now;
 
 /// Arguments of `trustroot expiry`.
 #[derive(Debug, Args)]
@@ -36,34 +35,6 @@ pub struct ExpiryArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-/// `trustroot online ...`
-#[derive(Debug, Subcommand)]
-pub enum OnlineCommand {
-    /// Re-sign timestamp (and snapshot, when inside its signing period) with the online key
-    /// only, and publish like `ceremony publish` does. Does nothing (and says so) when no
-    /// online role is inside its signing period, unless --force. Run it from cron.
-    #[command(
-        after_help = "Exit status: 0 refreshed, or nothing was due; 1 refused (no online key, the wrong key, the lock held, nothing published), nothing written; 2 usage error. See docs/exit-codes.md."
-    )]
-    Refresh {
-        /// Re-sign timestamp even when it is not inside its signing period.
-        #[arg(long)]
-        force: bool,
-        /// The signing repository (default: the current directory).
-        #[arg(long, default_value = ".")]
-        repo: PathBuf,
-        /// Use this time instead of the clock (RFC 3339), e.g. for tests and rehearsals.
-        #[arg(long, value_name = "TIME")]
-        at: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-        /// Passphrase of the online key, when it is encrypted.
-        #[command(flatten)]
-        passphrase: PassphraseArgs,
-    },
 }
 
 /// One line of `expiry`.
@@ -140,84 +111,102 @@ fn published_tree(dir: &Path) -> Result<Vec<RoleExpiry>> {
     online::role_expiries(&metadata, &dir.display().to_string())
 }
 
+/// The rows of `expiry` for PATH: a signing repository, a mirror, a publish destination
+/// or a published tree.
 fn rows(path: &Path, now: DateTime<Utc>) -> Result<Vec<Row>> {
     if path.join(repo::POLICY_FILE).is_file() {
-        let repo = repo::Repo::open(path)?;
-        let published = online::published(&repo)?;
-        if published.is_empty() {
-            return Err(Error::file(
-                &path.join("metadata"),
-                "holds no published metadata yet: publish a round with `trustroot ceremony publish`",
-            ));
-        }
-        let periods = |role: &str| {
-            let p = repo.policy.periods(role);
-            Some((p.expiry_days, p.signing_days))
-        };
-        let mut rows: Vec<Row> = published
-            .iter()
-            .map(|r| Row {
-                role: r.clone(),
-                source: "published".into(),
-                periods: periods(&r.role),
-                counts: true,
-            })
-            .collect();
-        // A round not published yet: its staged roles, for information.
-        if repo.ceremonies_dir().is_dir()
-            && let Ok(round) = Round::open(&repo, None)
-        {
-            for staged in &round.roles {
-                let newer = published
-                    .iter()
-                    .find(|p| p.role == staged.meta.role)
-                    .is_none_or(|p| p.version < staged.meta.version);
-                let Some(expires) = trustroot_core::time::parse(&staged.meta.expires) else {
-                    continue;
-                };
-                if newer {
-                    rows.push(Row {
-                        role: RoleExpiry {
-                            role: staged.meta.role.clone(),
-                            version: staged.meta.version,
-                            expires,
-                            file: staged.staged_path.display().to_string(),
-                        },
-                        source: format!("staged (round {})", round.id),
-                        periods: periods(&staged.meta.role),
-                        counts: false,
-                    });
-                }
-            }
-        }
-        return Ok(rows);
+        return signing_repository_rows(path);
     }
     if path.join(trustroot_mirror::layout::HIDDEN).is_dir() {
-        let status = trustroot_mirror::status::status(path, now).map_err(|e| Error::file(path, e))?;
-        return status
-            .roles
-            .into_iter()
-            .map(|r| {
-                let expires = trustroot_core::time::parse(&r.expires).ok_or_else(|| {
-                    Error::file(
-                        path,
-                        format!("{} v{}: invalid expires {}", r.role, r.version, r.expires),
-                    )
-                })?;
-                Ok(Row {
-                    role: RoleExpiry {
-                        file: format!("{}/{}.json", status.served, r.role),
-                        role: r.role,
-                        version: r.version,
-                        expires,
-                    },
-                    source: "mirror".into(),
-                    periods: None,
-                    counts: true,
-                })
-            })
-            .collect();
+        return mirror_rows(path, now);
     }
+    published_rows(path)
+}
+
+/// A signing repository: its published roles, then the newer roles of a round not
+/// published yet (for information; they do not count).
+fn signing_repository_rows(path: &Path) -> Result<Vec<Row>> {
+    let repo = repo::Repo::open(path)?;
+    let published = online::published(&repo)?;
+    if published.is_empty() {
+        return Err(Error::file(
+            &path.join("metadata"),
+            "holds no published metadata yet: publish a round with `trustroot ceremony publish`",
+        ));
+    }
+    let periods = |role: &str| {
+        let p = repo.policy.periods(role);
+        Some((p.expiry_days, p.signing_days))
+    };
+    let mut rows: Vec<Row> = published
+        .iter()
+        .map(|r| Row {
+            role: r.clone(),
+            source: "published".into(),
+            periods: periods(&r.role),
+            counts: true,
+        })
+        .collect();
+    // A round not published yet: its staged roles, for information.
+    if repo.ceremonies_dir().is_dir()
+        && let Ok(round) = Round::open(&repo, None)
+    {
+        for staged in &round.roles {
+            let newer = published
+                .iter()
+                .find(|p| p.role == staged.meta.role)
+                .is_none_or(|p| p.version < staged.meta.version);
+            let Some(expires) = trustroot_core::time::parse(&staged.meta.expires) else {
+                continue;
+            };
+            if newer {
+                rows.push(Row {
+                    role: RoleExpiry {
+                        role: staged.meta.role.clone(),
+                        version: staged.meta.version,
+                        expires,
+                        file: staged.staged_path.display().to_string(),
+                    },
+                    source: format!("staged (round {})", round.id),
+                    periods: periods(&staged.meta.role),
+                    counts: false,
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// A mirror: the roles its status reports.
+fn mirror_rows(path: &Path, now: DateTime<Utc>) -> Result<Vec<Row>> {
+    let status = trustroot_mirror::status::status(path, now).map_err(|e| Error::file(path, e))?;
+    status
+        .roles
+        .into_iter()
+        .map(|r| {
+            let expires = trustroot_core::time::parse(&r.expires).ok_or_else(|| {
+                Error::file(
+                    path,
+                    format!("{} v{}: invalid expires {}", r.role, r.version, r.expires),
+                )
+            })?;
+            Ok(Row {
+                role: RoleExpiry {
+                    file: format!("{}/{}.json", status.served, r.role),
+                    role: r.role,
+                    version: r.version,
+                    expires,
+                },
+                source: "mirror".into(),
+                periods: None,
+                counts: true,
+            })
+        })
+        .collect()
+}
+
+/// A publish destination (its served tree) or a published tree itself.
+fn published_rows(path: &Path) -> Result<Vec<Row>> {
     let tree = if path
         .join(trustroot_ceremony::pubdir::SERVED)
         .join("timestamp.json")
@@ -246,7 +235,7 @@ fn rows(path: &Path, now: DateTime<Utc>) -> Result<Vec<Row>> {
 
 /// `trustroot expiry`: exit 0 when nothing expires within the window, 1 when something
 /// does, 3 when something has expired, 2 on an error.
-pub fn run_expiry(args: ExpiryArgs) -> ExitCode {
+pub fn run(args: ExpiryArgs) -> ExitCode {
     match expiry_report(&args) {
         Ok(State::Valid) => ExitCode::SUCCESS,
         Ok(State::Within) => ExitCode::from(1),
@@ -346,70 +335,4 @@ fn expiry_report(args: &ExpiryArgs) -> Result<State> {
 
 fn crate_printable(text: &str) -> String {
     trustroot_ceremony::round::printable(text)
-}
-
-/// `trustroot online ...`
-pub fn run_online(command: OnlineCommand) -> ExitCode {
-    let result = match command {
-        OnlineCommand::Refresh {
-            force,
-            repo,
-            at,
-            json,
-            passphrase,
-        } => refresh(&repo, force, at.as_deref(), json, &passphrase),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
-}
-
-fn refresh(dir: &Path, force: bool, at: Option<&str>, json: bool, passphrase: &PassphraseArgs) -> Result<()> {
-    let now = now(at)?;
-    let repo = repo::Repo::open(dir)?;
-    let signer = publish::online_signer(
-        &repo,
-        &mut passphrase_source(passphrase, format!("the online key ({})", repo.policy.online.signer)),
-    )?;
-    let report = online::refresh(&repo, &signer, now, force)?;
-    if let Some(recovered) = &report.recovered {
-        eprintln!("note: {recovered}");
-    }
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| Error::refused(e.to_string()))?
-        );
-        return Ok(());
-    }
-    if report.refreshed.is_empty() {
-        println!("Nothing refreshed: {}", report.reason);
-        return Ok(());
-    }
-    let signed: Vec<String> = report
-        .roles
-        .iter()
-        .filter(|r| report.refreshed.contains(&r.role))
-        .map(|r| {
-            format!(
-                "{} v{} (expires {})",
-                r.role,
-                r.version,
-                trustroot_core::time::format(&r.expires)
-            )
-        })
-        .collect();
-    let dest = trustroot_ceremony::pubdir::PublishDir::new(&repo.policy, &repo.root);
-    println!(
-        "Refreshed {} ({}). Published state {}; serve {}",
-        signed.join(", "),
-        report.reason,
-        report.state.unwrap_or(0),
-        dest.served().display()
-    );
-    Ok(())
 }

@@ -1,5 +1,7 @@
 //! `trustroot mirror ...`: verified mirrors of TUF repositories for air-gapped sites.
 
+mod serve;
+
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,7 +46,7 @@ pub enum MirrorCommand {
     /// bundle older than what DIR holds is refused. On any failure DIR is left as it was.
     Import(ImportArgs),
     /// Serve the mirror in DIR over HTTP (the same view a static web server would).
-    Serve(crate::mirror_serve::ServeArgs),
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -216,7 +218,7 @@ pub fn run(command: MirrorCommand) -> ExitCode {
         MirrorCommand::Status(args) => run_status(args),
         MirrorCommand::Export(args) => run_export(args),
         MirrorCommand::Import(args) => run_import(args),
-        MirrorCommand::Serve(args) => return crate::mirror_serve::run(args),
+        MirrorCommand::Serve(args) => return serve::run(args),
     };
     match outcome {
         Ok(code) => code,

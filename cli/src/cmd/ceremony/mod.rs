@@ -1,0 +1,514 @@
+//! `trustroot ceremony ...`: signing rounds, from staging to publishing.
+//! No TUF logic lives here: parsing arguments, prompting, printing.
+//!
+//! - `sign`: `ceremony sign`, a request's baseline checked, shown and confirmed.
+//! - `status`: `ceremony status`, who signed and who has not.
+
+mod sign;
+mod status;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use trustroot_ceremony::keys;
+use trustroot_ceremony::round::{self, Added, Round};
+use trustroot_ceremony::{Error, Result, delegate, publish, repo};
+
+use super::shared::{PassphraseArgs, finish, now, passphrase_source, print_json};
+use sign::{BaselineArgs, sign};
+use status::status;
+
+#[derive(Debug, Args, Clone)]
+pub struct RepoArgs {
+    /// The signing repository (default: the current directory).
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The round (default: the latest).
+    #[arg(long)]
+    pub round: Option<String>,
+    /// Use this time instead of the clock (RFC 3339), e.g. for tests and rehearsals.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+/// `trustroot ceremony ...`
+#[derive(Debug, Subcommand)]
+pub enum CeremonyCommand {
+    /// Stage the next versions of root, targets and delegated targets from trustroot.toml
+    /// and the targets/ tree, in a new round under ceremonies/<id>/. Roles that did not
+    /// change (and are not within their signing period) are not staged.
+    ///
+    /// With --due, for a scheduler (cron, CI): stage only the offline roles inside their
+    /// signing period, and only if no earlier round is still waiting to be published;
+    /// otherwise say what is waiting, or when the next role falls due, and change nothing.
+    /// Exit 0 in each of those cases (read `action` in --json: `opened`, `waiting`,
+    /// `nothing-due`); exit 1 on an error.
+    Start {
+        /// Round id (default: the next number).
+        #[arg(long)]
+        id: Option<String>,
+        /// Open a round only for roles inside their signing period (see above).
+        #[arg(long)]
+        due: bool,
+        /// Print the outcome as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        repo: RepoArgs,
+    },
+    /// Write a self-contained signing request for a keyholder to carry to their signing
+    /// machine: the exact bytes to sign per role, their sha256, the signers, and a summary
+    /// of what changed against the published version.
+    Request {
+        /// Request file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Print JSON: the round, the file, the request digest and the roles to sign.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        repo: RepoArgs,
+    },
+    /// Sign a round with one key, after showing what is signed and asking for confirmation.
+    ///
+    /// On an air-gapped machine, with the request file, your key and your own copy of the
+    /// published root:
+    ///
+    ///   trustroot ceremony sign --request request.json --key my-key.pem --root root.json
+    ///
+    /// The request is checked first (every digest; the summary is regenerated from the
+    /// bytes; a mismatch means it was altered). Then its baseline, the published versions
+    /// its changes are shown against, is checked against the root you give with --root:
+    /// the request's root versions must be that root or verify from it, the staged root
+    /// must follow the root reached, and the previous targets must be signed by that
+    /// root's targets keys. A baseline that does not verify is refused before any change
+    /// is shown. --root is required for any request that follows a published root;
+    /// --unverified-baseline signs against the request's own claim instead, and says so.
+    /// A request for a new repository (root v1) has no baseline: sign it without --root.
+    /// Compare the request digest printed with the one the coordinator gave you by
+    /// another channel. Then type `yes`. One
+    /// signature file per role you sign is written to --out-dir (default: the current
+    /// directory); hand those files back to the coordinator, who runs
+    /// `trustroot ceremony add-signature`. Without --request, the latest round of the
+    /// repository is signed and the signatures are stored in it directly.
+    ///
+    /// Without a terminal the command refuses unless --yes is given. Your private key is
+    /// never written anywhere.
+    Sign {
+        /// Your private key: a PKCS#8 PEM file, or env:VAR.
+        #[arg(long, value_name = "REF")]
+        key: String,
+        /// Sign this request file (no repository needed).
+        #[arg(long, value_name = "FILE")]
+        request: Option<PathBuf>,
+        /// Where to write signature files when signing a request (default: .).
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+        /// Your own copy of the published root (metadata/root.json of your clone of the
+        /// signing repository, or root_history/N.root.json): the request's changes are
+        /// checked against the published versions it authenticates.
+        #[arg(long, value_name = "FILE", conflicts_with = "unverified_baseline")]
+        root: Option<PathBuf>,
+        /// Sign without --root: the changes are shown against the request's own claim of
+        /// what is published, which is not verified (the summary says so, with its sha256).
+        #[arg(long)]
+        unverified_baseline: bool,
+        /// Do not ask for confirmation (the summary is still printed).
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+        #[command(flatten)]
+        repo: RepoArgs,
+    },
+    /// Bring signature files (from `ceremony sign --request`) back into the round. Each is
+    /// checked (round, role, version, digest, signer, signature) before it is stored.
+    #[command(
+        after_help = "Exit status: 0 every file stored (or already there); 1 any file refused (the others are still stored); 2 usage error. See docs/exit-codes.md."
+    )]
+    AddSignature {
+        /// Signature files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print JSON: per file, stored, already signed or refused (and why). Exit 1 when
+        /// any file is refused.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        repo: RepoArgs,
+    },
+    /// Run the verify-before-publish gate on a round, writing nothing: our client updates
+    /// from the published repository (and from root v1) to the round's; tough loads it
+    /// in-process and reads every target; Sigstore payloads are validated; key IDs,
+    /// spec_version and expiry horizons are linted. Needs the online key (snapshot and
+    /// timestamp are signed as a publish would). Exit 1 when a check fails.
+    #[command(
+        after_help = "Exit status: 0 the gate passes; 1 it does not (the findings say why), or the round cannot be read; 2 usage error. See docs/exit-codes.md."
+    )]
+    Verify {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Passphrase of the online key, when it is encrypted.
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+        #[command(flatten)]
+        repo: RepoArgs,
+    },
+    /// Publish a fully signed round: refused unless every threshold is met and the gate
+    /// passes. Snapshot and timestamp are signed with the online key; metadata/ (with
+    /// root_history/) is updated; the published tree is built beside the old one under
+    /// publish.destination and switched with one atomic rename (serve DEST/repository).
+    #[command(
+        after_help = "Exit status: 0 published; 1 refused (thresholds not met, the gate fails, the lock is held...), nothing written; 2 usage error. See docs/exit-codes.md."
+    )]
+    Publish {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Passphrase of the online key, when it is encrypted.
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+        #[command(flatten)]
+        repo: RepoArgs,
+    },
+    /// Create or change a delegated targets role (delegated by targets). Add its keys with
+    /// `trustroot key add KEY --role NAME PUBKEY`; the next `ceremony start` stages it.
+    Delegate {
+        /// The delegated role's name.
+        name: String,
+        /// A target path pattern the role is trusted for (repeat for more; `*` matches
+        /// within one path segment). Replaces the role's patterns.
+        #[arg(long = "path", value_name = "PATTERN")]
+        paths: Vec<String>,
+        /// How many of its keys must sign it.
+        #[arg(long)]
+        threshold: Option<u64>,
+        /// Whether the search for a target stops at this role (default for a new role: true).
+        #[arg(long, value_name = "BOOL")]
+        terminating: Option<bool>,
+        /// Spread the role's targets over this many hashed bins (a power of two; 0 removes
+        /// the bins), each signed by the role's keys.
+        #[arg(long, value_name = "N")]
+        bins: Option<u32>,
+        /// Expiry period of new versions, in days.
+        #[arg(long, value_name = "DAYS")]
+        expiry_days: Option<u32>,
+        /// Renew a version once it is within this many days of expiring.
+        #[arg(long, value_name = "DAYS")]
+        signing_days: Option<u32>,
+        /// The signing repository (default: the current directory).
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+    },
+    /// Per staged role: version, expiry, valid signatures against each required threshold
+    /// (for a new root, the published root's and the new one's), who signed and who has
+    /// not. Signatures that do not verify or come from non-signers are listed, never counted.
+    #[command(
+        after_help = "Exit status: 0 the status was shown, complete or not (`complete` in --json says which); 1 no round, or it cannot be read; 2 usage error. See docs/exit-codes.md."
+    )]
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        repo: RepoArgs,
+    },
+}
+
+pub fn run(command: CeremonyCommand) -> ExitCode {
+    finish(match command {
+        CeremonyCommand::Start { id, due, json, repo } => start(id.as_deref(), due, json, &repo),
+        CeremonyCommand::Request { out, json, repo } => request(&out, json, &repo),
+        CeremonyCommand::Sign {
+            key,
+            request,
+            out_dir,
+            root,
+            unverified_baseline,
+            yes,
+            passphrase,
+            repo,
+        } => sign(
+            &key,
+            request.as_deref(),
+            out_dir.as_deref(),
+            BaselineArgs {
+                root: root.as_deref(),
+                unverified: unverified_baseline,
+            },
+            yes,
+            &passphrase,
+            &repo,
+        ),
+        CeremonyCommand::AddSignature { files, json, repo } => add_signatures(&files, json, &repo),
+        CeremonyCommand::Status { json, repo } => status(json, &repo),
+        CeremonyCommand::Verify { json, passphrase, repo } => gate(false, json, &passphrase, &repo),
+        CeremonyCommand::Publish { json, passphrase, repo } => gate(true, json, &passphrase, &repo),
+        CeremonyCommand::Delegate {
+            name,
+            paths,
+            threshold,
+            terminating,
+            bins,
+            expiry_days,
+            signing_days,
+            repo,
+        } => (|| {
+            let edit = delegate::DelegationEdit {
+                paths: (!paths.is_empty()).then_some(paths),
+                threshold,
+                terminating,
+                bins,
+                expiry_days,
+                signing_days,
+            };
+            let created = delegate::delegate(&repo, &name, &edit)?;
+            println!(
+                "{} delegation '{name}' in trustroot.toml.",
+                if created { "Created" } else { "Changed" }
+            );
+            if created {
+                println!(
+                    "Next: add its keys with `trustroot key add KEY --role {name} PUBKEY`, then `trustroot ceremony start`."
+                );
+            } else {
+                println!("Next: `trustroot ceremony start` stages targets and '{name}' for signing.");
+            }
+            Ok(())
+        })(),
+    })
+}
+
+fn open(args: &RepoArgs) -> Result<(repo::Repo, Round)> {
+    let repo = repo::Repo::open(&args.repo)?;
+    let round = Round::open(&repo, args.round.as_deref())?;
+    Ok((repo, round))
+}
+
+fn start(id: Option<&str>, due: bool, json: bool, args: &RepoArgs) -> Result<()> {
+    let now = now(args.at.as_deref())?;
+    let repo = repo::Repo::open(&args.repo)?;
+    let outcome = if due {
+        round::start_due(&repo, id, now)?
+    } else {
+        match round::start(&repo, id, now)? {
+            Some(round) => round::DueOutcome::Opened(round),
+            None => round::DueOutcome::NothingDue { next: Vec::new() },
+        }
+    };
+    if json {
+        return print_json(&start_json(&outcome));
+    }
+    match outcome {
+        round::DueOutcome::Opened(round) => {
+            println!("Started round {} in {}", round.id, round.dir.display());
+            for role in &round.roles {
+                println!(
+                    "  staged {} v{} (expires {}): {}",
+                    role.meta.role, role.meta.version, role.meta.expires, role.meta.reason
+                );
+            }
+            println!("Next: `trustroot ceremony request --out request.json` and hand it to the keyholders.");
+        }
+        round::DueOutcome::AlreadyOpen { round, pending } => {
+            println!(
+                "Round {round} is still waiting to be published ({}); no new round opened.",
+                pending.join(", ")
+            );
+            println!(
+                "Next: collect its signatures (`trustroot ceremony status --round {round}`) and publish it, or remove ceremonies/{round}/ if it is abandoned."
+            );
+        }
+        round::DueOutcome::NothingDue { next } if due => {
+            println!("Nothing is due: no offline role is inside its signing period.");
+            for role in &next {
+                println!(
+                    "  {} v{} expires {}; due from {}",
+                    role.role, role.version, role.expires, role.due_from
+                );
+            }
+        }
+        round::DueOutcome::NothingDue { .. } => println!(
+            "Nothing to stage: every role matches the policy and the targets/ tree, and none is within its signing period."
+        ),
+    }
+    Ok(())
+}
+
+/// `ceremony start --json`: `action` is `opened`, `waiting` or `nothing-due`.
+fn start_json(outcome: &round::DueOutcome) -> serde_json::Value {
+    match outcome {
+        round::DueOutcome::Opened(round) => serde_json::json!({
+            "action": "opened",
+            "round": round.id,
+            "roles": round.roles.iter().map(|r| serde_json::json!({
+                "role": r.meta.role,
+                "version": r.meta.version,
+                "expires": r.meta.expires,
+                "reason": r.meta.reason,
+            })).collect::<Vec<_>>(),
+        }),
+        round::DueOutcome::AlreadyOpen { round, pending } => serde_json::json!({
+            "action": "waiting",
+            "round": round,
+            "pending": pending,
+        }),
+        round::DueOutcome::NothingDue { next } => serde_json::json!({
+            "action": "nothing-due",
+            "next": next,
+        }),
+    }
+}
+
+fn request(out: &Path, json: bool, args: &RepoArgs) -> Result<()> {
+    let now = now(args.at.as_deref())?;
+    let (repo, round) = open(args)?;
+    let request = round.request(&repo, now)?;
+    let mut bytes = serde_json::to_vec_pretty(&request).map_err(|e| Error::refused(e.to_string()))?;
+    bytes.push(b'\n');
+    if out.exists() {
+        return Err(Error::file(
+            out,
+            "already exists; refusing to overwrite (choose another --out, or remove the old request)",
+        ));
+    }
+    repo::write_atomic(out, &bytes)?;
+    round.log(
+        &repo,
+        now,
+        "request",
+        serde_json::json!({"request_sha256": request.request_sha256, "file": out.file_name().and_then(|n| n.to_str())}),
+    )?;
+    if json {
+        let roles: Vec<serde_json::Value> = request
+            .roles
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "role": r.role,
+                    "version": r.version,
+                    "expires": r.expires,
+                    "signed_sha256": r.signed_sha256,
+                })
+            })
+            .collect();
+        return print_json(&serde_json::json!({
+            "round": round.id,
+            "file": out.display().to_string(),
+            "request_sha256": request.request_sha256,
+            "roles": roles,
+        }));
+    }
+    println!("Wrote signing request {} for round {}", out.display(), round.id);
+    println!(
+        "request digest (read it to the keyholders by another channel): {}",
+        request.request_sha256
+    );
+    Ok(())
+}
+
+fn add_signatures(files: &[PathBuf], json: bool, args: &RepoArgs) -> Result<()> {
+    let now = now(args.at.as_deref())?;
+    let (repo, round) = open(args)?;
+    let mut failures = 0;
+    let mut results = Vec::new();
+    for file in files {
+        let result = keys::read_limited(file, round::MAX_SIGNATURE_FILE)
+            .and_then(|bytes| round::add_signature(&repo, &round, file, &bytes, now));
+        let name = file.display().to_string();
+        match result {
+            Ok(Added::Stored(path)) => {
+                if !json {
+                    println!("{name}: stored as {}", path.display());
+                }
+                results.push(serde_json::json!({"file": name, "result": "stored", "path": path.display().to_string()}));
+            }
+            Ok(Added::AlreadySigned(path)) => {
+                if !json {
+                    println!(
+                        "{name}: this key already signed this role ({}); a key counts once, nothing changed",
+                        path.display()
+                    );
+                }
+                results.push(
+                    serde_json::json!({"file": name, "result": "already_signed", "path": path.display().to_string()}),
+                );
+            }
+            Err(e) => {
+                failures += 1;
+                if !json {
+                    eprintln!("error: {e}");
+                }
+                results.push(serde_json::json!({"file": name, "result": "refused", "error": e.to_string()}));
+            }
+        }
+    }
+    if json {
+        print_json(&serde_json::json!({"round": round.id, "refused": failures, "files": results}))?;
+    }
+    if failures > 0 {
+        return Err(Error::refused(format!(
+            "{failures} signature file(s) refused{}; `trustroot ceremony status` shows who still has to sign",
+            if json {
+                " (see \"files\" above)"
+            } else {
+                " (the reasons are above)"
+            }
+        )));
+    }
+    Ok(())
+}
+
+fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs) -> Result<()> {
+    let now = now(args.at.as_deref())?;
+    let (repo, round) = open(args)?;
+    let signer = publish::online_signer(
+        &repo,
+        &mut passphrase_source(passphrase, format!("the online key ({})", repo.policy.online.signer)),
+    )?;
+    let report = if publish {
+        publish::publish(&repo, &round, &signer, now)?
+    } else {
+        publish::verify(&repo, &round, &signer, now)?
+    };
+    if let Some(recovered) = &report.recovered {
+        eprintln!("note: {recovered}");
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| Error::refused(e.to_string()))?
+        );
+    } else {
+        for f in &report.findings {
+            println!("{f}");
+        }
+        for l in &report.left_out {
+            println!("signature left out: {l}");
+        }
+        let versions: Vec<String> = report.versions.iter().map(|(r, v)| format!("{r} v{v}")).collect();
+        if publish {
+            let dest = trustroot_ceremony::pubdir::PublishDir::new(&repo.policy, &repo.root);
+            println!(
+                "Published round {}: {} ({} targets). Serve {}",
+                report.round,
+                versions.join(", "),
+                report.targets,
+                dest.served().display()
+            );
+        } else if report.passed {
+            println!(
+                "Round {} passes the gate: {} ({} targets). Publish it with `trustroot ceremony publish`.",
+                report.round,
+                versions.join(", "),
+                report.targets
+            );
+        }
+    }
+    if !report.passed {
+        return Err(report.refusal("verify"));
+    }
+    Ok(())
+}

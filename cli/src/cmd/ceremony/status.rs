@@ -1,0 +1,77 @@
+//! `trustroot ceremony status`: per staged role, the thresholds, who signed and who has not.
+
+use trustroot_ceremony::keys;
+use trustroot_ceremony::round;
+use trustroot_ceremony::{Error, Result};
+use trustroot_core::display::escape;
+
+use super::{RepoArgs, open};
+
+fn holder_label(k: &round::Keyholder) -> String {
+    let id = keys::short_id(&k.keyid);
+    // A holder may come from a key's x-tuf-on-ci-keyowner: text whoever staged it chose.
+    let name = k.name.as_deref().map(escape);
+    let holder = k.holder.as_deref().map(escape);
+    match (name, holder) {
+        (Some(name), Some(holder)) => format!("{name} ({holder}, {id})"),
+        (Some(name), None) => format!("{name} ({id})"),
+        (None, Some(holder)) => format!("{holder} ({id})"),
+        (None, None) => format!("key {id}"),
+    }
+}
+
+pub fn status(json: bool, args: &RepoArgs) -> Result<()> {
+    let (repo, round) = open(args)?;
+    let state = round::status(&repo, &round)?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&state).map_err(|e| Error::refused(e.to_string()))?
+        );
+        return Ok(());
+    }
+    println!(
+        "Round {}: {}",
+        state.round,
+        if state.complete {
+            "every threshold is met"
+        } else {
+            "signatures missing"
+        }
+    );
+    for role in &state.roles {
+        println!();
+        println!(
+            "{} v{} (expires {}), sha256 {}",
+            role.role,
+            role.version,
+            role.expires,
+            keys::short_id(&role.signed_sha256)
+        );
+        if role.changed_since_start {
+            println!("  WARNING: the staged file was changed after the round started; its signatures do not count");
+        }
+        for t in &role.thresholds {
+            println!(
+                "  {}/{} valid signatures from signers of {}{}",
+                t.valid,
+                t.required,
+                t.of,
+                if t.met { " (met)" } else { " (not met)" }
+            );
+            let list = |v: &[round::Keyholder]| {
+                if v.is_empty() {
+                    "nobody".to_string()
+                } else {
+                    v.iter().map(holder_label).collect::<Vec<_>>().join(", ")
+                }
+            };
+            println!("    signed:         {}", list(&t.signed));
+            println!("    not signed yet: {}", list(&t.not_signed));
+        }
+        for r in &role.rejected {
+            println!("  not counted: {}: {}", r.file, r.reason);
+        }
+    }
+    Ok(())
+}
