@@ -2,6 +2,7 @@
 //! expiry, keys and their owners, thresholds, and which signatures verify.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -175,113 +176,10 @@ fn inspect(args: &InspectArgs) -> Result<Value, String> {
     };
     let envelope = read_envelope(&args.file)?;
     let file = args.file.display().to_string();
-    let load_root = |path: &Path| -> Result<Root, String> { parse_role::<Root>("root", &read_envelope(path)?) };
     let mut out = match envelope.role_type().unwrap_or("") {
-        "root" => {
-            let root: Root = parse_role("root", &envelope)?;
-            let mut out = common_json("root", &root.common, now);
-            out["consistent_snapshot"] = json!(root.consistent_snapshot);
-            out["keys"] = root
-                .keys
-                .iter()
-                .map(|(id, k)| key_json(id, k))
-                .collect::<Vec<_>>()
-                .into();
-            out["roles"] = root
-                .roles
-                .iter()
-                .map(|(n, k)| (n.clone(), role_keys_json(k)))
-                .collect::<serde_json::Map<_, _>>()
-                .into();
-            let mut checks = vec![check_with_root("root", &envelope, &root, "itself")];
-            if let Some(path) = &args.root {
-                let previous = load_root(path)?;
-                checks.push(check_with_root(
-                    "root",
-                    &envelope,
-                    &previous,
-                    &format!("root v{}", previous.common.version),
-                ));
-            }
-            out["signatures"] = checks.into();
-            out
-        }
-        kind @ ("timestamp" | "snapshot") => {
-            let (common, meta) = if kind == "timestamp" {
-                let t: Timestamp = parse_role(kind, &envelope)?;
-                (t.common, t.meta)
-            } else {
-                let s: Snapshot = parse_role(kind, &envelope)?;
-                (s.common, s.meta)
-            };
-            let mut out = common_json(kind, &common, now);
-            out["meta"] = meta_json(&meta);
-            if let Some(path) = &args.root {
-                let root = load_root(path)?;
-                out["signatures"] = vec![check_with_root(
-                    kind,
-                    &envelope,
-                    &root,
-                    &format!("root v{}", root.common.version),
-                )]
-                .into();
-            }
-            out
-        }
-        "targets" => {
-            let name = args.role.clone().unwrap_or_else(|| role_name_from_file(&args.file));
-            let targets: Targets = parse_role(&name, &envelope)?;
-            let mut out = common_json(&name, &targets.common, now);
-            out["targets"] = targets
-                .targets
-                .iter()
-                .map(|(path, t)| json!({"path": path, "length": t.length, "hashes": t.hashes, "custom": t.custom}))
-                .collect::<Vec<_>>()
-                .into();
-            if let Some(d) = &targets.delegations {
-                out["delegations"] = json!({
-                    "keys": d.keys.iter().map(|(id, k)| key_json(id, k)).collect::<Vec<_>>(),
-                    "roles": d.roles.as_ref().map(|roles| roles.iter().map(|r| json!({
-                        "name": r.name, "keyids": r.keyids, "threshold": r.threshold, "terminating": r.terminating,
-                        "paths": r.paths, "path_hash_prefixes": r.path_hash_prefixes,
-                    })).collect::<Vec<_>>()),
-                    "succinct_roles": d.succinct_roles.as_ref().map(|s| json!({
-                        "name_prefix": s.name_prefix, "bit_length": s.bit_length, "bins": s.bin_count(),
-                        "keyids": s.keyids, "threshold": s.threshold,
-                    })),
-                });
-            }
-            if name == "targets" {
-                if let Some(path) = &args.root {
-                    let root = load_root(path)?;
-                    out["signatures"] = vec![check_with_root(
-                        "targets",
-                        &envelope,
-                        &root,
-                        &format!("root v{}", root.common.version),
-                    )]
-                    .into();
-                }
-            } else if let Some(path) = &args.delegator {
-                let parent_envelope = read_envelope(path)?;
-                let parent: Targets = parse_role("delegator", &parent_envelope)?;
-                let keys = parent
-                    .delegations
-                    .as_ref()
-                    .and_then(|d| d.role_keys(&name).map(|(ids, t)| (d, ids, t)));
-                out["signatures"] = match keys {
-                    Some((d, ids, threshold)) => vec![report_json(
-                        &path.display().to_string(),
-                        &check_signatures(&envelope, &d.keys, ids, threshold),
-                    )]
-                    .into(),
-                    None => {
-                        json!([{"checked_against": path.display().to_string(), "error": format!("'{name}' is not delegated there")}])
-                    }
-                };
-            }
-            out
-        }
+        "root" => inspect_root(args, &envelope, now)?,
+        kind @ ("timestamp" | "snapshot") => inspect_timestamp_or_snapshot(kind, args, &envelope, now)?,
+        "targets" => inspect_targets(args, &envelope, now)?,
         other => {
             return Err(format!(
                 "{file}: unknown metadata type '{other}' (inspect reads root, timestamp, snapshot and targets metadata)"
@@ -292,16 +190,166 @@ fn inspect(args: &InspectArgs) -> Result<Value, String> {
     Ok(out)
 }
 
-fn render(report: &Value) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    // Everything shown comes from the metadata (role names, key IDs, owners, target paths),
-    // so it is escaped; errors are escaped already where they are made.
-    let text = |v: &Value| {
-        let raw = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-        escape(&raw).into_owned()
+fn load_root(path: &Path) -> Result<Root, String> {
+    parse_role::<Root>("root", &read_envelope(path)?)
+}
+
+/// A root: its keys and roles, its signatures checked against itself and, with --root,
+/// against the previous root.
+fn inspect_root(args: &InspectArgs, envelope: &Envelope, now: DateTime<Utc>) -> Result<Value, String> {
+    let root: Root = parse_role("root", envelope)?;
+    let mut out = common_json("root", &root.common, now);
+    out["consistent_snapshot"] = json!(root.consistent_snapshot);
+    out["keys"] = root
+        .keys
+        .iter()
+        .map(|(id, k)| key_json(id, k))
+        .collect::<Vec<_>>()
+        .into();
+    out["roles"] = root
+        .roles
+        .iter()
+        .map(|(n, k)| (n.clone(), role_keys_json(k)))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    let mut checks = vec![check_with_root("root", envelope, &root, "itself")];
+    if let Some(path) = &args.root {
+        let previous = load_root(path)?;
+        checks.push(check_with_root(
+            "root",
+            envelope,
+            &previous,
+            &format!("root v{}", previous.common.version),
+        ));
+    }
+    out["signatures"] = checks.into();
+    Ok(out)
+}
+
+/// A timestamp or a snapshot: the metadata it lists, its signatures checked with --root.
+fn inspect_timestamp_or_snapshot(
+    kind: &str,
+    args: &InspectArgs,
+    envelope: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Value, String> {
+    let (common, meta) = if kind == "timestamp" {
+        let t: Timestamp = parse_role(kind, envelope)?;
+        (t.common, t.meta)
+    } else {
+        let s: Snapshot = parse_role(kind, envelope)?;
+        (s.common, s.meta)
     };
-    let error_text = |v: &Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+    let mut out = common_json(kind, &common, now);
+    out["meta"] = meta_json(&meta);
+    if let Some(path) = &args.root {
+        let root = load_root(path)?;
+        out["signatures"] = vec![check_with_root(
+            kind,
+            envelope,
+            &root,
+            &format!("root v{}", root.common.version),
+        )]
+        .into();
+    }
+    Ok(out)
+}
+
+/// Targets or a delegated targets role: its targets and delegations, its signatures
+/// checked with --root (targets) or --delegator (a delegated role).
+fn inspect_targets(args: &InspectArgs, envelope: &Envelope, now: DateTime<Utc>) -> Result<Value, String> {
+    let name = args.role.clone().unwrap_or_else(|| role_name_from_file(&args.file));
+    let targets: Targets = parse_role(&name, envelope)?;
+    let mut out = common_json(&name, &targets.common, now);
+    out["targets"] = targets
+        .targets
+        .iter()
+        .map(|(path, t)| json!({"path": path, "length": t.length, "hashes": t.hashes, "custom": t.custom}))
+        .collect::<Vec<_>>()
+        .into();
+    if let Some(d) = &targets.delegations {
+        out["delegations"] = delegations_json(d);
+    }
+    if name == "targets" {
+        if let Some(path) = &args.root {
+            let root = load_root(path)?;
+            out["signatures"] = vec![check_with_root(
+                "targets",
+                envelope,
+                &root,
+                &format!("root v{}", root.common.version),
+            )]
+            .into();
+        }
+    } else if let Some(path) = &args.delegator {
+        out["signatures"] = check_with_delegator(&name, envelope, path)?;
+    }
+    Ok(out)
+}
+
+fn delegations_json(d: &trustroot_core::metadata::Delegations) -> Value {
+    json!({
+        "keys": d.keys.iter().map(|(id, k)| key_json(id, k)).collect::<Vec<_>>(),
+        "roles": d.roles.as_ref().map(|roles| roles.iter().map(|r| json!({
+            "name": r.name, "keyids": r.keyids, "threshold": r.threshold, "terminating": r.terminating,
+            "paths": r.paths, "path_hash_prefixes": r.path_hash_prefixes,
+        })).collect::<Vec<_>>()),
+        "succinct_roles": d.succinct_roles.as_ref().map(|s| json!({
+            "name_prefix": s.name_prefix, "bit_length": s.bit_length, "bins": s.bin_count(),
+            "keyids": s.keyids, "threshold": s.threshold,
+        })),
+    })
+}
+
+/// The signatures of the delegated role `name`, checked against the keys its delegator
+/// (the targets metadata at `path`) gives it.
+fn check_with_delegator(name: &str, envelope: &Envelope, path: &Path) -> Result<Value, String> {
+    let parent_envelope = read_envelope(path)?;
+    let parent: Targets = parse_role("delegator", &parent_envelope)?;
+    let keys = parent
+        .delegations
+        .as_ref()
+        .and_then(|d| d.role_keys(name).map(|(ids, t)| (d, ids, t)));
+    Ok(match keys {
+        Some((d, ids, threshold)) => vec![report_json(
+            &path.display().to_string(),
+            &check_signatures(envelope, &d.keys, ids, threshold),
+        )]
+        .into(),
+        None => {
+            json!([{"checked_against": path.display().to_string(), "error": format!("'{name}' is not delegated there")}])
+        }
+    })
+}
+
+// Everything shown comes from the metadata (role names, key IDs, owners, target paths),
+// so it is escaped; errors are escaped already where they are made.
+fn text(v: &Value) -> String {
+    let raw = v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
+    escape(&raw).into_owned()
+}
+
+fn error_text(v: &Value) -> String {
+    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+}
+
+fn render(report: &Value) -> String {
+    let mut s = String::new();
+    render_header(&mut s, report);
+    if let Some(keys) = report.get("keys") {
+        let _ = writeln!(s, "  keys:");
+        render_keys(&mut s, keys);
+    }
+    render_lists(&mut s, report);
+    if let Some(d) = report.get("delegations") {
+        render_delegations(&mut s, d);
+    }
+    render_signatures(&mut s, report);
+    s
+}
+
+/// The file, role, version, expiry and consistent_snapshot.
+fn render_header(s: &mut String, report: &Value) {
     let _ = writeln!(s, "{}", text(&report["file"]));
     let _ = writeln!(
         s,
@@ -320,42 +368,43 @@ fn render(report: &Value) -> String {
     if let Some(cs) = report.get("consistent_snapshot").filter(|v| !v.is_null()) {
         let _ = writeln!(s, "  consistent snapshot: {cs}");
     }
-    let render_keys = |s: &mut String, keys: &Value| {
-        for key in keys.as_array().into_iter().flatten() {
-            let owner = key["owner"]
-                .as_str()
-                .map(|o| format!(" owner {}", escape(o)))
-                .unwrap_or_default();
-            let online = key["online_uri"]
-                .as_str()
-                .map(|o| format!(" online {}", escape(o)))
-                .unwrap_or_default();
-            let usable = if key["usable"] == Value::Bool(true) {
-                String::new()
-            } else {
-                format!(" [{}]", text(&key["usable"]))
-            };
-            let mismatch = if key["keyid_matches_content"] == Value::Bool(true) {
-                String::new()
-            } else {
-                format!(
-                    " [key ID is not the hash of the key; computed {}]",
-                    text(&key["computed_keyid"])
-                )
-            };
-            let _ = writeln!(
-                s,
-                "    {} {}/{}{owner}{online}{usable}{mismatch}",
-                text(&key["keyid"]),
-                text(&key["keytype"]),
-                text(&key["scheme"])
-            );
-        }
-    };
-    if let Some(keys) = report.get("keys") {
-        let _ = writeln!(s, "  keys:");
-        render_keys(&mut s, keys);
+}
+
+fn render_keys(s: &mut String, keys: &Value) {
+    for key in keys.as_array().into_iter().flatten() {
+        let owner = key["owner"]
+            .as_str()
+            .map(|o| format!(" owner {}", escape(o)))
+            .unwrap_or_default();
+        let online = key["online_uri"]
+            .as_str()
+            .map(|o| format!(" online {}", escape(o)))
+            .unwrap_or_default();
+        let usable = if key["usable"] == Value::Bool(true) {
+            String::new()
+        } else {
+            format!(" [{}]", text(&key["usable"]))
+        };
+        let mismatch = if key["keyid_matches_content"] == Value::Bool(true) {
+            String::new()
+        } else {
+            format!(
+                " [key ID is not the hash of the key; computed {}]",
+                text(&key["computed_keyid"])
+            )
+        };
+        let _ = writeln!(
+            s,
+            "    {} {}/{}{owner}{online}{usable}{mismatch}",
+            text(&key["keyid"]),
+            text(&key["keytype"]),
+            text(&key["scheme"])
+        );
     }
+}
+
+/// A root's roles, a timestamp's or snapshot's meta, a targets role's targets.
+fn render_lists(s: &mut String, report: &Value) {
     if let Some(roles) = report.get("roles").and_then(Value::as_object) {
         let _ = writeln!(s, "  roles:");
         for (name, r) in roles {
@@ -380,30 +429,35 @@ fn render(report: &Value) -> String {
             let _ = writeln!(s, "    {} ({} bytes)", text(&t["path"]), t["length"]);
         }
     }
-    if let Some(d) = report.get("delegations") {
-        let _ = writeln!(s, "  delegations:");
-        for r in d["roles"].as_array().into_iter().flatten() {
-            let _ = writeln!(
-                s,
-                "    {}: threshold {}, terminating {}, paths {}",
-                text(&r["name"]),
-                r["threshold"],
-                r["terminating"],
-                text(&r["paths"])
-            );
-        }
-        if d["succinct_roles"].is_object() {
-            let sr = &d["succinct_roles"];
-            let _ = writeln!(
-                s,
-                "    {} hashed bins '{}-*', threshold {}",
-                sr["bins"],
-                text(&sr["name_prefix"]),
-                sr["threshold"]
-            );
-        }
-        render_keys(&mut s, &d["keys"]);
+}
+
+fn render_delegations(s: &mut String, d: &Value) {
+    let _ = writeln!(s, "  delegations:");
+    for r in d["roles"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            s,
+            "    {}: threshold {}, terminating {}, paths {}",
+            text(&r["name"]),
+            r["threshold"],
+            r["terminating"],
+            text(&r["paths"])
+        );
     }
+    if d["succinct_roles"].is_object() {
+        let sr = &d["succinct_roles"];
+        let _ = writeln!(
+            s,
+            "    {} hashed bins '{}-*', threshold {}",
+            sr["bins"],
+            text(&sr["name_prefix"]),
+            sr["threshold"]
+        );
+    }
+    render_keys(s, &d["keys"]);
+}
+
+/// Each signature check: the count against the threshold, and each key's status.
+fn render_signatures(s: &mut String, report: &Value) {
     if report.get("signatures").is_none() {
         let _ = writeln!(
             s,
@@ -443,5 +497,4 @@ fn render(report: &Value) -> String {
             );
         }
     }
-    s
 }
