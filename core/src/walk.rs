@@ -149,12 +149,6 @@ struct Everything {
     loaded: u64,
 }
 
-/// The need handed out and not answered yet.
-#[derive(Debug, Clone)]
-struct Pending {
-    need: Need,
-}
-
 /// The client workflow over a [`TrustedSet`]; see the module documentation.
 #[derive(Debug, Clone)]
 pub struct ClientWalk {
@@ -163,7 +157,9 @@ pub struct ClientWalk {
     phase: Phase,
     work: Work,
     loading: Option<Load>,
-    pending: Option<Pending>,
+    /// The need handed out and not answered yet; the phase it was asked in says how to
+    /// take the answer.
+    pending: Option<Need>,
     /// Delegation edges (role, delegator) verified, so a role reached again through the
     /// same edge is not verified again.
     verified_edges: HashSet<(RoleName, RoleName)>,
@@ -211,7 +207,7 @@ impl ClientWalk {
     pub fn next_step(&mut self) -> Result<Step> {
         if let Some(pending) = &self.pending {
             return Err(Error::new(
-                pending.need.role.as_str(),
+                pending.role.as_str(),
                 ErrorKind::Order("the walk's last need was not answered".into()),
             ));
         }
@@ -222,7 +218,7 @@ impl ClientWalk {
             Phase::Ready => self.next_targets()?,
         };
         if let Step::Need(need) = &step {
-            self.pending = Some(Pending { need: need.clone() });
+            self.pending = Some(need.clone());
         }
         Ok(step)
     }
@@ -231,18 +227,14 @@ impl ClientWalk {
     /// Errors are the repository's (or, for a root chain, the trusted root's) refusal;
     /// a local copy that fails verification is dropped without one.
     pub fn answer(&mut self, bytes: Option<&[u8]>) -> Result<Keep> {
-        let Some(Pending { need }) = self.pending.take() else {
+        let Some(need) = self.pending.take() else {
             return Err(Error::new("walk", ErrorKind::Order("no need to answer".into())));
         };
-        match (need.role.as_str(), need.source) {
-            ("root", _) if self.phase == Phase::Root => self.answer_root(bytes),
-            ("timestamp", source) if matches!(self.phase, Phase::Timestamp { .. }) => {
-                self.answer_timestamp(source, bytes, &need)
-            }
-            ("snapshot", source) if matches!(self.phase, Phase::Snapshot { .. }) => {
-                self.answer_snapshot(source, bytes, &need)
-            }
-            (_, source) => self.answer_targets(source, bytes, &need),
+        match self.phase {
+            Phase::Root => self.answer_root(bytes),
+            Phase::Timestamp { .. } => self.answer_timestamp(bytes, &need),
+            Phase::Snapshot { .. } => self.answer_snapshot(bytes, &need),
+            Phase::Ready => self.answer_targets(bytes, &need),
         }
     }
 
@@ -288,8 +280,8 @@ impl ClientWalk {
 
     /// Spec 5.4: a local timestamp (if it still verifies) guards against rollback of the
     /// repository's.
-    fn answer_timestamp(&mut self, source: Source, bytes: Option<&[u8]>, need: &Need) -> Result<Keep> {
-        if source == Source::Cache {
+    fn answer_timestamp(&mut self, bytes: Option<&[u8]>, need: &Need) -> Result<Keep> {
+        if need.source == Source::Cache {
             self.phase = Phase::Timestamp { cache_tried: true };
             if let Some(bytes) = bytes {
                 // An expired copy, or one signed by rotated keys, is not trusted.
@@ -328,8 +320,8 @@ impl ClientWalk {
         })
     }
 
-    fn answer_snapshot(&mut self, source: Source, bytes: Option<&[u8]>, need: &Need) -> Result<Keep> {
-        if source == Source::Cache {
+    fn answer_snapshot(&mut self, bytes: Option<&[u8]>, need: &Need) -> Result<Keep> {
+        if need.source == Source::Cache {
             let current = bytes.is_some_and(|b| self.set.update_snapshot(b, true).is_ok());
             self.phase = if current {
                 Phase::Ready
@@ -391,7 +383,7 @@ impl ClientWalk {
 
     /// Spec 5.6: a targets role from the local copy if it is still the one snapshot
     /// names, else from the repository.
-    fn answer_targets(&mut self, source: Source, bytes: Option<&[u8]>, need: &Need) -> Result<Keep> {
+    fn answer_targets(&mut self, bytes: Option<&[u8]>, need: &Need) -> Result<Keep> {
         let Some(load) = self.loading.as_mut().filter(|l| l.role == need.role) else {
             return Err(Error::new(
                 need.role.as_str(),
@@ -399,7 +391,7 @@ impl ClientWalk {
             ));
         };
         let delegator = load.delegator.clone();
-        if source == Source::Cache {
+        if need.source == Source::Cache {
             load.cache_tried = true;
             if let Some(bytes) = bytes
                 && self.set.update_delegated_targets(bytes, &need.role, &delegator).is_ok()

@@ -203,7 +203,7 @@ impl Updater {
                 end => return Ok(end),
             };
             let bytes = match (need.source, need.role.as_str()) {
-                (Source::Cache, role) => self.local(role)?,
+                (Source::Cache, _) => self.local(&need)?,
                 (Source::Remote, "root") => self.fetch_root(&need, roots).await?,
                 (Source::Remote, _) => Some(self.fetch_metadata(&need).await?),
             };
@@ -225,8 +225,8 @@ impl Updater {
         }
     }
 
-    fn local(&self, role: &str) -> Result<Option<Vec<u8>>, UpdateError> {
-        read_optional(&self.config.metadata_dir.join(role_name::metadata_file_name(role, None)))
+    fn local(&self, need: &Need) -> Result<Option<Vec<u8>>, UpdateError> {
+        read_optional(&self.config.metadata_dir.join(need.file_name()))
     }
 
     fn persist(&self, role: &str, bytes: &[u8]) -> Result<(), UpdateError> {
