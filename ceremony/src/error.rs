@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use trustroot_core::display::escape;
+use trustroot_core::{ErrorClass, Hint};
 
 /// A path for a message, escaped: names under `targets/` or `metadata/` can come from
 /// anyone who could put a file there.
@@ -15,6 +16,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why a ceremony step failed. Nothing staged changes when a step fails.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A file could not be read, written or understood.
     #[error("{}: {reason}", shown(path))]
@@ -50,5 +52,19 @@ impl Error {
 
     pub fn refused(reason: impl std::fmt::Display) -> Self {
         Error::Refused(reason.to_string())
+    }
+
+    /// Which kind of failure this is.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::File { .. } => ErrorClass::Io,
+            Error::Policy { .. } | Error::WrongPassphrase { .. } | Error::Refused(_) => ErrorClass::LocalState,
+            Error::Core(e) => e.class(),
+        }
+    }
+
+    /// What the person can do about it, when there is something.
+    pub fn hint(&self) -> Option<Hint> {
+        None
     }
 }

@@ -2,6 +2,7 @@
 
 mod cmd;
 mod input;
+mod output;
 
 use std::process::ExitCode;
 

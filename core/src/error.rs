@@ -11,6 +11,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Why metadata was refused. The role and version it concerns are on [`Error`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The bytes are not TUF metadata this crate can read.
     Malformed(String),
@@ -96,6 +97,14 @@ impl Error {
 
     pub(crate) fn malformed(role: &str, reason: impl Into<String>) -> Self {
         Error::new(role, ErrorKind::Malformed(reason.into()))
+    }
+
+    /// Every core error is about the metadata given, except calls made out of order.
+    pub fn class(&self) -> crate::class::ErrorClass {
+        match self.kind {
+            ErrorKind::Order(_) => crate::class::ErrorClass::Usage,
+            _ => crate::class::ErrorClass::Repository,
+        }
     }
 
     /// True when this is the expiry of otherwise valid metadata.

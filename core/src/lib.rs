@@ -7,6 +7,7 @@
 //! search in [`TargetSearch`].
 
 pub mod canonical;
+pub mod class;
 pub mod delegation;
 pub mod display;
 pub mod envelope;
@@ -25,6 +26,7 @@ pub mod trusted_set;
 pub mod verify;
 pub mod walk;
 
+pub use class::{ErrorClass, Hint};
 pub use delegation::{RoleToVisit, TargetSearch};
 pub use envelope::Envelope;
 pub use error::{Error, ErrorKind, Result};

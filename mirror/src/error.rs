@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use trustroot_core::ErrorClass;
 use trustroot_core::display::escape;
 
 /// A path for a message: it can hold a role name or a target path from the repository.
@@ -13,6 +14,7 @@ fn shown(path: &Path) -> String {
 /// A failure to get bytes from a repository. URLs are escaped when shown: they hold role
 /// names and target paths from the repository.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum FetchError {
     /// The server has no such file (HTTP 403, 404 or 410, or a missing local file).
     #[error("{}: not found", escape(url))]
@@ -36,10 +38,23 @@ impl FetchError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, FetchError::NotFound { .. })
     }
+
+    /// A server that answers wrongly or too much is the repository's failure; one that
+    /// cannot be reached, or too slowly, is I/O.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            FetchError::NotFound { .. } | FetchError::Status { .. } | FetchError::TooLarge { .. } => {
+                ErrorClass::Repository
+            }
+            FetchError::Timeout { .. } | FetchError::Transport { .. } => ErrorClass::Io,
+            FetchError::UnsupportedScheme { .. } => ErrorClass::Usage,
+        }
+    }
 }
 
 /// A failure of an update or a download.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum UpdateError {
     /// Metadata or a target failed verification.
     #[error("{0}")]
@@ -56,6 +71,22 @@ pub enum UpdateError {
 }
 
 impl UpdateError {
+    /// Which kind of failure this is.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            UpdateError::Verify(e) => e.class(),
+            UpdateError::Fetch(e) => e.class(),
+            UpdateError::Io { .. } => ErrorClass::Io,
+            UpdateError::TargetNotFound { .. } => ErrorClass::Usage,
+            UpdateError::Config(_) => ErrorClass::LocalState,
+        }
+    }
+
+    /// What the person can do about it, when there is something.
+    pub fn hint(&self) -> Option<trustroot_core::Hint> {
+        None
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         UpdateError::Io {
             path: path.into(),

@@ -41,6 +41,7 @@ use trustroot_core::display::escape;
 /// An error from reading, building or editing a payload. The message names the JSON path
 /// when there is one; the caller adds the file name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PayloadError {
     /// The bytes are not the JSON document expected. The path and serde's message can
     /// quote the document, so both are escaped when shown.
@@ -55,6 +56,20 @@ pub enum PayloadError {
 }
 
 impl PayloadError {
+    /// Which kind of failure this is: a payload that cannot be read is the repository's
+    /// failure; an edit that cannot be made is the caller's.
+    pub fn class(&self) -> trustroot_core::ErrorClass {
+        match self {
+            PayloadError::Parse { .. } | PayloadError::Material(_) => trustroot_core::ErrorClass::Repository,
+            PayloadError::Edit(_) => trustroot_core::ErrorClass::Usage,
+        }
+    }
+
+    /// What the person can do about it, when there is something.
+    pub fn hint(&self) -> Option<trustroot_core::Hint> {
+        None
+    }
+
     pub(crate) fn material(message: impl Into<String>) -> Self {
         PayloadError::Material(message.into())
     }

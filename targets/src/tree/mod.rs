@@ -39,6 +39,7 @@ pub struct TreeFile {
 
 /// Why a tree could not be walked.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TreeError {
     #[error("{}: {source}", escape(&path.display().to_string()))]
     Io {

@@ -1,0 +1,26 @@
+//! Hints in the command line's words: the libraries name a remedy ([`Hint`]), only here does
+//! it become a sentence with flag and command names.
+
+use trustroot_core::Hint;
+
+/// The sentence shown after `hint:` (and as `hint` in a `--json` error). `None` for a hint
+/// a library added before its words were written here: no sentence beats a wrong one.
+pub fn hint_text(hint: &Hint) -> Option<String> {
+    let text = match hint {
+        Hint::ChooseReferenceTime => "pass --at TIME (RFC 3339) to check at another time".to_string(),
+        Hint::CreateOrChooseRepository => {
+            "create one with `trustroot init DIR`, or name an existing one with --repo DIR".to_string()
+        }
+        Hint::AddKeyholders { role } => format!("add keyholders with `trustroot key add NAME --role {role} PUBKEY`"),
+        Hint::AddOnlineKey => "generate the online key with `trustroot key generate` and register it with \
+             `trustroot key add online --role online PUBKEY`"
+            .to_string(),
+        Hint::UseOnlineRole { role } => format!("{role} is signed by the online key: use --role online"),
+        Hint::RotateOnlineKey { role } => {
+            format!("{role} is signed by the online key: rotate it with `trustroot key add NAME --role online PUBKEY`")
+        }
+        Hint::PassphraseFromEnvOrFile => "use --passphrase-env VAR or --passphrase-file FILE".to_string(),
+        _ => return None,
+    };
+    Some(text)
+}

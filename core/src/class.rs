@@ -1,0 +1,64 @@
+//! What every trustroot error says beyond its message: which kind of failure it is
+//! ([`ErrorClass`]) and, when there is one, what the person can do about it ([`Hint`]).
+//!
+//! Libraries name the remedy as a value; only the command line turns it into words with
+//! flag and command names, so a library never speaks of `--at` or `trustroot key add`.
+
+use crate::names::RoleName;
+
+/// Which kind of failure an error is: what a caller acts on, and the `kind` of a `--json`
+/// error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorClass {
+    /// The repository is invalid or hostile: metadata, targets, payloads, bundles or a
+    /// server's answers failed a check. Nothing of it was trusted.
+    Repository,
+    /// Local state is wrong or inconsistent: the policy, a key file, a round, a mirror or
+    /// publish directory, or a request that does not match what is staged.
+    LocalState,
+    /// Reading or writing failed: a disk, a network, a clock, a terminal.
+    Io,
+    /// The caller asked for something that cannot be done as asked: an argument, a
+    /// combination of arguments, or calls in the wrong order.
+    Usage,
+}
+
+impl ErrorClass {
+    /// The class as the `kind` of a `--json` error: `repository`, `local-state`, `io`, `usage`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Repository => "repository",
+            ErrorClass::LocalState => "local-state",
+            ErrorClass::Io => "io",
+            ErrorClass::Usage => "usage",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A remedy the person can apply. The command line renders each one with its own flag and
+/// command names; a library only picks the variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Hint {
+    /// The metadata is expired (or not yet valid) by the clock: check it at another time.
+    ChooseReferenceTime,
+    /// The directory is not a signing repository: create one, or point at one.
+    CreateOrChooseRepository,
+    /// The role has no keys yet: register keyholders for it.
+    AddKeyholders { role: RoleName },
+    /// The online key is missing: generate it and register it for the online roles.
+    AddOnlineKey,
+    /// The role is signed by the online key: act on it with the online role.
+    UseOnlineRole { role: RoleName },
+    /// The role is signed by the online key alone: rotate that key instead.
+    RotateOnlineKey { role: RoleName },
+    /// A key file is encrypted and no terminal can ask for its passphrase.
+    PassphraseFromEnvOrFile,
+}
