@@ -89,7 +89,7 @@ fn key_generate_and_add_report_json() {
     ));
     assert_eq!(added["notes"].as_array().unwrap().len(), 1, "{added}");
 
-    // A refusal prints no JSON and says what to do.
+    // A refusal is a JSON error on stdout that says what to do, with the same exit code.
     let taken = trustroot(
         dir,
         &[
@@ -103,11 +103,13 @@ fn key_generate_and_add_report_json() {
         ],
     );
     assert_eq!(taken.status.code(), Some(1));
-    assert!(taken.stdout.is_empty());
-    let err = String::from_utf8_lossy(&taken.stderr);
+    assert!(taken.stderr.is_empty(), "{}", String::from_utf8_lossy(&taken.stderr));
+    let error = &json(&String::from_utf8(taken.stdout).unwrap())["error"];
+    assert_eq!(error["kind"], "local-state", "{error}");
     assert!(
-        err.contains("already exists") && err.contains("choose another --out"),
-        "{err}"
+        error["message"].as_str().unwrap().contains("already exists")
+            && error["hint"].as_str().unwrap().contains("choose another --out"),
+        "{error}"
     );
 }
 
@@ -164,10 +166,15 @@ fn ceremony_request_and_add_signature_report_json() {
     assert_eq!(last["result"], "refused");
     assert_eq!(last["file"], junk.display().to_string());
     assert!(!last["error"].as_str().unwrap().is_empty());
-    let err = String::from_utf8_lossy(&out.stderr);
+    // The failure is part of the one JSON document, as its `error`.
+    let error = &report["error"];
     assert!(
-        err.contains("1 signature file(s) refused") && err.contains("ceremony status"),
-        "{err}"
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("1 signature file(s) refused")
+            && error["hint"].as_str().unwrap().contains("ceremony status"),
+        "{error}"
     );
 
     // Again: every file is already there; nothing refused, exit 0.

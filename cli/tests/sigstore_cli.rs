@@ -172,20 +172,30 @@ fn edits_that_would_be_wrong_are_refused_and_change_nothing() {
         ],
         "`operator` needs the v0.2 media type",
     );
-    // A malformed time (the staging incident, typed on the command line).
-    refused(
-        &[
-            "trusted-root",
-            "retire",
-            t,
-            "--kind",
-            "tlog",
-            "--url",
-            "https://rekor.sigstore.dev",
-            "--end",
-            "2025-09-04:00:00Z",
-        ],
-        "--end: `2025-09-04:00:00Z`",
+    // A malformed time (the staging incident, typed on the command line): a usage error,
+    // caught by the one time parser before anything is read (exit 2).
+    let args = [
+        "trusted-root",
+        "retire",
+        t,
+        "--kind",
+        "tlog",
+        "--url",
+        "https://rekor.sigstore.dev",
+        "--end",
+        "2025-09-04:00:00Z",
+    ];
+    let o = trustroot(args);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("'--end <END>': '2025-09-04:00:00Z' is not an RFC 3339 time"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        std::fs::read(&tr).unwrap(),
+        before,
+        "a malformed --end changed the file"
     );
     // An end before the start.
     refused(

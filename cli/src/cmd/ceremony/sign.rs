@@ -39,13 +39,10 @@ fn baseline(request: &SigningRequest, args: BaselineArgs<'_>, now: DateTime<Utc>
         return Ok(Baseline::Unverified(trustroot_ceremony::baseline::claims(request)?));
     }
     Err(Failure::usage(format!(
-        "round {}: this request stages {} after published versions; nothing was signed",
+        "round {}: this request stages {} after published versions; pass --root FILE, your own copy of the published root (metadata/root.json of your clone of the signing repository, or root_history/N.root.json), so its changes are checked against what is really published, or --unverified-baseline to sign against the request's own claim; nothing was signed",
         escape(&request.round),
         trustroot_ceremony::baseline::followers(request)
-    ))
-    .with_hint_text(
-        "pass --root FILE, your own copy of the published root (metadata/root.json of your clone of the signing repository, or root_history/N.root.json), so its changes are checked against what is really published, or --unverified-baseline to sign against the request's own claim",
-    ))
+    )))
 }
 
 fn print_request(request: &SigningRequest, baseline: &Baseline) -> CmdResult {
