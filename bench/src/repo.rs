@@ -124,6 +124,30 @@ pub fn consistent_name(name: &str, sha256: &str) -> String {
     }
 }
 
+/// A repository being written: its files (relative paths) and their bytes in all.
+struct Writer<'a> {
+    dir: &'a Path,
+    files: Vec<String>,
+    bytes: u64,
+}
+
+impl Writer<'_> {
+    fn put(&mut self, name: String, bytes: &[u8]) -> Result<()> {
+        write(&self.dir.join(&name), bytes)?;
+        self.bytes += bytes.len() as u64;
+        self.files.push(name);
+        Ok(())
+    }
+}
+
+/// The targets of a repository, each written once at its consistent-snapshot name.
+struct WrittenTargets {
+    /// (target path, its `targets` entry), in order.
+    entries: Vec<(String, Value)>,
+    /// (file, length) of each target as served.
+    files: Vec<(String, u64)>,
+}
+
 /// Builds `spec` under `dir` (emptied first).
 pub fn build(spec: &Spec, dir: &Path, now: DateTime<Utc>) -> Result<Built> {
     if dir.exists() {
@@ -131,85 +155,23 @@ pub fn build(spec: &Spec, dir: &Path, now: DateTime<Utc>) -> Result<Built> {
     }
     std::fs::create_dir_all(dir)?;
     let keys = Keys::generate()?;
-    let mut files = Vec::new();
-    let mut bytes_total = 0u64;
-    let mut put = |files: &mut Vec<String>, name: String, bytes: &[u8]| -> Result<()> {
-        write(&dir.join(&name), bytes)?;
-        bytes_total += bytes.len() as u64;
-        files.push(name);
-        Ok(())
+    let mut out = Writer {
+        dir,
+        files: Vec::new(),
+        bytes: 0,
     };
-
     for version in 1..=spec.root_versions {
         let bytes = keys.sign("root", &root_signed(&keys, version, now))?;
-        put(&mut files, format!("{version}.root.json"), &bytes)?;
+        out.put(format!("{version}.root.json"), &bytes)?;
     }
-
-    // Targets, hashed once as they are written.
-    let mut entries: Vec<(String, Value)> = Vec::with_capacity(spec.targets);
-    let mut target_files = Vec::with_capacity(spec.targets);
-    for i in 0..spec.targets {
-        // Flat names: tough (tuftool clone) puts the hash before a path's directory, not
-        // before its file name, so it cannot fetch `dir/name` targets of a consistent
-        // snapshot repository.
-        let name = format!("file-{i:06}.bin");
-        let content = target_bytes(&name, spec.target_size);
-        let sha256 = hex::encode(Sha256::digest(&content));
-        let file = consistent_name(&name, &sha256);
-        write(&dir.join(&file), &content)?;
-        target_files.push((file, content.len() as u64));
-        entries.push((name, json!({"length": content.len(), "hashes": {"sha256": sha256}})));
-    }
-    let target_names: Vec<String> = entries.iter().map(|(n, _)| n.clone()).collect();
-
+    let targets = write_targets(spec, dir)?;
+    let target_names: Vec<String> = targets.entries.iter().map(|(n, _)| n.clone()).collect();
     let mut snapshot_meta = Map::new();
-    let mut delegated_files = Vec::new();
-    let targets_signed = if spec.bins == 0 {
-        json!({
-            "_type": "targets",
-            "spec_version": SPEC_VERSION,
-            "version": 1,
-            "expires": expires(now),
-            "targets": entries.into_iter().collect::<Map<String, Value>>(),
-        })
+    let (targets_signed, delegated_files) = if spec.bins == 0 {
+        let listed: Map<String, Value> = targets.entries.into_iter().collect();
+        (targets_role(now, listed, None), Vec::new())
     } else {
-        let bins = spec.bins;
-        let mut per_bin: Vec<Map<String, Value>> = (0..bins).map(|_| Map::new()).collect();
-        for (name, entry) in entries {
-            let index = trustroot_ceremony::bins::bin_index(&name, bins) as usize;
-            if let Some(bin) = per_bin.get_mut(index) {
-                bin.insert(name, entry);
-            }
-        }
-        let mut roles = Vec::new();
-        for (index, bin_targets) in per_bin.into_iter().enumerate() {
-            let index = index as u32;
-            let name = trustroot_ceremony::bins::bin_name("bins", bins, index);
-            roles.push(json!({
-                "name": name,
-                "keyids": [keys.keyid],
-                "threshold": 1,
-                "terminating": true,
-                "path_hash_prefixes": trustroot_ceremony::bins::hash_prefixes(bins, index),
-            }));
-            let signed = json!({
-                "_type": "targets",
-                "spec_version": SPEC_VERSION,
-                "version": 1,
-                "expires": expires(now),
-                "targets": bin_targets,
-            });
-            delegated_files.push((format!("1.{name}.json"), keys.sign(&name, &signed)?));
-            snapshot_meta.insert(format!("{name}.json"), json!({"version": 1}));
-        }
-        json!({
-            "_type": "targets",
-            "spec_version": SPEC_VERSION,
-            "version": 1,
-            "expires": expires(now),
-            "targets": {},
-            "delegations": {"keys": {keys.keyid.clone(): keys.key}, "roles": roles},
-        })
+        binned_targets(spec.bins, &keys, targets.entries, now, &mut snapshot_meta)?
     };
     snapshot_meta.insert("targets.json".into(), json!({"version": 1}));
     let snapshot = json!({
@@ -226,32 +188,100 @@ pub fn build(spec: &Spec, dir: &Path, now: DateTime<Utc>) -> Result<Built> {
         "expires": expires(now),
         "meta": {"snapshot.json": {"version": 1}},
     });
-    put(
-        &mut files,
-        "timestamp.json".into(),
-        &keys.sign("timestamp", &timestamp)?,
-    )?;
-    put(&mut files, "1.snapshot.json".into(), &keys.sign("snapshot", &snapshot)?)?;
-    put(
-        &mut files,
-        "1.targets.json".into(),
-        &keys.sign("targets", &targets_signed)?,
-    )?;
+    out.put("timestamp.json".into(), &keys.sign("timestamp", &timestamp)?)?;
+    out.put("1.snapshot.json".into(), &keys.sign("snapshot", &snapshot)?)?;
+    out.put("1.targets.json".into(), &keys.sign("targets", &targets_signed)?)?;
     for (name, bytes) in delegated_files {
-        put(&mut files, name, &bytes)?;
+        out.put(name, &bytes)?;
     }
-    for (file, length) in target_files {
-        bytes_total += length;
-        files.push(file);
+    // The targets are on disk already; they count and are fetched after the metadata.
+    for (file, length) in targets.files {
+        out.bytes += length;
+        out.files.push(file);
     }
     Ok(Built {
         spec: spec.clone(),
         dir: dir.to_path_buf(),
         root: dir.join("1.root.json"),
-        files,
+        files: out.files,
         target_names,
-        bytes: bytes_total,
+        bytes: out.bytes,
     })
+}
+
+/// Writes every target of `spec`, hashed once as it is written.
+fn write_targets(spec: &Spec, dir: &Path) -> Result<WrittenTargets> {
+    let mut entries = Vec::with_capacity(spec.targets);
+    let mut files = Vec::with_capacity(spec.targets);
+    for i in 0..spec.targets {
+        // Flat names: tough (tuftool clone) puts the hash before a path's directory, not
+        // before its file name, so it cannot fetch `dir/name` targets of a consistent
+        // snapshot repository.
+        let name = format!("file-{i:06}.bin");
+        let content = target_bytes(&name, spec.target_size);
+        let sha256 = hex::encode(Sha256::digest(&content));
+        let file = consistent_name(&name, &sha256);
+        write(&dir.join(&file), &content)?;
+        files.push((file, content.len() as u64));
+        entries.push((name, json!({"length": content.len(), "hashes": {"sha256": sha256}})));
+    }
+    Ok(WrittenTargets { entries, files })
+}
+
+/// The `signed` part of a targets role listing `targets`, delegating to `delegations`.
+fn targets_role(now: DateTime<Utc>, targets: Map<String, Value>, delegations: Option<Value>) -> Value {
+    let mut signed = json!({
+        "_type": "targets",
+        "spec_version": SPEC_VERSION,
+        "version": 1,
+        "expires": expires(now),
+        "targets": targets,
+    });
+    if let Some(delegations) = delegations {
+        signed["delegations"] = delegations;
+    }
+    signed
+}
+
+/// A metadata file's name and its signed bytes.
+type SignedFile = (String, Vec<u8>);
+
+/// `targets` delegating every target to `bins` hashed bins: its `signed` part, and each
+/// bin's file name and signed bytes (listed in `snapshot_meta`).
+fn binned_targets(
+    bins: u32,
+    keys: &Keys,
+    entries: Vec<(String, Value)>,
+    now: DateTime<Utc>,
+    snapshot_meta: &mut Map<String, Value>,
+) -> Result<(Value, Vec<SignedFile>)> {
+    let mut per_bin: Vec<Map<String, Value>> = (0..bins).map(|_| Map::new()).collect();
+    for (name, entry) in entries {
+        let index = trustroot_ceremony::bins::bin_index(&name, bins) as usize;
+        if let Some(bin) = per_bin.get_mut(index) {
+            bin.insert(name, entry);
+        }
+    }
+    let mut roles = Vec::new();
+    let mut files = Vec::new();
+    for (index, bin_targets) in per_bin.into_iter().enumerate() {
+        let index = index as u32;
+        let name = trustroot_ceremony::bins::bin_name("bins", bins, index);
+        roles.push(json!({
+            "name": name,
+            "keyids": [keys.keyid],
+            "threshold": 1,
+            "terminating": true,
+            "path_hash_prefixes": trustroot_ceremony::bins::hash_prefixes(bins, index),
+        }));
+        files.push((
+            format!("1.{name}.json"),
+            keys.sign(&name, &targets_role(now, bin_targets, None))?,
+        ));
+        snapshot_meta.insert(format!("{name}.json"), json!({"version": 1}));
+    }
+    let delegations = json!({"keys": {keys.keyid.clone(): keys.key}, "roles": roles});
+    Ok((targets_role(now, Map::new(), Some(delegations)), files))
 }
 
 /// Input of the signing benchmark: `count` small files under `dir/files/` and a listing
