@@ -8,7 +8,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use trustroot_core::Key;
 
-use crate::error::{Error, Result};
+use trustroot_core::Hint;
+
+use crate::error::{Error, FileProblem, Result};
 use crate::keys::{self, KeyRef};
 
 /// Largest policy file read.
@@ -201,6 +203,7 @@ impl Policy {
             Error::Policy {
                 field: "parse".to_string(),
                 reason: e.to_string().trim().replace('\n', " "),
+                hint: None,
             }
         })?;
         policy.check()?;
@@ -210,7 +213,7 @@ impl Policy {
     /// Reads `trustroot.toml`.
     pub fn load(path: &Path) -> Result<Policy> {
         let bytes = keys::read_limited(path, MAX_POLICY_SIZE)?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| Error::file(path, "not UTF-8"))?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| Error::content(path, FileProblem::NotUtf8))?;
         Policy::parse(text)
     }
 
@@ -403,10 +406,8 @@ impl Policy {
                 format!("delegations.{role}")
             };
             if names.is_empty() {
-                return Err(Error::policy(
-                    format!("{field}.keys"),
-                    format!("no keys yet: add keyholders with `trustroot key add NAME --role {role} PUBKEY`"),
-                ));
+                return Err(Error::policy(format!("{field}.keys"), "no keys yet")
+                    .with_hint(Hint::AddKeyholders { role: role.into() }));
             }
             if threshold > names.len() as u64 {
                 return Err(Error::policy(
@@ -475,12 +476,8 @@ impl ResolvedKeys {
             by_name.insert(name.clone(), key);
         }
         let path = repo.join(&policy.online.public);
-        let bytes = keys::read_limited(&path, 64 * 1024).map_err(|e| {
-            Error::policy(
-                "online.public",
-                format!("{e} (generate the online key with `trustroot key generate` and register it with `trustroot key add online --role online PUBKEY`)"),
-            )
-        })?;
+        let bytes = keys::read_limited(&path, 64 * 1024)
+            .map_err(|e| Error::policy("online.public", e).with_hint(Hint::AddOnlineKey))?;
         let online =
             keys::parse_public_key(&policy.online.public, &bytes).map_err(|e| Error::policy("online.public", e))?;
         // One key under two names would look like two signers while a threshold counts it

@@ -508,7 +508,7 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
         }
     }
     if !report.passed {
-        return Err(report.refusal("verify"));
+        return Err(report.refusal(trustroot_ceremony::error::Operation::Verify));
     }
     Ok(())
 }
