@@ -5,7 +5,7 @@ use std::path::Path;
 
 use toml_edit::{DocumentMut, Item, Table, value};
 
-use crate::error::{EditError, Error, FileProblem, Result};
+use crate::error::{EditError, Error, FileProblem, PolicyProblem, Result};
 use crate::keys;
 use crate::policy::{Policy, check_name};
 use crate::repo::{POLICY_FILE, Repo};
@@ -128,7 +128,7 @@ fn add_signer(
     }
     let array = role_table["keys"]
         .as_array_mut()
-        .ok_or_else(|| Error::policy(format!("roles.{role}.keys"), "is not an array"))?;
+        .ok_or_else(|| Error::policy(format!("roles.{role}.keys"), PolicyProblem::NotAnArray))?;
     if array.iter().any(|v| v.as_str() == Some(name)) {
         return Err(EditError::AlreadySigns {
             name: name.to_string(),

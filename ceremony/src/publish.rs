@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::assemble;
 use crate::candidate::Candidate;
-use crate::error::{Error, Operation, PublishError, Result};
+use crate::error::{Error, Operation, PolicyProblem, PublishError, Result};
 use crate::gate::{self, Finding};
 use crate::keys::Signer;
 use crate::pubdir::PublishDir;
@@ -149,10 +149,10 @@ pub(crate) fn ensure_outside_metadata(repo: &Repo, dir: &PublishDir) -> Result<(
         if overlaps(dest, &inner) || overlaps(&resolved_dest, &resolved_inner) {
             return Err(Error::policy(
                 "publish.destination",
-                format!(
-                    "{} overlaps the signing repository's {sub}/: choose a directory of its own",
-                    dest.display()
-                ),
+                PolicyProblem::Overlaps {
+                    destination: dest.to_path_buf(),
+                    sub,
+                },
             ));
         }
     }
@@ -222,7 +222,8 @@ pub fn online_signer(
     passphrase: &mut dyn FnMut() -> Result<crate::keys::Zeroizing<String>>,
 ) -> Result<crate::keys::SoftwareSigner> {
     use crate::keys::KeyRef;
-    let key_ref = KeyRef::parse(&repo.policy.online.signer).map_err(|e| Error::policy("online.signer", e))?;
+    let key_ref = KeyRef::parse(&repo.policy.online.signer)
+        .map_err(|e| Error::policy("online.signer", PolicyProblem::Key(Box::new(e))))?;
     let key_ref = match key_ref {
         KeyRef::File(path) if path.is_relative() => KeyRef::File(repo.root.join(path)),
         other => other,
@@ -233,10 +234,7 @@ pub fn online_signer(
     {
         return Err(Error::policy(
             "online.signer",
-            format!(
-                "{} is inside the signing repository: private keys never enter it; move the key out and point the signer at it",
-                path.display()
-            ),
+            PolicyProblem::PrivateKeyInside { path: path.clone() },
         ));
     }
     key_ref.load(passphrase)

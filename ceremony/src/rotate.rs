@@ -11,7 +11,7 @@ use toml_edit::{DocumentMut, Item, value};
 
 use trustroot_core::RoleName;
 
-use crate::error::{EditError, Error, FileProblem, Result};
+use crate::error::{EditError, Error, FileProblem, PolicyProblem, Result};
 use crate::keys;
 use crate::policy::{MAX_POLICY_SIZE, Policy};
 use crate::repo::{POLICY_FILE, Repo};
@@ -79,7 +79,7 @@ pub fn remove_key(repo_dir: &Path, name: &str, role: Option<&str>) -> Result<Vec
         let table = role_table(&mut doc, &repo, r)?;
         let array = table["keys"]
             .as_array_mut()
-            .ok_or_else(|| Error::policy(format!("{r}.keys"), "is not an array"))?;
+            .ok_or_else(|| Error::policy(format!("{r}.keys"), PolicyProblem::NotAnArray))?;
         array.retain(|v| v.as_str() != Some(name));
     }
     // Does any role still use it?

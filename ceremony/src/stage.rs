@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use trustroot_core::Key;
 use trustroot_core::delegation::path_matches;
 
-use crate::error::{Error, FileProblem, Result, RoundError};
+use crate::error::{Error, FileProblem, PolicyProblem, Result, RoundError};
 use crate::policy::{Policy, ResolvedKeys};
 use crate::repo::Repo;
 
@@ -224,7 +224,7 @@ fn key_ids(keys: &ResolvedKeys, names: &[String], out: &mut BTreeMap<String, Key
     for name in names {
         let (id, key) = keys
             .get(name)
-            .ok_or_else(|| Error::policy(format!("keys.{name}"), "is not defined"))?;
+            .ok_or_else(|| Error::policy(format!("keys.{name}"), PolicyProblem::NotDefined))?;
         out.insert(id.clone(), key.clone());
         ids.push(id);
     }

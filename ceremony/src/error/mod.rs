@@ -8,6 +8,7 @@
 mod edit;
 mod file;
 mod key;
+mod policy;
 mod publish;
 mod request;
 mod round;
@@ -20,6 +21,7 @@ use trustroot_core::{ErrorClass, Hint};
 pub use edit::EditError;
 pub use file::{FileProblem, IoOp};
 pub use key::{KdfProblem, KeyError, PrivateKeyProblem, PublicKeyProblem};
+pub use policy::PolicyProblem;
 pub use publish::{Operation, PublishError};
 pub use request::{BaselineError, RequestError, RequestProblem, Tamper, UnsafeText};
 pub use round::{RoundError, SignatureError, SignatureProblem};
@@ -52,12 +54,8 @@ pub enum Error {
     #[error(transparent)]
     Store(trustroot_store::Error),
     /// The policy (`trustroot.toml`) is invalid; `field` is its dotted name.
-    #[error("trustroot.toml: {field}: {reason}")]
-    Policy {
-        field: String,
-        reason: String,
-        hint: Option<Hint>,
-    },
+    #[error("trustroot.toml: {field}: {problem}")]
+    Policy { field: String, problem: PolicyProblem },
     /// A private key could not be decrypted with the passphrase given.
     #[error("{what}: wrong passphrase (or the key file is damaged)")]
     WrongPassphrase { what: String },
@@ -134,24 +132,11 @@ impl Error {
         Error::Refused(format!("{}: {reason}", shown(path)))
     }
 
-    pub fn policy(field: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+    /// The policy's field `field` (a dotted name) has `problem`.
+    pub fn policy(field: impl Into<String>, problem: PolicyProblem) -> Self {
         Error::Policy {
             field: field.into(),
-            reason: reason.to_string(),
-            hint: None,
-        }
-    }
-
-    /// The same error, with `hint` as its remedy (for the policy's errors, whose remedy
-    /// depends on the field).
-    pub(crate) fn with_hint(self, hint: Hint) -> Self {
-        match self {
-            Error::Policy { field, reason, .. } => Error::Policy {
-                field,
-                reason,
-                hint: Some(hint),
-            },
-            other => other,
+            problem,
         }
     }
 
@@ -209,7 +194,7 @@ impl Error {
     pub fn hint(&self) -> Option<Hint> {
         match self {
             Error::File { problem, .. } => problem.hint(),
-            Error::Policy { hint, .. } => hint.clone(),
+            Error::Policy { problem, .. } => problem.hint(),
             Error::Key(e) => e.hint(),
             Error::Edit(e) => e.hint(),
             Error::Round(e) => e.hint(),
