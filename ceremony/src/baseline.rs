@@ -188,7 +188,7 @@ fn verify_root_chain(
 ) -> Result<(TrustedSet, u64)> {
     let file = pinned_file.to_path_buf();
     let mut set = TrustedSet::new(pinned, now, limits.clone())
-        .map_err(|e| Error::content(pinned_file, FileProblem::UnverifiedRoot(e)))?;
+        .map_err(|e| Error::content(pinned_file, FileProblem::UnverifiedRoot(Box::new(e))))?;
     let pinned_version = set.root().signed().common.version;
     let pinned_signed = Envelope::parse("root", pinned, limits)?.signed_bytes().to_vec();
     let roots = request.published_root_bytes()?;
@@ -234,7 +234,7 @@ fn verify_root_chain(
                 file: file.clone(),
                 version,
                 pinned: pinned_version,
-                source,
+                source: Box::new(source),
             })?;
     }
     Ok((set, pinned_version))

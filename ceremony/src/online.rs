@@ -56,7 +56,7 @@ pub struct RefreshReport {
 
 fn parse(file: &str, role: &str, bytes: &[u8]) -> Result<Envelope> {
     Envelope::parse(role, bytes, &Limits::default())
-        .map_err(|e| Error::content(Path::new(file), FileProblem::Metadata(e)))
+        .map_err(|e| Error::content(Path::new(file), FileProblem::Metadata(Box::new(e))))
 }
 
 fn expires_of(file: &str, role: &str, envelope: &Envelope) -> Result<DateTime<Utc>> {

@@ -12,7 +12,8 @@ use crate::keys;
 use crate::repo::{self, Repo};
 
 pub(crate) fn parse_envelope(path: &Path, role: &str, bytes: &[u8]) -> Result<Envelope> {
-    Envelope::parse(role, bytes, &Limits::default()).map_err(|e| Error::content(path, FileProblem::Metadata(e)))
+    Envelope::parse(role, bytes, &Limits::default())
+        .map_err(|e| Error::content(path, FileProblem::Metadata(Box::new(e))))
 }
 
 /// Reads `metadata/` as published: the roles it holds and the root history.

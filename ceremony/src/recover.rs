@@ -115,7 +115,7 @@ fn served_metadata(tree: &Path) -> Result<Served> {
     let read = |name: &str| read_limited(&tree.join(name), MAX_METADATA_SIZE);
     let parse = |name: &str, role: &str, bytes: &[u8]| {
         Envelope::parse(role, bytes, &Limits::default())
-            .map_err(|e| Error::content(&tree.join(name), FileProblem::Metadata(e)))
+            .map_err(|e| Error::content(&tree.join(name), FileProblem::Metadata(Box::new(e))))
     };
     let mut roles = Vec::new();
 

@@ -79,7 +79,7 @@ impl Repo {
         }
         let bytes = keys::read_limited(&path, MAX_METADATA_SIZE)?;
         let envelope = Envelope::parse(role, &bytes, &Limits::default())
-            .map_err(|e| Error::content(&path, FileProblem::Metadata(e)))?;
+            .map_err(|e| Error::content(&path, FileProblem::Metadata(Box::new(e))))?;
         Ok(Some(Published { path, envelope }))
     }
 

@@ -63,7 +63,7 @@ pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
     for (path, file) in &tree {
         trustroot_core::target_path::validate(path).map_err(|source| RoundError::TargetPath {
             path: path.clone(),
-            source,
+            source: Box::new(source),
         })?;
         let owner = match policy
             .delegations

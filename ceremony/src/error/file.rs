@@ -69,7 +69,7 @@ pub enum FileProblem {
     SymbolicLink,
     /// TUF metadata of the signing repository failed the core checks.
     #[error("{0}")]
-    Metadata(trustroot_core::Error),
+    Metadata(Box<trustroot_core::Error>),
     /// Metadata that must be of one role type is not (`what`: "a root", "a snapshot"...).
     #[error("not {what}: {reason}")]
     NotRole { what: &'static str, reason: String },
@@ -126,7 +126,7 @@ pub enum FileProblem {
     #[error(
         "is not a root signed by a threshold of its own root keys, so it cannot be the root you check the request against: {0}"
     )]
-    UnverifiedRoot(trustroot_core::Error),
+    UnverifiedRoot(Box<trustroot_core::Error>),
     /// A round's `round.json` does not parse.
     #[error("invalid: {reason}")]
     InvalidManifest { reason: String },

@@ -113,10 +113,7 @@ impl KeyError {
             | KeyError::ScryptCost { .. }
             | KeyError::BadVariableName { .. }
             | KeyError::EmptyReference => ErrorClass::Usage,
-            KeyError::Encode { .. }
-            | KeyError::Encrypt { .. }
-            | KeyError::ScryptParameters { .. }
-            | KeyError::EncryptionParameters { .. } => ErrorClass::Usage,
+            KeyError::ScryptParameters { .. } | KeyError::EncryptionParameters { .. } => ErrorClass::Usage,
             _ => ErrorClass::LocalState,
         }
     }

@@ -49,7 +49,7 @@ pub enum Error {
     },
     /// A file or directory is there but its content or kind is not what it must be.
     #[error("{}: {problem}", shown(path))]
-    File { path: PathBuf, problem: FileProblem },
+    File { path: PathBuf, problem: Box<FileProblem> },
     /// The store refused a path it owns (a symlink, a special file...).
     #[error(transparent)]
     Store(trustroot_store::Error),
@@ -123,7 +123,7 @@ impl Error {
     pub fn content(path: &Path, problem: FileProblem) -> Self {
         Error::File {
             path: path.to_path_buf(),
-            problem,
+            problem: Box::new(problem),
         }
     }
 
@@ -148,19 +148,23 @@ impl Error {
     /// Metadata at `path` that must be of one role type (`what`: "a snapshot"...) is not.
     pub(crate) fn not_role<E: std::fmt::Display>(path: &Path, what: &'static str) -> impl FnOnce(E) -> Self + use<E> {
         let path = path.to_path_buf();
-        move |e| Error::File {
-            path,
-            problem: FileProblem::NotRole {
-                what,
-                reason: e.to_string(),
-            },
+        move |e| {
+            Error::content(
+                &path,
+                FileProblem::NotRole {
+                    what,
+                    reason: e.to_string(),
+                },
+            )
         }
     }
 
+    /// Encoding a value of ours (`what` names it) as JSON failed.
     pub(crate) fn encode(what: &'static str) -> impl FnOnce(serde_json::Error) -> Self {
         move |source| Error::Encode { what, source }
     }
 
+    /// Putting metadata (`what` names it) in canonical JSON failed.
     pub(crate) fn canonical(what: impl Into<String>) -> impl FnOnce(trustroot_core::canonical::CanonicalError) -> Self {
         let what = what.into();
         move |source| Error::Canonical { what, source }

@@ -90,6 +90,7 @@ impl PolicyProblem {
         match self {
             PolicyProblem::NoKeys { role } => Some(Hint::AddKeyholders { role: role.clone() }),
             PolicyProblem::OnlineKeyMissing(_) => Some(Hint::AddOnlineKey),
+            PolicyProblem::Key(e) => e.hint(),
             _ => None,
         }
     }

@@ -93,7 +93,7 @@ pub enum Tamper {
     PublishedRoot {
         index: usize,
         #[source]
-        source: trustroot_core::Error,
+        source: Box<trustroot_core::Error>,
     },
     #[error("published root #{index} is not the next root version after v{previous}")]
     PublishedRootOrder { index: usize, previous: u64 },
@@ -101,7 +101,7 @@ pub enum Tamper {
     PreviousNotMetadata {
         role: RoleName,
         #[source]
-        source: trustroot_core::Error,
+        source: Box<trustroot_core::Error>,
     },
     #[error("{role}: role type, version or expiry differ from the bytes")]
     Claims { role: RoleName },
@@ -157,7 +157,7 @@ pub enum BaselineError {
         version: u64,
         pinned: u64,
         #[source]
-        source: trustroot_core::Error,
+        source: Box<trustroot_core::Error>,
     },
     /// The previous root the request diffs against (`claimed`) is not the root reached.
     #[error(

@@ -55,7 +55,7 @@ pub enum RoundError {
     TargetPath {
         path: String,
         #[source]
-        source: trustroot_core::Error,
+        source: Box<trustroot_core::Error>,
     },
     /// A caller put `targets` among the other fields of a targets role.
     #[error("a targets role's fields must not hold `targets` itself")]
@@ -69,7 +69,7 @@ impl RoundError {
     pub fn class(&self) -> ErrorClass {
         match self {
             RoundError::InvalidId { .. } | RoundError::NoRound | RoundError::TargetsInFields => ErrorClass::Usage,
-            RoundError::TargetsTree(_) => ErrorClass::Io,
+            RoundError::TargetsTree(trustroot_targets::tree::TreeError::Io { .. }) => ErrorClass::Io,
             _ => ErrorClass::LocalState,
         }
     }

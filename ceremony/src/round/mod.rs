@@ -338,8 +338,8 @@ fn list_rounds(ceremonies: &Path) -> Result<Vec<String>> {
 }
 
 fn parse_signed(path: &Path, role: &str, bytes: &[u8]) -> Result<Value> {
-    let envelope =
-        Envelope::parse(role, bytes, &Limits::default()).map_err(|e| Error::content(path, FileProblem::Metadata(e)))?;
+    let envelope = Envelope::parse(role, bytes, &Limits::default())
+        .map_err(|e| Error::content(path, FileProblem::Metadata(Box::new(e))))?;
     Ok(envelope.signed)
 }
 

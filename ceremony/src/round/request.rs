@@ -323,8 +323,15 @@ fn check_published_roots(path: &Path, request: &SigningRequest) -> Result<Option
     let mut last_root: Option<Value> = None;
     for (i, text) in request.published_roots.iter().enumerate() {
         let bytes = unb64("published root", text)?;
-        let envelope = Envelope::parse("root", &bytes, &Limits::default())
-            .map_err(|source| tampered(path, Tamper::PublishedRoot { index: i + 1, source }))?;
+        let envelope = Envelope::parse("root", &bytes, &Limits::default()).map_err(|source| {
+            tampered(
+                path,
+                Tamper::PublishedRoot {
+                    index: i + 1,
+                    source: Box::new(source),
+                },
+            )
+        })?;
         let version = envelope.version();
         let previous_version = last_root
             .as_ref()
@@ -359,7 +366,7 @@ fn check_role(path: &Path, role: &RequestRole, last_root: Option<&Value>) -> Res
                     path,
                     Tamper::PreviousNotMetadata {
                         role: name.as_str().into(),
-                        source,
+                        source: Box::new(source),
                     },
                 )
             })?;
