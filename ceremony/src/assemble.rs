@@ -14,7 +14,7 @@ use trustroot_core::metadata::{Root, TargetFile, Targets};
 use trustroot_core::{Envelope, Limits};
 
 use crate::candidate::{Candidate, CandidateTarget};
-use crate::error::{Error, Result};
+use crate::error::{Result, RoundError};
 use crate::finding::{Check, Finding};
 use crate::keys::{self, Signer};
 use crate::published::{parse_envelope, published_tree, reachable_roles, read_published};
@@ -203,13 +203,15 @@ fn signed_envelope(round: &Round, role: &RoundRole, role_state: &RoleStatus) -> 
 
 /// The root in force after this publish.
 fn root_in_force(metadata: &BTreeMap<String, Vec<u8>>) -> Result<Root> {
-    let root_bytes = metadata
-        .get("root")
-        .cloned()
-        .ok_or_else(|| Error::refused("there is no root: the first round must stage root v1"))?;
+    let root_bytes = metadata.get("root").cloned().ok_or(RoundError::NoRoot)?;
     let root_envelope = parse_envelope(Path::new("root.json"), "root", &root_bytes)?;
-    serde_json::from_value(root_envelope.signed.clone())
-        .map_err(|e| Error::refused(format!("root: not a valid root: {e}")))
+    serde_json::from_value(root_envelope.signed.clone()).map_err(|e| {
+        RoundError::InvalidRoot {
+            what: "root",
+            reason: e.to_string(),
+        }
+        .into()
+    })
 }
 
 /// An online role to sign: its name, its `signed` value and its version.

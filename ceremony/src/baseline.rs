@@ -33,7 +33,7 @@ use trustroot_core::metadata::{Role as _, Root, Targets};
 use trustroot_core::verify::check_signatures;
 use trustroot_core::{Envelope, Limits, TrustedSet};
 
-use crate::error::{Error, Result};
+use crate::error::{BaselineError, Error, FileProblem, Result};
 use crate::round::{RequestRole, Requirement, SigningRequest};
 
 /// A published version the request carries, unverified: role, version and the sha256 of
@@ -186,20 +186,18 @@ fn verify_root_chain(
     now: DateTime<Utc>,
     limits: &Limits,
 ) -> Result<(TrustedSet, u64)> {
-    let file = pinned_file.display().to_string();
-    let mut set = TrustedSet::new(pinned, now, limits.clone()).map_err(|e| {
-        Error::file(
-            pinned_file,
-            format!("is not a root signed by a threshold of its own root keys, so it cannot be the root you check the request against: {e}"),
-        )
-    })?;
+    let file = pinned_file.to_path_buf();
+    let mut set = TrustedSet::new(pinned, now, limits.clone())
+        .map_err(|e| Error::content(pinned_file, FileProblem::UnverifiedRoot(Box::new(e))))?;
     let pinned_version = set.root().signed().common.version;
     let pinned_signed = Envelope::parse("root", pinned, limits)?.signed_bytes().to_vec();
     let roots = request.published_root_bytes()?;
     if roots.is_empty() {
-        return Err(Error::refused(format!(
-            "the request carries no published root: it stages a new repository, yet your root {file} is v{pinned_version}. A request that hides the published root cannot be checked; refuse it and tell the coordinator and the other keyholders (to sign the first root of a new repository, run without --root)"
-        )));
+        return Err(BaselineError::NoPublishedRoot {
+            file,
+            pinned: pinned_version,
+        }
+        .into());
     }
     let mut newest = 0;
     for bytes in &roots {
@@ -207,9 +205,12 @@ fn verify_root_chain(
         newest = envelope.version().unwrap_or(0);
     }
     if pinned_version > newest {
-        return Err(Error::refused(format!(
-            "your root {file} is v{pinned_version}, newer than the newest root the request carries (v{newest}): the request is out of date or rolls the root back; ask for a new request"
-        )));
+        return Err(BaselineError::PinnedNewer {
+            file,
+            pinned: pinned_version,
+            newest,
+        }
+        .into());
     }
     for bytes in &roots {
         let envelope = Envelope::parse("root", bytes, limits)?;
@@ -219,17 +220,22 @@ fn verify_root_chain(
         }
         if version == pinned_version {
             if envelope.signed_bytes() != pinned_signed.as_slice() {
-                return Err(Error::refused(format!(
-                    "the request's root v{version} is not your root v{pinned_version} ({file}): the request does not follow the root you hold; refuse it and tell the other keyholders"
-                )));
+                return Err(BaselineError::RootDiffers {
+                    file,
+                    version,
+                    pinned: pinned_version,
+                }
+                .into());
             }
             continue;
         }
-        set.update_root(bytes).map_err(|e| {
-            Error::refused(format!(
-                "the request's root v{version} does not verify from your root v{pinned_version} ({file}): {e}; refuse the request and tell the other keyholders"
-            ))
-        })?;
+        set.update_root(bytes)
+            .map_err(|source| BaselineError::RootDoesNotVerify {
+                file: file.clone(),
+                version,
+                pinned: pinned_version,
+                source: Box::new(source),
+            })?;
     }
     Ok((set, pinned_version))
 }
@@ -241,17 +247,18 @@ fn check_previous(role: &RequestRole, reached: &Reached, limits: &Limits) -> Res
     let file = &reached.file;
     let root = &reached.root;
     let root_version = root.common.version;
-    let name = escape(&role.role);
     let previous = role.previous_bytes()?;
     match (role.role.as_str(), previous) {
         ("root", Some(bytes)) => {
             let envelope = Envelope::parse("root", &bytes, limits)?;
             if envelope.signed_bytes() != reached.signed.as_slice() {
-                return Err(Error::refused(format!(
-                    "root v{}: the request diffs it against a previous root (v{}) that is not the published root v{root_version} reached from your root {file}; refuse the request and tell the other keyholders",
-                    role.version,
-                    envelope.version().unwrap_or(0)
-                )));
+                return Err(BaselineError::PreviousRootDiffers {
+                    file: file.into(),
+                    version: role.version,
+                    claimed: envelope.version().unwrap_or(0),
+                    root_version,
+                }
+                .into());
             }
             Ok(Previous::Checked(format!(
                 "root v{}: its changes are shown against that root v{root_version}",
@@ -262,31 +269,32 @@ fn check_previous(role: &RequestRole, reached: &Reached, limits: &Limits) -> Res
             let envelope = Envelope::parse("targets", &bytes, limits)?;
             let version = envelope.version().unwrap_or(0);
             Targets::from_envelope("targets", &envelope)?;
-            let keys = root.roles.get("targets").ok_or_else(|| {
-                Error::refused(format!(
-                    "root v{root_version} has no targets role to check targets v{version} against"
-                ))
-            })?;
+            let keys = root
+                .roles
+                .get("targets")
+                .ok_or(BaselineError::NoTargetsRole { root_version, version })?;
             let report = check_signatures(&envelope, &root.keys, &keys.keyids, keys.threshold);
             if !report.is_met() {
-                return Err(Error::refused(format!(
-                    "targets v{}: the previous targets v{version} the request diffs it against is not signed by {} of the targets keys of root v{root_version} ({} valid: {}); refuse the request and tell the other keyholders",
-                    role.version,
-                    keys.threshold,
-                    report.valid,
-                    report.failures()
-                )));
+                return Err(BaselineError::PreviousTargetsUnsigned {
+                    version: role.version,
+                    previous: version,
+                    threshold: keys.threshold,
+                    root_version,
+                    valid: report.valid,
+                    failures: report.failures(),
+                }
+                .into());
             }
             Ok(Previous::Checked(format!(
                 "targets v{}: its changes are shown against targets v{version}, signed by {} of the {} required targets keys of root v{root_version}",
                 role.version, report.valid, keys.threshold
             )))
         }
-        ("root" | "targets", None) if role.version > 1 => Err(Error::refused(format!(
-            "{name} v{}: the request names no previous version although v{} must have been published; refuse the request and tell the other keyholders",
-            role.version,
-            role.version - 1
-        ))),
+        ("root" | "targets", None) if role.version > 1 => Err(BaselineError::NoPrevious {
+            role: role.role.as_str().into(),
+            version: role.version,
+        }
+        .into()),
         (_, Some(bytes)) => Ok(Previous::Claimed(Claim {
             role: role.role.clone(),
             version: Envelope::parse(&role.role, &bytes, limits)
@@ -313,10 +321,12 @@ fn check_targets_signers(role: &RequestRole, reached: &Reached) -> Result<()> {
         keys.threshold,
     );
     if role.requirements != [expected] {
-        return Err(Error::refused(format!(
-            "targets v{}: the signers the request lists are not the targets keys of root v{root_version} reached from your root {}; refuse the request and tell the other keyholders",
-            role.version, reached.file
-        )));
+        return Err(BaselineError::TargetsSigners {
+            file: (&reached.file).into(),
+            version: role.version,
+            root_version,
+        }
+        .into());
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use toml_edit::{Array, DocumentMut, Item, Table, value};
 
-use crate::error::{Error, Result};
+use crate::error::{EditError, Error, FileProblem, Result};
 use crate::keys;
 use crate::policy::{MAX_POLICY_SIZE, Policy, check_name};
 use crate::repo::{POLICY_FILE, Repo};
@@ -29,22 +29,16 @@ pub struct DelegationEdit {
 /// Returns true when it was created.
 pub fn delegate(repo_dir: &Path, name: &str, edit: &DelegationEdit) -> Result<bool> {
     let repo = Repo::open(repo_dir)?;
-    check_name("NAME", name).map_err(|_| {
-        Error::refused(format!(
-            "'{name}' is not a valid role name (letters, digits, '-', '_', '.')"
-        ))
-    })?;
+    check_name("NAME", name).map_err(|_| EditError::InvalidRoleName { name: name.to_string() })?;
     let path = repo.root.join(POLICY_FILE);
-    let text =
-        String::from_utf8(keys::read_limited(&path, MAX_POLICY_SIZE)?).map_err(|_| Error::file(&path, "not UTF-8"))?;
+    let text = String::from_utf8(keys::read_limited(&path, MAX_POLICY_SIZE)?)
+        .map_err(|_| Error::content(&path, FileProblem::NotUtf8))?;
     let mut doc: DocumentMut = text
         .parse()
-        .map_err(|e| Error::file(&path, format!("not valid TOML: {e}")))?;
+        .map_err(|e: toml_edit::TomlError| Error::content(&path, FileProblem::NotToml { reason: e.to_string() }))?;
     let created = !repo.policy.delegations.contains_key(name);
     if created && (edit.paths.is_none() || edit.threshold.is_none()) {
-        return Err(Error::refused(format!(
-            "a new delegation needs --path (one or more) and --threshold; '{name}' does not exist yet"
-        )));
+        return Err(EditError::NewDelegationIncomplete { name: name.to_string() }.into());
     }
     if !doc.contains_key("delegations") {
         let mut table = Table::new();
@@ -65,7 +59,7 @@ pub fn delegate(repo_dir: &Path, name: &str, edit: &DelegationEdit) -> Result<bo
         table["paths"] = value(array);
     }
     if let Some(threshold) = edit.threshold {
-        table["threshold"] = value(i64::try_from(threshold).map_err(|_| Error::refused("threshold too large"))?);
+        table["threshold"] = value(i64::try_from(threshold).map_err(|_| EditError::ThresholdTooLarge { threshold })?);
     }
     if let Some(terminating) = edit.terminating {
         table["terminating"] = value(terminating);

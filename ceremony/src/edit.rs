@@ -5,7 +5,7 @@ use std::path::Path;
 
 use toml_edit::{DocumentMut, Item, Table, value};
 
-use crate::error::{Error, Result};
+use crate::error::{EditError, Error, FileProblem, PolicyProblem, Result};
 use crate::keys;
 use crate::policy::{Policy, check_name};
 use crate::repo::{POLICY_FILE, Repo};
@@ -22,11 +22,7 @@ pub fn add_key(
     what: &str,
 ) -> Result<String> {
     let repo = Repo::open(repo_dir)?;
-    check_name("NAME", name).map_err(|_| {
-        Error::refused(format!(
-            "'{name}' is not a valid key name (letters, digits, '-', '_', '.')"
-        ))
-    })?;
+    check_name("NAME", name).map_err(|_| EditError::InvalidKeyName { name: name.to_string() })?;
     let key = keys::parse_public_key(what, public_bytes)?;
     let key_rel = format!("keys/{name}.pub");
     let key_path = repo.root.join(&key_rel);
@@ -56,10 +52,10 @@ pub fn add_key(
 /// The policy file as an editable document, comments and layout included.
 fn read_policy_document(policy_path: &Path) -> Result<DocumentMut> {
     let text = std::str::from_utf8(&keys::read_limited(policy_path, crate::policy::MAX_POLICY_SIZE)?)
-        .map_err(|_| Error::file(policy_path, "not UTF-8"))?
+        .map_err(|_| Error::content(policy_path, FileProblem::NotUtf8))?
         .to_string();
     text.parse()
-        .map_err(|e| Error::file(policy_path, format!("not valid TOML: {e}")))
+        .map_err(|e: toml_edit::TomlError| Error::content(policy_path, FileProblem::NotToml { reason: e.to_string() }))
 }
 
 /// Refuses a name registered with another key, and a key registered under another name.
@@ -78,13 +74,17 @@ fn check_not_registered(repo: &Repo, name: &str, key: &trustroot_core::Key) -> R
         // The name exists: the key must be the same one.
         let same = existing.get(&name.to_string()).is_some_and(|k| keys::same_key(k, key));
         if !same {
-            return Err(Error::refused(format!(
-                "a different key is already registered as '{name}' ({}); choose another name",
-                entry.public
-            )));
+            return Err(EditError::NameTaken {
+                name: name.to_string(),
+                public: entry.public.clone(),
+            }
+            .into());
         }
     } else if let Some((other, _)) = existing.iter().find(|(_, k)| keys::same_key(k, key)) {
-        return Err(Error::refused(format!("this key is already registered as '{other}'")));
+        return Err(EditError::KeyRegistered {
+            name: other.to_string(),
+        }
+        .into());
     }
     Ok(())
 }
@@ -112,15 +112,15 @@ fn add_signer(
     let role_table = match role {
         "root" | "targets" => &mut doc["roles"][role],
         "snapshot" | "timestamp" => {
-            return Err(Error::refused(format!(
-                "{role} is signed by the online key: use --role online"
-            )));
+            return Err(EditError::OnlineRole { role: role.into() }.into());
         }
         delegated if repo.policy.delegations.contains_key(delegated) => &mut doc["delegations"][delegated],
         other => {
-            return Err(Error::refused(format!(
-                "no role '{other}' in the policy (root, targets, online, or a [delegations.NAME])"
-            )));
+            return Err(EditError::UnknownRole {
+                role: other.into(),
+                with_online: true,
+            }
+            .into());
         }
     };
     if role_table.get("keys").is_none() {
@@ -128,9 +128,13 @@ fn add_signer(
     }
     let array = role_table["keys"]
         .as_array_mut()
-        .ok_or_else(|| Error::policy(format!("roles.{role}.keys"), "is not an array"))?;
+        .ok_or_else(|| Error::policy(format!("roles.{role}.keys"), PolicyProblem::NotAnArray))?;
     if array.iter().any(|v| v.as_str() == Some(name)) {
-        return Err(Error::refused(format!("'{name}' already signs {role}")));
+        return Err(EditError::AlreadySigns {
+            name: name.to_string(),
+            role: role.into(),
+        }
+        .into());
     }
     array.push(name);
     Ok(())
@@ -141,10 +145,7 @@ fn write_key_file(repo: &Repo, key_path: &Path, public_bytes: &[u8]) -> Result<(
     if key_path.exists() {
         let on_disk = keys::read_limited(key_path, 64 * 1024)?;
         if on_disk != public_bytes {
-            return Err(Error::file(
-                key_path,
-                "already exists with another key; remove it or choose another name",
-            ));
+            return Err(Error::content(key_path, FileProblem::OtherKeyFile));
         }
         Ok(())
     } else {

@@ -91,6 +91,7 @@ pub fn lint(candidate: &Candidate, policy: &Policy, now: DateTime<Utc>) -> Vec<F
                 .and_then(|t| t.delegations)
                 .map(|d| d.keys),
         };
+        // Snapshot, timestamp and a targets role without delegations list no keys.
         for (keyid, key) in keys.unwrap_or_default() {
             let computed = key.computed_key_id();
             if computed != keyid {

@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 pub use pkcs8::der::zeroize::Zeroizing;
 use pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
 use rand_core::{OsRng, RngCore as _};
-use serde_json::{Map, Value, json};
+use serde_json::Map;
 use trustroot_core::Key;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileProblem, IoOp, KdfProblem, KeyError, PrivateKeyProblem, PublicKeyProblem, Result};
 
 /// The largest key file read (a PEM key is well under 1 KiB).
 const MAX_KEY_FILE: u64 = 64 * 1024;
@@ -36,9 +36,10 @@ impl std::str::FromStr for KeyType {
         match s {
             "ed25519" => Ok(KeyType::Ed25519),
             "ecdsa-p256" | "ecdsa" | "p256" => Ok(KeyType::EcdsaP256),
-            other => Err(Error::refused(format!(
-                "unknown key type '{other}': use ed25519 or ecdsa-p256"
-            ))),
+            other => Err(KeyError::UnknownType {
+                name: other.to_string(),
+            }
+            .into()),
         }
     }
 }
@@ -102,38 +103,35 @@ impl PrivateKey {
             PrivateKey::Ed25519(key) => key.to_pkcs8_der(),
             PrivateKey::EcdsaP256(key) => key.to_pkcs8_der(),
         }
-        .map_err(|e| Error::refused(format!("cannot encode the private key: {e}")))?;
+        .map_err(encode_private)?;
         let Some(passphrase) = passphrase else {
-            return der
-                .to_pem("PRIVATE KEY", LineEnding::LF)
-                .map_err(|e| Error::refused(format!("cannot encode the private key: {e}")));
+            return der.to_pem("PRIVATE KEY", LineEnding::LF).map_err(encode_private);
         };
         if passphrase.is_empty() {
-            return Err(Error::refused("the passphrase is empty"));
+            return Err(KeyError::EmptyPassphrase.into());
         }
         if cost.log_n < KdfCost::MIN_LOG_N || cost.log_n > 22 {
-            return Err(Error::refused(format!(
-                "scrypt log2(N) {} is outside {}..=22",
-                cost.log_n,
-                KdfCost::MIN_LOG_N
-            )));
+            return Err(KeyError::ScryptCost {
+                log_n: cost.log_n,
+                min: KdfCost::MIN_LOG_N,
+            }
+            .into());
         }
         let mut salt = [0u8; 16];
         let mut iv = [0u8; 16];
         OsRng.fill_bytes(&mut salt);
         OsRng.fill_bytes(&mut iv);
         let scrypt = pkcs8::pkcs5::scrypt::Params::new(cost.log_n, 8, 1, 32)
-            .map_err(|e| Error::refused(format!("bad scrypt parameters: {e}")))?;
+            .map_err(|e| KeyError::ScryptParameters { reason: e.to_string() })?;
         let params = pkcs8::pkcs5::pbes2::Parameters::scrypt_aes256cbc(scrypt, &salt, &iv)
-            .map_err(|e| Error::refused(format!("bad encryption parameters: {e}")))?;
-        let info = pkcs8::PrivateKeyInfo::try_from(der.as_bytes())
-            .map_err(|e| Error::refused(format!("cannot encode the private key: {e}")))?;
+            .map_err(|e| KeyError::EncryptionParameters { reason: e.to_string() })?;
+        let info = pkcs8::PrivateKeyInfo::try_from(der.as_bytes()).map_err(encode_private)?;
         let encrypted = info
             .encrypt_with_params(params, passphrase.as_bytes())
-            .map_err(|e| Error::refused(format!("cannot encrypt the private key: {e}")))?;
+            .map_err(|e| KeyError::Encrypt { reason: e.to_string() })?;
         encrypted
             .to_pem("ENCRYPTED PRIVATE KEY", LineEnding::LF)
-            .map_err(|e| Error::refused(format!("cannot encode the private key: {e}")))
+            .map_err(encode_private)
     }
 
     /// Reads a PKCS#8 PEM private key. `what` names the key in errors; `passphrase` is
@@ -143,16 +141,22 @@ impl PrivateKey {
         pem: &[u8],
         passphrase: &mut dyn FnMut() -> Result<Zeroizing<String>>,
     ) -> Result<PrivateKey> {
-        let refuse = |reason: String| Error::refused(format!("{what}: {reason}"));
-        let (label, der) =
-            pkcs8::der::pem::decode_vec(pem).map_err(|e| refuse(format!("not a PEM private key ({e})")))?;
+        let refuse = |problem: PrivateKeyProblem| -> Error {
+            KeyError::Private {
+                what: what.to_string(),
+                problem,
+            }
+            .into()
+        };
+        let (label, der) = pkcs8::der::pem::decode_vec(pem)
+            .map_err(|e| refuse(PrivateKeyProblem::NotPem { reason: e.to_string() }))?;
         let der = Zeroizing::new(der);
         let plain: Zeroizing<Vec<u8>> = match label {
             "PRIVATE KEY" => der,
             "ENCRYPTED PRIVATE KEY" => {
                 let info = pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice())
-                    .map_err(|e| refuse(format!("damaged encrypted key ({e})")))?;
-                check_kdf_cost(&info.encryption_algorithm).map_err(refuse)?;
+                    .map_err(|e| refuse(PrivateKeyProblem::DamagedEncrypted { reason: e.to_string() }))?;
+                check_kdf_cost(&info.encryption_algorithm).map_err(|e| refuse(PrivateKeyProblem::Kdf(e)))?;
                 let secret = passphrase()?;
                 let document = info
                     .decrypt(secret.as_bytes())
@@ -160,14 +164,12 @@ impl PrivateKey {
                 Zeroizing::new(document.as_bytes().to_vec())
             }
             "PUBLIC KEY" => {
-                return Err(refuse(
-                    "this is a public key; signing needs the private key".to_string(),
-                ));
+                return Err(refuse(PrivateKeyProblem::PublicKeyGiven));
             }
             other => {
-                return Err(refuse(format!(
-                    "PEM label '{other}' is not a PKCS#8 private key ('PRIVATE KEY' or 'ENCRYPTED PRIVATE KEY')"
-                )));
+                return Err(refuse(PrivateKeyProblem::UnknownLabel {
+                    label: other.to_string(),
+                }));
             }
         };
         if let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_der(&plain) {
@@ -176,9 +178,7 @@ impl PrivateKey {
         if let Ok(key) = p256::SecretKey::from_pkcs8_der(&plain) {
             return Ok(PrivateKey::EcdsaP256(p256::ecdsa::SigningKey::from(key)));
         }
-        Err(refuse(
-            "not an Ed25519 or ECDSA P-256 PKCS#8 key (a wrong passphrase can also cause this)".to_string(),
-        ))
+        Err(refuse(PrivateKeyProblem::UnknownAlgorithm))
     }
 
     /// The public key as a TUF key object (no custom fields).
@@ -195,7 +195,13 @@ impl PrivateKey {
             PrivateKey::Ed25519(key) => key.verifying_key().to_public_key_pem(LineEnding::LF),
             PrivateKey::EcdsaP256(key) => key.verifying_key().to_public_key_pem(LineEnding::LF),
         }
-        .map_err(|e| Error::refused(format!("cannot encode the public key: {e}")))
+        .map_err(|e| {
+            KeyError::Encode {
+                what: "public key",
+                reason: e.to_string(),
+            }
+            .into()
+        })
     }
 
     fn sign_raw(&self, msg: &[u8]) -> Vec<u8> {
@@ -211,43 +217,65 @@ impl PrivateKey {
 }
 
 fn ed25519_key(key: &ed25519_dalek::VerifyingKey) -> Key {
-    key_from_json(json!({
-        "keytype": "ed25519",
-        "scheme": "ed25519",
-        "keyval": {"public": hex::encode(key.as_bytes())},
-    }))
+    tuf_key("ed25519", "ed25519", hex::encode(key.as_bytes()))
 }
 
 fn p256_key(key: &p256::ecdsa::VerifyingKey) -> Key {
-    let pem = key.to_public_key_pem(LineEnding::LF).unwrap_or_default();
-    key_from_json(json!({
-        "keytype": "ecdsa",
-        "scheme": "ecdsa-sha2-nistp256",
-        "keyval": {"public": pem},
-    }))
+    tuf_key("ecdsa", "ecdsa-sha2-nistp256", p256_public_pem(key))
 }
 
-fn key_from_json(value: Value) -> Key {
-    serde_json::from_value(value).unwrap_or_else(|_| Key {
-        keytype: String::new(),
-        scheme: String::new(),
+/// A TUF key object with no custom fields.
+fn tuf_key(keytype: &str, scheme: &str, public: String) -> Key {
+    Key {
+        keytype: keytype.to_string(),
+        scheme: scheme.to_string(),
         keyval: trustroot_core::keys::KeyVal {
-            public: None,
+            public: Some(public),
             unknown: Map::new(),
         },
         unknown: Map::new(),
-    })
+    }
+}
+
+/// The DER SubjectPublicKeyInfo header of an uncompressed P-256 point: the sequence,
+/// the algorithm (id-ecPublicKey, prime256v1) and the bit string of 66 bytes.
+const P256_SPKI_HEADER: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce,
+    0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+
+/// The PEM SPKI of a P-256 key, as `to_public_key_pem` writes it, built without a step
+/// that can fail: the point of a verifying key always encodes to 65 bytes.
+fn p256_public_pem(key: &p256::ecdsa::VerifyingKey) -> String {
+    use base64::Engine as _;
+    let mut der = P256_SPKI_HEADER.to_vec();
+    der.extend_from_slice(key.to_encoded_point(false).as_bytes());
+    let text = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
+    for line in text.as_bytes().chunks(64) {
+        pem.push_str(&String::from_utf8_lossy(line));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PUBLIC KEY-----\n");
+    pem
 }
 
 /// Reads a public key: PEM SPKI (Ed25519 or P-256), or a TUF key object in JSON. The key
 /// must be usable (`Key::public_key` succeeds).
 pub fn parse_public_key(what: &str, bytes: &[u8]) -> Result<Key> {
     use pkcs8::DecodePublicKey as _;
-    let refuse = |reason: String| Error::refused(format!("{what}: {reason}"));
-    let text = std::str::from_utf8(bytes).map_err(|_| refuse("not UTF-8 text".to_string()))?;
+    let refuse = |problem: PublicKeyProblem| -> Error {
+        KeyError::Public {
+            what: what.to_string(),
+            problem,
+        }
+        .into()
+    };
+    let text = std::str::from_utf8(bytes).map_err(|_| refuse(PublicKeyProblem::NotUtf8))?;
     let trimmed = text.trim_start();
     let key = if trimmed.starts_with('{') {
-        let key: Key = serde_json::from_str(text).map_err(|e| refuse(format!("not a TUF key object: {e}")))?;
+        let key: Key =
+            serde_json::from_str(text).map_err(|e| refuse(PublicKeyProblem::NotKeyObject { reason: e.to_string() }))?;
         key
     } else if trimmed.starts_with("-----BEGIN PUBLIC KEY-----") {
         if let Ok(key) = ed25519_dalek::VerifyingKey::from_public_key_pem(trimmed) {
@@ -255,16 +283,15 @@ pub fn parse_public_key(what: &str, bytes: &[u8]) -> Result<Key> {
         } else if let Ok(key) = p256::ecdsa::VerifyingKey::from_public_key_pem(trimmed) {
             p256_key(&key)
         } else {
-            return Err(refuse("not an Ed25519 or P-256 public key".to_string()));
+            return Err(refuse(PublicKeyProblem::UnknownAlgorithm));
         }
     } else if trimmed.starts_with("-----BEGIN") {
-        return Err(refuse(
-            "not a public key: give the PEM 'PUBLIC KEY' (see `trustroot key show`), never a private key".to_string(),
-        ));
+        return Err(refuse(PublicKeyProblem::NotPublicPem));
     } else {
-        return Err(refuse("neither a PEM public key nor a TUF key object".to_string()));
+        return Err(refuse(PublicKeyProblem::Unrecognized));
     };
-    key.public_key().map_err(refuse)?;
+    key.public_key()
+        .map_err(|reason| refuse(PublicKeyProblem::Unusable { reason }))?;
     Ok(key)
 }
 
@@ -282,14 +309,12 @@ impl KeyRef {
     pub fn parse(text: &str) -> Result<KeyRef> {
         if let Some(var) = text.strip_prefix("env:") {
             if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(Error::refused(format!(
-                    "'{text}': an environment variable name is letters, digits and '_'"
-                )));
+                return Err(KeyError::BadVariableName { text: text.to_string() }.into());
             }
             return Ok(KeyRef::Env(var.to_string()));
         }
         if text.is_empty() {
-            return Err(Error::refused("empty key reference"));
+            return Err(KeyError::EmptyReference.into());
         }
         Ok(KeyRef::File(PathBuf::from(text)))
     }
@@ -308,7 +333,7 @@ impl KeyRef {
             KeyRef::File(path) => read_limited(path, MAX_KEY_FILE).map(Zeroizing::new),
             KeyRef::Env(var) => std::env::var(var)
                 .map(|v| Zeroizing::new(v.into_bytes()))
-                .map_err(|_| Error::refused(format!("environment variable {var} is not set (or not UTF-8)"))),
+                .map_err(|_| KeyError::VariableUnset { var: var.clone() }.into()),
         }
     }
 
@@ -391,16 +416,25 @@ pub fn loose_permissions_warning(path: &Path) -> Option<String> {
     None
 }
 
+/// The crypto crate's refusal to encode a private key.
+fn encode_private(e: impl std::fmt::Display) -> Error {
+    KeyError::Encode {
+        what: "private key",
+        reason: e.to_string(),
+    }
+    .into()
+}
+
 /// Reads a file of at most `limit` bytes; errors name the file.
 pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
     use std::io::Read as _;
-    let file = fs::File::open(path).map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
+    let file = fs::File::open(path).map_err(|e| Error::io(path, IoOp::Read, e))?;
     let mut bytes = Vec::new();
     file.take(limit + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
+        .map_err(|e| Error::io(path, IoOp::Read, e))?;
     if bytes.len() as u64 > limit {
-        return Err(Error::file(path, format!("larger than the limit of {limit} bytes")));
+        return Err(Error::content(path, FileProblem::TooLarge { limit }));
     }
     Ok(bytes)
 }
@@ -416,23 +450,23 @@ pub fn create_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
     }
     let mut file = options.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Error::file(path, "already exists; refusing to overwrite a key file")
+            Error::content(path, FileProblem::KeyFileExists)
         } else {
-            Error::file(path, format!("cannot create: {e}"))
+            Error::io(path, IoOp::Create, e)
         }
     })?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(|e| Error::file(path, format!("cannot write: {e}")))
+        .map_err(|e| Error::io(path, IoOp::Write, e))
 }
 
 /// Reads a passphrase from a file: its first line, without the line ending.
 pub fn passphrase_from_file(path: &Path) -> Result<Zeroizing<String>> {
     let bytes = Zeroizing::new(read_limited(path, 4096)?);
-    let text = std::str::from_utf8(&bytes).map_err(|_| Error::file(path, "the passphrase is not UTF-8"))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| Error::content(path, FileProblem::PassphraseNotUtf8))?;
     let line = text.lines().next().unwrap_or("");
     if line.is_empty() {
-        return Err(Error::file(path, "the passphrase file is empty"));
+        return Err(Error::content(path, FileProblem::PassphraseEmpty));
     }
     Ok(Zeroizing::new(line.to_string()))
 }
@@ -441,9 +475,7 @@ pub fn passphrase_from_file(path: &Path) -> Result<Zeroizing<String>> {
 pub fn passphrase_from_env(var: &str) -> Result<Zeroizing<String>> {
     match std::env::var(var) {
         Ok(v) if !v.is_empty() => Ok(Zeroizing::new(v)),
-        _ => Err(Error::refused(format!(
-            "environment variable {var} (the passphrase) is not set or empty"
-        ))),
+        _ => Err(KeyError::PassphraseVariableUnset { var: var.to_string() }.into()),
     }
 }
 
@@ -469,10 +501,10 @@ const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 
 /// The key derivation's cost comes from the key file itself: a hostile or damaged file must
 /// not make us spend hours or every byte of memory before the passphrase is even checked.
-fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme<'_>) -> std::result::Result<(), String> {
+fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme<'_>) -> std::result::Result<(), KdfProblem> {
     use pkcs8::pkcs5::pbes2::Kdf;
     let pkcs8::pkcs5::EncryptionScheme::Pbes2(params) = scheme else {
-        return Err("uses PBES1, an obsolete encryption; re-encrypt the key with PBES2 (scrypt or PBKDF2)".to_string());
+        return Err(KdfProblem::Pbes1);
     };
     match &params.kdf {
         Kdf::Scrypt(scrypt) => {
@@ -481,25 +513,24 @@ fn check_kdf_cost(scheme: &pkcs8::pkcs5::EncryptionScheme<'_>) -> std::result::R
                 .saturating_mul(scrypt.cost_parameter)
                 .saturating_mul(u64::from(scrypt.parallelization));
             if memory > MAX_SCRYPT_MEMORY || scrypt.parallelization > 16 {
-                return Err(format!(
-                    "its scrypt parameters (N = {}, r = {}, p = {}) would need {} MiB; at most {} MiB is accepted",
-                    scrypt.cost_parameter,
-                    scrypt.block_size,
-                    scrypt.parallelization,
-                    memory >> 20,
-                    MAX_SCRYPT_MEMORY >> 20
-                ));
+                return Err(KdfProblem::ScryptTooCostly {
+                    n: scrypt.cost_parameter,
+                    r: scrypt.block_size,
+                    p: scrypt.parallelization,
+                    mib: memory >> 20,
+                    max_mib: MAX_SCRYPT_MEMORY >> 20,
+                });
             }
         }
         Kdf::Pbkdf2(pbkdf2) => {
             if pbkdf2.iteration_count > MAX_PBKDF2_ITERATIONS {
-                return Err(format!(
-                    "its PBKDF2 iteration count {} is above the {} accepted",
-                    pbkdf2.iteration_count, MAX_PBKDF2_ITERATIONS
-                ));
+                return Err(KdfProblem::Pbkdf2TooCostly {
+                    count: pbkdf2.iteration_count,
+                    max: MAX_PBKDF2_ITERATIONS,
+                });
             }
         }
-        _ => return Err("uses a key derivation other than scrypt or PBKDF2".to_string()),
+        _ => return Err(KdfProblem::OtherKdf),
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, IoOp, Operation, PublishError, Result};
 use crate::repo::Repo;
 
 /// The lock file, in the signing repository's top directory.
@@ -20,15 +20,15 @@ pub struct RepoLock {
 /// instant by a process forked elsewhere in the same program, before it runs another).
 const WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Takes the repository lock for `what` (e.g. "online refresh"), or fails after [`WAIT`].
-pub fn lock(repo: &Repo, what: &str) -> Result<RepoLock> {
+/// Takes the repository lock for `operation`, or fails after [`WAIT`].
+pub fn lock(repo: &Repo, operation: Operation) -> Result<RepoLock> {
     let path = repo.root.join(LOCK_FILE);
     let file = OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(|e| Error::file(&path, format!("cannot open the repository lock: {e}")))?;
+        .map_err(|e| Error::io(&path, IoOp::OpenLock, e))?;
     let start = std::time::Instant::now();
     loop {
         match file.try_lock() {
@@ -37,12 +37,9 @@ pub fn lock(repo: &Repo, what: &str) -> Result<RepoLock> {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
             Err(TryLockError::WouldBlock) => {
-                return Err(Error::refused(format!(
-                    "{what} refused: another publish or online refresh holds the repository lock {} (is one running?); nothing was written",
-                    path.display()
-                )));
+                return Err(PublishError::LockHeld { operation, path }.into());
             }
-            Err(TryLockError::Error(e)) => return Err(Error::file(&path, format!("cannot lock: {e}"))),
+            Err(TryLockError::Error(e)) => return Err(Error::io(&path, IoOp::Lock, e)),
         }
     }
 }

@@ -14,7 +14,7 @@ use trustroot_core::metadata::Root;
 use trustroot_core::{Envelope, Limits};
 
 use crate::candidate::Candidate;
-use crate::error::{Error, Result};
+use crate::error::{Error, FileProblem, Operation, PublishError, Result};
 use crate::keys::{self, Signer};
 use crate::pubdir::PublishDir;
 use crate::published::{reachable_roles, read_published};
@@ -55,7 +55,8 @@ pub struct RefreshReport {
 }
 
 fn parse(file: &str, role: &str, bytes: &[u8]) -> Result<Envelope> {
-    Envelope::parse(role, bytes, &Limits::default()).map_err(|e| Error::file(Path::new(file), e))
+    Envelope::parse(role, bytes, &Limits::default())
+        .map_err(|e| Error::content(Path::new(file), FileProblem::Metadata(Box::new(e))))
 }
 
 fn expires_of(file: &str, role: &str, envelope: &Envelope) -> Result<DateTime<Utc>> {
@@ -65,9 +66,12 @@ fn expires_of(file: &str, role: &str, envelope: &Envelope) -> Result<DateTime<Ut
         .and_then(Value::as_str)
         .and_then(trustroot_core::time::parse)
         .ok_or_else(|| {
-            Error::file(
+            Error::content(
                 Path::new(file),
-                format!("{role} v{} has no valid `expires`", envelope.version().unwrap_or(0)),
+                FileProblem::NoExpires {
+                    role: role.into(),
+                    version: envelope.version().unwrap_or(0),
+                },
             )
         })
 }
@@ -113,7 +117,7 @@ fn due(expires: DateTime<Utc>, now: DateTime<Utc>, days: u32) -> bool {
 /// Re-signs timestamp (and snapshot when due) with `online` at `now`, and publishes. Does
 /// nothing when no online role is inside its signing period, unless `force`.
 pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool) -> Result<RefreshReport> {
-    let _lock = crate::lock::lock(repo, "online refresh")?;
+    let _lock = crate::lock::lock(repo, Operation::OnlineRefresh)?;
     let dir = PublishDir::new(&repo.policy, &repo.root);
     crate::publish::ensure_outside_metadata(repo, &dir)?;
     let recovered = crate::recover::reconcile(repo, &dir)?;
@@ -142,12 +146,14 @@ pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool
     for (role, old_version, value) in next_online_roles(repo, &current, meta, due.snapshot, now) {
         let keyids = online_keyids(&current.root, role, online);
         if keyids.is_empty() {
-            return Err(Error::refused(format!(
-                "online refresh refused: the online key ({}, key {}) is not a {role} key of root v{} (metadata/root.json), so it cannot re-sign {role} v{old_version} (metadata/{role}.json): point [online] signer at the key root lists; nothing was written",
-                online.describe(),
-                keys::short_id(&online.public_key().computed_key_id()),
-                current.root.common.version
-            )));
+            return Err(PublishError::OnlineKeyNotListed {
+                signer: online.describe(),
+                keyid: keys::short_id(&online.public_key().computed_key_id()).to_string(),
+                role: role.into(),
+                root_version: current.root.common.version,
+                version: old_version,
+            }
+            .into());
         }
         metadata.insert(role.to_string(), sign_envelope(role, &value, &keyids, online)?);
         new_roles.push(role.to_string());
@@ -190,16 +196,16 @@ impl OnlineState {
         let get = |role: &str| -> Result<Envelope> {
             let file = format!("metadata/{role}.json");
             let bytes = previous.get(role).ok_or_else(|| {
-                Error::file(
+                Error::content(
                     &repo.root.join(&file),
-                    format!("is missing: nothing to refresh ({role} was never published); publish a round with `trustroot ceremony publish` first"),
+                    FileProblem::NeverPublished { role: role.into() },
                 )
             })?;
             parse(&file, role, bytes)
         };
         let root_envelope = get("root")?;
         let root: Root = serde_json::from_value(root_envelope.signed.clone())
-            .map_err(|e| Error::file(&repo.root.join("metadata/root.json"), format!("not a root: {e}")))?;
+            .map_err(Error::not_role(&repo.root.join("metadata/root.json"), "a root"))?;
         let snapshot = get("snapshot")?;
         let timestamp = get("timestamp")?;
         let snapshot_expires = expires_of("metadata/snapshot.json", "snapshot", &snapshot)?;
@@ -230,7 +236,14 @@ fn snapshot_meta(previous: &BTreeMap<String, Vec<u8>>, old_snapshot: &Envelope) 
         .get("meta")
         .and_then(Value::as_object)
         .cloned()
-        .unwrap_or_default();
+        .ok_or_else(|| {
+            Error::content(
+                Path::new("metadata/snapshot.json"),
+                FileProblem::NoMeta {
+                    version: old_snapshot.version().unwrap_or(0),
+                },
+            )
+        })?;
     let mut meta: Map<String, Value> = old_meta.clone();
     let (reachable, _) = reachable_roles(previous);
     for role in &reachable {
@@ -331,10 +344,7 @@ fn next_online_roles(
 /// published targets over; the new state's number.
 fn switch_published(repo: &Repo, dir: &PublishDir, candidate: &Candidate) -> Result<u64> {
     if dir.current()?.is_none() {
-        return Err(Error::file(
-            &dir.served(),
-            "is not published yet: `online refresh` carries the published tree over; run `trustroot ceremony publish` first",
-        ));
+        return Err(Error::content(&dir.served(), FileProblem::NotPublishedYet));
     }
     let staged = dir.stage(candidate)?;
     if let Err(e) = crate::publish::write_metadata(repo, candidate) {

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use trustroot_core::Key;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileProblem, PolicyProblem, Result};
 use crate::keys::{self, KeyRef};
 
 /// Largest policy file read.
@@ -188,7 +188,7 @@ pub fn check_name(field: &str, name: &str) -> Result<()> {
     } else {
         Err(Error::policy(
             field,
-            format!("'{name}' is not a valid name (letters, digits, '-', '_', '.'; not starting with '.'; at most 64)"),
+            PolicyProblem::InvalidName { name: name.to_string() },
         ))
     }
 }
@@ -198,10 +198,12 @@ impl Policy {
     pub fn parse(text: &str) -> Result<Policy> {
         let policy: Policy = toml::from_str(text).map_err(|e| {
             // toml's message names the key (and line) that is wrong.
-            Error::Policy {
-                field: "parse".to_string(),
-                reason: e.to_string().trim().replace('\n', " "),
-            }
+            Error::policy(
+                "parse",
+                PolicyProblem::Syntax {
+                    reason: e.to_string().trim().replace('\n', " "),
+                },
+            )
         })?;
         policy.check()?;
         Ok(policy)
@@ -210,7 +212,7 @@ impl Policy {
     /// Reads `trustroot.toml`.
     pub fn load(path: &Path) -> Result<Policy> {
         let bytes = keys::read_limited(path, MAX_POLICY_SIZE)?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| Error::file(path, "not UTF-8"))?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| Error::content(path, FileProblem::NotUtf8))?;
         Policy::parse(text)
     }
 
@@ -232,20 +234,19 @@ impl Policy {
             let field = format!("delegations.{name}");
             check_name(&field, name)?;
             if trustroot_core::metadata::TOP_LEVEL_ROLES.contains(&name.as_str()) {
-                return Err(Error::policy(
-                    &field,
-                    "a delegated role cannot have a top-level role's name",
-                ));
+                return Err(Error::policy(&field, PolicyProblem::TopLevelName));
             }
             self.check_offline(&field, &delegation.keys, delegation.threshold)?;
             if delegation.paths.is_empty() {
-                return Err(Error::policy(format!("{field}.paths"), "lists no path pattern"));
+                return Err(Error::policy(format!("{field}.paths"), PolicyProblem::NoPaths));
             }
             for pattern in &delegation.paths {
                 if pattern.is_empty() || pattern.starts_with('/') || pattern.chars().any(char::is_control) {
                     return Err(Error::policy(
                         format!("{field}.paths"),
-                        format!("'{pattern}' is not a relative path pattern"),
+                        PolicyProblem::BadPattern {
+                            pattern: pattern.clone(),
+                        },
                     ));
                 }
             }
@@ -254,14 +255,19 @@ impl Policy {
                 if !(2..=crate::bins::MAX_BINS).contains(&bins) || !bins.is_power_of_two() {
                     return Err(Error::policy(
                         format!("{field}.bins"),
-                        format!("{bins} is not a power of two from 2 to {}", crate::bins::MAX_BINS),
+                        PolicyProblem::BadBins {
+                            bins: u64::from(bins),
+                            max: u64::from(crate::bins::MAX_BINS),
+                        },
                     ));
                 }
                 for bin in crate::bins::bin_names(name, bins) {
                     if self.delegations.contains_key(&bin) {
                         return Err(Error::policy(
                             format!("delegations.{bin}"),
-                            format!("is also the name of one of {name}'s hashed bins"),
+                            PolicyProblem::BinName {
+                                delegation: name.as_str().into(),
+                            },
                         ));
                     }
                 }
@@ -272,22 +278,24 @@ impl Policy {
             let known = ["root", "targets", "snapshot", "timestamp"].contains(&role.as_str())
                 || self.delegations.contains_key(role);
             if !known {
-                return Err(Error::policy(&field, "names no role of this policy"));
+                return Err(Error::policy(&field, PolicyProblem::NoSuchRole));
             }
             let expiry = self.periods(role).expiry_days;
             if *days >= expiry {
                 return Err(Error::policy(
                     &field,
-                    format!(
-                        "{days} is not less than the role's expiry_days ({expiry}): no publish could pass the gate"
-                    ),
+                    PolicyProblem::MinValidDays {
+                        days: u64::from(*days),
+                        expiry: u64::from(expiry),
+                    },
                 ));
             }
         }
-        KeyRef::parse(&self.online.signer).map_err(|e| Error::policy("online.signer", e))?;
+        KeyRef::parse(&self.online.signer)
+            .map_err(|e| Error::policy("online.signer", PolicyProblem::Key(Box::new(e))))?;
         check_relative("online.public", &self.online.public)?;
         if self.publish.destination.trim().is_empty() {
-            return Err(Error::policy("publish.destination", "is empty"));
+            return Err(Error::policy("publish.destination", PolicyProblem::Empty));
         }
         Ok(())
     }
@@ -298,23 +306,29 @@ impl Policy {
             if !self.keys.contains_key(name) {
                 return Err(Error::policy(
                     format!("{field}.keys"),
-                    format!("'{name}' is not a key in [keys]"),
+                    PolicyProblem::UnknownKey { name: name.clone() },
                 ));
             }
             if !seen.insert(name) {
                 return Err(Error::policy(
                     format!("{field}.keys"),
-                    format!("'{name}' is listed twice"),
+                    PolicyProblem::ListedTwice { name: name.clone() },
                 ));
             }
         }
         if threshold == 0 {
-            return Err(Error::policy(format!("{field}.threshold"), "must be at least 1"));
+            return Err(Error::policy(
+                format!("{field}.threshold"),
+                PolicyProblem::ThresholdZero,
+            ));
         }
         if !names.is_empty() && threshold > names.len() as u64 {
             return Err(Error::policy(
                 format!("{field}.threshold"),
-                format!("{threshold} is more than the {} key(s) listed", names.len()),
+                PolicyProblem::ThresholdAboveKeys {
+                    threshold,
+                    keys: names.len(),
+                },
             ));
         }
         Ok(())
@@ -405,13 +419,16 @@ impl Policy {
             if names.is_empty() {
                 return Err(Error::policy(
                     format!("{field}.keys"),
-                    format!("no keys yet: add keyholders with `trustroot key add NAME --role {role} PUBKEY`"),
+                    PolicyProblem::NoKeys { role: role.into() },
                 ));
             }
             if threshold > names.len() as u64 {
                 return Err(Error::policy(
                     format!("{field}.threshold"),
-                    format!("{threshold} is more than the {} key(s) listed", names.len()),
+                    PolicyProblem::ThresholdAboveKeys {
+                        threshold,
+                        keys: names.len(),
+                    },
                 ));
             }
         }
@@ -419,11 +436,16 @@ impl Policy {
     }
 }
 
+/// A key that field `field` names cannot be read or used.
+fn key_problem(field: String, e: Error) -> Error {
+    Error::policy(field, PolicyProblem::Key(Box::new(e)))
+}
+
 fn check_relative(field: &str, path: &str) -> Result<()> {
     if path.is_empty() || path.starts_with('/') || path.split(['/', '\\']).any(|s| s == "..") {
         return Err(Error::policy(
             field,
-            format!("'{path}' must be a path inside the repository (relative, no '..')"),
+            PolicyProblem::OutsideRepository { path: path.to_string() },
         ));
     }
     Ok(())
@@ -433,16 +455,18 @@ fn check_periods(field: &str, periods: Periods, _given: Option<u32>) -> Result<(
     if periods.expiry_days == 0 || periods.expiry_days > 36500 {
         return Err(Error::policy(
             format!("{field}.expiry_days"),
-            format!("{} is outside 1..=36500", periods.expiry_days),
+            PolicyProblem::ExpiryRange {
+                days: u64::from(periods.expiry_days),
+            },
         ));
     }
     if periods.signing_days == 0 || periods.signing_days >= periods.expiry_days {
         return Err(Error::policy(
             format!("{field}.signing_days"),
-            format!(
-                "{} must be at least 1 and less than expiry_days ({})",
-                periods.signing_days, periods.expiry_days
-            ),
+            PolicyProblem::SigningRange {
+                days: u64::from(periods.signing_days),
+                expiry: u64::from(periods.expiry_days),
+            },
         ));
     }
     Ok(())
@@ -463,9 +487,9 @@ impl ResolvedKeys {
         for (name, entry) in &policy.keys {
             let path = repo.join(&entry.public);
             let bytes =
-                keys::read_limited(&path, 64 * 1024).map_err(|e| Error::policy(format!("keys.{name}.public"), e))?;
+                keys::read_limited(&path, 64 * 1024).map_err(|e| key_problem(format!("keys.{name}.public"), e))?;
             let mut key = keys::parse_public_key(&entry.public, &bytes)
-                .map_err(|e| Error::policy(format!("keys.{name}.public"), e))?;
+                .map_err(|e| key_problem(format!("keys.{name}.public"), e))?;
             if let Some(holder) = &entry.holder {
                 key.unknown.insert(
                     "x-tuf-on-ci-keyowner".to_string(),
@@ -475,14 +499,10 @@ impl ResolvedKeys {
             by_name.insert(name.clone(), key);
         }
         let path = repo.join(&policy.online.public);
-        let bytes = keys::read_limited(&path, 64 * 1024).map_err(|e| {
-            Error::policy(
-                "online.public",
-                format!("{e} (generate the online key with `trustroot key generate` and register it with `trustroot key add online --role online PUBKEY`)"),
-            )
-        })?;
-        let online =
-            keys::parse_public_key(&policy.online.public, &bytes).map_err(|e| Error::policy("online.public", e))?;
+        let bytes = keys::read_limited(&path, 64 * 1024)
+            .map_err(|e| Error::policy("online.public", PolicyProblem::OnlineKeyMissing(Box::new(e))))?;
+        let online = keys::parse_public_key(&policy.online.public, &bytes)
+            .map_err(|e| key_problem("online.public".to_string(), e))?;
         // One key under two names would look like two signers while a threshold counts it
         // once (and a keyholder's key doubling as the online key would put it online).
         let named: Vec<(&String, &Key)> = by_name.iter().collect();
@@ -490,14 +510,13 @@ impl ResolvedKeys {
             if let Some((other, _)) = named[i + 1..].iter().find(|(_, k)| keys::same_key(key, k)) {
                 return Err(Error::policy(
                     format!("keys.{other}"),
-                    format!("is the same key as keys.{name}: each name must be a different key"),
+                    PolicyProblem::SameKey {
+                        other: name.to_string(),
+                    },
                 ));
             }
             if keys::same_key(key, &online) {
-                return Err(Error::policy(
-                    format!("keys.{name}"),
-                    "is the online key: keyholders' keys must stay offline, separate from [online]",
-                ));
+                return Err(Error::policy(format!("keys.{name}"), PolicyProblem::OnlineKeyholder));
             }
         }
         Ok(ResolvedKeys { by_name, online })

@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 use trustroot_store::StateDir;
 
 use crate::candidate::Candidate;
-use crate::error::{Error, Result};
+use trustroot_core::RoleName;
+
+use crate::error::{Error, FileProblem, IoOp, PublishError, Result};
 use crate::policy::Policy;
 
 /// The served path inside the destination.
@@ -36,31 +38,15 @@ pub struct PublishDir {
     states: StateDir,
 }
 
-fn io(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::file(path, e)
-}
-
 /// The store's refusals, in a publish's words.
 fn refusal(error: trustroot_store::Error) -> Error {
     use trustroot_store::Error as Store;
     match error {
-        Store::Io { path, source } => io(&path, source),
-        Store::NotALink { path } => Error::file(
-            &path,
-            "is not the symlink `ceremony publish` makes; refusing to touch it (move it away, or choose another publish.destination)",
-        ),
-        Store::ForeignTarget { path, target } => Error::file(
-            &path,
-            format!(
-                "points at {}, not at a published state; refusing to follow it",
-                target.display()
-            ),
-        ),
-        Store::Symlink { path } => Error::file(
-            &path,
-            "is a symlink where a publish keeps its states; refusing to follow it (remove it)",
-        ),
-        other => Error::refused(other),
+        Store::Io { path, source } => Error::io(&path, IoOp::Access, source),
+        Store::NotALink { path } => Error::content(&path, FileProblem::NotPublishLink),
+        Store::ForeignTarget { path, target } => Error::content(&path, FileProblem::ForeignLink { target }),
+        Store::Symlink { path } => Error::content(&path, FileProblem::StateSymlink),
+        other => Error::Store(other),
     }
 }
 
@@ -129,9 +115,9 @@ impl PublishDir {
             current,
         };
         if staging.exists() {
-            fs::remove_dir_all(&staging).map_err(|e| io(&staging, e))?;
+            fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, IoOp::Access, e))?;
         }
-        fs::create_dir_all(&staging).map_err(|e| io(&staging, format!("cannot create: {e}")))?;
+        fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, IoOp::Create, e))?;
         if let Err(e) = build_tree(&staging, base, candidate) {
             staged.discard();
             return Err(e);
@@ -181,23 +167,20 @@ impl Staged {
 fn carry(old: &Path, new: &Path) -> Result<()> {
     let mut pending = vec![(old.to_path_buf(), new.to_path_buf())];
     while let Some((from, to)) = pending.pop() {
-        fs::create_dir_all(&to).map_err(|e| io(&to, e))?;
-        for entry in fs::read_dir(&from).map_err(|e| io(&from, e))? {
-            let entry = entry.map_err(|e| io(&from, e))?;
+        fs::create_dir_all(&to).map_err(|e| Error::io(&to, IoOp::Access, e))?;
+        for entry in fs::read_dir(&from).map_err(|e| Error::io(&from, IoOp::Access, e))? {
+            let entry = entry.map_err(|e| Error::io(&from, IoOp::Access, e))?;
             let path = entry.path();
-            let meta = fs::symlink_metadata(&path).map_err(|e| io(&path, e))?;
+            let meta = fs::symlink_metadata(&path).map_err(|e| Error::io(&path, IoOp::Access, e))?;
             let dest = to.join(entry.file_name());
             if meta.is_dir() {
                 pending.push((path, dest));
             } else if meta.is_file() {
                 if fs::hard_link(&path, &dest).is_err() {
-                    fs::copy(&path, &dest).map_err(|e| io(&dest, format!("cannot copy: {e}")))?;
+                    fs::copy(&path, &dest).map_err(|e| Error::io(&dest, IoOp::Copy, e))?;
                 }
             } else {
-                return Err(Error::file(
-                    &path,
-                    "is not a regular file or directory; a published tree never contains one",
-                ));
+                return Err(Error::content(&path, FileProblem::NotRegular));
             }
         }
     }
@@ -209,22 +192,19 @@ fn carry(old: &Path, new: &Path) -> Result<()> {
 /// file that exists with other bytes would be a version published twice, and is refused.
 fn put(path: &Path, bytes: &[u8], replaceable: bool) -> Result<()> {
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+        fs::create_dir_all(parent).map_err(|e| Error::io(parent, IoOp::Access, e))?;
     }
     if path.exists() {
-        let existing = fs::read(path).map_err(|e| io(path, e))?;
+        let existing = fs::read(path).map_err(|e| Error::io(path, IoOp::Access, e))?;
         if existing == bytes {
             return Ok(());
         }
         if !replaceable {
-            return Err(Error::file(
-                path,
-                "is already published with other bytes: a version is never published twice (was metadata/ edited or reset?)",
-            ));
+            return Err(Error::content(path, FileProblem::AlreadyPublished));
         }
-        fs::remove_file(path).map_err(|e| io(path, e))?;
+        fs::remove_file(path).map_err(|e| Error::io(path, IoOp::Access, e))?;
     }
-    fs::write(path, bytes).map_err(|e| io(path, format!("cannot write: {e}")))
+    fs::write(path, bytes).map_err(|e| Error::io(path, IoOp::Write, e))
 }
 
 fn build_tree(dir: &Path, old: Option<&Path>, candidate: &Candidate) -> Result<()> {
@@ -238,17 +218,17 @@ fn build_tree(dir: &Path, old: Option<&Path>, candidate: &Candidate) -> Result<(
         if dest.is_file() {
             continue;
         }
-        let source = target.source.as_ref().ok_or_else(|| {
-            Error::refused(format!(
-                "target {path} (listed by {}) has no file to publish",
-                target.role
-            ))
+        let source = target.source.as_ref().ok_or_else(|| PublishError::NoTargetFile {
+            path: path.to_string(),
+            role: RoleName::from(target.role.as_str()),
         })?;
         let bytes = crate::keys::read_limited(source, target.length)?;
         if trustroot_core::hashes::sha256_hex(&bytes) != target.sha256 {
-            return Err(Error::file(
+            return Err(Error::content(
                 source,
-                format!("changed while publishing {path}; nothing was published"),
+                FileProblem::ChangedWhilePublishing {
+                    target: path.to_string(),
+                },
             ));
         }
         put(&dest, &bytes, false)?;
@@ -269,10 +249,10 @@ fn build_tree(dir: &Path, old: Option<&Path>, candidate: &Candidate) -> Result<(
             continue;
         }
         if let Some(parent) = alias.parent() {
-            fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+            fs::create_dir_all(parent).map_err(|e| Error::io(parent, IoOp::Access, e))?;
         }
         if fs::hard_link(&dest, &alias).is_err() {
-            fs::copy(&dest, &alias).map_err(|e| io(&alias, format!("cannot copy: {e}")))?;
+            fs::copy(&dest, &alias).map_err(|e| Error::io(&alias, IoOp::Copy, e))?;
         }
     }
     // 2. Delegated targets, then targets (versioned names).

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::assemble;
 use crate::candidate::Candidate;
-use crate::error::{Error, Result};
+use crate::error::{Error, Operation, PolicyProblem, PublishError, Result};
 use crate::gate::{self, Finding};
 use crate::keys::Signer;
 use crate::pubdir::PublishDir;
@@ -57,19 +57,19 @@ impl Report {
     }
 
     /// The refusal a failed gate makes: every error, one per line.
-    pub fn refusal(&self, what: &str) -> Error {
-        let errors: Vec<String> = self
+    pub fn refusal(&self, operation: Operation) -> Error {
+        let findings = self
             .findings
             .iter()
             .filter(|f| f.severity == gate::Severity::Error)
-            .map(|f| format!("  {f}"))
+            .map(ToString::to_string)
             .collect();
-        Error::refused(format!(
-            "{what} refused: the gate found {} problem(s) in round {}; nothing was written:\n{}",
-            errors.len(),
-            self.round,
-            errors.join("\n")
-        ))
+        PublishError::GateFailed {
+            operation,
+            round: self.round.clone(),
+            findings,
+        }
+        .into()
     }
 }
 
@@ -78,7 +78,7 @@ impl Report {
 pub fn verify(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc>) -> Result<Report> {
     let (candidate, mut findings) = assemble::build(repo, round, online, now)?;
     findings.extend(gate::check_in_memory(&candidate, &repo.policy, now));
-    let scratch = tempfile::tempdir().map_err(|e| Error::refused(format!("cannot make a temporary directory: {e}")))?;
+    let scratch = tempfile::tempdir().map_err(PublishError::TempDir)?;
     let dir = PublishDir::at(&scratch.path().join("publish"));
     let current = published_tree(repo)?;
     match dir.stage_from(&candidate, current.as_deref()) {
@@ -96,7 +96,7 @@ pub fn verify(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc
 /// Publishes `round`: refuses unless the gate passes (every threshold met, our core and
 /// tough accept the repository, payloads and lints pass).
 pub fn publish(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc>) -> Result<Report> {
-    let _lock = crate::lock::lock(repo, "publish")?;
+    let _lock = crate::lock::lock(repo, Operation::Publish)?;
     let dir = PublishDir::new(&repo.policy, &repo.root);
     ensure_outside_metadata(repo, &dir)?;
     let recovered = crate::recover::reconcile(repo, &dir)?;
@@ -104,14 +104,14 @@ pub fn publish(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Ut
     findings.extend(gate::check_in_memory(&candidate, &repo.policy, now));
     let report = Report::new(&candidate, findings.clone());
     if !report.passed {
-        return Err(report.refusal("publish"));
+        return Err(report.refusal(Operation::Publish));
     }
     let staged = dir.stage(&candidate)?;
     let tough = gate::tough_client(&candidate, &staged.dir);
     if gate::has_errors(&tough) {
         staged.discard();
         findings.extend(tough);
-        return Err(Report::new(&candidate, findings).refusal("publish"));
+        return Err(Report::new(&candidate, findings).refusal(Operation::Publish));
     }
     findings.extend(tough);
     if let Err(e) = write_metadata(repo, &candidate) {
@@ -149,10 +149,10 @@ pub(crate) fn ensure_outside_metadata(repo: &Repo, dir: &PublishDir) -> Result<(
         if overlaps(dest, &inner) || overlaps(&resolved_dest, &resolved_inner) {
             return Err(Error::policy(
                 "publish.destination",
-                format!(
-                    "{} overlaps the signing repository's {sub}/: choose a directory of its own",
-                    dest.display()
-                ),
+                PolicyProblem::Overlaps {
+                    destination: dest.to_path_buf(),
+                    sub,
+                },
             ));
         }
     }
@@ -222,7 +222,8 @@ pub fn online_signer(
     passphrase: &mut dyn FnMut() -> Result<crate::keys::Zeroizing<String>>,
 ) -> Result<crate::keys::SoftwareSigner> {
     use crate::keys::KeyRef;
-    let key_ref = KeyRef::parse(&repo.policy.online.signer).map_err(|e| Error::policy("online.signer", e))?;
+    let key_ref = KeyRef::parse(&repo.policy.online.signer)
+        .map_err(|e| Error::policy("online.signer", PolicyProblem::Key(Box::new(e))))?;
     let key_ref = match key_ref {
         KeyRef::File(path) if path.is_relative() => KeyRef::File(repo.root.join(path)),
         other => other,
@@ -233,10 +234,7 @@ pub fn online_signer(
     {
         return Err(Error::policy(
             "online.signer",
-            format!(
-                "{} is inside the signing repository: private keys never enter it; move the key out and point the signer at it",
-                path.display()
-            ),
+            PolicyProblem::PrivateKeyInside { path: path.clone() },
         ));
     }
     key_ref.load(passphrase)

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use trustroot_core::metadata::{Snapshot, Targets};
 use trustroot_core::{Envelope, Limits};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileProblem, IoOp, Result};
 use crate::keys;
 use crate::repo::{self, Repo};
 
 pub(crate) fn parse_envelope(path: &Path, role: &str, bytes: &[u8]) -> Result<Envelope> {
-    Envelope::parse(role, bytes, &Limits::default()).map_err(|e| Error::file(path, e))
+    Envelope::parse(role, bytes, &Limits::default())
+        .map_err(|e| Error::content(path, FileProblem::Metadata(Box::new(e))))
 }
 
 /// Reads `metadata/` as published: the roles it holds and the root history.
@@ -32,8 +33,8 @@ pub(crate) fn read_published(repo: &Repo) -> Result<Published> {
     if let Some(bytes) = roles.get("snapshot") {
         let path = dir.join("snapshot.json");
         let envelope = parse_envelope(&path, "snapshot", bytes)?;
-        let snapshot: Snapshot = serde_json::from_value(envelope.signed.clone())
-            .map_err(|e| Error::file(&path, format!("not a snapshot: {e}")))?;
+        let snapshot: Snapshot =
+            serde_json::from_value(envelope.signed.clone()).map_err(Error::not_role(&path, "a snapshot"))?;
         for name in snapshot.meta.keys() {
             let Some(role) = name.strip_suffix(".json") else {
                 continue;
@@ -51,7 +52,7 @@ pub(crate) fn read_published(repo: &Repo) -> Result<Published> {
     let history_dir = dir.join("root_history");
     if let Ok(entries) = std::fs::read_dir(&history_dir) {
         for entry in entries {
-            let entry = entry.map_err(|e| Error::file(&history_dir, e))?;
+            let entry = entry.map_err(|e| Error::io(&history_dir, IoOp::Access, e))?;
             let name = entry.file_name();
             let Some(name) = name.to_str() else { continue };
             let Some(version) = name.strip_suffix(".root.json").and_then(|v| v.parse::<u64>().ok()) else {

@@ -15,7 +15,7 @@ use trustroot_core::metadata::{Snapshot, Timestamp};
 use trustroot_core::role_name::metadata_file_name;
 use trustroot_core::{Envelope, Limits};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileProblem, IoOp, Result};
 use crate::keys::read_limited;
 use crate::pubdir::PublishDir;
 use crate::repo::{MAX_METADATA_SIZE, Repo};
@@ -41,7 +41,7 @@ pub(crate) fn reconcile(repo: &Repo, dir: &PublishDir) -> Result<Option<String>>
                 differing.push((path, role, *version, bytes));
                 continue;
             }
-            Err(e) => return Err(Error::file(&path, e)),
+            Err(e) => return Err(Error::io(&path, IoOp::Access, e)),
         };
         if recorded == *bytes {
             continue;
@@ -50,12 +50,14 @@ pub(crate) fn reconcile(repo: &Repo, dir: &PublishDir) -> Result<Option<String>>
             .ok()
             .and_then(|e| e.version());
         if recorded_version.is_some_and(|v| v < *version) {
-            return Err(Error::file(
+            return Err(Error::content(
                 &path,
-                format!(
-                    "holds {role} v{} but the published tree (state {state}) serves v{version}: metadata/ is behind what clients are served; check publish.destination in trustroot.toml, nothing was written",
-                    recorded_version.unwrap_or(0)
-                ),
+                FileProblem::BehindPublished {
+                    role: role.as_str().into(),
+                    recorded: recorded_version.unwrap_or(0),
+                    state,
+                    served: *version,
+                },
             ));
         }
         differing.push((path, role, *version, bytes));
@@ -71,12 +73,12 @@ pub(crate) fn reconcile(repo: &Repo, dir: &PublishDir) -> Result<Option<String>>
         .iter()
         .map(|(role, _, _)| metadata_file_name(role, None))
         .collect();
-    for entry in fs::read_dir(&metadata).map_err(|e| Error::file(&metadata, e))? {
-        let entry = entry.map_err(|e| Error::file(&metadata, e))?;
+    for entry in fs::read_dir(&metadata).map_err(|e| Error::io(&metadata, IoOp::Access, e))? {
+        let entry = entry.map_err(|e| Error::io(&metadata, IoOp::Access, e))?;
         let name = entry.file_name().to_string_lossy().to_string();
         let is_file = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
         if is_file && name.ends_with(".json") && !name.starts_with('.') && !listed.contains(&name) {
-            fs::remove_file(entry.path()).map_err(|e| Error::file(&entry.path(), e))?;
+            fs::remove_file(entry.path()).map_err(|e| Error::io(&entry.path(), IoOp::Remove, e))?;
             restored.push(format!("removed {name} (not published)"));
         }
     }
@@ -84,11 +86,11 @@ pub(crate) fn reconcile(repo: &Repo, dir: &PublishDir) -> Result<Option<String>>
     let history = metadata.join("root_history");
     if let Ok(entries) = fs::read_dir(&history) {
         for entry in entries {
-            let entry = entry.map_err(|e| Error::file(&history, e))?;
+            let entry = entry.map_err(|e| Error::io(&history, IoOp::Access, e))?;
             let name = entry.file_name().to_string_lossy().to_string();
             let version = name.strip_suffix(".root.json").and_then(|v| v.parse::<u64>().ok());
             if version.is_some_and(|v| v > served.root_version) {
-                fs::remove_file(entry.path()).map_err(|e| Error::file(&entry.path(), e))?;
+                fs::remove_file(entry.path()).map_err(|e| Error::io(&entry.path(), IoOp::Remove, e))?;
                 restored.push(format!("removed root_history/{name} (not published)"));
             }
         }
@@ -112,25 +114,26 @@ struct Served {
 fn served_metadata(tree: &Path) -> Result<Served> {
     let read = |name: &str| read_limited(&tree.join(name), MAX_METADATA_SIZE);
     let parse = |name: &str, role: &str, bytes: &[u8]| {
-        Envelope::parse(role, bytes, &Limits::default()).map_err(|e| Error::file(&tree.join(name), e))
+        Envelope::parse(role, bytes, &Limits::default())
+            .map_err(|e| Error::content(&tree.join(name), FileProblem::Metadata(Box::new(e))))
     };
     let mut roles = Vec::new();
 
     let timestamp_bytes = read("timestamp.json")?;
     let envelope = parse("timestamp.json", "timestamp", &timestamp_bytes)?;
     let timestamp: Timestamp = serde_json::from_value(envelope.signed)
-        .map_err(|e| Error::file(&tree.join("timestamp.json"), format!("not a timestamp: {e}")))?;
+        .map_err(Error::not_role(&tree.join("timestamp.json"), "a timestamp"))?;
     let snapshot_version = timestamp
         .snapshot_meta()
-        .ok_or_else(|| Error::file(&tree.join("timestamp.json"), "lists no snapshot.json"))?
+        .ok_or_else(|| Error::content(&tree.join("timestamp.json"), FileProblem::NoSnapshotListed))?
         .version;
     roles.push(("timestamp".to_string(), timestamp.common.version, timestamp_bytes));
 
     let name = format!("{snapshot_version}.snapshot.json");
     let snapshot_bytes = read(&name)?;
     let envelope = parse(&name, "snapshot", &snapshot_bytes)?;
-    let snapshot: Snapshot = serde_json::from_value(envelope.signed)
-        .map_err(|e| Error::file(&tree.join(&name), format!("not a snapshot: {e}")))?;
+    let snapshot: Snapshot =
+        serde_json::from_value(envelope.signed).map_err(Error::not_role(&tree.join(&name), "a snapshot"))?;
     for (file, meta) in &snapshot.meta {
         let Some(role) = file.strip_suffix(".json") else {
             continue;
@@ -141,15 +144,15 @@ fn served_metadata(tree: &Path) -> Result<Served> {
     roles.push(("snapshot".to_string(), snapshot_version, snapshot_bytes));
 
     let mut root_version = 0;
-    for entry in fs::read_dir(tree).map_err(|e| Error::file(tree, e))? {
-        let entry = entry.map_err(|e| Error::file(tree, e))?;
+    for entry in fs::read_dir(tree).map_err(|e| Error::io(tree, IoOp::Access, e))? {
+        let entry = entry.map_err(|e| Error::io(tree, IoOp::Access, e))?;
         let name = entry.file_name().to_string_lossy().to_string();
         if let Some(v) = name.strip_suffix(".root.json").and_then(|v| v.parse::<u64>().ok()) {
             root_version = root_version.max(v);
         }
     }
     if root_version == 0 {
-        return Err(Error::file(tree, "holds no N.root.json: not a published tree"));
+        return Err(Error::content(tree, FileProblem::NoRootHistory));
     }
     roles.push((
         "root".to_string(),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use trustroot_core::{Envelope, Limits};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileProblem, IoOp, Result};
 use crate::keys;
 use crate::policy::{Policy, ResolvedKeys};
 
@@ -23,18 +23,15 @@ pub const MAX_METADATA_SIZE: u64 = 32 * 1024 * 1024;
 /// Lays down a new signing repository in `dir` (created if missing; must be empty).
 pub fn init(dir: &Path) -> Result<()> {
     if dir.exists() {
-        let mut entries = fs::read_dir(dir).map_err(|e| Error::file(dir, format!("cannot read: {e}")))?;
+        let mut entries = fs::read_dir(dir).map_err(|e| Error::io(dir, IoOp::Read, e))?;
         if entries.next().is_some() {
-            return Err(Error::file(
-                dir,
-                "is not empty; `trustroot init` only creates a new signing repository",
-            ));
+            return Err(Error::content(dir, FileProblem::NotEmpty));
         }
     }
-    fs::create_dir_all(dir).map_err(|e| Error::file(dir, format!("cannot create: {e}")))?;
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir, IoOp::Create, e))?;
     for sub in ["keys", "targets", "metadata", "ceremonies"] {
         let path = dir.join(sub);
-        fs::create_dir_all(&path).map_err(|e| Error::file(&path, format!("cannot create: {e}")))?;
+        fs::create_dir_all(&path).map_err(|e| Error::io(&path, IoOp::Create, e))?;
         write_atomic(&path.join(".gitkeep"), b"")?;
     }
     write_atomic(&dir.join(POLICY_FILE), TEMPLATE_POLICY.as_bytes())?;
@@ -61,13 +58,10 @@ impl Repo {
     pub fn open(dir: &Path) -> Result<Repo> {
         let policy_path = dir.join(POLICY_FILE);
         if !policy_path.is_file() {
-            return Err(Error::file(
-                dir,
-                "is not a signing repository (no trustroot.toml); create one with `trustroot init DIR` or pass --repo",
-            ));
+            return Err(Error::content(dir, FileProblem::NotARepository));
         }
         let policy = Policy::load(&policy_path)?;
-        let root = fs::canonicalize(dir).map_err(|e| Error::file(dir, e))?;
+        let root = fs::canonicalize(dir).map_err(|e| Error::io(dir, IoOp::Access, e))?;
         Ok(Repo { root, policy })
     }
 
@@ -84,7 +78,8 @@ impl Repo {
             return Ok(None);
         }
         let bytes = keys::read_limited(&path, MAX_METADATA_SIZE)?;
-        let envelope = Envelope::parse(role, &bytes, &Limits::default()).map_err(|e| Error::file(&path, e))?;
+        let envelope = Envelope::parse(role, &bytes, &Limits::default())
+            .map_err(|e| Error::content(&path, FileProblem::Metadata(Box::new(e))))?;
         Ok(Some(Published { path, envelope }))
     }
 
@@ -103,17 +98,14 @@ impl Repo {
                 None => break,
             }
         }
-        let real = fs::canonicalize(existing).map_err(|e| Error::file(path, e))?;
+        let real = fs::canonicalize(existing).map_err(|e| Error::io(path, IoOp::Access, e))?;
         if !real.starts_with(&self.root) {
-            return Err(Error::file(
-                path,
-                "is outside the signing repository; refusing to write there",
-            ));
+            return Err(Error::content(path, FileProblem::OutsideRepository));
         }
         if let Ok(meta) = fs::symlink_metadata(path)
             && meta.file_type().is_symlink()
         {
-            return Err(Error::file(path, "is a symbolic link; refusing to write through it"));
+            return Err(Error::content(path, FileProblem::SymbolicLink));
         }
         Ok(())
     }
@@ -122,7 +114,7 @@ impl Repo {
     pub fn write(&self, path: &Path, bytes: &[u8]) -> Result<()> {
         self.ensure_inside(path)?;
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::file(parent, format!("cannot create: {e}")))?;
+            fs::create_dir_all(parent).map_err(|e| Error::io(parent, IoOp::Create, e))?;
         }
         self.ensure_inside(path)?;
         write_atomic(path, bytes)
@@ -133,8 +125,8 @@ impl Repo {
 /// (see [`trustroot_store::write_atomic`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     trustroot_store::write_atomic(path, bytes).map_err(|e| match e {
-        trustroot_store::Error::Io { source, .. } => Error::file(path, format!("cannot write: {source}")),
-        other => Error::file(path, format!("cannot write: {other}")),
+        trustroot_store::Error::Io { source, .. } => Error::io(path, IoOp::Write, source),
+        other => Error::Store(other),
     })
 }
 

@@ -9,7 +9,9 @@ use std::path::Path;
 
 use toml_edit::{DocumentMut, Item, value};
 
-use crate::error::{Error, Result};
+use trustroot_core::RoleName;
+
+use crate::error::{EditError, Error, FileProblem, PolicyProblem, Result};
 use crate::keys;
 use crate::policy::{MAX_POLICY_SIZE, Policy};
 use crate::repo::{POLICY_FILE, Repo};
@@ -17,11 +19,11 @@ use crate::repo::{POLICY_FILE, Repo};
 fn load(repo_dir: &Path) -> Result<(Repo, DocumentMut)> {
     let repo = Repo::open(repo_dir)?;
     let path = repo.root.join(POLICY_FILE);
-    let text =
-        String::from_utf8(keys::read_limited(&path, MAX_POLICY_SIZE)?).map_err(|_| Error::file(&path, "not UTF-8"))?;
+    let text = String::from_utf8(keys::read_limited(&path, MAX_POLICY_SIZE)?)
+        .map_err(|_| Error::content(&path, FileProblem::NotUtf8))?;
     let doc: DocumentMut = text
         .parse()
-        .map_err(|e| Error::file(&path, format!("not valid TOML: {e}")))?;
+        .map_err(|e: toml_edit::TomlError| Error::content(&path, FileProblem::NotToml { reason: e.to_string() }))?;
     Ok((repo, doc))
 }
 
@@ -35,13 +37,13 @@ fn save(repo: &Repo, doc: &DocumentMut) -> Result<()> {
 fn role_table<'d>(doc: &'d mut DocumentMut, repo: &Repo, role: &str) -> Result<&'d mut Item> {
     match role {
         "root" | "targets" => Ok(&mut doc["roles"][role]),
-        "snapshot" | "timestamp" | "online" => Err(Error::refused(format!(
-            "{role} is signed by the one online key (threshold 1): rotate it with `trustroot key add NAME --role online PUBKEY`"
-        ))),
+        "snapshot" | "timestamp" | "online" => Err(EditError::OnlineKeyRotation { role: role.into() }.into()),
         other if repo.policy.delegations.contains_key(other) => Ok(&mut doc["delegations"][other]),
-        other => Err(Error::refused(format!(
-            "no role '{other}' in the policy (root, targets, or a [delegations.NAME])"
-        ))),
+        other => Err(EditError::UnknownRole {
+            role: other.into(),
+            with_online: false,
+        }
+        .into()),
     }
 }
 
@@ -51,7 +53,7 @@ fn role_table<'d>(doc: &'d mut DocumentMut, repo: &Repo, role: &str) -> Result<&
 pub fn remove_key(repo_dir: &Path, name: &str, role: Option<&str>) -> Result<Vec<String>> {
     let (repo, mut doc) = load(repo_dir)?;
     if !repo.policy.keys.contains_key(name) {
-        return Err(Error::refused(format!("no key '{name}' in [keys]")));
+        return Err(EditError::UnknownKey { name: name.to_string() }.into());
     }
     let mut roles: Vec<String> = match role {
         Some(r) => vec![r.to_string()],
@@ -67,16 +69,17 @@ pub fn remove_key(repo_dir: &Path, name: &str, role: Option<&str>) -> Result<Vec
             .is_some_and(|(keys, _)| keys.iter().any(|k| k == name))
     });
     if roles.is_empty() {
-        return Err(Error::refused(format!(
-            "'{name}' signs {}",
-            role.map_or("no role".to_string(), |r| format!("no '{r}'"))
-        )));
+        return Err(EditError::SignsNothing {
+            name: name.to_string(),
+            role: role.map(RoleName::from),
+        }
+        .into());
     }
     for r in &roles {
         let table = role_table(&mut doc, &repo, r)?;
         let array = table["keys"]
             .as_array_mut()
-            .ok_or_else(|| Error::policy(format!("{r}.keys"), "is not an array"))?;
+            .ok_or_else(|| Error::policy(format!("{r}.keys"), PolicyProblem::NotAnArray))?;
         array.retain(|v| v.as_str() != Some(name));
     }
     // Does any role still use it?
@@ -88,10 +91,12 @@ pub fn remove_key(repo_dir: &Path, name: &str, role: Option<&str>) -> Result<Vec
                 || p.delegations.values().any(|d| d.keys.iter().any(|k| k == name))
         }
         Err(e) => {
-            return Err(Error::refused(format!(
-                "removing '{name}' from {} would leave an invalid policy: {e}; lower the threshold (`trustroot key threshold`) or add a key first",
-                roles.join(", ")
-            )));
+            return Err(EditError::RemovalBreaksPolicy {
+                name: name.to_string(),
+                roles: roles.iter().map(|r| RoleName::from(r.as_str())).collect(),
+                source: Box::new(e),
+            }
+            .into());
         }
     };
     if !still_used && let Some(keys) = doc["keys"].as_table_like_mut() {
@@ -105,7 +110,7 @@ pub fn remove_key(repo_dir: &Path, name: &str, role: Option<&str>) -> Result<Vec
 pub fn set_threshold(repo_dir: &Path, role: &str, threshold: u64) -> Result<()> {
     let (repo, mut doc) = load(repo_dir)?;
     let table = role_table(&mut doc, &repo, role)?;
-    let threshold = i64::try_from(threshold).map_err(|_| Error::refused("threshold too large"))?;
+    let threshold = i64::try_from(threshold).map_err(|_| EditError::ThresholdTooLarge { threshold })?;
     table["threshold"] = value(threshold);
     save(&repo, &doc)
 }

@@ -16,8 +16,7 @@ pub(crate) fn expires(now: DateTime<Utc>, days: u32) -> String {
 /// The envelope of `signed` (metadata as published: `signatures` then `signed`, pretty
 /// printed), signed over its canonical JSON with `signer` under each of `keyids`.
 pub fn sign_envelope(role: &str, signed: &Value, keyids: &[String], signer: &dyn Signer) -> Result<Vec<u8>> {
-    let bytes = trustroot_core::canonical::to_canonical_bytes(signed)
-        .map_err(|e| Error::refused(format!("{role}: cannot make canonical JSON: {e}")))?;
+    let bytes = trustroot_core::canonical::to_canonical_bytes(signed).map_err(Error::canonical(role))?;
     let mut signatures = Vec::new();
     for keyid in keyids {
         let sig = signer.sign(&bytes)?;
@@ -46,7 +45,10 @@ pub(crate) fn write_envelope<T: serde::Serialize + ?Sized>(
         map.serialize_entry("signed", signed)?;
         map.end()
     })();
-    written.map_err(|e| Error::refused(format!("{role}: cannot write the signed metadata: {e}")))
+    written.map_err(|source| Error::WriteMetadata {
+        role: role.into(),
+        source,
+    })
 }
 
 /// The key IDs under which `root` lists `signer`'s key for `role`.

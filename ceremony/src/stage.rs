@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use trustroot_core::Key;
 use trustroot_core::delegation::path_matches;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileProblem, PolicyProblem, Result, RoundError};
 use crate::policy::{Policy, ResolvedKeys};
 use crate::repo::Repo;
 
@@ -58,11 +58,13 @@ pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
 
     // Targets and delegated targets: each file goes to the first delegation (by name)
     // whose paths match it, else to targets.
-    let tree = trustroot_targets::tree::walk(&repo.root.join("targets"))
-        .map_err(|e| Error::refused(format!("targets/ tree: {e}")))?;
+    let tree = trustroot_targets::tree::walk(&repo.root.join("targets")).map_err(RoundError::TargetsTree)?;
     let mut files: BTreeMap<String, Vec<&trustroot_targets::tree::TreeFile>> = BTreeMap::new();
     for (path, file) in &tree {
-        trustroot_core::target_path::validate(path).map_err(|e| Error::refused(format!("targets/{path}: {e}")))?;
+        trustroot_core::target_path::validate(path).map_err(|source| RoundError::TargetPath {
+            path: path.clone(),
+            source: Box::new(source),
+        })?;
         let owner = match policy
             .delegations
             .iter()
@@ -124,6 +126,7 @@ fn collect_signers(signed: &Value, out: &mut BTreeMap<String, Value>) {
             .get("keyids")
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            // A role entry without key IDs has no signers to compare.
             .unwrap_or_default();
         ids.sort();
         json!({"keyids": ids, "threshold": v.get("threshold").cloned().unwrap_or(Value::Null)})
@@ -177,11 +180,9 @@ fn stage_one(
         None => (1, "new role: no published version".to_string(), None, false),
         Some(p) => {
             let old = &p.envelope.signed;
-            let old_version = old
-                .get("version")
-                .and_then(Value::as_u64)
-                .ok_or_else(|| Error::file(&p.path, "published metadata has no version"))?;
-            let mut old_body = old.as_object().cloned().unwrap_or_default();
+            let no_version = || Error::content(&p.path, FileProblem::NoVersion);
+            let mut old_body = old.as_object().cloned().ok_or_else(no_version)?;
+            let old_version = old.get("version").and_then(Value::as_u64).ok_or_else(no_version)?;
             old_body.remove("version");
             old_body.remove("expires");
             let expires = old
@@ -223,7 +224,7 @@ fn key_ids(keys: &ResolvedKeys, names: &[String], out: &mut BTreeMap<String, Key
     for name in names {
         let (id, key) = keys
             .get(name)
-            .ok_or_else(|| Error::policy(format!("keys.{name}"), "is not defined"))?;
+            .ok_or_else(|| Error::policy(format!("keys.{name}"), PolicyProblem::NotDefined))?;
         out.insert(id.clone(), key.clone());
         ids.push(id);
     }
@@ -252,7 +253,10 @@ fn root_body(policy: &Policy, keys: &ResolvedKeys) -> Result<Map<String, Value>>
     body.insert("_type".into(), json!("root"));
     body.insert("spec_version".into(), json!(SPEC_VERSION));
     body.insert("consistent_snapshot".into(), json!(true));
-    body.insert("keys".into(), serde_json::to_value(&all_keys).unwrap_or_default());
+    body.insert(
+        "keys".into(),
+        serde_json::to_value(&all_keys).map_err(Error::encode("root keys"))?,
+    );
     body.insert(
         "roles".into(),
         json!({
@@ -308,7 +312,7 @@ fn targets_body(
         }
         body.insert(
             "delegations".into(),
-            json!({"keys": serde_json::to_value(&delegation_keys).unwrap_or_default(), "roles": roles}),
+            json!({"keys": serde_json::to_value(&delegation_keys).map_err(Error::encode("delegation keys"))?, "roles": roles}),
         );
     }
     if let Some(delegation) = policy.delegations.get(role)
@@ -329,7 +333,7 @@ fn targets_body(
             .collect();
         body.insert(
             "delegations".into(),
-            json!({"keys": serde_json::to_value(&delegation_keys).unwrap_or_default(), "roles": roles}),
+            json!({"keys": serde_json::to_value(&delegation_keys).map_err(Error::encode("delegation keys"))?, "roles": roles}),
         );
     }
     body.insert(EXPIRY_FIELD.into(), json!(periods.expiry_days));
@@ -357,7 +361,7 @@ fn join(path: &str, key: &str) -> String {
 }
 
 fn show(value: &Value) -> String {
-    let text = serde_json::to_string(value).unwrap_or_default();
+    let text = value.to_string();
     text.replace("\\n", "⏎")
 }
 

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap as _;
 use serde_json::{Map, Value, json};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, RoundError};
 use crate::keys::Signer;
 
 /// One target of a [`TargetsRole`].
@@ -38,11 +38,14 @@ impl TargetsRole {
     /// `delegations`...). Refuses a `targets` field and two entries for one path.
     pub fn new(fields: Map<String, Value>, mut targets: Vec<TargetEntry>) -> Result<TargetsRole> {
         if fields.contains_key("targets") {
-            return Err(Error::refused("a targets role's fields must not hold `targets` itself"));
+            return Err(RoundError::TargetsInFields.into());
         }
         targets.sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
         if let Some(pair) = targets.windows(2).find(|w| w[0].path == w[1].path) {
-            return Err(Error::refused(format!("target '{}' is listed twice", pair[0].path)));
+            return Err(RoundError::DuplicateTarget {
+                path: pair[0].path.clone(),
+            }
+            .into());
         }
         Ok(TargetsRole { fields, targets })
     }
@@ -67,9 +70,7 @@ impl TargetsRole {
     /// The canonical JSON of `signed`: what signatures are over.
     pub fn canonical(&self) -> Result<Vec<u8>> {
         use trustroot_core::canonical::{write_string, write_value};
-        let fail = |e: trustroot_core::canonical::CanonicalError| {
-            Error::refused(format!("targets: cannot make canonical JSON: {e}"))
-        };
+        let fail = |e: trustroot_core::canonical::CanonicalError| Error::canonical("targets")(e);
         let per_entry: usize = 120;
         let mut out = Vec::with_capacity(self.targets.iter().map(|t| t.path.len() + per_entry).sum::<usize>() + 4096);
         out.push(b'{');

@@ -61,4 +61,21 @@ pub enum Hint {
     RotateOnlineKey { role: RoleName },
     /// A key file is encrypted and no terminal can ask for its passphrase.
     PassphraseFromEnvOrFile,
+    // ceremony
+    /// A new signing repository is made only in an empty or new directory.
+    InitEmptyDirectory,
+    /// Nothing is published yet: publish a round first.
+    PublishFirst,
+    /// A private key (or other PEM) was given where a public key belongs: show the public one.
+    ShowPublicKey,
+    /// Removing a key would leave a role below its threshold: lower it, or add a key first.
+    LowerThreshold,
+    /// A delegation that does not exist yet needs its paths and threshold.
+    DelegationPathsAndThreshold,
+    /// No round exists yet: start one.
+    StartRound,
+    /// The signing request is in an older format: the coordinator makes a new one.
+    NewSigningRequest,
+    /// A request for a new repository is signed without pinning a root.
+    SignNewRepositoryWithoutRoot,
 }

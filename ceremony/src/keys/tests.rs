@@ -105,3 +105,15 @@ fn key_refs() {
     assert!(KeyRef::parse("env:").is_err());
     assert!(KeyRef::parse("env:A B").is_err());
 }
+
+#[test]
+fn p256_public_pem_is_what_the_spki_encoder_writes() {
+    use pkcs8::EncodePublicKey as _;
+    for _ in 0..8 {
+        let PrivateKey::EcdsaP256(key) = PrivateKey::generate(KeyType::EcdsaP256) else {
+            panic!("not a P-256 key");
+        };
+        let expected = key.verifying_key().to_public_key_pem(LineEnding::LF).unwrap();
+        assert_eq!(super::p256_public_pem(key.verifying_key()), expected);
+    }
+}

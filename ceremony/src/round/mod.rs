@@ -36,7 +36,7 @@ use serde_json::{Value, json};
 use trustroot_core::metadata::{Root, Targets};
 use trustroot_core::{Envelope, Limits};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileProblem, IoOp, Operation, Result, RoundError};
 use crate::keys;
 use crate::policy::check_name;
 use crate::repo::{self, Repo};
@@ -118,7 +118,7 @@ pub(crate) fn signature_file_name(role: &str, keyid: &str) -> String {
 }
 
 fn canonical(what: &str, value: &Value) -> Result<Vec<u8>> {
-    trustroot_core::canonical::to_canonical_bytes(value).map_err(|e| Error::refused(format!("{what}: {e}")))
+    trustroot_core::canonical::to_canonical_bytes(value).map_err(Error::canonical(what))
 }
 
 /// Starts a round: stages what changed. `None` when nothing needs signing.
@@ -158,7 +158,7 @@ pub struct NextDue {
 /// scheduler, so it is idempotent: a round still waiting to be published is reported, not
 /// duplicated. Holds the repository lock while it looks and writes.
 pub fn start_due(repo: &Repo, id: Option<&str>, now: DateTime<Utc>) -> Result<DueOutcome> {
-    let _lock = crate::lock::lock(repo, "ceremony start --due")?;
+    let _lock = crate::lock::lock(repo, Operation::ScheduledStart)?;
     if let Some((round, pending)) = unpublished_round(repo)? {
         return Ok(DueOutcome::AlreadyOpen { round, pending });
     }
@@ -175,8 +175,7 @@ fn unpublished_round(repo: &Repo) -> Result<Option<(String, Vec<String>)>> {
     for id in list_rounds(&ceremonies)?.into_iter().rev() {
         let path = ceremonies.join(&id).join(MANIFEST);
         let bytes = keys::read_limited(&path, 1024 * 1024)?;
-        let manifest: Manifest =
-            serde_json::from_slice(&bytes).map_err(|e| Error::file(&path, format!("invalid: {e}")))?;
+        let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| invalid_manifest(&path, &e))?;
         let mut pending = Vec::new();
         for role in &manifest.roles {
             let published = repo
@@ -225,7 +224,7 @@ fn create(repo: &Repo, id: Option<&str>, now: DateTime<Utc>, planned: &[stage::S
     let ceremonies = repo.ceremonies_dir();
     let id = match id {
         Some(id) => {
-            check_name("round id", id).map_err(|_| Error::refused(format!("'{id}' is not a valid round id")))?;
+            check_name("round id", id).map_err(|_| RoundError::InvalidId { id: id.to_string() })?;
             id.to_string()
         }
         None => {
@@ -240,7 +239,7 @@ fn create(repo: &Repo, id: Option<&str>, now: DateTime<Utc>, planned: &[stage::S
     };
     let dir = ceremonies.join(&id);
     if dir.exists() {
-        return Err(Error::file(&dir, "a round with this id already exists"));
+        return Err(Error::content(&dir, FileProblem::RoundExists));
     }
     // Build the round beside its final name, then rename: a crash leaves no half round.
     let tmp = ceremonies.join(format!(".tmp-{id}-{}", std::process::id()));
@@ -262,7 +261,9 @@ fn create(repo: &Repo, id: Option<&str>, now: DateTime<Utc>, planned: &[stage::S
                 Some(previous) => {
                     let published = repo
                         .published(&role.role)?
-                        .ok_or_else(|| Error::refused(format!("{}: the published version vanished", role.role)))?;
+                        .ok_or_else(|| RoundError::PublishedVanished {
+                            role: role.role.as_str().into(),
+                        })?;
                     let bytes = keys::read_limited(&published.path, repo::MAX_METADATA_SIZE)?;
                     repo.write(&tmp.join("previous").join(role_file(&role.role)), &bytes)?;
                     (
@@ -298,7 +299,7 @@ fn create(repo: &Repo, id: Option<&str>, now: DateTime<Utc>, planned: &[stage::S
                 reason: role.reason.clone(),
             });
         }
-        let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::refused(e.to_string()))?;
+        let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(Error::encode("the round manifest"))?;
         repo.write(&tmp.join(MANIFEST), &manifest_bytes)?;
         let mut lines = String::new();
         for entry in transcript {
@@ -306,8 +307,8 @@ fn create(repo: &Repo, id: Option<&str>, now: DateTime<Utc>, planned: &[stage::S
             lines.push('\n');
         }
         repo.write(&tmp.join(TRANSCRIPT), lines.as_bytes())?;
-        fs::create_dir_all(tmp.join("signatures")).map_err(|e| Error::file(&tmp, e))?;
-        fs::rename(&tmp, &dir).map_err(|e| Error::file(&dir, format!("cannot create: {e}")))
+        fs::create_dir_all(tmp.join("signatures")).map_err(|e| Error::io(&tmp, IoOp::Create, e))?;
+        fs::rename(&tmp, &dir).map_err(|e| Error::io(&dir, IoOp::Create, e))
     })();
     if let Err(e) = result {
         let _ = fs::remove_dir_all(&tmp);
@@ -321,10 +322,10 @@ fn list_rounds(ceremonies: &Path) -> Result<Vec<String>> {
     let entries = match fs::read_dir(ceremonies) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(names),
-        Err(e) => return Err(Error::file(ceremonies, e)),
+        Err(e) => return Err(Error::io(ceremonies, IoOp::Access, e)),
     };
     for entry in entries {
-        let entry = entry.map_err(|e| Error::file(ceremonies, e))?;
+        let entry = entry.map_err(|e| Error::io(ceremonies, IoOp::Access, e))?;
         if let Some(name) = entry.file_name().to_str()
             && !name.starts_with('.')
             && entry.path().join(MANIFEST).is_file()
@@ -337,7 +338,8 @@ fn list_rounds(ceremonies: &Path) -> Result<Vec<String>> {
 }
 
 fn parse_signed(path: &Path, role: &str, bytes: &[u8]) -> Result<Value> {
-    let envelope = Envelope::parse(role, bytes, &Limits::default()).map_err(|e| Error::file(path, e))?;
+    let envelope = Envelope::parse(role, bytes, &Limits::default())
+        .map_err(|e| Error::content(path, FileProblem::Metadata(Box::new(e))))?;
     Ok(envelope.signed)
 }
 
@@ -374,10 +376,10 @@ impl Round {
                 delegated => delegated_requirements(repo, delegated, &staged_values)?,
             };
             if requirements.is_empty() {
-                return Err(Error::refused(format!(
-                    "{}: no metadata says who signs this role",
-                    role.meta.role
-                )));
+                return Err(RoundError::NoSigners {
+                    role: role.meta.role.as_str().into(),
+                }
+                .into());
             }
             roles.push(RoundRole {
                 meta: role.meta,
@@ -416,8 +418,8 @@ impl Round {
             .append(true)
             .create(true)
             .open(&path)
-            .map_err(|e| Error::file(&path, e))?;
-        writeln!(file, "{fields}").map_err(|e| Error::file(&path, e))
+            .map_err(|e| Error::io(&path, IoOp::Access, e))?;
+        writeln!(file, "{fields}").map_err(|e| Error::io(&path, IoOp::Write, e))
     }
 }
 
@@ -434,13 +436,16 @@ struct Staged {
 fn round_id(ceremonies: &Path, id: Option<&str>) -> Result<String> {
     match id {
         Some(id) => {
-            check_name("round", id).map_err(|_| Error::refused(format!("'{id}' is not a valid round id")))?;
+            check_name("round", id).map_err(|_| RoundError::InvalidId { id: id.to_string() })?;
             Ok(id.to_string())
         }
-        None => list_rounds(ceremonies)?
-            .pop()
-            .ok_or_else(|| Error::refused("no ceremony round yet: start one with `trustroot ceremony start`")),
+        None => list_rounds(ceremonies)?.pop().ok_or_else(|| RoundError::NoRound.into()),
     }
+}
+
+/// A `round.json` that does not parse.
+fn invalid_manifest(path: &Path, e: &serde_json::Error) -> Error {
+    Error::content(path, FileProblem::InvalidManifest { reason: e.to_string() })
 }
 
 /// `round.json` of the round in `dir`, which must name round `id`.
@@ -448,11 +453,14 @@ fn read_manifest(dir: &Path, id: &str) -> Result<Manifest> {
     let manifest_path = dir.join(MANIFEST);
     let manifest_bytes = keys::read_limited(&manifest_path, 1024 * 1024)?;
     let manifest: Manifest =
-        serde_json::from_slice(&manifest_bytes).map_err(|e| Error::file(&manifest_path, format!("invalid: {e}")))?;
+        serde_json::from_slice(&manifest_bytes).map_err(|e| invalid_manifest(&manifest_path, &e))?;
     if manifest.round != id {
-        return Err(Error::file(
+        return Err(Error::content(
             &manifest_path,
-            format!("names round '{}', not '{id}'", manifest.round),
+            FileProblem::ManifestNamesOther {
+                found: manifest.round,
+                expected: id.to_string(),
+            },
         ));
     }
     Ok(manifest)
@@ -471,13 +479,15 @@ fn read_staged(dir: &Path, id: &str, meta: &ManifestRole) -> Result<Staged> {
         if let Some(expected) = &meta.previous_sha256 {
             let found = trustroot_core::hashes::sha256_hex(&bytes);
             if &found != expected {
-                return Err(Error::file(
+                return Err(Error::content(
                     &path,
-                    format!(
-                        "changed since round '{id}' started (sha256 {found}, was {expected}): it must hold the published {} v{} the round was staged against; start a new round",
-                        trustroot_core::display::escape(&meta.role),
-                        meta.previous_version.unwrap_or(0)
-                    ),
+                    FileProblem::PreviousChanged {
+                        round: id.to_string(),
+                        found,
+                        expected: expected.clone(),
+                        role: meta.role.as_str().into(),
+                        version: meta.previous_version.unwrap_or(0),
+                    },
                 ));
             }
         }
@@ -493,8 +503,14 @@ fn read_staged(dir: &Path, id: &str, meta: &ManifestRole) -> Result<Staged> {
     })
 }
 
-fn parse_root(what: &str, value: &Value) -> Result<Root> {
-    serde_json::from_value(value.clone()).map_err(|e| Error::refused(format!("{what}: not a valid root: {e}")))
+fn parse_root(what: &'static str, value: &Value) -> Result<Root> {
+    serde_json::from_value(value.clone()).map_err(|e| {
+        RoundError::InvalidRoot {
+            what,
+            reason: e.to_string(),
+        }
+        .into()
+    })
 }
 
 /// Who signs a staged root: the keys of the new root, and of the published root it
@@ -526,8 +542,7 @@ fn root_requirements(version: u64, signed: &Value, previous: Option<&Value>) -> 
 
 /// Who signs a staged targets: the root in effect once the round is published.
 fn targets_requirements(root_value: Option<&Value>) -> Result<Vec<Requirement>> {
-    let root_value =
-        root_value.ok_or_else(|| Error::refused("targets is staged but there is no root to say who signs it"))?;
+    let root_value = root_value.ok_or(RoundError::NoRootForTargets)?;
     let root = parse_root("root", root_value)?;
     Ok(root
         .roles
@@ -560,13 +575,14 @@ fn delegated_requirements(
         Some(v) => Some(v),
         None => repo.published(&delegator)?.map(|p| p.envelope.signed),
     };
-    let delegator_value = delegator_value.ok_or_else(|| {
-        Error::refused(format!(
-            "{delegated} is staged but there is no {delegator} metadata delegating it"
-        ))
+    let delegator_value = delegator_value.ok_or_else(|| RoundError::NoDelegator {
+        delegated: delegated.into(),
+        delegator: delegator.as_str().into(),
     })?;
-    let targets: Targets = serde_json::from_value(delegator_value)
-        .map_err(|e| Error::refused(format!("{delegator}: not valid targets metadata: {e}")))?;
+    let targets: Targets = serde_json::from_value(delegator_value).map_err(|e| RoundError::InvalidTargets {
+        role: delegator.as_str().into(),
+        reason: e.to_string(),
+    })?;
     let mut requirements = Vec::new();
     if let Some(delegations) = &targets.delegations
         && let Some(roles) = &delegations.roles

@@ -12,7 +12,7 @@ use trustroot_core::{Envelope, Key, Limits};
 
 use super::summary::{key_changes, key_label, shown_line};
 use super::{MAX_REQUEST_FILE, Round, canonical};
-use crate::error::{Error, Result};
+use crate::error::{Error, FileProblem, RequestError, RequestProblem, Result, RoundError, Tamper, UnsafeText};
 use crate::keys;
 use crate::repo::Repo;
 use crate::stage;
@@ -68,10 +68,7 @@ impl Round {
         let mut roles = Vec::new();
         for role in &self.roles {
             if role.changed_since_start() {
-                return Err(Error::file(
-                    &role.staged_path,
-                    "was changed after the round started; start a new round instead of editing staged files",
-                ));
+                return Err(Error::content(&role.staged_path, FileProblem::StagedChanged));
             }
             let mut request_role = RequestRole {
                 role: role.meta.role.clone(),
@@ -92,10 +89,13 @@ impl Round {
             && let Some(latest) = history.keys().next_back()
             && *latest != previous
         {
-            return Err(Error::refused(format!(
-                "round {}: it stages root v{} after root v{previous}, but root v{latest} is published now; start a new round",
-                self.id, root.meta.version
-            )));
+            return Err(RoundError::RootPublishedSince {
+                round: self.id.clone(),
+                staged: root.meta.version,
+                previous,
+                latest: *latest,
+            }
+            .into());
         }
         let mut request = SigningRequest {
             trustroot_signing_request: REQUEST_FORMAT,
@@ -117,9 +117,13 @@ fn b64(bytes: &[u8]) -> String {
 
 fn unb64(what: &str, text: &str) -> Result<Vec<u8>> {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .map_err(|e| Error::refused(format!("{what}: not base64: {e}")))
+    base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| {
+        RequestError::NotBase64 {
+            what: what.to_string(),
+            reason: e.to_string(),
+        }
+        .into()
+    })
 }
 
 /// Parses canonical JSON, whose strings carry control characters (PEM newlines) raw.
@@ -182,10 +186,10 @@ pub struct RequestRole {
 /// escapes could rewrite what the keyholder reads, the request digest included), a role
 /// name must be a plain file name once encoded, and a key ID must be a sha256 in hex (it
 /// becomes part of a signature file's name).
-fn check_request_text(request: &SigningRequest) -> std::result::Result<(), String> {
-    let plain = |what: &str, text: &str| {
+fn check_request_text(request: &SigningRequest) -> std::result::Result<(), UnsafeText> {
+    let plain = |what: &'static str, text: &str| {
         if text.chars().any(char::is_control) {
-            Err(format!("{what} contains control characters"))
+            Err(UnsafeText::ControlCharacters { what })
         } else {
             Ok(())
         }
@@ -195,7 +199,9 @@ fn check_request_text(request: &SigningRequest) -> std::result::Result<(), Strin
     for role in &request.roles {
         plain("a role name", &role.role)?;
         if role.role.is_empty() || role.role == "." || role.role == ".." {
-            return Err(format!("role name {:?} cannot name a file", role.role));
+            return Err(UnsafeText::RoleNameNotAFile {
+                role: role.role.clone(),
+            });
         }
         plain("expires", &role.expires)?;
         for line in &role.summary {
@@ -210,11 +216,15 @@ fn check_request_text(request: &SigningRequest) -> std::result::Result<(), Strin
                         .chars()
                         .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase());
                 if !hex {
-                    return Err(format!("key ID {:?} is not a sha256 in lowercase hex", signer.keyid));
+                    return Err(UnsafeText::KeyIdNotHex {
+                        keyid: signer.keyid.clone(),
+                    });
                 }
                 for value in signer.key.unknown.values() {
                     if value.as_str().is_some_and(|t| t.chars().any(char::is_control)) {
-                        return Err(format!("key {} has a field with control characters", signer.keyid));
+                        return Err(UnsafeText::KeyFieldControl {
+                            keyid: signer.keyid.clone(),
+                        });
                     }
                 }
             }
@@ -242,7 +252,7 @@ impl SigningRequest {
     fn compute_digest(&self) -> Result<String> {
         let mut copy = self.clone();
         copy.request_sha256 = String::new();
-        let value = serde_json::to_value(&copy).map_err(|e| Error::refused(e.to_string()))?;
+        let value = serde_json::to_value(&copy).map_err(Error::encode("the signing request"))?;
         Ok(trustroot_core::hashes::sha256_hex(&canonical(
             "signing request",
             &value,
@@ -255,18 +265,12 @@ impl SigningRequest {
     /// was altered.
     pub fn load(path: &Path) -> Result<(SigningRequest, Vec<Vec<u8>>)> {
         let bytes = keys::read_limited(path, MAX_REQUEST_FILE)?;
-        let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| Error::file(path, format!("not a trustroot signing request: {e}")))?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| not_request(path, &e))?;
         check_format(path, &value)?;
-        let request: SigningRequest = serde_json::from_value(value)
-            .map_err(|e| Error::file(path, format!("not a trustroot signing request: {e}")))?;
-        check_request_text(&request)
-            .map_err(|reason| Error::file(path, format!("refused signing request: {reason}")))?;
+        let request: SigningRequest = serde_json::from_value(value).map_err(|e| not_request(path, &e))?;
+        check_request_text(&request).map_err(|e| request_error(path, RequestProblem::UnsafeText(e)))?;
         if request.compute_digest()? != request.request_sha256 {
-            return Err(tampered(
-                path,
-                "request_sha256 does not match the request's contents".to_string(),
-            ));
+            return Err(tampered(path, Tamper::Digest));
         }
         let last_root = check_published_roots(path, &request)?;
         let mut all_bytes = Vec::new();
@@ -277,31 +281,38 @@ impl SigningRequest {
     }
 }
 
+/// The request at `path` has `problem`.
+fn request_error(path: &Path, problem: RequestProblem) -> Error {
+    RequestError::File {
+        path: path.to_path_buf(),
+        problem,
+    }
+    .into()
+}
+
+/// A file that does not parse as a signing request.
+fn not_request(path: &Path, e: &serde_json::Error) -> Error {
+    request_error(path, RequestProblem::NotRequest { reason: e.to_string() })
+}
+
 /// A request whose contents contradict themselves: altered on the way, or damaged.
-fn tampered(path: &Path, reason: String) -> Error {
-    Error::file(path, format!("tampered or damaged signing request: {reason}"))
+fn tampered(path: &Path, how: Tamper) -> Error {
+    request_error(path, RequestProblem::Tampered(how))
 }
 
 /// Refuses a request in any format but [`REQUEST_FORMAT`], saying which side to upgrade.
 fn check_format(path: &Path, value: &Value) -> Result<()> {
     match value.get("trustroot_signing_request").and_then(Value::as_u64) {
         Some(v) if v == u64::from(REQUEST_FORMAT) => Ok(()),
-        Some(v) if v < u64::from(REQUEST_FORMAT) => Err(Error::file(
+        Some(v) if v < u64::from(REQUEST_FORMAT) => Err(request_error(path, RequestProblem::OlderFormat { format: v })),
+        Some(v) => Err(request_error(
             path,
-            format!(
-                "is a signing request in format {v}, made by an older trustroot: it does not carry the published root versions and signatures your root can check its changes against; ask for a new request (the coordinator runs `trustroot ceremony request` with this version)"
-            ),
+            RequestProblem::NewerFormat {
+                format: v,
+                supported: REQUEST_FORMAT,
+            },
         )),
-        Some(v) => Err(Error::file(
-            path,
-            format!(
-                "is a signing request in format {v}, newer than this trustroot reads (format {REQUEST_FORMAT}): use the coordinator's trustroot version, or ask for a new request"
-            ),
-        )),
-        None => Err(Error::file(
-            path,
-            "not a trustroot signing request: no trustroot_signing_request format number",
-        )),
+        None => Err(request_error(path, RequestProblem::NoFormat)),
     }
 }
 
@@ -312,8 +323,15 @@ fn check_published_roots(path: &Path, request: &SigningRequest) -> Result<Option
     let mut last_root: Option<Value> = None;
     for (i, text) in request.published_roots.iter().enumerate() {
         let bytes = unb64("published root", text)?;
-        let envelope = Envelope::parse("root", &bytes, &Limits::default())
-            .map_err(|e| tampered(path, format!("published root #{}: {e}", i + 1)))?;
+        let envelope = Envelope::parse("root", &bytes, &Limits::default()).map_err(|source| {
+            tampered(
+                path,
+                Tamper::PublishedRoot {
+                    index: i + 1,
+                    source: Box::new(source),
+                },
+            )
+        })?;
         let version = envelope.version();
         let previous_version = last_root
             .as_ref()
@@ -325,11 +343,10 @@ fn check_published_roots(path: &Path, request: &SigningRequest) -> Result<Option
         {
             return Err(tampered(
                 path,
-                format!(
-                    "published root #{} is not the next root version after v{}",
-                    i + 1,
-                    previous_version.unwrap_or(0)
-                ),
+                Tamper::PublishedRootOrder {
+                    index: i + 1,
+                    previous: previous_version.unwrap_or(0),
+                },
             ));
         }
         last_root = Some(envelope.signed);
@@ -344,8 +361,15 @@ fn check_role(path: &Path, role: &RequestRole, last_root: Option<&Value>) -> Res
     let previous = match &role.previous {
         Some(text) => {
             let prev = unb64(name, text)?;
-            let envelope = Envelope::parse(name, &prev, &Limits::default())
-                .map_err(|e| tampered(path, format!("{name}: the previous version is not metadata: {e}")))?;
+            let envelope = Envelope::parse(name, &prev, &Limits::default()).map_err(|source| {
+                tampered(
+                    path,
+                    Tamper::PreviousNotMetadata {
+                        role: name.as_str().into(),
+                        source: Box::new(source),
+                    },
+                )
+            })?;
             Some(envelope.signed)
         }
         None => None,
@@ -360,14 +384,21 @@ fn check_role(path: &Path, role: &RequestRole, last_root: Option<&Value>) -> Res
     {
         return Err(tampered(
             path,
-            format!("{name}: role type, version or expiry differ from the bytes"),
+            Tamper::Claims {
+                role: name.as_str().into(),
+            },
         ));
     }
     if name == "root" {
         check_root_signers(path, role, &signed, previous.as_ref())?;
     }
     if summary(role, &signed, previous.as_ref()) != role.summary {
-        return Err(tampered(path, format!("{name}: the summary does not match the bytes")));
+        return Err(tampered(
+            path,
+            Tamper::Summary {
+                role: name.as_str().into(),
+            },
+        ));
     }
     Ok(bytes)
 }
@@ -378,11 +409,29 @@ fn decode_signed(path: &Path, role: &RequestRole) -> Result<(Vec<u8>, Value)> {
     let name = &role.role;
     let bytes = unb64(name, &role.signed)?;
     if trustroot_core::hashes::sha256_hex(&bytes) != role.signed_sha256 {
-        return Err(tampered(path, format!("{name}: the bytes do not match signed_sha256")));
+        return Err(tampered(
+            path,
+            Tamper::SignedDigest {
+                role: name.as_str().into(),
+            },
+        ));
     }
-    let signed = parse_canonical(&bytes).map_err(|e| tampered(path, format!("{name}: the bytes are not JSON: {e}")))?;
+    let signed = parse_canonical(&bytes).map_err(|e| {
+        tampered(
+            path,
+            Tamper::NotJson {
+                role: name.as_str().into(),
+                reason: e.to_string(),
+            },
+        )
+    })?;
     if canonical(name, &signed)? != bytes {
-        return Err(tampered(path, format!("{name}: the bytes are not canonical JSON")));
+        return Err(tampered(
+            path,
+            Tamper::NotCanonical {
+                role: name.as_str().into(),
+            },
+        ));
     }
     Ok((bytes, signed))
 }
@@ -397,23 +446,18 @@ fn check_root_follows(
     match (previous, last_root) {
         (Some(prev), Some(last)) if prev != last => Err(tampered(
             path,
-            format!(
-                "root: the previous version (v{}) is not the last published root the request carries (v{})",
-                prev.get("version").and_then(Value::as_u64).unwrap_or(0),
-                last.get("version").and_then(Value::as_u64).unwrap_or(0)
-            ),
+            Tamper::PreviousNotLastRoot {
+                previous: prev.get("version").and_then(Value::as_u64).unwrap_or(0),
+                last: last.get("version").and_then(Value::as_u64).unwrap_or(0),
+            },
         )),
-        (Some(_), None) => Err(tampered(
-            path,
-            "root: it names a previous version but carries no published root".to_string(),
-        )),
+        (Some(_), None) => Err(tampered(path, Tamper::PreviousWithoutRoots)),
         (None, Some(last)) => Err(tampered(
             path,
-            format!(
-                "root v{}: staged as a new root, yet the request carries published root v{}",
-                role.version,
-                last.get("version").and_then(Value::as_u64).unwrap_or(0)
-            ),
+            Tamper::NewRootWithPublished {
+                version: role.version,
+                last: last.get("version").and_then(Value::as_u64).unwrap_or(0),
+            },
         )),
         _ => Ok(()),
     }
@@ -421,8 +465,8 @@ fn check_root_follows(
 
 /// The signers a request lists for root must be the root's own keys, new and published.
 fn check_root_signers(path: &Path, role: &RequestRole, signed: &Value, previous: Option<&Value>) -> Result<()> {
-    let root: Root =
-        serde_json::from_value(signed.clone()).map_err(|e| tampered(path, format!("root: not a valid root: {e}")))?;
+    let root: Root = serde_json::from_value(signed.clone())
+        .map_err(|e| tampered(path, Tamper::InvalidRoot { reason: e.to_string() }))?;
     let mut expected = Vec::new();
     if let Some(r) = root.roles.get("root") {
         expected.push(Requirement::new(
@@ -434,7 +478,7 @@ fn check_root_signers(path: &Path, role: &RequestRole, signed: &Value, previous:
     }
     if let Some(prev) = previous {
         let old: Root = serde_json::from_value(prev.clone())
-            .map_err(|e| tampered(path, format!("root: the previous version is not a valid root: {e}")))?;
+            .map_err(|e| tampered(path, Tamper::InvalidPreviousRoot { reason: e.to_string() }))?;
         if let Some(r) = old.roles.get("root") {
             expected.push(Requirement::new(
                 format!("root v{} (the published root)", old.common.version),
@@ -445,10 +489,7 @@ fn check_root_signers(path: &Path, role: &RequestRole, signed: &Value, previous:
         }
     }
     if expected != role.requirements {
-        return Err(tampered(
-            path,
-            "root: the listed signers differ from the root's own keys".to_string(),
-        ));
+        return Err(tampered(path, Tamper::RootSigners));
     }
     Ok(())
 }

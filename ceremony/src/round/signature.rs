@@ -9,7 +9,9 @@ use serde_json::json;
 use trustroot_core::Key;
 
 use super::{MAX_SIGNATURE_FILE, Round, RoundRole, SigningRequest, signature_file_name};
-use crate::error::{Error, Result};
+use trustroot_core::RoleName;
+
+use crate::error::{Error, FileProblem, Result, SignatureError, SignatureProblem};
 use crate::keys::{self, Signer};
 use crate::repo::Repo;
 
@@ -34,65 +36,76 @@ impl DetachedSignature {
 
     /// Parses a signature file strictly.
     pub fn parse(what: &Path, bytes: &[u8]) -> Result<DetachedSignature> {
+        let unusable = |problem| -> Error {
+            SignatureError::File {
+                path: what.to_path_buf(),
+                problem,
+            }
+            .into()
+        };
         let sig: DetachedSignature = serde_json::from_slice(bytes)
-            .map_err(|e| Error::file(what, format!("not a trustroot signature file: {e}")))?;
+            .map_err(|e| unusable(SignatureProblem::NotSignatureFile { reason: e.to_string() }))?;
         let hex64 = |s: &str| s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
         if sig.trustroot_signature != 1 {
-            return Err(Error::file(what, "unsupported signature file format"));
+            return Err(unusable(SignatureProblem::UnsupportedFormat));
         }
         if !hex64(&sig.keyid) || !hex64(&sig.signed_sha256) {
-            return Err(Error::file(
-                what,
-                "keyid and signed_sha256 must be 64 lowercase hex digits",
-            ));
+            return Err(unusable(SignatureProblem::BadHexIds));
         }
         if sig.sig.is_empty() || sig.sig.len() > 2048 || hex::decode(&sig.sig).is_err() {
-            return Err(Error::file(what, "sig must be a non-empty hex signature"));
+            return Err(unusable(SignatureProblem::EmptySig));
         }
         Ok(sig)
     }
 
     /// Why this signature does not count for `round`, or the role it signs.
-    pub fn check<'r>(&self, round: &'r Round) -> std::result::Result<&'r RoundRole, String> {
+    pub fn check<'r>(&self, round: &'r Round) -> std::result::Result<&'r RoundRole, SignatureProblem> {
+        let role_name = || RoleName::from(self.role.as_str());
         if self.round != round.id {
-            return Err(format!("it is for round '{}', not round '{}'", self.round, round.id));
+            return Err(SignatureProblem::OtherRound {
+                found: self.round.clone(),
+                round: round.id.clone(),
+            });
         }
-        let role = round
-            .role(&self.role)
-            .ok_or_else(|| format!("role '{}' is not staged in round '{}'", self.role, round.id))?;
+        let role = round.role(&self.role).ok_or_else(|| SignatureProblem::NotStaged {
+            role: role_name(),
+            round: round.id.clone(),
+        })?;
         if self.version != role.meta.version {
-            return Err(format!(
-                "it signs {} v{}, but v{} is staged",
-                self.role, self.version, role.meta.version
-            ));
+            return Err(SignatureProblem::OtherVersion {
+                role: role_name(),
+                version: self.version,
+                staged: role.meta.version,
+            });
         }
         if self.signed_sha256 != role.digest {
-            return Err(format!(
-                "it was made over different bytes (sha256 {}) than the staged {} v{} (sha256 {})",
-                keys::short_id(&self.signed_sha256),
-                self.role,
-                self.version,
-                keys::short_id(&role.digest)
-            ));
+            return Err(SignatureProblem::OtherBytes {
+                found: keys::short_id(&self.signed_sha256).to_string(),
+                role: role_name(),
+                version: self.version,
+                staged: keys::short_id(&role.digest).to_string(),
+            });
         }
         let key = role
             .requirements
             .iter()
             .flat_map(|r| r.signers.iter())
             .find(|s| s.keyid == self.keyid)
-            .ok_or_else(|| format!("key {} is not a signer of {}", keys::short_id(&self.keyid), self.role))?;
-        let public = key
-            .key
-            .public_key()
-            .map_err(|e| format!("key {} cannot verify: {e}", keys::short_id(&self.keyid)))?;
-        let sig = hex::decode(&self.sig).map_err(|_| "sig is not hex".to_string())?;
+            .ok_or_else(|| SignatureProblem::NotSigner {
+                keyid: keys::short_id(&self.keyid).to_string(),
+                role: role_name(),
+            })?;
+        let public = key.key.public_key().map_err(|reason| SignatureProblem::KeyUnusable {
+            keyid: keys::short_id(&self.keyid).to_string(),
+            reason,
+        })?;
+        let sig = hex::decode(&self.sig).map_err(|_| SignatureProblem::NotHex)?;
         if !public.verify(&role.bytes, &sig) {
-            return Err(format!(
-                "the signature by key {} does not verify over the staged {} v{}",
-                keys::short_id(&self.keyid),
-                self.role,
-                self.version
-            ));
+            return Err(SignatureProblem::DoesNotVerify {
+                keyid: keys::short_id(&self.keyid).to_string(),
+                role: role_name(),
+                version: self.version,
+            });
         }
         Ok(role)
     }
@@ -118,11 +131,11 @@ pub fn sign_request(
             let sig = signer.sign(bytes)?;
             let verifies = key.public_key().map(|k| k.verify(bytes, &sig)).unwrap_or(false);
             if !verifies {
-                return Err(Error::refused(format!(
-                    "the signature just made with {} over {} does not verify; nothing was written",
-                    signer.describe(),
-                    role.role
-                )));
+                return Err(SignatureError::MadeDoesNotVerify {
+                    signer: signer.describe(),
+                    role: role.role.as_str().into(),
+                }
+                .into());
             }
             out.push(DetachedSignature {
                 trustroot_signature: 1,
@@ -136,11 +149,11 @@ pub fn sign_request(
         }
     }
     if out.is_empty() {
-        return Err(Error::refused(format!(
-            "the key {} ({}) is not a signer of any role in this request",
-            signer.describe(),
-            keys::short_id(&public.computed_key_id())
-        )));
+        return Err(SignatureError::NotASigner {
+            signer: signer.describe(),
+            keyid: keys::short_id(&public.computed_key_id()).to_string(),
+        }
+        .into());
     }
     Ok(out)
 }
@@ -158,23 +171,28 @@ pub enum Added {
 /// it does not verify.
 pub fn add_signature(repo: &Repo, round: &Round, source: &Path, bytes: &[u8], now: DateTime<Utc>) -> Result<Added> {
     if bytes.len() as u64 > MAX_SIGNATURE_FILE {
-        return Err(Error::file(source, "too large to be a signature file"));
+        return Err(SignatureError::File {
+            path: source.to_path_buf(),
+            problem: SignatureProblem::TooLarge,
+        }
+        .into());
     }
     let sig = DetachedSignature::parse(source, bytes)?;
-    let role = sig
-        .check(round)
-        .map_err(|reason| Error::file(source, format!("refused: {reason}; nothing was changed")))?;
+    let role = sig.check(round).map_err(|problem| SignatureError::Refused {
+        path: source.to_path_buf(),
+        problem,
+    })?;
     if role.changed_since_start() {
-        return Err(Error::file(
+        return Err(Error::content(
             &role.staged_path,
-            "was changed after the round started; its signatures cannot be collected",
+            FileProblem::StagedChangedUncollectable,
         ));
     }
     let path = round.dir.join("signatures").join(sig.file_name());
     if path.exists() {
         return Ok(Added::AlreadySigned(path));
     }
-    let mut text = serde_json::to_vec_pretty(&sig).map_err(|e| Error::refused(e.to_string()))?;
+    let mut text = serde_json::to_vec_pretty(&sig).map_err(Error::encode("the signature"))?;
     text.push(b'\n');
     repo.write(&path, &text)?;
     round.log(

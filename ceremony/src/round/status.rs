@@ -11,7 +11,7 @@ use trustroot_core::verify::{KeyStatus, check_signatures};
 use trustroot_core::{Envelope, Key, Limits};
 
 use super::{DetachedSignature, MAX_SIGNATURE_FILE, Requirement, Round, RoundRole, role_file, signature_file_name};
-use crate::error::{Error, Result};
+use crate::error::{Error, IoOp, Result, RoundError, SignatureProblem};
 use crate::keys;
 use crate::policy::ResolvedKeys;
 use crate::repo::{self, Repo};
@@ -74,6 +74,7 @@ pub fn status(repo: &Repo, round: &Round) -> Result<RoundStatus> {
     let describe = |keyid: &str, key: &Key| keyholder(repo, policy_keys.as_ref(), keyid, key);
     let mut roles = Vec::new();
     for role in &round.roles {
+        // A role no signature file names has none yet.
         let sigs = by_role.remove(&role.meta.role).unwrap_or_default();
         let role_rejected = rejected.remove(&role.meta.role).unwrap_or_default();
         roles.push(role_status(role, &sigs, role_rejected, &describe)?);
@@ -106,7 +107,7 @@ fn read_signature_files(round: &Round) -> Result<Sorted> {
     let mut files: Vec<PathBuf> = match fs::read_dir(&sig_dir) {
         Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(Error::file(&sig_dir, e)),
+        Err(e) => return Err(Error::io(&sig_dir, IoOp::Access, e)),
     };
     files.sort();
     for path in files {
@@ -120,14 +121,11 @@ fn read_signature_files(round: &Round) -> Result<Sorted> {
             Ok(sig) => {
                 let role_name = sig.role.clone();
                 let outcome = if sig.file_name() != name {
-                    Err((
-                        Some(sig.keyid.clone()),
-                        "the file name does not match its contents".to_string(),
-                    ))
+                    Err((Some(sig.keyid.clone()), SignatureProblem::NameMismatch.to_string()))
                 } else {
                     match sig.check(round) {
                         Ok(_) => Ok(sig),
-                        Err(reason) => Err((Some(sig.keyid.clone()), reason)),
+                        Err(problem) => Err((Some(sig.keyid.clone()), problem.to_string())),
                     }
                 };
                 (role_name, outcome)
@@ -180,7 +178,7 @@ fn role_status(
 ) -> Result<RoleStatus> {
     let entries: Vec<Value> = sigs.iter().map(|s| json!({"keyid": s.keyid, "sig": s.sig})).collect();
     let envelope_bytes = serde_json::to_vec(&json!({"signatures": entries, "signed": role.signed}))
-        .map_err(|e| Error::refused(e.to_string()))?;
+        .map_err(Error::encode("the signed envelope"))?;
     let envelope = Envelope::parse(&role.meta.role, &envelope_bytes, &Limits::default())?;
     let mut thresholds = Vec::new();
     for req in &role.requirements {
@@ -249,20 +247,20 @@ fn threshold_status(
 pub fn install_signed_round(repo: &Repo, round: &Round) -> Result<()> {
     let state = status(repo, round)?;
     if !state.complete {
-        return Err(Error::refused(format!("round {} is not fully signed", round.id)));
+        return Err(RoundError::NotFullySigned {
+            round: round.id.clone(),
+        }
+        .into());
     }
-    for role in &round.roles {
+    // `status` reports the round's roles in the round's order, one each.
+    for (role, role_status) in round.roles.iter().zip(&state.roles) {
         let mut entries = Vec::new();
         let sig_dir = round.dir.join("signatures");
-        let role_status = state.roles.iter().find(|r| r.role == role.meta.role);
         let signed_ids: Vec<&String> = role_status
-            .map(|r| {
-                r.thresholds
-                    .iter()
-                    .flat_map(|t| t.signed.iter().map(|k| &k.keyid))
-                    .collect()
-            })
-            .unwrap_or_default();
+            .thresholds
+            .iter()
+            .flat_map(|t| t.signed.iter().map(|k| &k.keyid))
+            .collect();
         let mut seen = std::collections::BTreeSet::new();
         for keyid in signed_ids {
             if !seen.insert(keyid.clone()) {

@@ -137,6 +137,7 @@ pub(super) fn key_changes(role: &str, previous: Option<&Value>, signed: &Value) 
         }
         return lines;
     };
+    // A previous version that is no root or targets (checked before) has no keys to compare.
     let (old_keys, old_roles) = key_table(role, previous).unwrap_or_default();
     let mut lines = Vec::new();
     for (id, key) in &old_keys {

@@ -20,6 +20,18 @@ pub fn hint_text(hint: &Hint) -> Option<String> {
             format!("{role} is signed by the online key: rotate it with `trustroot key add NAME --role online PUBKEY`")
         }
         Hint::PassphraseFromEnvOrFile => "use --passphrase-env VAR or --passphrase-file FILE".to_string(),
+        Hint::InitEmptyDirectory => {
+            "`trustroot init` only creates a new signing repository: give it a new or empty directory".to_string()
+        }
+        Hint::PublishFirst => "publish a round with `trustroot ceremony publish` first".to_string(),
+        Hint::ShowPublicKey => "give the PEM 'PUBLIC KEY' that `trustroot key show` prints".to_string(),
+        Hint::LowerThreshold => "lower the threshold (`trustroot key threshold`) or add a key first".to_string(),
+        Hint::DelegationPathsAndThreshold => "a new delegation needs --path (one or more) and --threshold".to_string(),
+        Hint::StartRound => "start one with `trustroot ceremony start`".to_string(),
+        Hint::NewSigningRequest => "the coordinator runs `trustroot ceremony request` with this version".to_string(),
+        Hint::SignNewRepositoryWithoutRoot => {
+            "to sign the first root of a new repository, run without --root".to_string()
+        }
         _ => return None,
     };
     Some(text)

@@ -506,7 +506,10 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
     }
     if json {
         if !report.passed {
-            return Err(output::json_failed(&report, report.refusal("verify").into()));
+            return Err(output::json_failed(
+                &report,
+                report.refusal(trustroot_ceremony::error::Operation::Verify).into(),
+            ));
         }
         return output::json(&report);
     }
@@ -535,7 +538,7 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
         )?;
     }
     if !report.passed {
-        return Err(report.refusal("verify").into());
+        return Err(report.refusal(trustroot_ceremony::error::Operation::Verify).into());
     }
     Ok(())
 }

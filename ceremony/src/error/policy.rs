@@ -1,0 +1,97 @@
+//! The policy, `trustroot.toml`: what is wrong with one of its fields.
+
+use std::path::PathBuf;
+
+use trustroot_core::display::escape;
+use trustroot_core::{Hint, RoleName};
+
+use super::shown;
+
+/// What is wrong with a field of the policy. The field's dotted name is beside it in
+/// [`crate::Error::Policy`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PolicyProblem {
+    /// The TOML parser's message, which names the key and line.
+    #[error("{reason}")]
+    Syntax { reason: String },
+    #[error(
+        "'{}' is not a valid name (letters, digits, '-', '_', '.'; not starting with '.'; at most 64)",
+        escape(name)
+    )]
+    InvalidName { name: String },
+    #[error("a delegated role cannot have a top-level role's name")]
+    TopLevelName,
+    #[error("lists no path pattern")]
+    NoPaths,
+    #[error("'{}' is not a relative path pattern", escape(pattern))]
+    BadPattern { pattern: String },
+    #[error("{bins} is not a power of two from 2 to {max}")]
+    BadBins { bins: u64, max: u64 },
+    /// A delegation named like one of another delegation's hashed bins.
+    #[error("is also the name of one of {delegation}'s hashed bins")]
+    BinName { delegation: RoleName },
+    #[error("names no role of this policy")]
+    NoSuchRole,
+    /// A gate minimum the role's own expiry could never meet.
+    #[error("{days} is not less than the role's expiry_days ({expiry}): no publish could pass the gate")]
+    MinValidDays { days: u64, expiry: u64 },
+    #[error("is empty")]
+    Empty,
+    #[error("'{}' is not a key in [keys]", escape(name))]
+    UnknownKey { name: String },
+    #[error("'{}' is listed twice", escape(name))]
+    ListedTwice { name: String },
+    #[error("must be at least 1")]
+    ThresholdZero,
+    #[error("{threshold} is more than the {keys} key(s) listed")]
+    ThresholdAboveKeys { threshold: u64, keys: usize },
+    /// A role the repository needs signed has no keyholders yet.
+    #[error("no keys yet")]
+    NoKeys { role: RoleName },
+    #[error("'{}' must be a path inside the repository (relative, no '..')", escape(path))]
+    OutsideRepository { path: String },
+    #[error("{days} is outside 1..=36500")]
+    ExpiryRange { days: u64 },
+    #[error("{days} must be at least 1 and less than expiry_days ({expiry})")]
+    SigningRange { days: u64, expiry: u64 },
+    /// A key the field names cannot be read or used.
+    #[error("{0}")]
+    Key(Box<crate::Error>),
+    /// The online public key cannot be read: it was not made or not registered yet.
+    #[error("{0}")]
+    OnlineKeyMissing(Box<crate::Error>),
+    #[error("is the same key as keys.{}: each name must be a different key", escape(other))]
+    SameKey { other: String },
+    #[error("is the online key: keyholders' keys must stay offline, separate from [online]")]
+    OnlineKeyholder,
+    /// An edit found the field of another type than the policy gives it.
+    #[error("is not an array")]
+    NotAnArray,
+    #[error("is not defined")]
+    NotDefined,
+    /// The publish destination overlaps a directory of the signing repository (`sub`).
+    #[error(
+        "{} overlaps the signing repository's {sub}/: choose a directory of its own",
+        shown(destination)
+    )]
+    Overlaps { destination: PathBuf, sub: &'static str },
+    /// The online signer is a key file inside the signing repository.
+    #[error(
+        "{} is inside the signing repository: private keys never enter it; move the key out and point the signer at it",
+        shown(path)
+    )]
+    PrivateKeyInside { path: PathBuf },
+}
+
+impl PolicyProblem {
+    /// The remedy, when there is one beyond the message.
+    pub fn hint(&self) -> Option<Hint> {
+        match self {
+            PolicyProblem::NoKeys { role } => Some(Hint::AddKeyholders { role: role.clone() }),
+            PolicyProblem::OnlineKeyMissing(_) => Some(Hint::AddOnlineKey),
+            PolicyProblem::Key(e) => e.hint(),
+            _ => None,
+        }
+    }
+}
