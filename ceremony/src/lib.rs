@@ -14,6 +14,7 @@ pub mod candidate;
 pub mod delegate;
 pub mod edit;
 pub mod error;
+pub mod expiry;
 pub mod finding;
 pub mod gate;
 pub mod keys;

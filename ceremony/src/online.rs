@@ -27,14 +27,10 @@ use crate::stage::SPEC_VERSION;
 pub struct RoleExpiry {
     pub role: String,
     pub version: u64,
-    #[serde(serialize_with = "serialize_time")]
+    #[serde(serialize_with = "trustroot_core::time::serialize")]
     pub expires: DateTime<Utc>,
     /// Where it was read.
     pub file: String,
-}
-
-fn serialize_time<S: serde::Serializer>(time: &DateTime<Utc>, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&trustroot_core::time::format(time))
 }
 
 /// What a refresh did.

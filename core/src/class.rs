@@ -78,4 +78,7 @@ pub enum Hint {
     NewSigningRequest,
     /// A request for a new repository is signed without pinning a root.
     SignNewRepositoryWithoutRoot,
+    /// A path holds no roles to list: name a signing repository, a published tree, a
+    /// publish destination or a mirror.
+    ChooseRolesPath,
 }

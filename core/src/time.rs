@@ -13,3 +13,8 @@ pub fn parse(text: &str) -> Option<DateTime<Utc>> {
 pub fn format(time: &DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
+
+/// Serializes a time as [`format`] writes it: `#[serde(serialize_with = "trustroot_core::time::serialize")]`.
+pub fn serialize<S: serde::Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format(time))
+}

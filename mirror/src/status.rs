@@ -16,7 +16,8 @@ use crate::manifest::{Manifest, Origin};
 pub struct RoleStatus {
     pub role: String,
     pub version: u64,
-    pub expires: String,
+    #[serde(serialize_with = "trustroot_core::time::serialize")]
+    pub expires: DateTime<Utc>,
     pub expired: bool,
     /// Whole hours left before expiry (negative once expired).
     pub hours_left: i64,
@@ -82,7 +83,7 @@ pub fn status(dir: &Path, now: DateTime<Utc>) -> Result<MirrorStatus, UpdateErro
         roles.push(RoleStatus {
             role,
             version,
-            expires: trustroot_core::time::format(&expires),
+            expires,
             expired: State::of(expires, now, chrono::Duration::zero()) == State::Expired,
             hours_left: (expires - now).num_hours(),
         });

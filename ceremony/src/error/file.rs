@@ -153,6 +153,20 @@ pub enum FileProblem {
     StagedChangedUncollectable,
     #[error("a round with this id already exists")]
     RoundExists,
+    /// A published tree whose timestamp names a snapshot it does not hold.
+    #[error("has a timestamp.json but not the snapshot it names")]
+    NoNamedSnapshot,
+    /// A published tree without a root.
+    #[error("has no root metadata (N.root.json or root.json)")]
+    NoRootMetadata,
+    /// A signing repository that has never published.
+    #[error("holds no published metadata yet")]
+    NothingPublished,
+    /// A path `expiry` cannot read the roles of.
+    #[error(
+        "is not a signing repository (trustroot.toml), a published tree (timestamp.json), a publish destination or a mirror"
+    )]
+    NoRolesHere,
 }
 
 impl FileProblem {
@@ -160,7 +174,7 @@ impl FileProblem {
     pub fn class(&self) -> ErrorClass {
         use FileProblem as P;
         match self {
-            P::NotEmpty | P::NotARepository | P::KeyFileExists | P::RoundExists => ErrorClass::Usage,
+            P::NotEmpty | P::NotARepository | P::KeyFileExists | P::RoundExists | P::NoRolesHere => ErrorClass::Usage,
             P::Metadata(_)
             | P::NotRole { .. }
             | P::NoVersion
@@ -168,6 +182,8 @@ impl FileProblem {
             | P::NoMeta { .. }
             | P::NoSnapshotListed
             | P::NoRootHistory
+            | P::NoNamedSnapshot
+            | P::NoRootMetadata
             | P::NotRegular
             | P::UnverifiedRoot(_) => ErrorClass::Repository,
             _ => ErrorClass::LocalState,
@@ -179,7 +195,10 @@ impl FileProblem {
         match self {
             FileProblem::NotEmpty => Some(Hint::InitEmptyDirectory),
             FileProblem::NotARepository => Some(Hint::CreateOrChooseRepository),
-            FileProblem::NeverPublished { .. } | FileProblem::NotPublishedYet => Some(Hint::PublishFirst),
+            FileProblem::NeverPublished { .. } | FileProblem::NotPublishedYet | FileProblem::NothingPublished => {
+                Some(Hint::PublishFirst)
+            }
+            FileProblem::NoRolesHere => Some(Hint::ChooseRolesPath),
             _ => None,
         }
     }

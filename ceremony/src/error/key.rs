@@ -41,6 +41,15 @@ pub enum KeyError {
     /// The variable that should hold a passphrase is not set.
     #[error("environment variable {var} (the passphrase) is not set or empty")]
     PassphraseVariableUnset { var: String },
+    /// An encrypted key (`what` names it) and no terminal to ask for its passphrase.
+    #[error("{what} is encrypted and there is no terminal to ask for its passphrase")]
+    NoPassphraseSource { what: String },
+    /// The terminal could not be read.
+    #[error("cannot read the passphrase: {source}")]
+    PassphraseUnreadable {
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Why a private key file cannot be used.
@@ -112,7 +121,9 @@ impl KeyError {
             | KeyError::EmptyPassphrase
             | KeyError::ScryptCost { .. }
             | KeyError::BadVariableName { .. }
-            | KeyError::EmptyReference => ErrorClass::Usage,
+            | KeyError::EmptyReference
+            | KeyError::NoPassphraseSource { .. } => ErrorClass::Usage,
+            KeyError::PassphraseUnreadable { .. } => ErrorClass::Io,
             KeyError::ScryptParameters { .. } | KeyError::EncryptionParameters { .. } => ErrorClass::Usage,
             _ => ErrorClass::LocalState,
         }
@@ -125,6 +136,7 @@ impl KeyError {
                 problem: PublicKeyProblem::NotPublicPem,
                 ..
             } => Some(Hint::ShowPublicKey),
+            KeyError::NoPassphraseSource { .. } => Some(Hint::PassphraseFromEnvOrFile),
             _ => None,
         }
     }

@@ -101,9 +101,6 @@ pub enum Error {
         #[source]
         source: trustroot_core::canonical::CanonicalError,
     },
-    /// A failure of the command line's own, kept while the command line still makes them.
-    #[error("{0}")]
-    Refused(String),
     /// TUF metadata was refused by the core checks.
     #[error(transparent)]
     Core(#[from] trustroot_core::Error),
@@ -127,22 +124,12 @@ impl Error {
         }
     }
 
-    /// A failure of the command line's own about a file (kept for the command line only).
-    pub fn file(path: &Path, reason: impl std::fmt::Display) -> Self {
-        Error::Refused(format!("{}: {reason}", shown(path)))
-    }
-
     /// The policy's field `field` (a dotted name) has `problem`.
     pub fn policy(field: impl Into<String>, problem: PolicyProblem) -> Self {
         Error::Policy {
             field: field.into(),
             problem,
         }
-    }
-
-    /// A failure of the command line's own (kept for the command line only).
-    pub fn refused(reason: impl std::fmt::Display) -> Self {
-        Error::Refused(reason.to_string())
     }
 
     /// Metadata at `path` that must be of one role type (`what`: "a snapshot"...) is not.
@@ -181,8 +168,7 @@ impl Error {
             | Error::WrongPassphrase { .. }
             | Error::Encode { .. }
             | Error::WriteMetadata { .. }
-            | Error::Canonical { .. }
-            | Error::Refused(_) => ErrorClass::LocalState,
+            | Error::Canonical { .. } => ErrorClass::LocalState,
             Error::Key(e) => e.class(),
             Error::Edit(e) => e.class(),
             Error::Round(e) => e.class(),

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::Args;
-use trustroot_ceremony::{Error, keys};
+use trustroot_ceremony::error::KeyError;
+use trustroot_ceremony::keys;
 
 use crate::output::{self, Failure, Format};
 
@@ -65,12 +66,10 @@ pub fn passphrase_source(
             return keys::passphrase_from_file(file);
         }
         if !std::io::stdin().is_terminal() {
-            return Err(Error::refused(format!(
-                "{what} is encrypted and there is no terminal to ask for its passphrase: use --passphrase-env VAR or --passphrase-file FILE"
-            )));
+            return Err(KeyError::NoPassphraseSource { what: what.clone() }.into());
         }
         rpassword::prompt_password(format!("Passphrase for {what}: "))
             .map(Zeroizing::new)
-            .map_err(|e| Error::refused(format!("cannot read the passphrase: {e}")))
+            .map_err(|source| KeyError::PassphraseUnreadable { source }.into())
     }
 }

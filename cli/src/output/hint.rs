@@ -32,6 +32,7 @@ pub fn hint_text(hint: &Hint) -> Option<String> {
         Hint::SignNewRepositoryWithoutRoot => {
             "to sign the first root of a new repository, run without --root".to_string()
         }
+        Hint::ChooseRolesPath => "pass one of those as PATH".to_string(),
         _ => return None,
     };
     Some(text)

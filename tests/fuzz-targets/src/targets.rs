@@ -2,6 +2,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Component, Path};
 
 use serde_json::Value;
+use trustroot_ceremony::error::KeyError;
 use trustroot_ceremony::keys::{KdfCost, PrivateKey, Zeroizing, parse_public_key};
 use trustroot_ceremony::policy::Policy;
 use trustroot_ceremony::round::{DetachedSignature, SigningRequest};
@@ -506,9 +507,8 @@ pub fn pkcs8_key(data: &[u8]) {
         if cheap {
             Ok(Zeroizing::new(FUZZ_PASSPHRASE.to_string()))
         } else {
-            Err(trustroot_ceremony::Error::refused(
-                "key derivation too dear for the fuzzer",
-            ))
+            // Too dear a key derivation for the fuzzer: as if nobody could type a passphrase.
+            Err(KeyError::NoPassphraseSource { what: "fuzz".into() }.into())
         }
     };
     if let Ok(key) = PrivateKey::from_pkcs8_pem("fuzz", data, &mut passphrase) {
@@ -525,7 +525,10 @@ pub fn pkcs8_key(data: &[u8]) {
             )
             .expect("a loaded key encodes");
         let mut none = || -> trustroot_ceremony::Result<Zeroizing<String>> {
-            Err(trustroot_ceremony::Error::refused("not encrypted"))
+            Err(KeyError::NoPassphraseSource {
+                what: "an unencrypted key".into(),
+            }
+            .into())
         };
         let back = PrivateKey::from_pkcs8_pem("again", plain.as_bytes(), &mut none).expect("it reads back");
         assert_eq!(back.public_key(), public);

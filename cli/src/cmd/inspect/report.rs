@@ -19,7 +19,7 @@ pub struct Report {
     pub role_type: String,
     pub version: u64,
     pub spec_version: String,
-    #[serde(serialize_with = "time")]
+    #[serde(serialize_with = "trustroot_core::time::serialize")]
     pub expires: DateTime<Utc>,
     pub expired: bool,
     pub days_left: i64,
@@ -43,10 +43,6 @@ pub struct Report {
     /// `None` when nothing to check against was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signatures: Option<Vec<SignatureCheck>>,
-}
-
-fn time<S: serde::Serializer>(time: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&trustroot_core::time::format(time))
 }
 
 impl Report {

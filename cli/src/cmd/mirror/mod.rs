@@ -337,7 +337,7 @@ fn run_status(args: StatusArgs) -> Outcome {
             "  {:<24} v{:<6} expires {} ({left})",
             role.role,
             role.version,
-            role.expires
+            trustroot_core::time::format(&role.expires)
         )?;
     }
     if let Some(until) = &status.valid_until {
