@@ -48,14 +48,16 @@ pub fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
 impl Manifest {
     pub fn read(path: &Path) -> Result<Manifest, UpdateError> {
         let bytes = std::fs::read(path).map_err(|e| UpdateError::io(path, e))?;
-        let manifest: Manifest = serde_json::from_slice(&bytes)
-            .map_err(|e| UpdateError::Config(format!("{}: not a mirror manifest: {e}", path.display())))?;
+        let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|source| UpdateError::ManifestUnreadable {
+            path: path.to_path_buf(),
+            source,
+        })?;
         if manifest.format != FORMAT {
-            return Err(UpdateError::Config(format!(
-                "{}: manifest format {} is not {FORMAT}",
-                path.display(),
-                manifest.format
-            )));
+            return Err(UpdateError::ManifestFormat {
+                path: path.to_path_buf(),
+                found: manifest.format,
+                expected: FORMAT,
+            });
         }
         Ok(manifest)
     }

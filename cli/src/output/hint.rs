@@ -20,6 +20,15 @@ pub fn hint_text(hint: &Hint) -> Option<String> {
             format!("{role} is signed by the online key: rotate it with `trustroot key add NAME --role online PUBKEY`")
         }
         Hint::PassphraseFromEnvOrFile => "use --passphrase-env VAR or --passphrase-file FILE".to_string(),
+        // mirror and targets
+        Hint::SyncOrImportMirror => {
+            "run `trustroot mirror sync DIR`, or `trustroot mirror import DIR` with a bundle".to_string()
+        }
+        Hint::SyncMirror { dir } => format!("run `trustroot mirror sync {}` first", dir.display()),
+        Hint::PinMirrorRoot => "pass --root with the root this site trusts".to_string(),
+        Hint::GiveMirrorOrigin => "a new mirror started from --root needs --from URL".to_string(),
+        Hint::RaiseBundleMaxSize => "raise it with --max-size".to_string(),
+        Hint::ChooseServiceApiVersion => "say which with --api-version".to_string(),
         _ => return None,
     };
     Some(text)

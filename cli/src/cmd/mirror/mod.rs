@@ -224,6 +224,9 @@ pub fn run(command: MirrorCommand) -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error}");
+            if let Some(hint) = error.hint().as_ref().and_then(crate::output::hint::hint_text) {
+                eprintln!("hint: {hint}");
+            }
             ExitCode::from(1)
         }
     }

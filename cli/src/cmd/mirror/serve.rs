@@ -47,6 +47,9 @@ pub fn run(args: ServeArgs) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
+            if let Some(hint) = error.hint().as_ref().and_then(crate::output::hint::hint_text) {
+                eprintln!("hint: {hint}");
+            }
             ExitCode::from(1)
         }
     }
