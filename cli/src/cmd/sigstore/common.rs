@@ -29,7 +29,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
 }
 
 pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
-    time::parse_input(s)
+    time::parse_input(s).map_err(|e| e.to_string())
 }
 
 fn error_keys(findings: &[Finding]) -> Vec<(String, String)> {

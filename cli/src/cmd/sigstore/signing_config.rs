@@ -242,9 +242,12 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
             url,
             api_version,
         } => edit(&file, |cfg| {
-            let s = cfg
-                .remove_service(kind.kind(), &url, api_version)
-                .map_err(|e| e.to_string())?;
+            let s = cfg.remove_service(kind.kind(), &url, api_version).map_err(|e| {
+                match e.hint().as_ref().and_then(crate::output::hint::hint_text) {
+                    Some(hint) => format!("{e}\nhint: {hint}"),
+                    None => e.to_string(),
+                }
+            })?;
             Ok(format!(
                 "removed {} (API v{}) from {}",
                 s.url.as_deref().unwrap_or(""),

@@ -133,7 +133,7 @@ fn parse_certificates(cx: &mut Ctx, list: &[Value], cp: &JsonPath) -> (Vec<Parse
         ids.push(raw.to_string());
         match keys::decode_b64(raw)
             .map_err(|e| format!("rawBytes is {e}"))
-            .and_then(|d| certs::parse_cert(&d))
+            .and_then(|d| certs::parse_cert(&d).map_err(|e| e.to_string()))
         {
             Ok(c) => parsed.push(c),
             Err(e) => {

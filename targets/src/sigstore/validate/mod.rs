@@ -247,7 +247,7 @@ impl Ctx {
                 self.err(
                     "bad-timestamp",
                     path,
-                    e,
+                    e.to_string(),
                     "write an RFC 3339 UTC time such as 2025-09-04T00:00:00Z (date, `T`, time, `Z`)",
                 );
                 None

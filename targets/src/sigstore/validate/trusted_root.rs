@@ -230,7 +230,7 @@ fn log_public_key(
                             Err(e) => cx.err(
                                 "bad-key",
                                 &pk_path.key("rawBytes"),
-                                e,
+                                e.to_string(),
                                 "re-add the key from its PEM file with trustroot, which sets keyDetails from the key",
                             ),
                         }
