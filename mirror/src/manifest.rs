@@ -62,7 +62,9 @@ impl Manifest {
         Ok(manifest)
     }
 
-    pub fn to_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec_pretty(self).unwrap_or_default()
+    /// The manifest as written to `path`. A failure to encode it is a failure to write it,
+    /// never an empty file.
+    pub fn to_bytes(&self, path: &Path) -> Result<Vec<u8>, UpdateError> {
+        serde_json::to_vec_pretty(self).map_err(|e| UpdateError::io(path, e.into()))
     }
 }

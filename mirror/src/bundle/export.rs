@@ -78,7 +78,8 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
         origin: mirror_manifest.origin,
         files,
     };
-    let manifest_bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+    // A failure to encode the manifest is a failure to write the bundle, never an empty one.
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| UpdateError::io(out, e.into()))?;
     let mut header = header_for(manifest_bytes.len() as u64);
     builder
         .append_data(&mut header, MANIFEST_NAME, manifest_bytes.as_slice())

@@ -56,7 +56,10 @@ pub enum UpdateError {
     TargetNotFound { target: String },
     /// A bundle refused before anything of it was trusted.
     #[error("bundle {}: {problem}", bundle.display())]
-    Bundle { bundle: PathBuf, problem: BundleProblem },
+    Bundle {
+        bundle: PathBuf,
+        problem: Box<BundleProblem>,
+    },
     /// A role's metadata file name would be another file's (`2.root` without consistent
     /// snapshots, say).
     #[error("role '{}' would be published as {file}, which another file already is", escape(role.as_str()))]
@@ -191,7 +194,7 @@ impl UpdateError {
     pub(crate) fn bundle(bundle: &Path, problem: BundleProblem) -> Self {
         UpdateError::Bundle {
             bundle: bundle.to_path_buf(),
-            problem,
+            problem: Box::new(problem),
         }
     }
 }

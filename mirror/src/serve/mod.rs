@@ -299,7 +299,10 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
             return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
         }
     };
-    let name = segments.last().map(String::as_str).unwrap_or_default();
+    // A regular file was found, so the path has a last segment (the root is a directory).
+    let Some(name) = segments.last().map(String::as_str) else {
+        return text(StatusCode::NOT_FOUND, "not found\n");
+    };
     let cache = cache_control(&segments, || consistent_snapshot(&shared, state));
     let body = if head {
         Empty::new().map_err(|never| match never {}).boxed_unsync()

@@ -32,7 +32,8 @@ pub(super) fn commit(
         synced_at: trustroot_core::time::format(&options.now),
         files,
     };
-    trustroot_store::write_atomic(&staging.join("manifest.json"), &manifest.to_bytes())?;
+    let manifest_path = staging.join("manifest.json");
+    trustroot_store::write_atomic(&manifest_path, &manifest.to_bytes(&manifest_path)?)?;
     trustroot_store::crash::after_write();
     trustroot_store::sync_dirs(&staging)?;
     let next = next_state_number(layout, current)?;

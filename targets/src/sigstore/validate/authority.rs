@@ -93,7 +93,7 @@ fn chain_list<'a>(cx: &mut Ctx, o: &'a Map<String, Value>, cp: &JsonPath) -> Opt
                 "missing-chain",
                 cp,
                 "`certChain` is missing".into(),
-                "add the chain with `trustroot sigstore trusted-root add-ca`/`add-tsa`",
+                "add the chain (its certificates, leaf-most first)",
             );
             None
         }
@@ -165,7 +165,7 @@ fn chain_order<'a>(cx: &mut Ctx, parsed: &'a [ParsedCert], cp: &JsonPath) -> Vec
                 "chain-order",
                 &cp.key("certificates"),
                 format!("the chain is listed {desc}; clients accept it, but the format says leaf-most first (a valid order is {order:?})"),
-                "list the certificates leaf-most first; `trustroot sigstore trusted-root add-ca` records chains that way",
+                "list the certificates leaf-most first, the order trustroot records chains in",
             );
             order.iter().map(|&i| &parsed[i]).collect()
         }
@@ -220,7 +220,7 @@ fn check_subject(cx: &mut Ctx, recorded: &(Option<String>, Option<String>), anch
                 norm(cn),
                 anchor.subject
             ),
-            "record the anchor's subject, or keep it on purpose (`add-ca --subject`)",
+            "record the anchor's subject, or keep the recorded one on purpose",
         );
     }
 }

@@ -162,7 +162,7 @@ fn service_list(
             "missing-field",
             &p,
             format!("`{key}` is missing or empty: clients have no service to use"),
-            "add a service with `trustroot sigstore signing-config add-service`",
+            "add a service (its URL, API version, operator and validity window)",
         );
     }
     let mut starts: Vec<(JsonPath, DateTime<Utc>)> = Vec::new();
@@ -329,7 +329,7 @@ fn in_trusted_root(cx: &mut Ctx, tr: &TrustedRoot, urls: Vec<NamedUrl>) {
                 "not-in-trusted-root",
                 &path,
                 format!("{} is not a {} of the trusted root: clients would sign with a service whose signatures they cannot verify", escape(&url), section.noun()),
-                format!("add it to the trusted root first (`trustroot sigstore trusted-root add-{}`), or fix the URL", section.short()),
+                "add it to the trusted root first, or fix the URL",
             );
         }
     }

@@ -50,7 +50,7 @@ pub fn validate_trusted_root(bytes: &[u8]) -> Vec<Finding> {
             "no-ctlogs",
             &root.key("ctlogs"),
             "certificate authorities but no CT logs: clients that check certificate transparency will reject Fulcio certificates".into(),
-            "add the CT log with `trustroot sigstore trusted-root add-ctlog`",
+            "add the CT log (its key, URL and validity window)",
         );
     }
     cx.findings
@@ -109,13 +109,13 @@ fn section_instances(
                 "no-tlogs",
                 &p,
                 "no transparency logs: clients cannot verify any signature".into(),
-                "add one with `trustroot sigstore trusted-root add-tlog`",
+                "add a transparency log (its key, URL and validity window)",
             ),
             Section::CertificateAuthorities => cx.warn(
                 "no-cas",
                 &p,
                 "no certificate authorities: keyless (Fulcio) signatures cannot be verified".into(),
-                "add one with `trustroot sigstore trusted-root add-ca` if clients verify keyless signatures",
+                "add a certificate authority (its chain) if clients verify keyless signatures",
             ),
             _ => {}
         }
@@ -126,7 +126,7 @@ fn section_instances(
             "no-tlogs",
             &p,
             "no transparency logs: clients cannot verify any signature".into(),
-            "add one with `trustroot sigstore trusted-root add-tlog`",
+            "add a transparency log (its key, URL and validity window)",
         );
     }
     let mut out = Vec::new();
@@ -207,7 +207,7 @@ fn log_public_key(
             "missing-field",
             &pk_path,
             "`publicKey` is missing".into(),
-            "add the log's key with `trustroot sigstore trusted-root add-tlog`/`add-ctlog`",
+            "add the log's public key (rawBytes, keyDetails and validFor)",
         );
         return (window, parsed);
     };
@@ -394,7 +394,7 @@ fn expected_id_fix(parsed: &Option<keys::ParsedKey>, url: Option<&str>, section:
                 _ => format!("set logId.keyId to {spki} (SHA-256 of the DER public key)"),
             }
         }
-        None => "add logId.keyId; `trustroot sigstore trusted-root add-tlog` computes it from the key".into(),
+        None => "add logId.keyId, the SHA-256 of the log's DER public key (base64)".into(),
     }
 }
 
@@ -470,7 +470,7 @@ pub(super) fn operator(cx: &mut Ctx, o: &Map<String, Value>, path: &JsonPath) {
             "missing-operator",
             &path.key("operator"),
             "no `operator` under the v0.2 media type: clients cannot tell which instances share an operator".into(),
-            "add the operator, e.g. --operator sigstore.dev",
+            "add the operator, a scheme-less URI such as sigstore.dev",
         );
     }
 }
@@ -526,7 +526,7 @@ fn cross_instance(cx: &mut Ctx, section: Section, path: &JsonPath, facts: &[Inst
                 "open-ended-overlap",
                 &f.path,
                 format!("{} and {} are both open-ended for {}", prev.path, f.path, escape(url)),
-                format!("retire the older one when the new one takes over (`trustroot sigstore trusted-root retire --{} --url {} ...`), or keep both if they are meant to overlap", section.short(), escape(url)),
+                "retire the older one when the new one takes over (end its validity window), or keep both if they are meant to overlap",
             );
         }
     }
