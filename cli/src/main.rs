@@ -80,46 +80,14 @@ enum Command {
     Docs(docs::DocsCommand),
 }
 
+/// A closed standard output (`trustroot expiry | head -1`) is an error every write returns
+/// and the output layer handles: the command ends quietly with 141, what a shell shows for
+/// a program killed by SIGPIPE. Rust ignores SIGPIPE, so nothing is killed and nothing
+/// panics.
 fn main() -> ExitCode {
-    // Rust ignores SIGPIPE, so `trustroot expiry | head -1` makes `println!` panic once the
-    // reader has gone. That is no bug of ours: end quietly, as a program killed by SIGPIPE
-    // would (128 + 13), and let every other panic through unchanged.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !is_broken_pipe(info.payload()) {
-            default_hook(info);
-        }
-    }));
-    match std::panic::catch_unwind(run) {
-        Ok(code) => code,
-        Err(payload) if is_broken_pipe(payload.as_ref()) => ExitCode::from(141),
-        Err(payload) => std::panic::resume_unwind(payload),
-    }
-}
-
-/// The panic `println!` makes when standard output is a closed pipe (EPIPE, os error 32).
-fn is_broken_pipe(payload: &(dyn std::any::Any + Send)) -> bool {
-    let text = payload
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| payload.downcast_ref::<&str>().copied());
-    text.is_some_and(|t| t.starts_with("failed printing to stdout") && t.contains("(os error 32)"))
-}
-
-fn run() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) => {
-            use clap::error::ErrorKind;
-            let _ = error.print();
-            return match error.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
-                // The client protocol allows only 0 and 1; a missing subcommand (help printed
-                // instead) is a usage error like any other.
-                _ if std::env::args().nth(1).as_deref() == Some("client") => ExitCode::from(1),
-                _ => ExitCode::from(2),
-            };
-        }
+        Err(error) => return usage_error(&error),
     };
     match cli.command {
         Command::Client(args) => client::run(args),
@@ -136,4 +104,39 @@ fn run() -> ExitCode {
         Command::Man(args) => docs::run_man(args),
         Command::Docs(command) => docs::run_docs(command),
     }
+}
+
+/// Help, the version, or a usage error from the argument parser. Under `--json` a usage
+/// error is a JSON error on standard output like any other; its exit code is 2 (1 for
+/// `client`, whose protocol allows only 0 and 1).
+fn usage_error(error: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        // clap writes help in colour on a terminal; a reader gone away (`| head`) is fine.
+        let _ = error.print();
+        return ExitCode::SUCCESS;
+    }
+    // As the OS gave them: an argument that is not UTF-8 is still an argument.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let code = if args.first().is_some_and(|a| a == "client") {
+        1
+    } else {
+        2
+    };
+    // `--json` anywhere before a `--` asks for JSON, even when the arguments around it are wrong.
+    let json = args.iter().take_while(|a| *a != "--").any(|a| a == "--json");
+    if !json {
+        let _ = error.print();
+        return ExitCode::from(code);
+    }
+    // clap's first line is the sentence ("error: unexpected argument '--x' found"); the
+    // rest is usage and tips for a terminal.
+    let rendered = error.render().to_string();
+    let message = rendered
+        .lines()
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ");
+    let failure = output::Failure::usage(message).with_hint_text("run the command with --help for its arguments");
+    output::finish(output::Format::Json, Err(failure), code)
 }

@@ -4,10 +4,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use trustroot_core::Limits;
-use trustroot_mirror::{Fetcher, UpdateError, Updater, UpdaterConfig};
+use trustroot_mirror::{Fetcher, Updater, UpdaterConfig};
 use url::Url;
+
+use super::shared::{now, parse_time};
+use crate::outln;
+use crate::output::{self, Failure, Format};
 
 /// Options of `trustroot client`; they may come before or after the action.
 #[derive(Debug, Args)]
@@ -31,8 +36,8 @@ pub struct ClientArgs {
     /// Judge expiry at this time (RFC 3339, e.g. 2026-08-22T00:00:00Z) instead of now: for
     /// audits, and for checking an old copy of a repository. Never use it to accept a
     /// repository that has expired.
-    #[arg(long, global = true, value_name = "TIME")]
-    at: Option<String>,
+    #[arg(long, global = true, value_name = "TIME", value_parser = parse_time)]
+    at: Option<DateTime<Utc>>,
     #[command(subcommand)]
     action: ClientAction,
 }
@@ -52,44 +57,26 @@ enum ClientAction {
     Download,
 }
 
-fn required<'a, T>(value: &'a Option<T>, flag: &str) -> Result<&'a T, UpdateError> {
+fn required<'a, T>(value: &'a Option<T>, flag: &str) -> Result<&'a T, Failure> {
     value.as_ref().ok_or_else(|| {
-        UpdateError::Config(format!(
-            "{flag} is required for this action (see `trustroot client --help`)"
-        ))
+        Failure::usage(format!("{flag} is required for this action")).with_hint_text("see `trustroot client --help`")
     })
 }
 
+/// Exit 0 on success and 1 on any failure, as the conformance suite's protocol asks.
 pub fn run(args: ClientArgs) -> ExitCode {
-    match run_inner(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::from(1)
-        }
-    }
+    output::finish(Format::Text, run_inner(args).map(|()| ExitCode::SUCCESS), 1)
 }
 
-fn run_inner(args: ClientArgs) -> Result<(), UpdateError> {
+fn run_inner(args: ClientArgs) -> Result<(), Failure> {
     // The clock is read once: every expiry in this run is judged at the same instant.
-    let now = match &args.at {
-        Some(text) => trustroot_core::time::parse(text).ok_or_else(|| {
-            UpdateError::Config(format!(
-                "--at '{text}' is not an RFC 3339 time (e.g. 2030-01-01T00:00:00Z)"
-            ))
-        })?,
-        None => chrono::Utc::now(),
-    };
+    let now = now(args.at);
     let limits = Limits::default();
     let metadata_dir = required(&args.metadata_dir, "--metadata-dir")?.clone();
     if let ClientAction::Init { root } = &args.action {
-        let bytes = std::fs::read(root).map_err(|e| UpdateError::Io {
-            path: root.clone(),
-            source: e,
-        })?;
+        let bytes = crate::input::read_bounded(root)?;
         Updater::init(&metadata_dir, &bytes, now, &limits)?;
-        println!("trusted root stored in {}", metadata_dir.display());
-        return Ok(());
+        return outln!("trusted root stored in {}", metadata_dir.display());
     }
     let config = UpdaterConfig {
         metadata_dir,
@@ -103,34 +90,33 @@ fn run_inner(args: ClientArgs) -> Result<(), UpdateError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| UpdateError::Config(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Failure::io(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         let mut updater = Updater::new(config, Fetcher::default())?;
         updater.refresh().await?;
         let trusted = updater.trusted();
-        println!(
+        outln!(
             "refreshed: root v{}, timestamp v{}, snapshot v{}, targets v{}",
             trusted.root().signed().common.version,
             trusted.timestamp().map_or(0, |t| t.signed().common.version),
             trusted.snapshot().map_or(0, |t| t.signed().common.version),
             trusted.targets("targets").map_or(0, |t| t.signed().common.version),
-        );
+        )?;
         if let ClientAction::Download = args.action {
             if args.target_names.is_empty() {
-                return Err(UpdateError::Config(
-                    "download needs at least one --target-name PATH (repeat it for several targets)".into(),
-                ));
+                return Err(Failure::usage("download needs at least one --target-name PATH")
+                    .with_hint_text("repeat --target-name for several targets"));
             }
             required(&args.target_dir, "--target-dir")?;
             required(&args.target_base_url, "--target-base-url")?;
             for name in &args.target_names {
                 let info = updater.target_info(name).await?;
                 if updater.is_cached(name, &info)? {
-                    println!("{name}: already downloaded and verified");
+                    outln!("{name}: already downloaded and verified")?;
                     continue;
                 }
                 let path = updater.download_target(name, &info).await?;
-                println!("{name}: verified, stored at {}", path.display());
+                outln!("{name}: verified, stored at {}", path.display())?;
             }
         }
         Ok(())

@@ -13,7 +13,9 @@ use trustroot_ceremony::round::Round;
 use trustroot_ceremony::{Error, Result, repo};
 use trustroot_core::expiry::{self, State};
 
-use super::shared::now;
+use super::shared::{now, parse_duration, parse_time};
+use crate::outln;
+use crate::output::{self, Failure, Format};
 
 /// Arguments of `trustroot expiry`.
 #[derive(Debug, Args)]
@@ -23,15 +25,15 @@ pub struct ExpiryArgs {
     #[arg(default_value = ".")]
     pub path: PathBuf,
     /// Exit 1 when a role expires within this window: 30d, 12h, 2w, 90m (default 0s).
-    #[arg(long, value_name = "DURATION", default_value = "0s")]
-    pub within: String,
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub within: chrono::Duration,
     /// Timestamp and snapshot (re-signed by `online refresh`, normally days from expiry)
     /// count only within this shorter window: they alert when refreshes stopped.
-    #[arg(long, value_name = "DURATION", default_value = "2d")]
-    pub online_within: String,
+    #[arg(long, value_name = "DURATION", default_value = "2d", value_parser = parse_duration)]
+    pub online_within: chrono::Duration,
     /// Use this time instead of the clock (RFC 3339).
-    #[arg(long, value_name = "TIME")]
-    pub at: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<DateTime<Utc>>,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -236,28 +238,17 @@ fn published_rows(path: &Path) -> Result<Vec<Row>> {
 /// `trustroot expiry`: exit 0 when nothing expires within the window, 1 when something
 /// does, 3 when something has expired, 2 on an error.
 pub fn run(args: ExpiryArgs) -> ExitCode {
-    match expiry_report(&args) {
-        Ok(State::Valid) => ExitCode::SUCCESS,
-        Ok(State::Within) => ExitCode::from(1),
-        Ok(State::Expired) => ExitCode::from(3),
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-    }
+    let outcome = expiry_report(&args).map(|state| match state {
+        State::Valid => ExitCode::SUCCESS,
+        State::Within => ExitCode::from(1),
+        State::Expired => ExitCode::from(3),
+    });
+    output::finish(Format::json_if(args.json), outcome, 2)
 }
 
-fn expiry_report(args: &ExpiryArgs) -> Result<State> {
-    let now = now(args.at.as_deref())?;
-    let duration = |flag: &str, text: &str| {
-        expiry::parse_duration(text).ok_or_else(|| {
-            Error::refused(format!(
-                "{flag} '{text}' is not a duration: a number and s, m, h, d or w (30d, 12h)"
-            ))
-        })
-    };
-    let within = duration("--within", &args.within)?;
-    let online_within = duration("--online-within", &args.online_within)?;
+fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
+    let now = now(args.at);
+    let (within, online_within) = (args.within, args.online_within);
     let window = |role: &str| expiry::window_for(role, within, online_within);
     let rows = rows(&args.path, now)?;
     let counted: Vec<&Row> = rows.iter().filter(|r| r.counts).collect();
@@ -289,23 +280,25 @@ fn expiry_report(args: &ExpiryArgs) -> Result<State> {
             "earliest": earliest.map(|(r, at)| json!({"role": r.role.role, "version": r.role.version, "expires": trustroot_core::time::format(&at)})),
             "roles": roles,
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&out).map_err(|e| Error::refused(e.to_string()))?
-        );
+        output::json(&out)?;
         return Ok(summary.worst);
     }
-    println!(
+    outln!(
         "{:<24} {:>8}  {:<20}  {:<20}  {:<8}  {:<16}  SOURCE",
-        "ROLE", "VERSION", "EXPIRES", "LEFT", "STATE", "SIGNING PERIOD"
-    );
+        "ROLE",
+        "VERSION",
+        "EXPIRES",
+        "LEFT",
+        "STATE",
+        "SIGNING PERIOD"
+    )?;
     for r in &rows {
         let state = expiry::State::of(r.role.expires, now, window(&r.role.role));
         let period = match r.periods {
             Some((e, s)) => format!("{s}d of {e}d"),
             None => "-".to_string(),
         };
-        println!(
+        outln!(
             "{:<24} {:>8}  {:<20}  {:<20}  {:<8}  {:<16}  {}",
             crate_printable(&r.role.role),
             r.role.version,
@@ -314,7 +307,7 @@ fn expiry_report(args: &ExpiryArgs) -> Result<State> {
             state.as_str(),
             period,
             r.source
-        );
+        )?;
     }
     if let Some((r, at)) = earliest {
         let what = match summary.worst {
@@ -322,13 +315,13 @@ fn expiry_report(args: &ExpiryArgs) -> Result<State> {
             State::Within => "something expires within the window",
             State::Valid => "nothing expires within the window",
         };
-        println!(
+        outln!(
             "First to expire: {} v{} at {} ({}); {what}.",
             crate_printable(&r.role.role),
             r.role.version,
             trustroot_core::time::format(&at),
             expiry::describe_left(at, now)
-        );
+        )?;
     }
     Ok(summary.worst)
 }

@@ -7,6 +7,8 @@ use clap::Args;
 use trustroot_ceremony::repo;
 
 use super::shared::finish;
+use crate::outln;
+use crate::output::Format;
 
 /// Arguments of `trustroot init`.
 #[derive(Debug, Args)]
@@ -16,10 +18,14 @@ pub struct InitArgs {
 }
 
 pub fn run(args: InitArgs) -> ExitCode {
-    finish((|| {
-        repo::init(&args.dir)?;
-        println!("Created a signing repository in {}", args.dir.display());
-        println!("Next: edit trustroot.toml, register keys with `trustroot key add`, then `trustroot ceremony start`.");
-        Ok(())
-    })())
+    finish(
+        Format::Text,
+        (|| {
+            repo::init(&args.dir)?;
+            outln!("Created a signing repository in {}", args.dir.display())?;
+            outln!(
+                "Next: edit trustroot.toml, register keys with `trustroot key add`, then `trustroot ceremony start`."
+            )
+        })(),
+    )
 }

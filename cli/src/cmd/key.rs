@@ -7,9 +7,11 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use trustroot_ceremony::keys::{self, KdfCost, KeyRef, KeyType, PrivateKey};
-use trustroot_ceremony::{Error, Result, Signer as _, edit, rotate};
+use trustroot_ceremony::{Signer as _, edit, rotate};
 
-use super::shared::{PassphraseArgs, Zeroizing, finish, passphrase_source, print_json};
+use super::shared::{CmdResult, PassphraseArgs, Zeroizing, finish, passphrase_source};
+use crate::outln;
+use crate::output::{self, Failure, Format};
 
 /// `trustroot key ...`
 #[derive(Debug, Subcommand)]
@@ -97,7 +99,7 @@ pub enum KeyCommand {
 }
 
 pub fn run(command: KeyCommand) -> ExitCode {
-    finish(match command {
+    match command {
         KeyCommand::Generate {
             key_type,
             out,
@@ -105,8 +107,11 @@ pub fn run(command: KeyCommand) -> ExitCode {
             passphrase,
             scrypt_log_n,
             json,
-        } => generate(&key_type, &out, encrypt, &passphrase, scrypt_log_n, json),
-        KeyCommand::Show { key, passphrase, json } => show(&key, &passphrase, json),
+        } => finish(
+            Format::json_if(json),
+            generate(&key_type, &out, encrypt, &passphrase, scrypt_log_n, json),
+        ),
+        KeyCommand::Show { key, passphrase, json } => finish(Format::json_if(json), show(&key, &passphrase, json)),
         KeyCommand::Add {
             name,
             role,
@@ -114,59 +119,56 @@ pub fn run(command: KeyCommand) -> ExitCode {
             pubkey,
             repo,
             json,
-        } => (|| {
-            let bytes = keys::read_limited(&pubkey, 64 * 1024)?;
-            let notes: Vec<&str> = if role == "online" {
-                vec![
-                    "Rotating the online key: the next root must list it; point [online] signer at its private key before `ceremony publish`.",
-                ]
-            } else {
-                Vec::new()
-            };
-            if !json {
-                notes.iter().for_each(|n| println!("{n}"));
-            }
-            let keyid = edit::add_key(
-                &repo,
-                &name,
-                &role,
-                holder.as_deref(),
-                &bytes,
-                &pubkey.display().to_string(),
-            )?;
-            if json {
-                return print_json(&serde_json::json!({
-                    "name": name,
-                    "role": role,
-                    "holder": holder,
-                    "keyid": keyid,
-                    "public_file": format!("keys/{name}.pub"),
-                    "notes": notes,
-                }));
-            }
-            println!("Registered '{name}' (key ID {keyid}) as a signer of {role}");
-            println!("Next: `trustroot ceremony start` stages the change.");
-            Ok(())
-        })(),
-        KeyCommand::Remove { name, role, repo } => remove_key(&name, role.as_deref(), &repo),
-        KeyCommand::Threshold { role, threshold, repo } => set_threshold(&role, threshold, &repo),
-    })
+        } => finish(
+            Format::json_if(json),
+            add(&repo, &name, &role, holder.as_deref(), &pubkey, json),
+        ),
+        KeyCommand::Remove { name, role, repo } => finish(Format::Text, remove_key(&name, role.as_deref(), &repo)),
+        KeyCommand::Threshold { role, threshold, repo } => finish(Format::Text, set_threshold(&role, threshold, &repo)),
+    }
 }
 
-fn remove_key(name: &str, role: Option<&str>, repo: &Path) -> Result<()> {
+fn add(repo: &Path, name: &str, role: &str, holder: Option<&str>, pubkey: &Path, json: bool) -> CmdResult {
+    let bytes = keys::read_limited(pubkey, 64 * 1024)?;
+    let notes: Vec<&str> = if role == "online" {
+        vec![
+            "Rotating the online key: the next root must list it; point [online] signer at its private key before `ceremony publish`.",
+        ]
+    } else {
+        Vec::new()
+    };
+    if !json {
+        for note in &notes {
+            outln!("{note}")?;
+        }
+    }
+    let keyid = edit::add_key(repo, name, role, holder, &bytes, &pubkey.display().to_string())?;
+    if json {
+        return output::json(&serde_json::json!({
+            "name": name,
+            "role": role,
+            "holder": holder,
+            "keyid": keyid,
+            "public_file": format!("keys/{name}.pub"),
+            "notes": notes,
+        }));
+    }
+    outln!("Registered '{name}' (key ID {keyid}) as a signer of {role}")?;
+    outln!("Next: `trustroot ceremony start` stages the change.")
+}
+
+fn remove_key(name: &str, role: Option<&str>, repo: &Path) -> CmdResult {
     let roles = rotate::remove_key(repo, name, role)?;
-    println!("Removed '{name}' from {}.", roles.join(", "));
-    println!(
+    outln!("Removed '{name}' from {}.", roles.join(", "))?;
+    outln!(
         "Next: `trustroot ceremony start` stages the new version(s); the old and the new root thresholds must sign a new root."
-    );
-    Ok(())
+    )
 }
 
-fn set_threshold(role: &str, threshold: u64, repo: &Path) -> Result<()> {
+fn set_threshold(role: &str, threshold: u64, repo: &Path) -> CmdResult {
     rotate::set_threshold(repo, role, threshold)?;
-    println!("{role} now needs {threshold} signature(s).");
-    println!("Next: `trustroot ceremony start` stages the change.");
-    Ok(())
+    outln!("{role} now needs {threshold} signature(s).")?;
+    outln!("Next: `trustroot ceremony start` stages the change.")
 }
 
 fn generate(
@@ -176,28 +178,30 @@ fn generate(
     passphrase: &PassphraseArgs,
     log_n: u8,
     json: bool,
-) -> Result<()> {
+) -> CmdResult {
     let key_type: KeyType = key_type.parse()?;
     let encrypted = encrypt || passphrase.passphrase_env.is_some() || passphrase.passphrase_file.is_some();
     if !encrypted && let Some(repo) = signing_repository_keys_dir(out) {
-        return Err(Error::file(
-            out,
-            format!(
-                "refused: this is the keys/ directory of the signing repository {}, which holds \
-                 public keys only and is committed and shared; an unencrypted private key must \
-                 not be written there. Write it outside the repository (e.g. ../private-keys/), \
-                 or encrypt it with --encrypt, --passphrase-env or --passphrase-file",
-                repo.display()
-            ),
+        return Err(Failure::usage(format!(
+            "{}: refused: this is the keys/ directory of the signing repository {}, which holds \
+             public keys only and is committed and shared; an unencrypted private key must \
+             not be written there",
+            out.display(),
+            repo.display()
+        ))
+        .with_hint_text(
+            "write it outside the repository (e.g. ../private-keys/), or encrypt it with --encrypt, \
+             --passphrase-env or --passphrase-file",
         ));
     }
     let pub_path = PathBuf::from(format!("{}.pub", out.display()));
     for path in [out, pub_path.as_path()] {
         if path.exists() {
-            return Err(Error::file(
-                path,
-                "already exists; refusing to overwrite a key file (choose another --out, or move the old key away first)",
-            ));
+            return Err(Failure::local_state(format!(
+                "{}: already exists; refusing to overwrite a key file",
+                path.display()
+            ))
+            .with_hint_text("choose another --out, or move the old key away first"));
         }
     }
     let secret: Option<Zeroizing<String>> = if let Some(var) = &passphrase.passphrase_env {
@@ -206,17 +210,16 @@ fn generate(
         Some(keys::passphrase_from_file(file)?)
     } else if encrypt {
         if !std::io::stdin().is_terminal() {
-            return Err(Error::refused(
-                "--encrypt needs a terminal to ask for the passphrase: use --passphrase-env or --passphrase-file",
-            ));
+            return Err(Failure::usage("--encrypt needs a terminal to ask for the passphrase")
+                .with_hint_text("use --passphrase-env or --passphrase-file"));
         }
-        let unreadable = |e: std::io::Error| Error::refused(format!("cannot read the passphrase: {e}"));
+        let unreadable = |e: std::io::Error| Failure::io(format!("cannot read the passphrase: {e}"));
         let first = rpassword::prompt_password("New passphrase: ").map_err(unreadable)?;
         let second = rpassword::prompt_password("Repeat it: ").map_err(unreadable)?;
         if first != second {
-            return Err(Error::refused(
-                "the passphrases differ; nothing was written (run the command again)",
-            ));
+            return Err(
+                Failure::usage("the passphrases differ; nothing was written").with_hint_text("run the command again")
+            );
         }
         Some(Zeroizing::new(first))
     } else {
@@ -228,11 +231,11 @@ fn generate(
     keys::create_private_file(out, pem.as_bytes())?;
     if let Err(e) = keys::create_private_file(&pub_path, public_pem.as_bytes()) {
         let _ = std::fs::remove_file(out);
-        return Err(e);
+        return Err(e.into());
     }
     let public = key.public_key();
     if json {
-        return print_json(&serde_json::json!({
+        return output::json(&serde_json::json!({
             "file": out.display().to_string(),
             "public_file": pub_path.display().to_string(),
             "encrypted": secret.is_some(),
@@ -240,14 +243,13 @@ fn generate(
             "key": public,
         }));
     }
-    println!(
+    outln!(
         "Wrote {} ({}) and {}",
         out.display(),
         if secret.is_some() { "encrypted" } else { "NOT encrypted" },
         pub_path.display()
-    );
-    println!("key ID {}", public.computed_key_id());
-    Ok(())
+    )?;
+    outln!("key ID {}", public.computed_key_id())
 }
 
 /// The signing repository whose `keys/` directory `out` would be written into, if any: a
@@ -272,7 +274,7 @@ fn signing_repository_keys_dir(out: &Path) -> Option<PathBuf> {
     })
 }
 
-fn show(reference: &str, passphrase: &PassphraseArgs, json: bool) -> Result<()> {
+fn show(reference: &str, passphrase: &PassphraseArgs, json: bool) -> CmdResult {
     let key_ref = KeyRef::parse(reference)?;
     let bytes = key_ref.read()?;
     let is_private = std::str::from_utf8(&bytes).is_ok_and(|t| t.contains("PRIVATE KEY-----"));
@@ -286,11 +288,9 @@ fn show(reference: &str, passphrase: &PassphraseArgs, json: bool) -> Result<()> 
     let keyid = public.computed_key_id();
     let value = public.keyval.public.clone().unwrap_or_default();
     if json {
-        print_json(&serde_json::json!({"keyid": keyid, "key": public}))?;
-    } else {
-        println!("key ID:  {keyid}");
-        println!("type:    {} ({})", public.keytype, public.scheme);
-        println!("public:  {}", value.trim_end().replace('\n', "\n         "));
+        return output::json(&serde_json::json!({"keyid": keyid, "key": public}));
     }
-    Ok(())
+    outln!("key ID:  {keyid}")?;
+    outln!("type:    {} ({})", public.keytype, public.scheme)?;
+    outln!("public:  {}", value.trim_end().replace('\n', "\n         "))
 }

@@ -4,10 +4,13 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use trustroot_ceremony::{Error, Result, online, publish, repo};
+use trustroot_ceremony::{online, publish, repo};
 
-use super::shared::{PassphraseArgs, now, passphrase_source};
+use super::shared::{CmdResult, PassphraseArgs, finish, now, parse_time, passphrase_source};
+use crate::output::{self, Format};
+use crate::{note, outln};
 
 /// `trustroot online ...`
 #[derive(Debug, Subcommand)]
@@ -26,8 +29,8 @@ pub enum OnlineCommand {
         #[arg(long, default_value = ".")]
         repo: PathBuf,
         /// Use this time instead of the clock (RFC 3339), e.g. for tests and rehearsals.
-        #[arg(long, value_name = "TIME")]
-        at: Option<String>,
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        at: Option<DateTime<Utc>>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -39,26 +42,18 @@ pub enum OnlineCommand {
 
 /// `trustroot online ...`
 pub fn run(command: OnlineCommand) -> ExitCode {
-    let result = match command {
+    match command {
         OnlineCommand::Refresh {
             force,
             repo,
             at,
             json,
             passphrase,
-        } => refresh(&repo, force, at.as_deref(), json, &passphrase),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
+        } => finish(Format::json_if(json), refresh(&repo, force, now(at), json, &passphrase)),
     }
 }
 
-fn refresh(dir: &Path, force: bool, at: Option<&str>, json: bool, passphrase: &PassphraseArgs) -> Result<()> {
-    let now = now(at)?;
+fn refresh(dir: &Path, force: bool, now: DateTime<Utc>, json: bool, passphrase: &PassphraseArgs) -> CmdResult {
     let repo = repo::Repo::open(dir)?;
     let signer = publish::online_signer(
         &repo,
@@ -66,18 +61,13 @@ fn refresh(dir: &Path, force: bool, at: Option<&str>, json: bool, passphrase: &P
     )?;
     let report = online::refresh(&repo, &signer, now, force)?;
     if let Some(recovered) = &report.recovered {
-        eprintln!("note: {recovered}");
+        note!("note: {recovered}");
     }
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| Error::refused(e.to_string()))?
-        );
-        return Ok(());
+        return output::json(&report);
     }
     if report.refreshed.is_empty() {
-        println!("Nothing refreshed: {}", report.reason);
-        return Ok(());
+        return outln!("Nothing refreshed: {}", report.reason);
     }
     let signed: Vec<String> = report
         .roles
@@ -93,12 +83,11 @@ fn refresh(dir: &Path, force: bool, at: Option<&str>, json: bool, passphrase: &P
         })
         .collect();
     let dest = trustroot_ceremony::pubdir::PublishDir::new(&repo.policy, &repo.root);
-    println!(
+    outln!(
         "Refreshed {} ({}). Published state {}; serve {}",
         signed.join(", "),
         report.reason,
         report.state.unwrap_or(0),
         dest.served().display()
-    );
-    Ok(())
+    )
 }

@@ -1,5 +1,5 @@
-//! What the signing-side groups share (`init`, `key`, `ceremony`, `expiry`, `online`):
-//! passphrase arguments and prompting, `--at` times, `--json` printing, the exit code.
+//! What the command groups share: passphrase arguments and prompting, the one parser of
+//! every time argument (`--at`), and the exit code of a command that succeeded or failed.
 
 use std::io::IsTerminal as _;
 use std::path::PathBuf;
@@ -7,8 +7,12 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::Args;
-use trustroot_ceremony::keys;
-use trustroot_ceremony::{Error, Result};
+use trustroot_ceremony::{Error, keys};
+
+use crate::output::{self, Failure, Format};
+
+/// A command's result: `Ok` is success (exit 0), `Err` a failure to print.
+pub type CmdResult<T = ()> = Result<T, Failure>;
 
 pub type Zeroizing<T> = trustroot_ceremony::keys::Zeroizing<T>;
 
@@ -23,29 +27,35 @@ pub struct PassphraseArgs {
     pub passphrase_file: Option<PathBuf>,
 }
 
-pub fn finish(result: Result<()>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
+/// Prints a command's failure (if any) in its format and returns the exit code: 0, or 1.
+pub fn finish(format: Format, result: CmdResult) -> ExitCode {
+    output::finish(format, result.map(|()| ExitCode::SUCCESS), 1)
 }
 
-pub fn now(at: Option<&str>) -> Result<DateTime<Utc>> {
-    match at {
-        Some(text) => trustroot_core::time::parse(text).ok_or_else(|| {
-            Error::refused(format!(
-                "--at '{text}' is not an RFC 3339 time (e.g. 2030-01-01T00:00:00Z)"
-            ))
-        }),
-        None => Ok(Utc::now()),
-    }
+/// The value parser of every time argument (`--at`, ...): RFC 3339, e.g.
+/// `2030-01-01T00:00:00Z`. A wrong time is a usage error, caught before the command runs.
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    trustroot_core::time::parse(text)
+        .ok_or_else(|| format!("'{text}' is not an RFC 3339 time (e.g. 2030-01-01T00:00:00Z)"))
+}
+
+/// The value parser of every duration argument (`--within`, `--keep`, ...): a number and
+/// s, m, h, d or w, e.g. `30d`, `12h`.
+pub fn parse_duration(text: &str) -> Result<chrono::Duration, String> {
+    trustroot_core::expiry::parse_duration(text)
+        .ok_or_else(|| format!("'{text}' is not a duration: a number and s, m, h, d or w (30d, 12h)"))
+}
+
+/// The reference time: the one given, or the clock.
+pub fn now(at: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    at.unwrap_or_else(Utc::now)
 }
 
 /// A passphrase from --passphrase-env / --passphrase-file, or typed at the terminal.
-pub fn passphrase_source(args: &PassphraseArgs, what: String) -> impl FnMut() -> Result<Zeroizing<String>> {
+pub fn passphrase_source(
+    args: &PassphraseArgs,
+    what: String,
+) -> impl FnMut() -> trustroot_ceremony::Result<Zeroizing<String>> {
     let args = args.clone();
     move || {
         if let Some(var) = &args.passphrase_env {
@@ -63,11 +73,4 @@ pub fn passphrase_source(args: &PassphraseArgs, what: String) -> impl FnMut() ->
             .map(Zeroizing::new)
             .map_err(|e| Error::refused(format!("cannot read the passphrase: {e}")))
     }
-}
-
-/// Prints `value` as pretty JSON on standard output (the shape of every `--json`).
-pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Error::refused(format!("cannot write JSON: {e}")))?;
-    println!("{text}");
-    Ok(())
 }

@@ -13,6 +13,7 @@ pub mod hint;
 use std::fmt;
 use std::io::{self, Write as _};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use trustroot_core::{ErrorClass, Hint};
 
@@ -37,6 +38,8 @@ pub enum Failure {
     Report(Report),
     /// Standard output is a closed pipe: nobody is left to read a result or an error.
     ClosedPipe,
+    /// The failure is already printed, inside the command's JSON result (see [`json_failed`]).
+    Shown,
 }
 
 /// An error as printed: its class (`kind` in JSON), what went wrong, what to do about it.
@@ -99,21 +102,25 @@ impl Failure {
                 hint: Some(text.into()),
                 ..report
             }),
-            closed => closed,
+            other => other,
         }
     }
 
-    /// The message, for a caller that adds context to it (`None` for a closed pipe).
-    pub fn report(&self) -> Option<&Report> {
+    /// Puts what the error concerns (a file, a flag) before the message: `FILE: message`.
+    pub fn about(self, what: impl fmt::Display) -> Self {
         match self {
-            Failure::Report(report) => Some(report),
-            Failure::ClosedPipe => None,
+            Failure::Report(report) => Failure::Report(Report {
+                message: format!("{what}: {}", report.message),
+                ..report
+            }),
+            other => other,
         }
     }
 
     /// A failure to write standard output: a closed pipe is no error of the command's.
     fn from_write(error: io::Error) -> Self {
         if error.kind() == io::ErrorKind::BrokenPipe {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
             Failure::ClosedPipe
         } else {
             Failure::io(format!("cannot write to standard output: {error}"))
@@ -162,6 +169,22 @@ pub fn line(args: fmt::Arguments<'_>) -> Result<(), Failure> {
         .map_err(Failure::from_write)
 }
 
+/// Set once a write found standard output to be a closed pipe.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether standard output has turned out to be a closed pipe: a command that narrates
+/// (`quickstart`) stops at its next step once nobody reads it.
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
+/// Writes one line of narration to standard output. A closed pipe is remembered
+/// ([`stdout_closed`]) for the caller to stop at its next step. Use through
+/// [`say!`](crate::say).
+pub fn say(args: fmt::Arguments<'_>) {
+    let _ = line(args);
+}
+
 /// Writes text to standard output as it is (no newline added).
 pub fn text(text: &str) -> Result<(), Failure> {
     io::stdout()
@@ -170,10 +193,37 @@ pub fn text(text: &str) -> Result<(), Failure> {
         .map_err(Failure::from_write)
 }
 
+/// Flushes standard output (before a question is asked on the terminal).
+pub fn flush() -> Result<(), Failure> {
+    io::stdout().flush().map_err(Failure::from_write)
+}
+
 /// Prints `value` as pretty JSON on standard output: the shape of every `--json` result.
 pub fn json(value: &impl serde::Serialize) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Failure::io(format!("cannot write JSON: {e}")))?;
     line(format_args!("{text}"))
+}
+
+/// Prints a JSON result that ends in a failure (a gate that does not pass, refused
+/// signature files) as one document: the result with the error as its `error` member.
+/// Returns the failure for the exit code, now [`Failure::Shown`].
+pub fn json_failed(value: &impl serde::Serialize, failure: Failure) -> Failure {
+    let Failure::Report(report) = failure else {
+        return failure;
+    };
+    let mut document = match serde_json::to_value(value) {
+        Ok(serde_json::Value::Object(map)) => map,
+        Ok(other) => serde_json::Map::from_iter([("result".to_string(), other)]),
+        Err(e) => return Failure::io(format!("cannot write JSON: {e}")),
+    };
+    match serde_json::to_value(&report) {
+        Ok(error) => document.insert("error".to_string(), error),
+        Err(e) => return Failure::io(format!("cannot write JSON: {e}")),
+    };
+    match json(&document) {
+        Ok(()) => Failure::Shown,
+        Err(failure) => failure,
+    }
 }
 
 /// Prints the result of a command and returns its exit code: `code_on_error` when it
@@ -184,6 +234,7 @@ pub fn finish(format: Format, outcome: Outcome, code_on_error: u8) -> ExitCode {
         Ok(code) => code,
         // 128 + SIGPIPE, what a shell shows for a program the closed pipe killed.
         Err(Failure::ClosedPipe) => ExitCode::from(141),
+        Err(Failure::Shown) => ExitCode::from(code_on_error),
         Err(Failure::Report(report)) => {
             print_error(format, &report);
             ExitCode::from(code_on_error)
@@ -203,9 +254,12 @@ pub fn print_error(format: Format, report: &Report) {
             }
         }
         Format::Json => {
-            let document = serde_json::json!({ "error": report });
+            #[derive(serde::Serialize)]
+            struct ErrorDocument<'a> {
+                error: &'a Report,
+            }
             // Strings and null only: serde_json cannot fail on them.
-            if let Ok(text) = serde_json::to_string_pretty(&document) {
+            if let Ok(text) = serde_json::to_string_pretty(&ErrorDocument { error: report }) {
                 let mut out = io::stdout().lock();
                 let _ = writeln!(out, "{text}").and_then(|()| out.flush());
             }
@@ -227,6 +281,17 @@ macro_rules! outln {
     };
     ($($arg:tt)*) => {
         $crate::output::line(format_args!($($arg)*))
+    };
+}
+
+/// `say!("...", args)`: one line of narration on standard output ([`say`]).
+#[macro_export]
+macro_rules! say {
+    () => {
+        $crate::output::say(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::say(format_args!($($arg)*))
     };
 }
 

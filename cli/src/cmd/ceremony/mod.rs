@@ -10,12 +10,15 @@ mod status;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use trustroot_ceremony::keys;
 use trustroot_ceremony::round::{self, Added, Round};
-use trustroot_ceremony::{Error, Result, delegate, publish, repo};
+use trustroot_ceremony::{delegate, publish, repo};
 
-use super::shared::{PassphraseArgs, finish, now, passphrase_source, print_json};
+use super::shared::{CmdResult, PassphraseArgs, finish, now, parse_time, passphrase_source};
+use crate::output::{self, Failure, Format};
+use crate::{note, outln};
 use sign::{BaselineArgs, sign};
 use status::status;
 
@@ -28,8 +31,8 @@ pub struct RepoArgs {
     #[arg(long)]
     pub round: Option<String>,
     /// Use this time instead of the clock (RFC 3339), e.g. for tests and rehearsals.
-    #[arg(long, value_name = "TIME")]
-    pub at: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// `trustroot ceremony ...`
@@ -218,7 +221,20 @@ pub enum CeremonyCommand {
 }
 
 pub fn run(command: CeremonyCommand) -> ExitCode {
-    finish(match command {
+    let format = match &command {
+        CeremonyCommand::Start { json, .. }
+        | CeremonyCommand::Request { json, .. }
+        | CeremonyCommand::AddSignature { json, .. }
+        | CeremonyCommand::Verify { json, .. }
+        | CeremonyCommand::Publish { json, .. }
+        | CeremonyCommand::Status { json, .. } => Format::json_if(*json),
+        CeremonyCommand::Sign { .. } | CeremonyCommand::Delegate { .. } => Format::Text,
+    };
+    finish(format, dispatch(command))
+}
+
+fn dispatch(command: CeremonyCommand) -> CmdResult {
+    match command {
         CeremonyCommand::Start { id, due, json, repo } => start(id.as_deref(), due, json, &repo),
         CeremonyCommand::Request { out, json, repo } => request(&out, json, &repo),
         CeremonyCommand::Sign {
@@ -255,7 +271,7 @@ pub fn run(command: CeremonyCommand) -> ExitCode {
             expiry_days,
             signing_days,
             repo,
-        } => (|| {
+        } => {
             let edit = delegate::DelegationEdit {
                 paths: (!paths.is_empty()).then_some(paths),
                 threshold,
@@ -265,30 +281,29 @@ pub fn run(command: CeremonyCommand) -> ExitCode {
                 signing_days,
             };
             let created = delegate::delegate(&repo, &name, &edit)?;
-            println!(
+            outln!(
                 "{} delegation '{name}' in trustroot.toml.",
                 if created { "Created" } else { "Changed" }
-            );
+            )?;
             if created {
-                println!(
+                outln!(
                     "Next: add its keys with `trustroot key add KEY --role {name} PUBKEY`, then `trustroot ceremony start`."
-                );
+                )
             } else {
-                println!("Next: `trustroot ceremony start` stages targets and '{name}' for signing.");
+                outln!("Next: `trustroot ceremony start` stages targets and '{name}' for signing.")
             }
-            Ok(())
-        })(),
-    })
+        }
+    }
 }
 
-fn open(args: &RepoArgs) -> Result<(repo::Repo, Round)> {
+fn open(args: &RepoArgs) -> CmdResult<(repo::Repo, Round)> {
     let repo = repo::Repo::open(&args.repo)?;
     let round = Round::open(&repo, args.round.as_deref())?;
     Ok((repo, round))
 }
 
-fn start(id: Option<&str>, due: bool, json: bool, args: &RepoArgs) -> Result<()> {
-    let now = now(args.at.as_deref())?;
+fn start(id: Option<&str>, due: bool, json: bool, args: &RepoArgs) -> CmdResult {
+    let now = now(args.at);
     let repo = repo::Repo::open(&args.repo)?;
     let outcome = if due {
         round::start_due(&repo, id, now)?
@@ -299,42 +314,48 @@ fn start(id: Option<&str>, due: bool, json: bool, args: &RepoArgs) -> Result<()>
         }
     };
     if json {
-        return print_json(&start_json(&outcome));
+        return output::json(&start_json(&outcome));
     }
     match outcome {
         round::DueOutcome::Opened(round) => {
-            println!("Started round {} in {}", round.id, round.dir.display());
+            outln!("Started round {} in {}", round.id, round.dir.display())?;
             for role in &round.roles {
-                println!(
+                outln!(
                     "  staged {} v{} (expires {}): {}",
-                    role.meta.role, role.meta.version, role.meta.expires, role.meta.reason
-                );
+                    role.meta.role,
+                    role.meta.version,
+                    role.meta.expires,
+                    role.meta.reason
+                )?;
             }
-            println!("Next: `trustroot ceremony request --out request.json` and hand it to the keyholders.");
+            outln!("Next: `trustroot ceremony request --out request.json` and hand it to the keyholders.")
         }
         round::DueOutcome::AlreadyOpen { round, pending } => {
-            println!(
+            outln!(
                 "Round {round} is still waiting to be published ({}); no new round opened.",
                 pending.join(", ")
-            );
-            println!(
+            )?;
+            outln!(
                 "Next: collect its signatures (`trustroot ceremony status --round {round}`) and publish it, or remove ceremonies/{round}/ if it is abandoned."
-            );
+            )
         }
         round::DueOutcome::NothingDue { next } if due => {
-            println!("Nothing is due: no offline role is inside its signing period.");
+            outln!("Nothing is due: no offline role is inside its signing period.")?;
             for role in &next {
-                println!(
+                outln!(
                     "  {} v{} expires {}; due from {}",
-                    role.role, role.version, role.expires, role.due_from
-                );
+                    role.role,
+                    role.version,
+                    role.expires,
+                    role.due_from
+                )?;
             }
+            Ok(())
         }
-        round::DueOutcome::NothingDue { .. } => println!(
+        round::DueOutcome::NothingDue { .. } => outln!(
             "Nothing to stage: every role matches the policy and the targets/ tree, and none is within its signing period."
         ),
     }
-    Ok(())
 }
 
 /// `ceremony start --json`: `action` is `opened`, `waiting` or `nothing-due`.
@@ -362,17 +383,18 @@ fn start_json(outcome: &round::DueOutcome) -> serde_json::Value {
     }
 }
 
-fn request(out: &Path, json: bool, args: &RepoArgs) -> Result<()> {
-    let now = now(args.at.as_deref())?;
+fn request(out: &Path, json: bool, args: &RepoArgs) -> CmdResult {
+    let now = now(args.at);
     let (repo, round) = open(args)?;
     let request = round.request(&repo, now)?;
-    let mut bytes = serde_json::to_vec_pretty(&request).map_err(|e| Error::refused(e.to_string()))?;
+    let mut bytes =
+        serde_json::to_vec_pretty(&request).map_err(|e| Failure::io(format!("cannot write the request: {e}")))?;
     bytes.push(b'\n');
     if out.exists() {
-        return Err(Error::file(
-            out,
-            "already exists; refusing to overwrite (choose another --out, or remove the old request)",
-        ));
+        return Err(
+            Failure::local_state(format!("{}: already exists; refusing to overwrite", out.display()))
+                .with_hint_text("choose another --out, or remove the old request"),
+        );
     }
     repo::write_atomic(out, &bytes)?;
     round.log(
@@ -394,23 +416,22 @@ fn request(out: &Path, json: bool, args: &RepoArgs) -> Result<()> {
                 })
             })
             .collect();
-        return print_json(&serde_json::json!({
+        return output::json(&serde_json::json!({
             "round": round.id,
             "file": out.display().to_string(),
             "request_sha256": request.request_sha256,
             "roles": roles,
         }));
     }
-    println!("Wrote signing request {} for round {}", out.display(), round.id);
-    println!(
+    outln!("Wrote signing request {} for round {}", out.display(), round.id)?;
+    outln!(
         "request digest (read it to the keyholders by another channel): {}",
         request.request_sha256
-    );
-    Ok(())
+    )
 }
 
-fn add_signatures(files: &[PathBuf], json: bool, args: &RepoArgs) -> Result<()> {
-    let now = now(args.at.as_deref())?;
+fn add_signatures(files: &[PathBuf], json: bool, args: &RepoArgs) -> CmdResult {
+    let now = now(args.at);
     let (repo, round) = open(args)?;
     let mut failures = 0;
     let mut results = Vec::new();
@@ -421,16 +442,16 @@ fn add_signatures(files: &[PathBuf], json: bool, args: &RepoArgs) -> Result<()> 
         match result {
             Ok(Added::Stored(path)) => {
                 if !json {
-                    println!("{name}: stored as {}", path.display());
+                    outln!("{name}: stored as {}", path.display())?;
                 }
                 results.push(serde_json::json!({"file": name, "result": "stored", "path": path.display().to_string()}));
             }
             Ok(Added::AlreadySigned(path)) => {
                 if !json {
-                    println!(
+                    outln!(
                         "{name}: this key already signed this role ({}); a key counts once, nothing changed",
                         path.display()
-                    );
+                    )?;
                 }
                 results.push(
                     serde_json::json!({"file": name, "result": "already_signed", "path": path.display().to_string()}),
@@ -439,30 +460,37 @@ fn add_signatures(files: &[PathBuf], json: bool, args: &RepoArgs) -> Result<()> 
             Err(e) => {
                 failures += 1;
                 if !json {
-                    eprintln!("error: {e}");
+                    note!("error: {e}");
                 }
                 results.push(serde_json::json!({"file": name, "result": "refused", "error": e.to_string()}));
             }
         }
     }
-    if json {
-        print_json(&serde_json::json!({"round": round.id, "refused": failures, "files": results}))?;
-    }
+    let result = serde_json::json!({"round": round.id, "refused": failures, "files": results});
     if failures > 0 {
-        return Err(Error::refused(format!(
-            "{failures} signature file(s) refused{}; `trustroot ceremony status` shows who still has to sign",
+        let failure = Failure::local_state(format!(
+            "{failures} signature file(s) refused{}",
             if json {
-                " (see \"files\" above)"
+                " (see \"files\")"
             } else {
                 " (the reasons are above)"
             }
-        )));
+        ))
+        .with_hint_text("`trustroot ceremony status` shows who still has to sign");
+        return Err(if json {
+            output::json_failed(&result, failure)
+        } else {
+            failure
+        });
+    }
+    if json {
+        return output::json(&result);
     }
     Ok(())
 }
 
-fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs) -> Result<()> {
-    let now = now(args.at.as_deref())?;
+fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs) -> CmdResult {
+    let now = now(args.at);
     let (repo, round) = open(args)?;
     let signer = publish::online_signer(
         &repo,
@@ -474,41 +502,40 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
         publish::verify(&repo, &round, &signer, now)?
     };
     if let Some(recovered) = &report.recovered {
-        eprintln!("note: {recovered}");
+        note!("note: {recovered}");
     }
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| Error::refused(e.to_string()))?
-        );
-    } else {
-        for f in &report.findings {
-            println!("{f}");
+        if !report.passed {
+            return Err(output::json_failed(&report, report.refusal("verify").into()));
         }
-        for l in &report.left_out {
-            println!("signature left out: {l}");
-        }
-        let versions: Vec<String> = report.versions.iter().map(|(r, v)| format!("{r} v{v}")).collect();
-        if publish {
-            let dest = trustroot_ceremony::pubdir::PublishDir::new(&repo.policy, &repo.root);
-            println!(
-                "Published round {}: {} ({} targets). Serve {}",
-                report.round,
-                versions.join(", "),
-                report.targets,
-                dest.served().display()
-            );
-        } else if report.passed {
-            println!(
-                "Round {} passes the gate: {} ({} targets). Publish it with `trustroot ceremony publish`.",
-                report.round,
-                versions.join(", "),
-                report.targets
-            );
-        }
+        return output::json(&report);
+    }
+    for f in &report.findings {
+        outln!("{f}")?;
+    }
+    for l in &report.left_out {
+        outln!("signature left out: {l}")?;
+    }
+    let versions: Vec<String> = report.versions.iter().map(|(r, v)| format!("{r} v{v}")).collect();
+    if publish {
+        let dest = trustroot_ceremony::pubdir::PublishDir::new(&repo.policy, &repo.root);
+        outln!(
+            "Published round {}: {} ({} targets). Serve {}",
+            report.round,
+            versions.join(", "),
+            report.targets,
+            dest.served().display()
+        )?;
+    } else if report.passed {
+        outln!(
+            "Round {} passes the gate: {} ({} targets). Publish it with `trustroot ceremony publish`.",
+            report.round,
+            versions.join(", "),
+            report.targets
+        )?;
     }
     if !report.passed {
-        return Err(report.refusal("verify"));
+        return Err(report.refusal("verify").into());
     }
     Ok(())
 }

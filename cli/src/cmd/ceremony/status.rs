@@ -2,10 +2,12 @@
 
 use trustroot_ceremony::keys;
 use trustroot_ceremony::round;
-use trustroot_ceremony::{Error, Result};
 use trustroot_core::display::escape;
 
+use super::super::shared::CmdResult;
 use super::{RepoArgs, open};
+use crate::outln;
+use crate::output;
 
 fn holder_label(k: &round::Keyholder) -> String {
     let id = keys::short_id(&k.keyid);
@@ -20,17 +22,13 @@ fn holder_label(k: &round::Keyholder) -> String {
     }
 }
 
-pub fn status(json: bool, args: &RepoArgs) -> Result<()> {
+pub fn status(json: bool, args: &RepoArgs) -> CmdResult {
     let (repo, round) = open(args)?;
     let state = round::status(&repo, &round)?;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&state).map_err(|e| Error::refused(e.to_string()))?
-        );
-        return Ok(());
+        return output::json(&state);
     }
-    println!(
+    outln!(
         "Round {}: {}",
         state.round,
         if state.complete {
@@ -38,27 +36,27 @@ pub fn status(json: bool, args: &RepoArgs) -> Result<()> {
         } else {
             "signatures missing"
         }
-    );
+    )?;
     for role in &state.roles {
-        println!();
-        println!(
+        outln!()?;
+        outln!(
             "{} v{} (expires {}), sha256 {}",
             role.role,
             role.version,
             role.expires,
             keys::short_id(&role.signed_sha256)
-        );
+        )?;
         if role.changed_since_start {
-            println!("  WARNING: the staged file was changed after the round started; its signatures do not count");
+            outln!("  WARNING: the staged file was changed after the round started; its signatures do not count")?;
         }
         for t in &role.thresholds {
-            println!(
+            outln!(
                 "  {}/{} valid signatures from signers of {}{}",
                 t.valid,
                 t.required,
                 t.of,
                 if t.met { " (met)" } else { " (not met)" }
-            );
+            )?;
             let list = |v: &[round::Keyholder]| {
                 if v.is_empty() {
                     "nobody".to_string()
@@ -66,11 +64,11 @@ pub fn status(json: bool, args: &RepoArgs) -> Result<()> {
                     v.iter().map(holder_label).collect::<Vec<_>>().join(", ")
                 }
             };
-            println!("    signed:         {}", list(&t.signed));
-            println!("    not signed yet: {}", list(&t.not_signed));
+            outln!("    signed:         {}", list(&t.signed))?;
+            outln!("    not signed yet: {}", list(&t.not_signed))?;
         }
         for r in &role.rejected {
-            println!("  not counted: {}: {}", r.file, r.reason);
+            outln!("  not counted: {}: {}", r.file, r.reason)?;
         }
     }
     Ok(())

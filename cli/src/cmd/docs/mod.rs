@@ -6,13 +6,16 @@
 
 mod reference;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Command, CommandFactory as _, Subcommand};
 use clap_complete::{Generator as _, Shell};
 use reference::cli_reference;
+
+use super::shared::finish;
+use crate::note;
+use crate::output::{self, Failure, Format};
 
 /// How to regenerate the reference (printed by the test when it is out of date).
 pub const REGENERATE: &str = "cargo run -q -p trustroot -- docs cli-reference --out docs/cli-reference.md";
@@ -110,22 +113,12 @@ fn visible_subcommands(cmd: &Command) -> impl Iterator<Item = &Command> {
 pub fn run_completions(args: CompletionsArgs) -> ExitCode {
     let cmd = public_command();
     let mut script = Vec::new();
-    if let Err(e) = args.shell.try_generate(&cmd, &mut script) {
-        eprintln!("error: cannot generate the {} completion script: {e}", args.shell);
-        return ExitCode::from(1);
-    }
-    write_stdout(&script)
-}
-
-fn write_stdout(bytes: &[u8]) -> ExitCode {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: cannot write to standard output: {e}");
-            ExitCode::from(1)
-        }
-    }
+    let outcome = args
+        .shell
+        .try_generate(&cmd, &mut script)
+        .map_err(|e| Failure::io(format!("cannot generate the {} completion script: {e}", args.shell)))
+        .and_then(|()| output::text(&String::from_utf8_lossy(&script)));
+    finish(Format::Text, outcome)
 }
 
 /// The file name of a command's man page: trustroot.1, trustroot-ceremony-start.1, ...
@@ -174,42 +167,34 @@ pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>, String> {
 
 /// `trustroot man --out DIR`
 pub fn run_man(args: ManArgs) -> ExitCode {
-    match write_man(&args.out) {
-        Ok(written) => {
-            let mut list = String::new();
-            for path in &written {
-                list.push_str(&format!("{}\n", path.display()));
-            }
-            // A closed pipe (`| head`) is no reason to fail: the pages are written.
-            let _ = std::io::stdout().lock().write_all(list.as_bytes());
-            eprintln!(
-                "Wrote {} man pages to {}. Read one with `man -l {}`, or add the directory to MANPATH.",
-                written.len(),
-                args.out.display(),
-                args.out.join("trustroot.1").display()
-            );
-            ExitCode::SUCCESS
+    let outcome = write_man(&args.out).map(|written| {
+        // The pages are written: a reader of the list that went away (`| head`) is no
+        // reason to fail.
+        for path in &written {
+            crate::say!("{}", path.display());
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
+        note!(
+            "Wrote {} man pages to {}. Read one with `man -l {}`, or add the directory to MANPATH.",
+            written.len(),
+            args.out.display(),
+            args.out.join("trustroot.1").display()
+        );
+    });
+    finish(Format::Text, outcome)
 }
 
-fn write_man(dir: &Path) -> Result<Vec<PathBuf>, String> {
-    let pages = man_pages()?;
+fn write_man(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
+    let pages = man_pages().map_err(Failure::io)?;
     std::fs::create_dir_all(dir).map_err(|e| {
-        format!(
-            "{}: cannot create the directory: {e} (choose another --out)",
-            dir.display()
-        )
+        Failure::io(format!("{}: cannot create the directory: {e}", dir.display()))
+            .with_hint_text("choose another --out")
     })?;
     let mut written = Vec::new();
     for (name, text) in pages {
         let path = dir.join(name);
-        std::fs::write(&path, text)
-            .map_err(|e| format!("{}: cannot write: {e} (choose another --out)", path.display()))?;
+        std::fs::write(&path, text).map_err(|e| {
+            Failure::io(format!("{}: cannot write: {e}", path.display())).with_hint_text("choose another --out")
+        })?;
         written.push(path);
     }
     Ok(written)
@@ -220,19 +205,13 @@ pub fn run_docs(command: DocsCommand) -> ExitCode {
     match command {
         DocsCommand::CliReference { out } => {
             let text = cli_reference();
-            match out {
-                None => write_stdout(text.as_bytes()),
-                Some(path) => match std::fs::write(&path, text) {
-                    Ok(()) => {
-                        eprintln!("Wrote {}", path.display());
-                        ExitCode::SUCCESS
-                    }
-                    Err(e) => {
-                        eprintln!("error: {}: cannot write: {e}", path.display());
-                        ExitCode::from(1)
-                    }
-                },
-            }
+            let outcome = match out {
+                None => output::text(&text),
+                Some(path) => std::fs::write(&path, text)
+                    .map(|()| note!("Wrote {}", path.display()))
+                    .map_err(|e| Failure::io(format!("{}: cannot write: {e}", path.display()))),
+            };
+            finish(Format::Text, outcome)
         }
     }
 }

@@ -6,11 +6,16 @@ use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use trustroot_core::display::escape;
+use trustroot_mirror::FetchConfig;
 use trustroot_mirror::sync::{Skipped, SyncOptions, sync};
-use trustroot_mirror::{FetchConfig, UpdateError};
 use url::Url;
+
+use super::shared::{now, parse_duration, parse_time};
+use crate::outln;
+use crate::output::{self, Failure, Format, Outcome};
 
 #[derive(Debug, Subcommand)]
 pub enum MirrorCommand {
@@ -69,14 +74,14 @@ pub struct SyncArgs {
     jobs: usize,
     /// How long files that current metadata no longer references stay served, for
     /// clients in the middle of an update (e.g. 7d, 12h, 30m).
-    #[arg(long, default_value = "7d", value_name = "DURATION")]
-    keep: String,
+    #[arg(long, default_value = "7d", value_name = "DURATION", value_parser = parse_duration)]
+    keep: chrono::Duration,
     /// Re-hash every mirrored file instead of trusting unchanged size and modification time.
     #[arg(long)]
     verify_all: bool,
     /// Judge expiry at this time (RFC 3339) instead of now.
-    #[arg(long, value_name = "TIME")]
-    at: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<DateTime<Utc>>,
     /// Print a JSON summary.
     #[arg(long)]
     json: bool,
@@ -90,8 +95,8 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     root: Option<PathBuf>,
     /// Judge expiry at this time (RFC 3339) instead of now.
-    #[arg(long, value_name = "TIME")]
-    at: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<DateTime<Utc>>,
     /// Print the report as JSON (exit 1 still means problems were found).
     #[arg(long)]
     json: bool,
@@ -108,8 +113,8 @@ pub struct ExportArgs {
     #[arg(long)]
     zstd: bool,
     /// Verify as of this time (RFC 3339) instead of now.
-    #[arg(long, value_name = "TIME")]
-    at: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<DateTime<Utc>>,
     /// Print a JSON summary.
     #[arg(long)]
     json: bool,
@@ -131,8 +136,8 @@ pub struct ImportArgs {
     #[arg(long, default_value = "16G", value_name = "SIZE", value_parser = parse_size)]
     max_size: u64,
     /// Judge expiry at this time (RFC 3339) instead of now.
-    #[arg(long, value_name = "TIME")]
-    at: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<DateTime<Utc>>,
     /// Print a JSON summary.
     #[arg(long)]
     json: bool,
@@ -159,89 +164,49 @@ pub struct StatusArgs {
     /// The mirror directory (as given to `mirror sync`).
     dir: PathBuf,
     /// As of this time (RFC 3339) instead of now.
-    #[arg(long, value_name = "TIME")]
-    at: Option<String>,
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    at: Option<DateTime<Utc>>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
 }
 
-fn time(at: &Option<String>) -> Result<chrono::DateTime<chrono::Utc>, UpdateError> {
-    match at {
-        Some(text) => trustroot_core::time::parse(text).ok_or_else(|| {
-            UpdateError::Config(format!(
-                "--at '{text}' is not an RFC 3339 time (e.g. 2030-01-01T00:00:00Z)"
-            ))
-        }),
-        None => Ok(chrono::Utc::now()),
-    }
+/// A root file named on the command line (`--root`), read whole with the input cap.
+fn read(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    crate::input::read_bounded(path)
 }
 
-/// Parses `7d`, `12h`, `30m` or `45s`.
-fn duration(text: &str) -> Result<chrono::Duration, UpdateError> {
-    let invalid = || UpdateError::Config(format!("--keep '{text}' is not a duration like 7d, 12h, 30m or 45s"));
-    let units = [("d", 86_400i64), ("h", 3_600), ("m", 60), ("s", 1)];
-    let (number, scale) = units
-        .iter()
-        .find_map(|(unit, scale)| text.strip_suffix(unit).map(|n| (n, *scale)))
-        .ok_or_else(invalid)?;
-    let n: i64 = number.parse().map_err(|_| invalid())?;
-    n.checked_mul(scale)
-        .filter(|s| *s >= 0)
-        .and_then(chrono::Duration::try_seconds)
-        .ok_or_else(invalid)
-}
-
-fn read(path: &PathBuf) -> Result<Vec<u8>, UpdateError> {
-    std::fs::read(path).map_err(|e| UpdateError::Io {
-        path: path.clone(),
-        source: e,
-    })
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime, UpdateError> {
+/// The async runtime a sync, a verify or an import runs on.
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| UpdateError::Config(format!("cannot start the async runtime: {e}")))
-}
-
-fn print_json(value: &impl serde::Serialize) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+        .map_err(|e| Failure::io(format!("cannot start the async runtime: {e}")))
 }
 
 pub fn run(command: MirrorCommand) -> ExitCode {
-    let outcome = match command {
-        MirrorCommand::Sync(args) => run_sync(args),
-        MirrorCommand::Verify(args) => run_verify(args),
-        MirrorCommand::Status(args) => run_status(args),
-        MirrorCommand::Export(args) => run_export(args),
-        MirrorCommand::Import(args) => run_import(args),
+    let (json, outcome) = match command {
+        MirrorCommand::Sync(args) => (args.json, run_sync(args)),
+        MirrorCommand::Verify(args) => (args.json, run_verify(args)),
+        MirrorCommand::Status(args) => (args.json, run_status(args)),
+        MirrorCommand::Export(args) => (args.json, run_export(args)),
+        MirrorCommand::Import(args) => (args.json, run_import(args)),
         MirrorCommand::Serve(args) => return serve::run(args),
     };
-    match outcome {
-        Ok(code) => code,
-        Err(error) => {
-            eprintln!("error: {error}");
-            if let Some(hint) = error.hint().as_ref().and_then(crate::output::hint::hint_text) {
-                eprintln!("hint: {hint}");
-            }
-            ExitCode::from(1)
-        }
-    }
+    output::finish(Format::json_if(json), outcome, 1)
 }
 
-fn run_sync(args: SyncArgs) -> Result<ExitCode, UpdateError> {
+fn run_sync(args: SyncArgs) -> Outcome {
     let options = SyncOptions {
         dir: args.dir.clone(),
         from: args.from.clone(),
         targets_from: args.targets_from.clone(),
-        root: args.root.as_ref().map(read).transpose()?,
+        root: args.root.as_deref().map(read).transpose()?,
         jobs: args.jobs,
-        keep: duration(&args.keep)?,
+        keep: args.keep,
         verify_all: args.verify_all,
-        now: time(&args.at)?,
+        now: now(args.at),
         limits: trustroot_mirror::mirror_limits(),
         fetch: FetchConfig::default(),
         progress: !args.json && std::io::stderr().is_terminal(),
@@ -249,7 +214,7 @@ fn run_sync(args: SyncArgs) -> Result<ExitCode, UpdateError> {
     };
     let summary = runtime()?.block_on(sync(options))?;
     if args.json {
-        print_json(&summary);
+        output::json(&summary)?;
     } else {
         let v = &summary.after;
         let what = if summary.changed {
@@ -257,12 +222,16 @@ fn run_sync(args: SyncArgs) -> Result<ExitCode, UpdateError> {
         } else {
             "already current".into()
         };
-        println!("{}: {what}", summary.served);
-        println!(
+        outln!("{}: {what}", summary.served)?;
+        outln!(
             "  from {}: root v{}, timestamp v{}, snapshot v{}, targets v{}",
-            summary.origin.metadata_url, v.root, v.timestamp, v.snapshot, v.targets
-        );
-        println!(
+            summary.origin.metadata_url,
+            v.root,
+            v.timestamp,
+            v.snapshot,
+            v.targets
+        )?;
+        outln!(
             "  {} files fetched ({} bytes), {} reused, {} resumed, {} kept for clients mid-update, {} pruned, in {:.2}s",
             summary.files_fetched,
             summary.bytes_fetched,
@@ -271,31 +240,32 @@ fn run_sync(args: SyncArgs) -> Result<ExitCode, UpdateError> {
             summary.files_in_grace,
             summary.files_pruned,
             summary.seconds
-        );
+        )?;
         for note in &summary.notes {
-            println!("  note: {note}");
+            outln!("  note: {note}")?;
         }
-        print_skipped(&summary.skipped);
+        print_skipped(&summary.skipped)?;
     }
     Ok(skipped_status(&summary.skipped))
 }
 
 /// Lists the targets a mirror could not store, each with the role that lists it and why.
-fn print_skipped(skipped: &[Skipped]) {
+fn print_skipped(skipped: &[Skipped]) -> Result<(), Failure> {
     for s in skipped {
-        println!(
+        outln!(
             "  skipped: target '{}' (listed by role '{}'): {}",
             escape(&s.target),
             escape(&s.role),
             s.reason
-        );
+        )?;
     }
     if !skipped.is_empty() {
-        println!(
+        outln!(
             "  {} target(s) skipped; everything else is served (see docs/air-gapped-site.md, \"Targets a mirror cannot store\")",
             skipped.len()
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// Exit 1 when a target was skipped: the mirror is served, but not all of it.
@@ -307,9 +277,9 @@ fn skipped_status(skipped: &[Skipped]) -> ExitCode {
     }
 }
 
-fn run_verify(args: VerifyArgs) -> Result<ExitCode, UpdateError> {
-    let root = args.root.as_ref().map(read).transpose()?;
-    let now = time(&args.at)?;
+fn run_verify(args: VerifyArgs) -> Outcome {
+    let root = args.root.as_deref().map(read).transpose()?;
+    let now = now(args.at);
     let report = runtime()?.block_on(trustroot_mirror::verify::verify(
         &args.dir,
         root,
@@ -317,20 +287,25 @@ fn run_verify(args: VerifyArgs) -> Result<ExitCode, UpdateError> {
         trustroot_mirror::mirror_limits(),
     ))?;
     if args.json {
-        print_json(&report);
+        output::json(&report)?;
     } else {
         if let Some(v) = &report.versions {
-            println!(
+            outln!(
                 "{}: root v{}, timestamp v{}, snapshot v{}, targets v{}; {} files checked",
-                report.served, v.root, v.timestamp, v.snapshot, v.targets, report.files_checked
-            );
+                report.served,
+                v.root,
+                v.timestamp,
+                v.snapshot,
+                v.targets,
+                report.files_checked
+            )?;
         }
         for problem in &report.problems {
-            println!("problem: {problem}");
+            outln!("problem: {problem}")?;
         }
-        print_skipped(&report.skipped);
+        print_skipped(&report.skipped)?;
         if report.ok() {
-            println!("verified: no problems");
+            outln!("verified: no problems")?;
         }
     }
     Ok(if report.ok() {
@@ -340,16 +315,16 @@ fn run_verify(args: VerifyArgs) -> Result<ExitCode, UpdateError> {
     })
 }
 
-fn run_status(args: StatusArgs) -> Result<ExitCode, UpdateError> {
-    let status = trustroot_mirror::status::status(&args.dir, time(&args.at)?)?;
+fn run_status(args: StatusArgs) -> Outcome {
+    let status = trustroot_mirror::status::status(&args.dir, now(args.at))?;
     if args.json {
-        print_json(&status);
+        output::json(&status)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{} (state {})", status.served, status.state);
-    println!("  from:    {}", status.origin.metadata_url);
-    println!("  synced:  {}", status.synced_at);
-    println!("  files:   {} ({} bytes)", status.files, status.bytes);
+    outln!("{} (state {})", status.served, status.state)?;
+    outln!("  from:    {}", status.origin.metadata_url)?;
+    outln!("  synced:  {}", status.synced_at)?;
+    outln!("  files:   {} ({} bytes)", status.files, status.bytes)?;
     for role in &status.roles {
         let left = if role.expired {
             "EXPIRED".to_string()
@@ -358,19 +333,21 @@ fn run_status(args: StatusArgs) -> Result<ExitCode, UpdateError> {
         } else {
             format!("{} days left", role.hours_left / 24)
         };
-        println!(
+        outln!(
             "  {:<24} v{:<6} expires {} ({left})",
-            role.role, role.version, role.expires
-        );
+            role.role,
+            role.version,
+            role.expires
+        )?;
     }
     if let Some(until) = &status.valid_until {
-        println!("  clients of this mirror fail after {until} unless it is synced again");
+        outln!("  clients of this mirror fail after {until} unless it is synced again")?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_export(args: ExportArgs) -> Result<ExitCode, UpdateError> {
-    let now = time(&args.at)?;
+fn run_export(args: ExportArgs) -> Outcome {
+    let now = now(args.at);
     let report = runtime()?.block_on(trustroot_mirror::verify::verify(
         &args.dir,
         None,
@@ -378,33 +355,34 @@ fn run_export(args: ExportArgs) -> Result<ExitCode, UpdateError> {
         trustroot_mirror::mirror_limits(),
     ))?;
     if let Some(problem) = report.problems.first() {
-        return Err(UpdateError::Config(format!(
-            "{} does not verify, so it is not exported: {problem} (run `trustroot mirror verify` for every problem)",
+        return Err(Failure::repository(format!(
+            "{} does not verify, so it is not exported: {problem}",
             args.dir.display()
-        )));
+        ))
+        .with_hint_text("run `trustroot mirror verify` for every problem"));
     }
     let compress = args.zstd || args.out.extension().is_some_and(|e| e == "zst");
     let summary = trustroot_mirror::bundle::export(&args.dir, &args.out, compress)?;
     if args.json {
-        print_json(&summary);
+        output::json(&summary)?;
     } else {
-        println!(
+        outln!(
             "{}: {} files, {} bytes{}",
             summary.bundle,
             summary.files,
             summary.bytes,
             if summary.compressed { ", zstd-compressed" } else { "" }
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_import(args: ImportArgs) -> Result<ExitCode, UpdateError> {
+fn run_import(args: ImportArgs) -> Outcome {
     let options = trustroot_mirror::bundle::ImportOptions {
         dir: args.dir.clone(),
         bundle: args.bundle.clone(),
-        root: args.root.as_ref().map(read).transpose()?,
-        now: time(&args.at)?,
+        root: args.root.as_deref().map(read).transpose()?,
+        now: now(args.at),
         limits: trustroot_mirror::mirror_limits(),
         bundle_limits: trustroot_mirror::bundle::BundleLimits {
             max_total_size: args.max_size,
@@ -414,7 +392,7 @@ fn run_import(args: ImportArgs) -> Result<ExitCode, UpdateError> {
     };
     let summary = runtime()?.block_on(trustroot_mirror::bundle::import(options))?;
     if args.json {
-        print_json(&summary);
+        output::json(&summary)?;
     } else {
         let v = &summary.after;
         let what = if summary.changed {
@@ -422,16 +400,16 @@ fn run_import(args: ImportArgs) -> Result<ExitCode, UpdateError> {
         } else {
             "already current".into()
         };
-        println!("{}: {what}", summary.served);
-        println!(
+        outln!("{}: {what}", summary.served)?;
+        outln!(
             "  from bundle {}: root v{}, timestamp v{}, snapshot v{}, targets v{}",
             args.bundle.display(),
             v.root,
             v.timestamp,
             v.snapshot,
             v.targets
-        );
-        print_skipped(&summary.skipped);
+        )?;
+        print_skipped(&summary.skipped)?;
     }
     Ok(skipped_status(&summary.skipped))
 }

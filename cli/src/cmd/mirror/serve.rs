@@ -1,6 +1,5 @@
 //! `trustroot mirror serve`: serve a mirror over HTTP (trustroot_mirror::serve does the work).
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -8,6 +7,9 @@ use std::time::Duration;
 use clap::Args;
 use trustroot_mirror::UpdateError;
 use trustroot_mirror::serve::{MAX_CONNECTIONS, ServeOptions, Server, shutdown_signal};
+
+use crate::output::{self, Failure, Format};
+use crate::{note, outln};
 
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
@@ -43,23 +45,15 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> ExitCode {
-    match serve(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            if let Some(hint) = error.hint().as_ref().and_then(crate::output::hint::hint_text) {
-                eprintln!("hint: {hint}");
-            }
-            ExitCode::from(1)
-        }
-    }
+    output::finish(Format::Text, serve(args).map(|()| ExitCode::SUCCESS), 1)
 }
 
-fn serve(args: ServeArgs) -> Result<(), UpdateError> {
+fn serve(args: ServeArgs) -> Result<(), Failure> {
+    // As many workers as cores: serving is the one mirror command that waits on clients.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| UpdateError::Config(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Failure::io(format!("cannot start the async runtime: {e}")))?;
     let stopped = runtime.block_on(async {
         // Signals are handled from before the address is printed: a supervisor (or a
         // test) may send one as soon as it reads it.
@@ -70,22 +64,22 @@ fn serve(args: ServeArgs) -> Result<(), UpdateError> {
             ..ServeOptions::new(&args.dir)
         };
         let server = Server::bind(options, &args.listen).await?;
-        let mut stdout = std::io::stdout();
-        let _ = writeln!(
-            stdout,
+        // Whoever started the server reads the address, so it must arrive now; a reader
+        // that went away does not stop the server (its requests are what matters).
+        let _ = outln!(
             "serving {} on http://{}/",
             args.dir.join(trustroot_mirror::layout::SERVED).display(),
             server.local_addr()
-        );
-        let _ = stdout.flush();
+        )
+        .and_then(|()| output::flush());
         Ok::<_, UpdateError>(server.run(shutdown).await)
     })?;
     // Reads of local files run on blocking threads; none outlives a second.
     runtime.shutdown_timeout(Duration::from_secs(1));
     if stopped.drained {
-        eprintln!("stopped");
+        note!("stopped");
     } else {
-        eprintln!("stopped; responses still in flight after 10 s were cut off");
+        note!("stopped; responses still in flight after 10 s were cut off");
     }
     Ok(())
 }

@@ -6,10 +6,10 @@ use super::*;
 impl Quickstart {
     /// The whole life, step by step; each step's commands are printed as they run.
     pub(super) fn life(&mut self) -> Result<()> {
-        println!("trustroot quickstart: the whole life of a TUF trust root, offline, in");
-        println!("  {}", self.dir.display());
-        println!("Each step runs the `$ trustroot ...` command it shows, in that directory: type the same");
-        println!("commands there to do it by hand.");
+        say!("trustroot quickstart: the whole life of a TUF trust root, offline, in");
+        say!("  {}", self.dir.display());
+        say!("Each step runs the `$ trustroot ...` command it shows, in that directory: type the same");
+        say!("commands there to do it by hand.");
 
         self.set_up_keys()?;
         let target = self.add_target()?;
@@ -34,9 +34,9 @@ impl Quickstart {
             server.url
         ));
         drop(server);
-        println!("   stopped; its access log is mirror-access.log");
-        println!();
-        println!("Rounds {first} and {second} are in {REPO}/ceremonies/.");
+        say!("   stopped; its access log is mirror-access.log");
+        say!();
+        say!("Rounds {first} and {second} are in {REPO}/ceremonies/.");
         Ok(())
     }
 
@@ -232,7 +232,7 @@ impl Quickstart {
     fn point_online_signer(&mut self) -> Result<()> {
         let policy = self.path(&format!("{REPO}/trustroot.toml"));
         let line = format!("# edit {REPO}/trustroot.toml, section [online]:  {ONLINE_SIGNER}");
-        println!("   {line}");
+        say!("   {line}");
         self.log(&format!("{line}\n\n"));
         let text = std::fs::read_to_string(&policy).map_err(|e| self.fail(format!("{}: {e}", policy.display())))?;
         if text.matches(TEMPLATE_SIGNER).count() != 1 {
@@ -330,7 +330,7 @@ impl Quickstart {
         if read(got)? != read(want)? {
             return Err(self.fail(format!("{got} differs from {want}")));
         }
-        println!("   {got} is byte for byte {want}");
+        say!("   {got} is byte for byte {want}");
         Ok(())
     }
 
@@ -346,7 +346,7 @@ impl Quickstart {
             "mirror-access.log",
         ];
         let line = format!("trustroot {} &", args.join(" "));
-        println!("   $ {line}");
+        say!("   $ {line}");
         self.log(&format!("$ {line}\n"));
         let mut child = Command::new(&self.exe)
             .args(args)
@@ -401,8 +401,8 @@ impl Quickstart {
     }
 
     pub(super) fn summary(&self, elapsed: Duration) {
-        println!();
-        println!(
+        say!();
+        say!(
             "Done in {:.1}s. {} is yours to explore:",
             elapsed.as_secs_f64(),
             self.dir.display()
@@ -433,10 +433,10 @@ impl Quickstart {
             ("quickstart.log", "every command above with its whole output"),
         ];
         for (path, what) in rows {
-            println!("  {path:<33} {what}");
+            say!("  {path:<33} {what}");
         }
-        println!();
-        println!("Try next, in {}:", self.dir.display());
+        say!();
+        say!("Try next, in {}:", self.dir.display());
         let next = [
             (format!("trustroot expiry {REPO}"), "every role's version and expiry"),
             (
@@ -453,14 +453,14 @@ impl Quickstart {
             ),
         ];
         for (command, what) in next {
-            println!("  $ {command:<48} {what}");
+            say!("  $ {command:<48} {what}");
         }
-        println!(
+        say!(
             "The published timestamp expires in 7 days: `trustroot online refresh --repo {REPO}` re-signs it (cron's job)."
         );
-        println!("The guides in trustroot's docs/ can be followed against this directory:");
-        println!("  docs/keyholder-guide.md   sign a request with private-keys/alice.pem");
-        println!("  docs/operator-guide.md    change the policy, run rounds, keep the repository alive");
-        println!("  docs/air-gapped-site.md   mirror it, carry it across a gap as a bundle, serve it");
+        say!("The guides in trustroot's docs/ can be followed against this directory:");
+        say!("  docs/keyholder-guide.md   sign a request with private-keys/alice.pem");
+        say!("  docs/operator-guide.md    change the policy, run rounds, keep the repository alive");
+        say!("  docs/air-gapped-site.md   mirror it, carry it across a gap as a bundle, serve it");
     }
 }

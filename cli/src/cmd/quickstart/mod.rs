@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
+use crate::output::{self, Format};
+use crate::say;
+
 /// Arguments of `trustroot quickstart`.
 #[derive(Debug, Args)]
 pub struct QuickstartArgs {
@@ -41,84 +44,90 @@ struct Failure {
     what: String,
 }
 
-type Result<T> = std::result::Result<T, Failure>;
+/// Why the life stopped before its end.
+enum Stop {
+    Failed(Failure),
+    /// Standard output is a closed pipe: nobody is watching any more.
+    NobodyReads,
+}
+
+impl From<Failure> for Stop {
+    fn from(failure: Failure) -> Self {
+        Stop::Failed(failure)
+    }
+}
+
+type Result<T> = std::result::Result<T, Stop>;
 
 pub fn run(args: QuickstartArgs) -> ExitCode {
+    output::finish(Format::Text, quickstart(&args.dir).map(|()| ExitCode::SUCCESS), 1)
+}
+
+fn quickstart(dir: &Path) -> std::result::Result<(), output::Failure> {
     let started = Instant::now();
-    let dir = match prepare(&args.dir) {
-        Ok(dir) => dir,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(1);
-        }
-    };
-    let exe = match std::env::current_exe() {
-        Ok(exe) => exe,
-        Err(e) => {
-            eprintln!("error: cannot find the trustroot binary to run each step with: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    let log = match std::fs::File::create(dir.join("quickstart.log")) {
-        Ok(file) => Some(file),
-        Err(e) => {
-            eprintln!("error: cannot create {}: {e}", dir.join("quickstart.log").display());
-            return ExitCode::from(1);
-        }
-    };
+    let dir = prepare(dir)?;
+    let exe = std::env::current_exe()
+        .map_err(|e| output::Failure::io(format!("cannot find the trustroot binary to run each step with: {e}")))?;
+    let log_path = dir.join("quickstart.log");
+    let log = std::fs::File::create(&log_path)
+        .map_err(|e| output::Failure::io(format!("cannot create {}: {e}", log_path.display())))?;
     let mut quick = Quickstart {
         exe,
         dir,
         step: 0,
         title: String::new(),
-        log,
+        log: Some(log),
     };
     match quick.life() {
         Ok(()) => {
             quick.summary(started.elapsed());
-            ExitCode::SUCCESS
+            Ok(())
         }
-        Err(failure) => {
-            eprintln!();
-            eprintln!(
-                "error: step {} ({}) failed: {}",
+        Err(Stop::NobodyReads) => Err(output::Failure::ClosedPipe),
+        Err(Stop::Failed(failure)) => {
+            crate::note!("");
+            Err(output::Failure::local_state(format!(
+                "step {} ({}) failed: {}",
                 failure.step, failure.title, failure.what
-            );
-            eprintln!(
+            ))
+            .with_hint_text(format!(
                 "{} is left as it is for you to look at. Fix the cause above, then run `trustroot quickstart` again into a new directory.",
                 quick.dir.display()
-            );
-            ExitCode::from(1)
+            )))
         }
     }
 }
 
 /// Creates DIR (or accepts an empty one) and returns its absolute path. Never writes into a
 /// directory that holds anything.
-fn prepare(dir: &Path) -> std::result::Result<PathBuf, String> {
+fn prepare(dir: &Path) -> std::result::Result<PathBuf, output::Failure> {
+    use output::Failure;
     match std::fs::symlink_metadata(dir) {
         Ok(meta) if meta.is_dir() => {
-            let mut entries =
-                std::fs::read_dir(dir).map_err(|e| format!("{}: cannot read the directory: {e}", dir.display()))?;
+            let mut entries = std::fs::read_dir(dir)
+                .map_err(|e| Failure::io(format!("{}: cannot read the directory: {e}", dir.display())))?;
             if entries.next().is_some() {
-                return Err(format!(
-                    "{} is not empty: the quickstart never writes into a directory that holds files. Give it a new or empty directory, e.g. `trustroot quickstart /tmp/trustroot-quickstart`.",
+                return Err(Failure::usage(format!(
+                    "{} is not empty: the quickstart never writes into a directory that holds files",
                     dir.display()
+                ))
+                .with_hint_text(
+                    "give it a new or empty directory, e.g. `trustroot quickstart /tmp/trustroot-quickstart`",
                 ));
             }
         }
         Ok(_) => {
-            return Err(format!(
+            return Err(Failure::usage(format!(
                 "{} exists and is not a directory: give the quickstart a new or empty directory",
                 dir.display()
-            ));
+            )));
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|e| Failure::io(format!("cannot create {}: {e}", dir.display())))?;
         }
-        Err(e) => return Err(format!("{}: {e}", dir.display())),
+        Err(e) => return Err(Failure::io(format!("{}: {e}", dir.display()))),
     }
-    std::fs::canonicalize(dir).map_err(|e| format!("{}: {e}", dir.display()))
+    std::fs::canonicalize(dir).map_err(|e| Failure::io(format!("{}: {e}", dir.display())))
 }
 
 /// A word as a POSIX shell would need it typed.
@@ -136,7 +145,7 @@ fn shell_word(word: &str) -> String {
 
 fn indent(text: &str) {
     for line in text.lines() {
-        println!("     {line}");
+        say!("     {line}");
     }
 }
 
@@ -215,20 +224,20 @@ impl Quickstart {
     fn begin(&mut self, title: &str) {
         self.step += 1;
         self.title = title.to_string();
-        println!();
-        println!("{}. {title}", self.step);
+        say!();
+        say!("{}. {title}", self.step);
     }
 
-    fn fail(&self, what: impl Into<String>) -> Failure {
-        Failure {
+    fn fail(&self, what: impl Into<String>) -> Stop {
+        Stop::Failed(Failure {
             step: self.step,
             title: self.title.clone(),
             what: what.into(),
-        }
+        })
     }
 
     fn note(&self, text: &str) {
-        println!("   {text}");
+        say!("   {text}");
     }
 
     fn path(&self, rel: &str) -> PathBuf {
@@ -244,7 +253,10 @@ impl Quickstart {
     /// Runs `trustroot ARGS`, shown as `line` (what a user types: a glob, say), with `view`
     /// of its output on the terminal and all of it in quickstart.log.
     fn trustroot_as(&mut self, line: &str, args: &[&str], view: View) -> Result<String> {
-        println!("   $ {line}");
+        if output::stdout_closed() {
+            return Err(Stop::NobodyReads);
+        }
+        say!("   $ {line}");
         let output = Command::new(&self.exe)
             .args(args)
             .current_dir(&self.dir)
@@ -278,7 +290,7 @@ impl Quickstart {
 
     /// Prints a shell command and does what it says.
     fn shell(&mut self, line: &str, action: impl FnOnce(&Path) -> std::io::Result<()>) -> Result<()> {
-        println!("   $ {line}");
+        say!("   $ {line}");
         self.log(&format!("$ {line}\n\n"));
         let dir = self.dir.clone();
         action(&dir).map_err(|e| self.fail(format!("`{line}`: {e}")))

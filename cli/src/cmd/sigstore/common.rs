@@ -4,32 +4,46 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use chrono::{DateTime, Utc};
-use trustroot_targets::sigstore::time;
+use trustroot_targets::sigstore::PayloadError;
 use trustroot_targets::sigstore::validate::{Finding, Severity};
 
-pub type CmdResult = Result<ExitCode, String>;
+use crate::outln;
+use crate::output::{self, Failure};
+
+/// A command's exit code, or why it failed.
+pub type CmdResult = output::Outcome;
 
 /// Reads an input file, at most [`crate::input::MAX_INPUT_BYTES`].
-pub fn read(path: &Path) -> Result<Vec<u8>, String> {
+pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     crate::input::read_bounded(path)
 }
 
-pub fn read_text(path: &Path) -> Result<String, String> {
-    String::from_utf8(read(path)?).map_err(|_| format!("{}: not UTF-8 text", path.display()))
+/// Reads a PEM input file.
+pub fn read_text(path: &Path) -> Result<String, Failure> {
+    String::from_utf8(read(path)?).map_err(|_| Failure::usage(format!("{}: not UTF-8 text", path.display())))
+}
+
+/// A payload error about `file`, named in its message.
+pub fn in_file(file: &Path) -> impl Fn(PayloadError) -> Failure + '_ {
+    move |error| Failure::from(error).about(file.display())
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename,
 /// so a reader sees the old file or the new one, never half of one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     trustroot_store::write_atomic(path, bytes).map_err(|e| match e {
-        trustroot_store::Error::Io { source, .. } => format!("{}: cannot write: {source}", path.display()),
-        other => other.to_string(),
+        trustroot_store::Error::Io { source, .. } => Failure::io(format!("{}: cannot write: {source}", path.display())),
+        other => Failure::local_state(other),
     })
 }
 
-pub fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
-    time::parse_input(s).map_err(|e| e.to_string())
+/// Refuses to replace `file` unless `force`.
+pub fn refuse_overwrite(file: &Path, force: bool) -> Result<(), Failure> {
+    if file.exists() && !force {
+        return Err(Failure::local_state(format!("{}: already exists", file.display()))
+            .with_hint_text("use --force to overwrite"));
+    }
+    Ok(())
 }
 
 fn error_keys(findings: &[Finding]) -> Vec<(String, String)> {
@@ -59,7 +73,7 @@ pub fn new_errors<'a>(before: &[Finding], after: &'a [Finding]) -> Vec<&'a Findi
 }
 
 /// Prints validation results; returns the exit code.
-pub fn report(file: &Path, kind: &str, findings: &[Finding], json: bool, strict: bool) -> ExitCode {
+pub fn report(file: &Path, kind: &str, findings: &[Finding], json: bool, strict: bool) -> CmdResult {
     let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     let warnings = findings.len() - errors;
     let failed = errors > 0 || (strict && warnings > 0);
@@ -73,10 +87,10 @@ pub fn report(file: &Path, kind: &str, findings: &[Finding], json: bool, strict:
             "strict": strict,
             "findings": findings,
         });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        output::json(&v)?;
     } else {
         for f in findings {
-            println!("{f}");
+            outln!("{f}")?;
         }
         let verdict = if errors > 0 {
             "not valid"
@@ -85,14 +99,14 @@ pub fn report(file: &Path, kind: &str, findings: &[Finding], json: bool, strict:
         } else {
             "valid"
         };
-        println!(
+        outln!(
             "{}: {kind}: {errors} error{}, {warnings} warning{}: {verdict}",
             file.display(),
             if errors == 1 { "" } else { "s" },
             if warnings == 1 { "" } else { "s" }
-        );
+        )?;
     }
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 /// Refuses an edit that adds errors; otherwise writes and reports.
@@ -110,17 +124,17 @@ pub fn finish_edit(
         for f in added {
             msg.push_str(&format!("\n{f}"));
         }
-        return Err(msg);
+        return Err(Failure::usage(msg));
     }
     write_atomic(file, new_bytes)?;
-    println!("{}: {done}", file.display());
+    outln!("{}: {done}", file.display())?;
     for n in notes {
-        println!("note: {n}");
+        outln!("note: {n}")?;
     }
     let errors = after.iter().filter(|f| f.severity == Severity::Error).count();
     let warnings = after.len() - errors;
     if errors + warnings > 0 {
-        println!("the file has {errors} error(s) and {warnings} warning(s); run `validate` to see them");
+        outln!("the file has {errors} error(s) and {warnings} warning(s); run `validate` to see them")?;
     }
     Ok(ExitCode::SUCCESS)
 }

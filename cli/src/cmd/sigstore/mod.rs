@@ -14,6 +14,8 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
+use crate::output::Format;
+
 /// Commands for Sigstore's trusted_root.json and signing_config.
 #[derive(Debug, Subcommand)]
 pub enum SigstoreCommand {
@@ -26,15 +28,13 @@ pub enum SigstoreCommand {
 }
 
 pub fn run(command: SigstoreCommand) -> ExitCode {
-    let result = match command {
+    let format = Format::json_if(match &command {
+        SigstoreCommand::TrustedRoot(c) => c.json(),
+        SigstoreCommand::SigningConfig(c) => c.json(),
+    });
+    let outcome = match command {
         SigstoreCommand::TrustedRoot(c) => trusted_root::run(c),
         SigstoreCommand::SigningConfig(c) => signing_config::run(c),
     };
-    match result {
-        Ok(code) => code,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::from(1)
-        }
-    }
+    crate::output::finish(format, outcome, 1)
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::{Subcommand, ValueEnum};
 use trustroot_targets::sigstore::diff;
 use trustroot_targets::sigstore::json::Document;
@@ -12,7 +13,10 @@ use trustroot_targets::sigstore::signing_config::{
 use trustroot_targets::sigstore::trusted_root::TrustedRoot;
 use trustroot_targets::sigstore::validate;
 
-use super::common::{self, CmdResult};
+use super::common::{self, CmdResult, in_file};
+use crate::cmd::shared::parse_time;
+use crate::outln;
+use crate::output::Failure;
 
 #[derive(Debug, Subcommand)]
 pub enum SigningConfigCommand {
@@ -69,11 +73,11 @@ pub enum SigningConfigCommand {
         #[arg(long)]
         api_version: u32,
         /// When clients may start using it (RFC 3339).
-        #[arg(long)]
-        start: String,
+        #[arg(long, value_parser = parse_time)]
+        start: DateTime<Utc>,
         /// When clients stop using it (RFC 3339); leave out for open-ended.
-        #[arg(long)]
-        end: Option<String>,
+        #[arg(long, value_parser = parse_time)]
+        end: Option<DateTime<Utc>>,
         /// The operator, a scheme-less URI such as sigstore.dev.
         #[arg(long)]
         operator: String,
@@ -130,35 +134,50 @@ impl KindArg {
     }
 }
 
-fn selector(s: SelectorArg, count: Option<u32>, flag: &str) -> Result<Selector, String> {
+fn selector(s: SelectorArg, count: Option<u32>, flag: &str) -> Result<Selector, Failure> {
     match (s, count) {
         (SelectorArg::Exact, Some(n)) if n > 0 => Ok(Selector::Exact(n)),
-        (SelectorArg::Exact, _) => Err(format!("--{flag}-selector exact needs --{flag}-count N (N > 0)")),
-        (_, Some(_)) => Err(format!("--{flag}-count is only for --{flag}-selector exact")),
+        (SelectorArg::Exact, _) => Err(Failure::usage(format!(
+            "--{flag}-selector exact needs --{flag}-count N (N > 0)"
+        ))),
+        (_, Some(_)) => Err(Failure::usage(format!(
+            "--{flag}-count is only for --{flag}-selector exact"
+        ))),
         (SelectorArg::All, None) => Ok(Selector::All),
         (SelectorArg::Any, None) => Ok(Selector::Any),
     }
 }
 
-fn load(file: &Path) -> Result<Document<SigningConfig>, String> {
+fn load(file: &Path) -> Result<Document<SigningConfig>, Failure> {
     let bytes = common::read(file)?;
-    Document::parse(&bytes).map_err(|e| format!("{}: {e}", file.display()))
+    Document::parse(&bytes).map_err(in_file(file))
 }
 
-fn edit(file: &Path, f: impl FnOnce(&mut SigningConfigV02) -> Result<String, String>) -> CmdResult {
+fn edit(file: &Path, f: impl FnOnce(&mut SigningConfigV02) -> Result<String, Failure>) -> CmdResult {
     let bytes = common::read(file)?;
     let before = validate::validate_signing_config(&bytes, None);
-    let mut doc: Document<SigningConfig> = Document::parse(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+    let mut doc: Document<SigningConfig> = Document::parse(&bytes).map_err(in_file(file))?;
     let SigningConfig::V02(cfg) = &mut doc.value else {
-        return Err(format!(
-            "{}: a v0.1 signing config has no services to edit; start a v0.2 one with `trustroot sigstore signing-config new`",
+        return Err(Failure::usage(format!(
+            "{}: a v0.1 signing config has no services to edit",
             file.display()
-        ));
+        ))
+        .with_hint_text("start a v0.2 one with `trustroot sigstore signing-config new`"));
     };
-    let done = f(cfg).map_err(|e| format!("{}: {e}", file.display()))?;
-    let new_bytes = doc.to_bytes().map_err(|e| e.to_string())?;
+    let done = f(cfg).map_err(|e| e.about(file.display()))?;
+    let new_bytes = doc.to_bytes().map_err(in_file(file))?;
     let after = validate::validate_signing_config(&new_bytes, None);
     common::finish_edit(file, &before, &new_bytes, &after, &done, &[])
+}
+
+impl SigningConfigCommand {
+    /// Whether the command prints JSON (results and errors).
+    pub fn json(&self) -> bool {
+        matches!(
+            self,
+            SigningConfigCommand::Validate { json: true, .. } | SigningConfigCommand::Diff { json: true, .. }
+        )
+    }
 }
 
 pub fn run(c: SigningConfigCommand) -> CmdResult {
@@ -173,13 +192,13 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
             let tr = match &trusted_root {
                 Some(p) => Some(
                     Document::<TrustedRoot>::parse(&common::read(p)?)
-                        .map_err(|e| format!("{}: {e}", p.display()))?
+                        .map_err(in_file(p))?
                         .value,
                 ),
                 None => None,
             };
             let findings = validate::validate_signing_config(&bytes, tr.as_ref());
-            Ok(common::report(&file, "signing config", &findings, json, strict))
+            common::report(&file, "signing config", &findings, json, strict)
         }
         SigningConfigCommand::New {
             file,
@@ -189,19 +208,17 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
             tsa_count,
             force,
         } => {
-            if file.exists() && !force {
-                return Err(format!("{}: already exists (use --force to overwrite)", file.display()));
-            }
+            common::refuse_overwrite(&file, force)?;
             let cfg = SigningConfigV02::new(
                 selector(rekor_selector, rekor_count, "rekor")?,
                 selector(tsa_selector, tsa_count, "tsa")?,
             );
             let doc = Document::new(SigningConfig::V02(cfg));
-            common::write_atomic(&file, &doc.to_bytes().map_err(|e| e.to_string())?)?;
-            println!(
+            common::write_atomic(&file, &doc.to_bytes().map_err(in_file(&file))?)?;
+            outln!(
                 "{}: new v0.2 signing config; add services with `add-service`",
                 file.display()
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         SigningConfigCommand::AddService {
@@ -213,12 +230,6 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
             end,
             operator,
         } => {
-            let start = common::parse_time(&start).map_err(|e| format!("--start: {e}"))?;
-            let end = end
-                .as_deref()
-                .map(common::parse_time)
-                .transpose()
-                .map_err(|e| format!("--end: {e}"))?;
             let p = ServiceParams {
                 url,
                 major_api_version: api_version,
@@ -227,7 +238,7 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
                 operator,
             };
             edit(&file, |cfg| {
-                let i = cfg.add_service(kind.kind(), &p).map_err(|e| e.to_string())?;
+                let i = cfg.add_service(kind.kind(), &p)?;
                 Ok(format!(
                     "added $.{}[{i}] {} (API v{})",
                     kind.kind().field(),
@@ -242,12 +253,7 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
             url,
             api_version,
         } => edit(&file, |cfg| {
-            let s = cfg.remove_service(kind.kind(), &url, api_version).map_err(|e| {
-                match e.hint().as_ref().and_then(crate::output::hint::hint_text) {
-                    Some(hint) => format!("{e}\nhint: {hint}"),
-                    None => e.to_string(),
-                }
-            })?;
+            let s = cfg.remove_service(kind.kind(), &url, api_version)?;
             Ok(format!(
                 "removed {} (API v{}) from {}",
                 s.url.as_deref().unwrap_or(""),
@@ -259,7 +265,7 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
             let a = load(&old)?;
             let b = load(&new)?;
             let changes = diff::diff_signing_configs(&a.value, &b.value);
-            super::trusted_root::print_diff(&old, &new, &changes, json);
+            super::trusted_root::print_diff(&old, &new, &changes, json)?;
             Ok(ExitCode::SUCCESS)
         }
     }

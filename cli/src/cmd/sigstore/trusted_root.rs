@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use trustroot_targets::sigstore::certs;
 use trustroot_targets::sigstore::diff::{self, Change};
@@ -13,7 +14,10 @@ use trustroot_targets::sigstore::trusted_root::{
 };
 use trustroot_targets::sigstore::validate;
 
-use super::common::{self, CmdResult};
+use super::common::{self, CmdResult, in_file};
+use crate::cmd::shared::parse_time;
+use crate::outln;
+use crate::output::{self, Failure};
 
 #[derive(Debug, Subcommand)]
 pub enum TrustedRootCommand {
@@ -63,8 +67,8 @@ pub enum TrustedRootCommand {
         #[command(flatten)]
         which: Which,
         /// The last time the instance is valid (RFC 3339, e.g. 2026-01-01T00:00:00Z).
-        #[arg(long)]
-        end: String,
+        #[arg(long, value_parser = parse_time)]
+        end: DateTime<Utc>,
     },
     /// Write instance keys or chains out as PEM.
     ///
@@ -137,11 +141,11 @@ pub struct AddLog {
     #[arg(long)]
     url: String,
     /// When the log starts being valid (RFC 3339).
-    #[arg(long)]
-    start: String,
+    #[arg(long, value_parser = parse_time)]
+    start: DateTime<Utc>,
     /// When it stops (RFC 3339); leave out for open-ended.
-    #[arg(long)]
-    end: Option<String>,
+    #[arg(long, value_parser = parse_time)]
+    end: Option<DateTime<Utc>>,
     /// Rekor API version of a tlog: 1 (log ID = SHA-256 of the key) or 2 (tile log: log ID
     /// = C2SP checkpoint key hash with the URL's host as origin). Required for Ed25519 keys.
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..=2))]
@@ -168,11 +172,11 @@ pub struct AddAuthority {
     #[arg(long)]
     uri: Option<String>,
     /// When the chain starts being valid (RFC 3339).
-    #[arg(long)]
-    start: String,
+    #[arg(long, value_parser = parse_time)]
+    start: DateTime<Utc>,
     /// When it stops (RFC 3339); leave out for open-ended.
-    #[arg(long)]
-    end: Option<String>,
+    #[arg(long, value_parser = parse_time)]
+    end: Option<DateTime<Utc>>,
     /// Record this subject instead of the anchor certificate's, as `/O=org/CN=name`.
     #[arg(long)]
     subject: Option<String>,
@@ -194,32 +198,40 @@ pub struct Which {
     index: Option<usize>,
 }
 
+impl TrustedRootCommand {
+    /// Whether the command prints JSON (results and errors).
+    pub fn json(&self) -> bool {
+        matches!(
+            self,
+            TrustedRootCommand::Validate { json: true, .. } | TrustedRootCommand::Diff { json: true, .. }
+        )
+    }
+}
+
 pub fn run(c: TrustedRootCommand) -> CmdResult {
     match c {
         TrustedRootCommand::Validate { file, json, strict } => {
             let bytes = common::read(&file)?;
             let findings = validate::validate_trusted_root(&bytes);
-            Ok(common::report(&file, "trusted root", &findings, json, strict))
+            common::report(&file, "trusted root", &findings, json, strict)
         }
         TrustedRootCommand::New {
             file,
             media_type,
             force,
         } => {
-            if file.exists() && !force {
-                return Err(format!("{}: already exists (use --force to overwrite)", file.display()));
-            }
+            common::refuse_overwrite(&file, force)?;
             let media = match media_type {
                 MediaArg::Legacy => MediaTypeChoice::Legacy,
                 MediaArg::V02 => MediaTypeChoice::V02,
             };
             let doc = Document::new(TrustedRoot::new(media));
-            common::write_atomic(&file, &doc.to_bytes().map_err(|e| e.to_string())?)?;
-            println!(
+            common::write_atomic(&file, &doc.to_bytes().map_err(in_file(&file))?)?;
+            outln!(
                 "{}: new trusted root ({})",
                 file.display(),
                 doc.value.media_type.as_deref().unwrap_or("")
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         TrustedRootCommand::AddTlog(a) => add_log(Section::Tlogs, a),
@@ -227,11 +239,10 @@ pub fn run(c: TrustedRootCommand) -> CmdResult {
         TrustedRootCommand::AddCa(a) => add_authority(Section::CertificateAuthorities, a),
         TrustedRootCommand::AddTsa(a) => add_authority(Section::TimestampAuthorities, a),
         TrustedRootCommand::Retire { file, which, end } => {
-            let end = common::parse_time(&end).map_err(|e| format!("--end: {e}"))?;
             let section = which.kind.section();
             edit(&file, |root| {
                 let index = resolve(root, section, &which)?;
-                let notes = root.retire(section, index, end).map_err(|e| e.to_string())?;
+                let notes = root.retire(section, index, end)?;
                 Ok((
                     format!(
                         "retired $.{}[{index}] at {}",
@@ -253,45 +264,41 @@ pub fn run(c: TrustedRootCommand) -> CmdResult {
             let a = load(&old)?;
             let b = load(&new)?;
             let changes = diff::diff_trusted_roots(&a.value, &b.value);
-            print_diff(&old, &new, &changes, json);
+            print_diff(&old, &new, &changes, json)?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn load(file: &Path) -> Result<Document<TrustedRoot>, String> {
+fn load(file: &Path) -> Result<Document<TrustedRoot>, Failure> {
     let bytes = common::read(file)?;
-    Document::parse(&bytes).map_err(|e| format!("{}: {e}", file.display()))
+    Document::parse(&bytes).map_err(in_file(file))
 }
 
 /// Reads, edits, validates and (unless the edit adds errors) writes a trusted root.
-fn edit(file: &Path, f: impl FnOnce(&mut TrustedRoot) -> Result<(String, Vec<String>), String>) -> CmdResult {
+fn edit(file: &Path, f: impl FnOnce(&mut TrustedRoot) -> Result<(String, Vec<String>), Failure>) -> CmdResult {
     let bytes = common::read(file)?;
     let before = validate::validate_trusted_root(&bytes);
-    let mut doc: Document<TrustedRoot> = Document::parse(&bytes).map_err(|e| format!("{}: {e}", file.display()))?;
-    let (done, notes) = f(&mut doc.value).map_err(|e| format!("{}: {e}", file.display()))?;
-    let new_bytes = doc.to_bytes().map_err(|e| e.to_string())?;
+    let mut doc: Document<TrustedRoot> = Document::parse(&bytes).map_err(in_file(file))?;
+    let (done, notes) = f(&mut doc.value).map_err(|e| e.about(file.display()))?;
+    let new_bytes = doc.to_bytes().map_err(in_file(file))?;
     let after = validate::validate_trusted_root(&new_bytes);
     common::finish_edit(file, &before, &new_bytes, &after, &done, &notes)
 }
 
 fn add_log(section: Section, a: AddLog) -> CmdResult {
-    let key = keys::key_from_pem(&common::read_text(&a.key)?).map_err(|e| format!("{}: {e}", a.key.display()))?;
-    let start = common::parse_time(&a.start).map_err(|e| format!("--start: {e}"))?;
-    let end = a
-        .end
-        .as_deref()
-        .map(common::parse_time)
-        .transpose()
-        .map_err(|e| format!("--end: {e}"))?;
+    let key = keys::key_from_pem(&common::read_text(&a.key)?).map_err(in_file(&a.key))?;
+    let (start, end) = (a.start, a.end);
     let is_ed25519 = matches!(key.key.kind, keys::KeyKind::Ed25519(_));
     let log_id = match (section, a.rekor_version) {
-        (Section::Ctlogs, Some(_)) => return Err("--rekor-version is for add-tlog".into()),
+        (Section::Ctlogs, Some(_)) => return Err(Failure::usage("--rekor-version is for add-tlog")),
         (Section::Ctlogs, None) => LogIdKind::Spki,
         (_, Some(2)) => LogIdKind::Checkpoint,
         (_, Some(_)) => LogIdKind::Spki,
         (_, None) if is_ed25519 => {
-            return Err("an Ed25519 tlog key needs --rekor-version: 2 for a Rekor v2 (tile) log, whose log ID is the checkpoint key hash, or 1 for a Rekor v1 log, whose log ID is the SHA-256 of the key".into());
+            return Err(Failure::usage(
+                "an Ed25519 tlog key needs --rekor-version: 2 for a Rekor v2 (tile) log, whose log ID is the checkpoint key hash, or 1 for a Rekor v1 log, whose log ID is the SHA-256 of the key",
+            ));
         }
         (_, None) => LogIdKind::Spki,
     };
@@ -306,7 +313,7 @@ fn add_log(section: Section, a: AddLog) -> CmdResult {
         operator: a.operator,
     };
     edit(&a.file, |root| {
-        let (i, notes) = root.add_log(section, &params).map_err(|e| e.to_string())?;
+        let (i, notes) = root.add_log(section, &params)?;
         let l = &root.logs(section)[i];
         Ok((
             format!(
@@ -324,7 +331,7 @@ fn add_log(section: Section, a: AddLog) -> CmdResult {
     })
 }
 
-fn parse_subject(s: &str) -> Result<(Option<String>, Option<String>), String> {
+fn parse_subject(s: &str) -> Result<(Option<String>, Option<String>), Failure> {
     let mut org = None;
     let mut cn = None;
     for part in s.split('/').filter(|p| !p.is_empty()) {
@@ -332,9 +339,9 @@ fn parse_subject(s: &str) -> Result<(Option<String>, Option<String>), String> {
             Some(("O", v)) => org = Some(v.to_string()).filter(|v| !v.is_empty()),
             Some(("CN", v)) => cn = Some(v.to_string()).filter(|v| !v.is_empty()),
             _ => {
-                return Err(format!(
+                return Err(Failure::usage(format!(
                     "--subject: `{part}` is not O=... or CN=... (write /O=org/CN=name)"
-                ));
+                )));
             }
         }
     }
@@ -342,17 +349,12 @@ fn parse_subject(s: &str) -> Result<(Option<String>, Option<String>), String> {
 }
 
 fn add_authority(section: Section, a: AddAuthority) -> CmdResult {
-    let chain =
-        certs::certs_from_pem(&common::read_text(&a.chain)?).map_err(|e| format!("{}: {e}", a.chain.display()))?;
-    let start = common::parse_time(&a.start).map_err(|e| format!("--start: {e}"))?;
-    let end = a
-        .end
-        .as_deref()
-        .map(common::parse_time)
-        .transpose()
-        .map_err(|e| format!("--end: {e}"))?;
+    let chain = certs::certs_from_pem(&common::read_text(&a.chain)?).map_err(in_file(&a.chain))?;
+    let (start, end) = (a.start, a.end);
     if section == Section::CertificateAuthorities && a.uri.is_none() {
-        return Err("add-ca needs --uri (the CA's URL, e.g. https://fulcio.sigstore.dev)".into());
+        return Err(Failure::usage(
+            "add-ca needs --uri (the CA's URL, e.g. https://fulcio.sigstore.dev)",
+        ));
     }
     let params = AuthorityParams {
         chain,
@@ -363,7 +365,7 @@ fn add_authority(section: Section, a: AddAuthority) -> CmdResult {
         operator: a.operator,
     };
     edit(&a.file, |root| {
-        let (i, notes) = root.add_authority(section, &params).map_err(|e| e.to_string())?;
+        let (i, notes) = root.add_authority(section, &params)?;
         Ok((
             format!(
                 "added $.{}[{i}] {} ({} certificate{})",
@@ -377,12 +379,12 @@ fn add_authority(section: Section, a: AddAuthority) -> CmdResult {
     })
 }
 
-fn resolve(root: &TrustedRoot, section: Section, which: &Which) -> Result<usize, String> {
+fn resolve(root: &TrustedRoot, section: Section, which: &Which) -> Result<usize, Failure> {
     if let Some(i) = which.index {
         return Ok(i);
     }
     let Some(url) = &which.url else {
-        return Err("say which instance with --url or --index".into());
+        return Err(Failure::usage("say which instance with --url or --index"));
     };
     let matches = root.find_by_url(section, url);
     let open: Vec<usize> = matches
@@ -391,15 +393,15 @@ fn resolve(root: &TrustedRoot, section: Section, which: &Which) -> Result<usize,
         .filter(|&i| root.is_open_ended(section, i))
         .collect();
     match (matches.as_slice(), open.as_slice()) {
-        ([], _) => Err(format!("no {} has the URL {url}", section.noun())),
+        ([], _) => Err(Failure::usage(format!("no {} has the URL {url}", section.noun()))),
         ([i], _) => Ok(*i),
         (_, [i]) => Ok(*i),
-        _ => Err(format!(
+        _ => Err(Failure::usage(format!(
             "{} instances of {} have the URL {url} ({:?}); say which with --index",
             matches.len(),
             section.field(),
             matches
-        )),
+        ))),
     }
 }
 
@@ -413,55 +415,51 @@ fn extract(
     let doc = load(file)?;
     let root = &doc.value;
     if let Some(dir) = out_dir {
-        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let all = root.extract_all().map_err(|e| format!("{}: {e}", file.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Failure::io(format!("{}: {e}", dir.display())))?;
+        let all = root.extract_all().map_err(in_file(file))?;
         for (name, pem) in &all {
             let p = dir.join(name);
             common::write_atomic(&p, pem.as_bytes())?;
-            println!("{}", p.display());
+            outln!("{}", p.display())?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     let (Some(kind), Some(index)) = (kind, index) else {
-        return Err("give --out-dir, or --kind and --index".into());
+        return Err(Failure::usage("give --out-dir, or --kind and --index"));
     };
-    let (_, pem) = root
-        .extract(kind.section(), index)
-        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let (_, pem) = root.extract(kind.section(), index).map_err(in_file(file))?;
     match out {
         Some(p) => {
             common::write_atomic(&p, pem.as_bytes())?;
-            println!("{}", p.display());
+            outln!("{}", p.display())?;
         }
-        None => print!("{pem}"),
+        None => output::text(&pem)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn print_diff(old: &Path, new: &Path, changes: &[Change], json: bool) {
+pub fn print_diff(old: &Path, new: &Path, changes: &[Change], json: bool) -> Result<(), Failure> {
     if json {
-        let v = serde_json::json!({
+        return output::json(&serde_json::json!({
             "old": old.display().to_string(),
             "new": new.display().to_string(),
             "changes": changes,
-        });
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-        return;
+        }));
     }
     if changes.is_empty() {
-        println!("No changes between {} and {}.", old.display(), new.display());
-        return;
+        return outln!("No changes between {} and {}.", old.display(), new.display());
     }
-    println!("Changes from {} to {}:", old.display(), new.display());
+    outln!("Changes from {} to {}:", old.display(), new.display())?;
     for c in changes {
-        println!("{} {}", if c.attention { "!" } else { "*" }, c.summary);
+        outln!("{} {}", if c.attention { "!" } else { "*" }, c.summary)?;
     }
     let n = changes.iter().filter(|c| c.attention).count();
     if n > 0 {
-        println!(
+        outln!(
             "{n} change{} marked `!` need{} attention before signing.",
             if n == 1 { "" } else { "s" },
             if n == 1 { "s" } else { "" }
-        );
+        )?;
     }
+    Ok(())
 }
