@@ -133,12 +133,6 @@ pub enum UpdateError {
     /// A task panicked or was cancelled.
     #[error("{task} failed: {source}")]
     TaskFailed { task: Task, source: tokio::task::JoinError },
-
-    /// A message of the command line's own. No library code builds it; it goes once the
-    /// command line reports its own failures itself.
-    #[doc(hidden)]
-    #[error("{0}")]
-    Config(String),
 }
 
 impl UpdateError {
@@ -161,8 +155,7 @@ impl UpdateError {
             | E::NameNotUtf8 { .. }
             | E::ManifestUnreadable { .. }
             | E::ManifestFormat { .. }
-            | E::RecordedOrigin { .. }
-            | E::Config(_) => ErrorClass::LocalState,
+            | E::RecordedOrigin { .. } => ErrorClass::LocalState,
             E::OriginNeeded | E::NoTargetDir | E::NoTargetUrl | E::NotAUrl { .. } | E::NotAbsolute { .. } => {
                 ErrorClass::Usage
             }
