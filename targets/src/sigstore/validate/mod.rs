@@ -15,6 +15,8 @@ use super::json::JsonPath;
 use super::time::{self, TimestampStyle};
 
 mod authority;
+mod log;
+mod rules;
 mod signing_config;
 mod trusted_root;
 
@@ -59,6 +61,11 @@ impl std::fmt::Display for Finding {
             self.fix
         )
     }
+}
+
+/// The linter's rules in the order they run: (id, the part of a document it applies to).
+pub fn rule_table() -> Vec<(&'static str, &'static str)> {
+    rules::RULES.iter().map(|r| (r.id, r.check.applies_to())).collect()
 }
 
 /// Whether `findings` contain an error.
