@@ -4,6 +4,8 @@
 //! Libraries name the remedy as a value; only the command line turns it into words with
 //! flag and command names, so a library never speaks of `--at` or `trustroot key add`.
 
+use std::path::PathBuf;
+
 use crate::names::RoleName;
 
 /// Which kind of failure an error is: what a caller acts on, and the `kind` of a `--json`
@@ -81,4 +83,18 @@ pub enum Hint {
     /// A path holds no roles to list: name a signing repository, a published tree, a
     /// publish destination or a mirror.
     ChooseRolesPath,
+
+    // mirror and targets
+    /// Nothing is mirrored in the directory: sync it from a repository, or import a bundle.
+    SyncOrImportMirror,
+    /// The mirror in `dir` has no served state: sync it first.
+    SyncMirror { dir: PathBuf },
+    /// A new mirror needs the root the site trusts, pinned.
+    PinMirrorRoot,
+    /// A mirror started from a pinned root needs the repository's URL.
+    GiveMirrorOrigin,
+    /// A bundle is over the import's size cap: raise the cap if the bundle is expected.
+    RaiseBundleMaxSize,
+    /// Several services of a signing config share the URL: name the API version.
+    ChooseServiceApiVersion,
 }

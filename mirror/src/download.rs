@@ -6,6 +6,7 @@ use std::path::Path;
 
 use trustroot_core::TargetFile;
 use trustroot_core::hashes::StreamVerifier;
+use trustroot_store::Durability;
 use url::Url;
 
 use crate::error::UpdateError;
@@ -25,7 +26,7 @@ pub async fn download_verified(
     target: &TargetFile,
     destination: &Path,
 ) -> Result<u64, UpdateError> {
-    download(fetcher, url, name, target, destination, true).await
+    download(fetcher, url, name, target, destination, Durability::Synced).await
 }
 
 /// [`download_verified`] without the syncs, for a directory made durable as a whole later
@@ -37,7 +38,7 @@ pub(crate) async fn download_unsynced(
     target: &TargetFile,
     destination: &Path,
 ) -> Result<u64, UpdateError> {
-    download(fetcher, url, name, target, destination, false).await
+    download(fetcher, url, name, target, destination, Durability::Deferred).await
 }
 
 async fn download(
@@ -46,7 +47,7 @@ async fn download(
     name: &str,
     target: &TargetFile,
     destination: &Path,
-    durable: bool,
+    durability: Durability,
 ) -> Result<u64, UpdateError> {
     let mut verifier = StreamVerifier::new(name, Some(target.length), target.length, Some(&target.hashes))?;
     let dir = destination.parent().unwrap_or(Path::new("."));
@@ -61,7 +62,7 @@ async fn download(
     out.flush().map_err(|e| UpdateError::io(destination, e))?;
     drop(out);
     verifier.finish()?;
-    trustroot_store::persist(temp, destination, crate::store::durability(durable))?;
+    trustroot_store::persist(temp, destination, durability)?;
     Ok(target.length)
 }
 

@@ -140,10 +140,9 @@ impl Fetcher {
                 Source::Http(response)
             }
             "file" => {
-                let path = url.to_file_path().map_err(|_| FetchError::Transport {
-                    url: name.clone(),
-                    reason: "not a local path".into(),
-                })?;
+                let path = url
+                    .to_file_path()
+                    .map_err(|_| FetchError::NotALocalPath { url: name.clone() })?;
                 let file = tokio::fs::File::open(&path).await.map_err(|e| match e.kind() {
                     std::io::ErrorKind::NotFound => FetchError::NotFound { url: name.clone() },
                     _ => FetchError::Transport {

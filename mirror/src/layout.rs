@@ -117,7 +117,7 @@ pub fn scan_files(dir: &Path) -> Result<Vec<(String, std::fs::Metadata)>, Update
                 .file_name()
                 .to_str()
                 .map(str::to_string)
-                .ok_or_else(|| UpdateError::Config(format!("{} has a name that is not UTF-8", child.display())))?;
+                .ok_or_else(|| UpdateError::NameNotUtf8 { path: child.clone() })?;
             let relative = if prefix.is_empty() {
                 name
             } else {

@@ -13,7 +13,6 @@ pub mod layout;
 pub mod manifest;
 pub mod serve;
 pub mod status;
-pub mod store;
 pub mod sync;
 pub mod tree_path;
 pub mod updater;

@@ -48,19 +48,23 @@ pub fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
 impl Manifest {
     pub fn read(path: &Path) -> Result<Manifest, UpdateError> {
         let bytes = std::fs::read(path).map_err(|e| UpdateError::io(path, e))?;
-        let manifest: Manifest = serde_json::from_slice(&bytes)
-            .map_err(|e| UpdateError::Config(format!("{}: not a mirror manifest: {e}", path.display())))?;
+        let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|source| UpdateError::ManifestUnreadable {
+            path: path.to_path_buf(),
+            source,
+        })?;
         if manifest.format != FORMAT {
-            return Err(UpdateError::Config(format!(
-                "{}: manifest format {} is not {FORMAT}",
-                path.display(),
-                manifest.format
-            )));
+            return Err(UpdateError::ManifestFormat {
+                path: path.to_path_buf(),
+                found: manifest.format,
+                expected: FORMAT,
+            });
         }
         Ok(manifest)
     }
 
-    pub fn to_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec_pretty(self).unwrap_or_default()
+    /// The manifest as written to `path`. A failure to encode it is a failure to write it,
+    /// never an empty file.
+    pub fn to_bytes(&self, path: &Path) -> Result<Vec<u8>, UpdateError> {
+        serde_json::to_vec_pretty(self).map_err(|e| UpdateError::io(path, e.into()))
     }
 }

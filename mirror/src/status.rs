@@ -47,10 +47,7 @@ pub fn status(dir: &Path, now: DateTime<Utc>) -> Result<MirrorStatus, UpdateErro
     let layout = MirrorDir::new(dir);
     let n = layout
         .current()?
-        .ok_or_else(|| UpdateError::Config(format!(
-            "{}: nothing is mirrored here yet (run `trustroot mirror sync DIR`, or `trustroot mirror import DIR` with a bundle)",
-            dir.display()
-        )))?;
+        .ok_or_else(|| UpdateError::NothingMirrored { dir: dir.to_path_buf() })?;
     let state = layout.state(n);
     let manifest = Manifest::read(&state.join("manifest.json"))?;
     let client = state.join("client");

@@ -11,6 +11,22 @@ use trustroot_core::target_path;
 /// The longest file name (one path segment, in bytes) Linux file systems store.
 pub const NAME_MAX: usize = 255;
 
+/// Why a name cannot be a [`TreePath`]; the name is escaped when shown.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum TreePathError {
+    /// `reason` is trustroot-core's, from its target path check.
+    #[error("its file name {} is unsafe: {reason}", escape(path))]
+    Unsafe { path: String, reason: String },
+    #[error(
+        "its file name {} has a segment of {bytes} bytes, over the file-name limit of {NAME_MAX}",
+        escape(path)
+    )]
+    SegmentTooLong { path: String, bytes: usize },
+    #[error("{0}")]
+    Invalid(trustroot_core::Error),
+}
+
 /// A relative path of plain segments (no empty, `.` or `..` segment, no leading `/`, no
 /// backslash, no control character), each segment at most [`NAME_MAX`] bytes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -18,21 +34,21 @@ pub struct TreePath(String);
 
 impl TreePath {
     /// Checks `relative`; the error is the reason, for a report that names the target.
-    pub fn new(relative: &str) -> Result<TreePath, String> {
+    pub fn new(relative: &str) -> Result<TreePath, TreePathError> {
         if let Err(error) = target_path::validate(relative) {
             return Err(match error.kind {
-                trustroot_core::ErrorKind::UnsafePath { reason } => {
-                    format!("its file name {} is unsafe: {reason}", escape(relative))
-                }
-                _ => error.to_string(),
+                trustroot_core::ErrorKind::UnsafePath { reason } => TreePathError::Unsafe {
+                    path: relative.to_string(),
+                    reason,
+                },
+                _ => TreePathError::Invalid(error),
             });
         }
         if let Some(long) = relative.split('/').find(|segment| segment.len() > NAME_MAX) {
-            return Err(format!(
-                "its file name {} has a segment of {} bytes, over the file-name limit of {NAME_MAX}",
-                escape(relative),
-                long.len()
-            ));
+            return Err(TreePathError::SegmentTooLong {
+                path: relative.to_string(),
+                bytes: long.len(),
+            });
         }
         Ok(TreePath(relative.to_string()))
     }
@@ -84,7 +100,7 @@ mod tests {
             assert!(TreePath::new(bad).is_err(), "{bad:?}");
         }
         let long = format!("targets/npm/{}.{}", "a".repeat(128), "x".repeat(200));
-        let error = TreePath::new(&long).unwrap_err();
+        let error = TreePath::new(&long).unwrap_err().to_string();
         assert!(error.contains("329 bytes") && error.contains("limit of 255"), "{error}");
     }
 

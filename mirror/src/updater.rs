@@ -11,17 +11,16 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
-use trustroot_core::display::escape;
 
 use tokio::task::JoinHandle;
 use trustroot_core::{
     ClientWalk, Goal, Keep, Limits, Need, Source, Step, TargetFile, TargetPath, TrustedSet, role_name, target_path,
 };
+use trustroot_store::Durability;
 use url::Url;
 
-use crate::error::{FetchError, UpdateError};
+use crate::error::{FetchError, Task, UpdateError};
 use crate::fetch::Fetcher;
-use crate::store::{read_optional, write_atomic, write_replacing};
 
 /// Where the updater keeps its state and where it fetches from.
 #[derive(Debug, Clone)]
@@ -48,9 +47,9 @@ pub struct Updater {
     config: UpdaterConfig,
     fetcher: Fetcher,
     walk: ClientWalk,
-    /// False when the caller makes the metadata directory durable itself (a mirror sync
-    /// syncs its whole `staging/` once before switching to it).
-    durable: bool,
+    /// Deferred when the caller makes the metadata directory durable itself (a mirror
+    /// sync syncs its whole `staging/` once before switching to it).
+    durability: Durability,
     /// Root versions fetched at once while walking a root chain (1: one at a time).
     roots_ahead: usize,
 }
@@ -85,8 +84,11 @@ pub fn base_url(url: &Url) -> Url {
 }
 
 pub(crate) fn join(base: &Url, relative: &str) -> Result<Url, UpdateError> {
-    Url::parse(&format!("{}{relative}", base.as_str()))
-        .map_err(|e| UpdateError::Config(format!("cannot form a URL from {base} and {}: {e}", escape(relative))))
+    Url::parse(&format!("{}{relative}", base.as_str())).map_err(|source| UpdateError::UrlFromName {
+        base: base.to_string(),
+        relative: relative.to_string(),
+        source,
+    })
 }
 
 /// Percent-encodes a target path for a URL, segment by segment (the `/` stay).
@@ -120,7 +122,10 @@ impl Updater {
         limits: &Limits,
     ) -> Result<(), UpdateError> {
         TrustedSet::new(root_bytes, now, limits.clone())?;
-        write_atomic(metadata_dir, "root.json", root_bytes)
+        Ok(trustroot_store::write_atomic(
+            &metadata_dir.join("root.json"),
+            root_bytes,
+        )?)
     }
 
     /// Loads the trusted root from the metadata directory. Nothing is fetched: a missing,
@@ -138,7 +143,7 @@ impl Updater {
             config,
             fetcher,
             walk: ClientWalk::new(trusted, true),
-            durable: true,
+            durability: Durability::Synced,
             roots_ahead: 1,
         })
     }
@@ -147,7 +152,7 @@ impl Updater {
     /// makes durable as a whole before relying on it. Each file is still replaced
     /// atomically.
     pub fn defer_durability(&mut self) {
-        self.durable = false;
+        self.durability = Durability::Deferred;
     }
 
     /// Once a new root version exists, fetches up to `window` versions of a root chain at
@@ -214,9 +219,13 @@ impl Updater {
             if need.role == "root" {
                 let version = self.walk.trusted().root().signed().common.version;
                 if let Some(dir) = &self.config.root_history_dir {
-                    write_replacing(dir, &format!("{version}.root.json"), &bytes, self.durable)?;
+                    trustroot_store::write_replacing(
+                        &dir.join(format!("{version}.root.json")),
+                        &bytes,
+                        self.durability,
+                    )?;
                 }
-                if !self.durable {
+                if self.durability == Durability::Deferred {
                     *unpersisted_root = Some(bytes);
                     continue;
                 }
@@ -226,16 +235,17 @@ impl Updater {
     }
 
     fn local(&self, need: &Need) -> Result<Option<Vec<u8>>, UpdateError> {
-        read_optional(&self.config.metadata_dir.join(need.file_name()))
+        Ok(trustroot_store::read_optional(
+            &self.config.metadata_dir.join(need.file_name()),
+        )?)
     }
 
     fn persist(&self, role: &str, bytes: &[u8]) -> Result<(), UpdateError> {
-        write_replacing(
-            &self.config.metadata_dir,
-            &role_name::metadata_file_name(role, None),
+        Ok(trustroot_store::write_replacing(
+            &self.config.metadata_dir.join(role_name::metadata_file_name(role, None)),
             bytes,
-            self.durable,
-        )
+            self.durability,
+        )?)
     }
 
     async fn fetch_metadata(&self, need: &Need) -> Result<Vec<u8>, UpdateError> {
@@ -276,9 +286,10 @@ impl Updater {
         let Some((_, task)) = roots.tasks.pop_front() else {
             return Ok(None);
         };
-        let fetched = task
-            .await
-            .map_err(|e| UpdateError::Config(format!("a root fetch failed: {e}")))?;
+        let fetched = task.await.map_err(|source| UpdateError::TaskFailed {
+            task: Task::RootFetch,
+            source,
+        })?;
         match fetched {
             Ok(bytes) => Ok(Some(bytes)),
             Err(FetchError::NotFound { .. }) => Ok(None),
@@ -304,11 +315,7 @@ impl Updater {
     /// Where a target is stored in the target directory: one flat file named by the
     /// percent-encoded target path, so no name can escape the directory.
     pub fn target_file(&self, target: &str) -> Result<PathBuf, UpdateError> {
-        let dir = self
-            .config
-            .target_dir
-            .as_ref()
-            .ok_or_else(|| UpdateError::Config("no target directory given".into()))?;
+        let dir = self.config.target_dir.as_ref().ok_or(UpdateError::NoTargetDir)?;
         Ok(dir.join(role_name::encode(target)))
     }
 
@@ -326,11 +333,7 @@ impl Updater {
     pub async fn download_target(&self, target: &str, info: &TargetFile) -> Result<PathBuf, UpdateError> {
         target_path::validate(target)?;
         target_path::check_usable(target, &info.hashes)?;
-        let base = self
-            .config
-            .target_url
-            .as_ref()
-            .ok_or_else(|| UpdateError::Config("no target base URL given".into()))?;
+        let base = self.config.target_url.as_ref().ok_or(UpdateError::NoTargetUrl)?;
         let relative = if self.walk.trusted().consistent_snapshot() {
             let digest = preferred_hash(info).ok_or_else(|| {
                 trustroot_core::Error::new(

@@ -68,19 +68,20 @@ pub struct TreeReport {
 /// ...) as a client would, from `root`, at `now`, and returns what it calls for: the
 /// versions and every file by name (targets with their trusted length and hashes). The
 /// outer error is the caller's (a directory that cannot be read); the inner one is the
-/// tree's (metadata that does not verify), as a sentence. Target files are not read.
+/// tree's (metadata that does not verify). Target files are not read.
 pub(crate) async fn verify_metadata(
     tree: &Path,
     root: Vec<u8>,
     now: DateTime<Utc>,
     limits: Limits,
-) -> Result<Result<(Versions, Desired), String>, UpdateError> {
+) -> Result<Result<(Versions, Desired), UpdateError>, UpdateError> {
     let scratch = tempfile::tempdir().map_err(|e| UpdateError::io(std::env::temp_dir(), e))?;
     // A mirror directory given as a relative path (`trustroot mirror verify tuf-mirror`)
     // still makes a file:// URL: made absolute against the working directory.
     let absolute = std::path::absolute(tree).map_err(|e| UpdateError::io(tree, e))?;
-    let url = Url::from_directory_path(&absolute)
-        .map_err(|_| UpdateError::Config(format!("{} is not an absolute path", tree.display())))?;
+    let url = Url::from_directory_path(&absolute).map_err(|_| UpdateError::NotAbsolute {
+        path: tree.to_path_buf(),
+    })?;
     let outcome = async {
         Updater::init(scratch.path(), &root, now, &limits)?;
         let config = UpdaterConfig {
@@ -99,7 +100,7 @@ pub(crate) async fn verify_metadata(
     .await;
     let updater = match outcome {
         Ok(updater) => updater,
-        Err(error) => return Ok(Err(error.to_string())),
+        Err(error) => return Ok(Err(error)),
     };
     let desired = desired_files(updater.trusted(), tree)?;
     Ok(Ok((versions(updater.trusted()), desired)))
@@ -123,7 +124,7 @@ pub async fn verify_tree(
     let (versions, desired) = match verify_metadata(tree, root, now, limits).await? {
         Ok(verified) => verified,
         Err(problem) => {
-            report.problems.push(problem);
+            report.problems.push(problem.to_string());
             return Ok(report);
         }
     };
@@ -170,7 +171,7 @@ pub async fn verify(
     };
     let Some(n) = layout.current()? else {
         report.problems.push(format!(
-            "{}: nothing is mirrored here yet (run `trustroot mirror sync DIR`, or `trustroot mirror import DIR` with a bundle)",
+            "{}: nothing is mirrored here yet (sync it from a repository, or import a bundle into it)",
             report.served
         ));
         return Ok(report);
@@ -186,7 +187,9 @@ pub async fn verify(
         }
     };
     let Some(root) = root.or_else(|| first_root(&state.join("client/root_history"))) else {
-        report.problems.push("no root to start from: pass --root".to_string());
+        report
+            .problems
+            .push("no root to start from: the mirror keeps no root history, and no root was pinned".to_string());
         return Ok(report);
     };
     let tree_report = verify_tree(&tree, root, now, limits).await?;

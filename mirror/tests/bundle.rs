@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use trustroot_core::Limits;
+use trustroot_core::{Hint, Limits};
+use trustroot_mirror::UpdateError;
 use trustroot_mirror::bundle::{BundleLimits, ImportOptions, MANIFEST_NAME, export, import};
 use trustroot_mirror::sync::{SyncOptions, sync};
 use url::Url;
@@ -146,13 +147,18 @@ async fn site(setup: &Setup) -> PathBuf {
 
 /// Imports `bundle` into the site's mirror; it must fail and leave the mirror as it was.
 async fn refused(setup: &Setup, bundle: &Path, limits: Option<BundleLimits>) -> String {
+    refused_with(setup, bundle, limits).await.to_string()
+}
+
+/// [`refused`], with the error itself (its class and hint).
+async fn refused_with(setup: &Setup, bundle: &Path, limits: Option<BundleLimits>) -> UpdateError {
     let site = site(setup).await;
     let before = snapshot(&site);
     let mut options = setup.options("site", bundle);
     if let Some(limits) = limits {
         options.bundle_limits = limits;
     }
-    let error = import(options).await.unwrap_err().to_string();
+    let error = import(options).await.unwrap_err();
     assert_eq!(snapshot(&site), before, "the mirror changed after: {error}");
     error
 }
@@ -196,8 +202,9 @@ async fn a_new_mirror_needs_a_pinned_root() {
     let setup = Setup::new().await;
     let mut options = setup.options("fresh", &setup.path("good.tar"));
     options.root = None;
-    let error = import(options).await.unwrap_err().to_string();
-    assert!(error.contains("--root"), "{error}");
+    let error = import(options).await.unwrap_err();
+    // The remedy (pass --root) is the hint; the command line words it.
+    assert_eq!(error.hint(), Some(Hint::PinMirrorRoot), "{error}");
     assert!(!setup.path("fresh").exists());
 }
 
@@ -524,8 +531,9 @@ async fn an_import_over_max_size_is_refused_before_targets_are_unpacked() {
         max_total_size: 64 * 1024,
         ..BundleLimits::default()
     };
-    let error = refused(&setup, &setup.path("good.tar"), Some(limits)).await;
-    assert!(error.contains("--max-size"), "{error}");
+    let error = refused_with(&setup, &setup.path("good.tar"), Some(limits)).await;
+    // The remedy (raise --max-size) is the hint; the command line words it.
+    assert_eq!(error.hint(), Some(Hint::RaiseBundleMaxSize), "{error}");
 }
 
 #[tokio::test]

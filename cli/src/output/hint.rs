@@ -33,6 +33,15 @@ pub fn hint_text(hint: &Hint) -> Option<String> {
             "to sign the first root of a new repository, run without --root".to_string()
         }
         Hint::ChooseRolesPath => "pass one of those as PATH".to_string(),
+        // mirror and targets
+        Hint::SyncOrImportMirror => {
+            "run `trustroot mirror sync DIR`, or `trustroot mirror import DIR` with a bundle".to_string()
+        }
+        Hint::SyncMirror { dir } => format!("run `trustroot mirror sync {}` first", dir.display()),
+        Hint::PinMirrorRoot => "pass --root with the root this site trusts".to_string(),
+        Hint::GiveMirrorOrigin => "a new mirror started from --root needs --from URL".to_string(),
+        Hint::RaiseBundleMaxSize => "raise it with --max-size".to_string(),
+        Hint::ChooseServiceApiVersion => "say which with --api-version".to_string(),
         _ => return None,
     };
     Some(text)

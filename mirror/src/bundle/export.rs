@@ -28,10 +28,7 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
     let layout = MirrorDir::new(dir);
     let n = layout
         .current()?
-        .ok_or_else(|| UpdateError::Config(format!(
-            "{}: nothing is mirrored here yet (run `trustroot mirror sync DIR`, or `trustroot mirror import DIR` with a bundle)",
-            dir.display()
-        )))?;
+        .ok_or_else(|| UpdateError::NothingMirrored { dir: dir.to_path_buf() })?;
     let state = layout.state(n);
     let tree = state.join("tree");
     let mirror_manifest = Manifest::read(&state.join("manifest.json"))?;
@@ -64,10 +61,7 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
             .append_data(&mut header, format!("{TREE_PREFIX}{relative}"), &mut reader)
             .map_err(|e| UpdateError::io(&path, e))?;
         if reader.count != meta.len() {
-            return Err(UpdateError::Config(format!(
-                "{} changed while it was exported",
-                path.display()
-            )));
+            return Err(UpdateError::ChangedWhileExported { path });
         }
         bytes += reader.count;
         files.insert(
@@ -84,7 +78,8 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
         origin: mirror_manifest.origin,
         files,
     };
-    let manifest_bytes = serde_json::to_vec_pretty(&manifest).unwrap_or_default();
+    // A failure to encode the manifest is a failure to write the bundle, never an empty one.
+    let manifest_bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| UpdateError::io(out, e.into()))?;
     let mut header = header_for(manifest_bytes.len() as u64);
     builder
         .append_data(&mut header, MANIFEST_NAME, manifest_bytes.as_slice())

@@ -7,14 +7,13 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use trustroot_core::display::escape;
 use trustroot_core::{Limits, TargetFile};
 use url::Url;
 
 use super::members::{Member, copy_member, for_each_member, write_member};
-use super::{BundleFile, BundleLimits, BundleManifest, MANIFEST_NAME, MAX_MANIFEST_SIZE, bundle_error};
+use super::{BundleFile, BundleLimits, BundleManifest, MANIFEST_NAME, MAX_MANIFEST_SIZE, refused};
 use crate::download::file_matches;
-use crate::error::UpdateError;
+use crate::error::{BundleProblem, TrustSource, UpdateError};
 use crate::fetch::FetchConfig;
 use crate::layout::MirrorDir;
 use crate::manifest::Manifest;
@@ -22,21 +21,27 @@ use crate::sync::{SyncOptions, SyncSummary, sync};
 
 fn read_manifest(bundle: &Path, member: &Member, content: &mut dyn Read) -> Result<BundleManifest, UpdateError> {
     if member.declared > MAX_MANIFEST_SIZE {
-        return Err(bundle_error(
+        return Err(refused(
             bundle,
-            format!("the manifest is {} bytes, over {MAX_MANIFEST_SIZE}", member.declared),
+            BundleProblem::ManifestTooLarge {
+                size: member.declared,
+                limit: MAX_MANIFEST_SIZE,
+            },
         ));
     }
     let mut bytes = Vec::new();
     content
         .read_to_end(&mut bytes)
-        .map_err(|e| bundle_error(bundle, format!("truncated manifest: {}", escape(&e.to_string()))))?;
+        .map_err(|e| refused(bundle, BundleProblem::ManifestTruncated { reason: e.to_string() }))?;
     let manifest: BundleManifest = serde_json::from_slice(&bytes)
-        .map_err(|e| bundle_error(bundle, format!("unreadable manifest: {}", escape(&e.to_string()))))?;
+        .map_err(|e| refused(bundle, BundleProblem::ManifestUnreadable { reason: e.to_string() }))?;
     if manifest.format != 1 {
-        return Err(bundle_error(
+        return Err(refused(
             bundle,
-            format!("manifest format {} is not 1", manifest.format),
+            BundleProblem::ManifestFormat {
+                found: manifest.format,
+                expected: 1,
+            },
         ));
     }
     Ok(manifest)
@@ -62,13 +67,13 @@ pub fn unpack_metadata(
             return Ok(false);
         }
         if member.declared > largest {
-            return Err(bundle_error(
+            return Err(refused(
                 bundle,
-                format!(
-                    "metadata member '{}' is {} bytes, over the {largest} bytes a client reads",
-                    escape(&member.name),
-                    member.declared
-                ),
+                BundleProblem::MetadataTooLarge {
+                    name: member.name.clone(),
+                    size: member.declared,
+                    limit: largest,
+                },
             ));
         }
         let file = write_member(bundle, into, member, content)?;
@@ -76,11 +81,7 @@ pub fn unpack_metadata(
         Ok(true)
     })?;
     if !metadata.contains_key("timestamp.json") {
-        return Err(bundle_error(
-            bundle,
-            "no timestamp.json before the first target: the bundle was written by an older trustroot, \
-             which put targets first; re-export it with this version",
-        ));
+        return Err(refused(bundle, BundleProblem::NoTimestampFirst));
     }
     Ok(metadata)
 }
@@ -102,24 +103,27 @@ pub fn unpack_targets(
     let mut manifest = None;
     let mut in_targets = false;
     for_each_member(bundle, limits, |member, content| {
-        let shown = escape(&member.name);
         if member.name == MANIFEST_NAME {
             manifest = Some(read_manifest(bundle, member, content)?);
             return Ok(true);
         }
         if !member.is_target() {
             if in_targets {
-                return Err(bundle_error(
+                return Err(refused(
                     bundle,
-                    format!(
-                        "metadata member '{shown}' comes after a target: the bundle was written by an older \
-                         trustroot; re-export it with this version"
-                    ),
+                    BundleProblem::MetadataAfterTarget {
+                        name: member.name.clone(),
+                    },
                 ));
             }
             let again = copy_member(bundle, member, content, &mut std::io::sink())?;
             if metadata.get(&member.relative) != Some(&again) {
-                return Err(bundle_error(bundle, format!("'{shown}' changed while it was imported")));
+                return Err(refused(
+                    bundle,
+                    BundleProblem::ChangedWhileImported {
+                        name: member.name.clone(),
+                    },
+                ));
             }
             unpacked.insert(member.relative.clone(), again);
             return Ok(true);
@@ -130,42 +134,36 @@ pub fn unpack_targets(
             return Ok(true);
         };
         if member.declared != info.length {
-            return Err(bundle_error(
+            return Err(refused(
                 bundle,
-                format!(
-                    "'{shown}' is {} bytes, but the verified metadata says {}",
-                    member.declared, info.length
-                ),
+                BundleProblem::LengthMismatch {
+                    name: member.name.clone(),
+                    size: member.declared,
+                    expected: info.length,
+                },
             ));
         }
         let file = write_member(bundle, into, member, content)?;
         if !file_matches(&into.join(&member.relative), target, info)? {
-            return Err(bundle_error(
+            return Err(refused(
                 bundle,
-                format!(
-                    "'{shown}' does not match the hashes the verified metadata gives target '{}'",
-                    escape(target)
-                ),
+                BundleProblem::HashMismatch {
+                    name: member.name.clone(),
+                    target: target.clone(),
+                },
             ));
         }
         unpacked.insert(member.relative.clone(), file);
         Ok(true)
     })?;
-    let manifest = manifest
-        .ok_or_else(|| bundle_error(bundle, "no manifest: the bundle is truncated or not a trustroot bundle"))?;
+    let manifest = manifest.ok_or_else(|| refused(bundle, BundleProblem::NoManifest))?;
     for (path, found) in &unpacked {
         match manifest.files.get(path) {
             None => {
-                return Err(bundle_error(
-                    bundle,
-                    format!("'{}' is in the bundle but not in its manifest", escape(path)),
-                ));
+                return Err(refused(bundle, BundleProblem::NotInManifest { path: path.clone() }));
             }
             Some(expected) if expected != found => {
-                return Err(bundle_error(
-                    bundle,
-                    format!("'{}' does not match the manifest (length or sha256)", escape(path)),
-                ));
+                return Err(refused(bundle, BundleProblem::ManifestMismatch { path: path.clone() }));
             }
             Some(_) => {}
         }
@@ -175,10 +173,7 @@ pub fn unpack_targets(
         .keys()
         .find(|path| wanted.contains_key(*path) && !unpacked.contains_key(*path))
     {
-        return Err(bundle_error(
-            bundle,
-            format!("the manifest lists '{}', which the bundle lacks", escape(missing)),
-        ));
+        return Err(refused(bundle, BundleProblem::MissingMember { path: missing.clone() }));
     }
     Ok(manifest)
 }
@@ -196,12 +191,12 @@ fn free_space(path: &Path) -> Option<u64> {
 /// them: better refused up front than a disk filled half way.
 fn check_room(options: &ImportOptions, scratch: &Path, need: u64) -> Result<(), UpdateError> {
     if need > options.bundle_limits.max_total_size {
-        return Err(bundle_error(
+        return Err(refused(
             &options.bundle,
-            format!(
-                "its verified targets are {need} bytes, over the limit of {} bytes (raise it with --max-size)",
-                options.bundle_limits.max_total_size
-            ),
+            BundleProblem::TargetsTooLarge {
+                need,
+                limit: options.bundle_limits.max_total_size,
+            },
         ));
     }
     // A mirror that exists links what it already holds: only a new one needs room for all.
@@ -214,12 +209,13 @@ fn check_room(options: &ImportOptions, scratch: &Path, need: u64) -> Result<(), 
         if let Some(free) = free_space(place)
             && free < need
         {
-            return Err(bundle_error(
+            return Err(refused(
                 &options.bundle,
-                format!(
-                    "its verified targets are {need} bytes, but only {free} bytes are free at {}",
-                    place.display()
-                ),
+                BundleProblem::NoRoom {
+                    need,
+                    free,
+                    place: place.to_path_buf(),
+                },
             ));
         }
     }
@@ -260,19 +256,18 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
     // root the site pins, or from the root the mirror trusts. Only then does each target
     // have a length to be held to.
     let (trusted_root, from) = match (&options.root, current) {
-        (Some(root), _) => (root.clone(), "the pinned root"),
+        (Some(root), _) => (root.clone(), TrustSource::PinnedRoot),
         (None, Some(n)) => {
             let path = layout.state(n).join("client/root.json");
             (
                 std::fs::read(&path).map_err(|e| UpdateError::io(&path, e))?,
-                "the root the mirror trusts",
+                TrustSource::MirrorRoot,
             )
         }
         (None, None) => {
-            return Err(UpdateError::Config(format!(
-                "{} holds no mirror yet: pass --root with the root this site trusts",
-                options.dir.display()
-            )));
+            return Err(UpdateError::NoMirrorToImportInto {
+                dir: options.dir.clone(),
+            });
         }
     };
     let metadata = unpack_metadata(&options.bundle, &tree, &options.bundle_limits, &options.limits)?;
@@ -280,9 +275,12 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
     {
         Ok((_, desired)) => desired,
         Err(problem) => {
-            return Err(bundle_error(
+            return Err(refused(
                 &options.bundle,
-                format!("does not verify from {from}: {problem}"),
+                BundleProblem::DoesNotVerify {
+                    from,
+                    source: Box::new(problem),
+                },
             ));
         }
     };
@@ -305,8 +303,9 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
     // The mirror directory may be a relative path: the URLs are made from its absolute form.
     let url = |path: &Path| {
         let absolute = std::path::absolute(path).map_err(|e| UpdateError::io(path, e))?;
-        Url::from_directory_path(&absolute)
-            .map_err(|_| UpdateError::Config(format!("{} is not absolute", path.display())))
+        Url::from_directory_path(&absolute).map_err(|_| UpdateError::NotAbsolute {
+            path: path.to_path_buf(),
+        })
     };
     let sync_options = SyncOptions {
         dir: options.dir.clone(),

@@ -6,10 +6,9 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
-use trustroot_core::display::escape;
 
-use super::{BundleFile, BundleLimits, Hashing, MANIFEST_NAME, TREE_PREFIX, ZSTD_MAGIC, bundle_error};
-use crate::error::UpdateError;
+use super::{BundleFile, BundleLimits, Hashing, MANIFEST_NAME, TREE_PREFIX, ZSTD_MAGIC, refused};
+use crate::error::{BundleProblem, UpdateError};
 use crate::tree_path::TreePath;
 
 /// Opens a bundle, transparently decompressing zstd.
@@ -21,7 +20,7 @@ fn open_bundle(bundle: &Path) -> Result<Box<dyn Read>, UpdateError> {
     file.rewind().map_err(|e| UpdateError::io(bundle, e))?;
     if n == 4 && magic == ZSTD_MAGIC {
         let decoder = ruzstd::decoding::StreamingDecoder::new(std::io::BufReader::new(file))
-            .map_err(|e| bundle_error(bundle, format!("not a valid zstd stream: {}", escape(&e.to_string()))))?;
+            .map_err(|e| refused(bundle, BundleProblem::NotZstd { reason: e.to_string() }))?;
         Ok(Box::new(decoder))
     } else {
         Ok(Box::new(std::io::BufReader::new(file)))
@@ -58,7 +57,7 @@ pub(super) fn for_each_member(
     // those records come to us, are size-checked first, and name the member after them.
     let entries = archive
         .entries()
-        .map_err(|e| bundle_error(bundle, format!("not a tar archive: {}", escape(&e.to_string()))))?
+        .map_err(|e| refused(bundle, BundleProblem::NotTar { reason: e.to_string() }))?
         .raw(true);
     let mut admission = Admission {
         bundle,
@@ -69,26 +68,27 @@ pub(super) fn for_each_member(
     };
     let mut long_name: Option<String> = None;
     for entry in entries {
-        let mut entry =
-            entry.map_err(|e| bundle_error(bundle, format!("damaged or truncated: {}", escape(&e.to_string()))))?;
+        let mut entry = entry.map_err(|e| refused(bundle, BundleProblem::Damaged { reason: e.to_string() }))?;
         let kind = entry.header().entry_type();
         if kind.is_gnu_longname() || kind.is_pax_local_extensions() {
             if long_name.is_some() {
-                return Err(bundle_error(bundle, "two name records in a row for one member"));
+                return Err(refused(bundle, BundleProblem::TwoNameRecords));
             }
             long_name = Some(name_record(bundle, &mut entry)?);
             continue;
         }
         if kind.is_gnu_longlink() || kind.is_pax_global_extensions() {
-            return Err(bundle_error(
+            return Err(refused(
                 bundle,
-                format!("a {kind:?} record: bundles hold plain files only"),
+                BundleProblem::ExtensionRecord {
+                    kind: format!("{kind:?}"),
+                },
             ));
         }
         let name = match long_name.take().filter(|n| !n.is_empty()) {
             Some(name) => name,
             None => String::from_utf8(entry.path_bytes().into_owned())
-                .map_err(|_| bundle_error(bundle, "a member name is not UTF-8"))?,
+                .map_err(|_| refused(bundle, BundleProblem::NameNotUtf8))?,
         };
         if kind.is_dir() {
             continue;
@@ -120,52 +120,59 @@ impl Admission<'_> {
     /// [`MANIFEST_NAME`] or a safe path under [`TREE_PREFIX`].
     fn admit(&mut self, name: String, kind: tar::EntryType, declared: u64) -> Result<Member, UpdateError> {
         let (bundle, limits) = (self.bundle, self.limits);
-        let shown = escape(&name);
         if !kind.is_file() {
-            return Err(bundle_error(
+            return Err(refused(
                 bundle,
-                format!("'{shown}' is a link or special file ({kind:?}); bundles hold plain files only"),
+                BundleProblem::NotPlainFile {
+                    name,
+                    kind: format!("{kind:?}"),
+                },
             ));
         }
         if self.manifest_seen {
-            return Err(bundle_error(
+            return Err(refused(bundle, BundleProblem::AfterManifest { name }));
+        }
+        if self.seen.contains(&name) {
+            return Err(refused(bundle, BundleProblem::Duplicate { name }));
+        }
+        self.seen.insert(name.clone());
+        if self.seen.len() > limits.max_files {
+            return Err(refused(
                 bundle,
-                format!("'{shown}' comes after the manifest, which must be last"),
+                BundleProblem::TooManyMembers {
+                    limit: limits.max_files,
+                },
             ));
         }
-        if !self.seen.insert(name.clone()) {
-            return Err(bundle_error(bundle, format!("'{shown}' appears twice")));
-        }
-        if self.seen.len() > limits.max_files {
-            return Err(bundle_error(bundle, format!("more than {} members", limits.max_files)));
-        }
         if declared > limits.max_file_size {
-            return Err(bundle_error(
+            return Err(refused(
                 bundle,
-                format!(
-                    "'{shown}' is {declared} bytes, over the limit of {}",
-                    limits.max_file_size
-                ),
+                BundleProblem::MemberTooLarge {
+                    name,
+                    size: declared,
+                    limit: limits.max_file_size,
+                },
             ));
         }
         self.total = self.total.saturating_add(declared);
         if self.total > limits.max_total_size {
-            return Err(bundle_error(
+            return Err(refused(
                 bundle,
-                format!(
-                    "over the limit of {} bytes in all (raise it with --max-size)",
-                    limits.max_total_size
-                ),
+                BundleProblem::TotalTooLarge {
+                    limit: limits.max_total_size,
+                },
             ));
         }
         let relative = if name == MANIFEST_NAME {
             self.manifest_seen = true;
             String::new()
         } else {
-            let relative = name
-                .strip_prefix(TREE_PREFIX)
-                .ok_or_else(|| bundle_error(bundle, format!("'{shown}' is outside '{TREE_PREFIX}'")))?;
-            TreePath::new(relative).map_err(|reason| bundle_error(bundle, format!("member '{shown}': {reason}")))?;
+            let Some(relative) = name.strip_prefix(TREE_PREFIX) else {
+                return Err(refused(bundle, BundleProblem::OutsideTree { name }));
+            };
+            if let Err(reason) = TreePath::new(relative) {
+                return Err(refused(bundle, BundleProblem::UnsafeName { name, reason }));
+            }
             relative.to_string()
         };
         Ok(Member {
@@ -188,13 +195,23 @@ pub(super) fn copy_member(
         hasher: Sha256::new(),
         count: 0,
     };
-    let shown = escape(&member.name);
-    std::io::copy(&mut reader, out)
-        .map_err(|e| bundle_error(bundle, format!("'{shown}' is truncated: {}", escape(&e.to_string()))))?;
-    if reader.count != member.declared {
-        return Err(bundle_error(
+    std::io::copy(&mut reader, out).map_err(|e| {
+        refused(
             bundle,
-            format!("'{shown}' is truncated ({} of {} bytes)", reader.count, member.declared),
+            BundleProblem::MemberUnreadable {
+                name: member.name.clone(),
+                reason: e.to_string(),
+            },
+        )
+    })?;
+    if reader.count != member.declared {
+        return Err(refused(
+            bundle,
+            BundleProblem::MemberTruncated {
+                name: member.name.clone(),
+                read: reader.count,
+                declared: member.declared,
+            },
         ));
     }
     Ok(BundleFile {
@@ -230,38 +247,37 @@ const MAX_NAME_RECORD: u64 = 64 * 1024;
 fn name_record<R: Read>(bundle: &Path, entry: &mut tar::Entry<'_, R>) -> Result<String, UpdateError> {
     let size = entry.size();
     if size > MAX_NAME_RECORD {
-        return Err(bundle_error(
+        return Err(refused(
             bundle,
-            format!("a name record of {size} bytes, over the limit of {MAX_NAME_RECORD}"),
+            BundleProblem::NameRecordTooLarge {
+                size,
+                limit: MAX_NAME_RECORD,
+            },
         ));
     }
     let mut bytes = Vec::new();
     entry
         .take(size)
         .read_to_end(&mut bytes)
-        .map_err(|e| bundle_error(bundle, format!("a truncated name record: {}", escape(&e.to_string()))))?;
+        .map_err(|e| refused(bundle, BundleProblem::NameRecordTruncated { reason: e.to_string() }))?;
     if entry.header().entry_type().is_gnu_longname() {
         while bytes.last() == Some(&0) {
             bytes.pop();
         }
-        return String::from_utf8(bytes).map_err(|_| bundle_error(bundle, "a member name is not UTF-8"));
+        return String::from_utf8(bytes).map_err(|_| refused(bundle, BundleProblem::NameNotUtf8));
     }
     let mut name = String::new();
     for record in tar::PaxExtensions::new(&bytes) {
-        let record =
-            record.map_err(|e| bundle_error(bundle, format!("a damaged PAX record: {}", escape(&e.to_string()))))?;
+        let record = record.map_err(|e| refused(bundle, BundleProblem::PaxRecordDamaged { reason: e.to_string() }))?;
         match record.key() {
             Ok("path") => {
                 name = record
                     .value()
-                    .map_err(|_| bundle_error(bundle, "a member name is not UTF-8"))?
+                    .map_err(|_| refused(bundle, BundleProblem::NameNotUtf8))?
                     .to_string();
             }
             Ok("size") => {
-                return Err(bundle_error(
-                    bundle,
-                    "a PAX size record: members that large are not bundle members",
-                ));
+                return Err(refused(bundle, BundleProblem::PaxSizeRecord));
             }
             _ => {}
         }

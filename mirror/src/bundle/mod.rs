@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 pub use self::export::export;
 pub use self::import::{ImportOptions, import, unpack_metadata, unpack_targets};
-use crate::error::UpdateError;
+use crate::error::{BundleProblem, UpdateError};
 use crate::manifest::Origin;
 
 /// The name of the manifest member, the last one of a bundle.
@@ -85,8 +85,9 @@ pub struct ExportSummary {
     pub compressed: bool,
 }
 
-fn bundle_error(bundle: &Path, reason: impl std::fmt::Display) -> UpdateError {
-    UpdateError::Config(format!("bundle {}: {reason}", bundle.display()))
+/// The bundle at `bundle` refused for `problem`.
+fn refused(bundle: &Path, problem: BundleProblem) -> UpdateError {
+    UpdateError::bundle(bundle, problem)
 }
 
 /// A writer that hashes what passes through it.

@@ -129,11 +129,10 @@ impl Server {
     pub async fn bind(options: ServeOptions, listen: &str) -> Result<Server, UpdateError> {
         let mirror = MirrorDir::new(&options.dir);
         if mirror.current()?.is_none() {
-            return Err(UpdateError::Config(format!(
-                "{} has no served state yet: run `trustroot mirror sync {}` first",
-                mirror.served().display(),
-                options.dir.display()
-            )));
+            return Err(UpdateError::NoServedState {
+                served: mirror.served(),
+                dir: options.dir.clone(),
+            });
         }
         let log: Box<dyn Write + Send> = match &options.access_log {
             Some(path) => Box::new(
@@ -145,12 +144,14 @@ impl Server {
             ),
             None => Box::new(std::io::stderr()),
         };
-        let listener = TcpListener::bind(listen)
-            .await
-            .map_err(|e| UpdateError::Config(format!("cannot listen on {listen}: {e}")))?;
-        let addr = listener
-            .local_addr()
-            .map_err(|e| UpdateError::Config(format!("cannot read the address bound for {listen}: {e}")))?;
+        let listener = TcpListener::bind(listen).await.map_err(|source| UpdateError::Listen {
+            addr: listen.to_string(),
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(|source| UpdateError::BoundAddress {
+            addr: listen.to_string(),
+            source,
+        })?;
         Ok(Server {
             listener,
             addr,
@@ -224,8 +225,8 @@ impl Server {
 /// signal sent as soon as the address is printed is handled, not fatal.
 pub fn shutdown_signal() -> Result<impl Future<Output = ()> + Send, UpdateError> {
     use tokio::signal::unix::{SignalKind, signal};
-    let listen = |kind: SignalKind, name: &str| {
-        signal(kind).map_err(|e| UpdateError::Config(format!("cannot handle {name}: {e}")))
+    let listen = |kind: SignalKind, name: &'static str| {
+        signal(kind).map_err(|source| UpdateError::Signal { signal: name, source })
     };
     let mut terminate = listen(SignalKind::terminate(), "SIGTERM")?;
     let mut interrupt = listen(SignalKind::interrupt(), "SIGINT")?;
@@ -298,7 +299,10 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
             return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
         }
     };
-    let name = segments.last().map(String::as_str).unwrap_or_default();
+    // A regular file was found, so the path has a last segment (the root is a directory).
+    let Some(name) = segments.last().map(String::as_str) else {
+        return text(StatusCode::NOT_FOUND, "not found\n");
+    };
     let cache = cache_control(&segments, || consistent_snapshot(&shared, state));
     let body = if head {
         Empty::new().map_err(|never| match never {}).boxed_unsync()
@@ -359,10 +363,9 @@ fn open(shared: &Shared, segments: &[String]) -> Result<Option<(std::fs::File, u
     // takes far longer than one lookup.
     for _ in 0..3 {
         let Some(state) = mirror.current()? else {
-            return Err(UpdateError::Config(format!(
-                "{} no longer exists",
-                mirror.served().display()
-            )));
+            return Err(UpdateError::ServedStateGone {
+                served: mirror.served(),
+            });
         };
         let tree = mirror.state(state).join("tree");
         match open_in(&tree, segments) {

@@ -8,7 +8,6 @@ use super::stage::StagedTree;
 use crate::error::UpdateError;
 use crate::layout::{MirrorDir, scan_files};
 use crate::manifest::{FORMAT, FileEntry, Manifest, Origin};
-use crate::store::{sync_files, write_atomic};
 
 /// Syncs `staging/` to disk with its manifest, installs it as the next state and serves
 /// it. Returns the new state's number.
@@ -26,14 +25,15 @@ pub(super) fn commit(
     for (relative, _) in scan_files(&client)? {
         unsynced.push(client.join(relative));
     }
-    sync_files(&staging, &unsynced)?;
+    trustroot_store::sync_files(&staging, &unsynced)?;
     let manifest = Manifest {
         format: FORMAT,
         origin,
         synced_at: trustroot_core::time::format(&options.now),
         files,
     };
-    write_atomic(&staging, "manifest.json", &manifest.to_bytes())?;
+    let manifest_path = staging.join("manifest.json");
+    trustroot_store::write_atomic(&manifest_path, &manifest.to_bytes(&manifest_path)?)?;
     trustroot_store::crash::after_write();
     trustroot_store::sync_dirs(&staging)?;
     let next = next_state_number(layout, current)?;

@@ -34,7 +34,7 @@ struct Resolved {
 
 /// A metadata file name made from a role name (percent-encoded, so always one segment).
 fn metadata_path(name: &str) -> Result<TreePath, UpdateError> {
-    TreePath::new(name).map_err(|reason| UpdateError::Config(format!("metadata file {reason}")))
+    TreePath::new(name).map_err(|reason| UpdateError::MetadataFileName { reason })
 }
 
 /// The names a target is served under: with consistent snapshots its sha256 and sha512
@@ -67,7 +67,10 @@ fn target_names(path: &str, info: &TargetFile, consistent: bool) -> Result<Vec<T
     } else {
         names.push(format!("targets/{path}"));
     }
-    names.iter().map(|name| TreePath::new(name)).collect()
+    names
+        .iter()
+        .map(|name| TreePath::new(name).map_err(|e| e.to_string()))
+        .collect()
 }
 
 /// The published tree current metadata calls for: every root version verified, the
@@ -131,10 +134,10 @@ fn add_role_metadata(trusted: &TrustedSet, wanted: &mut BTreeMap<TreePath, Wante
             .insert(name.clone(), Wanted::Metadata(targets.bytes().to_vec()))
             .is_some()
         {
-            return Err(UpdateError::Config(format!(
-                "role '{}' would be published as {name}, which another file already is",
-                escape(role)
-            )));
+            return Err(UpdateError::RoleFileTaken {
+                role: role.clone(),
+                file: name,
+            });
         }
     }
     Ok(())

@@ -10,7 +10,7 @@ use url::Url;
 
 use super::stage::{Staged, target_entry};
 use super::{SyncOptions, SyncSummary};
-use crate::error::UpdateError;
+use crate::error::{Task, UpdateError};
 use crate::fetch::Fetcher;
 use crate::tree_path::TreePath;
 use crate::updater::{encode_target_path, join};
@@ -101,7 +101,10 @@ async fn fetch_all(
     }
     let mut first_error = None;
     while let Some(joined) = tasks.join_next().await {
-        let (result, info, paths) = joined.map_err(|e| UpdateError::Config(format!("a download task failed: {e}")))?;
+        let (result, info, paths) = joined.map_err(|source| UpdateError::TaskFailed {
+            task: Task::Download,
+            source,
+        })?;
         match result {
             Ok(bytes) => {
                 trustroot_store::crash::after_write();

@@ -165,11 +165,10 @@ fn lock(layout: &MirrorDir) -> Result<std::fs::File, UpdateError> {
         .map_err(|e| UpdateError::io(&path, e))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(UpdateError::Config(format!(
-            "another sync is running in {} (it holds {})",
-            layout.root().display(),
-            path.display()
-        ))),
+        Err(std::fs::TryLockError::WouldBlock) => Err(UpdateError::SyncRunning {
+            dir: layout.root().to_path_buf(),
+            lock: path,
+        }),
         Err(std::fs::TryLockError::Error(e)) => Err(UpdateError::io(&path, e)),
     }
 }

@@ -17,7 +17,6 @@ use crate::error::UpdateError;
 use crate::fetch::Fetcher;
 use crate::layout::{MirrorDir, scan_files};
 use crate::manifest::{Manifest, Origin};
-use crate::store::write_atomic;
 use crate::tree_path::TreePath;
 use crate::updater::{Updater, UpdaterConfig, base_url, join};
 
@@ -78,7 +77,7 @@ pub(super) async fn plan(
         Some(current) => {
             link_tree(&layout.state(current.number).join("client"), &client)?;
             if options.root.is_some() {
-                notes.push("--root ignored: the mirror already trusts its own root".into());
+                notes.push("the pinned root is not used: the mirror already trusts its own root".into());
             }
             Some(versions_before(&client, options)?)
         }
@@ -126,24 +125,28 @@ pub(super) async fn plan(
 fn origin_urls(options: &SyncOptions, manifest: Option<&Manifest>) -> Result<(Url, Url), UpdateError> {
     let metadata_url = match (&options.from, manifest) {
         (Some(url), _) => base_url(url),
-        (None, Some(manifest)) => Url::parse(&manifest.origin.metadata_url)
-            .map_err(|e| UpdateError::Config(format!("recorded origin is not a URL: {e}")))?,
-        (None, None) if options.root.is_none() => {
-            Url::parse(SIGSTORE_URL).map_err(|e| UpdateError::Config(e.to_string()))?
-        }
-        (None, None) => {
-            return Err(UpdateError::Config(
-                "a new mirror started from --root needs --from URL".into(),
-            ));
-        }
+        (None, Some(manifest)) => recorded(&manifest.origin.metadata_url)?,
+        // The default origin is a constant URL (a test below parses it).
+        (None, None) if options.root.is_none() => Url::parse(SIGSTORE_URL).map_err(|source| UpdateError::NotAUrl {
+            url: SIGSTORE_URL.to_string(),
+            source,
+        })?,
+        (None, None) => return Err(UpdateError::OriginNeeded),
     };
     let targets_url = match (&options.targets_from, manifest) {
         (Some(url), _) => base_url(url),
-        (None, Some(manifest)) if options.from.is_none() => Url::parse(&manifest.origin.targets_url)
-            .map_err(|e| UpdateError::Config(format!("recorded origin is not a URL: {e}")))?,
+        (None, Some(manifest)) if options.from.is_none() => recorded(&manifest.origin.targets_url)?,
         _ => join(&metadata_url, "targets/")?,
     };
     Ok((metadata_url, targets_url))
+}
+
+/// A URL a mirror state records as its origin.
+fn recorded(url: &str) -> Result<Url, UpdateError> {
+    Url::parse(url).map_err(|source| UpdateError::RecordedOrigin {
+        url: url.to_string(),
+        source,
+    })
 }
 
 /// Hard-links every file of `from` into `to` (same file system), creating directories.
@@ -165,9 +168,8 @@ fn seed_from_root(client: &Path, history: &Path, options: &SyncOptions) -> Resul
     std::fs::create_dir_all(history).map_err(|e| UpdateError::io(history, e))?;
     Updater::init(client, &root, options.now, &options.limits)?;
     let trusted = TrustedSet::new(&root, options.now, options.limits.clone())?;
-    write_atomic(
-        history,
-        &format!("{}.root.json", trusted.root().signed().common.version),
+    trustroot_store::write_atomic(
+        &history.join(format!("{}.root.json", trusted.root().signed().common.version)),
         &root,
     )?;
     Ok(())
@@ -261,4 +263,15 @@ fn is_current(wanted: &BTreeMap<TreePath, Wanted>, manifest: &Manifest, tree: &P
             || (entry.superseded_at.is_some() && within_grace(entry, options.now, options.keep))
     });
     all_wanted_served && nothing_newly_superseded
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    /// The default origin is a constant: it parses, so a mirror without one never fails on it.
+    #[test]
+    fn the_default_origin_is_a_url() {
+        assert!(url::Url::parse(super::SIGSTORE_URL).is_ok());
+    }
 }

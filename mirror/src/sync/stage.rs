@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use trustroot_core::TargetFile;
 use trustroot_core::hashes::sha256_hex;
+use trustroot_store::Durability;
 
 use super::desired::Wanted;
 use super::fetch::Download;
@@ -20,7 +21,6 @@ use crate::download::file_matches;
 use crate::error::UpdateError;
 use crate::layout::{MirrorDir, check_plain, scan_files};
 use crate::manifest::{FileEntry, mtime_ns};
-use crate::store::write_replacing;
 use crate::tree_path::TreePath;
 use crate::updater::preferred_hash;
 
@@ -224,8 +224,6 @@ fn stage_metadata(
 ) -> Result<FileEntry, UpdateError> {
     let destination = tree.path(path);
     tree.make_parent(path)?;
-    let dir = destination.parent().unwrap_or(&tree.root);
-    let name = destination.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     // A root version is linked from the verified history it was read from.
     let linked = path.as_str().ends_with(".root.json")
         && path.parents().next().is_none()
@@ -233,7 +231,7 @@ fn stage_metadata(
         && std::fs::hard_link(path.under(history), &destination).is_ok();
     let unchanged_copy = linked || std::fs::read(&destination).is_ok_and(|existing| existing == *bytes);
     if !unchanged_copy {
-        write_replacing(dir, name, bytes, false)?;
+        trustroot_store::write_replacing(&destination, bytes, Durability::Deferred)?;
         trustroot_store::crash::after_write();
     }
     tree.unsynced.push(destination.clone());

@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256, Sha384, Sha512};
-use trustroot_core::display::escape;
 use x509_cert::Certificate;
 use x509_cert::der::pem::LineEnding;
 use x509_cert::der::{Decode, Encode, Reader, SliceReader, pem};
@@ -10,7 +9,52 @@ use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage};
 use x509_cert::name::Name;
 use x509_cert::spki::ObjectIdentifier;
 
-use super::PayloadError;
+use super::{PayloadError, PemError};
+
+/// Why a certificate cannot be read, or does not verify as issued by another. `reason`
+/// fields hold the DER, x509 or signature crate's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CertError {
+    #[error("not a DER X.509 certificate: {reason}")]
+    NotDer { reason: String },
+    /// The DER reader refused the certificate's structure.
+    #[error("{reason}")]
+    Encoding { reason: String },
+    #[error("the extended key usage extension cannot be read: {reason}")]
+    ExtendedKeyUsage { reason: String },
+    #[error("the basic constraints extension cannot be read: {reason}")]
+    BasicConstraints { reason: String },
+    /// `issuer` and `subject` are distinguished names as shown.
+    #[error("its issuer ({issuer}) is not the next certificate's subject ({subject})")]
+    IssuerMismatch { issuer: String, subject: String },
+    #[error("the signature bit string has unused bits")]
+    SignatureUnusedBits,
+    #[error("the issuer key cannot be read: {reason}")]
+    IssuerKey { reason: String },
+    #[error("the signature does not verify: {reason}")]
+    BadSignature { reason: String },
+    /// `key` is `EC` or `Ed25519`; `algorithm` the signature algorithm's OID.
+    #[error("an {key} issuer key cannot check a signature of algorithm {algorithm}")]
+    AlgorithmMismatch { key: &'static str, algorithm: String },
+    #[error("trustroot checks certificate signatures from P-256 and P-384 keys only")]
+    UnsupportedCurve,
+    #[error("trustroot cannot check an RSA signature of algorithm {algorithm}")]
+    UnsupportedRsaAlgorithm { algorithm: String },
+    #[error("the issuer's Ed25519 key is not 32 bytes")]
+    Ed25519KeyLength,
+    #[error("trustroot cannot check signatures from issuer keys of algorithm {algorithm}")]
+    UnsupportedKeyAlgorithm { algorithm: String },
+}
+
+/// Where a list of certificates, in the order listed, stops being a chain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("certificate {index} is not signed by certificate {}: {reason}", index + 1)]
+pub struct ChainBreak {
+    /// The certificate that the next one did not issue.
+    pub index: usize,
+    pub reason: CertError,
+}
 use super::keys::{OID_EC_PUBLIC_KEY, OID_ED25519, OID_P256, OID_P384, OID_RSA};
 
 const OID_ORG: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.10");
@@ -86,13 +130,14 @@ fn to_utc(t: x509_cert::time::Time) -> DateTime<Utc> {
 }
 
 /// Parses one DER certificate.
-pub fn parse_cert(der: &[u8]) -> Result<ParsedCert, String> {
-    let cert = Certificate::from_der(der).map_err(|e| format!("not a DER X.509 certificate: {e}"))?;
+pub fn parse_cert(der: &[u8]) -> Result<ParsedCert, CertError> {
+    let encoding = |e: x509_cert::der::Error| CertError::Encoding { reason: e.to_string() };
+    let cert = Certificate::from_der(der).map_err(|e| CertError::NotDer { reason: e.to_string() })?;
     let tbs = {
-        let mut r = SliceReader::new(der).map_err(|e| e.to_string())?;
-        let outer = x509_cert::der::Header::decode(&mut r).map_err(|e| e.to_string())?;
+        let mut r = SliceReader::new(der).map_err(encoding)?;
+        let outer = x509_cert::der::Header::decode(&mut r).map_err(encoding)?;
         let _ = outer;
-        r.tlv_bytes().map_err(|e| e.to_string())?.to_vec()
+        r.tlv_bytes().map_err(encoding)?.to_vec()
     };
     let t = &cert.tbs_certificate;
     let mut ekus = Vec::new();
@@ -100,25 +145,25 @@ pub fn parse_cert(der: &[u8]) -> Result<ParsedCert, String> {
     for ext in t.extensions.iter().flatten() {
         if ext.extn_id == OID_EKU {
             let e = ExtendedKeyUsage::from_der(ext.extn_value.as_bytes())
-                .map_err(|e| format!("the extended key usage extension cannot be read: {e}"))?;
+                .map_err(|e| CertError::ExtendedKeyUsage { reason: e.to_string() })?;
             ekus = e.0;
         } else if ext.extn_id == OID_BASIC_CONSTRAINTS {
             let b = BasicConstraints::from_der(ext.extn_value.as_bytes())
-                .map_err(|e| format!("the basic constraints extension cannot be read: {e}"))?;
+                .map_err(|e| CertError::BasicConstraints { reason: e.to_string() })?;
             is_ca = b.ca;
         }
     }
     Ok(ParsedCert {
         der: der.to_vec(),
         tbs,
-        subject_der: t.subject.to_der().map_err(|e| e.to_string())?,
-        issuer_der: t.issuer.to_der().map_err(|e| e.to_string())?,
-        spki_der: t.subject_public_key_info.to_der().map_err(|e| e.to_string())?,
+        subject_der: t.subject.to_der().map_err(encoding)?,
+        issuer_der: t.issuer.to_der().map_err(encoding)?,
+        spki_der: t.subject_public_key_info.to_der().map_err(encoding)?,
         sig_alg: cert.signature_algorithm.oid,
         signature: cert
             .signature
             .as_bytes()
-            .ok_or("the signature bit string has unused bits")?
+            .ok_or(CertError::SignatureUnusedBits)?
             .to_vec(),
         subject: subject_of(&t.subject),
         issuer: subject_of(&t.issuer),
@@ -141,12 +186,12 @@ impl ParsedCert {
     }
 
     /// Checks that `issuer` issued this certificate: names chain and the signature verifies.
-    pub fn signed_by(&self, issuer: &ParsedCert) -> Result<(), String> {
+    pub fn signed_by(&self, issuer: &ParsedCert) -> Result<(), CertError> {
         if self.issuer_der != issuer.subject_der {
-            return Err(format!(
-                "its issuer ({}) is not the next certificate's subject ({})",
-                self.issuer, issuer.subject
-            ));
+            return Err(CertError::IssuerMismatch {
+                issuer: self.issuer.to_string(),
+                subject: issuer.subject.to_string(),
+            });
         }
         verify_cached(&issuer.spki_der, self.sig_alg, &self.tbs, &self.signature)
     }
@@ -165,10 +210,10 @@ impl ParsedCert {
 /// Signature checks are memoised per process: a chain is checked in several orders, and a
 /// file before and after an edit; P-384 verification is the slowest thing trustroot does
 /// on these files.
-fn verify_cached(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: &[u8]) -> Result<(), String> {
+fn verify_cached(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: &[u8]) -> Result<(), CertError> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
-    type Cache = Mutex<HashMap<[u8; 32], Result<(), String>>>;
+    type Cache = Mutex<HashMap<[u8; 32], Result<(), CertError>>>;
     static CACHE: OnceLock<Cache> = OnceLock::new();
     let mut h = Sha256::new();
     for part in [issuer_spki, alg.as_bytes(), msg, sig] {
@@ -191,11 +236,11 @@ fn verify_cached(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: &[u
     r
 }
 
-fn verify_signature(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: &[u8]) -> Result<(), String> {
+fn verify_signature(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: &[u8]) -> Result<(), CertError> {
     let spki = x509_cert::spki::SubjectPublicKeyInfoRef::from_der(issuer_spki)
-        .map_err(|e| format!("the issuer key cannot be read: {e}"))?;
+        .map_err(|e| CertError::IssuerKey { reason: e.to_string() })?;
     let key_alg = spki.algorithm.oid;
-    let bad = |e: &dyn std::fmt::Display| format!("the signature does not verify: {e}");
+    let bad = |e: &dyn std::fmt::Display| CertError::BadSignature { reason: e.to_string() };
     if key_alg == OID_EC_PUBLIC_KEY {
         let digest: Vec<u8> = if alg == OID_ECDSA_SHA256 {
             Sha256::digest(msg).to_vec()
@@ -204,7 +249,10 @@ fn verify_signature(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: 
         } else if alg == OID_ECDSA_SHA512 {
             Sha512::digest(msg).to_vec()
         } else {
-            return Err(format!("an EC issuer key cannot check a signature of algorithm {alg}"));
+            return Err(CertError::AlgorithmMismatch {
+                key: "EC",
+                algorithm: alg.to_string(),
+            });
         };
         let curve = spki.algorithm.parameters_oid().ok();
         if curve == Some(OID_P256) {
@@ -220,7 +268,7 @@ fn verify_signature(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: 
             let s = p384::ecdsa::Signature::from_der(sig).map_err(|e| bad(&e))?;
             vk.verify_prehash(&digest, &s).map_err(|e| bad(&e))
         } else {
-            Err("trustroot checks certificate signatures from P-256 and P-384 keys only".into())
+            Err(CertError::UnsupportedCurve)
         }
     } else if key_alg == OID_RSA {
         use rsa::pkcs8::DecodePublicKey;
@@ -240,27 +288,30 @@ fn verify_signature(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: 
                 .verify(msg, &s)
                 .map_err(|e| bad(&e))
         } else {
-            Err(format!("trustroot cannot check an RSA signature of algorithm {alg}"))
+            Err(CertError::UnsupportedRsaAlgorithm {
+                algorithm: alg.to_string(),
+            })
         }
     } else if key_alg == OID_ED25519 {
         use ed25519_dalek::Verifier;
         if alg != OID_ED25519 {
-            return Err(format!(
-                "an Ed25519 issuer key cannot check a signature of algorithm {alg}"
-            ));
+            return Err(CertError::AlgorithmMismatch {
+                key: "Ed25519",
+                algorithm: alg.to_string(),
+            });
         }
         let raw: [u8; 32] = spki
             .subject_public_key
             .raw_bytes()
             .try_into()
-            .map_err(|_| "the issuer's Ed25519 key is not 32 bytes".to_string())?;
+            .map_err(|_| CertError::Ed25519KeyLength)?;
         let vk = ed25519_dalek::VerifyingKey::from_bytes(&raw).map_err(|e| bad(&e))?;
         let s = ed25519_dalek::Signature::from_slice(sig).map_err(|e| bad(&e))?;
         vk.verify(msg, &s).map_err(|e| bad(&e))
     } else {
-        Err(format!(
-            "trustroot cannot check signatures from issuer keys of algorithm {key_alg}"
-        ))
+        Err(CertError::UnsupportedKeyAlgorithm {
+            algorithm: key_alg.to_string(),
+        })
     }
 }
 
@@ -271,8 +322,8 @@ pub enum ChainOrder {
     AsListed,
     /// The certificates form a chain in another order, leaf-most first (indices into the list).
     Reordered(Vec<usize>),
-    /// No order forms a chain; the message says where the listed order breaks.
-    Broken(String),
+    /// No order forms a chain; where the listed order breaks.
+    Broken(ChainBreak),
 }
 
 /// Checks whether `certs` form a chain, leaf-most first.
@@ -280,8 +331,8 @@ pub fn chain_order(certs: &[ParsedCert]) -> ChainOrder {
     let n = certs.len();
     let mut first_break = None;
     for i in 0..n.saturating_sub(1) {
-        if let Err(e) = certs[i].signed_by(&certs[i + 1]) {
-            first_break = Some(format!("certificate {i} is not signed by certificate {}: {e}", i + 1));
+        if let Err(reason) = certs[i].signed_by(&certs[i + 1]) {
+            first_break = Some(ChainBreak { index: i, reason });
             break;
         }
     }
@@ -332,19 +383,20 @@ pub fn chain_order(certs: &[ParsedCert]) -> ChainOrder {
 pub fn certs_from_pem(text: &str) -> Result<Vec<ParsedCert>, PayloadError> {
     let blocks = super::keys::pem_blocks(text)?;
     if blocks.is_empty() {
-        return Err(PayloadError::material("no PEM `CERTIFICATE` block found"));
+        return Err(PemError::NoCertificate.into());
     }
     blocks
         .iter()
         .enumerate()
         .map(|(i, (label, der))| {
             if label != "CERTIFICATE" {
-                return Err(PayloadError::material(format!(
-                    "PEM block {i} is labelled `{}`, expected `CERTIFICATE`",
-                    escape(label)
-                )));
+                return Err(PemError::NotACertificate {
+                    index: i,
+                    label: label.clone(),
+                }
+                .into());
             }
-            parse_cert(der).map_err(|e| PayloadError::material(format!("PEM block {i}: {e}")))
+            parse_cert(der).map_err(|reason| PayloadError::Certificate { index: i, reason })
         })
         .collect()
 }
@@ -355,7 +407,7 @@ pub fn certs_to_pem(ders: &[Vec<u8>]) -> Result<String, PayloadError> {
     for d in ders {
         out.push_str(
             &pem::encode_string("CERTIFICATE", LineEnding::LF, d)
-                .map_err(|e| PayloadError::material(format!("cannot write PEM: {e}")))?,
+                .map_err(|e| PayloadError::from(PemError::Write { reason: e.to_string() }))?,
         );
     }
     Ok(out)

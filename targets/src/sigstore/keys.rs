@@ -9,14 +9,66 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use sha2::{Digest, Sha256};
-use trustroot_core::display::escape;
 use x509_cert::der::asn1::BitString;
 use x509_cert::der::pem::LineEnding;
 use x509_cert::der::{Decode, Encode, pem};
 
 use x509_cert::spki::{AlgorithmIdentifierOwned, ObjectIdentifier, SubjectPublicKeyInfoOwned, SubjectPublicKeyInfoRef};
 
-use super::PayloadError;
+use super::{PayloadError, PemError};
+
+/// Why a public key cannot be used. `reason` fields hold the DER, curve or RSA crate's
+/// message; `details` is a `keyDetails` value from the document.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    #[error("not a DER SubjectPublicKeyInfo: {reason}")]
+    NotSpki { reason: String },
+    #[error("the public key bit string has unused bits")]
+    UnusedBits,
+    #[error("not a PKCS#1 RSA public key: {reason}")]
+    NotPkcs1 { reason: String },
+    /// The DER encoder refused the SPKI made from a PKCS#1 key.
+    #[error("{reason}")]
+    Encoding { reason: String },
+    /// `algorithm` is `P-256`, `P-384` or `Ed25519`.
+    #[error("not a valid {algorithm} point: {reason}")]
+    InvalidPoint { algorithm: &'static str, reason: String },
+    #[error("not an uncompressed P-521 point")]
+    P521NotUncompressed,
+    #[error("an EC key on an unsupported curve ({curve})")]
+    UnsupportedCurve { curve: String },
+    #[error("an EC key without a named curve")]
+    NoNamedCurve,
+    #[error("an {algorithm} key must be {expected} bytes, this one has {found}")]
+    WrongLength {
+        algorithm: &'static str,
+        expected: usize,
+        found: usize,
+    },
+    #[error("not a valid RSA public key: {reason}")]
+    InvalidRsa { reason: String },
+    #[error("an unsupported key algorithm ({oid})")]
+    UnsupportedAlgorithm { oid: String },
+    #[error("{details} needs a PKCS#1 RSAPublicKey in rawBytes, but it is {reason}")]
+    RawNotPkcs1 { details: String, reason: String },
+    /// `rawBytes` is no key of any kind.
+    #[error("rawBytes is {0}")]
+    RawBytes(Box<KeyError>),
+    /// `kind` is the key's description (`ECDSA P-256`, ...).
+    #[error("rawBytes holds an {kind} key, which does not match keyDetails {details}")]
+    DetailsMismatch { kind: String, details: String },
+    /// A key trustroot does not inspect (LMS) has no details it could record.
+    #[error("trustroot cannot tell this key's details")]
+    UnknownDetails,
+}
+
+/// A `bytes` value that is not base64; `reason` is the decoder's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not valid base64: {reason}")]
+pub struct Base64Error {
+    pub reason: String,
+}
 
 pub const OID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 pub const OID_P256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
@@ -125,10 +177,10 @@ pub fn describe_key_details(details: &str) -> &'static str {
 }
 
 /// Decodes standard base64 (the proto3 JSON mapping of `bytes`; URL-safe is accepted too).
-pub fn decode_b64(s: &str) -> Result<Vec<u8>, String> {
+pub fn decode_b64(s: &str) -> Result<Vec<u8>, Base64Error> {
     B64.decode(s)
         .or_else(|_| base64::engine::general_purpose::URL_SAFE.decode(s))
-        .map_err(|e| format!("not valid base64: {e}"))
+        .map_err(|e| Base64Error { reason: e.to_string() })
 }
 
 /// Encodes standard base64.
@@ -136,66 +188,72 @@ pub fn encode_b64(b: &[u8]) -> String {
     B64.encode(b)
 }
 
-fn spki_algorithm(der: &[u8]) -> Result<(ObjectIdentifier, Option<ObjectIdentifier>, Vec<u8>), String> {
-    let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| format!("not a DER SubjectPublicKeyInfo: {e}"))?;
+fn spki_algorithm(der: &[u8]) -> Result<(ObjectIdentifier, Option<ObjectIdentifier>, Vec<u8>), KeyError> {
+    let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|e| KeyError::NotSpki { reason: e.to_string() })?;
     let param = spki.algorithm.parameters_oid().ok();
-    let key = spki
-        .subject_public_key
-        .as_bytes()
-        .ok_or("the public key bit string has unused bits")?
-        .to_vec();
+    let key = spki.subject_public_key.as_bytes().ok_or(KeyError::UnusedBits)?.to_vec();
     Ok((spki.algorithm.oid, param, key))
 }
 
 /// Re-encodes a PKCS#1 RSAPublicKey as SPKI (the original bytes are kept inside).
-pub fn pkcs1_to_spki(pkcs1: &[u8]) -> Result<Vec<u8>, String> {
+pub fn pkcs1_to_spki(pkcs1: &[u8]) -> Result<Vec<u8>, KeyError> {
     use rsa::pkcs1::DecodeRsaPublicKey;
-    rsa::RsaPublicKey::from_pkcs1_der(pkcs1).map_err(|e| format!("not a PKCS#1 RSA public key: {e}"))?;
+    rsa::RsaPublicKey::from_pkcs1_der(pkcs1).map_err(|e| KeyError::NotPkcs1 { reason: e.to_string() })?;
     let spki = SubjectPublicKeyInfoOwned {
         algorithm: AlgorithmIdentifierOwned {
             oid: OID_RSA,
             parameters: Some(x509_cert::der::asn1::Null.into()),
         },
-        subject_public_key: BitString::from_bytes(pkcs1).map_err(|e| e.to_string())?,
+        subject_public_key: BitString::from_bytes(pkcs1).map_err(|e| KeyError::Encoding { reason: e.to_string() })?,
     };
-    spki.to_der().map_err(|e| e.to_string())
+    spki.to_der().map_err(|e| KeyError::Encoding { reason: e.to_string() })
 }
 
 /// Parses a key in SPKI DER form and says what it is.
-pub fn parse_spki(der: &[u8]) -> Result<ParsedKey, String> {
+pub fn parse_spki(der: &[u8]) -> Result<ParsedKey, KeyError> {
     let (oid, param, key) = spki_algorithm(der)?;
     let kind = if oid == OID_EC_PUBLIC_KEY {
         match param {
             Some(c) if c == OID_P256 => {
                 use p256::pkcs8::DecodePublicKey;
-                p256::PublicKey::from_public_key_der(der).map_err(|e| format!("not a valid P-256 point: {e}"))?;
+                p256::PublicKey::from_public_key_der(der).map_err(|e| KeyError::InvalidPoint {
+                    algorithm: "P-256",
+                    reason: e.to_string(),
+                })?;
                 KeyKind::EcdsaP256
             }
             Some(c) if c == OID_P384 => {
                 use p384::pkcs8::DecodePublicKey;
-                p384::PublicKey::from_public_key_der(der).map_err(|e| format!("not a valid P-384 point: {e}"))?;
+                p384::PublicKey::from_public_key_der(der).map_err(|e| KeyError::InvalidPoint {
+                    algorithm: "P-384",
+                    reason: e.to_string(),
+                })?;
                 KeyKind::EcdsaP384
             }
             Some(c) if c == OID_P521 => {
                 if key.len() != 133 || key[0] != 4 {
-                    return Err("not an uncompressed P-521 point".into());
+                    return Err(KeyError::P521NotUncompressed);
                 }
                 KeyKind::EcdsaP521
             }
-            Some(c) => return Err(format!("an EC key on an unsupported curve ({c})")),
-            None => return Err("an EC key without a named curve".into()),
+            Some(c) => return Err(KeyError::UnsupportedCurve { curve: c.to_string() }),
+            None => return Err(KeyError::NoNamedCurve),
         }
     } else if oid == OID_ED25519 {
-        let raw: [u8; 32] = key
-            .as_slice()
-            .try_into()
-            .map_err(|_| format!("an Ed25519 key must be 32 bytes, this one has {}", key.len()))?;
-        ed25519_dalek::VerifyingKey::from_bytes(&raw).map_err(|e| format!("not a valid Ed25519 point: {e}"))?;
+        let raw: [u8; 32] = key.as_slice().try_into().map_err(|_| KeyError::WrongLength {
+            algorithm: "Ed25519",
+            expected: 32,
+            found: key.len(),
+        })?;
+        ed25519_dalek::VerifyingKey::from_bytes(&raw).map_err(|e| KeyError::InvalidPoint {
+            algorithm: "Ed25519",
+            reason: e.to_string(),
+        })?;
         KeyKind::Ed25519(raw)
     } else if oid == OID_RSA || oid == OID_RSA_PSS {
         use rsa::pkcs1::DecodeRsaPublicKey;
         use rsa::traits::PublicKeyParts;
-        let k = rsa::RsaPublicKey::from_pkcs1_der(&key).map_err(|e| format!("not a valid RSA public key: {e}"))?;
+        let k = rsa::RsaPublicKey::from_pkcs1_der(&key).map_err(|e| KeyError::InvalidRsa { reason: e.to_string() })?;
         KeyKind::Rsa { bits: k.n().bits() }
     } else if oid == OID_ML_DSA_44 || oid == OID_ML_DSA_65 || oid == OID_ML_DSA_87 {
         let (name, len) = if oid == OID_ML_DSA_44 {
@@ -206,11 +264,15 @@ pub fn parse_spki(der: &[u8]) -> Result<ParsedKey, String> {
             ("ML-DSA-87", 2592)
         };
         if key.len() != len {
-            return Err(format!("an {name} key must be {len} bytes, this one has {}", key.len()));
+            return Err(KeyError::WrongLength {
+                algorithm: name,
+                expected: len,
+                found: key.len(),
+            });
         }
         KeyKind::MlDsa(name)
     } else {
-        return Err(format!("an unsupported key algorithm ({oid})"));
+        return Err(KeyError::UnsupportedAlgorithm { oid: oid.to_string() });
     };
     Ok(ParsedKey {
         kind,
@@ -219,12 +281,14 @@ pub fn parse_spki(der: &[u8]) -> Result<ParsedKey, String> {
 }
 
 /// Parses `raw` (decoded `rawBytes`) as the key type `details` implies.
-pub fn parse_raw(raw: &[u8], details: &str) -> Result<ParsedKey, String> {
+pub fn parse_raw(raw: &[u8], details: &str) -> Result<ParsedKey, KeyError> {
     if details.starts_with("PKCS1_") {
         use rsa::pkcs1::DecodeRsaPublicKey;
         use rsa::traits::PublicKeyParts;
-        let k = rsa::RsaPublicKey::from_pkcs1_der(raw)
-            .map_err(|e| format!("{details} needs a PKCS#1 RSAPublicKey in rawBytes, but it is {e}"))?;
+        let k = rsa::RsaPublicKey::from_pkcs1_der(raw).map_err(|e| KeyError::RawNotPkcs1 {
+            details: details.to_string(),
+            reason: e.to_string(),
+        })?;
         return Ok(ParsedKey {
             kind: KeyKind::Rsa { bits: k.n().bits() },
             spki_der: pkcs1_to_spki(raw)?,
@@ -236,7 +300,7 @@ pub fn parse_raw(raw: &[u8], details: &str) -> Result<ParsedKey, String> {
             spki_der: raw.to_vec(),
         });
     }
-    let key = parse_spki(raw).map_err(|e| format!("rawBytes is {e}"))?;
+    let key = parse_spki(raw).map_err(|e| KeyError::RawBytes(Box::new(e)))?;
     let ok = match (&key.kind, details) {
         (KeyKind::EcdsaP256, "PKIX_ECDSA_P256_SHA_256" | "PKIX_ECDSA_P256_HMAC_SHA_256") => true,
         (KeyKind::EcdsaP384, "PKIX_ECDSA_P384_SHA_384" | "PKIX_ECDSA_P384_SHA_256") => true,
@@ -248,16 +312,16 @@ pub fn parse_raw(raw: &[u8], details: &str) -> Result<ParsedKey, String> {
         _ => false,
     };
     if !ok {
-        return Err(format!(
-            "rawBytes holds an {} key, which does not match keyDetails {details}",
-            key.kind.describe()
-        ));
+        return Err(KeyError::DetailsMismatch {
+            kind: key.kind.describe(),
+            details: details.to_string(),
+        });
     }
     Ok(key)
 }
 
 /// The key details trustroot records for a key, unless told otherwise.
-pub fn default_key_details(kind: &KeyKind, pkcs1: bool) -> Result<&'static str, String> {
+pub fn default_key_details(kind: &KeyKind, pkcs1: bool) -> Result<&'static str, KeyError> {
     Ok(match kind {
         KeyKind::EcdsaP256 => "PKIX_ECDSA_P256_SHA_256",
         KeyKind::EcdsaP384 => "PKIX_ECDSA_P384_SHA_384",
@@ -271,7 +335,7 @@ pub fn default_key_details(kind: &KeyKind, pkcs1: bool) -> Result<&'static str, 
         KeyKind::MlDsa("ML-DSA-44") => "ML_DSA_44",
         KeyKind::MlDsa("ML-DSA-65") => "ML_DSA_65",
         KeyKind::MlDsa(_) => "ML_DSA_87",
-        KeyKind::Opaque => return Err("trustroot cannot tell this key's details".into()),
+        KeyKind::Opaque => return Err(KeyError::UnknownDetails),
     })
 }
 
@@ -288,14 +352,11 @@ pub struct PemKey {
 pub fn key_from_pem(text: &str) -> Result<PemKey, PayloadError> {
     let blocks = pem_blocks(text)?;
     let [(label, der)] = blocks.as_slice() else {
-        return Err(PayloadError::material(format!(
-            "expected exactly one PEM block with a public key, found {}",
-            blocks.len()
-        )));
+        return Err(PemError::KeyBlockCount { found: blocks.len() }.into());
     };
     match label.as_str() {
         "PUBLIC KEY" => {
-            let key = parse_spki(der).map_err(PayloadError::material)?;
+            let key = parse_spki(der)?;
             Ok(PemKey {
                 raw: der.clone(),
                 key,
@@ -303,17 +364,17 @@ pub fn key_from_pem(text: &str) -> Result<PemKey, PayloadError> {
             })
         }
         "RSA PUBLIC KEY" => {
-            let key = parse_raw(der, "PKCS1_RSA_PKCS1V5").map_err(PayloadError::material)?;
+            let key = parse_raw(der, "PKCS1_RSA_PKCS1V5")?;
             Ok(PemKey {
                 raw: der.clone(),
                 key,
                 pkcs1: true,
             })
         }
-        other => Err(PayloadError::material(format!(
-            "a PEM block labelled `{}` is not a public key (expected `PUBLIC KEY` or `RSA PUBLIC KEY`)",
-            escape(other)
-        ))),
+        other => Err(PemError::NotAPublicKey {
+            label: other.to_string(),
+        }
+        .into()),
     }
 }
 
@@ -324,7 +385,7 @@ pub fn key_to_pem(raw: &[u8], details: &str) -> Result<String, PayloadError> {
     } else {
         "PUBLIC KEY"
     };
-    pem::encode_string(label, LineEnding::LF, raw).map_err(|e| PayloadError::material(format!("cannot write PEM: {e}")))
+    pem::encode_string(label, LineEnding::LF, raw).map_err(|e| PemError::Write { reason: e.to_string() }.into())
 }
 
 /// Splits PEM text into its blocks (label, DER). Text outside blocks is ignored. Lenient
@@ -337,30 +398,33 @@ pub fn pem_blocks(text: &str) -> Result<Vec<(String, Vec<u8>)>, PayloadError> {
     while let Some(start) = rest.find(BEGIN) {
         let block = &rest[start + BEGIN.len()..];
         let Some(label_end) = block.find("-----") else {
-            return Err(PayloadError::material("a PEM BEGIN line is not closed by `-----`"));
+            return Err(PemError::BeginNotClosed.into());
         };
         let label = &block[..label_end];
         let body_and_rest = &block[label_end + 5..];
         let Some(end_at) = body_and_rest.find(END) else {
-            return Err(PayloadError::material(format!(
-                "the PEM block `{}` has no END line",
-                escape(label)
-            )));
+            return Err(PemError::NoEnd {
+                label: label.to_string(),
+            }
+            .into());
         };
         let after_end = &body_and_rest[end_at + END.len()..];
         let Some(close) = after_end.find("-----") else {
-            return Err(PayloadError::material("a PEM END line is not closed by `-----`"));
+            return Err(PemError::EndNotClosed.into());
         };
         if &after_end[..close] != label {
-            return Err(PayloadError::material(format!(
-                "the PEM block `{}` ends with `{}`",
-                escape(label),
-                escape(&after_end[..close])
-            )));
+            return Err(PemError::EndMismatch {
+                label: label.to_string(),
+                end: after_end[..close].to_string(),
+            }
+            .into());
         }
         let body: String = body_and_rest[..end_at].chars().filter(|c| !c.is_whitespace()).collect();
         let der = B64.decode(body.as_bytes()).map_err(|e| {
-            PayloadError::material(format!("the PEM block `{}` is not valid base64: {e}", escape(label)))
+            PayloadError::from(PemError::NotBase64 {
+                label: label.to_string(),
+                reason: e.to_string(),
+            })
         })?;
         out.push((label.to_string(), der));
         rest = &after_end[close + 5..];

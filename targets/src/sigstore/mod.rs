@@ -36,44 +36,6 @@ pub const SIGNING_CONFIG_MEDIA_TYPE_V01: &str = "application/vnd.dev.sigstore.si
 /// SigningConfig v0.2 media type.
 pub const SIGNING_CONFIG_MEDIA_TYPE_V02: &str = "application/vnd.dev.sigstore.signingconfig.v0.2+json";
 
-use trustroot_core::display::escape;
+mod error;
 
-/// An error from reading, building or editing a payload. The message names the JSON path
-/// when there is one; the caller adds the file name.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum PayloadError {
-    /// The bytes are not the JSON document expected. The path and serde's message can
-    /// quote the document, so both are escaped when shown.
-    #[error("{}: {}", escape(path), escape(message))]
-    Parse { path: String, message: String },
-    /// A key, certificate or PEM block could not be used.
-    #[error("{0}")]
-    Material(String),
-    /// The requested edit cannot be made.
-    #[error("{0}")]
-    Edit(String),
-}
-
-impl PayloadError {
-    /// Which kind of failure this is: a payload that cannot be read is the repository's
-    /// failure; an edit that cannot be made is the caller's.
-    pub fn class(&self) -> trustroot_core::ErrorClass {
-        match self {
-            PayloadError::Parse { .. } | PayloadError::Material(_) => trustroot_core::ErrorClass::Repository,
-            PayloadError::Edit(_) => trustroot_core::ErrorClass::Usage,
-        }
-    }
-
-    /// What the person can do about it, when there is something.
-    pub fn hint(&self) -> Option<trustroot_core::Hint> {
-        None
-    }
-
-    pub(crate) fn material(message: impl Into<String>) -> Self {
-        PayloadError::Material(message.into())
-    }
-    pub(crate) fn edit(message: impl Into<String>) -> Self {
-        PayloadError::Edit(message.into())
-    }
-}
+pub use error::{EditError, PayloadError, PemError};

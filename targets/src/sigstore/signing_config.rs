@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::trusted_root::TimeRange;
-use super::{PayloadError, SIGNING_CONFIG_MEDIA_TYPE_V01, SIGNING_CONFIG_MEDIA_TYPE_V02, time};
+use super::{EditError, PayloadError, SIGNING_CONFIG_MEDIA_TYPE_V01, SIGNING_CONFIG_MEDIA_TYPE_V02, time};
 
 /// A signing config of either version. Which one is decided by `mediaType`, or, without
 /// one, by the fields present.
@@ -209,32 +209,27 @@ impl SigningConfigV02 {
             .split_once("://")
             .is_some_and(|(s, r)| !s.is_empty() && !r.is_empty() && !r.starts_with('/'));
         if !ok_url {
-            return Err(PayloadError::edit(format!(
-                "`{}` is not a URL with a scheme and a host",
-                p.url
-            )));
+            return Err(EditError::NotAServiceUrl { url: p.url.clone() }.into());
         }
         if p.operator.trim().is_empty() {
-            return Err(PayloadError::edit(
-                "the operator is empty; give a scheme-less URI such as sigstore.dev",
-            ));
+            return Err(EditError::EmptyOperator.into());
         }
         if let Some(end) = p.end
             && end < p.start
         {
-            return Err(PayloadError::edit("the end is before the start"));
+            return Err(EditError::ServiceEndBeforeStart.into());
         }
         let list = self.services(kind);
         if let Some(i) = list
             .iter()
             .position(|s| s.url.as_deref() == Some(p.url.as_str()) && s.major_api_version == Some(p.major_api_version))
         {
-            return Err(PayloadError::edit(format!(
-                "$.{}[{i}] already lists {} with API version {}",
-                kind.field(),
-                p.url,
-                p.major_api_version
-            )));
+            return Err(EditError::DuplicateService {
+                path: format!("$.{}[{i}]", kind.field()),
+                url: p.url.clone(),
+                api_version: p.major_api_version,
+            }
+            .into());
         }
         let mut at = list.len();
         for (i, s) in list.iter().enumerate() {
@@ -283,17 +278,19 @@ impl SigningConfigV02 {
             .map(|(i, _)| i)
             .collect();
         match matches.as_slice() {
-            [] => Err(PayloadError::edit(format!(
-                "no {} in {} has the URL {url}",
-                kind.noun(),
-                kind.field()
-            ))),
+            [] => Err(EditError::NoSuchService {
+                noun: kind.noun(),
+                field: kind.field(),
+                url: url.to_string(),
+            }
+            .into()),
             [i] => Ok(self.services_mut(kind).remove(*i)),
-            _ => Err(PayloadError::edit(format!(
-                "{url} is listed {} times in {}; say which with --api-version",
-                matches.len(),
-                kind.field()
-            ))),
+            _ => Err(EditError::AmbiguousService {
+                url: url.to_string(),
+                count: matches.len(),
+                field: kind.field(),
+            }
+            .into()),
         }
     }
 }

@@ -14,8 +14,26 @@ pub enum TimestampStyle {
     OddFraction,
 }
 
+/// What is wrong with a timestamp string. The string comes from a document or the command
+/// line, so it is escaped when shown; `reason` is chrono's message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimeError {
+    #[error(
+        "`{}` is not an RFC 3339 timestamp of the form YYYY-MM-DDTHH:MM:SS[.fraction]Z",
+        escape(value)
+    )]
+    Shape { value: String },
+    #[error("`{}` has a fraction of {digits} digits; proto3 JSON allows 1 to 9", escape(value))]
+    FractionDigits { value: String, digits: usize },
+    #[error("`{}` does not end in `Z` or a `+HH:MM` offset after the seconds", escape(value))]
+    Zone { value: String },
+    #[error("`{}` is not a valid date and time: {reason}", escape(value))]
+    Invalid { value: String, reason: String },
+}
+
 /// Parses a proto3-JSON timestamp strictly. The error says what is wrong with the string.
-pub fn parse(s: &str) -> Result<(DateTime<Utc>, TimestampStyle), String> {
+pub fn parse(s: &str) -> Result<(DateTime<Utc>, TimestampStyle), TimeError> {
     let b = s.as_bytes();
     let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
     let shape_ok = b.len() >= 20
@@ -31,10 +49,7 @@ pub fn parse(s: &str) -> Result<(DateTime<Utc>, TimestampStyle), String> {
         && b[16] == b':'
         && digits(17..19);
     if !shape_ok {
-        return Err(format!(
-            "`{}` is not an RFC 3339 timestamp of the form YYYY-MM-DDTHH:MM:SS[.fraction]Z",
-            escape(s)
-        ));
+        return Err(TimeError::Shape { value: s.to_string() });
     }
     let mut i = 19;
     let mut frac_digits = 0;
@@ -45,10 +60,10 @@ pub fn parse(s: &str) -> Result<(DateTime<Utc>, TimestampStyle), String> {
             frac_digits += 1;
         }
         if frac_digits == 0 || frac_digits > 9 {
-            return Err(format!(
-                "`{}` has a fraction of {frac_digits} digits; proto3 JSON allows 1 to 9",
-                escape(s)
-            ));
+            return Err(TimeError::FractionDigits {
+                value: s.to_string(),
+                digits: frac_digits,
+            });
         }
     }
     let zone = &s[i..];
@@ -62,13 +77,13 @@ pub fn parse(s: &str) -> Result<(DateTime<Utc>, TimestampStyle), String> {
     {
         true
     } else {
-        return Err(format!(
-            "`{}` does not end in `Z` or a `+HH:MM` offset after the seconds",
-            escape(s)
-        ));
+        return Err(TimeError::Zone { value: s.to_string() });
     };
     let dt = DateTime::parse_from_rfc3339(s)
-        .map_err(|e| format!("`{}` is not a valid date and time: {e}", escape(s)))?
+        .map_err(|e| TimeError::Invalid {
+            value: s.to_string(),
+            reason: e.to_string(),
+        })?
         .with_timezone(&Utc);
     let style = if offset {
         TimestampStyle::Offset
@@ -81,7 +96,7 @@ pub fn parse(s: &str) -> Result<(DateTime<Utc>, TimestampStyle), String> {
 }
 
 /// Parses a timestamp given on the command line (same rules as in files).
-pub fn parse_input(s: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_input(s: &str) -> Result<DateTime<Utc>, TimeError> {
     parse(s).map(|(t, _)| t)
 }
 
@@ -104,7 +119,7 @@ mod tests {
         ] {
             assert_eq!(parse(s).unwrap().1, TimestampStyle::Canonical, "{s}");
         }
-        let e = parse("2025-09-04:00:00Z").unwrap_err();
+        let e = parse("2025-09-04:00:00Z").unwrap_err().to_string();
         assert!(e.contains("2025-09-04:00:00Z"), "{e}");
         assert!(parse("2025-09-04 00:00:00Z").is_err());
         assert!(parse("2025-02-30T00:00:00Z").is_err());

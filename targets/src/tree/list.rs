@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use super::{MAX_DEPTH, TreeError};
+use super::{MAX_DEPTH, Refusal, TreeError};
 
 /// A regular file the walk found.
 #[derive(Debug)]
@@ -55,7 +55,7 @@ fn visit(root: &Path, mut found: impl FnMut(Listed)) -> Result<(), TreeError> {
         let kind = entry.file_type();
         if kind.is_dir() {
             if depth > MAX_DEPTH {
-                return Err(refused(path, format!("more than {MAX_DEPTH} directories deep")));
+                return Err(refused(path, Refusal::TooDeep));
             }
             open.truncate(depth);
             open.push(path.to_path_buf());
@@ -67,10 +67,7 @@ fn visit(root: &Path, mut found: impl FnMut(Listed)) -> Result<(), TreeError> {
         } else {
             // With links not followed, a link is reported as a link: refusing it keeps a
             // link from pulling in a file from outside the tree.
-            return Err(refused(
-                path,
-                "is a symbolic link or special file; only regular files can be targets".to_string(),
-            ));
+            return Err(refused(path, Refusal::NotARegularFile));
         }
     }
     Ok(())
@@ -89,25 +86,24 @@ fn is_hidden(name: &OsStr) -> bool {
 fn target_path(root: &Path, path: &Path) -> Result<String, TreeError> {
     let name = path.file_name().and_then(OsStr::to_str);
     if name.is_none() {
-        return Err(refused(path, "the name is not UTF-8".to_string()));
+        return Err(refused(path, Refusal::NameNotUtf8));
     }
     let segments: Option<Vec<&str>> = path
         .strip_prefix(root)
         .ok()
         .and_then(|relative| relative.iter().map(OsStr::to_str).collect());
     let Some(segments) = segments else {
-        return Err(refused(path, "is not under the tree's root".to_string()));
+        return Err(refused(path, Refusal::OutsideRoot));
     };
     let target = segments.join("/");
     // A name read from a directory holds no `/` and is never empty, `.` or `..` (nor any
     // other dot-name: those are skipped), so core refuses it only for a backslash or a
     // control character; the message says so in the words of a file name.
-    trustroot_core::target_path::validate(&target)
-        .map_err(|_| refused(path, "the name contains a backslash or a control character".to_string()))?;
+    trustroot_core::target_path::validate(&target).map_err(|_| refused(path, Refusal::UnsafeName))?;
     Ok(target)
 }
 
-fn refused(path: &Path, reason: String) -> TreeError {
+fn refused(path: &Path, reason: Refusal) -> TreeError {
     TreeError::Refused {
         path: path.to_path_buf(),
         reason,

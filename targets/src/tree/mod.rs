@@ -48,7 +48,40 @@ pub enum TreeError {
         source: std::io::Error,
     },
     #[error("{}: {reason}", escape(&path.display().to_string()))]
-    Refused { path: PathBuf, reason: String },
+    Refused { path: PathBuf, reason: Refusal },
+}
+
+/// Why an entry of a tree cannot be published as a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The root of the walk exists but is a file, a link or a device.
+    #[error("is not a directory")]
+    RootNotADirectory,
+    #[error("is a symbolic link or special file; only regular files can be targets")]
+    NotARegularFile,
+    #[error("more than {MAX_DEPTH} directories deep")]
+    TooDeep,
+    #[error("the name is not UTF-8")]
+    NameNotUtf8,
+    /// An entry the walk reported outside the root it walked.
+    #[error("is not under the tree's root")]
+    OutsideRoot,
+    /// Core refuses the name as a target path; in a file name that can only be a
+    /// backslash or a control character.
+    #[error("the name contains a backslash or a control character")]
+    UnsafeName,
+}
+
+impl TreeError {
+    /// A tree that cannot be read is I/O; one holding what cannot be a target is the
+    /// local state the person publishes from.
+    pub fn class(&self) -> trustroot_core::ErrorClass {
+        match self {
+            TreeError::Io { .. } => trustroot_core::ErrorClass::Io,
+            TreeError::Refused { .. } => trustroot_core::ErrorClass::LocalState,
+        }
+    }
 }
 
 /// Walks `root` and hashes every file, keyed by target path. A missing `root` is an
@@ -66,7 +99,7 @@ pub fn walk(root: &Path) -> Result<BTreeMap<String, TreeFile>, TreeError> {
         Ok(meta) if !meta.is_dir() => {
             return Err(TreeError::Refused {
                 path: root.to_path_buf(),
-                reason: "is not a directory".to_string(),
+                reason: Refusal::RootNotADirectory,
             });
         }
         Ok(_) => {}
@@ -134,7 +167,7 @@ mod tests {
             Err(TreeError::Refused { path, reason }) => {
                 assert_eq!(path, dir.path().join("sub/b.json"));
                 assert_eq!(
-                    reason,
+                    reason.to_string(),
                     "is a symbolic link or special file; only regular files can be targets"
                 );
             }
@@ -189,7 +222,10 @@ mod tests {
             fs::write(dir.path().join(name), b"").unwrap();
             match walk(dir.path()) {
                 Err(TreeError::Refused { reason, .. }) => {
-                    assert_eq!(reason, "the name contains a backslash or a control character")
+                    assert_eq!(
+                        reason.to_string(),
+                        "the name contains a backslash or a control character"
+                    )
                 }
                 other => panic!("{name:?}: {other:?}"),
             }
@@ -221,7 +257,7 @@ mod tests {
         match walk(dir.path()) {
             Err(TreeError::Refused { path, reason }) => {
                 assert_eq!(path, deepest.join("e"));
-                assert_eq!(reason, format!("more than {MAX_DEPTH} directories deep"));
+                assert_eq!(reason.to_string(), format!("more than {MAX_DEPTH} directories deep"));
             }
             other => panic!("{other:?}"),
         }

@@ -10,16 +10,15 @@ use super::{
 };
 use crate::sigstore::certs::{self, ChainOrder, ParsedCert};
 use crate::sigstore::keys::{self, KeyKind};
-use crate::sigstore::{PayloadError, TRUSTED_ROOT_MEDIA_TYPE_V02, time};
+use crate::sigstore::{EditError, PayloadError, time};
 
 impl TrustedRoot {
     fn check_operator(&self, operator: &Option<String>) -> Result<(), PayloadError> {
         if operator.is_some() && !self.is_v02() {
-            return Err(PayloadError::edit(format!(
-                "`operator` needs the v0.2 media type ({TRUSTED_ROOT_MEDIA_TYPE_V02}); this file is {}. \
-                 Deployed clients read the legacy media type only, so keep operators for a separate v0.2 file",
-                self.media_type.as_deref().unwrap_or("without a media type")
-            )));
+            return Err(EditError::OperatorNeedsV02 {
+                media_type: self.media_type.clone(),
+            }
+            .into());
         }
         Ok(())
     }
@@ -28,43 +27,38 @@ impl TrustedRoot {
     /// its log ID and key details. Returns the index it got and notes.
     pub fn add_log(&mut self, section: Section, p: &LogParams) -> Result<(usize, Notes), PayloadError> {
         if !section.is_log() {
-            return Err(PayloadError::edit("add_log takes tlogs or ctlogs"));
+            return Err(EditError::NotALogSection.into());
         }
         self.check_operator(&p.operator)?;
         let mut notes = Notes::new();
         if p.base_url.trim().is_empty() {
-            return Err(PayloadError::edit("the log URL is empty"));
+            return Err(EditError::EmptyLogUrl.into());
         }
         if !keys::HASH_ALGORITHMS.contains(&p.hash_algorithm.as_str()) {
-            return Err(PayloadError::edit(format!(
-                "unknown hash algorithm `{}` (known: {})",
-                p.hash_algorithm,
-                keys::HASH_ALGORITHMS.join(", ")
-            )));
+            return Err(EditError::UnknownHashAlgorithm {
+                name: p.hash_algorithm.clone(),
+            }
+            .into());
         }
         check_window(p.start, p.end)?;
         let details = match &p.key_details {
             Some(d) => {
-                keys::parse_raw(&p.key.raw, d).map_err(PayloadError::material)?;
+                keys::parse_raw(&p.key.raw, d)?;
                 d.clone()
             }
-            None => keys::default_key_details(&p.key.key.kind, p.key.pkcs1)
-                .map_err(PayloadError::material)?
-                .to_string(),
+            None => keys::default_key_details(&p.key.key.kind, p.key.pkcs1)?.to_string(),
         };
         let (log_id, checkpoint) = match p.log_id {
             LogIdKind::Spki => (keys::spki_log_id(&p.key.key.spki_der), None),
             LogIdKind::Checkpoint => {
                 if section != Section::Tlogs {
-                    return Err(PayloadError::edit(
-                        "checkpoint log IDs are for Rekor v2 transparency logs, not CT logs",
-                    ));
+                    return Err(EditError::CheckpointForCtLog.into());
                 }
                 let KeyKind::Ed25519(raw) = &p.key.key.kind else {
-                    return Err(PayloadError::edit(format!(
-                        "trustroot computes Rekor v2 checkpoint log IDs for Ed25519 keys; this key is {}",
-                        p.key.key.kind.describe()
-                    )));
+                    return Err(EditError::CheckpointNeedsEd25519 {
+                        kind: p.key.key.kind.describe(),
+                    }
+                    .into());
                 };
                 let id = keys::checkpoint_log_id(keys::origin_of(&p.base_url), raw);
                 let cp = self.is_v02().then(|| id[..4].to_vec());
@@ -77,11 +71,12 @@ impl TrustedRoot {
             .iter()
             .position(|l| l.log_id.as_ref().and_then(|x| x.key_id.as_deref()) == Some(log_id_b64.as_str()))
         {
-            return Err(PayloadError::edit(format!(
-                "$.{}[{i}] already has log ID {log_id_b64} ({}); retire it or edit its dates instead of adding it twice",
-                section.field(),
-                list[i].base_url.as_deref().unwrap_or("no baseUrl")
-            )));
+            return Err(EditError::DuplicateLog {
+                path: format!("$.{}[{i}]", section.field()),
+                log_id: log_id_b64,
+                url: list[i].base_url.clone(),
+            }
+            .into());
         }
         if let Some(i) = list.iter().position(|l| {
             l.base_url.as_deref() == Some(p.base_url.as_str())
@@ -128,15 +123,13 @@ impl TrustedRoot {
     /// Adds a certificate authority or timestamp authority from a certificate chain.
     pub fn add_authority(&mut self, section: Section, p: &AuthorityParams) -> Result<(usize, Notes), PayloadError> {
         if section.is_log() {
-            return Err(PayloadError::edit(
-                "add_authority takes certificateAuthorities or timestampAuthorities",
-            ));
+            return Err(EditError::NotAnAuthoritySection.into());
         }
         self.check_operator(&p.operator)?;
         check_window(p.start, p.end)?;
         let mut notes = Notes::new();
         if p.chain.is_empty() {
-            return Err(PayloadError::edit("the certificate chain is empty"));
+            return Err(EditError::EmptyChain.into());
         }
         let chain = leaf_first(&p.chain, &mut notes)?;
         let anchor = chain[chain.len() - 1];
@@ -157,10 +150,10 @@ impl TrustedRoot {
             .iter()
             .position(|a| &a.cert_chain == new_chain)
         {
-            return Err(PayloadError::edit(format!(
-                "$.{}[{i}] already has this certificate chain",
-                section.field()
-            )));
+            return Err(EditError::DuplicateChain {
+                path: format!("$.{}[{i}]", section.field()),
+            }
+            .into());
         }
         let list = self.authorities_mut(section);
         let at = insert_position(list.iter().map(|a| a.valid_for.as_ref()), p.start);
@@ -175,7 +168,7 @@ impl TrustedRoot {
             Section::Tlogs | Section::Ctlogs => self
                 .logs_mut(section)
                 .get_mut(index)
-                .ok_or_else(|| PayloadError::edit(format!("{path} does not exist")))?
+                .ok_or_else(|| EditError::NoSuchInstance { path: path.clone() })?
                 .public_key
                 .get_or_insert_with(PublicKey::default)
                 .valid_for
@@ -183,22 +176,24 @@ impl TrustedRoot {
             _ => self
                 .authorities_mut(section)
                 .get_mut(index)
-                .ok_or_else(|| PayloadError::edit(format!("{path} does not exist")))?
+                .ok_or_else(|| EditError::NoSuchInstance { path: path.clone() })?
                 .valid_for
                 .get_or_insert_with(TimeRange::default),
         };
         if let Some(old) = &vf.end {
-            return Err(PayloadError::edit(format!(
-                "{path} is already retired (its window ends {old}); trustroot does not move an end that was published"
-            )));
+            return Err(EditError::AlreadyRetired { path, end: old.clone() }.into());
         }
         if let Some(start) = vf.start.as_deref() {
-            let (s, _) = time::parse(start).map_err(|e| PayloadError::edit(format!("{path}: {e}")))?;
+            let (s, _) = time::parse(start).map_err(|reason| EditError::UnreadableStart {
+                path: path.clone(),
+                reason,
+            })?;
             if end < s {
-                return Err(PayloadError::edit(format!(
-                    "the end {} is before the window's start {start}",
-                    time::format(&end)
-                )));
+                return Err(EditError::EndBeforeWindowStart {
+                    end,
+                    start: start.to_string(),
+                }
+                .into());
             }
         }
         vf.end = Some(time::format(&end));
@@ -218,11 +213,7 @@ fn check_window(start: DateTime<Utc>, end: Option<DateTime<Utc>>) -> Result<(), 
     if let Some(end) = end
         && end < start
     {
-        return Err(PayloadError::edit(format!(
-            "the end {} is before the start {}",
-            time::format(&end),
-            time::format(&start)
-        )));
+        return Err(EditError::EndBeforeStart { end, start }.into());
     }
     Ok(())
 }
@@ -254,9 +245,7 @@ fn leaf_first<'a>(given: &'a [ParsedCert], notes: &mut Notes) -> Result<Vec<&'a 
             ));
             Ok(order.iter().map(|&i| &given[i]).collect())
         }
-        ChainOrder::Broken(e) => Err(PayloadError::material(format!(
-            "the certificates do not form a chain in any order: {e}"
-        ))),
+        ChainOrder::Broken(e) => Err(PayloadError::Chain(e)),
     }
 }
 
@@ -266,20 +255,20 @@ fn check_chain_dates(chain: &[&ParsedCert], p: &AuthorityParams, notes: &mut Not
     let latest_nb = chain.iter().map(|c| c.not_before).max().unwrap_or(p.start);
     let earliest_na = chain.iter().map(|c| c.not_after).min().unwrap_or(p.start);
     if p.start > earliest_na {
-        return Err(PayloadError::edit(format!(
-            "the start {} is after a certificate in the chain expires ({})",
-            time::format(&p.start),
-            time::format(&earliest_na)
-        )));
+        return Err(EditError::StartAfterChainExpiry {
+            start: p.start,
+            expiry: earliest_na,
+        }
+        .into());
     }
     if let Some(end) = p.end
         && end > earliest_na
     {
-        return Err(PayloadError::edit(format!(
-            "the end {} is after a certificate in the chain expires ({}); end the window by then",
-            time::format(&end),
-            time::format(&earliest_na)
-        )));
+        return Err(EditError::EndAfterChainExpiry {
+            end,
+            expiry: earliest_na,
+        }
+        .into());
     }
     if p.start < latest_nb {
         notes.push(format!(

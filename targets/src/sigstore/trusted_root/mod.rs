@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use super::certs::{self, ParsedCert};
 use super::keys;
-use super::{PayloadError, TRUSTED_ROOT_MEDIA_TYPE_LEGACY, TRUSTED_ROOT_MEDIA_TYPE_V02};
+use super::{EditError, PayloadError, TRUSTED_ROOT_MEDIA_TYPE_LEGACY, TRUSTED_ROOT_MEDIA_TYPE_V02};
 
 mod edit;
 
@@ -330,16 +330,20 @@ impl TrustedRoot {
     /// One instance's key (logs) or chain (authorities) as PEM, with a suggested file name.
     pub fn extract(&self, section: Section, index: usize) -> Result<(String, String), PayloadError> {
         let path = format!("$.{}[{index}]", section.field());
-        let missing = |what: &str| PayloadError::edit(format!("{path}{what} is missing"));
+        let missing = |what: &str| PayloadError::Missing {
+            field: format!("{path}{what}"),
+        };
         if section.is_log() {
             let l = self
                 .logs(section)
                 .get(index)
-                .ok_or_else(|| PayloadError::edit(format!("{path} does not exist")))?;
+                .ok_or_else(|| EditError::NoSuchInstance { path: path.clone() })?;
             let pk = l.public_key.as_ref().ok_or_else(|| missing(".publicKey"))?;
             let raw = pk.raw_bytes.as_deref().ok_or_else(|| missing(".publicKey.rawBytes"))?;
-            let raw =
-                keys::decode_b64(raw).map_err(|e| PayloadError::material(format!("{path}.publicKey.rawBytes: {e}")))?;
+            let raw = keys::decode_b64(raw).map_err(|reason| PayloadError::Base64 {
+                field: format!("{path}.publicKey.rawBytes"),
+                reason,
+            })?;
             let details = pk.key_details.as_deref().unwrap_or("");
             let name = file_name(section, index, l.base_url.as_deref());
             Ok((name, keys::key_to_pem(&raw, details)?))
@@ -347,7 +351,7 @@ impl TrustedRoot {
             let a = self
                 .authorities(section)
                 .get(index)
-                .ok_or_else(|| PayloadError::edit(format!("{path} does not exist")))?;
+                .ok_or_else(|| EditError::NoSuchInstance { path: path.clone() })?;
             let certs = a
                 .cert_chain
                 .as_ref()
@@ -361,8 +365,9 @@ impl TrustedRoot {
                         .raw_bytes
                         .as_deref()
                         .ok_or_else(|| missing(&format!(".certChain.certificates[{j}].rawBytes")))?;
-                    keys::decode_b64(raw).map_err(|e| {
-                        PayloadError::material(format!("{path}.certChain.certificates[{j}].rawBytes: {e}"))
+                    keys::decode_b64(raw).map_err(|reason| PayloadError::Base64 {
+                        field: format!("{path}.certChain.certificates[{j}].rawBytes"),
+                        reason,
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;

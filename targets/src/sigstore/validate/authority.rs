@@ -4,63 +4,149 @@
 use serde_json::{Map, Value};
 
 use super::trusted_root::operator;
-use super::{Ctx, InstanceFacts, Window, norm_url};
+use super::{Ctx, InstanceFacts, Window, norm_url, rules};
 use crate::sigstore::certs::{self, ChainOrder, ParsedCert};
 use crate::sigstore::json::JsonPath;
 use crate::sigstore::keys;
 use crate::sigstore::time;
 use crate::sigstore::trusted_root::Section;
 
-/// A certificate authority or timestamp authority.
+/// A certificate authority or timestamp authority, when it is an object.
 pub(super) fn authority(cx: &mut Ctx, v: &Value, path: &JsonPath, section: Section) -> Option<InstanceFacts> {
     let o = cx.object(v, path, section.noun())?;
-    cx.fields(o, path, &["subject", "uri", "certChain", "validFor"], &["operator"]);
-    let recorded_subject = subject(cx, o, path);
-    let uri = cx.string(o, "uri", path, None);
-    if o.get("uri").is_none() {
+    let mut part = AuthorityPart {
+        o,
+        path: path.clone(),
+        section,
+        recorded_subject: None,
+        uri: None,
+        window: Window::default(),
+        parsed: Vec::new(),
+        all_parsed: true,
+        identity: None,
+        order: Vec::new(),
+    };
+    rules::run_authority(cx, &mut part);
+    Some(InstanceFacts {
+        path: part.path,
+        url: part.uri.map(norm_url),
+        identity: part.identity,
+        window: part.window,
+    })
+}
+
+/// A certificate authority or timestamp authority as its rules see it.
+pub(super) struct AuthorityPart<'a> {
+    o: &'a Map<String, Value>,
+    path: JsonPath,
+    section: Section,
+    /// The recorded (organization, common name), when `subject` is an object.
+    recorded_subject: Option<(Option<String>, Option<String>)>,
+    uri: Option<&'a str>,
+    window: Window,
+    /// The certificates that parsed, and whether all of them did.
+    parsed: Vec<ParsedCert>,
+    all_parsed: bool,
+    /// The chain's identity: the sorted base64 of its certificates.
+    identity: Option<String>,
+    /// The chain leaf-most first, as indices into `parsed`; empty when it forms no chain.
+    order: Vec<usize>,
+}
+
+impl AuthorityPart<'_> {
+    fn chain_path(&self) -> JsonPath {
+        self.path.key("certChain")
+    }
+
+    /// The chain leaf-most first (empty when it forms no chain or was not checked).
+    fn ordered(&self) -> Vec<&ParsedCert> {
+        self.order.iter().filter_map(|&i| self.parsed.get(i)).collect()
+    }
+}
+
+pub(super) fn authority_fields(cx: &mut Ctx, part: &mut AuthorityPart<'_>) {
+    cx.fields(
+        part.o,
+        &part.path,
+        &["subject", "uri", "certChain", "validFor"],
+        &["operator"],
+    );
+}
+
+pub(super) fn authority_subject(cx: &mut Ctx, part: &mut AuthorityPart<'_>) {
+    part.recorded_subject = subject(cx, part.o, &part.path);
+}
+
+pub(super) fn authority_uri(cx: &mut Ctx, part: &mut AuthorityPart<'_>) {
+    part.uri = cx.string(part.o, "uri", &part.path, None);
+    if part.o.get("uri").is_none() {
         cx.warn(
             "missing-uri",
-            &path.key("uri"),
-            format!("this {} has no `uri`; clients verify without it, but signing configs and operators cannot tell which service it is", section.noun()),
+            &part.path.key("uri"),
+            format!("this {} has no `uri`; clients verify without it, but signing configs and operators cannot tell which service it is", part.section.noun()),
             "add the service URL",
         );
     }
-    operator(cx, o, path);
-    let window = cx.time_range(o, path, &format!("this {}", section.noun()));
-    let cp = path.key("certChain");
-    let mut identity = None;
-    let mut parsed: Vec<ParsedCert> = Vec::new();
-    let mut all_parsed = true;
-    if let Some(list) = chain_list(cx, o, &cp) {
+}
+
+pub(super) fn authority_operator(cx: &mut Ctx, part: &mut AuthorityPart<'_>) {
+    operator(cx, part.o, &part.path);
+}
+
+pub(super) fn authority_validity(cx: &mut Ctx, part: &mut AuthorityPart<'_>) {
+    part.window = cx.time_range(part.o, &part.path, &format!("this {}", part.section.noun()));
+}
+
+/// `certChain.certificates`: present, not empty, each certificate DER that parses.
+pub(super) fn authority_chain(cx: &mut Ctx, part: &mut AuthorityPart<'_>) {
+    let cp = part.chain_path();
+    if let Some(list) = chain_list(cx, part.o, &cp) {
         let (certs, ids, ok) = parse_certificates(cx, list, &cp);
-        parsed = certs;
-        all_parsed = ok;
-        identity = Some(ids);
+        part.parsed = certs;
+        part.all_parsed = ok;
+        part.identity = Some(ids);
     }
-    if all_parsed && !parsed.is_empty() {
-        let ordered = chain_order(cx, &parsed, &cp);
-        if let (Some(leaf), Some(anchor)) = (ordered.first(), ordered.last()) {
-            check_anchor(cx, anchor, &cp);
-            if let Some(recorded) = &recorded_subject {
-                check_subject(cx, recorded, anchor, path);
-            }
-            if section == Section::TimestampAuthorities && !leaf.has_time_stamping_eku() {
-                cx.warn(
-                    "tsa-eku",
-                    &cp.key("certificates").index(0),
-                    format!("the TSA leaf {} has no timeStamping extended key usage", leaf.subject),
-                    "check this is the TSA's signing certificate",
-                );
-            }
-            window_within_certs(cx, &ordered, window, path);
-        }
+}
+
+/// The order of a chain whose every certificate parsed.
+pub(super) fn authority_chain_order(cx: &mut Ctx, part: &mut AuthorityPart<'_>) {
+    if part.all_parsed && !part.parsed.is_empty() {
+        part.order = chain_order(cx, &part.parsed, &part.chain_path());
     }
-    Some(InstanceFacts {
-        path: path.clone(),
-        url: uri.map(norm_url),
-        identity,
-        window,
-    })
+}
+
+pub(super) fn authority_anchor(cx: &mut Ctx, part: &mut AuthorityPart<'_>) {
+    if let Some(anchor) = part.ordered().last() {
+        check_anchor(cx, anchor, &part.chain_path());
+    }
+}
+
+pub(super) fn authority_subject_matches(cx: &mut Ctx, part: &mut AuthorityPart<'_>) {
+    if let (Some(anchor), Some(recorded)) = (part.ordered().last(), &part.recorded_subject) {
+        check_subject(cx, recorded, anchor, &part.path);
+    }
+}
+
+/// A timestamp authority's leaf can stamp time.
+pub(super) fn authority_tsa_eku(cx: &mut Ctx, part: &mut AuthorityPart<'_>) {
+    if let Some(leaf) = part.ordered().first()
+        && part.section == Section::TimestampAuthorities
+        && !leaf.has_time_stamping_eku()
+    {
+        cx.warn(
+            "tsa-eku",
+            &part.chain_path().key("certificates").index(0),
+            format!("the TSA leaf {} has no timeStamping extended key usage", leaf.subject),
+            "check this is the TSA's signing certificate",
+        );
+    }
+}
+
+pub(super) fn authority_window_within_certs(cx: &mut Ctx, part: &mut AuthorityPart<'_>) {
+    let ordered = part.ordered();
+    if !ordered.is_empty() {
+        window_within_certs(cx, &ordered, part.window, &part.path);
+    }
 }
 
 /// The recorded `subject`: (organization, common name) when it is an object.
@@ -93,7 +179,7 @@ fn chain_list<'a>(cx: &mut Ctx, o: &'a Map<String, Value>, cp: &JsonPath) -> Opt
                 "missing-chain",
                 cp,
                 "`certChain` is missing".into(),
-                "add the chain with `trustroot sigstore trusted-root add-ca`/`add-tsa`",
+                "add the chain (its certificates, leaf-most first)",
             );
             None
         }
@@ -133,7 +219,7 @@ fn parse_certificates(cx: &mut Ctx, list: &[Value], cp: &JsonPath) -> (Vec<Parse
         ids.push(raw.to_string());
         match keys::decode_b64(raw)
             .map_err(|e| format!("rawBytes is {e}"))
-            .and_then(|d| certs::parse_cert(&d))
+            .and_then(|d| certs::parse_cert(&d).map_err(|e| e.to_string()))
         {
             Ok(c) => parsed.push(c),
             Err(e) => {
@@ -151,10 +237,11 @@ fn parse_certificates(cx: &mut Ctx, list: &[Value], cp: &JsonPath) -> (Vec<Parse
     (parsed, ids.join(","), all_parsed)
 }
 
-/// The chain in leaf-most-first order; empty when the certificates form no chain.
-fn chain_order<'a>(cx: &mut Ctx, parsed: &'a [ParsedCert], cp: &JsonPath) -> Vec<&'a ParsedCert> {
+/// The chain in leaf-most-first order, as indices into `parsed`; empty when the
+/// certificates form no chain.
+fn chain_order(cx: &mut Ctx, parsed: &[ParsedCert], cp: &JsonPath) -> Vec<usize> {
     match certs::chain_order(parsed) {
-        ChainOrder::AsListed => parsed.iter().collect(),
+        ChainOrder::AsListed => (0..parsed.len()).collect(),
         ChainOrder::Reordered(order) => {
             let desc = if order.iter().rev().copied().eq(0..order.len()) {
                 "root-first"
@@ -165,9 +252,9 @@ fn chain_order<'a>(cx: &mut Ctx, parsed: &'a [ParsedCert], cp: &JsonPath) -> Vec
                 "chain-order",
                 &cp.key("certificates"),
                 format!("the chain is listed {desc}; clients accept it, but the format says leaf-most first (a valid order is {order:?})"),
-                "list the certificates leaf-most first; `trustroot sigstore trusted-root add-ca` records chains that way",
+                "list the certificates leaf-most first, the order trustroot records chains in",
             );
-            order.iter().map(|&i| &parsed[i]).collect()
+            order
         }
         ChainOrder::Broken(e) => {
             cx.err(
@@ -220,7 +307,7 @@ fn check_subject(cx: &mut Ctx, recorded: &(Option<String>, Option<String>), anch
                 norm(cn),
                 anchor.subject
             ),
-            "record the anchor's subject, or keep it on purpose (`add-ca --subject`)",
+            "record the anchor's subject, or keep the recorded one on purpose",
         );
     }
 }

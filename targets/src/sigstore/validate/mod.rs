@@ -15,6 +15,8 @@ use super::json::JsonPath;
 use super::time::{self, TimestampStyle};
 
 mod authority;
+mod log;
+mod rules;
 mod signing_config;
 mod trusted_root;
 
@@ -59,6 +61,11 @@ impl std::fmt::Display for Finding {
             self.fix
         )
     }
+}
+
+/// The linter's rules in the order they run: (id, the part of a document it applies to).
+pub fn rule_table() -> Vec<(&'static str, &'static str)> {
+    rules::RULES.iter().map(|r| (r.id, r.check.applies_to())).collect()
 }
 
 /// Whether `findings` contain an error.
@@ -247,7 +254,7 @@ impl Ctx {
                 self.err(
                     "bad-timestamp",
                     path,
-                    e,
+                    e.to_string(),
                     "write an RFC 3339 UTC time such as 2025-09-04T00:00:00Z (date, `T`, time, `Z`)",
                 );
                 None

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use trustroot_core::display::escape;
 
-use super::{Ctx, Finding, norm_url};
+use super::{Ctx, Finding, norm_url, rules};
 use crate::sigstore::json::JsonPath;
 use crate::sigstore::time;
 use crate::sigstore::trusted_root::{Section, TrustedRoot};
@@ -26,39 +26,120 @@ pub fn validate_signing_config(bytes: &[u8], trusted_root: Option<&TrustedRoot>)
     let Some(o) = cx.object(&v, &root, "the signing config") else {
         return cx.findings;
     };
-    let is_v01 = media_type(&mut cx, o, &root);
-    cx.v02 = !is_v01;
-    let mut urls: Vec<NamedUrl> = Vec::new();
-    if is_v01 {
-        v01_urls(&mut cx, o, &root, &mut urls);
-    } else {
-        cx.fields(
-            o,
-            &root,
-            &[
-                "mediaType",
-                "caUrls",
-                "oidcUrls",
-                "rekorTlogUrls",
-                "rekorTlogConfig",
-                "tsaUrls",
-                "tsaConfig",
-            ],
-            &[],
-        );
-        let mut counts = BTreeMap::new();
-        for key in ["caUrls", "oidcUrls", "rekorTlogUrls", "tsaUrls"] {
-            counts.insert(key, service_list(&mut cx, o, &root, key, &mut urls));
-        }
-        for (cfg, list) in [("rekorTlogConfig", "rekorTlogUrls"), ("tsaConfig", "tsaUrls")] {
-            let (n, eligible) = counts.get(list).copied().unwrap_or((0, 0));
-            selection_config(&mut cx, o, &root, cfg, n, eligible);
-        }
-    }
-    if let Some(tr) = trusted_root {
-        in_trusted_root(&mut cx, tr, urls);
-    }
+    let mut doc = ConfigDoc {
+        o,
+        root,
+        trusted_root,
+        is_v01: false,
+        urls: Vec::new(),
+        counts: BTreeMap::new(),
+    };
+    rules::run_signing_config(&mut cx, &mut doc);
     cx.findings
+}
+
+/// The signing config as its rules see it.
+pub(super) struct ConfigDoc<'a> {
+    o: &'a Map<String, Value>,
+    root: JsonPath,
+    trusted_root: Option<&'a TrustedRoot>,
+    /// Read as v0.1 (from the media type, or the fields when it is missing or unknown).
+    is_v01: bool,
+    /// Every URL the config names, for the check against the trusted root.
+    urls: Vec<NamedUrl>,
+    /// Each v0.2 service list: (services listed, services a client can pick).
+    counts: BTreeMap<&'static str, (usize, usize)>,
+}
+
+/// One v0.2 service list as its rules see it, with the service in focus.
+pub(super) struct ServiceListPart<'a> {
+    key: &'static str,
+    path: JsonPath,
+    list: Option<&'a Vec<Value>>,
+    /// The service the service rules look at: its index, object and path.
+    current: Option<(usize, &'a Map<String, Value>, JsonPath)>,
+    /// What the service rules found of the current service.
+    url: Option<&'a str>,
+    version: Option<u64>,
+    /// Across the list: each start, each (URL, version), each operator.
+    starts: Vec<(JsonPath, DateTime<Utc>)>,
+    seen: Vec<(String, Option<u64>)>,
+    operators: Vec<String>,
+    urls: Vec<NamedUrl>,
+}
+
+pub(super) fn config_media_type(cx: &mut Ctx, doc: &mut ConfigDoc<'_>) {
+    doc.is_v01 = media_type(cx, doc.o, &doc.root);
+    cx.v02 = !doc.is_v01;
+}
+
+pub(super) fn config_v01_services(cx: &mut Ctx, doc: &mut ConfigDoc<'_>) {
+    if doc.is_v01 {
+        v01_urls(cx, doc.o, &doc.root, &mut doc.urls);
+    }
+}
+
+pub(super) fn config_fields(cx: &mut Ctx, doc: &mut ConfigDoc<'_>) {
+    if doc.is_v01 {
+        return;
+    }
+    cx.fields(
+        doc.o,
+        &doc.root,
+        &[
+            "mediaType",
+            "caUrls",
+            "oidcUrls",
+            "rekorTlogUrls",
+            "rekorTlogConfig",
+            "tsaUrls",
+            "tsaConfig",
+        ],
+        &[],
+    );
+}
+
+/// Each v0.2 service list, through the service-list and service rules.
+pub(super) fn config_service_lists(cx: &mut Ctx, doc: &mut ConfigDoc<'_>) {
+    if doc.is_v01 {
+        return;
+    }
+    for key in ["caUrls", "oidcUrls", "rekorTlogUrls", "tsaUrls"] {
+        let mut part = ServiceListPart {
+            key,
+            path: doc.root.key(key),
+            list: cx.array(doc.o, key, &doc.root),
+            current: None,
+            url: None,
+            version: None,
+            starts: Vec::new(),
+            seen: Vec::new(),
+            operators: Vec::new(),
+            urls: Vec::new(),
+        };
+        rules::run_service_list(cx, &mut part);
+        doc.urls.append(&mut part.urls);
+        let n = part.list.map_or(0, Vec::len);
+        part.operators.sort();
+        part.operators.dedup();
+        doc.counts.insert(key, (n, part.operators.len()));
+    }
+}
+
+pub(super) fn config_selection(cx: &mut Ctx, doc: &mut ConfigDoc<'_>) {
+    if doc.is_v01 {
+        return;
+    }
+    for (cfg, list) in [("rekorTlogConfig", "rekorTlogUrls"), ("tsaConfig", "tsaUrls")] {
+        let (n, eligible) = doc.counts.get(list).copied().unwrap_or((0, 0));
+        selection_config(cx, doc.o, &doc.root, cfg, n, eligible);
+    }
+}
+
+pub(super) fn config_in_trusted_root(cx: &mut Ctx, doc: &mut ConfigDoc<'_>) {
+    if let Some(tr) = doc.trusted_root {
+        in_trusted_root(cx, tr, std::mem::take(&mut doc.urls));
+    }
 }
 
 /// The media type, or the version the fields suggest when it is missing or unknown.
@@ -144,67 +225,36 @@ fn v01_urls(cx: &mut Ctx, o: &Map<String, Value>, root: &JsonPath, urls: &mut Ve
     }
 }
 
-/// One v0.2 service list (`caUrls`, `oidcUrls`, `rekorTlogUrls`, `tsaUrls`): each service,
-/// duplicates and the newest-first order. Returns the number of services and how many a
-/// client can pick (one per operator).
-fn service_list(
-    cx: &mut Ctx,
-    o: &Map<String, Value>,
-    root: &JsonPath,
-    key: &'static str,
-    urls: &mut Vec<NamedUrl>,
-) -> (usize, usize) {
-    let p = root.key(key);
-    let list = cx.array(o, key, root);
-    let n = list.map_or(0, Vec::len);
-    if n == 0 && key != "tsaUrls" {
+/// Clients need a service of every kind but timestamping.
+pub(super) fn services_present(cx: &mut Ctx, part: &mut ServiceListPart<'_>) {
+    if part.list.is_none_or(Vec::is_empty) && part.key != "tsaUrls" {
         cx.err(
             "missing-field",
-            &p,
-            format!("`{key}` is missing or empty: clients have no service to use"),
-            "add a service with `trustroot sigstore signing-config add-service`",
+            &part.path,
+            format!("`{}` is missing or empty: clients have no service to use", part.key),
+            "add a service (its URL, API version, operator and validity window)",
         );
     }
-    let mut starts: Vec<(JsonPath, DateTime<Utc>)> = Vec::new();
-    let mut seen: Vec<(String, Option<u64>)> = Vec::new();
-    let mut operators = Vec::new();
-    for (i, s) in list.into_iter().flatten().enumerate() {
-        let sp = p.index(i);
+}
+
+/// Each service that is an object, through the service rules.
+pub(super) fn services_each(cx: &mut Ctx, part: &mut ServiceListPart<'_>) {
+    for (i, s) in part.list.into_iter().flatten().enumerate() {
+        let sp = part.path.index(i);
         let Some(so) = cx.object(s, &sp, "a service") else {
             continue;
         };
-        cx.fields(so, &sp, &["url", "majorApiVersion", "validFor", "operator"], &[]);
-        let url = cx.string(so, "url", &sp, Some("add the service URL"));
-        if let Some(u) = url {
-            check_url(cx, u, &sp.key("url"));
-            urls.push((key, sp.key("url"), u.to_string()));
-        }
-        let ver = api_version(cx, so, &sp);
-        let w = cx.time_range(so, &sp, "this service");
-        if let Some(s) = w.start {
-            starts.push((sp.clone(), s));
-        }
-        if let Some(op) = service_operator(cx, so, &sp, i) {
-            operators.push(op);
-        }
-        if let Some(u) = url {
-            let k = (norm_url(u), ver);
-            if seen.contains(&k) {
-                cx.warn(
-                    "duplicate",
-                    &sp,
-                    format!(
-                        "{} with API version {} is listed twice",
-                        escape(u),
-                        ver.map_or("?".into(), |v| v.to_string())
-                    ),
-                    "remove one",
-                );
-            }
-            seen.push(k);
-        }
+        part.current = Some((i, so, sp));
+        part.url = None;
+        part.version = None;
+        rules::run_service(cx, part);
     }
-    for pair in starts.windows(2) {
+    part.current = None;
+}
+
+/// Services are listed newest first.
+pub(super) fn services_sorted(cx: &mut Ctx, part: &mut ServiceListPart<'_>) {
+    for pair in part.starts.windows(2) {
         if pair[1].1 > pair[0].1 {
             cx.warn(
                 "not-sorted",
@@ -217,9 +267,66 @@ fn service_list(
             );
         }
     }
-    operators.sort();
-    operators.dedup();
-    (n, operators.len())
+}
+
+pub(super) fn service_fields(cx: &mut Ctx, part: &mut ServiceListPart<'_>) {
+    if let Some((_, so, sp)) = &part.current {
+        cx.fields(so, sp, &["url", "majorApiVersion", "validFor", "operator"], &[]);
+    }
+}
+
+pub(super) fn service_url(cx: &mut Ctx, part: &mut ServiceListPart<'_>) {
+    let Some((_, so, sp)) = part.current.clone() else {
+        return;
+    };
+    part.url = cx.string(so, "url", &sp, Some("add the service URL"));
+    if let Some(u) = part.url {
+        check_url(cx, u, &sp.key("url"));
+        part.urls.push((part.key, sp.key("url"), u.to_string()));
+    }
+}
+
+pub(super) fn service_api_version(cx: &mut Ctx, part: &mut ServiceListPart<'_>) {
+    if let Some((_, so, sp)) = &part.current {
+        part.version = api_version(cx, so, sp);
+    }
+}
+
+pub(super) fn service_validity(cx: &mut Ctx, part: &mut ServiceListPart<'_>) {
+    let Some((_, so, sp)) = &part.current else { return };
+    let w = cx.time_range(so, sp, "this service");
+    if let Some(s) = w.start {
+        part.starts.push((sp.clone(), s));
+    }
+}
+
+pub(super) fn service_operator_rule(cx: &mut Ctx, part: &mut ServiceListPart<'_>) {
+    let Some((i, so, sp)) = &part.current else { return };
+    if let Some(op) = service_operator(cx, so, sp, *i) {
+        part.operators.push(op);
+    }
+}
+
+/// No service is listed twice with the same API version.
+pub(super) fn service_duplicate(cx: &mut Ctx, part: &mut ServiceListPart<'_>) {
+    let (Some((_, _, sp)), Some(u)) = (&part.current, part.url) else {
+        return;
+    };
+    let ver = part.version;
+    let k = (norm_url(u), ver);
+    if part.seen.contains(&k) {
+        cx.warn(
+            "duplicate",
+            sp,
+            format!(
+                "{} with API version {} is listed twice",
+                escape(u),
+                ver.map_or("?".into(), |v| v.to_string())
+            ),
+            "remove one",
+        );
+    }
+    part.seen.push(k);
 }
 
 /// A service's `majorApiVersion`: present, an unsigned 32-bit integer, released.
@@ -329,7 +436,7 @@ fn in_trusted_root(cx: &mut Ctx, tr: &TrustedRoot, urls: Vec<NamedUrl>) {
                 "not-in-trusted-root",
                 &path,
                 format!("{} is not a {} of the trusted root: clients would sign with a service whose signatures they cannot verify", escape(&url), section.noun()),
-                format!("add it to the trusted root first (`trustroot sigstore trusted-root add-{}`), or fix the URL", section.short()),
+                "add it to the trusted root first, or fix the URL",
             );
         }
     }

@@ -7,9 +7,9 @@ use serde_json::{Map, Value};
 use trustroot_core::display::escape;
 
 use super::authority::authority;
-use super::{Ctx, Finding, InstanceFacts, Window, kind, norm_url};
+use super::log;
+use super::{Ctx, Finding, InstanceFacts, kind, rules};
 use crate::sigstore::json::JsonPath;
-use crate::sigstore::keys::{self, KeyKind};
 use crate::sigstore::time;
 use crate::sigstore::trusted_root::Section;
 use crate::sigstore::{TRUSTED_ROOT_MEDIA_TYPE_LEGACY, TRUSTED_ROOT_MEDIA_TYPE_V01, TRUSTED_ROOT_MEDIA_TYPE_V02};
@@ -24,10 +24,41 @@ pub fn validate_trusted_root(bytes: &[u8]) -> Vec<Finding> {
     let Some(o) = cx.object(&v, &root, "the trusted root") else {
         return cx.findings;
     };
-    media_type(&mut cx, o, &root);
-    cx.fields(
+    let mut doc = RootDoc {
         o,
-        &root,
+        root,
+        facts: BTreeMap::new(),
+    };
+    rules::run_trusted_root(&mut cx, &mut doc);
+    cx.findings
+}
+
+/// The trusted root as its rules see it: the document, and what its sections held.
+pub(super) struct RootDoc<'a> {
+    o: &'a Map<String, Value>,
+    root: JsonPath,
+    /// Each section's instances, once the `sections` rule has checked them.
+    facts: BTreeMap<&'static str, Vec<InstanceFacts>>,
+}
+
+/// One section of the trusted root (`tlogs`, `ctlogs`, ...) as its rules see it.
+pub(super) struct SectionPart<'a> {
+    section: Section,
+    path: JsonPath,
+    /// The list, when the section is there and is a list.
+    list: Option<&'a Vec<Value>>,
+    /// Its instances, once the `instances` rule has checked them.
+    facts: Vec<InstanceFacts>,
+}
+
+pub(super) fn root_media_type(cx: &mut Ctx, doc: &mut RootDoc<'_>) {
+    media_type(cx, doc.o, &doc.root);
+}
+
+pub(super) fn root_fields(cx: &mut Ctx, doc: &mut RootDoc<'_>) {
+    cx.fields(
+        doc.o,
+        &doc.root,
         &[
             "mediaType",
             "tlogs",
@@ -37,23 +68,36 @@ pub fn validate_trusted_root(bytes: &[u8]) -> Vec<Finding> {
         ],
         &[],
     );
-    let mut facts: BTreeMap<&'static str, Vec<InstanceFacts>> = BTreeMap::new();
+}
+
+/// Each section, in the specification's order, through the section rules.
+pub(super) fn root_sections(cx: &mut Ctx, doc: &mut RootDoc<'_>) {
     for section in Section::ALL {
-        if let Some(out) = section_instances(&mut cx, o, &root, section) {
-            facts.insert(section.field(), out);
+        let list = cx.array(doc.o, section.field(), &doc.root);
+        let mut part = SectionPart {
+            section,
+            path: doc.root.key(section.field()),
+            list,
+            facts: Vec::new(),
+        };
+        rules::run_section(cx, &mut part);
+        if list.is_some() {
+            doc.facts.insert(section.field(), part.facts);
         }
     }
-    if facts.get("certificateAuthorities").is_some_and(|c| !c.is_empty())
-        && facts.get("ctlogs").is_none_or(|c| c.is_empty())
+}
+
+pub(super) fn root_ctlogs_for_cas(cx: &mut Ctx, doc: &mut RootDoc<'_>) {
+    if doc.facts.get("certificateAuthorities").is_some_and(|c| !c.is_empty())
+        && doc.facts.get("ctlogs").is_none_or(|c| c.is_empty())
     {
         cx.warn(
             "no-ctlogs",
-            &root.key("ctlogs"),
+            &doc.root.key("ctlogs"),
             "certificate authorities but no CT logs: clients that check certificate transparency will reject Fulcio certificates".into(),
-            "add the CT log with `trustroot sigstore trusted-root add-ctlog`",
+            "add the CT log (its key, URL and validity window)",
         );
     }
-    cx.findings
 }
 
 /// The media type: the legacy v0.1 spelling is the one deployed clients read; v0.2 turns on
@@ -94,353 +138,40 @@ fn media_type(cx: &mut Ctx, o: &Map<String, Value>, root: &JsonPath) {
     }
 }
 
-/// One section (`tlogs`, `ctlogs`, ...): that it is present where clients need it, each
-/// instance, then the checks across instances. `None` when the section is absent.
-fn section_instances(
-    cx: &mut Ctx,
-    o: &Map<String, Value>,
-    root: &JsonPath,
-    section: Section,
-) -> Option<Vec<InstanceFacts>> {
-    let p = root.key(section.field());
-    let Some(list) = cx.array(o, section.field(), root) else {
-        match section {
-            Section::Tlogs => cx.err(
-                "no-tlogs",
-                &p,
-                "no transparency logs: clients cannot verify any signature".into(),
-                "add one with `trustroot sigstore trusted-root add-tlog`",
-            ),
-            Section::CertificateAuthorities => cx.warn(
-                "no-cas",
-                &p,
-                "no certificate authorities: keyless (Fulcio) signatures cannot be verified".into(),
-                "add one with `trustroot sigstore trusted-root add-ca` if clients verify keyless signatures",
-            ),
-            _ => {}
-        }
-        return None;
-    };
-    if list.is_empty() && section == Section::Tlogs {
-        cx.err(
+/// The sections clients need: transparency logs always, certificate authorities for
+/// keyless signatures.
+pub(super) fn section_present(cx: &mut Ctx, part: &mut SectionPart<'_>) {
+    let p = &part.path;
+    match (part.list.map(Vec::as_slice), part.section) {
+        (None | Some([]), Section::Tlogs) => cx.err(
             "no-tlogs",
-            &p,
+            p,
             "no transparency logs: clients cannot verify any signature".into(),
-            "add one with `trustroot sigstore trusted-root add-tlog`",
-        );
-    }
-    let mut out = Vec::new();
-    for (i, item) in list.iter().enumerate() {
-        let ip = p.index(i);
-        let f = if section.is_log() {
-            log_instance(cx, item, &ip, section)
-        } else {
-            authority(cx, item, &ip, section)
-        };
-        if let Some(f) = f {
-            out.push(f);
-        }
-    }
-    cross_instance(cx, section, &p, &out);
-    Some(out)
-}
-
-/// A transparency log or CT log instance.
-fn log_instance(cx: &mut Ctx, v: &Value, path: &JsonPath, section: Section) -> Option<InstanceFacts> {
-    let o = cx.object(v, path, section.noun())?;
-    cx.fields(
-        o,
-        path,
-        &["baseUrl", "hashAlgorithm", "publicKey", "logId"],
-        &["checkpointKeyId", "operator"],
-    );
-    let url = cx.string(
-        o,
-        "baseUrl",
-        path,
-        Some("add the log's base URL, e.g. https://rekor.sigstore.dev"),
-    );
-    hash_algorithm(cx, o, path);
-    operator(cx, o, path);
-    let (window, parsed) = log_public_key(cx, o, path, section);
-    let identity = log_id(cx, o, path, &parsed, url, section);
-    checkpoint_key_id(cx, o, path, &parsed, url);
-    Some(InstanceFacts {
-        path: path.clone(),
-        url: url.map(norm_url),
-        identity,
-        window,
-    })
-}
-
-fn hash_algorithm(cx: &mut Ctx, o: &Map<String, Value>, path: &JsonPath) {
-    match cx.string(o, "hashAlgorithm", path, Some("add \"hashAlgorithm\": \"SHA2_256\"")) {
-        Some(h) if keys::DEPRECATED_HASH_ALGORITHMS.contains(&h) => cx.warn(
-            "deprecated-hash",
-            &path.key("hashAlgorithm"),
-            format!("`{}` is deprecated in protobuf-specs", escape(h)),
-            "use SHA2_256",
+            "add a transparency log (its key, URL and validity window)",
         ),
-        Some(h) if !keys::HASH_ALGORITHMS.contains(&h) => cx.err(
-            "unknown-hash",
-            &path.key("hashAlgorithm"),
-            format!("unknown hash algorithm `{}`", escape(h)),
-            format!("use one of {}", keys::HASH_ALGORITHMS.join(", ")),
+        (None, Section::CertificateAuthorities) => cx.warn(
+            "no-cas",
+            p,
+            "no certificate authorities: keyless (Fulcio) signatures cannot be verified".into(),
+            "add a certificate authority (its chain) if clients verify keyless signatures",
         ),
         _ => {}
     }
 }
 
-/// The log's `publicKey`: key type, DER bytes and validity window. Returns the window and
-/// the key when it parses.
-fn log_public_key(
-    cx: &mut Ctx,
-    o: &Map<String, Value>,
-    path: &JsonPath,
-    section: Section,
-) -> (Window, Option<keys::ParsedKey>) {
-    let pk_path = path.key("publicKey");
-    let mut window = Window::default();
-    let mut parsed: Option<keys::ParsedKey> = None;
-    let Some(pkv) = o.get("publicKey") else {
-        cx.err(
-            "missing-field",
-            &pk_path,
-            "`publicKey` is missing".into(),
-            "add the log's key with `trustroot sigstore trusted-root add-tlog`/`add-ctlog`",
-        );
-        return (window, parsed);
-    };
-    if let Some(pk) = cx.object(pkv, &pk_path, "publicKey") {
-        cx.fields(pk, &pk_path, &["rawBytes", "keyDetails", "validFor"], &[]);
-        let raw = cx.string(pk, "rawBytes", &pk_path, Some("add the key's DER, base64"));
-        let details = key_details(cx, pk, &pk_path);
-        if let Some(raw) = raw {
-            match keys::decode_b64(raw) {
-                Err(e) => cx.err(
-                    "bad-base64",
-                    &pk_path.key("rawBytes"),
-                    format!("rawBytes is {e}"),
-                    "write the DER key in standard base64",
-                ),
-                Ok(der) => {
-                    if let Some(d) = details {
-                        match keys::parse_raw(&der, d) {
-                            Ok(k) => parsed = Some(k),
-                            Err(e) => cx.err(
-                                "bad-key",
-                                &pk_path.key("rawBytes"),
-                                e,
-                                "re-add the key from its PEM file with trustroot, which sets keyDetails from the key",
-                            ),
-                        }
-                    }
-                }
-            }
-        }
-        window = cx.time_range(pk, &pk_path, &format!("this {}", section.noun()));
-    }
-    (window, parsed)
-}
-
-/// `publicKey.keyDetails`: a key type clients can use; returns it when they can.
-fn key_details<'a>(cx: &mut Ctx, pk: &'a Map<String, Value>, pk_path: &JsonPath) -> Option<&'a str> {
-    let details = cx.string(
-        pk,
-        "keyDetails",
-        pk_path,
-        Some("add the key details, e.g. PKIX_ECDSA_P256_SHA_256"),
-    );
-    match details {
-        Some(d) if d == "PUBLIC_KEY_DETAILS_UNSPECIFIED" || !keys::KEY_DETAILS.contains(&d) => {
-            cx.err(
-                "unknown-key-details",
-                &pk_path.key("keyDetails"),
-                format!("`{}` is not a key type clients can use", escape(d)),
-                "use the PublicKeyDetails name of the key, e.g. PKIX_ECDSA_P256_SHA_256",
-            );
-            None
-        }
-        Some(d) => {
-            if keys::DEPRECATED_KEY_DETAILS.contains(&d) {
-                cx.warn(
-                    "deprecated-key-details",
-                    &pk_path.key("keyDetails"),
-                    format!(
-                        "`{}` is deprecated in protobuf-specs; clients still accept it",
-                        escape(d)
-                    ),
-                    "when the key is next rotated, use a PKIX_* name with the key size and hash",
-                );
-            }
-            Some(d)
-        }
-        None => None,
-    }
-}
-
-/// `logId.keyId`: present, 32 bytes, and derived from the key. Returns it as written.
-fn log_id(
-    cx: &mut Ctx,
-    o: &Map<String, Value>,
-    path: &JsonPath,
-    parsed: &Option<keys::ParsedKey>,
-    url: Option<&str>,
-    section: Section,
-) -> Option<String> {
-    let lid_path = path.key("logId");
-    let mut identity = None;
-    match o.get("logId") {
-        None => cx.err(
-            "missing-log-id",
-            &lid_path,
-            "`logId` is missing: clients cannot match entries to this log (\"tlog missing log ID\", sigstore/root-signing#1565)".into(),
-            expected_id_fix(parsed, url, section),
-        ),
-        Some(lv) => {
-            if let Some(lo) = cx.object(lv, &lid_path, "logId") {
-                cx.fields(lo, &lid_path, &["keyId"], &[]);
-                if let Some(kid) = cx.string(lo, "keyId", &lid_path, Some(&expected_id_fix(parsed, url, section))) {
-                    identity = Some(kid.to_string());
-                    let kp = lid_path.key("keyId");
-                    match keys::decode_b64(kid) {
-                        Err(e) => cx.err("bad-base64", &kp, format!("keyId is {e}"), expected_id_fix(parsed, url, section)),
-                        Ok(b) if b.len() != 32 => cx.err("bad-log-id", &kp, format!("keyId is {} bytes; a log ID is a 32-byte SHA-256", b.len()), expected_id_fix(parsed, url, section)),
-                        Ok(b) => check_log_id(cx, &kp, &b, parsed, url, section),
-                    }
-                }
-            }
+/// Each instance of the section, through the log or authority rules.
+pub(super) fn section_instances(cx: &mut Ctx, part: &mut SectionPart<'_>) {
+    for (i, item) in part.list.into_iter().flatten().enumerate() {
+        let ip = part.path.index(i);
+        let f = if part.section.is_log() {
+            log::log_instance(cx, item, &ip, part.section)
+        } else {
+            authority(cx, item, &ip, part.section)
+        };
+        if let Some(f) = f {
+            part.facts.push(f);
         }
     }
-    identity
-}
-
-/// `checkpointKeyId.keyId` (v0.2): 4 bytes, and for Ed25519 keys the start of the
-/// checkpoint key hash.
-fn checkpoint_key_id(
-    cx: &mut Ctx,
-    o: &Map<String, Value>,
-    path: &JsonPath,
-    parsed: &Option<keys::ParsedKey>,
-    url: Option<&str>,
-) {
-    let Some(cv) = o.get("checkpointKeyId") else {
-        return;
-    };
-    let cp = path.key("checkpointKeyId");
-    let Some(co) = cx.object(cv, &cp, "checkpointKeyId") else {
-        return;
-    };
-    cx.fields(co, &cp, &["keyId"], &[]);
-    let Some(kid) = cx.string(co, "keyId", &cp, Some("add the 4-byte checkpoint key ID, base64")) else {
-        return;
-    };
-    match keys::decode_b64(kid) {
-        Err(e) => cx.err(
-            "bad-base64",
-            &cp.key("keyId"),
-            format!("keyId is {e}"),
-            "write it in standard base64",
-        ),
-        Ok(b) if b.len() != 4 => cx.err(
-            "bad-checkpoint-key-id",
-            &cp.key("keyId"),
-            format!("checkpointKeyId is {} bytes; it must be 4", b.len()),
-            "use the first 4 bytes of the checkpoint key hash",
-        ),
-        Ok(b) => {
-            if let (
-                Some(keys::ParsedKey {
-                    kind: KeyKind::Ed25519(raw),
-                    ..
-                }),
-                Some(u),
-            ) = (parsed, url)
-            {
-                let want = keys::checkpoint_log_id(keys::origin_of(u), raw);
-                if b[..] != want[..4] {
-                    cx.err(
-                        "checkpoint-key-id-mismatch",
-                        &cp.key("keyId"),
-                        format!(
-                            "checkpointKeyId does not match the key: expected {}",
-                            keys::encode_b64(&want[..4])
-                        ),
-                        format!("set it to {}", keys::encode_b64(&want[..4])),
-                    );
-                }
-            } else if parsed.is_some() {
-                cx.warn(
-                    "unchecked-checkpoint-key-id",
-                    &cp.key("keyId"),
-                    "trustroot computes checkpoint key IDs for Ed25519 keys only; this one is not checked".into(),
-                    "check it against the log's signed-note key by hand",
-                );
-            }
-        }
-    }
-}
-
-fn expected_id_fix(parsed: &Option<keys::ParsedKey>, url: Option<&str>, section: Section) -> String {
-    match parsed {
-        Some(k) => {
-            let spki = keys::encode_b64(&keys::spki_log_id(&k.spki_der));
-            match (&k.kind, url, section) {
-                (KeyKind::Ed25519(raw), Some(u), Section::Tlogs) => format!(
-                    "set logId.keyId to {} for a Rekor v2 log (checkpoint key hash, origin {}), or {spki} for a Rekor v1 log (SHA-256 of the key)",
-                    keys::encode_b64(&keys::checkpoint_log_id(keys::origin_of(u), raw)),
-                    keys::origin_of(u)
-                ),
-                _ => format!("set logId.keyId to {spki} (SHA-256 of the DER public key)"),
-            }
-        }
-        None => "add logId.keyId; `trustroot sigstore trusted-root add-tlog` computes it from the key".into(),
-    }
-}
-
-fn check_log_id(
-    cx: &mut Ctx,
-    path: &JsonPath,
-    got: &[u8],
-    parsed: &Option<keys::ParsedKey>,
-    url: Option<&str>,
-    section: Section,
-) {
-    let Some(k) = parsed else { return };
-    if matches!(k.kind, KeyKind::Opaque) {
-        cx.warn(
-            "unchecked-log-id",
-            path,
-            "trustroot cannot derive log IDs for this key type; the log ID is not checked".into(),
-            "check it against the log by hand",
-        );
-        return;
-    }
-    let spki = keys::spki_log_id(&k.spki_der);
-    let checkpoint = match (&k.kind, url, section) {
-        (KeyKind::Ed25519(raw), Some(u), Section::Tlogs) => Some(keys::checkpoint_log_id(keys::origin_of(u), raw)),
-        _ => None,
-    };
-    if got == spki {
-        if let (Some(cp), Some(u)) = (checkpoint, url) {
-            cx.warn(
-                "ed25519-spki-log-id",
-                path,
-                format!("this Ed25519 log's ID is the SHA-256 of its key, which is right for Rekor v1; a Rekor v2 (tile) log at {} is identified by its checkpoint key hash {}", escape(u), keys::encode_b64(&cp)),
-                format!("if this is a Rekor v2 log, set logId.keyId to {}", keys::encode_b64(&cp)),
-            );
-        }
-        return;
-    }
-    if checkpoint.is_some_and(|cp| got == cp) {
-        return;
-    }
-    cx.err(
-        "log-id-mismatch",
-        path,
-        format!("the log ID {} does not match the log's key", keys::encode_b64(got)),
-        expected_id_fix(parsed, url, section),
-    );
 }
 
 pub(super) fn operator(cx: &mut Ctx, o: &Map<String, Value>, path: &JsonPath) {
@@ -470,14 +201,14 @@ pub(super) fn operator(cx: &mut Ctx, o: &Map<String, Value>, path: &JsonPath) {
             "missing-operator",
             &path.key("operator"),
             "no `operator` under the v0.2 media type: clients cannot tell which instances share an operator".into(),
-            "add the operator, e.g. --operator sigstore.dev",
+            "add the operator, a scheme-less URI such as sigstore.dev",
         );
     }
 }
 
-fn cross_instance(cx: &mut Ctx, section: Section, path: &JsonPath, facts: &[InstanceFacts]) {
-    // Sorted by start.
-    for pair in facts.windows(2) {
+/// Instances are sorted by the start of their window.
+pub(super) fn section_sorted(cx: &mut Ctx, part: &mut SectionPart<'_>) {
+    for pair in part.facts.windows(2) {
         if let (Some(a), Some(b)) = (pair[0].window.start, pair[1].window.start)
             && b < a
         {
@@ -486,7 +217,7 @@ fn cross_instance(cx: &mut Ctx, section: Section, path: &JsonPath, facts: &[Inst
                 &pair[1].path,
                 format!(
                     "instances of {} are not sorted by validFor.start: this one starts {} before the previous one ({})",
-                    section.field(),
+                    part.section.field(),
                     time::format(&b),
                     time::format(&a)
                 ),
@@ -494,12 +225,16 @@ fn cross_instance(cx: &mut Ctx, section: Section, path: &JsonPath, facts: &[Inst
             );
         }
     }
-    // Duplicates.
+}
+
+/// No two instances share a log ID or a certificate chain.
+pub(super) fn section_duplicates(cx: &mut Ctx, part: &mut SectionPart<'_>) {
+    let facts = &part.facts;
     for (i, f) in facts.iter().enumerate() {
         if let Some(id) = &f.identity
             && let Some(prev) = facts[..i].iter().find(|g| g.identity.as_ref() == Some(id))
         {
-            let what = if section.is_log() {
+            let what = if part.section.is_log() {
                 "log ID"
             } else {
                 "certificate chain"
@@ -512,7 +247,11 @@ fn cross_instance(cx: &mut Ctx, section: Section, path: &JsonPath, facts: &[Inst
             );
         }
     }
-    // More than one open-ended instance per URL.
+}
+
+/// At most one open-ended instance per URL.
+pub(super) fn section_open_ended(cx: &mut Ctx, part: &mut SectionPart<'_>) {
+    let facts = &part.facts;
     for (i, f) in facts.iter().enumerate() {
         if f.window.has_end || f.window.start.is_none() {
             continue;
@@ -526,9 +265,8 @@ fn cross_instance(cx: &mut Ctx, section: Section, path: &JsonPath, facts: &[Inst
                 "open-ended-overlap",
                 &f.path,
                 format!("{} and {} are both open-ended for {}", prev.path, f.path, escape(url)),
-                format!("retire the older one when the new one takes over (`trustroot sigstore trusted-root retire --{} --url {} ...`), or keep both if they are meant to overlap", section.short(), escape(url)),
+                "retire the older one when the new one takes over (end its validity window), or keep both if they are meant to overlap",
             );
         }
     }
-    let _ = path;
 }
