@@ -125,7 +125,7 @@ pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool
         return Ok(RefreshReport {
             refreshed: Vec::new(),
             reason: format!(
-                "nothing to do: timestamp v{} (expires {}) and snapshot v{} (expires {}) are outside their signing periods; --force re-signs timestamp anyway",
+                "nothing to do: timestamp v{} (expires {}) and snapshot v{} (expires {}) are outside their signing periods",
                 current.timestamp_version(),
                 trustroot_core::time::format(&current.timestamp_expires),
                 current.snapshot_version(),
@@ -282,7 +282,7 @@ impl Due {
                 policy.periods("timestamp").signing_days
             )
         } else if force {
-            "--force".to_string()
+            "forced".to_string()
         } else {
             String::new()
         };

@@ -347,7 +347,7 @@ mod tests {
         let dir = PublishDir::at(dest.path());
         fs::create_dir_all(dir.served()).unwrap();
         let error = dir.current().unwrap_err().to_string();
-        assert!(error.contains("is not the symlink `ceremony publish` makes"), "{error}");
+        assert!(error.contains("is not the symlink a publish makes"), "{error}");
         fs::remove_dir(dir.served()).unwrap();
         std::os::unix::fs::symlink("/etc", dir.served()).unwrap();
         let error = dir.current().unwrap_err().to_string();

@@ -49,12 +49,46 @@ pub enum ErrorKind {
     /// The repository does not have metadata the client workflow needs.
     Missing,
     /// The caller loaded metadata out of order (a programming error, not hostile input).
-    Order(String),
+    Order(OrderProblem),
     /// A target path that would escape its directory or is otherwise unsafe to use.
     UnsafePath { reason: String },
     /// A target listed in valid metadata that no client can use safely (a hash that is not
     /// hex digits of its algorithm's length, or no hash we know). Only that target fails.
     UnusableTarget { reason: String },
+}
+
+/// What a caller asked out of order: the client workflow's order is not the caller's to
+/// change (spec 5.3 to 5.6).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OrderProblem {
+    /// `role` cannot change once `by` is loaded on top of it.
+    Frozen { role: &'static str, by: &'static str },
+    /// `what` is needed first.
+    NotLoaded { what: &'static str },
+    /// The delegator of a delegated role is needed first.
+    DelegatorNotLoaded { delegator: String },
+    /// A walk was asked for its next step before its last need was answered.
+    NeedUnanswered,
+    /// A walk was answered when it had asked nothing.
+    NoPendingNeed,
+    /// A walk was answered for a role it is not loading.
+    NotLoadingRole,
+}
+
+impl fmt::Display for OrderProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OrderProblem::Frozen { role, by } => write!(f, "{role} cannot change once {by} is loaded"),
+            OrderProblem::NotLoaded { what } => write!(f, "{what} is not loaded"),
+            OrderProblem::DelegatorNotLoaded { delegator } => {
+                write!(f, "delegator '{}' is not loaded", escape(delegator))
+            }
+            OrderProblem::NeedUnanswered => f.write_str("the walk's last need was not answered"),
+            OrderProblem::NoPendingNeed => f.write_str("no need to answer"),
+            OrderProblem::NotLoadingRole => f.write_str("the walk is not loading this role"),
+        }
+    }
 }
 
 /// A failure to trust metadata, naming what was refused and why.
@@ -187,7 +221,7 @@ impl fmt::Display for Error {
                  the repository's delegations are too deep or too many"
             ),
             ErrorKind::Missing => write!(f, "the repository does not have it"),
-            ErrorKind::Order(what) => write!(f, "metadata loaded out of order: {}", escape(what)),
+            ErrorKind::Order(problem) => write!(f, "metadata loaded out of order: {problem}"),
             ErrorKind::UnsafePath { reason } => write!(f, "unsafe target path: {reason}"),
             ErrorKind::UnusableTarget { reason } => write!(f, "unusable target: {reason}"),
         }?;

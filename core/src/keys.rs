@@ -46,8 +46,12 @@ impl Key {
     /// key object, custom fields included. Real roots do not always list keys under this
     /// ID (Sigstore root v11); a client takes IDs as given, a producer must compute them.
     pub fn computed_key_id(&self) -> crate::KeyId {
+        // A key object is strings and maps: it always serializes.
         let value = serde_json::to_value(self).unwrap_or(Value::Null);
-        let bytes = crate::canonical::to_canonical_bytes(&value).unwrap_or_default();
+        // A key whose custom fields hold a number canonical JSON cannot write (a float) has
+        // no ID by the specification. Its compact JSON stands in, so that two such keys
+        // still get two IDs, neither of which any producer can have listed.
+        let bytes = crate::canonical::to_canonical_bytes(&value).unwrap_or_else(|_| value.to_string().into_bytes());
         crate::KeyId::new(hex::encode(Sha256::digest(bytes)))
     }
 

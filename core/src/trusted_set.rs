@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::envelope::Envelope;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, OrderProblem, Result};
 use crate::hashes::verify_bytes;
 use crate::limits::Limits;
 use crate::metadata::{MetaFile, Role, Root, Snapshot, Targets, Timestamp};
@@ -160,7 +160,10 @@ impl TrustedSet {
         if self.timestamp.is_some() {
             return Err(Error::new(
                 "root",
-                ErrorKind::Order("root cannot change once timestamp is loaded".into()),
+                ErrorKind::Order(OrderProblem::Frozen {
+                    role: "root",
+                    by: "timestamp",
+                }),
             ));
         }
         if self.root_updates >= self.limits.max_root_rotations {
@@ -204,7 +207,10 @@ impl TrustedSet {
         if self.snapshot.is_some() {
             return Err(Error::new(
                 "timestamp",
-                ErrorKind::Order("timestamp cannot change once snapshot is loaded".into()),
+                ErrorKind::Order(OrderProblem::Frozen {
+                    role: "timestamp",
+                    by: "snapshot",
+                }),
             ));
         }
         // 5.3.10: the final root must not be expired.
@@ -264,7 +270,10 @@ impl TrustedSet {
         if !self.targets.is_empty() {
             return Err(Error::new(
                 "snapshot",
-                ErrorKind::Order("snapshot cannot change once targets are loaded".into()),
+                ErrorKind::Order(OrderProblem::Frozen {
+                    role: "snapshot",
+                    by: "targets",
+                }),
             ));
         }
         let meta = self.final_timestamp_snapshot_meta()?.clone();
@@ -357,7 +366,7 @@ impl TrustedSet {
         let trusted = self
             .targets
             .get(role)
-            .ok_or_else(|| Error::new(role, ErrorKind::Order("role is not loaded".into())))?;
+            .ok_or_else(|| Error::new(role, ErrorKind::Order(OrderProblem::NotLoaded { what: "role" })))?;
         let envelope = Envelope::parse(role, &trusted.bytes, &self.limits)?;
         self.verify_delegated(role, delegator, &envelope)
     }
@@ -392,7 +401,7 @@ impl TrustedSet {
         let snapshot = self
             .snapshot
             .as_ref()
-            .ok_or_else(|| Error::new(role, ErrorKind::Order("snapshot is not loaded".into())))?;
+            .ok_or_else(|| Error::new(role, ErrorKind::Order(OrderProblem::NotLoaded { what: "snapshot" })))?;
         snapshot.signed.meta.get(&format!("{role}.json")).ok_or_else(|| {
             Error::new(
                 role,
@@ -405,10 +414,12 @@ impl TrustedSet {
 
     /// Timestamp's METAFILE for the snapshot, once the timestamp is trusted and final.
     pub fn final_timestamp_snapshot_meta(&self) -> Result<&MetaFile> {
-        let timestamp = self
-            .timestamp
-            .as_ref()
-            .ok_or_else(|| Error::new("snapshot", ErrorKind::Order("timestamp is not loaded".into())))?;
+        let timestamp = self.timestamp.as_ref().ok_or_else(|| {
+            Error::new(
+                "snapshot",
+                ErrorKind::Order(OrderProblem::NotLoaded { what: "timestamp" }),
+            )
+        })?;
         self.check_not_expired(
             "timestamp",
             timestamp.signed.common.version,
@@ -422,10 +433,12 @@ impl TrustedSet {
 
     fn check_final_snapshot(&self) -> Result<()> {
         let meta_version = self.final_timestamp_snapshot_meta()?.version;
-        let snapshot = self
-            .snapshot
-            .as_ref()
-            .ok_or_else(|| Error::new("snapshot", ErrorKind::Order("snapshot is not loaded".into())))?;
+        let snapshot = self.snapshot.as_ref().ok_or_else(|| {
+            Error::new(
+                "snapshot",
+                ErrorKind::Order(OrderProblem::NotLoaded { what: "snapshot" }),
+            )
+        })?;
         let common = &snapshot.signed.common;
         // 5.5.6: not expired.
         self.check_not_expired("snapshot", common.version, common.expires)?;
@@ -467,10 +480,14 @@ impl TrustedSet {
         if delegator == "root" {
             return self.verify_top_level(role, envelope);
         }
-        let parent = self
-            .targets
-            .get(delegator)
-            .ok_or_else(|| Error::new(role, ErrorKind::Order(format!("delegator '{delegator}' is not loaded"))))?;
+        let parent = self.targets.get(delegator).ok_or_else(|| {
+            Error::new(
+                role,
+                ErrorKind::Order(OrderProblem::DelegatorNotLoaded {
+                    delegator: delegator.to_string(),
+                }),
+            )
+        })?;
         let not_delegated = || {
             Error::new(
                 role,

@@ -25,7 +25,7 @@
 use std::collections::HashSet;
 
 use crate::delegation::{RoleToVisit, TargetSearch};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, OrderProblem, Result};
 use crate::metadata::TargetFile;
 use crate::names::{RoleName, TargetPath};
 use crate::trusted_set::{TimestampUpdate, TrustedSet};
@@ -208,7 +208,7 @@ impl ClientWalk {
         if let Some(pending) = &self.pending {
             return Err(Error::new(
                 pending.role.as_str(),
-                ErrorKind::Order("the walk's last need was not answered".into()),
+                ErrorKind::Order(OrderProblem::NeedUnanswered),
             ));
         }
         let step = match self.phase {
@@ -228,7 +228,7 @@ impl ClientWalk {
     /// a local copy that fails verification is dropped without one.
     pub fn answer(&mut self, bytes: Option<&[u8]>) -> Result<Keep> {
         let Some(need) = self.pending.take() else {
-            return Err(Error::new("walk", ErrorKind::Order("no need to answer".into())));
+            return Err(Error::new("walk", ErrorKind::Order(OrderProblem::NoPendingNeed)));
         };
         match self.phase {
             Phase::Root => self.answer_root(bytes),
@@ -387,7 +387,7 @@ impl ClientWalk {
         let Some(load) = self.loading.as_mut().filter(|l| l.role == need.role) else {
             return Err(Error::new(
                 need.role.as_str(),
-                ErrorKind::Order("the walk is not loading this role".into()),
+                ErrorKind::Order(OrderProblem::NotLoadingRole),
             ));
         };
         let delegator = load.delegator.clone();

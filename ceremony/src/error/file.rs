@@ -115,7 +115,7 @@ pub enum FileProblem {
     ChangedWhilePublishing { target: String },
     /// The publish destination's served path is not the link a publish makes.
     #[error(
-        "is not the symlink `ceremony publish` makes; refusing to touch it (move it away, or choose another publish.destination)"
+        "is not the symlink a publish makes; refusing to touch it (move it away, or choose another publish.destination)"
     )]
     NotPublishLink,
     #[error("points at {}, not at a published state; refusing to follow it", target.display())]

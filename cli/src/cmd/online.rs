@@ -67,7 +67,8 @@ fn refresh(dir: &Path, force: bool, now: DateTime<Utc>, json: bool, passphrase: 
         return output::json(&report);
     }
     if report.refreshed.is_empty() {
-        return outln!("Nothing refreshed: {}", report.reason);
+        outln!("Nothing refreshed: {}", report.reason)?;
+        return outln!("(--force re-signs timestamp anyway)");
     }
     let signed: Vec<String> = report
         .roles

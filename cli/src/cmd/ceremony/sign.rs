@@ -52,8 +52,17 @@ fn print_request(request: &SigningRequest, baseline: &Baseline) -> CmdResult {
         escape(&request.created)
     )?;
     outln!()?;
+    let unverified = matches!(baseline, Baseline::Unverified(_));
+    if unverified {
+        outln!(
+            "Baseline NOT VERIFIED (--unverified-baseline): the changes below are against the request's own claim of what is published, not against a root you hold. Whoever made or altered the request chose it, and the request digest does not help: the same coordinator computes it."
+        )?;
+    }
     for line in trustroot_ceremony::baseline::describe(baseline) {
         outln!("{line}")?;
+    }
+    if unverified {
+        outln!("  Compare these sha256 with your own copy of the published files, or sign with --root FILE instead.")?;
     }
     for role in &request.roles {
         outln!()?;
@@ -62,7 +71,7 @@ fn print_request(request: &SigningRequest, baseline: &Baseline) -> CmdResult {
         }
     }
     outln!()?;
-    if let Baseline::Unverified(_) = baseline {
+    if unverified {
         outln!("Reminder: the baseline above is NOT VERIFIED; it is the request's own claim.")?;
     }
     // Last, right before the question: nothing printed after it can hide it.

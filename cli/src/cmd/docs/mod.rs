@@ -129,7 +129,7 @@ fn page_name(cmd: &Command) -> String {
 /// Renders every page: (file name, roff text).
 pub fn man_pages() -> Result<Vec<(String, Vec<u8>)>, String> {
     let root = public_command();
-    let source = format!("trustroot {}", root.get_version().unwrap_or_default());
+    let source = format!("trustroot {}", env!("CARGO_PKG_VERSION"));
     let commands = walk(&root);
     let mut pages = Vec::new();
     for (i, cmd) in commands.iter().enumerate() {

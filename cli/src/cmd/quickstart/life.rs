@@ -372,6 +372,7 @@ impl Quickstart {
             child,
             url: String::new(),
         };
+        // No line within SERVER_START reads as no address: the refusal below says so.
         let line = receive.recv_timeout(SERVER_START).unwrap_or_default();
         let url = line
             .trim_end()
