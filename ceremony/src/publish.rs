@@ -93,8 +93,10 @@ pub fn verify(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc
     Ok(Report::new(&candidate, findings))
 }
 
-/// Publishes `round`: refuses unless the gate passes (every threshold met, our core and
-/// tough accept the repository, payloads and lints pass).
+/// Publishes `round` when the gate passes (every threshold met, our core and tough accept
+/// the repository, payloads and lints pass). When it does not, nothing is written and the
+/// report says why (`passed` is false): the caller refuses with [`Report::refusal`], after
+/// showing the findings. An error is what stopped the publish before the gate could judge.
 pub fn publish(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc>) -> Result<Report> {
     let _lock = crate::lock::lock(repo, Operation::Publish)?;
     let dir = PublishDir::new(&repo.policy, &repo.root);
@@ -102,16 +104,20 @@ pub fn publish(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Ut
     let recovered = crate::recover::reconcile(repo, &dir)?;
     let (candidate, mut findings) = assemble::build(repo, round, online, now)?;
     findings.extend(gate::check_in_memory(&candidate, &repo.policy, now));
-    let report = Report::new(&candidate, findings.clone());
-    if !report.passed {
-        return Err(report.refusal(Operation::Publish));
+    let refused = |findings: Vec<Finding>, recovered: Option<String>| {
+        let mut report = Report::new(&candidate, findings);
+        report.recovered = recovered;
+        Ok(report)
+    };
+    if !Report::new(&candidate, findings.clone()).passed {
+        return refused(findings, recovered);
     }
     let staged = dir.stage(&candidate)?;
     let tough = gate::tough_client(&candidate, &staged.dir);
     if gate::has_errors(&tough) {
         staged.discard();
         findings.extend(tough);
-        return Err(Report::new(&candidate, findings).refusal(Operation::Publish));
+        return refused(findings, recovered);
     }
     findings.extend(tough);
     if let Err(e) = write_metadata(repo, &candidate) {

@@ -19,6 +19,19 @@ fn snapshot_of(setup: &Setup) -> (String, Option<String>) {
 
 fn refused(setup: &Setup) -> String {
     let before = snapshot_of(setup);
+    // Under --json, one document: the gate's report, as `verify` prints it, with the
+    // refusal as its `error`.
+    let out = trustroot(&setup.repo, &["ceremony", "publish", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let document: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(document["passed"], false, "{document}");
+    assert!(
+        document["findings"].as_array().is_some_and(|f| !f.is_empty()),
+        "{document}"
+    );
+    let message = document["error"]["message"].as_str().unwrap();
+    assert!(message.contains("publish refused"), "{document}");
+    assert_eq!(snapshot_of(setup), before, "a refused publish --json changed files");
     let err = fails(&setup.repo, &["ceremony", "publish"]);
     assert_eq!(snapshot_of(setup), before, "a refused publish changed files:\n{err}");
     assert!(err.contains("publish refused"), "{err}");

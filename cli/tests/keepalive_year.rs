@@ -62,7 +62,8 @@ fn sign_and_publish(setup: &Setup, repo: &Repo, id: &str, now: DateTime<Utc>) {
         }
     }
     let round = Round::open(repo, Some(id)).unwrap();
-    publish::publish(repo, &round, &load(setup, "online"), now).unwrap();
+    let report = publish::publish(repo, &round, &load(setup, "online"), now).unwrap();
+    assert!(report.passed, "the gate refused: {:?}", report.findings);
 }
 
 fn faketime_text(time: DateTime<Utc>) -> String {

@@ -490,26 +490,25 @@ fn add_signatures(files: &[PathBuf], json: bool, args: &RepoArgs) -> CmdResult {
 }
 
 fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs) -> CmdResult {
+    use trustroot_ceremony::error::Operation;
     let now = now(args.at);
     let (repo, round) = open(args)?;
     let signer = publish::online_signer(
         &repo,
         &mut passphrase_source(passphrase, format!("the online key ({})", repo.policy.online.signer)),
     )?;
-    let report = if publish {
-        publish::publish(&repo, &round, &signer, now)?
+    let (report, operation) = if publish {
+        (publish::publish(&repo, &round, &signer, now)?, Operation::Publish)
     } else {
-        publish::verify(&repo, &round, &signer, now)?
+        (publish::verify(&repo, &round, &signer, now)?, Operation::Verify)
     };
     if let Some(recovered) = &report.recovered {
         note!("note: {recovered}");
     }
+    // A gate that does not pass: the same report as when it passes, and the refusal.
     if json {
         if !report.passed {
-            return Err(output::json_failed(
-                &report,
-                report.refusal(trustroot_ceremony::error::Operation::Verify).into(),
-            ));
+            return Err(output::json_failed(&report, report.refusal(operation).into()));
         }
         return output::json(&report);
     }
@@ -518,6 +517,9 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
     }
     for l in &report.left_out {
         outln!("signature left out: {l}")?;
+    }
+    if !report.passed {
+        return Err(report.refusal(operation).into());
     }
     let versions: Vec<String> = report.versions.iter().map(|(r, v)| format!("{r} v{v}")).collect();
     if publish {
@@ -528,17 +530,13 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
             versions.join(", "),
             report.targets,
             dest.served().display()
-        )?;
-    } else if report.passed {
+        )
+    } else {
         outln!(
             "Round {} passes the gate: {} ({} targets). Publish it with `trustroot ceremony publish`.",
             report.round,
             versions.join(", "),
             report.targets
-        )?;
+        )
     }
-    if !report.passed {
-        return Err(report.refusal(trustroot_ceremony::error::Operation::Verify).into());
-    }
-    Ok(())
 }
