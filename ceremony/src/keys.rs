@@ -344,7 +344,8 @@ impl KeyRef {
         if let KeyRef::File(path) = self
             && let Some(warning) = loose_permissions_warning(path)
         {
-            eprintln!("{warning}");
+            // A warning for the person at the terminal; a closed standard error loses it.
+            let _ = writeln!(std::io::stderr().lock(), "{warning}");
         }
         let key = PrivateKey::from_pkcs8_pem(&self.describe(), &pem, passphrase)?;
         Ok(SoftwareSigner {

@@ -35,11 +35,13 @@ mod body;
 use std::convert::Infallible;
 use std::future::Future;
 use std::io::Write;
+
 use std::net::SocketAddr;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use trustroot_core::display::escape;
 
 use chrono::Utc;
 use http_body_util::combinators::UnsyncBoxBody;
@@ -194,7 +196,7 @@ impl Server {
                     Ok(accepted) => accepted,
                     Err(e) => {
                         // Out of file descriptors and the like: wait rather than spin.
-                        eprintln!("warning: accepting a connection failed: {e}");
+                        log(format_args!("warning: accepting a connection failed: {e}"));
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         continue;
                     }
@@ -288,14 +290,14 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
         Ok(Ok(Some(found))) => found,
         Ok(Ok(None)) => return text(StatusCode::NOT_FOUND, "not found\n"),
         Ok(Err(e)) => {
-            eprintln!("error: cannot serve {raw_path}: {e}");
+            log(format_args!("error: cannot serve {}: {e}", escape(raw_path)));
             return text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the mirror cannot be served; see the server's log\n",
             );
         }
         Err(e) => {
-            eprintln!("error: cannot serve {raw_path}: {e}");
+            log(format_args!("error: cannot serve {}: {e}", escape(raw_path)));
             return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
         }
     };
@@ -477,6 +479,12 @@ fn content_type(name: &str) -> &'static str {
     } else {
         "application/octet-stream"
     }
+}
+
+/// A line for the server's log on standard error. A closed standard error loses the line
+/// and nothing else: the server keeps serving.
+fn log(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 #[cfg(test)]
