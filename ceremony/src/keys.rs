@@ -442,13 +442,26 @@ pub fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>> {
 
 /// Creates a new file readable only by its owner (0600 on Unix); refuses to overwrite.
 pub fn create_private_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    create_key_file(path, bytes, 0o600)
+}
+
+/// Creates a public key file readable by everyone (mode 0644 on Unix), never replacing a
+/// file: it is shared, copied into `keys/`, handed to the coordinator.
+pub fn create_public_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    create_key_file(path, bytes, 0o644)
+}
+
+/// Creates `path` with `mode` (on Unix) and `bytes`, synced; an existing file is refused.
+fn create_key_file(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
+        options.mode(mode);
     }
+    #[cfg(not(unix))]
+    let _ = mode;
     let mut file = options.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             Error::content(path, FileProblem::KeyFileExists)

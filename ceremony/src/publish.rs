@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::assemble;
 use crate::candidate::Candidate;
-use crate::error::{Error, Operation, PolicyProblem, PublishError, Result};
+use crate::error::{Error, KeyError, Operation, PolicyProblem, PublishError, Result};
 use crate::gate::{self, Finding};
 use crate::keys::Signer;
 use crate::pubdir::PublishDir;
@@ -243,5 +243,14 @@ pub fn online_signer(
             PolicyProblem::PrivateKeyInside { path: path.clone() },
         ));
     }
-    key_ref.load(passphrase)
+    // A key that cannot be had at all is named with where it is configured; a wrong
+    // passphrase or a damaged key is the key's own error.
+    key_ref.load(passphrase).map_err(|error| match error {
+        Error::Key(KeyError::VariableUnset { .. }) | Error::Io { .. } => PublishError::OnlineKeyUnavailable {
+            signer: repo.policy.online.signer.clone(),
+            source: Box::new(error),
+        }
+        .into(),
+        other => other,
+    })
 }

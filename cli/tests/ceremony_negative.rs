@@ -277,6 +277,11 @@ fn encrypted_keys_wrong_passphrase_and_existing_key_files() {
     {
         use std::os::unix::fs::PermissionsExt as _;
         assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+        // The public key beside it is for sharing: readable by everyone, whatever the umask
+        // leaves (umask can only take bits away).
+        let public = std::fs::metadata(format!("{k}.pub")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(public & 0o444, 0o444, "{public:o}");
+        assert_eq!(public & 0o022, 0, "{public:o}");
     }
     let shown = trustroot_env(
         tmp.path(),

@@ -88,6 +88,12 @@ fn key_generate_and_add_report_json() {
         ],
     ));
     assert_eq!(added["notes"].as_array().unwrap().len(), 1, "{added}");
+    // No root is published yet: this is the first online key, not a rotation.
+    let note = added["notes"][0].as_str().unwrap();
+    assert!(
+        note.contains("the first root lists it") && !note.contains("Rotating"),
+        "{note}"
+    );
 
     // A refusal is a JSON error on stdout that says what to do, with the same exit code.
     let taken = trustroot(

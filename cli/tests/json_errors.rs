@@ -226,3 +226,18 @@ fn a_reader_that_went_away_ends_the_output_quietly_with_141() {
         assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_missing_online_key_says_where_it_is_configured() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = trustroot(tmp.path(), &["init", "repo"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // trustroot.toml names env:TRUSTROOT_ONLINE_KEY, which is not set here.
+    let args = ["online", "refresh", "--repo", "repo", "--json"];
+    let error = json_error(&args, &trustroot(tmp.path(), &args), 1);
+    assert!(
+        error["message"].as_str().unwrap().contains("TRUSTROOT_ONLINE_KEY"),
+        "{error}"
+    );
+    assert!(error["hint"].as_str().unwrap().contains("[online] signer"), "{error}");
+}

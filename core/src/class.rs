@@ -80,6 +80,9 @@ pub enum Hint {
     NewSigningRequest,
     /// A request for a new repository is signed without pinning a root.
     SignNewRepositoryWithoutRoot,
+    /// The online key is named by `[online] signer` in the policy: set what it names, or
+    /// point it at the key.
+    OnlineSigner,
     /// A path holds no roles to list: name a signing repository, a published tree, a
     /// publish destination or a mirror.
     ChooseRolesPath,

@@ -71,6 +71,14 @@ pub enum PublishError {
         root_version: u64,
         version: u64,
     },
+    /// The online key that `[online] signer` names cannot be loaded (a variable not set, a
+    /// file not there...).
+    #[error("the online key ({signer}) cannot be loaded: {source}")]
+    OnlineKeyUnavailable {
+        signer: String,
+        #[source]
+        source: Box<super::Error>,
+    },
 }
 
 impl PublishError {
@@ -79,12 +87,16 @@ impl PublishError {
         match self {
             PublishError::TempDir(_) => ErrorClass::Io,
             PublishError::GateFailed { .. } => ErrorClass::Repository,
+            PublishError::OnlineKeyUnavailable { source, .. } => source.class(),
             _ => ErrorClass::LocalState,
         }
     }
 
     /// The remedy, when there is one beyond the message.
     pub fn hint(&self) -> Option<Hint> {
-        None
+        match self {
+            PublishError::OnlineKeyUnavailable { source, .. } => source.hint().or(Some(Hint::OnlineSigner)),
+            _ => None,
+        }
     }
 }

@@ -130,12 +130,16 @@ pub fn run(command: KeyCommand) -> ExitCode {
 
 fn add(repo: &Path, name: &str, role: &str, holder: Option<&str>, pubkey: &Path, json: bool) -> CmdResult {
     let bytes = keys::read_limited(pubkey, 64 * 1024)?;
-    let notes: Vec<&str> = if role == "online" {
+    let notes: Vec<&str> = if role != "online" {
+        Vec::new()
+    } else if trustroot_ceremony::repo::Repo::open(repo)?.published("root")?.is_some() {
         vec![
             "Rotating the online key: the next root must list it; point [online] signer at its private key before `ceremony publish`.",
         ]
     } else {
-        Vec::new()
+        vec![
+            "The online key signs timestamp and snapshot: the first root lists it; point [online] signer at its private key before `ceremony publish`.",
+        ]
     };
     if !json {
         for note in &notes {
@@ -229,7 +233,7 @@ fn generate(
     let pem = key.to_pkcs8_pem(secret.as_ref().map(|s| s.as_str()), KdfCost { log_n })?;
     let public_pem = key.public_pem()?;
     keys::create_private_file(out, pem.as_bytes())?;
-    if let Err(e) = keys::create_private_file(&pub_path, public_pem.as_bytes()) {
+    if let Err(e) = keys::create_public_file(&pub_path, public_pem.as_bytes()) {
         let _ = std::fs::remove_file(out);
         return Err(e.into());
     }
