@@ -17,7 +17,7 @@ use crate::output::{self, Failure, Format};
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Generate a signing key: PKCS#8 PEM written with mode 0600 (never overwriting a file),
-    /// and its public key beside it as FILE.pub.
+    /// and its public key beside it as FILE.pub (mode 0644, for sharing).
     ///
     /// With --encrypt, --passphrase-env or --passphrase-file the key is encrypted
     /// (PBES2: scrypt N=2^17 r=8 p=1, AES-256-CBC); --encrypt alone asks for the
