@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::canonical::to_canonical_bytes;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, MalformedProblem, Result};
 use crate::limits::Limits;
 
 /// One entry of `signatures`. An empty or undecodable `sig` is kept and simply never
@@ -28,20 +28,21 @@ impl Envelope {
     pub fn parse(role: &str, bytes: &[u8], limits: &Limits) -> Result<Self> {
         // Duplicate object keys are refused at any depth (see `strict_json`).
         let value: Value = crate::strict_json::from_slice(bytes).map_err(|e| {
-            let what = match e.classify() {
-                serde_json::error::Category::Data => "refused JSON",
-                _ => "not valid JSON",
+            let reason = e.to_string();
+            let problem = match e.classify() {
+                serde_json::error::Category::Data => MalformedProblem::RefusedJson { reason },
+                _ => MalformedProblem::NotJson { reason },
             };
-            Error::malformed(role, format!("{what}: {e}"))
+            Error::malformed(role, problem)
         })?;
         let Value::Object(mut top) = value else {
-            return Err(Error::malformed(role, "metadata is not a JSON object"));
+            return Err(Error::malformed(role, MalformedProblem::NotAnObject));
         };
         let signed = top
             .remove("signed")
-            .ok_or_else(|| Error::malformed(role, "no 'signed' field"))?;
+            .ok_or_else(|| Error::malformed(role, MalformedProblem::NoSigned))?;
         if !signed.is_object() {
-            return Err(Error::malformed(role, "'signed' is not an object"));
+            return Err(Error::malformed(role, MalformedProblem::SignedNotAnObject));
         }
         let version = signed.get("version").and_then(Value::as_u64);
         let with_version = |e: Error| match version {
@@ -49,16 +50,15 @@ impl Envelope {
             None => e,
         };
         let Some(Value::Array(entries)) = top.remove("signatures") else {
-            return Err(with_version(Error::malformed(role, "no 'signatures' list")));
+            return Err(with_version(Error::malformed(role, MalformedProblem::NoSignatures)));
         };
         if entries.len() > limits.max_signatures {
             return Err(with_version(Error::malformed(
                 role,
-                format!(
-                    "{} signatures, more than the limit of {}",
-                    entries.len(),
-                    limits.max_signatures
-                ),
+                MalformedProblem::TooManySignatures {
+                    count: entries.len(),
+                    limit: limits.max_signatures,
+                },
             )));
         }
         let mut signatures: Vec<Signature> = Vec::with_capacity(entries.len());
@@ -68,7 +68,7 @@ impl Envelope {
             let (Some(keyid), Some(sig)) = (keyid, sig) else {
                 return Err(with_version(Error::malformed(
                     role,
-                    "a signature entry lacks a string 'keyid' or 'sig'",
+                    MalformedProblem::BadSignatureEntry,
                 )));
             };
             // Spec 5.x / python-tuf: key IDs in `signatures` must be unique.
@@ -85,7 +85,8 @@ impl Envelope {
                 sig: sig.to_string(),
             });
         }
-        let canonical = to_canonical_bytes(&signed).map_err(|e| with_version(Error::malformed(role, e.to_string())))?;
+        let canonical = to_canonical_bytes(&signed)
+            .map_err(|e| with_version(Error::malformed(role, MalformedProblem::Canonical(e))))?;
         Ok(Envelope {
             signed,
             signatures,

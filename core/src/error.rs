@@ -4,6 +4,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
+use crate::canonical::CanonicalError;
 use crate::display::escape;
 
 /// A result with a core [`Error`].
@@ -14,7 +15,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The bytes are not TUF metadata this crate can read.
-    Malformed(String),
+    Malformed(MalformedProblem),
     /// `signed._type` is not the role we asked for.
     WrongType { expected: String, found: String },
     /// Two signature entries carry the same key ID.
@@ -91,12 +92,122 @@ impl fmt::Display for OrderProblem {
     }
 }
 
+/// Why bytes are not TUF metadata this crate can read: the envelope, the role's fields, or
+/// a rule of the role that its fields break.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MalformedProblem {
+    /// The bytes are not JSON. `reason` is serde_json's message.
+    NotJson { reason: String },
+    /// JSON this crate refuses to read (a key twice in one object). `reason` is the
+    /// reader's message, which escapes the key it quotes.
+    RefusedJson { reason: String },
+    /// The top-level value is not a JSON object.
+    NotAnObject,
+    /// The envelope has no `signed` field.
+    NoSigned,
+    /// `signed` is not a JSON object.
+    SignedNotAnObject,
+    /// The envelope has no `signatures` list.
+    NoSignatures,
+    /// More signature entries than [`crate::Limits::max_signatures`].
+    TooManySignatures { count: usize, limit: usize },
+    /// A signature entry lacks a string `keyid` or `sig`.
+    BadSignatureEntry,
+    /// `signed` has no canonical form, so no signature can cover it.
+    Canonical(CanonicalError),
+    /// `signed` does not have the fields of its role. `reason` is serde's message, which
+    /// can quote the metadata (an unknown variant, a custom error).
+    Fields { reason: String },
+    /// `version` is 0.
+    VersionZero,
+    /// A `spec_version` this crate does not read.
+    UnsupportedSpecVersion { found: String },
+    /// A threshold is 0.
+    ThresholdZero,
+    /// A meta file entry (`snapshot.json`, `targets.json`, ...) has an empty `hashes` object.
+    EmptyMetaHashes { file: String },
+    /// A target has an empty `hashes` object.
+    EmptyTargetHashes { path: String },
+    /// Root does not list one of the top-level roles.
+    MissingTopLevelRole { role: &'static str },
+    /// Timestamp has no `snapshot.json` entry.
+    NoSnapshotEntry,
+    /// A meta file entry has version 0.
+    MetaVersionZero { file: String },
+    /// Delegations have both `roles` and `succinct_roles`.
+    DelegationsBoth,
+    /// Delegations have neither `roles` nor `succinct_roles`.
+    DelegationsNeither,
+    /// A delegated role has the name of a top-level role.
+    DelegatedTopLevelName { role: String },
+    /// A delegated role is listed twice.
+    DelegatedTwice { role: String },
+    /// A delegated role has both `paths` and `path_hash_prefixes`.
+    DelegatedBothPaths { role: String },
+    /// `succinct_roles.bit_length` is outside 1..=32.
+    BitLength { bit_length: u32 },
+}
+
+impl fmt::Display for MalformedProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MalformedProblem::NotJson { reason } => write!(f, "not valid JSON: {reason}"),
+            MalformedProblem::RefusedJson { reason } => write!(f, "refused JSON: {reason}"),
+            MalformedProblem::NotAnObject => f.write_str("metadata is not a JSON object"),
+            MalformedProblem::NoSigned => f.write_str("no 'signed' field"),
+            MalformedProblem::SignedNotAnObject => f.write_str("'signed' is not an object"),
+            MalformedProblem::NoSignatures => f.write_str("no 'signatures' list"),
+            MalformedProblem::TooManySignatures { count, limit } => {
+                write!(f, "{count} signatures, more than the limit of {limit}")
+            }
+            MalformedProblem::BadSignatureEntry => f.write_str("a signature entry lacks a string 'keyid' or 'sig'"),
+            MalformedProblem::Canonical(e) => write!(f, "{e}"),
+            MalformedProblem::Fields { reason } => f.write_str(&escape(reason)),
+            MalformedProblem::VersionZero => f.write_str("version must be at least 1"),
+            MalformedProblem::UnsupportedSpecVersion { found } => write!(
+                f,
+                "unsupported spec_version '{}' (trustroot reads 1.Y or 1.Y.Z, digits only)",
+                escape(found)
+            ),
+            MalformedProblem::ThresholdZero => f.write_str("a threshold must be at least 1"),
+            MalformedProblem::EmptyMetaHashes { file } => {
+                write!(f, "{} has an empty 'hashes' object", escape(file))
+            }
+            MalformedProblem::EmptyTargetHashes { path } => {
+                write!(f, "target '{}' has an empty 'hashes' object", escape(path))
+            }
+            MalformedProblem::MissingTopLevelRole { role } => write!(f, "root lists no '{role}' role"),
+            MalformedProblem::NoSnapshotEntry => f.write_str("timestamp has no 'snapshot.json' entry"),
+            MalformedProblem::MetaVersionZero { file } => write!(f, "'{}' has version 0", escape(file)),
+            MalformedProblem::DelegationsBoth => f.write_str("delegations have both 'roles' and 'succinct_roles'"),
+            MalformedProblem::DelegationsNeither => {
+                f.write_str("delegations have neither 'roles' nor 'succinct_roles'")
+            }
+            MalformedProblem::DelegatedTopLevelName { role } => {
+                write!(f, "delegated role '{}' has the name of a top-level role", escape(role))
+            }
+            MalformedProblem::DelegatedTwice { role } => {
+                write!(f, "delegated role '{}' is listed twice", escape(role))
+            }
+            MalformedProblem::DelegatedBothPaths { role } => write!(
+                f,
+                "delegated role '{}' has both 'paths' and 'path_hash_prefixes'",
+                escape(role)
+            ),
+            MalformedProblem::BitLength { bit_length } => {
+                write!(f, "succinct_roles bit_length {bit_length} is outside 1..=32")
+            }
+        }
+    }
+}
+
 /// A failure to trust metadata, naming what was refused and why.
 ///
 /// Its `Display` escapes (with [`escape`]) every string that can come from metadata: the
 /// role or target path, types, key IDs, role names, hash algorithms. A free-form reason
-/// ([`ErrorKind::Malformed`], `detail`) is written by this crate, which escapes what it
-/// puts in it.
+/// (`detail`, [`ErrorKind::UnsafePath`], [`ErrorKind::UnusableTarget`]) is written by this
+/// crate, which escapes what it puts in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     /// The role (or target path, for target checks) the error concerns.
@@ -129,8 +240,8 @@ impl Error {
         self
     }
 
-    pub(crate) fn malformed(role: &str, reason: impl Into<String>) -> Self {
-        Error::new(role, ErrorKind::Malformed(reason.into()))
+    pub(crate) fn malformed(role: &str, problem: MalformedProblem) -> Self {
+        Error::new(role, ErrorKind::Malformed(problem))
     }
 
     /// Every core error is about the metadata given, except calls made out of order.
@@ -154,7 +265,7 @@ impl fmt::Display for Error {
             None => write!(f, "{}: ", escape(&self.role))?,
         }
         match &self.kind {
-            ErrorKind::Malformed(reason) => write!(f, "malformed metadata: {reason}"),
+            ErrorKind::Malformed(problem) => write!(f, "malformed metadata: {problem}"),
             ErrorKind::WrongType { expected, found } => {
                 write!(
                     f,
@@ -233,3 +344,52 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(problem: MalformedProblem) -> String {
+        Error::new("targets", ErrorKind::Malformed(problem))
+            .with_version(3)
+            .to_string()
+    }
+
+    #[test]
+    fn malformed_problems_read_as_sentences_with_metadata_escaped() {
+        assert_eq!(
+            shown(MalformedProblem::NoSigned),
+            "targets v3: malformed metadata: no 'signed' field"
+        );
+        assert_eq!(
+            shown(MalformedProblem::MissingTopLevelRole { role: "snapshot" }),
+            "targets v3: malformed metadata: root lists no 'snapshot' role"
+        );
+        assert_eq!(
+            shown(MalformedProblem::TooManySignatures { count: 5, limit: 4 }),
+            "targets v3: malformed metadata: 5 signatures, more than the limit of 4"
+        );
+        assert_eq!(
+            shown(MalformedProblem::DelegatedTwice {
+                role: "a\u{1b}[2J".to_string()
+            }),
+            "targets v3: malformed metadata: delegated role 'a\\u{1b}[2J' is listed twice"
+        );
+        assert_eq!(
+            shown(MalformedProblem::EmptyTargetHashes {
+                path: "f\u{202e}".to_string()
+            }),
+            "targets v3: malformed metadata: target 'f\\u{202e}' has an empty 'hashes' object"
+        );
+        assert_eq!(
+            shown(MalformedProblem::Fields {
+                reason: "unknown variant `x\u{7}`".to_string()
+            }),
+            "targets v3: malformed metadata: unknown variant `x\\u{7}`"
+        );
+        assert_eq!(
+            shown(MalformedProblem::Canonical(CanonicalError::NegativeZero)),
+            "targets v3: malformed metadata: canonical JSON has no negative zero (found -0; write 0)"
+        );
+    }
+}

@@ -29,7 +29,7 @@ pub mod walk;
 pub use class::{ErrorClass, Hint};
 pub use delegation::{RoleToVisit, TargetSearch};
 pub use envelope::Envelope;
-pub use error::{Error, ErrorKind, OrderProblem, Result};
+pub use error::{Error, ErrorKind, MalformedProblem, OrderProblem, Result};
 pub use keys::Key;
 pub use limits::Limits;
 pub use metadata::{

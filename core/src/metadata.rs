@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::display::escape;
 use crate::envelope::Envelope;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, ErrorKind, MalformedProblem, Result};
 pub use crate::keys::Key;
 
 /// The four top-level role names.
@@ -184,19 +184,22 @@ pub trait Role: DeserializeOwned {
             )));
         }
         // serde's messages can quote the metadata (an unknown variant, a custom error).
-        let role = Self::deserialize(&envelope.signed)
-            .map_err(|e| version_of(Error::malformed(name, escape(&e.to_string()).into_owned())))?;
+        let role = Self::deserialize(&envelope.signed).map_err(|e| {
+            version_of(Error::malformed(
+                name,
+                MalformedProblem::Fields { reason: e.to_string() },
+            ))
+        })?;
         let common = role.common();
         if common.version == 0 {
-            return Err(Error::malformed(name, "version must be at least 1"));
+            return Err(Error::malformed(name, MalformedProblem::VersionZero));
         }
         if !supported_spec_version(&common.spec_version) {
             return Err(version_of(Error::malformed(
                 name,
-                format!(
-                    "unsupported spec_version '{}' (trustroot reads 1.Y or 1.Y.Z, digits only)",
-                    escape(&common.spec_version)
-                ),
+                MalformedProblem::UnsupportedSpecVersion {
+                    found: common.spec_version.clone(),
+                },
             )));
         }
         role.check(name).map_err(version_of)?;
@@ -218,14 +221,15 @@ pub fn supported_spec_version(text: &str) -> bool {
 
 fn check_threshold(name: &str, threshold: u64) -> Result<()> {
     if threshold == 0 {
-        return Err(Error::malformed(name, "a threshold must be at least 1"));
+        return Err(Error::malformed(name, MalformedProblem::ThresholdZero));
     }
     Ok(())
 }
 
-fn check_hashes(name: &str, what: &str, hashes: &BTreeMap<String, String>) -> Result<()> {
+/// `empty` is the problem to report when `hashes` is empty.
+fn check_hashes(name: &str, hashes: &BTreeMap<String, String>, empty: impl FnOnce() -> MalformedProblem) -> Result<()> {
     if hashes.is_empty() {
-        return Err(Error::malformed(name, format!("{what} has an empty 'hashes' object")));
+        return Err(Error::malformed(name, empty()));
     }
     Ok(())
 }
@@ -240,7 +244,7 @@ impl Role for Root {
             let keys = self
                 .roles
                 .get(role)
-                .ok_or_else(|| Error::malformed(name, format!("root lists no '{role}' role")))?;
+                .ok_or_else(|| Error::malformed(name, MalformedProblem::MissingTopLevelRole { role }))?;
             check_threshold(name, keys.threshold)?;
         }
         Ok(())
@@ -256,17 +260,22 @@ impl Role for Timestamp {
         let meta = self
             .meta
             .get("snapshot.json")
-            .ok_or_else(|| Error::malformed(name, "timestamp has no 'snapshot.json' entry"))?;
+            .ok_or_else(|| Error::malformed(name, MalformedProblem::NoSnapshotEntry))?;
         check_meta_file(name, "snapshot.json", meta)
     }
 }
 
 fn check_meta_file(name: &str, file: &str, meta: &MetaFile) -> Result<()> {
     if meta.version == 0 {
-        return Err(Error::malformed(name, format!("'{}' has version 0", escape(file))));
+        return Err(Error::malformed(
+            name,
+            MalformedProblem::MetaVersionZero { file: file.to_string() },
+        ));
     }
     if let Some(hashes) = &meta.hashes {
-        check_hashes(name, file, hashes)?;
+        check_hashes(name, hashes, || MalformedProblem::EmptyMetaHashes {
+            file: file.to_string(),
+        })?;
     }
     Ok(())
 }
@@ -298,7 +307,9 @@ impl Role for Targets {
     }
     fn check(&self, name: &str) -> Result<()> {
         for (path, target) in &self.targets {
-            check_hashes(name, &format!("target '{}'", escape(path)), &target.hashes)?;
+            check_hashes(name, &target.hashes, || MalformedProblem::EmptyTargetHashes {
+                path: path.clone(),
+            })?;
         }
         if let Some(delegations) = &self.delegations {
             delegations.check(name)?;
@@ -310,14 +321,8 @@ impl Role for Targets {
 impl Delegations {
     fn check(&self, name: &str) -> Result<()> {
         match (&self.roles, &self.succinct_roles) {
-            (Some(_), Some(_)) => Err(Error::malformed(
-                name,
-                "delegations have both 'roles' and 'succinct_roles'",
-            )),
-            (None, None) => Err(Error::malformed(
-                name,
-                "delegations have neither 'roles' nor 'succinct_roles'",
-            )),
+            (Some(_), Some(_)) => Err(Error::malformed(name, MalformedProblem::DelegationsBoth)),
+            (None, None) => Err(Error::malformed(name, MalformedProblem::DelegationsNeither)),
             (Some(roles), None) => {
                 let mut seen = std::collections::BTreeSet::new();
                 for role in roles {
@@ -326,26 +331,26 @@ impl Delegations {
                     if TOP_LEVEL_ROLES.contains(&role.name.as_str()) {
                         return Err(Error::malformed(
                             name,
-                            format!(
-                                "delegated role '{}' has the name of a top-level role",
-                                escape(&role.name)
-                            ),
+                            MalformedProblem::DelegatedTopLevelName {
+                                role: role.name.clone(),
+                            },
                         ));
                     }
                     if !seen.insert(role.name.as_str()) {
                         return Err(Error::malformed(
                             name,
-                            format!("delegated role '{}' is listed twice", escape(&role.name)),
+                            MalformedProblem::DelegatedTwice {
+                                role: role.name.clone(),
+                            },
                         ));
                     }
                     check_threshold(name, role.threshold)?;
                     if role.paths.is_some() && role.path_hash_prefixes.is_some() {
                         return Err(Error::malformed(
                             name,
-                            format!(
-                                "delegated role '{}' has both 'paths' and 'path_hash_prefixes'",
-                                escape(&role.name)
-                            ),
+                            MalformedProblem::DelegatedBothPaths {
+                                role: role.name.clone(),
+                            },
                         ));
                     }
                 }
@@ -356,7 +361,9 @@ impl Delegations {
                 if !(1..=32).contains(&succinct.bit_length) {
                     return Err(Error::malformed(
                         name,
-                        format!("succinct_roles bit_length {} is outside 1..=32", succinct.bit_length),
+                        MalformedProblem::BitLength {
+                            bit_length: succinct.bit_length,
+                        },
                     ));
                 }
                 Ok(())

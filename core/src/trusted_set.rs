@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::envelope::Envelope;
-use crate::error::{Error, ErrorKind, OrderProblem, Result};
+use crate::error::{Error, ErrorKind, MalformedProblem, OrderProblem, Result};
 use crate::hashes::verify_bytes;
 use crate::limits::Limits;
 use crate::metadata::{MetaFile, Role, Root, Snapshot, Targets, Timestamp};
@@ -428,7 +428,7 @@ impl TrustedSet {
         timestamp
             .signed
             .snapshot_meta()
-            .ok_or_else(|| Error::malformed("timestamp", "no snapshot.json entry"))
+            .ok_or_else(|| Error::malformed("timestamp", MalformedProblem::NoSnapshotEntry))
     }
 
     fn check_final_snapshot(&self) -> Result<()> {
@@ -517,7 +517,7 @@ fn verify_root_signed_by(by: &Root, envelope: &Envelope, new: &Root) -> Result<(
     let keys = by
         .roles
         .get("root")
-        .ok_or_else(|| Error::malformed("root", "root lists no 'root' role"))?;
+        .ok_or_else(|| Error::malformed("root", MalformedProblem::MissingTopLevelRole { role: "root" }))?;
     verify_threshold("root", envelope, &by.keys, &keys.keyids, keys.threshold)
         .map_err(|e| e.with_version(new.common.version))
 }
