@@ -69,14 +69,13 @@ pub fn lint(candidate: &Candidate, policy: &Policy, now: DateTime<Utc>) -> Vec<F
         match expires {
             None => findings.push(Finding::error(Check::Lint, role, &file, "has no valid 'expires'")),
             Some(expires) if expires < now + Duration::days(i64::from(min_days)) => {
-                let left = (expires - now).num_hours() as f64 / 24.0;
                 findings.push(Finding::error(
                     Check::Lint,
                     role,
                     &file,
                     format!(
-                        "{role} v{version} expires {} ({left:.1} days from now), inside the policy's horizon of {min_days} days (gate.min_valid_days): renew it in a new round",
-                        trustroot_core::time::format(&expires)
+                        "{role} v{version} {}, inside the policy's horizon of {min_days} days (gate.min_valid_days): renew it in a new round",
+                        trustroot_core::expiry::expires_phrase(expires, now)
                     ),
                 ));
             }

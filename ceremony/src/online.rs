@@ -110,6 +110,18 @@ fn due(expires: DateTime<Utc>, now: DateTime<Utc>, days: u32) -> bool {
     expires - now <= Duration::days(i64::from(days))
 }
 
+/// Why `role` v`version` is re-signed: it is inside its signing period of `days`, or it has
+/// expired already (clients refuse it until this refresh).
+fn due_reason(role: &str, version: u64, expires: DateTime<Utc>, now: DateTime<Utc>, days: u32) -> String {
+    let at = trustroot_core::time::format(&expires);
+    if expires <= now {
+        let ago = trustroot_core::expiry::expires_phrase(expires, now);
+        format!("{role} v{version} {ago}: clients refuse it until it is re-signed")
+    } else {
+        format!("{role} v{version} expires {at} (inside its signing period of {days} days)")
+    }
+}
+
 /// Re-signs timestamp (and snapshot when due) with `online` at `now`, and publishes. Does
 /// nothing when no online role is inside its signing period, unless `force`.
 pub fn refresh(repo: &Repo, online: &dyn Signer, now: DateTime<Utc>, force: bool) -> Result<RefreshReport> {
@@ -270,16 +282,20 @@ impl Due {
         let reason = if content_changed {
             format!("snapshot v{snapshot_version} does not list every role's current version")
         } else if snapshot {
-            format!(
-                "snapshot v{snapshot_version} expires {} (inside its signing period of {} days)",
-                trustroot_core::time::format(&current.snapshot_expires),
-                policy.periods("snapshot").signing_days
+            due_reason(
+                "snapshot",
+                snapshot_version,
+                current.snapshot_expires,
+                now,
+                policy.periods("snapshot").signing_days,
             )
         } else if timestamp {
-            format!(
-                "timestamp v{timestamp_version} expires {} (inside its signing period of {} days)",
-                trustroot_core::time::format(&current.timestamp_expires),
-                policy.periods("timestamp").signing_days
+            due_reason(
+                "timestamp",
+                timestamp_version,
+                current.timestamp_expires,
+                now,
+                policy.periods("timestamp").signing_days,
             )
         } else if force {
             "forced".to_string()
@@ -348,4 +364,29 @@ fn switch_published(repo: &Repo, dir: &PublishDir, candidate: &Candidate) -> Res
         return Err(e);
     }
     dir.commit(staged)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn t(text: &str) -> DateTime<Utc> {
+        trustroot_core::time::parse(text).unwrap()
+    }
+
+    #[test]
+    fn an_expired_timestamp_is_called_expired_not_inside_its_signing_period() {
+        let now = t("2030-01-10T00:00:00Z");
+        let expired = due_reason("timestamp", 7, t("2030-01-09T00:00:00Z"), now, 1);
+        assert_eq!(
+            expired,
+            "timestamp v7 expired 2030-01-09T00:00:00Z (1.0 days ago): clients refuse it until it is re-signed"
+        );
+        let due = due_reason("timestamp", 7, t("2030-01-10T12:00:00Z"), now, 1);
+        assert_eq!(
+            due,
+            "timestamp v7 expires 2030-01-10T12:00:00Z (inside its signing period of 1 days)"
+        );
+    }
 }

@@ -143,6 +143,34 @@ fn an_expiry_inside_the_policy_horizon() {
 }
 
 #[test]
+fn an_expiry_already_past_reads_as_days_ago() {
+    let setup = Setup::for_publish();
+    let policy = std::fs::read_to_string(setup.repo.join("trustroot.toml")).unwrap();
+    let policy = policy.replace(
+        "expiry_days = 3650\nsigning_days = 31",
+        "expiry_days = 40\nsigning_days = 20",
+    );
+    std::fs::write(setup.repo.join("trustroot.toml"), policy).unwrap();
+    // Staged 43 days ago: targets expired 3 days ago.
+    let past = chrono::Utc::now() - chrono::Duration::days(43);
+    let past = past.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    ok(&setup.repo, &["ceremony", "start", "--at", &past]);
+    let request = setup.tmp.path().join("request.json");
+    ok(
+        &setup.repo,
+        &["ceremony", "request", "--out", request.to_str().unwrap()],
+    );
+    for holder in ["alice", "bob"] {
+        let files = setup.sign_airgapped(holder, &request);
+        setup.add(&files);
+    }
+    let err = refused(&setup);
+    assert!(err.contains("targets v1 expired "), "{err}");
+    assert!(err.contains(" days ago), inside the policy's horizon"), "{err}");
+    assert!(!err.contains("(-"), "a negative count of days: {err}");
+}
+
+#[test]
 fn a_signature_from_a_non_signer_is_left_out_and_the_round_publishes() {
     let setup = Setup::for_publish();
     let round = setup.round_now(&["alice", "bob", "carol"]);

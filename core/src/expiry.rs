@@ -105,6 +105,18 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     n.checked_mul(seconds).and_then(Duration::try_seconds)
 }
 
+/// When `expires` is, from `now`, for a sentence about one role: "expires TIME (2.5 days
+/// from now)" or "expired TIME (3.0 days ago)", never a negative count of days.
+pub fn expires_phrase(expires: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let days = (expires - now).num_hours() as f64 / 24.0;
+    let at = crate::time::format(&expires);
+    if expires > now {
+        format!("expires {at} ({days:.1} days from now)")
+    } else {
+        format!("expired {at} ({:.1} days ago)", -days)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -112,6 +124,19 @@ mod tests {
 
     fn t(text: &str) -> DateTime<Utc> {
         crate::time::parse(text).unwrap()
+    }
+
+    #[test]
+    fn an_expiry_in_the_past_reads_as_days_ago_not_negative_days_from_now() {
+        let now = t("2030-01-10T00:00:00Z");
+        assert_eq!(
+            expires_phrase(t("2030-01-07T00:00:00Z"), now),
+            "expired 2030-01-07T00:00:00Z (3.0 days ago)"
+        );
+        assert_eq!(
+            expires_phrase(t("2030-01-12T12:00:00Z"), now),
+            "expires 2030-01-12T12:00:00Z (2.5 days from now)"
+        );
     }
 
     #[test]
