@@ -36,8 +36,27 @@ pub fn init(dir: &Path) -> Result<()> {
     }
     write_atomic(&dir.join(POLICY_FILE), TEMPLATE_POLICY.as_bytes())?;
     write_atomic(&dir.join("README.md"), TEMPLATE_README.as_bytes())?;
+    write_atomic(&dir.join(".gitignore"), gitignore().as_bytes())?;
     Ok(())
 }
+
+/// The `.gitignore` of a new signing repository: what trustroot writes there that is not
+/// the repository's history (the template's publish destination, the lock).
+fn gitignore() -> String {
+    format!(
+        "# Written by `trustroot init`: what trustroot makes here that is never committed.\n\
+         # The publish destination (publish.destination in trustroot.toml; change this line\n\
+         # with it): built and switched by `ceremony publish` and `online refresh`.\n\
+         /{}/\n\
+         # The repository lock that `ceremony publish` and `online refresh` hold.\n\
+         /{}\n",
+        TEMPLATE_DESTINATION,
+        crate::lock::LOCK_FILE
+    )
+}
+
+/// The publish destination the template's policy names.
+const TEMPLATE_DESTINATION: &str = "public";
 
 /// An open signing repository.
 #[derive(Debug, Clone)]

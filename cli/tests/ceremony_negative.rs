@@ -480,6 +480,21 @@ fn one_key_registered_under_two_names_is_refused() {
     assert_eq!(ceremonies.exists().then(|| tree_hash(&ceremonies)), before);
 }
 
+/// A new signing repository keeps what is never committed out of git: the publish
+/// destination the policy names and the repository lock.
+#[test]
+fn init_keeps_the_publish_destination_and_the_lock_out_of_git() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(tmp.path(), &["init", "repo"]);
+    let repo = tmp.path().join("repo");
+    let ignored = std::fs::read_to_string(repo.join(".gitignore")).unwrap();
+    let lines: Vec<&str> = ignored.lines().filter(|l| !l.starts_with('#')).collect();
+    let policy = std::fs::read_to_string(repo.join("trustroot.toml")).unwrap();
+    assert!(policy.contains("destination = \"public\""), "{policy}");
+    assert!(lines.contains(&"/public/"), "{ignored}");
+    assert!(lines.contains(&"/.trustroot.lock"), "{ignored}");
+}
+
 /// `keys/` of a signing repository holds public keys and is committed: an unencrypted
 /// private key generated there (however the path is spelled) is refused, and nothing is
 /// written. Encrypted, or outside the repository, it is fine.
