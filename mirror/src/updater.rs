@@ -52,6 +52,8 @@ pub struct Updater {
     durability: Durability,
     /// Root versions fetched at once while walking a root chain (1: one at a time).
     roots_ahead: usize,
+    /// Metadata files fetched from the repository and checked, and their bytes.
+    fetched: (u64, u64),
 }
 
 /// One root version being fetched.
@@ -145,6 +147,7 @@ impl Updater {
             walk: ClientWalk::new(trusted, true),
             durability: Durability::Synced,
             roots_ahead: 1,
+            fetched: (0, 0),
         })
     }
 
@@ -164,6 +167,12 @@ impl Updater {
     }
 
     /// The metadata trusted so far.
+    /// How many metadata files this updater fetched from the repository (each one
+    /// checked, kept or not), and their bytes.
+    pub fn metadata_fetched(&self) -> (u64, u64) {
+        self.fetched
+    }
+
     pub fn trusted(&self) -> &TrustedSet {
         self.walk.trusted()
     }
@@ -212,6 +221,10 @@ impl Updater {
                 (Source::Remote, "root") => self.fetch_root(&need, roots).await?,
                 (Source::Remote, _) => Some(self.fetch_metadata(&need).await?),
             };
+            if let (Source::Remote, Some(fetched)) = (need.source, &bytes) {
+                self.fetched.0 += 1;
+                self.fetched.1 += fetched.len() as u64;
+            }
             if self.walk.answer(bytes.as_deref())? == Keep::Nothing {
                 continue;
             }

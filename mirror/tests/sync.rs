@@ -118,13 +118,18 @@ async fn mirrors_sigstore_production_byte_for_byte_then_resyncs_with_two_request
         tree(&mirror.path().join("repository")),
         with_tough_names(tree(&published))
     );
+    // Every file fetched is counted, metadata too: roots 2 to 15, timestamp, snapshot,
+    // targets and the npm delegation's role.
+    assert_eq!(first.metadata_fetched, 18, "{first:?}");
+    assert!(first.files_fetched > first.metadata_fetched, "{first:?}");
 
     server.clear_requests();
     let again = sync(options(mirror.path(), &server.base_url(), None, now))
         .await
         .unwrap();
     assert!(!again.changed);
-    assert_eq!(again.files_fetched, 0);
+    // Nothing new: the one file fetched and checked is timestamp.json.
+    assert_eq!((again.files_fetched, again.metadata_fetched), (1, 1));
     assert_eq!(
         server.requests(),
         vec!["16.root.json".to_string(), "timestamp.json".to_string()]

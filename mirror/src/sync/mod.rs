@@ -114,8 +114,11 @@ pub struct SyncSummary {
     pub state: u64,
     pub before: Option<Versions>,
     pub after: Versions,
+    /// Every file fetched from the repository and checked: metadata and targets.
     pub files_fetched: u64,
     pub bytes_fetched: u64,
+    /// Of `files_fetched`, the metadata files.
+    pub metadata_fetched: u64,
     pub files_reused: u64,
     pub bytes_reused: u64,
     /// Files kept from an interrupted sync (re-hashed, not fetched again).

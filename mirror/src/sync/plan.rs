@@ -100,8 +100,10 @@ pub(super) async fn plan(
         state: current.map_or(0, |c| c.number),
         before,
         after,
-        files_fetched: 0,
-        bytes_fetched: 0,
+        // The metadata the walk fetched and checked; the targets fetched are added later.
+        metadata_fetched: updater.metadata_fetched().0,
+        files_fetched: updater.metadata_fetched().0,
+        bytes_fetched: updater.metadata_fetched().1,
         files_reused: 0,
         bytes_reused: 0,
         files_resumed: 0,

@@ -232,8 +232,9 @@ fn run_sync(args: SyncArgs) -> Outcome {
             v.targets
         )?;
         outln!(
-            "  {} files fetched ({} bytes), {} reused, {} resumed, {} kept for clients mid-update, {} pruned, in {:.2}s",
+            "  {} files fetched and checked ({} metadata, {} bytes), {} reused, {} resumed, {} kept for clients mid-update, {} pruned, in {:.2}s",
             summary.files_fetched,
+            summary.metadata_fetched,
             summary.bytes_fetched,
             summary.files_reused,
             summary.files_resumed,
