@@ -412,35 +412,21 @@ fn target_source(
         }
     }
     let local = repo.root.join("targets").join(path);
-    match keys::read_limited(&local, entry.length.saturating_add(1)) {
-        Ok(bytes) => {
-            let digest = trustroot_core::hashes::sha256_hex(&bytes);
-            if digest != sha256 || bytes.len() as u64 != entry.length {
-                findings.push(Finding::error(
-                    Check::Lint,
-                    role,
-                    &format!("targets/{path}"),
-                    format!(
-                        "targets/{path} is not the file {file} lists (sha256 {}, {} bytes; it lists sha256 {}, {} bytes): restore it, or start a new round to publish the new file",
-                        keys::short_id(&digest),
-                        bytes.len(),
-                        keys::short_id(sha256),
-                        entry.length
-                    ),
-                ));
-                None
-            } else {
-                Some(local)
-            }
+    let problem = match std::fs::File::open(&local).and_then(trustroot_core::hashes::sha256_hex_reader) {
+        Ok((length, digest)) if digest == sha256 && length == entry.length => return Some(local),
+        // Hashed as a stream: a file that grew is reported with what it is now, like any edit.
+        Ok((length, digest)) => format!(
+            "targets/{path} changed since {file} was signed (sha256 was {}, is {}; {} bytes, was {}): restore it, or start a new round to publish the new file",
+            keys::short_id(sha256),
+            keys::short_id(&digest),
+            length,
+            entry.length
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            format!("{file} lists {path}, but targets/{path} is missing and the published tree does not have it")
         }
-        Err(_) => {
-            findings.push(Finding::error(
-                Check::Lint,
-                role,
-                &format!("targets/{path}"),
-                format!("{file} lists {path}, but targets/{path} is missing (or larger than listed) and the published tree does not have it"),
-            ));
-            None
-        }
-    }
+        Err(e) => format!("{file} lists {path}, but targets/{path} cannot be read: {e}"),
+    };
+    findings.push(Finding::error(Check::Lint, role, &format!("targets/{path}"), problem));
+    None
 }

@@ -171,6 +171,27 @@ fn an_expiry_already_past_reads_as_days_ago() {
 }
 
 #[test]
+fn a_target_edited_after_signing_is_reported_as_changed_with_both_hashes() {
+    let setup = Setup::for_publish();
+    setup.round_now(&["alice", "bob"]);
+    // Made longer after signing: not "missing", but changed, with what it is now.
+    let target = setup.repo.join("targets/trusted_root.json");
+    let mut bytes = std::fs::read(&target).unwrap();
+    bytes.extend_from_slice(b"\n");
+    std::fs::write(&target, &bytes).unwrap();
+    let err = refused(&setup);
+    assert!(
+        err.contains("targets/trusted_root.json changed since targets v1 was signed (sha256 was "),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{} bytes, was {}", bytes.len(), bytes.len() - 1)),
+        "{err}"
+    );
+    assert!(!err.contains("missing"), "{err}");
+}
+
+#[test]
 fn a_signature_from_a_non_signer_is_left_out_and_the_round_publishes() {
     let setup = Setup::for_publish();
     let round = setup.round_now(&["alice", "bob", "carol"]);
