@@ -196,3 +196,37 @@ fn ceremony_request_and_add_signature_report_json() {
     let status = setup.status_json();
     assert!(counts(&status).iter().all(|(_, valid, _)| *valid == 1), "{status}");
 }
+
+/// One key, two IDs (the ID root lists covers the holder's name, as tuf-on-ci's does; the
+/// key alone has another): the fingerprint `key show` prints is the one `key add`,
+/// `ceremony status` and the signing request show, so a keyholder finds their key by it.
+#[test]
+fn a_keyholder_finds_their_key_by_the_same_fingerprint_everywhere() {
+    let setup = Setup::new();
+    let public = format!("{}.pub", setup.key("alice"));
+    let shown = json(&ok(setup.tmp.path(), &["key", "show", &public, "--json"]));
+    let fingerprint = shown["fingerprint"].as_str().unwrap().to_string();
+    assert_eq!(fingerprint.len(), 64, "{shown}");
+    setup.start();
+    let status = setup.status_json();
+    let root = status["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == "root")
+        .unwrap();
+    let alice = root["thresholds"][0]["not_signed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "alice")
+        .unwrap();
+    assert_eq!(alice["fingerprint"], fingerprint.as_str(), "{alice}");
+    // The two IDs differ, and each is labelled where both are shown.
+    assert_ne!(alice["keyid"], shown["keyid"], "{alice}");
+    let text = ok(&setup.repo, &["ceremony", "status"]);
+    assert!(text.contains(&format!("material {}", &fingerprint[..16])), "{text}");
+    let request = setup.request("request.json");
+    let summary = std::fs::read_to_string(request).unwrap();
+    assert!(summary.contains(&format!("material sha256:{fingerprint}")), "{summary}");
+}

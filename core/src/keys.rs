@@ -55,6 +55,15 @@ impl Key {
         crate::KeyId::new(hex::encode(Sha256::digest(bytes)))
     }
 
+    /// The fingerprint of the key material: the sha256 of [`PublicKey::identity`], lowercase
+    /// hex (`material sha256:` in a signing request's summary). Unlike the key ID it covers
+    /// neither the encoding nor any custom field (a holder's name), so a keyholder's key has
+    /// one fingerprint in every root and in its own `.pub` file. `None` for a key that
+    /// cannot be used.
+    pub fn fingerprint(&self) -> Option<String> {
+        self.public_key().ok().map(|public| public.fingerprint())
+    }
+
     /// The usable public key, or why this key can never count toward a threshold.
     pub fn public_key(&self) -> Result<PublicKey, String> {
         let public = self
@@ -112,6 +121,11 @@ fn is_pem(text: &str) -> bool {
 }
 
 impl PublicKey {
+    /// The sha256 of [`PublicKey::identity`], lowercase hex: see [`Key::fingerprint`].
+    pub fn fingerprint(&self) -> String {
+        crate::hashes::sha256_hex(&self.identity())
+    }
+
     /// Checks `signature` (raw bytes, already hex-decoded) over `message`.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         match self {

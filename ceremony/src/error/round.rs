@@ -91,8 +91,9 @@ pub enum SignatureError {
     #[error("the signature just made with {signer} over {role} does not verify; nothing was written")]
     MadeDoesNotVerify { signer: String, role: RoleName },
     /// The key signs nothing the request asks for (`keyid`: its short form).
-    #[error("the key {signer} ({keyid}) is not a signer of any role in this request")]
-    NotASigner { signer: String, keyid: String },
+    /// `fingerprint` is the key's material sha256 (what `key show` prints).
+    #[error("the key {signer} (material sha256:{fingerprint}) is not a signer of any role in this request")]
+    NotASigner { signer: String, fingerprint: String },
     /// A signature file that cannot be used.
     #[error("{}: {problem}", shown(path))]
     File { path: PathBuf, problem: SignatureProblem },

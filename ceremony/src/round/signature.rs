@@ -151,7 +151,7 @@ pub fn sign_request(
     if out.is_empty() {
         return Err(SignatureError::NotASigner {
             signer: signer.describe(),
-            keyid: keys::short_id(&public.computed_key_id()).to_string(),
+            fingerprint: public.fingerprint().unwrap_or_else(|| "unknown".to_string()),
         }
         .into());
     }

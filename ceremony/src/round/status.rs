@@ -54,6 +54,8 @@ pub struct ThresholdStatus {
 #[derive(Debug, Clone, Serialize)]
 pub struct Keyholder {
     pub keyid: String,
+    /// The fingerprint of the key material (`Key::fingerprint`), what `key show` prints.
+    pub fingerprint: Option<String>,
     pub name: Option<String>,
     pub holder: Option<String>,
 }
@@ -164,6 +166,7 @@ fn keyholder(repo: &Repo, policy_keys: Option<&ResolvedKeys>, keyid: &str, key: 
         });
     Keyholder {
         keyid: keyid.to_string(),
+        fingerprint: key.fingerprint(),
         name: named,
         holder,
     }

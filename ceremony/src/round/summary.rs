@@ -56,10 +56,7 @@ pub(super) fn shown_line(line: &str) -> String {
 /// the key cannot be used.
 fn key_material(key: &Key) -> String {
     match key.public_key() {
-        Ok(public) => format!(
-            "material sha256:{}",
-            trustroot_core::hashes::sha256_hex(&public.identity())
-        ),
+        Ok(public) => format!("material sha256:{}", public.fingerprint()),
         Err(reason) => format!("unusable key: {}", escape(&reason)),
     }
 }

@@ -38,11 +38,12 @@ pub enum KeyCommand {
         /// it weakens the protection of the key file.
         #[arg(long, value_name = "N", default_value_t = KdfCost::STRONG.log_n)]
         scrypt_log_n: u8,
-        /// Print JSON: the files written, whether the key is encrypted, its key ID and public key.
+        /// Print JSON: the files written, whether the key is encrypted, its key ID, fingerprint and public key.
         #[arg(long)]
         json: bool,
     },
-    /// Show a key's ID, type and public key. REF is a private key (file or env:VAR) or a
+    /// Show a key's fingerprint (material sha256, the same in every root that lists it), its
+    /// ID as a key alone, type and public key. REF is a private key (file or env:VAR) or a
     /// public key file (PEM or TUF key JSON).
     Show {
         /// The key: a private key file, env:VAR, or a public key file.
@@ -69,7 +70,7 @@ pub enum KeyCommand {
         /// The signing repository (default: the current directory).
         #[arg(long, default_value = ".")]
         repo: PathBuf,
-        /// Print JSON: the name, role, holder and key ID registered.
+        /// Print JSON: the name, role, holder, key ID and fingerprint registered.
         #[arg(long)]
         json: bool,
     },
@@ -147,17 +148,23 @@ fn add(repo: &Path, name: &str, role: &str, holder: Option<&str>, pubkey: &Path,
         }
     }
     let keyid = edit::add_key(repo, name, role, holder, &bytes, &pubkey.display().to_string())?;
+    let fingerprint = keys::parse_public_key(&pubkey.display().to_string(), &bytes)?.fingerprint();
     if json {
         return output::json(&serde_json::json!({
             "name": name,
             "role": role,
             "holder": holder,
             "keyid": keyid,
+            "fingerprint": fingerprint,
             "public_file": format!("keys/{name}.pub"),
             "notes": notes,
         }));
     }
-    outln!("Registered '{name}' (key ID {keyid}) as a signer of {role}")?;
+    outln!("Registered '{name}' as a signer of {role}:")?;
+    outln!("  key ID in metadata: {keyid}")?;
+    if let Some(fingerprint) = fingerprint {
+        outln!("  material sha256:{fingerprint} (what `trustroot key show` prints for the keyholder's file)")?;
+    }
     outln!("Next: `trustroot ceremony start` stages the change.")
 }
 
@@ -244,6 +251,7 @@ fn generate(
             "public_file": pub_path.display().to_string(),
             "encrypted": secret.is_some(),
             "keyid": public.computed_key_id(),
+            "fingerprint": public.fingerprint(),
             "key": public,
         }));
     }
@@ -253,7 +261,11 @@ fn generate(
         if secret.is_some() { "encrypted" } else { "NOT encrypted" },
         pub_path.display()
     )?;
-    outln!("key ID {}", public.computed_key_id())
+    outln!("key ID {}", public.computed_key_id())?;
+    match public.fingerprint() {
+        Some(fingerprint) => outln!("material sha256:{fingerprint} (its fingerprint: compare this)"),
+        None => Ok(()),
+    }
 }
 
 /// The signing repository whose `keys/` directory `out` would be written into, if any: a
@@ -290,11 +302,17 @@ fn show(reference: &str, passphrase: &PassphraseArgs, json: bool) -> CmdResult {
         keys::parse_public_key(&key_ref.describe(), &bytes)?
     };
     let keyid = public.computed_key_id();
+    let fingerprint = public.fingerprint();
     let value = public.keyval.public.clone().unwrap_or_default();
     if json {
-        return output::json(&serde_json::json!({"keyid": keyid, "key": public}));
+        return output::json(&serde_json::json!({"keyid": keyid, "fingerprint": fingerprint, "key": public}));
+    }
+    if let Some(fingerprint) = &fingerprint {
+        outln!("material sha256:{fingerprint}")?;
+        outln!("         the key's fingerprint, the same in every root that lists it: compare this")?;
     }
     outln!("key ID:  {keyid}")?;
+    outln!("         of this key alone; a root that names its holder lists it under another ID")?;
     outln!("type:    {} ({})", public.keytype, public.scheme)?;
     outln!("public:  {}", value.trim_end().replace('\n', "\n         "))
 }

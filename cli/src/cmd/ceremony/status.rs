@@ -10,7 +10,15 @@ use crate::outln;
 use crate::output;
 
 fn holder_label(k: &round::Keyholder) -> String {
-    let id = keys::short_id(&k.keyid);
+    // Both, labelled: the ID root lists, and the fingerprint `key show` prints.
+    let id = match &k.fingerprint {
+        Some(fingerprint) => format!(
+            "key {}, material {}",
+            keys::short_id(&k.keyid),
+            keys::short_id(fingerprint)
+        ),
+        None => format!("key {}", keys::short_id(&k.keyid)),
+    };
     // A holder may come from a key's x-tuf-on-ci-keyowner: text whoever staged it chose.
     let name = k.name.as_deref().map(escape);
     let holder = k.holder.as_deref().map(escape);
@@ -18,7 +26,7 @@ fn holder_label(k: &round::Keyholder) -> String {
         (Some(name), Some(holder)) => format!("{name} ({holder}, {id})"),
         (Some(name), None) => format!("{name} ({id})"),
         (None, Some(holder)) => format!("{holder} ({id})"),
-        (None, None) => format!("key {id}"),
+        (None, None) => id,
     }
 }
 
