@@ -115,8 +115,9 @@ fn a_payload_that_fails_validation() {
     assert!(err.contains("[payload]"), "{err}");
 }
 
-#[test]
-fn an_expiry_inside_the_policy_horizon() {
+/// A round of targets (40-day expiry) staged `days` ago and signed by a threshold: its
+/// refusal at publish today.
+fn targets_staged_days_ago(days: i64) -> String {
     let setup = Setup::for_publish();
     let policy = std::fs::read_to_string(setup.repo.join("trustroot.toml")).unwrap();
     let policy = policy.replace(
@@ -124,8 +125,7 @@ fn an_expiry_inside_the_policy_horizon() {
         "expiry_days = 40\nsigning_days = 20",
     );
     std::fs::write(setup.repo.join("trustroot.toml"), policy).unwrap();
-    // Staged 15 days ago: targets expires in 25 days, inside the default 30-day horizon.
-    let past = chrono::Utc::now() - chrono::Duration::days(15);
+    let past = chrono::Utc::now() - chrono::Duration::days(days);
     let past = past.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     ok(&setup.repo, &["ceremony", "start", "--at", &past]);
     let request = setup.tmp.path().join("request.json");
@@ -137,34 +137,21 @@ fn an_expiry_inside_the_policy_horizon() {
         let files = setup.sign_airgapped(holder, &request);
         setup.add(&files);
     }
-    let err = refused(&setup);
+    refused(&setup)
+}
+
+#[test]
+fn an_expiry_inside_the_policy_horizon() {
+    // Staged 15 days ago: targets expires in 25 days, inside the default 30-day horizon.
+    let err = targets_staged_days_ago(15);
     assert!(err.contains("[lint] targets (1.targets.json)"), "{err}");
     assert!(err.contains("inside the policy's horizon of 30 days"), "{err}");
 }
 
 #[test]
 fn an_expiry_already_past_reads_as_days_ago() {
-    let setup = Setup::for_publish();
-    let policy = std::fs::read_to_string(setup.repo.join("trustroot.toml")).unwrap();
-    let policy = policy.replace(
-        "expiry_days = 3650\nsigning_days = 31",
-        "expiry_days = 40\nsigning_days = 20",
-    );
-    std::fs::write(setup.repo.join("trustroot.toml"), policy).unwrap();
     // Staged 43 days ago: targets expired 3 days ago.
-    let past = chrono::Utc::now() - chrono::Duration::days(43);
-    let past = past.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    ok(&setup.repo, &["ceremony", "start", "--at", &past]);
-    let request = setup.tmp.path().join("request.json");
-    ok(
-        &setup.repo,
-        &["ceremony", "request", "--out", request.to_str().unwrap()],
-    );
-    for holder in ["alice", "bob"] {
-        let files = setup.sign_airgapped(holder, &request);
-        setup.add(&files);
-    }
-    let err = refused(&setup);
+    let err = targets_staged_days_ago(43);
     assert!(err.contains("targets v1 expired "), "{err}");
     assert!(err.contains(" days ago), inside the policy's horizon"), "{err}");
     assert!(!err.contains("(-"), "a negative count of days: {err}");
