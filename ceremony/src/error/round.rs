@@ -62,6 +62,9 @@ pub enum RoundError {
     TargetsInFields,
     #[error("target '{}' is listed twice", escape(path))]
     DuplicateTarget { path: String },
+    /// The round's transcript logs its publish: there is nothing left to do with it.
+    #[error("round {} was published at {}; start a new round for any further change", escape(round), escape(at))]
+    AlreadyPublished { round: String, at: String },
 }
 
 impl RoundError {
@@ -77,7 +80,7 @@ impl RoundError {
     /// The remedy, when there is one beyond the message.
     pub fn hint(&self) -> Option<Hint> {
         match self {
-            RoundError::NoRound => Some(Hint::StartRound),
+            RoundError::NoRound | RoundError::AlreadyPublished { .. } => Some(Hint::StartRound),
             _ => None,
         }
     }

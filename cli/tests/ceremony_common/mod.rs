@@ -136,7 +136,7 @@ impl Setup {
         let policy = policy.replace("threshold = 1\nexpiry_days = 197", "threshold = 2\nexpiry_days = 197");
         let policy = policy.replace("threshold = 1\nexpiry_days = 3650", "threshold = 2\nexpiry_days = 3650");
         std::fs::write(repo.join("trustroot.toml"), policy).unwrap();
-        std::fs::write(repo.join("targets/trusted_root.json"), b"{\"mediaType\": \"test\"}").unwrap();
+        std::fs::write(repo.join("targets/trusted_root.json"), sigstore_trusted_root()).unwrap();
         Setup { tmp, repo, keys }
     }
 
