@@ -80,7 +80,7 @@ impl RoundError {
     /// The remedy, when there is one beyond the message.
     pub fn hint(&self) -> Option<Hint> {
         match self {
-            RoundError::NoRound | RoundError::AlreadyPublished { .. } => Some(Hint::StartRound),
+            RoundError::NoRound => Some(Hint::StartRound),
             _ => None,
         }
     }
