@@ -30,7 +30,9 @@ pub fn staged(repo: &Repo, roles: &[(&str, &Value)], now: DateTime<Utc>) -> Vec<
     for (role, signed) in roles {
         let version = signed.get("version").and_then(Value::as_u64).unwrap_or(0);
         let envelope = json!({"signatures": [], "signed": signed});
-        candidate.metadata.insert((*role).to_string(), envelope.to_string().into_bytes());
+        candidate
+            .metadata
+            .insert((*role).to_string(), envelope.to_string().into_bytes());
         candidate.versions.insert((*role).to_string(), version);
         let Some(targets) = signed.get("targets").and_then(Value::as_object) else {
             continue;

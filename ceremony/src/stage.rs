@@ -161,10 +161,13 @@ impl Listed<'_> {
 /// Records the key IDs and threshold that `signed` (root or targets) gives each role, and
 /// the keys it lists.
 fn collect_signers(signed: &Value, out: &mut BTreeMap<String, Value>, keys: &mut BTreeMap<String, Value>) {
-    for listed in [signed.get("keys"), signed.get("delegations").and_then(|d| d.get("keys"))]
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_object)
+    for listed in [
+        signed.get("keys"),
+        signed.get("delegations").and_then(|d| d.get("keys")),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(Value::as_object)
     {
         for (id, key) in listed {
             keys.entry(id.clone()).or_insert_with(|| key.clone());
@@ -207,7 +210,13 @@ fn signers_text(old: &Value, new: &Value, listed: &Listed<'_>) -> String {
             .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
             .unwrap_or_default()
     };
-    let count = |v: &Value| format!("{} of {} key(s)", v.get("threshold").unwrap_or(&Value::Null), ids(v).len());
+    let count = |v: &Value| {
+        format!(
+            "{} of {} key(s)",
+            v.get("threshold").unwrap_or(&Value::Null),
+            ids(v).len()
+        )
+    };
     let (old_ids, new_ids) = (ids(old), ids(new));
     let mut text = format!("from {} to {}", count(old), count(new));
     let left: Vec<String> = old_ids

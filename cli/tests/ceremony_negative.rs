@@ -153,10 +153,7 @@ fn a_staged_file_edited_after_signing_loses_its_signatures() {
     let staged = setup.round_dir().join("staged/targets.json");
     let text = std::fs::read_to_string(&staged).unwrap();
     let length = sigstore_trusted_root().len();
-    let edited = text.replace(
-        &format!("\"length\": {length}"),
-        &format!("\"length\": {}", length + 1),
-    );
+    let edited = text.replace(&format!("\"length\": {length}"), &format!("\"length\": {}", length + 1));
     assert_ne!(edited, text);
     std::fs::write(&staged, edited).unwrap();
     let status = setup.status_json();

@@ -28,7 +28,10 @@ fn a_broken_trusted_root_refuses_start_unless_allowed_and_every_keyholder_is_sho
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(stdout.contains("error [payload] targets (targets/trusted_root.json): bad-timestamp"), "{stdout}");
+    assert!(
+        stdout.contains("error [payload] targets (targets/trusted_root.json): bad-timestamp"),
+        "{stdout}"
+    );
     assert!(stderr.contains("no round was opened"), "{stderr}");
     assert!(stderr.contains("--allow-findings"), "{stderr}");
     assert!(!setup.round_dir().exists());
@@ -60,13 +63,24 @@ fn a_broken_trusted_root_refuses_start_unless_allowed_and_every_keyholder_is_sho
         .iter()
         .find(|r| r["role"] == "targets")
         .unwrap();
-    assert!(targets["findings"][0].as_str().unwrap().contains("bad-timestamp"), "{targets}");
+    assert!(
+        targets["findings"][0].as_str().unwrap().contains("bad-timestamp"),
+        "{targets}"
+    );
 
     // The keyholder sees it before typing yes.
     let dir = setup.airgap("alice", &path);
     let signed = ok(
         &dir,
-        &["ceremony", "sign", "--request", "request.json", "--key", "key.pem", "--yes"],
+        &[
+            "ceremony",
+            "sign",
+            "--request",
+            "request.json",
+            "--key",
+            "key.pem",
+            "--yes",
+        ],
     );
     assert!(signed.contains("what the payload rules and lints found"), "{signed}");
     assert!(signed.contains("bad-timestamp"), "{signed}");
@@ -79,7 +93,15 @@ fn a_broken_trusted_root_refuses_start_unless_allowed_and_every_keyholder_is_sho
     std::fs::write(dir.join("request.json"), serde_json::to_vec_pretty(&altered).unwrap()).unwrap();
     let refused = fails(
         &dir,
-        &["ceremony", "sign", "--request", "request.json", "--key", "key.pem", "--yes"],
+        &[
+            "ceremony",
+            "sign",
+            "--request",
+            "request.json",
+            "--key",
+            "key.pem",
+            "--yes",
+        ],
     );
     assert!(refused.contains("request_sha256 does not match"), "{refused}");
 }
@@ -112,10 +134,7 @@ fn start_due_opens_no_round_with_errors_prints_the_findings_and_exits_1() {
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("bad-timestamp"), "{stdout}");
     assert!(!setup.repo.join("ceremonies/0002").exists());
-    let out = trustroot(
-        &setup.repo,
-        &["ceremony", "start", "--due", "--json", "--at", &later],
-    );
+    let out = trustroot(&setup.repo, &["ceremony", "start", "--due", "--json", "--at", &later]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(json_of(&String::from_utf8_lossy(&out.stdout))["action"], "refused");
     // --allow-findings is for a person, never for the scheduler.
@@ -189,7 +208,10 @@ fn a_published_round_is_named_published_with_its_time_by_status_request_sign_ver
     let said = format!("round {round} was published at {at}");
 
     let status = ok(&setup.repo, &["ceremony", "status"]);
-    assert!(status.contains(&format!("Round {round} was published at {at}")), "{status}");
+    assert!(
+        status.contains(&format!("Round {round} was published at {at}")),
+        "{status}"
+    );
     assert!(!status.contains("every threshold is met"), "{status}");
     assert_eq!(setup.status_json()["published_at"], at.as_str());
 

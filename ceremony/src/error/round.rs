@@ -63,7 +63,11 @@ pub enum RoundError {
     #[error("target '{}' is listed twice", escape(path))]
     DuplicateTarget { path: String },
     /// The round's transcript logs its publish: there is nothing left to do with it.
-    #[error("round {} was published at {}; start a new round for any further change", escape(round), escape(at))]
+    #[error(
+        "round {} was published at {}; start a new round for any further change",
+        escape(round),
+        escape(at)
+    )]
     AlreadyPublished { round: String, at: String },
 }
 

@@ -136,4 +136,3 @@ fn next_due(repo: &Repo) -> Result<Vec<NextDue>> {
     next.sort_by(|a, b| a.due_from.cmp(&b.due_from).then_with(|| a.role.cmp(&b.role)));
     Ok(next)
 }
-

@@ -12,9 +12,9 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
+use trustroot_ceremony::gate::Severity;
 use trustroot_ceremony::keys;
 use trustroot_ceremony::round::{self, Added, Round};
-use trustroot_ceremony::gate::Severity;
 use trustroot_ceremony::{delegate, publish, repo};
 
 use super::shared::{CmdResult, PassphraseArgs, finish, now, parse_time, passphrase_source};
