@@ -21,6 +21,7 @@ pub mod keys;
 pub mod lock;
 pub mod online;
 pub mod policy;
+pub mod precheck;
 pub mod pubdir;
 pub mod publish;
 pub mod published;

@@ -76,6 +76,7 @@ impl Report {
 /// Runs the whole gate on `round` without writing anything to the repository or the
 /// destination (the candidate tree tough reads is built in a temporary directory).
 pub fn verify(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc>) -> Result<Report> {
+    round.ensure_unpublished()?;
     let (candidate, mut findings) = assemble::build(repo, round, online, now)?;
     findings.extend(gate::check_in_memory(&candidate, &repo.policy, now));
     let scratch = tempfile::tempdir().map_err(PublishError::TempDir)?;
@@ -99,6 +100,7 @@ pub fn verify(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc
 /// showing the findings. An error is what stopped the publish before the gate could judge.
 pub fn publish(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc>) -> Result<Report> {
     let _lock = crate::lock::lock(repo, Operation::Publish)?;
+    round.ensure_unpublished()?;
     let dir = PublishDir::new(&repo.policy, &repo.root);
     ensure_outside_metadata(repo, &dir)?;
     let recovered = crate::recover::reconcile(repo, &dir)?;

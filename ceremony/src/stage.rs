@@ -48,11 +48,24 @@ pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
     // longer meet the new threshold (clients would refuse it).
     let mut new_signers: BTreeMap<String, Value> = BTreeMap::new();
     let mut old_signers: BTreeMap<String, Value> = BTreeMap::new();
-    collect_signers(&Value::Object(root_body.clone()), &mut new_signers);
+    let mut listed = Listed {
+        policy: &keys,
+        keys: BTreeMap::new(),
+    };
+    collect_signers(&Value::Object(root_body.clone()), &mut new_signers, &mut listed.keys);
     if let Some(published) = repo.published("root")? {
-        collect_signers(&published.envelope.signed, &mut old_signers);
+        collect_signers(&published.envelope.signed, &mut old_signers, &mut listed.keys);
     }
-    if let Some(role) = stage_one(repo, "root", root_body, policy, now, None)? {
+    // A root whose signers change says who left and who joined, role by role.
+    let changes: Vec<String> = old_signers
+        .iter()
+        .filter_map(|(role, old)| {
+            let new = new_signers.get(role)?;
+            (old != new).then(|| format!("{role} role {}", signers_text(old, new, &listed)))
+        })
+        .collect();
+    let root_reason = (!changes.is_empty()).then(|| format!("content changed: {}", changes.join("; ")));
+    if let Some(role) = stage_one(repo, "root", root_body, policy, now, root_reason)? {
         staged.push(role);
     }
 
@@ -88,14 +101,13 @@ pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
             published.as_ref(),
         )?;
         if let Some(published) = &published {
-            collect_signers(published, &mut old_signers);
+            collect_signers(published, &mut old_signers, &mut listed.keys);
         }
-        collect_signers(&Value::Object(body.clone()), &mut new_signers);
+        collect_signers(&Value::Object(body.clone()), &mut new_signers, &mut listed.keys);
         let force = match (old_signers.get(&role), new_signers.get(&role)) {
             (Some(old), Some(new)) if old != new => Some(format!(
-                "its signers or threshold change (from {} to {}): the published version must be signed again",
-                signers_text(old),
-                signers_text(new)
+                "its signers or threshold change ({}): the published version must be signed again",
+                signers_text(old, new, &listed)
             )),
             _ => None,
         };
@@ -119,8 +131,48 @@ pub fn targets_roles(policy: &Policy) -> Vec<String> {
     roles
 }
 
-/// Records the key IDs and threshold that `signed` (root or targets) gives each role.
-fn collect_signers(signed: &Value, out: &mut BTreeMap<String, Value>) {
+/// The keys a signer change is told with: the policy's names, and every key listed by the
+/// published and the new metadata (for a holder's label, and for a key no longer in the policy).
+struct Listed<'k> {
+    policy: &'k ResolvedKeys,
+    keys: BTreeMap<String, Value>,
+}
+
+impl Listed<'_> {
+    /// A key as a person knows it: its name in the policy, its holder, its short key ID.
+    fn who(&self, keyid: &str) -> String {
+        let name = self.policy.name_of(keyid);
+        let holder = self
+            .keys
+            .get(keyid)
+            .and_then(|k| k.get("x-tuf-on-ci-keyowner"))
+            .and_then(Value::as_str)
+            .map(trustroot_core::display::escape);
+        let id = crate::keys::short_id(keyid);
+        match (name, holder) {
+            (Some(name), Some(holder)) => format!("{name} ({holder}, {id})"),
+            (Some(name), None) => format!("{name} ({id})"),
+            (None, Some(holder)) => format!("{holder} ({id})"),
+            (None, None) => format!("key {id}"),
+        }
+    }
+}
+
+/// Records the key IDs and threshold that `signed` (root or targets) gives each role, and
+/// the keys it lists.
+fn collect_signers(signed: &Value, out: &mut BTreeMap<String, Value>, keys: &mut BTreeMap<String, Value>) {
+    for listed in [
+        signed.get("keys"),
+        signed.get("delegations").and_then(|d| d.get("keys")),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(Value::as_object)
+    {
+        for (id, key) in listed {
+            keys.entry(id.clone()).or_insert_with(|| key.clone());
+        }
+    }
     let entry = |v: &Value| {
         let mut ids: Vec<String> = v
             .get("keyids")
@@ -149,9 +201,41 @@ fn collect_signers(signed: &Value, out: &mut BTreeMap<String, Value>) {
     }
 }
 
-fn signers_text(v: &Value) -> String {
-    let count = v.get("keyids").and_then(Value::as_array).map_or(0, Vec::len);
-    format!("{} of {count} key(s)", v.get("threshold").unwrap_or(&Value::Null))
+/// `from 3 of 5 key(s) to 3 of 5 key(s); left: ...; joined: ...`: the thresholds, and
+/// who left and who joined by name, holder and short key ID.
+fn signers_text(old: &Value, new: &Value, listed: &Listed<'_>) -> String {
+    let ids = |v: &Value| -> Vec<String> {
+        v.get("keyids")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    let count = |v: &Value| {
+        format!(
+            "{} of {} key(s)",
+            v.get("threshold").unwrap_or(&Value::Null),
+            ids(v).len()
+        )
+    };
+    let (old_ids, new_ids) = (ids(old), ids(new));
+    let mut text = format!("from {} to {}", count(old), count(new));
+    let left: Vec<String> = old_ids
+        .iter()
+        .filter(|id| !new_ids.contains(id))
+        .map(|id| listed.who(id))
+        .collect();
+    let joined: Vec<String> = new_ids
+        .iter()
+        .filter(|id| !old_ids.contains(id))
+        .map(|id| listed.who(id))
+        .collect();
+    if !left.is_empty() {
+        text.push_str(&format!("; left: {}", left.join(", ")));
+    }
+    if !joined.is_empty() {
+        text.push_str(&format!("; joined: {}", joined.join(", ")));
+    }
+    text
 }
 
 trait NoNanos {

@@ -106,7 +106,11 @@ fn a_payload_that_fails_validation() {
         b"{\"mediaType\": \"application/vnd.dev.sigstore.trustedroot+json;version=0.1\", \"tlogs\": 3}",
     )
     .unwrap();
-    setup.round_now(&["alice", "bob"]);
+    // `ceremony start` already refuses it; a coordinator who allows the finding still
+    // cannot publish it.
+    let err = fails(&setup.repo, &["ceremony", "start"]);
+    assert!(err.contains("no round was opened"), "{err}");
+    setup.round_allowing_findings(&["alice", "bob"]);
     let err = refused(&setup);
     assert!(err.contains("[payload] targets (targets/trusted_root.json)"), "{err}");
     assert!(!setup.repo.join("public").exists());
@@ -196,9 +200,12 @@ fn a_signature_from_a_non_signer_is_left_out_and_the_round_publishes() {
     let targets: serde_json::Value =
         serde_json::from_slice(&std::fs::read(setup.served().join("1.targets.json")).unwrap()).unwrap();
     assert_eq!(targets["signatures"].as_array().unwrap().len(), 3);
-    // Publishing the same round again is refused: metadata/ moved on.
-    let err = refused(&setup);
+    // Publishing the same round again is refused: it was published.
+    let before = snapshot_of(&setup);
+    let err = fails(&setup.repo, &["ceremony", "publish"]);
+    assert!(err.contains(&format!("round {round} was published at ")), "{err}");
     assert!(err.contains("start a new round"), "{err}");
+    assert_eq!(snapshot_of(&setup), before);
 }
 
 #[test]

@@ -109,7 +109,7 @@ fn a_year_of_daily_refreshes_and_due_rounds_keeps_every_role_valid_for_ngclient(
         let now = t0 + Duration::days(day);
         online::refresh(&repo, &online_key, now, false).unwrap();
         match round::start_due(&repo, None, now).unwrap() {
-            DueOutcome::Opened(round) => {
+            DueOutcome::Opened(round, _) => {
                 let roles: Vec<String> = round.roles.iter().map(|r| r.meta.role.clone()).collect();
                 rounds.push((day, roles));
                 if day == 99 {
@@ -128,6 +128,7 @@ fn a_year_of_daily_refreshes_and_due_rounds_keeps_every_role_valid_for_ngclient(
                     held = None;
                 }
             }
+            DueOutcome::Refused { findings } => panic!("day {day}: {findings:?}"),
             DueOutcome::NothingDue { next } => {
                 assert!(held.is_none(), "day {day}");
                 assert!(

@@ -10,7 +10,9 @@
 #    delegated roles) expires within 30 days. Exit codes: 0 fine, 1 within the window,
 #    3 already expired, 2 error.
 # 3. `trustroot ceremony start --due` opens a signing round for the offline roles inside
-#    their signing period (once: a round waiting for signatures is not duplicated).
+#    their signing period (once: a round waiting for signatures is not duplicated). A
+#    Sigstore payload or lint error in what it would stage opens no round: it prints the
+#    findings and exits 1, and the alert below fires.
 set -u
 REPO="${TRUSTROOT_REPO:-/srv/signing-repo}"
 ALERT="${TRUSTROOT_ALERT:-logger -t trustroot}"

@@ -62,6 +62,13 @@ pub enum RoundError {
     TargetsInFields,
     #[error("target '{}' is listed twice", escape(path))]
     DuplicateTarget { path: String },
+    /// The round's transcript logs its publish: there is nothing left to do with it.
+    #[error(
+        "round {} was published at {}; start a new round for any further change",
+        escape(round),
+        escape(at)
+    )]
+    AlreadyPublished { round: String, at: String },
 }
 
 impl RoundError {

@@ -14,15 +14,20 @@
 //! - `request`: the signing request a keyholder takes away, and its checks on arrival.
 //! - `summary`: the human summary of a request: key tables, key and threshold changes.
 //! - `signature`: detached signatures: making them from a request, collecting them.
+//! - `start`: starting a round, by hand or on a schedule, after checking what it stages.
 //! - `status`: threshold status from the collected signatures.
+//! - `transcript`: whether the round was published, and when.
 
 mod request;
 mod signature;
+mod start;
 mod status;
 mod summary;
+mod transcript;
 
 pub use request::{REQUEST_FORMAT, RequestRole, RequestSigner, Requirement, SigningRequest};
 pub use signature::{Added, DetachedSignature, add_signature, sign_request};
+pub use start::{DueOutcome, NextDue, start, start_due};
 pub use status::{Keyholder, Rejected, RoleStatus, RoundStatus, ThresholdStatus, install_signed_round, status};
 pub use summary::printable;
 
@@ -36,7 +41,7 @@ use serde_json::{Value, json};
 use trustroot_core::metadata::{Root, Targets};
 use trustroot_core::{Envelope, Limits};
 
-use crate::error::{Error, FileProblem, IoOp, Operation, Result, RoundError};
+use crate::error::{Error, FileProblem, IoOp, Result, RoundError};
 use crate::keys;
 use crate::policy::check_name;
 use crate::repo::{self, Repo};
@@ -119,104 +124,6 @@ pub(crate) fn signature_file_name(role: &str, keyid: &str) -> String {
 
 fn canonical(what: &str, value: &Value) -> Result<Vec<u8>> {
     trustroot_core::canonical::to_canonical_bytes(value).map_err(Error::canonical(what))
-}
-
-/// Starts a round: stages what changed. `None` when nothing needs signing.
-pub fn start(repo: &Repo, id: Option<&str>, now: DateTime<Utc>) -> Result<Option<Round>> {
-    let planned = stage::plan(repo, now)?;
-    if planned.is_empty() {
-        return Ok(None);
-    }
-    create(repo, id, now, &planned).map(Some)
-}
-
-/// What `ceremony start --due` found and did.
-#[derive(Debug, Clone)]
-pub enum DueOutcome {
-    /// A round was opened for the roles inside their signing period.
-    Opened(Round),
-    /// A round that is not published yet already exists: nothing was opened, so a
-    /// scheduled `start --due` never piles up rounds while keyholders are signing.
-    AlreadyOpen { round: String, pending: Vec<String> },
-    /// No offline role is inside its signing period.
-    NothingDue { next: Vec<NextDue> },
-}
-
-/// When an offline role enters its signing period.
-#[derive(Debug, Clone, Serialize)]
-pub struct NextDue {
-    pub role: String,
-    pub version: u64,
-    pub expires: String,
-    /// `expires` minus the role's signing period.
-    pub due_from: String,
-}
-
-/// `ceremony start --due`: opens a round for the offline roles (root, targets, delegated
-/// roles, bins) that are inside their signing period, and only those: content changes
-/// waiting in `targets/` or the policy are left for a round a person starts. Meant for a
-/// scheduler, so it is idempotent: a round still waiting to be published is reported, not
-/// duplicated. Holds the repository lock while it looks and writes.
-pub fn start_due(repo: &Repo, id: Option<&str>, now: DateTime<Utc>) -> Result<DueOutcome> {
-    let _lock = crate::lock::lock(repo, Operation::ScheduledStart)?;
-    if let Some((round, pending)) = unpublished_round(repo)? {
-        return Ok(DueOutcome::AlreadyOpen { round, pending });
-    }
-    let planned: Vec<stage::StagedRole> = stage::plan(repo, now)?.into_iter().filter(|r| r.due).collect();
-    if planned.is_empty() {
-        return Ok(DueOutcome::NothingDue { next: next_due(repo)? });
-    }
-    create(repo, id, now, &planned).map(DueOutcome::Opened)
-}
-
-/// The newest round with a staged version that is not published yet, and those roles.
-fn unpublished_round(repo: &Repo) -> Result<Option<(String, Vec<String>)>> {
-    let ceremonies = repo.ceremonies_dir();
-    for id in list_rounds(&ceremonies)?.into_iter().rev() {
-        let path = ceremonies.join(&id).join(MANIFEST);
-        let bytes = keys::read_limited(&path, 1024 * 1024)?;
-        let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| invalid_manifest(&path, &e))?;
-        let mut pending = Vec::new();
-        for role in &manifest.roles {
-            let published = repo
-                .published(&role.role)?
-                .and_then(|p| p.envelope.signed.get("version").and_then(Value::as_u64));
-            if published.is_none_or(|v| v < role.version) {
-                pending.push(format!("{} v{}", role.role, role.version));
-            }
-        }
-        if !pending.is_empty() {
-            return Ok(Some((id, pending)));
-        }
-    }
-    Ok(None)
-}
-
-/// When each published offline role enters its signing period, soonest first.
-fn next_due(repo: &Repo) -> Result<Vec<NextDue>> {
-    let mut next = Vec::new();
-    for role in std::iter::once("root".to_string()).chain(stage::targets_roles(&repo.policy)) {
-        let Some(published) = repo.published(&role)? else {
-            continue;
-        };
-        let signed = &published.envelope.signed;
-        let Some(expires) = signed
-            .get("expires")
-            .and_then(Value::as_str)
-            .and_then(trustroot_core::time::parse)
-        else {
-            continue;
-        };
-        let signing = chrono::Duration::days(i64::from(repo.policy.periods(&role).signing_days));
-        next.push(NextDue {
-            version: signed.get("version").and_then(Value::as_u64).unwrap_or(0),
-            expires: trustroot_core::time::format(&expires),
-            due_from: trustroot_core::time::format(&(expires - signing)),
-            role,
-        });
-    }
-    next.sort_by(|a, b| a.due_from.cmp(&b.due_from).then_with(|| a.role.cmp(&b.role)));
-    Ok(next)
 }
 
 /// Writes a new round with `planned` under `ceremonies/`.

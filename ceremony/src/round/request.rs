@@ -65,6 +65,7 @@ impl Round {
     /// role follows (its file, signatures included), and every published root version, so
     /// a keyholder can check that baseline against a root they keep (`ceremony sign --root`).
     pub fn request(&self, repo: &Repo, now: DateTime<Utc>) -> Result<SigningRequest> {
+        self.ensure_unpublished()?;
         let mut roles = Vec::new();
         for role in &self.roles {
             if role.changed_since_start() {
@@ -79,9 +80,22 @@ impl Round {
                 previous: role.previous_bytes.as_deref().map(b64),
                 requirements: role.requirements.clone(),
                 summary: Vec::new(),
+                findings: Vec::new(),
             };
             request_role.summary = summary(&request_role, &role.signed, role.previous.as_ref());
             roles.push(request_role);
+        }
+        // The payload rules and lints, run here on the staged bytes and the payload files
+        // they list (a keyholder's machine has no payload files): the request digest covers
+        // them, they are not regenerated on the signing machine.
+        let staged: Vec<(&str, &Value)> = self.roles.iter().map(|r| (r.meta.role.as_str(), &r.signed)).collect();
+        let findings = crate::precheck::staged(repo, &staged, now);
+        for role in &mut roles {
+            role.findings = findings
+                .iter()
+                .filter(|f| f.role == role.role)
+                .map(|f| escape(&f.to_string()).into_owned())
+                .collect();
         }
         let (_, history) = crate::published::read_published(repo)?;
         if let Some(root) = self.role("root")
@@ -180,6 +194,12 @@ pub struct RequestRole {
     pub requirements: Vec<Requirement>,
     /// Human summary, regenerated and compared on the signing machine.
     pub summary: Vec<String>,
+    /// What the payload rules and lints found in the staged bytes and the payloads they
+    /// list, one finding a line, as the coordinator's machine ran them when it wrote the
+    /// request (the signing machine has no payload files to run them on). Covered by
+    /// `request_sha256`; absent when there is nothing to report.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<String>,
 }
 
 /// A request is hostile input: no text in it may carry control characters (terminal
@@ -204,7 +224,7 @@ fn check_request_text(request: &SigningRequest) -> std::result::Result<(), Unsaf
             });
         }
         plain("expires", &role.expires)?;
-        for line in &role.summary {
+        for line in role.summary.iter().chain(&role.findings) {
             plain("the summary", line)?;
         }
         for requirement in &role.requirements {

@@ -21,6 +21,8 @@ use crate::repo::{self, Repo};
 pub struct RoundStatus {
     pub round: String,
     pub complete: bool,
+    /// When the round was published (its transcript logs it), or `null`.
+    pub published_at: Option<String>,
     pub roles: Vec<RoleStatus>,
 }
 
@@ -90,6 +92,7 @@ pub fn status(repo: &Repo, round: &Round) -> Result<RoundStatus> {
     Ok(RoundStatus {
         round: round.id.clone(),
         complete: roles.iter().all(|r| r.complete),
+        published_at: round.published_at()?,
         roles,
     })
 }

@@ -136,7 +136,7 @@ impl Setup {
         let policy = policy.replace("threshold = 1\nexpiry_days = 197", "threshold = 2\nexpiry_days = 197");
         let policy = policy.replace("threshold = 1\nexpiry_days = 3650", "threshold = 2\nexpiry_days = 3650");
         std::fs::write(repo.join("trustroot.toml"), policy).unwrap();
-        std::fs::write(repo.join("targets/trusted_root.json"), b"{\"mediaType\": \"test\"}").unwrap();
+        std::fs::write(repo.join("targets/trusted_root.json"), sigstore_trusted_root()).unwrap();
         Setup { tmp, repo, keys }
     }
 
@@ -317,7 +317,14 @@ impl Setup {
 
     /// Starts a round now; returns its id.
     pub fn start_now(&self) -> String {
-        let out = ok(&self.repo, &["ceremony", "start"]);
+        self.start_now_with(&[])
+    }
+
+    /// Starts a round now with more `ceremony start` arguments; returns its id.
+    pub fn start_now_with(&self, args: &[&str]) -> String {
+        let mut all = vec!["ceremony", "start"];
+        all.extend(args);
+        let out = ok(&self.repo, &all);
         let line = out
             .lines()
             .find(|l| l.starts_with("Started round "))
@@ -328,7 +335,16 @@ impl Setup {
     /// Starts a round now and has each of `signers` sign it on their own "air-gapped"
     /// directory (only the request and their key), then brings the signatures back.
     pub fn round_now(&self, signers: &[&str]) -> String {
-        let round = self.start_now();
+        self.sign_round(self.start_now(), signers)
+    }
+
+    /// [`Setup::round_now`], opening the round whatever the checks at start find.
+    pub fn round_allowing_findings(&self, signers: &[&str]) -> String {
+        self.sign_round(self.start_now_with(&["--allow-findings"]), signers)
+    }
+
+    /// Has each of `signers` sign `round` on their own "air-gapped" directory.
+    fn sign_round(&self, round: String, signers: &[&str]) -> String {
         let request = self.tmp.path().join(format!("request-{round}.json"));
         ok(&self.repo, &["ceremony", "request", "--out", request.to_str().unwrap()]);
         for holder in signers {

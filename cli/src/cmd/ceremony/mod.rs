@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
+use trustroot_ceremony::gate::Severity;
 use trustroot_ceremony::keys;
 use trustroot_ceremony::round::{self, Added, Round};
 use trustroot_ceremony::{delegate, publish, repo};
@@ -47,6 +48,12 @@ pub enum CeremonyCommand {
     /// otherwise say what is waiting, or when the next role falls due, and change nothing.
     /// Exit 0 in each of those cases (read `action` in --json: `opened`, `waiting`,
     /// `nothing-due`); exit 1 on an error.
+    ///
+    /// What would be staged is checked first, as the publish gate will check it: the
+    /// Sigstore payload rules on every trusted_root*.json and signing_config*.json it
+    /// lists, and the lints (key IDs, spec_version, expiry horizons). Warnings are shown;
+    /// an error opens no round (exit 1, `action` `refused` in --json) unless
+    /// --allow-findings is given. With --due an error always opens no round.
     Start {
         /// Round id (default: the next number).
         #[arg(long)]
@@ -54,6 +61,10 @@ pub enum CeremonyCommand {
         /// Open a round only for roles inside their signing period (see above).
         #[arg(long)]
         due: bool,
+        /// Open the round even when the checks find errors in what it stages (they are
+        /// shown, and shown again to every keyholder in the request).
+        #[arg(long, conflicts_with = "due")]
+        allow_findings: bool,
         /// Print the outcome as JSON.
         #[arg(long)]
         json: bool,
@@ -235,7 +246,13 @@ pub fn run(command: CeremonyCommand) -> ExitCode {
 
 fn dispatch(command: CeremonyCommand) -> CmdResult {
     match command {
-        CeremonyCommand::Start { id, due, json, repo } => start(id.as_deref(), due, json, &repo),
+        CeremonyCommand::Start {
+            id,
+            due,
+            allow_findings,
+            json,
+            repo,
+        } => start(id.as_deref(), due, allow_findings, json, &repo),
         CeremonyCommand::Request { out, json, repo } => request(&out, json, &repo),
         CeremonyCommand::Sign {
             key,
@@ -302,22 +319,41 @@ fn open(args: &RepoArgs) -> CmdResult<(repo::Repo, Round)> {
     Ok((repo, round))
 }
 
-fn start(id: Option<&str>, due: bool, json: bool, args: &RepoArgs) -> CmdResult {
+fn start(id: Option<&str>, due: bool, allow_findings: bool, json: bool, args: &RepoArgs) -> CmdResult {
     let now = now(args.at);
     let repo = repo::Repo::open(&args.repo)?;
     let outcome = if due {
         round::start_due(&repo, id, now)?
     } else {
-        match round::start(&repo, id, now)? {
-            Some(round) => round::DueOutcome::Opened(round),
-            None => round::DueOutcome::NothingDue { next: Vec::new() },
-        }
+        round::start(&repo, id, now, allow_findings)?
     };
+    if let round::DueOutcome::Refused { findings } = &outcome {
+        let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+        let failure = Failure::local_state(format!(
+            "{errors} error(s) in what the round would stage (the payload rules and lints the publish gate runs); no round was opened"
+        ))
+        .with_hint_text(if due {
+            "fix them (each finding names its fix), then run it again"
+        } else {
+            "fix them (each finding names its fix), or pass --allow-findings to open the round anyway"
+        });
+        if json {
+            return Err(output::json_failed(&start_json(&outcome), failure));
+        }
+        for f in findings {
+            outln!("{f}")?;
+        }
+        return Err(failure);
+    }
     if json {
         return output::json(&start_json(&outcome));
     }
     match outcome {
-        round::DueOutcome::Opened(round) => {
+        round::DueOutcome::Refused { .. } => Ok(()),
+        round::DueOutcome::Opened(round, findings) => {
+            for f in &findings {
+                outln!("{f}")?;
+            }
             outln!("Started round {} in {}", round.id, round.dir.display())?;
             for role in &round.roles {
                 outln!(
@@ -361,7 +397,7 @@ fn start(id: Option<&str>, due: bool, json: bool, args: &RepoArgs) -> CmdResult 
 /// `ceremony start --json`: `action` is `opened`, `waiting` or `nothing-due`.
 fn start_json(outcome: &round::DueOutcome) -> serde_json::Value {
     match outcome {
-        round::DueOutcome::Opened(round) => serde_json::json!({
+        round::DueOutcome::Opened(round, findings) => serde_json::json!({
             "action": "opened",
             "round": round.id,
             "roles": round.roles.iter().map(|r| serde_json::json!({
@@ -370,6 +406,11 @@ fn start_json(outcome: &round::DueOutcome) -> serde_json::Value {
                 "expires": r.meta.expires,
                 "reason": r.meta.reason,
             })).collect::<Vec<_>>(),
+            "findings": findings,
+        }),
+        round::DueOutcome::Refused { findings } => serde_json::json!({
+            "action": "refused",
+            "findings": findings,
         }),
         round::DueOutcome::AlreadyOpen { round, pending } => serde_json::json!({
             "action": "waiting",
@@ -413,6 +454,7 @@ fn request(out: &Path, json: bool, args: &RepoArgs) -> CmdResult {
                     "version": r.version,
                     "expires": r.expires,
                     "signed_sha256": r.signed_sha256,
+                    "findings": r.findings,
                 })
             })
             .collect();
@@ -422,6 +464,11 @@ fn request(out: &Path, json: bool, args: &RepoArgs) -> CmdResult {
             "request_sha256": request.request_sha256,
             "roles": roles,
         }));
+    }
+    for role in &request.roles {
+        for f in &role.findings {
+            outln!("{f}")?;
+        }
     }
     outln!("Wrote signing request {} for round {}", out.display(), round.id)?;
     outln!(

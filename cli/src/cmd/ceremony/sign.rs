@@ -69,6 +69,12 @@ fn print_request(request: &SigningRequest, baseline: &Baseline) -> CmdResult {
         for line in &role.summary {
             outln!("  {}", printable(line))?;
         }
+        if !role.findings.is_empty() {
+            outln!("  what the payload rules and lints found (run by the coordinator when the request was made):")?;
+            for line in &role.findings {
+                outln!("    {}", printable(line))?;
+            }
+        }
     }
     outln!()?;
     if unverified {

@@ -36,15 +36,22 @@ pub fn status(json: bool, args: &RepoArgs) -> CmdResult {
     if json {
         return output::json(&state);
     }
-    outln!(
-        "Round {}: {}",
-        state.round,
-        if state.complete {
-            "every threshold is met"
-        } else {
-            "signatures missing"
-        }
-    )?;
+    match &state.published_at {
+        Some(at) => outln!(
+            "Round {} was published at {}; start a new round for any further change",
+            state.round,
+            escape(at)
+        )?,
+        None => outln!(
+            "Round {}: {}",
+            state.round,
+            if state.complete {
+                "every threshold is met"
+            } else {
+                "signatures missing"
+            }
+        )?,
+    }
     for role in &state.roles {
         outln!()?;
         outln!(

@@ -1,0 +1,88 @@
+//! The gate's checks that need no online key and no signature, run on staged metadata
+//! before anyone signs it: the Sigstore payload rules on the payloads it lists, and the
+//! lints (key IDs, spec_version, expiry horizons). `ceremony start` refuses on an error
+//! (unless allowed); `ceremony request` carries the findings to every keyholder.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use crate::candidate::{Candidate, CandidateTarget};
+use crate::finding::{Check, Finding};
+use crate::gate;
+use crate::repo::Repo;
+
+/// Findings for the staged `signed` values of `roles` (role name, `signed`), their
+/// payloads read from the repository's `targets/`.
+pub fn staged(repo: &Repo, roles: &[(&str, &Value)], now: DateTime<Utc>) -> Vec<Finding> {
+    let mut candidate = Candidate {
+        round: String::new(),
+        metadata: BTreeMap::new(),
+        versions: BTreeMap::new(),
+        new_roles: Vec::new(),
+        root_history: BTreeMap::new(),
+        previous: BTreeMap::new(),
+        targets: BTreeMap::new(),
+        left_out: Vec::new(),
+    };
+    let mut findings = Vec::new();
+    for (role, signed) in roles {
+        let version = signed.get("version").and_then(Value::as_u64).unwrap_or(0);
+        let envelope = json!({"signatures": [], "signed": signed});
+        candidate
+            .metadata
+            .insert((*role).to_string(), envelope.to_string().into_bytes());
+        candidate.versions.insert((*role).to_string(), version);
+        let Some(targets) = signed.get("targets").and_then(Value::as_object) else {
+            continue;
+        };
+        for (path, entry) in targets {
+            if !is_payload(path) {
+                continue;
+            }
+            let length = entry.get("length").and_then(Value::as_u64).unwrap_or(0);
+            let sha256 = entry
+                .get("hashes")
+                .and_then(|h| h.get("sha256"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let source = repo.root.join("targets").join(path);
+            // The findings must be of the bytes staged: a file changed since is reported.
+            let same = crate::keys::read_limited(&source, length)
+                .is_ok_and(|bytes| trustroot_core::hashes::sha256_hex(&bytes) == sha256);
+            if !same {
+                findings.push(Finding::error(
+                    Check::Payload,
+                    role,
+                    &format!("targets/{path}"),
+                    format!(
+                        "targets/{} is not the file {role} v{version} lists (sha256 {}): it changed since it was staged, so its payload rules were not run",
+                        trustroot_core::display::escape(path),
+                        crate::keys::short_id(&sha256)
+                    ),
+                ));
+                continue;
+            }
+            candidate.targets.insert(
+                path.clone(),
+                CandidateTarget {
+                    role: (*role).to_string(),
+                    length,
+                    sha256,
+                    source: Some(source),
+                },
+            );
+        }
+    }
+    findings.extend(gate::lint(&candidate, &repo.policy, now));
+    findings.extend(gate::payloads(&candidate));
+    findings
+}
+
+/// Whether `path` names a Sigstore payload the gate validates.
+fn is_payload(path: &str) -> bool {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    (base.starts_with("trusted_root") || base.starts_with("signing_config")) && base.ends_with(".json")
+}
