@@ -24,7 +24,7 @@ pub enum SigningConfigCommand {
     ///
     /// Exit 1 on errors; warnings exit 0 unless --strict.
     #[command(
-        after_help = "Exit status: 0 valid; 1 errors (or warnings with --strict), or the file cannot be read; 2 usage error. See docs/exit-codes.md."
+        after_help = "Exit status: 0 valid; 1 errors (or warnings with --strict; under --json, the report); 2 could not run: a file cannot be read, a usage error (under --json, the error object). See docs/exit-codes.md."
     )]
     Validate {
         /// The signing config to check.
@@ -171,6 +171,11 @@ fn edit(file: &Path, f: impl FnOnce(&mut SigningConfigV02) -> Result<String, Fai
 }
 
 impl SigningConfigCommand {
+    /// Whether the command is a check (`validate`): 1 problems found, 2 could not run.
+    pub fn is_check(&self) -> bool {
+        matches!(self, SigningConfigCommand::Validate { .. })
+    }
+
     /// Whether the command prints JSON (results and errors).
     pub fn json(&self) -> bool {
         matches!(

@@ -26,7 +26,7 @@ pub enum TrustedRootCommand {
     /// Exit 1 on errors (what would break or mislead clients); warnings (what real,
     /// published files have and clients accept) exit 0 unless --strict.
     #[command(
-        after_help = "Exit status: 0 valid; 1 errors (or warnings with --strict), or the file cannot be read; 2 usage error. See docs/exit-codes.md."
+        after_help = "Exit status: 0 valid; 1 errors (or warnings with --strict; under --json, the report); 2 could not run: the file cannot be read, a usage error (under --json, the error object). See docs/exit-codes.md."
     )]
     Validate {
         /// The trusted_root.json to check.
@@ -199,6 +199,11 @@ pub struct Which {
 }
 
 impl TrustedRootCommand {
+    /// Whether the command is a check (`validate`): 1 problems found, 2 could not run.
+    pub fn is_check(&self) -> bool {
+        matches!(self, TrustedRootCommand::Validate { .. })
+    }
+
     /// Whether the command prints JSON (results and errors).
     pub fn json(&self) -> bool {
         matches!(
