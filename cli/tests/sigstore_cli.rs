@@ -75,7 +75,7 @@ fn unreadable_and_broken_files_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.json");
     let o = trustroot(["trusted-root".as_ref(), "validate".as_ref(), missing.as_os_str()]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("nope.json: cannot read"), "{}", stderr(&o));
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, b"{\"tlogs\": 5, ").unwrap();
@@ -580,4 +580,85 @@ fn a_v02_trusted_root_gets_operators_and_checkpoint_key_ids() {
     // No errors; the media type and the missing CA list are pointed out.
     assert_eq!(codes, ["media-type-v02", "no-cas"], "{}", stdout(&o));
     assert_eq!(o.status.code(), Some(0));
+}
+
+fn finding_codes(args: &[&std::ffi::OsStr]) -> (Option<i32>, Vec<(String, String, String)>) {
+    let mut all: Vec<&std::ffi::OsStr> = args.to_vec();
+    all.push("--json".as_ref());
+    let o = trustroot(all);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let codes = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap().to_string();
+            (s("severity"), s("code"), s("path"))
+        })
+        .collect();
+    (o.status.code(), codes)
+}
+
+#[test]
+fn validate_at_judges_certificates_and_windows_at_that_time_and_over_the_signing_period() {
+    let root = history("prod/2025-09-22_c9bda74a_trusted_root.json");
+    let tr = |extra: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["trusted-root".as_ref(), "validate".as_ref(), root.as_os_str()];
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
+        finding_codes(&args)
+    };
+    let ca = "$.certificateAuthorities[1].certChain".to_string();
+    // The Fulcio chain expires 2031-10-05: clean a month and more before.
+    assert_eq!(tr(&["--at", "2031-09-01T00:00:00Z"]), (Some(0), vec![]));
+    // Inside the signing period (40 days here): a warning.
+    assert_eq!(
+        tr(&["--at", "2031-09-01T00:00:00Z", "--signing-period", "40d"]),
+        (
+            Some(0),
+            vec![("warning".into(), "certificate-expiring".into(), ca.clone())]
+        )
+    );
+    // Over while the CA's window is still open: an error.
+    assert_eq!(
+        tr(&["--at", "2031-12-01T00:00:00Z"]),
+        (Some(1), vec![("error".into(), "certificate-expired".into(), ca)])
+    );
+    // A window that ends within the signing period; a section with nothing valid yet.
+    let (code, found) = tr(&["--at", "2022-12-15T00:00:00Z"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        found.contains(&(
+            "warning".into(),
+            "window-ends-soon".into(),
+            "$.certificateAuthorities[0].validFor.end".into()
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(
+            "error".into(),
+            "no-current-instance".into(),
+            "$.timestampAuthorities".into()
+        )),
+        "{found:?}"
+    );
+    // The signing config: services not valid yet at the time.
+    let config = history("prod/2025-09-22_c9bda74a_signing_config.v0.2.json");
+    let args: Vec<&std::ffi::OsStr> = vec![
+        "signing-config".as_ref(),
+        "validate".as_ref(),
+        config.as_os_str(),
+        "--at".as_ref(),
+        "2020-01-01T00:00:00Z".as_ref(),
+    ];
+    let (code, found) = finding_codes(&args);
+    assert_eq!(code, Some(1));
+    assert!(
+        found.contains(&("error".into(), "no-current-instance".into(), "$.caUrls".into())),
+        "{found:?}"
+    );
+    assert_eq!(finding_codes(&args[..3]), (Some(0), vec![]));
+    // A wrong time is a usage error.
+    let o = trustroot(["trusted-root", "validate", root.to_str().unwrap(), "--at", "soon"]);
+    assert_eq!(o.status.code(), Some(2));
 }

@@ -38,6 +38,8 @@ pub enum SigningConfigCommand {
         /// Fail on warnings too.
         #[arg(long)]
         strict: bool,
+        #[command(flatten)]
+        as_of: common::AsOfArgs,
     },
     /// Start a new v0.2 signing config with empty service lists.
     New {
@@ -192,6 +194,7 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
             trusted_root,
             json,
             strict,
+            as_of,
         } => {
             let bytes = common::read(&file)?;
             let tr = match &trusted_root {
@@ -202,7 +205,7 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
                 ),
                 None => None,
             };
-            let findings = validate::validate_signing_config(&bytes, tr.as_ref());
+            let findings = validate::validate_signing_config_at(&bytes, tr.as_ref(), Some(as_of.as_of()));
             common::report(&file, "signing config", &findings, json, strict)
         }
         SigningConfigCommand::New {

@@ -37,6 +37,8 @@ pub enum TrustedRootCommand {
         /// Fail on warnings too.
         #[arg(long)]
         strict: bool,
+        #[command(flatten)]
+        as_of: common::AsOfArgs,
     },
     /// Start a new, empty trusted root.
     New {
@@ -215,9 +217,14 @@ impl TrustedRootCommand {
 
 pub fn run(c: TrustedRootCommand) -> CmdResult {
     match c {
-        TrustedRootCommand::Validate { file, json, strict } => {
+        TrustedRootCommand::Validate {
+            file,
+            json,
+            strict,
+            as_of,
+        } => {
             let bytes = common::read(&file)?;
-            let findings = validate::validate_trusted_root(&bytes);
+            let findings = validate::validate_trusted_root_at(&bytes, Some(as_of.as_of()));
             common::report(&file, "trusted root", &findings, json, strict)
         }
         TrustedRootCommand::New {
