@@ -212,21 +212,6 @@ fn edits_that_would_be_wrong_are_refused_and_change_nothing() {
         ],
         "before the window's start",
     );
-    // Retiring an instance that already ended.
-    refused(
-        &[
-            "trusted-root",
-            "retire",
-            t,
-            "--kind",
-            "ctlog",
-            "--url",
-            "https://ctfe.sigstore.dev/test",
-            "--end",
-            "2030-01-01T00:00:00Z",
-        ],
-        "already retired",
-    );
     // A CA window past the certificates' expiry (2031-10-05T13:56:58Z).
     let ca = pem.join("ca-1-fulcio.sigstore.dev.pem");
     refused(
@@ -503,7 +488,7 @@ fn signing_config_new_add_remove_validate_diff() {
         "exact",
     ]);
     assert_eq!(o.status.code(), Some(1));
-    // A v0.1 file has no services to edit.
+    // A v0.1 file lists bare URLs: v0.2's API version, window and operator are refused.
     let v01 = dir.path().join("v01.json");
     std::fs::copy(history("prod/2025-01-20_66906739_signing_config.json"), &v01).unwrap();
     let o = trustroot([
@@ -523,10 +508,89 @@ fn signing_config_new_add_remove_validate_diff() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains("v0.1 signing config has no services"),
+        stderr(&o).contains("a v0.1 signing config lists bare URLs"),
         "{}",
         stderr(&o)
     );
+    assert_eq!(
+        std::fs::read(&v01).unwrap(),
+        std::fs::read(history("prod/2025-01-20_66906739_signing_config.json")).unwrap()
+    );
+}
+
+#[test]
+fn a_v01_signing_config_can_be_edited_url_by_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let v01 = dir.path().join("v01.json");
+    std::fs::copy(history("prod/2025-01-20_66906739_signing_config.json"), &v01).unwrap();
+    let f = v01.to_str().unwrap();
+    let o = ok([
+        "signing-config",
+        "add-service",
+        f,
+        "--kind",
+        "rekor",
+        "--url",
+        "https://log2025-1.rekor.sigstore.dev",
+    ]);
+    assert!(
+        o.contains("added https://log2025-1.rekor.sigstore.dev to tlogUrls"),
+        "{}",
+        o
+    );
+    let o = ok([
+        "signing-config",
+        "add-service",
+        f,
+        "--kind",
+        "ca",
+        "--url",
+        "https://fulcio.example.dev",
+    ]);
+    assert!(
+        o.contains("set caUrl to https://fulcio.example.dev (it was https://fulcio.sigstore.dev)"),
+        "{}",
+        o
+    );
+    ok([
+        "signing-config",
+        "remove-service",
+        f,
+        "--kind",
+        "rekor",
+        "--url",
+        "https://rekor.sigstore.dev",
+    ]);
+    let v: Value = serde_json::from_slice(&std::fs::read(&v01).unwrap()).unwrap();
+    assert_eq!(v["mediaType"], "application/vnd.dev.sigstore.signingconfig.v0.1+json");
+    assert_eq!(v["caUrl"], "https://fulcio.example.dev");
+    assert_eq!(
+        v["tlogUrls"],
+        serde_json::json!(["https://log2025-1.rekor.sigstore.dev"])
+    );
+    // A URL listed twice, and one not listed, are refused.
+    let o = trustroot([
+        "signing-config",
+        "add-service",
+        f,
+        "--kind",
+        "rekor",
+        "--url",
+        "https://log2025-1.rekor.sigstore.dev",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("$.tlogUrls[0] already lists"), "{}", stderr(&o));
+    let o = trustroot([
+        "signing-config",
+        "remove-service",
+        f,
+        "--kind",
+        "tsa",
+        "--url",
+        "https://tsa.example",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    ok(["signing-config", "validate", f]);
 }
 
 #[test]
@@ -661,4 +725,44 @@ fn validate_at_judges_certificates_and_windows_at_that_time_and_over_the_signing
     // A wrong time is a usage error.
     let o = trustroot(["trusted-root", "validate", root.to_str().unwrap(), "--at", "soon"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn an_end_already_set_can_be_moved_with_a_warning_when_it_moves_back_in_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let tr = copy_prod(dir.path());
+    let t = tr.to_str().unwrap();
+    let retire = |end: &str| {
+        let args = [
+            "trusted-root",
+            "retire",
+            t,
+            "--kind",
+            "ctlog",
+            "--url",
+            "https://ctfe.sigstore.dev/test",
+            "--end",
+            end,
+        ];
+        let o = trustroot(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}{}", stdout(&o), stderr(&o));
+        let v: Value = serde_json::from_slice(&std::fs::read(&tr).unwrap()).unwrap();
+        assert_eq!(v["ctlogs"][0]["publicKey"]["validFor"]["end"], end);
+        o
+    };
+    // Later: the end moves, no warning.
+    let o = retire("2022-11-30T00:00:00Z");
+    assert!(
+        stdout(&o).contains("moved the end of $.ctlogs[0] from 2022-10-31T23:59:59.999Z to 2022-11-30T00:00:00Z"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    // Earlier: it moves too, with a warning.
+    let o = retire("2022-06-01T00:00:00Z");
+    assert!(
+        stderr(&o).contains("warning: the end of $.ctlogs[0] moved back in time (it was 2022-11-30T00:00:00Z)"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -8,7 +8,7 @@ use clap::{Subcommand, ValueEnum};
 use trustroot_targets::sigstore::diff;
 use trustroot_targets::sigstore::json::Document;
 use trustroot_targets::sigstore::signing_config::{
-    Selector, ServiceKind, ServiceParams, SigningConfig, SigningConfigV02,
+    Selector, ServiceKind, ServiceParams, SigningConfig, SigningConfigV01, SigningConfigV02,
 };
 use trustroot_targets::sigstore::trusted_root::TrustedRoot;
 use trustroot_targets::sigstore::validate;
@@ -61,7 +61,9 @@ pub enum SigningConfigCommand {
         #[arg(long)]
         force: bool,
     },
-    /// Add a service (kept sorted newest first).
+    /// Add a service (kept sorted newest first). In a v0.1 signing config: set caUrl or
+    /// oidcUrl, or add to tlogUrls or tsaUrls (bare URLs: no API version, window or
+    /// operator).
     AddService {
         /// The signing config to edit (in place).
         file: PathBuf,
@@ -71,18 +73,20 @@ pub enum SigningConfigCommand {
         /// The service's URL.
         #[arg(long)]
         url: String,
-        /// The service's major API version (e.g. 1 for Rekor v1, 2 for Rekor v2).
+        /// The service's major API version (e.g. 1 for Rekor v1, 2 for Rekor v2); v0.2 only,
+        /// where it is required.
         #[arg(long)]
-        api_version: u32,
-        /// When clients may start using it (RFC 3339).
+        api_version: Option<u32>,
+        /// When clients may start using it (RFC 3339); v0.2 only, where it is required.
         #[arg(long, value_parser = parse_time)]
-        start: DateTime<Utc>,
+        start: Option<DateTime<Utc>>,
         /// When clients stop using it (RFC 3339); leave out for open-ended.
         #[arg(long, value_parser = parse_time)]
         end: Option<DateTime<Utc>>,
-        /// The operator, a scheme-less URI such as sigstore.dev.
+        /// The operator, a scheme-less URI such as sigstore.dev; v0.2 only, where it is
+        /// required.
         #[arg(long)]
-        operator: String,
+        operator: Option<String>,
     },
     /// Remove a service (signing configs only steer new signatures).
     RemoveService {
@@ -155,18 +159,13 @@ fn load(file: &Path) -> Result<Document<SigningConfig>, Failure> {
     Document::parse(&bytes).map_err(in_file(file))
 }
 
-fn edit(file: &Path, f: impl FnOnce(&mut SigningConfigV02) -> Result<String, Failure>) -> CmdResult {
+/// Reads, edits (v0.1 or v0.2), validates and (unless the edit adds errors) writes a
+/// signing config.
+fn edit(file: &Path, f: impl FnOnce(&mut SigningConfig) -> Result<String, Failure>) -> CmdResult {
     let bytes = common::read(file)?;
     let before = validate::validate_signing_config(&bytes, None);
     let mut doc: Document<SigningConfig> = Document::parse(&bytes).map_err(in_file(file))?;
-    let SigningConfig::V02(cfg) = &mut doc.value else {
-        return Err(Failure::usage(format!(
-            "{}: a v0.1 signing config has no services to edit",
-            file.display()
-        ))
-        .with_hint_text("start a v0.2 one with `trustroot sigstore signing-config new`"));
-    };
-    let done = f(cfg).map_err(|e| e.about(file.display()))?;
+    let done = f(&mut doc.value).map_err(|e| e.about(file.display()))?;
     let new_bytes = doc.to_bytes().map_err(in_file(file))?;
     let after = validate::validate_signing_config(&new_bytes, None);
     common::finish_edit(file, &before, &new_bytes, &after, &done, &[])
@@ -237,15 +236,16 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
             start,
             end,
             operator,
-        } => {
-            let p = ServiceParams {
-                url,
-                major_api_version: api_version,
-                start,
-                end,
-                operator,
-            };
-            edit(&file, |cfg| {
+        } => edit(&file, |doc| match doc {
+            SigningConfig::V02(cfg) => {
+                let missing = |flag: &str| Failure::usage(format!("a v0.2 signing config needs {flag}"));
+                let p = ServiceParams {
+                    url,
+                    major_api_version: api_version.ok_or_else(|| missing("--api-version"))?,
+                    start: start.ok_or_else(|| missing("--start"))?,
+                    end,
+                    operator: operator.ok_or_else(|| missing("--operator"))?,
+                };
                 let i = cfg.add_service(kind.kind(), &p)?;
                 Ok(format!(
                     "added $.{}[{i}] {} (API v{})",
@@ -253,21 +253,39 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
                     p.url,
                     p.major_api_version
                 ))
-            })
-        }
+            }
+            SigningConfig::V01(cfg) => {
+                if api_version.is_some() || start.is_some() || end.is_some() || operator.is_some() {
+                    return Err(Failure::usage(
+                        "a v0.1 signing config lists bare URLs: it has no API versions, validity windows or operators (leave out --api-version, --start, --end and --operator)",
+                    ));
+                }
+                let field = SigningConfigV01::field(kind.kind());
+                Ok(match cfg.add_url(kind.kind(), &url)? {
+                    Some(old) => format!("set {field} to {url} (it was {old})"),
+                    None => format!("added {url} to {field}"),
+                })
+            }
+        }),
         SigningConfigCommand::RemoveService {
             file,
             kind,
             url,
             api_version,
-        } => edit(&file, |cfg| {
-            let s = cfg.remove_service(kind.kind(), &url, api_version)?;
-            Ok(format!(
-                "removed {} (API v{}) from {}",
-                s.url.as_deref().unwrap_or(""),
-                s.major_api_version.map_or("?".into(), |v| v.to_string()),
-                kind.kind().field()
-            ))
+        } => edit(&file, |doc| match doc {
+            SigningConfig::V02(cfg) => {
+                let s = cfg.remove_service(kind.kind(), &url, api_version)?;
+                Ok(format!(
+                    "removed {} (API v{}) from {}",
+                    s.url.as_deref().unwrap_or(""),
+                    s.major_api_version.map_or("?".into(), |v| v.to_string()),
+                    kind.kind().field()
+                ))
+            }
+            SigningConfig::V01(cfg) => {
+                cfg.remove_url(kind.kind(), &url)?;
+                Ok(format!("removed {url} from {}", SigningConfigV01::field(kind.kind())))
+            }
         }),
         SigningConfigCommand::Diff { old, new, json } => {
             let a = load(&old)?;

@@ -10,7 +10,7 @@ use trustroot_targets::sigstore::diff::{self, Change};
 use trustroot_targets::sigstore::json::Document;
 use trustroot_targets::sigstore::keys;
 use trustroot_targets::sigstore::trusted_root::{
-    AuthorityParams, LogIdKind, LogParams, MediaTypeChoice, Section, TrustedRoot,
+    AuthorityParams, LogIdKind, LogParams, MediaTypeChoice, Retired, Section, TrustedRoot,
 };
 use trustroot_targets::sigstore::validate;
 
@@ -62,7 +62,8 @@ pub enum TrustedRootCommand {
     /// Add a timestamp authority from its PEM certificate chain.
     AddTsa(AddAuthority),
     /// End an instance's validity window at a given time (instances are never deleted:
-    /// old signatures still need them).
+    /// old signatures still need them). An end already set is moved, with a warning when
+    /// it moves back in time.
     Retire {
         /// The trusted root to edit (in place).
         file: PathBuf,
@@ -252,18 +253,28 @@ pub fn run(c: TrustedRootCommand) -> CmdResult {
         TrustedRootCommand::AddTsa(a) => add_authority(Section::TimestampAuthorities, a),
         TrustedRootCommand::Retire { file, which, end } => {
             let section = which.kind.section();
+            let mut moved_back = None;
             edit(&file, |root| {
                 let index = resolve(root, section, &which)?;
-                let notes = root.retire(section, index, end)?;
-                Ok((
-                    format!(
-                        "retired $.{}[{index}] at {}",
-                        section.field(),
-                        trustroot_targets::sigstore::time::format(&end)
-                    ),
-                    notes,
-                ))
-            })
+                let at = trustroot_targets::sigstore::time::format(&end);
+                let path = format!("$.{}[{index}]", section.field());
+                let done = match root.retire(section, index, end)? {
+                    Retired::Moved { from, back_in_time } => {
+                        if back_in_time {
+                            moved_back = Some((path.clone(), from.clone()));
+                        }
+                        format!("moved the end of {path} from {from} to {at}")
+                    }
+                    _ => format!("retired {path} at {at}"),
+                };
+                Ok((done, Vec::new()))
+            })?;
+            if let Some((path, from)) = moved_back {
+                crate::note!(
+                    "warning: the end of {path} moved back in time (it was {from}): what this instance signed or logged after the new end no longer verifies"
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
         TrustedRootCommand::Extract {
             file,
