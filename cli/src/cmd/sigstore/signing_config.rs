@@ -228,65 +228,13 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        SigningConfigCommand::AddService {
-            file,
-            kind,
-            url,
-            api_version,
-            start,
-            end,
-            operator,
-        } => edit(&file, |doc| match doc {
-            SigningConfig::V02(cfg) => {
-                let missing = |flag: &str| Failure::usage(format!("a v0.2 signing config needs {flag}"));
-                let p = ServiceParams {
-                    url,
-                    major_api_version: api_version.ok_or_else(|| missing("--api-version"))?,
-                    start: start.ok_or_else(|| missing("--start"))?,
-                    end,
-                    operator: operator.ok_or_else(|| missing("--operator"))?,
-                };
-                let i = cfg.add_service(kind.kind(), &p)?;
-                Ok(format!(
-                    "added $.{}[{i}] {} (API v{})",
-                    kind.kind().field(),
-                    p.url,
-                    p.major_api_version
-                ))
-            }
-            SigningConfig::V01(cfg) => {
-                if api_version.is_some() || start.is_some() || end.is_some() || operator.is_some() {
-                    return Err(Failure::usage(
-                        "a v0.1 signing config lists bare URLs: it has no API versions, validity windows or operators (leave out --api-version, --start, --end and --operator)",
-                    ));
-                }
-                let field = SigningConfigV01::field(kind.kind());
-                Ok(match cfg.add_url(kind.kind(), &url)? {
-                    Some(old) => format!("set {field} to {url} (it was {old})"),
-                    None => format!("added {url} to {field}"),
-                })
-            }
-        }),
+        c @ SigningConfigCommand::AddService { .. } => add_service(c),
         SigningConfigCommand::RemoveService {
             file,
             kind,
             url,
             api_version,
-        } => edit(&file, |doc| match doc {
-            SigningConfig::V02(cfg) => {
-                let s = cfg.remove_service(kind.kind(), &url, api_version)?;
-                Ok(format!(
-                    "removed {} (API v{}) from {}",
-                    s.url.as_deref().unwrap_or(""),
-                    s.major_api_version.map_or("?".into(), |v| v.to_string()),
-                    kind.kind().field()
-                ))
-            }
-            SigningConfig::V01(cfg) => {
-                cfg.remove_url(kind.kind(), &url)?;
-                Ok(format!("removed {url} from {}", SigningConfigV01::field(kind.kind())))
-            }
-        }),
+        } => remove_service(&file, kind.kind(), &url, api_version),
         SigningConfigCommand::Diff { old, new, json } => {
             let a = load(&old)?;
             let b = load(&new)?;
@@ -295,4 +243,70 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `add-service`: a v0.2 service, or a v0.1 URL.
+fn add_service(c: SigningConfigCommand) -> CmdResult {
+    let SigningConfigCommand::AddService {
+        file,
+        kind,
+        url,
+        api_version,
+        start,
+        end,
+        operator,
+    } = c
+    else {
+        return Err(Failure::usage("not add-service"));
+    };
+    edit(&file, |doc| match doc {
+        SigningConfig::V02(cfg) => {
+            let missing = |flag: &str| Failure::usage(format!("a v0.2 signing config needs {flag}"));
+            let p = ServiceParams {
+                url,
+                major_api_version: api_version.ok_or_else(|| missing("--api-version"))?,
+                start: start.ok_or_else(|| missing("--start"))?,
+                end,
+                operator: operator.ok_or_else(|| missing("--operator"))?,
+            };
+            let i = cfg.add_service(kind.kind(), &p)?;
+            Ok(format!(
+                "added $.{}[{i}] {} (API v{})",
+                kind.kind().field(),
+                p.url,
+                p.major_api_version
+            ))
+        }
+        SigningConfig::V01(cfg) => {
+            if api_version.is_some() || start.is_some() || end.is_some() || operator.is_some() {
+                return Err(Failure::usage(
+                    "a v0.1 signing config lists bare URLs: it has no API versions, validity windows or operators (leave out --api-version, --start, --end and --operator)",
+                ));
+            }
+            let field = SigningConfigV01::field(kind.kind());
+            Ok(match cfg.add_url(kind.kind(), &url)? {
+                Some(old) => format!("set {field} to {url} (it was {old})"),
+                None => format!("added {url} to {field}"),
+            })
+        }
+    })
+}
+
+/// `remove-service`: a v0.2 service, or a v0.1 URL.
+fn remove_service(file: &Path, kind: ServiceKind, url: &str, api_version: Option<u32>) -> CmdResult {
+    edit(file, |doc| match doc {
+        SigningConfig::V02(cfg) => {
+            let s = cfg.remove_service(kind, url, api_version)?;
+            Ok(format!(
+                "removed {} (API v{}) from {}",
+                s.url.as_deref().unwrap_or(""),
+                s.major_api_version.map_or("?".into(), |v| v.to_string()),
+                kind.field()
+            ))
+        }
+        SigningConfig::V01(cfg) => {
+            cfg.remove_url(kind, url)?;
+            Ok(format!("removed {url} from {}", SigningConfigV01::field(kind)))
+        }
+    })
 }
