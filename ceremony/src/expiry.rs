@@ -132,6 +132,7 @@ fn signing_repository_rows(path: &Path) -> Result<Vec<Row>> {
                         version: staged.meta.version,
                         expires,
                         file: staged.staged_path.display().to_string(),
+                        signing_days: None,
                     },
                     source: RowSource::Staged {
                         round: round.id.clone(),

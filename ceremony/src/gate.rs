@@ -30,7 +30,7 @@ fn meta_file(role: &str, version: Option<u64>) -> String {
 /// The checks that need no files: lints, payloads, and our core as a client.
 pub fn check_in_memory(candidate: &Candidate, policy: &Policy, now: DateTime<Utc>) -> Vec<Finding> {
     let mut findings = lint(candidate, policy, now);
-    findings.extend(payloads(candidate));
+    findings.extend(payloads_at(candidate, Some((policy, now))));
     findings.extend(core_client(candidate, now));
     findings
 }
@@ -121,6 +121,13 @@ pub fn lint(candidate: &Candidate, policy: &Policy, now: DateTime<Utc>) -> Vec<F
 
 /// Sigstore payloads under `targets/`, validated by trustroot-targets.
 pub fn payloads(candidate: &Candidate) -> Vec<Finding> {
+    payloads_at(candidate, None)
+}
+
+/// Sigstore payloads under `targets/`, validated by trustroot-targets; with a policy and a
+/// time (the gate's: the publish time), certificates and validity windows are also judged
+/// at that time and over the signing period of the role that lists the payload.
+pub fn payloads_at(candidate: &Candidate, when: Option<(&Policy, DateTime<Utc>)>) -> Vec<Finding> {
     use trustroot_targets::sigstore::validate;
     let mut findings = Vec::new();
     for (path, target) in &candidate.targets {
@@ -134,10 +141,14 @@ pub fn payloads(candidate: &Candidate) -> Vec<Finding> {
         let Ok(bytes) = crate::keys::read_limited(source, target.length) else {
             continue;
         };
+        let as_of = when.map(|(policy, at)| validate::AsOf {
+            at,
+            period: chrono::Duration::days(i64::from(policy.periods(&target.role).signing_days)),
+        });
         let found = if is_root {
-            validate::validate_trusted_root(&bytes)
+            validate::validate_trusted_root_at(&bytes, as_of)
         } else {
-            validate::validate_signing_config(&bytes, None)
+            validate::validate_signing_config_at(&bytes, None, as_of)
         };
         for f in found {
             let message = format!("{} {}: {} (fix: {})", f.code, f.path, f.message, f.fix);

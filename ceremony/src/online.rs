@@ -31,6 +31,9 @@ pub struct RoleExpiry {
     pub expires: DateTime<Utc>,
     /// Where it was read.
     pub file: String,
+    /// The signing period its metadata declares (`x-tuf-on-ci-signing-period`), in days.
+    #[serde(skip)]
+    pub signing_days: Option<u32>,
 }
 
 /// What a refresh did.
@@ -93,6 +96,7 @@ pub fn role_expiries(metadata: &BTreeMap<String, Vec<u8>>, dir: &str) -> Result<
             role: role.clone(),
             version: envelope.version().unwrap_or(0),
             expires: expires_of(&file, role, &envelope)?,
+            signing_days: trustroot_core::expiry::declared_signing_days(&envelope.signed),
             file,
         });
     }

@@ -18,7 +18,7 @@ use crate::repo::Repo;
 pub const SPEC_VERSION: &str = "1.0.31";
 /// tuf-on-ci's period fields.
 pub const EXPIRY_FIELD: &str = "x-tuf-on-ci-expiry-period";
-pub const SIGNING_FIELD: &str = "x-tuf-on-ci-signing-period";
+pub const SIGNING_FIELD: &str = trustroot_core::expiry::SIGNING_PERIOD_FIELD;
 
 /// One role to stage: its new `signed` value and the published version it follows.
 #[derive(Debug, Clone)]

@@ -19,7 +19,8 @@ struct Cli {
 
 /// The exit codes in one line; docs/exit-codes.md has every command's.
 const EXIT_CODES: &str = "Exit status: 0 success; 1 failure, or a problem found (a check that fails); 2 usage error. \
-`expiry`: 1 something expires within --within, 2 error, 3 expired. `client`: 0 or 1 only. \
+Checks (`ceremony verify`, `mirror verify`, `sigstore ... validate`): 1 problems found, 2 could not run. \
+`expiry`: 1 a role is inside its window (default: its signing period), 2 error, 3 expired. `client`: 0 or 1 only. \
 Every command's: docs/exit-codes.md";
 
 #[derive(Debug, Subcommand)]
@@ -50,10 +51,10 @@ enum Command {
     /// Every role's version, expiry and time left, for a signing repository, a published
     /// tree or a mirror.
     ///
-    /// For alerting: exit 0 when nothing expires within --within, 1 when something does,
-    /// 3 when something has expired, 2 on an error.
+    /// For alerting: exit 0 when no role is inside its window (default: the role's own
+    /// signing period), 1 when one is, 3 when something has expired, 2 on an error.
     #[command(
-        after_help = "Exit status: 0 nothing expires within --within; 1 something does; 3 something has expired; 2 an error (usage errors included). See docs/exit-codes.md."
+        after_help = "Exit status: 0 no role is inside its window; 1 one is (default window: the role's signing period, no longer 0); 3 something has expired; 2 an error (usage errors included). See docs/exit-codes.md."
     )]
     Expiry(expiry::ExpiryArgs),
     /// The online key's work: keep timestamp and snapshot fresh between ceremonies.

@@ -46,6 +46,18 @@ fn a_sigstore_shaped_repository_is_published_and_every_client_accepts_it() {
     setup.round_now(&["alice", "carol", "erin", "npm-delegate"]);
     let verify = ok(&setup.repo, &["ceremony", "verify"]);
     assert!(verify.contains("passes the gate"), "{verify}");
+    // The gate judges the payloads at the publish time: in December 2031 the Fulcio chain of
+    // the trusted root (it expires 2031-10-05) is over while its window is open.
+    let late = trustroot(
+        &setup.repo,
+        &["ceremony", "verify", "--at", "2031-12-01T00:00:00Z", "--json"],
+    );
+    assert_eq!(late.status.code(), Some(1), "{}", common::text(&late));
+    let report = String::from_utf8_lossy(&late.stdout);
+    assert!(
+        report.contains("certificate-expired $.certificateAuthorities[1].certChain"),
+        "{report}"
+    );
     setup.publish();
 
     let served = setup.served();

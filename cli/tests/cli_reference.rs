@@ -87,7 +87,7 @@ fn reference_has_a_section_per_command_with_usage_and_options() {
         text.contains("- `--within <DURATION>`: Exit 1 when a role expires within this window"),
         "options with their help"
     );
-    assert!(text.contains("Default: `2d`."), "defaults");
+    assert!(text.contains("Default: `7d`."), "defaults");
     assert!(
         text.contains("Values: `bash`, `elvish`, `fish`, `powershell`, `zsh`."),
         "possible values"

@@ -90,7 +90,8 @@ fn every_json_command_reports_its_error_as_json_with_its_exit_code() {
             1,
             "empty",
         ),
-        (vec!["ceremony", "verify", "--repo", e, "--json"], 1, "empty"),
+        // The checks: 2, could not run (1 is kept for problems found).
+        (vec!["ceremony", "verify", "--repo", e, "--json"], 2, "empty"),
         (vec!["ceremony", "publish", "--repo", e, "--json"], 1, "empty"),
         (vec!["ceremony", "status", "--repo", e, "--json"], 1, "empty"),
         (vec!["online", "refresh", "--repo", e, "--json"], 1, "empty"),
@@ -102,7 +103,7 @@ fn every_json_command_reports_its_error_as_json_with_its_exit_code() {
         ),
         (
             vec!["mirror", "verify", e, "--root", "missing-root.json", "--json"],
-            1,
+            2,
             "missing-root.json",
         ),
         (vec!["mirror", "status", e, "--json"], 1, "empty"),
@@ -114,7 +115,7 @@ fn every_json_command_reports_its_error_as_json_with_its_exit_code() {
         ),
         (
             vec!["sigstore", "trusted-root", "validate", "missing.json", "--json"],
-            1,
+            2,
             "missing.json",
         ),
         (
@@ -131,7 +132,7 @@ fn every_json_command_reports_its_error_as_json_with_its_exit_code() {
         ),
         (
             vec!["sigstore", "signing-config", "validate", "missing.json", "--json"],
-            1,
+            2,
             "missing.json",
         ),
         (
@@ -240,4 +241,49 @@ fn a_missing_online_key_says_where_it_is_configured() {
         "{error}"
     );
     assert!(error["hint"].as_str().unwrap().contains("[online] signer"), "{error}");
+}
+
+#[test]
+fn every_check_exits_1_with_its_report_for_problems_found_and_2_with_the_error_object_when_it_could_not_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("broken.json"), b"{\"mediaType\": 7}").unwrap();
+    std::fs::create_dir(dir.join("not-a-mirror")).unwrap();
+    std::fs::create_dir(dir.join("empty")).unwrap();
+    // Problems found: 1, and the report (not an error object) on stdout.
+    for kind in ["trusted-root", "signing-config"] {
+        let args = ["sigstore", kind, "validate", "broken.json", "--json"];
+        let out = trustroot(dir, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["valid"], false, "{report}");
+        assert!(report.get("error").is_none(), "{report}");
+        // Could not run: 2, with and without --json.
+        for json in [true, false] {
+            let mut args = vec!["sigstore", kind, "validate", "missing.json"];
+            if json {
+                args.push("--json");
+                json_error(&args, &trustroot(dir, &args), 2);
+            } else {
+                let out = trustroot(dir, &args);
+                assert_eq!(out.status.code(), Some(2), "{args:?}");
+                assert!(out.stdout.is_empty(), "{args:?}");
+            }
+        }
+    }
+    for args in [
+        vec!["mirror", "verify", "not-a-mirror"],
+        vec!["ceremony", "verify", "--repo", "empty"],
+    ] {
+        let out = trustroot(dir, &args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut json = args.clone();
+        json.push("--json");
+        json_error(&json, &trustroot(dir, &json), 2);
+    }
 }

@@ -219,3 +219,35 @@ fn refreshes_without_the_online_key_with_another_key_or_under_the_lock_are_refus
     ngclient_updates(&setup, None);
     assert!(Path::new(&setup.served().join("timestamp.json")).is_file());
 }
+
+#[test]
+fn plain_expiry_alerts_on_a_timestamp_23_hours_from_expiry_and_within_0s_keeps_the_old_default() {
+    let setup = published();
+    let repo = setup.repo.to_str().unwrap().to_string();
+    let served = setup.served();
+    let tree = served.to_str().unwrap();
+    let timestamp: serde_json::Value = serde_json::from_slice(&served_timestamp(&setup)).unwrap();
+    let expires = trustroot_core::time::parse(timestamp["signed"]["expires"].as_str().unwrap()).unwrap();
+    let at = trustroot_core::time::format(&(expires - Duration::hours(23)));
+    // The signing repository: the policy's 6 days; the published tree: timestamp declares
+    // no period, so 1 day (root declares the policy's 46).
+    for (path, ts_days, root_days) in [(repo.as_str(), 6, 46), (tree, 1, 46)] {
+        let out = common::trustroot(&["expiry", path, "--at", &at]);
+        assert_eq!(out.status.code(), Some(1), "{path}:\n{}", common::text(&out));
+        let out = common::trustroot(&["expiry", path, "--at", &at, "--within", "0s"]);
+        assert_eq!(out.status.code(), Some(0), "{path}:\n{}", common::text(&out));
+        let out = common::trustroot(&["expiry", path, "--at", &at, "--json"]);
+        assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(json["within_seconds"], serde_json::Value::Null, "{json}");
+        let roles = json["roles"].as_array().unwrap();
+        let ts = roles.iter().find(|r| r["role"] == "timestamp").unwrap();
+        assert_eq!(ts["window_seconds"], ts_days * 86_400, "{json}");
+        let root = roles.iter().find(|r| r["role"] == "root").unwrap();
+        assert_eq!(root["window_seconds"], root_days * 86_400, "{json}");
+        assert_eq!(ts["state"], "within", "{json}");
+    }
+    // Right after the publish nothing is inside its signing period: exit 0.
+    let out = common::trustroot(&["expiry", &repo]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
+}

@@ -75,7 +75,7 @@ fn unreadable_and_broken_files_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope.json");
     let o = trustroot(["trusted-root".as_ref(), "validate".as_ref(), missing.as_os_str()]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("nope.json: cannot read"), "{}", stderr(&o));
     let broken = dir.path().join("broken.json");
     std::fs::write(&broken, b"{\"tlogs\": 5, ").unwrap();
@@ -211,21 +211,6 @@ fn edits_that_would_be_wrong_are_refused_and_change_nothing() {
             "2020-01-01T00:00:00Z",
         ],
         "before the window's start",
-    );
-    // Retiring an instance that already ended.
-    refused(
-        &[
-            "trusted-root",
-            "retire",
-            t,
-            "--kind",
-            "ctlog",
-            "--url",
-            "https://ctfe.sigstore.dev/test",
-            "--end",
-            "2030-01-01T00:00:00Z",
-        ],
-        "already retired",
     );
     // A CA window past the certificates' expiry (2031-10-05T13:56:58Z).
     let ca = pem.join("ca-1-fulcio.sigstore.dev.pem");
@@ -503,7 +488,7 @@ fn signing_config_new_add_remove_validate_diff() {
         "exact",
     ]);
     assert_eq!(o.status.code(), Some(1));
-    // A v0.1 file has no services to edit.
+    // A v0.1 file lists bare URLs: v0.2's API version, window and operator are refused.
     let v01 = dir.path().join("v01.json");
     std::fs::copy(history("prod/2025-01-20_66906739_signing_config.json"), &v01).unwrap();
     let o = trustroot([
@@ -523,10 +508,89 @@ fn signing_config_new_add_remove_validate_diff() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains("v0.1 signing config has no services"),
+        stderr(&o).contains("a v0.1 signing config lists bare URLs"),
         "{}",
         stderr(&o)
     );
+    assert_eq!(
+        std::fs::read(&v01).unwrap(),
+        std::fs::read(history("prod/2025-01-20_66906739_signing_config.json")).unwrap()
+    );
+}
+
+#[test]
+fn a_v01_signing_config_can_be_edited_url_by_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let v01 = dir.path().join("v01.json");
+    std::fs::copy(history("prod/2025-01-20_66906739_signing_config.json"), &v01).unwrap();
+    let f = v01.to_str().unwrap();
+    let o = ok([
+        "signing-config",
+        "add-service",
+        f,
+        "--kind",
+        "rekor",
+        "--url",
+        "https://log2025-1.rekor.sigstore.dev",
+    ]);
+    assert!(
+        o.contains("added https://log2025-1.rekor.sigstore.dev to tlogUrls"),
+        "{}",
+        o
+    );
+    let o = ok([
+        "signing-config",
+        "add-service",
+        f,
+        "--kind",
+        "ca",
+        "--url",
+        "https://fulcio.example.dev",
+    ]);
+    assert!(
+        o.contains("set caUrl to https://fulcio.example.dev (it was https://fulcio.sigstore.dev)"),
+        "{}",
+        o
+    );
+    ok([
+        "signing-config",
+        "remove-service",
+        f,
+        "--kind",
+        "rekor",
+        "--url",
+        "https://rekor.sigstore.dev",
+    ]);
+    let v: Value = serde_json::from_slice(&std::fs::read(&v01).unwrap()).unwrap();
+    assert_eq!(v["mediaType"], "application/vnd.dev.sigstore.signingconfig.v0.1+json");
+    assert_eq!(v["caUrl"], "https://fulcio.example.dev");
+    assert_eq!(
+        v["tlogUrls"],
+        serde_json::json!(["https://log2025-1.rekor.sigstore.dev"])
+    );
+    // A URL listed twice, and one not listed, are refused.
+    let o = trustroot([
+        "signing-config",
+        "add-service",
+        f,
+        "--kind",
+        "rekor",
+        "--url",
+        "https://log2025-1.rekor.sigstore.dev",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("$.tlogUrls[0] already lists"), "{}", stderr(&o));
+    let o = trustroot([
+        "signing-config",
+        "remove-service",
+        f,
+        "--kind",
+        "tsa",
+        "--url",
+        "https://tsa.example",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    ok(["signing-config", "validate", f]);
 }
 
 #[test]
@@ -580,4 +644,125 @@ fn a_v02_trusted_root_gets_operators_and_checkpoint_key_ids() {
     // No errors; the media type and the missing CA list are pointed out.
     assert_eq!(codes, ["media-type-v02", "no-cas"], "{}", stdout(&o));
     assert_eq!(o.status.code(), Some(0));
+}
+
+fn finding_codes(args: &[&std::ffi::OsStr]) -> (Option<i32>, Vec<(String, String, String)>) {
+    let mut all: Vec<&std::ffi::OsStr> = args.to_vec();
+    all.push("--json".as_ref());
+    let o = trustroot(all);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let codes = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let s = |k: &str| f[k].as_str().unwrap().to_string();
+            (s("severity"), s("code"), s("path"))
+        })
+        .collect();
+    (o.status.code(), codes)
+}
+
+#[test]
+fn validate_at_judges_certificates_and_windows_at_that_time_and_over_the_signing_period() {
+    let root = history("prod/2025-09-22_c9bda74a_trusted_root.json");
+    let tr = |extra: &[&str]| {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["trusted-root".as_ref(), "validate".as_ref(), root.as_os_str()];
+        args.extend(extra.iter().map(std::ffi::OsStr::new));
+        finding_codes(&args)
+    };
+    let ca = "$.certificateAuthorities[1].certChain".to_string();
+    // The Fulcio chain expires 2031-10-05: clean a month and more before.
+    assert_eq!(tr(&["--at", "2031-09-01T00:00:00Z"]), (Some(0), vec![]));
+    // Inside the signing period (40 days here): a warning.
+    assert_eq!(
+        tr(&["--at", "2031-09-01T00:00:00Z", "--signing-period", "40d"]),
+        (
+            Some(0),
+            vec![("warning".into(), "certificate-expiring".into(), ca.clone())]
+        )
+    );
+    // Over while the CA's window is still open: an error.
+    assert_eq!(
+        tr(&["--at", "2031-12-01T00:00:00Z"]),
+        (Some(1), vec![("error".into(), "certificate-expired".into(), ca)])
+    );
+    // A window that ends within the signing period; a section with nothing valid yet.
+    let (code, found) = tr(&["--at", "2022-12-15T00:00:00Z"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        found.contains(&(
+            "warning".into(),
+            "window-ends-soon".into(),
+            "$.certificateAuthorities[0].validFor.end".into()
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&(
+            "error".into(),
+            "no-current-instance".into(),
+            "$.timestampAuthorities".into()
+        )),
+        "{found:?}"
+    );
+    // The signing config: services not valid yet at the time.
+    let config = history("prod/2025-09-22_c9bda74a_signing_config.v0.2.json");
+    let args: Vec<&std::ffi::OsStr> = vec![
+        "signing-config".as_ref(),
+        "validate".as_ref(),
+        config.as_os_str(),
+        "--at".as_ref(),
+        "2020-01-01T00:00:00Z".as_ref(),
+    ];
+    let (code, found) = finding_codes(&args);
+    assert_eq!(code, Some(1));
+    assert!(
+        found.contains(&("error".into(), "no-current-instance".into(), "$.caUrls".into())),
+        "{found:?}"
+    );
+    assert_eq!(finding_codes(&args[..3]), (Some(0), vec![]));
+    // A wrong time is a usage error.
+    let o = trustroot(["trusted-root", "validate", root.to_str().unwrap(), "--at", "soon"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn an_end_already_set_can_be_moved_with_a_warning_when_it_moves_back_in_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let tr = copy_prod(dir.path());
+    let t = tr.to_str().unwrap();
+    let retire = |end: &str| {
+        let args = [
+            "trusted-root",
+            "retire",
+            t,
+            "--kind",
+            "ctlog",
+            "--url",
+            "https://ctfe.sigstore.dev/test",
+            "--end",
+            end,
+        ];
+        let o = trustroot(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}{}", stdout(&o), stderr(&o));
+        let v: Value = serde_json::from_slice(&std::fs::read(&tr).unwrap()).unwrap();
+        assert_eq!(v["ctlogs"][0]["publicKey"]["validFor"]["end"], end);
+        o
+    };
+    // Later: the end moves, no warning.
+    let o = retire("2022-11-30T00:00:00Z");
+    assert!(
+        stdout(&o).contains("moved the end of $.ctlogs[0] from 2022-10-31T23:59:59.999Z to 2022-11-30T00:00:00Z"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    // Earlier: it moves too, with a warning.
+    let o = retire("2022-06-01T00:00:00Z");
+    assert!(
+        stderr(&o).contains("warning: the end of $.ctlogs[0] moved back in time (it was 2022-11-30T00:00:00Z)"),
+        "{}",
+        stderr(&o)
+    );
 }

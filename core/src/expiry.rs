@@ -57,6 +57,47 @@ pub fn window_for(role: &str, within: Duration, online_within: Duration) -> Dura
     }
 }
 
+/// The metadata field (tuf-on-ci's) naming a role's signing period, in days: how long
+/// before its expiry the role is due to be re-signed.
+pub const SIGNING_PERIOD_FIELD: &str = "x-tuf-on-ci-signing-period";
+
+/// The signing period, in days, a role's `signed` object declares, when it declares one.
+pub fn declared_signing_days(signed: &serde_json::Value) -> Option<u32> {
+    signed
+        .get(SIGNING_PERIOD_FIELD)
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|d| u32::try_from(d).ok())
+}
+
+/// The signing period of a role that declares none: 1 day for timestamp and snapshot
+/// (re-signed by the online key), 30 days for every role that needs a ceremony.
+pub fn default_signing_days(role: &str) -> u32 {
+    match role {
+        "timestamp" | "snapshot" => 1,
+        _ => 30,
+    }
+}
+
+/// The window `expiry` uses for `role` when `within` and `online_within` may be absent:
+/// with neither, the role's own signing period (`signing_days`, else
+/// [`default_signing_days`]); `within` overrides it for every role (timestamp and
+/// snapshot: the shorter of it and `online_within`, 2 days unless given), and
+/// `online_within` alone overrides it for timestamp and snapshot.
+pub fn default_window(
+    role: &str,
+    within: Option<Duration>,
+    online_within: Option<Duration>,
+    signing_days: Option<u32>,
+) -> Duration {
+    let period = Duration::days(i64::from(signing_days.unwrap_or_else(|| default_signing_days(role))));
+    let online = matches!(role, "timestamp" | "snapshot");
+    match (within, online_within) {
+        (Some(w), o) => window_for(role, w, o.unwrap_or(Duration::days(2))),
+        (None, Some(o)) if online => o,
+        _ => period,
+    }
+}
+
 /// Summarises roles, each given as its expiry and the window that applies to it, at `now`.
 pub fn summarize(roles: &[(DateTime<Utc>, Duration)], now: DateTime<Utc>) -> Summary {
     let states: Vec<State> = roles.iter().map(|(e, w)| State::of(*e, now, *w)).collect();
@@ -173,6 +214,26 @@ mod tests {
         assert_eq!(window_for("timestamp", d(30), d(2)), d(2));
         assert_eq!(window_for("snapshot", d(1), d(2)), d(1));
         assert_eq!(window_for("root", d(30), d(2)), d(30));
+    }
+
+    #[test]
+    fn without_a_window_each_role_alerts_inside_its_own_signing_period() {
+        let d = Duration::days;
+        assert_eq!(default_window("timestamp", None, None, None), d(1));
+        assert_eq!(default_window("snapshot", None, None, None), d(1));
+        assert_eq!(default_window("root", None, None, None), d(30));
+        assert_eq!(default_window("role1", None, None, None), d(30));
+        assert_eq!(default_window("root", None, None, Some(60)), d(60));
+        assert_eq!(default_window("timestamp", None, None, Some(3)), d(3));
+        // --within and --online-within override the period.
+        assert_eq!(default_window("root", Some(d(10)), None, Some(60)), d(10));
+        assert_eq!(default_window("timestamp", Some(d(10)), None, Some(3)), d(2));
+        assert_eq!(default_window("timestamp", Some(d(10)), Some(d(5)), None), d(5));
+        assert_eq!(default_window("timestamp", None, Some(d(5)), None), d(5));
+        assert_eq!(default_window("root", None, Some(d(5)), Some(40)), d(40));
+        let signed = serde_json::json!({"x-tuf-on-ci-signing-period": 46});
+        assert_eq!(declared_signing_days(&signed), Some(46));
+        assert_eq!(declared_signing_days(&serde_json::json!({})), None);
     }
 
     #[test]

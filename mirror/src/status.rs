@@ -21,6 +21,9 @@ pub struct RoleStatus {
     pub expired: bool,
     /// Whole hours left before expiry (negative once expired).
     pub hours_left: i64,
+    /// The signing period its metadata declares (`x-tuf-on-ci-signing-period`), in days.
+    #[serde(skip)]
+    pub signing_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -83,6 +86,7 @@ pub fn status(dir: &Path, now: DateTime<Utc>) -> Result<MirrorStatus, UpdateErro
             expires,
             expired: State::of(expires, now, chrono::Duration::zero()) == State::Expired,
             hours_left: (expires - now).num_hours(),
+            signing_days: trustroot_core::expiry::declared_signing_days(&envelope.signed),
         });
     }
     let earliest = trustroot_core::expiry::summarize(&expires_all, now)

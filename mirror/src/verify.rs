@@ -169,12 +169,9 @@ pub async fn verify(
         problems: Vec::new(),
         skipped: Vec::new(),
     };
+    // Nothing to verify is not a problem found: the check cannot run.
     let Some(n) = layout.current()? else {
-        report.problems.push(format!(
-            "{}: nothing is mirrored here yet (sync it from a repository, or import a bundle into it)",
-            report.served
-        ));
-        return Ok(report);
+        return Err(UpdateError::NothingMirrored { dir: dir.to_path_buf() });
     };
     report.state = Some(n);
     let state = layout.state(n);

@@ -23,13 +23,16 @@ pub struct ExpiryArgs {
     /// directory (default: the current directory).
     #[arg(default_value = ".")]
     pub path: PathBuf,
-    /// Exit 1 when a role expires within this window: 30d, 12h, 2w, 90m (default 0s).
-    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
-    pub within: chrono::Duration,
+    /// Exit 1 when a role expires within this window: 30d, 12h, 2w, 90m (default: each
+    /// role's own signing period: the policy's, else the metadata's
+    /// x-tuf-on-ci-signing-period, else 1d for timestamp and snapshot and 30d for others).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub within: Option<chrono::Duration>,
     /// Timestamp and snapshot (re-signed by `online refresh`, normally days from expiry)
-    /// count only within this shorter window: they alert when refreshes stopped.
-    #[arg(long, value_name = "DURATION", default_value = "2d", value_parser = parse_duration)]
-    pub online_within: chrono::Duration,
+    /// count only within this window: they alert when refreshes stopped (default: their
+    /// signing period; with --within, 2d).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub online_within: Option<chrono::Duration>,
     /// Use this time instead of the clock (RFC 3339).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub at: Option<DateTime<Utc>>,
@@ -59,6 +62,7 @@ fn mirror_rows(path: &Path, now: DateTime<Utc>) -> Result<Vec<Row>, Failure> {
                 role: r.role,
                 version: r.version,
                 expires: r.expires,
+                signing_days: r.signing_days,
             },
             source: RowSource::Mirror,
             periods: None,
@@ -81,11 +85,13 @@ pub fn run(args: ExpiryArgs) -> ExitCode {
 fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
     let now = now(args.at);
     let (within, online_within) = (args.within, args.online_within);
-    let window = |role: &str| expiry::window_for(role, within, online_within);
     let rows = rows(&args.path, now)?;
+    let window = |r: &Row| {
+        let days = r.periods.map(|p| p.signing_days).or(r.role.signing_days);
+        expiry::default_window(&r.role.role, within, online_within, days)
+    };
     let counted: Vec<&Row> = rows.iter().filter(|r| r.counts).collect();
-    let windows: Vec<(DateTime<Utc>, chrono::Duration)> =
-        counted.iter().map(|r| (r.role.expires, window(&r.role.role))).collect();
+    let windows: Vec<(DateTime<Utc>, chrono::Duration)> = counted.iter().map(|r| (r.role.expires, window(r))).collect();
     let summary = expiry::summarize(&windows, now);
     let earliest = summary.earliest.and_then(|(i, at)| counted.get(i).map(|r| (r, at)));
     if args.json {
@@ -97,7 +103,8 @@ fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
                     "version": r.role.version,
                     "expires": trustroot_core::time::format(&r.role.expires),
                     "seconds_left": (r.role.expires - now).num_seconds(),
-                    "state": expiry::State::of(r.role.expires, now, window(&r.role.role)).as_str(),
+                    "window_seconds": window(r).num_seconds(),
+                    "state": expiry::State::of(r.role.expires, now, window(r)).as_str(),
                     "source": r.source.to_string(),
                     "file": r.role.file,
                     "expiry_days": r.periods.map(|p| p.expiry_days),
@@ -107,7 +114,7 @@ fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
             .collect();
         let out = json!({
             "now": trustroot_core::time::format(&now),
-            "within_seconds": within.num_seconds(),
+            "within_seconds": within.map(|w| w.num_seconds()),
             "status": summary.worst.as_str(),
             "earliest": earliest.map(|(r, at)| json!({"role": r.role.role, "version": r.role.version, "expires": trustroot_core::time::format(&at)})),
             "roles": roles,
@@ -125,7 +132,7 @@ fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
         "SIGNING PERIOD"
     )?;
     for r in &rows {
-        let state = expiry::State::of(r.role.expires, now, window(&r.role.role));
+        let state = expiry::State::of(r.role.expires, now, window(r));
         let period = match r.periods {
             Some(p) => format!("{}d of {}d", p.signing_days, p.expiry_days),
             None => "-".to_string(),

@@ -158,9 +158,6 @@ pub enum EditError {
     DuplicateChain { path: String },
     #[error("{path} does not exist")]
     NoSuchInstance { path: String },
-    /// A published end is never moved.
-    #[error("{path} is already retired (its window ends {end}); trustroot does not move an end that was published")]
-    AlreadyRetired { path: String, end: String },
     /// The document's own start of the window cannot be read.
     #[error("{path}: {reason}")]
     UnreadableStart { path: String, reason: TimeError },
@@ -189,6 +186,9 @@ pub enum EditError {
     EmptyOperator,
     #[error("the end is before the start")]
     ServiceEndBeforeStart,
+    /// A v0.1 list (`tlogUrls`, `tsaUrls`) that already has the URL.
+    #[error("{path} already lists {url}")]
+    DuplicateUrl { path: String, url: String },
     #[error("{path} already lists {url} with API version {api_version}")]
     DuplicateService {
         path: String,

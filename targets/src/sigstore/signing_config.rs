@@ -1,6 +1,6 @@
 //! The SigningConfig model: v0.1 (`caUrl`, `oidcUrl`, `tlogUrls`, `tsaUrls` as strings) and
 //! v0.2 (lists of `Service` with `validFor`, `majorApiVersion` and `operator`, plus the
-//! ALL/ANY/EXACT selectors), and the edits trustroot makes to v0.2 files.
+//! ALL/ANY/EXACT selectors), and the edits trustroot makes to both.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -204,11 +204,7 @@ impl SigningConfigV02 {
 
     /// Adds a service, keeping the list sorted newest first. Returns its index.
     pub fn add_service(&mut self, kind: ServiceKind, p: &ServiceParams) -> Result<usize, PayloadError> {
-        let ok_url = p
-            .url
-            .split_once("://")
-            .is_some_and(|(s, r)| !s.is_empty() && !r.is_empty() && !r.starts_with('/'));
-        if !ok_url {
+        if !is_service_url(&p.url) {
             return Err(EditError::NotAServiceUrl { url: p.url.clone() }.into());
         }
         if p.operator.trim().is_empty() {
@@ -292,5 +288,77 @@ impl SigningConfigV02 {
             }
             .into()),
         }
+    }
+}
+
+/// Whether `url` has a scheme and a host.
+fn is_service_url(url: &str) -> bool {
+    url.split_once("://")
+        .is_some_and(|(s, r)| !s.is_empty() && !r.is_empty() && !r.starts_with('/'))
+}
+
+impl SigningConfigV01 {
+    /// The v0.1 field of `kind`: `caUrl` and `oidcUrl` hold one URL, `tlogUrls` and
+    /// `tsaUrls` a list.
+    pub fn field(kind: ServiceKind) -> &'static str {
+        match kind {
+            ServiceKind::Ca => "caUrl",
+            ServiceKind::Oidc => "oidcUrl",
+            ServiceKind::Rekor => "tlogUrls",
+            ServiceKind::Tsa => "tsaUrls",
+        }
+    }
+
+    /// Adds `url` for `kind`: sets `caUrl` or `oidcUrl` (returning the URL it replaces,
+    /// if any), or appends to `tlogUrls` or `tsaUrls`.
+    pub fn add_url(&mut self, kind: ServiceKind, url: &str) -> Result<Option<String>, PayloadError> {
+        if !is_service_url(url) {
+            return Err(EditError::NotAServiceUrl { url: url.to_string() }.into());
+        }
+        let list = match kind {
+            ServiceKind::Ca => return Ok(self.ca_url.replace(url.to_string())),
+            ServiceKind::Oidc => return Ok(self.oidc_url.replace(url.to_string())),
+            ServiceKind::Rekor => self.tlog_urls.get_or_insert_with(Vec::new),
+            ServiceKind::Tsa => self.tsa_urls.get_or_insert_with(Vec::new),
+        };
+        let norm = |s: &str| s.trim_end_matches('/').to_string();
+        if let Some(i) = list.iter().position(|u| norm(u) == norm(url)) {
+            return Err(EditError::DuplicateUrl {
+                path: format!("$.{}[{i}]", Self::field(kind)),
+                url: url.to_string(),
+            }
+            .into());
+        }
+        list.push(url.to_string());
+        Ok(None)
+    }
+
+    /// Removes `url` for `kind`.
+    pub fn remove_url(&mut self, kind: ServiceKind, url: &str) -> Result<(), PayloadError> {
+        let norm = |s: &str| s.trim_end_matches('/').to_string();
+        let missing = || EditError::NoSuchService {
+            noun: kind.noun(),
+            field: Self::field(kind),
+            url: url.to_string(),
+        };
+        let single = match kind {
+            ServiceKind::Ca => &mut self.ca_url,
+            ServiceKind::Oidc => &mut self.oidc_url,
+            ServiceKind::Rekor | ServiceKind::Tsa => {
+                let list = match kind {
+                    ServiceKind::Rekor => &mut self.tlog_urls,
+                    _ => &mut self.tsa_urls,
+                };
+                let list = list.as_mut().ok_or_else(missing)?;
+                let i = list.iter().position(|u| norm(u) == norm(url)).ok_or_else(missing)?;
+                list.remove(i);
+                return Ok(());
+            }
+        };
+        if single.as_deref().map(norm) != Some(norm(url)) {
+            return Err(missing().into());
+        }
+        *single = None;
+        Ok(())
     }
 }

@@ -158,7 +158,7 @@ pub enum CeremonyCommand {
     /// spec_version and expiry horizons are linted. Needs the online key (snapshot and
     /// timestamp are signed as a publish would). Exit 1 when a check fails.
     #[command(
-        after_help = "Exit status: 0 the gate passes; 1 it does not (the findings say why), or the round cannot be read; 2 usage error. See docs/exit-codes.md."
+        after_help = "Exit status: 0 the gate passes; 1 it does not (the findings say why; under --json, the report); 2 could not run: the round cannot be read, the online key is missing, a usage error (under --json, the error object). See docs/exit-codes.md."
     )]
     Verify {
         /// Print JSON.
@@ -241,6 +241,12 @@ pub fn run(command: CeremonyCommand) -> ExitCode {
         | CeremonyCommand::Status { json, .. } => Format::json_if(*json),
         CeremonyCommand::Sign { .. } | CeremonyCommand::Delegate { .. } => Format::Text,
     };
+    // `verify` is a check: 0 the gate passes, 1 problems found (the report printed), 2 it
+    // could not run (the error printed).
+    if let CeremonyCommand::Verify { json, passphrase, repo } = &command {
+        let outcome = gate(false, *json, passphrase, repo).map(|passed| ExitCode::from(u8::from(!passed)));
+        return output::finish(format, outcome, 2);
+    }
     finish(format, dispatch(command))
 }
 
@@ -277,8 +283,8 @@ fn dispatch(command: CeremonyCommand) -> CmdResult {
         ),
         CeremonyCommand::AddSignature { files, json, repo } => add_signatures(&files, json, &repo),
         CeremonyCommand::Status { json, repo } => status(json, &repo),
-        CeremonyCommand::Verify { json, passphrase, repo } => gate(false, json, &passphrase, &repo),
-        CeremonyCommand::Publish { json, passphrase, repo } => gate(true, json, &passphrase, &repo),
+        CeremonyCommand::Verify { json, passphrase, repo } => gate(false, json, &passphrase, &repo).map(drop),
+        CeremonyCommand::Publish { json, passphrase, repo } => gate(true, json, &passphrase, &repo).map(drop),
         CeremonyCommand::Delegate {
             name,
             paths,
@@ -536,7 +542,9 @@ fn add_signatures(files: &[PathBuf], json: bool, args: &RepoArgs) -> CmdResult {
     Ok(())
 }
 
-fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs) -> CmdResult {
+/// The gate of `verify` and `publish`: whether it passed. A publish it refuses is an
+/// error; a verify that does not pass prints its report and the refusal and is `false`.
+fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs) -> CmdResult<bool> {
     use trustroot_ceremony::error::Operation;
     let now = now(args.at);
     let (repo, round) = open(args)?;
@@ -553,11 +561,19 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
         note!("note: {recovered}");
     }
     // A gate that does not pass: the same report as when it passes, and the refusal.
+    let refused = |failure: Failure| match failure {
+        Failure::Shown if !publish => Ok(false),
+        Failure::Report(r) if !publish => {
+            output::print_error(Format::Text, &r);
+            Ok(false)
+        }
+        other => Err(other),
+    };
     if json {
         if !report.passed {
-            return Err(output::json_failed(&report, report.refusal(operation).into()));
+            return refused(output::json_failed(&report, report.refusal(operation).into()));
         }
-        return output::json(&report);
+        return output::json(&report).map(|()| true);
     }
     for f in &report.findings {
         outln!("{f}")?;
@@ -566,7 +582,7 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
         outln!("signature left out: {l}")?;
     }
     if !report.passed {
-        return Err(report.refusal(operation).into());
+        return refused(report.refusal(operation).into());
     }
     let versions: Vec<String> = report.versions.iter().map(|(r, v)| format!("{r} v{v}")).collect();
     if publish {
@@ -577,13 +593,14 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
             versions.join(", "),
             report.targets,
             dest.served().display()
-        )
+        )?;
     } else {
         outln!(
             "Round {} passes the gate: {} ({} targets). Publish it with `trustroot ceremony publish`.",
             report.round,
             versions.join(", "),
             report.targets
-        )
+        )?;
     }
+    Ok(true)
 }

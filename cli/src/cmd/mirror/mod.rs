@@ -30,7 +30,7 @@ pub enum MirrorCommand {
     Sync(SyncArgs),
     /// Re-verify the mirror in DIR offline: every metadata file and every target.
     #[command(
-        after_help = "Exit status: 0 no problems; 1 problems found (each listed), or DIR cannot be read; 2 usage error. See docs/exit-codes.md."
+        after_help = "Exit status: 0 no problems; 1 problems found (each listed; under --json, the report); 2 could not run: DIR is not a mirror or cannot be read, a usage error (under --json, the error object). See docs/exit-codes.md."
     )]
     Verify(VerifyArgs),
     /// Show what DIR mirrors, from where, since when, and when each role expires.
@@ -97,7 +97,8 @@ pub struct VerifyArgs {
     /// Judge expiry at this time (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<DateTime<Utc>>,
-    /// Print the report as JSON (exit 1 still means problems were found).
+    /// Print the report as JSON (exit 1 still means problems were found, 2 that the check
+    /// could not run: then the error object is printed).
     #[arg(long)]
     json: bool,
 }
@@ -188,7 +189,10 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 pub fn run(command: MirrorCommand) -> ExitCode {
     let (json, outcome) = match command {
         MirrorCommand::Sync(args) => (args.json, run_sync(args)),
-        MirrorCommand::Verify(args) => (args.json, run_verify(args)),
+        // A check: 1 is kept for problems found, so it could not run is 2.
+        MirrorCommand::Verify(args) => {
+            return output::finish(Format::json_if(args.json), run_verify(args), 2);
+        }
         MirrorCommand::Status(args) => (args.json, run_status(args)),
         MirrorCommand::Export(args) => (args.json, run_export(args)),
         MirrorCommand::Import(args) => (args.json, run_import(args)),

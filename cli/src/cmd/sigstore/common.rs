@@ -138,3 +138,30 @@ pub fn finish_edit(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// When a `validate` judges the payload: its certificates and validity windows are checked
+/// at a time and over the signing period after it.
+#[derive(Debug, clap::Args)]
+pub struct AsOfArgs {
+    /// Judge certificates and validity windows at this time (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = crate::cmd::shared::parse_time)]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The signing period of the role that carries the payload: what is over, or ends
+    /// within it after the time, is reported (e.g. 31d, the targets role's).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30d",
+        value_parser = crate::cmd::shared::parse_duration
+    )]
+    pub signing_period: chrono::Duration,
+}
+
+impl AsOfArgs {
+    pub fn as_of(&self) -> trustroot_targets::sigstore::validate::AsOf {
+        trustroot_targets::sigstore::validate::AsOf {
+            at: crate::cmd::shared::now(self.at),
+            period: self.signing_period,
+        }
+    }
+}

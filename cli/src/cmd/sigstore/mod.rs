@@ -4,7 +4,9 @@
 //! prints, and picks the exit code.
 //!
 //! Exit codes: 0 success; 1 a validation error (or, with `--strict`, a warning), an edit
-//! refused, or a file that cannot be read or written; 2 a usage error.
+//! refused, or a file that cannot be read or written; 2 a usage error. The checks
+//! (`validate`) keep 1 for problems found: one that could not run (a file that cannot be
+//! read) exits 2.
 
 mod common;
 mod signing_config;
@@ -32,9 +34,13 @@ pub fn run(command: SigstoreCommand) -> ExitCode {
         SigstoreCommand::TrustedRoot(c) => c.json(),
         SigstoreCommand::SigningConfig(c) => c.json(),
     });
+    let check = match &command {
+        SigstoreCommand::TrustedRoot(c) => c.is_check(),
+        SigstoreCommand::SigningConfig(c) => c.is_check(),
+    };
     let outcome = match command {
         SigstoreCommand::TrustedRoot(c) => trusted_root::run(c),
         SigstoreCommand::SigningConfig(c) => signing_config::run(c),
     };
-    crate::output::finish(format, outcome, 1)
+    crate::output::finish(format, outcome, if check { 2 } else { 1 })
 }

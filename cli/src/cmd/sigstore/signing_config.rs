@@ -8,7 +8,7 @@ use clap::{Subcommand, ValueEnum};
 use trustroot_targets::sigstore::diff;
 use trustroot_targets::sigstore::json::Document;
 use trustroot_targets::sigstore::signing_config::{
-    Selector, ServiceKind, ServiceParams, SigningConfig, SigningConfigV02,
+    Selector, ServiceKind, ServiceParams, SigningConfig, SigningConfigV01, SigningConfigV02,
 };
 use trustroot_targets::sigstore::trusted_root::TrustedRoot;
 use trustroot_targets::sigstore::validate;
@@ -24,7 +24,7 @@ pub enum SigningConfigCommand {
     ///
     /// Exit 1 on errors; warnings exit 0 unless --strict.
     #[command(
-        after_help = "Exit status: 0 valid; 1 errors (or warnings with --strict), or the file cannot be read; 2 usage error. See docs/exit-codes.md."
+        after_help = "Exit status: 0 valid; 1 errors (or warnings with --strict; under --json, the report); 2 could not run: a file cannot be read, a usage error (under --json, the error object). See docs/exit-codes.md."
     )]
     Validate {
         /// The signing config to check.
@@ -38,6 +38,8 @@ pub enum SigningConfigCommand {
         /// Fail on warnings too.
         #[arg(long)]
         strict: bool,
+        #[command(flatten)]
+        as_of: common::AsOfArgs,
     },
     /// Start a new v0.2 signing config with empty service lists.
     New {
@@ -59,7 +61,9 @@ pub enum SigningConfigCommand {
         #[arg(long)]
         force: bool,
     },
-    /// Add a service (kept sorted newest first).
+    /// Add a service (kept sorted newest first). In a v0.1 signing config: set caUrl or
+    /// oidcUrl, or add to tlogUrls or tsaUrls (bare URLs: no API version, window or
+    /// operator).
     AddService {
         /// The signing config to edit (in place).
         file: PathBuf,
@@ -69,18 +73,20 @@ pub enum SigningConfigCommand {
         /// The service's URL.
         #[arg(long)]
         url: String,
-        /// The service's major API version (e.g. 1 for Rekor v1, 2 for Rekor v2).
+        /// The service's major API version (e.g. 1 for Rekor v1, 2 for Rekor v2); v0.2 only,
+        /// where it is required.
         #[arg(long)]
-        api_version: u32,
-        /// When clients may start using it (RFC 3339).
+        api_version: Option<u32>,
+        /// When clients may start using it (RFC 3339); v0.2 only, where it is required.
         #[arg(long, value_parser = parse_time)]
-        start: DateTime<Utc>,
+        start: Option<DateTime<Utc>>,
         /// When clients stop using it (RFC 3339); leave out for open-ended.
         #[arg(long, value_parser = parse_time)]
         end: Option<DateTime<Utc>>,
-        /// The operator, a scheme-less URI such as sigstore.dev.
+        /// The operator, a scheme-less URI such as sigstore.dev; v0.2 only, where it is
+        /// required.
         #[arg(long)]
-        operator: String,
+        operator: Option<String>,
     },
     /// Remove a service (signing configs only steer new signatures).
     RemoveService {
@@ -153,24 +159,24 @@ fn load(file: &Path) -> Result<Document<SigningConfig>, Failure> {
     Document::parse(&bytes).map_err(in_file(file))
 }
 
-fn edit(file: &Path, f: impl FnOnce(&mut SigningConfigV02) -> Result<String, Failure>) -> CmdResult {
+/// Reads, edits (v0.1 or v0.2), validates and (unless the edit adds errors) writes a
+/// signing config.
+fn edit(file: &Path, f: impl FnOnce(&mut SigningConfig) -> Result<String, Failure>) -> CmdResult {
     let bytes = common::read(file)?;
     let before = validate::validate_signing_config(&bytes, None);
     let mut doc: Document<SigningConfig> = Document::parse(&bytes).map_err(in_file(file))?;
-    let SigningConfig::V02(cfg) = &mut doc.value else {
-        return Err(Failure::usage(format!(
-            "{}: a v0.1 signing config has no services to edit",
-            file.display()
-        ))
-        .with_hint_text("start a v0.2 one with `trustroot sigstore signing-config new`"));
-    };
-    let done = f(cfg).map_err(|e| e.about(file.display()))?;
+    let done = f(&mut doc.value).map_err(|e| e.about(file.display()))?;
     let new_bytes = doc.to_bytes().map_err(in_file(file))?;
     let after = validate::validate_signing_config(&new_bytes, None);
     common::finish_edit(file, &before, &new_bytes, &after, &done, &[])
 }
 
 impl SigningConfigCommand {
+    /// Whether the command is a check (`validate`): 1 problems found, 2 could not run.
+    pub fn is_check(&self) -> bool {
+        matches!(self, SigningConfigCommand::Validate { .. })
+    }
+
     /// Whether the command prints JSON (results and errors).
     pub fn json(&self) -> bool {
         matches!(
@@ -187,6 +193,7 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
             trusted_root,
             json,
             strict,
+            as_of,
         } => {
             let bytes = common::read(&file)?;
             let tr = match &trusted_root {
@@ -197,7 +204,7 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
                 ),
                 None => None,
             };
-            let findings = validate::validate_signing_config(&bytes, tr.as_ref());
+            let findings = validate::validate_signing_config_at(&bytes, tr.as_ref(), Some(as_of.as_of()));
             common::report(&file, "signing config", &findings, json, strict)
         }
         SigningConfigCommand::New {
@@ -221,46 +228,13 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        SigningConfigCommand::AddService {
-            file,
-            kind,
-            url,
-            api_version,
-            start,
-            end,
-            operator,
-        } => {
-            let p = ServiceParams {
-                url,
-                major_api_version: api_version,
-                start,
-                end,
-                operator,
-            };
-            edit(&file, |cfg| {
-                let i = cfg.add_service(kind.kind(), &p)?;
-                Ok(format!(
-                    "added $.{}[{i}] {} (API v{})",
-                    kind.kind().field(),
-                    p.url,
-                    p.major_api_version
-                ))
-            })
-        }
+        c @ SigningConfigCommand::AddService { .. } => add_service(c),
         SigningConfigCommand::RemoveService {
             file,
             kind,
             url,
             api_version,
-        } => edit(&file, |cfg| {
-            let s = cfg.remove_service(kind.kind(), &url, api_version)?;
-            Ok(format!(
-                "removed {} (API v{}) from {}",
-                s.url.as_deref().unwrap_or(""),
-                s.major_api_version.map_or("?".into(), |v| v.to_string()),
-                kind.kind().field()
-            ))
-        }),
+        } => remove_service(&file, kind.kind(), &url, api_version),
         SigningConfigCommand::Diff { old, new, json } => {
             let a = load(&old)?;
             let b = load(&new)?;
@@ -269,4 +243,70 @@ pub fn run(c: SigningConfigCommand) -> CmdResult {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `add-service`: a v0.2 service, or a v0.1 URL.
+fn add_service(c: SigningConfigCommand) -> CmdResult {
+    let SigningConfigCommand::AddService {
+        file,
+        kind,
+        url,
+        api_version,
+        start,
+        end,
+        operator,
+    } = c
+    else {
+        return Err(Failure::usage("not add-service"));
+    };
+    edit(&file, |doc| match doc {
+        SigningConfig::V02(cfg) => {
+            let missing = |flag: &str| Failure::usage(format!("a v0.2 signing config needs {flag}"));
+            let p = ServiceParams {
+                url,
+                major_api_version: api_version.ok_or_else(|| missing("--api-version"))?,
+                start: start.ok_or_else(|| missing("--start"))?,
+                end,
+                operator: operator.ok_or_else(|| missing("--operator"))?,
+            };
+            let i = cfg.add_service(kind.kind(), &p)?;
+            Ok(format!(
+                "added $.{}[{i}] {} (API v{})",
+                kind.kind().field(),
+                p.url,
+                p.major_api_version
+            ))
+        }
+        SigningConfig::V01(cfg) => {
+            if api_version.is_some() || start.is_some() || end.is_some() || operator.is_some() {
+                return Err(Failure::usage(
+                    "a v0.1 signing config lists bare URLs: it has no API versions, validity windows or operators (leave out --api-version, --start, --end and --operator)",
+                ));
+            }
+            let field = SigningConfigV01::field(kind.kind());
+            Ok(match cfg.add_url(kind.kind(), &url)? {
+                Some(old) => format!("set {field} to {url} (it was {old})"),
+                None => format!("added {url} to {field}"),
+            })
+        }
+    })
+}
+
+/// `remove-service`: a v0.2 service, or a v0.1 URL.
+fn remove_service(file: &Path, kind: ServiceKind, url: &str, api_version: Option<u32>) -> CmdResult {
+    edit(file, |doc| match doc {
+        SigningConfig::V02(cfg) => {
+            let s = cfg.remove_service(kind, url, api_version)?;
+            Ok(format!(
+                "removed {} (API v{}) from {}",
+                s.url.as_deref().unwrap_or(""),
+                s.major_api_version.map_or("?".into(), |v| v.to_string()),
+                kind.field()
+            ))
+        }
+        SigningConfig::V01(cfg) => {
+            cfg.remove_url(kind, url)?;
+            Ok(format!("removed {url} from {}", SigningConfigV01::field(kind)))
+        }
+    })
 }

@@ -10,7 +10,7 @@ use trustroot_targets::sigstore::diff::{self, Change};
 use trustroot_targets::sigstore::json::Document;
 use trustroot_targets::sigstore::keys;
 use trustroot_targets::sigstore::trusted_root::{
-    AuthorityParams, LogIdKind, LogParams, MediaTypeChoice, Section, TrustedRoot,
+    AuthorityParams, LogIdKind, LogParams, MediaTypeChoice, Retired, Section, TrustedRoot,
 };
 use trustroot_targets::sigstore::validate;
 
@@ -26,7 +26,7 @@ pub enum TrustedRootCommand {
     /// Exit 1 on errors (what would break or mislead clients); warnings (what real,
     /// published files have and clients accept) exit 0 unless --strict.
     #[command(
-        after_help = "Exit status: 0 valid; 1 errors (or warnings with --strict), or the file cannot be read; 2 usage error. See docs/exit-codes.md."
+        after_help = "Exit status: 0 valid; 1 errors (or warnings with --strict; under --json, the report); 2 could not run: the file cannot be read, a usage error (under --json, the error object). See docs/exit-codes.md."
     )]
     Validate {
         /// The trusted_root.json to check.
@@ -37,6 +37,8 @@ pub enum TrustedRootCommand {
         /// Fail on warnings too.
         #[arg(long)]
         strict: bool,
+        #[command(flatten)]
+        as_of: common::AsOfArgs,
     },
     /// Start a new, empty trusted root.
     New {
@@ -60,7 +62,8 @@ pub enum TrustedRootCommand {
     /// Add a timestamp authority from its PEM certificate chain.
     AddTsa(AddAuthority),
     /// End an instance's validity window at a given time (instances are never deleted:
-    /// old signatures still need them).
+    /// old signatures still need them). An end already set is moved, with a warning when
+    /// it moves back in time.
     Retire {
         /// The trusted root to edit (in place).
         file: PathBuf,
@@ -199,6 +202,11 @@ pub struct Which {
 }
 
 impl TrustedRootCommand {
+    /// Whether the command is a check (`validate`): 1 problems found, 2 could not run.
+    pub fn is_check(&self) -> bool {
+        matches!(self, TrustedRootCommand::Validate { .. })
+    }
+
     /// Whether the command prints JSON (results and errors).
     pub fn json(&self) -> bool {
         matches!(
@@ -210,9 +218,14 @@ impl TrustedRootCommand {
 
 pub fn run(c: TrustedRootCommand) -> CmdResult {
     match c {
-        TrustedRootCommand::Validate { file, json, strict } => {
+        TrustedRootCommand::Validate {
+            file,
+            json,
+            strict,
+            as_of,
+        } => {
             let bytes = common::read(&file)?;
-            let findings = validate::validate_trusted_root(&bytes);
+            let findings = validate::validate_trusted_root_at(&bytes, Some(as_of.as_of()));
             common::report(&file, "trusted root", &findings, json, strict)
         }
         TrustedRootCommand::New {
@@ -240,18 +253,28 @@ pub fn run(c: TrustedRootCommand) -> CmdResult {
         TrustedRootCommand::AddTsa(a) => add_authority(Section::TimestampAuthorities, a),
         TrustedRootCommand::Retire { file, which, end } => {
             let section = which.kind.section();
+            let mut moved_back = None;
             edit(&file, |root| {
                 let index = resolve(root, section, &which)?;
-                let notes = root.retire(section, index, end)?;
-                Ok((
-                    format!(
-                        "retired $.{}[{index}] at {}",
-                        section.field(),
-                        trustroot_targets::sigstore::time::format(&end)
-                    ),
-                    notes,
-                ))
-            })
+                let at = trustroot_targets::sigstore::time::format(&end);
+                let path = format!("$.{}[{index}]", section.field());
+                let done = match root.retire(section, index, end)? {
+                    Retired::Moved { from, back_in_time } => {
+                        if back_in_time {
+                            moved_back = Some((path.clone(), from.clone()));
+                        }
+                        format!("moved the end of {path} from {from} to {at}")
+                    }
+                    _ => format!("retired {path} at {at}"),
+                };
+                Ok((done, Vec::new()))
+            })?;
+            if let Some((path, from)) = moved_back {
+                crate::note!(
+                    "warning: the end of {path} moved back in time (it was {from}): what this instance signed or logged after the new end no longer verifies"
+                );
+            }
+            Ok(ExitCode::SUCCESS)
         }
         TrustedRootCommand::Extract {
             file,

@@ -161,8 +161,9 @@ impl TrustedRoot {
         Ok((at, notes))
     }
 
-    /// Ends the validity window of instance `index` of `section` at `end`.
-    pub fn retire(&mut self, section: Section, index: usize, end: DateTime<Utc>) -> Result<Notes, PayloadError> {
+    /// Ends the validity window of instance `index` of `section` at `end`; an end already
+    /// set is moved (a broken date fixed, a retirement put off or brought forward).
+    pub fn retire(&mut self, section: Section, index: usize, end: DateTime<Utc>) -> Result<Retired, PayloadError> {
         let path = format!("$.{}[{index}]", section.field());
         let vf = match section {
             Section::Tlogs | Section::Ctlogs => self
@@ -180,9 +181,13 @@ impl TrustedRoot {
                 .valid_for
                 .get_or_insert_with(TimeRange::default),
         };
-        if let Some(old) = &vf.end {
-            return Err(EditError::AlreadyRetired { path, end: old.clone() }.into());
-        }
+        let retired = match &vf.end {
+            None => Retired::Ended,
+            Some(old) => Retired::Moved {
+                from: old.clone(),
+                back_in_time: time::parse(old).is_ok_and(|(o, _)| end < o),
+            },
+        };
         if let Some(start) = vf.start.as_deref() {
             let (s, _) = time::parse(start).map_err(|reason| EditError::UnreadableStart {
                 path: path.clone(),
@@ -197,8 +202,20 @@ impl TrustedRoot {
             }
         }
         vf.end = Some(time::format(&end));
-        Ok(Notes::new())
+        Ok(retired)
     }
+}
+
+/// What [`TrustedRoot::retire`] did to a window's end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Retired {
+    /// The window had no end: it now ends at the time given.
+    Ended,
+    /// The window's end was moved from `from` (as it was written) to the time given;
+    /// `back_in_time` when the new end is earlier (what was signed in between by this
+    /// instance stops verifying).
+    Moved { from: String, back_in_time: bool },
 }
 
 fn window(start: DateTime<Utc>, end: Option<DateTime<Utc>>) -> TimeRange {

@@ -16,6 +16,8 @@ use super::{EditError, PayloadError, TRUSTED_ROOT_MEDIA_TYPE_LEGACY, TRUSTED_ROO
 
 mod edit;
 
+pub use edit::Retired;
+
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TrustedRoot {

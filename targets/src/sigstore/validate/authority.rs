@@ -142,6 +142,45 @@ pub(super) fn authority_tsa_eku(cx: &mut Ctx, part: &mut AuthorityPart<'_>) {
     }
 }
 
+/// Judged at a time (`--at`, the publish time): a certificate of an instance still in use
+/// that has expired (an error) or expires within the signing period (a warning), and a
+/// window that ends within it (`window-ends-soon`). Reports `certificate-expired`,
+/// `certificate-expiring` and `window-ends-soon`.
+pub(super) fn authority_as_of(cx: &mut Ctx, part: &mut AuthorityPart<'_>) {
+    let Some(as_of) = cx.as_of else { return };
+    cx.window_as_of(part.window, &part.path, part.section.noun());
+    if !part.window.holds(as_of.at) {
+        return;
+    }
+    let Some(na) = part.ordered().iter().map(|c| c.not_after).min() else {
+        return;
+    };
+    let path = part.chain_path();
+    if na <= as_of.at {
+        cx.err(
+            "certificate-expired",
+            &path,
+            format!(
+                "a certificate of the chain expired at {} while the window is still open at {}",
+                time::format(&na),
+                time::format(&as_of.at)
+            ),
+            "end the window at the certificate's expiry and add the renewed chain",
+        );
+    } else if na <= as_of.horizon() {
+        cx.warn(
+            "certificate-expiring",
+            &path,
+            format!(
+                "a certificate of the chain expires at {}, within the signing period (before {})",
+                time::format(&na),
+                time::format(&as_of.horizon())
+            ),
+            "add the renewed chain before the role is signed again",
+        );
+    }
+}
+
 pub(super) fn authority_window_within_certs(cx: &mut Ctx, part: &mut AuthorityPart<'_>) {
     let ordered = part.ordered();
     if !ordered.is_empty() {

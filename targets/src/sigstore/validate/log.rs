@@ -76,6 +76,12 @@ pub(super) fn log_log_id(cx: &mut Ctx, part: &mut LogPart<'_>) {
     part.identity = log_id(cx, part.o, &part.path, &part.parsed, part.url, part.section);
 }
 
+/// Judged at a time: a key window that ends within the signing period
+/// (`window-ends-soon`).
+pub(super) fn log_as_of(cx: &mut Ctx, part: &mut LogPart<'_>) {
+    cx.window_as_of(part.window, &part.path.key("publicKey"), part.section.noun());
+}
+
 pub(super) fn log_checkpoint_key_id(cx: &mut Ctx, part: &mut LogPart<'_>) {
     checkpoint_key_id(cx, part.o, &part.path, &part.parsed, part.url);
 }

@@ -20,8 +20,24 @@ mod rules;
 mod signing_config;
 mod trusted_root;
 
-pub use signing_config::validate_signing_config;
-pub use trusted_root::validate_trusted_root;
+pub use signing_config::{validate_signing_config, validate_signing_config_at};
+pub use trusted_root::{validate_trusted_root, validate_trusted_root_at};
+
+/// The time a payload is judged at, and the signing period of the role that carries it:
+/// certificates and validity windows that are over at `at`, or end before `at + period`
+/// (before the role is due to be signed again), are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AsOf {
+    pub at: DateTime<Utc>,
+    pub period: chrono::Duration,
+}
+
+impl AsOf {
+    /// The end of the signing period.
+    fn horizon(&self) -> DateTime<Utc> {
+        self.at.checked_add_signed(self.period).unwrap_or(self.at)
+    }
+}
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -78,6 +94,8 @@ struct Ctx {
     findings: Vec<Finding>,
     /// Unknown fields are errors (a known media type), v0.2-only fields are warnings.
     v02: bool,
+    /// The time to judge windows and certificates at, when one is given.
+    as_of: Option<AsOf>,
 }
 
 impl Ctx {
@@ -315,6 +333,54 @@ struct Window {
     start: Option<DateTime<Utc>>,
     end: Option<DateTime<Utc>>,
     has_end: bool,
+}
+
+impl Window {
+    /// Whether the window holds `at`: started (or no start known) and not over.
+    fn holds(&self, at: DateTime<Utc>) -> bool {
+        self.start.is_none_or(|s| s <= at) && self.end.is_none_or(|e| e > at)
+    }
+}
+
+impl Ctx {
+    /// A window that ends inside the signing period (a warning: clients stop accepting the
+    /// instance before the role is due to be signed again). A window over at the time is
+    /// retired, which is not a finding on its own (see [`Ctx::no_current`]).
+    fn window_as_of(&mut self, window: Window, path: &JsonPath, what: &str) {
+        let (Some(as_of), Some(end)) = (self.as_of, window.end) else {
+            return;
+        };
+        if end > as_of.at && end <= as_of.horizon() {
+            self.warn(
+                "window-ends-soon",
+                &path.key("validFor").key("end"),
+                format!(
+                    "{what} stops being valid at {}, within the signing period (before {})",
+                    time::format(&end),
+                    time::format(&as_of.horizon())
+                ),
+                "add its successor before the role is signed, or sign the role again before then",
+            );
+        }
+    }
+
+    /// A list whose every window is over (or not started) at the time: clients have no
+    /// instance to use (an error).
+    fn no_current(&mut self, windows: &[Window], path: &JsonPath, what: &str) {
+        let Some(as_of) = self.as_of else { return };
+        if windows.is_empty() || windows.iter().any(|w| w.holds(as_of.at)) {
+            return;
+        }
+        self.err(
+            "no-current-instance",
+            path,
+            format!(
+                "no {what} is valid at {}: every validity window is over or not started",
+                time::format(&as_of.at)
+            ),
+            format!("add a {what} whose window holds that time"),
+        );
+    }
 }
 
 fn kind(v: &Value) -> &'static str {

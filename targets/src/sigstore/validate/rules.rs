@@ -68,6 +68,7 @@ pub(super) const RULES: &[Rule] = &[
     rule("not-sorted", Check::Section(tr::section_sorted)),
     rule("duplicate", Check::Section(tr::section_duplicates)),
     rule("open-ended-overlap", Check::Section(tr::section_open_ended)),
+    rule("no-current-instance", Check::Section(tr::section_current)),
     // Each transparency log and CT log.
     rule("unknown-field", Check::Log(log::log_fields)),
     rule("base-url", Check::Log(log::log_base_url)),
@@ -76,6 +77,7 @@ pub(super) const RULES: &[Rule] = &[
     rule("public-key", Check::Log(log::log_key)),
     rule("log-id", Check::Log(log::log_log_id)),
     rule("checkpoint-key-id", Check::Log(log::log_checkpoint_key_id)),
+    rule("window-ends-soon", Check::Log(log::log_as_of)),
     // Each certificate authority and timestamp authority.
     rule("unknown-field", Check::Authority(ca::authority_fields)),
     rule("subject", Check::Authority(ca::authority_subject)),
@@ -91,6 +93,7 @@ pub(super) const RULES: &[Rule] = &[
         "window-within-certs",
         Check::Authority(ca::authority_window_within_certs),
     ),
+    rule("certificates-as-of", Check::Authority(ca::authority_as_of)),
     // signing_config.json
     rule("media-type", Check::SigningConfig(sc::config_media_type)),
     rule("v01-services", Check::SigningConfig(sc::config_v01_services)),
@@ -102,6 +105,7 @@ pub(super) const RULES: &[Rule] = &[
     rule("services-present", Check::ServiceList(sc::services_present)),
     rule("services", Check::ServiceList(sc::services_each)),
     rule("not-sorted", Check::ServiceList(sc::services_sorted)),
+    rule("no-current-instance", Check::ServiceList(sc::services_current)),
     // Each v0.2 service.
     rule("unknown-field", Check::Service(sc::service_fields)),
     rule("service-url", Check::Service(sc::service_url)),

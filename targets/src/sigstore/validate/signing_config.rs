@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use trustroot_core::display::escape;
 
-use super::{Ctx, Finding, norm_url, rules};
+use super::{AsOf, Ctx, Finding, Window, norm_url, rules};
 use crate::sigstore::json::JsonPath;
 use crate::sigstore::time;
 use crate::sigstore::trusted_root::{Section, TrustedRoot};
@@ -18,7 +18,20 @@ type NamedUrl = (&'static str, JsonPath, String);
 /// Validates signing config bytes; with `trusted_root`, also checks that every service the
 /// config names is an instance of that trusted root.
 pub fn validate_signing_config(bytes: &[u8], trusted_root: Option<&TrustedRoot>) -> Vec<Finding> {
-    let mut cx = Ctx::default();
+    validate_signing_config_at(bytes, trusted_root, None)
+}
+
+/// Validates signing config bytes as [`validate_signing_config`] does; with `as_of`, also
+/// judges the services' windows at that time and over the signing period after it.
+pub fn validate_signing_config_at(
+    bytes: &[u8],
+    trusted_root: Option<&TrustedRoot>,
+    as_of: Option<AsOf>,
+) -> Vec<Finding> {
+    let mut cx = Ctx {
+        as_of,
+        ..Ctx::default()
+    };
     let root = JsonPath::root();
     let Some(v) = cx.parse(bytes) else {
         return cx.findings;
@@ -63,6 +76,8 @@ pub(super) struct ServiceListPart<'a> {
     version: Option<u64>,
     /// Across the list: each start, each (URL, version), each operator.
     starts: Vec<(JsonPath, DateTime<Utc>)>,
+    /// Each service's validity window.
+    windows: Vec<Window>,
     seen: Vec<(String, Option<u64>)>,
     operators: Vec<String>,
     urls: Vec<NamedUrl>,
@@ -113,6 +128,7 @@ pub(super) fn config_service_lists(cx: &mut Ctx, doc: &mut ConfigDoc<'_>) {
             url: None,
             version: None,
             starts: Vec::new(),
+            windows: Vec::new(),
             seen: Vec::new(),
             operators: Vec::new(),
             urls: Vec::new(),
@@ -298,6 +314,14 @@ pub(super) fn service_validity(cx: &mut Ctx, part: &mut ServiceListPart<'_>) {
     if let Some(s) = w.start {
         part.starts.push((sp.clone(), s));
     }
+    cx.window_as_of(w, sp, "this service");
+    part.windows.push(w);
+}
+
+/// Judged at a time: a list whose every service is over or not started then
+/// (`no-current-instance`).
+pub(super) fn services_current(cx: &mut Ctx, part: &mut ServiceListPart<'_>) {
+    cx.no_current(&part.windows, &part.path, "service");
 }
 
 pub(super) fn service_operator_rule(cx: &mut Ctx, part: &mut ServiceListPart<'_>) {

@@ -8,7 +8,7 @@ use trustroot_core::display::escape;
 
 use super::authority::authority;
 use super::log;
-use super::{Ctx, Finding, InstanceFacts, kind, rules};
+use super::{AsOf, Ctx, Finding, InstanceFacts, kind, rules};
 use crate::sigstore::json::JsonPath;
 use crate::sigstore::time;
 use crate::sigstore::trusted_root::Section;
@@ -16,7 +16,16 @@ use crate::sigstore::{TRUSTED_ROOT_MEDIA_TYPE_LEGACY, TRUSTED_ROOT_MEDIA_TYPE_V0
 
 /// Validates trusted_root.json bytes.
 pub fn validate_trusted_root(bytes: &[u8]) -> Vec<Finding> {
-    let mut cx = Ctx::default();
+    validate_trusted_root_at(bytes, None)
+}
+
+/// Validates trusted_root.json bytes; with `as_of`, also judges its windows and
+/// certificates at that time and over the signing period after it.
+pub fn validate_trusted_root_at(bytes: &[u8], as_of: Option<AsOf>) -> Vec<Finding> {
+    let mut cx = Ctx {
+        as_of,
+        ..Ctx::default()
+    };
     let root = JsonPath::root();
     let Some(v) = cx.parse(bytes) else {
         return cx.findings;
@@ -250,6 +259,13 @@ pub(super) fn section_duplicates(cx: &mut Ctx, part: &mut SectionPart<'_>) {
 }
 
 /// At most one open-ended instance per URL.
+/// Judged at a time: a section whose every instance is over or not started then
+/// (`no-current-instance`).
+pub(super) fn section_current(cx: &mut Ctx, part: &mut SectionPart<'_>) {
+    let windows: Vec<_> = part.facts.iter().map(|f| f.window).collect();
+    cx.no_current(&windows, &part.path, part.section.noun());
+}
+
 pub(super) fn section_open_ended(cx: &mut Ctx, part: &mut SectionPart<'_>) {
     let facts = &part.facts;
     for (i, f) in facts.iter().enumerate() {
