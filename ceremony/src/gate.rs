@@ -119,9 +119,28 @@ pub fn lint(candidate: &Candidate, policy: &Policy, now: DateTime<Utc>) -> Vec<F
     findings
 }
 
-/// Sigstore payloads under `targets/`, validated by trustroot-targets.
-pub fn payloads(candidate: &Candidate) -> Vec<Finding> {
-    payloads_at(candidate, None)
+/// The Sigstore payloads the gate validates, named by their file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadKind {
+    /// `trusted_root*.json`
+    TrustedRoot,
+    /// `signing_config*.json`
+    SigningConfig,
+}
+
+/// The payload a target path names, if it names one.
+pub fn payload_kind(path: &str) -> Option<PayloadKind> {
+    let base = path.rsplit('/').next().unwrap_or(path);
+    if !base.ends_with(".json") {
+        return None;
+    }
+    if base.starts_with("trusted_root") {
+        Some(PayloadKind::TrustedRoot)
+    } else if base.starts_with("signing_config") {
+        Some(PayloadKind::SigningConfig)
+    } else {
+        None
+    }
 }
 
 /// Sigstore payloads under `targets/`, validated by trustroot-targets; with a policy and a
@@ -131,12 +150,9 @@ pub fn payloads_at(candidate: &Candidate, when: Option<(&Policy, DateTime<Utc>)>
     use trustroot_targets::sigstore::validate;
     let mut findings = Vec::new();
     for (path, target) in &candidate.targets {
-        let base = path.rsplit('/').next().unwrap_or(path);
-        let is_root = base.starts_with("trusted_root") && base.ends_with(".json");
-        let is_config = base.starts_with("signing_config") && base.ends_with(".json");
-        if !is_root && !is_config {
+        let Some(kind) = payload_kind(path) else {
             continue;
-        }
+        };
         let Some(source) = &target.source else { continue };
         let Ok(bytes) = crate::keys::read_limited(source, target.length) else {
             continue;
@@ -145,10 +161,9 @@ pub fn payloads_at(candidate: &Candidate, when: Option<(&Policy, DateTime<Utc>)>
             at,
             period: chrono::Duration::days(i64::from(policy.periods(&target.role).signing_days)),
         });
-        let found = if is_root {
-            validate::validate_trusted_root_at(&bytes, as_of)
-        } else {
-            validate::validate_signing_config_at(&bytes, None, as_of)
+        let found = match kind {
+            PayloadKind::TrustedRoot => validate::validate_trusted_root_at(&bytes, as_of),
+            PayloadKind::SigningConfig => validate::validate_signing_config_at(&bytes, None, as_of),
         };
         for f in found {
             let message = format!("{} {}: {} (fix: {})", f.code, f.path, f.message, f.fix);

@@ -38,7 +38,7 @@ pub fn staged(repo: &Repo, roles: &[(&str, &Value)], now: DateTime<Utc>) -> Vec<
             continue;
         };
         for (path, entry) in targets {
-            if !is_payload(path) {
+            if gate::payload_kind(path).is_none() {
                 continue;
             }
             let length = entry.get("length").and_then(Value::as_u64).unwrap_or(0);
@@ -77,12 +77,7 @@ pub fn staged(repo: &Repo, roles: &[(&str, &Value)], now: DateTime<Utc>) -> Vec<
         }
     }
     findings.extend(gate::lint(&candidate, &repo.policy, now));
-    findings.extend(gate::payloads(&candidate));
+    // Judged at the start, over each role's signing period, as the gate will at publish.
+    findings.extend(gate::payloads_at(&candidate, Some((&repo.policy, now))));
     findings
-}
-
-/// Whether `path` names a Sigstore payload the gate validates.
-fn is_payload(path: &str) -> bool {
-    let base = path.rsplit('/').next().unwrap_or(path);
-    (base.starts_with("trusted_root") || base.starts_with("signing_config")) && base.ends_with(".json")
 }
