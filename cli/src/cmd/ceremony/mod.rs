@@ -1,10 +1,12 @@
 //! `trustroot ceremony ...`: signing rounds, from staging to publishing.
 //! No TUF logic lives here: parsing arguments, prompting, printing.
 //!
+//! - `start`: `ceremony start`, a round opened (or why not), with what its checks found.
 //! - `sign`: `ceremony sign`, a request's baseline checked, shown and confirmed.
 //! - `status`: `ceremony status`, who signed and who has not.
 
 mod sign;
+mod start;
 mod status;
 
 use std::path::{Path, PathBuf};
@@ -12,7 +14,6 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use trustroot_ceremony::gate::Severity;
 use trustroot_ceremony::keys;
 use trustroot_ceremony::round::{self, Added, Round};
 use trustroot_ceremony::{delegate, publish, repo};
@@ -21,6 +22,7 @@ use super::shared::{CmdResult, PassphraseArgs, finish, now, parse_time, passphra
 use crate::output::{self, Failure, Format};
 use crate::{note, outln};
 use sign::{BaselineArgs, sign};
+use start::start;
 use status::status;
 
 #[derive(Debug, Args, Clone)]
@@ -323,111 +325,6 @@ fn open(args: &RepoArgs) -> CmdResult<(repo::Repo, Round)> {
     let repo = repo::Repo::open(&args.repo)?;
     let round = Round::open(&repo, args.round.as_deref())?;
     Ok((repo, round))
-}
-
-fn start(id: Option<&str>, due: bool, allow_findings: bool, json: bool, args: &RepoArgs) -> CmdResult {
-    let now = now(args.at);
-    let repo = repo::Repo::open(&args.repo)?;
-    let outcome = if due {
-        round::start_due(&repo, id, now)?
-    } else {
-        round::start(&repo, id, now, allow_findings)?
-    };
-    if let round::DueOutcome::Refused { findings } = &outcome {
-        let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
-        let failure = Failure::local_state(format!(
-            "{errors} error(s) in what the round would stage (the payload rules and lints the publish gate runs); no round was opened"
-        ))
-        .with_hint_text(if due {
-            "fix them (each finding names its fix), then run it again"
-        } else {
-            "fix them (each finding names its fix), or pass --allow-findings to open the round anyway"
-        });
-        if json {
-            return Err(output::json_failed(&start_json(&outcome), failure));
-        }
-        for f in findings {
-            outln!("{f}")?;
-        }
-        return Err(failure);
-    }
-    if json {
-        return output::json(&start_json(&outcome));
-    }
-    match outcome {
-        round::DueOutcome::Refused { .. } => Ok(()),
-        round::DueOutcome::Opened(round, findings) => {
-            for f in &findings {
-                outln!("{f}")?;
-            }
-            outln!("Started round {} in {}", round.id, round.dir.display())?;
-            for role in &round.roles {
-                outln!(
-                    "  staged {} v{} (expires {}): {}",
-                    role.meta.role,
-                    role.meta.version,
-                    role.meta.expires,
-                    role.meta.reason
-                )?;
-            }
-            outln!("Next: `trustroot ceremony request --out request.json` and hand it to the keyholders.")
-        }
-        round::DueOutcome::AlreadyOpen { round, pending } => {
-            outln!(
-                "Round {round} is still waiting to be published ({}); no new round opened.",
-                pending.join(", ")
-            )?;
-            outln!(
-                "Next: collect its signatures (`trustroot ceremony status --round {round}`) and publish it, or remove ceremonies/{round}/ if it is abandoned."
-            )
-        }
-        round::DueOutcome::NothingDue { next } if due => {
-            outln!("Nothing is due: no offline role is inside its signing period.")?;
-            for role in &next {
-                outln!(
-                    "  {} v{} expires {}; due from {}",
-                    role.role,
-                    role.version,
-                    role.expires,
-                    role.due_from
-                )?;
-            }
-            Ok(())
-        }
-        round::DueOutcome::NothingDue { .. } => outln!(
-            "Nothing to stage: every role matches the policy and the targets/ tree, and none is within its signing period."
-        ),
-    }
-}
-
-/// `ceremony start --json`: `action` is `opened`, `waiting` or `nothing-due`.
-fn start_json(outcome: &round::DueOutcome) -> serde_json::Value {
-    match outcome {
-        round::DueOutcome::Opened(round, findings) => serde_json::json!({
-            "action": "opened",
-            "round": round.id,
-            "roles": round.roles.iter().map(|r| serde_json::json!({
-                "role": r.meta.role,
-                "version": r.meta.version,
-                "expires": r.meta.expires,
-                "reason": r.meta.reason,
-            })).collect::<Vec<_>>(),
-            "findings": findings,
-        }),
-        round::DueOutcome::Refused { findings } => serde_json::json!({
-            "action": "refused",
-            "findings": findings,
-        }),
-        round::DueOutcome::AlreadyOpen { round, pending } => serde_json::json!({
-            "action": "waiting",
-            "round": round,
-            "pending": pending,
-        }),
-        round::DueOutcome::NothingDue { next } => serde_json::json!({
-            "action": "nothing-due",
-            "next": next,
-        }),
-    }
 }
 
 fn request(out: &Path, json: bool, args: &RepoArgs) -> CmdResult {

@@ -1,0 +1,116 @@
+//! `trustroot ceremony start`: a round opened from the policy and `targets/`, or why none
+//! was (waiting, nothing due, refused by its checks), in text or JSON.
+
+use trustroot_ceremony::gate::Severity;
+use trustroot_ceremony::repo;
+use trustroot_ceremony::round;
+
+use super::super::shared::{CmdResult, now};
+use super::RepoArgs;
+use crate::outln;
+use crate::output::{self, Failure};
+
+pub fn start(id: Option<&str>, due: bool, allow_findings: bool, json: bool, args: &RepoArgs) -> CmdResult {
+    let now = now(args.at);
+    let repo = repo::Repo::open(&args.repo)?;
+    let outcome = if due {
+        round::start_due(&repo, id, now)?
+    } else {
+        round::start(&repo, id, now, allow_findings)?
+    };
+    if let round::DueOutcome::Refused { findings } = &outcome {
+        let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+        let failure = Failure::local_state(format!(
+            "{errors} error(s) in what the round would stage (the payload rules and lints the publish gate runs); no round was opened"
+        ))
+        .with_hint_text(if due {
+            "fix them (each finding names its fix), then run it again"
+        } else {
+            "fix them (each finding names its fix), or pass --allow-findings to open the round anyway"
+        });
+        if json {
+            return Err(output::json_failed(&start_json(&outcome), failure));
+        }
+        for f in findings {
+            outln!("{f}")?;
+        }
+        return Err(failure);
+    }
+    if json {
+        return output::json(&start_json(&outcome));
+    }
+    match outcome {
+        round::DueOutcome::Refused { .. } => Ok(()),
+        round::DueOutcome::Opened(round, findings) => {
+            for f in &findings {
+                outln!("{f}")?;
+            }
+            outln!("Started round {} in {}", round.id, round.dir.display())?;
+            for role in &round.roles {
+                outln!(
+                    "  staged {} v{} (expires {}): {}",
+                    role.meta.role,
+                    role.meta.version,
+                    role.meta.expires,
+                    role.meta.reason
+                )?;
+            }
+            outln!("Next: `trustroot ceremony request --out request.json` and hand it to the keyholders.")
+        }
+        round::DueOutcome::AlreadyOpen { round, pending } => {
+            outln!(
+                "Round {round} is still waiting to be published ({}); no new round opened.",
+                pending.join(", ")
+            )?;
+            outln!(
+                "Next: collect its signatures (`trustroot ceremony status --round {round}`) and publish it, or remove ceremonies/{round}/ if it is abandoned."
+            )
+        }
+        round::DueOutcome::NothingDue { next } if due => {
+            outln!("Nothing is due: no offline role is inside its signing period.")?;
+            for role in &next {
+                outln!(
+                    "  {} v{} expires {}; due from {}",
+                    role.role,
+                    role.version,
+                    role.expires,
+                    role.due_from
+                )?;
+            }
+            Ok(())
+        }
+        round::DueOutcome::NothingDue { .. } => outln!(
+            "Nothing to stage: every role matches the policy and the targets/ tree, and none is within its signing period."
+        ),
+    }
+}
+
+/// `ceremony start --json`: `action` is `opened`, `waiting` or `nothing-due`.
+fn start_json(outcome: &round::DueOutcome) -> serde_json::Value {
+    match outcome {
+        round::DueOutcome::Opened(round, findings) => serde_json::json!({
+            "action": "opened",
+            "round": round.id,
+            "roles": round.roles.iter().map(|r| serde_json::json!({
+                "role": r.meta.role,
+                "version": r.meta.version,
+                "expires": r.meta.expires,
+                "reason": r.meta.reason,
+            })).collect::<Vec<_>>(),
+            "findings": findings,
+        }),
+        round::DueOutcome::Refused { findings } => serde_json::json!({
+            "action": "refused",
+            "findings": findings,
+        }),
+        round::DueOutcome::AlreadyOpen { round, pending } => serde_json::json!({
+            "action": "waiting",
+            "round": round,
+            "pending": pending,
+        }),
+        round::DueOutcome::NothingDue { next } => serde_json::json!({
+            "action": "nothing-due",
+            "next": next,
+        }),
+    }
+}
