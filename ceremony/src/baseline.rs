@@ -286,7 +286,7 @@ fn check_previous(role: &RequestRole, reached: &Reached, limits: &Limits) -> Res
                 .into());
             }
             Ok(Previous::Checked(format!(
-                "targets v{}: its changes are shown against targets v{version}, signed by {} of the {} required targets keys of root v{root_version}",
+                "targets v{}: its changes are shown against targets v{version}, signed by {} targets keys of root v{root_version} ({} required)",
                 role.version, report.valid, keys.threshold
             )))
         }

@@ -192,7 +192,7 @@ fn a_rotation_round_names_who_left_and_who_joined_by_name_holder_and_short_key_i
 }
 
 #[test]
-fn a_published_round_is_named_published_with_its_time_by_status_request_sign_verify_and_publish() {
+fn a_published_round_is_named_published_with_its_time_by_status_request_sign_verify_publish_and_add_signature() {
     let setup = Setup::for_publish();
     let round = setup.round_now(&["alice", "bob"]);
     setup.publish();
@@ -234,4 +234,13 @@ fn a_published_round_is_named_published_with_its_time_by_status_request_sign_ver
     let out = trustroot(&setup.repo, &["ceremony", "publish", "--json"]);
     let error = json_of(&String::from_utf8_lossy(&out.stdout));
     assert!(error["error"]["message"].as_str().unwrap().contains(&said), "{error}");
+    // A signature that arrives late is refused too, and nothing is stored.
+    let signatures = setup.repo.join(format!("ceremonies/{round}/signatures"));
+    let stored = std::fs::read_dir(&signatures).unwrap().count();
+    let late = std::fs::read_dir(&signatures).unwrap().next().unwrap().unwrap().path();
+    let copy = setup.tmp.path().join("late.json");
+    std::fs::copy(&late, &copy).unwrap();
+    let refused = fails(&setup.repo, &["ceremony", "add-signature", copy.to_str().unwrap()]);
+    assert!(refused.contains(&said), "{refused}");
+    assert_eq!(std::fs::read_dir(&signatures).unwrap().count(), stored);
 }

@@ -31,6 +31,11 @@ fn refused(setup: &Setup) -> String {
     );
     let message = document["error"]["message"].as_str().unwrap();
     assert!(message.contains("publish refused"), "{document}");
+    // The error object reads as everywhere else: kind, message, hint.
+    let text = String::from_utf8_lossy(&out.stdout);
+    let error = &text[text.find("\"error\": {").unwrap()..];
+    let at = |key: &str| error.find(&format!("\"{key}\":")).unwrap();
+    assert!(at("kind") < at("message") && at("message") < at("hint"), "{error}");
     assert_eq!(snapshot_of(setup), before, "a refused publish --json changed files");
     let err = fails(&setup.repo, &["ceremony", "publish"]);
     assert_eq!(snapshot_of(setup), before, "a refused publish changed files:\n{err}");
@@ -227,4 +232,26 @@ fn a_publish_destination_symlinked_into_metadata_is_refused() {
     assert!(err.contains("overlaps the signing repository's metadata/"), "{err}");
     assert_eq!(tree_hash(&setup.repo.join("metadata")), before);
     assert!(!setup.repo.join("metadata/public").exists());
+}
+
+/// `--at` rehearses. On the live repository, a date whose timestamp would already be
+/// expired by the clock is refused by `online refresh` and `ceremony publish` before
+/// anything is signed: one mistyped date must not take every client offline.
+#[test]
+fn publishing_at_a_past_time_whose_timestamp_is_already_expired_is_refused() {
+    let setup = Setup::for_publish();
+    setup.round_now(&["alice", "bob"]);
+    setup.publish();
+    let before = snapshot_of(&setup);
+    let past = chrono::Utc::now() - chrono::Duration::days(30);
+    let past = past.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    for args in [
+        vec!["online", "refresh", "--force", "--at", &past],
+        vec!["ceremony", "publish", "--at", &past],
+    ] {
+        let err = fails(&setup.repo, &args);
+        assert!(err.contains("already past by the clock"), "{args:?}: {err}");
+        assert!(err.contains("nothing was published"), "{args:?}: {err}");
+        assert_eq!(snapshot_of(&setup), before, "{args:?} changed files");
+    }
 }

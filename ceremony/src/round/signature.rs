@@ -170,6 +170,8 @@ pub enum Added {
 /// Checks a detached signature against the round and stores it. Nothing is written when
 /// it does not verify.
 pub fn add_signature(repo: &Repo, round: &Round, source: &Path, bytes: &[u8], now: DateTime<Utc>) -> Result<Added> {
+    // A published round is closed: a late signature changes nothing that was published.
+    round.ensure_unpublished()?;
     if bytes.len() as u64 > MAX_SIGNATURE_FILE {
         return Err(SignatureError::File {
             path: source.to_path_buf(),

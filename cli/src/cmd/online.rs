@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use trustroot_ceremony::{online, publish, repo};
 
-use super::shared::{CmdResult, PassphraseArgs, finish, now, parse_time, passphrase_source};
+use super::shared::{CmdResult, PassphraseArgs, finish, now, parse_time, passphrase_source, refuse_stale_publish};
 use crate::output::{self, Format};
 use crate::{note, outln};
 
@@ -49,12 +49,14 @@ pub fn run(command: OnlineCommand) -> ExitCode {
             at,
             json,
             passphrase,
-        } => finish(Format::json_if(json), refresh(&repo, force, now(at), json, &passphrase)),
+        } => finish(Format::json_if(json), refresh(&repo, force, at, json, &passphrase)),
     }
 }
 
-fn refresh(dir: &Path, force: bool, now: DateTime<Utc>, json: bool, passphrase: &PassphraseArgs) -> CmdResult {
+fn refresh(dir: &Path, force: bool, at: Option<DateTime<Utc>>, json: bool, passphrase: &PassphraseArgs) -> CmdResult {
     let repo = repo::Repo::open(dir)?;
+    refuse_stale_publish(&repo, at)?;
+    let now = now(at);
     let signer = publish::online_signer(
         &repo,
         &mut passphrase_source(passphrase, format!("the online key ({})", repo.policy.online.signer)),

@@ -47,6 +47,26 @@ pub fn parse_duration(text: &str) -> Result<chrono::Duration, String> {
         .ok_or_else(|| format!("'{text}' is not a duration: a number and s, m, h, d or w (30d, 12h)"))
 }
 
+/// Refuses to publish at a reference time (`--at`) whose timestamp would already be expired
+/// by the clock: `--at` rehearses, on a copy; on the live repository one mistyped date
+/// would publish metadata every client refuses.
+pub fn refuse_stale_publish(repo: &trustroot_ceremony::repo::Repo, at: Option<DateTime<Utc>>) -> CmdResult {
+    let Some(at) = at else { return Ok(()) };
+    let days = repo.policy.periods("timestamp").expiry_days;
+    let expires = at + chrono::Duration::days(i64::from(days));
+    let clock = Utc::now();
+    if expires > clock {
+        return Ok(());
+    }
+    Err(crate::output::Failure::usage(format!(
+        "--at {}: the timestamp it would sign expires {} ({days} days later), already past by the clock ({}); nothing was published",
+        trustroot_core::time::format(&at),
+        trustroot_core::time::format(&expires),
+        trustroot_core::time::format(&clock)
+    ))
+    .with_hint_text("--at rehearses on a copy of the repository; leave it out to publish now"))
+}
+
 /// The reference time: the one given, or the clock.
 pub fn now(at: Option<DateTime<Utc>>) -> DateTime<Utc> {
     at.unwrap_or_else(Utc::now)

@@ -208,19 +208,20 @@ pub fn json(value: &impl serde::Serialize) -> Result<(), Failure> {
 /// signature files) as one document: the result with the error as its `error` member.
 /// Returns the failure for the exit code, now [`Failure::Shown`].
 pub fn json_failed(value: &impl serde::Serialize, failure: Failure) -> Failure {
+    /// The result's own members, then `error`, in that order.
+    #[derive(serde::Serialize)]
+    struct WithError<'a, T: serde::Serialize> {
+        #[serde(flatten)]
+        result: &'a T,
+        error: &'a Report,
+    }
     let Failure::Report(report) = failure else {
         return failure;
     };
-    let mut document = match serde_json::to_value(value) {
-        Ok(serde_json::Value::Object(map)) => map,
-        Ok(other) => serde_json::Map::from_iter([("result".to_string(), other)]),
-        Err(e) => return Failure::io(format!("cannot write JSON: {e}")),
-    };
-    match serde_json::to_value(&report) {
-        Ok(error) => document.insert("error".to_string(), error),
-        Err(e) => return Failure::io(format!("cannot write JSON: {e}")),
-    };
-    match json(&document) {
+    match json(&WithError {
+        result: value,
+        error: &report,
+    }) {
         Ok(()) => Failure::Shown,
         Err(failure) => failure,
     }

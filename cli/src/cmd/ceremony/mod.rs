@@ -18,7 +18,7 @@ use trustroot_ceremony::keys;
 use trustroot_ceremony::round::{self, Added, Round};
 use trustroot_ceremony::{delegate, publish, repo};
 
-use super::shared::{CmdResult, PassphraseArgs, finish, now, parse_time, passphrase_source};
+use super::shared::{CmdResult, PassphraseArgs, finish, now, parse_time, passphrase_source, refuse_stale_publish};
 use crate::output::{self, Failure, Format};
 use crate::{note, outln};
 use sign::{BaselineArgs, sign};
@@ -445,6 +445,9 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
     use trustroot_ceremony::error::Operation;
     let now = now(args.at);
     let (repo, round) = open(args)?;
+    if publish {
+        refuse_stale_publish(&repo, args.at)?;
+    }
     let signer = publish::online_signer(
         &repo,
         &mut passphrase_source(passphrase, format!("the online key ({})", repo.policy.online.signer)),
