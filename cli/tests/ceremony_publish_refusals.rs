@@ -119,9 +119,15 @@ fn a_payload_that_fails_validation() {
     let err = refused(&setup);
     assert!(err.contains("[payload] targets (targets/trusted_root.json)"), "{err}");
     assert!(!setup.repo.join("public").exists());
-    // `ceremony verify` reports the same, and writes nothing either.
+    // `ceremony verify` reports the same, and writes nothing either; it refuses nothing,
+    // so it does not say so.
     let err = fails(&setup.repo, &["ceremony", "verify"]);
     assert!(err.contains("[payload]"), "{err}");
+    assert!(err.contains("verify: the gate found"), "{err}");
+    assert!(
+        !err.contains("refused") && !err.contains("nothing was written"),
+        "{err}"
+    );
 }
 
 /// A round of targets (40-day expiry) staged `days` ago and signed by a threshold: its

@@ -40,10 +40,13 @@ pub enum PublishError {
         shown(path)
     )]
     LockHeld { operation: Operation, path: PathBuf },
-    /// The gate found errors in what would be published, one finding a line.
+    /// The gate found errors in what would be published, one finding a line. A verify
+    /// writes nothing whatever it finds; a publish was refused.
     #[error(
-        "{operation} refused: the gate found {} problem(s) in round {round}; nothing was written:\n{}",
+        "{}: the gate found {} problem(s) in round {round}{}:\n{}",
+        gate_verdict(*operation),
         findings.len(),
+        if *operation == Operation::Verify { "" } else { "; nothing was written" },
         findings.iter().map(|f| format!("  {f}")).collect::<Vec<_>>().join("\n")
     )]
     GateFailed {
@@ -79,6 +82,14 @@ pub enum PublishError {
         #[source]
         source: Box<super::Error>,
     },
+}
+
+/// How a failed gate starts its sentence: a verify only reports, anything else was refused.
+fn gate_verdict(operation: Operation) -> String {
+    match operation {
+        Operation::Verify => "verify".to_string(),
+        other => format!("{other} refused"),
+    }
 }
 
 impl PublishError {
