@@ -483,6 +483,16 @@ fn one_key_registered_under_two_names_is_refused() {
     assert_eq!(ceremonies.exists().then(|| tree_hash(&ceremonies)), before);
 }
 
+/// The request file handed in where its signatures belong is named for what it is.
+#[test]
+fn a_signing_request_given_to_add_signature_is_named_as_one() {
+    let setup = Setup::new();
+    setup.start();
+    let request = setup.request("request.json");
+    let err = fails(&setup.repo, &["ceremony", "add-signature", request.to_str().unwrap()]);
+    assert!(err.contains("this is a signing request, not a signature file"), "{err}");
+}
+
 /// A new signing repository keeps what is never committed out of git: the publish
 /// destination the policy names and the repository lock.
 #[test]

@@ -134,6 +134,11 @@ pub enum SignatureProblem {
     EmptySig,
     #[error("too large to be a signature file")]
     TooLarge,
+    /// A signing request handed in where a signature file belongs.
+    #[error(
+        "this is a signing request, not a signature file: it is signed with `ceremony sign --request`, which writes the signature files to hand back"
+    )]
+    SigningRequest,
     #[error("the file name does not match its contents")]
     NameMismatch,
     #[error("it is for round '{}', not round '{}'", escape(found), escape(round))]

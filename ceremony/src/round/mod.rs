@@ -26,7 +26,7 @@ mod summary;
 mod transcript;
 
 pub use request::{REQUEST_FORMAT, RequestRole, RequestSigner, Requirement, SigningRequest};
-pub use signature::{Added, DetachedSignature, add_signature, sign_request};
+pub use signature::{Added, DetachedSignature, add_signature, read_signature_file, sign_request};
 pub use start::{DueOutcome, NextDue, start, start_due};
 pub use status::{Keyholder, Rejected, RoleStatus, RoundStatus, ThresholdStatus, install_signed_round, status};
 pub use summary::printable;

@@ -11,7 +11,7 @@ use trustroot_core::Key;
 use super::{MAX_SIGNATURE_FILE, Round, RoundRole, SigningRequest, signature_file_name};
 use trustroot_core::RoleName;
 
-use crate::error::{Error, FileProblem, Result, SignatureError, SignatureProblem};
+use crate::error::{Error, FileProblem, IoOp, Result, SignatureError, SignatureProblem};
 use crate::keys::{self, Signer};
 use crate::repo::Repo;
 
@@ -169,6 +169,31 @@ pub enum Added {
 
 /// Checks a detached signature against the round and stores it. Nothing is written when
 /// it does not verify.
+/// Reads a signature file a keyholder handed back, at most [`MAX_SIGNATURE_FILE`]. A
+/// signing request given by mistake (it is larger) is named as one.
+pub fn read_signature_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, IoOp::Read, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SIGNATURE_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, IoOp::Read, e))?;
+    // A request names its format first; a look at its start is enough to say what it is.
+    let start = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
+    let problem = if start.contains("\"trustroot_signing_request\"") {
+        SignatureProblem::SigningRequest
+    } else if bytes.len() as u64 > MAX_SIGNATURE_FILE {
+        SignatureProblem::TooLarge
+    } else {
+        return Ok(bytes);
+    };
+    Err(SignatureError::File {
+        path: path.to_path_buf(),
+        problem,
+    }
+    .into())
+}
+
 pub fn add_signature(repo: &Repo, round: &Round, source: &Path, bytes: &[u8], now: DateTime<Utc>) -> Result<Added> {
     // A published round is closed: a late signature changes nothing that was published.
     round.ensure_unpublished()?;

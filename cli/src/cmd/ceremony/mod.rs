@@ -14,7 +14,6 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
-use trustroot_ceremony::keys;
 use trustroot_ceremony::round::{self, Added, Round};
 use trustroot_ceremony::{delegate, publish, repo};
 
@@ -386,8 +385,8 @@ fn add_signatures(files: &[PathBuf], json: bool, args: &RepoArgs) -> CmdResult {
     let mut failures = 0;
     let mut results = Vec::new();
     for file in files {
-        let result = keys::read_limited(file, round::MAX_SIGNATURE_FILE)
-            .and_then(|bytes| round::add_signature(&repo, &round, file, &bytes, now));
+        let result =
+            round::read_signature_file(file).and_then(|bytes| round::add_signature(&repo, &round, file, &bytes, now));
         let name = file.display().to_string();
         match result {
             Ok(Added::Stored(path)) => {
