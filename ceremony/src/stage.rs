@@ -174,12 +174,7 @@ fn collect_signers(signed: &Value, out: &mut BTreeMap<String, Value>, keys: &mut
         }
     }
     let entry = |v: &Value| {
-        let mut ids: Vec<String> = v
-            .get("keyids")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-            // A role entry without key IDs has no signers to compare.
-            .unwrap_or_default();
+        let mut ids = keyids(v);
         ids.sort();
         json!({"keyids": ids, "threshold": v.get("threshold").cloned().unwrap_or(Value::Null)})
     };
@@ -201,23 +196,26 @@ fn collect_signers(signed: &Value, out: &mut BTreeMap<String, Value>, keys: &mut
     }
 }
 
+/// The `keyids` of a role entry (a root role or a delegation); none when it lists none,
+/// so an entry without key IDs has no signers to compare.
+fn keyids(v: &Value) -> Vec<String> {
+    v.get("keyids")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
 /// `from 3 of 5 key(s) to 3 of 5 key(s); left: ...; joined: ...`: the thresholds, and
 /// who left and who joined by name, holder and short key ID.
 fn signers_text(old: &Value, new: &Value, listed: &Listed<'_>) -> String {
-    let ids = |v: &Value| -> Vec<String> {
-        v.get("keyids")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-            .unwrap_or_default()
-    };
     let count = |v: &Value| {
         format!(
             "{} of {} key(s)",
             v.get("threshold").unwrap_or(&Value::Null),
-            ids(v).len()
+            keyids(v).len()
         )
     };
-    let (old_ids, new_ids) = (ids(old), ids(new));
+    let (old_ids, new_ids) = (keyids(old), keyids(new));
     let mut text = format!("from {} to {}", count(old), count(new));
     let left: Vec<String> = old_ids
         .iter()
