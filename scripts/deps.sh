@@ -22,7 +22,7 @@ need_debian() {
 # venv under ~/.cache/trustroot. Sets TRUSTROOT_TEST_PYTHON.
 need_python_tuf() {
   local venv="${TRUSTROOT_TEST_VENV:-$HOME/.cache/trustroot/venv-$(sha256sum tests/interop/requirements.txt | cut -c1-12)}"
-  if ! "$venv/bin/python" -c 'import tuf.ngclient' 2>/dev/null; then
+  if ! "$venv/bin/python" -c 'import tuf.ngclient, moto.server, boto3' 2>/dev/null; then
     log "installing python-tuf into $venv"
     rm -rf "$venv"
     python3 -m venv "$venv"

@@ -17,6 +17,8 @@ use trustroot_core::Key;
 
 use crate::error::{Error, FileProblem, IoOp, KdfProblem, KeyError, PrivateKeyProblem, PublicKeyProblem, Result};
 
+pub mod awskms;
+
 /// The largest key file read (a PEM key is well under 1 KiB).
 const MAX_KEY_FILE: u64 = 64 * 1024;
 
@@ -260,6 +262,30 @@ fn p256_public_pem(key: &p256::ecdsa::VerifyingKey) -> String {
     pem
 }
 
+/// The TUF key of a P-256 public key given as DER SPKI (what a KMS returns), in the PEM
+/// form a `.pub` file holds, so its key ID is the one of the same key read from a file.
+pub(crate) fn p256_key_from_spki_der(der: &[u8]) -> std::result::Result<Key, String> {
+    use pkcs8::DecodePublicKey as _;
+    let key = p256::PublicKey::from_public_key_der(der).map_err(|e| format!("not a P-256 public key: {e}"))?;
+    Ok(p256_key(&p256::ecdsa::VerifyingKey::from(key)))
+}
+
+/// The TUF key (`rsa`, `rsassa-pss-sha256`, PEM SPKI) of an RSA public key of 3072 or
+/// 4096 bits given as DER SPKI.
+pub(crate) fn rsa_key_from_spki_der(der: &[u8]) -> std::result::Result<Key, String> {
+    use pkcs8::DecodePublicKey as _;
+    use rsa::traits::PublicKeyParts as _;
+    let key = rsa::RsaPublicKey::from_public_key_der(der).map_err(|e| format!("not an RSA public key: {e}"))?;
+    let bits = key.size() * 8;
+    if bits != 3072 && bits != 4096 {
+        return Err(format!("an RSA key of {bits} bits where 3072 or 4096 were announced"));
+    }
+    let pem = key
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| format!("cannot encode the RSA key: {e}"))?;
+    Ok(tuf_key("rsa", "rsassa-pss-sha256", pem))
+}
+
 /// Reads a public key: PEM SPKI (Ed25519 or P-256), or a TUF key object in JSON. The key
 /// must be usable (`Key::public_key` succeeds).
 pub fn parse_public_key(what: &str, bytes: &[u8]) -> Result<Key> {
@@ -302,11 +328,16 @@ pub enum KeyRef {
     File(PathBuf),
     /// An environment variable holding the PEM (`env:VAR`).
     Env(String),
+    /// A key in AWS KMS (`awskms:KEY`: key ID, key ARN, alias name or alias ARN).
+    AwsKms(String),
 }
 
 impl KeyRef {
     /// `env:VAR` or a file path.
     pub fn parse(text: &str) -> Result<KeyRef> {
+        if let Some(key) = text.strip_prefix("awskms:") {
+            return Ok(KeyRef::AwsKms(key.to_string()));
+        }
         if let Some(var) = text.strip_prefix("env:") {
             if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
                 return Err(KeyError::BadVariableName { text: text.to_string() }.into());
@@ -324,6 +355,7 @@ impl KeyRef {
         match self {
             KeyRef::File(path) => path.display().to_string(),
             KeyRef::Env(var) => format!("env:{var}"),
+            KeyRef::AwsKms(key) => format!("awskms:{key}"),
         }
     }
 
@@ -334,6 +366,19 @@ impl KeyRef {
             KeyRef::Env(var) => std::env::var(var)
                 .map(|v| Zeroizing::new(v.into_bytes()))
                 .map_err(|_| KeyError::VariableUnset { var: var.clone() }.into()),
+            KeyRef::AwsKms(key) => Err(KeyError::NotAFileKey {
+                what: format!("awskms:{key}"),
+            }
+            .into()),
+        }
+    }
+
+    /// The signer behind the reference: a key file or variable loaded here, or a key that
+    /// stays in AWS KMS.
+    pub fn signer(&self, passphrase: &mut dyn FnMut() -> Result<Zeroizing<String>>) -> Result<Box<dyn Signer>> {
+        match self {
+            KeyRef::AwsKms(key) => Ok(Box::new(awskms::AwsKmsSigner::connect(key)?)),
+            _ => Ok(Box::new(self.load(passphrase)?)),
         }
     }
 

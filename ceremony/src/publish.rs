@@ -228,7 +228,7 @@ pub(crate) fn write_metadata(repo: &Repo, candidate: &Candidate) -> Result<()> {
 pub fn online_signer(
     repo: &Repo,
     passphrase: &mut dyn FnMut() -> Result<crate::keys::Zeroizing<String>>,
-) -> Result<crate::keys::SoftwareSigner> {
+) -> Result<Box<dyn Signer>> {
     use crate::keys::KeyRef;
     let key_ref = KeyRef::parse(&repo.policy.online.signer)
         .map_err(|e| Error::policy("online.signer", PolicyProblem::Key(Box::new(e))))?;
@@ -247,7 +247,7 @@ pub fn online_signer(
     }
     // A key that cannot be had at all is named with where it is configured; a wrong
     // passphrase or a damaged key is the key's own error.
-    key_ref.load(passphrase).map_err(|error| match error {
+    key_ref.signer(passphrase).map_err(|error| match error {
         Error::Key(KeyError::VariableUnset { .. }) | Error::Io { .. } => PublishError::OnlineKeyUnavailable {
             signer: repo.policy.online.signer.clone(),
             source: Box::new(error),

@@ -33,6 +33,9 @@ pub enum KeyError {
     /// `env:NAME` with a name that is not an environment variable's.
     #[error("'{text}': an environment variable name is letters, digits and '_'")]
     BadVariableName { text: String },
+    /// A key that stays in a KMS where the key's bytes are needed.
+    #[error("{what} stays in its KMS: it has no key file to read; use it where a signer is asked for")]
+    NotAFileKey { what: String },
     #[error("empty key reference")]
     EmptyReference,
     /// The variable a key reference names is not set.
@@ -122,6 +125,7 @@ impl KeyError {
             | KeyError::ScryptCost { .. }
             | KeyError::BadVariableName { .. }
             | KeyError::EmptyReference
+            | KeyError::NotAFileKey { .. }
             | KeyError::NoPassphraseSource { .. } => ErrorClass::Usage,
             KeyError::PassphraseUnreadable { .. } => ErrorClass::Io,
             KeyError::ScryptParameters { .. } | KeyError::EncryptionParameters { .. } => ErrorClass::Usage,

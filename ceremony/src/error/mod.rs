@@ -8,6 +8,7 @@
 mod edit;
 mod file;
 mod key;
+mod kms;
 mod policy;
 mod publish;
 mod request;
@@ -21,6 +22,7 @@ use trustroot_core::{ErrorClass, Hint};
 pub use edit::EditError;
 pub use file::{FileProblem, IoOp};
 pub use key::{KdfProblem, KeyError, PrivateKeyProblem, PublicKeyProblem};
+pub use kms::{KmsError, Unsuitable};
 pub use policy::PolicyProblem;
 pub use publish::{Operation, PublishError};
 pub use request::{BaselineError, RequestError, RequestProblem, Tamper, UnsafeText};
@@ -62,6 +64,9 @@ pub enum Error {
     /// A key, a key reference or a passphrase is unusable.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// An AWS KMS key could not be reached, used or trusted.
+    #[error(transparent)]
+    Kms(#[from] KmsError),
     /// A change to the policy (a key added or removed, a threshold, a delegation) was refused.
     #[error(transparent)]
     Edit(#[from] EditError),
@@ -170,6 +175,7 @@ impl Error {
             | Error::WriteMetadata { .. }
             | Error::Canonical { .. } => ErrorClass::LocalState,
             Error::Key(e) => e.class(),
+            Error::Kms(e) => e.class(),
             Error::Edit(e) => e.class(),
             Error::Round(e) => e.class(),
             Error::Signature(e) => e.class(),
@@ -186,6 +192,7 @@ impl Error {
             Error::File { problem, .. } => problem.hint(),
             Error::Policy { problem, .. } => problem.hint(),
             Error::Key(e) => e.hint(),
+            Error::Kms(e) => e.hint(),
             Error::Edit(e) => e.hint(),
             Error::Round(e) => e.hint(),
             Error::Request(e) => e.hint(),

@@ -61,7 +61,7 @@ fn refresh(dir: &Path, force: bool, at: Option<DateTime<Utc>>, json: bool, passp
         &repo,
         &mut passphrase_source(passphrase, format!("the online key ({})", repo.policy.online.signer)),
     )?;
-    let report = online::refresh(&repo, &signer, now, force)?;
+    let report = online::refresh(&repo, signer.as_ref(), now, force)?;
     if let Some(recovered) = &report.recovered {
         note!("note: {recovered}");
     }

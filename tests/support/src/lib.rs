@@ -24,6 +24,7 @@ pub mod encode;
 pub mod envelope;
 mod fixtures;
 pub mod keys;
+pub mod moto;
 mod publish;
 mod repo;
 mod role;
