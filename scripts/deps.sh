@@ -18,7 +18,8 @@ need_debian() {
   fi
 }
 
-# PyPI: python-tuf, pinned with its dependencies by tests/interop/requirements.txt, in a
+# PyPI: python-tuf and moto (the AWS KMS tests), pinned with their dependencies by
+# tests/interop/requirements.txt, in a
 # venv under ~/.cache/trustroot. Sets TRUSTROOT_TEST_PYTHON.
 need_python_tuf() {
   local venv="${TRUSTROOT_TEST_VENV:-$HOME/.cache/trustroot/venv-$(sha256sum tests/interop/requirements.txt | cut -c1-12)}"

@@ -65,7 +65,8 @@ pub enum KeyCommand {
         /// Who holds the private key (name, e-mail or @handle).
         #[arg(long)]
         holder: Option<String>,
-        /// The public key file (PEM or TUF key JSON).
+        /// The public key file (PEM or TUF key JSON), or `awskms:KEY` (key ID, key ARN,
+        /// alias/NAME or alias ARN) to read the public key of a key in AWS KMS.
         pubkey: PathBuf,
         /// The signing repository (default: the current directory).
         #[arg(long, default_value = ".")]
@@ -130,7 +131,7 @@ pub fn run(command: KeyCommand) -> ExitCode {
 }
 
 fn add(repo: &Path, name: &str, role: &str, holder: Option<&str>, pubkey: &Path, json: bool) -> CmdResult {
-    let bytes = keys::read_limited(pubkey, 64 * 1024)?;
+    let (bytes, what) = public_key_bytes(pubkey)?;
     let notes: Vec<&str> = if role != "online" {
         Vec::new()
     } else if trustroot_ceremony::repo::Repo::open(repo)?.published("root")?.is_some() {
@@ -147,8 +148,8 @@ fn add(repo: &Path, name: &str, role: &str, holder: Option<&str>, pubkey: &Path,
             outln!("{note}")?;
         }
     }
-    let keyid = edit::add_key(repo, name, role, holder, &bytes, &pubkey.display().to_string())?;
-    let fingerprint = keys::parse_public_key(&pubkey.display().to_string(), &bytes)?.fingerprint();
+    let keyid = edit::add_key(repo, name, role, holder, &bytes, &what)?;
+    let fingerprint = keys::parse_public_key(&what, &bytes)?.fingerprint();
     if json {
         return output::json(&serde_json::json!({
             "name": name,
@@ -166,6 +167,27 @@ fn add(repo: &Path, name: &str, role: &str, holder: Option<&str>, pubkey: &Path,
         outln!("  material sha256:{fingerprint} (what `trustroot key show` prints for the keyholder's file)")?;
     }
     outln!("Next: `trustroot ceremony start` stages the change.")
+}
+
+/// The public key to register and how to name it: a file's bytes, or the public key of
+/// an `awskms:KEY` read from KMS (PEM for P-256, so `keys/NAME.pub` is what a file holds;
+/// the TUF key object for RSA).
+fn public_key_bytes(pubkey: &Path) -> Result<(Vec<u8>, String), Failure> {
+    let text = pubkey.to_str().unwrap_or_default();
+    if let Some(key) = text.strip_prefix("awskms:") {
+        let public = keys::awskms::AwsKmsSigner::connect(key)?.public_key();
+        let bytes = match (public.keytype.as_str(), &public.keyval.public) {
+            ("ecdsa", Some(pem)) => pem.clone().into_bytes(),
+            _ => {
+                let mut json = serde_json::to_vec_pretty(&public)
+                    .map_err(|e| Failure::local_state(format!("cannot encode the public key: {e}")))?;
+                json.push(b'\n');
+                json
+            }
+        };
+        return Ok((bytes, text.to_string()));
+    }
+    Ok((keys::read_limited(pubkey, 64 * 1024)?, pubkey.display().to_string()))
 }
 
 fn remove_key(name: &str, role: Option<&str>, repo: &Path) -> CmdResult {
@@ -292,6 +314,9 @@ fn signing_repository_keys_dir(out: &Path) -> Option<PathBuf> {
 
 fn show(reference: &str, passphrase: &PassphraseArgs, json: bool) -> CmdResult {
     let key_ref = KeyRef::parse(reference)?;
+    if let KeyRef::AwsKms(key) = &key_ref {
+        return show_public(&keys::awskms::AwsKmsSigner::connect(key)?.public_key(), json);
+    }
     let bytes = key_ref.read()?;
     let is_private = std::str::from_utf8(&bytes).is_ok_and(|t| t.contains("PRIVATE KEY-----"));
     let public = if is_private {
@@ -301,6 +326,10 @@ fn show(reference: &str, passphrase: &PassphraseArgs, json: bool) -> CmdResult {
     } else {
         keys::parse_public_key(&key_ref.describe(), &bytes)?
     };
+    show_public(&public, json)
+}
+
+fn show_public(public: &trustroot_core::Key, json: bool) -> CmdResult {
     let keyid = public.computed_key_id();
     let fingerprint = public.fingerprint();
     let value = public.keyval.public.clone().unwrap_or_default();
