@@ -30,3 +30,6 @@ log "trustroot-bench run (work directory: $work)"
   --tufjs "$TRUSTROOT_TEST_TUFJS" \
   --tuftool "$TRUSTROOT_BENCH_TUFTOOL" \
   "$@"
+
+log "trustroot-bench signers (the online key in a file and in AWS KMS through moto)"
+"$target_dir/release/trustroot-bench" signers --trustroot "$target_dir/release/trustroot" --signatures 500 --refreshes 25

@@ -19,12 +19,12 @@ need_debian() {
 }
 
 # PyPI: python-tuf and moto (the AWS KMS tests), pinned with their dependencies by
-# tests/interop/requirements.txt, in a
-# venv under ~/.cache/trustroot. Sets TRUSTROOT_TEST_PYTHON.
+# tests/interop/requirements.txt, in a venv under ~/.cache/trustroot. Sets
+# TRUSTROOT_TEST_PYTHON; the KMS tests run `$TRUSTROOT_TEST_PYTHON -m moto.server`.
 need_python_tuf() {
   local venv="${TRUSTROOT_TEST_VENV:-$HOME/.cache/trustroot/venv-$(sha256sum tests/interop/requirements.txt | cut -c1-12)}"
   if ! "$venv/bin/python" -c 'import tuf.ngclient, moto.server, boto3' 2>/dev/null; then
-    log "installing python-tuf into $venv"
+    log "installing python-tuf and moto into $venv"
     rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt

@@ -5,7 +5,8 @@
 //!
 //! - `machine`: the tools and the machine; `runner`: measuring a job into a row;
 //! - `repo`: the synthetic repositories; `server`: serving them on 127.0.0.1;
-//! - `mirror` and `signing`: the two benchmarks; `judge`: the verdicts against the targets.
+//! - `mirror` and `signing`: the two benchmarks; `judge`: the verdicts against the targets;
+//! - `signers`: the file signer beside AWS KMS (moto), signatures per second and refreshes.
 
 mod judge;
 mod machine;
@@ -14,6 +15,7 @@ mod mirror;
 mod repo;
 mod runner;
 mod server;
+mod signers;
 mod signing;
 
 use std::path::{Path, PathBuf};
@@ -52,6 +54,20 @@ enum Command {
         /// How the role is held while it is signed.
         #[arg(long, value_enum, default_value = "streamed")]
         path: repo::SignPath,
+    },
+    /// Signatures per second and the time of a whole `trustroot online refresh` with the
+    /// online key in a file and in AWS KMS (a moto server started from
+    /// $TRUSTROOT_TEST_PYTHON); prints a table.
+    Signers {
+        /// The trustroot binary (default: beside this one).
+        #[arg(long)]
+        trustroot: Option<PathBuf>,
+        /// Signatures made with each signer.
+        #[arg(long, default_value_t = 300)]
+        signatures: usize,
+        /// Refreshes timed with each signer (the median is shown).
+        #[arg(long, default_value_t = 9)]
+        refreshes: usize,
     },
 }
 
@@ -95,6 +111,17 @@ fn main() -> std::process::ExitCode {
             loop {
                 std::thread::park();
             }
+        }),
+        Command::Signers {
+            trustroot,
+            signatures,
+            refreshes,
+        } => std::env::current_exe().map_err(Into::into).and_then(|me| {
+            signers::run(&signers::Args {
+                trustroot: trustroot.unwrap_or_else(|| me.with_file_name("trustroot")),
+                signatures,
+                refreshes,
+            })
         }),
         Command::SignTargets { listing, out, path } => {
             repo::sign_listing(&listing, &out, path, chrono::Utc::now()).map(|n| eprintln!("signed {n} targets"))
