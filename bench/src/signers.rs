@@ -47,9 +47,15 @@ pub fn run(args: &Args) -> Result<()> {
     let file_refresh = refresh_times(args, &file_repo, &env)?;
     let kms_refresh = refresh_times(args, &kms_repo, &env)?;
 
-    println!("| signer | signatures/s (ECDSA P-256, {MESSAGE_BYTES}-byte message) | `online refresh --force`, median of {} |", args.refreshes);
+    println!(
+        "| signer | signatures/s (ECDSA P-256, {MESSAGE_BYTES}-byte message) | `online refresh --force`, median of {} |",
+        args.refreshes
+    );
     println!("| --- | --- | --- |");
-    println!("| file (PKCS#8, in process) | {file_rate:.0} | {} |", ms(median(file_refresh)));
+    println!(
+        "| file (PKCS#8, in process) | {file_rate:.0} | {} |",
+        ms(median(file_refresh))
+    );
     println!(
         "| AWS KMS (moto 5.2.5 on 127.0.0.1; connect + GetPublicKey {}) | {kms_rate:.0} | {} |",
         ms(connect),
@@ -91,7 +97,12 @@ fn published_repo(
     let repo = dir.join("repo");
     trustroot(args, &dir, &["init", "repo"], env)?;
     let alice = dir.join("alice.pem");
-    trustroot(args, &dir, &["key", "generate", "--type", "ecdsa-p256", "--out", path(&alice)?], env)?;
+    trustroot(
+        args,
+        &dir,
+        &["key", "generate", "--type", "ecdsa-p256", "--out", path(&alice)?],
+        env,
+    )?;
     let alice_pub = format!("{}.pub", alice.display());
     for role in ["root", "targets"] {
         trustroot(args, &repo, &["key", "add", "alice", "--role", role, &alice_pub], env)?;
@@ -100,8 +111,25 @@ fn published_repo(
         Some(key) => format!("awskms:{key}"),
         None => {
             let online = dir.join("online.pem");
-            trustroot(args, &dir, &["key", "generate", "--type", "ecdsa-p256", "--out", path(&online)?], env)?;
-            trustroot(args, &repo, &["key", "add", "online", "--role", "online", &format!("{}.pub", online.display())], env)?;
+            trustroot(
+                args,
+                &dir,
+                &["key", "generate", "--type", "ecdsa-p256", "--out", path(&online)?],
+                env,
+            )?;
+            trustroot(
+                args,
+                &repo,
+                &[
+                    "key",
+                    "add",
+                    "online",
+                    "--role",
+                    "online",
+                    &format!("{}.pub", online.display()),
+                ],
+                env,
+            )?;
             online.display().to_string()
         }
     };
@@ -110,7 +138,10 @@ fn published_repo(
     }
     let policy_path = repo.join("trustroot.toml");
     let policy = std::fs::read_to_string(&policy_path)?;
-    let policy = policy.replace("signer = \"env:TRUSTROOT_ONLINE_KEY\"", &format!("signer = \"{signer}\""));
+    let policy = policy.replace(
+        "signer = \"env:TRUSTROOT_ONLINE_KEY\"",
+        &format!("signer = \"{signer}\""),
+    );
     std::fs::write(&policy_path, policy)?;
     std::fs::write(repo.join("targets/hello.txt"), b"hello\n")?;
     trustroot(args, &repo, &["ceremony", "start"], env)?;

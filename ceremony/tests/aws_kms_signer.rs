@@ -37,7 +37,10 @@ fn p256_key_signs_and_core_verifies() {
     let id = moto.create_key("ECC_NIST_P256", "SIGN_VERIFY");
     let signer = connect(&moto, &id).unwrap();
     let key = signer.public_key();
-    assert_eq!((key.keytype.as_str(), key.scheme.as_str()), ("ecdsa", "ecdsa-sha2-nistp256"));
+    assert_eq!(
+        (key.keytype.as_str(), key.scheme.as_str()),
+        ("ecdsa", "ecdsa-sha2-nistp256")
+    );
     let pem = key.keyval.public.clone().unwrap();
     assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{pem}");
     assert_eq!(signer.describe(), format!("awskms:{id}"));
@@ -76,7 +79,10 @@ fn rsa_3072_key_registers_and_a_pss_signature_with_another_salt_is_refused() {
     let id = moto.create_key("RSA_3072", "SIGN_VERIFY");
     let signer = connect(&moto, &id).unwrap();
     let key = signer.public_key();
-    assert_eq!((key.keytype.as_str(), key.scheme.as_str()), ("rsa", "rsassa-pss-sha256"));
+    assert_eq!(
+        (key.keytype.as_str(), key.scheme.as_str()),
+        ("rsa", "rsassa-pss-sha256")
+    );
     assert!(key.public_key().is_ok());
     assert!(matches!(
         signer.sign(&message(100)),
@@ -114,11 +120,18 @@ fn rsa_3072_key_signs_with_pss_as_aws_kms_does() {
         let sig = private
             .sign_with_rng(&mut rand_core::OsRng, rsa::Pss::new::<sha2::Sha256>(), &digest)
             .unwrap();
-        respond(stream, "200 OK", &serde_json::json!({"Signature": b64.encode(sig)}).to_string());
+        respond(
+            stream,
+            "200 OK",
+            &serde_json::json!({"Signature": b64.encode(sig)}).to_string(),
+        );
     });
     let signer = AwsKmsSigner::connect_with("alias/rsa", &env_for(&endpoint), short_limits()).unwrap();
     let key = signer.public_key();
-    assert_eq!((key.keytype.as_str(), key.scheme.as_str()), ("rsa", "rsassa-pss-sha256"));
+    assert_eq!(
+        (key.keytype.as_str(), key.scheme.as_str()),
+        ("rsa", "rsassa-pss-sha256")
+    );
     let msg = message(RAW_MAX + 10);
     let sig = signer.sign(&msg).unwrap();
     assert_eq!(sig.len(), 384);
@@ -143,7 +156,13 @@ fn rsa_key_without_pss_is_refused() {
     let endpoint = tiny_server(1, move |_, stream| respond(stream, "200 OK", &public));
     let error = AwsKmsSigner::connect_with("alias/rsa", &env_for(&endpoint), short_limits()).unwrap_err();
     assert!(
-        matches!(&error, Error::Kms(KmsError::Unsuitable { problem: Unsuitable::NoPss { .. }, .. })),
+        matches!(
+            &error,
+            Error::Kms(KmsError::Unsuitable {
+                problem: Unsuitable::NoPss { .. },
+                ..
+            })
+        ),
         "{error:?}"
     );
     assert!(error.to_string().contains("RSASSA_PSS_SHA_256"), "{error}");
@@ -172,7 +191,10 @@ fn encryption_key_is_refused() {
     let moto = MotoServer::start();
     let id = moto.create_key("RSA_3072", "ENCRYPT_DECRYPT");
     let error = connect(&moto, &id).unwrap_err().to_string();
-    assert!(error.contains("ENCRYPT_DECRYPT") && error.contains("SIGN_VERIFY"), "{error}");
+    assert!(
+        error.contains("ENCRYPT_DECRYPT") && error.contains("SIGN_VERIFY"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -180,7 +202,10 @@ fn p384_and_secp256k1_keys_are_refused_with_the_reason() {
     let moto = MotoServer::start();
     let p384 = moto.create_key("ECC_NIST_P384", "SIGN_VERIFY");
     let error = connect(&moto, &p384).unwrap_err().to_string();
-    assert!(error.contains("ecdsa-sha2-nistp384") && error.contains("tough"), "{error}");
+    assert!(
+        error.contains("ecdsa-sha2-nistp384") && error.contains("tough"),
+        "{error}"
+    );
     let k1 = moto.create_key("ECC_SECG_P256K1", "SIGN_VERIFY");
     let error = connect(&moto, &k1).unwrap_err().to_string();
     assert!(error.contains("ECC_SECG_P256K1"), "{error}");
@@ -192,7 +217,10 @@ fn unknown_key_is_a_clear_error_naming_it() {
     let error = connect(&moto, "alias/nobody").unwrap_err();
     assert!(matches!(&error, Error::Kms(KmsError::NotFound { .. })), "{error:?}");
     let text = error.to_string();
-    assert!(text.contains("awskms:alias/nobody") && text.contains("no such KMS key"), "{text}");
+    assert!(
+        text.contains("awskms:alias/nobody") && text.contains("no such KMS key"),
+        "{text}"
+    );
 }
 
 // ---- hostile or broken endpoints -------------------------------------------------------
@@ -319,7 +347,8 @@ fn endpoint_that_never_answers_times_out() {
 fn endpoint_answering_without_end_is_cut_at_the_size_limit() {
     // No Content-Length: the body streams until the client stops reading.
     let endpoint = tiny_server(1, |_, stream| {
-        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nConnection: close\r\n\r\n");
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\nConnection: close\r\n\r\n");
         let chunk = vec![b' '; 16 * 1024];
         for _ in 0..1024 {
             if stream.write_all(&chunk).is_err() {
@@ -328,7 +357,10 @@ fn endpoint_answering_without_end_is_cut_at_the_size_limit() {
         }
     });
     let error = AwsKmsSigner::connect_with("alias/online", &env_for(&endpoint), short_limits()).unwrap_err();
-    assert!(matches!(&error, Error::Kms(KmsError::ResponseTooLarge { .. })), "{error:?}");
+    assert!(
+        matches!(&error, Error::Kms(KmsError::ResponseTooLarge { .. })),
+        "{error:?}"
+    );
     no_secret_in(&error);
 }
 
@@ -338,7 +370,10 @@ fn endpoint_announcing_a_huge_body_is_refused_before_reading_it() {
         let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\nConnection: close\r\n\r\n{");
     });
     let error = AwsKmsSigner::connect_with("alias/online", &env_for(&endpoint), short_limits()).unwrap_err();
-    assert!(matches!(&error, Error::Kms(KmsError::ResponseTooLarge { .. })), "{error:?}");
+    assert!(
+        matches!(&error, Error::Kms(KmsError::ResponseTooLarge { .. })),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -377,7 +412,10 @@ fn kms_returning_garbage_for_a_signature_is_refused() {
         }
     });
     let signer = AwsKmsSigner::connect_with("alias/online", &env_for(&endpoint), short_limits()).unwrap();
-    assert!(matches!(signer.sign(b"msg"), Err(Error::Kms(KmsError::BadSignature { .. }))));
+    assert!(matches!(
+        signer.sign(b"msg"),
+        Err(Error::Kms(KmsError::BadSignature { .. }))
+    ));
 }
 
 /// moto does not refuse a disabled key (it signs with it): the real KMS answer is replayed.
@@ -398,13 +436,24 @@ fn disabled_key_error_names_the_key_and_the_remedy() {
 #[test]
 fn refused_credentials_and_throttling_are_named() {
     let endpoint = tiny_server(2, |_, stream| {
-        respond(stream, "400 Bad Request", r#"{"__type":"com.amazon.coral.service#UnrecognizedClientException","message":"The security token included in the request is invalid."}"#);
+        respond(
+            stream,
+            "400 Bad Request",
+            r#"{"__type":"com.amazon.coral.service#UnrecognizedClientException","message":"The security token included in the request is invalid."}"#,
+        );
     });
     let error = AwsKmsSigner::connect_with("k", &env_for(&endpoint), short_limits()).unwrap_err();
-    assert!(matches!(&error, Error::Kms(KmsError::BadCredentials { .. })), "{error:?}");
+    assert!(
+        matches!(&error, Error::Kms(KmsError::BadCredentials { .. })),
+        "{error:?}"
+    );
     no_secret_in(&error);
     let endpoint = tiny_server(1, |_, stream| {
-        respond(stream, "400 Bad Request", r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#);
+        respond(
+            stream,
+            "400 Bad Request",
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+        );
     });
     let error = AwsKmsSigner::connect_with("k", &env_for(&endpoint), short_limits()).unwrap_err();
     assert!(matches!(&error, Error::Kms(KmsError::Throttled { .. })), "{error:?}");
@@ -413,7 +462,11 @@ fn refused_credentials_and_throttling_are_named() {
 #[test]
 fn access_denied_says_which_permissions_are_needed() {
     let endpoint = tiny_server(1, |_, stream| {
-        respond(stream, "400 Bad Request", r#"{"__type":"AccessDeniedException","message":"User is not authorized to perform: kms:GetPublicKey"}"#);
+        respond(
+            stream,
+            "400 Bad Request",
+            r#"{"__type":"AccessDeniedException","message":"User is not authorized to perform: kms:GetPublicKey"}"#,
+        );
     });
     let error = AwsKmsSigner::connect_with("alias/online", &env_for(&endpoint), short_limits())
         .unwrap_err()

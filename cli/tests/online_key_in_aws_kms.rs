@@ -81,7 +81,14 @@ fn online_key_in_kms_signs_the_first_publish_and_each_refresh() {
     let alice = tmp.path().join("alice.pem");
     ok(
         tmp.path(),
-        &["key", "generate", "--type", "ecdsa-p256", "--out", alice.to_str().unwrap()],
+        &[
+            "key",
+            "generate",
+            "--type",
+            "ecdsa-p256",
+            "--out",
+            alice.to_str().unwrap(),
+        ],
         &env,
     );
     let alice_pub = format!("{}.pub", alice.display());
@@ -92,7 +99,15 @@ fn online_key_in_kms_signs_the_first_publish_and_each_refresh() {
     // The online key: registered from KMS by its alias, signer named by its key ID.
     let out = ok(
         &repo,
-        &["key", "add", "online", "--role", "online", "awskms:alias/trustroot-online", "--json"],
+        &[
+            "key",
+            "add",
+            "online",
+            "--role",
+            "online",
+            "awskms:alias/trustroot-online",
+            "--json",
+        ],
         &env,
     );
     let added: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -101,9 +116,14 @@ fn online_key_in_kms_signs_the_first_publish_and_each_refresh() {
     let pem = std::fs::read_to_string(repo.join("keys/online.pub")).unwrap();
     assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{pem}");
     // `key show` on the KMS key prints the same key as the registered file.
-    let shown: serde_json::Value =
-        serde_json::from_str(&ok(&repo, &["key", "show", &format!("awskms:{key_id}"), "--json"], &env)).unwrap();
-    let file: serde_json::Value = serde_json::from_str(&ok(&repo, &["key", "show", "keys/online.pub", "--json"], &env)).unwrap();
+    let shown: serde_json::Value = serde_json::from_str(&ok(
+        &repo,
+        &["key", "show", &format!("awskms:{key_id}"), "--json"],
+        &env,
+    ))
+    .unwrap();
+    let file: serde_json::Value =
+        serde_json::from_str(&ok(&repo, &["key", "show", "keys/online.pub", "--json"], &env)).unwrap();
     assert_eq!(shown["keyid"], file["keyid"]);
     assert_eq!(added["keyid"], file["keyid"]);
     set_signer(&repo, &format!("awskms:{key_id}"));
@@ -112,7 +132,11 @@ fn online_key_in_kms_signs_the_first_publish_and_each_refresh() {
     // snapshot in KMS.
     std::fs::write(repo.join("targets/hello.txt"), b"hello\n").unwrap();
     ok(&repo, &["ceremony", "start"], &env);
-    ok(&repo, &["ceremony", "sign", "--key", alice.to_str().unwrap(), "--yes"], &env);
+    ok(
+        &repo,
+        &["ceremony", "sign", "--key", alice.to_str().unwrap(), "--yes"],
+        &env,
+    );
     ok(&repo, &["ceremony", "publish"], &env);
     let served = repo.join("public/repository");
     let online_keyid = file["keyid"].as_str().unwrap().to_string();
@@ -133,9 +157,16 @@ fn online_key_in_kms_signs_the_first_publish_and_each_refresh() {
     let out = run(&repo, &["online", "refresh", "--force"], &env);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("awskms:alias/missing") && stderr.contains("no such KMS key"), "{stderr}");
+    assert!(
+        stderr.contains("awskms:alias/missing") && stderr.contains("no such KMS key"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("testing-secret"), "{stderr}");
-    assert_eq!(tree_hash(&repo), whole, "the repository and its published tree are unchanged");
+    assert_eq!(
+        tree_hash(&repo),
+        whole,
+        "the repository and its published tree are unchanged"
+    );
     assert_eq!(std::fs::read(repo.join("trustroot.toml")).unwrap(), policy);
 }
 
@@ -150,13 +181,27 @@ fn kms_unreachable_during_refresh_changes_nothing() {
     let alice = tmp.path().join("alice.pem");
     ok(
         tmp.path(),
-        &["key", "generate", "--type", "ecdsa-p256", "--out", alice.to_str().unwrap()],
+        &[
+            "key",
+            "generate",
+            "--type",
+            "ecdsa-p256",
+            "--out",
+            alice.to_str().unwrap(),
+        ],
         &env,
     );
     for role in ["root", "targets"] {
         ok(
             &repo,
-            &["key", "add", "alice", "--role", role, &format!("{}.pub", alice.display())],
+            &[
+                "key",
+                "add",
+                "alice",
+                "--role",
+                role,
+                &format!("{}.pub", alice.display()),
+            ],
             &env,
         );
     }
@@ -165,7 +210,11 @@ fn kms_unreachable_during_refresh_changes_nothing() {
     set_signer(&repo, &reference);
     std::fs::write(repo.join("targets/hello.txt"), b"hello\n").unwrap();
     ok(&repo, &["ceremony", "start"], &env);
-    ok(&repo, &["ceremony", "sign", "--key", alice.to_str().unwrap(), "--yes"], &env);
+    ok(
+        &repo,
+        &["ceremony", "sign", "--key", alice.to_str().unwrap(), "--yes"],
+        &env,
+    );
     ok(&repo, &["ceremony", "publish"], &env);
     let served = repo.join("public/repository");
 
@@ -177,6 +226,10 @@ fn kms_unreachable_during_refresh_changes_nothing() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&reference) && stderr.contains(&endpoint), "{stderr}");
-    assert_eq!(tree_hash(&repo), whole, "the repository and its published tree are unchanged");
+    assert_eq!(
+        tree_hash(&repo),
+        whole,
+        "the repository and its published tree are unchanged"
+    );
     assert!(served.join("timestamp.json").is_file());
 }

@@ -18,7 +18,9 @@ pub type Operation = &'static str;
 #[non_exhaustive]
 pub enum KmsError {
     /// The text after `awskms:` is not a key ID, key ARN, alias name or alias ARN.
-    #[error("awskms:{key}: not an AWS KMS key reference ({reason}); give a key ID, a key ARN, alias/NAME or an alias ARN")]
+    #[error(
+        "awskms:{key}: not an AWS KMS key reference ({reason}); give a key ID, a key ARN, alias/NAME or an alias ARN"
+    )]
     BadReference { key: String, reason: &'static str },
     /// No region from the key ARN, `AWS_REGION`, `AWS_DEFAULT_REGION` or the profile.
     #[error(
@@ -41,7 +43,11 @@ pub enum KmsError {
         missing: &'static str,
     },
     /// A profile named by `AWS_PROFILE` is in neither file.
-    #[error("awskms:{key}: the AWS profile '{profile}' is in neither {} nor {}", shown(credentials), shown(config))]
+    #[error(
+        "awskms:{key}: the AWS profile '{profile}' is in neither {} nor {}",
+        shown(credentials),
+        shown(config)
+    )]
     NoSuchProfile {
         key: String,
         profile: String,
@@ -84,7 +90,9 @@ pub enum KmsError {
         message: String,
     },
     /// The key is disabled or pending deletion.
-    #[error("awskms:{key}: the key is disabled or pending deletion ({message}); enable it (aws kms enable-key) or use another key")]
+    #[error(
+        "awskms:{key}: the key is disabled or pending deletion ({message}); enable it (aws kms enable-key) or use another key"
+    )]
     Disabled { key: String, message: String },
     /// KMS throttled the request.
     #[error("awskms:{key}: {operation} throttled by KMS ({message}); try again in a moment")]
@@ -94,12 +102,10 @@ pub enum KmsError {
         message: String,
     },
     /// KMS refused the credentials (unknown, expired or a bad signature).
-    #[error("awskms:{key}: KMS refused the credentials: {kind} ({message}); check AWS_ACCESS_KEY_ID, the secret key and, for temporary credentials, AWS_SESSION_TOKEN")]
-    BadCredentials {
-        key: String,
-        kind: String,
-        message: String,
-    },
+    #[error(
+        "awskms:{key}: KMS refused the credentials: {kind} ({message}); check AWS_ACCESS_KEY_ID, the secret key and, for temporary credentials, AWS_SESSION_TOKEN"
+    )]
+    BadCredentials { key: String, kind: String, message: String },
     /// Any other KMS error.
     #[error("awskms:{key}: {operation} failed: {kind} ({message})")]
     Service {

@@ -66,7 +66,9 @@ impl MotoServer {
 
     /// Points `alias` (`alias/NAME`) at `key_id`.
     pub fn create_alias(&self, alias: &str, key_id: &str) {
-        self.boto3(&format!("kms.create_alias(AliasName='{alias}', TargetKeyId='{key_id}')"));
+        self.boto3(&format!(
+            "kms.create_alias(AliasName='{alias}', TargetKeyId='{key_id}')"
+        ));
     }
 
     /// Runs `code` with `kms`, a boto3 KMS client of this server; returns its output, trimmed.

@@ -292,6 +292,7 @@ fn parse_ini(text: &str) -> BTreeMap<String, Section> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use std::collections::HashMap;
 
     use super::*;
@@ -382,7 +383,10 @@ mod tests {
         vars.push(("AWS_PROFILE".into(), "sso".into()));
         let pairs: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let error = resolve("alias/online", &env_of(&pairs)).unwrap_err().to_string();
-        assert!(error.contains("SSO") && error.contains("awskms:alias/online"), "{error}");
+        assert!(
+            error.contains("SSO") && error.contains("awskms:alias/online"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -399,7 +403,11 @@ mod tests {
     fn no_region_and_half_credentials_are_refused() {
         let env = env_of(&[("AWS_ACCESS_KEY_ID", "AKID"), ("HOME", "/nonexistent")]);
         assert!(matches!(resolve("k", &env), Err(KmsError::NoRegion { .. })));
-        let env = env_of(&[("AWS_ACCESS_KEY_ID", "AKID"), ("AWS_REGION", "x"), ("HOME", "/nonexistent")]);
+        let env = env_of(&[
+            ("AWS_ACCESS_KEY_ID", "AKID"),
+            ("AWS_REGION", "x"),
+            ("HOME", "/nonexistent"),
+        ]);
         assert!(matches!(resolve("k", &env), Err(KmsError::HalfCredentials { .. })));
     }
 
@@ -419,6 +427,9 @@ mod tests {
         let credentials = Credentials::new("AKID", "very-secret", Some("session-secret".into()));
         let shown = format!("{credentials:?}");
         assert!(shown.contains("AKID"));
-        assert!(!shown.contains("very-secret") && !shown.contains("session-secret"), "{shown}");
+        assert!(
+            !shown.contains("very-secret") && !shown.contains("session-secret"),
+            "{shown}"
+        );
     }
 }

@@ -166,7 +166,9 @@ fn check_reference(key: &str) -> Result<(), KmsError> {
         return Err(bad("spaces or characters other than printable ASCII"));
     }
     if key.starts_with("arn:") && credentials::arn_region(key).is_none() {
-        return Err(bad("an ARN must be arn:PARTITION:kms:REGION:ACCOUNT:key/ID or :alias/NAME"));
+        return Err(bad(
+            "an ARN must be arn:PARTITION:kms:REGION:ACCOUNT:key/ID or :alias/NAME",
+        ));
     }
     Ok(())
 }
@@ -248,6 +250,7 @@ fn tuf_key(key: &str, described: &Described) -> Result<(Algorithm, Key), KmsErro
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     #[test]

@@ -130,6 +130,7 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
 mod tests {
     //! The cases of AWS's published SigV4 test suite (its credentials, date, region and
     //! service "service"), and the derived-key example of the SigV4 documentation.
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -205,7 +206,12 @@ mod tests {
     #[test]
     fn get_header_value_trim() {
         assert_eq!(
-            suite("GET", &[], &[("My-Header1", " value1"), ("My-Header2", " \"a   b   c\"")], None),
+            suite(
+                "GET",
+                &[],
+                &[("My-Header1", " value1"), ("My-Header2", " \"a   b   c\"")],
+                None
+            ),
             format!(
                 "{SCOPE}, SignedHeaders=host;my-header1;my-header2;x-amz-date, Signature=acc3ed3afb60bb290fc8d2dd0098b9911fcaa05412b367055dee359757a9c736"
             )

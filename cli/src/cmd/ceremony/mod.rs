@@ -452,7 +452,10 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
         &mut passphrase_source(passphrase, format!("the online key ({})", repo.policy.online.signer)),
     )?;
     let (report, operation) = if publish {
-        (publish::publish(&repo, &round, signer.as_ref(), now)?, Operation::Publish)
+        (
+            publish::publish(&repo, &round, signer.as_ref(), now)?,
+            Operation::Publish,
+        )
     } else {
         (publish::verify(&repo, &round, signer.as_ref(), now)?, Operation::Verify)
     };

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use trustroot_ceremony::baseline::Baseline;
 use trustroot_ceremony::keys::{self, KeyRef};
-use trustroot_ceremony::round::{self, Added, SigningRequest, printable};
 use trustroot_ceremony::repo;
+use trustroot_ceremony::round::{self, Added, SigningRequest, printable};
 use trustroot_core::display::escape;
 
 use super::super::shared::{CmdResult, PassphraseArgs, now, passphrase_source};
