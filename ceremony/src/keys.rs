@@ -2,8 +2,8 @@
 //! references, public keys as TUF key objects, and the [`Signer`] trait.
 //!
 //! Private keys are referenced, never copied into the signing repository: a [`KeyRef`] is
-//! a file path or `env:VAR` (the PEM in an environment variable). Hardware tokens
-//! (PKCS#11) and cloud KMS keys will be further [`Signer`] implementations.
+//! a file path, `env:VAR` (the PEM in an environment variable) or `awskms:KEY` (a key that
+//! stays in AWS KMS, [`awskms`]). Hardware tokens (PKCS#11) will be a further [`Signer`].
 
 use std::fs;
 use std::io::Write as _;
@@ -336,6 +336,9 @@ impl KeyRef {
     /// `env:VAR` or a file path.
     pub fn parse(text: &str) -> Result<KeyRef> {
         if let Some(key) = text.strip_prefix("awskms:") {
+            if key.is_empty() {
+                return Err(KeyError::EmptyReference.into());
+            }
             return Ok(KeyRef::AwsKms(key.to_string()));
         }
         if let Some(var) = text.strip_prefix("env:") {

@@ -233,3 +233,43 @@ fn kms_unreachable_during_refresh_changes_nothing() {
     );
     assert!(served.join("timestamp.json").is_file());
 }
+
+/// A KMS key can hold any role: here targets is signed in KMS with `ceremony sign --key
+/// awskms:...`, the online key is a second KMS key, and python-tuf accepts the result.
+#[test]
+fn kms_key_signs_a_role_with_ceremony_sign() {
+    let moto = MotoServer::start();
+    let targets_key = moto.create_key("ECC_NIST_P256", "SIGN_VERIFY");
+    let online_key = moto.create_key("ECC_NIST_P256", "SIGN_VERIFY");
+    let env = moto.env();
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    ok(tmp.path(), &["init", "repo"], &env);
+    let alice = tmp.path().join("alice.pem");
+    ok(
+        tmp.path(),
+        &["key", "generate", "--type", "ecdsa-p256", "--out", alice.to_str().unwrap()],
+        &env,
+    );
+    ok(
+        &repo,
+        &["key", "add", "alice", "--role", "root", &format!("{}.pub", alice.display())],
+        &env,
+    );
+    let targets_ref = format!("awskms:{targets_key}");
+    ok(
+        &repo,
+        &["key", "add", "release", "--role", "targets", "--holder", "@release", &targets_ref],
+        &env,
+    );
+    let online_ref = format!("awskms:{online_key}");
+    ok(&repo, &["key", "add", "online", "--role", "online", &online_ref], &env);
+    set_signer(&repo, &online_ref);
+    std::fs::write(repo.join("targets/hello.txt"), b"hello\n").unwrap();
+    ok(&repo, &["ceremony", "start"], &env);
+    ok(&repo, &["ceremony", "sign", "--key", alice.to_str().unwrap(), "--yes"], &env);
+    let out = ok(&repo, &["ceremony", "sign", "--key", &targets_ref, "--yes"], &env);
+    assert!(out.contains("targets"), "{out}");
+    ok(&repo, &["ceremony", "publish"], &env);
+    python_tuf_accepts(&repo.join("public/repository"));
+}

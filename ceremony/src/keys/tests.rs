@@ -103,6 +103,11 @@ fn key_refs() {
     assert_eq!(KeyRef::parse("env:MY_KEY").unwrap(), KeyRef::Env("MY_KEY".into()));
     assert_eq!(KeyRef::parse("a/b.pem").unwrap(), KeyRef::File("a/b.pem".into()));
     assert!(KeyRef::parse("env:").is_err());
+    assert_eq!(
+        KeyRef::parse("awskms:alias/online").unwrap(),
+        KeyRef::AwsKms("alias/online".into())
+    );
+    assert!(KeyRef::parse("awskms:").is_err());
     assert!(KeyRef::parse("env:A B").is_err());
 }
 
