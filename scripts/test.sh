@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 # --- unshare (util-linux) and ip (iproute2) run the quickstart test with the network cut off.
 need_debian faketime:faketime node:nodejs npm:npm xz:xz-utils tar:tar unshare:util-linux ip:iproute2
 
-# --- PyPI: python-tuf's ngclient, which interop tests run against what we serve.
+# --- PyPI: python-tuf's ngclient, which interop tests run against what we serve, and moto,
+# --- the AWS KMS the KMS signer's tests start as `$TRUSTROOT_TEST_PYTHON -m moto.server`.
 need_python_tuf
 
 # --- npm: tuf-js, which interop tests run against what we serve.

@@ -245,14 +245,17 @@ pub fn online_signer(
             PolicyProblem::PrivateKeyInside { path: path.clone() },
         ));
     }
-    // A key that cannot be had at all is named with where it is configured; a wrong
-    // passphrase or a damaged key is the key's own error.
+    // A key that cannot be had at all is named with where it is configured (a KMS key
+    // that cannot be reached or used included); a wrong passphrase or a damaged key is
+    // the key's own error.
     key_ref.signer(passphrase).map_err(|error| match error {
-        Error::Key(KeyError::VariableUnset { .. }) | Error::Io { .. } => PublishError::OnlineKeyUnavailable {
-            signer: repo.policy.online.signer.clone(),
-            source: Box::new(error),
+        Error::Key(KeyError::VariableUnset { .. }) | Error::Io { .. } | Error::Kms(_) => {
+            PublishError::OnlineKeyUnavailable {
+                signer: repo.policy.online.signer.clone(),
+                source: Box::new(error),
+            }
+            .into()
         }
-        .into(),
         other => other,
     })
 }

@@ -248,18 +248,41 @@ fn kms_key_signs_a_role_with_ceremony_sign() {
     let alice = tmp.path().join("alice.pem");
     ok(
         tmp.path(),
-        &["key", "generate", "--type", "ecdsa-p256", "--out", alice.to_str().unwrap()],
+        &[
+            "key",
+            "generate",
+            "--type",
+            "ecdsa-p256",
+            "--out",
+            alice.to_str().unwrap(),
+        ],
         &env,
     );
     ok(
         &repo,
-        &["key", "add", "alice", "--role", "root", &format!("{}.pub", alice.display())],
+        &[
+            "key",
+            "add",
+            "alice",
+            "--role",
+            "root",
+            &format!("{}.pub", alice.display()),
+        ],
         &env,
     );
     let targets_ref = format!("awskms:{targets_key}");
     ok(
         &repo,
-        &["key", "add", "release", "--role", "targets", "--holder", "@release", &targets_ref],
+        &[
+            "key",
+            "add",
+            "release",
+            "--role",
+            "targets",
+            "--holder",
+            "@release",
+            &targets_ref,
+        ],
         &env,
     );
     let online_ref = format!("awskms:{online_key}");
@@ -267,7 +290,11 @@ fn kms_key_signs_a_role_with_ceremony_sign() {
     set_signer(&repo, &online_ref);
     std::fs::write(repo.join("targets/hello.txt"), b"hello\n").unwrap();
     ok(&repo, &["ceremony", "start"], &env);
-    ok(&repo, &["ceremony", "sign", "--key", alice.to_str().unwrap(), "--yes"], &env);
+    ok(
+        &repo,
+        &["ceremony", "sign", "--key", alice.to_str().unwrap(), "--yes"],
+        &env,
+    );
     let out = ok(&repo, &["ceremony", "sign", "--key", &targets_ref, "--yes"], &env);
     assert!(out.contains("targets"), "{out}");
     ok(&repo, &["ceremony", "publish"], &env);

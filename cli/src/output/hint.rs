@@ -33,9 +33,11 @@ pub fn hint_text(hint: &Hint) -> Option<String> {
             "to sign the first root of a new repository, run without --root".to_string()
         }
         Hint::ChooseRolesPath => "pass one of those as PATH".to_string(),
-        Hint::OnlineSigner => "`[online] signer` in trustroot.toml names the online key (a file, or env:VAR): \
+        Hint::OnlineSigner => {
+            "`[online] signer` in trustroot.toml names the online key (a file, env:VAR or awskms:KEY): \
              provide what it names, or point it at the key"
-            .to_string(),
+                .to_string()
+        }
         // mirror and targets
         Hint::SyncOrImportMirror => {
             "run `trustroot mirror sync DIR`, or `trustroot mirror import DIR` with a bundle".to_string()

@@ -284,14 +284,13 @@ fn shown_message(text: &str) -> String {
     trustroot_core::display::escape(&short).into_owned()
 }
 
-/// An error and its causes, one sentence (reqwest's own message is only the outermost).
+/// What went wrong, in the words of the deepest cause ("Connection refused (os error
+/// 111)", "invalid peer certificate: UnknownIssuer"): reqwest's outer layers only repeat
+/// the URL, which the message already names.
 fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+    let mut deepest = error;
+    while let Some(cause) = deepest.source() {
+        deepest = cause;
     }
-    text
+    deepest.to_string()
 }
