@@ -223,6 +223,67 @@ fn unknown_key_is_a_clear_error_naming_it() {
     );
 }
 
+/// moto with IAM authentication on (after the set-up's requests, as AWS does for every
+/// one): it recomputes each request's SigV4 signature with botocore's signer and checks the
+/// user's policy. A key usable with kms:GetPublicKey and kms:Sign signs; a wrong secret, an
+/// unknown access key and a policy without kms:Sign are refused, each named.
+#[test]
+fn sigv4_and_iam_permissions_checked_by_moto() {
+    // The set-up below makes exactly 7 requests (a key, two users with a policy and an access key each), and the readiness probe of `MotoServer::start` one, before authentication starts.
+    let moto = MotoServer::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "8")]);
+    let out = moto.boto3(
+        "import json, boto3\n\
+         iam = boto3.client('iam', endpoint_url=kms.meta.endpoint_url, region_name='us-east-1', \
+           aws_access_key_id='testing', aws_secret_access_key='testing-secret')\n\
+         key = kms.create_key(KeySpec='ECC_NIST_P256', KeyUsage='SIGN_VERIFY')['KeyMetadata']['KeyId']\n\
+         def user(name, actions):\n\
+         \x20   iam.create_user(UserName=name)\n\
+         \x20   policy = {'Version': '2012-10-17', 'Statement': [{'Effect': 'Allow', 'Action': actions, 'Resource': '*'}]}\n\
+         \x20   iam.put_user_policy(UserName=name, PolicyName='kms', PolicyDocument=json.dumps(policy))\n\
+         \x20   k = iam.create_access_key(UserName=name)['AccessKey']\n\
+         \x20   return k['AccessKeyId'] + ' ' + k['SecretAccessKey']\n\
+         print(key, user('signer', ['kms:GetPublicKey', 'kms:Sign']), user('reader', ['kms:GetPublicKey']))",
+    );
+    let words: Vec<&str> = out.split_whitespace().collect();
+    let [key, signer_id, signer_secret, reader_id, reader_secret] = words[..] else {
+        panic!("{out}");
+    };
+    let with = |id: &str, secret: &str| {
+        let mut env = moto.env();
+        env.retain(|(k, _)| !k.starts_with("AWS_ACCESS_KEY_ID") && !k.starts_with("AWS_SECRET"));
+        env.push(("AWS_ACCESS_KEY_ID".into(), id.to_string()));
+        env.push(("AWS_SECRET_ACCESS_KEY".into(), secret.to_string()));
+        env_of(env)
+    };
+    let signer = AwsKmsSigner::connect_with(key, &with(signer_id, signer_secret), Limits::default()).unwrap();
+    let sig = signer.sign(b"checked by moto").unwrap();
+    assert!(
+        signer
+            .public_key()
+            .public_key()
+            .unwrap()
+            .verify(b"checked by moto", &sig)
+    );
+
+    let error = AwsKmsSigner::connect_with(key, &with(signer_id, "not-the-secret"), Limits::default()).unwrap_err();
+    assert!(
+        matches!(&error, Error::Kms(KmsError::BadCredentials { .. })),
+        "{error:?}"
+    );
+    assert!(!format!("{error} {error:?}").contains("not-the-secret"), "{error}");
+    let error =
+        AwsKmsSigner::connect_with(key, &with("AKIDUNKNOWN000000000", signer_secret), Limits::default()).unwrap_err();
+    assert!(
+        matches!(&error, Error::Kms(KmsError::BadCredentials { .. })),
+        "{error:?}"
+    );
+
+    let reader = AwsKmsSigner::connect_with(key, &with(reader_id, reader_secret), Limits::default()).unwrap();
+    let error = reader.sign(b"not allowed").unwrap_err();
+    assert!(matches!(&error, Error::Kms(KmsError::AccessDenied { .. })), "{error:?}");
+    assert!(error.to_string().contains("kms:Sign"), "{error}");
+}
+
 // ---- hostile or broken endpoints -------------------------------------------------------
 
 /// A one-thread HTTP server on 127.0.0.1 answering each request with `answer(target)`,

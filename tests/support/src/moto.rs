@@ -24,11 +24,19 @@ pub struct MotoServer {
 impl MotoServer {
     /// Starts moto on a free loopback port and waits until it answers.
     pub fn start() -> MotoServer {
+        MotoServer::start_with_env(&[])
+    }
+
+    /// [`MotoServer::start`] with more environment for moto, e.g.
+    /// `INITIAL_NO_AUTH_ACTION_COUNT`, after which moto checks every request's SigV4
+    /// signature and IAM policy as AWS does.
+    pub fn start_with_env(env: &[(&str, &str)]) -> MotoServer {
         let python = python();
         // A port the kernel hands out, released just before moto binds it.
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(&python)
             .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

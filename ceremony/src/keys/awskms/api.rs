@@ -102,31 +102,37 @@ impl Client {
         // reqwest's own timeout covers the whole call too; this one also bounds the body
         // read below whatever the client does.
         let call = self.exchange(operation, body);
-        let (status, bytes) = match tokio::time::timeout(self.limits.request_timeout, call).await {
+        let answer = match tokio::time::timeout(self.limits.request_timeout, call).await {
             Ok(answer) => answer?,
             Err(_) => return Err(self.timeout(operation)),
         };
-        let value: Option<Value> = serde_json::from_slice(&bytes).ok();
-        if status == 200 {
+        let value: Option<Value> = serde_json::from_slice(&answer.body).ok();
+        if answer.status == 200 {
             return value.ok_or_else(|| self.bad_response(operation, "not JSON"));
         }
-        Err(match value {
-            Some(value) => self.service_error(operation, &value),
-            None => KmsError::HttpStatus {
+        match error_kind(value.as_ref(), answer.error_type.as_deref(), &answer.body) {
+            Some((kind, message)) => Err(self.service_error(operation, &kind, &message)),
+            None => Err(KmsError::HttpStatus {
                 key: self.key.clone(),
                 operation,
                 endpoint: self.endpoint(),
-                status,
-            },
-        })
+                status: answer.status,
+            }),
+        }
     }
 
-    /// Sends the signed request; returns the status and the body, at most the limit.
-    async fn exchange(&self, operation: &'static str, body: &Value) -> Result<(u16, Vec<u8>), KmsError> {
+    /// Sends the signed request; returns the status, the error type header and the body,
+    /// at most the limit.
+    async fn exchange(&self, operation: &'static str, body: &Value) -> Result<Answer, KmsError> {
         let payload = serde_json::to_vec(body).map_err(|e| self.bad_response(operation, &e.to_string()))?;
         let request = self.signed(operation, payload);
         let mut response = request.send().await.map_err(|e| self.transport(operation, &e))?;
         let status = response.status().as_u16();
+        let error_type = response
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         if response
             .content_length()
             .is_some_and(|length| length > self.limits.max_response as u64)
@@ -140,7 +146,11 @@ impl Client {
             }
             bytes.extend_from_slice(&chunk);
         }
-        Ok((status, bytes))
+        Ok(Answer {
+            status,
+            error_type,
+            body: bytes,
+        })
     }
 
     /// The POST with its SigV4 `Authorization`. The clock is read here: SigV4 requests are
@@ -189,18 +199,8 @@ impl Client {
         request.header("authorization", authorization).body(payload)
     }
 
-    /// KMS's error answer: `{"__type": "...#NotFoundException", "message": "..."}`.
-    fn service_error(&self, operation: &'static str, value: &Value) -> KmsError {
-        let kind = value
-            .get("__type")
-            .and_then(Value::as_str)
-            .map(|t| t.rsplit('#').next().unwrap_or(t))
-            .unwrap_or("an unnamed error");
-        let message = value
-            .get("message")
-            .or_else(|| value.get("Message"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
+    /// KMS's error `kind` (`NotFoundException`...) and message as an error of ours.
+    fn service_error(&self, operation: &'static str, kind: &str, message: &str) -> KmsError {
         let key = self.key.clone();
         let message = shown_message(message);
         match kind {
@@ -209,7 +209,7 @@ impl Client {
                 region: self.settings.region.clone(),
                 message,
             },
-            "AccessDeniedException" => KmsError::AccessDenied {
+            "AccessDeniedException" | "AccessDenied" => KmsError::AccessDenied {
                 key,
                 operation,
                 message,
@@ -225,6 +225,7 @@ impl Client {
             | "IncompleteSignature"
             | "InvalidClientTokenId"
             | "ExpiredTokenException"
+            | "ExpiredToken"
             | "SignatureDoesNotMatch" => KmsError::BadCredentials {
                 key,
                 kind: kind.to_string(),
@@ -276,6 +277,48 @@ impl Client {
             reason: reason.to_string(),
         }
     }
+}
+
+/// An HTTP answer, read within the limits.
+struct Answer {
+    status: u16,
+    /// `x-amzn-ErrorType`, which AWS's JSON protocols send with an error.
+    error_type: Option<String>,
+    body: Vec<u8>,
+}
+
+/// The error type and message of an error answer: KMS's JSON (`{"__type":
+/// "...#NotFoundException", "message": "..."}`), else the `x-amzn-ErrorType` header, else
+/// the `<Code>` of an XML error (what AWS's query protocol and some gateways and emulators
+/// send, moto's authentication errors among them). `None`: not an AWS error at all.
+fn error_kind(json: Option<&Value>, header: Option<&str>, body: &[u8]) -> Option<(String, String)> {
+    let text = String::from_utf8_lossy(body);
+    let json_field = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|name| json.and_then(|v| v.get(*name)).and_then(Value::as_str))
+            .map(str::to_string)
+    };
+    let kind = json_field(&["__type", "code"])
+        .or_else(|| header.map(str::to_string))
+        .or_else(|| xml_element(&text, "Code"))?;
+    // `aws.protocols#...#Name` and `Name:http://internal...` both name `Name`.
+    let kind = kind.rsplit('#').next().unwrap_or(&kind);
+    let kind = kind.split(':').next().unwrap_or(kind).trim().to_string();
+    if kind.is_empty() {
+        return None;
+    }
+    let message = json_field(&["message", "Message"])
+        .or_else(|| xml_element(&text, "Message"))
+        .unwrap_or_default();
+    Some((kind, message))
+}
+
+/// The text of the first `<name>...</name>` in `xml`.
+fn xml_element(xml: &str, name: &str) -> Option<String> {
+    let start = xml.find(&format!("<{name}>"))? + name.len() + 2;
+    let end = start + xml[start..].find(&format!("</{name}>"))?;
+    Some(xml[start..end].to_string())
 }
 
 /// A server's text for a message: control characters escaped, at most 300 characters.
