@@ -12,6 +12,7 @@ mod policy;
 mod publish;
 mod request;
 mod round;
+mod token;
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,7 @@ pub use policy::PolicyProblem;
 pub use publish::{Operation, PublishError};
 pub use request::{BaselineError, RequestError, RequestProblem, Tamper, UnsafeText};
 pub use round::{RoundError, SignatureError, SignatureProblem};
+pub use token::{PinTries, TokenError, TokenProblem, UriProblem};
 
 /// A path for a message, escaped: names under `targets/` or `metadata/` can come from
 /// anyone who could put a file there.
@@ -62,6 +64,9 @@ pub enum Error {
     /// A key, a key reference or a passphrase is unusable.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// A PKCS#11 token, its module, PIN or key could not be used.
+    #[error(transparent)]
+    Token(#[from] TokenError),
     /// A change to the policy (a key added or removed, a threshold, a delegation) was refused.
     #[error(transparent)]
     Edit(#[from] EditError),
@@ -170,6 +175,7 @@ impl Error {
             | Error::WriteMetadata { .. }
             | Error::Canonical { .. } => ErrorClass::LocalState,
             Error::Key(e) => e.class(),
+            Error::Token(e) => e.class(),
             Error::Edit(e) => e.class(),
             Error::Round(e) => e.class(),
             Error::Signature(e) => e.class(),

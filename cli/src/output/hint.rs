@@ -20,6 +20,9 @@ pub fn hint_text(hint: &Hint) -> Option<String> {
             format!("{role} is signed by the online key: rotate it with `trustroot key add NAME --role online PUBKEY`")
         }
         Hint::PassphraseFromEnvOrFile => "use --passphrase-env VAR or --passphrase-file FILE".to_string(),
+        Hint::PinFromSource => "add pin-source=file:PATH (or env:VAR) to the pkcs11: URI, set TRUSTROOT_PKCS11_PIN, \
+             or give --passphrase-env VAR / --passphrase-file FILE"
+            .to_string(),
         Hint::InitEmptyDirectory => {
             "`trustroot init` only creates a new signing repository: give it a new or empty directory".to_string()
         }

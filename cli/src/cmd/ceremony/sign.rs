@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use trustroot_ceremony::baseline::Baseline;
 use trustroot_ceremony::keys::{self, KeyRef};
+use trustroot_ceremony::repo;
 use trustroot_ceremony::round::{self, Added, SigningRequest, printable};
-use trustroot_ceremony::{Signer as _, repo};
 use trustroot_core::display::escape;
 
-use super::super::shared::{CmdResult, PassphraseArgs, now, passphrase_source};
+use super::super::shared::{CmdResult, PassphraseArgs, now, secret_source};
 use super::{RepoArgs, open};
 use crate::outln;
 use crate::output::{self, Failure};
@@ -123,9 +123,9 @@ pub fn sign(
             let (request, bytes) = SigningRequest::load(path)?;
             let baseline = baseline(&request, baseline_args, now)?;
             print_request(&request, &baseline)?;
-            let signer = key_ref.load(&mut passphrase_source(passphrase, key_ref.describe()))?;
+            let signer = key_ref.load(&mut secret_source(passphrase, &key_ref))?;
             // Find out what this key signs before asking.
-            let signatures = round::sign_request(&request, &bytes, &signer)?;
+            let signatures = round::sign_request(&request, &bytes, signer.as_ref())?;
             confirm(yes)?;
             let dir = out_dir.unwrap_or(Path::new("."));
             let mut written = Vec::new();
@@ -163,8 +163,8 @@ pub fn sign(
             let bytes: Vec<Vec<u8>> = round.roles.iter().map(|r| r.bytes.clone()).collect();
             let baseline = baseline(&request, baseline_args, now)?;
             print_request(&request, &baseline)?;
-            let signer = key_ref.load(&mut passphrase_source(passphrase, key_ref.describe()))?;
-            let signatures = round::sign_request(&request, &bytes, &signer)?;
+            let signer = key_ref.load(&mut secret_source(passphrase, &key_ref))?;
+            let signatures = round::sign_request(&request, &bytes, signer.as_ref())?;
             confirm(yes)?;
             for sig in &signatures {
                 let text = serde_json::to_vec(sig).map_err(cannot_write)?;
