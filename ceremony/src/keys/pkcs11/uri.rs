@@ -38,7 +38,7 @@ impl Pkcs11Uri {
     /// Parses `pkcs11:path-attrs[?query-attrs]`.
     pub fn parse(text: &str) -> Result<Pkcs11Uri, TokenError> {
         let bad = |problem: UriProblem| TokenError::Uri {
-            uri: text.to_string(),
+            uri: redacted(text),
             problem,
         };
         let rest = text.strip_prefix("pkcs11:").ok_or_else(|| bad(UriProblem::NotPkcs11))?;
@@ -160,6 +160,22 @@ impl Pkcs11Uri {
         text.push_str(&format!(";type={kind}"));
         text
     }
+}
+
+/// The URI with the value of any `pin-value` hidden: a PIN written into a reference is
+/// refused, and must not be repeated in the error that refuses it.
+fn redacted(text: &str) -> String {
+    let Some((path, query)) = text.split_once('?') else {
+        return text.to_string();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|attr| match attr.split_once('=') {
+            Some(("pin-value", _)) => "pin-value=(hidden)".to_string(),
+            _ => attr.to_string(),
+        })
+        .collect();
+    format!("{path}?{}", query.join("&"))
 }
 
 fn set_once<T>(name: &str, slot: &mut Option<T>, value: T) -> Result<(), UriProblem> {
