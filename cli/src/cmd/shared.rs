@@ -20,10 +20,10 @@ pub type Zeroizing<T> = trustroot_ceremony::keys::Zeroizing<T>;
 /// Where a passphrase comes from when it is not typed at a prompt.
 #[derive(Debug, Args, Clone, Default)]
 pub struct PassphraseArgs {
-    /// Read the passphrase from this environment variable (for automation).
+    /// Read the passphrase (or a token's PIN) from this environment variable (for automation).
     #[arg(long, value_name = "VAR", conflicts_with = "passphrase_file")]
     pub passphrase_env: Option<String>,
-    /// Read the passphrase from the first line of this file (for automation).
+    /// Read the passphrase (or a token's PIN) from the first line of this file (for automation).
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
 }

@@ -36,7 +36,7 @@ pub fn hint_text(hint: &Hint) -> Option<String> {
             "to sign the first root of a new repository, run without --root".to_string()
         }
         Hint::ChooseRolesPath => "pass one of those as PATH".to_string(),
-        Hint::OnlineSigner => "`[online] signer` in trustroot.toml names the online key (a file, or env:VAR): \
+        Hint::OnlineSigner => "`[online] signer` in trustroot.toml names the online key (a file, env:VAR, a pkcs11: URI or awskms:KEY): \
              provide what it names, or point it at the key"
             .to_string(),
         // mirror and targets
