@@ -321,6 +321,18 @@ fn a_two_of_three_ceremony_signed_on_tokens_is_accepted_by_every_client() {
     assert!(out.contains("timestamp"), "{out}");
     assert_ne!(std::fs::read(ceremony.served().join("timestamp.json")).unwrap(), before);
     every_client_accepts(&ceremony.served());
+
+    // A wrong PIN in the online key's PIN file: the refresh is refused, nothing changes.
+    std::fs::write(ceremony.tmp.path().join("online.pin"), "0000\n").unwrap();
+    let before = tree_hash(&ceremony.repo);
+    let error = refused(
+        &ceremony.repo,
+        &["online", "refresh", "--force"],
+        &ceremony.env(None),
+        ONLINE,
+    );
+    assert!(error.contains("wrong PIN"), "{error}");
+    assert_eq!(tree_hash(&ceremony.repo), before, "a refused refresh changes nothing");
 }
 
 #[test]
