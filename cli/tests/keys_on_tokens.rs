@@ -405,6 +405,24 @@ fn bad_token_references_are_refused_with_nothing_changed() {
     assert!(sign(none, &pin, none).contains("no private key"));
     let two = "pkcs11:token=alice";
     assert!(sign(two, &pin, two).contains("matches 2 private keys"));
+    // A key that asks for its PIN before each signature, on a token that cannot sign after
+    // that login (SoftHSM2 has raw CKM_ECDSA only): refused before anything is signed.
+    ceremony.hsm.pkcs11_tool(
+        "alice",
+        "1111",
+        &[
+            "--keypairgen",
+            "--key-type",
+            "EC:prime256v1",
+            "--label",
+            "always",
+            "--id",
+            "0b",
+            "--always-auth",
+        ],
+    );
+    let always = "pkcs11:token=alice;object=always";
+    assert!(sign(always, &pin, always).contains("CKA_ALWAYS_AUTHENTICATE"));
     let public_only = "pkcs11:token=alice;object=lonely";
     assert!(sign(public_only, &pin, public_only).contains("names a public key but no private key"));
     let rsa = "pkcs11:token=alice;object=rsa";
@@ -457,7 +475,7 @@ fn bad_token_references_are_refused_with_nothing_changed() {
         .filter(|o| o["kind"] == "private")
         .map(|o| o["uri"].as_str().unwrap())
         .collect();
-    assert_eq!(private.len(), 2, "{alice:#}");
+    assert_eq!(private.len(), 3, "{alice:#}");
     let listed = private.iter().find(|u| u.contains("object=alice-root")).unwrap();
     // The listed URI names the key on its own (module included).
     let shown = ok(

@@ -56,6 +56,12 @@ pub enum TokenError {
     /// The token returned a signature that does not verify under its own public key.
     #[error("{uri}: the token returned a signature that does not verify under its public key; nothing was signed")]
     BadSignature { uri: String },
+    /// The key asks for its PIN before each signature, and the token has no mechanism that
+    /// can sign after that login (one that hashes on the token).
+    #[error(
+        "{uri}: the key asks for the PIN before each signature (CKA_ALWAYS_AUTHENTICATE), and the token offers no {algorithm} mechanism that hashes on the token, which signing after that login needs; make the key without always-authenticate"
+    )]
+    NoContextLoginMechanism { uri: String, algorithm: &'static str },
     /// No PIN source and no terminal to ask.
     #[error(
         "{uri}: the token needs a PIN and there is no terminal to ask for it: add pin-source=file:PATH or pin-source=env:VAR to the URI, or set TRUSTROOT_PKCS11_PIN"
@@ -192,7 +198,8 @@ impl TokenError {
             | TokenError::NoPinSource { .. }
             | TokenError::EmptyPin { .. }
             | TokenError::Exists { .. }
-            | TokenError::CannotGenerate { .. } => ErrorClass::Usage,
+            | TokenError::CannotGenerate { .. }
+            | TokenError::NoContextLoginMechanism { .. } => ErrorClass::Usage,
             TokenError::Call {
                 problem: TokenProblem::PinIncorrect { .. },
                 ..

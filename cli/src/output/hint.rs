@@ -11,13 +11,13 @@ pub fn hint_text(hint: &Hint) -> Option<String> {
         Hint::CreateOrChooseRepository => {
             "create one with `trustroot init DIR`, or name an existing one with --repo DIR".to_string()
         }
-        Hint::AddKeyholders { role } => format!("add keyholders with `trustroot key add NAME --role {role} PUBKEY`"),
+        Hint::AddKeyholders { role } => format!("add keyholders with `trustroot key add NAME --role {role} REF`"),
         Hint::AddOnlineKey => "generate the online key with `trustroot key generate` and register it with \
-             `trustroot key add online --role online PUBKEY`"
+             `trustroot key add online --role online REF`"
             .to_string(),
         Hint::UseOnlineRole { role } => format!("{role} is signed by the online key: use --role online"),
         Hint::RotateOnlineKey { role } => {
-            format!("{role} is signed by the online key: rotate it with `trustroot key add NAME --role online PUBKEY`")
+            format!("{role} is signed by the online key: rotate it with `trustroot key add NAME --role online REF`")
         }
         Hint::PassphraseFromEnvOrFile => "use --passphrase-env VAR or --passphrase-file FILE".to_string(),
         Hint::PinFromSource => "add pin-source=file:PATH (or env:VAR) to the pkcs11: URI, set TRUSTROOT_PKCS11_PIN, \
@@ -36,9 +36,11 @@ pub fn hint_text(hint: &Hint) -> Option<String> {
             "to sign the first root of a new repository, run without --root".to_string()
         }
         Hint::ChooseRolesPath => "pass one of those as PATH".to_string(),
-        Hint::OnlineSigner => "`[online] signer` in trustroot.toml names the online key (a file, env:VAR, a pkcs11: URI or awskms:KEY): \
+        Hint::OnlineSigner => {
+            "`[online] signer` in trustroot.toml names the online key (a file, env:VAR, a pkcs11: URI or awskms:KEY): \
              provide what it names, or point it at the key"
-            .to_string(),
+                .to_string()
+        }
         // mirror and targets
         Hint::SyncOrImportMirror => {
             "run `trustroot mirror sync DIR`, or `trustroot mirror import DIR` with a bundle".to_string()

@@ -34,6 +34,11 @@ pub struct Pkcs11Signer {
     key: ObjectHandle,
     algorithm: Algorithm,
     public: Key,
+    /// The PIN, kept (zeroized on drop) only for a key that asks for it before each
+    /// signature (CKA_ALWAYS_AUTHENTICATE): the keyholder types it once per command.
+    context_pin: Option<Zeroizing<String>>,
+    /// The mechanisms the token offers.
+    mechanisms: Vec<cryptoki::mechanism::MechanismType>,
 }
 
 impl std::fmt::Debug for Pkcs11Signer {
@@ -42,10 +47,12 @@ impl std::fmt::Debug for Pkcs11Signer {
     }
 }
 
-/// A session on the token a URI names.
+/// A session on the token a URI names, and the PIN it was logged in with.
 struct Opened {
     context: Pkcs11,
     session: Session,
+    pin: Option<Zeroizing<String>>,
+    mechanisms: Vec<cryptoki::mechanism::MechanismType>,
 }
 
 fn open_session(uri: &Pkcs11Uri, ask: &mut dyn FnMut() -> Result<Zeroizing<String>>, login: bool) -> Result<Opened> {
@@ -56,18 +63,44 @@ fn open_session(uri: &Pkcs11Uri, ask: &mut dyn FnMut() -> Result<Zeroizing<Strin
         .open_rw_session(slot)
         .or_else(|_| context.open_ro_session(slot))
         .map_err(call_failed(uri, "opening a session", PinTries::Unknown))?;
-    if login {
-        token::login(&context, &session, slot, &info, uri, ask)?;
-    }
-    Ok(Opened { context, session })
+    let pin = if login {
+        token::login(&context, &session, slot, &info, uri, ask)?
+    } else {
+        None
+    };
+    let mechanisms = context.get_mechanism_list(slot).unwrap_or_default();
+    Ok(Opened {
+        context,
+        session,
+        pin,
+        mechanisms,
+    })
 }
 
 impl Pkcs11Signer {
     /// Logs in to the token the URI names and finds its one private key.
     pub fn open(uri: &Pkcs11Uri, ask: &mut dyn FnMut() -> Result<Zeroizing<String>>) -> Result<Pkcs11Signer> {
-        let Opened { context, session } = open_session(uri, ask, true)?;
+        let Opened {
+            context,
+            session,
+            pin,
+            mechanisms,
+        } = open_session(uri, ask, true)?;
         let key = token::find_private_key(&session, uri)?;
         let (algorithm, public) = public_of_private(&session, uri, key)?;
+        let context_pin = if token::always_authenticate(&session, key) {
+            // Refused here, before anything is signed, rather than at the first signature.
+            if context_login_mechanism(algorithm, &mechanisms).is_none() {
+                return Err(TokenError::NoContextLoginMechanism {
+                    uri: uri.text.clone(),
+                    algorithm: algorithm.name(),
+                }
+                .into());
+            }
+            Some(pin.ok_or_else(|| TokenError::NoPinSource { uri: uri.text.clone() })?)
+        } else {
+            None
+        };
         Ok(Pkcs11Signer {
             uri: uri.clone(),
             session,
@@ -75,6 +108,8 @@ impl Pkcs11Signer {
             key,
             algorithm,
             public,
+            context_pin,
+            mechanisms,
         })
     }
 
@@ -82,6 +117,50 @@ impl Pkcs11Signer {
     pub fn algorithm(&self) -> Algorithm {
         self.algorithm
     }
+
+    /// One C_Sign: raw CKM_ECDSA over the digest (the mechanism every ECDSA token has),
+    /// or CKM_EDDSA over the message.
+    fn sign_once(&self, msg: &[u8]) -> cryptoki::error::Result<Vec<u8>> {
+        let mechanism = match self.algorithm {
+            Algorithm::Ed25519 => Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure)),
+            Algorithm::EcdsaP256 | Algorithm::EcdsaP384 => Mechanism::Ecdsa,
+        };
+        let input = material::to_be_signed(self.algorithm, msg);
+        self.session.sign(&mechanism, self.key, &input)
+    }
+
+    /// A key that wants the PIN again before each use: the PIN goes between C_SignInit and
+    /// the signing (a context-specific login), and the signing then takes the multi-part
+    /// calls, so the token must hash itself: CKM_ECDSA_SHA256 (which libykcs11 offers for
+    /// a YubiKey's slot 9c key) or CKM_EDDSA.
+    fn sign_with_context_login(&self, msg: &[u8], pin: &Zeroizing<String>) -> cryptoki::error::Result<Vec<u8>> {
+        let mechanism =
+            context_login_mechanism(self.algorithm, &self.mechanisms).ok_or(cryptoki::error::Error::Pkcs11(
+                cryptoki::error::RvError::MechanismInvalid,
+                cryptoki::context::Function::SignInit,
+            ))?;
+        self.session.sign_init(&mechanism, self.key)?;
+        self.session.login(
+            cryptoki::session::UserType::ContextSpecific,
+            Some(&cryptoki::types::AuthPin::from(pin.as_str())),
+        )?;
+        self.session.sign_update(msg)?;
+        self.session.sign_final()
+    }
+}
+
+/// The mechanism a key that asks for its PIN before each use signs with: one that hashes on
+/// the token, when the token offers it.
+fn context_login_mechanism(
+    algorithm: Algorithm,
+    offered: &[cryptoki::mechanism::MechanismType],
+) -> Option<Mechanism<'static>> {
+    let mechanism = match algorithm {
+        Algorithm::EcdsaP256 => Mechanism::EcdsaSha256,
+        Algorithm::EcdsaP384 => Mechanism::EcdsaSha384,
+        Algorithm::Ed25519 => Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure)),
+    };
+    offered.contains(&mechanism.mechanism_type()).then_some(mechanism)
 }
 
 impl Signer for Pkcs11Signer {
@@ -90,16 +169,11 @@ impl Signer for Pkcs11Signer {
     }
 
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>> {
-        let mechanism = match self.algorithm {
-            Algorithm::Ed25519 => Mechanism::Eddsa(EddsaParams::new(EddsaSignatureScheme::Pure)),
-            Algorithm::EcdsaP256 | Algorithm::EcdsaP384 => Mechanism::Ecdsa,
-        };
-        let input = material::to_be_signed(self.algorithm, msg);
-        let raw = self.session.sign(&mechanism, self.key, &input).map_err(call_failed(
-            &self.uri,
-            "signing",
-            PinTries::Unknown,
-        ))?;
+        let raw = match &self.context_pin {
+            None => self.sign_once(msg),
+            Some(pin) => self.sign_with_context_login(msg, pin),
+        }
+        .map_err(call_failed(&self.uri, "signing", PinTries::Unknown))?;
         let bad = || TokenError::BadSignature {
             uri: self.uri.text.clone(),
         };
@@ -118,10 +192,10 @@ impl Signer for Pkcs11Signer {
     }
 }
 
-/// The algorithm and TUF key of a private key: its curve from CKA_EC_PARAMS, its point
-/// from the public key object with the same id (or label).
+/// The algorithm and TUF key of a private key: its point from the public key object with
+/// the same id (or label), its curve from CKA_EC_PARAMS of either (some tokens keep the
+/// parameters on the public object only).
 fn public_of_private(session: &Session, uri: &Pkcs11Uri, key: ObjectHandle) -> Result<(Algorithm, Key)> {
-    let algorithm = algorithm_of(session, uri, key)?;
     let mut selector = Pkcs11Uri {
         text: uri.text.clone(),
         ..Pkcs11Uri::default()
@@ -137,7 +211,8 @@ fn public_of_private(session: &Session, uri: &Pkcs11Uri, key: ObjectHandle) -> R
     let [public] = publics.as_slice() else {
         return Err(no_public().into());
     };
-    public_key_object(session, uri, *public, algorithm)
+    let algorithm = algorithm_of(session, uri, key).or_else(|_| algorithm_of(session, uri, *public))?;
+    public_key_object(session, *public, algorithm)
         .map(|key| (algorithm, key))
         .ok_or_else(|| no_public().into())
 }
@@ -158,7 +233,7 @@ fn algorithm_of(session: &Session, uri: &Pkcs11Uri, object: ObjectHandle) -> Res
         .ok_or_else(|| unsupported(format!("on the curve with parameters {}", hex::encode(&params))).into())
 }
 
-fn public_key_object(session: &Session, _uri: &Pkcs11Uri, object: ObjectHandle, algorithm: Algorithm) -> Option<Key> {
+fn public_key_object(session: &Session, object: ObjectHandle, algorithm: Algorithm) -> Option<Key> {
     let point = token::bytes_attribute(session, object, AttributeType::EcPoint)?;
     material::tuf_key(algorithm, &point)
 }
@@ -174,7 +249,7 @@ pub fn read_public_key(uri: &Pkcs11Uri, ask: &mut dyn FnMut() -> Result<Zeroizin
             .map_err(call_failed(uri, "finding the public key", PinTries::Unknown))?;
         if let [public] = publics.as_slice() {
             let algorithm = algorithm_of(&session, uri, *public)?;
-            if let Some(key) = public_key_object(&session, uri, *public, algorithm) {
+            if let Some(key) = public_key_object(&session, *public, algorithm) {
                 return Ok(key);
             }
         }
@@ -259,7 +334,7 @@ pub fn generate(
             }
             _ => call_failed(uri, "generating the key", PinTries::Unknown)(e),
         })?;
-    let key = public_key_object(&session, uri, public, algorithm)
+    let key = public_key_object(&session, public, algorithm)
         .ok_or_else(|| TokenError::NoPublicKey { uri: uri.text.clone() })?;
     let token = uri.token.clone().unwrap_or_default();
     let mut new_uri = Pkcs11Uri::for_object(&token, Some(&label), Some(&id), "private");

@@ -164,7 +164,8 @@ pub fn pin(uri: &Pkcs11Uri, ask: &mut dyn FnMut() -> Result<Zeroizing<String>>) 
 }
 
 /// Logs the session in as the user, once: the PIN is asked for only when the token
-/// needs one, and a token with its own PIN pad gets none.
+/// needs one, and a token with its own PIN pad gets none. Returns the PIN typed, kept for
+/// keys that ask for it again before each signature (CKA_ALWAYS_AUTHENTICATE).
 pub fn login(
     context: &Pkcs11,
     session: &Session,
@@ -172,20 +173,33 @@ pub fn login(
     info: &TokenInfo,
     uri: &Pkcs11Uri,
     ask: &mut dyn FnMut() -> Result<Zeroizing<String>>,
-) -> Result<()> {
+) -> Result<Option<Zeroizing<String>>> {
     if !info.login_required() {
-        return Ok(());
+        return Ok(None);
     }
-    let result = if info.protected_authentication_path() {
-        session.login(UserType::User, None)
+    let (result, secret) = if info.protected_authentication_path() {
+        (session.login(UserType::User, None), None)
     } else {
         let secret = pin(uri, ask)?;
-        session.login(UserType::User, Some(&cryptoki::types::AuthPin::from(secret.as_str())))
+        let result = session.login(UserType::User, Some(&cryptoki::types::AuthPin::from(secret.as_str())));
+        (result, Some(secret))
     };
     match result {
-        Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(()),
+        Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(secret),
         Err(e) => Err(call_failed(uri, "login", pin_tries(context, slot))(e)),
     }
+}
+
+/// True when the key asks for the PIN again before each use (a YubiKey's slot 9c key, with
+/// its default PIN policy).
+pub fn always_authenticate(session: &Session, object: ObjectHandle) -> bool {
+    let values = session
+        .get_attributes(object, &[AttributeType::AlwaysAuthenticate])
+        .ok();
+    values
+        .into_iter()
+        .flatten()
+        .any(|value| matches!(value, Attribute::AlwaysAuthenticate(true)))
 }
 
 /// The attributes that select objects: the URI's label and id, and `class`.

@@ -193,7 +193,7 @@ pub enum CeremonyCommand {
         repo: RepoArgs,
     },
     /// Create or change a delegated targets role (delegated by targets). Add its keys with
-    /// `trustroot key add KEY --role NAME PUBKEY`; the next `ceremony start` stages it.
+    /// `trustroot key add KEY --role NAME REF`; the next `ceremony start` stages it.
     Delegate {
         /// The delegated role's name.
         name: String,
@@ -315,7 +315,7 @@ fn dispatch(command: CeremonyCommand) -> CmdResult {
             )?;
             if created {
                 outln!(
-                    "Next: add its keys with `trustroot key add KEY --role {name} PUBKEY`, then `trustroot ceremony start`."
+                    "Next: add its keys with `trustroot key add KEY --role {name} REF`, then `trustroot ceremony start`."
                 )
             } else {
                 outln!("Next: `trustroot ceremony start` stages targets and '{name}' for signing.")
