@@ -18,6 +18,20 @@ need_debian() {
   fi
 }
 
+# Debian packages for the files named: `need_debian_files PATH:PACKAGE ...` (libraries,
+# such as PKCS#11 modules, that no command names).
+need_debian_files() {
+  local missing=() pair
+  for pair in "$@"; do
+    [ -e "${pair%%:*}" ] || missing+=("${pair#*:}")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  fi
+}
+
 # PyPI: python-tuf and moto (the AWS KMS tests), pinned with their dependencies by
 # tests/interop/requirements.txt, in a venv under ~/.cache/trustroot. Sets
 # TRUSTROOT_TEST_PYTHON; the KMS tests run `$TRUSTROOT_TEST_PYTHON -m moto.server`.

@@ -11,6 +11,11 @@ cd "$(dirname "$0")/.."
 # --- unshare (util-linux) and ip (iproute2) run the quickstart test with the network cut off.
 need_debian faketime:faketime node:nodejs npm:npm xz:xz-utils tar:tar unshare:util-linux ip:iproute2
 
+# --- PKCS#11: SoftHSM2 (a real software token) and its tool, OpenSC's pkcs11-tool (keys of
+# --- types trustroot does not generate), and Yubico's ykcs11 (loaded with no YubiKey present).
+need_debian softhsm2-util:softhsm2 pkcs11-tool:opensc
+need_debian_files /usr/lib/softhsm/libsofthsm2.so:softhsm2 /usr/lib/x86_64-linux-gnu/libykcs11.so:ykcs11
+
 # --- PyPI: python-tuf's ngclient, which interop tests run against what we serve, and moto,
 # --- the AWS KMS the KMS signer's tests start as `$TRUSTROOT_TEST_PYTHON -m moto.server`.
 need_python_tuf

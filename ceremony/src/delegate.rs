@@ -1,6 +1,6 @@
 //! `trustroot ceremony delegate`: creating or changing a delegated targets role in the
 //! policy (paths, threshold, terminating, hashed bins). Its keys are added with
-//! `trustroot key add NAME --role ROLE PUBKEY` and removed with `trustroot key remove`.
+//! `trustroot key add NAME --role ROLE REF` and removed with `trustroot key remove`.
 //! The next `ceremony start` stages targets (which lists the delegation) and the role
 //! itself, signed in the round like any other role.
 

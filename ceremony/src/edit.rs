@@ -24,6 +24,9 @@ pub fn add_key(
     let repo = Repo::open(repo_dir)?;
     check_name("NAME", name).map_err(|_| EditError::InvalidKeyName { name: name.to_string() })?;
     let key = keys::parse_public_key(what, public_bytes)?;
+    if keys::is_p384(&key) && !repo.policy.gate.allow_p384 {
+        return Err(Error::policy(format!("keys.{name}"), PolicyProblem::P384NotAllowed));
+    }
     let key_rel = format!("keys/{name}.pub");
     let key_path = repo.root.join(&key_rel);
     let policy_path = repo.root.join(POLICY_FILE);

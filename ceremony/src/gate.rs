@@ -340,7 +340,21 @@ fn find_targets(candidate: &Candidate, set: &TrustedSet, who: &str) -> Vec<Findi
 /// tough, in-process, against the candidate tree at `tree`: from the published root and
 /// from the oldest root, loading every role and reading every target. tough checks expiry
 /// against the wall clock (`ExpirationEnforcement::Safe`).
-pub fn tough_client(candidate: &Candidate, tree: &Path) -> Vec<Finding> {
+///
+/// tough refuses a whole root that lists an ECDSA P-384 key. Where the policy allows such
+/// keys (`allow_p384`) and a root lists one, tough is skipped and a warning says so.
+pub fn tough_client(candidate: &Candidate, tree: &Path, allow_p384: bool) -> Vec<Finding> {
+    if allow_p384 && let Some(version) = root_with_p384(candidate) {
+        return vec![Finding::warning(
+            Check::Tough,
+            "root",
+            &format!("{version}.root.json"),
+            format!(
+                "{TOUGH_SKIPPED_P384}: tough was not run: root v{version} lists an ECDSA P-384 key, which tough refuses \
+                 (the policy allows P-384 keys: [gate] allow_p384); clients built on tough cannot use this repository"
+            ),
+        )];
+    }
     let mut findings = Vec::new();
     let mut starts: Vec<(String, Vec<u8>)> = Vec::new();
     if let Some(root) = candidate.previous.get("root") {
@@ -375,6 +389,35 @@ pub fn tough_client(candidate: &Candidate, tree: &Path) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// The name of the finding that says tough was skipped for a root with a P-384 key.
+pub const TOUGH_SKIPPED_P384: &str = "tough-skipped-p384";
+
+/// The version of the first root (the candidate's, then its history) that lists a P-384 key.
+fn root_with_p384(candidate: &Candidate) -> Option<u64> {
+    let lists_p384 = |bytes: &[u8]| {
+        let Ok(envelope) = trustroot_core::Envelope::parse("root", bytes, &trustroot_core::Limits::default()) else {
+            return false;
+        };
+        envelope
+            .signed
+            .get("keys")
+            .and_then(|k| k.as_object())
+            .is_some_and(|keys| {
+                keys.values()
+                    .any(|key| key.get("scheme").and_then(|s| s.as_str()) == Some("ecdsa-sha2-nistp384"))
+            })
+    };
+    let new_root = candidate.metadata.get("root").filter(|bytes| lists_p384(bytes));
+    if new_root.is_some() {
+        return candidate.versions.get("root").copied();
+    }
+    candidate
+        .root_history
+        .iter()
+        .find(|(_, bytes)| lists_p384(bytes))
+        .map(|(version, _)| *version)
 }
 
 fn chain(error: &(dyn std::error::Error + 'static)) -> String {

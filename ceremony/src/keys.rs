@@ -2,12 +2,12 @@
 //! references, public keys as TUF key objects, and the [`Signer`] trait.
 //!
 //! Private keys are referenced, never copied into the signing repository: a [`KeyRef`] is
-//! a file path, `env:VAR` (the PEM in an environment variable) or `awskms:KEY` (a key that
-//! stays in AWS KMS, [`awskms`]). Hardware tokens (PKCS#11) will be a further [`Signer`].
+//! a file path, `env:VAR` (the PEM in an environment variable), a `pkcs11:` URI (a key on
+//! a token) or a cloud KMS key; each is a [`Signer`].
 
 use std::fs;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use pkcs8::der::zeroize::Zeroizing;
 use pkcs8::{DecodePrivateKey as _, EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
@@ -18,9 +18,13 @@ use trustroot_core::Key;
 use crate::error::{Error, FileProblem, IoOp, KdfProblem, KeyError, PrivateKeyProblem, PublicKeyProblem, Result};
 
 pub mod awskms;
+pub mod pkcs11;
+mod reference;
+
+pub use reference::KeyRef;
 
 /// The largest key file read (a PEM key is well under 1 KiB).
-const MAX_KEY_FILE: u64 = 64 * 1024;
+pub(crate) const MAX_KEY_FILE: u64 = 64 * 1024;
 
 /// Key types `trustroot key generate` makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,16 +222,16 @@ impl PrivateKey {
     }
 }
 
-fn ed25519_key(key: &ed25519_dalek::VerifyingKey) -> Key {
+pub(crate) fn ed25519_key(key: &ed25519_dalek::VerifyingKey) -> Key {
     tuf_key("ed25519", "ed25519", hex::encode(key.as_bytes()))
 }
 
-fn p256_key(key: &p256::ecdsa::VerifyingKey) -> Key {
+pub(crate) fn p256_key(key: &p256::ecdsa::VerifyingKey) -> Key {
     tuf_key("ecdsa", "ecdsa-sha2-nistp256", p256_public_pem(key))
 }
 
 /// A TUF key object with no custom fields.
-fn tuf_key(keytype: &str, scheme: &str, public: String) -> Key {
+pub(crate) fn tuf_key(keytype: &str, scheme: &str, public: String) -> Key {
     Key {
         keytype: keytype.to_string(),
         scheme: scheme.to_string(),
@@ -308,6 +312,10 @@ pub fn parse_public_key(what: &str, bytes: &[u8]) -> Result<Key> {
             ed25519_key(&key)
         } else if let Ok(key) = p256::ecdsa::VerifyingKey::from_public_key_pem(trimmed) {
             p256_key(&key)
+        } else if p384::ecdsa::VerifyingKey::from_public_key_pem(trimmed).is_ok() {
+            // P-384 keys are registered only where the policy allows them (tough refuses
+            // a root that lists one); the PEM is kept as it is.
+            tuf_key("ecdsa", "ecdsa-sha2-nistp384", trimmed.to_string())
         } else {
             return Err(refuse(PublicKeyProblem::UnknownAlgorithm));
         }
@@ -321,88 +329,6 @@ pub fn parse_public_key(what: &str, bytes: &[u8]) -> Result<Key> {
     Ok(key)
 }
 
-/// Where a private key comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyRef {
-    /// A PKCS#8 PEM file.
-    File(PathBuf),
-    /// An environment variable holding the PEM (`env:VAR`).
-    Env(String),
-    /// A key in AWS KMS (`awskms:KEY`: key ID, key ARN, alias name or alias ARN).
-    AwsKms(String),
-}
-
-impl KeyRef {
-    /// `env:VAR` or a file path.
-    pub fn parse(text: &str) -> Result<KeyRef> {
-        if let Some(key) = text.strip_prefix("awskms:") {
-            if key.is_empty() {
-                return Err(KeyError::EmptyReference.into());
-            }
-            return Ok(KeyRef::AwsKms(key.to_string()));
-        }
-        if let Some(var) = text.strip_prefix("env:") {
-            if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(KeyError::BadVariableName { text: text.to_string() }.into());
-            }
-            return Ok(KeyRef::Env(var.to_string()));
-        }
-        if text.is_empty() {
-            return Err(KeyError::EmptyReference.into());
-        }
-        Ok(KeyRef::File(PathBuf::from(text)))
-    }
-
-    /// How the reference is shown in messages and transcripts.
-    pub fn describe(&self) -> String {
-        match self {
-            KeyRef::File(path) => path.display().to_string(),
-            KeyRef::Env(var) => format!("env:{var}"),
-            KeyRef::AwsKms(key) => format!("awskms:{key}"),
-        }
-    }
-
-    /// The PEM bytes behind the reference.
-    pub fn read(&self) -> Result<Zeroizing<Vec<u8>>> {
-        match self {
-            KeyRef::File(path) => read_limited(path, MAX_KEY_FILE).map(Zeroizing::new),
-            KeyRef::Env(var) => std::env::var(var)
-                .map(|v| Zeroizing::new(v.into_bytes()))
-                .map_err(|_| KeyError::VariableUnset { var: var.clone() }.into()),
-            KeyRef::AwsKms(key) => Err(KeyError::NotAFileKey {
-                what: format!("awskms:{key}"),
-            }
-            .into()),
-        }
-    }
-
-    /// The signer behind the reference: a key file or variable loaded here, or a key that
-    /// stays in AWS KMS.
-    pub fn signer(&self, passphrase: &mut dyn FnMut() -> Result<Zeroizing<String>>) -> Result<Box<dyn Signer>> {
-        match self {
-            KeyRef::AwsKms(key) => Ok(Box::new(awskms::AwsKmsSigner::connect(key)?)),
-            _ => Ok(Box::new(self.load(passphrase)?)),
-        }
-    }
-
-    /// Loads the private key behind the reference as a [`Signer`]. A key file that its
-    /// group or others can read is used, with a warning on stderr saying how to fix it.
-    pub fn load(&self, passphrase: &mut dyn FnMut() -> Result<Zeroizing<String>>) -> Result<SoftwareSigner> {
-        let pem = self.read()?;
-        if let KeyRef::File(path) = self
-            && let Some(warning) = loose_permissions_warning(path)
-        {
-            // A warning for the person at the terminal; a closed standard error loses it.
-            let _ = writeln!(std::io::stderr().lock(), "{warning}");
-        }
-        let key = PrivateKey::from_pkcs8_pem(&self.describe(), &pem, passphrase)?;
-        Ok(SoftwareSigner {
-            key,
-            source: self.describe(),
-        })
-    }
-}
-
 /// Something that signs with a key: a key file today, a PKCS#11 token or a cloud KMS key
 /// later. Signatures are in the encoding TUF puts in `sig` (before hex): raw 64 bytes for
 /// Ed25519, DER for ECDSA.
@@ -413,6 +339,34 @@ pub trait Signer {
     fn sign(&self, msg: &[u8]) -> Result<Vec<u8>>;
     /// Where the key lives, for messages and transcripts (never secret).
     fn describe(&self) -> String;
+}
+
+/// The PEM SPKI of a public key (what `keys/<name>.pub` holds): ECDSA and RSA keys carry it
+/// already, an Ed25519 key's hex is encoded.
+pub fn public_pem(key: &Key) -> Result<String> {
+    use pkcs8::EncodePublicKey as _;
+    let unusable = |reason: String| -> Error {
+        KeyError::Public {
+            what: "key".to_string(),
+            problem: PublicKeyProblem::Unusable { reason },
+        }
+        .into()
+    };
+    let public = key.keyval.public.as_deref().unwrap_or_default();
+    if key.keytype == "ed25519" {
+        let bytes: [u8; 32] = hex::decode(public)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| unusable("an Ed25519 key that is not 32 bytes of hex".to_string()))?;
+        let verifying = ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|e| unusable(e.to_string()))?;
+        return verifying
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|e| unusable(e.to_string()));
+    }
+    if public.trim_start().starts_with("-----BEGIN PUBLIC KEY-----") {
+        return Ok(public.to_string());
+    }
+    Err(unusable(format!("a {} key without a PEM public key", key.keytype)))
 }
 
 /// A private key loaded from a PEM file or environment variable.
@@ -547,6 +501,11 @@ pub fn same_key(a: &Key, b: &Key) -> bool {
         (Ok(a), Ok(b)) => a.identity() == b.identity(),
         _ => false,
     }
+}
+
+/// True for an ECDSA P-384 key, which tough cannot read (see `[gate] allow_p384`).
+pub fn is_p384(key: &Key) -> bool {
+    key.scheme == "ecdsa-sha2-nistp384"
 }
 
 /// A short human form of a key: its type and the first 16 hex digits of its ID.

@@ -45,6 +45,11 @@ pub struct Gate {
     /// roles), 5 for snapshot and timestamp, as Sigstore's repository tests require.
     #[serde(default)]
     pub min_valid_days: BTreeMap<String, u32>,
+    /// Allow ECDSA P-384 keys (on a token, in a KMS or in a file). Off by default: tough,
+    /// a gate client and a client in the field, refuses a whole root that lists one. When
+    /// on, the gate skips tough for such a root and says so in a finding.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_p384: bool,
 }
 
 /// A named public key and who holds it.
@@ -503,6 +508,15 @@ impl ResolvedKeys {
             .map_err(|e| Error::policy("online.public", PolicyProblem::OnlineKeyMissing(Box::new(e))))?;
         let online = keys::parse_public_key(&policy.online.public, &bytes)
             .map_err(|e| key_problem("online.public".to_string(), e))?;
+        if !policy.gate.allow_p384 {
+            let p384 = by_name
+                .iter()
+                .find(|(_, key)| keys::is_p384(key))
+                .map(|(name, _)| format!("keys.{name}"));
+            if let Some(field) = p384.or_else(|| keys::is_p384(&online).then(|| "online.public".to_string())) {
+                return Err(Error::policy(field, PolicyProblem::P384NotAllowed));
+            }
+        }
         // One key under two names would look like two signers while a threshold counts it
         // once (and a keyholder's key doubling as the online key would put it online).
         let named: Vec<(&String, &Key)> = by_name.iter().collect();

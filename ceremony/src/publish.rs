@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::assemble;
 use crate::candidate::Candidate;
-use crate::error::{Error, KeyError, Operation, PolicyProblem, PublishError, Result};
+use crate::error::{Error, KeyError, Operation, PolicyProblem, PublishError, Result, TokenError};
 use crate::gate::{self, Finding};
 use crate::keys::Signer;
 use crate::pubdir::PublishDir;
@@ -83,7 +83,7 @@ pub fn verify(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc
     let dir = PublishDir::at(&scratch.path().join("publish"));
     let current = published_tree(repo)?;
     match dir.stage_from(&candidate, current.as_deref()) {
-        Ok(staged) => findings.extend(gate::tough_client(&candidate, &staged.dir)),
+        Ok(staged) => findings.extend(gate::tough_client(&candidate, &staged.dir, repo.policy.gate.allow_p384)),
         Err(e) => findings.push(Finding::error(
             gate::Check::Lint,
             "repository",
@@ -115,7 +115,7 @@ pub fn publish(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Ut
         return refused(findings, recovered);
     }
     let staged = dir.stage(&candidate)?;
-    let tough = gate::tough_client(&candidate, &staged.dir);
+    let tough = gate::tough_client(&candidate, &staged.dir, repo.policy.gate.allow_p384);
     if gate::has_errors(&tough) {
         staged.discard();
         findings.extend(tough);
@@ -223,11 +223,12 @@ pub(crate) fn write_metadata(repo: &Repo, candidate: &Candidate) -> Result<()> {
     Ok(())
 }
 
-/// The online signer the policy names (`[online] signer`): `env:VAR`, or a key file outside
-/// the signing repository (a relative path is relative to the repository's directory).
+/// The online signer the policy names (`[online] signer`): `env:VAR`, a key file outside
+/// the signing repository (a relative path is relative to the repository's directory), a
+/// `pkcs11:` URI or a KMS key. `secret` gives a key file's passphrase or a token's PIN.
 pub fn online_signer(
     repo: &Repo,
-    passphrase: &mut dyn FnMut() -> Result<crate::keys::Zeroizing<String>>,
+    secret: &mut dyn FnMut() -> Result<crate::keys::Zeroizing<String>>,
 ) -> Result<Box<dyn Signer>> {
     use crate::keys::KeyRef;
     let key_ref = KeyRef::parse(&repo.policy.online.signer)
@@ -248,8 +249,11 @@ pub fn online_signer(
     // A key that cannot be had at all is named with where it is configured (a KMS key
     // that cannot be reached or used included); a wrong passphrase or a damaged key is
     // the key's own error.
-    key_ref.signer(passphrase).map_err(|error| match error {
-        Error::Key(KeyError::VariableUnset { .. }) | Error::Io { .. } | Error::Kms(_) => {
+    key_ref.load(secret).map_err(|error| match error {
+        Error::Key(KeyError::VariableUnset { .. })
+        | Error::Io { .. }
+        | Error::Kms(_)
+        | Error::Token(TokenError::NoToken { .. } | TokenError::NoModule { .. }) => {
             PublishError::OnlineKeyUnavailable {
                 signer: repo.policy.online.signer.clone(),
                 source: Box::new(error),

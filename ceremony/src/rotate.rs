@@ -1,6 +1,6 @@
 //! Key rotations as policy edits: removing a (compromised) key from roles and changing a
 //! role's threshold. Adding keys is `trustroot key add`; rotating the online key is
-//! `trustroot key add NAME --role online PUBKEY` plus pointing `[online] signer` at the new
+//! `trustroot key add NAME --role online REF` plus pointing `[online] signer` at the new
 //! private key. Each edit only changes `trustroot.toml` (comments and layout kept, the
 //! result re-checked before it is written); the next `ceremony start` stages a new root
 //! that the old and the new root thresholds must both sign, like any other round.

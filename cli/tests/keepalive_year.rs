@@ -36,7 +36,7 @@ fn sigstore_shaped() -> Setup {
 
 fn load(setup: &Setup, name: &str) -> SoftwareSigner {
     KeyRef::File(setup.keys.join(format!("{name}.pem")))
-        .load(&mut || panic!("test keys are not encrypted"))
+        .load_software(&mut || panic!("test keys are not encrypted"))
         .unwrap()
 }
 

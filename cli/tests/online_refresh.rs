@@ -28,7 +28,7 @@ fn published() -> Setup {
 
 fn signer(setup: &Setup) -> SoftwareSigner {
     KeyRef::File(setup.keys.join("online.pem"))
-        .load(&mut || panic!("the online key is not encrypted"))
+        .load_software(&mut || panic!("the online key is not encrypted"))
         .unwrap()
 }
 

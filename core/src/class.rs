@@ -63,6 +63,8 @@ pub enum Hint {
     RotateOnlineKey { role: RoleName },
     /// A key file is encrypted and no terminal can ask for its passphrase.
     PassphraseFromEnvOrFile,
+    /// A token needs its PIN and no terminal can ask for it.
+    PinFromSource,
     // ceremony
     /// A new signing repository is made only in an empty or new directory.
     InitEmptyDirectory,

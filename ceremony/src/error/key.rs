@@ -33,11 +33,17 @@ pub enum KeyError {
     /// `env:NAME` with a name that is not an environment variable's.
     #[error("'{text}': an environment variable name is letters, digits and '_'")]
     BadVariableName { text: String },
-    /// A key that stays in a KMS where the key's bytes are needed.
-    #[error("{what} stays in its KMS: it has no key file to read; use it where a signer is asked for")]
-    NotAFileKey { what: String },
     #[error("empty key reference")]
     EmptyReference,
+    /// `awskms:` with no key, or with spaces in it.
+    #[error("'{text}': an AWS KMS key reference is awskms: followed by a key ID, key ARN or alias")]
+    BadKmsKey { text: String },
+    /// A key service recognised but not supported (yet).
+    #[error("{scheme} keys are not supported yet: {advice}")]
+    UnsupportedService { scheme: &'static str, advice: &'static str },
+    /// Bytes were asked of a reference that is not a file or a variable.
+    #[error("{reference}: not a key file; the key stays on its token or service")]
+    NotAFile { reference: String },
     /// The variable a key reference names is not set.
     #[error("environment variable {var} is not set (or not UTF-8)")]
     VariableUnset { var: String },
@@ -47,6 +53,9 @@ pub enum KeyError {
     /// An encrypted key (`what` names it) and no terminal to ask for its passphrase.
     #[error("{what} is encrypted and there is no terminal to ask for its passphrase")]
     NoPassphraseSource { what: String },
+    /// A token that needs a PIN, no PIN source and no terminal to ask for it.
+    #[error("{what} needs its PIN and there is no terminal to ask for it")]
+    NoPinSource { what: String },
     /// The terminal could not be read.
     #[error("cannot read the passphrase: {source}")]
     PassphraseUnreadable {
@@ -104,7 +113,7 @@ pub enum PublicKeyProblem {
     NotUtf8,
     #[error("not a TUF key object: {reason}")]
     NotKeyObject { reason: String },
-    #[error("not an Ed25519 or P-256 public key")]
+    #[error("not an Ed25519, P-256 or P-384 public key")]
     UnknownAlgorithm,
     /// A PEM block of another kind, maybe a private key.
     #[error("not a public key: give the PEM 'PUBLIC KEY', never a private key")]
@@ -125,8 +134,11 @@ impl KeyError {
             | KeyError::ScryptCost { .. }
             | KeyError::BadVariableName { .. }
             | KeyError::EmptyReference
-            | KeyError::NotAFileKey { .. }
-            | KeyError::NoPassphraseSource { .. } => ErrorClass::Usage,
+            | KeyError::BadKmsKey { .. }
+            | KeyError::UnsupportedService { .. }
+            | KeyError::NotAFile { .. }
+            | KeyError::NoPassphraseSource { .. }
+            | KeyError::NoPinSource { .. } => ErrorClass::Usage,
             KeyError::PassphraseUnreadable { .. } => ErrorClass::Io,
             KeyError::ScryptParameters { .. } | KeyError::EncryptionParameters { .. } => ErrorClass::Usage,
             _ => ErrorClass::LocalState,
@@ -141,6 +153,7 @@ impl KeyError {
                 ..
             } => Some(Hint::ShowPublicKey),
             KeyError::NoPassphraseSource { .. } => Some(Hint::PassphraseFromEnvOrFile),
+            KeyError::NoPinSource { .. } => Some(Hint::PinFromSource),
             _ => None,
         }
     }

@@ -13,6 +13,7 @@ mod policy;
 mod publish;
 mod request;
 mod round;
+mod token;
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,7 @@ pub use policy::PolicyProblem;
 pub use publish::{Operation, PublishError};
 pub use request::{BaselineError, RequestError, RequestProblem, Tamper, UnsafeText};
 pub use round::{RoundError, SignatureError, SignatureProblem};
+pub use token::{PinTries, TokenError, TokenProblem, UriProblem};
 
 /// A path for a message, escaped: names under `targets/` or `metadata/` can come from
 /// anyone who could put a file there.
@@ -64,6 +66,9 @@ pub enum Error {
     /// A key, a key reference or a passphrase is unusable.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// A PKCS#11 token, its module, PIN or key could not be used.
+    #[error(transparent)]
+    Token(#[from] TokenError),
     /// An AWS KMS key could not be reached, used or trusted.
     #[error(transparent)]
     Kms(#[from] KmsError),
@@ -175,6 +180,7 @@ impl Error {
             | Error::WriteMetadata { .. }
             | Error::Canonical { .. } => ErrorClass::LocalState,
             Error::Key(e) => e.class(),
+            Error::Token(e) => e.class(),
             Error::Kms(e) => e.class(),
             Error::Edit(e) => e.class(),
             Error::Round(e) => e.class(),

@@ -65,6 +65,11 @@ pub enum PolicyProblem {
     SameKey { other: String },
     #[error("is the online key: keyholders' keys must stay offline, separate from [online]")]
     OnlineKeyholder,
+    /// A P-384 key where `[gate] allow_p384` is off.
+    #[error(
+        "is an ECDSA P-384 key: tough (a gate client, and the Rust client in the field) refuses a whole root that lists one; use P-256 or Ed25519, or set allow_p384 = true in [gate] to accept it with tough skipped"
+    )]
+    P384NotAllowed,
     /// An edit found the field of another type than the policy gives it.
     #[error("is not an array")]
     NotAnArray,

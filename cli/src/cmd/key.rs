@@ -6,18 +6,32 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use trustroot_ceremony::keys::pkcs11::{self, Pkcs11Uri};
 use trustroot_ceremony::keys::{self, KdfCost, KeyRef, KeyType, PrivateKey};
-use trustroot_ceremony::{Signer as _, edit, rotate};
+use trustroot_ceremony::{edit, rotate};
 
-use super::shared::{CmdResult, PassphraseArgs, Zeroizing, finish, passphrase_source};
+use super::shared::{CmdResult, PassphraseArgs, Zeroizing, finish, secret_source};
 use crate::outln;
 use crate::output::{self, Failure, Format};
+
+/// The key reference forms, for the --help of every command that names a key.
+pub const KEY_REF_HELP: &str = "The key, as a reference (never secret):
+  FILE             a key file: PKCS#8 PEM private key, or a PEM / TUF JSON public key
+  env:VAR          the PEM in an environment variable
+  pkcs11:URI       a key on a PKCS#11 token (YubiKey, HSM; RFC 7512), e.g.
+                   pkcs11:token=YubiKey%20PIV;id=%02?module-path=/usr/lib/x86_64-linux-gnu/libykcs11.so
+                   the module can also come from TRUSTROOT_PKCS11_MODULE; the PIN from
+                   pin-source=file:PATH or env:VAR in the URI, TRUSTROOT_PKCS11_PIN, or a prompt
+  awskms:KEY       an AWS KMS key: key ID, key ARN or alias/NAME (region and credentials
+                   from the standard AWS environment)
+  `trustroot key list --module PATH` prints the pkcs11: URI of every key on a token.";
 
 /// `trustroot key ...`
 #[derive(Debug, Subcommand)]
 pub enum KeyCommand {
     /// Generate a signing key: PKCS#8 PEM written with mode 0600 (never overwriting a file),
-    /// and its public key beside it as FILE.pub (mode 0644, for sharing).
+    /// and its public key beside it as FILE.pub (mode 0644, for sharing); or, with --out
+    /// pkcs11:..., a key made on a PKCS#11 token (YubiKey, HSM) that never leaves it.
     ///
     /// With --encrypt, --passphrase-env or --passphrase-file the key is encrypted
     /// (PBES2: scrypt N=2^17 r=8 p=1, AES-256-CBC); --encrypt alone asks for the
@@ -26,9 +40,11 @@ pub enum KeyCommand {
         /// ed25519 or ecdsa-p256 (the YubiKey/Sigstore keyholder key type).
         #[arg(long = "type", value_name = "TYPE")]
         key_type: String,
-        /// Private key file to create.
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
+        /// Where the new key goes: a private key file to create, or a pkcs11: URI (token=...;
+        /// object=LABEL[;id=%xx...]?module-path=...) to generate the key on the token, where
+        /// it stays (nothing is written to disk).
+        #[arg(long, value_name = "FILE|pkcs11:URI")]
+        out: String,
         /// Encrypt the key with a passphrase typed at the terminal.
         #[arg(long)]
         encrypt: bool,
@@ -43,11 +59,9 @@ pub enum KeyCommand {
         json: bool,
     },
     /// Show a key's fingerprint (material sha256, the same in every root that lists it), its
-    /// ID as a key alone, type and public key. REF is a private key (file or env:VAR) or a
-    /// public key file (PEM or TUF key JSON).
+    /// ID as a key alone, type and public key.
     Show {
-        /// The key: a private key file, env:VAR, or a public key file.
-        #[arg(value_name = "REF")]
+        #[arg(value_name = "REF", help = "The key", long_help = KEY_REF_HELP)]
         key: String,
         #[command(flatten)]
         passphrase: PassphraseArgs,
@@ -55,7 +69,8 @@ pub enum KeyCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Register a keyholder's public key in the policy (copied to keys/NAME.pub).
+    /// Register a keyholder's public key in the policy (copied to keys/NAME.pub): from a
+    /// public key file, or read from the token or KMS key a reference names.
     Add {
         /// Name of the key in trustroot.toml.
         name: String,
@@ -65,13 +80,36 @@ pub enum KeyCommand {
         /// Who holds the private key (name, e-mail or @handle).
         #[arg(long)]
         holder: Option<String>,
-        /// The public key file (PEM or TUF key JSON), or `awskms:KEY` (key ID, key ARN,
-        /// alias/NAME or alias ARN) to read the public key of a key in AWS KMS.
-        pubkey: PathBuf,
+        #[arg(
+            value_name = "REF",
+            help = "The public key: a file (PEM or TUF key JSON), a pkcs11: URI or awskms:KEY",
+            long_help = KEY_REF_HELP
+        )]
+        key: String,
         /// The signing repository (default: the current directory).
         #[arg(long, default_value = ".")]
         repo: PathBuf,
+        /// The token's PIN, when reading the key needs a login.
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
         /// Print JSON: the name, role, holder, key ID and fingerprint registered.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the tokens a PKCS#11 module shows, and the keys and certificates on each, with
+    /// the pkcs11: URI that names each one. Private keys are listed only with --login.
+    List {
+        /// The PKCS#11 module (e.g. /usr/lib/x86_64-linux-gnu/libykcs11.so for YubiKeys,
+        /// /usr/lib/softhsm/libsofthsm2.so).
+        #[arg(long, value_name = "PATH")]
+        module: PathBuf,
+        /// Log in to each token (asking for its PIN, or reading TRUSTROOT_PKCS11_PIN) to list
+        /// its private keys too.
+        #[arg(long)]
+        login: bool,
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+        /// Print JSON.
         #[arg(long)]
         json: bool,
     },
@@ -118,20 +156,43 @@ pub fn run(command: KeyCommand) -> ExitCode {
             name,
             role,
             holder,
-            pubkey,
+            key,
             repo,
+            passphrase,
             json,
         } => finish(
             Format::json_if(json),
-            add(&repo, &name, &role, holder.as_deref(), &pubkey, json),
+            add(&repo, &name, &role, holder.as_deref(), &key, &passphrase, json),
         ),
+        KeyCommand::List {
+            module,
+            login,
+            passphrase,
+            json,
+        } => finish(Format::json_if(json), list(&module, login, &passphrase, json)),
         KeyCommand::Remove { name, role, repo } => finish(Format::Text, remove_key(&name, role.as_deref(), &repo)),
         KeyCommand::Threshold { role, threshold, repo } => finish(Format::Text, set_threshold(&role, threshold, &repo)),
     }
 }
 
-fn add(repo: &Path, name: &str, role: &str, holder: Option<&str>, pubkey: &Path, json: bool) -> CmdResult {
-    let (bytes, what) = public_key_bytes(pubkey)?;
+fn add(
+    repo: &Path,
+    name: &str,
+    role: &str,
+    holder: Option<&str>,
+    reference: &str,
+    passphrase: &PassphraseArgs,
+    json: bool,
+) -> CmdResult {
+    let key_ref = KeyRef::parse(reference)?;
+    let bytes: Vec<u8> = match &key_ref {
+        // A file is registered as it is written (PEM or TUF key JSON); a private key is
+        // refused with a pointer to its public half.
+        KeyRef::File(path) => keys::read_limited(path, 64 * 1024)?,
+        KeyRef::Env(_) => key_ref.read()?.to_vec(),
+        _ => keys::public_pem(&key_ref.public_key(&mut secret_source(passphrase, &key_ref))?)?.into_bytes(),
+    };
+    let what = key_ref.describe();
     let notes: Vec<&str> = if role != "online" {
         Vec::new()
     } else if trustroot_ceremony::repo::Repo::open(repo)?.published("root")?.is_some() {
@@ -158,6 +219,7 @@ fn add(repo: &Path, name: &str, role: &str, holder: Option<&str>, pubkey: &Path,
             "keyid": keyid,
             "fingerprint": fingerprint,
             "public_file": format!("keys/{name}.pub"),
+            "source": what,
             "notes": notes,
         }));
     }
@@ -167,27 +229,6 @@ fn add(repo: &Path, name: &str, role: &str, holder: Option<&str>, pubkey: &Path,
         outln!("  material sha256:{fingerprint} (what `trustroot key show` prints for the keyholder's file)")?;
     }
     outln!("Next: `trustroot ceremony start` stages the change.")
-}
-
-/// The public key to register and how to name it: a file's bytes, or the public key of
-/// an `awskms:KEY` read from KMS (PEM for P-256, so `keys/NAME.pub` is what a file holds;
-/// the TUF key object for RSA).
-fn public_key_bytes(pubkey: &Path) -> Result<(Vec<u8>, String), Failure> {
-    let text = pubkey.to_str().unwrap_or_default();
-    if let Some(key) = text.strip_prefix("awskms:") {
-        let public = keys::awskms::AwsKmsSigner::connect(key)?.public_key();
-        let bytes = match (public.keytype.as_str(), &public.keyval.public) {
-            ("ecdsa", Some(pem)) => pem.clone().into_bytes(),
-            _ => {
-                let mut json = serde_json::to_vec_pretty(&public)
-                    .map_err(|e| Failure::local_state(format!("cannot encode the public key: {e}")))?;
-                json.push(b'\n');
-                json
-            }
-        };
-        return Ok((bytes, text.to_string()));
-    }
-    Ok((keys::read_limited(pubkey, 64 * 1024)?, pubkey.display().to_string()))
 }
 
 fn remove_key(name: &str, role: Option<&str>, repo: &Path) -> CmdResult {
@@ -204,15 +245,108 @@ fn set_threshold(role: &str, threshold: u64, repo: &Path) -> CmdResult {
     outln!("Next: `trustroot ceremony start` stages the change.")
 }
 
-fn generate(
-    key_type: &str,
+fn generate(key_type: &str, out: &str, encrypt: bool, passphrase: &PassphraseArgs, log_n: u8, json: bool) -> CmdResult {
+    let key_type: KeyType = key_type.parse()?;
+    match KeyRef::parse(out)? {
+        KeyRef::Pkcs11(uri) => {
+            if encrypt {
+                return Err(Failure::usage("--encrypt is for key files: a key on a token is protected by its PIN"));
+            }
+            generate_on_token(key_type, &uri, passphrase, json)
+        }
+        KeyRef::File(path) => generate_file(key_type, &path, encrypt, passphrase, log_n, json),
+        KeyRef::AwsKms(_) => Err(Failure::usage("AWS KMS keys are made in KMS, not by trustroot").with_hint_text(
+            "`aws kms create-key --key-spec ECC_NIST_P256 --key-usage SIGN_VERIFY`, then `trustroot key add NAME --role ROLE awskms:KEY`",
+        )),
+        other => Err(Failure::usage(format!(
+            "{}: --out is a key file or a pkcs11: URI",
+            other.describe()
+        ))),
+    }
+}
+
+/// `key generate --out pkcs11:...`: the key pair is made on the token; nothing is written.
+fn generate_on_token(key_type: KeyType, uri: &Pkcs11Uri, passphrase: &PassphraseArgs, json: bool) -> CmdResult {
+    let algorithm = match key_type {
+        KeyType::Ed25519 => pkcs11::Algorithm::Ed25519,
+        KeyType::EcdsaP256 => pkcs11::Algorithm::EcdsaP256,
+    };
+    let key_ref = KeyRef::Pkcs11(Box::new(uri.clone()));
+    let (new_uri, public) = pkcs11::generate(uri, algorithm, &mut secret_source(passphrase, &key_ref))?;
+    if json {
+        return output::json(&serde_json::json!({
+            "uri": new_uri,
+            "keyid": public.computed_key_id(),
+            "fingerprint": public.fingerprint(),
+            "key": public,
+        }));
+    }
+    outln!(
+        "Generated an {} key on the token; it never leaves it. Its reference:",
+        algorithm.name()
+    )?;
+    outln!("  {new_uri}")?;
+    outln!("key ID {}", public.computed_key_id())?;
+    if let Some(fingerprint) = public.fingerprint() {
+        outln!("material sha256:{fingerprint} (its fingerprint: compare this)")?;
+    }
+    outln!("Next: the coordinator registers it with `trustroot key add NAME --role ROLE '{new_uri}'`,")?;
+    outln!("or with the public key `trustroot key show '{new_uri}'` prints.")
+}
+
+/// `key list --module PATH`: tokens and their objects, each with its URI.
+fn list(module: &Path, login: bool, passphrase: &PassphraseArgs, json: bool) -> CmdResult {
+    let mut ask = super::shared::passphrase_source(passphrase, format!("the tokens of {}", module.display()), "PIN");
+    let tokens = pkcs11::list(module, login, &mut ask)?;
+    if json {
+        return output::json(&serde_json::json!({ "module": module.display().to_string(), "tokens": tokens }));
+    }
+    if tokens.is_empty() {
+        return outln!(
+            "{}: no token is present (is the YubiKey or HSM connected?)",
+            module.display()
+        );
+    }
+    for token in &tokens {
+        outln!(
+            "slot {}: token '{}' ({} {}, serial {})",
+            token.slot,
+            token.label,
+            token.manufacturer,
+            token.model,
+            token.serial
+        )?;
+        if token.objects.is_empty() {
+            outln!("  no objects{}", if login { "" } else { " visible without --login" })?;
+        }
+        for object in &token.objects {
+            outln!(
+                "  {:<7} {} {}",
+                object.kind,
+                object.algorithm.as_deref().unwrap_or("-"),
+                if object.label.is_empty() {
+                    "(no label)"
+                } else {
+                    object.label.as_str()
+                }
+            )?;
+            outln!("          {}", object.uri)?;
+        }
+    }
+    if !login {
+        outln!("Private keys are listed with --login.")?;
+    }
+    Ok(())
+}
+
+fn generate_file(
+    key_type: KeyType,
     out: &Path,
     encrypt: bool,
     passphrase: &PassphraseArgs,
     log_n: u8,
     json: bool,
 ) -> CmdResult {
-    let key_type: KeyType = key_type.parse()?;
     let encrypted = encrypt || passphrase.passphrase_env.is_some() || passphrase.passphrase_file.is_some();
     if !encrypted && let Some(repo) = signing_repository_keys_dir(out) {
         return Err(Failure::usage(format!(
@@ -314,22 +448,7 @@ fn signing_repository_keys_dir(out: &Path) -> Option<PathBuf> {
 
 fn show(reference: &str, passphrase: &PassphraseArgs, json: bool) -> CmdResult {
     let key_ref = KeyRef::parse(reference)?;
-    if let KeyRef::AwsKms(key) = &key_ref {
-        return show_public(&keys::awskms::AwsKmsSigner::connect(key)?.public_key(), json);
-    }
-    let bytes = key_ref.read()?;
-    let is_private = std::str::from_utf8(&bytes).is_ok_and(|t| t.contains("PRIVATE KEY-----"));
-    let public = if is_private {
-        key_ref
-            .load(&mut passphrase_source(passphrase, key_ref.describe()))?
-            .public_key()
-    } else {
-        keys::parse_public_key(&key_ref.describe(), &bytes)?
-    };
-    show_public(&public, json)
-}
-
-fn show_public(public: &trustroot_core::Key, json: bool) -> CmdResult {
+    let public = key_ref.public_key(&mut secret_source(passphrase, &key_ref))?;
     let keyid = public.computed_key_id();
     let fingerprint = public.fingerprint();
     let value = public.keyval.public.clone().unwrap_or_default();

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use trustroot_ceremony::{online, publish, repo};
 
-use super::shared::{CmdResult, PassphraseArgs, finish, now, parse_time, passphrase_source, refuse_stale_publish};
+use super::shared::{CmdResult, PassphraseArgs, finish, now, online_secret_source, parse_time, refuse_stale_publish};
 use crate::output::{self, Format};
 use crate::{note, outln};
 
@@ -57,10 +57,7 @@ fn refresh(dir: &Path, force: bool, at: Option<DateTime<Utc>>, json: bool, passp
     let repo = repo::Repo::open(dir)?;
     refuse_stale_publish(&repo, at)?;
     let now = now(at);
-    let signer = publish::online_signer(
-        &repo,
-        &mut passphrase_source(passphrase, format!("the online key ({})", repo.policy.online.signer)),
-    )?;
+    let signer = publish::online_signer(&repo, &mut online_secret_source(passphrase, &repo.policy.online.signer))?;
     let report = online::refresh(&repo, signer.as_ref(), now, force)?;
     if let Some(recovered) = &report.recovered {
         note!("note: {recovered}");

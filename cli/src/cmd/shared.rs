@@ -20,10 +20,10 @@ pub type Zeroizing<T> = trustroot_ceremony::keys::Zeroizing<T>;
 /// Where a passphrase comes from when it is not typed at a prompt.
 #[derive(Debug, Args, Clone, Default)]
 pub struct PassphraseArgs {
-    /// Read the passphrase from this environment variable (for automation).
+    /// Read the passphrase (or a token's PIN) from this environment variable (for automation).
     #[arg(long, value_name = "VAR", conflicts_with = "passphrase_file")]
     pub passphrase_env: Option<String>,
-    /// Read the passphrase from the first line of this file (for automation).
+    /// Read the passphrase (or a token's PIN) from the first line of this file (for automation).
     #[arg(long, value_name = "FILE")]
     pub passphrase_file: Option<PathBuf>,
 }
@@ -72,10 +72,12 @@ pub fn now(at: Option<DateTime<Utc>>) -> DateTime<Utc> {
     at.unwrap_or_else(Utc::now)
 }
 
-/// A passphrase from --passphrase-env / --passphrase-file, or typed at the terminal.
+/// A key's passphrase or a token's PIN (`secret`, as [`keys::KeyRef::secret_name`] says):
+/// from --passphrase-env / --passphrase-file, or typed at the terminal.
 pub fn passphrase_source(
     args: &PassphraseArgs,
     what: String,
+    secret: &'static str,
 ) -> impl FnMut() -> trustroot_ceremony::Result<Zeroizing<String>> {
     let args = args.clone();
     move || {
@@ -86,10 +88,33 @@ pub fn passphrase_source(
             return keys::passphrase_from_file(file);
         }
         if !std::io::stdin().is_terminal() {
-            return Err(KeyError::NoPassphraseSource { what: what.clone() }.into());
+            return Err(if secret == "PIN" {
+                KeyError::NoPinSource { what: what.clone() }
+            } else {
+                KeyError::NoPassphraseSource { what: what.clone() }
+            }
+            .into());
         }
-        rpassword::prompt_password(format!("Passphrase for {what}: "))
+        let label = if secret == "PIN" { "PIN" } else { "Passphrase" };
+        rpassword::prompt_password(format!("{label} for {what}: "))
             .map(Zeroizing::new)
             .map_err(|source| KeyError::PassphraseUnreadable { source }.into())
     }
+}
+
+/// The secret source for a key reference: a PIN for a token, a passphrase for a key file.
+pub fn secret_source(
+    args: &PassphraseArgs,
+    key_ref: &keys::KeyRef,
+) -> impl FnMut() -> trustroot_ceremony::Result<Zeroizing<String>> {
+    passphrase_source(args, key_ref.describe(), key_ref.secret_name())
+}
+
+/// The secret source of the online key `[online] signer` names (`reference`).
+pub fn online_secret_source(
+    args: &PassphraseArgs,
+    reference: &str,
+) -> impl FnMut() -> trustroot_ceremony::Result<Zeroizing<String>> {
+    let secret = keys::KeyRef::parse(reference).map_or("passphrase", |r| r.secret_name());
+    passphrase_source(args, format!("the online key ({reference})"), secret)
 }

@@ -11,15 +11,18 @@ pub fn hint_text(hint: &Hint) -> Option<String> {
         Hint::CreateOrChooseRepository => {
             "create one with `trustroot init DIR`, or name an existing one with --repo DIR".to_string()
         }
-        Hint::AddKeyholders { role } => format!("add keyholders with `trustroot key add NAME --role {role} PUBKEY`"),
+        Hint::AddKeyholders { role } => format!("add keyholders with `trustroot key add NAME --role {role} REF`"),
         Hint::AddOnlineKey => "generate the online key with `trustroot key generate` and register it with \
-             `trustroot key add online --role online PUBKEY`"
+             `trustroot key add online --role online REF`"
             .to_string(),
         Hint::UseOnlineRole { role } => format!("{role} is signed by the online key: use --role online"),
         Hint::RotateOnlineKey { role } => {
-            format!("{role} is signed by the online key: rotate it with `trustroot key add NAME --role online PUBKEY`")
+            format!("{role} is signed by the online key: rotate it with `trustroot key add NAME --role online REF`")
         }
         Hint::PassphraseFromEnvOrFile => "use --passphrase-env VAR or --passphrase-file FILE".to_string(),
+        Hint::PinFromSource => "add pin-source=file:PATH (or env:VAR) to the pkcs11: URI, set TRUSTROOT_PKCS11_PIN, \
+             or give --passphrase-env VAR / --passphrase-file FILE"
+            .to_string(),
         Hint::InitEmptyDirectory => {
             "`trustroot init` only creates a new signing repository: give it a new or empty directory".to_string()
         }
@@ -34,7 +37,7 @@ pub fn hint_text(hint: &Hint) -> Option<String> {
         }
         Hint::ChooseRolesPath => "pass one of those as PATH".to_string(),
         Hint::OnlineSigner => {
-            "`[online] signer` in trustroot.toml names the online key (a file, env:VAR or awskms:KEY): \
+            "`[online] signer` in trustroot.toml names the online key (a file, env:VAR, a pkcs11: URI or awskms:KEY): \
              provide what it names, or point it at the key"
                 .to_string()
         }

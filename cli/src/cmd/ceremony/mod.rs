@@ -17,7 +17,7 @@ use clap::{Args, Subcommand};
 use trustroot_ceremony::round::{self, Added, Round};
 use trustroot_ceremony::{delegate, publish, repo};
 
-use super::shared::{CmdResult, PassphraseArgs, finish, now, parse_time, passphrase_source, refuse_stale_publish};
+use super::shared::{CmdResult, PassphraseArgs, finish, now, online_secret_source, parse_time, refuse_stale_publish};
 use crate::output::{self, Failure, Format};
 use crate::{note, outln};
 use sign::{BaselineArgs, sign};
@@ -111,8 +111,12 @@ pub enum CeremonyCommand {
     /// Without a terminal the command refuses unless --yes is given. Your private key is
     /// never written anywhere.
     Sign {
-        /// Your private key: a PKCS#8 PEM file, or env:VAR.
-        #[arg(long, value_name = "REF")]
+        #[arg(
+            long,
+            value_name = "REF",
+            help = "Your private key: a PEM file, env:VAR, a pkcs11: URI or awskms:KEY",
+            long_help = crate::cmd::key::KEY_REF_HELP
+        )]
         key: String,
         /// Sign this request file (no repository needed).
         #[arg(long, value_name = "FILE")]
@@ -189,7 +193,7 @@ pub enum CeremonyCommand {
         repo: RepoArgs,
     },
     /// Create or change a delegated targets role (delegated by targets). Add its keys with
-    /// `trustroot key add KEY --role NAME PUBKEY`; the next `ceremony start` stages it.
+    /// `trustroot key add KEY --role NAME REF`; the next `ceremony start` stages it.
     Delegate {
         /// The delegated role's name.
         name: String,
@@ -311,7 +315,7 @@ fn dispatch(command: CeremonyCommand) -> CmdResult {
             )?;
             if created {
                 outln!(
-                    "Next: add its keys with `trustroot key add KEY --role {name} PUBKEY`, then `trustroot ceremony start`."
+                    "Next: add its keys with `trustroot key add KEY --role {name} REF`, then `trustroot ceremony start`."
                 )
             } else {
                 outln!("Next: `trustroot ceremony start` stages targets and '{name}' for signing.")
@@ -447,10 +451,7 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
     if publish {
         refuse_stale_publish(&repo, args.at)?;
     }
-    let signer = publish::online_signer(
-        &repo,
-        &mut passphrase_source(passphrase, format!("the online key ({})", repo.policy.online.signer)),
-    )?;
+    let signer = publish::online_signer(&repo, &mut online_secret_source(passphrase, &repo.policy.online.signer))?;
     let (report, operation) = if publish {
         (
             publish::publish(&repo, &round, signer.as_ref(), now)?,

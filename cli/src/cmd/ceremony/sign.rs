@@ -11,7 +11,7 @@ use trustroot_ceremony::repo;
 use trustroot_ceremony::round::{self, Added, SigningRequest, printable};
 use trustroot_core::display::escape;
 
-use super::super::shared::{CmdResult, PassphraseArgs, now, passphrase_source};
+use super::super::shared::{CmdResult, PassphraseArgs, now, secret_source};
 use super::{RepoArgs, open};
 use crate::outln;
 use crate::output::{self, Failure};
@@ -123,7 +123,7 @@ pub fn sign(
             let (request, bytes) = SigningRequest::load(path)?;
             let baseline = baseline(&request, baseline_args, now)?;
             print_request(&request, &baseline)?;
-            let signer = key_ref.signer(&mut passphrase_source(passphrase, key_ref.describe()))?;
+            let signer = key_ref.load(&mut secret_source(passphrase, &key_ref))?;
             // Find out what this key signs before asking.
             let signatures = round::sign_request(&request, &bytes, signer.as_ref())?;
             confirm(yes)?;
@@ -163,7 +163,7 @@ pub fn sign(
             let bytes: Vec<Vec<u8>> = round.roles.iter().map(|r| r.bytes.clone()).collect();
             let baseline = baseline(&request, baseline_args, now)?;
             print_request(&request, &baseline)?;
-            let signer = key_ref.signer(&mut passphrase_source(passphrase, key_ref.describe()))?;
+            let signer = key_ref.load(&mut secret_source(passphrase, &key_ref))?;
             let signatures = round::sign_request(&request, &bytes, signer.as_ref())?;
             confirm(yes)?;
             for sig in &signatures {

@@ -1,0 +1,203 @@
+//! Key references: where a private key is, as one string the user writes wherever a key is
+//! named (`--key`, `--out`, `key add`'s REF, `[online] signer`). A reference is never
+//! secret: PINs and passphrases come from elsewhere.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use pkcs8::der::zeroize::Zeroizing;
+use trustroot_core::Key;
+
+use super::awskms::AwsKmsSigner;
+use super::pkcs11::{self, Pkcs11Uri};
+use super::{MAX_KEY_FILE, PrivateKey, Signer, SoftwareSigner, loose_permissions_warning, read_limited};
+use crate::error::{Error, KeyError, Result};
+
+/// Where a private key comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRef {
+    /// A PKCS#8 PEM file.
+    File(PathBuf),
+    /// An environment variable holding the PEM (`env:VAR`).
+    Env(String),
+    /// A key on a PKCS#11 token (`pkcs11:` URI, RFC 7512).
+    Pkcs11(Box<Pkcs11Uri>),
+    /// An AWS KMS key (`awskms:` key ID, key ARN or alias).
+    AwsKms(String),
+    /// A key in a service trustroot recognises but cannot use yet (`gcpkms:`, `azurekms:`,
+    /// `hsm:`): `scheme` is the prefix, `advice` what to use instead.
+    Unsupported { scheme: &'static str, advice: &'static str },
+}
+
+/// Reference prefixes of other tools' key services, recognised so that they are refused by
+/// name rather than read as file names.
+const UNSUPPORTED: [(&str, &str); 3] = [
+    (
+        "gcpkms:",
+        "use the Google Cloud KMS PKCS#11 library (libkmsp11) with a pkcs11: URI",
+    ),
+    (
+        "azurekms:",
+        "use Azure Key Vault's Managed HSM through PKCS#11, or a key file",
+    ),
+    ("hsm:", "name the key with a pkcs11: URI"),
+];
+
+impl KeyRef {
+    /// Parses a reference: `pkcs11:...`, `awskms:KEY`, `env:VAR`, or a file path.
+    pub fn parse(text: &str) -> Result<KeyRef> {
+        if text.starts_with("pkcs11:") {
+            return Ok(KeyRef::Pkcs11(Box::new(Pkcs11Uri::parse(text)?)));
+        }
+        if let Some(key) = text.strip_prefix("awskms:") {
+            if key.is_empty() || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(KeyError::BadKmsKey { text: text.to_string() }.into());
+            }
+            return Ok(KeyRef::AwsKms(key.to_string()));
+        }
+        if let Some((scheme, advice)) = UNSUPPORTED.iter().find(|(scheme, _)| text.starts_with(scheme)) {
+            return Ok(KeyRef::Unsupported { scheme, advice });
+        }
+        if let Some(var) = text.strip_prefix("env:") {
+            if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(KeyError::BadVariableName { text: text.to_string() }.into());
+            }
+            return Ok(KeyRef::Env(var.to_string()));
+        }
+        if text.is_empty() {
+            return Err(KeyError::EmptyReference.into());
+        }
+        Ok(KeyRef::File(PathBuf::from(text)))
+    }
+
+    /// How the reference is shown in messages and transcripts.
+    pub fn describe(&self) -> String {
+        match self {
+            KeyRef::File(path) => path.display().to_string(),
+            KeyRef::Env(var) => format!("env:{var}"),
+            KeyRef::Pkcs11(uri) => uri.text.clone(),
+            KeyRef::AwsKms(key) => format!("awskms:{key}"),
+            KeyRef::Unsupported { scheme, .. } => format!("{scheme}..."),
+        }
+    }
+
+    /// What unlocks the key, for a prompt: a token's PIN or a key file's passphrase.
+    pub fn secret_name(&self) -> &'static str {
+        match self {
+            KeyRef::Pkcs11(_) => "PIN",
+            _ => "passphrase",
+        }
+    }
+
+    /// The PEM bytes behind a file or `env:` reference.
+    pub fn read(&self) -> Result<Zeroizing<Vec<u8>>> {
+        match self {
+            KeyRef::File(path) => read_limited(path, MAX_KEY_FILE).map(Zeroizing::new),
+            KeyRef::Env(var) => std::env::var(var)
+                .map(|v| Zeroizing::new(v.into_bytes()))
+                .map_err(|_| KeyError::VariableUnset { var: var.clone() }.into()),
+            other => Err(KeyError::NotAFile {
+                reference: other.describe(),
+            }
+            .into()),
+        }
+    }
+
+    /// Loads the private key behind the reference as a [`Signer`]. `secret` gives a key
+    /// file's passphrase or a token's PIN when one is needed (a prompt, usually). A key
+    /// file that its group or others can read is used, with a warning on stderr.
+    pub fn load(&self, secret: &mut dyn FnMut() -> Result<Zeroizing<String>>) -> Result<Box<dyn Signer>> {
+        match self {
+            KeyRef::File(_) | KeyRef::Env(_) => Ok(Box::new(self.load_software(secret)?)),
+            KeyRef::Pkcs11(uri) => Ok(Box::new(pkcs11::Pkcs11Signer::open(uri, secret)?)),
+            KeyRef::AwsKms(key) => Ok(Box::new(AwsKmsSigner::connect(key)?)),
+            KeyRef::Unsupported { .. } => Err(self.unsupported()),
+        }
+    }
+
+    /// Loads a key file or `env:` PEM; other references are refused.
+    pub fn load_software(&self, secret: &mut dyn FnMut() -> Result<Zeroizing<String>>) -> Result<SoftwareSigner> {
+        let pem = self.read()?;
+        if let KeyRef::File(path) = self
+            && let Some(warning) = loose_permissions_warning(path)
+        {
+            // A warning for the person at the terminal; a closed standard error loses it.
+            let _ = writeln!(std::io::stderr().lock(), "{warning}");
+        }
+        let key = PrivateKey::from_pkcs8_pem(&self.describe(), &pem, secret)?;
+        Ok(SoftwareSigner::new(key, self.describe()))
+    }
+
+    /// The public key behind the reference, to register or show it: a public key file (PEM
+    /// or TUF key JSON) or private key file, or the key on a token or in a KMS.
+    pub fn public_key(&self, secret: &mut dyn FnMut() -> Result<Zeroizing<String>>) -> Result<Key> {
+        match self {
+            KeyRef::File(_) | KeyRef::Env(_) => {
+                let bytes = self.read()?;
+                let is_private = std::str::from_utf8(&bytes).is_ok_and(|t| t.contains("PRIVATE KEY-----"));
+                if is_private {
+                    Ok(self.load_software(secret)?.public_key())
+                } else {
+                    super::parse_public_key(&self.describe(), &bytes)
+                }
+            }
+            KeyRef::Pkcs11(uri) => pkcs11::read_public_key(uri, secret),
+            KeyRef::AwsKms(key) => Ok(AwsKmsSigner::connect(key)?.public_key()),
+            KeyRef::Unsupported { .. } => Err(self.unsupported()),
+        }
+    }
+
+    /// The refusal of a reference to a service trustroot names but cannot use.
+    fn unsupported(&self) -> Error {
+        let (scheme, advice) = match self {
+            KeyRef::Unsupported { scheme, advice } => (*scheme, *advice),
+            // Never reached: every other reference loads.
+            _ => ("this reference", "use a key file, a pkcs11: URI or awskms:KEY"),
+        };
+        KeyError::UnsupportedService { scheme, advice }.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn parses_every_reference_form() {
+        assert_eq!(KeyRef::parse("env:MY_KEY").unwrap(), KeyRef::Env("MY_KEY".into()));
+        assert_eq!(KeyRef::parse("a/b.pem").unwrap(), KeyRef::File("a/b.pem".into()));
+        assert_eq!(
+            KeyRef::parse("awskms:alias/tuf-online").unwrap(),
+            KeyRef::AwsKms("alias/tuf-online".into())
+        );
+        let KeyRef::Pkcs11(uri) = KeyRef::parse("pkcs11:token=t;object=k").unwrap() else {
+            panic!("not a pkcs11 reference")
+        };
+        assert_eq!(uri.object.as_deref(), Some("k"));
+        assert!(matches!(
+            KeyRef::parse("gcpkms:projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1").unwrap(),
+            KeyRef::Unsupported { scheme: "gcpkms:", .. }
+        ));
+        assert!(matches!(
+            KeyRef::parse("azurekms://vault.example/keys/k").unwrap(),
+            KeyRef::Unsupported {
+                scheme: "azurekms:",
+                ..
+            }
+        ));
+        for bad in ["env:", "env:A B", "", "awskms:", "pkcs11:object=k?pin-value=1"] {
+            assert!(KeyRef::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_cloud_key_not_supported_yet_is_refused_by_name() {
+        let reference = KeyRef::parse("gcpkms:projects/p").unwrap();
+        let Err(err) = reference.load(&mut || panic!("no secret is asked for")) else {
+            panic!("a gcpkms: key loaded")
+        };
+        assert!(err.to_string().contains("gcpkms:"), "{err}");
+        assert!(err.to_string().contains("PKCS#11"), "{err}");
+    }
+}
