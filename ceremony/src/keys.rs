@@ -316,6 +316,14 @@ pub fn parse_public_key(what: &str, bytes: &[u8]) -> Result<Key> {
             // P-384 keys are registered only where the policy allows them (tough refuses
             // a root that lists one); the PEM is kept as it is.
             tuf_key("ecdsa", "ecdsa-sha2-nistp384", trimmed.to_string())
+        } else if let Ok(key) = rsa::RsaPublicKey::from_public_key_pem(trimmed) {
+            // TUF's one RSA scheme, RSASSA-PSS with SHA-256 (an AWS KMS RSA key registered
+            // from KMS, or a keyholder signing with their own tool); core refuses keys
+            // under 2048 bits below.
+            let pem = key
+                .to_public_key_pem(LineEnding::LF)
+                .map_err(|e| refuse(PublicKeyProblem::Unusable { reason: e.to_string() }))?;
+            tuf_key("rsa", "rsassa-pss-sha256", pem)
         } else {
             return Err(refuse(PublicKeyProblem::UnknownAlgorithm));
         }

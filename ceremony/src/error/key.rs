@@ -113,7 +113,7 @@ pub enum PublicKeyProblem {
     NotUtf8,
     #[error("not a TUF key object: {reason}")]
     NotKeyObject { reason: String },
-    #[error("not an Ed25519, P-256 or P-384 public key")]
+    #[error("not an Ed25519, P-256, P-384 or RSA public key")]
     UnknownAlgorithm,
     /// A PEM block of another kind, maybe a private key.
     #[error("not a public key: give the PEM 'PUBLIC KEY', never a private key")]

@@ -122,3 +122,16 @@ fn p256_public_pem_is_what_the_spki_encoder_writes() {
         assert_eq!(super::p256_public_pem(key.verifying_key()), expected);
     }
 }
+
+#[test]
+fn rsa_public_key_pem_is_an_rsassa_pss_key() {
+    use pkcs8::EncodePublicKey as _;
+    let private = rsa::RsaPrivateKey::new(&mut OsRng, 2048).unwrap();
+    let pem = private.to_public_key().to_public_key_pem(LineEnding::LF).unwrap();
+    let key = parse_public_key("rsa.pub", pem.as_bytes()).unwrap();
+    assert_eq!(
+        (key.keytype.as_str(), key.scheme.as_str()),
+        ("rsa", "rsassa-pss-sha256")
+    );
+    assert_eq!(key.keyval.public.as_deref(), Some(pem.as_str()));
+}
