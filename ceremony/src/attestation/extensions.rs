@@ -20,7 +20,7 @@ const CN_PREFIX: &str = "YubiKey PIV Attestation ";
 /// What the key certificate says about the key and the device.
 pub(crate) struct Facts {
     pub firmware: String,
-    pub serial: Option<u64>,
+    pub serial: Option<u32>,
     pub pin_policy: Option<String>,
     pub touch_policy: Option<String>,
     pub form_factor: Option<String>,
@@ -91,9 +91,9 @@ fn fixed<const N: usize>(cert: &Cert, value: &[u8], what: &'static str) -> Resul
 }
 
 /// The serial: a DER INTEGER, bare or inside an OCTET STRING.
-fn serial(cert: &Cert, value: &[u8]) -> Result<u64, AttestationError> {
-    u64::from_der(value)
-        .or_else(|_| OctetStringRef::from_der(value).and_then(|o| u64::from_der(o.as_bytes())))
+fn serial(cert: &Cert, value: &[u8]) -> Result<u32, AttestationError> {
+    u32::from_der(value)
+        .or_else(|_| OctetStringRef::from_der(value).and_then(|o| u32::from_der(o.as_bytes())))
         .map_err(|_| AttestationError::BadExtension {
             file: cert.file.clone(),
             what: "serial number",

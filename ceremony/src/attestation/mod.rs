@@ -33,7 +33,7 @@ pub use self::cert::MAX_CERT_FILE;
 pub struct Attestation {
     /// The YubiKey's serial number (absent on firmware that does not attest it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub serial: Option<u64>,
+    pub serial: Option<u32>,
     /// The YubiKey's firmware version, `major.minor.patch`.
     pub firmware: String,
     /// The form factor in words (`USB-C keychain`, `USB-A nano`...), when attested.

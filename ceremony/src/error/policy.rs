@@ -65,6 +65,12 @@ pub enum PolicyProblem {
     SameKey { other: String },
     #[error("is the online key: keyholders' keys must stay offline, separate from [online]")]
     OnlineKeyholder,
+    /// `[attestation] required_for` names a role that keyholders do not sign.
+    #[error("'{}' is not root, targets or a delegated role of this policy", escape(role))]
+    NotAttestable { role: String },
+    /// A key of a role that requires attestation was registered without one.
+    #[error("is missing: [attestation] requires a verified YubiKey attestation for every {role} key")]
+    NotAttested { role: RoleName },
     /// An edit found the field of another type than the policy gives it.
     #[error("is not an array")]
     NotAnArray,
@@ -91,6 +97,7 @@ impl PolicyProblem {
             PolicyProblem::NoKeys { role } => Some(Hint::AddKeyholders { role: role.clone() }),
             PolicyProblem::OnlineKeyMissing(_) => Some(Hint::AddOnlineKey),
             PolicyProblem::Key(e) => e.hint(),
+            PolicyProblem::NotAttested { .. } => Some(Hint::ExportAttestation),
             _ => None,
         }
     }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use trustroot_ceremony::keys::{self, KdfCost, KeyRef, KeyType, PrivateKey};
-use trustroot_ceremony::{Signer as _, edit, rotate};
+use trustroot_ceremony::{Signer as _, attestation, edit, rotate};
 
 use super::shared::{CmdResult, PassphraseArgs, Zeroizing, finish, passphrase_source};
 use crate::outln;
@@ -70,6 +70,8 @@ pub enum KeyCommand {
         /// The signing repository (default: the current directory).
         #[arg(long, default_value = ".")]
         repo: PathBuf,
+        #[command(flatten)]
+        attestation: AttestationArgs,
         /// Print JSON: the name, role, holder, key ID and fingerprint registered.
         #[arg(long)]
         json: bool,
@@ -99,6 +101,21 @@ pub enum KeyCommand {
     },
 }
 
+/// A YubiKey PIV attestation of the key being registered: both files or neither.
+#[derive(Debug, clap::Args)]
+pub struct AttestationArgs {
+    /// The key's attestation certificate (`ykman piv keys attest 9c KEY_CERT`): the key is
+    /// registered only if it chains to Yubico's PIV attestation roots (embedded) and attests
+    /// this very key; its serial, firmware, form factor, slot, PIN and touch policy are
+    /// recorded in trustroot.toml.
+    #[arg(long, value_name = "KEY_CERT", requires = "attestation_intermediate")]
+    attestation: Option<PathBuf>,
+    /// The YubiKey's device certificate that signed it (slot F9: `ykman piv certificates
+    /// export f9 DEVICE_CERT`).
+    #[arg(long, value_name = "DEVICE_CERT", requires = "attestation")]
+    attestation_intermediate: Option<PathBuf>,
+}
+
 pub fn run(command: KeyCommand) -> ExitCode {
     match command {
         KeyCommand::Generate {
@@ -119,18 +136,28 @@ pub fn run(command: KeyCommand) -> ExitCode {
             holder,
             pubkey,
             repo,
+            attestation,
             json,
         } => finish(
             Format::json_if(json),
-            add(&repo, &name, &role, holder.as_deref(), &pubkey, json),
+            add(&repo, &name, &role, holder.as_deref(), &pubkey, &attestation, json),
         ),
         KeyCommand::Remove { name, role, repo } => finish(Format::Text, remove_key(&name, role.as_deref(), &repo)),
         KeyCommand::Threshold { role, threshold, repo } => finish(Format::Text, set_threshold(&role, threshold, &repo)),
     }
 }
 
-fn add(repo: &Path, name: &str, role: &str, holder: Option<&str>, pubkey: &Path, json: bool) -> CmdResult {
+fn add(
+    repo: &Path,
+    name: &str,
+    role: &str,
+    holder: Option<&str>,
+    pubkey: &Path,
+    attestation: &AttestationArgs,
+    json: bool,
+) -> CmdResult {
     let bytes = keys::read_limited(pubkey, 64 * 1024)?;
+    let certs = read_attestation(attestation)?;
     let notes: Vec<&str> = if role != "online" {
         Vec::new()
     } else if trustroot_ceremony::repo::Repo::open(repo)?.published("root")?.is_some() {
@@ -147,8 +174,26 @@ fn add(repo: &Path, name: &str, role: &str, holder: Option<&str>, pubkey: &Path,
             outln!("{note}")?;
         }
     }
-    let keyid = edit::add_key(repo, name, role, holder, &bytes, &pubkey.display().to_string())?;
+    let evidence = certs.as_ref().map(|c| c.evidence(chrono::Utc::now()));
+    let keyid = edit::add_key(
+        repo,
+        name,
+        role,
+        holder,
+        &bytes,
+        &pubkey.display().to_string(),
+        evidence.as_ref(),
+    )?;
     let fingerprint = keys::parse_public_key(&pubkey.display().to_string(), &bytes)?.fingerprint();
+    // What the policy now records (also an attestation registered earlier for this key).
+    let recorded = match role {
+        "online" => None,
+        _ => trustroot_ceremony::repo::Repo::open(repo)?
+            .policy
+            .keys
+            .get(name)
+            .and_then(|e| e.attestation.clone()),
+    };
     if json {
         return output::json(&serde_json::json!({
             "name": name,
@@ -157,6 +202,7 @@ fn add(repo: &Path, name: &str, role: &str, holder: Option<&str>, pubkey: &Path,
             "keyid": keyid,
             "fingerprint": fingerprint,
             "public_file": format!("keys/{name}.pub"),
+            "attestation": recorded,
             "notes": notes,
         }));
     }
@@ -165,7 +211,44 @@ fn add(repo: &Path, name: &str, role: &str, holder: Option<&str>, pubkey: &Path,
     if let Some(fingerprint) = fingerprint {
         outln!("  material sha256:{fingerprint} (what `trustroot key show` prints for the keyholder's file)")?;
     }
+    if let Some(attested) = &recorded {
+        outln!("  YubiKey attestation: {} (chains to {})", attested.summary(), attested.root)?;
+    }
     outln!("Next: `trustroot ceremony start` stages the change.")
+}
+
+/// The two attestation files, read (with their names for messages).
+struct AttestationFiles {
+    key_cert_file: String,
+    key_cert: Vec<u8>,
+    device_cert_file: String,
+    device_cert: Vec<u8>,
+}
+
+impl AttestationFiles {
+    fn evidence(&self, now: chrono::DateTime<chrono::Utc>) -> attestation::Evidence<'_> {
+        attestation::Evidence {
+            key_cert_file: &self.key_cert_file,
+            key_cert: &self.key_cert,
+            device_cert_file: &self.device_cert_file,
+            device_cert: &self.device_cert,
+            now,
+        }
+    }
+}
+
+/// Reads `--attestation` and `--attestation-intermediate` (clap has made sure both or neither).
+fn read_attestation(args: &AttestationArgs) -> Result<Option<AttestationFiles>, Failure> {
+    let (Some(key_cert), Some(device_cert)) = (&args.attestation, &args.attestation_intermediate) else {
+        return Ok(None);
+    };
+    let limit = u64::try_from(attestation::MAX_CERT_FILE).unwrap_or(u64::MAX);
+    Ok(Some(AttestationFiles {
+        key_cert_file: key_cert.display().to_string(),
+        key_cert: keys::read_limited(key_cert, limit)?,
+        device_cert_file: device_cert.display().to_string(),
+        device_cert: keys::read_limited(device_cert, limit)?,
+    }))
 }
 
 fn remove_key(name: &str, role: Option<&str>, repo: &Path) -> CmdResult {

@@ -21,7 +21,7 @@ fn in_validity() -> DateTime<Utc> {
 
 /// The Sigstore keyholders' serials, with the firmware and form factor their key
 /// certificates attest (read with `openssl asn1parse`).
-const SIGSTORE: &[(u64, &str, &str)] = &[
+const SIGSTORE: &[(u32, &str, &str)] = &[
     (13078778, "5.2.6", "USB-C keychain"),
     (14470876, "5.2.7", "USB-C keychain"),
     (15938765, "5.2.7", "USB-C keychain"),
@@ -36,7 +36,7 @@ struct Holder {
     key: trustroot_core::Key,
 }
 
-fn holder(dir: &Path, serial: u64) -> Holder {
+fn holder(dir: &Path, serial: u32) -> Holder {
     let base: PathBuf = dir.join(format!("sigstore-prod-legacy/yubikey-attestations/{serial}/{serial}"));
     let read = |suffix: &str| std::fs::read(format!("{}_{suffix}", base.display())).expect("a fixture file");
     let key = crate::keys::parse_public_key("pubkey", &read("pubkey.pem")).expect("a public key");
