@@ -181,6 +181,18 @@ fn ceremony_start_refuses_a_required_role_with_an_unattested_key() {
     );
     let json: serde_json::Value = serde_json::from_str(&ok(&s.repo, &["ceremony", "status", "--json"])).unwrap();
     assert!(json.to_string().contains("\"serial\":13078778"), "{json}");
+    // The signing request carries it (digest-covered), and `ceremony sign` shows it.
+    let request = s.tmp.path().join("request.json");
+    ok(&s.repo, &["ceremony", "request", "--out", request.to_str().unwrap()]);
+    let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&request).unwrap()).unwrap();
+    let signer = &value["roles"][0]["requirements"][0]["signers"][0];
+    assert_eq!(signer["attestation"]["serial"], 13078778, "{signer}");
+    let out = trustroot(s.tmp.path(), &["ceremony", "sign", "--request", request.to_str().unwrap(), "--key", "online.pem"]);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("YubiKey serial 13078778, fw 5.2.6, USB-C keychain, slot 9c, PIN always, touch always (as the coordinator's policy records it)"),
+        "{shown}"
+    );
 }
 
 #[test]
