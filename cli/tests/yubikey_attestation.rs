@@ -10,7 +10,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use ceremony_common::{fails, ok, trustroot, tree_hash};
+use ceremony_common::{fails, ok, tree_hash, trustroot};
 
 /// The unpacked fixtures and a new signing repository beside them.
 struct Setup {
@@ -92,7 +92,9 @@ fn a_real_sigstore_attestation_is_verified_and_recorded() {
     let args = s.add_args("alice", "root", "13078778", "13078778", "13078778");
     let out = ok(&s.repo, &strs(&args));
     assert!(
-        out.contains("YubiKey attestation: serial 13078778, fw 5.2.6, USB-C keychain, slot 9c, PIN always, touch always"),
+        out.contains(
+            "YubiKey attestation: serial 13078778, fw 5.2.6, USB-C keychain, slot 9c, PIN always, touch always"
+        ),
         "{out}"
     );
     let policy = s.policy();
@@ -125,7 +127,10 @@ fn a_pair_swapped_between_two_keyholders_is_refused_and_changes_nothing() {
     let out = trustroot(&s.repo, &strs(&args));
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("13078778_key_cert.pem: signature does not verify"), "{err}");
+    assert!(
+        err.contains("13078778_key_cert.pem: signature does not verify"),
+        "{err}"
+    );
     assert_eq!(s.state(), before);
     assert!(!s.repo.join("keys/alice.pub").exists());
 }
@@ -154,15 +159,24 @@ fn required_for_refuses_an_unattested_root_key_and_changes_nothing() {
     // Targets is not required: the same key registers there without one.
     ok(&s.repo, &["key", "add", "alice", "--role", "targets", &pubkey]);
     // And with its attestation, root takes it (the attestation is added to the key).
-    ok(&s.repo, &strs(&s.add_args("alice", "root", "13078778", "13078778", "13078778")));
+    ok(
+        &s.repo,
+        &strs(&s.add_args("alice", "root", "13078778", "13078778", "13078778")),
+    );
     assert!(s.policy().contains("[keys.alice.attestation]"));
 }
 
 #[test]
 fn ceremony_start_refuses_a_required_role_with_an_unattested_key() {
     let s = Setup::new();
-    ok(&s.repo, &strs(&s.add_args("alice", "root", "13078778", "13078778", "13078778")));
-    ok(&s.repo, &strs(&s.add_args("alice", "targets", "13078778", "13078778", "13078778")));
+    ok(
+        &s.repo,
+        &strs(&s.add_args("alice", "root", "13078778", "13078778", "13078778")),
+    );
+    ok(
+        &s.repo,
+        &strs(&s.add_args("alice", "targets", "13078778", "13078778", "13078778")),
+    );
     let bob = s.file("14470876", "pubkey");
     ok(&s.repo, &["key", "add", "bob", "--role", "targets", &bob]);
     add_online_key(s.tmp.path(), &s.repo);
@@ -171,7 +185,9 @@ fn ceremony_start_refuses_a_required_role_with_an_unattested_key() {
     assert!(err.contains("keys.bob.attestation: is missing"), "{err}");
     assert!(!s.repo.join("ceremonies").join("0001").exists());
     // Requiring root alone, the same policy stages, and status shows alice's YubiKey.
-    let policy = s.policy().replace("required_for = [\"root\", \"targets\"]", "required_for = [\"root\"]");
+    let policy = s
+        .policy()
+        .replace("required_for = [\"root\", \"targets\"]", "required_for = [\"root\"]");
     std::fs::write(s.repo.join("trustroot.toml"), policy).unwrap();
     ok(&s.repo, &["ceremony", "start"]);
     let status = ok(&s.repo, &["ceremony", "status"]);
@@ -187,7 +203,17 @@ fn ceremony_start_refuses_a_required_role_with_an_unattested_key() {
     let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&request).unwrap()).unwrap();
     let signer = &value["roles"][0]["requirements"][0]["signers"][0];
     assert_eq!(signer["attestation"]["serial"], 13078778, "{signer}");
-    let out = trustroot(s.tmp.path(), &["ceremony", "sign", "--request", request.to_str().unwrap(), "--key", "online.pem"]);
+    let out = trustroot(
+        s.tmp.path(),
+        &[
+            "ceremony",
+            "sign",
+            "--request",
+            request.to_str().unwrap(),
+            "--key",
+            "online.pem",
+        ],
+    );
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(
         shown.contains("YubiKey serial 13078778, fw 5.2.6, USB-C keychain, slot 9c, PIN always, touch always (as the coordinator's policy records it)"),
@@ -209,10 +235,24 @@ fn add_online_key(dir: &Path, repo: &Path) {
     let online = dir.join("online.pem");
     ok(
         dir,
-        &["key", "generate", "--type", "ecdsa-p256", "--out", online.to_str().unwrap()],
+        &[
+            "key",
+            "generate",
+            "--type",
+            "ecdsa-p256",
+            "--out",
+            online.to_str().unwrap(),
+        ],
     );
     ok(
         repo,
-        &["key", "add", "online", "--role", "online", &format!("{}.pub", online.display())],
+        &[
+            "key",
+            "add",
+            "online",
+            "--role",
+            "online",
+            &format!("{}.pub", online.display()),
+        ],
     );
 }

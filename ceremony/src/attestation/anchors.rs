@@ -18,11 +18,18 @@ pub(crate) struct Embedded {
 impl Embedded {
     /// Parses the certificate and refuses it unless its DER has the recorded sha256.
     pub(crate) fn load(&self) -> Result<Cert, AttestationError> {
-        let damaged = |reason: String| AttestationError::Embedded { name: self.name, reason };
-        let cert = Cert::from_pem(&format!("embedded '{}'", self.name), self.pem).map_err(|e| damaged(e.to_string()))?;
+        let damaged = |reason: String| AttestationError::Embedded {
+            name: self.name,
+            reason,
+        };
+        let cert =
+            Cert::from_pem(&format!("embedded '{}'", self.name), self.pem).map_err(|e| damaged(e.to_string()))?;
         let sha256 = hex::encode(Sha256::digest(&cert.der));
         if sha256 != self.sha256 {
-            return Err(damaged(format!("its sha256 is {sha256}, not the recorded {}", self.sha256)));
+            return Err(damaged(format!(
+                "its sha256 is {sha256}, not the recorded {}",
+                self.sha256
+            )));
         }
         Ok(cert)
     }

@@ -163,8 +163,16 @@ fn common_name(name: &Name) -> Option<String> {
             atv.value
                 .decode_as::<Utf8StringRef<'_>>()
                 .map(|s| s.as_str().to_string())
-                .or_else(|_| atv.value.decode_as::<PrintableStringRef<'_>>().map(|s| s.as_str().to_string()))
-                .or_else(|_| atv.value.decode_as::<Ia5StringRef<'_>>().map(|s| s.as_str().to_string()))
+                .or_else(|_| {
+                    atv.value
+                        .decode_as::<PrintableStringRef<'_>>()
+                        .map(|s| s.as_str().to_string())
+                })
+                .or_else(|_| {
+                    atv.value
+                        .decode_as::<Ia5StringRef<'_>>()
+                        .map(|s| s.as_str().to_string())
+                })
                 .ok()
         })
 }
@@ -174,5 +182,8 @@ fn show_time(secs: u64) -> String {
     i64::try_from(secs)
         .ok()
         .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
-        .map_or_else(|| format!("{secs} seconds after 1970"), |t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .map_or_else(
+            || format!("{secs} seconds after 1970"),
+            |t| t.to_rfc3339_opts(SecondsFormat::Secs, true),
+        )
 }

@@ -135,8 +135,11 @@ fn verify_with(evidence: &Evidence<'_>, expected: &Key, anchors: &Anchors) -> Re
 /// way a threshold counts keys (core's key identity), whatever the encoding.
 fn check_same_key(key: &Cert, expected: &Key) -> Result<(), AttestationError> {
     let attested = attested_key(key)?;
-    let expected_identity = expected.public_key().ok().map(|k| k.identity());
-    if attested.as_ref().map(|k| k.identity()) == expected_identity && expected_identity.is_some() {
+    let same = match (&attested, expected.public_key()) {
+        (Some(attested), Ok(expected)) => attested.identity() == expected.identity(),
+        _ => false,
+    };
+    if same {
         return Ok(());
     }
     Err(AttestationError::AnotherKey {

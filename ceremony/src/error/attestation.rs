@@ -27,14 +27,22 @@ pub enum AttestationError {
     #[error("{}: not a YubiKey PIV attestation: its {what} extension is malformed", escape(file))]
     BadExtension { file: String, what: &'static str },
     /// A certificate of the chain expired before the time of the check.
-    #[error("{}: the attestation chain has expired: '{}' was valid until {not_after}", escape(file), escape(subject))]
+    #[error(
+        "{}: the attestation chain has expired: '{}' was valid until {not_after}",
+        escape(file),
+        escape(subject)
+    )]
     Expired {
         file: String,
         subject: String,
         not_after: String,
     },
     /// A certificate of the chain is not valid yet at the time of the check.
-    #[error("{}: the attestation chain is not valid yet: '{}' is valid from {not_before}", escape(file), escape(subject))]
+    #[error(
+        "{}: the attestation chain is not valid yet: '{}' is valid from {not_before}",
+        escape(file),
+        escape(subject)
+    )]
     NotYetValid {
         file: String,
         subject: String,

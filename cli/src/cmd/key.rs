@@ -212,7 +212,11 @@ fn add(
         outln!("  material sha256:{fingerprint} (what `trustroot key show` prints for the keyholder's file)")?;
     }
     if let Some(attested) = &recorded {
-        outln!("  YubiKey attestation: {} (chains to {})", attested.summary(), attested.root)?;
+        outln!(
+            "  YubiKey attestation: {} (chains to {})",
+            attested.summary(),
+            attested.root
+        )?;
     }
     outln!("Next: `trustroot ceremony start` stages the change.")
 }

@@ -1,6 +1,8 @@
 //! Attestation checks against the five real attestations Sigstore published for its root
 //! keyholders, against Yubico's embedded certificates, and against attacks made here.
 
+#![allow(clippy::panic)]
+
 mod made;
 mod multilevel;
 
@@ -87,8 +89,8 @@ fn sigstores_five_real_attestations_verify() {
     let dir = trustroot_test_support::unpack_sigstore_fixtures();
     for (serial, firmware, form) in SIGSTORE {
         let h = holder(dir.path(), *serial);
-        let attestation = verify(&h.key_cert, &h.device_cert, &h.key, in_validity())
-            .unwrap_or_else(|e| panic!("{serial}: {e}"));
+        let attestation =
+            verify(&h.key_cert, &h.device_cert, &h.key, in_validity()).unwrap_or_else(|e| panic!("{serial}: {e}"));
         assert_eq!(attestation.serial, Some(*serial));
         assert_eq!(attestation.firmware, *firmware);
         assert_eq!(attestation.form_factor.as_deref(), Some(*form));
@@ -136,7 +138,9 @@ fn a_chain_to_a_foreign_root_is_refused() {
     // Everything a real attestation has, under an attacker's root.
     let root = Spec::new("Attacker Root").issue(None);
     let device = Spec::new("Yubico PIV Attestation").issue(Some(&root));
-    let key = Spec::new("YubiKey PIV Attestation 9c").yubico_bare(12345678).issue(Some(&device));
+    let key = Spec::new("YubiKey PIV Attestation 9c")
+        .yubico_bare(12345678)
+        .issue(Some(&device));
     let err = verify(&key.pem, &device.pem, &tuf_key(&key), in_validity()).expect_err("refused");
     assert!(matches!(err, AttestationError::UnknownRoot { .. }), "{err}");
     assert!(err.to_string().contains("foreign or unknown root"), "{err}");
@@ -146,7 +150,9 @@ fn a_chain_to_a_foreign_root_is_refused() {
 fn a_foreign_root_named_like_yubicos_is_refused() {
     let root = Spec::new("Yubico PIV Root CA Serial 263751").issue(None);
     let device = Spec::new("Yubico PIV Attestation").issue(Some(&root));
-    let key = Spec::new("YubiKey PIV Attestation 9c").yubico_bare(12345678).issue(Some(&device));
+    let key = Spec::new("YubiKey PIV Attestation 9c")
+        .yubico_bare(12345678)
+        .issue(Some(&device));
     let err = verify(&key.pem, &device.pem, &tuf_key(&key), in_validity()).expect_err("refused");
     assert!(matches!(err, AttestationError::BadSignature { .. }), "{err}");
 }
@@ -175,7 +181,7 @@ fn garbage_and_truncated_certificates_are_refused_without_panic() {
         Vec::new(),
         b"not a certificate".to_vec(),
         vec![0xff; 100],
-        text[..text.len() / 2].as_bytes().to_vec(),
+        text.as_bytes()[..text.len() / 2].to_vec(),
         text.replace("-----END CERTIFICATE-----", "").into_bytes(),
         format!("{text}{text}").into_bytes(),
         vec![b'A'; super::MAX_CERT_FILE + 1],
