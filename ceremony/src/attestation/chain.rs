@@ -23,6 +23,13 @@ pub(crate) fn verify_chain(
 ) -> Result<String, AttestationError> {
     key.check_validity(now)?;
     device.check_validity(now)?;
+    // The easiest mistake: the two files in each other's place.
+    if !key.names_issuer(device) && device.names_issuer(key) {
+        return Err(AttestationError::Swapped {
+            key_file: key.file.clone(),
+            device_file: device.file.clone(),
+        });
+    }
     link(key, device)?;
     let mut current = device;
     for _ in 0..MAX_ABOVE_DEVICE {

@@ -60,6 +60,13 @@ pub enum AttestationError {
         issuer: String,
         signer: String,
     },
+    /// The key certificate and the device certificate were given the other way round.
+    #[error(
+        "{} and {} are given the other way round: the second is the key's attestation, the first the device (slot F9) certificate that signed it",
+        escape(key_file),
+        escape(device_file)
+    )]
+    Swapped { key_file: String, device_file: String },
     /// The signature does not verify with the issuer's key.
     #[error(
         "{}: signature does not verify with the key of '{}' (a key certificate and a device certificate of two different YubiKeys, or an altered certificate)",

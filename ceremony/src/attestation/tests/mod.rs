@@ -122,6 +122,15 @@ fn a_key_certificate_for_another_key_is_refused() {
 }
 
 #[test]
+fn the_two_files_given_the_other_way_round_are_named_so() {
+    let dir = trustroot_test_support::unpack_sigstore_fixtures();
+    let a = holder(dir.path(), 15938765);
+    let err = verify(&a.device_cert, &a.key_cert, &a.key, in_validity()).expect_err("refused");
+    assert!(matches!(err, AttestationError::Swapped { .. }), "{err}");
+    assert!(err.to_string().contains("the other way round"), "{err}");
+}
+
+#[test]
 fn an_expired_chain_is_refused() {
     let dir = trustroot_test_support::unpack_sigstore_fixtures();
     let a = holder(dir.path(), 15938791);
