@@ -48,7 +48,7 @@ pub fn add_key(
     } else {
         add_signer(&mut doc, &repo, name, role, holder, &key_rel, attested.is_some())?;
         if let Some(attested) = &attested {
-            doc["keys"][name]["attestation"] = Item::Table(attestation_table(attested));
+            set_attestation(&mut doc, name, attested)?;
         }
     }
     let new_text = doc.to_string();
@@ -117,6 +117,22 @@ fn check_attestation_required(repo: &Repo, name: &str, role: &str, attested: Opt
             role: role.into(),
         }
         .into());
+    }
+    Ok(())
+}
+
+/// Records `attested` in key `name`'s entry, as a `[keys.NAME.attestation]` table, or as an
+/// inline table when the entry is one (a hand-written `alice = { public = "..." }`).
+fn set_attestation(doc: &mut DocumentMut, name: &str, attested: &Attestation) -> Result<()> {
+    let table = attestation_table(attested);
+    match doc["keys"].get_mut(name) {
+        Some(Item::Table(entry)) => {
+            entry.insert("attestation", Item::Table(table));
+        }
+        Some(Item::Value(toml_edit::Value::InlineTable(entry))) => {
+            entry.insert("attestation", toml_edit::Value::InlineTable(table.into_inline_table()));
+        }
+        _ => return Err(Error::policy(format!("keys.{name}"), PolicyProblem::NotDefined)),
     }
     Ok(())
 }

@@ -256,3 +256,24 @@ fn add_online_key(dir: &Path, repo: &Path) {
         ],
     );
 }
+
+#[test]
+fn an_attestation_is_added_to_a_hand_written_inline_key_entry() {
+    let s = Setup::new();
+    std::fs::copy(s.file("13078778", "pubkey"), s.repo.join("keys/alice.pub")).unwrap();
+    let policy = s
+        .policy()
+        .replacen("[keys]\n", "[keys]\nalice = { public = \"keys/alice.pub\" }\n", 1)
+        .replacen("[roles.root]\nkeys = []", "[roles.root]\nkeys = [\"alice\"]", 1);
+    std::fs::write(s.repo.join("trustroot.toml"), policy).unwrap();
+    ok(
+        &s.repo,
+        &strs(&s.add_args("alice", "root", "13078778", "13078778", "13078778")),
+    );
+    assert!(
+        s.policy()
+            .contains("attestation = { serial = 13078778, firmware = \"5.2.6\""),
+        "{}",
+        s.policy()
+    );
+}
