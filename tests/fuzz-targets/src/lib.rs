@@ -63,6 +63,10 @@ pub const TARGETS: &[Target] = &[
         run: pkcs8_key,
     },
     Target {
+        name: "yubikey_attestation",
+        run: yubikey_attestation,
+    },
+    Target {
         name: "sigstore_trusted_root",
         run: sigstore_trusted_root,
     },

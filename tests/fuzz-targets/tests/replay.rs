@@ -78,6 +78,7 @@ replay_tests!(
     signature_file,
     policy,
     pkcs8_key,
+    yubikey_attestation,
     sigstore_trusted_root,
     sigstore_signing_config,
 );
