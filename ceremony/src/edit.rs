@@ -5,6 +5,7 @@ use std::path::Path;
 
 use toml_edit::{DocumentMut, Item, Table, value};
 
+use crate::attestation::{self, Attestation, Evidence};
 use crate::error::{EditError, Error, FileProblem, PolicyProblem, Result};
 use crate::keys;
 use crate::policy::{Policy, check_name};
@@ -13,6 +14,11 @@ use crate::repo::{POLICY_FILE, Repo};
 /// Registers the public key `public_bytes` as `name`, a signer of `role` (`root`,
 /// `targets`, a delegated role, or `online` for the online key). The key is written to
 /// `keys/<name>.pub`; the policy is re-checked before anything is written.
+///
+/// With `attestation`, the YubiKey attestation must verify for this very key, and what it
+/// says is recorded as `[keys.NAME.attestation]` (also for a key that already signs `role`:
+/// that is how an attestation is added later). A role `[attestation] required_for` names
+/// takes no key without one.
 pub fn add_key(
     repo_dir: &Path,
     name: &str,
@@ -20,6 +26,7 @@ pub fn add_key(
     holder: Option<&str>,
     public_bytes: &[u8],
     what: &str,
+    attestation: Option<&Evidence<'_>>,
 ) -> Result<String> {
     let repo = Repo::open(repo_dir)?;
     check_name("NAME", name).map_err(|_| EditError::InvalidKeyName { name: name.to_string() })?;
@@ -27,6 +34,13 @@ pub fn add_key(
     if keys::is_p384(&key) && !repo.policy.gate.allow_p384 {
         return Err(Error::policy(format!("keys.{name}"), PolicyProblem::P384NotAllowed));
     }
+    if role == "online" && attestation.is_some() {
+        return Err(EditError::OnlineAttestation.into());
+    }
+    let attested = attestation
+        .map(|evidence| attestation::verify_evidence(evidence, &key))
+        .transpose()?;
+    check_attestation_required(&repo, name, role, attested.as_ref())?;
     let key_rel = format!("keys/{name}.pub");
     let key_path = repo.root.join(&key_rel);
     let policy_path = repo.root.join(POLICY_FILE);
@@ -35,7 +49,10 @@ pub fn add_key(
     if role == "online" {
         doc["online"]["public"] = value(key_rel.clone());
     } else {
-        add_signer(&mut doc, &repo, name, role, holder, &key_rel)?;
+        add_signer(&mut doc, &repo, name, role, holder, &key_rel, attested.is_some())?;
+        if let Some(attested) = &attested {
+            set_attestation(&mut doc, name, attested)?;
+        }
     }
     let new_text = doc.to_string();
     let new_policy = Policy::parse(&new_text)?;
@@ -92,7 +109,60 @@ fn check_not_registered(repo: &Repo, name: &str, key: &trustroot_core::Key) -> R
     Ok(())
 }
 
-/// Adds key `name` to `[keys]` (when new) and to the signers of `role` in `doc`.
+/// Refuses a key without a verified attestation for a role that requires one (a key that
+/// already has one recorded keeps it).
+fn check_attestation_required(repo: &Repo, name: &str, role: &str, attested: Option<&Attestation>) -> Result<()> {
+    let policy_role = repo.policy.delegation_of_bin(role).unwrap_or(role);
+    let recorded = repo.policy.keys.get(name).is_some_and(|e| e.attestation.is_some());
+    if repo.policy.attestation.required(policy_role) && attested.is_none() && !recorded {
+        return Err(EditError::AttestationRequired {
+            name: name.to_string(),
+            role: role.into(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Records `attested` in key `name`'s entry, as a `[keys.NAME.attestation]` table, or as an
+/// inline table when the entry is one (a hand-written `alice = { public = "..." }`).
+fn set_attestation(doc: &mut DocumentMut, name: &str, attested: &Attestation) -> Result<()> {
+    let table = attestation_table(attested);
+    match doc["keys"].get_mut(name) {
+        Some(Item::Table(entry)) => {
+            entry.insert("attestation", Item::Table(table));
+        }
+        Some(Item::Value(toml_edit::Value::InlineTable(entry))) => {
+            entry.insert("attestation", toml_edit::Value::InlineTable(table.into_inline_table()));
+        }
+        _ => return Err(Error::policy(format!("keys.{name}"), PolicyProblem::NotDefined)),
+    }
+    Ok(())
+}
+
+/// The `[keys.NAME.attestation]` table of a verified attestation.
+fn attestation_table(attested: &Attestation) -> Table {
+    let mut table = Table::new();
+    if let Some(serial) = attested.serial {
+        table["serial"] = value(i64::from(serial));
+    }
+    table["firmware"] = value(attested.firmware.as_str());
+    if let Some(form) = &attested.form_factor {
+        table["form_factor"] = value(form.as_str());
+    }
+    table["slot"] = value(attested.slot.as_str());
+    if let Some(pin) = &attested.pin_policy {
+        table["pin_policy"] = value(pin.as_str());
+    }
+    if let Some(touch) = &attested.touch_policy {
+        table["touch_policy"] = value(touch.as_str());
+    }
+    table["root"] = value(attested.root.as_str());
+    table
+}
+
+/// Adds key `name` to `[keys]` (when new) and to the signers of `role` in `doc`. A key
+/// that already signs `role` is refused, unless `attesting` (an attestation added later).
 fn add_signer(
     doc: &mut DocumentMut,
     repo: &Repo,
@@ -100,6 +170,7 @@ fn add_signer(
     role: &str,
     holder: Option<&str>,
     key_rel: &str,
+    attesting: bool,
 ) -> Result<()> {
     if !doc.contains_key("keys") {
         doc["keys"] = Item::Table(Table::new());
@@ -133,6 +204,9 @@ fn add_signer(
         .as_array_mut()
         .ok_or_else(|| Error::policy(format!("roles.{role}.keys"), PolicyProblem::NotAnArray))?;
     if array.iter().any(|v| v.as_str() == Some(name)) {
+        if attesting {
+            return Ok(());
+        }
         return Err(EditError::AlreadySigns {
             name: name.to_string(),
             role: role.into(),

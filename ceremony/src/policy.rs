@@ -33,6 +33,30 @@ pub struct Policy {
     /// What the verify-before-publish gate requires.
     #[serde(default)]
     pub gate: Gate,
+    /// Which roles' keys must carry a verified YubiKey attestation.
+    #[serde(default, skip_serializing_if = "AttestationPolicy::is_empty")]
+    pub attestation: AttestationPolicy,
+}
+
+/// `[attestation]`: the roles whose every key must have been registered with a YubiKey
+/// attestation that verified (`key add --attestation`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttestationPolicy {
+    /// Role names: `root`, `targets` or a delegated role.
+    #[serde(default)]
+    pub required_for: Vec<String>,
+}
+
+impl AttestationPolicy {
+    fn is_empty(&self) -> bool {
+        self.required_for.is_empty()
+    }
+
+    /// True when keys of `role` must be attested (a hashed bin follows its delegation).
+    pub fn required(&self, role: &str) -> bool {
+        self.required_for.iter().any(|r| r == role)
+    }
 }
 
 /// The verify-before-publish gate's policy.
@@ -62,6 +86,10 @@ pub struct KeyEntry {
     /// `x-tuf-on-ci-keyowner`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder: Option<String>,
+    /// The YubiKey attestation verified when the key was registered: serial, firmware,
+    /// form factor, slot, PIN and touch policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<crate::attestation::Attestation>,
 }
 
 /// The top-level roles.
@@ -296,6 +324,15 @@ impl Policy {
                 ));
             }
         }
+        for role in &self.attestation.required_for {
+            let known = role == "root" || role == "targets" || self.delegations.contains_key(role);
+            if !known {
+                return Err(Error::policy(
+                    "attestation.required_for",
+                    PolicyProblem::NotAttestable { role: role.clone() },
+                ));
+            }
+        }
         KeyRef::parse(&self.online.signer)
             .map_err(|e| Error::policy("online.signer", PolicyProblem::Key(Box::new(e))))?;
         check_relative("online.public", &self.online.public)?;
@@ -433,6 +470,27 @@ impl Policy {
                     PolicyProblem::ThresholdAboveKeys {
                         threshold,
                         keys: names.len(),
+                    },
+                ));
+            }
+            self.check_attested(&role, names)?;
+        }
+        Ok(())
+    }
+
+    /// Refuses a role `[attestation] required_for` names when one of its keys was
+    /// registered without a verified attestation.
+    fn check_attested(&self, role: &str, names: &[String]) -> Result<()> {
+        let role_of_policy = self.delegation_of_bin(role).unwrap_or(role);
+        if !self.attestation.required(role_of_policy) {
+            return Ok(());
+        }
+        for name in names {
+            if self.keys.get(name).is_some_and(|e| e.attestation.is_none()) {
+                return Err(Error::policy(
+                    format!("keys.{name}.attestation"),
+                    PolicyProblem::NotAttested {
+                        role: role_of_policy.into(),
                     },
                 ));
             }

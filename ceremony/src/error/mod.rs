@@ -5,6 +5,7 @@
 //! [`Error::class`] says which kind of failure it is and [`Error::hint`] which remedy
 //! applies; only the command line turns a hint into words with flag and command names.
 
+mod attestation;
 mod edit;
 mod file;
 mod key;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use trustroot_core::display::escape;
 use trustroot_core::{ErrorClass, Hint};
 
+pub use attestation::AttestationError;
 pub use edit::EditError;
 pub use file::{FileProblem, IoOp};
 pub use key::{KdfProblem, KeyError, PrivateKeyProblem, PublicKeyProblem};
@@ -70,6 +72,9 @@ pub enum Error {
     /// A change to the policy (a key added or removed, a threshold, a delegation) was refused.
     #[error(transparent)]
     Edit(#[from] EditError),
+    /// A YubiKey attestation did not verify, or attests another key.
+    #[error(transparent)]
+    Attestation(#[from] AttestationError),
     /// A round cannot be started, found or completed as asked.
     #[error(transparent)]
     Round(#[from] RoundError),
@@ -177,6 +182,7 @@ impl Error {
             Error::Key(e) => e.class(),
             Error::Token(e) => e.class(),
             Error::Edit(e) => e.class(),
+            Error::Attestation(e) => e.class(),
             Error::Round(e) => e.class(),
             Error::Signature(e) => e.class(),
             Error::Request(e) => e.class(),
@@ -193,6 +199,7 @@ impl Error {
             Error::Policy { problem, .. } => problem.hint(),
             Error::Key(e) => e.hint(),
             Error::Edit(e) => e.hint(),
+            Error::Attestation(e) => e.hint(),
             Error::Round(e) => e.hint(),
             Error::Request(e) => e.hint(),
             Error::Baseline(e) => e.hint(),

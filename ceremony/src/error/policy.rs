@@ -70,6 +70,12 @@ pub enum PolicyProblem {
         "is an ECDSA P-384 key: tough (a gate client, and the Rust client in the field) refuses a whole root that lists one; use P-256 or Ed25519, or set allow_p384 = true in [gate] to accept it with tough skipped"
     )]
     P384NotAllowed,
+    /// `[attestation] required_for` names a role that keyholders do not sign.
+    #[error("'{}' is not root, targets or a delegated role of this policy", escape(role))]
+    NotAttestable { role: String },
+    /// A key of a role that requires attestation was registered without one.
+    #[error("is missing: [attestation] requires a verified YubiKey attestation for every {role} key")]
+    NotAttested { role: RoleName },
     /// An edit found the field of another type than the policy gives it.
     #[error("is not an array")]
     NotAnArray,
@@ -96,6 +102,7 @@ impl PolicyProblem {
             PolicyProblem::NoKeys { role } => Some(Hint::AddKeyholders { role: role.clone() }),
             PolicyProblem::OnlineKeyMissing(_) => Some(Hint::AddOnlineKey),
             PolicyProblem::Key(e) => e.hint(),
+            PolicyProblem::NotAttested { .. } => Some(Hint::ExportAttestation),
             _ => None,
         }
     }

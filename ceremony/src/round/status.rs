@@ -60,6 +60,9 @@ pub struct Keyholder {
     pub fingerprint: Option<String>,
     pub name: Option<String>,
     pub holder: Option<String>,
+    /// The YubiKey attestation the policy records for the key, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<crate::attestation::Attestation>,
 }
 
 /// A signature file that does not count.
@@ -167,11 +170,16 @@ fn keyholder(repo: &Repo, policy_keys: Option<&ResolvedKeys>, keyid: &str, key: 
                 .and_then(Value::as_str)
                 .map(str::to_string)
         });
+    let attestation = named
+        .as_ref()
+        .and_then(|n| repo.policy.keys.get(n))
+        .and_then(|e| e.attestation.clone());
     Keyholder {
         keyid: keyid.to_string(),
         fingerprint: key.fingerprint(),
         name: named,
         holder,
+        attestation,
     }
 }
 

@@ -81,6 +81,15 @@ pub fn status(json: bool, args: &RepoArgs) -> CmdResult {
             };
             outln!("    signed:         {}", list(&t.signed))?;
             outln!("    not signed yet: {}", list(&t.not_signed))?;
+            for k in t.signed.iter().chain(&t.not_signed) {
+                if let Some(attested) = &k.attestation {
+                    let who = k
+                        .name
+                        .as_deref()
+                        .map_or_else(|| keys::short_id(&k.keyid).into(), escape);
+                    outln!("    YubiKey of {who}: {}", attested.summary())?;
+                }
+            }
         }
         for r in &role.rejected {
             outln!("  not counted: {}: {}", r.file, r.reason)?;
