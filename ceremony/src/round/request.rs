@@ -141,7 +141,13 @@ fn with_attestations(repo: &Repo, requirements: &[Requirement]) -> Vec<Requireme
             .as_ref()
             .and_then(|pk| pk.by_name.iter().find(|(_, k)| keys::same_key(k, &signer.key)))
             .and_then(|(name, _)| repo.policy.keys.get(name))
-            .and_then(|entry| entry.attestation.clone());
+            .and_then(|entry| entry.attestation.clone())
+            // Where the coordinator keeps the evidence means nothing on the signing machine.
+            .map(|mut record| {
+                record.key_cert = None;
+                record.device_cert = None;
+                record
+            });
     }
     requirements
 }

@@ -259,6 +259,9 @@ fn add(args: &AddArgs) -> CmdResult {
             attested.summary(),
             attested.root
         )?;
+        if let (Some(key_cert), Some(device_cert)) = (&attested.key_cert, &attested.device_cert) {
+            outln!("  evidence kept, checked again at every `ceremony start`: {key_cert}, {device_cert}")?;
+        }
     }
     outln!("Next: `trustroot ceremony start` stages the change.")
 }
