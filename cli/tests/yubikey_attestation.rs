@@ -217,6 +217,8 @@ fn ceremony_start_refuses_a_required_role_with_an_unattested_key() {
     let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&request).unwrap()).unwrap();
     let signer = &value["roles"][0]["requirements"][0]["signers"][0];
     assert_eq!(signer["attestation"]["serial"], 13078778, "{signer}");
+    // Where the coordinator keeps the evidence is not the signing machine's business.
+    assert!(signer["attestation"].get("key_cert").is_none(), "{signer}");
     let out = trustroot(
         s.tmp.path(),
         &[
@@ -435,6 +437,11 @@ fn evidence_replaced_after_a_round_started_is_reported_by_status() {
     );
     let json: serde_json::Value = serde_json::from_str(&ok(&s.repo, &["ceremony", "status", "--json"])).unwrap();
     assert!(json.to_string().contains("\"attestation_problem\""), "{json}");
+    // The signing request does not show the keyholder a YubiKey nothing backs.
+    let request = s.tmp.path().join("request.json");
+    ok(&s.repo, &["ceremony", "request", "--out", request.to_str().unwrap()]);
+    let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&request).unwrap()).unwrap();
+    assert!(!value.to_string().contains("\"attestation\""), "{value}");
 }
 
 #[test]
