@@ -329,3 +329,45 @@ fn read_previous(path: &Path) -> Result<Option<Vec<u8>>> {
     }
     keys::read_limited(path, crate::policy::MAX_POLICY_SIZE).map(Some)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn evidence<'a>(key_cert: &'a [u8], device_cert: &'a [u8]) -> Evidence<'a> {
+        Evidence {
+            key_cert_file: "key_cert.pem",
+            key_cert,
+            device_cert_file: "device_cert.pem",
+            device_cert,
+            now: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        }
+    }
+
+    /// What `add_key` does when the policy cannot be written after the evidence was: the
+    /// evidence files go back to what they held, or away when there were none.
+    #[test]
+    fn evidence_written_before_a_failed_policy_write_is_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo_dir = dir.path().join("repo");
+        crate::repo::init(&repo_dir).unwrap();
+        let repo = Repo::open(&repo_dir).unwrap();
+        let key_path = repo.root.join("keys/alice.attestation-key.pem");
+        let device_path = repo.root.join("keys/alice.attestation-device.pem");
+
+        // No evidence before: restoring removes both files.
+        let first = KeptEvidence::of("alice", &evidence(b"key one", b"device one"));
+        first.write(&repo).unwrap().restore(&repo);
+        assert!(!key_path.exists() && !device_path.exists());
+
+        // Evidence before: restoring puts the earlier bytes back.
+        first.write(&repo).unwrap();
+        let second = KeptEvidence::of("alice", &evidence(b"key two", b"device two"));
+        let previous = second.write(&repo).unwrap();
+        assert_eq!(std::fs::read(&key_path).unwrap(), b"key two");
+        previous.restore(&repo);
+        assert_eq!(std::fs::read(&key_path).unwrap(), b"key one");
+        assert_eq!(std::fs::read(&device_path).unwrap(), b"device one");
+    }
+}
