@@ -17,8 +17,10 @@ use crate::repo::{POLICY_FILE, Repo};
 ///
 /// With `attestation`, the YubiKey attestation must verify for this very key, and what it
 /// says is recorded as `[keys.NAME.attestation]` (also for a key that already signs `role`:
-/// that is how an attestation is added later). A role `[attestation] required_for` names
-/// takes no key without one.
+/// that is how an attestation is added later). Its two certificates are kept, byte for
+/// byte, as `keys/<name>.attestation-key.pem` and `keys/<name>.attestation-device.pem`
+/// (replacing earlier ones), and the record names them, so staging can verify it again. A
+/// role `[attestation] required_for` names takes no key without one.
 pub fn add_key(
     repo_dir: &Path,
     name: &str,
@@ -40,6 +42,14 @@ pub fn add_key(
     let attested = attestation
         .map(|evidence| attestation::verify_evidence(evidence, &key))
         .transpose()?;
+    let kept = attestation.map(|evidence| KeptEvidence::of(name, evidence));
+    let attested = attested.map(|mut record| {
+        if let Some(kept) = &kept {
+            record.key_cert = Some(kept.key_rel.clone());
+            record.device_cert = Some(kept.device_rel.clone());
+        }
+        record
+    });
     check_attestation_required(&repo, name, role, attested.as_ref())?;
     let key_rel = format!("keys/{name}.pub");
     let key_path = repo.root.join(&key_rel);
@@ -57,7 +67,19 @@ pub fn add_key(
     let new_text = doc.to_string();
     let new_policy = Policy::parse(&new_text)?;
     write_key_file(&repo, &key_path, public_bytes)?;
-    repo.write(&policy_path, new_text.as_bytes())?;
+    // The evidence before the policy that names it; should the policy not be written, the
+    // evidence files go back to what they were, so the policy on disk and the files it
+    // names always agree (a key file left behind is harmless: nothing names it).
+    let previous = match &kept {
+        Some(kept) => Some(kept.write(&repo)?),
+        None => None,
+    };
+    if let Err(e) = repo.write(&policy_path, new_text.as_bytes()) {
+        if let Some(previous) = previous {
+            previous.restore(&repo);
+        }
+        return Err(e);
+    }
     // The key ID as it goes into metadata: the holder is part of the key object.
     let mut key = key;
     if role != "online"
@@ -158,6 +180,12 @@ fn attestation_table(attested: &Attestation) -> Table {
         table["touch_policy"] = value(touch.as_str());
     }
     table["root"] = value(attested.root.as_str());
+    if let Some(key_cert) = &attested.key_cert {
+        table["key_cert"] = value(key_cert.as_str());
+    }
+    if let Some(device_cert) = &attested.device_cert {
+        table["device_cert"] = value(device_cert.as_str());
+    }
     table
 }
 
@@ -227,5 +255,119 @@ fn write_key_file(repo: &Repo, key_path: &Path, public_bytes: &[u8]) -> Result<(
         Ok(())
     } else {
         repo.write(key_path, public_bytes)
+    }
+}
+
+/// The two attestation certificates of key `name`, exactly as given, and where they are kept.
+struct KeptEvidence<'a> {
+    key_rel: String,
+    key_cert: &'a [u8],
+    device_rel: String,
+    device_cert: &'a [u8],
+}
+
+/// What the evidence files held before they were written (`None`: there was no file).
+struct PreviousEvidence {
+    files: Vec<(std::path::PathBuf, Option<Vec<u8>>)>,
+}
+
+impl<'a> KeptEvidence<'a> {
+    fn of(name: &str, evidence: &Evidence<'a>) -> KeptEvidence<'a> {
+        KeptEvidence {
+            key_rel: format!("keys/{name}.attestation-key.pem"),
+            key_cert: evidence.key_cert,
+            device_rel: format!("keys/{name}.attestation-device.pem"),
+            device_cert: evidence.device_cert,
+        }
+    }
+
+    /// Writes both files (each atomically), replacing earlier evidence; if the second
+    /// write fails the first is undone. Returns what they held, for [`PreviousEvidence::restore`].
+    fn write(&self, repo: &Repo) -> Result<PreviousEvidence> {
+        let mut previous = PreviousEvidence { files: Vec::new() };
+        for (rel, bytes) in [(&self.key_rel, self.key_cert), (&self.device_rel, self.device_cert)] {
+            let path = repo.root.join(rel);
+            let before = match read_previous(&path) {
+                Ok(before) => before,
+                Err(e) => {
+                    previous.restore(repo);
+                    return Err(e);
+                }
+            };
+            if let Err(e) = repo.write(&path, bytes) {
+                previous.restore(repo);
+                return Err(e);
+            }
+            previous.files.push((path, before));
+        }
+        Ok(previous)
+    }
+}
+
+impl PreviousEvidence {
+    /// Puts the evidence files back as they were. Best effort: it runs on the way out of
+    /// a failure, whose error is the one to report.
+    fn restore(self, repo: &Repo) {
+        for (path, before) in self.files.into_iter().rev() {
+            match before {
+                Some(bytes) => {
+                    let _ = repo.write(&path, &bytes);
+                }
+                None => {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+    }
+}
+
+/// What an evidence file holds before it is replaced (`None`: no file). Generous limit: a
+/// file put there by hand must not make the registration fail for its size.
+fn read_previous(path: &Path) -> Result<Option<Vec<u8>>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    keys::read_limited(path, crate::policy::MAX_POLICY_SIZE).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn evidence<'a>(key_cert: &'a [u8], device_cert: &'a [u8]) -> Evidence<'a> {
+        Evidence {
+            key_cert_file: "key_cert.pem",
+            key_cert,
+            device_cert_file: "device_cert.pem",
+            device_cert,
+            now: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        }
+    }
+
+    /// What `add_key` does when the policy cannot be written after the evidence was: the
+    /// evidence files go back to what they held, or away when there were none.
+    #[test]
+    fn evidence_written_before_a_failed_policy_write_is_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo_dir = dir.path().join("repo");
+        crate::repo::init(&repo_dir).unwrap();
+        let repo = Repo::open(&repo_dir).unwrap();
+        let key_path = repo.root.join("keys/alice.attestation-key.pem");
+        let device_path = repo.root.join("keys/alice.attestation-device.pem");
+
+        // No evidence before: restoring removes both files.
+        let first = KeptEvidence::of("alice", &evidence(b"key one", b"device one"));
+        first.write(&repo).unwrap().restore(&repo);
+        assert!(!key_path.exists() && !device_path.exists());
+
+        // Evidence before: restoring puts the earlier bytes back.
+        first.write(&repo).unwrap();
+        let second = KeptEvidence::of("alice", &evidence(b"key two", b"device two"));
+        let previous = second.write(&repo).unwrap();
+        assert_eq!(std::fs::read(&key_path).unwrap(), b"key two");
+        previous.restore(&repo);
+        assert_eq!(std::fs::read(&key_path).unwrap(), b"key one");
+        assert_eq!(std::fs::read(&device_path).unwrap(), b"device one");
     }
 }

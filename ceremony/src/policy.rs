@@ -254,6 +254,9 @@ impl Policy {
         for (name, entry) in &self.keys {
             check_name(&format!("keys.{name}"), name)?;
             check_relative(&format!("keys.{name}.public"), &entry.public)?;
+            if let Some(record) = &entry.attestation {
+                check_evidence_paths(name, record)?;
+            }
         }
         self.check_offline("roles.root", &self.roles.root.keys, self.roles.root.threshold)?;
         self.check_offline("roles.targets", &self.roles.targets.keys, self.roles.targets.threshold)?;
@@ -479,21 +482,27 @@ impl Policy {
     }
 
     /// Refuses a role `[attestation] required_for` names when one of its keys was
-    /// registered without a verified attestation.
+    /// registered without a verified attestation, or with one whose evidence was not kept
+    /// (a record alone is a claim anyone who can edit the policy can write).
     fn check_attested(&self, role: &str, names: &[String]) -> Result<()> {
         let role_of_policy = self.delegation_of_bin(role).unwrap_or(role);
         if !self.attestation.required(role_of_policy) {
             return Ok(());
         }
         for name in names {
-            if self.keys.get(name).is_some_and(|e| e.attestation.is_none()) {
-                return Err(Error::policy(
-                    format!("keys.{name}.attestation"),
-                    PolicyProblem::NotAttested {
-                        role: role_of_policy.into(),
-                    },
-                ));
-            }
+            let Some(entry) = self.keys.get(name) else {
+                continue;
+            };
+            let problem = match &entry.attestation {
+                None => PolicyProblem::NotAttested {
+                    role: role_of_policy.into(),
+                },
+                Some(record) if !record.has_evidence() => PolicyProblem::NoEvidence {
+                    role: role_of_policy.into(),
+                },
+                Some(_) => continue,
+            };
+            return Err(Error::policy(format!("keys.{name}.attestation"), problem));
         }
         Ok(())
     }
@@ -512,6 +521,19 @@ fn check_relative(field: &str, path: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// An attestation record's evidence: both paths or neither, inside the repository.
+fn check_evidence_paths(name: &str, record: &crate::attestation::Attestation) -> Result<()> {
+    let field = format!("keys.{name}.attestation");
+    match (&record.key_cert, &record.device_cert) {
+        (Some(key_cert), Some(device_cert)) => {
+            check_relative(&format!("{field}.key_cert"), key_cert)?;
+            check_relative(&format!("{field}.device_cert"), device_cert)
+        }
+        (None, None) => Ok(()),
+        _ => Err(Error::policy(field, PolicyProblem::HalfEvidence)),
+    }
 }
 
 fn check_periods(field: &str, periods: Periods, _given: Option<u32>) -> Result<()> {
@@ -608,5 +630,8 @@ impl ResolvedKeys {
     }
 }
 
+mod evidence;
 #[cfg(test)]
 mod tests;
+
+pub use self::evidence::{check_all_evidence, check_evidence};

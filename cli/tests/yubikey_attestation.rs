@@ -3,6 +3,10 @@
 //! real clock is inside them), and the refusals: a pair swapped between two keyholders, an
 //! attestation of another key, and `[attestation] required_for` without one. A refusal
 //! leaves trustroot.toml and keys/ byte for byte as they were.
+//!
+//! The evidence kept in the repository is verified again at `ceremony start`: the attacks
+//! on it (a forged record, another keyholder's certificates put in place, evidence
+//! deleted) are refused there.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod ceremony_common;
@@ -99,6 +103,8 @@ fn a_real_sigstore_attestation_is_verified_and_recorded() {
     );
     let policy = s.policy();
     for line in [
+        "key_cert = \"keys/alice.attestation-key.pem\"",
+        "device_cert = \"keys/alice.attestation-device.pem\"",
         "[keys.alice.attestation]",
         "serial = 13078778",
         "firmware = \"5.2.6\"",
@@ -117,6 +123,14 @@ fn a_real_sigstore_attestation_is_verified_and_recorded() {
     assert_eq!(json["attestation"]["serial"], 18158855);
     assert_eq!(json["attestation"]["firmware"], "5.4.3");
     assert_eq!(json["attestation"]["form_factor"], "USB-A keychain");
+    assert_eq!(json["attestation"]["key_cert"], "keys/bob.attestation-key.pem");
+    // The certificates are kept exactly as given.
+    for (kept, given) in [
+        ("keys/alice.attestation-key.pem", s.file("13078778", "key_cert")),
+        ("keys/alice.attestation-device.pem", s.file("13078778", "device_cert")),
+    ] {
+        assert_eq!(std::fs::read(s.repo.join(kept)).unwrap(), std::fs::read(given).unwrap());
+    }
 }
 
 #[test]
@@ -203,6 +217,8 @@ fn ceremony_start_refuses_a_required_role_with_an_unattested_key() {
     let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&request).unwrap()).unwrap();
     let signer = &value["roles"][0]["requirements"][0]["signers"][0];
     assert_eq!(signer["attestation"]["serial"], 13078778, "{signer}");
+    // Where the coordinator keeps the evidence is not the signing machine's business.
+    assert!(signer["attestation"].get("key_cert").is_none(), "{signer}");
     let out = trustroot(
         s.tmp.path(),
         &[
@@ -270,10 +286,175 @@ fn an_attestation_is_added_to_a_hand_written_inline_key_entry() {
         &s.repo,
         &strs(&s.add_args("alice", "root", "13078778", "13078778", "13078778")),
     );
+    let policy = s.policy();
     assert!(
-        s.policy()
-            .contains("attestation = { serial = 13078778, firmware = \"5.2.6\""),
-        "{}",
-        s.policy()
+        policy.contains("attestation = { serial = 13078778, firmware = \"5.2.6\""),
+        "{policy}"
     );
+    assert!(
+        policy.contains(
+            "key_cert = \"keys/alice.attestation-key.pem\", device_cert = \"keys/alice.attestation-device.pem\" }"
+        ),
+        "{policy}"
+    );
+    // The inline record's evidence verifies again: the round stages.
+    ok(
+        &s.repo,
+        &strs(&s.add_args("alice", "targets", "13078778", "13078778", "13078778")),
+    );
+    add_online_key(s.tmp.path(), &s.repo);
+    s.require("[\"root\"]");
+    ok(&s.repo, &["ceremony", "start"]);
+    assert!(s.repo.join("ceremonies").join("0001").exists());
+}
+
+/// A repository ready to stage: alice (serial 13078778) signs root and targets with her
+/// attestation kept, the online key is registered, and root requires attestation.
+fn ready() -> Setup {
+    let s = Setup::new();
+    for role in ["root", "targets"] {
+        ok(
+            &s.repo,
+            &strs(&s.add_args("alice", role, "13078778", "13078778", "13078778")),
+        );
+    }
+    add_online_key(s.tmp.path(), &s.repo);
+    s.require("[\"root\"]");
+    s
+}
+
+/// `ceremony start` refuses, with a message containing `expected`, and stages nothing.
+fn start_refuses(s: &Setup, expected: &str) -> String {
+    let err = fails(&s.repo, &["ceremony", "start"]);
+    assert!(err.contains(expected), "{err}");
+    assert!(!s.repo.join("ceremonies").join("0001").exists());
+    err
+}
+
+#[test]
+fn the_kept_evidence_verifies_again_and_the_round_stages() {
+    let s = ready();
+    ok(&s.repo, &["ceremony", "start"]);
+    let status = ok(&s.repo, &["ceremony", "status"]);
+    assert!(
+        status.contains("YubiKey of alice: serial 13078778, fw 5.2.6, USB-C keychain, slot 9c"),
+        "{status}"
+    );
+    assert!(!status.contains("WARNING"), "{status}");
+}
+
+#[test]
+fn a_hand_forged_record_with_an_edited_serial_is_refused_at_ceremony_start() {
+    let s = ready();
+    let forged = s.policy().replace("serial = 13078778", "serial = 99999999");
+    std::fs::write(s.repo.join("trustroot.toml"), forged).unwrap();
+    let err = start_refuses(
+        &s,
+        "keys.alice.attestation: records serial '99999999', but its evidence attests '13078778'",
+    );
+    assert!(err.contains("the record was edited or the evidence replaced"), "{err}");
+}
+
+#[test]
+fn a_hand_forged_record_without_evidence_is_refused_where_attestation_is_required() {
+    let s = Setup::new();
+    let pubkey = s.file("13078778", "pubkey");
+    ok(&s.repo, &["key", "add", "alice", "--role", "root", &pubkey]);
+    ok(&s.repo, &["key", "add", "alice", "--role", "targets", &pubkey]);
+    add_online_key(s.tmp.path(), &s.repo);
+    // What anyone who can edit the policy can write, and what the previous version wrote.
+    let forged = s.policy().replacen(
+        "public = \"keys/alice.pub\"\n",
+        "public = \"keys/alice.pub\"\n\n[keys.alice.attestation]\nserial = 13078778\nfirmware = \"5.2.6\"\nslot = \"9c\"\nroot = \"Yubico PIV Root CA Serial 263751\"\n",
+        1,
+    );
+    std::fs::write(s.repo.join("trustroot.toml"), forged).unwrap();
+    s.require("[\"root\"]");
+    let err = start_refuses(&s, "keys.alice.attestation: records no evidence files");
+    assert!(err.contains("register the key again"), "{err}");
+    assert!(err.contains("--attestation"), "the hint names the flag: {err}");
+    // Where no role requires attestation, such a record is accepted (and status says it
+    // was not checked).
+    let policy = s.policy().replace("required_for = [\"root\"]", "required_for = []");
+    std::fs::write(s.repo.join("trustroot.toml"), policy).unwrap();
+    ok(&s.repo, &["ceremony", "start"]);
+    let status = ok(&s.repo, &["ceremony", "status"]);
+    assert!(status.contains("recorded without evidence"), "{status}");
+}
+
+#[test]
+fn an_evidence_file_replaced_by_another_keyholders_certificate_is_refused() {
+    let s = ready();
+    // bob's key certificate and device certificate: a good chain, for another key.
+    std::fs::copy(
+        s.file("14470876", "key_cert"),
+        s.repo.join("keys/alice.attestation-key.pem"),
+    )
+    .unwrap();
+    std::fs::copy(
+        s.file("14470876", "device_cert"),
+        s.repo.join("keys/alice.attestation-device.pem"),
+    )
+    .unwrap();
+    start_refuses(
+        &s,
+        "keys.alice.attestation: its evidence does not verify: keys/alice.attestation-key.pem: attests another key",
+    );
+    // Only the key certificate replaced: it is not signed by alice's device.
+    std::fs::copy(
+        s.file("13078778", "device_cert"),
+        s.repo.join("keys/alice.attestation-device.pem"),
+    )
+    .unwrap();
+    start_refuses(&s, "keys.alice.attestation: its evidence does not verify");
+}
+
+#[test]
+fn a_record_whose_evidence_was_deleted_is_refused() {
+    let s = ready();
+    std::fs::remove_file(s.repo.join("keys/alice.attestation-key.pem")).unwrap();
+    start_refuses(&s, "keys.alice.attestation: its evidence cannot be read");
+    // Registering the key again with its attestation puts the evidence back.
+    ok(
+        &s.repo,
+        &strs(&s.add_args("alice", "root", "13078778", "13078778", "13078778")),
+    );
+    ok(&s.repo, &["ceremony", "start"]);
+}
+
+#[test]
+fn evidence_replaced_after_a_round_started_is_reported_by_status() {
+    let s = ready();
+    ok(&s.repo, &["ceremony", "start"]);
+    let forged = s
+        .policy()
+        .replace("touch_policy = \"always\"", "touch_policy = \"cached\"");
+    std::fs::write(s.repo.join("trustroot.toml"), forged).unwrap();
+    let status = ok(&s.repo, &["ceremony", "status"]);
+    assert!(
+        status.contains("WARNING: the YubiKey attestation of alice does not verify: trustroot.toml: keys.alice.attestation: records touch_policy 'cached'"),
+        "{status}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&ok(&s.repo, &["ceremony", "status", "--json"])).unwrap();
+    assert!(json.to_string().contains("\"attestation_problem\""), "{json}");
+    // The signing request does not show the keyholder a YubiKey nothing backs.
+    let request = s.tmp.path().join("request.json");
+    ok(&s.repo, &["ceremony", "request", "--out", request.to_str().unwrap()]);
+    let value: serde_json::Value = serde_json::from_slice(&std::fs::read(&request).unwrap()).unwrap();
+    assert!(!value.to_string().contains("\"attestation\""), "{value}");
+}
+
+#[test]
+fn registering_again_replaces_the_kept_evidence() {
+    let s = ready();
+    std::fs::write(s.repo.join("keys/alice.attestation-device.pem"), b"not a certificate").unwrap();
+    ok(
+        &s.repo,
+        &strs(&s.add_args("alice", "root", "13078778", "13078778", "13078778")),
+    );
+    assert_eq!(
+        std::fs::read(s.repo.join("keys/alice.attestation-device.pem")).unwrap(),
+        std::fs::read(s.file("13078778", "device_cert")).unwrap()
+    );
+    ok(&s.repo, &["ceremony", "start"]);
 }

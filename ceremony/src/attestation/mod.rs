@@ -49,6 +49,13 @@ pub struct Attestation {
     pub touch_policy: Option<String>,
     /// The Yubico root the chain ends at.
     pub root: String,
+    /// The key certificate as registered, kept in the repository (relative path) so that
+    /// staging can check it again: without it the record is only a claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_cert: Option<String>,
+    /// The device certificate (slot F9) as registered, kept beside the key certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_cert: Option<String>,
 }
 
 impl Attestation {
@@ -71,6 +78,30 @@ impl Attestation {
             parts.push(format!("touch {touch}"));
         }
         parts.join(", ")
+    }
+
+    /// The first fact on which this record and `attested` (what its evidence says now)
+    /// differ, as (fact, recorded, attested); the evidence paths are not facts.
+    pub fn first_difference(&self, attested: &Attestation) -> Option<(&'static str, String, String)> {
+        let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "none".to_string());
+        let serial = |v: Option<u32>| v.map_or_else(|| "none".to_string(), |s| s.to_string());
+        [
+            ("serial", serial(self.serial), serial(attested.serial)),
+            ("firmware", self.firmware.clone(), attested.firmware.clone()),
+            ("form_factor", shown(&self.form_factor), shown(&attested.form_factor)),
+            ("slot", self.slot.clone(), attested.slot.clone()),
+            ("pin_policy", shown(&self.pin_policy), shown(&attested.pin_policy)),
+            ("touch_policy", shown(&self.touch_policy), shown(&attested.touch_policy)),
+            ("root", self.root.clone(), attested.root.clone()),
+        ]
+        .into_iter()
+        .find(|(_, recorded, found)| recorded != found)
+    }
+
+    /// True when the record names its evidence files (a record without them, written before
+    /// evidence was kept, cannot be checked again).
+    pub fn has_evidence(&self) -> bool {
+        self.key_cert.is_some() && self.device_cert.is_some()
     }
 }
 
@@ -128,6 +159,8 @@ fn verify_with(evidence: &Evidence<'_>, expected: &Key, anchors: &Anchors) -> Re
         pin_policy: facts.pin_policy,
         touch_policy: facts.touch_policy,
         root,
+        key_cert: None,
+        device_cert: None,
     })
 }
 

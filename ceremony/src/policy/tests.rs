@@ -100,6 +100,8 @@ slot = "9c"
 pin_policy = "always"
 touch_policy = "always"
 root = "Yubico PIV Root CA Serial 263751"
+key_cert = "keys/alice.attestation-key.pem"
+device_cert = "keys/alice.attestation-device.pem"
 [keys.bob]"#;
     format!(
         "{}\n[attestation]\nrequired_for = {required_for}\n",
@@ -136,4 +138,41 @@ fn required_for_names_roles_keyholders_sign_and_records_take_no_unknown_field() 
     );
     let err = error_of(&with_attestation("[\"root\"]").replace("slot = \"9c\"", "slot = \"9c\"\nmodel = \"5C\""));
     assert!(err.contains("model"), "{err}");
+}
+
+#[test]
+fn a_record_without_evidence_is_refused_only_for_a_role_that_requires_attestation() {
+    // What the version before evidence was kept wrote: the facts alone.
+    let without = |required_for: &str| {
+        with_attestation(required_for)
+            .replace("key_cert = \"keys/alice.attestation-key.pem\"\n", "")
+            .replace("device_cert = \"keys/alice.attestation-device.pem\"\n", "")
+    };
+    let policy = Policy::parse(&without("[]")).unwrap();
+    assert!(!policy.keys["alice"].attestation.as_ref().unwrap().has_evidence());
+    policy.check_complete().unwrap();
+    let err = Policy::parse(&without("[\"targets\"]"))
+        .unwrap()
+        .check_complete()
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("keys.alice.attestation: records no evidence files"),
+        "{text}"
+    );
+    assert!(text.contains("register the key again"), "{text}");
+    assert!(err.hint().is_some());
+}
+
+#[test]
+fn evidence_paths_go_together_and_stay_inside_the_repository() {
+    let half = with_attestation("[]").replace("device_cert = \"keys/alice.attestation-device.pem\"\n", "");
+    let err = error_of(&half);
+    assert!(
+        err.contains("keys.alice.attestation: names one evidence file without the other"),
+        "{err}"
+    );
+    let outside = with_attestation("[]").replace("\"keys/alice.attestation-key.pem\"", "\"../alice.pem\"");
+    let err = error_of(&outside);
+    assert!(err.contains("keys.alice.attestation.key_cert"), "{err}");
 }

@@ -15,6 +15,7 @@ use super::{MAX_REQUEST_FILE, Round, canonical};
 use crate::attestation::Attestation;
 use crate::error::{Error, FileProblem, RequestError, RequestProblem, Result, RoundError, Tamper, UnsafeText};
 use crate::keys;
+use crate::policy::check_evidence;
 use crate::repo::Repo;
 use crate::stage;
 use trustroot_core::display::escape;
@@ -85,7 +86,7 @@ impl Round {
                 signed_sha256: role.digest.clone(),
                 signed: b64(&role.bytes),
                 previous: role.previous_bytes.as_deref().map(b64),
-                requirements: with_attestations(repo, &role.requirements),
+                requirements: with_attestations(repo, &role.requirements, now),
                 summary: Vec::new(),
                 findings: Vec::new(),
             };
@@ -132,16 +133,26 @@ impl Round {
 }
 
 /// `requirements` with each signer's attestation as the policy records it (for a key the
-/// policy names; the others have none).
-fn with_attestations(repo: &Repo, requirements: &[Requirement]) -> Vec<Requirement> {
+/// policy names; the others have none). A record whose kept evidence does not verify at
+/// `now` is left out: the keyholder is not shown a YubiKey nothing backs.
+fn with_attestations(repo: &Repo, requirements: &[Requirement], now: DateTime<Utc>) -> Vec<Requirement> {
     let policy_keys = repo.keys().ok();
     let mut requirements = requirements.to_vec();
     for signer in requirements.iter_mut().flat_map(|r| r.signers.iter_mut()) {
         signer.attestation = policy_keys
             .as_ref()
             .and_then(|pk| pk.by_name.iter().find(|(_, k)| keys::same_key(k, &signer.key)))
-            .and_then(|(name, _)| repo.policy.keys.get(name))
-            .and_then(|entry| entry.attestation.clone());
+            .and_then(|(name, key)| {
+                let record = repo.policy.keys.get(name)?.attestation.clone()?;
+                check_evidence(&repo.root, name, &record, key, now).ok()?;
+                Some(record)
+            })
+            // Where the coordinator keeps the evidence means nothing on the signing machine.
+            .map(|mut record| {
+                record.key_cert = None;
+                record.device_cert = None;
+                record
+            });
     }
     requirements
 }

@@ -150,7 +150,9 @@ pub struct AttestationArgs {
     /// The key's attestation certificate (`ykman piv keys attest 9c KEY_CERT`): the key is
     /// registered only if it chains to Yubico's PIV attestation roots (embedded) and attests
     /// this very key; its serial, firmware, form factor, slot, PIN and touch policy are
-    /// recorded in trustroot.toml.
+    /// recorded in trustroot.toml, and both certificates are kept as
+    /// keys/NAME.attestation-key.pem and keys/NAME.attestation-device.pem, which every
+    /// `ceremony start` verifies again.
     #[arg(long, value_name = "KEY_CERT", requires = "attestation_intermediate")]
     attestation: Option<PathBuf>,
     /// The YubiKey's device certificate that signed it (slot F9: `ykman piv certificates
@@ -259,6 +261,9 @@ fn add(args: &AddArgs) -> CmdResult {
             attested.summary(),
             attested.root
         )?;
+        if let (Some(key_cert), Some(device_cert)) = (&attested.key_cert, &attested.device_cert) {
+            outln!("  evidence kept, checked again at every `ceremony start`: {key_cert}, {device_cert}")?;
+        }
     }
     outln!("Next: `trustroot ceremony start` stages the change.")
 }

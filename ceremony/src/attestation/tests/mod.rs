@@ -251,3 +251,97 @@ fn evidence<'a>(key_cert: &'a [u8], device_cert: &'a [u8]) -> Evidence<'a> {
         now: in_validity(),
     }
 }
+
+/// Key `alice`'s attestation as `key add` records it, with its evidence kept in `repo`.
+fn kept(repo: &Path, h: &Holder) -> super::Attestation {
+    std::fs::create_dir_all(repo.join("keys")).expect("keys/");
+    std::fs::write(repo.join("keys/alice.attestation-key.pem"), &h.key_cert).expect("written");
+    std::fs::write(repo.join("keys/alice.attestation-device.pem"), &h.device_cert).expect("written");
+    let mut record = verify(&h.key_cert, &h.device_cert, &h.key, in_validity()).expect("verifies");
+    record.key_cert = Some("keys/alice.attestation-key.pem".into());
+    record.device_cert = Some("keys/alice.attestation-device.pem".into());
+    record
+}
+
+fn recheck_error(repo: &Path, record: &super::Attestation, key: &trustroot_core::Key, at: DateTime<Utc>) -> String {
+    match crate::policy::check_evidence(repo, "alice", record, key, at) {
+        Ok(()) => panic!("accepted"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn kept_evidence_verifies_again_and_an_edited_fact_is_refused() {
+    let dir = trustroot_test_support::unpack_sigstore_fixtures();
+    let repo = tempfile::tempdir().expect("a directory");
+    let h = holder(dir.path(), 13078778);
+    let record = kept(repo.path(), &h);
+    crate::policy::check_evidence(repo.path(), "alice", &record, &h.key, in_validity()).expect("verifies again");
+    let mut forged = record.clone();
+    forged.serial = Some(13078779);
+    let err = recheck_error(repo.path(), &forged, &h.key, in_validity());
+    assert!(
+        err.contains("keys.alice.attestation: records serial '13078779', but its evidence attests '13078778'"),
+        "{err}"
+    );
+    let mut forged = record.clone();
+    forged.touch_policy = Some("never".into());
+    let err = recheck_error(repo.path(), &forged, &h.key, in_validity());
+    assert!(err.contains("records touch_policy 'never'"), "{err}");
+    let mut forged = record;
+    forged.pin_policy = None;
+    let err = recheck_error(repo.path(), &forged, &h.key, in_validity());
+    assert!(err.contains("records pin_policy 'none'"), "{err}");
+}
+
+#[test]
+fn kept_evidence_of_another_keyholder_or_none_at_all_is_refused() {
+    let dir = trustroot_test_support::unpack_sigstore_fixtures();
+    let repo = tempfile::tempdir().expect("a directory");
+    let alice = holder(dir.path(), 13078778);
+    let record = kept(repo.path(), &alice);
+    // Another keyholder's pair, put in place of alice's: a good chain, for another key.
+    let bob = holder(dir.path(), 14470876);
+    kept(repo.path(), &bob);
+    let err = recheck_error(repo.path(), &record, &alice.key, in_validity());
+    assert!(
+        err.contains(
+            "keys.alice.attestation: its evidence does not verify: keys/alice.attestation-key.pem: attests another key"
+        ),
+        "{err}"
+    );
+    std::fs::remove_file(repo.path().join("keys/alice.attestation-device.pem")).expect("removed");
+    let err = recheck_error(repo.path(), &record, &alice.key, in_validity());
+    assert!(
+        err.contains("keys.alice.attestation: its evidence cannot be read"),
+        "{err}"
+    );
+}
+
+#[test]
+fn kept_evidence_is_checked_at_the_time_given_so_an_expired_chain_is_refused() {
+    let dir = trustroot_test_support::unpack_sigstore_fixtures();
+    let repo = tempfile::tempdir().expect("a directory");
+    let h = holder(dir.path(), 13078778);
+    let record = kept(repo.path(), &h);
+    let after = Utc.with_ymd_and_hms(2052, 5, 1, 0, 0, 0).single().expect("a time");
+    let err = recheck_error(repo.path(), &record, &h.key, after);
+    assert!(err.contains("the attestation chain has expired"), "{err}");
+}
+
+#[test]
+fn a_records_first_difference_names_the_fact() {
+    let dir = trustroot_test_support::unpack_sigstore_fixtures();
+    let h = holder(dir.path(), 13078778);
+    let record = verify(&h.key_cert, &h.device_cert, &h.key, in_validity()).expect("verifies");
+    let mut with_paths = record.clone();
+    with_paths.key_cert = Some("elsewhere.pem".into());
+    // Where the evidence is kept is not a fact it attests.
+    assert_eq!(with_paths.first_difference(&record), None);
+    let mut other = record.clone();
+    other.firmware = "5.7.1".into();
+    assert_eq!(
+        other.first_difference(&record),
+        Some(("firmware", "5.7.1".to_string(), "5.2.6".to_string()))
+    );
+}

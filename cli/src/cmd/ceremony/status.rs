@@ -32,7 +32,7 @@ fn holder_label(k: &round::Keyholder) -> String {
 
 pub fn status(json: bool, args: &RepoArgs) -> CmdResult {
     let (repo, round) = open(args)?;
-    let state = round::status(&repo, &round)?;
+    let state = round::status(&repo, &round, chrono::Utc::now())?;
     if json {
         return output::json(&state);
     }
@@ -87,7 +87,17 @@ pub fn status(json: bool, args: &RepoArgs) -> CmdResult {
                         .name
                         .as_deref()
                         .map_or_else(|| keys::short_id(&k.keyid).into(), escape);
-                    outln!("    YubiKey of {who}: {}", attested.summary())?;
+                    match &k.attestation_problem {
+                        // A record whose evidence fails is not shown as a YubiKey.
+                        Some(problem) => {
+                            outln!("    WARNING: the YubiKey attestation of {who} does not verify: {problem}")?
+                        }
+                        None if !attested.has_evidence() => outln!(
+                            "    YubiKey of {who}: {} (recorded without evidence: not checked again)",
+                            attested.summary()
+                        )?,
+                        None => outln!("    YubiKey of {who}: {}", attested.summary())?,
+                    }
                 }
             }
         }
