@@ -29,7 +29,7 @@ use crate::stage::SPEC_VERSION;
 pub fn build(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc>) -> Result<(Candidate, Vec<Finding>)> {
     let mut findings = Vec::new();
     let (previous, mut root_history) = read_published(repo)?;
-    let state = round::status(repo, round)?;
+    let state = round::status(repo, round, now)?;
     let mut metadata = previous.clone();
     let mut new_roles = Vec::new();
     let mut left_out = Vec::new();

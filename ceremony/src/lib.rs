@@ -8,6 +8,7 @@
 //! only when it verifies over the staged bytes with a key that is a signer of the role.
 
 pub mod assemble;
+pub mod attestation;
 pub mod baseline;
 pub mod bins;
 pub mod candidate;

@@ -33,6 +33,30 @@ pub struct Policy {
     /// What the verify-before-publish gate requires.
     #[serde(default)]
     pub gate: Gate,
+    /// Which roles' keys must carry a verified YubiKey attestation.
+    #[serde(default, skip_serializing_if = "AttestationPolicy::is_empty")]
+    pub attestation: AttestationPolicy,
+}
+
+/// `[attestation]`: the roles whose every key must have been registered with a YubiKey
+/// attestation that verified (`key add --attestation`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttestationPolicy {
+    /// Role names: `root`, `targets` or a delegated role.
+    #[serde(default)]
+    pub required_for: Vec<String>,
+}
+
+impl AttestationPolicy {
+    fn is_empty(&self) -> bool {
+        self.required_for.is_empty()
+    }
+
+    /// True when keys of `role` must be attested (a hashed bin follows its delegation).
+    pub fn required(&self, role: &str) -> bool {
+        self.required_for.iter().any(|r| r == role)
+    }
 }
 
 /// The verify-before-publish gate's policy.
@@ -62,6 +86,10 @@ pub struct KeyEntry {
     /// `x-tuf-on-ci-keyowner`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub holder: Option<String>,
+    /// The YubiKey attestation verified when the key was registered: serial, firmware,
+    /// form factor, slot, PIN and touch policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<crate::attestation::Attestation>,
 }
 
 /// The top-level roles.
@@ -226,6 +254,9 @@ impl Policy {
         for (name, entry) in &self.keys {
             check_name(&format!("keys.{name}"), name)?;
             check_relative(&format!("keys.{name}.public"), &entry.public)?;
+            if let Some(record) = &entry.attestation {
+                check_evidence_paths(name, record)?;
+            }
         }
         self.check_offline("roles.root", &self.roles.root.keys, self.roles.root.threshold)?;
         self.check_offline("roles.targets", &self.roles.targets.keys, self.roles.targets.threshold)?;
@@ -293,6 +324,15 @@ impl Policy {
                         days: u64::from(*days),
                         expiry: u64::from(expiry),
                     },
+                ));
+            }
+        }
+        for role in &self.attestation.required_for {
+            let known = role == "root" || role == "targets" || self.delegations.contains_key(role);
+            if !known {
+                return Err(Error::policy(
+                    "attestation.required_for",
+                    PolicyProblem::NotAttestable { role: role.clone() },
                 ));
             }
         }
@@ -436,6 +476,33 @@ impl Policy {
                     },
                 ));
             }
+            self.check_attested(&role, names)?;
+        }
+        Ok(())
+    }
+
+    /// Refuses a role `[attestation] required_for` names when one of its keys was
+    /// registered without a verified attestation, or with one whose evidence was not kept
+    /// (a record alone is a claim anyone who can edit the policy can write).
+    fn check_attested(&self, role: &str, names: &[String]) -> Result<()> {
+        let role_of_policy = self.delegation_of_bin(role).unwrap_or(role);
+        if !self.attestation.required(role_of_policy) {
+            return Ok(());
+        }
+        for name in names {
+            let Some(entry) = self.keys.get(name) else {
+                continue;
+            };
+            let problem = match &entry.attestation {
+                None => PolicyProblem::NotAttested {
+                    role: role_of_policy.into(),
+                },
+                Some(record) if !record.has_evidence() => PolicyProblem::NoEvidence {
+                    role: role_of_policy.into(),
+                },
+                Some(_) => continue,
+            };
+            return Err(Error::policy(format!("keys.{name}.attestation"), problem));
         }
         Ok(())
     }
@@ -454,6 +521,19 @@ fn check_relative(field: &str, path: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// An attestation record's evidence: both paths or neither, inside the repository.
+fn check_evidence_paths(name: &str, record: &crate::attestation::Attestation) -> Result<()> {
+    let field = format!("keys.{name}.attestation");
+    match (&record.key_cert, &record.device_cert) {
+        (Some(key_cert), Some(device_cert)) => {
+            check_relative(&format!("{field}.key_cert"), key_cert)?;
+            check_relative(&format!("{field}.device_cert"), device_cert)
+        }
+        (None, None) => Ok(()),
+        _ => Err(Error::policy(field, PolicyProblem::HalfEvidence)),
+    }
 }
 
 fn check_periods(field: &str, periods: Periods, _given: Option<u32>) -> Result<()> {
@@ -550,5 +630,8 @@ impl ResolvedKeys {
     }
 }
 
+mod evidence;
 #[cfg(test)]
 mod tests;
+
+pub use self::evidence::{check_all_evidence, check_evidence};

@@ -89,6 +89,14 @@ impl Repo {
         ResolvedKeys::load(&self.policy, &self.root)
     }
 
+    /// Reads the public keys the policy names, for staging: every recorded YubiKey
+    /// attestation's evidence is verified again at `now` (a record alone proves nothing).
+    pub fn keys_for_staging(&self, now: chrono::DateTime<chrono::Utc>) -> Result<ResolvedKeys> {
+        let keys = self.keys()?;
+        crate::policy::check_all_evidence(&self.policy, &self.root, &keys, now)?;
+        Ok(keys)
+    }
+
     /// The published metadata of `role` (`metadata/<role>.json`), if any.
     pub fn published(&self, role: &str) -> Result<Option<Published>> {
         let name = trustroot_core::role_name::metadata_file_name(role, None);

@@ -37,7 +37,7 @@ pub struct StagedRole {
 pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
     let policy = &repo.policy;
     policy.check_complete()?;
-    let keys = repo.keys()?;
+    let keys = repo.keys_for_staging(now)?;
     let now = now.with_nanosecond_zero();
     let mut staged = Vec::new();
 

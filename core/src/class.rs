@@ -85,6 +85,9 @@ pub enum Hint {
     /// The online key is named by `[online] signer` in the policy: set what it names, or
     /// point it at the key.
     OnlineSigner,
+    /// A YubiKey attestation was refused: export the key's attestation and the device
+    /// certificate again from the YubiKey that holds the key.
+    ExportAttestation,
     /// A path holds no roles to list: name a signing repository, a published tree, a
     /// publish destination or a mirror.
     ChooseRolesPath,

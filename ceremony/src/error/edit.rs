@@ -51,6 +51,15 @@ pub enum EditError {
         #[source]
         source: Box<crate::Error>,
     },
+    /// `[attestation] required_for` names the role and no attestation was given.
+    #[error(
+        "{role} requires a verified YubiKey attestation for every key ([attestation] in trustroot.toml); '{}' was given none",
+        escape(name)
+    )]
+    AttestationRequired { name: String, role: RoleName },
+    /// An attestation is recorded for a keyholder's key; the online key has no `[keys]` entry.
+    #[error("an attestation is recorded for keyholders' keys; the online key takes none")]
+    OnlineAttestation,
     #[error("threshold too large")]
     ThresholdTooLarge { threshold: u64 },
     /// A delegation that does not exist yet needs its paths and threshold.
@@ -79,6 +88,7 @@ impl EditError {
             EditError::OnlineKeyRotation { role } => Some(Hint::RotateOnlineKey { role: role.clone() }),
             EditError::RemovalBreaksPolicy { .. } => Some(Hint::LowerThreshold),
             EditError::NewDelegationIncomplete { .. } => Some(Hint::DelegationPathsAndThreshold),
+            EditError::AttestationRequired { .. } => Some(Hint::ExportAttestation),
             _ => None,
         }
     }

@@ -5,6 +5,7 @@
 //! [`Error::class`] says which kind of failure it is and [`Error::hint`] which remedy
 //! applies; only the command line turns a hint into words with flag and command names.
 
+mod attestation;
 mod edit;
 mod file;
 mod key;
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use trustroot_core::display::escape;
 use trustroot_core::{ErrorClass, Hint};
 
+pub use attestation::AttestationError;
 pub use edit::EditError;
 pub use file::{FileProblem, IoOp};
 pub use key::{KdfProblem, KeyError, PrivateKeyProblem, PublicKeyProblem};
@@ -75,6 +77,9 @@ pub enum Error {
     /// A change to the policy (a key added or removed, a threshold, a delegation) was refused.
     #[error(transparent)]
     Edit(#[from] EditError),
+    /// A YubiKey attestation did not verify, or attests another key.
+    #[error(transparent)]
+    Attestation(#[from] AttestationError),
     /// A round cannot be started, found or completed as asked.
     #[error(transparent)]
     Round(#[from] RoundError),
@@ -183,6 +188,7 @@ impl Error {
             Error::Token(e) => e.class(),
             Error::Kms(e) => e.class(),
             Error::Edit(e) => e.class(),
+            Error::Attestation(e) => e.class(),
             Error::Round(e) => e.class(),
             Error::Signature(e) => e.class(),
             Error::Request(e) => e.class(),
@@ -200,6 +206,7 @@ impl Error {
             Error::Key(e) => e.hint(),
             Error::Kms(e) => e.hint(),
             Error::Edit(e) => e.hint(),
+            Error::Attestation(e) => e.hint(),
             Error::Round(e) => e.hint(),
             Error::Request(e) => e.hint(),
             Error::Baseline(e) => e.hint(),

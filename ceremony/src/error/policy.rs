@@ -70,6 +70,38 @@ pub enum PolicyProblem {
         "is an ECDSA P-384 key: tough (a gate client, and the Rust client in the field) refuses a whole root that lists one; use P-256 or Ed25519, or set allow_p384 = true in [gate] to accept it with tough skipped"
     )]
     P384NotAllowed,
+    /// `[attestation] required_for` names a role that keyholders do not sign.
+    #[error("'{}' is not root, targets or a delegated role of this policy", escape(role))]
+    NotAttestable { role: String },
+    /// A key of a role that requires attestation was registered without one.
+    #[error("is missing: [attestation] requires a verified YubiKey attestation for every {role} key")]
+    NotAttested { role: RoleName },
+    /// A record of a role that requires attestation names no evidence files (it was written
+    /// before evidence was kept): it is a claim nothing can check.
+    #[error(
+        "records no evidence files (registered before they were kept): [attestation] requires re-verifiable evidence for every {role} key; register the key again with its YubiKey attestation"
+    )]
+    NoEvidence { role: RoleName },
+    /// A record names one evidence file without the other.
+    #[error("names one evidence file without the other: key_cert and device_cert go together")]
+    HalfEvidence,
+    /// An evidence file the record names cannot be read.
+    #[error("its evidence cannot be read: {0}")]
+    EvidenceUnreadable(Box<crate::Error>),
+    /// The evidence no longer verifies (another key's certificate, a broken or expired chain).
+    #[error("its evidence does not verify: {0}")]
+    EvidenceRefused(Box<crate::error::AttestationError>),
+    /// The record says something its evidence does not: an edited record or replaced files.
+    #[error(
+        "records {fact} '{}', but its evidence attests '{}': the record was edited or the evidence replaced",
+        escape(recorded),
+        escape(attested)
+    )]
+    EvidenceMismatch {
+        fact: &'static str,
+        recorded: String,
+        attested: String,
+    },
     /// An edit found the field of another type than the policy gives it.
     #[error("is not an array")]
     NotAnArray,
@@ -96,6 +128,11 @@ impl PolicyProblem {
             PolicyProblem::NoKeys { role } => Some(Hint::AddKeyholders { role: role.clone() }),
             PolicyProblem::OnlineKeyMissing(_) => Some(Hint::AddOnlineKey),
             PolicyProblem::Key(e) => e.hint(),
+            PolicyProblem::NotAttested { .. }
+            | PolicyProblem::NoEvidence { .. }
+            | PolicyProblem::EvidenceRefused(_)
+            | PolicyProblem::EvidenceMismatch { .. } => Some(Hint::ExportAttestation),
+            PolicyProblem::EvidenceUnreadable(e) => e.hint(),
             _ => None,
         }
     }

@@ -25,6 +25,7 @@ mod status;
 mod summary;
 mod transcript;
 
+pub(crate) use request::without_attestations;
 pub use request::{REQUEST_FORMAT, RequestRole, RequestSigner, Requirement, SigningRequest};
 pub use signature::{Added, DetachedSignature, add_signature, read_signature_file, sign_request};
 pub use start::{DueOutcome, NextDue, start, start_due};

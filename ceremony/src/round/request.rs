@@ -12,8 +12,10 @@ use trustroot_core::{Envelope, Key, Limits};
 
 use super::summary::{key_changes, key_label, shown_line};
 use super::{MAX_REQUEST_FILE, Round, canonical};
+use crate::attestation::Attestation;
 use crate::error::{Error, FileProblem, RequestError, RequestProblem, Result, RoundError, Tamper, UnsafeText};
 use crate::keys;
+use crate::policy::check_evidence;
 use crate::repo::Repo;
 use crate::stage;
 use trustroot_core::display::escape;
@@ -34,6 +36,11 @@ pub struct Requirement {
 pub struct RequestSigner {
     pub keyid: String,
     pub key: Key,
+    /// The YubiKey attestation the coordinator's policy records for this key: a claim of
+    /// the coordinator (the signing machine has no policy to check it against), shown in
+    /// the summary. Absent when none is recorded, so requests without one keep their digest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<Attestation>,
 }
 
 impl Requirement {
@@ -47,6 +54,7 @@ impl Requirement {
                 signers.push(RequestSigner {
                     keyid: id.clone(),
                     key: key.clone(),
+                    attestation: None,
                 });
             }
         }
@@ -78,7 +86,7 @@ impl Round {
                 signed_sha256: role.digest.clone(),
                 signed: b64(&role.bytes),
                 previous: role.previous_bytes.as_deref().map(b64),
-                requirements: role.requirements.clone(),
+                requirements: with_attestations(repo, &role.requirements, now),
                 summary: Vec::new(),
                 findings: Vec::new(),
             };
@@ -122,6 +130,41 @@ impl Round {
         request.request_sha256 = request.compute_digest()?;
         Ok(request)
     }
+}
+
+/// `requirements` with each signer's attestation as the policy records it (for a key the
+/// policy names; the others have none). A record whose kept evidence does not verify at
+/// `now` is left out: the keyholder is not shown a YubiKey nothing backs.
+fn with_attestations(repo: &Repo, requirements: &[Requirement], now: DateTime<Utc>) -> Vec<Requirement> {
+    let policy_keys = repo.keys().ok();
+    let mut requirements = requirements.to_vec();
+    for signer in requirements.iter_mut().flat_map(|r| r.signers.iter_mut()) {
+        signer.attestation = policy_keys
+            .as_ref()
+            .and_then(|pk| pk.by_name.iter().find(|(_, k)| keys::same_key(k, &signer.key)))
+            .and_then(|(name, key)| {
+                let record = repo.policy.keys.get(name)?.attestation.clone()?;
+                check_evidence(&repo.root, name, &record, key, now).ok()?;
+                Some(record)
+            })
+            // Where the coordinator keeps the evidence means nothing on the signing machine.
+            .map(|mut record| {
+                record.key_cert = None;
+                record.device_cert = None;
+                record
+            });
+    }
+    requirements
+}
+
+/// `requirements` without the attestations: what the metadata alone determines, compared
+/// on the signing machine.
+pub(crate) fn without_attestations(requirements: &[Requirement]) -> Vec<Requirement> {
+    let mut requirements = requirements.to_vec();
+    for signer in requirements.iter_mut().flat_map(|r| r.signers.iter_mut()) {
+        signer.attestation = None;
+    }
+    requirements
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -239,6 +282,10 @@ fn check_request_text(request: &SigningRequest) -> std::result::Result<(), Unsaf
                     return Err(UnsafeText::KeyIdNotHex {
                         keyid: signer.keyid.clone(),
                     });
+                }
+                if let Some(attested) = &signer.attestation {
+                    plain("an attestation", &attested.summary())?;
+                    plain("an attestation", &attested.root)?;
                 }
                 for value in signer.key.unknown.values() {
                     if value.as_str().is_some_and(|t| t.chars().any(char::is_control)) {
@@ -508,7 +555,7 @@ fn check_root_signers(path: &Path, role: &RequestRole, signed: &Value, previous:
             ));
         }
     }
-    if expected != role.requirements {
+    if expected != without_attestations(&role.requirements) {
         return Err(tampered(path, Tamper::RootSigners));
     }
     Ok(())
@@ -543,6 +590,15 @@ fn summary(role: &RequestRole, signed: &Value, previous: Option<&Value>) -> Vec<
             escape(&req.of),
             names.join(", ")
         ));
+        for signer in &req.signers {
+            if let Some(attested) = &signer.attestation {
+                lines.push(format!(
+                    "  {}: YubiKey {} (as the coordinator's policy records it)",
+                    key_label(&signer.key, &signer.keyid),
+                    escape(&attested.summary())
+                ));
+            }
+        }
     }
     if role.role == "root" || role.role == "targets" || previous.is_some() {
         lines.extend(key_changes(&role.role, previous, signed));

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 use trustroot_core::verify::{KeyStatus, check_signatures};
@@ -60,6 +61,12 @@ pub struct Keyholder {
     pub fingerprint: Option<String>,
     pub name: Option<String>,
     pub holder: Option<String>,
+    /// The YubiKey attestation the policy records for the key, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<crate::attestation::Attestation>,
+    /// Why that attestation's evidence does not verify now (it then proves nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation_problem: Option<String>,
 }
 
 /// A signature file that does not count.
@@ -71,11 +78,18 @@ pub struct Rejected {
 }
 
 /// Computes the status of `round` from its signature files. Only signatures that verify
-/// over the staged bytes, from keys that sign the role, count; keys count once.
-pub fn status(repo: &Repo, round: &Round) -> Result<RoundStatus> {
+/// over the staged bytes, from keys that sign the role, count; keys count once. Recorded
+/// YubiKey attestations are checked again from their evidence at `now`.
+pub fn status(repo: &Repo, round: &Round, now: DateTime<Utc>) -> Result<RoundStatus> {
+    status_at(repo, round, Some(now))
+}
+
+/// [`status`], with attestations checked again only when a time is given (what counts
+/// toward a threshold does not depend on it).
+fn status_at(repo: &Repo, round: &Round, now: Option<DateTime<Utc>>) -> Result<RoundStatus> {
     let policy_keys = repo.keys().ok();
     let (mut by_role, mut rejected) = read_signature_files(round)?;
-    let describe = |keyid: &str, key: &Key| keyholder(repo, policy_keys.as_ref(), keyid, key);
+    let describe = |keyid: &str, key: &Key| keyholder(repo, policy_keys.as_ref(), keyid, key, now);
     let mut roles = Vec::new();
     for role in &round.roles {
         // A role no signature file names has none yet.
@@ -150,7 +164,13 @@ fn read_signature_files(round: &Round) -> Result<Sorted> {
 
 /// A signer named as the policy names its key, with the holder the policy gives (or,
 /// failing that, the label the metadata carries).
-fn keyholder(repo: &Repo, policy_keys: Option<&ResolvedKeys>, keyid: &str, key: &Key) -> Keyholder {
+fn keyholder(
+    repo: &Repo,
+    policy_keys: Option<&ResolvedKeys>,
+    keyid: &str,
+    key: &Key,
+    now: Option<DateTime<Utc>>,
+) -> Keyholder {
     let named = policy_keys.and_then(|pk| {
         pk.by_name
             .iter()
@@ -167,11 +187,23 @@ fn keyholder(repo: &Repo, policy_keys: Option<&ResolvedKeys>, keyid: &str, key: 
                 .and_then(Value::as_str)
                 .map(str::to_string)
         });
+    let attestation = named
+        .as_ref()
+        .and_then(|n| repo.policy.keys.get(n))
+        .and_then(|e| e.attestation.clone());
+    let attestation_problem = match (&named, &attestation, now) {
+        (Some(name), Some(record), Some(now)) => crate::policy::check_evidence(&repo.root, name, record, key, now)
+            .err()
+            .map(|e| e.to_string()),
+        _ => None,
+    };
     Keyholder {
         keyid: keyid.to_string(),
         fingerprint: key.fingerprint(),
         name: named,
         holder,
+        attestation,
+        attestation_problem,
     }
 }
 
@@ -251,7 +283,7 @@ fn threshold_status(
 /// tests and for the publish step of the next issue to build on.
 #[doc(hidden)]
 pub fn install_signed_round(repo: &Repo, round: &Round) -> Result<()> {
-    let state = status(repo, round)?;
+    let state = status_at(repo, round, None)?;
     if !state.complete {
         return Err(RoundError::NotFullySigned {
             round: round.id.clone(),

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use trustroot_ceremony::keys::pkcs11::{self, Pkcs11Uri};
 use trustroot_ceremony::keys::{self, KdfCost, KeyRef, KeyType, PrivateKey};
-use trustroot_ceremony::{edit, rotate};
+use trustroot_ceremony::{attestation, edit, rotate};
 
 use super::shared::{CmdResult, PassphraseArgs, Zeroizing, finish, secret_source};
 use crate::outln;
@@ -25,6 +25,36 @@ pub const KEY_REF_HELP: &str = "The key, as a reference (never secret):
   awskms:KEY       an AWS KMS key: key ID, key ARN or alias/NAME (region and credentials
                    from the standard AWS environment)
   `trustroot key list --module PATH` prints the pkcs11: URI of every key on a token.";
+
+/// `trustroot key add`'s arguments.
+#[derive(Debug, clap::Args)]
+pub struct AddArgs {
+    /// Name of the key in trustroot.toml.
+    pub name: String,
+    /// root, targets, a delegated role, or `online` (the snapshot/timestamp key).
+    #[arg(long)]
+    pub role: String,
+    /// Who holds the private key (name, e-mail or @handle).
+    #[arg(long)]
+    pub holder: Option<String>,
+    #[arg(
+        value_name = "REF",
+        help = "The public key: a file (PEM or TUF key JSON), a pkcs11: URI or awskms:KEY",
+        long_help = KEY_REF_HELP
+    )]
+    pub key: String,
+    /// The signing repository (default: the current directory).
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The token's PIN, when reading the key needs a login.
+    #[command(flatten)]
+    pub passphrase: PassphraseArgs,
+    #[command(flatten)]
+    pub attestation: AttestationArgs,
+    /// Print JSON: the name, role, holder, key ID and fingerprint registered.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// `trustroot key ...`
 #[derive(Debug, Subcommand)]
@@ -71,31 +101,7 @@ pub enum KeyCommand {
     },
     /// Register a keyholder's public key in the policy (copied to keys/NAME.pub): from a
     /// public key file, or read from the token or KMS key a reference names.
-    Add {
-        /// Name of the key in trustroot.toml.
-        name: String,
-        /// root, targets, a delegated role, or `online` (the snapshot/timestamp key).
-        #[arg(long)]
-        role: String,
-        /// Who holds the private key (name, e-mail or @handle).
-        #[arg(long)]
-        holder: Option<String>,
-        #[arg(
-            value_name = "REF",
-            help = "The public key: a file (PEM or TUF key JSON), a pkcs11: URI or awskms:KEY",
-            long_help = KEY_REF_HELP
-        )]
-        key: String,
-        /// The signing repository (default: the current directory).
-        #[arg(long, default_value = ".")]
-        repo: PathBuf,
-        /// The token's PIN, when reading the key needs a login.
-        #[command(flatten)]
-        passphrase: PassphraseArgs,
-        /// Print JSON: the name, role, holder, key ID and fingerprint registered.
-        #[arg(long)]
-        json: bool,
-    },
+    Add(AddArgs),
     /// List the tokens a PKCS#11 module shows, and the keys and certificates on each, with
     /// the pkcs11: URI that names each one. Private keys are listed only with --login.
     List {
@@ -138,6 +144,23 @@ pub enum KeyCommand {
     },
 }
 
+/// A YubiKey PIV attestation of the key being registered: both files or neither.
+#[derive(Debug, clap::Args)]
+pub struct AttestationArgs {
+    /// The key's attestation certificate (`ykman piv keys attest 9c KEY_CERT`): the key is
+    /// registered only if it chains to Yubico's PIV attestation roots (embedded) and attests
+    /// this very key; its serial, firmware, form factor, slot, PIN and touch policy are
+    /// recorded in trustroot.toml, and both certificates are kept as
+    /// keys/NAME.attestation-key.pem and keys/NAME.attestation-device.pem, which every
+    /// `ceremony start` verifies again.
+    #[arg(long, value_name = "KEY_CERT", requires = "attestation_intermediate")]
+    attestation: Option<PathBuf>,
+    /// The YubiKey's device certificate that signed it (slot F9: `ykman piv certificates
+    /// export f9 DEVICE_CERT`).
+    #[arg(long, value_name = "DEVICE_CERT", requires = "attestation")]
+    attestation_intermediate: Option<PathBuf>,
+}
+
 pub fn run(command: KeyCommand) -> ExitCode {
     match command {
         KeyCommand::Generate {
@@ -152,18 +175,7 @@ pub fn run(command: KeyCommand) -> ExitCode {
             generate(&key_type, &out, encrypt, &passphrase, scrypt_log_n, json),
         ),
         KeyCommand::Show { key, passphrase, json } => finish(Format::json_if(json), show(&key, &passphrase, json)),
-        KeyCommand::Add {
-            name,
-            role,
-            holder,
-            key,
-            repo,
-            passphrase,
-            json,
-        } => finish(
-            Format::json_if(json),
-            add(&repo, &name, &role, holder.as_deref(), &key, &passphrase, json),
-        ),
+        KeyCommand::Add(args) => finish(Format::json_if(args.json), add(&args)),
         KeyCommand::List {
             module,
             login,
@@ -175,15 +187,18 @@ pub fn run(command: KeyCommand) -> ExitCode {
     }
 }
 
-fn add(
-    repo: &Path,
-    name: &str,
-    role: &str,
-    holder: Option<&str>,
-    reference: &str,
-    passphrase: &PassphraseArgs,
-    json: bool,
-) -> CmdResult {
+fn add(args: &AddArgs) -> CmdResult {
+    let AddArgs {
+        name,
+        role,
+        holder,
+        key: reference,
+        repo,
+        passphrase,
+        attestation,
+        json,
+    } = args;
+    let (name, role, holder, json) = (name.as_str(), role.as_str(), holder.as_deref(), *json);
     let key_ref = KeyRef::parse(reference)?;
     let bytes: Vec<u8> = match &key_ref {
         // A file is registered as it is written (PEM or TUF key JSON); a private key is
@@ -193,6 +208,7 @@ fn add(
         _ => keys::public_pem(&key_ref.public_key(&mut secret_source(passphrase, &key_ref))?)?.into_bytes(),
     };
     let what = key_ref.describe();
+    let certs = read_attestation(attestation)?;
     let notes: Vec<&str> = if role != "online" {
         Vec::new()
     } else if trustroot_ceremony::repo::Repo::open(repo)?.published("root")?.is_some() {
@@ -209,8 +225,18 @@ fn add(
             outln!("{note}")?;
         }
     }
-    let keyid = edit::add_key(repo, name, role, holder, &bytes, &what)?;
+    let evidence = certs.as_ref().map(|c| c.evidence(chrono::Utc::now()));
+    let keyid = edit::add_key(repo, name, role, holder, &bytes, &what, evidence.as_ref())?;
     let fingerprint = keys::parse_public_key(&what, &bytes)?.fingerprint();
+    // What the policy now records (also an attestation registered earlier for this key).
+    let recorded = match role {
+        "online" => None,
+        _ => trustroot_ceremony::repo::Repo::open(repo)?
+            .policy
+            .keys
+            .get(name)
+            .and_then(|e| e.attestation.clone()),
+    };
     if json {
         return output::json(&serde_json::json!({
             "name": name,
@@ -220,6 +246,7 @@ fn add(
             "fingerprint": fingerprint,
             "public_file": format!("keys/{name}.pub"),
             "source": what,
+            "attestation": recorded,
             "notes": notes,
         }));
     }
@@ -228,7 +255,51 @@ fn add(
     if let Some(fingerprint) = fingerprint {
         outln!("  material sha256:{fingerprint} (what `trustroot key show` prints for the keyholder's file)")?;
     }
+    if let Some(attested) = &recorded {
+        outln!(
+            "  YubiKey attestation: {} (chains to {})",
+            attested.summary(),
+            attested.root
+        )?;
+        if let (Some(key_cert), Some(device_cert)) = (&attested.key_cert, &attested.device_cert) {
+            outln!("  evidence kept, checked again at every `ceremony start`: {key_cert}, {device_cert}")?;
+        }
+    }
     outln!("Next: `trustroot ceremony start` stages the change.")
+}
+
+/// The two attestation files, read (with their names for messages).
+struct AttestationFiles {
+    key_cert_file: String,
+    key_cert: Vec<u8>,
+    device_cert_file: String,
+    device_cert: Vec<u8>,
+}
+
+impl AttestationFiles {
+    fn evidence(&self, now: chrono::DateTime<chrono::Utc>) -> attestation::Evidence<'_> {
+        attestation::Evidence {
+            key_cert_file: &self.key_cert_file,
+            key_cert: &self.key_cert,
+            device_cert_file: &self.device_cert_file,
+            device_cert: &self.device_cert,
+            now,
+        }
+    }
+}
+
+/// Reads `--attestation` and `--attestation-intermediate` (clap has made sure both or neither).
+fn read_attestation(args: &AttestationArgs) -> Result<Option<AttestationFiles>, Failure> {
+    let (Some(key_cert), Some(device_cert)) = (&args.attestation, &args.attestation_intermediate) else {
+        return Ok(None);
+    };
+    let limit = u64::try_from(attestation::MAX_CERT_FILE).unwrap_or(u64::MAX);
+    Ok(Some(AttestationFiles {
+        key_cert_file: key_cert.display().to_string(),
+        key_cert: keys::read_limited(key_cert, limit)?,
+        device_cert_file: device_cert.display().to_string(),
+        device_cert: keys::read_limited(device_cert, limit)?,
+    }))
 }
 
 fn remove_key(name: &str, role: Option<&str>, repo: &Path) -> CmdResult {

@@ -35,6 +35,12 @@ pub fn hint_text(hint: &Hint) -> Option<String> {
         Hint::SignNewRepositoryWithoutRoot => {
             "to sign the first root of a new repository, run without --root".to_string()
         }
+        Hint::ExportAttestation => {
+            "export both from the YubiKey that holds the key: `ykman piv keys attest SLOT key_cert.pem` \
+             and `ykman piv certificates export f9 device_cert.pem`, then pass them as --attestation and \
+             --attestation-intermediate"
+                .to_string()
+        }
         Hint::ChooseRolesPath => "pass one of those as PATH".to_string(),
         Hint::OnlineSigner => {
             "`[online] signer` in trustroot.toml names the online key (a file, env:VAR, a pkcs11: URI or awskms:KEY): \

@@ -67,6 +67,10 @@ pub const TARGETS: &[Target] = &[
         run: key_reference,
     },
     Target {
+        name: "yubikey_attestation",
+        run: yubikey_attestation,
+    },
+    Target {
         name: "sigstore_trusted_root",
         run: sigstore_trusted_root,
     },

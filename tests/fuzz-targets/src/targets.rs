@@ -599,3 +599,28 @@ pub fn key_reference(data: &[u8]) {
         }
     }
 }
+
+/// The key Sigstore's keyholder 13078778 registered with its YubiKey attestation: the key
+/// the `yubikey_attestation` target checks attestations against.
+const ATTESTED_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEy8XKsmhBYDI8Jc0GwzBxeKax0cm5
+STKEU65HPFunUn41sT8pi0FjM4IkHz/YUmwmLUO0Wt7lxhj6BkLIK4qYAw==
+-----END PUBLIC KEY-----
+";
+
+/// A YubiKey PIV attestation (`ceremony/src/attestation/`): `KEY_CERT NUL DEVICE_CERT` (the
+/// whole input as both when there is no NUL), verified against Yubico's embedded roots at
+/// 2025-06-01 for [`ATTESTED_KEY`]. An accepted attestation is of that key and names a
+/// slot and a firmware version.
+pub fn yubikey_attestation(data: &[u8]) {
+    let (key_cert, device_cert) = match data.iter().position(|&b| b == 0) {
+        Some(at) => (&data[..at], &data[at + 1..]),
+        None => (data, data),
+    };
+    let key = parse_public_key("fuzz", ATTESTED_KEY.as_bytes()).expect("the fixed key reads");
+    let now = chrono::DateTime::from_timestamp(1_748_736_000, 0).expect("a time");
+    if let Ok(attested) = trustroot_ceremony::attestation::verify(key_cert, device_cert, &key, now) {
+        assert_eq!(attested.slot.len(), 2);
+        assert_eq!(attested.firmware.split('.').count(), 3);
+    }
+}

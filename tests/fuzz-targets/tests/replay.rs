@@ -79,6 +79,7 @@ replay_tests!(
     policy,
     pkcs8_key,
     key_reference,
+    yubikey_attestation,
     sigstore_trusted_root,
     sigstore_signing_config,
 );

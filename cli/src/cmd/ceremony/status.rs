@@ -32,7 +32,7 @@ fn holder_label(k: &round::Keyholder) -> String {
 
 pub fn status(json: bool, args: &RepoArgs) -> CmdResult {
     let (repo, round) = open(args)?;
-    let state = round::status(&repo, &round)?;
+    let state = round::status(&repo, &round, chrono::Utc::now())?;
     if json {
         return output::json(&state);
     }
@@ -81,6 +81,25 @@ pub fn status(json: bool, args: &RepoArgs) -> CmdResult {
             };
             outln!("    signed:         {}", list(&t.signed))?;
             outln!("    not signed yet: {}", list(&t.not_signed))?;
+            for k in t.signed.iter().chain(&t.not_signed) {
+                if let Some(attested) = &k.attestation {
+                    let who = k
+                        .name
+                        .as_deref()
+                        .map_or_else(|| keys::short_id(&k.keyid).into(), escape);
+                    match &k.attestation_problem {
+                        // A record whose evidence fails is not shown as a YubiKey.
+                        Some(problem) => {
+                            outln!("    WARNING: the YubiKey attestation of {who} does not verify: {problem}")?
+                        }
+                        None if !attested.has_evidence() => outln!(
+                            "    YubiKey of {who}: {} (recorded without evidence: not checked again)",
+                            attested.summary()
+                        )?,
+                        None => outln!("    YubiKey of {who}: {}", attested.summary())?,
+                    }
+                }
+            }
         }
         for r in &role.rejected {
             outln!("  not counted: {}: {}", r.file, r.reason)?;
