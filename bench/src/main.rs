@@ -6,7 +6,8 @@
 //! - `machine`: the tools and the machine; `runner`: measuring a job into a row;
 //! - `repo`: the synthetic repositories; `server`: serving them on 127.0.0.1;
 //! - `mirror` and `signing`: the two benchmarks; `judge`: the verdicts against the targets;
-//! - `signers`: the file signer beside AWS KMS (moto), signatures per second and refreshes.
+//! - `signers`: the file signer beside a PKCS#11 token (SoftHSM2) and AWS KMS (moto),
+//!   signatures per second and refreshes.
 
 mod judge;
 mod machine;
@@ -56,8 +57,8 @@ enum Command {
         path: repo::SignPath,
     },
     /// Signatures per second and the time of a whole `trustroot online refresh` with the
-    /// online key in a file and in AWS KMS (a moto server started from
-    /// $TRUSTROOT_TEST_PYTHON); prints a table.
+    /// online key in a file, on a SoftHSM2 token and in AWS KMS (a moto server started
+    /// from $TRUSTROOT_TEST_PYTHON); prints a table.
     Signers {
         /// The trustroot binary (default: beside this one).
         #[arg(long)]
@@ -68,6 +69,14 @@ enum Command {
         /// Refreshes timed with each signer (the median is shown).
         #[arg(long, default_value_t = 9)]
         refreshes: usize,
+    },
+    /// One signer's rate (run by `signers` in its own process, with the environment the
+    /// reference needs): opens REF, makes the signatures, prints the seconds the opening
+    /// took and the signatures per second.
+    SignRate {
+        reference: String,
+        #[arg(long, default_value_t = 300)]
+        signatures: usize,
     },
 }
 
@@ -118,11 +127,13 @@ fn main() -> std::process::ExitCode {
             refreshes,
         } => std::env::current_exe().map_err(Into::into).and_then(|me| {
             signers::run(&signers::Args {
+                bench: me.clone(),
                 trustroot: trustroot.unwrap_or_else(|| me.with_file_name("trustroot")),
                 signatures,
                 refreshes,
             })
         }),
+        Command::SignRate { reference, signatures } => signers::sign_rate(&reference, signatures),
         Command::SignTargets { listing, out, path } => {
             repo::sign_listing(&listing, &out, path, chrono::Utc::now()).map(|n| eprintln!("signed {n} targets"))
         }

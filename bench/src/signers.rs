@@ -1,19 +1,26 @@
 //! Signers side by side: signatures per second and the time of a whole `trustroot online
-//! refresh` with the online key in a file and in AWS KMS (a moto server on 127.0.0.1,
-//! started from `$TRUSTROOT_TEST_PYTHON -m moto.server`).
+//! refresh` with the online key in a file, on a PKCS#11 token (SoftHSM2, in a token store
+//! of its own) and in AWS KMS (a moto server on 127.0.0.1, started from
+//! `$TRUSTROOT_TEST_PYTHON -m moto.server`).
+//!
+//! Each signer's rate is measured in a child process (`trustroot-bench sign-rate REF`)
+//! given the environment that reference needs: SoftHSM2 reads `SOFTHSM2_CONF` from its
+//! process's environment, which this one cannot set safely once threads run.
 //!
 //! moto answers on loopback from one Python process: its figures are this client's and the
 //! emulator's cost, not AWS's (a real KMS adds a network round trip of some milliseconds
-//! per signature; docs/benchmarks.md says so beside the figures).
+//! per signature; docs/benchmarks.md says so beside the figures). SoftHSM2 signs in
+//! software behind the PKCS#11 interface: a YubiKey or network HSM is slower.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use trustroot_ceremony::keys::awskms::{AwsKmsSigner, Limits};
-use trustroot_ceremony::keys::{KeyType, PrivateKey, Signer, SoftwareSigner};
+use trustroot_ceremony::error::{Error, KeyError};
+use trustroot_ceremony::keys::{KeyRef, Signer};
 use trustroot_test_support::moto::MotoServer;
+use trustroot_test_support::softhsm::SoftHsm;
 
 use crate::Result;
 use crate::runner::note;
@@ -21,57 +28,145 @@ use crate::runner::note;
 /// A message the size of a timestamp.json's signed part.
 const MESSAGE_BYTES: usize = 1024;
 
+/// The PIN of the benchmark's token.
+const PIN: &str = "2468";
+
 /// What `signers` measures.
 pub struct Args {
+    /// This binary, for `sign-rate`.
+    pub bench: PathBuf,
     pub trustroot: PathBuf,
     pub signatures: usize,
     pub refreshes: usize,
 }
 
+/// One signer measured: how it is named in the table, its reference, and whether the
+/// online refresh is timed with it as the online key.
+struct Measured {
+    label: String,
+    reference: String,
+    refresh: bool,
+}
+
 pub fn run(args: &Args) -> Result<()> {
     let moto = MotoServer::start();
-    let key_id = moto.create_key("ECC_NIST_P256", "SIGN_VERIFY");
-    let env: HashMap<String, String> = moto.env().into_iter().collect();
-    let message: Vec<u8> = (0..MESSAGE_BYTES).map(|i| (i % 251) as u8).collect();
-
-    let file = SoftwareSigner::new(PrivateKey::generate(KeyType::EcdsaP256), "a file key");
-    let file_rate = rate(&file, &message, args.signatures)?;
-    let connected = Instant::now();
-    let kms = AwsKmsSigner::connect_with(&key_id, &|name| env.get(name).cloned(), Limits::default())?;
-    let connect = connected.elapsed();
-    let kms_rate = rate(&kms, &message, args.signatures)?;
-
+    let kms_key = moto.create_key("ECC_NIST_P256", "SIGN_VERIFY");
+    let hsm = SoftHsm::new();
+    hsm.token("bench", PIN);
+    let env: HashMap<String, String> = moto.env().into_iter().chain(hsm.env(Some(PIN))).collect();
     let work = tempfile::tempdir()?;
-    let file_repo = published_repo(args, work.path(), "file", None, &env)?;
-    let kms_repo = published_repo(args, work.path(), "kms", Some(&key_id), &env)?;
-    let file_refresh = refresh_times(args, &file_repo, &env)?;
-    let kms_refresh = refresh_times(args, &kms_repo, &env)?;
+
+    let file = work.path().join("file.pem");
+    let token_p256 = "pkcs11:token=bench;object=p256".to_string();
+    let token_ed25519 = "pkcs11:token=bench;object=ed25519".to_string();
+    for (key_type, reference) in [
+        ("ecdsa-p256", path(&file)?),
+        ("ecdsa-p256", token_p256.as_str()),
+        ("ed25519", token_ed25519.as_str()),
+    ] {
+        trustroot(
+            args,
+            work.path(),
+            &["key", "generate", "--type", key_type, "--out", reference],
+            &env,
+        )?;
+    }
+    let softhsm = softhsm_version();
+    let signers = [
+        Measured {
+            label: "file (P-256 PKCS#8, in process)".into(),
+            reference: path(&file)?.into(),
+            refresh: true,
+        },
+        Measured {
+            label: format!("PKCS#11 token, P-256 ({softhsm})"),
+            reference: token_p256,
+            refresh: true,
+        },
+        Measured {
+            label: format!("PKCS#11 token, Ed25519 ({softhsm})"),
+            reference: token_ed25519,
+            refresh: false,
+        },
+        Measured {
+            label: "AWS KMS, P-256 (moto 5.2.5 on 127.0.0.1)".into(),
+            reference: format!("awskms:{kms_key}"),
+            refresh: true,
+        },
+    ];
 
     println!(
-        "| signer | signatures/s (ECDSA P-256, {MESSAGE_BYTES}-byte message) | `online refresh --force`, median of {} |",
+        "| signer | open (load, log in or connect) | signatures/s ({MESSAGE_BYTES}-byte message) | `online refresh --force`, median of {} |",
         args.refreshes
     );
-    println!("| --- | --- | --- |");
-    println!(
-        "| file (PKCS#8, in process) | {file_rate:.0} | {} |",
-        ms(median(file_refresh))
-    );
-    println!(
-        "| AWS KMS (moto 5.2.5 on 127.0.0.1; connect + GetPublicKey {}) | {kms_rate:.0} | {} |",
-        ms(connect),
-        ms(median(kms_refresh))
-    );
+    println!("| --- | --- | --- | --- |");
+    for (n, signer) in signers.iter().enumerate() {
+        let (open, rate) = child_rate(args, &signer.reference, &env)?;
+        let refresh = if signer.refresh {
+            let repo = published_repo(args, &work.path().join(format!("repo-{n}")), &signer.reference, &env)?;
+            ms(median(refresh_times(args, &repo, &env)?))
+        } else {
+            "not measured".to_string()
+        };
+        println!("| {} | {} | {rate:.0} | {refresh} |", signer.label, ms(open));
+    }
     Ok(())
 }
 
-/// Signatures per second over `count` signatures.
-fn rate(signer: &dyn Signer, message: &[u8], count: usize) -> Result<f64> {
-    note(&format!("{} signatures with {}", count, signer.describe()));
+/// `sign-rate`: opens the signer `reference` (a token's PIN from `TRUSTROOT_PKCS11_PIN`,
+/// never a prompt) and makes `count` signatures; prints the seconds the opening took and
+/// the signatures per second.
+pub fn sign_rate(reference: &str, count: usize) -> Result<()> {
+    let key = KeyRef::parse(reference)?;
+    let opened = Instant::now();
+    let signer = key.load(&mut || {
+        Err(Error::from(KeyError::NoPinSource {
+            what: reference.to_string(),
+        }))
+    })?;
+    let open = opened.elapsed();
+    let rate = rate(signer.as_ref(), count)?;
+    println!("{} {rate}", open.as_secs_f64());
+    Ok(())
+}
+
+/// Runs `sign-rate` for `reference` in a child process with `env`.
+fn child_rate(args: &Args, reference: &str, env: &HashMap<String, String>) -> Result<(Duration, f64)> {
+    note(&format!("{} signatures with {reference}", args.signatures));
+    let out = Command::new(&args.bench)
+        .args(["sign-rate", reference, "--signatures", &args.signatures.to_string()])
+        .envs(env)
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    if !out.status.success() {
+        return Err(format!("sign-rate {reference}: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut figures = text.split_whitespace().map(str::parse::<f64>);
+    match (figures.next(), figures.next()) {
+        (Some(Ok(open)), Some(Ok(rate))) => Ok((Duration::from_secs_f64(open), rate)),
+        _ => Err(format!("sign-rate {reference} printed {text:?}").into()),
+    }
+}
+
+/// Signatures per second over `count` signatures of a 1 KiB message.
+fn rate(signer: &dyn Signer, count: usize) -> Result<f64> {
+    let message: Vec<u8> = (0..MESSAGE_BYTES).map(|i| (i % 251) as u8).collect();
     let started = Instant::now();
     for _ in 0..count {
-        signer.sign(message)?;
+        signer.sign(&message)?;
     }
     Ok(count as f64 / started.elapsed().as_secs_f64())
+}
+
+/// "SoftHSM2 2.6.1", from `softhsm2-util --version`.
+fn softhsm_version() -> String {
+    let version = Command::new("softhsm2-util")
+        .arg("--version")
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        .unwrap_or_default();
+    format!("SoftHSM2 {version}")
 }
 
 fn ms(d: Duration) -> String {
@@ -83,64 +178,33 @@ fn median(mut times: Vec<Duration>) -> Duration {
     times.get(times.len() / 2).copied().unwrap_or_default()
 }
 
-/// A signing repository published once (one keyholder, threshold 1), its online key a
-/// file or the KMS key `kms`.
-fn published_repo(
-    args: &Args,
-    work: &Path,
-    name: &str,
-    kms: Option<&str>,
-    env: &HashMap<String, String>,
-) -> Result<PathBuf> {
-    let dir = work.join(name);
-    std::fs::create_dir_all(&dir)?;
+/// A signing repository in `dir` published once (one keyholder with a key file, threshold
+/// 1), its online key `online`.
+fn published_repo(args: &Args, dir: &Path, online: &str, env: &HashMap<String, String>) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
     let repo = dir.join("repo");
-    trustroot(args, &dir, &["init", "repo"], env)?;
+    trustroot(args, dir, &["init", "repo"], env)?;
     let alice = dir.join("alice.pem");
     trustroot(
         args,
-        &dir,
+        dir,
         &["key", "generate", "--type", "ecdsa-p256", "--out", path(&alice)?],
         env,
     )?;
-    let alice_pub = format!("{}.pub", alice.display());
     for role in ["root", "targets"] {
-        trustroot(args, &repo, &["key", "add", "alice", "--role", role, &alice_pub], env)?;
+        trustroot(
+            args,
+            &repo,
+            &["key", "add", "alice", "--role", role, path(&alice)?],
+            env,
+        )?;
     }
-    let signer = match kms {
-        Some(key) => format!("awskms:{key}"),
-        None => {
-            let online = dir.join("online.pem");
-            trustroot(
-                args,
-                &dir,
-                &["key", "generate", "--type", "ecdsa-p256", "--out", path(&online)?],
-                env,
-            )?;
-            trustroot(
-                args,
-                &repo,
-                &[
-                    "key",
-                    "add",
-                    "online",
-                    "--role",
-                    "online",
-                    &format!("{}.pub", online.display()),
-                ],
-                env,
-            )?;
-            online.display().to_string()
-        }
-    };
-    if kms.is_some() {
-        trustroot(args, &repo, &["key", "add", "online", "--role", "online", &signer], env)?;
-    }
+    trustroot(args, &repo, &["key", "add", "online", "--role", "online", online], env)?;
     let policy_path = repo.join("trustroot.toml");
     let policy = std::fs::read_to_string(&policy_path)?;
     let policy = policy.replace(
         "signer = \"env:TRUSTROOT_ONLINE_KEY\"",
-        &format!("signer = \"{signer}\""),
+        &format!("signer = \"{online}\""),
     );
     std::fs::write(&policy_path, policy)?;
     std::fs::write(repo.join("targets/hello.txt"), b"hello\n")?;

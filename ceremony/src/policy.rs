@@ -631,7 +631,9 @@ impl ResolvedKeys {
 }
 
 mod evidence;
+mod registered;
 #[cfg(test)]
 mod tests;
 
 pub use self::evidence::{check_all_evidence, check_evidence};
+pub use self::registered::{Registration, registrations};

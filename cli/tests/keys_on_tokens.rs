@@ -15,82 +15,22 @@ mod ceremony_common;
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use ceremony_common::{HOLDERS, Setup, sigstore_trusted_root, tree_hash, trustroot_env};
 use trustroot_test_support::SimServer;
+use trustroot_test_support::softhsm::{SOFTHSM, SoftHsm as Hsm};
 
-const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
 const YKCS11: &str = "/usr/lib/x86_64-linux-gnu/libykcs11.so";
-const SO_PIN: &str = "12345678";
 
-/// A SoftHSM2 token store of our own (SOFTHSM2_CONF in a temporary directory).
-struct Hsm {
-    dir: tempfile::TempDir,
-}
-
-impl Hsm {
-    fn new() -> Hsm {
-        assert!(
-            Path::new(SOFTHSM).is_file(),
-            "{SOFTHSM} is missing: scripts/test.sh installs Debian's softhsm2"
-        );
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("tokens")).unwrap();
-        std::fs::write(
-            dir.path().join("softhsm2.conf"),
-            format!(
-                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-                dir.path().join("tokens").display()
-            ),
-        )
-        .unwrap();
-        Hsm { dir }
+/// The environment every trustroot command gets: the token store, the module, and the PIN
+/// when given.
+fn hsm_env<'a>(conf: &'a str, pin: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+    let mut env = vec![("SOFTHSM2_CONF", conf), ("TRUSTROOT_PKCS11_MODULE", SOFTHSM)];
+    if let Some(pin) = pin {
+        env.push(("TRUSTROOT_PKCS11_PIN", pin));
     }
-
-    fn conf(&self) -> String {
-        self.dir.path().join("softhsm2.conf").display().to_string()
-    }
-
-    /// A new token `label` with user PIN `pin`.
-    fn token(&self, label: &str, pin: &str) {
-        let out = Command::new("softhsm2-util")
-            .env("SOFTHSM2_CONF", self.conf())
-            .args([
-                "--init-token",
-                "--free",
-                "--label",
-                label,
-                "--so-pin",
-                SO_PIN,
-                "--pin",
-                pin,
-            ])
-            .output()
-            .expect("softhsm2-util (Debian softhsm2) must be installed: scripts/test.sh installs it");
-        assert!(out.status.success(), "softhsm2-util: {}", common::text(&out));
-    }
-
-    /// Runs pkcs11-tool (Debian opensc) on token `label`: keys of types `key generate`
-    /// does not make (RSA, P-384), and lone public key objects.
-    fn pkcs11_tool(&self, label: &str, pin: &str, args: &[&str]) {
-        let out = Command::new("pkcs11-tool")
-            .env("SOFTHSM2_CONF", self.conf())
-            .args(["--module", SOFTHSM, "--token-label", label, "--login", "--pin", pin])
-            .args(args)
-            .output()
-            .expect("pkcs11-tool (Debian opensc) must be installed: scripts/test.sh installs it");
-        assert!(out.status.success(), "pkcs11-tool {args:?}: {}", common::text(&out));
-    }
-
-    /// The environment every trustroot command gets: the token store and the module.
-    fn env<'a>(&'a self, conf: &'a str, pin: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
-        let mut env = vec![("SOFTHSM2_CONF", conf), ("TRUSTROOT_PKCS11_MODULE", SOFTHSM)];
-        if let Some(pin) = pin {
-            env.push(("TRUSTROOT_PKCS11_PIN", pin));
-        }
-        env
-    }
+    env
 }
 
 fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -155,9 +95,9 @@ impl TokenCeremony {
         let conf = hsm.conf();
         let tmp = tempfile::tempdir().unwrap();
         let repo = tmp.path().join("repo");
-        let env = hsm.env(&conf, None);
+        let env = hsm_env(&conf, None);
         ok(tmp.path(), &["init", "repo"], &env);
-        let with_pin = |pin| hsm.env(&conf, Some(pin));
+        let with_pin = |pin| hsm_env(&conf, Some(pin));
         ok(
             tmp.path(),
             &["key", "generate", "--type", "ecdsa-p256", "--out", ALICE],
@@ -216,7 +156,7 @@ impl TokenCeremony {
     }
 
     fn env(&self, pin: Option<&'static str>) -> Vec<(&str, &str)> {
-        self.hsm.env(&self.conf, pin)
+        hsm_env(&self.conf, pin)
     }
 
     /// Starts a round and writes its signing request; returns the request's path.
@@ -525,7 +465,7 @@ fn a_p384_key_on_a_token_needs_allow_p384_and_then_tough_is_skipped_by_name() {
         ],
     );
     let conf = hsm.conf();
-    let env = hsm.env(&conf, Some("4444"));
+    let env = hsm_env(&conf, Some("4444"));
     let dave = "pkcs11:token=dave;object=dave";
     let before = tree_hash(&setup.repo);
     let error = refused(

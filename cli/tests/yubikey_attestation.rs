@@ -458,3 +458,49 @@ fn registering_again_replaces_the_kept_evidence() {
     );
     ok(&s.repo, &["ceremony", "start"]);
 }
+
+#[test]
+fn key_show_in_a_repository_names_the_registration_and_verifies_the_evidence_again() {
+    let s = ready();
+    let alice = s.file("13078778", "pubkey");
+    let out = ok(&s.repo, &["key", "show", &alice]);
+    assert!(
+        out.contains("policy:  registered as 'alice' for root, targets"),
+        "{out}"
+    );
+    assert!(
+        out.contains("YubiKey attestation: serial 13078778, fw 5.2.6, USB-C keychain, slot 9c"),
+        "{out}"
+    );
+    assert!(out.contains("attestation evidence: verified"), "{out}");
+    // From elsewhere, --repo names the repository; --json carries the same.
+    let repo = s.repo.to_str().unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(s.tmp.path(), &["key", "show", &alice, "--repo", repo, "--json"])).unwrap();
+    assert_eq!(json["registered"][0]["name"], "alice");
+    assert_eq!(json["registered"][0]["attestation"]["serial"], 13078778);
+    assert_eq!(json["registered"][0]["evidence"], "verified");
+    // Outside a repository and without --repo, only the key.
+    let out = ok(s.tmp.path(), &["key", "show", &alice]);
+    assert!(!out.contains("policy:"), "{out}");
+    // A key the policy does not register.
+    let bob = s.file("18158855", "pubkey");
+    let out = ok(&s.repo, &["key", "show", &bob]);
+    assert!(
+        out.contains("this repository's policy does not register this key"),
+        "{out}"
+    );
+    // Evidence replaced by another keyholder's: shown as not verifying, and nothing changes.
+    std::fs::copy(
+        s.file("14470876", "key_cert"),
+        s.repo.join("keys/alice.attestation-key.pem"),
+    )
+    .unwrap();
+    let before = s.state();
+    let out = ok(&s.repo, &["key", "show", &alice]);
+    assert!(
+        out.contains("attestation evidence: trustroot.toml: keys.alice.attestation: its evidence does not verify"),
+        "{out}"
+    );
+    assert_eq!(s.state(), before);
+}

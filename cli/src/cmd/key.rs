@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use trustroot_ceremony::keys::pkcs11::{self, Pkcs11Uri};
 use trustroot_ceremony::keys::{self, KdfCost, KeyRef, KeyType, PrivateKey};
-use trustroot_ceremony::{attestation, edit, rotate};
+use trustroot_ceremony::repo::{POLICY_FILE, Repo};
+use trustroot_ceremony::{attestation, edit, policy, rotate};
 
 use super::shared::{CmdResult, PassphraseArgs, Zeroizing, finish, secret_source};
 use crate::outln;
@@ -89,10 +90,16 @@ pub enum KeyCommand {
         json: bool,
     },
     /// Show a key's fingerprint (material sha256, the same in every root that lists it), its
-    /// ID as a key alone, type and public key.
+    /// ID as a key alone, type and public key. Run in a repository (or given --repo), also
+    /// under which names and for which roles its policy registers the key, with the
+    /// recorded YubiKey attestation and its kept evidence verified again.
     Show {
         #[arg(value_name = "REF", help = "The key", long_help = KEY_REF_HELP)]
         key: String,
+        /// The repository whose policy to look the key up in (default: the current
+        /// directory, when it holds trustroot.toml).
+        #[arg(long, value_name = "DIR")]
+        repo: Option<PathBuf>,
         #[command(flatten)]
         passphrase: PassphraseArgs,
         /// Print JSON.
@@ -174,7 +181,12 @@ pub fn run(command: KeyCommand) -> ExitCode {
             Format::json_if(json),
             generate(&key_type, &out, encrypt, &passphrase, scrypt_log_n, json),
         ),
-        KeyCommand::Show { key, passphrase, json } => finish(Format::json_if(json), show(&key, &passphrase, json)),
+        KeyCommand::Show {
+            key,
+            repo,
+            passphrase,
+            json,
+        } => finish(Format::json_if(json), show(&key, repo.as_deref(), &passphrase, json)),
         KeyCommand::Add(args) => finish(Format::json_if(args.json), add(&args)),
         KeyCommand::List {
             module,
@@ -211,7 +223,7 @@ fn add(args: &AddArgs) -> CmdResult {
     let certs = read_attestation(attestation)?;
     let notes: Vec<&str> = if role != "online" {
         Vec::new()
-    } else if trustroot_ceremony::repo::Repo::open(repo)?.published("root")?.is_some() {
+    } else if Repo::open(repo)?.published("root")?.is_some() {
         vec![
             "Rotating the online key: the next root must list it; point [online] signer at its private key before `ceremony publish`.",
         ]
@@ -231,7 +243,7 @@ fn add(args: &AddArgs) -> CmdResult {
     // What the policy now records (also an attestation registered earlier for this key).
     let recorded = match role {
         "online" => None,
-        _ => trustroot_ceremony::repo::Repo::open(repo)?
+        _ => Repo::open(repo)?
             .policy
             .keys
             .get(name)
@@ -517,14 +529,33 @@ fn signing_repository_keys_dir(out: &Path) -> Option<PathBuf> {
     })
 }
 
-fn show(reference: &str, passphrase: &PassphraseArgs, json: bool) -> CmdResult {
+fn show(reference: &str, repo: Option<&Path>, passphrase: &PassphraseArgs, json: bool) -> CmdResult {
     let key_ref = KeyRef::parse(reference)?;
     let public = key_ref.public_key(&mut secret_source(passphrase, &key_ref))?;
     let keyid = public.computed_key_id();
     let fingerprint = public.fingerprint();
     let value = public.keyval.public.clone().unwrap_or_default();
+    // The repository named, or the current directory when it is one.
+    let repo = repo.or_else(|| Path::new(POLICY_FILE).is_file().then_some(Path::new(".")));
+    let registered = match repo {
+        Some(dir) => {
+            let repo = Repo::open(dir)?;
+            Some(policy::registrations(
+                &repo.policy,
+                &repo.root,
+                &public,
+                chrono::Utc::now(),
+            )?)
+        }
+        None => None,
+    };
     if json {
-        return output::json(&serde_json::json!({"keyid": keyid, "fingerprint": fingerprint, "key": public}));
+        return output::json(&serde_json::json!({
+            "keyid": keyid,
+            "fingerprint": fingerprint,
+            "key": public,
+            "registered": registered,
+        }));
     }
     if let Some(fingerprint) = &fingerprint {
         outln!("material sha256:{fingerprint}")?;
@@ -533,5 +564,25 @@ fn show(reference: &str, passphrase: &PassphraseArgs, json: bool) -> CmdResult {
     outln!("key ID:  {keyid}")?;
     outln!("         of this key alone; a root that names its holder lists it under another ID")?;
     outln!("type:    {} ({})", public.keytype, public.scheme)?;
-    outln!("public:  {}", value.trim_end().replace('\n', "\n         "))
+    outln!("public:  {}", value.trim_end().replace('\n', "\n         "))?;
+    let Some(registered) = registered else {
+        return Ok(());
+    };
+    if registered.is_empty() {
+        return outln!("policy:  this repository's policy does not register this key");
+    }
+    for entry in &registered {
+        outln!("policy:  registered as '{}' for {}", entry.name, entry.roles.join(", "))?;
+        if let Some(attested) = &entry.attestation {
+            outln!(
+                "         YubiKey attestation: {} (chains to {})",
+                attested.summary(),
+                attested.root
+            )?;
+        }
+        if let Some(evidence) = &entry.evidence {
+            outln!("         attestation evidence: {evidence}")?;
+        }
+    }
+    Ok(())
 }

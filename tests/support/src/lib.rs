@@ -29,6 +29,7 @@ mod publish;
 mod repo;
 mod role;
 pub mod server;
+pub mod softhsm;
 
 pub use encode::{encode_role_name, metadata_path, target_path};
 pub use envelope::SignPlan;
