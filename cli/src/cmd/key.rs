@@ -535,8 +535,9 @@ fn show(reference: &str, repo: Option<&Path>, passphrase: &PassphraseArgs, json:
     let keyid = public.computed_key_id();
     let fingerprint = public.fingerprint();
     let value = public.keyval.public.clone().unwrap_or_default();
-    // The repository named, or the current directory when it is one.
-    let repo = repo.or_else(|| Path::new(POLICY_FILE).is_file().then_some(Path::new(".")));
+    // The repository named (its policy must be readable), or the current directory when it
+    // holds a policy (one that cannot be read is mentioned, not an error: the key is shown).
+    let mut policy_problem = None;
     let registered = match repo {
         Some(dir) => {
             let repo = Repo::open(dir)?;
@@ -545,8 +546,20 @@ fn show(reference: &str, repo: Option<&Path>, passphrase: &PassphraseArgs, json:
                 &repo.root,
                 &public,
                 chrono::Utc::now(),
-            )?)
+            ))
         }
+        None if Path::new(POLICY_FILE).is_file() => match Repo::open(Path::new(".")) {
+            Ok(repo) => Some(policy::registrations(
+                &repo.policy,
+                &repo.root,
+                &public,
+                chrono::Utc::now(),
+            )),
+            Err(e) => {
+                policy_problem = Some(e.to_string());
+                None
+            }
+        },
         None => None,
     };
     if json {
@@ -555,6 +568,7 @@ fn show(reference: &str, repo: Option<&Path>, passphrase: &PassphraseArgs, json:
             "fingerprint": fingerprint,
             "key": public,
             "registered": registered,
+            "policy_problem": policy_problem,
         }));
     }
     if let Some(fingerprint) = &fingerprint {
@@ -565,6 +579,9 @@ fn show(reference: &str, repo: Option<&Path>, passphrase: &PassphraseArgs, json:
     outln!("         of this key alone; a root that names its holder lists it under another ID")?;
     outln!("type:    {} ({})", public.keytype, public.scheme)?;
     outln!("public:  {}", value.trim_end().replace('\n', "\n         "))?;
+    if let Some(problem) = policy_problem {
+        return outln!("policy:  not looked up: {problem}");
+    }
     let Some(registered) = registered else {
         return Ok(());
     };
