@@ -32,21 +32,20 @@ pub struct Registration {
 /// passed over: it cannot be this key, and the commands that use the policy report it.
 pub fn registrations(policy: &Policy, repo: &Path, key: &Key, now: DateTime<Utc>) -> Vec<Registration> {
     let mut found = Vec::new();
-    for name in policy.keys.keys() {
-        let Some(registered) = policy.keys.get(name).and_then(|entry| read_public(repo, &entry.public)) else {
+    for (name, entry) in &policy.keys {
+        let Some(registered) = read_public(repo, &entry.public) else {
             continue;
         };
         if !same_material(&registered, key) {
             continue;
         }
-        let mut roles: Vec<String> = ["root", "targets"]
+        let roles: Vec<String> = ["root", "targets"]
             .into_iter()
             .map(str::to_string)
             .chain(policy.delegations.keys().cloned())
             .filter(|role| policy.signers(role).is_some_and(|(keys, _)| keys.contains(name)))
             .collect();
-        roles.dedup();
-        let attestation = policy.keys.get(name).and_then(|entry| entry.attestation.clone());
+        let attestation = entry.attestation.clone();
         let evidence = attestation.as_ref().map(|record| {
             if record.key_cert.is_none() {
                 return "not kept".to_string();

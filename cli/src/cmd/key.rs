@@ -538,30 +538,15 @@ fn show(reference: &str, repo: Option<&Path>, passphrase: &PassphraseArgs, json:
     // The repository named (its policy must be readable), or the current directory when it
     // holds a policy (one that cannot be read is mentioned, not an error: the key is shown).
     let mut policy_problem = None;
-    let registered = match repo {
-        Some(dir) => {
-            let repo = Repo::open(dir)?;
-            Some(policy::registrations(
-                &repo.policy,
-                &repo.root,
-                &public,
-                chrono::Utc::now(),
-            ))
-        }
-        None if Path::new(POLICY_FILE).is_file() => match Repo::open(Path::new(".")) {
-            Ok(repo) => Some(policy::registrations(
-                &repo.policy,
-                &repo.root,
-                &public,
-                chrono::Utc::now(),
-            )),
-            Err(e) => {
-                policy_problem = Some(e.to_string());
-                None
-            }
-        },
+    let opened = match repo {
+        Some(dir) => Some(Repo::open(dir)?),
+        None if Path::new(POLICY_FILE).is_file() => Repo::open(Path::new(".")).map(Some).unwrap_or_else(|e| {
+            policy_problem = Some(e.to_string());
+            None
+        }),
         None => None,
     };
+    let registered = opened.map(|repo| policy::registrations(&repo.policy, &repo.root, &public, chrono::Utc::now()));
     if json {
         return output::json(&serde_json::json!({
             "keyid": keyid,
@@ -589,7 +574,12 @@ fn show(reference: &str, repo: Option<&Path>, passphrase: &PassphraseArgs, json:
         return outln!("policy:  this repository's policy does not register this key");
     }
     for entry in &registered {
-        outln!("policy:  registered as '{}' for {}", entry.name, entry.roles.join(", "))?;
+        let roles = if entry.roles.is_empty() {
+            "no role".to_string()
+        } else {
+            entry.roles.join(", ")
+        };
+        outln!("policy:  registered as '{}' for {roles}", entry.name)?;
         if let Some(attested) = &entry.attestation {
             outln!(
                 "         YubiKey attestation: {} (chains to {})",
