@@ -184,11 +184,34 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
     // Never through a planted symlink: see StateDir::create_states.
     layout.state_dir().create_states()?;
     let _lock = lock(&layout)?;
+    let result = sync_locked(&layout, &options, started).await;
+    // Every sync that took the lock is recorded, for `mirror serve --metrics`. The sync's
+    // own outcome is what the caller needs: a record that cannot be written after a
+    // success is a note, and after a failure the sync's error stays the one reported.
+    match result {
+        Ok(mut summary) => {
+            if let Err(e) = crate::sync_record::success(&layout, options.now) {
+                summary.notes.push(format!("the sync succeeded but was not recorded: {e}"));
+            }
+            Ok(summary)
+        }
+        Err(error) => {
+            let _ = crate::sync_record::failure(&layout, options.now, &error);
+            Err(error)
+        }
+    }
+}
 
-    let current = Current::read(&layout)?;
-    stage::prepare_staging(&layout, current.as_ref().map(|c| c.number))?;
-    let plan = plan::plan(&layout, current.as_ref(), &options).await?;
-    if plan.already_served(current.as_ref(), &options)? {
+/// The sync itself, under the mirror's lock.
+async fn sync_locked(
+    layout: &MirrorDir,
+    options: &SyncOptions,
+    started: std::time::Instant,
+) -> Result<SyncSummary, UpdateError> {
+    let current = Current::read(layout)?;
+    stage::prepare_staging(layout, current.as_ref().map(|c| c.number))?;
+    let plan = plan::plan(layout, current.as_ref(), options).await?;
+    if plan.already_served(current.as_ref(), options)? {
         let Plan { mut summary, .. } = plan;
         stage::remove_if_exists(&layout.staging())?;
         if let Some(current) = &current {
@@ -206,17 +229,17 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
         wanted,
         mut summary,
     } = plan;
-    let mut staged = stage::stage(&layout.staging(), current.as_ref(), &wanted, &options, &mut summary)?;
-    fetch::fetch_targets(&fetcher, &targets_url, &mut staged, &options, &mut summary).await?;
-    stage::carry_superseded(&mut staged, current.as_ref(), &wanted, &options, &mut summary)?;
+    let mut staged = stage::stage(&layout.staging(), current.as_ref(), &wanted, options, &mut summary)?;
+    fetch::fetch_targets(&fetcher, &targets_url, &mut staged, options, &mut summary).await?;
+    stage::carry_superseded(&mut staged, current.as_ref(), &wanted, options, &mut summary)?;
     stage::remove_leftovers(&staged)?;
     let next = commit::commit(
-        &layout,
+        layout,
         current.as_ref().map(|c| c.number),
         staged.tree,
         staged.files,
         origin,
-        &options,
+        options,
     )?;
     summary.changed = true;
     summary.state = next;
