@@ -76,7 +76,12 @@ fn rules_test_samples() -> Vec<String> {
         if let Some(rest) = line.strip_prefix("- series: ") {
             series = Some(rest.trim_matches('\'').to_string());
         } else if let Some(rest) = line.strip_prefix("values: ") {
-            let first = rest.trim_matches('\'').split(['+', 'x', ' ']).next().unwrap().to_string();
+            let first = rest
+                .trim_matches('\'')
+                .split(['+', 'x', ' '])
+                .next()
+                .unwrap()
+                .to_string();
             samples.push(format!("{} {first}", series.take().unwrap()));
         }
     }
@@ -150,7 +155,11 @@ fn expiry_metrics_pass_promtool_and_the_alert_rules_fire_on_them() {
     let out = trustroot(&["expiry", work.path().to_str().unwrap(), "--format", "prometheus"]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(out.stdout.is_empty(), "{}", text(&out));
-    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).starts_with("error: "),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -173,7 +182,10 @@ fn prometheus_scrapes_mirror_serve_and_finds_the_timestamp_expiry() {
         assert!(exposition.contains(&expected), "{expected} in:\n{exposition}");
     }
     let timestamp_len = std::fs::metadata(dir.join("repository/timestamp.json")).unwrap().len();
-    let bytes = format!("trustroot_http_response_bytes_total {}\n", timestamp_len + "not found\n".len() as u64);
+    let bytes = format!(
+        "trustroot_http_response_bytes_total {}\n",
+        timestamp_len + "not found\n".len() as u64
+    );
     assert!(exposition.contains(&bytes), "{bytes} in:\n{exposition}");
 
     let prometheus = Prometheus::start(&format!("127.0.0.1:{port}"));
@@ -237,7 +249,10 @@ fn metrics_is_served_only_with_the_flag_and_never_hides_a_target_called_metrics(
     prometheus::check_metrics(&exposition);
     // Labelled with the recorded origin by default.
     assert!(
-        exposition.contains(&format!("{{repository=\"{}\",role=\"timestamp\"}}", origin.metadata_url())),
+        exposition.contains(&format!(
+            "{{repository=\"{}\",role=\"timestamp\"}}",
+            origin.metadata_url()
+        )),
         "{exposition}"
     );
     // The target is under /targets/, downloaded and verified by a client through the
@@ -256,7 +271,13 @@ fn a_failed_sync_is_counted_and_the_last_success_kept() {
     for _ in 0..2 {
         let out = trustroot_at(
             "2026-08-22 01:00:00",
-            &["mirror", "sync", dir.to_str().unwrap(), "--from", &common::file_url(&gone)],
+            &[
+                "mirror",
+                "sync",
+                dir.to_str().unwrap(),
+                "--from",
+                &common::file_url(&gone),
+            ],
         );
         assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     }
@@ -279,13 +300,21 @@ fn a_failed_sync_is_counted_and_the_last_success_kept() {
     let published = fixtures.path().join("sigstore-prod/published");
     let out = trustroot_at(
         "2026-08-22 02:00:00",
-        &["mirror", "sync", dir.to_str().unwrap(), "--from", &common::file_url(&published)],
+        &[
+            "mirror",
+            "sync",
+            dir.to_str().unwrap(),
+            "--from",
+            &common::file_url(&published),
+        ],
     );
     assert!(out.status.success(), "{}", text(&out));
     let exposition = scrape(port);
-    assert!(exposition.contains(
-        "trustroot_mirror_last_sync_success_timestamp_seconds{repository=\"sigstore-prod\"} 1787364000\n"
-    ));
+    assert!(
+        exposition.contains(
+            "trustroot_mirror_last_sync_success_timestamp_seconds{repository=\"sigstore-prod\"} 1787364000\n"
+        )
+    );
     assert!(exposition.contains("trustroot_mirror_sync_failures_total{repository=\"sigstore-prod\"} 2\n"));
 }
 
@@ -332,7 +361,10 @@ fn role_and_repository_names_built_to_forge_samples_stay_label_values() {
     for exposition in [&from_expiry, &from_serve] {
         prometheus::check_metrics(exposition);
         assert!(!exposition.contains("9999999999\n"), "{exposition}");
-        assert!(!exposition.lines().any(|l| l.starts_with("forged_metric")), "{exposition}");
+        assert!(
+            !exposition.lines().any(|l| l.starts_with("forged_metric")),
+            "{exposition}"
+        );
         // Five roles (root, timestamp, snapshot, targets, the forged one), one line each.
         let expiries = exposition
             .lines()

@@ -188,7 +188,10 @@ mod tests {
             },
         ];
         let text = render(&role_families("sigstore-prod", &roles));
-        assert!(text.contains("# TYPE trustroot_role_expiry_timestamp_seconds gauge\n"), "{text}");
+        assert!(
+            text.contains("# TYPE trustroot_role_expiry_timestamp_seconds gauge\n"),
+            "{text}"
+        );
         assert!(
             text.contains(
                 "trustroot_role_expiry_timestamp_seconds{repository=\"sigstore-prod\",role=\"timestamp\"} 1787945156\n"

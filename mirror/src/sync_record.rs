@@ -70,11 +70,10 @@ pub fn read(layout: &MirrorDir) -> Result<Option<SyncRecord>, UpdateError> {
             std::io::Error::other(format!("larger than {MAX_RECORD_SIZE} bytes")),
         ));
     }
-    let record: SyncRecord =
-        serde_json::from_slice(&bytes).map_err(|source| UpdateError::SyncRecordUnreadable {
-            path: path.clone(),
-            source,
-        })?;
+    let record: SyncRecord = serde_json::from_slice(&bytes).map_err(|source| UpdateError::SyncRecordUnreadable {
+        path: path.clone(),
+        source,
+    })?;
     if record.format != FORMAT {
         return Err(UpdateError::SyncRecordUnreadable {
             path,
@@ -151,10 +150,7 @@ mod tests {
     fn a_damaged_record_is_reported_then_replaced() {
         let (_dir, layout) = mirror();
         std::fs::write(layout.sync_record(), b"{\"format\": 1, \"failures_total\": -1").unwrap();
-        assert!(matches!(
-            read(&layout),
-            Err(UpdateError::SyncRecordUnreadable { .. })
-        ));
+        assert!(matches!(read(&layout), Err(UpdateError::SyncRecordUnreadable { .. })));
         failure(&layout, at("2026-08-22T01:00:00Z"), &UpdateError::NoTargetDir).unwrap();
         assert_eq!(read(&layout).unwrap().unwrap().failures_total, 1);
     }

@@ -100,7 +100,9 @@ fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
     let now = now(args.at);
     let format = ReportFormat::chosen(args.format, args.json);
     if args.repository_label.is_some() && format != ReportFormat::Prometheus {
-        return Err(Failure::usage("--repository-label labels metrics: it needs --format prometheus"));
+        return Err(Failure::usage(
+            "--repository-label labels metrics: it needs --format prometheus",
+        ));
     }
     let (within, online_within) = (args.within, args.online_within);
     let (rows, default_label) = rows(&args.path, now)?;

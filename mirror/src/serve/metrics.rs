@@ -96,7 +96,10 @@ pub(super) fn exposition(
         "HTTP responses finished by this server since it started, by status code.",
     );
     {
-        let counts = counters.requests.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let counts = counters
+            .requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         for (code, count) in counts.iter() {
             requests.sample(&[("code", &code.to_string())], i128::from(*count));
         }

@@ -191,7 +191,9 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
     match result {
         Ok(mut summary) => {
             if let Err(e) = crate::sync_record::success(&layout, options.now) {
-                summary.notes.push(format!("the sync succeeded but was not recorded: {e}"));
+                summary
+                    .notes
+                    .push(format!("the sync succeeded but was not recorded: {e}"));
             }
             Ok(summary)
         }

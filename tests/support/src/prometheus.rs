@@ -123,7 +123,11 @@ impl Prometheus {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("prometheus was not ready on port {} within 60 s:\n{}", self.port, self.log());
+        panic!(
+            "prometheus was not ready on port {} within 60 s:\n{}",
+            self.port,
+            self.log()
+        );
     }
 }
 
