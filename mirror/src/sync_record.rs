@@ -6,9 +6,10 @@
 //! A state's manifest already says when it was built, but a sync that finds the mirror
 //! current builds no state: the manifest alone would make a healthy mirror of a quiet
 //! repository look stale. So every sync that takes the mirror's lock ends by updating
-//! this record, whatever its outcome; imports are syncs (from a bundle) and count too.
-//! A sync that never took the lock (another one was running) is not counted: it did not
-//! fail, it did not start.
+//! this record, whatever its outcome. An import is a sync from a bundle: its success
+//! counts as one, but its failure is not recorded, since a refused bundle must leave the
+//! mirror exactly as it was. A sync that never took the lock (another one was running)
+//! is not counted: it did not fail, it did not start.
 //!
 //! The record is replaced with `trustroot_store::write_atomic`, under the sync's lock. One
 //! that cannot be read (edited by hand, damaged) is replaced by a fresh one, its count

@@ -84,7 +84,7 @@ pub(super) fn exposition(
         let mut family = Family::new(
             "trustroot_mirror_sync_failures_total",
             Kind::Counter,
-            "Mirror syncs (and imports) that failed, as recorded in the mirror's directory.",
+            "Mirror syncs that failed, as recorded in the mirror's directory.",
         );
         family.sample(&labels, i128::from(record.as_ref().map_or(0, |r| r.failures_total)));
         families.push(family);

@@ -71,6 +71,9 @@ pub struct SyncOptions {
     /// The origin to record instead of the URLs fetched from (an import fetches from an
     /// unpacked bundle but mirrors the bundle's origin).
     pub record_origin: Option<Origin>,
+    /// Count a failure in the mirror's [`crate::sync_record`]: true for `mirror sync`;
+    /// false for an import, whose refusal of a bundle leaves the mirror as it was.
+    pub record_failure: bool,
 }
 
 impl SyncOptions {
@@ -91,6 +94,7 @@ impl SyncOptions {
             fetch: FetchConfig::default(),
             progress: false,
             record_origin: None,
+            record_failure: true,
         }
     }
 }
@@ -185,7 +189,8 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
     layout.state_dir().create_states()?;
     let _lock = lock(&layout)?;
     let result = sync_locked(&layout, &options, started).await;
-    // Every sync that took the lock is recorded, for `mirror serve --metrics`. The sync's
+    // Every sync that took the lock is recorded (an import only when it succeeds), for
+    // `mirror serve --metrics`. The sync's
     // own outcome is what the caller needs: a record that cannot be written after a
     // success is a note, and after a failure the sync's error stays the one reported.
     match result {
@@ -198,7 +203,9 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
             Ok(summary)
         }
         Err(error) => {
-            let _ = crate::sync_record::failure(&layout, options.now, &error);
+            if options.record_failure {
+                let _ = crate::sync_record::failure(&layout, options.now, &error);
+            }
             Err(error)
         }
     }

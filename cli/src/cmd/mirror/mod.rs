@@ -215,6 +215,7 @@ fn run_sync(args: SyncArgs) -> Outcome {
         fetch: FetchConfig::default(),
         progress: !args.json && std::io::stderr().is_terminal(),
         record_origin: None,
+        record_failure: true,
     };
     let summary = runtime()?.block_on(sync(options))?;
     if args.json {

@@ -24,7 +24,7 @@ no-cache on anything else. Only GET and HEAD; no directory listings.
 
 With --metrics, /metrics answers in the Prometheus text format: the served repository's \
 role expiry gauges, the last successful sync and the failed syncs (recorded by `mirror \
-sync` and `mirror import` in the mirror's directory), and the requests and bytes served. It \
+sync`, and `mirror import` when it succeeds, in the mirror's directory), and the requests and bytes served. It \
 names no file of the repository (targets are under /targets/); without --metrics it is a \
 404 like any other missing file. See docs/monitoring.md.
 
