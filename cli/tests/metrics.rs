@@ -287,6 +287,15 @@ fn a_failed_sync_is_counted_and_the_last_success_kept() {
     assert_eq!(record["last_success"], "2026-08-22T00:00:00Z");
     assert_eq!(record["last_failure"], "2026-08-22T01:00:00Z");
     assert!(record["last_error"].as_str().unwrap().contains("gone"), "{record}");
+    let out = trustroot_at(TIME, &["mirror", "status", dir.to_str().unwrap(), "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["syncs"], record);
+    let out = trustroot_at(TIME, &["mirror", "status", dir.to_str().unwrap()]);
+    assert!(
+        text(&out).contains("failed syncs: 2 (the last at 2026-08-22T01:00:00Z: "),
+        "{}",
+        text(&out)
+    );
 
     let (_serving, port) = serve_metrics(&dir, work.path(), &["--metrics", "--repository-label", "sigstore-prod"]);
     let exposition = scrape(port);
