@@ -5,6 +5,7 @@
 //! copy) is mirrored with the clock pinned by faketime, as the other mirror tests do.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+mod ceremony_common;
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -387,4 +388,46 @@ fn role_and_repository_names_built_to_forge_samples_stay_label_values() {
             "{exposition}"
         );
     }
+}
+
+#[test]
+fn a_signing_repository_reports_its_published_roles_with_the_policy_signing_periods() {
+    let setup = ceremony_common::Setup::for_publish();
+    setup.round_now(&["alice", "bob"]);
+    setup.publish();
+    let repo = setup.repo.to_str().unwrap();
+    let out = trustroot(&["expiry", repo, "--format", "prometheus"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let exposition = String::from_utf8(out.stdout).unwrap();
+    prometheus::check_metrics(&exposition);
+    let timestamp: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(setup.served().join("timestamp.json")).unwrap()).unwrap();
+    let expires = trustroot_core::time::parse(timestamp["signed"]["expires"].as_str().unwrap()).unwrap();
+    // Labelled with the repository's absolute path; timestamp's signing period is the
+    // policy's 6 days.
+    let labels = format!("{{repository=\"{repo}\",role=\"timestamp\"}}");
+    for expected in [
+        format!(
+            "trustroot_role_expiry_timestamp_seconds{labels} {}\n",
+            expires.timestamp()
+        ),
+        format!(
+            "trustroot_role_signing_period_start_timestamp_seconds{labels} {}\n",
+            (expires - chrono::Duration::days(6)).timestamp()
+        ),
+    ] {
+        assert!(exposition.contains(&expected), "{expected} in:\n{exposition}");
+    }
+    for role in ["root", "timestamp", "snapshot", "targets"] {
+        let series = format!("trustroot_role_version{{repository=\"{repo}\",role=\"{role}\"}} ");
+        assert_eq!(exposition.matches(&series).count(), 1, "{series} in:\n{exposition}");
+    }
+
+    // A round opened and not published: its staged roles are not served, so not reported.
+    setup.start();
+    let table = trustroot(&["expiry", repo]);
+    assert!(text(&table).contains("staged (round "), "{}", text(&table));
+    let out = trustroot(&["expiry", repo, "--format", "prometheus"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), exposition);
 }
