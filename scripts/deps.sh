@@ -70,3 +70,30 @@ need_tuftool() {
   fi
   export TRUSTROOT_BENCH_TUFTOOL="$root/bin/tuftool"
 }
+
+# Debian `prometheus`: promtool and the Prometheus server the metrics tests run
+# themselves, on 127.0.0.1 with their own config. Installed without recommends (no
+# node_exporter), and never left running as a service: while apt installs it a
+# policy-rc.d (when the machine has none) refuses every service start, and afterwards the
+# unit is disabled and stopped, in case it started anyway (an existing policy-rc.d that
+# allows starts, or systemd without invoke-rc.d).
+need_prometheus() {
+  command -v promtool >/dev/null && command -v prometheus >/dev/null && return 0
+  log "installing Debian package: prometheus (--no-install-recommends, service not started)"
+  local policy=/usr/sbin/policy-rc.d ours=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# scripts/deps.sh: no service starts while it installs packages.\nexit 101\n' \
+      | as_root tee "$policy" >/dev/null
+    as_root chmod 755 "$policy"
+    ours=1
+  fi
+  local status=0
+  as_root apt-get update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus ||
+    status=$?
+  [ -n "$ours" ] && as_root rm -f "$policy"
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    as_root systemctl disable --now prometheus.service >/dev/null 2>&1 || true
+  fi
+  return "$status"
+}

@@ -16,6 +16,10 @@ need_debian faketime:faketime node:nodejs npm:npm xz:xz-utils tar:tar unshare:ut
 need_debian softhsm2-util:softhsm2 pkcs11-tool:opensc
 need_debian_files /usr/lib/softhsm/libsofthsm2.so:softhsm2 /usr/lib/x86_64-linux-gnu/libykcs11.so:ykcs11
 
+# --- Prometheus: promtool checks every metrics output and runs the documented alert rules;
+# --- the Prometheus server is started by the tests themselves (its service never runs).
+need_prometheus
+
 # --- PyPI: python-tuf's ngclient, which interop tests run against what we serve, and moto,
 # --- the AWS KMS the KMS signer's tests start as `$TRUSTROOT_TEST_PYTHON -m moto.server`.
 need_python_tuf

@@ -8,6 +8,8 @@
 //! DIR/.trustroot-mirror/states/<n>/manifest.json        every served file: size, mtime, sha256
 //! DIR/.trustroot-mirror/staging/                        the next state, while a sync builds it
 //! DIR/.trustroot-mirror/lock                            held by a running sync
+//! DIR/.trustroot-mirror/sync-record.json                what the syncs came to: last success,
+//!                                                       last failure, failures counted
 //! ```
 //!
 //! A state is complete before it is served: a sync builds `staging/`, renames it to
@@ -71,6 +73,11 @@ impl MirrorDir {
 
     pub fn lock_file(&self) -> PathBuf {
         self.hidden().join("lock")
+    }
+
+    /// See [`crate::sync_record`].
+    pub fn sync_record(&self) -> PathBuf {
+        self.hidden().join("sync-record.json")
     }
 
     /// The state currently served, if any. The served path must be the symlink a sync

@@ -11,6 +11,7 @@ use trustroot_core::{Envelope, Limits};
 use crate::error::UpdateError;
 use crate::layout::MirrorDir;
 use crate::manifest::{Manifest, Origin};
+use crate::sync_record::SyncRecord;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RoleStatus {
@@ -37,6 +38,11 @@ pub struct MirrorStatus {
     pub roles: Vec<RoleStatus>,
     /// The earliest expiry: after it, clients of this mirror fail until the next sync.
     pub valid_until: Option<String>,
+    /// What the syncs came to ([`crate::sync_record`]); `None` before the first recorded.
+    pub syncs: Option<SyncRecord>,
+    /// Why the record of syncs cannot be read, when it cannot: the status is reported all
+    /// the same (the next sync replaces the record).
+    pub syncs_unreadable: Option<String>,
 }
 
 fn percent_decode(text: &str) -> String {
@@ -100,6 +106,10 @@ pub fn status(dir: &Path, now: DateTime<Utc>) -> Result<MirrorStatus, UpdateErro
         _ => 4,
     };
     roles.sort_by(|a, b| order(a).cmp(&order(b)).then(a.role.cmp(&b.role)));
+    let (syncs, syncs_unreadable) = match crate::sync_record::read(&layout) {
+        Ok(record) => (record, None),
+        Err(e) => (None, Some(e.to_string())),
+    };
     Ok(MirrorStatus {
         served: layout.served().display().to_string(),
         state: n,
@@ -109,5 +119,7 @@ pub fn status(dir: &Path, now: DateTime<Utc>) -> Result<MirrorStatus, UpdateErro
         bytes: manifest.files.values().map(|f| f.size).sum(),
         roles,
         valid_until: earliest.map(|t| trustroot_core::time::format(&t)),
+        syncs,
+        syncs_unreadable,
     })
 }

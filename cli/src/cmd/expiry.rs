@@ -1,6 +1,7 @@
-//! `trustroot expiry`: every role's version, expiry and time left. No TUF logic lives
-//! here: the rows are `trustroot_ceremony::expiry`'s (a mirror's, `trustroot_mirror`'s
-//! status), the expiry computation `trustroot_core::expiry`'s.
+//! `trustroot expiry`: every role's version, expiry and time left, as a table, JSON or
+//! Prometheus metrics. No TUF logic lives here: the rows are `trustroot_ceremony::expiry`'s
+//! (a mirror's, `trustroot_mirror`'s status), the expiry computation
+//! `trustroot_core::expiry`'s, the metrics format `trustroot_mirror::metrics`'.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,10 +12,11 @@ use serde_json::json;
 use trustroot_ceremony::expiry::{self as expiry_rows, Row, RowSource};
 use trustroot_ceremony::online::RoleExpiry;
 use trustroot_core::expiry::{self, State};
+use trustroot_mirror::metrics::{self, RoleTimes};
 
 use super::shared::{now, parse_duration, parse_time};
 use crate::outln;
-use crate::output::{self, Failure, Format};
+use crate::output::{self, Failure, ReportFormat};
 
 /// Arguments of `trustroot expiry`.
 #[derive(Debug, Args)]
@@ -36,24 +38,35 @@ pub struct ExpiryArgs {
     /// Use this time instead of the clock (RFC 3339).
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub at: Option<DateTime<Utc>>,
-    /// Print JSON.
-    #[arg(long)]
+    /// Print JSON (short for --format json).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// How to print: a table, JSON, or Prometheus metrics (the text format node_exporter's
+    /// textfile collector reads; see docs/monitoring.md). The exit code is the same in each.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<ReportFormat>,
+    /// The `repository` label of the metrics under --format prometheus (default: a
+    /// mirror's origin URL, else PATH made absolute).
+    #[arg(long, value_name = "NAME")]
+    pub repository_label: Option<String>,
 }
 
-/// The rows for PATH: a mirror's from its status, anything else from the signing side.
-fn rows(path: &Path, now: DateTime<Utc>) -> Result<Vec<Row>, Failure> {
+/// The rows for PATH, and the default `repository` label of its metrics: a mirror's rows
+/// from its status (labelled with its origin), anything else from the signing side
+/// (labelled with its absolute path).
+fn rows(path: &Path, now: DateTime<Utc>) -> Result<(Vec<Row>, String), Failure> {
     if path.join(trustroot_mirror::layout::HIDDEN).is_dir() {
         return mirror_rows(path, now);
     }
     let kind = expiry_rows::detect(path).ok_or_else(|| expiry_rows::no_roles_here(path))?;
-    Ok(expiry_rows::rows(path, &kind)?)
+    let label = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok((expiry_rows::rows(path, &kind)?, label.display().to_string()))
 }
 
 /// A mirror: the roles its status reports.
-fn mirror_rows(path: &Path, now: DateTime<Utc>) -> Result<Vec<Row>, Failure> {
+fn mirror_rows(path: &Path, now: DateTime<Utc>) -> Result<(Vec<Row>, String), Failure> {
     let status = trustroot_mirror::status::status(path, now)?;
-    Ok(status
+    let rows = status
         .roles
         .into_iter()
         .map(|r| Row {
@@ -68,7 +81,8 @@ fn mirror_rows(path: &Path, now: DateTime<Utc>) -> Result<Vec<Row>, Failure> {
             periods: None,
             counts: true,
         })
-        .collect())
+        .collect();
+    Ok((rows, status.origin.metadata_url))
 }
 
 /// `trustroot expiry`: exit 0 when nothing expires within the window, 1 when something
@@ -79,13 +93,19 @@ pub fn run(args: ExpiryArgs) -> ExitCode {
         State::Within => ExitCode::from(1),
         State::Expired => ExitCode::from(3),
     });
-    output::finish(Format::json_if(args.json), outcome, 2)
+    output::finish(ReportFormat::chosen(args.format, args.json).errors(), outcome, 2)
 }
 
 fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
     let now = now(args.at);
+    let format = ReportFormat::chosen(args.format, args.json);
+    if args.repository_label.is_some() && format != ReportFormat::Prometheus {
+        return Err(Failure::usage(
+            "--repository-label labels metrics: it needs --format prometheus",
+        ));
+    }
     let (within, online_within) = (args.within, args.online_within);
-    let rows = rows(&args.path, now)?;
+    let (rows, default_label) = rows(&args.path, now)?;
     let window = |r: &Row| {
         let days = r.periods.map(|p| p.signing_days).or(r.role.signing_days);
         expiry::default_window(&r.role.role, within, online_within, days)
@@ -94,7 +114,12 @@ fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
     let windows: Vec<(DateTime<Utc>, chrono::Duration)> = counted.iter().map(|r| (r.role.expires, window(r))).collect();
     let summary = expiry::summarize(&windows, now);
     let earliest = summary.earliest.and_then(|(i, at)| counted.get(i).map(|r| (r, at)));
-    if args.json {
+    if format == ReportFormat::Prometheus {
+        let label = args.repository_label.as_deref().unwrap_or(&default_label);
+        output::text(&prometheus(label, &counted))?;
+        return Ok(summary.worst);
+    }
+    if format == ReportFormat::Json {
         let roles: Vec<serde_json::Value> = rows
             .iter()
             .map(|r| {
@@ -163,6 +188,21 @@ fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
         )?;
     }
     Ok(summary.worst)
+}
+
+/// The role gauges of the roles that count (staged roles are not served: they have no
+/// expiry a client could run into yet).
+fn prometheus(repository: &str, counted: &[&Row]) -> String {
+    let roles: Vec<RoleTimes> = counted
+        .iter()
+        .map(|r| RoleTimes {
+            role: r.role.role.clone(),
+            version: r.role.version,
+            expires: r.role.expires,
+            signing_days: r.periods.map(|p| p.signing_days).or(r.role.signing_days),
+        })
+        .collect();
+    metrics::render(&metrics::role_families(repository, &roles))
 }
 
 fn crate_printable(text: &str) -> String {

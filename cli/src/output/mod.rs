@@ -1,5 +1,6 @@
 //! The command line's one output layer: every result and every error is printed here, as
-//! text for people or as JSON for programs (`--json`).
+//! text for people or as JSON for programs (`--json`); a command that reports
+//! measurements also takes `--format prometheus` ([`ReportFormat`]).
 //!
 //! - Results go to standard output through [`line`] and [`json`], which return errors: a
 //!   reader that went away (`trustroot expiry | head -1`) becomes [`Failure::ClosedPipe`]
@@ -28,6 +29,37 @@ impl Format {
     /// The format a command's `--json` flag asks for.
     pub fn json_if(flag: bool) -> Self {
         if flag { Format::Json } else { Format::Text }
+    }
+}
+
+/// What a reporting command's `--format` asks for: words for people, one JSON document
+/// (`--json` is its short form), or metrics in the Prometheus text format, for the
+/// commands whose results are measurements (`expiry`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Prometheus,
+}
+
+impl ReportFormat {
+    /// The format asked for by `--format`, or by `--json` (clap keeps them apart).
+    pub fn chosen(format: Option<ReportFormat>, json: bool) -> Self {
+        match format {
+            Some(format) => format,
+            None if json => ReportFormat::Json,
+            None => ReportFormat::Text,
+        }
+    }
+
+    /// How errors are printed: as JSON on standard output under `json`; otherwise as text
+    /// on standard error, so that the metrics a collector reads from standard output are
+    /// never mixed with an error.
+    pub fn errors(self) -> Format {
+        match self {
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Text | ReportFormat::Prometheus => Format::Text,
+        }
     }
 }
 

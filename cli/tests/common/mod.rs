@@ -249,11 +249,17 @@ pub struct Serving {
 
 impl Serving {
     pub fn start(dir: &Path, access_log: &Path) -> Serving {
+        Serving::start_with(dir, access_log, &[])
+    }
+
+    /// [`Serving::start`] with more arguments (`--metrics`).
+    pub fn start_with(dir: &Path, access_log: &Path, args: &[&str]) -> Serving {
         let mut child = Command::new(env!("CARGO_BIN_EXE_trustroot"))
             .args(["mirror", "serve"])
             .arg(dir)
             .args(["--listen", "127.0.0.1:0", "--access-log"])
             .arg(access_log)
+            .args(args)
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();

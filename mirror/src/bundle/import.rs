@@ -320,6 +320,8 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
         fetch: FetchConfig::default(),
         progress: false,
         record_origin: Some(origin),
+        // A refused bundle changes nothing in the mirror, its record of syncs included.
+        record_failure: false,
     };
     let result = sync(sync_options).await;
     if result.is_err() {

@@ -100,6 +100,10 @@ pub enum UpdateError {
     ManifestUnreadable { path: PathBuf, source: serde_json::Error },
     #[error("{}: manifest format {found} is not {expected}", path.display())]
     ManifestFormat { path: PathBuf, found: u32, expected: u32 },
+    /// The record of past syncs is not one this version wrote (edited, or damaged); the
+    /// next sync replaces it.
+    #[error("{}: not a record of syncs: {source}", path.display())]
+    SyncRecordUnreadable { path: PathBuf, source: serde_json::Error },
     /// The origin a mirror state records is no URL.
     #[error("recorded origin is not a URL: {source}")]
     RecordedOrigin { url: String, source: url::ParseError },
@@ -155,6 +159,7 @@ impl UpdateError {
             | E::NameNotUtf8 { .. }
             | E::ManifestUnreadable { .. }
             | E::ManifestFormat { .. }
+            | E::SyncRecordUnreadable { .. }
             | E::RecordedOrigin { .. } => ErrorClass::LocalState,
             E::OriginNeeded | E::NoTargetDir | E::NoTargetUrl | E::NotAUrl { .. } | E::NotAbsolute { .. } => {
                 ErrorClass::Usage

@@ -1,5 +1,6 @@
 //! Response bodies: a file streamed in bounded chunks, and a wrapper that counts the bytes
-//! sent and writes the access-log line when the response is finished or abandoned.
+//! sent and, when the response is finished or abandoned, writes the access-log line and
+//! counts the response for `/metrics`.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -76,6 +77,9 @@ pub(super) struct Record {
 
 impl Record {
     fn write(self, sent: u64) {
+        if let Some(counters) = &self.shared.counters {
+            counters.record(self.status, sent);
+        }
         // The path is as received: a request target holds no spaces or control
         // characters, so one request is always one line.
         let line = format!(

@@ -28,9 +28,13 @@
 //! without consistent snapshots) is `no-store`; anything else is `no-cache` (a cache must
 //! revalidate).
 //!
+//! With [`ServeOptions::metrics`], `/metrics` answers in the Prometheus text format
+//! (`metrics`); it names no file of the tree, see there.
+//!
 //! The response bodies and the access log are in `body`.
 
 mod body;
+mod metrics;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -85,6 +89,10 @@ pub struct ServeOptions {
     pub header_read_timeout: Duration,
     pub idle_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// Answer `/metrics` (see the `metrics` module).
+    pub metrics: bool,
+    /// The `repository` label of the metrics; default: the mirror's recorded origin URL.
+    pub repository_label: Option<String>,
 }
 
 impl ServeOptions {
@@ -97,6 +105,8 @@ impl ServeOptions {
             header_read_timeout: HEADER_READ_TIMEOUT,
             idle_timeout: IDLE_TIMEOUT,
             shutdown_grace: SHUTDOWN_GRACE,
+            metrics: false,
+            repository_label: None,
         }
     }
 }
@@ -115,6 +125,9 @@ struct Shared {
     log: Mutex<Box<dyn Write + Send>>,
     /// `consistent_snapshot` of the served root, remembered per state number.
     consistent: Mutex<Option<(u64, bool)>>,
+    /// The responses counted for `/metrics`, when it is served.
+    counters: Option<metrics::Counters>,
+    repository_label: Option<String>,
 }
 
 /// How a server stopped.
@@ -161,6 +174,8 @@ impl Server {
                 mirror,
                 log: Mutex::new(log),
                 consistent: Mutex::new(None),
+                counters: options.metrics.then(metrics::Counters::default),
+                repository_label: options.repository_label.clone(),
             }),
             options,
         })
@@ -278,6 +293,9 @@ async fn handle(shared: Arc<Shared>, peer: SocketAddr, request: Request<Incoming
 }
 
 async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<BoxBody> {
+    if raw_path == metrics::PATH && shared.counters.is_some() {
+        return respond_metrics(shared, head).await;
+    }
     let Some(segments) = decode_path(raw_path) else {
         return text(StatusCode::NOT_FOUND, "not found\n");
     };
@@ -321,6 +339,58 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(name)));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+/// `/metrics`: read from the mirror's files on a blocking thread, as a file would be.
+async fn respond_metrics(shared: Arc<Shared>, head: bool) -> Response<BoxBody> {
+    let rendered = tokio::task::spawn_blocking(move || {
+        let counters = shared.counters.as_ref()?;
+        Some(metrics::exposition(
+            &shared.mirror,
+            shared.repository_label.as_deref(),
+            counters,
+            Utc::now(),
+        ))
+    })
+    .await;
+    let text_body = match rendered {
+        Ok(Some(Ok((text_body, warnings)))) => {
+            for warning in warnings {
+                log(format_args!("{warning}"));
+            }
+            text_body
+        }
+        Ok(None) => return text(StatusCode::NOT_FOUND, "not found\n"),
+        Ok(Some(Err(e))) => {
+            log(format_args!("error: cannot report {}: {e}", metrics::PATH));
+            return text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the mirror's metrics cannot be read; see the server's log\n",
+            );
+        }
+        Err(e) => {
+            log(format_args!("error: cannot report {}: {e}", metrics::PATH));
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
+        }
+    };
+    let length = text_body.len() as u64;
+    let body = if head {
+        Empty::new().map_err(|never| match never {}).boxed_unsync()
+    } else {
+        Full::new(Bytes::from(text_body))
+            .map_err(|never| match never {})
+            .boxed_unsync()
+    };
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+    );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
 }

@@ -71,6 +71,9 @@ pub struct SyncOptions {
     /// The origin to record instead of the URLs fetched from (an import fetches from an
     /// unpacked bundle but mirrors the bundle's origin).
     pub record_origin: Option<Origin>,
+    /// Count a failure in the mirror's [`crate::sync_record`]: true for `mirror sync`;
+    /// false for an import, whose refusal of a bundle leaves the mirror as it was.
+    pub record_failure: bool,
 }
 
 impl SyncOptions {
@@ -91,6 +94,7 @@ impl SyncOptions {
             fetch: FetchConfig::default(),
             progress: false,
             record_origin: None,
+            record_failure: true,
         }
     }
 }
@@ -184,11 +188,39 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
     // Never through a planted symlink: see StateDir::create_states.
     layout.state_dir().create_states()?;
     let _lock = lock(&layout)?;
+    let result = sync_locked(&layout, &options, started).await;
+    // Every sync that took the lock is recorded (an import only when it succeeds), for
+    // `mirror serve --metrics`. The sync's
+    // own outcome is what the caller needs: a record that cannot be written after a
+    // success is a note, and after a failure the sync's error stays the one reported.
+    match result {
+        Ok(mut summary) => {
+            if let Err(e) = crate::sync_record::success(&layout, options.now) {
+                summary
+                    .notes
+                    .push(format!("the sync succeeded but was not recorded: {e}"));
+            }
+            Ok(summary)
+        }
+        Err(error) => {
+            if options.record_failure {
+                let _ = crate::sync_record::failure(&layout, options.now, &error);
+            }
+            Err(error)
+        }
+    }
+}
 
-    let current = Current::read(&layout)?;
-    stage::prepare_staging(&layout, current.as_ref().map(|c| c.number))?;
-    let plan = plan::plan(&layout, current.as_ref(), &options).await?;
-    if plan.already_served(current.as_ref(), &options)? {
+/// The sync itself, under the mirror's lock.
+async fn sync_locked(
+    layout: &MirrorDir,
+    options: &SyncOptions,
+    started: std::time::Instant,
+) -> Result<SyncSummary, UpdateError> {
+    let current = Current::read(layout)?;
+    stage::prepare_staging(layout, current.as_ref().map(|c| c.number))?;
+    let plan = plan::plan(layout, current.as_ref(), options).await?;
+    if plan.already_served(current.as_ref(), options)? {
         let Plan { mut summary, .. } = plan;
         stage::remove_if_exists(&layout.staging())?;
         if let Some(current) = &current {
@@ -206,17 +238,17 @@ pub async fn sync(options: SyncOptions) -> Result<SyncSummary, UpdateError> {
         wanted,
         mut summary,
     } = plan;
-    let mut staged = stage::stage(&layout.staging(), current.as_ref(), &wanted, &options, &mut summary)?;
-    fetch::fetch_targets(&fetcher, &targets_url, &mut staged, &options, &mut summary).await?;
-    stage::carry_superseded(&mut staged, current.as_ref(), &wanted, &options, &mut summary)?;
+    let mut staged = stage::stage(&layout.staging(), current.as_ref(), &wanted, options, &mut summary)?;
+    fetch::fetch_targets(&fetcher, &targets_url, &mut staged, options, &mut summary).await?;
+    stage::carry_superseded(&mut staged, current.as_ref(), &wanted, options, &mut summary)?;
     stage::remove_leftovers(&staged)?;
     let next = commit::commit(
-        &layout,
+        layout,
         current.as_ref().map(|c| c.number),
         staged.tree,
         staged.files,
         origin,
-        &options,
+        options,
     )?;
     summary.changed = true;
     summary.state = next;

@@ -25,6 +25,7 @@ pub mod envelope;
 mod fixtures;
 pub mod keys;
 pub mod moto;
+pub mod prometheus;
 mod publish;
 mod repo;
 mod role;

@@ -215,6 +215,7 @@ fn run_sync(args: SyncArgs) -> Outcome {
         fetch: FetchConfig::default(),
         progress: !args.json && std::io::stderr().is_terminal(),
         record_origin: None,
+        record_failure: true,
     };
     let summary = runtime()?.block_on(sync(options))?;
     if args.json {
@@ -330,6 +331,22 @@ fn run_status(args: StatusArgs) -> Outcome {
     outln!("  from:    {}", status.origin.metadata_url)?;
     outln!("  synced:  {}", status.synced_at)?;
     outln!("  files:   {} ({} bytes)", status.files, status.bytes)?;
+    if let Some(syncs) = &status.syncs {
+        // The record is a file in the mirror's directory: shown escaped, whatever it holds.
+        let shown = |text: &Option<String>| text.as_deref().map_or("never".to_string(), |t| escape(t).into_owned());
+        outln!("  last sync that succeeded: {}", shown(&syncs.last_success))?;
+        if syncs.failures_total > 0 {
+            outln!(
+                "  failed syncs: {} (the last at {}: {})",
+                syncs.failures_total,
+                shown(&syncs.last_failure),
+                shown(&syncs.last_error)
+            )?;
+        }
+    }
+    if let Some(problem) = &status.syncs_unreadable {
+        outln!("  record of syncs: {problem} (the next sync replaces it)")?;
+    }
     for role in &status.roles {
         let left = if role.expired {
             "EXPIRED".to_string()

@@ -22,6 +22,12 @@ metadata; public, max-age=31536000, immutable on versioned metadata (N.root.json
 N.snapshot.json...) and on hash-prefixed targets of a consistent-snapshot repository; \
 no-cache on anything else. Only GET and HEAD; no directory listings.
 
+With --metrics, /metrics answers in the Prometheus text format: the served repository's \
+role expiry gauges, the last successful sync and the failed syncs (recorded by `mirror \
+sync`, and `mirror import` when it succeeds, in the mirror's directory), and the requests and bytes served. It \
+names no file of the repository (targets are under /targets/); without --metrics it is a \
+404 like any other missing file. See docs/monitoring.md.
+
 Limits: 1024 connections at once (more wait in the listen backlog); request headers must \
 arrive within 10 s, and idle keep-alive connections close after 10 s.
 
@@ -42,6 +48,12 @@ pub struct ServeArgs {
     /// time, client address, method, path, status, bytes sent, duration.
     #[arg(long, value_name = "FILE")]
     pub access_log: Option<PathBuf>,
+    /// Also answer /metrics, in the Prometheus text format, on the same address.
+    #[arg(long)]
+    pub metrics: bool,
+    /// The `repository` label of the metrics (default: the mirror's origin URL).
+    #[arg(long, value_name = "NAME", requires = "metrics")]
+    pub repository_label: Option<String>,
 }
 
 pub fn run(args: ServeArgs) -> ExitCode {
@@ -61,6 +73,8 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
         let options = ServeOptions {
             access_log: args.access_log.clone(),
             max_connections: MAX_CONNECTIONS,
+            metrics: args.metrics,
+            repository_label: args.repository_label.clone(),
             ..ServeOptions::new(&args.dir)
         };
         let server = Server::bind(options, &args.listen).await?;

@@ -1,0 +1,116 @@
+//! `/metrics` (with `mirror serve --metrics`): the server's request counters, and what it
+//! reports in the Prometheus text format: the served repository's role expiry gauges, the
+//! mirror's last successful sync and failed syncs ([`crate::sync_record`]), and the
+//! requests and bytes served since the server started.
+//!
+//! `/metrics` never names a file of the served tree: a tree's top level holds only
+//! metadata (`*.json`) and the `targets/` directory, so a target called `metrics` is
+//! `/targets/metrics` and stays served as it is. Without `--metrics`, `/metrics` is an
+//! ordinary path (and a 404).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+
+use crate::error::UpdateError;
+use crate::layout::MirrorDir;
+use crate::metrics::{Family, Kind, RoleTimes, render, role_families};
+
+/// The path metrics are served at.
+pub const PATH: &str = "/metrics";
+
+/// Responses finished since the server started: how many per status code, and the body
+/// bytes sent.
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    requests: Mutex<BTreeMap<u16, u64>>,
+    bytes: AtomicU64,
+}
+
+impl Counters {
+    /// Counts one response, when its body is finished or abandoned.
+    pub(super) fn record(&self, status: u16, sent: u64) {
+        let mut requests = self.requests.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = requests.entry(status).or_insert(0);
+        *count = count.saturating_add(1);
+        self.bytes.fetch_add(sent, Ordering::Relaxed);
+    }
+}
+
+/// The exposition, and warnings for the server's log (a record of syncs that cannot be
+/// read leaves out what only it knows, and says so).
+pub(super) fn exposition(
+    mirror: &MirrorDir,
+    repository: Option<&str>,
+    counters: &Counters,
+    now: DateTime<Utc>,
+) -> Result<(String, Vec<String>), UpdateError> {
+    let status = crate::status::status(mirror.root(), now)?;
+    let repository = repository.unwrap_or(&status.origin.metadata_url);
+    let roles: Vec<RoleTimes> = status
+        .roles
+        .iter()
+        .map(|r| RoleTimes {
+            role: r.role.clone(),
+            version: r.version,
+            expires: r.expires,
+            signing_days: r.signing_days,
+        })
+        .collect();
+    let mut families = role_families(repository, &roles);
+
+    let mut warnings = Vec::new();
+    let record = crate::sync_record::read(mirror).unwrap_or_else(|e| {
+        warnings.push(format!("warning: /metrics without the sync failures: {e}"));
+        None
+    });
+    // The served state was built by a successful sync, so its time is a lower bound for
+    // mirrors whose syncs were not recorded yet.
+    let built = trustroot_core::time::parse(&status.synced_at);
+    let last_success = record.as_ref().and_then(|r| r.last_success_at()).max(built);
+    let labels = [("repository", repository)];
+    if let Some(at) = last_success {
+        let mut family = Family::new(
+            "trustroot_mirror_last_sync_success_timestamp_seconds",
+            Kind::Gauge,
+            "When the last mirror sync (or import) that succeeded ran (Unix time), whether or not it found anything new.",
+        );
+        family.sample(&labels, i128::from(at.timestamp()));
+        families.push(family);
+    }
+    if warnings.is_empty() {
+        let mut family = Family::new(
+            "trustroot_mirror_sync_failures_total",
+            Kind::Counter,
+            "Mirror syncs that failed, as recorded in the mirror's directory.",
+        );
+        family.sample(&labels, i128::from(record.as_ref().map_or(0, |r| r.failures_total)));
+        families.push(family);
+    }
+
+    let mut requests = Family::new(
+        "trustroot_http_requests_total",
+        Kind::Counter,
+        "HTTP responses finished by this server since it started, by status code.",
+    );
+    {
+        let counts = counters
+            .requests
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (code, count) in counts.iter() {
+            requests.sample(&[("code", &code.to_string())], i128::from(*count));
+        }
+    }
+    families.push(requests);
+    let mut bytes = Family::new(
+        "trustroot_http_response_bytes_total",
+        Kind::Counter,
+        "Response body bytes sent by this server since it started.",
+    );
+    bytes.sample(&[], i128::from(counters.bytes.load(Ordering::Relaxed)));
+    families.push(bytes);
+    Ok((render(&families), warnings))
+}
