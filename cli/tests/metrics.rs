@@ -388,6 +388,12 @@ fn role_and_repository_names_built_to_forge_samples_stay_label_values() {
             "{exposition}"
         );
     }
+    // `mirror status` shows the same role name escaped: one line per role, nothing forged.
+    let out = trustroot(&["mirror", "status", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let status = String::from_utf8(out.stdout).unwrap();
+    assert!(!status.lines().any(|l| l.starts_with("trustroot_role")), "{status}");
+    assert!(status.contains("x\"} 1\\ntrustroot_role_expiry"), "{status}");
 }
 
 #[test]

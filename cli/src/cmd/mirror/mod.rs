@@ -328,7 +328,9 @@ fn run_status(args: StatusArgs) -> Outcome {
         return Ok(ExitCode::SUCCESS);
     }
     outln!("{} (state {})", status.served, status.state)?;
-    outln!("  from:    {}", status.origin.metadata_url)?;
+    // The origin and role names come from the command line and the repository: escaped,
+    // so a delegated role named with a newline or a terminal escape cannot forge lines.
+    outln!("  from:    {}", escape(&status.origin.metadata_url))?;
     outln!("  synced:  {}", status.synced_at)?;
     outln!("  files:   {} ({} bytes)", status.files, status.bytes)?;
     if let Some(syncs) = &status.syncs {
@@ -357,7 +359,7 @@ fn run_status(args: StatusArgs) -> Outcome {
         };
         outln!(
             "  {:<24} v{:<6} expires {} ({left})",
-            role.role,
+            escape(&role.role),
             role.version,
             trustroot_core::time::format(&role.expires)
         )?;
