@@ -23,6 +23,9 @@ use super::url::{Destination, Kind, MANIFEST_SUFFIX};
 /// Bytes, as object_store hands them out.
 pub use object_store::PutPayload as Payload;
 
+/// An object's bytes and the ETag the store gave them.
+pub type Fetched = (Vec<u8>, Option<String>);
+
 /// What the store says about one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Meta {
@@ -58,19 +61,12 @@ pub trait Backend: Sync {
         headers: &Headers,
     ) -> impl Future<Output = Result<Option<String>, ObjectError>> + Send;
     /// The object's bytes and ETag, `None` when absent; refuses one larger than `limit`.
-    fn get(
-        &self,
-        key: &str,
-        limit: u64,
-    ) -> impl Future<Output = Result<Option<(Vec<u8>, Option<String>)>, ObjectError>> + Send;
+    fn get(&self, key: &str, limit: u64) -> impl Future<Output = Result<Option<Fetched>, ObjectError>> + Send;
     fn head(&self, key: &str) -> impl Future<Output = Result<Option<Meta>, ObjectError>> + Send;
     /// Every object under the prefix.
     fn list(&self) -> impl Future<Output = Result<Vec<Meta>, ObjectError>> + Send;
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), ObjectError>> + Send;
-    fn get_manifest(
-        &self,
-        limit: u64,
-    ) -> impl Future<Output = Result<Option<(Vec<u8>, Option<String>)>, ObjectError>> + Send;
+    fn get_manifest(&self, limit: u64) -> impl Future<Output = Result<Option<Fetched>, ObjectError>> + Send;
     fn put_manifest(
         &self,
         bytes: Vec<u8>,
@@ -323,12 +319,7 @@ impl StoreBackend {
         }
     }
 
-    async fn get_path(
-        &self,
-        path: &StorePath,
-        key: &str,
-        limit: u64,
-    ) -> Result<Option<(Vec<u8>, Option<String>)>, ObjectError> {
+    async fn get_path(&self, path: &StorePath, key: &str, limit: u64) -> Result<Option<Fetched>, ObjectError> {
         let result = match self.store.get_opts(path, GetOptions::default()).await {
             Ok(result) => result,
             Err(object_store::Error::NotFound { .. }) => return Ok(None),
@@ -379,7 +370,7 @@ impl Backend for StoreBackend {
         Ok(result.e_tag)
     }
 
-    async fn get(&self, key: &str, limit: u64) -> Result<Option<(Vec<u8>, Option<String>)>, ObjectError> {
+    async fn get(&self, key: &str, limit: u64) -> Result<Option<Fetched>, ObjectError> {
         let path = self.path(key)?;
         self.get_path(&path, key, limit).await
     }
@@ -427,7 +418,7 @@ impl Backend for StoreBackend {
         }
     }
 
-    async fn get_manifest(&self, limit: u64) -> Result<Option<(Vec<u8>, Option<String>)>, ObjectError> {
+    async fn get_manifest(&self, limit: u64) -> Result<Option<Fetched>, ObjectError> {
         let key = self.manifest.to_string();
         self.get_path(&self.manifest, &key, limit).await
     }
@@ -574,7 +565,7 @@ impl<B: Backend> Backend for Counted<B> {
         self.counts.put.fetch_add(1, Ordering::Relaxed);
         self.inner.put(key, bytes, headers).await
     }
-    async fn get(&self, key: &str, limit: u64) -> Result<Option<(Vec<u8>, Option<String>)>, ObjectError> {
+    async fn get(&self, key: &str, limit: u64) -> Result<Option<Fetched>, ObjectError> {
         self.counts.get.fetch_add(1, Ordering::Relaxed);
         self.inner.get(key, limit).await
     }
@@ -590,7 +581,7 @@ impl<B: Backend> Backend for Counted<B> {
         self.counts.delete.fetch_add(1, Ordering::Relaxed);
         self.inner.delete(key).await
     }
-    async fn get_manifest(&self, limit: u64) -> Result<Option<(Vec<u8>, Option<String>)>, ObjectError> {
+    async fn get_manifest(&self, limit: u64) -> Result<Option<Fetched>, ObjectError> {
         self.counts.get.fetch_add(1, Ordering::Relaxed);
         self.inner.get_manifest(limit).await
     }

@@ -16,8 +16,11 @@ pub mod credentials;
 pub mod error;
 pub mod layout;
 pub mod manifest;
+pub mod plan;
+pub mod push;
 pub mod url;
 
 pub use backend::{Backend, Connect, Counted, StoreBackend};
 pub use error::ObjectError;
+pub use push::{PushOptions, ReadBack, Report, push};
 pub use url::{Destination, Kind};
