@@ -14,6 +14,9 @@ work="${1:-bench-work}"
 [ $# -gt 0 ] && shift
 
 need_debian curl:curl /usr/bin/time:time node:nodejs npm:npm
+# `signers` makes its keys on a SoftHSM2 token.
+need_debian softhsm2-util:softhsm2
+need_debian_files /usr/lib/softhsm/libsofthsm2.so:softhsm2
 need_python_tuf
 need_tuf_js
 need_tuftool
@@ -31,5 +34,5 @@ log "trustroot-bench run (work directory: $work)"
   --tuftool "$TRUSTROOT_BENCH_TUFTOOL" \
   "$@"
 
-log "trustroot-bench signers (the online key in a file and in AWS KMS through moto)"
+log "trustroot-bench signers (a key file, SoftHSM2 tokens and AWS KMS through moto)"
 "$target_dir/release/trustroot-bench" signers --trustroot "$target_dir/release/trustroot" --signatures 500 --refreshes 25

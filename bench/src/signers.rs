@@ -191,15 +191,26 @@ fn published_repo(args: &Args, dir: &Path, online: &str, env: &HashMap<String, S
         &["key", "generate", "--type", "ecdsa-p256", "--out", path(&alice)?],
         env,
     )?;
+    let alice_public = format!("{}.pub", path(&alice)?);
     for role in ["root", "targets"] {
         trustroot(
             args,
             &repo,
-            &["key", "add", "alice", "--role", role, path(&alice)?],
+            &["key", "add", "alice", "--role", role, &alice_public],
             env,
         )?;
     }
-    trustroot(args, &repo, &["key", "add", "online", "--role", "online", online], env)?;
+    // `key add` takes a key file's public half, and a token's or KMS key's reference itself.
+    let online_public = match KeyRef::parse(online)? {
+        KeyRef::File(_) => format!("{online}.pub"),
+        _ => online.to_string(),
+    };
+    trustroot(
+        args,
+        &repo,
+        &["key", "add", "online", "--role", "online", &online_public],
+        env,
+    )?;
     let policy_path = repo.join("trustroot.toml");
     let policy = std::fs::read_to_string(&policy_path)?;
     let policy = policy.replace(

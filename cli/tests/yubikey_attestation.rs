@@ -504,3 +504,23 @@ fn key_show_in_a_repository_names_the_registration_and_verifies_the_evidence_aga
     );
     assert_eq!(s.state(), before);
 }
+
+#[test]
+fn key_show_in_a_repository_whose_policy_cannot_be_read_still_shows_the_key() {
+    let s = Setup::new();
+    let alice = s.file("13078778", "pubkey");
+    // A new repository: no key registered, the online key not made yet.
+    let out = ok(&s.repo, &["key", "show", &alice]);
+    assert!(
+        out.contains("this repository's policy does not register this key"),
+        "{out}"
+    );
+    // A policy that does not parse: the key is shown, the problem said.
+    std::fs::write(s.repo.join("trustroot.toml"), "[roles\n").unwrap();
+    let out = ok(&s.repo, &["key", "show", &alice]);
+    assert!(out.contains("material sha256:"), "{out}");
+    assert!(out.contains("policy:  not looked up: "), "{out}");
+    // Named with --repo, the same policy is an error.
+    let repo = s.repo.to_str().unwrap();
+    fails(s.tmp.path(), &["key", "show", &alice, "--repo", repo]);
+}

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use trustroot_core::Key;
 
-use super::{Policy, ResolvedKeys, check_evidence};
+use super::{Policy, check_evidence};
 use crate::attestation::Attestation;
-use crate::error::Result;
+use crate::keys;
 
 /// One name under which the policy registers a key.
 #[derive(Debug, Clone, Serialize)]
@@ -28,27 +28,29 @@ pub struct Registration {
 
 /// Every registration of `key` (compared by key material, so a holder's name in the
 /// metadata does not matter) in the policy of the repository at `repo`, its attestation
-/// evidence checked again at `now`.
-pub fn registrations(policy: &Policy, repo: &Path, key: &Key, now: DateTime<Utc>) -> Result<Vec<Registration>> {
-    let resolved = ResolvedKeys::load(policy, repo)?;
+/// evidence checked again at `now`. A registered public key file that cannot be read is
+/// passed over: it cannot be this key, and the commands that use the policy report it.
+pub fn registrations(policy: &Policy, repo: &Path, key: &Key, now: DateTime<Utc>) -> Vec<Registration> {
     let mut found = Vec::new();
-    for (name, registered) in &resolved.by_name {
-        if !same_material(registered, key) {
+    for (name, entry) in &policy.keys {
+        let Some(registered) = read_public(repo, &entry.public) else {
+            continue;
+        };
+        if !same_material(&registered, key) {
             continue;
         }
-        let mut roles: Vec<String> = ["root", "targets"]
+        let roles: Vec<String> = ["root", "targets"]
             .into_iter()
             .map(str::to_string)
             .chain(policy.delegations.keys().cloned())
             .filter(|role| policy.signers(role).is_some_and(|(keys, _)| keys.contains(name)))
             .collect();
-        roles.dedup();
-        let attestation = policy.keys.get(name).and_then(|entry| entry.attestation.clone());
+        let attestation = entry.attestation.clone();
         let evidence = attestation.as_ref().map(|record| {
             if record.key_cert.is_none() {
                 return "not kept".to_string();
             }
-            match check_evidence(repo, name, record, registered, now) {
+            match check_evidence(repo, name, record, &registered, now) {
                 Ok(()) => "verified".to_string(),
                 Err(e) => e.to_string(),
             }
@@ -60,7 +62,7 @@ pub fn registrations(policy: &Policy, repo: &Path, key: &Key, now: DateTime<Utc>
             evidence,
         });
     }
-    if same_material(&resolved.online, key) {
+    if read_public(repo, &policy.online.public).is_some_and(|online| same_material(&online, key)) {
         found.push(Registration {
             name: "online".to_string(),
             roles: vec!["snapshot".to_string(), "timestamp".to_string()],
@@ -68,7 +70,13 @@ pub fn registrations(policy: &Policy, repo: &Path, key: &Key, now: DateTime<Utc>
             evidence: None,
         });
     }
-    Ok(found)
+    found
+}
+
+/// A registered public key file, if it can be read.
+fn read_public(repo: &Path, public: &str) -> Option<Key> {
+    let bytes = keys::read_limited(&repo.join(public), 64 * 1024).ok()?;
+    keys::parse_public_key(public, &bytes).ok()
 }
 
 /// The same public key, whatever custom fields (a holder's name) the entries carry.

@@ -535,26 +535,25 @@ fn show(reference: &str, repo: Option<&Path>, passphrase: &PassphraseArgs, json:
     let keyid = public.computed_key_id();
     let fingerprint = public.fingerprint();
     let value = public.keyval.public.clone().unwrap_or_default();
-    // The repository named, or the current directory when it is one.
-    let repo = repo.or_else(|| Path::new(POLICY_FILE).is_file().then_some(Path::new(".")));
-    let registered = match repo {
-        Some(dir) => {
-            let repo = Repo::open(dir)?;
-            Some(policy::registrations(
-                &repo.policy,
-                &repo.root,
-                &public,
-                chrono::Utc::now(),
-            )?)
-        }
+    // The repository named (its policy must be readable), or the current directory when it
+    // holds a policy (one that cannot be read is mentioned, not an error: the key is shown).
+    let mut policy_problem = None;
+    let opened = match repo {
+        Some(dir) => Some(Repo::open(dir)?),
+        None if Path::new(POLICY_FILE).is_file() => Repo::open(Path::new(".")).map(Some).unwrap_or_else(|e| {
+            policy_problem = Some(e.to_string());
+            None
+        }),
         None => None,
     };
+    let registered = opened.map(|repo| policy::registrations(&repo.policy, &repo.root, &public, chrono::Utc::now()));
     if json {
         return output::json(&serde_json::json!({
             "keyid": keyid,
             "fingerprint": fingerprint,
             "key": public,
             "registered": registered,
+            "policy_problem": policy_problem,
         }));
     }
     if let Some(fingerprint) = &fingerprint {
@@ -565,6 +564,9 @@ fn show(reference: &str, repo: Option<&Path>, passphrase: &PassphraseArgs, json:
     outln!("         of this key alone; a root that names its holder lists it under another ID")?;
     outln!("type:    {} ({})", public.keytype, public.scheme)?;
     outln!("public:  {}", value.trim_end().replace('\n', "\n         "))?;
+    if let Some(problem) = policy_problem {
+        return outln!("policy:  not looked up: {problem}");
+    }
     let Some(registered) = registered else {
         return Ok(());
     };
@@ -572,7 +574,12 @@ fn show(reference: &str, repo: Option<&Path>, passphrase: &PassphraseArgs, json:
         return outln!("policy:  this repository's policy does not register this key");
     }
     for entry in &registered {
-        outln!("policy:  registered as '{}' for {}", entry.name, entry.roles.join(", "))?;
+        let roles = if entry.roles.is_empty() {
+            "no role".to_string()
+        } else {
+            entry.roles.join(", ")
+        };
+        outln!("policy:  registered as '{}' for {roles}", entry.name)?;
         if let Some(attested) = &entry.attestation {
             outln!(
                 "         YubiKey attestation: {} (chains to {})",
