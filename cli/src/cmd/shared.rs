@@ -118,3 +118,76 @@ pub fn online_secret_source(
     let secret = keys::KeyRef::parse(reference).map_or("passphrase", |r| r.secret_name());
     passphrase_source(args, format!("the online key ({reference})"), secret)
 }
+
+/// `--to` and its companions, on the commands that publish (`ceremony publish`, `online
+/// refresh`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct PushArgs {
+    /// After publishing, push the published tree to object storage: s3://BUCKET/PREFIX,
+    /// az://CONTAINER/PREFIX, file:///DIR or a directory path (default: [publish] to).
+    /// Uploads only what the store lacks, timestamp.json last; the same command resumes
+    /// after a failure. With no round waiting, `ceremony publish --to` pushes the
+    /// current published tree.
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// The S3-compatible store's endpoint (default: [publish] endpoint, else AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Where clients read the pushed prefix (default: [publish] public_url); every
+    /// uploaded object is read back from here and compared before timestamp.json goes up.
+    /// Required for s3:// and az://.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+}
+
+impl PushArgs {
+    /// The push the flags and `[publish]` ask for, checked (no request made): `None` when
+    /// neither names a destination.
+    pub fn checked(
+        &self,
+        repo: &trustroot_ceremony::repo::Repo,
+    ) -> CmdResult<Option<trustroot_ceremony::push::Checked>> {
+        let target = trustroot_ceremony::push::Target::resolve(
+            self.to.as_deref(),
+            self.endpoint.as_deref(),
+            self.public_url.as_deref(),
+            &repo.policy.publish,
+        );
+        Ok(target.map(|t| t.check(repo)).transpose()?)
+    }
+}
+
+/// Pushes after a local publish or refresh. A failure says the local tree is published
+/// and that the same command resumes the push.
+pub fn push_published(
+    repo: &trustroot_ceremony::repo::Repo,
+    target: &trustroot_ceremony::push::Checked,
+    now: DateTime<Utc>,
+    rerun: &str,
+) -> CmdResult<trustroot_ceremony::push::PushReport> {
+    trustroot_ceremony::push::push(repo, target, now).map_err(|e| {
+        Failure::from(e).with_hint_text(format!(
+            "the local tree is published, the store still serves what it served before; run `{rerun}` to push again"
+        ))
+    })
+}
+
+/// The lines a push prints.
+pub fn show_push(report: &trustroot_ceremony::push::PushReport) -> CmdResult {
+    for warning in &report.warnings {
+        crate::note!("warning: {warning}");
+    }
+    if report.uploaded == 0 {
+        return crate::outln!("{} already serves this tree (nothing uploaded).", report.to);
+    }
+    let read = match &report.public_url {
+        Some(url) => format!("; {} read back from {url} and identical", report.read_back),
+        None => String::new(),
+    };
+    crate::outln!(
+        "Pushed to {}: {} object(s) uploaded, timestamp.json last{read}; {} deleted after the grace period.",
+        report.to,
+        report.uploaded,
+        report.deleted
+    )
+}

@@ -84,7 +84,15 @@ pub fn push<B: Backend>(
         return Ok(run.report);
     }
     runtime.block_on(upload_phases(backend, &local, options, &mut run))?;
-    let uploaded: Vec<String> = run.report.plan.uploads.values().flatten().cloned().collect();
+    // What went up in this run; timestamp.json is not up yet (the read-back decides).
+    let uploaded: Vec<String> = run
+        .report
+        .plan
+        .uploads
+        .iter()
+        .filter(|(phase, _)| **phase != Phase::Timestamp)
+        .flat_map(|(_, keys)| keys.iter().cloned())
+        .collect();
     if let (Some(read_back), Some(timestamp)) = (read_back, local.get("timestamp.json")) {
         let bytes = std::fs::read(&timestamp.path).map_err(|e| ObjectError::LocalTree {
             path: timestamp.path.clone(),
