@@ -7,25 +7,17 @@
 //! address) are made by [`Target::check`] before anything is published, so a mistyped
 //! `--to` never leaves a local publish without its push.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sha2::{Digest as _, Sha256};
 use trustroot_store::object::backend::Connect;
-use trustroot_store::object::layout;
 use trustroot_store::object::{Destination, Kind, ObjectError, PushOptions, ReadBack, StoreBackend};
 
 use crate::error::{Error, Result};
 use crate::policy::Publish;
 use crate::pubdir::PublishDir;
 use crate::repo::Repo;
-
-/// The largest object the read-back fetches beyond its local size: one byte more than the
-/// file shows a longer answer without reading an unbounded body.
-const READ_BACK_SLACK: u64 = 1;
 
 /// Where a push goes: the command line's flags over `[publish]`'s keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +105,10 @@ pub struct PushReport {
     pub read_back: usize,
     /// The push manifest's generation.
     pub generation: u64,
+    /// tough's runs against the public address (the new timestamp from memory), one line
+    /// per starting root.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tough: Vec<String>,
     /// The public address read back from, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
@@ -135,14 +131,15 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>) -> Result<PushRep
     let reader = target
         .public_url
         .as_ref()
-        .map(|base| HttpReadBack::new(base.clone(), served.clone()));
+        .map(|base| crate::readback::HttpReadBack::new(base.clone(), served.clone(), repo.policy.gate.allow_p384));
     let read_back = reader.as_ref().map(|r| r as &dyn ReadBack);
     let report = trustroot_store::object::push(&backend, &served, &PushOptions::new(now), read_back)?;
     Ok(PushReport {
         to: target.destination.url.clone(),
         uploaded: report.plan.upload_count(),
         deleted: report.deleted,
-        read_back: reader.map_or(0, |r| r.checked.into_inner().len()),
+        read_back: reader.as_ref().map_or(0, |r| r.checked()),
+        tough: reader.as_ref().map(|r| r.tough_runs()).unwrap_or_default(),
         generation: report.generation,
         public_url: target.public_url.as_ref().map(ToString::to_string),
         warnings,
@@ -178,120 +175,4 @@ fn public_url(text: &str) -> Result<url::Url> {
         url.set_path(&path);
     }
     Ok(url)
-}
-
-/// The read-back (plan step 5a): every object this push uploaded, GET through the public
-/// address, must have the local file's sha256 and Content-Type. A CDN serving stale
-/// bytes, a bucket policy hiding the prefix, or an object replaced between the PUT and
-/// now all stop the push before `timestamp.json` makes clients look.
-struct HttpReadBack {
-    base: url::Url,
-    tree: PathBuf,
-    checked: std::cell::RefCell<BTreeSet<String>>,
-}
-
-impl HttpReadBack {
-    fn new(base: url::Url, tree: PathBuf) -> HttpReadBack {
-        HttpReadBack {
-            base,
-            tree,
-            checked: std::cell::RefCell::new(BTreeSet::new()),
-        }
-    }
-
-    async fn check_one(&self, client: &reqwest::Client, key: &str) -> std::result::Result<(), String> {
-        let local = std::fs::read(self.tree.join(key)).map_err(|e| format!("cannot read the local file: {e}"))?;
-        let url = self
-            .base
-            .join(key)
-            .ok()
-            .filter(|u| u.as_str().starts_with(self.base.as_str()))
-            .ok_or_else(|| format!("cannot be addressed under {}", self.base))?;
-        let mut response = client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|e| format!("GET {url} failed: {}", one_line(&e)))?;
-        if !response.status().is_success() {
-            return Err(format!(
-                "GET {url} answered {} (is the prefix publicly readable at --public-url?)",
-                response.status()
-            ));
-        }
-        let expected_type = layout::content_type(key);
-        let served_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let limit = (local.len() as u64).saturating_add(READ_BACK_SLACK);
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| format!("GET {url} failed mid-body: {}", one_line(&e)))?
-        {
-            body.extend_from_slice(&chunk);
-            if body.len() as u64 > limit {
-                return Err(format!("GET {url} served more than the {} bytes pushed", local.len()));
-            }
-        }
-        if Sha256::digest(&body) != Sha256::digest(&local) {
-            return Err(format!(
-                "GET {url} served {} bytes with another sha256 than the {} bytes pushed (a stale cache, or the object was replaced)",
-                body.len(),
-                local.len()
-            ));
-        }
-        if !served_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .eq_ignore_ascii_case(expected_type)
-        {
-            return Err(format!(
-                "GET {url} is served as '{}', not {expected_type}",
-                served_type.escape_debug()
-            ));
-        }
-        Ok(())
-    }
-}
-
-impl ReadBack for HttpReadBack {
-    fn check(&self, uploaded: &[String], _timestamp: &[u8]) -> std::result::Result<(), (String, String)> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| ("(all)".to_string(), format!("cannot start the I/O runtime: {e}")))?;
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            // The public address is the one clients use; a redirect elsewhere is refused
-            // here as clients would see something else than what was checked.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| ("(all)".to_string(), format!("cannot build the HTTP client: {e}")))?;
-        runtime.block_on(async {
-            for key in uploaded {
-                self.check_one(&client, key)
-                    .await
-                    .map_err(|reason| (key.clone(), reason))?;
-                self.checked.borrow_mut().insert(key.clone());
-            }
-            Ok(())
-        })
-    }
-}
-
-fn one_line(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text.replace(['\n', '\r'], " ")
 }

@@ -121,6 +121,10 @@ fn publish_and_refresh_push_to_s3_and_python_tuf_tuf_js_and_our_client_update_fr
         "{out}"
     );
     assert!(out.contains(&format!("read back from {public} and identical")), "{out}");
+    assert!(
+        out.contains("tough, given the new timestamp.json before it went up: from root v1: 1 new target(s) read"),
+        "{out}"
+    );
     assert_eq!(
         public_get(&format!("{public}timestamp.json")).unwrap(),
         std::fs::read(setup.served().join("timestamp.json")).unwrap()
@@ -147,6 +151,11 @@ fn publish_and_refresh_push_to_s3_and_python_tuf_tuf_js_and_our_client_update_fr
         serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", common::text(&out)));
     assert_eq!(report["push"]["to"], TO, "{report}");
     assert!(report["push"]["uploaded"].as_u64().unwrap() >= 1, "{report}");
+    assert_eq!(
+        report["push"]["tough"],
+        serde_json::json!(["from root v1: 0 new target(s) read"]),
+        "{report}"
+    );
     let after = public_get(&format!("{public}timestamp.json")).unwrap();
     assert_ne!(after, before);
     assert_eq!(after, std::fs::read(setup.served().join("timestamp.json")).unwrap());
