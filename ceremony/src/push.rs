@@ -157,22 +157,148 @@ fn overlaps(a: &Path, b: &Path) -> bool {
 /// that keys are joined under it.
 fn public_url(text: &str) -> Result<url::Url> {
     let bad = |reason: &str| -> Error {
-        ObjectError::BadUrl {
-            url: text.to_string(),
-            reason: format!("--public-url {reason}"),
+        ObjectError::BadPublicUrl {
+            url: without_userinfo(text),
+            reason: reason.to_string(),
         }
         .into()
     };
-    let mut url = url::Url::parse(text).map_err(|e| bad(&format!("is not a URL: {e}")))?;
+    let mut url = url::Url::parse(text).map_err(|e| bad(&format!("not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("must be an http or https URL with a host"));
+        return Err(bad("give the http or https address clients read the prefix from"));
     }
     if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
-        return Err(bad("must not carry credentials, a query or a fragment"));
+        return Err(bad(
+            "credentials, a query or a fragment are refused: clients read the prefix anonymously",
+        ));
     }
     if !url.path().ends_with('/') {
         let path = format!("{}/", url.path());
         url.set_path(&path);
     }
     Ok(url)
+}
+
+/// `text` with anything between "://" and the last '@' of the authority replaced, so that a
+/// password pasted into a URL never reaches a message or a log.
+fn without_userinfo(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.escape_debug().to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!(
+            "{}://***@{}{}",
+            scheme.escape_debug(),
+            host.escape_debug(),
+            path.escape_debug()
+        ),
+        None => text.escape_debug().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn repo() -> (tempfile::TempDir, Repo) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        crate::repo::init(&root).unwrap();
+        let repo = Repo::open(&root).unwrap();
+        (dir, repo)
+    }
+
+    fn check(repo: &Repo, to: &str, public_url: Option<&str>) -> Result<Checked> {
+        Target {
+            to: to.into(),
+            endpoint: None,
+            public_url: public_url.map(str::to_string),
+        }
+        .check(repo)
+    }
+
+    #[test]
+    fn flags_override_the_policy_and_no_to_means_no_push() {
+        let policy = Publish {
+            destination: "public".into(),
+            to: Some("s3://bucket/policy".into()),
+            endpoint: Some("http://127.0.0.1:9000".into()),
+            public_url: None,
+        };
+        let target = Target::resolve(Some("s3://bucket/flag"), None, Some("https://cdn.test/r/"), &policy).unwrap();
+        assert_eq!(target.to, "s3://bucket/flag");
+        assert_eq!(target.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(target.public_url.as_deref(), Some("https://cdn.test/r/"));
+        let none = Publish { to: None, ..policy };
+        assert_eq!(Target::resolve(None, Some("http://x"), None, &none), None);
+    }
+
+    #[test]
+    fn to_inside_metadata_or_the_publish_destination_is_refused() {
+        let (_dir, repo) = repo();
+        for to in [
+            repo.root.join("metadata").display().to_string(),
+            format!("file://{}/targets/x", repo.root.display()),
+            repo.root.join("public/copy").display().to_string(),
+            repo.root.join("ceremonies").display().to_string(),
+        ] {
+            let error = check(&repo, &to, None).unwrap_err();
+            assert!(
+                matches!(error, Error::Push(ObjectError::Inside { .. })),
+                "{to}: {error}"
+            );
+            assert!(error.to_string().contains(&to), "{error}");
+        }
+    }
+
+    #[test]
+    fn symlink_into_metadata_is_refused() {
+        let (dir, repo) = repo();
+        let link = dir.path().join("innocent");
+        std::os::unix::fs::symlink(repo.root.join("metadata"), &link).unwrap();
+        let error = check(&repo, &link.join("pushed").display().to_string(), None).unwrap_err();
+        assert!(matches!(error, Error::Push(ObjectError::Inside { .. })), "{error}");
+    }
+
+    #[test]
+    fn remote_store_without_a_public_url_is_refused() {
+        let (_dir, repo) = repo();
+        let error = check(&repo, "s3://bucket/repo", None).unwrap_err().to_string();
+        assert!(error.contains("--public-url"), "{error}");
+        // A local directory needs none (clients read it as written).
+        let (dir, repo) = self::repo();
+        check(&repo, &dir.path().join("out").display().to_string(), None).unwrap();
+    }
+
+    #[test]
+    fn hostile_public_urls_are_refused() {
+        let (_dir, repo) = repo();
+        for url in [
+            "ftp://cdn.test/r/",
+            "file:///etc/",
+            "https://user:secret@cdn.test/r/",
+            "https://cdn.test/r/?token=x",
+            "https://cdn.test/r/#x",
+            "not a url",
+            "https://",
+        ] {
+            let error = check(&repo, "s3://bucket/repo", Some(url)).unwrap_err();
+            assert!(
+                matches!(error, Error::Push(ObjectError::BadPublicUrl { .. })),
+                "{url}: {error}"
+            );
+            assert!(!error.to_string().contains("secret"), "{error}");
+            assert!(error.to_string().starts_with("--public-url "), "{error}");
+        }
+    }
+
+    #[test]
+    fn public_url_gets_its_trailing_slash() {
+        let (_dir, repo) = repo();
+        let checked = check(&repo, "s3://bucket/repo", Some("https://cdn.test/tuf")).unwrap();
+        assert_eq!(checked.public_url.unwrap().as_str(), "https://cdn.test/tuf/");
+    }
 }

@@ -21,6 +21,10 @@ pub enum ObjectError {
     /// An `--endpoint` that is not an http(s) URL with a host.
     #[error("--endpoint {endpoint}: not an http or https URL with a host and no path, query or credentials")]
     BadEndpoint { endpoint: String },
+    /// A `--public-url` (or `[publish] public_url`) that clients cannot be read through;
+    /// `url` is shown without any credentials it held.
+    #[error("--public-url {url}: {reason}")]
+    BadPublicUrl { url: String, reason: String },
     /// The destination resolves inside a directory it must never be written into.
     #[error("--to {url} is inside {}; push to a directory outside the signing repository and the publish destination", dir.display())]
     Inside { url: String, dir: PathBuf },
@@ -111,6 +115,7 @@ impl ObjectError {
             ObjectError::BadUrl { .. }
                 | ObjectError::Unsupported { .. }
                 | ObjectError::BadEndpoint { .. }
+                | ObjectError::BadPublicUrl { .. }
                 | ObjectError::Inside { .. }
         )
     }
