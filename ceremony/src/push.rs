@@ -105,10 +105,10 @@ pub struct PushReport {
     pub read_back: usize,
     /// The push manifest's generation.
     pub generation: u64,
-    /// tough's runs against the public address (the new timestamp from memory), one line
-    /// per starting root.
+    /// tough's and our client's runs against the public address (the new timestamp from
+    /// memory), one line per client and starting root.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tough: Vec<String>,
+    pub clients: Vec<String>,
     /// The public address read back from, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
@@ -139,7 +139,7 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>) -> Result<PushRep
         uploaded: report.plan.upload_count(),
         deleted: report.deleted,
         read_back: reader.as_ref().map_or(0, |r| r.checked()),
-        tough: reader.as_ref().map(|r| r.tough_runs()).unwrap_or_default(),
+        clients: reader.as_ref().map(|r| r.client_runs()).unwrap_or_default(),
         generation: report.generation,
         public_url: target.public_url.as_ref().map(ToString::to_string),
         warnings,

@@ -9,6 +9,9 @@
 //!    every target this push uploaded. tough is the strictest client the gate knows
 //!    (Sigstore's outages of sigstore/root-signing#1431 and #1437).
 //!
+//! 3. our own client (the mirror's Updater) does the same, from the same roots, with the
+//!    same overlay, and downloads the same targets.
+//!
 //! tough's own `http` feature pulls a second reqwest; its transport here is the
 //! workspace's reqwest 0.12.
 
@@ -33,7 +36,7 @@ pub struct HttpReadBack {
     /// as the gate skips it.
     allow_p384: bool,
     checked: Cell<usize>,
-    /// What tough did, one line per starting root ("root v1: 2 targets read").
+    /// What tough and our client did, one line per client and starting root.
     tough: std::cell::RefCell<Vec<String>>,
 }
 
@@ -53,8 +56,8 @@ impl HttpReadBack {
         self.checked.get()
     }
 
-    /// What tough did, one line per starting root.
-    pub fn tough_runs(&self) -> Vec<String> {
+    /// What tough and our client did, one line per client and starting root.
+    pub fn client_runs(&self) -> Vec<String> {
         self.tough.borrow().clone()
     }
 
@@ -96,14 +99,9 @@ impl HttpReadBack {
         Ok(())
     }
 
-    /// Step 2: tough from each starting root, with the timestamp overlaid.
-    async fn tough(
-        &self,
-        client: &reqwest::Client,
-        uploaded: &[String],
-        timestamp: &[u8],
-    ) -> Result<(), (String, String)> {
-        use tough::{ExpirationEnforcement, IntoVec as _, RepositoryLoader};
+    /// The starting roots of the clients: root v1 and the newest (one when they are the
+    /// same), read from the local tree.
+    fn starting_roots(&self) -> Result<Vec<(u64, PathBuf)>, (String, String)> {
         let whole = |reason: String| ("(the repository)".to_string(), reason);
         let mut roots: Vec<(u64, PathBuf)> = std::fs::read_dir(&self.tree)
             .map_err(|e| whole(format!("cannot list the local tree: {e}")))?
@@ -114,12 +112,70 @@ impl HttpReadBack {
             })
             .collect();
         roots.sort();
-        let starts: Vec<&(u64, PathBuf)> = match (roots.first(), roots.last()) {
-            (Some(first), Some(last)) if first.0 != last.0 => vec![first, last],
-            (Some(first), _) => vec![first],
-            _ => return Err(whole("the local tree holds no N.root.json".into())),
-        };
-        if self.allow_p384 && roots.iter().any(|(_, path)| lists_p384(path)) {
+        match (roots.first(), roots.last()) {
+            (Some(first), Some(last)) if first.0 != last.0 => Ok(vec![first.clone(), last.clone()]),
+            (Some(first), _) => Ok(vec![first.clone()]),
+            _ => Err(whole("the local tree holds no N.root.json".into())),
+        }
+    }
+
+    /// Step 3: our client from each starting root, with the timestamp overlaid, loading
+    /// every role and downloading each target this push uploaded.
+    async fn our_client(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)> {
+        use trustroot_mirror::{FetchConfig, Fetcher, Updater, UpdaterConfig};
+        let whole = |reason: String| ("(the repository)".to_string(), reason);
+        let fetcher = Fetcher::new(FetchConfig::default())
+            .with_overlay(self.url_of("timestamp.json").map_err(whole)?, timestamp.to_vec());
+        let targets_url = self.url_of("targets/").map_err(whole)?;
+        let limits = trustroot_core::Limits::default();
+        let now = chrono::Utc::now();
+        for (version, path) in self.starting_roots()? {
+            let who = format!("trustroot client from root v{version}");
+            let root = std::fs::read(&path).map_err(|e| whole(format!("cannot read {}: {e}", path.display())))?;
+            let work = tempfile::tempdir().map_err(|e| whole(format!("cannot make a client directory: {e}")))?;
+            let (metadata_dir, target_dir) = (work.path().join("metadata"), work.path().join("targets"));
+            for dir in [&metadata_dir, &target_dir] {
+                std::fs::create_dir(dir).map_err(|e| whole(format!("cannot make a client directory: {e}")))?;
+            }
+            let refused =
+                |e: trustroot_mirror::UpdateError| whole(format!("{who} refuses the repository at {}: {e}", self.base));
+            Updater::init(&metadata_dir, &root, now, &limits).map_err(refused)?;
+            let config = UpdaterConfig {
+                metadata_dir,
+                metadata_url: self.base.clone(),
+                target_dir: Some(target_dir),
+                target_url: Some(targets_url.clone()),
+                now,
+                limits: limits.clone(),
+                root_history_dir: None,
+            };
+            let mut updater = Updater::new(config, fetcher.clone()).map_err(refused)?;
+            updater.load_all_targets().await.map_err(refused)?;
+            let mut count = 0;
+            for (key, target) in uploaded.iter().filter_map(|key| Some((key, target_path(key)?))) {
+                let fail = |e: trustroot_mirror::UpdateError| (key.clone(), format!("{who}: {e}"));
+                let info = updater.target_info(&target).await.map_err(fail)?;
+                updater.download_target(&target, &info).await.map_err(fail)?;
+                count += 1;
+            }
+            self.tough.borrow_mut().push(format!(
+                "trustroot client from root v{version}: {count} new target(s) downloaded"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Step 2: tough from each starting root, with the timestamp overlaid.
+    async fn tough(
+        &self,
+        client: &reqwest::Client,
+        uploaded: &[String],
+        timestamp: &[u8],
+    ) -> Result<(), (String, String)> {
+        use tough::{ExpirationEnforcement, IntoVec as _, RepositoryLoader};
+        let whole = |reason: String| ("(the repository)".to_string(), reason);
+        let starts = self.starting_roots()?;
+        if self.allow_p384 && starts.iter().any(|(_, path)| lists_p384(path)) {
             // As the gate: tough refuses such a root outright; the byte compare stands.
             self.tough
                 .borrow_mut()
@@ -137,7 +193,7 @@ impl HttpReadBack {
         let targets_url = self.url_of("targets/").map_err(whole)?;
         for (version, path) in starts {
             let who = format!("tough from root v{version}");
-            let root = std::fs::read(path).map_err(|e| whole(format!("cannot read {}: {e}", path.display())))?;
+            let root = std::fs::read(&path).map_err(|e| whole(format!("cannot read {}: {e}", path.display())))?;
             let transport = Overlay {
                 client: client.clone(),
                 timestamp_url: self.url_of("timestamp.json").map_err(whole)?,
@@ -175,7 +231,7 @@ impl HttpReadBack {
             }
             self.tough
                 .borrow_mut()
-                .push(format!("from root v{version}: {count} new target(s) read"));
+                .push(format!("tough from root v{version}: {count} new target(s) read"));
         }
         Ok(())
     }
@@ -201,7 +257,8 @@ impl ReadBack for HttpReadBack {
                     .map_err(|reason| (key.clone(), reason))?;
                 self.checked.set(self.checked.get() + 1);
             }
-            self.tough(&client, uploaded, timestamp).await
+            self.tough(&client, uploaded, timestamp).await?;
+            self.our_client(uploaded, timestamp).await
         })
     }
 }
@@ -287,6 +344,24 @@ impl tough::Transport for Overlay {
     }
 }
 
+/// The target path of an uploaded key `targets/<dir>/<sha256>.<name>`: `<dir>/<name>`.
+/// Other keys (metadata, tough's `targets/<sha256>.<dir>/<name>` alias) give `None`.
+fn target_path(key: &str) -> Option<String> {
+    let rest = key.strip_prefix("targets/")?;
+    let (dir, file) = match rest.rsplit_once('/') {
+        Some((dir, file)) => (Some(dir), file),
+        None => (None, rest),
+    };
+    let (hash, name) = file.split_once('.')?;
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) || name.is_empty() {
+        return None;
+    }
+    Some(match dir {
+        Some(dir) => format!("{dir}/{name}"),
+        None => name.to_string(),
+    })
+}
+
 /// The size of the largest file under `dir` (0 when it cannot be read).
 fn largest_file(dir: &std::path::Path) -> u64 {
     let mut largest = 0;
@@ -325,4 +400,28 @@ fn chain(error: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     text.replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn target_paths_of_uploaded_keys() {
+        let hash = "a".repeat(64);
+        assert_eq!(
+            target_path(&format!("targets/{hash}.trusted_root.json")).as_deref(),
+            Some("trusted_root.json")
+        );
+        assert_eq!(
+            target_path(&format!("targets/npm/{hash}.keys.json")).as_deref(),
+            Some("npm/keys.json")
+        );
+        // tough's alias, metadata and names without a hash are not targets to download.
+        assert_eq!(target_path(&format!("targets/{hash}.npm/keys.json")), None);
+        assert_eq!(target_path("2.snapshot.json"), None);
+        assert_eq!(target_path("targets/short.keys.json"), None);
+        assert_eq!(target_path(&format!("targets/{hash}.")), None);
+    }
 }

@@ -122,7 +122,10 @@ fn publish_and_refresh_push_to_s3_and_python_tuf_tuf_js_and_our_client_update_fr
     );
     assert!(out.contains(&format!("read back from {public} and identical")), "{out}");
     assert!(
-        out.contains("tough, given the new timestamp.json before it went up: from root v1: 1 new target(s) read"),
+        out.contains(
+            "given the new timestamp.json before it went up: tough from root v1: 1 new target(s) read, \
+             trustroot client from root v1: 1 new target(s) downloaded"
+        ),
         "{out}"
     );
     assert_eq!(
@@ -152,8 +155,11 @@ fn publish_and_refresh_push_to_s3_and_python_tuf_tuf_js_and_our_client_update_fr
     assert_eq!(report["push"]["to"], TO, "{report}");
     assert!(report["push"]["uploaded"].as_u64().unwrap() >= 1, "{report}");
     assert_eq!(
-        report["push"]["tough"],
-        serde_json::json!(["from root v1: 0 new target(s) read"]),
+        report["push"]["clients"],
+        serde_json::json!([
+            "tough from root v1: 0 new target(s) read",
+            "trustroot client from root v1: 0 new target(s) downloaded"
+        ]),
         "{report}"
     );
     let after = public_get(&format!("{public}timestamp.json")).unwrap();

@@ -184,16 +184,16 @@ pub fn show_push(report: &trustroot_ceremony::push::PushReport) -> CmdResult {
         Some(url) => format!("; {} read back from {url} and identical", report.read_back),
         None => String::new(),
     };
-    let tough = if report.tough.is_empty() {
+    let clients = if report.clients.is_empty() {
         String::new()
     } else {
         format!(
-            "; tough, given the new timestamp.json before it went up: {}",
-            report.tough.join(", ")
+            "; given the new timestamp.json before it went up: {}",
+            report.clients.join(", ")
         )
     };
     crate::outln!(
-        "Pushed to {}: {} object(s) uploaded, timestamp.json last{read}{tough}; {} deleted after the grace period.",
+        "Pushed to {}: {} object(s) uploaded, timestamp.json last{read}{clients}; {} deleted after the grace period.",
         report.to,
         report.uploaded,
         report.deleted
