@@ -128,12 +128,17 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>) -> Result<PushRep
     };
     let env = |name: &str| std::env::var(name).ok();
     let (backend, warnings) = StoreBackend::open(&target.destination, &connect, &env)?;
-    let reader = target
-        .public_url
-        .as_ref()
-        .map(|base| crate::readback::HttpReadBack::new(base.clone(), served.clone(), repo.policy.gate.allow_p384));
+    let options = PushOptions::new(now);
+    let reader = target.public_url.as_ref().map(|base| {
+        crate::readback::HttpReadBack::new(
+            base.clone(),
+            served.clone(),
+            repo.policy.gate.allow_p384,
+            options.cache.clone(),
+        )
+    });
     let read_back = reader.as_ref().map(|r| r as &dyn ReadBack);
-    let report = trustroot_store::object::push(&backend, &served, &PushOptions::new(now), read_back)?;
+    let report = trustroot_store::object::push(&backend, &served, &options, read_back)?;
     Ok(PushReport {
         to: target.destination.url.clone(),
         uploaded: report.plan.upload_count(),

@@ -1,8 +1,8 @@
 //! The read-back of a push (plan step 5), before `timestamp.json` goes up, through the
 //! address clients use (`--public-url`):
 //!
-//! 1. every object this push uploaded is fetched and must have the local file's sha256 and
-//!    Content-Type: a CDN serving stale bytes, a bucket policy hiding the prefix, or an
+//! 1. every object this push uploaded is fetched and must have the local file's sha256,
+//!    Content-Type, and Cache-Control where the store returns one: a CDN serving stale bytes, a bucket policy hiding the prefix, or an
 //!    object replaced between its PUT and now all stop the push here;
 //! 2. tough loads the repository from that address, from root v1 and from the newest
 //!    root, with the new `timestamp.json` served from memory (it is not up yet), and reads
@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use sha2::{Digest as _, Sha256};
 use trustroot_store::object::ReadBack;
-use trustroot_store::object::layout;
+use trustroot_store::object::layout::{self, CacheControl};
 
 /// Fetching one object, or one run of tough.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -35,17 +35,20 @@ pub struct HttpReadBack {
     /// Where the policy allows P-384 keys tough cannot load such a root; it is skipped
     /// as the gate skips it.
     allow_p384: bool,
+    /// The Cache-Control values the push gave each kind of name.
+    cache: CacheControl,
     checked: Cell<usize>,
     /// What tough and our client did, one line per client and starting root.
     tough: std::cell::RefCell<Vec<String>>,
 }
 
 impl HttpReadBack {
-    pub fn new(base: url::Url, tree: PathBuf, allow_p384: bool) -> HttpReadBack {
+    pub fn new(base: url::Url, tree: PathBuf, allow_p384: bool, cache: CacheControl) -> HttpReadBack {
         HttpReadBack {
             base,
             tree,
             allow_p384,
+            cache,
             checked: Cell::new(0),
             tough: std::cell::RefCell::new(Vec::new()),
         }
@@ -74,7 +77,11 @@ impl HttpReadBack {
     async fn compare(&self, client: &reqwest::Client, key: &str) -> Result<(), String> {
         let local = std::fs::read(self.tree.join(key)).map_err(|e| format!("cannot read the local file: {e}"))?;
         let url = self.url_of(key)?;
-        let (body, served_type) = get(client, &url, local.len() as u64).await?;
+        let Answer {
+            body,
+            content_type: served_type,
+            cache_control,
+        } = get(client, &url, local.len() as u64).await?;
         if Sha256::digest(&body) != Sha256::digest(&local) {
             return Err(format!(
                 "GET {url} served {} bytes with another sha256 than the {} bytes pushed (a stale cache, or the object was replaced)",
@@ -93,6 +100,18 @@ impl HttpReadBack {
         {
             return Err(format!(
                 "GET {url} is served as '{}', not {expected}",
+                served.escape_debug()
+            ));
+        }
+        // A store that does not return the header is not wrong; one that returns another
+        // value would let a CDN keep timestamp.json, or refetch what never changes.
+        let entry = layout::classify(key).map_err(|reason| format!("{key}: {reason}"))?;
+        let expected = self.cache.for_entry(entry);
+        if let Some(served) = cache_control
+            && served.trim() != expected
+        {
+            return Err(format!(
+                "GET {url} is served with Cache-Control '{}', not '{expected}'",
                 served.escape_debug()
             ));
         }
@@ -263,8 +282,15 @@ impl ReadBack for HttpReadBack {
     }
 }
 
-/// GETs `url`, refusing a body longer than `limit`; the body and its Content-Type.
-async fn get(client: &reqwest::Client, url: &url::Url, limit: u64) -> Result<(Vec<u8>, Option<String>), String> {
+/// A successful answer: its body and the headers the read-back checks.
+struct Answer {
+    body: Vec<u8>,
+    content_type: Option<String>,
+    cache_control: Option<String>,
+}
+
+/// GETs `url`, refusing a body longer than `limit`.
+async fn get(client: &reqwest::Client, url: &url::Url, limit: u64) -> Result<Answer, String> {
     let response = client
         .get(url.clone())
         .send()
@@ -273,23 +299,23 @@ async fn get(client: &reqwest::Client, url: &url::Url, limit: u64) -> Result<(Ve
     read_body(response, url, limit).await
 }
 
-/// A successful answer's body (at most `limit` bytes) and its Content-Type.
-async fn read_body(
-    mut response: reqwest::Response,
-    url: &url::Url,
-    limit: u64,
-) -> Result<(Vec<u8>, Option<String>), String> {
+/// A successful answer's body (at most `limit` bytes) and headers.
+async fn read_body(mut response: reqwest::Response, url: &url::Url, limit: u64) -> Result<Answer, String> {
     if !response.status().is_success() {
         return Err(format!(
             "GET {url} answered {} (is the prefix publicly readable at --public-url?)",
             response.status()
         ));
     }
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let header = |name: reqwest::header::HeaderName| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header(reqwest::header::CONTENT_TYPE);
+    let cache_control = header(reqwest::header::CACHE_CONTROL);
     let mut body = Vec::new();
     while let Some(chunk) = response
         .chunk()
@@ -301,7 +327,11 @@ async fn read_body(
             return Err(format!("GET {url} served more than the {limit} bytes expected"));
         }
     }
-    Ok((body, content_type))
+    Ok(Answer {
+        body,
+        content_type,
+        cache_control,
+    })
 }
 
 /// tough's transport: the public address over reqwest, with `timestamp.json` (not
@@ -337,7 +367,7 @@ impl tough::Transport for Overlay {
         if matches!(response.status().as_u16(), 403 | 404) {
             return Err(TransportError::new(TransportErrorKind::FileNotFound, url));
         }
-        let (body, _) = read_body(response, &url, self.limit)
+        let Answer { body, .. } = read_body(response, &url, self.limit)
             .await
             .map_err(|reason| TransportError::new_with_cause(TransportErrorKind::Other, &url, reason))?;
         Ok(one(bytes::Bytes::from(body)))

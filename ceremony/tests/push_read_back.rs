@@ -9,6 +9,7 @@ use std::path::Path;
 
 use chrono::{TimeZone as _, Utc};
 use trustroot_ceremony::readback::HttpReadBack;
+use trustroot_store::object::layout::CacheControl;
 use trustroot_store::object::{Connect, Destination, ObjectError, PushOptions, ReadBack, StoreBackend, push};
 use trustroot_test_support::RepoSim;
 use trustroot_test_support::moto::MotoServer;
@@ -28,10 +29,12 @@ fn backend(moto: &MotoServer) -> StoreBackend {
     StoreBackend::open(&destination, &connect, &lookup).unwrap().0
 }
 
-/// Replaces `key` in the store with other bytes, then reads back as a push does.
+/// Replaces `key` in the store (`Body` and the rest of put_object's arguments in `put`),
+/// then reads back as a push does.
 struct ReplacedAfterUpload<'a> {
     moto: &'a MotoServer,
     key: String,
+    put: String,
     inner: HttpReadBack,
 }
 
@@ -39,8 +42,8 @@ impl ReadBack for ReplacedAfterUpload<'_> {
     fn check(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)> {
         assert!(uploaded.contains(&self.key), "{uploaded:?}");
         self.moto.boto3(&format!(
-            "s3.put_object(Bucket='{BUCKET}', Key='{PREFIX}/{}', Body=b'{{\"replaced\": true}}', ContentType='application/json')",
-            self.key
+            "s3.put_object(Bucket='{BUCKET}', Key='{PREFIX}/{}', {})",
+            self.key, self.put
         ));
         self.inner.check(uploaded, timestamp)
     }
@@ -52,55 +55,76 @@ fn public_timestamp(moto: &MotoServer) -> String {
     ))
 }
 
-#[test]
-fn object_replaced_between_upload_and_read_back_keeps_the_old_timestamp() {
-    let moto = MotoServer::start();
+/// A store with v1 pushed (and read back for real: bytes, tough, our client) and v2 (a new
+/// targets version) written locally; the public address and the key of targets v2.
+fn v1_up_v2_local(moto: &MotoServer, tree: &Path) -> (url::Url, String) {
     moto.create_bucket(BUCKET);
     moto.public_read(BUCKET, PREFIX);
     let public = url::Url::parse(&moto.public_url(BUCKET, PREFIX)).unwrap();
-    let tree = tempfile::tempdir().unwrap();
     let mut sim = RepoSim::new(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap());
     sim.add_target("targets", "trusted_root.json", b"{\"mediaType\":\"trusted-root\"}");
     sim.publish();
-    sim.write_published(tree.path()).unwrap();
-
-    // v1 goes up, read back for real (bytes, tough, our client).
-    let reader = HttpReadBack::new(public.clone(), tree.path().to_path_buf(), false);
-    push(
-        &backend(&moto),
-        tree.path(),
-        &PushOptions::new(Utc::now()),
-        Some(&reader),
-    )
-    .unwrap();
+    sim.write_published(tree).unwrap();
+    let reader = HttpReadBack::new(public.clone(), tree.to_path_buf(), false, CacheControl::default());
+    push(&backend(moto), tree, &PushOptions::new(Utc::now()), Some(&reader)).unwrap();
     assert!(reader.checked() >= 4, "{}", reader.checked());
     assert_eq!(reader.client_runs().len(), 2, "{:?}", reader.client_runs());
-    let v1 = public_timestamp(&moto);
-
     sim.bump("targets");
     sim.publish();
-    sim.write_published(tree.path()).unwrap();
-    let key = format!("{}.targets.json", sim.version("targets"));
+    sim.write_published(tree).unwrap();
+    (public, format!("{}.targets.json", sim.version("targets")))
+}
+
+/// Pushes v2 with `key` replaced after its upload as `put` says; returns the refusal.
+fn push_replacing(moto: &MotoServer, tree: &Path, public: url::Url, key: &str, put: String) -> ObjectError {
+    let v1 = public_timestamp(moto);
     let tamper = ReplacedAfterUpload {
-        moto: &moto,
-        key: key.clone(),
-        inner: HttpReadBack::new(public, tree.path().to_path_buf(), false),
+        moto,
+        key: key.to_string(),
+        put,
+        inner: HttpReadBack::new(public, tree.to_path_buf(), false, CacheControl::default()),
     };
-    let error = push(
-        &backend(&moto),
-        tree.path(),
-        &PushOptions::new(Utc::now()),
-        Some(&tamper),
-    )
-    .unwrap_err();
+    let error = push(&backend(moto), tree, &PushOptions::new(Utc::now()), Some(&tamper)).unwrap_err();
     assert!(
-        matches!(&error, ObjectError::ReadBack { key: k, .. } if *k == key),
+        matches!(&error, ObjectError::ReadBack { key: k, .. } if k == key),
         "{error}"
     );
-    let text = error.to_string();
-    assert!(
-        text.contains("another sha256") && text.contains("timestamp.json was not uploaded"),
-        "{text}"
+    assert!(error.to_string().contains("timestamp.json was not uploaded"), "{error}");
+    assert_eq!(public_timestamp(moto), v1, "the store still serves v1's timestamp");
+    error
+}
+
+#[test]
+fn object_replaced_between_upload_and_read_back_keeps_the_old_timestamp() {
+    let moto = MotoServer::start();
+    let tree = tempfile::tempdir().unwrap();
+    let (public, key) = v1_up_v2_local(&moto, tree.path());
+    let error = push_replacing(
+        &moto,
+        tree.path(),
+        public,
+        &key,
+        "Body=b'{\"replaced\": true}', ContentType='application/json'".into(),
     );
-    assert_eq!(public_timestamp(&moto), v1, "the store still serves v1's timestamp");
+    assert!(error.to_string().contains("another sha256"), "{error}");
+}
+
+#[test]
+fn cache_control_rewritten_after_upload_keeps_the_old_timestamp() {
+    let moto = MotoServer::start();
+    let tree = tempfile::tempdir().unwrap();
+    let (public, key) = v1_up_v2_local(&moto, tree.path());
+    // The same bytes, served with a header that would make a CDN refetch for ever.
+    let bytes = std::fs::read(tree.path().join(&key)).unwrap();
+    let error = push_replacing(
+        &moto,
+        tree.path(),
+        public,
+        &key,
+        format!(
+            "Body=bytes.fromhex('{}'), ContentType='application/json', CacheControl='no-store'",
+            hex::encode(bytes)
+        ),
+    );
+    assert!(error.to_string().contains("Cache-Control 'no-store'"), "{error}");
 }
