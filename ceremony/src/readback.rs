@@ -118,9 +118,10 @@ impl HttpReadBack {
         Ok(())
     }
 
-    /// The starting roots of the clients: root v1 and the newest (one when they are the
-    /// same), read from the local tree.
-    fn starting_roots(&self) -> Result<Vec<(u64, PathBuf)>, (String, String)> {
+    /// The starting roots of the clients, read from the local tree: root v1 (a new
+    /// client), the newest root the store already served (a client that has kept up: the
+    /// one a root rotation strands if anything is missing) and the newest; each once.
+    fn starting_roots(&self, uploaded: &[String]) -> Result<Vec<(u64, PathBuf)>, (String, String)> {
         let whole = |reason: String| ("(the repository)".to_string(), reason);
         let mut roots: Vec<(u64, PathBuf)> = std::fs::read_dir(&self.tree)
             .map_err(|e| whole(format!("cannot list the local tree: {e}")))?
@@ -131,11 +132,20 @@ impl HttpReadBack {
             })
             .collect();
         roots.sort();
-        match (roots.first(), roots.last()) {
-            (Some(first), Some(last)) if first.0 != last.0 => Ok(vec![first.clone(), last.clone()]),
-            (Some(first), _) => Ok(vec![first.clone()]),
-            _ => Err(whole("the local tree holds no N.root.json".into())),
+        let served_before = roots
+            .iter()
+            .rev()
+            .find(|(version, _)| !uploaded.iter().any(|key| *key == format!("{version}.root.json")));
+        let mut starts: Vec<(u64, PathBuf)> = Vec::new();
+        for root in [roots.first(), served_before, roots.last()].into_iter().flatten() {
+            if !starts.iter().any(|(version, _)| *version == root.0) {
+                starts.push(root.clone());
+            }
         }
+        if starts.is_empty() {
+            return Err(whole("the local tree holds no N.root.json".into()));
+        }
+        Ok(starts)
     }
 
     /// Step 3: our client from each starting root, with the timestamp overlaid, loading
@@ -148,7 +158,7 @@ impl HttpReadBack {
         let targets_url = self.url_of("targets/").map_err(whole)?;
         let limits = trustroot_core::Limits::default();
         let now = chrono::Utc::now();
-        for (version, path) in self.starting_roots()? {
+        for (version, path) in self.starting_roots(uploaded)? {
             let who = format!("trustroot client from root v{version}");
             let root = std::fs::read(&path).map_err(|e| whole(format!("cannot read {}: {e}", path.display())))?;
             let work = tempfile::tempdir().map_err(|e| whole(format!("cannot make a client directory: {e}")))?;
@@ -193,7 +203,7 @@ impl HttpReadBack {
     ) -> Result<(), (String, String)> {
         use tough::{ExpirationEnforcement, IntoVec as _, RepositoryLoader};
         let whole = |reason: String| ("(the repository)".to_string(), reason);
-        let starts = self.starting_roots()?;
+        let starts = self.starting_roots(uploaded)?;
         if self.allow_p384 && starts.iter().any(|(_, path)| lists_p384(path)) {
             // As the gate: tough refuses such a root outright; the byte compare stands.
             self.tough

@@ -128,3 +128,40 @@ fn cache_control_rewritten_after_upload_keeps_the_old_timestamp() {
     );
     assert!(error.to_string().contains("Cache-Control 'no-store'"), "{error}");
 }
+
+#[test]
+fn new_root_is_read_back_from_root_v1_and_from_the_new_root_before_the_timestamp() {
+    let moto = MotoServer::start();
+    moto.create_bucket(BUCKET);
+    moto.public_read(BUCKET, PREFIX);
+    let public = url::Url::parse(&moto.public_url(BUCKET, PREFIX)).unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    let mut sim = RepoSim::new(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap());
+    sim.add_target("targets", "trusted_root.json", b"{\"mediaType\":\"trusted-root\"}");
+    sim.publish();
+    sim.write_published(tree.path()).unwrap();
+    push(&backend(&moto), tree.path(), &PushOptions::new(Utc::now()), None).unwrap();
+
+    // Root v2 (new keys signed over by v1's): a client that trusts v1 must walk to it
+    // through the store before the new timestamp, signed for v2, goes up.
+    sim.rotate_keys("root", 1, trustroot_test_support::KeyType::Ed25519);
+    sim.publish();
+    sim.write_published(tree.path()).unwrap();
+    let reader = HttpReadBack::new(public, tree.path().to_path_buf(), false, CacheControl::default());
+    push(
+        &backend(&moto),
+        tree.path(),
+        &PushOptions::new(Utc::now()),
+        Some(&reader),
+    )
+    .unwrap();
+    assert_eq!(
+        reader.client_runs(),
+        [
+            "tough from root v1: 0 new target(s) read",
+            "tough from root v2: 0 new target(s) read",
+            "trustroot client from root v1: 0 new target(s) downloaded",
+            "trustroot client from root v2: 0 new target(s) downloaded",
+        ],
+    );
+}
