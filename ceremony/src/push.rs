@@ -76,6 +76,10 @@ impl Target {
                 .into());
             }
         };
+        if let Some(endpoint) = &self.endpoint {
+            // Refused here, before anything is published; its warnings come with the push.
+            trustroot_store::object::backend::check_endpoint(endpoint, &mut Vec::new())?;
+        }
         Ok(Checked {
             destination,
             endpoint: self.endpoint.clone(),
@@ -163,7 +167,7 @@ fn overlaps(a: &Path, b: &Path) -> bool {
 fn public_url(text: &str) -> Result<url::Url> {
     let bad = |reason: &str| -> Error {
         ObjectError::BadPublicUrl {
-            url: without_userinfo(text),
+            url: trustroot_store::object::url::without_userinfo(text),
             reason: reason.to_string(),
         }
         .into()
@@ -182,25 +186,6 @@ fn public_url(text: &str) -> Result<url::Url> {
         url.set_path(&path);
     }
     Ok(url)
-}
-
-/// `text` with anything between "://" and the last '@' of the authority replaced, so that a
-/// password pasted into a URL never reaches a message or a log.
-fn without_userinfo(text: &str) -> String {
-    let Some((scheme, rest)) = text.split_once("://") else {
-        return text.escape_debug().to_string();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((_, host)) => format!(
-            "{}://***@{}{}",
-            scheme.escape_debug(),
-            host.escape_debug(),
-            path.escape_debug()
-        ),
-        None => text.escape_debug().to_string(),
-    }
 }
 
 #[cfg(test)]
@@ -298,6 +283,20 @@ mod tests {
             assert!(!error.to_string().contains("secret"), "{error}");
             assert!(error.to_string().starts_with("--public-url "), "{error}");
         }
+    }
+
+    #[test]
+    fn endpoint_with_credentials_is_refused_before_publishing_without_echoing_them() {
+        let (_dir, repo) = repo();
+        let error = Target {
+            to: "s3://bucket/repo".into(),
+            endpoint: Some("https://key:secret@s3.test".into()),
+            public_url: Some("https://cdn.test/r/".into()),
+        }
+        .check(&repo)
+        .unwrap_err();
+        assert!(matches!(error, Error::Push(ObjectError::BadEndpoint { .. })), "{error}");
+        assert!(!error.to_string().contains("secret"), "{error}");
     }
 
     #[test]

@@ -42,6 +42,19 @@ fn succeeded(out: &Output) -> String {
 fn refused(out: &Output) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // One line of error (and one of hint): nothing wrapped, no chain of causes on more lines.
+    assert!(
+        stderr.lines().all(|l| ["error: ", "hint: ", "warning: ", "note: "]
+            .iter()
+            .any(|p| l.starts_with(p))),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().filter(|l| l.starts_with("error: ")).count(),
+        1,
+        "{stderr}"
+    );
+    eprintln!("{stderr}");
     let error = stderr
         .lines()
         .find(|l| l.starts_with("error:"))
@@ -386,4 +399,44 @@ fn to_inside_the_signing_repository_or_the_local_destination_is_refused_before_p
         assert!(error.contains(" is inside "), "{error}");
     }
     assert_eq!(tree_hash(&setup.repo), before, "nothing was published or refreshed");
+}
+
+#[test]
+fn store_answering_500_is_refused_and_nothing_after_the_manifest_is_requested() {
+    let empty = tempfile::tempdir().unwrap();
+    let server = trustroot_test_support::SimServer::serve_dir(empty.path());
+    let manifest = format!("{BUCKET}/{PREFIX}.trustroot-push.json");
+    server.set_fault(&manifest, trustroot_test_support::Fault::Status(500));
+    let endpoint = format!("http://{}", server.addr());
+    let public = format!("{endpoint}/{BUCKET}/{PREFIX}/");
+    let setup = first_round();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing-secret"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials"),
+        ("AWS_CONFIG_FILE", "/nonexistent/config"),
+    ];
+    let out = trustroot_env(
+        &setup.repo,
+        &[
+            "ceremony",
+            "publish",
+            "--to",
+            TO,
+            "--endpoint",
+            &endpoint,
+            "--public-url",
+            &public,
+        ],
+        &env,
+    );
+    let error = refused(&out);
+    assert!(error.contains(TO) && error.contains("500"), "{error}");
+    assert!(error.contains("run the same command again"), "{error}");
+    let requests = server.requests();
+    assert!(
+        !requests.is_empty() && requests.iter().all(|p| *p == manifest),
+        "{requests:?}"
+    );
 }

@@ -87,7 +87,7 @@ fn refresh(
             &repo,
             target,
             now,
-            &format!("trustroot online refresh --to {}", target.destination.url),
+            &super::shared::rerun("trustroot online refresh", target),
         )?),
         None => None,
     };

@@ -199,3 +199,16 @@ pub fn show_push(report: &trustroot_ceremony::push::PushReport) -> CmdResult {
         report.deleted
     )
 }
+
+/// The command that resumes a push: `command` with the destination's flags as given
+/// (credentials never appear in them).
+pub fn rerun(command: &str, target: &trustroot_ceremony::push::Checked) -> String {
+    let mut text = format!("{command} --to {}", target.destination.url);
+    if let Some(endpoint) = &target.endpoint {
+        text.push_str(&format!(" --endpoint {endpoint}"));
+    }
+    if let Some(url) = &target.public_url {
+        text.push_str(&format!(" --public-url {url}"));
+    }
+    text
+}

@@ -483,9 +483,11 @@ impl Backend for StoreBackend {
 
 /// `--endpoint`: http(s), a host, no credentials, path, query or fragment. `http://` is
 /// allowed (local stores) with a warning unless the host is this machine.
-fn check_endpoint(text: &str, warnings: &mut Vec<String>) -> Result<url::Url, ObjectError> {
+/// An `--endpoint`: http(s), a host, no credentials, query or fragment. Warnings (plain
+/// http off this machine) are added to `warnings`.
+pub fn check_endpoint(text: &str, warnings: &mut Vec<String>) -> Result<url::Url, ObjectError> {
     let bad = || ObjectError::BadEndpoint {
-        endpoint: text.escape_debug().to_string(),
+        endpoint: super::url::without_userinfo(text),
     };
     let url = url::Url::parse(text).map_err(|_| bad())?;
     let plain = url.username().is_empty()

@@ -189,6 +189,25 @@ fn check_prefix(prefix: &str) -> Result<String, String> {
     Ok(prefix.to_string())
 }
 
+/// `text` with anything between "://" and the last '@' of the authority replaced, so that a
+/// password pasted into a URL never reaches a message or a log.
+pub fn without_userinfo(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.escape_debug().to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((_, host)) => format!(
+            "{}://***@{}{}",
+            scheme.escape_debug(),
+            host.escape_debug(),
+            path.escape_debug()
+        ),
+        None => text.escape_debug().to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]

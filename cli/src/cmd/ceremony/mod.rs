@@ -488,7 +488,7 @@ fn nothing_waiting(repo: &repo::Repo) -> CmdResult<bool> {
 }
 
 fn rerun_publish(target: &trustroot_ceremony::push::Checked) -> String {
-    format!("trustroot ceremony publish --to {}", target.destination.url)
+    super::shared::rerun("trustroot ceremony publish", target)
 }
 
 /// The gate of `verify` and `publish`: whether it passed. A publish it refuses is an
