@@ -22,7 +22,7 @@ pub enum OnlineCommand {
     /// only, and publish like `ceremony publish` does. Does nothing (and says so) when no
     /// online role is inside its signing period, unless --force. Run it from cron.
     #[command(
-        after_help = "Exit status: 0 refreshed, or nothing was due; 1 refused (no online key, the wrong key, the lock held, nothing published), nothing written; 2 usage error. See docs/exit-codes.md."
+        after_help = "Exit status: 0 refreshed, or nothing was due (and pushed, with --to); 1 refused (no online key, the wrong key, the lock held, nothing published, --to inside the repository), nothing written, or the push failed: the local tree is refreshed, the store serves what it served, and the same command resumes; 2 usage error. See docs/exit-codes.md."
     )]
     Refresh {
         /// Re-sign timestamp even when it is not inside its signing period.

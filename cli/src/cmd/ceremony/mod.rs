@@ -182,8 +182,10 @@ pub enum CeremonyCommand {
     /// passes. Snapshot and timestamp are signed with the online key; metadata/ (with
     /// root_history/) is updated; the published tree is built beside the old one under
     /// publish.destination and switched with one atomic rename (serve DEST/repository).
+    /// With --to, the published tree is then pushed to object storage, timestamp.json last
+    /// and only after a read-back through --public-url.
     #[command(
-        after_help = "Exit status: 0 published; 1 refused (thresholds not met, the gate fails, the lock is held...), nothing written; 2 usage error. See docs/exit-codes.md."
+        after_help = "Exit status: 0 published (and pushed, with --to); 1 refused (thresholds not met, the gate fails, the lock is held, --to inside the repository...), nothing written, or the push failed: the local tree is published, the store serves what it served, and the same command resumes; 2 usage error. See docs/exit-codes.md."
     )]
     Publish {
         /// Print JSON.
