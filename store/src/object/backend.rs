@@ -54,6 +54,8 @@ pub enum Expect {
 pub trait Backend: Sync {
     /// The destination as the user wrote it, for messages.
     fn url(&self) -> &str;
+    /// Where the push manifest is (its key in the bucket, or its path), for messages.
+    fn manifest_name(&self) -> String;
     fn put(
         &self,
         key: &str,
@@ -353,6 +355,13 @@ impl Backend for StoreBackend {
         &self.url
     }
 
+    fn manifest_name(&self) -> String {
+        match &self.local {
+            Some(local) => local.parent.join(self.manifest.as_ref()).display().to_string(),
+            None => self.manifest.to_string(),
+        }
+    }
+
     async fn put(&self, key: &str, bytes: Vec<u8>, headers: &Headers) -> Result<Option<String>, ObjectError> {
         let path = self.path(key)?;
         let mut attributes = Attributes::new();
@@ -562,6 +571,9 @@ impl<B> Counted<B> {
 impl<B: Backend> Backend for Counted<B> {
     fn url(&self) -> &str {
         self.inner.url()
+    }
+    fn manifest_name(&self) -> String {
+        self.inner.manifest_name()
     }
     async fn put(&self, key: &str, bytes: Vec<u8>, headers: &Headers) -> Result<Option<String>, ObjectError> {
         self.counts.put.fetch_add(1, Ordering::Relaxed);

@@ -351,5 +351,5 @@ async fn checkpoint<B: Backend>(backend: &B, run: &mut Run) -> Result<(), Object
 }
 
 fn manifest_name<B: Backend>(backend: &B) -> String {
-    format!("the push manifest of {}", backend.url())
+    backend.manifest_name()
 }
