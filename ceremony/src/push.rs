@@ -84,6 +84,7 @@ impl Target {
             destination,
             endpoint: self.endpoint.clone(),
             public_url,
+            audit: false,
         })
     }
 }
@@ -94,6 +95,8 @@ pub struct Checked {
     pub destination: Destination,
     pub endpoint: Option<String>,
     pub public_url: Option<url::Url>,
+    /// List the prefix and compare it with the manifest before planning (`--audit`).
+    pub audit: bool,
 }
 
 /// What a push did, for the command's output.
@@ -109,6 +112,12 @@ pub struct PushReport {
     pub read_back: usize,
     /// The push manifest's generation.
     pub generation: u64,
+    /// Found by `--audit`: objects under the prefix no push of trustroot's put there (left
+    /// alone), and objects the manifest lists that were missing (uploaded again).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub foreign: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
     /// tough's and our client's runs against the public address (the new timestamp from
     /// memory), one line per client and starting root.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -132,7 +141,10 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>) -> Result<PushRep
     };
     let env = |name: &str| std::env::var(name).ok();
     let (backend, warnings) = StoreBackend::open(&target.destination, &connect, &env)?;
-    let options = PushOptions::new(now);
+    let options = PushOptions {
+        audit: target.audit,
+        ..PushOptions::new(now)
+    };
     let reader = target.public_url.as_ref().map(|base| {
         crate::readback::HttpReadBack::new(
             base.clone(),
@@ -150,6 +162,8 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>) -> Result<PushRep
         read_back: reader.as_ref().map_or(0, |r| r.checked()),
         clients: reader.as_ref().map(|r| r.client_runs()).unwrap_or_default(),
         generation: report.generation,
+        foreign: report.foreign,
+        missing: report.missing,
         public_url: target.public_url.as_ref().map(ToString::to_string),
         warnings,
     })

@@ -440,3 +440,77 @@ fn store_answering_500_is_refused_and_nothing_after_the_manifest_is_requested() 
         "{requests:?}"
     );
 }
+
+#[test]
+fn object_replaced_in_the_bucket_is_caught_by_publish_audit_and_nothing_is_uploaded() {
+    let moto = MotoServer::start();
+    moto.create_bucket(BUCKET);
+    moto.public_read(BUCKET, PREFIX);
+    let public = moto.public_url(BUCKET, PREFIX);
+    let setup = first_round();
+    succeeded(&push_cmd(
+        &setup.repo,
+        &moto,
+        &moto.env(),
+        &["ceremony", "publish"],
+        &public,
+    ));
+    moto.boto3(&format!(
+        "s3.put_object(Bucket='{BUCKET}', Key='{PREFIX}/1.root.json', Body=b'{{\"signed\": \"forged\"}}')"
+    ));
+    moto.boto3(&format!(
+        "s3.put_object(Bucket='{BUCKET}', Key='{PREFIX}/index.html', Body=b'hello')"
+    ));
+    let listing = || {
+        moto.boto3(&format!(
+            "print(sorted((o['Key'], o['ETag']) for o in s3.list_objects_v2(Bucket='{BUCKET}')['Contents']))"
+        ))
+    };
+    let before = listing();
+    // Without --audit the manifest is trusted (two requests); with it, the change is found.
+    let error = refused(&push_cmd(
+        &setup.repo,
+        &moto,
+        &moto.env(),
+        &["ceremony", "publish", "--audit"],
+        &public,
+    ));
+    assert!(
+        error.contains("1.root.json was changed behind trustroot's back"),
+        "{error}"
+    );
+    assert_eq!(listing(), before, "nothing was uploaded or deleted");
+
+    // Deleted instead: --audit uploads it again and reports the foreign object.
+    moto.boto3(&format!(
+        "s3.delete_object(Bucket='{BUCKET}', Key='{PREFIX}/1.root.json')"
+    ));
+    let out = push_cmd(
+        &setup.repo,
+        &moto,
+        &moto.env(),
+        &["ceremony", "publish", "--audit", "--json"],
+        &public,
+    );
+    let report: serde_json::Value = serde_json::from_slice(&succeeded(&out).into_bytes()).unwrap();
+    assert_eq!(
+        report["push"]["missing"],
+        serde_json::json!(["1.root.json"]),
+        "{report}"
+    );
+    assert_eq!(report["push"]["foreign"], serde_json::json!(["index.html"]), "{report}");
+    assert_eq!(
+        public_get(&format!("{public}1.root.json")).unwrap(),
+        std::fs::read(setup.served().join("1.root.json")).unwrap()
+    );
+    clients_update(&setup, &public);
+}
+
+#[test]
+fn audit_without_a_destination_is_refused_before_publishing() {
+    let setup = first_round();
+    let before = tree_hash(&setup.repo);
+    let error = refused(&trustroot(&setup.repo, &["ceremony", "publish", "--audit"]));
+    assert!(error.contains("give --to URL"), "{error}");
+    assert_eq!(tree_hash(&setup.repo), before, "nothing was published");
+}

@@ -138,6 +138,11 @@ pub struct PushArgs {
     /// Required for s3:// and az://.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// Before pushing, list the prefix and compare every object with what trustroot
+    /// recorded: one changed behind its back is refused (nothing uploaded), a missing one
+    /// is uploaded again, others' objects are reported. One LIST request per 1000 objects.
+    #[arg(long)]
+    pub audit: bool,
 }
 
 impl PushArgs {
@@ -153,7 +158,13 @@ impl PushArgs {
             self.public_url.as_deref(),
             &repo.policy.publish,
         );
-        Ok(target.map(|t| t.check(repo)).transpose()?)
+        if target.is_none() && (self.audit || self.endpoint.is_some() || self.public_url.is_some()) {
+            return Err(Failure::usage(
+                "--audit, --endpoint and --public-url go with a push: give --to URL (or set [publish] to)",
+            ));
+        }
+        let checked = target.map(|t| t.check(repo)).transpose()?;
+        Ok(checked.map(|c| trustroot_ceremony::push::Checked { audit: self.audit, ..c }))
     }
 }
 
@@ -176,6 +187,15 @@ pub fn push_published(
 pub fn show_push(report: &trustroot_ceremony::push::PushReport) -> CmdResult {
     for warning in &report.warnings {
         crate::note!("warning: {warning}");
+    }
+    for key in &report.foreign {
+        crate::note!(
+            "warning: {} holds {key}, which no push of trustroot's put there (left alone)",
+            report.to
+        );
+    }
+    for key in &report.missing {
+        crate::note!("note: {key} was missing from {}; uploaded again", report.to);
     }
     if report.uploaded == 0 {
         return crate::outln!("{} already serves this tree (nothing uploaded).", report.to);
