@@ -155,6 +155,13 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>) -> Result<PushRep
     });
     let read_back = reader.as_ref().map(|r| r as &dyn ReadBack);
     let report = trustroot_store::object::push(&backend, &served, &options, read_back)?;
+    let mut warnings = warnings;
+    if let Some(reader) = &reader
+        && report.plan.upload_count() > 0
+        && let Some(warning) = reader.timestamp_served()
+    {
+        warnings.push(warning);
+    }
     Ok(PushReport {
         to: target.destination.url.clone(),
         uploaded: report.plan.upload_count(),

@@ -64,6 +64,32 @@ impl HttpReadBack {
         self.tough.borrow().clone()
     }
 
+    /// Plan step 6: once `timestamp.json` is up, one GET through the public address. An
+    /// older one still served (a CDN that has not revalidated yet) is a warning, not a
+    /// failure: the store is right, and clients see the new timestamp once the cache
+    /// does. `None` when the new one is served.
+    pub fn timestamp_served(&self) -> Option<String> {
+        let local = std::fs::read(self.tree.join("timestamp.json")).ok()?;
+        let url = self.url_of("timestamp.json").ok()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .ok()?;
+        let limit = (local.len() as u64).saturating_mul(4).max(1 << 16);
+        match runtime.block_on(get(&client, &url, limit)) {
+            Ok(answer) if answer.body == local => None,
+            Ok(_) => Some(format!(
+                "{url} still serves an older timestamp.json (a cache in front of the store?); clients see the new one once it revalidates"
+            )),
+            Err(reason) => Some(format!("timestamp.json is up, but reading it back failed: {reason}")),
+        }
+    }
+
     /// The public address of `key`, never outside the base.
     fn url_of(&self, key: &str) -> Result<url::Url, String> {
         self.base

@@ -165,3 +165,20 @@ fn new_root_is_read_back_from_root_v1_and_from_the_new_root_before_the_timestamp
         ],
     );
 }
+
+#[test]
+fn cache_still_serving_the_old_timestamp_after_the_push_is_a_warning() {
+    // A cache in front of the store: it answers the old timestamp.json.
+    let cache = tempfile::tempdir().unwrap();
+    std::fs::write(cache.path().join("timestamp.json"), b"{\"old\": true}").unwrap();
+    let server = trustroot_test_support::SimServer::serve_dir(cache.path());
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::write(tree.path().join("timestamp.json"), b"{\"new\": true}").unwrap();
+    let base = url::Url::parse(&server.base_url()).unwrap();
+    let reader = HttpReadBack::new(base, tree.path().to_path_buf(), false, CacheControl::default());
+    let warning = reader.timestamp_served().unwrap();
+    assert!(warning.contains("still serves an older timestamp.json"), "{warning}");
+
+    std::fs::write(cache.path().join("timestamp.json"), b"{\"new\": true}").unwrap();
+    assert_eq!(reader.timestamp_served(), None);
+}

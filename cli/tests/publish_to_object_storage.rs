@@ -122,18 +122,19 @@ fn publish_and_refresh_push_to_s3_and_python_tuf_tuf_js_and_our_client_update_fr
     let public = moto.public_url(BUCKET, PREFIX);
     let setup = first_round();
 
-    let out = succeeded(&push_cmd(
-        &setup.repo,
-        &moto,
-        &moto.env(),
-        &["ceremony", "publish"],
-        &public,
-    ));
+    let out_full = push_cmd(&setup.repo, &moto, &moto.env(), &["ceremony", "publish"], &public);
+    let out = succeeded(&out_full);
     assert!(
         out.contains("Published round") && out.contains(&format!("Pushed to {TO}")),
         "{out}"
     );
     assert!(out.contains(&format!("read back from {public} and identical")), "{out}");
+    // The timestamp read back once it is up: the store serves the new one, no warning.
+    assert!(
+        !common::text(&out_full).contains("warning:"),
+        "{}",
+        common::text(&out_full)
+    );
     assert!(
         out.contains(
             "given the new timestamp.json before it went up: tough from root v1: 1 new target(s) read, \
