@@ -26,6 +26,8 @@ pub mod precheck;
 pub mod pubdir;
 pub mod publish;
 pub mod published;
+pub mod push;
+pub mod readback;
 pub mod recover;
 pub mod repo;
 pub mod rotate;

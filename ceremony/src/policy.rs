@@ -170,6 +170,17 @@ pub struct Online {
 #[serde(deny_unknown_fields)]
 pub struct Publish {
     pub destination: String,
+    /// Object storage the published tree is pushed to after each publish and refresh
+    /// (`s3://BUCKET/PREFIX`, `az://CONTAINER/PREFIX`, `file:///DIR`); `--to` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// An S3-compatible store's (or Azure account's) endpoint; `--endpoint` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// The address clients read the pushed prefix from, read back before timestamp.json
+    /// goes up; `--public-url` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
 }
 
 /// Default expiry and signing periods (days), Sigstore's.

@@ -169,7 +169,7 @@ pub(crate) fn ensure_outside_metadata(repo: &Repo, dir: &PublishDir) -> Result<(
 
 /// `path` with its longest existing ancestor resolved (symlinks, `..`) and the rest
 /// appended, `..` in the rest applied lexically.
-fn resolve(path: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn resolve(path: &std::path::Path) -> std::path::PathBuf {
     let mut existing = path;
     let mut rest = Vec::new();
     while std::fs::symlink_metadata(existing).is_err() {

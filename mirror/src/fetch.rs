@@ -50,6 +50,8 @@ pub struct Fetcher {
     /// Clients are built on first use: a run that only reads local files builds none.
     proxied: std::sync::Arc<OnceLock<Result<reqwest::Client, String>>>,
     direct: std::sync::Arc<OnceLock<Result<reqwest::Client, String>>>,
+    /// One URL answered from memory (see [`Fetcher::with_overlay`]).
+    overlay: Option<std::sync::Arc<(Url, hyper::body::Bytes)>>,
 }
 
 /// A response body being read, at most `max_len` bytes.
@@ -65,6 +67,8 @@ pub struct Body {
 enum Source {
     Http(reqwest::Response),
     File(tokio::fs::File),
+    /// The overlay's bytes, handed out once.
+    Memory(Option<hyper::body::Bytes>),
 }
 
 const FILE_CHUNK: usize = 64 * 1024;
@@ -83,6 +87,16 @@ impl Fetcher {
         Fetcher {
             config,
             ..Default::default()
+        }
+    }
+
+    /// Answers `url` with `bytes` instead of fetching it: a push's read-back updates from
+    /// the public address with the new `timestamp.json` before it is uploaded (the store
+    /// must keep serving the old one until everything else is checked).
+    pub fn with_overlay(self, url: Url, bytes: Vec<u8>) -> Self {
+        Fetcher {
+            overlay: Some(std::sync::Arc::new((url, hyper::body::Bytes::from(bytes)))),
+            ..self
         }
     }
 
@@ -112,7 +126,17 @@ impl Fetcher {
         let after = self.config.deadline_for(max_len);
         let deadline = Instant::now() + after;
         let name = url.to_string();
+        let overlaid = self.overlay.as_ref().filter(|overlay| overlay.0 == *url);
         let source = match url.scheme() {
+            _ if let Some(overlay) = overlaid => {
+                if overlay.1.len() as u64 > max_len {
+                    return Err(FetchError::TooLarge {
+                        url: name,
+                        limit: max_len,
+                    });
+                }
+                Source::Memory(Some(overlay.1.clone()))
+            }
             "http" | "https" => {
                 let client = self.client(url)?;
                 let sent = tokio::time::timeout_at(deadline, client.get(url.clone()).send()).await;
@@ -227,6 +251,7 @@ impl Body {
                 buffer.truncate(n);
                 (n > 0).then(|| hyper::body::Bytes::from(buffer))
             }
+            Source::Memory(bytes) => bytes.take(),
         };
         if let Some(chunk) = &chunk {
             self.seen += chunk.len() as u64;

@@ -119,6 +119,9 @@ pub enum Error {
     /// TUF metadata was refused by the core checks.
     #[error(transparent)]
     Core(#[from] trustroot_core::Error),
+    /// A push to object storage (`--to`) was refused or failed.
+    #[error(transparent)]
+    Push(#[from] trustroot_store::object::ObjectError),
 }
 
 impl Error {
@@ -195,6 +198,7 @@ impl Error {
             Error::Baseline(_) => ErrorClass::Repository,
             Error::Publish(e) => e.class(),
             Error::Core(e) => e.class(),
+            Error::Push(e) => push_class(e),
         }
     }
 
@@ -213,5 +217,24 @@ impl Error {
             Error::Publish(e) => e.hint(),
             _ => None,
         }
+    }
+}
+
+/// A URL or flag that cannot name a store is a usage error; a store that cannot be
+/// reached or refuses the request is I/O; a destination inside the repository, or a store
+/// whose content is not what trustroot pushed, is local state to fix.
+fn push_class(error: &trustroot_store::object::ObjectError) -> ErrorClass {
+    use trustroot_store::object::ObjectError as E;
+    match error {
+        E::Inside { .. } => ErrorClass::LocalState,
+        e if e.is_usage() => ErrorClass::Usage,
+        E::Credentials { .. }
+        | E::Setup { .. }
+        | E::NoBucket { .. }
+        | E::Denied { .. }
+        | E::Request { .. }
+        | E::LocalTree { .. } => ErrorClass::Io,
+        E::ReadBack { .. } => ErrorClass::Repository,
+        _ => ErrorClass::LocalState,
     }
 }

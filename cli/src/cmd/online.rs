@@ -8,7 +8,10 @@ use chrono::{DateTime, Utc};
 use clap::Subcommand;
 use trustroot_ceremony::{online, publish, repo};
 
-use super::shared::{CmdResult, PassphraseArgs, finish, now, online_secret_source, parse_time, refuse_stale_publish};
+use super::shared::{
+    CmdResult, PassphraseArgs, PushArgs, finish, now, online_secret_source, parse_time, push_published,
+    refuse_stale_publish, show_push,
+};
 use crate::output::{self, Format};
 use crate::{note, outln};
 
@@ -19,7 +22,7 @@ pub enum OnlineCommand {
     /// only, and publish like `ceremony publish` does. Does nothing (and says so) when no
     /// online role is inside its signing period, unless --force. Run it from cron.
     #[command(
-        after_help = "Exit status: 0 refreshed, or nothing was due; 1 refused (no online key, the wrong key, the lock held, nothing published), nothing written; 2 usage error. See docs/exit-codes.md."
+        after_help = "Exit status: 0 refreshed, or nothing was due (and pushed, with --to); 1 refused (no online key, the wrong key, the lock held, nothing published, --to inside the repository), nothing written, or the push failed: the local tree is refreshed, the store serves what it served, and the same command resumes; 2 usage error. See docs/exit-codes.md."
     )]
     Refresh {
         /// Re-sign timestamp even when it is not inside its signing period.
@@ -37,6 +40,8 @@ pub enum OnlineCommand {
         /// Passphrase of the online key, when it is encrypted.
         #[command(flatten)]
         passphrase: PassphraseArgs,
+        #[command(flatten)]
+        push: PushArgs,
     },
 }
 
@@ -49,25 +54,58 @@ pub fn run(command: OnlineCommand) -> ExitCode {
             at,
             json,
             passphrase,
-        } => finish(Format::json_if(json), refresh(&repo, force, at, json, &passphrase)),
+            push,
+        } => finish(
+            Format::json_if(json),
+            refresh(&repo, force, at, json, &passphrase, &push),
+        ),
     }
 }
 
-fn refresh(dir: &Path, force: bool, at: Option<DateTime<Utc>>, json: bool, passphrase: &PassphraseArgs) -> CmdResult {
+fn refresh(
+    dir: &Path,
+    force: bool,
+    at: Option<DateTime<Utc>>,
+    json: bool,
+    passphrase: &PassphraseArgs,
+    push: &PushArgs,
+) -> CmdResult {
     let repo = repo::Repo::open(dir)?;
     refuse_stale_publish(&repo, at)?;
+    // A destination that cannot be pushed to is refused before anything is signed.
+    let target = push.checked(&repo)?;
     let now = now(at);
     let signer = publish::online_signer(&repo, &mut online_secret_source(passphrase, &repo.policy.online.signer))?;
     let report = online::refresh(&repo, signer.as_ref(), now, force)?;
     if let Some(recovered) = &report.recovered {
         note!("note: {recovered}");
     }
+    // Pushed even when nothing was due: a store behind the local tree (an earlier push that
+    // failed) catches up, and an up-to-date one costs two requests.
+    let pushed = match &target {
+        Some(target) => Some(push_published(
+            &repo,
+            target,
+            now,
+            &super::shared::rerun("trustroot online refresh", target),
+        )?),
+        None => None,
+    };
     if json {
-        return output::json(&report);
+        let Some(pushed) = pushed else {
+            return output::json(&report);
+        };
+        let mut value = serde_json::to_value(&report)
+            .map_err(|e| output::Failure::io(format!("cannot encode the report as JSON: {e}")))?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("push".into(), serde_json::json!(pushed));
+        }
+        return output::json(&value);
     }
     if report.refreshed.is_empty() {
         outln!("Nothing refreshed: {}", report.reason)?;
-        return outln!("(--force re-signs timestamp anyway)");
+        outln!("(--force re-signs timestamp anyway)")?;
+        return pushed.as_ref().map_or(Ok(()), show_push);
     }
     let signed: Vec<String> = report
         .roles
@@ -89,5 +127,6 @@ fn refresh(dir: &Path, force: bool, at: Option<DateTime<Utc>>, json: bool, passp
         report.reason,
         report.state.unwrap_or(0),
         dest.served().display()
-    )
+    )?;
+    pushed.as_ref().map_or(Ok(()), show_push)
 }

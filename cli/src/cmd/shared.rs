@@ -118,3 +118,117 @@ pub fn online_secret_source(
     let secret = keys::KeyRef::parse(reference).map_or("passphrase", |r| r.secret_name());
     passphrase_source(args, format!("the online key ({reference})"), secret)
 }
+
+/// `--to` and its companions, on the commands that publish (`ceremony publish`, `online
+/// refresh`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct PushArgs {
+    /// After publishing, push the published tree to object storage: s3://BUCKET/PREFIX,
+    /// az://CONTAINER/PREFIX, file:///DIR or a directory path (default: [publish] to).
+    /// Uploads only what the store lacks, timestamp.json last; the same command resumes
+    /// after a failure. With no round waiting, `ceremony publish --to` pushes the
+    /// current published tree.
+    #[arg(long, value_name = "URL")]
+    pub to: Option<String>,
+    /// The S3-compatible store's endpoint (default: [publish] endpoint, else AWS).
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Where clients read the pushed prefix (default: [publish] public_url); every
+    /// uploaded object is read back from here and compared before timestamp.json goes up.
+    /// Required for s3:// and az://.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Before pushing, list the prefix and compare every object with what trustroot
+    /// recorded: one changed behind its back is refused (nothing uploaded), a missing one
+    /// is uploaded again, others' objects are reported. One LIST request per 1000 objects.
+    #[arg(long)]
+    pub audit: bool,
+}
+
+impl PushArgs {
+    /// The push the flags and `[publish]` ask for, checked (no request made): `None` when
+    /// neither names a destination.
+    pub fn checked(
+        &self,
+        repo: &trustroot_ceremony::repo::Repo,
+    ) -> CmdResult<Option<trustroot_ceremony::push::Checked>> {
+        let target = trustroot_ceremony::push::Target::resolve(
+            self.to.as_deref(),
+            self.endpoint.as_deref(),
+            self.public_url.as_deref(),
+            &repo.policy.publish,
+        );
+        if target.is_none() && (self.audit || self.endpoint.is_some() || self.public_url.is_some()) {
+            return Err(Failure::usage(
+                "--audit, --endpoint and --public-url go with a push: give --to URL (or set [publish] to)",
+            ));
+        }
+        let checked = target.map(|t| t.check(repo)).transpose()?;
+        Ok(checked.map(|c| trustroot_ceremony::push::Checked { audit: self.audit, ..c }))
+    }
+}
+
+/// Pushes after a local publish or refresh. A failure says the local tree is published
+/// and that the same command resumes the push.
+pub fn push_published(
+    repo: &trustroot_ceremony::repo::Repo,
+    target: &trustroot_ceremony::push::Checked,
+    now: DateTime<Utc>,
+    rerun: &str,
+) -> CmdResult<trustroot_ceremony::push::PushReport> {
+    trustroot_ceremony::push::push(repo, target, now).map_err(|e| {
+        Failure::from(e).with_hint_text(format!(
+            "the local tree is published, the store still serves what it served before; run `{rerun}` to push again"
+        ))
+    })
+}
+
+/// The lines a push prints.
+pub fn show_push(report: &trustroot_ceremony::push::PushReport) -> CmdResult {
+    for warning in &report.warnings {
+        crate::note!("warning: {warning}");
+    }
+    for key in &report.foreign {
+        crate::note!(
+            "warning: {} holds {key}, which no push of trustroot's put there (left alone)",
+            report.to
+        );
+    }
+    for key in &report.missing {
+        crate::note!("note: {key} was missing from {}; uploaded again", report.to);
+    }
+    if report.uploaded == 0 {
+        return crate::outln!("{} already serves this tree (nothing uploaded).", report.to);
+    }
+    let read = match &report.public_url {
+        Some(url) => format!("; {} read back from {url} and identical", report.read_back),
+        None => String::new(),
+    };
+    let clients = if report.clients.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; given the new timestamp.json before it went up: {}",
+            report.clients.join(", ")
+        )
+    };
+    crate::outln!(
+        "Pushed to {}: {} object(s) uploaded, timestamp.json last{read}{clients}; {} deleted after the grace period.",
+        report.to,
+        report.uploaded,
+        report.deleted
+    )
+}
+
+/// The command that resumes a push: `command` with the destination's flags as given
+/// (credentials never appear in them).
+pub fn rerun(command: &str, target: &trustroot_ceremony::push::Checked) -> String {
+    let mut text = format!("{command} --to {}", target.destination.url);
+    if let Some(endpoint) = &target.endpoint {
+        text.push_str(&format!(" --endpoint {endpoint}"));
+    }
+    if let Some(url) = &target.public_url {
+        text.push_str(&format!(" --public-url {url}"));
+    }
+    text
+}

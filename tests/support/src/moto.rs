@@ -1,5 +1,5 @@
 //! A real moto server (the AWS API emulator, pinned in tests/interop/requirements.txt)
-//! on 127.0.0.1, for the AWS KMS signer's tests: started from `$TRUSTROOT_TEST_PYTHON -m
+//! on 127.0.0.1, for the AWS KMS signer's and the S3 push's tests: started from `$TRUSTROOT_TEST_PYTHON -m
 //! moto.server` on a free port, waited for, and killed by its pid when dropped.
 //!
 //! A missing moto fails the test loudly: these tests never skip.
@@ -79,11 +79,34 @@ impl MotoServer {
         ));
     }
 
-    /// Runs `code` with `kms`, a boto3 KMS client of this server; returns its output, trimmed.
+    /// Creates an S3 bucket.
+    pub fn create_bucket(&self, bucket: &str) {
+        self.boto3(&format!("s3.create_bucket(Bucket='{bucket}')"));
+    }
+
+    /// Lets anyone GET the objects under `prefix/` of `bucket` (and nothing else, so a
+    /// push manifest beside the prefix stays private), as a bucket served to the public is
+    /// set up; anonymous requests then read the tree at [`MotoServer::public_url`].
+    pub fn public_read(&self, bucket: &str, prefix: &str) {
+        self.boto3(&format!(
+            "import json\ns3.put_bucket_policy(Bucket='{bucket}', Policy=json.dumps({{'Version': '2012-10-17', \
+             'Statement': [{{'Effect': 'Allow', 'Principal': '*', 'Action': 's3:GetObject', \
+             'Resource': 'arn:aws:s3:::{bucket}/{prefix}/*'}}]}}))"
+        ));
+    }
+
+    /// `http://127.0.0.1:PORT/BUCKET/PREFIX/`: the path-style address clients read from.
+    pub fn public_url(&self, bucket: &str, prefix: &str) -> String {
+        format!("{}/{bucket}/{prefix}/", self.endpoint())
+    }
+
+    /// Runs `code` with `kms` and `s3`, boto3 clients of this server; returns its output,
+    /// trimmed.
     pub fn boto3(&self, code: &str) -> String {
         let script = format!(
-            "import boto3\nkms = boto3.client('kms', endpoint_url='{}', region_name='{REGION}', \
-             aws_access_key_id='testing', aws_secret_access_key='testing-secret')\n{code}\n",
+            "import boto3\nargs = dict(endpoint_url='{}', region_name='{REGION}', \
+             aws_access_key_id='testing', aws_secret_access_key='testing-secret')\n\
+             kms = boto3.client('kms', **args)\ns3 = boto3.client('s3', **args)\n{code}\n",
             self.endpoint()
         );
         let out = Command::new(&self.python).args(["-c", &script]).output().unwrap();

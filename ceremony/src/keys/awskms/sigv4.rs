@@ -49,7 +49,7 @@ pub(crate) fn authorization(request: &Request<'_>, credentials: &Credentials, sc
         amz_date(scope.time),
         hex::encode(Sha256::digest(canonical.as_bytes()))
     );
-    let key = signing_key(credentials.secret(), &date, scope.region, scope.service);
+    let key = signing_key(credentials.secret_access_key(), &date, scope.region, scope.service);
     let signature = hex::encode(hmac(&key, string_to_sign.as_bytes()));
     format!(
         "{ALGORITHM} Credential={}/{credential_scope}, SignedHeaders={signed_headers}, Signature={signature}",

@@ -17,7 +17,10 @@ use clap::{Args, Subcommand};
 use trustroot_ceremony::round::{self, Added, Round};
 use trustroot_ceremony::{delegate, publish, repo};
 
-use super::shared::{CmdResult, PassphraseArgs, finish, now, online_secret_source, parse_time, refuse_stale_publish};
+use super::shared::{
+    CmdResult, PassphraseArgs, PushArgs, finish, now, online_secret_source, parse_time, push_published,
+    refuse_stale_publish, show_push,
+};
 use crate::output::{self, Failure, Format};
 use crate::{note, outln};
 use sign::{BaselineArgs, sign};
@@ -179,8 +182,10 @@ pub enum CeremonyCommand {
     /// passes. Snapshot and timestamp are signed with the online key; metadata/ (with
     /// root_history/) is updated; the published tree is built beside the old one under
     /// publish.destination and switched with one atomic rename (serve DEST/repository).
+    /// With --to, the published tree is then pushed to object storage, timestamp.json last
+    /// and only after a read-back through --public-url.
     #[command(
-        after_help = "Exit status: 0 published; 1 refused (thresholds not met, the gate fails, the lock is held...), nothing written; 2 usage error. See docs/exit-codes.md."
+        after_help = "Exit status: 0 published (and pushed, with --to); 1 refused (thresholds not met, the gate fails, the lock is held, --to inside the repository...), nothing written, or the push failed: the local tree is published, the store serves what it served, and the same command resumes; 2 usage error. See docs/exit-codes.md."
     )]
     Publish {
         /// Print JSON.
@@ -191,6 +196,8 @@ pub enum CeremonyCommand {
         passphrase: PassphraseArgs,
         #[command(flatten)]
         repo: RepoArgs,
+        #[command(flatten)]
+        push: PushArgs,
     },
     /// Create or change a delegated targets role (delegated by targets). Add its keys with
     /// `trustroot key add KEY --role NAME REF`; the next `ceremony start` stages it.
@@ -249,7 +256,7 @@ pub fn run(command: CeremonyCommand) -> ExitCode {
     // `verify` is a check: 0 the gate passes, 1 problems found (the report printed), 2 it
     // could not run (the error printed).
     if let CeremonyCommand::Verify { json, passphrase, repo } = &command {
-        let outcome = gate(false, *json, passphrase, repo).map(|passed| ExitCode::from(u8::from(!passed)));
+        let outcome = gate(false, *json, passphrase, repo, None).map(|passed| ExitCode::from(u8::from(!passed)));
         return output::finish(format, outcome, 2);
     }
     finish(format, dispatch(command))
@@ -288,8 +295,13 @@ fn dispatch(command: CeremonyCommand) -> CmdResult {
         ),
         CeremonyCommand::AddSignature { files, json, repo } => add_signatures(&files, json, &repo),
         CeremonyCommand::Status { json, repo } => status(json, &repo),
-        CeremonyCommand::Verify { json, passphrase, repo } => gate(false, json, &passphrase, &repo).map(drop),
-        CeremonyCommand::Publish { json, passphrase, repo } => gate(true, json, &passphrase, &repo).map(drop),
+        CeremonyCommand::Verify { json, passphrase, repo } => gate(false, json, &passphrase, &repo, None).map(drop),
+        CeremonyCommand::Publish {
+            json,
+            passphrase,
+            repo,
+            push,
+        } => publish_command(json, &passphrase, &repo, &push),
         CeremonyCommand::Delegate {
             name,
             paths,
@@ -442,9 +454,55 @@ fn add_signatures(files: &[PathBuf], json: bool, args: &RepoArgs) -> CmdResult {
     Ok(())
 }
 
+/// `ceremony publish`: the round through the gate, then the push `--to` names. With a
+/// destination and no round waiting (none, or the latest one published), the push alone:
+/// how a push that failed after the local publish is resumed.
+fn publish_command(json: bool, passphrase: &PassphraseArgs, args: &RepoArgs, push: &PushArgs) -> CmdResult {
+    let repo = repo::Repo::open(&args.repo)?;
+    let target = push.checked(&repo)?;
+    if let Some(target) = &target
+        && args.round.is_none()
+        && nothing_waiting(&repo)?
+    {
+        let report = push_published(&repo, target, now(args.at), &rerun_publish(target))?;
+        if json {
+            return output::json(&serde_json::json!({"round": null, "push": report}));
+        }
+        outln!(
+            "No round waiting: pushing the published tree ({}).",
+            trustroot_ceremony::pubdir::PublishDir::new(&repo.policy, &repo.root)
+                .served()
+                .display()
+        )?;
+        return show_push(&report);
+    }
+    gate(true, json, passphrase, args, target.as_ref()).map(drop)
+}
+
+/// True when no round is waiting to be published: there is none, or the latest one is.
+fn nothing_waiting(repo: &repo::Repo) -> CmdResult<bool> {
+    use trustroot_ceremony::error::{Error, RoundError};
+    match Round::open(repo, None) {
+        Err(Error::Round(RoundError::NoRound)) => Ok(true),
+        Err(e) => Err(e.into()),
+        Ok(round) => Ok(round.published_at()?.is_some()),
+    }
+}
+
+fn rerun_publish(target: &trustroot_ceremony::push::Checked) -> String {
+    super::shared::rerun("trustroot ceremony publish", target)
+}
+
 /// The gate of `verify` and `publish`: whether it passed. A publish it refuses is an
 /// error; a verify that does not pass prints its report and the refusal and is `false`.
-fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs) -> CmdResult<bool> {
+/// A publish that passes is then pushed to `target`, if any.
+fn gate(
+    publish: bool,
+    json: bool,
+    passphrase: &PassphraseArgs,
+    args: &RepoArgs,
+    target: Option<&trustroot_ceremony::push::Checked>,
+) -> CmdResult<bool> {
     use trustroot_ceremony::error::Operation;
     let now = now(args.at);
     let (repo, round) = open(args)?;
@@ -472,11 +530,23 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
         }
         other => Err(other),
     };
+    let pushed = match target {
+        Some(target) if publish && report.passed => Some(push_published(&repo, target, now, &rerun_publish(target))?),
+        _ => None,
+    };
     if json {
         if !report.passed {
             return refused(output::json_failed(&report, report.refusal(operation).into()));
         }
-        return output::json(&report).map(|()| true);
+        let Some(pushed) = pushed else {
+            return output::json(&report).map(|()| true);
+        };
+        let mut value =
+            serde_json::to_value(&report).map_err(|e| Failure::io(format!("cannot encode the report as JSON: {e}")))?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("push".into(), serde_json::json!(pushed));
+        }
+        return output::json(&value).map(|()| true);
     }
     for f in &report.findings {
         outln!("{f}")?;
@@ -497,6 +567,9 @@ fn gate(publish: bool, json: bool, passphrase: &PassphraseArgs, args: &RepoArgs)
             report.targets,
             dest.served().display()
         )?;
+        if let Some(pushed) = &pushed {
+            show_push(pushed)?;
+        }
     } else {
         outln!(
             "Round {} passes the gate: {} ({} targets). Publish it with `trustroot ceremony publish`.",

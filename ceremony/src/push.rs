@@ -1,0 +1,329 @@
+//! `--to URL`: the published tree (the committed state under `publish.destination`, the
+//! source of truth) pushed to object storage with [`trustroot_store::object::push`], and
+//! read back through the address clients use before `timestamp.json` goes up.
+//!
+//! The refusals that need no request (a URL that is not a store, a destination inside the
+//! signing repository or the local publish directory, a remote store without a public
+//! address) are made by [`Target::check`] before anything is published, so a mistyped
+//! `--to` never leaves a local publish without its push.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use trustroot_store::object::backend::Connect;
+use trustroot_store::object::{Destination, Kind, ObjectError, PushOptions, ReadBack, StoreBackend};
+
+use crate::error::{Error, Result};
+use crate::policy::Publish;
+use crate::pubdir::PublishDir;
+use crate::repo::Repo;
+
+/// Where a push goes: the command line's flags over `[publish]`'s keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub to: String,
+    pub endpoint: Option<String>,
+    pub public_url: Option<String>,
+}
+
+impl Target {
+    /// The target the flags and the policy name, if any: `--to` (or `[publish] to`) decides
+    /// whether there is a push; `--endpoint` and `--public-url` override the policy's.
+    pub fn resolve(
+        to: Option<&str>,
+        endpoint: Option<&str>,
+        public_url: Option<&str>,
+        policy: &Publish,
+    ) -> Option<Target> {
+        let to = to.or(policy.to.as_deref())?;
+        Some(Target {
+            to: to.to_string(),
+            endpoint: endpoint.or(policy.endpoint.as_deref()).map(str::to_string),
+            public_url: public_url.or(policy.public_url.as_deref()).map(str::to_string),
+        })
+    }
+
+    /// The refusals that need no request: the URL, where it points, the public address.
+    pub fn check(&self, repo: &Repo) -> Result<Checked> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| repo.root.clone());
+        let destination = Destination::parse(&self.to, &cwd)?;
+        if let Kind::File { dir } = &destination.kind {
+            let local = PublishDir::new(&repo.policy, &repo.root);
+            let mut forbidden: Vec<PathBuf> = ["metadata", "targets", "ceremonies", "keys"]
+                .iter()
+                .map(|sub| repo.root.join(sub))
+                .collect();
+            forbidden.push(local.root().to_path_buf());
+            for inner in forbidden {
+                if overlaps(dir, &inner) {
+                    return Err(ObjectError::Inside {
+                        url: self.to.clone(),
+                        dir: inner,
+                    }
+                    .into());
+                }
+            }
+        }
+        let public_url = match &self.public_url {
+            Some(text) => Some(public_url(text)?),
+            None if matches!(destination.kind, Kind::File { .. }) => None,
+            None => {
+                return Err(ObjectError::BadUrl {
+                    url: self.to.clone(),
+                    reason: "give --public-url (or [publish] public_url): the address clients read the prefix from, which the push reads back before timestamp.json goes up".into(),
+                }
+                .into());
+            }
+        };
+        if let Some(endpoint) = &self.endpoint {
+            // Refused here, before anything is published; its warnings come with the push.
+            trustroot_store::object::backend::check_endpoint(endpoint, &mut Vec::new())?;
+        }
+        Ok(Checked {
+            destination,
+            endpoint: self.endpoint.clone(),
+            public_url,
+            audit: false,
+        })
+    }
+}
+
+/// A target that passed [`Target::check`].
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub destination: Destination,
+    pub endpoint: Option<String>,
+    pub public_url: Option<url::Url>,
+    /// List the prefix and compare it with the manifest before planning (`--audit`).
+    pub audit: bool,
+}
+
+/// What a push did, for the command's output.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushReport {
+    /// The destination, as given.
+    pub to: String,
+    /// Objects uploaded (0: the store already served this tree).
+    pub uploaded: usize,
+    /// Objects deleted after their grace period.
+    pub deleted: usize,
+    /// Objects read back through the public address and found identical.
+    pub read_back: usize,
+    /// The push manifest's generation.
+    pub generation: u64,
+    /// Found by `--audit`: objects under the prefix no push of trustroot's put there (left
+    /// alone), and objects the manifest lists that were missing (uploaded again).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub foreign: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// tough's and our client's runs against the public address (the new timestamp from
+    /// memory), one line per client and starting root.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<String>,
+    /// The public address read back from, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+    /// Warnings about the set-up (an `http://` endpoint off this machine).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// Pushes the tree `repo` serves locally to `target`, reading every uploaded object back
+/// through the public address before `timestamp.json` goes up.
+pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>) -> Result<PushReport> {
+    let tree = PublishDir::new(&repo.policy, &repo.root).served();
+    let served = std::fs::canonicalize(&tree).map_err(|e| Error::io(&tree, crate::error::IoOp::Read, e))?;
+    let connect = Connect {
+        endpoint: target.endpoint.clone(),
+        ..Connect::default()
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let (backend, warnings) = StoreBackend::open(&target.destination, &connect, &env)?;
+    let options = PushOptions {
+        audit: target.audit,
+        ..PushOptions::new(now)
+    };
+    let reader = target.public_url.as_ref().map(|base| {
+        crate::readback::HttpReadBack::new(
+            base.clone(),
+            served.clone(),
+            repo.policy.gate.allow_p384,
+            options.cache.clone(),
+        )
+    });
+    let read_back = reader.as_ref().map(|r| r as &dyn ReadBack);
+    let report = trustroot_store::object::push(&backend, &served, &options, read_back)?;
+    let mut warnings = warnings;
+    if let Some(reader) = &reader
+        && report.plan.upload_count() > 0
+        && let Some(warning) = reader.timestamp_served()
+    {
+        warnings.push(warning);
+    }
+    Ok(PushReport {
+        to: target.destination.url.clone(),
+        uploaded: report.plan.upload_count(),
+        deleted: report.deleted,
+        read_back: reader.as_ref().map_or(0, |r| r.checked()),
+        clients: reader.as_ref().map(|r| r.client_runs()).unwrap_or_default(),
+        generation: report.generation,
+        foreign: report.foreign,
+        missing: report.missing,
+        public_url: target.public_url.as_ref().map(ToString::to_string),
+        warnings,
+    })
+}
+
+/// `a` is `b`, or one holds the other, as written or as resolved.
+fn overlaps(a: &Path, b: &Path) -> bool {
+    let lexical = a.starts_with(b) || b.starts_with(a);
+    let (ra, rb) = (crate::publish::resolve(a), crate::publish::resolve(b));
+    lexical || ra.starts_with(&rb) || rb.starts_with(&ra)
+}
+
+/// An http(s) address with a host and no credentials, query or fragment, ending in '/' so
+/// that keys are joined under it.
+fn public_url(text: &str) -> Result<url::Url> {
+    let bad = |reason: &str| -> Error {
+        ObjectError::BadPublicUrl {
+            url: trustroot_store::object::url::without_userinfo(text),
+            reason: reason.to_string(),
+        }
+        .into()
+    };
+    let mut url = url::Url::parse(text).map_err(|e| bad(&format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("give the http or https address clients read the prefix from"));
+    }
+    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "credentials, a query or a fragment are refused: clients read the prefix anonymously",
+        ));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn repo() -> (tempfile::TempDir, Repo) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        crate::repo::init(&root).unwrap();
+        let repo = Repo::open(&root).unwrap();
+        (dir, repo)
+    }
+
+    fn check(repo: &Repo, to: &str, public_url: Option<&str>) -> Result<Checked> {
+        Target {
+            to: to.into(),
+            endpoint: None,
+            public_url: public_url.map(str::to_string),
+        }
+        .check(repo)
+    }
+
+    #[test]
+    fn flags_override_the_policy_and_no_to_means_no_push() {
+        let policy = Publish {
+            destination: "public".into(),
+            to: Some("s3://bucket/policy".into()),
+            endpoint: Some("http://127.0.0.1:9000".into()),
+            public_url: None,
+        };
+        let target = Target::resolve(Some("s3://bucket/flag"), None, Some("https://cdn.test/r/"), &policy).unwrap();
+        assert_eq!(target.to, "s3://bucket/flag");
+        assert_eq!(target.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(target.public_url.as_deref(), Some("https://cdn.test/r/"));
+        let none = Publish { to: None, ..policy };
+        assert_eq!(Target::resolve(None, Some("http://x"), None, &none), None);
+    }
+
+    #[test]
+    fn to_inside_metadata_or_the_publish_destination_is_refused() {
+        let (_dir, repo) = repo();
+        for to in [
+            repo.root.join("metadata").display().to_string(),
+            format!("file://{}/targets/x", repo.root.display()),
+            repo.root.join("public/copy").display().to_string(),
+            repo.root.join("ceremonies").display().to_string(),
+        ] {
+            let error = check(&repo, &to, None).unwrap_err();
+            assert!(
+                matches!(error, Error::Push(ObjectError::Inside { .. })),
+                "{to}: {error}"
+            );
+            assert!(error.to_string().contains(&to), "{error}");
+        }
+    }
+
+    #[test]
+    fn symlink_into_metadata_is_refused() {
+        let (dir, repo) = repo();
+        let link = dir.path().join("innocent");
+        std::os::unix::fs::symlink(repo.root.join("metadata"), &link).unwrap();
+        let error = check(&repo, &link.join("pushed").display().to_string(), None).unwrap_err();
+        assert!(matches!(error, Error::Push(ObjectError::Inside { .. })), "{error}");
+    }
+
+    #[test]
+    fn remote_store_without_a_public_url_is_refused() {
+        let (_dir, repo) = repo();
+        let error = check(&repo, "s3://bucket/repo", None).unwrap_err().to_string();
+        assert!(error.contains("--public-url"), "{error}");
+        // A local directory needs none (clients read it as written).
+        let (dir, repo) = self::repo();
+        check(&repo, &dir.path().join("out").display().to_string(), None).unwrap();
+    }
+
+    #[test]
+    fn hostile_public_urls_are_refused() {
+        let (_dir, repo) = repo();
+        for url in [
+            "ftp://cdn.test/r/",
+            "file:///etc/",
+            "https://user:secret@cdn.test/r/",
+            "https://cdn.test/r/?token=x",
+            "https://cdn.test/r/#x",
+            "not a url",
+            "https://",
+        ] {
+            let error = check(&repo, "s3://bucket/repo", Some(url)).unwrap_err();
+            assert!(
+                matches!(error, Error::Push(ObjectError::BadPublicUrl { .. })),
+                "{url}: {error}"
+            );
+            assert!(!error.to_string().contains("secret"), "{error}");
+            assert!(error.to_string().starts_with("--public-url "), "{error}");
+        }
+    }
+
+    #[test]
+    fn endpoint_with_credentials_is_refused_before_publishing_without_echoing_them() {
+        let (_dir, repo) = repo();
+        let error = Target {
+            to: "s3://bucket/repo".into(),
+            endpoint: Some("https://key:secret@s3.test".into()),
+            public_url: Some("https://cdn.test/r/".into()),
+        }
+        .check(&repo)
+        .unwrap_err();
+        assert!(matches!(error, Error::Push(ObjectError::BadEndpoint { .. })), "{error}");
+        assert!(!error.to_string().contains("secret"), "{error}");
+    }
+
+    #[test]
+    fn public_url_gets_its_trailing_slash() {
+        let (_dir, repo) = repo();
+        let checked = check(&repo, "s3://bucket/repo", Some("https://cdn.test/tuf")).unwrap();
+        assert_eq!(checked.public_url.unwrap().as_str(), "https://cdn.test/tuf/");
+    }
+}

@@ -1,0 +1,493 @@
+//! The read-back of a push (plan step 5), before `timestamp.json` goes up, through the
+//! address clients use (`--public-url`):
+//!
+//! 1. every object this push uploaded is fetched and must have the local file's sha256,
+//!    Content-Type, and Cache-Control where the store returns one: a CDN serving stale bytes, a bucket policy hiding the prefix, or an
+//!    object replaced between its PUT and now all stop the push here;
+//! 2. tough loads the repository from that address, from root v1 and from the newest
+//!    root, with the new `timestamp.json` served from memory (it is not up yet), and reads
+//!    every target this push uploaded. tough is the strictest client the gate knows
+//!    (Sigstore's outages of sigstore/root-signing#1431 and #1437).
+//!
+//! 3. our own client (the mirror's Updater) does the same, from the same roots, with the
+//!    same overlay, and downloads the same targets.
+//!
+//! tough's own `http` feature pulls a second reqwest; its transport here is the
+//! workspace's reqwest 0.12.
+
+use std::cell::Cell;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sha2::{Digest as _, Sha256};
+use trustroot_store::object::ReadBack;
+use trustroot_store::object::layout::{self, CacheControl};
+
+/// Fetching one object, or one run of tough.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The read-back of one push: `base` is the public address (ending in '/'), `tree` the
+/// local published tree that was pushed.
+pub struct HttpReadBack {
+    base: url::Url,
+    tree: PathBuf,
+    /// Where the policy allows P-384 keys tough cannot load such a root; it is skipped
+    /// as the gate skips it.
+    allow_p384: bool,
+    /// The Cache-Control values the push gave each kind of name.
+    cache: CacheControl,
+    checked: Cell<usize>,
+    /// What tough and our client did, one line per client and starting root.
+    tough: std::cell::RefCell<Vec<String>>,
+}
+
+impl HttpReadBack {
+    pub fn new(base: url::Url, tree: PathBuf, allow_p384: bool, cache: CacheControl) -> HttpReadBack {
+        HttpReadBack {
+            base,
+            tree,
+            allow_p384,
+            cache,
+            checked: Cell::new(0),
+            tough: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// How many objects were read back and found identical.
+    pub fn checked(&self) -> usize {
+        self.checked.get()
+    }
+
+    /// What tough and our client did, one line per client and starting root.
+    pub fn client_runs(&self) -> Vec<String> {
+        self.tough.borrow().clone()
+    }
+
+    /// Plan step 6: once `timestamp.json` is up, one GET through the public address. An
+    /// older one still served (a CDN that has not revalidated yet) is a warning, not a
+    /// failure: the store is right, and clients see the new timestamp once the cache
+    /// does. `None` when the new one is served.
+    pub fn timestamp_served(&self) -> Option<String> {
+        let local = std::fs::read(self.tree.join("timestamp.json")).ok()?;
+        let url = self.url_of("timestamp.json").ok()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .ok()?;
+        let limit = (local.len() as u64).saturating_mul(4).max(1 << 16);
+        match runtime.block_on(get(&client, &url, limit)) {
+            Ok(answer) if answer.body == local => None,
+            Ok(_) => Some(format!(
+                "{url} still serves an older timestamp.json (a cache in front of the store?); clients see the new one once it revalidates"
+            )),
+            Err(reason) => Some(format!("timestamp.json is up, but reading it back failed: {reason}")),
+        }
+    }
+
+    /// The public address of `key`, never outside the base.
+    fn url_of(&self, key: &str) -> Result<url::Url, String> {
+        self.base
+            .join(key)
+            .ok()
+            .filter(|u| u.as_str().starts_with(self.base.as_str()))
+            .ok_or_else(|| format!("cannot be addressed under {}", self.base))
+    }
+
+    /// Step 1 for one object.
+    async fn compare(&self, client: &reqwest::Client, key: &str) -> Result<(), String> {
+        let local = std::fs::read(self.tree.join(key)).map_err(|e| format!("cannot read the local file: {e}"))?;
+        let url = self.url_of(key)?;
+        let Answer {
+            body,
+            content_type: served_type,
+            cache_control,
+        } = get(client, &url, local.len() as u64).await?;
+        if Sha256::digest(&body) != Sha256::digest(&local) {
+            return Err(format!(
+                "GET {url} served {} bytes with another sha256 than the {} bytes pushed (a stale cache, or the object was replaced)",
+                body.len(),
+                local.len()
+            ));
+        }
+        let expected = layout::content_type(key);
+        let served = served_type.as_deref().unwrap_or("");
+        if !served
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case(expected)
+        {
+            return Err(format!(
+                "GET {url} is served as '{}', not {expected}",
+                served.escape_debug()
+            ));
+        }
+        // A store that does not return the header is not wrong; one that returns another
+        // value would let a CDN keep timestamp.json, or refetch what never changes.
+        let entry = layout::classify(key).map_err(|reason| format!("{key}: {reason}"))?;
+        let expected = self.cache.for_entry(entry);
+        if let Some(served) = cache_control
+            && served.trim() != expected
+        {
+            return Err(format!(
+                "GET {url} is served with Cache-Control '{}', not '{expected}'",
+                served.escape_debug()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The starting roots of the clients, read from the local tree: root v1 (a new
+    /// client), the newest root the store already served (a client that has kept up: the
+    /// one a root rotation strands if anything is missing) and the newest; each once.
+    fn starting_roots(&self, uploaded: &[String]) -> Result<Vec<(u64, PathBuf)>, (String, String)> {
+        let whole = |reason: String| ("(the repository)".to_string(), reason);
+        let mut roots: Vec<(u64, PathBuf)> = std::fs::read_dir(&self.tree)
+            .map_err(|e| whole(format!("cannot list the local tree: {e}")))?
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name().into_string().ok()?;
+                let version = name.strip_suffix(".root.json")?.parse::<u64>().ok()?;
+                Some((version, self.tree.join(name)))
+            })
+            .collect();
+        roots.sort();
+        let served_before = roots
+            .iter()
+            .rev()
+            .find(|(version, _)| !uploaded.iter().any(|key| *key == format!("{version}.root.json")));
+        let mut starts: Vec<(u64, PathBuf)> = Vec::new();
+        for root in [roots.first(), served_before, roots.last()].into_iter().flatten() {
+            if !starts.iter().any(|(version, _)| *version == root.0) {
+                starts.push(root.clone());
+            }
+        }
+        if starts.is_empty() {
+            return Err(whole("the local tree holds no N.root.json".into()));
+        }
+        Ok(starts)
+    }
+
+    /// Step 3: our client from each starting root, with the timestamp overlaid, loading
+    /// every role and downloading each target this push uploaded.
+    async fn our_client(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)> {
+        use trustroot_mirror::{FetchConfig, Fetcher, Updater, UpdaterConfig};
+        let whole = |reason: String| ("(the repository)".to_string(), reason);
+        let fetcher = Fetcher::new(FetchConfig::default())
+            .with_overlay(self.url_of("timestamp.json").map_err(whole)?, timestamp.to_vec());
+        let targets_url = self.url_of("targets/").map_err(whole)?;
+        let limits = trustroot_core::Limits::default();
+        let now = chrono::Utc::now();
+        for (version, path) in self.starting_roots(uploaded)? {
+            let who = format!("trustroot client from root v{version}");
+            let root = std::fs::read(&path).map_err(|e| whole(format!("cannot read {}: {e}", path.display())))?;
+            let work = tempfile::tempdir().map_err(|e| whole(format!("cannot make a client directory: {e}")))?;
+            let (metadata_dir, target_dir) = (work.path().join("metadata"), work.path().join("targets"));
+            for dir in [&metadata_dir, &target_dir] {
+                std::fs::create_dir(dir).map_err(|e| whole(format!("cannot make a client directory: {e}")))?;
+            }
+            let refused =
+                |e: trustroot_mirror::UpdateError| whole(format!("{who} refuses the repository at {}: {e}", self.base));
+            Updater::init(&metadata_dir, &root, now, &limits).map_err(refused)?;
+            let config = UpdaterConfig {
+                metadata_dir,
+                metadata_url: self.base.clone(),
+                target_dir: Some(target_dir),
+                target_url: Some(targets_url.clone()),
+                now,
+                limits: limits.clone(),
+                root_history_dir: None,
+            };
+            let mut updater = Updater::new(config, fetcher.clone()).map_err(refused)?;
+            updater.load_all_targets().await.map_err(refused)?;
+            let mut count = 0;
+            for (key, target) in uploaded.iter().filter_map(|key| Some((key, target_path(key)?))) {
+                let fail = |e: trustroot_mirror::UpdateError| (key.clone(), format!("{who}: {e}"));
+                let info = updater.target_info(&target).await.map_err(fail)?;
+                updater.download_target(&target, &info).await.map_err(fail)?;
+                count += 1;
+            }
+            self.tough.borrow_mut().push(format!(
+                "trustroot client from root v{version}: {count} new target(s) downloaded"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Step 2: tough from each starting root, with the timestamp overlaid.
+    async fn tough(
+        &self,
+        client: &reqwest::Client,
+        uploaded: &[String],
+        timestamp: &[u8],
+    ) -> Result<(), (String, String)> {
+        use tough::{ExpirationEnforcement, IntoVec as _, RepositoryLoader};
+        let whole = |reason: String| ("(the repository)".to_string(), reason);
+        let starts = self.starting_roots(uploaded)?;
+        if self.allow_p384 && starts.iter().any(|(_, path)| lists_p384(path)) {
+            // As the gate: tough refuses such a root outright; the byte compare stands.
+            self.tough
+                .borrow_mut()
+                .push("skipped: a root lists an ECDSA P-384 key, which tough refuses".into());
+            return Ok(());
+        }
+        // The hashes of the targets this push uploaded: tough reads those.
+        let fresh: BTreeSet<&str> = uploaded
+            .iter()
+            .filter_map(|key| key.strip_prefix("targets/"))
+            .filter_map(|rest| rest.rsplit('/').next())
+            .filter_map(|file| file.split_once('.').map(|(hash, _)| hash))
+            .collect();
+        let largest = largest_file(&self.tree);
+        let targets_url = self.url_of("targets/").map_err(whole)?;
+        for (version, path) in starts {
+            let who = format!("tough from root v{version}");
+            let root = std::fs::read(&path).map_err(|e| whole(format!("cannot read {}: {e}", path.display())))?;
+            let transport = Overlay {
+                client: client.clone(),
+                timestamp_url: self.url_of("timestamp.json").map_err(whole)?,
+                timestamp: bytes::Bytes::copy_from_slice(timestamp),
+                limit: largest,
+            };
+            let datastore = tempfile::tempdir().map_err(|e| whole(format!("cannot make tough's datastore: {e}")))?;
+            let repository = RepositoryLoader::new(&root, self.base.clone(), targets_url.clone())
+                .transport(transport)
+                .datastore(datastore.path())
+                .expiration_enforcement(ExpirationEnforcement::Safe)
+                .load()
+                .await
+                .map_err(|e| whole(format!("{who} refuses the repository at {}: {}", self.base, chain(&e))))?;
+            let names: Vec<(tough::TargetName, String)> = repository
+                .all_targets()
+                .filter_map(|(name, target)| {
+                    let sha = hex::encode(target.hashes.sha256.as_ref());
+                    fresh.contains(sha.as_str()).then(|| (name.clone(), sha))
+                })
+                .collect();
+            let count = names.len();
+            for (name, sha) in names {
+                let key = format!("targets/{}", name.raw());
+                let fail = |reason: String| (key.clone(), format!("{who}: {reason}"));
+                let stream = repository
+                    .read_target(&name)
+                    .await
+                    .map_err(|e| fail(chain(&e)))?
+                    .ok_or_else(|| fail("not found through the delegations".into()))?;
+                let bytes = stream.into_vec().await.map_err(|e| fail(chain(&e)))?;
+                if hex::encode(Sha256::digest(&bytes)) != sha {
+                    return Err(fail("read other bytes than the metadata lists".into()));
+                }
+            }
+            self.tough
+                .borrow_mut()
+                .push(format!("tough from root v{version}: {count} new target(s) read"));
+        }
+        Ok(())
+    }
+}
+
+impl ReadBack for HttpReadBack {
+    fn check(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)> {
+        let setup = |reason: String| ("(read-back)".to_string(), reason);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| setup(format!("cannot start the I/O runtime: {e}")))?;
+        let client = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            // Clients use this address; a redirect elsewhere would show what they may not see.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| setup(format!("cannot build the HTTP client: {e}")))?;
+        runtime.block_on(async {
+            for key in uploaded {
+                self.compare(&client, key)
+                    .await
+                    .map_err(|reason| (key.clone(), reason))?;
+                self.checked.set(self.checked.get() + 1);
+            }
+            self.tough(&client, uploaded, timestamp).await?;
+            self.our_client(uploaded, timestamp).await
+        })
+    }
+}
+
+/// A successful answer: its body and the headers the read-back checks.
+struct Answer {
+    body: Vec<u8>,
+    content_type: Option<String>,
+    cache_control: Option<String>,
+}
+
+/// GETs `url`, refusing a body longer than `limit`.
+async fn get(client: &reqwest::Client, url: &url::Url, limit: u64) -> Result<Answer, String> {
+    let response = client
+        .get(url.clone())
+        .send()
+        .await
+        .map_err(|e| format!("GET {url} failed: {}", chain(&e)))?;
+    read_body(response, url, limit).await
+}
+
+/// A successful answer's body (at most `limit` bytes) and headers.
+async fn read_body(mut response: reqwest::Response, url: &url::Url, limit: u64) -> Result<Answer, String> {
+    if !response.status().is_success() {
+        return Err(format!(
+            "GET {url} answered {} (is the prefix publicly readable at --public-url?)",
+            response.status()
+        ));
+    }
+    let header = |name: reqwest::header::HeaderName| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header(reqwest::header::CONTENT_TYPE);
+    let cache_control = header(reqwest::header::CACHE_CONTROL);
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("GET {url} failed mid-body: {}", chain(&e)))?
+    {
+        body.extend_from_slice(&chunk);
+        if body.len() as u64 > limit {
+            return Err(format!("GET {url} served more than the {limit} bytes expected"));
+        }
+    }
+    Ok(Answer {
+        body,
+        content_type,
+        cache_control,
+    })
+}
+
+/// tough's transport: the public address over reqwest, with `timestamp.json` (not
+/// uploaded yet) served from memory.
+#[derive(Debug, Clone)]
+struct Overlay {
+    client: reqwest::Client,
+    timestamp_url: url::Url,
+    timestamp: bytes::Bytes,
+    /// No object pushed is larger than the largest local file.
+    limit: u64,
+}
+
+#[async_trait::async_trait]
+impl tough::Transport for Overlay {
+    async fn fetch(&self, url: url::Url) -> Result<tough::TransportStream, tough::TransportError> {
+        use tough::{TransportError, TransportErrorKind};
+        let one = |bytes: bytes::Bytes| -> tough::TransportStream { Box::pin(futures::stream::iter([Ok(bytes)])) };
+        if url == self.timestamp_url {
+            return Ok(one(self.timestamp.clone()));
+        }
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(TransportError::new(TransportErrorKind::UnsupportedUrlScheme, url));
+        }
+        let response = self
+            .client
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| TransportError::new_with_cause(TransportErrorKind::Other, &url, e))?;
+        // A bucket that may not be listed answers 403 for a missing key: tough asks for
+        // root N+1 until it is missing.
+        if matches!(response.status().as_u16(), 403 | 404) {
+            return Err(TransportError::new(TransportErrorKind::FileNotFound, url));
+        }
+        let Answer { body, .. } = read_body(response, &url, self.limit)
+            .await
+            .map_err(|reason| TransportError::new_with_cause(TransportErrorKind::Other, &url, reason))?;
+        Ok(one(bytes::Bytes::from(body)))
+    }
+}
+
+/// The target path of an uploaded key `targets/<dir>/<sha256>.<name>`: `<dir>/<name>`.
+/// Other keys (metadata, tough's `targets/<sha256>.<dir>/<name>` alias) give `None`.
+fn target_path(key: &str) -> Option<String> {
+    let rest = key.strip_prefix("targets/")?;
+    let (dir, file) = match rest.rsplit_once('/') {
+        Some((dir, file)) => (Some(dir), file),
+        None => (None, rest),
+    };
+    let (hash, name) = file.split_once('.')?;
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) || name.is_empty() {
+        return None;
+    }
+    Some(match dir {
+        Some(dir) => format!("{dir}/{name}"),
+        None => name.to_string(),
+    })
+}
+
+/// The size of the largest file under `dir` (0 when it cannot be read).
+fn largest_file(dir: &std::path::Path) -> u64 {
+    let mut largest = 0;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            match entry.metadata() {
+                Ok(meta) if meta.is_dir() => pending.push(entry.path()),
+                Ok(meta) => largest = largest.max(meta.len()),
+                Err(_) => {}
+            }
+        }
+    }
+    largest
+}
+
+/// True when the root file at `path` lists an ECDSA P-384 key, which tough refuses.
+fn lists_p384(path: &std::path::Path) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| {
+        bytes
+            .windows(b"ecdsa-sha2-nistp384".len())
+            .any(|w| w == b"ecdsa-sha2-nistp384")
+    })
+}
+
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        let inner_text = inner.to_string();
+        if !text.contains(&inner_text) {
+            text.push_str(": ");
+            text.push_str(&inner_text);
+        }
+        source = inner.source();
+    }
+    text.replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn target_paths_of_uploaded_keys() {
+        let hash = "a".repeat(64);
+        assert_eq!(
+            target_path(&format!("targets/{hash}.trusted_root.json")).as_deref(),
+            Some("trusted_root.json")
+        );
+        assert_eq!(
+            target_path(&format!("targets/npm/{hash}.keys.json")).as_deref(),
+            Some("npm/keys.json")
+        );
+        // tough's alias, metadata and names without a hash are not targets to download.
+        assert_eq!(target_path(&format!("targets/{hash}.npm/keys.json")), None);
+        assert_eq!(target_path("2.snapshot.json"), None);
+        assert_eq!(target_path("targets/short.keys.json"), None);
+        assert_eq!(target_path(&format!("targets/{hash}.")), None);
+    }
+}
