@@ -130,9 +130,15 @@ pub struct PushReport {
     pub warnings: Vec<String>,
 }
 
+/// Makes the read-back of our own client for a public address and the local tree pushed
+/// (the mirror's `ClientReadBack`, which the command hands in: ceremony does not depend
+/// on the mirror).
+pub type ClientReadBack<'a> = &'a dyn Fn(url::Url, PathBuf) -> Box<dyn ReadBack>;
+
 /// Pushes the tree `repo` serves locally to `target`, reading every uploaded object back
-/// through the public address before `timestamp.json` goes up.
-pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>) -> Result<PushReport> {
+/// through the public address before `timestamp.json` goes up: the bytes and tough here,
+/// then `client`'s.
+pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>, client: ClientReadBack<'_>) -> Result<PushReport> {
     let tree = PublishDir::new(&repo.policy, &repo.root).served();
     let served = std::fs::canonicalize(&tree).map_err(|e| Error::io(&tree, crate::error::IoOp::Read, e))?;
     let connect = Connect {
@@ -153,7 +159,15 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>) -> Result<PushRep
             options.cache.clone(),
         )
     });
-    let read_back = reader.as_ref().map(|r| r as &dyn ReadBack);
+    let ours = target
+        .public_url
+        .as_ref()
+        .map(|base| client(base.clone(), served.clone()));
+    let both = reader.as_ref().map(|bytes_and_tough| Both {
+        first: bytes_and_tough,
+        then: ours.as_deref(),
+    });
+    let read_back = both.as_ref().map(|r| r as &dyn ReadBack);
     let report = trustroot_store::object::push(&backend, &served, &options, read_back)?;
     let mut warnings = warnings;
     if let Some(reader) = &reader
@@ -167,13 +181,32 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>) -> Result<PushRep
         uploaded: report.plan.upload_count(),
         deleted: report.deleted,
         read_back: reader.as_ref().map_or(0, |r| r.checked()),
-        clients: reader.as_ref().map(|r| r.client_runs()).unwrap_or_default(),
+        clients: both.as_ref().map(ReadBack::runs).unwrap_or_default(),
         generation: report.generation,
         foreign: report.foreign,
         missing: report.missing,
         public_url: target.public_url.as_ref().map(ToString::to_string),
         warnings,
     })
+}
+
+/// Two read-backs, the second only after the first accepted.
+struct Both<'a> {
+    first: &'a dyn ReadBack,
+    then: Option<&'a dyn ReadBack>,
+}
+
+impl ReadBack for Both<'_> {
+    fn check(&self, uploaded: &[String], timestamp: &[u8]) -> std::result::Result<(), (String, String)> {
+        self.first.check(uploaded, timestamp)?;
+        self.then.map_or(Ok(()), |then| then.check(uploaded, timestamp))
+    }
+
+    fn runs(&self) -> Vec<String> {
+        let mut runs = self.first.runs();
+        runs.extend(self.then.map(ReadBack::runs).unwrap_or_default());
+        runs
+    }
 }
 
 /// `a` is `b`, or one holds the other, as written or as resolved.

@@ -9,8 +9,8 @@
 //!    every target this push uploaded. tough is the strictest client the gate knows
 //!    (Sigstore's outages of sigstore/root-signing#1431 and #1437).
 //!
-//! 3. our own client (the mirror's Updater) does the same, from the same roots, with the
-//!    same overlay, and downloads the same targets.
+//! 3. our own client does the same: the mirror crate's `ClientReadBack`, handed in by the
+//!    command (ceremony does not depend on the mirror, DESIGN.md's crate boundaries).
 //!
 //! tough's own `http` feature pulls a second reqwest; its transport here is the
 //! workspace's reqwest 0.12.
@@ -23,6 +23,7 @@ use std::time::Duration;
 use sha2::{Digest as _, Sha256};
 use trustroot_store::object::ReadBack;
 use trustroot_store::object::layout::{self, CacheControl};
+use trustroot_store::object::readback::starting_roots;
 
 /// Fetching one object, or one run of tough.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -38,7 +39,7 @@ pub struct HttpReadBack {
     /// The Cache-Control values the push gave each kind of name.
     cache: CacheControl,
     checked: Cell<usize>,
-    /// What tough and our client did, one line per client and starting root.
+    /// What tough did, one line per starting root.
     tough: std::cell::RefCell<Vec<String>>,
 }
 
@@ -57,11 +58,6 @@ impl HttpReadBack {
     /// How many objects were read back and found identical.
     pub fn checked(&self) -> usize {
         self.checked.get()
-    }
-
-    /// What tough and our client did, one line per client and starting root.
-    pub fn client_runs(&self) -> Vec<String> {
-        self.tough.borrow().clone()
     }
 
     /// Plan step 6: once `timestamp.json` is up, one GET through the public address. An
@@ -144,82 +140,6 @@ impl HttpReadBack {
         Ok(())
     }
 
-    /// The starting roots of the clients, read from the local tree: root v1 (a new
-    /// client), the newest root the store already served (a client that has kept up: the
-    /// one a root rotation strands if anything is missing) and the newest; each once.
-    fn starting_roots(&self, uploaded: &[String]) -> Result<Vec<(u64, PathBuf)>, (String, String)> {
-        let whole = |reason: String| ("(the repository)".to_string(), reason);
-        let mut roots: Vec<(u64, PathBuf)> = std::fs::read_dir(&self.tree)
-            .map_err(|e| whole(format!("cannot list the local tree: {e}")))?
-            .filter_map(|entry| {
-                let name = entry.ok()?.file_name().into_string().ok()?;
-                let version = name.strip_suffix(".root.json")?.parse::<u64>().ok()?;
-                Some((version, self.tree.join(name)))
-            })
-            .collect();
-        roots.sort();
-        let served_before = roots
-            .iter()
-            .rev()
-            .find(|(version, _)| !uploaded.iter().any(|key| *key == format!("{version}.root.json")));
-        let mut starts: Vec<(u64, PathBuf)> = Vec::new();
-        for root in [roots.first(), served_before, roots.last()].into_iter().flatten() {
-            if !starts.iter().any(|(version, _)| *version == root.0) {
-                starts.push(root.clone());
-            }
-        }
-        if starts.is_empty() {
-            return Err(whole("the local tree holds no N.root.json".into()));
-        }
-        Ok(starts)
-    }
-
-    /// Step 3: our client from each starting root, with the timestamp overlaid, loading
-    /// every role and downloading each target this push uploaded.
-    async fn our_client(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)> {
-        use trustroot_mirror::{FetchConfig, Fetcher, Updater, UpdaterConfig};
-        let whole = |reason: String| ("(the repository)".to_string(), reason);
-        let fetcher = Fetcher::new(FetchConfig::default())
-            .with_overlay(self.url_of("timestamp.json").map_err(whole)?, timestamp.to_vec());
-        let targets_url = self.url_of("targets/").map_err(whole)?;
-        let limits = trustroot_core::Limits::default();
-        let now = chrono::Utc::now();
-        for (version, path) in self.starting_roots(uploaded)? {
-            let who = format!("trustroot client from root v{version}");
-            let root = std::fs::read(&path).map_err(|e| whole(format!("cannot read {}: {e}", path.display())))?;
-            let work = tempfile::tempdir().map_err(|e| whole(format!("cannot make a client directory: {e}")))?;
-            let (metadata_dir, target_dir) = (work.path().join("metadata"), work.path().join("targets"));
-            for dir in [&metadata_dir, &target_dir] {
-                std::fs::create_dir(dir).map_err(|e| whole(format!("cannot make a client directory: {e}")))?;
-            }
-            let refused =
-                |e: trustroot_mirror::UpdateError| whole(format!("{who} refuses the repository at {}: {e}", self.base));
-            Updater::init(&metadata_dir, &root, now, &limits).map_err(refused)?;
-            let config = UpdaterConfig {
-                metadata_dir,
-                metadata_url: self.base.clone(),
-                target_dir: Some(target_dir),
-                target_url: Some(targets_url.clone()),
-                now,
-                limits: limits.clone(),
-                root_history_dir: None,
-            };
-            let mut updater = Updater::new(config, fetcher.clone()).map_err(refused)?;
-            updater.load_all_targets().await.map_err(refused)?;
-            let mut count = 0;
-            for (key, target) in uploaded.iter().filter_map(|key| Some((key, target_path(key)?))) {
-                let fail = |e: trustroot_mirror::UpdateError| (key.clone(), format!("{who}: {e}"));
-                let info = updater.target_info(&target).await.map_err(fail)?;
-                updater.download_target(&target, &info).await.map_err(fail)?;
-                count += 1;
-            }
-            self.tough.borrow_mut().push(format!(
-                "trustroot client from root v{version}: {count} new target(s) downloaded"
-            ));
-        }
-        Ok(())
-    }
-
     /// Step 2: tough from each starting root, with the timestamp overlaid.
     async fn tough(
         &self,
@@ -229,7 +149,7 @@ impl HttpReadBack {
     ) -> Result<(), (String, String)> {
         use tough::{ExpirationEnforcement, IntoVec as _, RepositoryLoader};
         let whole = |reason: String| ("(the repository)".to_string(), reason);
-        let starts = self.starting_roots(uploaded)?;
+        let starts = starting_roots(&self.tree, uploaded)?;
         if self.allow_p384 && starts.iter().any(|(_, path)| lists_p384(path)) {
             // As the gate: tough refuses such a root outright; the byte compare stands.
             self.tough
@@ -293,6 +213,10 @@ impl HttpReadBack {
 }
 
 impl ReadBack for HttpReadBack {
+    fn runs(&self) -> Vec<String> {
+        self.tough.borrow().clone()
+    }
+
     fn check(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)> {
         let setup = |reason: String| ("(read-back)".to_string(), reason);
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -312,8 +236,7 @@ impl ReadBack for HttpReadBack {
                     .map_err(|reason| (key.clone(), reason))?;
                 self.checked.set(self.checked.get() + 1);
             }
-            self.tough(&client, uploaded, timestamp).await?;
-            self.our_client(uploaded, timestamp).await
+            self.tough(&client, uploaded, timestamp).await
         })
     }
 }
@@ -410,24 +333,6 @@ impl tough::Transport for Overlay {
     }
 }
 
-/// The target path of an uploaded key `targets/<dir>/<sha256>.<name>`: `<dir>/<name>`.
-/// Other keys (metadata, tough's `targets/<sha256>.<dir>/<name>` alias) give `None`.
-fn target_path(key: &str) -> Option<String> {
-    let rest = key.strip_prefix("targets/")?;
-    let (dir, file) = match rest.rsplit_once('/') {
-        Some((dir, file)) => (Some(dir), file),
-        None => (None, rest),
-    };
-    let (hash, name) = file.split_once('.')?;
-    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) || name.is_empty() {
-        return None;
-    }
-    Some(match dir {
-        Some(dir) => format!("{dir}/{name}"),
-        None => name.to_string(),
-    })
-}
-
 /// The size of the largest file under `dir` (0 when it cannot be read).
 fn largest_file(dir: &std::path::Path) -> u64 {
     let mut largest = 0;
@@ -466,28 +371,4 @@ fn chain(error: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     text.replace(['\n', '\r'], " ")
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    #[test]
-    fn target_paths_of_uploaded_keys() {
-        let hash = "a".repeat(64);
-        assert_eq!(
-            target_path(&format!("targets/{hash}.trusted_root.json")).as_deref(),
-            Some("trusted_root.json")
-        );
-        assert_eq!(
-            target_path(&format!("targets/npm/{hash}.keys.json")).as_deref(),
-            Some("npm/keys.json")
-        );
-        // tough's alias, metadata and names without a hash are not targets to download.
-        assert_eq!(target_path(&format!("targets/{hash}.npm/keys.json")), None);
-        assert_eq!(target_path("2.snapshot.json"), None);
-        assert_eq!(target_path("targets/short.keys.json"), None);
-        assert_eq!(target_path(&format!("targets/{hash}.")), None);
-    }
 }

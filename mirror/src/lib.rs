@@ -12,6 +12,7 @@ pub mod idle;
 pub mod layout;
 pub mod manifest;
 pub mod metrics;
+pub mod readback;
 pub mod serve;
 pub mod status;
 pub mod sync;

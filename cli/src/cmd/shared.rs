@@ -176,7 +176,12 @@ pub fn push_published(
     now: DateTime<Utc>,
     rerun: &str,
 ) -> CmdResult<trustroot_ceremony::push::PushReport> {
-    trustroot_ceremony::push::push(repo, target, now).map_err(|e| {
+    // Our own client reads the push back too; it lives in the mirror crate, which the
+    // ceremony crate does not depend on.
+    let client = |base: url::Url, tree: std::path::PathBuf| -> Box<dyn trustroot_store::object::ReadBack> {
+        Box::new(trustroot_mirror::readback::ClientReadBack::new(base, tree))
+    };
+    trustroot_ceremony::push::push(repo, target, now, &client).map_err(|e| {
         Failure::from(e).with_hint_text(format!(
             "the local tree is published, the store still serves what it served before; run `{rerun}` to push again"
         ))

@@ -18,6 +18,7 @@ pub mod layout;
 pub mod manifest;
 pub mod plan;
 pub mod push;
+pub mod readback;
 pub mod url;
 
 pub use backend::{Backend, Connect, Counted, StoreBackend};

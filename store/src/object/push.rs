@@ -48,6 +48,11 @@ impl PushOptions {
 /// goes up. `Err((key, reason))` stops the push.
 pub trait ReadBack {
     fn check(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)>;
+
+    /// What the clients it ran did, one line per client and starting root.
+    fn runs(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// What a push did (or, with `dry_run`, would do).

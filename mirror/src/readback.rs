@@ -1,0 +1,98 @@
+//! Our own client as a read-back of a push (`ceremony publish --to`, `online refresh
+//! --to`): before `timestamp.json` goes up, the Updater loads the pushed repository
+//! through the address clients use, from each starting root, with the new
+//! `timestamp.json` answered from memory (it is not up yet), and downloads every target
+//! the push uploaded. The command hands it to the push; ceremony does its own byte
+//! compare and tough first.
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+
+use trustroot_store::object::ReadBack;
+use trustroot_store::object::readback::{starting_roots, target_path};
+use url::Url;
+
+use crate::{FetchConfig, Fetcher, UpdateError, Updater, UpdaterConfig};
+
+/// The read-back by our client of the push of `tree` (the local tree pushed) served at
+/// `base` (the public address, ending in '/').
+pub struct ClientReadBack {
+    base: Url,
+    tree: PathBuf,
+    runs: RefCell<Vec<String>>,
+}
+
+impl ClientReadBack {
+    pub fn new(base: Url, tree: PathBuf) -> ClientReadBack {
+        ClientReadBack {
+            base,
+            tree,
+            runs: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The public address of `key`, never outside the base.
+    fn url_of(&self, key: &str) -> Result<Url, String> {
+        self.base
+            .join(key)
+            .ok()
+            .filter(|u| u.as_str().starts_with(self.base.as_str()))
+            .ok_or_else(|| format!("cannot be addressed under {}", self.base))
+    }
+
+    async fn run(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)> {
+        let whole = |reason: String| ("(the repository)".to_string(), reason);
+        let fetcher = Fetcher::new(FetchConfig::default())
+            .with_overlay(self.url_of("timestamp.json").map_err(whole)?, timestamp.to_vec());
+        let targets_url = self.url_of("targets/").map_err(whole)?;
+        let limits = trustroot_core::Limits::default();
+        let now = chrono::Utc::now();
+        for (version, path) in starting_roots(&self.tree, uploaded)? {
+            let who = format!("trustroot client from root v{version}");
+            let root = std::fs::read(&path).map_err(|e| whole(format!("cannot read {}: {e}", path.display())))?;
+            let work = tempfile::tempdir().map_err(|e| whole(format!("cannot make a client directory: {e}")))?;
+            let (metadata_dir, target_dir) = (work.path().join("metadata"), work.path().join("targets"));
+            for dir in [&metadata_dir, &target_dir] {
+                std::fs::create_dir(dir).map_err(|e| whole(format!("cannot make a client directory: {e}")))?;
+            }
+            let refused = |e: UpdateError| whole(format!("{who} refuses the repository at {}: {e}", self.base));
+            Updater::init(&metadata_dir, &root, now, &limits).map_err(refused)?;
+            let config = UpdaterConfig {
+                metadata_dir,
+                metadata_url: self.base.clone(),
+                target_dir: Some(target_dir),
+                target_url: Some(targets_url.clone()),
+                now,
+                limits: limits.clone(),
+                root_history_dir: None,
+            };
+            let mut updater = Updater::new(config, fetcher.clone()).map_err(refused)?;
+            updater.load_all_targets().await.map_err(refused)?;
+            let mut count = 0;
+            for (key, target) in uploaded.iter().filter_map(|key| Some((key, target_path(key)?))) {
+                let fail = |e: UpdateError| (key.clone(), format!("{who}: {e}"));
+                let info = updater.target_info(&target).await.map_err(fail)?;
+                updater.download_target(&target, &info).await.map_err(fail)?;
+                count += 1;
+            }
+            self.runs
+                .borrow_mut()
+                .push(format!("{who}: {count} new target(s) downloaded"));
+        }
+        Ok(())
+    }
+}
+
+impl ReadBack for ClientReadBack {
+    fn check(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ("(read-back)".to_string(), format!("cannot start the I/O runtime: {e}")))?;
+        runtime.block_on(self.run(uploaded, timestamp))
+    }
+
+    fn runs(&self) -> Vec<String> {
+        self.runs.borrow().clone()
+    }
+}
