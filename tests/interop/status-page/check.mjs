@@ -59,7 +59,7 @@ try {
         // Wider than the viewport means the reader scrolls the whole page sideways.
         page_width: document.documentElement.scrollWidth,
         viewport_width: window.innerWidth,
-        signatures: rows('#open-round tr[data-keyholder]').map((tr) => ({
+        signatures: rows('section[aria-labelledby="open-round"] tr[data-keyholder]').map((tr) => ({
           table: text(tr.closest('table').querySelector('caption')),
           keyholder: tr.dataset.keyholder,
           state: tr.dataset.state,
