@@ -60,9 +60,10 @@ pub struct RoleOverview {
     #[serde(serialize_with = "trustroot_core::time::serialize")]
     pub signing_period_starts: DateTime<Utc>,
     pub state: ExpiryState,
-    /// The policy's key names for it (`online` for snapshot and timestamp).
+    /// The policy's key names for it (`online` for snapshot and timestamp): who signs its
+    /// next version, which may differ from who signed this one while a round is open.
     pub keys: Vec<String>,
-    /// The policy's threshold (1 for the online roles).
+    /// The policy's threshold for its next version (1 for the online roles).
     pub threshold: u64,
 }
 

@@ -8,16 +8,17 @@ use trustroot_ceremony::round::{Keyholder, RoleStatus, RoundStatus, ThresholdSta
 
 use crate::output::html::Html;
 
-/// The page's style: readable on a phone (tables scroll inside their own box, text wraps),
+/// The page's style: readable on a phone (tables keep their columns and scroll sideways
+/// inside their own box rather than breaking words; the rest of the text wraps),
 /// printable (no backgrounds needed to tell states apart: each also says it in words), and
 /// colours with at least 4.5:1 contrast.
 const CSS: &str = "\
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:72rem;padding:1rem;color:#1a1a1a;background:#fff;line-height:1.45;overflow-wrap:anywhere}\
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:72rem;padding:1rem;color:#1a1a1a;background:#fff;line-height:1.45}p,li,caption,h1,h3{overflow-wrap:anywhere}\
 h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.3rem;margin-top:2rem;border-bottom:2px solid #444;padding-bottom:.2rem}h3{font-size:1.1rem;margin-top:1.4rem}\
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;margin:.5rem 0}\
 caption{text-align:left;font-weight:600;padding:.3rem 0}\
 th,td{border:1px solid #888;padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#eee}\
-code{font-family:ui-monospace,monospace;font-size:.9em}\
+time{white-space:nowrap}code{font-family:ui-monospace,monospace;font-size:.9em}\
 .ok{background:#e3f4e8;color:#0b4d1f}.due{background:#fff1c2;color:#4d3800}.bad{background:#fde4e6;color:#7d0f1c}\
 .problem{border-left:6px solid #a3122a;background:#fde4e6;color:#5c0a14;padding:.5rem .8rem;margin:.6rem 0}\
 .muted{color:#4a4a4a}\
@@ -226,8 +227,8 @@ fn roles(b: &mut Html, o: &Overview) {
         table_start(
             b,
             "published roles",
-            "Every published role, its expiry against the signing period trustroot.toml gives it",
-            &["Role", "Version", "Expires", "State", "Signing period", "Threshold", "Keys"],
+            "Every published role, its expiry against the signing period trustroot.toml gives it, and who signs its next version",
+            &["Role", "Version", "Expires", "State", "Signing period", "Next threshold", "Next signers"],
         );
         for r in &o.roles {
             let expires = trustroot_core::time::format(&r.expires);
