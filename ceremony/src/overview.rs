@@ -8,10 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::attestation::Attestation;
+use crate::online;
 use crate::policy::{self, ResolvedKeys};
 use crate::repo::Repo;
 use crate::round::{self, RoundHistory};
-use crate::online;
 
 /// The whole status, apart from the open round's thresholds (`round::status`).
 #[derive(Debug, Clone, Serialize)]
@@ -94,12 +94,7 @@ pub fn overview(repo: &Repo, now: DateTime<Utc>) -> Overview {
         Ok(published) => (published.iter().map(|r| role_overview(repo, r, now)).collect(), None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
-    let name_of = |keyid: &str| {
-        resolved
-            .as_ref()
-            .and_then(|k| k.name_of(keyid))
-            .map(str::to_string)
-    };
+    let name_of = |keyid: &str| resolved.as_ref().and_then(|k| k.name_of(keyid)).map(str::to_string);
     let (rounds, rounds_problem) = match round::history(repo, &name_of) {
         Ok(rounds) => (rounds, None),
         Err(e) => (Vec::new(), Some(e.to_string())),

@@ -60,9 +60,17 @@ fn check_in_chromium(page: &Path, out_dir: &Path) -> Value {
         !stderr.starts_with("unshare: "),
         "`unshare --net` cannot make a network namespace here: {stderr}"
     );
-    assert!(out.status.success(), "the page check failed ({}):\n{stderr}", out.status);
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("the page check printed no JSON ({e}):\n{}", String::from_utf8_lossy(&out.stdout)))
+    assert!(
+        out.status.success(),
+        "the page check failed ({}):\n{stderr}",
+        out.status
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "the page check printed no JSON ({e}):\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
 }
 
 /// Where the screenshots are kept: under the target directory, printed.
@@ -83,12 +91,22 @@ fn half_signed_rotation() -> Setup {
     setup.round_now(&["alice", "bob"]);
     setup.publish();
     let dave = setup.generate("dave", "ecdsa-p256");
-    ok(&setup.repo, &["key", "add", "dave", "--role", "root", "--holder", "@dave", &dave]);
+    ok(
+        &setup.repo,
+        &["key", "add", "dave", "--role", "root", "--holder", "@dave", &dave],
+    );
     let round = setup.start_now();
     let request = setup.tmp.path().join("rotation.json");
     ok(
         &setup.repo,
-        &["ceremony", "request", "--out", request.to_str().unwrap(), "--round", &round],
+        &[
+            "ceremony",
+            "request",
+            "--out",
+            request.to_str().unwrap(),
+            "--round",
+            &round,
+        ],
     );
     let alice = setup.sign_airgapped("alice", &request);
     setup.add(&alice);
@@ -109,7 +127,11 @@ fn a_half_signed_round_in_headless_chromium_offline_shows_who_is_missing_and_pas
     std::fs::write(out_dir.join("report.json"), serde_json::to_vec_pretty(&report).unwrap()).unwrap();
 
     assert_eq!(report["requests"], serde_json::json!([]), "the page fetched something");
-    assert!(report["browser"].as_str().unwrap().contains("Chrome/"), "{}", report["browser"]);
+    assert!(
+        report["browser"].as_str().unwrap().contains("Chrome/"),
+        "{}",
+        report["browser"]
+    );
     // What each role's published file says, read here, not from trustroot.
     let expected_dates: Vec<(String, String)> = ["root", "targets", "snapshot", "timestamp"]
         .iter()
@@ -145,7 +167,10 @@ fn a_half_signed_round_in_headless_chromium_offline_shows_who_is_missing_and_pas
                 } else {
                     panic!("unexpected threshold table {table}")
                 };
-                assert!(s["shown"].as_str().unwrap().starts_with(s["state"].as_str().unwrap()), "{s}");
+                assert!(
+                    s["shown"].as_str().unwrap().starts_with(s["state"].as_str().unwrap()),
+                    "{s}"
+                );
                 (
                     of.to_string(),
                     s["keyholder"].as_str().unwrap().to_string(),
@@ -172,7 +197,12 @@ fn a_half_signed_round_in_headless_chromium_offline_shows_who_is_missing_and_pas
             .as_array()
             .unwrap()
             .iter()
-            .map(|e| (e["role"].as_str().unwrap().to_string(), e["date"].as_str().unwrap().to_string()))
+            .map(|e| {
+                (
+                    e["role"].as_str().unwrap().to_string(),
+                    e["date"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
         dates.sort();
         let mut expected = expected_dates.clone();
@@ -181,7 +211,11 @@ fn a_half_signed_round_in_headless_chromium_offline_shows_who_is_missing_and_pas
         assert_eq!(shown["problems"], serde_json::json!([]), "{width}");
         let axe = &shown["axe"];
         assert_eq!(axe["version"], "4.14.1");
-        assert_eq!(axe["violations_a"], serde_json::json!([]), "{width}: axe-core finds level A violations");
+        assert_eq!(
+            axe["violations_a"],
+            serde_json::json!([]),
+            "{width}: axe-core finds level A violations"
+        );
         // Level AA findings are reported, not (yet) failed on.
         println!("{width}: axe-core level AA violations: {}", axe["violations_aa"]);
     }
@@ -207,19 +241,26 @@ fn script_and_img_onerror_in_a_keyholder_label_and_a_hand_written_transcript_sta
     const ATTACK: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>'";
     let setup = Setup::new();
     let mallory = setup.generate("mallory", "ecdsa-p256");
-    ok(&setup.repo, &["key", "add", "mallory", "--role", "root", "--holder", ATTACK, &mallory]);
+    ok(
+        &setup.repo,
+        &["key", "add", "mallory", "--role", "root", "--holder", ATTACK, &mallory],
+    );
     setup.start();
     // A transcript is a file anyone with the repository can edit.
     let transcript = setup.round_dir().join("transcript.jsonl");
     let mut log = std::fs::read_to_string(&transcript).unwrap();
     log.push_str(
-        &serde_json::json!({"action": "stage", "role": ATTACK, "version": 9, "detail": ATTACK, "at": ATTACK}).to_string(),
+        &serde_json::json!({"action": "stage", "role": ATTACK, "version": 9, "detail": ATTACK, "at": ATTACK})
+            .to_string(),
     );
     log.push('\n');
     std::fs::write(&transcript, log).unwrap();
 
     let page_path = setup.tmp.path().join("status.html");
-    ok(&setup.repo, &["ceremony", "status", "--at", AT, "--html", page_path.to_str().unwrap()]);
+    ok(
+        &setup.repo,
+        &["ceremony", "status", "--at", AT, "--html", page_path.to_str().unwrap()],
+    );
     let page = std::fs::read_to_string(&page_path).unwrap();
     for markup in ["<script", "<img", "onerror=alert(2)>"] {
         assert!(!page.contains(markup), "{markup} reached the page as markup:\n{page}");
@@ -240,7 +281,10 @@ fn an_expired_root_a_missing_transcript_and_a_hand_edited_round_are_said_where_t
     let html = page_path.to_str().unwrap();
 
     // Years later: everything published has expired.
-    ok(&setup.repo, &["ceremony", "status", "--at", "2099-01-01T00:00:00Z", "--html", html]);
+    ok(
+        &setup.repo,
+        &["ceremony", "status", "--at", "2099-01-01T00:00:00Z", "--html", html],
+    );
     let shown = page();
     let root_row = &shown[shown.find("data-role=\"root\"").unwrap()..];
     let root_row = &root_row[..root_row.find("</tr>").unwrap()];
@@ -255,7 +299,10 @@ fn an_expired_root_a_missing_transcript_and_a_hand_edited_round_are_said_where_t
     let shown = page();
     assert!(shown.contains("the latest round cannot be read"), "{shown}");
     assert!(shown.contains("the transcript cannot be read"), "{shown}");
-    assert!(shown.contains("data-role=\"timestamp\""), "the rest still renders: {shown}");
+    assert!(
+        shown.contains("data-role=\"timestamp\""),
+        "the rest still renders: {shown}"
+    );
 
     // round.json edited by hand into something that does not parse.
     std::fs::write(setup.round_dir().join("round.json"), b"{ edited by hand").unwrap();

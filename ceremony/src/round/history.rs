@@ -102,7 +102,10 @@ fn round_history(dir: &Path, round: String, name_of: &dyn Fn(&str) -> Option<Str
         }
     };
     let mut unreadable = 0usize;
-    for line in bytes.split(|b| *b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+    for line in bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+    {
         let Ok(entry) = serde_json::from_slice::<Value>(line) else {
             unreadable += 1;
             continue;

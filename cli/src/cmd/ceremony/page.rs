@@ -56,10 +56,18 @@ fn problem(b: &mut Html, text: &str) {
 /// A table in a box of its own that scrolls sideways on a narrow screen (focusable, so
 /// the keyboard can scroll it too).
 fn table_start(b: &mut Html, label: &str, caption: &str, headers: &[&'static str]) {
-    b.open("div", &[("class", "scroll"), ("tabindex", "0"), ("role", "region"), ("aria-label", label)])
-        .markup("<table>")
-        .element("caption", &[], caption)
-        .markup("<thead><tr>");
+    b.open(
+        "div",
+        &[
+            ("class", "scroll"),
+            ("tabindex", "0"),
+            ("role", "region"),
+            ("aria-label", label),
+        ],
+    )
+    .markup("<table>")
+    .element("caption", &[], caption)
+    .markup("<thead><tr>");
     for h in headers {
         b.markup("<th scope=\"col\">").markup(h).markup("</th>");
     }
@@ -126,7 +134,8 @@ fn round_role(b: &mut Html, role: &RoleStatus) {
         .open("p", &[])
         .markup("Expires ");
     date(b, &role.expires);
-    b.text(&format!(". Staged bytes sha256 {}.", role.signed_sha256)).close("p");
+    b.text(&format!(". Staged bytes sha256 {}.", role.signed_sha256))
+        .close("p");
     if role.changed_since_start {
         problem(
             b,
@@ -181,7 +190,12 @@ fn threshold(b: &mut Html, role: &RoleStatus, t: &ThresholdStatus) {
         t.required,
         if t.met { " (met)" } else { " (not met)" }
     );
-    table_start(b, &format!("{} {}", role.role, t.of), &caption, &["Keyholder", "Key", "Signature"]);
+    table_start(
+        b,
+        &format!("{} {}", role.role, t.of),
+        &caption,
+        &["Keyholder", "Key", "Signature"],
+    );
     let rows = t
         .signed
         .iter()
@@ -228,7 +242,15 @@ fn roles(b: &mut Html, o: &Overview) {
             b,
             "published roles",
             "Every published role, its expiry against the signing period trustroot.toml gives it, and who signs its next version",
-            &["Role", "Version", "Expires", "State", "Signing period", "Next threshold", "Next signers"],
+            &[
+                "Role",
+                "Version",
+                "Expires",
+                "State",
+                "Signing period",
+                "Next threshold",
+                "Next signers",
+            ],
         );
         for r in &o.roles {
             let expires = trustroot_core::time::format(&r.expires);
@@ -287,7 +309,11 @@ fn keyholders(b: &mut Html, o: &Overview) {
                 },
             )
             .open("td", &[])
-            .element("code", &[], k.keyid.as_deref().map_or("?", trustroot_ceremony::keys::short_id))
+            .element(
+                "code",
+                &[],
+                k.keyid.as_deref().map_or("?", trustroot_ceremony::keys::short_id),
+            )
             .close("td")
             .element("td", &[], &k.roles.join(", "));
         match (&k.attestation, &k.attestation_problem) {
