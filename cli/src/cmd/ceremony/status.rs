@@ -50,9 +50,7 @@ pub fn status(json: bool, html: Option<&Path>, args: &RepoArgs) -> CmdResult {
         if !json {
             outln!("Wrote the status page {}", out.display())?;
         }
-        if let Err(failure) = outcome {
-            return Err(failure);
-        }
+        outcome?;
         if !json {
             return Ok(());
         }
