@@ -5,16 +5,21 @@
 log() { printf '\n== %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages for the commands named: `need_debian COMMAND:PACKAGE ...`.
+# Debian packages for the commands named: `need_debian [--no-install-recommends]
+# COMMAND:PACKAGE ...` (the option keeps big packages such as chromium lean).
 need_debian() {
-  local missing=() pair
+  local missing=() pair options=()
+  if [ "${1:-}" = --no-install-recommends ]; then
+    options+=(--no-install-recommends)
+    shift
+  fi
   for pair in "$@"; do
     command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
   done
   if [ ${#missing[@]} -gt 0 ]; then
     log "installing Debian packages: ${missing[*]}"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${options[@]}" "${missing[@]}"
   fi
 }
 
@@ -57,6 +62,21 @@ need_tuf_js() {
     cp "$tufjs/package-lock.json" "$tufjs/node_modules/.package-lock.json.installed"
   fi
   export TRUSTROOT_TEST_TUFJS="$PWD/$tufjs/client.mjs"
+}
+
+# npm: puppeteer-core and axe-core, pinned in tests/interop/status-page, which open the
+# status page in the Debian chromium (never a downloaded browser) and check it. Sets
+# TRUSTROOT_TEST_STATUS_PAGE and TRUSTROOT_TEST_CHROMIUM.
+need_status_page() {
+  local dir=tests/interop/status-page
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.installed" 2>/dev/null; then
+    log "installing puppeteer-core and axe-core into $dir/node_modules"
+    (cd "$dir" && PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund --loglevel=error)
+    cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.installed"
+  fi
+  export TRUSTROOT_TEST_STATUS_PAGE="$PWD/$dir/check.mjs"
+  TRUSTROOT_TEST_CHROMIUM="$(command -v chromium)"
+  export TRUSTROOT_TEST_CHROMIUM
 }
 
 # crates: tuftool 0.17.0 (tough's repository tool), installed into a cache folder with its

@@ -16,6 +16,10 @@ need_debian faketime:faketime node:nodejs npm:npm xz:xz-utils tar:tar unshare:ut
 need_debian softhsm2-util:softhsm2 pkcs11-tool:opensc
 need_debian_files /usr/lib/softhsm/libsofthsm2.so:softhsm2 /usr/lib/x86_64-linux-gnu/libykcs11.so:ykcs11
 
+# --- Chromium (Debian, without recommends: no fonts or drivers beyond its own needs) opens
+# --- the status page of `ceremony status --html` in the status page test.
+need_debian --no-install-recommends chromium:chromium
+
 # --- Prometheus: promtool checks every metrics output and runs the documented alert rules;
 # --- the Prometheus server is started by the tests themselves (its service never runs).
 need_prometheus
@@ -24,8 +28,10 @@ need_prometheus
 # --- the AWS KMS the KMS signer's tests start as `$TRUSTROOT_TEST_PYTHON -m moto.server`.
 need_python_tuf
 
-# --- npm: tuf-js, which interop tests run against what we serve.
+# --- npm: tuf-js, which interop tests run against what we serve; puppeteer-core and
+# --- axe-core, which drive Chromium on the status page and check its accessibility.
 need_tuf_js
+need_status_page
 
 # --- crates: tough (pinned in tests/interop/tough-client/Cargo.toml), built as the
 # --- trustroot-tough-client binary the interop tests run. Its first build compiles

@@ -21,6 +21,7 @@ pub mod gate;
 pub mod keys;
 pub mod lock;
 pub mod online;
+pub mod overview;
 pub mod policy;
 pub mod precheck;
 pub mod pubdir;

@@ -363,6 +363,13 @@ fn quickstart_lives_a_whole_life_offline() {
     // The log holds every command with its whole output.
     let log = std::fs::read_to_string(dir.join("quickstart.log")).unwrap();
     assert!(log.contains("+ roles.root.threshold = 2"), "{log}");
+
+    // It ends with the status page: both rounds, root v2 with dave among its signers.
+    let page = std::fs::read_to_string(dir.join("status.html")).unwrap();
+    for shown in ["Round 0001", "Round 0002", "data-role=\"root\"", "data-key=\"dave\""] {
+        assert!(page.contains(shown), "{shown} is not on the status page:\n{page}");
+    }
+    assert!(log.contains("--html status.html"), "{log}");
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

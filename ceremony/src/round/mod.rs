@@ -17,7 +17,9 @@
 //! - `start`: starting a round, by hand or on a schedule, after checking what it stages.
 //! - `status`: threshold status from the collected signatures.
 //! - `transcript`: whether the round was published, and when.
+//! - `history`: every round's story from its transcript, for the status page.
 
+mod history;
 mod request;
 mod signature;
 mod start;
@@ -25,6 +27,7 @@ mod status;
 mod summary;
 mod transcript;
 
+pub use history::{RequestEntry, RoundHistory, SignatureEntry, StagedEntry, history};
 pub(crate) use request::without_attestations;
 pub use request::{REQUEST_FORMAT, RequestRole, RequestSigner, Requirement, SigningRequest};
 pub use signature::{Added, DetachedSignature, add_signature, read_signature_file, sign_request};
@@ -223,6 +226,11 @@ fn create(repo: &Repo, id: Option<&str>, now: DateTime<Utc>, planned: &[stage::S
         return Err(e);
     }
     Round::open(repo, Some(&id))
+}
+
+/// The ids of every round of `repo`, in the order `Round::open` takes the latest from.
+pub fn list(repo: &Repo) -> Result<Vec<String>> {
+    list_rounds(&repo.ceremonies_dir())
 }
 
 fn list_rounds(ceremonies: &Path) -> Result<Vec<String>> {

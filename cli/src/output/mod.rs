@@ -10,6 +10,7 @@
 //!   `{"error": {"kind", "message", "hint"}}` on standard output, with the same exit code.
 
 pub mod hint;
+pub mod html;
 
 use std::fmt;
 use std::io::{self, Write as _};

@@ -4,7 +4,9 @@
 //! - `start`: `ceremony start`, a round opened (or why not), with what its checks found.
 //! - `sign`: `ceremony sign`, a request's baseline checked, shown and confirmed.
 //! - `status`: `ceremony status`, who signed and who has not.
+//! - `page`: the status page of `ceremony status --html`.
 
+mod page;
 mod sign;
 mod start;
 mod status;
@@ -234,10 +236,20 @@ pub enum CeremonyCommand {
     #[command(
         after_help = "Exit status: 0 the status was shown, complete or not (`complete` in --json says which); 1 no round, or it cannot be read; 2 usage error. See docs/exit-codes.md."
     )]
+    ///
+    /// With --html, also write the repository's whole status as one self-contained HTML
+    /// page (no scripts, nothing fetched: it opens offline and from file://): every
+    /// published role with its expiry against its signing period, the keyholders and their
+    /// YubiKey attestations, the round's signatures (signed, missing, invalid) and every
+    /// round's history. A part that cannot be read is shown as such on the page; the page
+    /// is still written, and the command then exits 1.
     Status {
-        /// Print JSON.
+        /// Print JSON (with `repository`: the same data the page shows).
         #[arg(long)]
         json: bool,
+        /// Write the status page to this file.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
         #[command(flatten)]
         repo: RepoArgs,
     },
@@ -294,7 +306,7 @@ fn dispatch(command: CeremonyCommand) -> CmdResult {
             &repo,
         ),
         CeremonyCommand::AddSignature { files, json, repo } => add_signatures(&files, json, &repo),
-        CeremonyCommand::Status { json, repo } => status(json, &repo),
+        CeremonyCommand::Status { json, html, repo } => status(json, html.as_deref(), &repo),
         CeremonyCommand::Verify { json, passphrase, repo } => gate(false, json, &passphrase, &repo, None).map(drop),
         CeremonyCommand::Publish {
             json,

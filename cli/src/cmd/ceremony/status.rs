@@ -1,13 +1,17 @@
 //! `trustroot ceremony status`: per staged role, the thresholds, who signed and who has not.
 
-use trustroot_ceremony::keys;
-use trustroot_ceremony::round;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use trustroot_ceremony::overview::{self, Overview};
+use trustroot_ceremony::round::{self, Round};
+use trustroot_ceremony::{error::RoundError, keys, repo};
 use trustroot_core::display::escape;
 
-use super::super::shared::CmdResult;
-use super::{RepoArgs, open};
+use super::super::shared::{CmdResult, now};
+use super::{RepoArgs, open, page};
 use crate::outln;
-use crate::output;
+use crate::output::{self, Failure};
 
 fn holder_label(k: &round::Keyholder) -> String {
     // Both, labelled: the ID root lists, and the fingerprint `key show` prints.
@@ -30,11 +34,35 @@ fn holder_label(k: &round::Keyholder) -> String {
     }
 }
 
-pub fn status(json: bool, args: &RepoArgs) -> CmdResult {
+/// `--json`: the round's status as before, and the repository's overview beside it.
+#[derive(serde::Serialize)]
+struct StatusJson<'a> {
+    #[serde(flatten)]
+    round: &'a round::RoundStatus,
+    repository: &'a Overview,
+}
+
+pub fn status(json: bool, html: Option<&Path>, args: &RepoArgs) -> CmdResult {
+    let now = now(args.at);
+    if let Some(out) = html {
+        // The page is written whatever can or cannot be read: it says what is wrong.
+        let outcome = write_page(out, args, now)?;
+        if !json {
+            outln!("Wrote the status page {}", out.display())?;
+        }
+        outcome?;
+        if !json {
+            return Ok(());
+        }
+    }
     let (repo, round) = open(args)?;
-    let state = round::status(&repo, &round, chrono::Utc::now())?;
+    let state = round::status(&repo, &round, now)?;
     if json {
-        return output::json(&state);
+        let overview = overview::overview(&repo, now);
+        return output::json(&StatusJson {
+            round: &state,
+            repository: &overview,
+        });
     }
     match &state.published_at {
         Some(at) => outln!(
@@ -106,4 +134,28 @@ pub fn status(json: bool, args: &RepoArgs) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// Writes the status page to `out` (atomically: a reader never sees half a page). The
+/// outer error is the page not written; the inner one is what kept a part of it from
+/// being read (the page shows it; the command still reports it, as plain `status` would).
+fn write_page(out: &Path, args: &RepoArgs, now: DateTime<Utc>) -> CmdResult<Result<(), Failure>> {
+    let repo = repo::Repo::open(&args.repo)?;
+    let overview = overview::overview(&repo, now);
+    let (latest, problem) = match Round::open(&repo, args.round.as_deref()) {
+        Ok(round) => match round::status(&repo, &round, now) {
+            Ok(state) => (Ok(Some(state)), Ok(())),
+            Err(e) => (Err(e.to_string()), Err(Failure::from(e))),
+        },
+        // Before the first round there is nothing wrong to report.
+        Err(trustroot_ceremony::Error::Round(RoundError::NoRound)) if args.round.is_none() => (Ok(None), Ok(())),
+        Err(e) => (Err(e.to_string()), Err(Failure::from(e))),
+    };
+    let name = std::fs::canonicalize(&repo.root)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| repo.root.display().to_string());
+    let page = page::render(&name, &overview, &latest);
+    repo::write_atomic(out, page.as_bytes())?;
+    Ok(problem)
 }

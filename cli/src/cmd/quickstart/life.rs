@@ -27,6 +27,7 @@ impl Quickstart {
         self.online_refresh(&server)?;
         let second = self.rotate_root()?;
         self.follow_rotation(&server)?;
+        self.status_page()?;
 
         self.begin("Stop the server");
         self.note(&format!(
@@ -225,6 +226,18 @@ impl Quickstart {
         ])?;
         self.expect_version("client/metadata/root.json", 2)?;
         self.note("The client now trusts root v2 (client/metadata/root.json), signed by alice, bob and dave.");
+        Ok(())
+    }
+
+    /// The status page: the whole repository in one file a browser opens offline.
+    fn status_page(&mut self) -> Result<()> {
+        self.begin("The status page: every role, keyholder and round on one page");
+        self.trustroot(&["ceremony", "status", "--repo", REPO, "--html", STATUS_PAGE])?;
+        let page = self.dir.join(STATUS_PAGE);
+        self.note(&format!(
+            "Open file://{} in a browser: each role's expiry against its signing period, the keyholders, and both rounds, who signed when.",
+            page.display()
+        ));
         Ok(())
     }
 
@@ -431,6 +444,7 @@ impl Quickstart {
             ("mirror-access.log", "what the client asked the mirror for"),
             ("client/metadata/", "the client's trusted metadata, now at root v2"),
             ("client/targets/", "trusted_root.json, downloaded and verified"),
+            (STATUS_PAGE, "the status page: roles, expiries, keyholders, rounds"),
             ("quickstart.log", "every command above with its whole output"),
         ];
         for (path, what) in rows {

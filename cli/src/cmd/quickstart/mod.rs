@@ -31,6 +31,8 @@ const REPO: &str = "signing-repo";
 const PUBLISHED: &str = "signing-repo/public/repository";
 const MIRROR: &str = "mirror";
 const TARGET: &str = "trusted_root.json";
+/// The status page the quickstart ends by writing, in its directory.
+const STATUS_PAGE: &str = "status.html";
 /// The line `trustroot init` writes for the online key, and what the quickstart puts there.
 const TEMPLATE_SIGNER: &str = "signer = \"env:TRUSTROOT_ONLINE_KEY\"";
 const ONLINE_SIGNER: &str = "signer = \"../private-keys/online.pem\"";

@@ -1,0 +1,172 @@
+//! The signing repository at a glance, for `ceremony status --html` and `--json`: every
+//! published role with its expiry against the policy's signing period, its keys and
+//! threshold; every key with its holder, type and YubiKey attestation; and the history of
+//! the rounds. Each part that cannot be read carries its problem instead of failing the
+//! whole, so that a page can still say what is wrong where it is wrong.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::attestation::Attestation;
+use crate::online;
+use crate::policy::{self, ResolvedKeys};
+use crate::repo::Repo;
+use crate::round::{self, RoundHistory};
+
+/// The whole status, apart from the open round's thresholds (`round::status`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Overview {
+    /// The time the status is computed at.
+    pub at: String,
+    /// The published roles (from `metadata/`).
+    pub roles: Vec<RoleOverview>,
+    /// Why `roles` could not be read, if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles_problem: Option<String>,
+    /// The policy's keys, by name.
+    pub keys: Vec<KeyOverview>,
+    /// Why the key files could not be read, if so (the names and holders are still listed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keys_problem: Option<String>,
+    /// Every round, oldest first.
+    pub rounds: Vec<RoundHistory>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rounds_problem: Option<String>,
+}
+
+/// Where a role stands against its expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpiryState {
+    /// Outside its signing period.
+    Ok,
+    /// Inside its signing period: a new version is due.
+    SigningPeriod,
+    /// Expired: clients refuse it.
+    Expired,
+}
+
+/// One published role.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleOverview {
+    pub role: String,
+    pub version: u64,
+    #[serde(serialize_with = "trustroot_core::time::serialize")]
+    pub expires: DateTime<Utc>,
+    /// Whole days from `at` to `expires` (negative once expired).
+    pub days_left: i64,
+    /// The policy's signing period, in days before expiry.
+    pub signing_days: u32,
+    #[serde(serialize_with = "trustroot_core::time::serialize")]
+    pub signing_period_starts: DateTime<Utc>,
+    pub state: ExpiryState,
+    /// The policy's key names for it (`online` for snapshot and timestamp): who signs its
+    /// next version, which may differ from who signed this one while a round is open.
+    pub keys: Vec<String>,
+    /// The policy's threshold for its next version (1 for the online roles).
+    pub threshold: u64,
+}
+
+/// One key of the policy.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyOverview {
+    pub name: String,
+    pub holder: Option<String>,
+    pub keyid: Option<String>,
+    pub keytype: Option<String>,
+    pub scheme: Option<String>,
+    /// The roles whose signers the policy makes it.
+    pub roles: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<Attestation>,
+    /// Why the attestation's evidence does not verify at `at` (it then proves nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation_problem: Option<String>,
+}
+
+/// The overview of `repo` at `now`.
+pub fn overview(repo: &Repo, now: DateTime<Utc>) -> Overview {
+    let (resolved, keys_problem) = match repo.keys() {
+        Ok(k) => (Some(k), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let (roles, roles_problem) = match online::published(repo) {
+        Ok(published) => (published.iter().map(|r| role_overview(repo, r, now)).collect(), None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let name_of = |keyid: &str| resolved.as_ref().and_then(|k| k.name_of(keyid)).map(str::to_string);
+    let (rounds, rounds_problem) = match round::history(repo, &name_of) {
+        Ok(rounds) => (rounds, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    Overview {
+        at: trustroot_core::time::format(&now),
+        roles,
+        roles_problem,
+        keys: key_overviews(repo, resolved.as_ref(), now),
+        keys_problem,
+        rounds,
+        rounds_problem,
+    }
+}
+
+fn role_overview(repo: &Repo, published: &online::RoleExpiry, now: DateTime<Utc>) -> RoleOverview {
+    let signing_days = repo.policy.periods(&published.role).signing_days;
+    let signing_period_starts = published.expires - chrono::Duration::days(i64::from(signing_days));
+    let state = if published.expires <= now {
+        ExpiryState::Expired
+    } else if signing_period_starts <= now {
+        ExpiryState::SigningPeriod
+    } else {
+        ExpiryState::Ok
+    };
+    let (keys, threshold) = match repo.policy.signers(&published.role) {
+        Some((names, threshold)) => (names.to_vec(), threshold),
+        None => (vec!["online".to_string()], 1),
+    };
+    RoleOverview {
+        role: published.role.clone(),
+        version: published.version,
+        expires: published.expires,
+        days_left: (published.expires - now).num_days(),
+        signing_days,
+        signing_period_starts,
+        state,
+        keys,
+        threshold,
+    }
+}
+
+fn key_overviews(repo: &Repo, resolved: Option<&ResolvedKeys>, now: DateTime<Utc>) -> Vec<KeyOverview> {
+    let policy = &repo.policy;
+    policy
+        .keys
+        .iter()
+        .map(|(name, entry)| {
+            let key = resolved.and_then(|r| r.by_name.get(name));
+            let mut roles: Vec<String> = ["root", "targets"]
+                .into_iter()
+                .map(str::to_string)
+                .chain(policy.delegations.keys().cloned())
+                .filter(|role| policy.signers(role).is_some_and(|(names, _)| names.contains(name)))
+                .collect();
+            roles.dedup();
+            let attestation_problem = match (&entry.attestation, key) {
+                (Some(record), Some(key)) => policy::check_evidence(&repo.root, name, record, key, now)
+                    .err()
+                    .map(|e| e.to_string()),
+                _ => None,
+            };
+            KeyOverview {
+                name: name.clone(),
+                holder: entry.holder.clone(),
+                keyid: key.map(|k| k.computed_key_id().into_string()),
+                keytype: key.map(|k| k.keytype.clone()),
+                scheme: key.map(|k| k.scheme.clone()),
+                roles,
+                attestation: entry.attestation.clone(),
+                attestation_problem,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,410 @@
+//! The status page (`ceremony status --html`): the repository's overview and the open
+//! round's thresholds, rendered from the same data `--json` prints, as one self-contained
+//! HTML file. Every piece of repository text goes through the output layer's escaping; a
+//! part that could not be read is said in its own section, and the rest still renders.
+
+use trustroot_ceremony::overview::{ExpiryState, Overview};
+use trustroot_ceremony::round::{Keyholder, RoleStatus, RoundStatus, ThresholdStatus};
+
+use crate::output::html::Html;
+
+/// The page's style: readable on a phone (tables keep their columns and scroll sideways
+/// inside their own box rather than breaking words; the rest of the text wraps),
+/// printable (no backgrounds needed to tell states apart: each also says it in words), and
+/// colours with at least 4.5:1 contrast.
+const CSS: &str = "\
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:72rem;padding:1rem;color:#1a1a1a;background:#fff;line-height:1.45}p,li,caption,h1,h3{overflow-wrap:anywhere}\
+h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.3rem;margin-top:2rem;border-bottom:2px solid #444;padding-bottom:.2rem}h3{font-size:1.1rem;margin-top:1.4rem}\
+.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;margin:.5rem 0}\
+caption{text-align:left;font-weight:600;padding:.3rem 0}\
+th,td{border:1px solid #888;padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#eee}\
+time{white-space:nowrap}code{font-family:ui-monospace,monospace;font-size:.9em}\
+.ok{background:#e3f4e8;color:#0b4d1f}.due{background:#fff1c2;color:#4d3800}.bad{background:#fde4e6;color:#7d0f1c}\
+.problem{border-left:6px solid #a3122a;background:#fde4e6;color:#5c0a14;padding:.5rem .8rem;margin:.6rem 0}\
+.muted{color:#4a4a4a}\
+@media (max-width:40rem){body{padding:.5rem}th,td{padding:.25rem .3rem}h1{font-size:1.3rem}}\
+@media print{body{max-width:none}.scroll{overflow:visible}h2{page-break-after:avoid}tr{page-break-inside:avoid}}";
+
+/// What the page shows of the latest round: its status, none (no round yet), or why it
+/// could not be read.
+pub type OpenRound = Result<Option<RoundStatus>, String>;
+
+/// The page for the repository called `name`.
+pub fn render(name: &str, overview: &Overview, round: &OpenRound) -> String {
+    let mut b = Html::new();
+    b.markup("<header>")
+        .element("h1", &[], &format!("trustroot status: {name}"))
+        .open("p", &[("class", "muted")])
+        .markup("Computed at ")
+        .element("time", &[("datetime", &overview.at)], &overview.at)
+        .markup(" by <code>trustroot ceremony status --html</code>. Times are UTC.</p></header><main>");
+    open_round(&mut b, round);
+    roles(&mut b, overview);
+    keyholders(&mut b, overview);
+    history(&mut b, overview);
+    b.markup("</main>");
+    Html::document("en", &format!("trustroot status: {name}"), CSS, b)
+}
+
+fn problem(b: &mut Html, text: &str) {
+    b.open("p", &[("class", "problem"), ("role", "note")])
+        .markup("<strong>Problem:</strong> ")
+        .text(text)
+        .close("p");
+}
+
+/// A table in a box of its own that scrolls sideways on a narrow screen (focusable, so
+/// the keyboard can scroll it too).
+fn table_start(b: &mut Html, label: &str, caption: &str, headers: &[&'static str]) {
+    b.open(
+        "div",
+        &[
+            ("class", "scroll"),
+            ("tabindex", "0"),
+            ("role", "region"),
+            ("aria-label", label),
+        ],
+    )
+    .markup("<table>")
+    .element("caption", &[], caption)
+    .markup("<thead><tr>");
+    for h in headers {
+        b.markup("<th scope=\"col\">").markup(h).markup("</th>");
+    }
+    b.markup("</tr></thead><tbody>");
+}
+
+fn table_end(b: &mut Html) {
+    b.markup("</tbody></table></div>");
+}
+
+fn date(b: &mut Html, rfc3339: &str) {
+    // The date first (what people read), the full time in the element's datetime.
+    let day = rfc3339.get(..10).unwrap_or(rfc3339);
+    b.element("time", &[("datetime", rfc3339)], day);
+}
+
+fn days(n: i64) -> String {
+    match n {
+        0 => "today".into(),
+        1 => "in 1 day".into(),
+        -1 => "1 day ago".into(),
+        n if n > 0 => format!("in {n} days"),
+        n => format!("{} days ago", -n),
+    }
+}
+
+fn open_round(b: &mut Html, round: &OpenRound) {
+    b.markup("<section aria-labelledby=\"open-round\"><h2 id=\"open-round\">Open round</h2>");
+    match round {
+        Err(why) => problem(b, &format!("the latest round cannot be read: {why}")),
+        Ok(None) => {
+            b.markup("<p>No round has been started yet: <code>trustroot ceremony start</code> opens one.</p>");
+        }
+        Ok(Some(state)) => match &state.published_at {
+            Some(at) => {
+                b.open("p", &[])
+                    .text(&format!("No round is open: round {} was published at ", state.round))
+                    .element("time", &[("datetime", at)], at)
+                    .markup(". <code>trustroot ceremony start</code> opens the next.</p>");
+            }
+            None => {
+                b.open("p", &[("id", "round-summary")])
+                    .text(&format!(
+                        "Round {}: {}",
+                        state.round,
+                        if state.complete {
+                            "every threshold is met; it can be published."
+                        } else {
+                            "signatures are missing."
+                        }
+                    ))
+                    .close("p");
+                for role in &state.roles {
+                    round_role(b, role);
+                }
+            }
+        },
+    }
+    b.markup("</section>");
+}
+
+fn round_role(b: &mut Html, role: &RoleStatus) {
+    b.element("h3", &[], &format!("{} v{}", role.role, role.version))
+        .open("p", &[])
+        .markup("Expires ");
+    date(b, &role.expires);
+    b.text(&format!(". Staged bytes sha256 {}.", role.signed_sha256))
+        .close("p");
+    if role.changed_since_start {
+        problem(
+            b,
+            "the staged file was changed after the round started: its signatures do not count",
+        );
+    }
+    for t in &role.thresholds {
+        threshold(b, role, t);
+    }
+    // Files that count nowhere and name no listed keyholder: shown once, with why.
+    let listed = |keyid: &str| {
+        role.thresholds
+            .iter()
+            .any(|t| t.signed.iter().chain(&t.not_signed).any(|k| k.keyid == keyid))
+    };
+    let unmatched: Vec<_> = role
+        .rejected
+        .iter()
+        .filter(|r| r.keyid.as_deref().is_none_or(|k| !listed(k)))
+        .collect();
+    if !unmatched.is_empty() {
+        table_start(
+            b,
+            &format!("{} signature files not counted", role.role),
+            "Signature files that do not count",
+            &["File", "Why"],
+        );
+        for r in unmatched {
+            b.markup("<tr>")
+                .element("td", &[], &r.file)
+                .element("td", &[], &r.reason)
+                .markup("</tr>");
+        }
+        table_end(b);
+    }
+}
+
+fn who(k: &Keyholder) -> String {
+    match (&k.name, &k.holder) {
+        (Some(n), Some(h)) => format!("{n} ({h})"),
+        (Some(n), None) => n.clone(),
+        (None, Some(h)) => h.clone(),
+        (None, None) => "a key not in trustroot.toml".into(),
+    }
+}
+
+fn threshold(b: &mut Html, role: &RoleStatus, t: &ThresholdStatus) {
+    let caption = format!(
+        "Signers of {}: {} of {} valid signatures{}",
+        t.of,
+        t.valid,
+        t.required,
+        if t.met { " (met)" } else { " (not met)" }
+    );
+    table_start(
+        b,
+        &format!("{} {}", role.role, t.of),
+        &caption,
+        &["Keyholder", "Key", "Signature"],
+    );
+    let rows = t
+        .signed
+        .iter()
+        .map(|k| (k, "signed", None))
+        .chain(t.not_signed.iter().map(|k| {
+            // A signature file from this key that does not verify: invalid, not missing.
+            let invalid = role.rejected.iter().find(|r| r.keyid.as_deref() == Some(&k.keyid));
+            match invalid {
+                Some(r) => (k, "invalid", Some(r.reason.as_str())),
+                None => (k, "missing", None),
+            }
+        }));
+    for (k, state, reason) in rows {
+        let class = match state {
+            "signed" => "ok",
+            "invalid" => "bad",
+            _ => "due",
+        };
+        let name = k.name.as_deref().unwrap_or(&k.keyid);
+        b.open("tr", &[("data-keyholder", name), ("data-state", state)])
+            .open("th", &[("scope", "row")])
+            .text(&who(k))
+            .close("th")
+            .open("td", &[])
+            .element("code", &[], trustroot_ceremony::keys::short_id(&k.keyid))
+            .close("td")
+            .open("td", &[("class", class)])
+            .text(state);
+        if let Some(reason) = reason {
+            b.text(&format!(": {reason}"));
+        }
+        b.markup("</td></tr>");
+    }
+    table_end(b);
+}
+
+fn roles(b: &mut Html, o: &Overview) {
+    b.markup("<section aria-labelledby=\"roles\"><h2 id=\"roles\">Published roles</h2>");
+    if let Some(p) = &o.roles_problem {
+        problem(b, &format!("the published metadata cannot be read: {p}"));
+    }
+    if !o.roles.is_empty() {
+        table_start(
+            b,
+            "published roles",
+            "Every published role, its expiry against the signing period trustroot.toml gives it, and who signs its next version",
+            &[
+                "Role",
+                "Version",
+                "Expires",
+                "State",
+                "Signing period",
+                "Next threshold",
+                "Next signers",
+            ],
+        );
+        for r in &o.roles {
+            let expires = trustroot_core::time::format(&r.expires);
+            let starts = trustroot_core::time::format(&r.signing_period_starts);
+            let (class, state) = match r.state {
+                ExpiryState::Ok => ("ok", days(r.days_left)),
+                ExpiryState::SigningPeriod => ("due", format!("{}: a new version is due", days(r.days_left))),
+                ExpiryState::Expired => ("bad", format!("EXPIRED {}: clients refuse it", days(r.days_left))),
+            };
+            b.open("tr", &[("data-role", &r.role)])
+                .open("th", &[("scope", "row")])
+                .text(&r.role)
+                .close("th")
+                .element("td", &[], &r.version.to_string())
+                .open("td", &[("data-expires", &expires)]);
+            date(b, &expires);
+            b.markup("</td>")
+                .element("td", &[("class", class)], &state)
+                .open("td", &[])
+                .text(&format!("{} days, from ", r.signing_days));
+            date(b, &starts);
+            b.markup("</td>")
+                .element("td", &[], &format!("{} of {}", r.threshold, r.keys.len()))
+                .element("td", &[], &r.keys.join(", "))
+                .markup("</tr>");
+        }
+        table_end(b);
+    }
+    b.markup("</section>");
+}
+
+fn keyholders(b: &mut Html, o: &Overview) {
+    b.markup("<section aria-labelledby=\"keys\"><h2 id=\"keys\">Keyholders</h2>");
+    if let Some(p) = &o.keys_problem {
+        problem(b, &format!("the key files cannot all be read: {p}"));
+    }
+    table_start(
+        b,
+        "keyholders",
+        "The keys trustroot.toml names",
+        &["Key", "Holder", "Type", "Key ID", "Signs", "YubiKey attestation"],
+    );
+    for k in &o.keys {
+        b.open("tr", &[("data-key", &k.name)])
+            .open("th", &[("scope", "row")])
+            .text(&k.name)
+            .close("th")
+            .element("td", &[], k.holder.as_deref().unwrap_or("not named"))
+            .element(
+                "td",
+                &[],
+                &match (&k.keytype, &k.scheme) {
+                    (Some(t), Some(s)) if t != s => format!("{t} ({s})"),
+                    (Some(t), _) => t.clone(),
+                    _ => "unreadable".into(),
+                },
+            )
+            .open("td", &[])
+            .element(
+                "code",
+                &[],
+                k.keyid.as_deref().map_or("?", trustroot_ceremony::keys::short_id),
+            )
+            .close("td")
+            .element("td", &[], &k.roles.join(", "));
+        match (&k.attestation, &k.attestation_problem) {
+            (None, _) => {
+                b.element("td", &[("class", "muted")], "none recorded");
+            }
+            (Some(_), Some(p)) => {
+                b.element("td", &[("class", "bad")], &format!("does not verify: {p}"));
+            }
+            (Some(a), None) if !a.has_evidence() => {
+                b.element(
+                    "td",
+                    &[],
+                    &format!("{} (recorded without evidence: not checked again)", a.summary()),
+                );
+            }
+            (Some(a), None) => {
+                b.element("td", &[("class", "ok")], &a.summary());
+            }
+        }
+        b.markup("</tr>");
+    }
+    table_end(b);
+    b.markup("</section>");
+}
+
+fn history(b: &mut Html, o: &Overview) {
+    b.markup("<section aria-labelledby=\"history\"><h2 id=\"history\">Rounds</h2>");
+    if let Some(p) = &o.rounds_problem {
+        problem(b, &format!("the rounds cannot be listed: {p}"));
+    }
+    if o.rounds.is_empty() && o.rounds_problem.is_none() {
+        b.markup("<p>No round yet.</p>");
+    }
+    // Newest first: what people look for.
+    for r in o.rounds.iter().rev() {
+        b.open("article", &[("data-round", &r.round)])
+            .element("h3", &[], &format!("Round {}", r.round))
+            .markup("<p>");
+        match &r.started {
+            Some(at) => {
+                b.markup("Started ").element("time", &[("datetime", at)], at);
+            }
+            None => {
+                b.markup("Start time unknown");
+            }
+        }
+        match &r.published_at {
+            Some(at) => {
+                b.markup("; published ").element("time", &[("datetime", at)], at);
+            }
+            None => {
+                b.markup("; not published");
+            }
+        }
+        b.markup(".</p>");
+        for p in &r.problems {
+            problem(b, p);
+        }
+        if !r.staged.is_empty() {
+            b.markup("<p>What changed:</p><ul>");
+            for s in &r.staged {
+                let version = s.version.map_or_else(String::new, |v| format!(" v{v}"));
+                b.open("li", &[]).text(&format!(
+                    "{}{version}: {}",
+                    s.role,
+                    s.detail.as_deref().unwrap_or("no reason logged")
+                ));
+                b.close("li");
+            }
+            b.markup("</ul>");
+        }
+        if r.signatures.is_empty() {
+            b.markup("<p>No signature brought in.</p>");
+        } else {
+            b.markup("<p>Signed by:</p><ul>");
+            for s in &r.signatures {
+                let signer = s
+                    .key_name
+                    .clone()
+                    .unwrap_or_else(|| format!("key {}", trustroot_ceremony::keys::short_id(&s.keyid)));
+                let version = s.version.map_or_else(String::new, |v| format!(" v{v}"));
+                b.open("li", &[]).text(&format!("{signer}: {}{version}", s.role));
+                if let Some(at) = &s.at {
+                    b.markup(", ").element("time", &[("datetime", at)], at);
+                }
+                b.close("li");
+            }
+            b.markup("</ul>");
+        }
+        b.close("article");
+    }
+    b.markup("</section>");
+}
