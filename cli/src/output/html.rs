@@ -105,6 +105,10 @@ time{white-space:nowrap}code{font-family:ui-monospace,monospace;font-size:.9em}\
 .ok{background:#e3f4e8;color:#0b4d1f}.due{background:#fff1c2;color:#4d3800}.bad{background:#fde4e6;color:#7d0f1c}\
 .problem{border-left:6px solid #a3122a;background:#fde4e6;color:#5c0a14;padding:.5rem .8rem;margin:.6rem 0}\
 .muted{color:#4a4a4a}\
+\
+.tl{position:relative;height:1.2rem;min-width:12rem;border-left:1px solid #888;border-right:1px solid #888}\
+.tl .bar{position:absolute;top:.3rem;height:.5rem;background:#1f4e79;border:1px solid #1f4e79}.tl .open{border-right:4px double #1f4e79}\
+.tl .now{position:absolute;top:0;bottom:0;border-left:2px solid #a3122a}\
 @media (max-width:40rem){body{padding:.5rem}th,td{padding:.25rem .3rem}h1{font-size:1.3rem}}\
 @media print{body{max-width:none}.scroll{overflow:visible}h2{page-break-after:avoid}tr{page-break-inside:avoid}}";
 

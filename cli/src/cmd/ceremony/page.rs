@@ -6,6 +6,7 @@
 use trustroot_ceremony::overview::{ExpiryState, Overview};
 use trustroot_ceremony::round::{Keyholder, RoleStatus, RoundStatus, ThresholdStatus};
 
+use super::payloads::{Payload, Window};
 use crate::output::html::{CSS, Html, date, days, problem, table_end, table_start};
 
 /// What the page shows of the latest round: its status, none (no round yet), or why it
@@ -13,7 +14,7 @@ use crate::output::html::{CSS, Html, date, days, problem, table_end, table_start
 pub type OpenRound = Result<Option<RoundStatus>, String>;
 
 /// The page for the repository called `name`.
-pub fn render(name: &str, overview: &Overview, round: &OpenRound) -> String {
+pub fn render(name: &str, overview: &Overview, round: &OpenRound, sigstore: &[Payload]) -> String {
     let mut b = Html::new();
     b.markup("<header>")
         .element("h1", &[], &format!("trustroot status: {name}"))
@@ -23,6 +24,9 @@ pub fn render(name: &str, overview: &Overview, round: &OpenRound) -> String {
         .markup(" by <code>trustroot ceremony status --html</code>. Times are UTC.</p></header><main>");
     open_round(&mut b, round);
     roles(&mut b, overview);
+    if !sigstore.is_empty() {
+        payloads(&mut b, sigstore, &overview.at);
+    }
     keyholders(&mut b, overview);
     history(&mut b, overview);
     b.markup("</main>");
@@ -342,4 +346,106 @@ fn history(b: &mut Html, o: &Overview) {
         b.close("article");
     }
     b.markup("</section>");
+}
+
+/// The Sigstore payloads' validity windows, as a table with a time line drawn in CSS (no
+/// script): each bar runs from the window's start to its end, or to the right edge when
+/// it has none; a red line marks now. The bars only repeat the table's dates, so they are
+/// hidden from screen readers.
+fn payloads(b: &mut Html, payloads: &[Payload], at: &str) {
+    b.markup("<section aria-labelledby=\"sigstore\"><h2 id=\"sigstore\">Sigstore payloads</h2>");
+    let now = trustroot_core::time::parse(at);
+    for p in payloads {
+        let windows = match &p.windows {
+            Ok(windows) => windows,
+            Err(why) => {
+                problem(b, &format!("targets/{} {why}", p.file));
+                continue;
+            }
+        };
+        // The time line spans every start and end that parses, and now.
+        let times: Vec<_> = windows
+            .iter()
+            .flat_map(|w| [w.start_at(), w.end_at()])
+            .chain([now])
+            .flatten()
+            .collect();
+        let span = times.iter().min().zip(times.iter().max());
+        table_start(
+            b,
+            &format!("validity windows in {}", p.file),
+            &format!("targets/{}: what it lists and when each is valid", p.file),
+            &["Kind", "Name", "Valid from", "Until", "Time line"],
+        );
+        for w in windows {
+            b.open(
+                "tr",
+                &[
+                    ("data-payload", &p.file),
+                    ("data-kind", w.kind),
+                    ("data-start", w.start.as_deref().unwrap_or("")),
+                    ("data-end", w.end.as_deref().unwrap_or("")),
+                ],
+            )
+            .markup("<th scope=\"row\">")
+            .text(w.kind)
+            .markup("</th>")
+            .element("td", &[], &w.name)
+            .open("td", &[]);
+            match &w.start {
+                Some(start) => window_time(b, start),
+                None => {
+                    b.markup("not stated");
+                }
+            }
+            b.markup("</td><td>");
+            match &w.end {
+                Some(end) => window_time(b, end),
+                None => {
+                    b.markup("open");
+                }
+            }
+            b.markup("</td><td>");
+            timeline(b, w, span.map(|(lo, hi)| (*lo, *hi)), now);
+            b.markup("</td></tr>");
+        }
+        table_end(b);
+    }
+    b.markup("</section>");
+}
+
+/// A window's bound: its date in a `<time>` when it parses, else the text as written.
+fn window_time(b: &mut Html, text: &str) {
+    match trustroot_targets::sigstore::time::parse(text) {
+        Ok((t, _)) => date(b, &trustroot_core::time::format(&t)),
+        Err(_) => {
+            b.text(&format!("{text} (not a time)"));
+        }
+    }
+}
+
+fn timeline(
+    b: &mut Html,
+    w: &Window,
+    span: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+) {
+    let Some((lo, hi)) = span else {
+        return;
+    };
+    let total = (hi - lo).num_seconds().max(1) as f64;
+    let at = |t: chrono::DateTime<chrono::Utc>| ((t - lo).num_seconds() as f64 / total * 100.0).clamp(0.0, 100.0);
+    b.markup("<div class=\"tl\" aria-hidden=\"true\">");
+    if let Some(start) = w.start_at() {
+        let end = w.end_at().map_or(100.0, at);
+        let left = at(start);
+        let style = format!("left:{left:.2}%;width:{:.2}%", (end - left).max(0.5));
+        let class = if w.end.is_none() { "bar open" } else { "bar" };
+        b.open("span", &[("class", class), ("style", &style)]).close("span");
+    }
+    if let Some(now) = now {
+        let style = format!("left:{:.2}%", at(now));
+        b.open("span", &[("class", "now"), ("style", &style)]).close("span");
+    }
+    b.markup("</div>");
 }
