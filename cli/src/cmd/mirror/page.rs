@@ -41,8 +41,8 @@ fn origin(b: &mut Html, s: &MirrorStatus) {
             .element("td", &[], value)
             .markup("</tr>");
     };
-    row(b, "Metadata from", &s.origin.metadata_url);
-    row(b, "Targets from", &s.origin.targets_url);
+    row(b, "Metadata from", &without_credentials(&s.origin.metadata_url));
+    row(b, "Targets from", &without_credentials(&s.origin.targets_url));
     row(b, "State", &s.state.to_string());
     b.markup("<tr><th scope=\"row\">State built</th><td>");
     time(b, &s.synced_at);
@@ -51,6 +51,20 @@ fn origin(b: &mut Html, s: &MirrorStatus) {
     row(b, "Bytes served", &format!("{} ({})", s.bytes, human_bytes(s.bytes)));
     table_end(b);
     b.markup("</section>");
+}
+
+/// A URL with any user name and password taken out: the page may be served to anyone who
+/// can reach the mirror, and an origin may have been given as `https://user:token@host/`.
+fn without_credentials(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut url) if !url.username().is_empty() || url.password().is_some() => {
+            // Both only fail for URLs that cannot have credentials, which these have.
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            format!("{url} (credentials hidden)")
+        }
+        _ => text.to_string(),
+    }
 }
 
 /// A recorded time: shown as recorded, in a `<time>` only when it parses as one.
@@ -216,7 +230,21 @@ fn role(b: &mut Html, r: &RoleStatus) {
 
 #[cfg(test)]
 mod tests {
-    use super::{human_bytes, left};
+    use super::{human_bytes, left, without_credentials};
+
+    #[test]
+    fn credentials_in_an_origin_url_are_not_shown() {
+        assert_eq!(
+            without_credentials("https://user:s3cret@mirror.example/metadata/"),
+            "https://mirror.example/metadata/ (credentials hidden)"
+        );
+        assert_eq!(
+            without_credentials("https://token@mirror.example/"),
+            "https://mirror.example/ (credentials hidden)"
+        );
+        assert_eq!(without_credentials("file:///srv/tuf/"), "file:///srv/tuf/");
+        assert_eq!(without_credentials("not a url"), "not a url");
+    }
 
     #[test]
     fn time_left_is_in_hours_near_the_expiry() {
