@@ -120,11 +120,16 @@ fn refuses_a_directory_that_is_not_a_synced_mirror() {
 
 /// `GET path` over HTTP/1.0: the status code, the headers (names lowercased) and the body.
 fn get_with_headers(url: &str, path: &str) -> (u16, Vec<(String, String)>, String) {
+    request(url, "GET", path)
+}
+
+/// `METHOD path` over HTTP/1.0: the status code, the headers (names lowercased) and the body.
+fn request(url: &str, method: &str, path: &str) -> (u16, Vec<(String, String)>, String) {
     use std::io::{Read as _, Write as _};
     let addr = url.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    write!(stream, "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).unwrap();
     let response = String::from_utf8(response).unwrap();
@@ -206,6 +211,11 @@ fn status_page_answers_html_only_with_the_flag_and_a_role_named_to_inject_script
         assert!(page.contains(&format!("data-role=\"{role}\"")), "{role}: {page}");
     }
     assert!(page.contains(&origin.metadata_url()), "{page}");
+
+    // HEAD: the same headers, no body.
+    let (code, headers, body) = request(&serving.url, "HEAD", "/_status");
+    assert_eq!((code, body.as_str()), (200, ""));
+    assert_eq!(header(&headers, "content-type"), "text/html; charset=utf-8");
 
     // The target called _status is served under /targets/ (hash-prefixed: consistent
     // snapshots), downloaded and verified by a client through the same server.
