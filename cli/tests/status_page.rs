@@ -3,7 +3,8 @@
 //! the Debian Chromium through puppeteer-core in a network namespace with only loopback:
 //! screenshots at desktop and phone width, what the DOM shows (every missing keyholder as
 //! missing, every expiry date right), axe-core with no violation of level A. Then hostile
-//! text, and a repository damaged in the ways the page must survive.
+//! text, and a repository damaged in the ways the page must survive. The mirror's page
+//! (`mirror status --html`, served at `/_status`) goes through the same check.
 //!
 //! Chromium (Debian `chromium`), Node with tests/interop/status-page installed, `unshare`
 //! and `ip` are required test dependencies (scripts/test.sh installs them and sets
@@ -11,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod ceremony_common;
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -113,6 +115,39 @@ fn half_signed_rotation() -> Setup {
     setup
 }
 
+/// What the page must show of a trusted_root.json, read here from the JSON itself (not
+/// through trustroot's model): CAs, transparency logs, CT logs, TSAs in that order, each
+/// with its window's dates, "open" without an end, and a bar for every stated start.
+fn sigstore_windows(trusted_root: &Path) -> Value {
+    let root = json_file(trusted_root);
+    let mut rows = Vec::new();
+    for (field, kind, window) in [
+        ("certificateAuthorities", "Certificate authority", "/validFor"),
+        ("tlogs", "Transparency log", "/publicKey/validFor"),
+        ("ctlogs", "CT log", "/publicKey/validFor"),
+        ("timestampAuthorities", "Timestamp authority", "/validFor"),
+    ] {
+        for entry in root[field].as_array().unwrap() {
+            let window = entry.pointer(window).unwrap();
+            let start = window["start"].as_str().unwrap();
+            let end = window["end"].as_str().unwrap_or("");
+            rows.push(serde_json::json!({
+                "file": "trusted_root.json",
+                "kind": kind,
+                "start": start,
+                "end": end,
+                "from": &start[..10],
+                "until": if end.is_empty() { "open" } else { &end[..10] },
+                "bar": true,
+            }));
+        }
+    }
+    // Sigstore's production root: 2 CAs, 2 logs, 2 CT logs, 1 TSA, some windows closed.
+    assert_eq!(rows.len(), 7, "{rows:?}");
+    assert!(rows.iter().any(|r| r["until"] == "open") && rows.iter().any(|r| r["until"] != "open"));
+    Value::Array(rows)
+}
+
 #[test]
 fn a_half_signed_round_in_headless_chromium_offline_shows_who_is_missing_and_passes_axe_level_a() {
     let setup = half_signed_rotation();
@@ -143,6 +178,7 @@ fn a_half_signed_round_in_headless_chromium_offline_shows_who_is_missing_and_pas
             (role.to_string(), expires[..10].to_string())
         })
         .collect();
+    let expected_payloads = sigstore_windows(&setup.repo.join("targets/trusted_root.json"));
     for width in ["desktop", "phone"] {
         let shown = &report[width];
         assert!(Path::new(shown["screenshot"].as_str().unwrap()).is_file());
@@ -209,6 +245,7 @@ fn a_half_signed_round_in_headless_chromium_offline_shows_who_is_missing_and_pas
         expected.sort();
         assert_eq!(dates, expected, "{width}");
         assert_eq!(shown["problems"], serde_json::json!([]), "{width}");
+        assert_eq!(shown["payloads"], expected_payloads, "{width}");
         let axe = &shown["axe"];
         assert_eq!(axe["version"], "4.14.1");
         assert_eq!(
@@ -234,6 +271,35 @@ fn a_half_signed_round_in_headless_chromium_offline_shows_who_is_missing_and_pas
     assert_eq!(rounds.len(), 2);
     assert!(rounds[0]["published_at"].is_string());
     assert_eq!(rounds[1]["signatures"][0]["key_name"], "alice");
+    // The payload windows the page shows, as written in the file.
+    let sigstore = status["sigstore"].as_array().unwrap();
+    assert_eq!(sigstore.len(), 1);
+    assert_eq!(sigstore[0]["file"], "trusted_root.json");
+    let windows: Vec<(String, String, String)> = sigstore[0]["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            (
+                w["kind"].as_str().unwrap().to_string(),
+                w["start"].as_str().unwrap().to_string(),
+                w["end"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = expected_payloads
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["kind"].as_str().unwrap().to_string(),
+                p["start"].as_str().unwrap().to_string(),
+                p["end"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(windows, expected);
 }
 
 #[test]
@@ -311,4 +377,157 @@ fn an_expired_root_a_missing_transcript_and_a_hand_edited_round_are_said_where_t
     assert!(shown.contains("round.json does not parse"), "{shown}");
     assert!(shown.contains("the latest round cannot be read"), "{shown}");
     assert!(shown.contains("data-key=\"carol\""), "the rest still renders: {shown}");
+}
+
+/// A mirror of a simulated repository with a delegated role, synced once, then a sync that
+/// failed: the mirror's page, opened offline in Chromium, shows every role's expiry as the
+/// served metadata says, the failed sync, and passes axe-core level A.
+#[test]
+fn a_mirror_page_with_a_failed_sync_in_headless_chromium_offline_shows_every_expiry_and_passes_axe_level_a() {
+    use std::sync::{Arc, Mutex};
+    use trustroot_test_support::{DelegatedRoleSpec, RepoSim, SimServer};
+
+    let work = tempfile::tempdir().unwrap();
+    let mut repo = RepoSim::new(chrono::Utc::now());
+    repo.add_delegation("targets", DelegatedRoleSpec::new("npm", &["npm/*"]));
+    repo.add_target("npm", "npm/a.tgz", b"a package");
+    repo.add_target("targets", "trusted_root.json", b"{}");
+    repo.publish();
+    let root = work.path().join("1.root.json");
+    std::fs::write(&root, repo.root_bytes(1).unwrap()).unwrap();
+    let origin = SimServer::start(Arc::new(Mutex::new(repo)));
+    let dir = work.path().join("mirror");
+    let sync = |from: &str, targets_from: &str| {
+        common::trustroot(&[
+            "mirror",
+            "sync",
+            dir.to_str().unwrap(),
+            "--from",
+            from,
+            "--targets-from",
+            targets_from,
+            "--root",
+            root.to_str().unwrap(),
+        ])
+    };
+    let out = sync(&origin.metadata_url(), &origin.targets_url());
+    assert!(out.status.success(), "{}", common::text(&out));
+    // The origin went away: the next sync fails, and is recorded.
+    let gone = common::file_url(&work.path().join("gone"));
+    assert!(!sync(&format!("{gone}/"), &format!("{gone}/targets/")).status.success());
+
+    let page = work.path().join("mirror-status.html");
+    let out = common::trustroot(&[
+        "mirror",
+        "status",
+        dir.to_str().unwrap(),
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", common::text(&out));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("1 failed sync, the latest sync among them"), "{html}");
+
+    let out_dir = artifacts().join("mirror");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    std::fs::copy(&page, out_dir.join("mirror-status.html")).unwrap();
+    let report = check_in_chromium(&page, &out_dir);
+    println!("mirror status page screenshots and report: {}", out_dir.display());
+    std::fs::write(out_dir.join("report.json"), serde_json::to_vec_pretty(&report).unwrap()).unwrap();
+    assert_eq!(report["requests"], serde_json::json!([]), "the page fetched something");
+
+    // What each served metadata file says, read here, not from trustroot.
+    let served = dir.join("repository");
+    let mut expected: Vec<(String, String)> = ["root", "timestamp", "snapshot", "targets", "npm"]
+        .iter()
+        .map(|role| {
+            let file = if *role == "root" {
+                // The served tree has the versioned root; the latest is the only one here.
+                served.join("1.root.json")
+            } else {
+                std::fs::read_dir(&served)
+                    .unwrap()
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        let name = p.file_name().unwrap().to_str().unwrap();
+                        name == format!("{role}.json") || name.ends_with(&format!(".{role}.json"))
+                    })
+                    .max()
+                    .unwrap_or_else(|| panic!("no {role} metadata in {}", served.display()))
+            };
+            let expires = json_file(&file)["signed"]["expires"].as_str().unwrap().to_string();
+            (role.to_string(), expires[..10].to_string())
+        })
+        .collect();
+    expected.sort();
+    for width in ["desktop", "phone"] {
+        let shown = &report[width];
+        assert!(Path::new(shown["screenshot"].as_str().unwrap()).is_file());
+        assert_eq!(shown["lang"], "en");
+        assert_eq!(shown["scripts"], 0, "{width}");
+        assert_eq!(shown["images"], 0, "{width}");
+        assert!(
+            shown["page_width"].as_u64().unwrap() <= shown["viewport_width"].as_u64().unwrap(),
+            "{width}: the page is wider than the screen: {shown}"
+        );
+        let mut dates: Vec<(String, String)> = shown["expiries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["role"].as_str().unwrap().to_string(),
+                    e["date"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        dates.sort();
+        assert_eq!(dates, expected, "{width}");
+        let axe = &shown["axe"];
+        assert_eq!(axe["version"], "4.14.1");
+        assert_eq!(
+            axe["violations_a"],
+            serde_json::json!([]),
+            "{width}: axe-core finds level A violations"
+        );
+        println!("{width}: axe-core level AA violations: {}", axe["violations_aa"]);
+    }
+}
+
+#[test]
+fn a_trusted_root_with_script_in_a_ca_uri_a_window_that_is_not_a_time_and_a_broken_signing_config_still_renders() {
+    const ATTACK: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>'";
+    let setup = Setup::new();
+    // Written after the round opened (whose gate refuses both): the page reads the
+    // targets directory as it is, edited by hand or not.
+    setup.start();
+    let mut root: Value = serde_json::from_slice(&sigstore_trusted_root()).unwrap();
+    root["certificateAuthorities"][0]["uri"] = ATTACK.into();
+    root["tlogs"][0]["publicKey"]["validFor"]["start"] = ATTACK.into();
+    std::fs::write(
+        setup.repo.join("targets/trusted_root.json"),
+        serde_json::to_vec(&root).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(setup.repo.join("targets/signing_config.v0.2.json"), b"{ edited by hand").unwrap();
+    let page_path = setup.tmp.path().join("status.html");
+    ok(
+        &setup.repo,
+        &["ceremony", "status", "--at", AT, "--html", page_path.to_str().unwrap()],
+    );
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    for markup in ["<script", "<img", "onerror=alert(2)>"] {
+        assert!(!page.contains(markup), "{markup} reached the page as markup:\n{page}");
+    }
+    let escaped = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&gt;&lt;img src=x onerror=alert(2)&gt;&#39;";
+    // The CA's name cell; the log's start as data-start and as text said not to be a time.
+    assert_eq!(page.matches(escaped).count(), 3, "{page}");
+    assert!(page.contains(&format!("{escaped} (not a time)")), "{page}");
+    assert!(
+        page.contains("targets/signing_config.v0.2.json does not parse"),
+        "{page}"
+    );
+    // The rest of the payload still listed.
+    assert!(page.contains("data-kind=\"Timestamp authority\""), "{page}");
 }

@@ -91,6 +91,77 @@ impl Html {
     }
 }
 
+/// The style every page shares (`ceremony status --html`, `mirror status --html`, `/_status`): readable on a phone (tables keep their columns and scroll sideways
+/// inside their own box rather than breaking words; the rest of the text wraps),
+/// printable (no backgrounds needed to tell states apart: each also says it in words), and
+/// colours with at least 4.5:1 contrast.
+pub const CSS: &str = "\
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:72rem;padding:1rem;color:#1a1a1a;background:#fff;line-height:1.45}p,li,caption,h1,h3{overflow-wrap:anywhere}\
+h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.3rem;margin-top:2rem;border-bottom:2px solid #444;padding-bottom:.2rem}h3{font-size:1.1rem;margin-top:1.4rem}\
+.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;margin:.5rem 0}\
+caption{text-align:left;font-weight:600;padding:.3rem 0}\
+th,td{border:1px solid #888;padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#eee}\
+time{white-space:nowrap}code{font-family:ui-monospace,monospace;font-size:.9em}\
+.ok{background:#e3f4e8;color:#0b4d1f}.due{background:#fff1c2;color:#4d3800}.bad{background:#fde4e6;color:#7d0f1c}\
+.problem{border-left:6px solid #a3122a;background:#fde4e6;color:#5c0a14;padding:.5rem .8rem;margin:.6rem 0}\
+.muted{color:#4a4a4a}\
+\
+.tl{position:relative;height:1.2rem;min-width:12rem;border-left:1px solid #888;border-right:1px solid #888}\
+.tl .bar{position:absolute;top:.3rem;height:.5rem;background:#1f4e79;border:1px solid #1f4e79}.tl .open{border-right:4px double #1f4e79}\
+.tl .now{position:absolute;top:0;bottom:0;border-left:2px solid #a3122a}\
+@media (max-width:40rem){body{padding:.5rem}th,td{padding:.25rem .3rem}h1{font-size:1.3rem}}\
+@media print{body{max-width:none}.scroll{overflow:visible}h2{page-break-after:avoid}tr{page-break-inside:avoid}}";
+
+// Pieces every page is made of, so the pages look and read alike.
+
+pub fn problem(b: &mut Html, text: &str) {
+    b.open("p", &[("class", "problem"), ("role", "note")])
+        .markup("<strong>Problem:</strong> ")
+        .text(text)
+        .close("p");
+}
+
+/// A table in a box of its own that scrolls sideways on a narrow screen (focusable, so
+/// the keyboard can scroll it too).
+pub fn table_start(b: &mut Html, label: &str, caption: &str, headers: &[&'static str]) {
+    b.open(
+        "div",
+        &[
+            ("class", "scroll"),
+            ("tabindex", "0"),
+            ("role", "region"),
+            ("aria-label", label),
+        ],
+    )
+    .markup("<table>")
+    .element("caption", &[], caption)
+    .markup("<thead><tr>");
+    for h in headers {
+        b.markup("<th scope=\"col\">").markup(h).markup("</th>");
+    }
+    b.markup("</tr></thead><tbody>");
+}
+
+pub fn table_end(b: &mut Html) {
+    b.markup("</tbody></table></div>");
+}
+
+pub fn date(b: &mut Html, rfc3339: &str) {
+    // The date first (what people read), the full time in the element's datetime.
+    let day = rfc3339.get(..10).unwrap_or(rfc3339);
+    b.element("time", &[("datetime", rfc3339)], day);
+}
+
+pub fn days(n: i64) -> String {
+    match n {
+        0 => "today".into(),
+        1 => "in 1 day".into(),
+        -1 => "1 day ago".into(),
+        n if n > 0 => format!("in {n} days"),
+        n => format!("{} days ago", -n),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Html, escape};

@@ -29,12 +29,15 @@
 //! revalidate).
 //!
 //! With [`ServeOptions::metrics`], `/metrics` answers in the Prometheus text format
-//! (`metrics`); it names no file of the tree, see there.
+//! (`metrics`); it names no file of the tree, see there. With
+//! [`ServeOptions::status_page`], `/_status` answers the mirror's status as an HTML page
+//! (`status_page`), likewise outside the tree.
 //!
 //! The response bodies and the access log are in `body`.
 
 mod body;
 mod metrics;
+pub mod status_page;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -93,6 +96,8 @@ pub struct ServeOptions {
     pub metrics: bool,
     /// The `repository` label of the metrics; default: the mirror's recorded origin URL.
     pub repository_label: Option<String>,
+    /// Answer `/_status` with this page (see the `status_page` module).
+    pub status_page: Option<status_page::StatusPage>,
 }
 
 impl ServeOptions {
@@ -107,6 +112,7 @@ impl ServeOptions {
             shutdown_grace: SHUTDOWN_GRACE,
             metrics: false,
             repository_label: None,
+            status_page: None,
         }
     }
 }
@@ -128,6 +134,7 @@ struct Shared {
     /// The responses counted for `/metrics`, when it is served.
     counters: Option<metrics::Counters>,
     repository_label: Option<String>,
+    status_page: Option<status_page::StatusPage>,
 }
 
 /// How a server stopped.
@@ -176,6 +183,7 @@ impl Server {
                 consistent: Mutex::new(None),
                 counters: options.metrics.then(metrics::Counters::default),
                 repository_label: options.repository_label.clone(),
+                status_page: options.status_page.clone(),
             }),
             options,
         })
@@ -296,6 +304,9 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
     if raw_path == metrics::PATH && shared.counters.is_some() {
         return respond_metrics(shared, head).await;
     }
+    if raw_path == status_page::PATH && shared.status_page.is_some() {
+        return respond_status_page(shared, head).await;
+    }
     let Some(segments) = decode_path(raw_path) else {
         return text(StatusCode::NOT_FOUND, "not found\n");
     };
@@ -375,20 +386,55 @@ async fn respond_metrics(shared: Arc<Shared>, head: bool) -> Response<BoxBody> {
             return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
         }
     };
-    let length = text_body.len() as u64;
+    generated(text_body, crate::metrics::CONTENT_TYPE, head)
+}
+
+/// `/_status`: the mirror's status read on a blocking thread, as a file would be, and
+/// rendered by the caller's page writer.
+async fn respond_status_page(shared: Arc<Shared>, head: bool) -> Response<BoxBody> {
+    let rendered = tokio::task::spawn_blocking(move || {
+        let page = shared.status_page.as_ref()?;
+        let now = Utc::now();
+        Some(crate::status::status(shared.mirror.root(), now).map(|status| page.render(&status, now)))
+    })
+    .await;
+    let page = match rendered {
+        Ok(Some(Ok(page))) => page,
+        Ok(None) => return text(StatusCode::NOT_FOUND, "not found\n"),
+        Ok(Some(Err(e))) => {
+            log(format_args!("error: cannot report {}: {e}", status_page::PATH));
+            return text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the mirror's status cannot be read; see the server's log\n",
+            );
+        }
+        Err(e) => {
+            log(format_args!("error: cannot report {}: {e}", status_page::PATH));
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
+        }
+    };
+    let mut response = generated(page, status_page::CONTENT_TYPE, head);
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(status_page::CONTENT_SECURITY_POLICY),
+    );
+    response
+}
+
+/// A response made here rather than read from the tree: never cached (it describes the
+/// mirror now), never sniffed as another type.
+fn generated(body_text: String, content_type: &'static str, head: bool) -> Response<BoxBody> {
+    let length = body_text.len() as u64;
     let body = if head {
         Empty::new().map_err(|never| match never {}).boxed_unsync()
     } else {
-        Full::new(Bytes::from(text_body))
+        Full::new(Bytes::from(body_text))
             .map_err(|never| match never {})
             .boxed_unsync()
     };
     let mut response = Response::new(body);
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -1,4 +1,4 @@
-// Opens a status page (`trustroot ceremony status --html`) in the Debian Chromium through
+// Opens a status page (`trustroot ceremony status --html`, `trustroot mirror status --html`) in the Debian Chromium through
 // puppeteer-core, takes a screenshot at desktop and at phone width, reads back what the
 // page shows through the DOM, and runs axe-core in it. Prints one JSON report on stdout;
 // the Rust test (cli/tests/status_page.rs) makes the assertions.
@@ -71,6 +71,16 @@ try {
           state: text(tr.children[3]),
         })),
         problems: rows('.problem').map(text),
+        // The Sigstore payloads' windows: what the table says, and whether a bar is drawn.
+        payloads: rows('tr[data-payload]').map((tr) => ({
+          file: tr.dataset.payload,
+          kind: tr.dataset.kind,
+          start: tr.dataset.start,
+          end: tr.dataset.end,
+          from: text(tr.children[2]),
+          until: text(tr.children[3]),
+          bar: tr.querySelector('.tl .bar') !== null,
+        })),
       };
     });
     shown.screenshot = screenshot;

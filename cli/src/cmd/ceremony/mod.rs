@@ -5,8 +5,10 @@
 //! - `sign`: `ceremony sign`, a request's baseline checked, shown and confirmed.
 //! - `status`: `ceremony status`, who signed and who has not.
 //! - `page`: the status page of `ceremony status --html`.
+//! - `payloads`: the Sigstore payloads among the targets, summarised for that page.
 
 mod page;
+mod payloads;
 mod sign;
 mod start;
 mod status;
@@ -240,8 +242,10 @@ pub enum CeremonyCommand {
     /// With --html, also write the repository's whole status as one self-contained HTML
     /// page (no scripts, nothing fetched: it opens offline and from file://): every
     /// published role with its expiry against its signing period, the keyholders and their
-    /// YubiKey attestations, the round's signatures (signed, missing, invalid) and every
-    /// round's history. A part that cannot be read is shown as such on the page; the page
+    /// YubiKey attestations, the round's signatures (signed, missing, invalid), every
+    /// round's history, and the Sigstore payloads among the targets (trusted_root.json,
+    /// signing_config.v0.2.json / signing_config.json): each CA, transparency log, CT log
+    /// and TSA with its validity window, on a time line. A part that cannot be read is shown as such on the page; the page
     /// is still written, and the command then exits 1.
     Status {
         /// Print JSON (with `repository`: the same data the page shows).

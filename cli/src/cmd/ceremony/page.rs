@@ -6,31 +6,15 @@
 use trustroot_ceremony::overview::{ExpiryState, Overview};
 use trustroot_ceremony::round::{Keyholder, RoleStatus, RoundStatus, ThresholdStatus};
 
-use crate::output::html::Html;
-
-/// The page's style: readable on a phone (tables keep their columns and scroll sideways
-/// inside their own box rather than breaking words; the rest of the text wraps),
-/// printable (no backgrounds needed to tell states apart: each also says it in words), and
-/// colours with at least 4.5:1 contrast.
-const CSS: &str = "\
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:72rem;padding:1rem;color:#1a1a1a;background:#fff;line-height:1.45}p,li,caption,h1,h3{overflow-wrap:anywhere}\
-h1{font-size:1.6rem;margin:.2rem 0}h2{font-size:1.3rem;margin-top:2rem;border-bottom:2px solid #444;padding-bottom:.2rem}h3{font-size:1.1rem;margin-top:1.4rem}\
-.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;margin:.5rem 0}\
-caption{text-align:left;font-weight:600;padding:.3rem 0}\
-th,td{border:1px solid #888;padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#eee}\
-time{white-space:nowrap}code{font-family:ui-monospace,monospace;font-size:.9em}\
-.ok{background:#e3f4e8;color:#0b4d1f}.due{background:#fff1c2;color:#4d3800}.bad{background:#fde4e6;color:#7d0f1c}\
-.problem{border-left:6px solid #a3122a;background:#fde4e6;color:#5c0a14;padding:.5rem .8rem;margin:.6rem 0}\
-.muted{color:#4a4a4a}\
-@media (max-width:40rem){body{padding:.5rem}th,td{padding:.25rem .3rem}h1{font-size:1.3rem}}\
-@media print{body{max-width:none}.scroll{overflow:visible}h2{page-break-after:avoid}tr{page-break-inside:avoid}}";
+use super::payloads::{Payload, Window};
+use crate::output::html::{CSS, Html, date, days, problem, table_end, table_start};
 
 /// What the page shows of the latest round: its status, none (no round yet), or why it
 /// could not be read.
 pub type OpenRound = Result<Option<RoundStatus>, String>;
 
 /// The page for the repository called `name`.
-pub fn render(name: &str, overview: &Overview, round: &OpenRound) -> String {
+pub fn render(name: &str, overview: &Overview, round: &OpenRound, sigstore: &[Payload]) -> String {
     let mut b = Html::new();
     b.markup("<header>")
         .element("h1", &[], &format!("trustroot status: {name}"))
@@ -40,58 +24,13 @@ pub fn render(name: &str, overview: &Overview, round: &OpenRound) -> String {
         .markup(" by <code>trustroot ceremony status --html</code>. Times are UTC.</p></header><main>");
     open_round(&mut b, round);
     roles(&mut b, overview);
+    if !sigstore.is_empty() {
+        payloads(&mut b, sigstore, &overview.at);
+    }
     keyholders(&mut b, overview);
     history(&mut b, overview);
     b.markup("</main>");
     Html::document("en", &format!("trustroot status: {name}"), CSS, b)
-}
-
-fn problem(b: &mut Html, text: &str) {
-    b.open("p", &[("class", "problem"), ("role", "note")])
-        .markup("<strong>Problem:</strong> ")
-        .text(text)
-        .close("p");
-}
-
-/// A table in a box of its own that scrolls sideways on a narrow screen (focusable, so
-/// the keyboard can scroll it too).
-fn table_start(b: &mut Html, label: &str, caption: &str, headers: &[&'static str]) {
-    b.open(
-        "div",
-        &[
-            ("class", "scroll"),
-            ("tabindex", "0"),
-            ("role", "region"),
-            ("aria-label", label),
-        ],
-    )
-    .markup("<table>")
-    .element("caption", &[], caption)
-    .markup("<thead><tr>");
-    for h in headers {
-        b.markup("<th scope=\"col\">").markup(h).markup("</th>");
-    }
-    b.markup("</tr></thead><tbody>");
-}
-
-fn table_end(b: &mut Html) {
-    b.markup("</tbody></table></div>");
-}
-
-fn date(b: &mut Html, rfc3339: &str) {
-    // The date first (what people read), the full time in the element's datetime.
-    let day = rfc3339.get(..10).unwrap_or(rfc3339);
-    b.element("time", &[("datetime", rfc3339)], day);
-}
-
-fn days(n: i64) -> String {
-    match n {
-        0 => "today".into(),
-        1 => "in 1 day".into(),
-        -1 => "1 day ago".into(),
-        n if n > 0 => format!("in {n} days"),
-        n => format!("{} days ago", -n),
-    }
 }
 
 fn open_round(b: &mut Html, round: &OpenRound) {
@@ -407,4 +346,106 @@ fn history(b: &mut Html, o: &Overview) {
         b.close("article");
     }
     b.markup("</section>");
+}
+
+/// The Sigstore payloads' validity windows, as a table with a time line drawn in CSS (no
+/// script): each bar runs from the window's start to its end, or to the right edge when
+/// it has none; a red line marks now. The bars only repeat the table's dates, so they are
+/// hidden from screen readers.
+fn payloads(b: &mut Html, payloads: &[Payload], at: &str) {
+    b.markup("<section aria-labelledby=\"sigstore\"><h2 id=\"sigstore\">Sigstore payloads</h2>");
+    let now = trustroot_core::time::parse(at);
+    for p in payloads {
+        let windows = match &p.windows {
+            Ok(windows) => windows,
+            Err(why) => {
+                problem(b, &format!("targets/{} {why}", p.file));
+                continue;
+            }
+        };
+        // The time line spans every start and end that parses, and now.
+        let times: Vec<_> = windows
+            .iter()
+            .flat_map(|w| [w.start_at(), w.end_at()])
+            .chain([now])
+            .flatten()
+            .collect();
+        let span = times.iter().min().zip(times.iter().max());
+        table_start(
+            b,
+            &format!("validity windows in {}", p.file),
+            &format!("targets/{}: what it lists and when each is valid", p.file),
+            &["Kind", "Name", "Valid from", "Until", "Time line"],
+        );
+        for w in windows {
+            b.open(
+                "tr",
+                &[
+                    ("data-payload", &p.file),
+                    ("data-kind", w.kind),
+                    ("data-start", w.start.as_deref().unwrap_or("")),
+                    ("data-end", w.end.as_deref().unwrap_or("")),
+                ],
+            )
+            .markup("<th scope=\"row\">")
+            .text(w.kind)
+            .markup("</th>")
+            .element("td", &[], &w.name)
+            .open("td", &[]);
+            match &w.start {
+                Some(start) => window_time(b, start),
+                None => {
+                    b.markup("not stated");
+                }
+            }
+            b.markup("</td><td>");
+            match &w.end {
+                Some(end) => window_time(b, end),
+                None => {
+                    b.markup("open");
+                }
+            }
+            b.markup("</td><td>");
+            timeline(b, w, span.map(|(lo, hi)| (*lo, *hi)), now);
+            b.markup("</td></tr>");
+        }
+        table_end(b);
+    }
+    b.markup("</section>");
+}
+
+/// A window's bound: its date in a `<time>` when it parses, else the text as written.
+fn window_time(b: &mut Html, text: &str) {
+    match trustroot_targets::sigstore::time::parse(text) {
+        Ok((t, _)) => date(b, &trustroot_core::time::format(&t)),
+        Err(_) => {
+            b.text(&format!("{text} (not a time)"));
+        }
+    }
+}
+
+fn timeline(
+    b: &mut Html,
+    w: &Window,
+    span: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
+    now: Option<chrono::DateTime<chrono::Utc>>,
+) {
+    let Some((lo, hi)) = span else {
+        return;
+    };
+    let total = (hi - lo).num_seconds().max(1) as f64;
+    let at = |t: chrono::DateTime<chrono::Utc>| ((t - lo).num_seconds() as f64 / total * 100.0).clamp(0.0, 100.0);
+    b.markup("<div class=\"tl\" aria-hidden=\"true\">");
+    if let Some(start) = w.start_at() {
+        let end = w.end_at().map_or(100.0, at);
+        let left = at(start);
+        let style = format!("left:{left:.2}%;width:{:.2}%", (end - left).max(0.5));
+        let class = if w.end.is_none() { "bar open" } else { "bar" };
+        b.open("span", &[("class", class), ("style", &style)]).close("span");
+    }
+    if let Some(now) = now {
+        let style = format!("left:{:.2}%", at(now));
+        b.open("span", &[("class", "now"), ("style", &style)]).close("span");
+    }
+    b.markup("</div>");
 }

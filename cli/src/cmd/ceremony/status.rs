@@ -9,7 +9,7 @@ use trustroot_ceremony::{error::RoundError, keys, repo};
 use trustroot_core::display::escape;
 
 use super::super::shared::{CmdResult, now};
-use super::{RepoArgs, open, page};
+use super::{RepoArgs, open, page, payloads};
 use crate::outln;
 use crate::output::{self, Failure};
 
@@ -40,6 +40,8 @@ struct StatusJson<'a> {
     #[serde(flatten)]
     round: &'a round::RoundStatus,
     repository: &'a Overview,
+    /// The Sigstore payloads among the targets, as the page shows them.
+    sigstore: Vec<payloads::PayloadJson<'a>>,
 }
 
 pub fn status(json: bool, html: Option<&Path>, args: &RepoArgs) -> CmdResult {
@@ -59,9 +61,11 @@ pub fn status(json: bool, html: Option<&Path>, args: &RepoArgs) -> CmdResult {
     let state = round::status(&repo, &round, now)?;
     if json {
         let overview = overview::overview(&repo, now);
+        let sigstore = payloads::read(&repo.root.join("targets"));
         return output::json(&StatusJson {
             round: &state,
             repository: &overview,
+            sigstore: sigstore.iter().map(payloads::Payload::json).collect(),
         });
     }
     match &state.published_at {
@@ -155,7 +159,8 @@ fn write_page(out: &Path, args: &RepoArgs, now: DateTime<Utc>) -> CmdResult<Resu
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| repo.root.display().to_string());
-    let page = page::render(&name, &overview, &latest);
+    let sigstore = payloads::read(&repo.root.join("targets"));
+    let page = page::render(&name, &overview, &latest, &sigstore);
     repo::write_atomic(out, page.as_bytes())?;
     Ok(problem)
 }

@@ -1,5 +1,6 @@
 //! `trustroot mirror ...`: verified mirrors of TUF repositories for air-gapped sites.
 
+mod page;
 mod serve;
 
 use std::io::IsTerminal as _;
@@ -170,6 +171,11 @@ pub struct StatusArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Write the status as one self-contained HTML page to FILE (nothing fetched, no
+    /// scripts: it opens offline and from file://), the page `mirror serve --status-page`
+    /// serves at /_status. With --json, the JSON is printed too.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
 }
 
 /// A root file named on the command line (`--root`), read whole with the input cap.
@@ -322,7 +328,17 @@ fn run_verify(args: VerifyArgs) -> Outcome {
 }
 
 fn run_status(args: StatusArgs) -> Outcome {
-    let status = trustroot_mirror::status::status(&args.dir, now(args.at))?;
+    let at = now(args.at);
+    let status = trustroot_mirror::status::status(&args.dir, at)?;
+    if let Some(out) = &args.html {
+        // Replaced whole: a browser or a web server reading it never sees half a page.
+        trustroot_store::write_atomic(out, page::render(&status, at).as_bytes())
+            .map_err(|e| Failure::io(format!("cannot write {}: {e}", out.display())))?;
+        if !args.json {
+            outln!("Wrote the status page {}", out.display())?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     if args.json {
         output::json(&status)?;
         return Ok(ExitCode::SUCCESS);

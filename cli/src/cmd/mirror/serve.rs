@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 use trustroot_mirror::UpdateError;
+use trustroot_mirror::serve::status_page::StatusPage;
 use trustroot_mirror::serve::{MAX_CONNECTIONS, ServeOptions, Server, shutdown_signal};
 
 use crate::output::{self, Failure, Format};
@@ -27,6 +28,12 @@ role expiry gauges, the last successful sync and the failed syncs (recorded by `
 sync`, and `mirror import` when it succeeds, in the mirror's directory), and the requests and bytes served. It \
 names no file of the repository (targets are under /targets/); without --metrics it is a \
 404 like any other missing file. See docs/monitoring.md.
+
+With --status-page, /_status answers the mirror's status as an HTML page (origin, last \
+sync and its outcome, roles with versions and expiries, files and bytes served), the page \
+`mirror status --html` writes, read afresh on every request; Content-Type text/html, \
+Cache-Control no-store, a Content-Security-Policy that allows no script and no fetch. Like \
+/metrics it names no file of the repository; without --status-page it is a 404.
 
 Limits: 1024 connections at once (more wait in the listen backlog); request headers must \
 arrive within 10 s, and idle keep-alive connections close after 10 s.
@@ -54,6 +61,11 @@ pub struct ServeArgs {
     /// The `repository` label of the metrics (default: the mirror's origin URL).
     #[arg(long, value_name = "NAME", requires = "metrics")]
     pub repository_label: Option<String>,
+    /// Also answer /_status with the mirror's status page (HTML), on the same address.
+    /// Off by default: it tells whoever can reach the server where the mirror syncs from
+    /// and why its last sync failed.
+    #[arg(long)]
+    pub status_page: bool,
 }
 
 pub fn run(args: ServeArgs) -> ExitCode {
@@ -75,6 +87,7 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
             max_connections: MAX_CONNECTIONS,
             metrics: args.metrics,
             repository_label: args.repository_label.clone(),
+            status_page: args.status_page.then(|| StatusPage::new(super::page::render)),
             ..ServeOptions::new(&args.dir)
         };
         let server = Server::bind(options, &args.listen).await?;
