@@ -531,3 +531,28 @@ fn a_trusted_root_with_script_in_a_ca_uri_a_window_that_is_not_a_time_and_a_brok
     // The rest of the payload still listed.
     assert!(page.contains("data-kind=\"Timestamp authority\""), "{page}");
 }
+
+#[test]
+fn publish_writes_the_page_beside_the_published_tree_and_never_inside_it() {
+    let setup = Setup::for_publish();
+    setup.round_now(&["alice", "bob"]);
+    // Inside the published tree (TUF files only): refused before anything is published.
+    let inside = setup.served().join("index.html");
+    let err = fails(
+        &setup.repo,
+        &["ceremony", "publish", "--html", inside.to_str().unwrap()],
+    );
+    assert!(err.contains("inside the published tree"), "{err}");
+    assert!(!setup.served().exists(), "nothing is published");
+    // Beside it: published, then the page shows the round just published.
+    let page = setup.repo.join("public/index.html");
+    let out = ok(&setup.repo, &["ceremony", "publish", "--html", page.to_str().unwrap()]);
+    assert!(out.contains("Wrote the status page"), "{out}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("was published at"), "{html}");
+    assert!(!setup.served().join("index.html").exists());
+    // Through the served symlink's state directory too.
+    let state = std::fs::canonicalize(setup.served()).unwrap().join("index.html");
+    let err = fails(&setup.repo, &["ceremony", "publish", "--html", state.to_str().unwrap()]);
+    assert!(err.contains("inside the published tree"), "{err}");
+}

@@ -202,6 +202,12 @@ pub enum CeremonyCommand {
         repo: RepoArgs,
         #[command(flatten)]
         push: PushArgs,
+        /// After publishing (or pushing), write the status page (as `ceremony status --html`)
+        /// to OUT, showing the round just published: for instance DEST/index.html, beside
+        /// the published tree for the same web server. Not inside the published tree
+        /// (DEST/repository), which holds TUF files only.
+        #[arg(long, value_name = "OUT")]
+        html: Option<PathBuf>,
     },
     /// Create or change a delegated targets role (delegated by targets). Add its keys with
     /// `trustroot key add KEY --role NAME REF`; the next `ceremony start` stages it.
@@ -317,7 +323,8 @@ fn dispatch(command: CeremonyCommand) -> CmdResult {
             passphrase,
             repo,
             push,
-        } => publish_command(json, &passphrase, &repo, &push),
+            html,
+        } => publish_command(json, &passphrase, &repo, &push, html.as_deref()),
         CeremonyCommand::Delegate {
             name,
             paths,
@@ -473,14 +480,78 @@ fn add_signatures(files: &[PathBuf], json: bool, args: &RepoArgs) -> CmdResult {
 /// `ceremony publish`: the round through the gate, then the push `--to` names. With a
 /// destination and no round waiting (none, or the latest one published), the push alone:
 /// how a push that failed after the local publish is resumed.
-fn publish_command(json: bool, passphrase: &PassphraseArgs, args: &RepoArgs, push: &PushArgs) -> CmdResult {
+fn publish_command(
+    json: bool,
+    passphrase: &PassphraseArgs,
+    args: &RepoArgs,
+    push: &PushArgs,
+    html: Option<&Path>,
+) -> CmdResult {
     let repo = repo::Repo::open(&args.repo)?;
     let target = push.checked(&repo)?;
-    if let Some(target) = &target
+    if let Some(out) = html {
+        refuse_page_in_published_tree(&repo, out)?;
+    }
+    publish_or_push(json, passphrase, args, &repo, target.as_ref())?;
+    if let Some(out) = html {
+        // The publish stands whatever the page finds: a page that shows a problem is still
+        // written, and the problem is a warning here.
+        if let Err(Failure::Report(problem)) = status::write_page(out, args, now(args.at))? {
+            note!("warning: the status page shows a problem: {}", problem.message);
+        }
+        if !json {
+            outln!("Wrote the status page {}", out.display())?;
+        }
+    }
+    Ok(())
+}
+
+/// The served tree (and its state directories) hold TUF files only: a page there would be
+/// refused by a push and carried, stale, into every later state by `online refresh`.
+fn refuse_page_in_published_tree(repo: &repo::Repo, out: &Path) -> CmdResult {
+    let local = trustroot_ceremony::pubdir::PublishDir::new(&repo.policy, &repo.root);
+    let resolve = |p: &Path| -> PathBuf {
+        let parent = p
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let dir = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
+        p.file_name().map_or(dir.clone(), |name| dir.join(name))
+    };
+    let page = resolve(out);
+    let inside = [local.served(), local.root().join(trustroot_ceremony::pubdir::HIDDEN)]
+        .iter()
+        .any(|dir| {
+            let resolved = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+            page.starts_with(&resolved) || page.starts_with(dir)
+        });
+    if inside {
+        return Err(Failure::usage(format!(
+            "--html {}: inside the published tree, which holds TUF files only",
+            out.display()
+        ))
+        .with_hint_text(format!(
+            "write it beside the tree instead, e.g. --html {}",
+            local.root().join("index.html").display()
+        )));
+    }
+    Ok(())
+}
+
+/// Publishes the waiting round (then pushes, with `--to`), or with no round waiting and a
+/// destination, pushes the published tree.
+fn publish_or_push(
+    json: bool,
+    passphrase: &PassphraseArgs,
+    args: &RepoArgs,
+    repo: &repo::Repo,
+    target: Option<&trustroot_ceremony::push::Checked>,
+) -> CmdResult {
+    if let Some(target) = target
         && args.round.is_none()
-        && nothing_waiting(&repo)?
+        && nothing_waiting(repo)?
     {
-        let report = push_published(&repo, target, now(args.at), &rerun_publish(target))?;
+        let report = push_published(repo, target, now(args.at), &rerun_publish(target))?;
         if json {
             return output::json(&serde_json::json!({"round": null, "push": report}));
         }
@@ -492,7 +563,7 @@ fn publish_command(json: bool, passphrase: &PassphraseArgs, args: &RepoArgs, pus
         )?;
         return show_push(&report);
     }
-    gate(true, json, passphrase, args, target.as_ref()).map(drop)
+    gate(true, json, passphrase, args, target).map(drop)
 }
 
 /// True when no round is waiting to be published: there is none, or the latest one is.

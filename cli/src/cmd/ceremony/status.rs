@@ -143,7 +143,7 @@ pub fn status(json: bool, html: Option<&Path>, args: &RepoArgs) -> CmdResult {
 /// Writes the status page to `out` (atomically: a reader never sees half a page). The
 /// outer error is the page not written; the inner one is what kept a part of it from
 /// being read (the page shows it; the command still reports it, as plain `status` would).
-fn write_page(out: &Path, args: &RepoArgs, now: DateTime<Utc>) -> CmdResult<Result<(), Failure>> {
+pub(super) fn write_page(out: &Path, args: &RepoArgs, now: DateTime<Utc>) -> CmdResult<Result<(), Failure>> {
     let repo = repo::Repo::open(&args.repo)?;
     let overview = overview::overview(&repo, now);
     let (latest, problem) = match Round::open(&repo, args.round.as_deref()) {
