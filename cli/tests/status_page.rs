@@ -321,6 +321,11 @@ fn script_and_img_onerror_in_a_keyholder_label_and_a_hand_written_transcript_sta
     );
     log.push('\n');
     std::fs::write(&transcript, log).unwrap();
+    // So is a staged file: a target named and sized with markup reaches the round's diff.
+    let staged = setup.round_dir().join("staged/targets.json");
+    let mut targets = json_file(&staged);
+    targets["signed"]["targets"][ATTACK] = serde_json::json!({"length": ATTACK});
+    std::fs::write(&staged, serde_json::to_vec(&targets).unwrap()).unwrap();
 
     let page_path = setup.tmp.path().join("status.html");
     ok(
@@ -335,6 +340,109 @@ fn script_and_img_onerror_in_a_keyholder_label_and_a_hand_written_transcript_sta
     // The holder (keyholder table, and the round's table, both as text and as data-*),
     // and the transcript's role and detail.
     assert!(page.matches(escaped).count() >= 4, "{page}");
+    // The staged target, in the diff of targets: path and value as text.
+    assert!(
+        page.contains(&format!(
+            "<span class=\"add\">+ targets.{escaped}.length = &quot;&lt;script&gt;"
+        )),
+        "{page}"
+    );
+}
+
+/// The new key ids of `staged` (a root) against `previous`, read from the files here.
+fn new_key_ids(previous: &Value, staged: &Value) -> Vec<String> {
+    let old = previous["signed"]["keys"].as_object().unwrap();
+    staged["signed"]["keys"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|id| !old.contains_key(*id))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_root_rotation_round_shows_its_diff_on_the_page_and_in_json_and_a_hand_broken_staged_root_is_its_problem() {
+    let setup = half_signed_rotation();
+    // The rotation is the latest round (the first one published v1 of every role).
+    let round = std::fs::read_dir(setup.repo.join("ceremonies"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    let previous = json_file(&round.join("previous/root.json"));
+    let staged = json_file(&round.join("staged/root.json"));
+    let added = new_key_ids(&previous, &staged);
+    assert_eq!(added.len(), 1, "dave's key: {added:?}");
+    let dave = &added[0];
+    let keyids = |v: &Value| v["signed"]["roles"]["root"]["keyids"].to_string();
+    let keyids_line = format!("~ roles.root.keyids: {} -> {}", keyids(&previous), keyids(&staged));
+
+    let json: Value = serde_json::from_str(&ok(&setup.repo, &["ceremony", "status", "--json"])).unwrap();
+    let rounds = json["repository"]["rounds"].as_array().unwrap();
+    let changes = &rounds.last().unwrap()["changes"];
+    let root = changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["role"] == "root")
+        .unwrap_or_else(|| panic!("{changes}"));
+    assert_eq!(root["version"], 2);
+    assert_eq!(root["previous_version"], 1);
+    assert_eq!(root["more_lines"], 0);
+    let lines: Vec<&str> = root["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(lines.contains(&keyids_line.as_str()), "{lines:?}");
+    assert!(lines.contains(&"~ version: 1 -> 2"), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("+ keys.{dave}.keytype = "))),
+        "dave's key is added: {lines:?}"
+    );
+    // The first round created every role: nothing before it.
+    let first = rounds[0]["changes"].as_array().unwrap();
+    assert!(first.iter().all(|c| c["previous_version"].is_null()), "{first:?}");
+
+    let page_path = setup.tmp.path().join("status.html");
+    let html = page_path.to_str().unwrap();
+    ok(&setup.repo, &["ceremony", "status", "--html", html]);
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    // Newest round first.
+    let article = &page[page.find("<article data-round=").unwrap()..];
+    let article = &article[..article.find("</article>").unwrap()];
+    assert!(
+        article.contains("<details><summary>Changes to root v2 (against v1): "),
+        "{article}"
+    );
+    let escaped_keyids = keyids_line.replace('"', "&quot;").replace('>', "&gt;");
+    assert!(
+        article.contains(&format!("<span class=\"chg\">{escaped_keyids}</span>")),
+        "{article}"
+    );
+    assert!(
+        article.contains(&format!("<span class=\"add\">+ keys.{dave}.keytype = ")),
+        "{article}"
+    );
+
+    // The staged root edited by hand into something that does not parse: the round cannot
+    // be opened (an error, as before), and the page still says what it can, the problem
+    // in that round's history.
+    std::fs::write(round.join("staged/root.json"), b"{ edited by hand").unwrap();
+    fails(&setup.repo, &["ceremony", "status", "--html", html]);
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    let article = &page[page.find("<article data-round=").unwrap()..];
+    let article = &article[..article.find("</article>").unwrap()];
+    assert!(article.contains("what root v2 changes cannot be shown"), "{article}");
+    assert!(!article.contains("Changes to root v2"), "{article}");
+    assert!(
+        page.contains("data-role=\"timestamp\""),
+        "the rest still renders: {page}"
+    );
 }
 
 #[test]

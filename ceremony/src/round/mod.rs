@@ -27,7 +27,7 @@ mod status;
 mod summary;
 mod transcript;
 
-pub use history::{RequestEntry, RoundHistory, SignatureEntry, StagedEntry, history};
+pub use history::{MAX_CHANGE_LINES, RequestEntry, RoleChanges, RoundHistory, SignatureEntry, StagedEntry, history};
 pub(crate) use request::without_attestations;
 pub use request::{REQUEST_FORMAT, RequestRole, RequestSigner, Requirement, SigningRequest};
 pub use signature::{Added, DetachedSignature, add_signature, read_signature_file, sign_request};

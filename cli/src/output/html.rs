@@ -103,6 +103,7 @@ caption{text-align:left;font-weight:600;padding:.3rem 0}\
 th,td{border:1px solid #888;padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#eee}\
 time{white-space:nowrap}code{font-family:ui-monospace,monospace;font-size:.9em}\
 .ok{background:#e3f4e8;color:#0b4d1f}.due{background:#fff1c2;color:#4d3800}.bad{background:#fde4e6;color:#7d0f1c}\
+pre.diff{overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f4f4;padding:.5rem;margin:.3rem 0}.add{color:#0a5c1e}.del{color:#8a0a1e}.chg{color:#5c3b00}summary{cursor:pointer}\
 .problem{border-left:6px solid #a3122a;background:#fde4e6;color:#5c0a14;padding:.5rem .8rem;margin:.6rem 0}\
 .muted{color:#4a4a4a}\
 \

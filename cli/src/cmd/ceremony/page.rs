@@ -4,7 +4,7 @@
 //! part that could not be read is said in its own section, and the rest still renders.
 
 use trustroot_ceremony::overview::{ExpiryState, Overview};
-use trustroot_ceremony::round::{Keyholder, RoleStatus, RoundStatus, ThresholdStatus};
+use trustroot_ceremony::round::{Keyholder, MAX_CHANGE_LINES, RoleChanges, RoleStatus, RoundStatus, ThresholdStatus};
 
 use super::payloads::{Payload, Window};
 use crate::output::html::{CSS, Html, date, days, problem, table_end, table_start};
@@ -325,6 +325,9 @@ fn history(b: &mut Html, o: &Overview) {
             }
             b.markup("</ul>");
         }
+        for c in &r.changes {
+            changes(b, c);
+        }
         if r.signatures.is_empty() {
             b.markup("<p>No signature brought in.</p>");
         } else {
@@ -346,6 +349,43 @@ fn history(b: &mut Html, o: &Overview) {
         b.close("article");
     }
     b.markup("</section>");
+}
+
+/// What one staged role changes, folded: the lines `ceremony sign` shows keyholders, one
+/// per line in a `<pre>`. The `+`/`-`/`~` stays in the text (a screen reader and a copy
+/// keep it); the class only colours it.
+fn changes(b: &mut Html, c: &RoleChanges) {
+    let against = c
+        .previous_version
+        .map_or_else(|| "new role".to_string(), |v| format!("against v{v}"));
+    let count = c.lines.len() + c.more_lines;
+    b.markup("<details><summary>").text(&format!(
+        "Changes to {} v{} ({against}): {count} line(s)",
+        c.role, c.version
+    ));
+    b.markup("</summary><pre class=\"diff\">");
+    if count == 0 {
+        b.markup("no change to the signed content\n");
+    }
+    for line in &c.lines {
+        let class = match line.chars().next() {
+            Some('+') => "add",
+            Some('-') => "del",
+            _ => "chg",
+        };
+        b.open("span", &[("class", class)])
+            .text(line)
+            .close("span")
+            .markup("\n");
+    }
+    if c.more_lines > 0 {
+        // The full account is the signing request's (`ceremony sign` prints every line).
+        b.text(&format!(
+            "… {} more line(s) (only the first {MAX_CHANGE_LINES} are shown)",
+            c.more_lines
+        ));
+    }
+    b.markup("</pre></details>");
 }
 
 /// The Sigstore payloads' validity windows, as a table with a time line drawn in CSS (no
