@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use trustroot_core::expiry;
 
 use crate::attestation::Attestation;
 use crate::online;
@@ -113,12 +114,11 @@ pub fn overview(repo: &Repo, now: DateTime<Utc>) -> Overview {
 fn role_overview(repo: &Repo, published: &online::RoleExpiry, now: DateTime<Utc>) -> RoleOverview {
     let signing_days = repo.policy.periods(&published.role).signing_days;
     let signing_period_starts = published.expires - chrono::Duration::days(i64::from(signing_days));
-    let state = if published.expires <= now {
-        ExpiryState::Expired
-    } else if signing_period_starts <= now {
-        ExpiryState::SigningPeriod
-    } else {
-        ExpiryState::Ok
+    // Core's expiry states, with the signing period as the window.
+    let state = match expiry::State::of(published.expires, now, chrono::Duration::days(i64::from(signing_days))) {
+        expiry::State::Expired => ExpiryState::Expired,
+        expiry::State::Within => ExpiryState::SigningPeriod,
+        expiry::State::Valid => ExpiryState::Ok,
     };
     let (keys, threshold) = match repo.policy.signers(&published.role) {
         Some((names, threshold)) => (names.to_vec(), threshold),

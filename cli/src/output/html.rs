@@ -153,6 +153,20 @@ pub fn date(b: &mut Html, rfc3339: &str) {
     b.element("time", &[("datetime", rfc3339)], day);
 }
 
+/// The cells every role table starts with (the signing repository's and the mirror's):
+/// `<tr>`, the role as the row header, its version, its expiry and its state in a cell of
+/// class `class` (`ok`, `due`, `bad`). The row is left open for the table's own cells.
+pub fn role_row_start(b: &mut Html, role: &str, version: u64, expires: &str, class: &'static str, state: &str) {
+    b.open("tr", &[("data-role", role)])
+        .open("th", &[("scope", "row")])
+        .text(role)
+        .close("th")
+        .element("td", &[], &version.to_string())
+        .open("td", &[("data-expires", expires)]);
+    date(b, expires);
+    b.markup("</td>").element("td", &[("class", class)], state);
+}
+
 pub fn days(n: i64) -> String {
     match n {
         0 => "today".into(),

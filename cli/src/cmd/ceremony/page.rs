@@ -7,7 +7,7 @@ use trustroot_ceremony::overview::{ExpiryState, Overview};
 use trustroot_ceremony::round::{Keyholder, MAX_CHANGE_LINES, RoleChanges, RoleStatus, RoundStatus, ThresholdStatus};
 
 use super::payloads::{Payload, Window};
-use crate::output::html::{CSS, Html, date, days, problem, table_end, table_start};
+use crate::output::html::{CSS, Html, date, days, problem, role_row_start, table_end, table_start};
 
 /// What the page shows of the latest round: its status, none (no round yet), or why it
 /// could not be read.
@@ -199,17 +199,8 @@ fn roles(b: &mut Html, o: &Overview) {
                 ExpiryState::SigningPeriod => ("due", format!("{}: a new version is due", days(r.days_left))),
                 ExpiryState::Expired => ("bad", format!("EXPIRED {}: clients refuse it", days(r.days_left))),
             };
-            b.open("tr", &[("data-role", &r.role)])
-                .open("th", &[("scope", "row")])
-                .text(&r.role)
-                .close("th")
-                .element("td", &[], &r.version.to_string())
-                .open("td", &[("data-expires", &expires)]);
-            date(b, &expires);
-            b.markup("</td>")
-                .element("td", &[("class", class)], &state)
-                .open("td", &[])
-                .text(&format!("{} days, from ", r.signing_days));
+            role_row_start(b, &r.role, r.version, &expires, class, &state);
+            b.open("td", &[]).text(&format!("{} days, from ", r.signing_days));
             date(b, &starts);
             b.markup("</td>")
                 .element("td", &[], &format!("{} of {}", r.threshold, r.keys.len()))

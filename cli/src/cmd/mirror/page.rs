@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use trustroot_mirror::status::{MirrorStatus, RoleStatus};
 
-use crate::output::html::{CSS, Html, date, days, problem, table_end, table_start};
+use crate::output::html::{CSS, Html, days, problem, role_row_start, table_end, table_start};
 
 /// The page for `status`, computed at `now`.
 pub fn render(status: &MirrorStatus, now: DateTime<Utc>) -> String {
@@ -216,16 +216,8 @@ fn role(b: &mut Html, r: &RoleStatus) {
     } else {
         ("ok", left)
     };
-    b.open("tr", &[("data-role", &r.role)])
-        .open("th", &[("scope", "row")])
-        .text(&r.role)
-        .close("th")
-        .element("td", &[], &r.version.to_string())
-        .open("td", &[("data-expires", &expires)]);
-    date(b, &expires);
-    b.markup("</td>")
-        .element("td", &[("class", class)], &state)
-        .markup("</tr>");
+    role_row_start(b, &r.role, r.version, &expires, class, &state);
+    b.markup("</tr>");
 }
 
 #[cfg(test)]
