@@ -339,7 +339,7 @@ pub fn generate(
     let token = uri.token.clone().unwrap_or_default();
     let mut new_uri = Pkcs11Uri::for_object(&token, Some(&label), Some(&id), "private");
     if let Some(module) = &uri.module_path {
-        new_uri.push_str(&format!("?module-path={}", module.display()));
+        new_uri.push_str(&uri::module_query(module));
     }
     Ok((new_uri, key))
 }
@@ -376,7 +376,7 @@ pub fn list(
 ) -> Result<Vec<TokenListing>> {
     let context = token::load_module(module)?;
     let placeholder = Pkcs11Uri {
-        text: format!("pkcs11:?module-path={}", module.display()),
+        text: format!("pkcs11:{}", uri::module_query(module)),
         module_path: Some(module.to_path_buf()),
         ..Pkcs11Uri::default()
     };
@@ -443,7 +443,7 @@ fn list_objects(session: &Session, token: &str, module: &std::path::Path) -> Res
                 (!id.is_empty()).then_some(id.as_slice()),
                 kind,
             );
-            uri.push_str(&format!("?module-path={}", module.display()));
+            uri.push_str(&uri::module_query(module));
             objects.push(ObjectListing {
                 kind: kind.to_string(),
                 label,

@@ -162,6 +162,19 @@ impl Pkcs11Uri {
     }
 }
 
+/// `?module-path=PATH`, the path percent-encoded (RFC 7512: a path with a space, `&` or `;`
+/// would otherwise print as a URI that does not parse back to the same module). `/` stays.
+pub fn module_query(module: &std::path::Path) -> String {
+    use std::os::unix::ffi::OsStrExt as _;
+    let encoded: Vec<String> = module
+        .as_os_str()
+        .as_bytes()
+        .split(|&b| b == b'/')
+        .map(encode)
+        .collect();
+    format!("?module-path={}", encoded.join("/"))
+}
+
 /// The URI with the value of any `pin-value` hidden: a PIN written into a reference is
 /// refused, and must not be repeated in the error that refuses it.
 fn redacted(text: &str) -> String {
@@ -236,6 +249,15 @@ fn encode(bytes: &[u8]) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn module_paths_print_percent_encoded_and_parse_back() {
+        let module = std::path::Path::new("/opt/My HSM/lib&1;x.so");
+        let text = format!("pkcs11:token=t{}", module_query(module));
+        assert_eq!(text, "pkcs11:token=t?module-path=/opt/My%20HSM/lib%261%3Bx.so");
+        let uri = Pkcs11Uri::parse(&text).unwrap();
+        assert_eq!(uri.module_path.as_deref(), Some(module));
+    }
 
     #[test]
     fn parses_token_object_id_module_and_pin_source() {
