@@ -268,31 +268,9 @@ fn parse_ini(text: &str) -> BTreeMap<String, Section> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
-    use std::collections::HashMap;
-
     use super::*;
 
-    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        move |name| map.get(name).cloned()
-    }
-
-    fn files(credentials: &str, config: &str) -> (tempfile::TempDir, Vec<(String, String)>) {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("credentials"), credentials).unwrap();
-        std::fs::write(dir.path().join("config"), config).unwrap();
-        let vars = vec![
-            (
-                "AWS_SHARED_CREDENTIALS_FILE".to_string(),
-                dir.path().join("credentials").display().to_string(),
-            ),
-            (
-                "AWS_CONFIG_FILE".to_string(),
-                dir.path().join("config").display().to_string(),
-            ),
-        ];
-        (dir, vars)
-    }
+    use trustroot_test_support::aws_env::{env_of, shared_files as files};
 
     fn resolve(pairs: &[(&str, &str)]) -> Result<(Option<String>, Credentials), CredentialsError> {
         let env = env_of(pairs);

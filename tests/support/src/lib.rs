@@ -19,6 +19,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
 mod attacks;
+pub mod aws_env;
 pub mod bins;
 pub mod encode;
 pub mod envelope;
