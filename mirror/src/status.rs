@@ -22,7 +22,12 @@ pub struct RoleStatus {
     pub expired: bool,
     /// Whole hours left before expiry (negative once expired).
     pub hours_left: i64,
-    /// The signing period its metadata declares (`x-tuf-on-ci-signing-period`), in days.
+    /// Where it stands, with the signing period its metadata declares
+    /// (`x-tuf-on-ci-signing-period`) as the window: `Within` means a new version is due
+    /// from the signing repository. With no declared period, only `Valid` or `Expired`.
+    #[serde(skip)]
+    pub state: State,
+    /// The signing period its metadata declares, in days.
     #[serde(skip)]
     pub signing_days: Option<u32>,
 }
@@ -86,13 +91,17 @@ pub fn status(dir: &Path, now: DateTime<Utc>) -> Result<MirrorStatus, UpdateErro
             continue;
         };
         expires_all.push((expires, chrono::Duration::zero()));
+        let signing_days = trustroot_core::expiry::declared_signing_days(&envelope.signed);
+        let signing_period = signing_days.map_or(chrono::Duration::zero(), |d| chrono::Duration::days(i64::from(d)));
+        let state = State::of(expires, now, signing_period);
         roles.push(RoleStatus {
             role,
             version,
             expires,
-            expired: State::of(expires, now, chrono::Duration::zero()) == State::Expired,
+            expired: state == State::Expired,
             hours_left: (expires - now).num_hours(),
-            signing_days: trustroot_core::expiry::declared_signing_days(&envelope.signed),
+            state,
+            signing_days,
         });
     }
     let earliest = trustroot_core::expiry::summarize(&expires_all, now)

@@ -6,6 +6,7 @@
 //! The mirror's local directory is left out: the same page is served to other machines.
 
 use chrono::{DateTime, Utc};
+use trustroot_core::expiry::State;
 use trustroot_mirror::status::{MirrorStatus, RoleStatus};
 
 use crate::output::html::{CSS, Html, days, problem, role_row_start, table_end, table_start};
@@ -204,17 +205,10 @@ fn left(hours: i64) -> String {
 fn role(b: &mut Html, r: &RoleStatus) {
     let expires = trustroot_core::time::format(&r.expires);
     let left = left(r.hours_left);
-    // The signing period the role's metadata declares, when it does: inside it, a new
-    // version is due from the signing repository.
-    let due = r
-        .signing_days
-        .is_some_and(|d| r.hours_left < i64::from(d).saturating_mul(24));
-    let (class, state) = if r.expired {
-        ("bad", format!("EXPIRED {left}: clients refuse it"))
-    } else if due {
-        ("due", format!("{left}: a new version is due"))
-    } else {
-        ("ok", left)
+    let (class, state) = match r.state {
+        State::Expired => ("bad", format!("EXPIRED {left}: clients refuse it")),
+        State::Within => ("due", format!("{left}: a new version is due")),
+        State::Valid => ("ok", left),
     };
     role_row_start(b, &r.role, r.version, &expires, class, &state);
     b.markup("</tr>");
@@ -223,6 +217,36 @@ fn role(b: &mut Html, r: &RoleStatus) {
 #[cfg(test)]
 mod tests {
     use super::{human_bytes, left, without_credentials};
+
+    /// The row mirror::status's state decides: expired, due (inside the declared signing
+    /// period) or fine.
+    #[test]
+    fn a_role_inside_its_signing_period_is_shown_as_due() {
+        use trustroot_core::expiry::State;
+        let row = |state: State, hours_left: i64| {
+            let status = super::RoleStatus {
+                role: "root".into(),
+                version: 15,
+                expires: chrono::Utc::now(),
+                expired: state == State::Expired,
+                hours_left,
+                state,
+                signing_days: Some(60),
+            };
+            let mut b = super::Html::new();
+            super::role(&mut b, &status);
+            super::Html::document("en", "t", "", b)
+        };
+        let due = row(State::Within, 24 * 30);
+        assert!(
+            due.contains("in 30 days: a new version is due") && due.contains("class=\"due\""),
+            "{due}"
+        );
+        let fine = row(State::Valid, 24 * 90);
+        assert!(!fine.contains("due") && fine.contains("class=\"ok\""), "{fine}");
+        let expired = row(State::Expired, -3);
+        assert!(expired.contains("EXPIRED 3 hours ago"), "{expired}");
+    }
 
     #[test]
     fn credentials_in_an_origin_url_are_not_shown() {
