@@ -1,0 +1,206 @@
+//! Pushes to a real Google Cloud Storage JSON API (gcp-storage-emulator on 127.0.0.1,
+//! `gs://BUCKET/PREFIX` with `--endpoint http://127.0.0.1:PORT` or
+//! `STORAGE_EMULATOR_HOST`) and what clients then read anonymously from the bucket's
+//! public address.
+//!
+//! The emulator returns no Cache-Control on its public GETs, so the headers are checked
+//! on the objects' JSON resources; it checks no credentials and does not enforce
+//! `ifGenerationMatch`, so refused credentials are shown where trustroot reads them (before
+//! any request) and a lost manifest race only on real GCS.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod object_common;
+
+use std::sync::atomic::Ordering;
+
+use object_common::*;
+use trustroot_store::object::backend::{Backend as _, Counted, Headers};
+use trustroot_store::object::{ObjectError, StoreBackend, push};
+use trustroot_test_support::gcs::GcsEmulator;
+use trustroot_test_support::public_get::public_get;
+
+const BUCKET: &str = "tuf-repo";
+const PREFIX: &str = "prod";
+
+fn url() -> String {
+    format!("gs://{BUCKET}/{PREFIX}")
+}
+
+fn backend(gcs: &GcsEmulator, url: &str) -> StoreBackend {
+    open(url, Some(gcs.endpoint()), &[]).unwrap()
+}
+
+#[test]
+fn fresh_push_serves_a_repository_python_tuf_updates_from() {
+    let gcs = GcsEmulator::start(BUCKET);
+    let tree = tempfile::tempdir().unwrap();
+    let sim = published(tree.path());
+
+    let report = push(&backend(&gcs, &url()), tree.path(), &options(), None).unwrap();
+    assert!(report.plan.upload_count() >= 5, "{:?}", report.plan.render());
+    assert_eq!(report.generation, 1);
+
+    let timestamp = gcs.object(BUCKET, "prod/timestamp.json").unwrap();
+    assert_eq!(timestamp["contentType"], "application/json", "{timestamp}");
+    assert_eq!(timestamp["cacheControl"], "no-cache", "{timestamp}");
+    let root = gcs.object(BUCKET, "prod/1.root.json").unwrap();
+    assert_eq!(root["cacheControl"], "public, max-age=31536000, immutable", "{root}");
+    // The manifest sits beside the prefix, never under it.
+    let manifest = gcs.object(BUCKET, "prod.trustroot-push.json").unwrap();
+    assert_eq!(manifest["cacheControl"], "no-store", "{manifest}");
+    assert!(gcs.object(BUCKET, "prod/prod.trustroot-push.json").is_none());
+
+    let public = gcs.public_url(BUCKET, PREFIX);
+    let served = public_get(&format!("{public}timestamp.json"));
+    assert_eq!(served.status, 200);
+    assert_eq!(served.body, std::fs::read(tree.path().join("timestamp.json")).unwrap());
+    assert_eq!(served.header("content-type"), Some("application/json"));
+    assert_updates(&sim.root_bytes(1).unwrap(), &public);
+}
+
+#[test]
+fn no_change_rerun_makes_at_most_3_requests() {
+    let gcs = GcsEmulator::start(BUCKET);
+    let tree = tempfile::tempdir().unwrap();
+    published(tree.path());
+    push(&backend(&gcs, &url()), tree.path(), &options(), None).unwrap();
+
+    let counted = Counted::new(backend(&gcs, &url()));
+    let report = push(&counted, tree.path(), &options(), None).unwrap();
+    assert_eq!(report.plan.upload_count(), 0);
+    // The manifest's GET and timestamp.json's HEAD: on the JSON API the manifest is read
+    // as its resource (for the generation) then its bytes, so 3 HTTP requests in all.
+    assert_eq!(counted.counts.total(), 2, "{:?}", counted.counts);
+    assert_eq!(counted.counts.put.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn a_new_version_uploads_only_what_differs_timestamp_last() {
+    let gcs = GcsEmulator::start(BUCKET);
+    let tree = tempfile::tempdir().unwrap();
+    let mut sim = published(tree.path());
+    push(&backend(&gcs, &url()), tree.path(), &options(), None).unwrap();
+    let root_generation = gcs.object(BUCKET, "prod/1.root.json").unwrap()["generation"].clone();
+
+    next_version(&mut sim, tree.path());
+    // The emulator named the way Google's client libraries find one.
+    let host = gcs.endpoint().replace("http://", "");
+    let emulated = open(&url(), None, &[("STORAGE_EMULATOR_HOST".into(), host)]).unwrap();
+    let report = push(&emulated, tree.path(), &options(), None).unwrap();
+    let uploaded: Vec<&String> = report.plan.uploads.values().flatten().collect();
+    assert!(!uploaded.iter().any(|k| k.as_str() == "1.root.json"), "{uploaded:?}");
+    assert!(
+        uploaded.iter().any(|k| k.ends_with(".signing_config.json")),
+        "{uploaded:?}"
+    );
+    assert_eq!(
+        uploaded.last().map(|k| k.as_str()),
+        Some("timestamp.json"),
+        "{uploaded:?}"
+    );
+    assert_eq!(report.generation, 2);
+    assert_eq!(
+        gcs.object(BUCKET, "prod/1.root.json").unwrap()["generation"],
+        root_generation,
+        "an unchanged file is not uploaded again"
+    );
+    let public = gcs.public_url(BUCKET, PREFIX);
+    assert_eq!(
+        public_get(&format!("{public}timestamp.json")).body,
+        std::fs::read(tree.path().join("timestamp.json")).unwrap()
+    );
+    assert_updates(&sim.root_bytes(1).unwrap(), &public);
+}
+
+#[test]
+fn object_replaced_behind_our_back_is_caught_by_audit() {
+    let gcs = GcsEmulator::start(BUCKET);
+    let tree = tempfile::tempdir().unwrap();
+    published(tree.path());
+    push(&backend(&gcs, &url()), tree.path(), &options(), None).unwrap();
+    // Someone else replaces a file of the tree with bytes of the same size: only the
+    // generation tells.
+    let original = std::fs::read(tree.path().join("1.root.json")).unwrap();
+    let mut forged = original.clone();
+    forged[0] = b' ';
+    let headers = Headers {
+        content_type: "application/json".into(),
+        cache_control: "no-cache".into(),
+    };
+    block_on(backend(&gcs, &url()).put("1.root.json", forged, &headers));
+    let before = gcs.listing(BUCKET);
+
+    let mut audit = options();
+    audit.audit = true;
+    let error = push(&backend(&gcs, &url()), tree.path(), &audit, None).unwrap_err();
+    assert!(
+        matches!(&error, ObjectError::Changed { key, .. } if key == "1.root.json"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("gs://tuf-repo/prod: 1.root.json"), "{error}");
+    assert_eq!(gcs.listing(BUCKET), before, "a refused audit changes nothing");
+}
+
+#[test]
+fn missing_bucket_is_refused_by_name_and_nothing_is_written() {
+    let gcs = GcsEmulator::start(BUCKET);
+    let tree = tempfile::tempdir().unwrap();
+    published(tree.path());
+    let error = push(
+        &backend(&gcs, "gs://no-such-bucket/prod"),
+        tree.path(),
+        &options(),
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(error, ObjectError::NoBucket { .. }), "{error}");
+    assert!(error.to_string().contains("'no-such-bucket' does not exist"), "{error}");
+    assert_eq!(gcs.listing(BUCKET), "");
+}
+
+#[test]
+fn unreadable_google_credentials_are_refused_before_any_request() {
+    let gcs = GcsEmulator::start(BUCKET);
+    let tree = tempfile::tempdir().unwrap();
+    let sim = published(tree.path());
+    push(&backend(&gcs, &url()), tree.path(), &options(), None).unwrap();
+    let before = gcs.listing(BUCKET);
+
+    // No --endpoint: Google itself, with a credentials file that is not one.
+    let bad = tree.path().join("credentials.json");
+    std::fs::write(&bad, b"{\"type\": \"service_account\", \"private_key\": \"not a key\"}").unwrap();
+    let env = [(
+        "GOOGLE_APPLICATION_CREDENTIALS".to_string(),
+        bad.display().to_string(),
+    )];
+    let error = open(&url(), None, &env).err().unwrap();
+    assert!(matches!(error, ObjectError::Setup { .. }), "{error}");
+    let message = error.to_string();
+    assert!(!message.contains('\n'), "{message}");
+    assert!(
+        message.starts_with("gs://tuf-repo/prod: cannot set up the store client: cannot read the Google credentials")
+            && message.contains("GOOGLE_APPLICATION_CREDENTIALS"),
+        "{message}"
+    );
+    assert_eq!(gcs.listing(BUCKET), before);
+    assert_updates(&sim.root_bytes(1).unwrap(), &gcs.public_url(BUCKET, PREFIX));
+}
+
+#[test]
+fn a_hostile_endpoint_is_refused() {
+    for endpoint in ["file:///etc", "http://user:secret@127.0.0.1:1", "http://127.0.0.1:1/?x=1"] {
+        let error = open(&url(), Some(endpoint.into()), &[]).err().unwrap();
+        assert!(matches!(error, ObjectError::BadEndpoint { .. }), "{endpoint}: {error}");
+        assert!(!error.to_string().contains("secret"), "{error}");
+    }
+}
+
+/// Runs one request of a backend outside a push.
+fn block_on<T>(request: impl std::future::Future<Output = Result<T, ObjectError>>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(request)
+        .unwrap()
+}
