@@ -44,7 +44,10 @@ fn fresh_push_serves_a_repository_python_tuf_updates_from() {
     let public = azurite.public_url(CONTAINER, PREFIX);
     let timestamp = public_get(&format!("{public}timestamp.json"));
     assert_eq!(timestamp.status, 200);
-    assert_eq!(timestamp.body, std::fs::read(tree.path().join("timestamp.json")).unwrap());
+    assert_eq!(
+        timestamp.body,
+        std::fs::read(tree.path().join("timestamp.json")).unwrap()
+    );
     assert_eq!(timestamp.header("content-type"), Some("application/json"));
     assert_eq!(timestamp.header("cache-control"), Some("no-cache"));
     let root = public_get(&format!("{public}1.root.json"));

@@ -169,10 +169,7 @@ fn unreadable_google_credentials_are_refused_before_any_request() {
     // No --endpoint: Google itself, with a credentials file that is not one.
     let bad = tree.path().join("credentials.json");
     std::fs::write(&bad, b"{\"type\": \"service_account\", \"private_key\": \"not a key\"}").unwrap();
-    let env = [(
-        "GOOGLE_APPLICATION_CREDENTIALS".to_string(),
-        bad.display().to_string(),
-    )];
+    let env = [("GOOGLE_APPLICATION_CREDENTIALS".to_string(), bad.display().to_string())];
     let error = open(&url(), None, &env).err().unwrap();
     assert!(matches!(error, ObjectError::Setup { .. }), "{error}");
     let message = error.to_string();
@@ -188,7 +185,11 @@ fn unreadable_google_credentials_are_refused_before_any_request() {
 
 #[test]
 fn a_hostile_endpoint_is_refused() {
-    for endpoint in ["file:///etc", "http://user:secret@127.0.0.1:1", "http://127.0.0.1:1/?x=1"] {
+    for endpoint in [
+        "file:///etc",
+        "http://user:secret@127.0.0.1:1",
+        "http://127.0.0.1:1/?x=1",
+    ] {
         let error = open(&url(), Some(endpoint.into()), &[]).err().unwrap();
         assert!(matches!(error, ObjectError::BadEndpoint { .. }), "{endpoint}: {error}");
         assert!(!error.to_string().contains("secret"), "{error}");

@@ -30,7 +30,8 @@ const MAX_PAGE: u64 = 16 << 20;
 /// Pages of a listing before giving up on a store that never ends one (100 million keys).
 const MAX_PAGES: usize = 100_000;
 /// What `--help`, the operator guide and the errors name as GCS's credentials.
-pub const CREDENTIALS: &str = "GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_SERVICE_ACCOUNT or `gcloud auth application-default login`";
+pub const CREDENTIALS: &str =
+    "GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_SERVICE_ACCOUNT or `gcloud auth application-default login`";
 
 /// A bucket (and a prefix in it) reached through the JSON API.
 pub struct GcsBackend {
@@ -87,7 +88,10 @@ impl GcsBackend {
                         "GOOGLE_APPLICATION_CREDENTIALS",
                         object_store::gcp::GoogleConfigKey::ApplicationCredentials,
                     ),
-                    ("GOOGLE_SERVICE_ACCOUNT", object_store::gcp::GoogleConfigKey::ServiceAccount),
+                    (
+                        "GOOGLE_SERVICE_ACCOUNT",
+                        object_store::gcp::GoogleConfigKey::ServiceAccount,
+                    ),
                     (
                         "GOOGLE_SERVICE_ACCOUNT_PATH",
                         object_store::gcp::GoogleConfigKey::ServiceAccount,
@@ -200,7 +204,13 @@ impl GcsBackend {
     /// An answer that is not a success, said about `key`: refused credentials, a missing
     /// bucket (`missing_is_bucket`: a 404 on an upload or a listing), a lost race on the
     /// manifest, or the status and Google's message.
-    async fn refused(&self, response: reqwest::Response, op: &'static str, key: &str, missing_is_bucket: bool) -> ObjectError {
+    async fn refused(
+        &self,
+        response: reqwest::Response,
+        op: &'static str,
+        key: &str,
+        missing_is_bucket: bool,
+    ) -> ObjectError {
         let status = response.status();
         let body = read_limited(response, MAX_RESOURCE).await.unwrap_or_default();
         let message = serde_json::from_slice::<serde_json::Value>(&body)
@@ -234,8 +244,16 @@ impl GcsBackend {
     }
 
     /// A JSON answer of at most `limit` bytes.
-    async fn json(&self, response: reqwest::Response, op: &'static str, key: &str, limit: u64) -> Result<serde_json::Value, ObjectError> {
-        let body = read_limited(response, limit).await.map_err(|reason| self.failed(op, key, reason))?;
+    async fn json(
+        &self,
+        response: reqwest::Response,
+        op: &'static str,
+        key: &str,
+        limit: u64,
+    ) -> Result<serde_json::Value, ObjectError> {
+        let body = read_limited(response, limit)
+            .await
+            .map_err(|reason| self.failed(op, key, reason))?;
         serde_json::from_slice(&body).map_err(|e| self.failed(op, key, format!("not a JSON API answer: {e}")))
     }
 
@@ -291,7 +309,12 @@ impl GcsBackend {
     }
 
     /// Object `name`'s resource, `None` when absent.
-    async fn resource(&self, name: &str, key: &str, op: &'static str) -> Result<Option<serde_json::Value>, ObjectError> {
+    async fn resource(
+        &self,
+        name: &str,
+        key: &str,
+        op: &'static str,
+    ) -> Result<Option<serde_json::Value>, ObjectError> {
         let call = Call {
             method: reqwest::Method::GET,
             url: self.object_url(name, &[]),
@@ -333,7 +356,9 @@ impl GcsBackend {
         if !response.status().is_success() {
             return Err(self.refused(response, "GET", key, false).await);
         }
-        let bytes = read_limited(response, limit).await.map_err(|reason| self.failed("GET", key, reason))?;
+        let bytes = read_limited(response, limit)
+            .await
+            .map_err(|reason| self.failed("GET", key, reason))?;
         Ok(Some((bytes, meta.etag)))
     }
 
@@ -526,7 +551,10 @@ mod tests {
 
     #[test]
     fn numbers_as_the_json_api_sends_them() {
-        assert_eq!(number(&serde_json::json!("1796449365232101579")), Some(1796449365232101579));
+        assert_eq!(
+            number(&serde_json::json!("1796449365232101579")),
+            Some(1796449365232101579)
+        );
         assert_eq!(number(&serde_json::json!(7)), Some(7));
         assert_eq!(number(&serde_json::json!("-1")), None);
         assert_eq!(number(&serde_json::json!(null)), None);

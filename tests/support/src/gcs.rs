@@ -35,7 +35,14 @@ impl GcsEmulator {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(&python)
             .args(["-m", "gcp_storage_emulator", "start", "-H", "127.0.0.1"])
-            .args(["--port", &port.to_string(), "--default-bucket", bucket, "--in-memory", "--quiet"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--default-bucket",
+                bucket,
+                "--in-memory",
+                "--quiet",
+            ])
             .current_dir(workspace.path())
             .env_remove("STORAGE_EMULATOR_HOST")
             .stdin(Stdio::null())

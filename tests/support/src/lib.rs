@@ -19,13 +19,13 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
 mod attacks;
+pub mod azurite;
 pub mod bins;
 pub mod encode;
 pub mod envelope;
 mod fixtures;
-pub mod keys;
-pub mod azurite;
 pub mod gcs;
+pub mod keys;
 pub mod moto;
 pub mod prometheus;
 pub mod public_get;
