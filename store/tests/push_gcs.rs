@@ -12,12 +12,14 @@
 mod object_common;
 
 use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use object_common::*;
 use trustroot_store::object::backend::{Backend as _, Counted, Headers};
-use trustroot_store::object::{ObjectError, StoreBackend, push};
+use trustroot_store::object::{Connect, ObjectError, StoreBackend, push};
 use trustroot_test_support::gcs::GcsEmulator;
 use trustroot_test_support::public_get::public_get;
+use trustroot_test_support::{Fault, SimServer};
 
 const BUCKET: &str = "tuf-repo";
 const PREFIX: &str = "prod";
@@ -194,6 +196,91 @@ fn a_hostile_endpoint_is_refused() {
         assert!(matches!(error, ObjectError::BadEndpoint { .. }), "{endpoint}: {error}");
         assert!(!error.to_string().contains("secret"), "{error}");
     }
+}
+
+/// A store on 127.0.0.1 that answers every JSON API request for the manifest's resource
+/// with `fault` (where it would have served one) and 404 for anything else; the backend
+/// reaching it.
+fn hostile(fault: Fault, retries: usize, timeout: Duration) -> (SimServer, StoreBackend, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let resource = dir.path().join(MANIFEST_RESOURCE);
+    std::fs::create_dir_all(resource.parent().unwrap()).unwrap();
+    std::fs::write(
+        &resource,
+        br#"{"name": "prod.trustroot-push.json", "size": "2", "generation": "7"}"#,
+    )
+    .unwrap();
+    let server = SimServer::serve_dir(dir.path());
+    server.set_fault(MANIFEST_RESOURCE, fault);
+    let connect = Connect {
+        endpoint: Some(format!("http://{}", server.addr())),
+        retries,
+        timeout,
+    };
+    let backend = open_with(&url(), &connect, &[]).unwrap();
+    (server, backend, dir)
+}
+
+const MANIFEST_RESOURCE: &str = "storage/v1/b/tuf-repo/o/prod.trustroot-push.json";
+
+#[test]
+fn store_answering_500_is_retried_then_refused_and_nothing_else_is_requested() {
+    let tree = tempfile::tempdir().unwrap();
+    published(tree.path());
+    let (server, backend, _dir) = hostile(Fault::Status(500), 2, Duration::from_secs(10));
+    let error = push(&backend, tree.path(), &options(), None).unwrap_err();
+    assert!(matches!(error, ObjectError::Request { .. }), "{error}");
+    let message = error.to_string();
+    assert!(
+        message.starts_with("gs://tuf-repo/prod: GET prod.trustroot-push.json failed: HTTP 500"),
+        "{message}"
+    );
+    assert!(message.contains("run the same command again"), "{message}");
+    assert_eq!(server.requests(), vec![MANIFEST_RESOURCE; 3], "one try and 2 retries");
+}
+
+#[test]
+fn endless_answer_is_cut_at_the_size_limit() {
+    let tree = tempfile::tempdir().unwrap();
+    published(tree.path());
+    let (_server, backend, _dir) = hostile(Fault::Endless, 0, Duration::from_secs(30));
+    let started = Instant::now();
+    let error = push(&backend, tree.path(), &options(), None).unwrap_err();
+    assert!(
+        error.to_string().contains("larger than the 1048576 bytes read"),
+        "{error}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+}
+
+#[test]
+fn stalled_store_times_out() {
+    let tree = tempfile::tempdir().unwrap();
+    published(tree.path());
+    let (_server, backend, _dir) = hostile(Fault::Stall(Duration::from_secs(60)), 0, Duration::from_secs(1));
+    let started = Instant::now();
+    let error = push(&backend, tree.path(), &options(), None).unwrap_err();
+    assert!(matches!(error, ObjectError::Request { .. }), "{error}");
+    assert!(error.to_string().contains("timed out"), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+}
+
+#[test]
+fn manifest_claiming_a_huge_size_is_refused_before_its_bytes_are_read() {
+    let tree = tempfile::tempdir().unwrap();
+    published(tree.path());
+    let resource = br#"{"name": "prod.trustroot-push.json", "size": "1000000000000", "generation": "7"}"#;
+    let (server, backend, _dir) = hostile(Fault::Body(resource.to_vec()), 0, Duration::from_secs(10));
+    let error = push(&backend, tree.path(), &options(), None).unwrap_err();
+    assert!(
+        error.to_string().contains("1000000000000 bytes, more than the"),
+        "{error}"
+    );
+    assert_eq!(
+        server.requests(),
+        vec![MANIFEST_RESOURCE],
+        "the bytes were never asked for"
+    );
 }
 
 /// Runs one request of a backend outside a push.

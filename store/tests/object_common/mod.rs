@@ -29,15 +29,20 @@ pub fn next_version(sim: &mut RepoSim, dir: &Path) {
 /// Opens `url` with `endpoint` and exactly the environment `env` (nothing of the
 /// machine's own cloud set-up), no retries.
 pub fn open(url: &str, endpoint: Option<String>, env: &[(String, String)]) -> Result<StoreBackend, ObjectError> {
-    let env: HashMap<String, String> = env.iter().cloned().collect();
-    let lookup = move |name: &str| env.get(name).cloned();
-    let destination = Destination::parse(url, Path::new("/")).unwrap();
     let connect = Connect {
         endpoint,
         retries: 0,
         ..Connect::default()
     };
-    StoreBackend::open(&destination, &connect, &lookup).map(|(backend, _)| backend)
+    open_with(url, &connect, env)
+}
+
+/// [`open`] with `connect` as given.
+pub fn open_with(url: &str, connect: &Connect, env: &[(String, String)]) -> Result<StoreBackend, ObjectError> {
+    let env: HashMap<String, String> = env.iter().cloned().collect();
+    let lookup = move |name: &str| env.get(name).cloned();
+    let destination = Destination::parse(url, Path::new("/")).unwrap();
+    StoreBackend::open(&destination, connect, &lookup).map(|(backend, _)| backend)
 }
 
 pub fn options() -> PushOptions {
