@@ -536,7 +536,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_boundary_inside_the_bytes_is_not_used() {
+    fn a_boundary_found_in_the_parts_is_not_used() {
         let digest = hex::encode(Sha256::digest(b"x"));
         let hostile = format!("--trustroot-{}", &digest[..32]);
         // Bytes holding the boundary their own hash would give cannot exist in practice;

@@ -1,8 +1,8 @@
 //! Object storage as a push destination (S3 and S3-compatible stores, Azure Blob, Google
-//! Cloud Storage, local directories), named by URL, with the same "never mixed" rule as the local tree: the
-//! files go up in DESIGN.md principle 5's order, `timestamp.json` last, and a manifest
-//! beside the served prefix records what is there so that a re-run uploads only what
-//! differs.
+//! Cloud Storage, local directories), named by URL, with the same "never mixed" rule as
+//! the local tree: the files go up in DESIGN.md principle 5's order, `timestamp.json`
+//! last, and a manifest beside the served prefix records what is there so that a re-run
+//! uploads only what differs.
 //!
 //! * [`url`]: what `--to` names, and the refusals.
 //! * [`credentials`]: AWS credentials from the environment and `~/.aws` (shared with
