@@ -230,7 +230,8 @@ impl GcsBackend {
                 url: self.url.clone(),
                 bucket: self.bucket.clone(),
             },
-            412 => ObjectError::Raced {
+            // Only the manifest's write carries a condition (ifGenerationMatch).
+            412 if key == self.manifest => ObjectError::Raced {
                 url: self.url.clone(),
                 manifest: self.manifest.clone(),
             },
