@@ -37,13 +37,14 @@ need_debian_files() {
   fi
 }
 
-# PyPI: python-tuf and moto (the AWS KMS tests), pinned with their dependencies by
-# tests/interop/requirements.txt, in a venv under ~/.cache/trustroot. Sets
-# TRUSTROOT_TEST_PYTHON; the KMS tests run `$TRUSTROOT_TEST_PYTHON -m moto.server`.
+# PyPI: python-tuf, moto (the AWS KMS and S3 push tests) and gcp-storage-emulator (the
+# GCS push tests), pinned with their dependencies by tests/interop/requirements.txt, in a
+# venv under ~/.cache/trustroot. Sets TRUSTROOT_TEST_PYTHON; the tests run
+# `$TRUSTROOT_TEST_PYTHON -m moto.server` and `-m gcp_storage_emulator`.
 need_python_tuf() {
   local venv="${TRUSTROOT_TEST_VENV:-$HOME/.cache/trustroot/venv-$(sha256sum tests/interop/requirements.txt | cut -c1-12)}"
-  if ! "$venv/bin/python" -c 'import tuf.ngclient, moto.server, boto3' 2>/dev/null; then
-    log "installing python-tuf and moto into $venv"
+  if ! "$venv/bin/python" -c 'import tuf.ngclient, moto.server, boto3, gcp_storage_emulator' 2>/dev/null; then
+    log "installing python-tuf, moto and gcp-storage-emulator into $venv"
     rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt
@@ -62,6 +63,20 @@ need_tuf_js() {
     cp "$tufjs/package-lock.json" "$tufjs/node_modules/.package-lock.json.installed"
   fi
   export TRUSTROOT_TEST_TUFJS="$PWD/$tufjs/client.mjs"
+}
+
+# npm: Azurite 3.35.0, Microsoft's Azure Storage emulator (the last release that runs on
+# Node 20: 3.36 needs Node 21), pinned by tests/interop/azurite/package-lock.json. The Azure
+# push tests start its azurite-blob with --disableTelemetry on 127.0.0.1. Sets
+# TRUSTROOT_TEST_AZURITE.
+need_azurite() {
+  local dir=tests/interop/azurite
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.installed" 2>/dev/null; then
+    log "installing azurite into $dir/node_modules"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$dir/package-lock.json" "$dir/node_modules/.package-lock.json.installed"
+  fi
+  export TRUSTROOT_TEST_AZURITE="$PWD/$dir/node_modules/.bin/azurite-blob"
 }
 
 # npm: puppeteer-core and axe-core, pinned in tests/interop/status-page, which open the

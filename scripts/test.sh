@@ -24,14 +24,18 @@ need_debian --no-install-recommends chromium:chromium
 # --- the Prometheus server is started by the tests themselves (its service never runs).
 need_prometheus
 
-# --- PyPI: python-tuf's ngclient, which interop tests run against what we serve, and moto,
-# --- the AWS KMS the KMS signer's tests start as `$TRUSTROOT_TEST_PYTHON -m moto.server`.
+# --- PyPI: python-tuf's ngclient, which interop tests run against what we serve; moto, the
+# --- AWS KMS and S3 the tests start as `$TRUSTROOT_TEST_PYTHON -m moto.server`; and
+# --- gcp-storage-emulator, the Google Cloud Storage the GCS push tests start.
 need_python_tuf
 
 # --- npm: tuf-js, which interop tests run against what we serve; puppeteer-core and
 # --- axe-core, which drive Chromium on the status page and check its accessibility.
 need_tuf_js
 need_status_page
+
+# --- npm: Azurite, the Azure Blob Storage the Azure push tests start on 127.0.0.1.
+need_azurite
 
 # --- crates: tough (pinned in tests/interop/tough-client/Cargo.toml), built as the
 # --- trustroot-tough-client binary the interop tests run. Its first build compiles

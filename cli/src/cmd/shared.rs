@@ -123,14 +123,22 @@ pub fn online_secret_source(
 /// refresh`).
 #[derive(Debug, Args, Clone, Default)]
 pub struct PushArgs {
-    /// After publishing, push the published tree to object storage: s3://BUCKET/PREFIX,
-    /// az://CONTAINER/PREFIX, file:///DIR or a directory path (default: [publish] to).
+    /// After publishing, push the published tree to object storage: s3://BUCKET/PREFIX
+    /// (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE), az://CONTAINER/PREFIX
+    /// (AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN),
+    /// gs://BUCKET/PREFIX (GOOGLE_APPLICATION_CREDENTIALS, GOOGLE_SERVICE_ACCOUNT or gcloud's
+    /// application-default login), file:///DIR or a directory path (default: [publish] to).
     /// Uploads only what the store lacks, timestamp.json last; the same command resumes
     /// after a failure. With no round waiting, `ceremony publish --to` pushes the
     /// current published tree.
     #[arg(long, value_name = "URL")]
     pub to: Option<String>,
-    /// The S3-compatible store's endpoint (default: [publish] endpoint, else AWS).
+    /// Another address for the store (default: [publish] endpoint, else the cloud's own):
+    /// for s3:// an S3-compatible store, reached path-style (http://127.0.0.1:9000); for
+    /// az:// the account's blob URL (https://ACCOUNT.blob.core.windows.net, or
+    /// http://127.0.0.1:10000/devstoreaccount1 for Azurite); for gs:// an emulator
+    /// (http://127.0.0.1:4443), which is sent no credentials (STORAGE_EMULATOR_HOST does
+    /// the same). Plain http:// is allowed, with a warning unless on this machine.
     #[arg(long, value_name = "URL")]
     pub endpoint: Option<String>,
     /// Where clients read the pushed prefix (default: [publish] public_url); every

@@ -1,7 +1,8 @@
 //! The few requests a push makes (PUT, GET, HEAD, LIST, DELETE, and the manifest's
-//! conditional PUT), over object_store for S3, Azure and local directories. The push
-//! engine is written against [`Backend`] so that tests and benchmarks can wrap a real
-//! store to count or fail requests ([`Counted`]).
+//! conditional PUT), over object_store for S3, Azure and local directories, and over
+//! Google Cloud Storage's JSON API ([`super::gcs`]) for GCS. The push engine is written
+//! against [`Backend`] so that tests and benchmarks can wrap a real store to count or
+//! fail requests ([`Counted`]).
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use object_store::{
 
 use super::credentials::{Env, Profile, var};
 use super::error::ObjectError;
+use super::gcs::GcsBackend;
 use super::url::{Destination, Kind, MANIFEST_SUFFIX};
 
 /// Bytes, as object_store hands them out.
@@ -79,10 +81,15 @@ pub trait Backend: Sync {
     fn barrier(&self) -> impl Future<Output = Result<(), ObjectError>> + Send;
 }
 
+/// What S3 and Azure read as credentials, for a refusal's message.
+const AWS_CREDENTIALS: &str = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE";
+const AZURE_CREDENTIALS: &str = "AZURE_STORAGE_ACCOUNT_NAME with AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN";
+
 /// How to reach the store.
 #[derive(Debug, Clone)]
 pub struct Connect {
-    /// `--endpoint`: an S3-compatible store (path-style requests) or an Azure account URL.
+    /// `--endpoint`: an S3-compatible store (path-style requests), an Azure account URL
+    /// (`http://HOST:PORT/ACCOUNT` for Azurite), or a GCS emulator (sent no credentials).
     pub endpoint: Option<String>,
     /// Retries of a failed request (object_store backs off between them).
     pub retries: usize,
@@ -100,10 +107,81 @@ impl Default for Connect {
     }
 }
 
+/// A destination: S3, Azure or a local directory through object_store, GCS through its
+/// JSON API.
+pub struct StoreBackend(Via);
+
+enum Via {
+    ObjectStore(ObjectStoreBackend),
+    Gcs(GcsBackend),
+}
+
+impl StoreBackend {
+    /// Connects to `destination`. Returns the warnings to show (an `http://` endpoint off
+    /// this machine).
+    pub fn open(
+        destination: &Destination,
+        connect: &Connect,
+        env: Env<'_>,
+    ) -> Result<(StoreBackend, Vec<String>), ObjectError> {
+        match &destination.kind {
+            Kind::Gcs { bucket, prefix } => GcsBackend::open(&destination.url, bucket, prefix, connect, env)
+                .map(|(backend, warnings)| (StoreBackend(Via::Gcs(backend)), warnings)),
+            _ => ObjectStoreBackend::open(destination, connect, env)
+                .map(|(backend, warnings)| (StoreBackend(Via::ObjectStore(backend)), warnings)),
+        }
+    }
+}
+
+/// Calls `$call` on whichever backend `$self` holds.
+macro_rules! via {
+    ($self:ident, $backend:ident => $call:expr) => {
+        match &$self.0 {
+            Via::ObjectStore($backend) => $call,
+            Via::Gcs($backend) => $call,
+        }
+    };
+}
+
+impl Backend for StoreBackend {
+    fn url(&self) -> &str {
+        via!(self, b => b.url())
+    }
+    fn manifest_name(&self) -> String {
+        via!(self, b => b.manifest_name())
+    }
+    async fn put(&self, key: &str, bytes: Vec<u8>, headers: &Headers) -> Result<Option<String>, ObjectError> {
+        via!(self, b => b.put(key, bytes, headers).await)
+    }
+    async fn get(&self, key: &str, limit: u64) -> Result<Option<Fetched>, ObjectError> {
+        via!(self, b => b.get(key, limit).await)
+    }
+    async fn head(&self, key: &str) -> Result<Option<Meta>, ObjectError> {
+        via!(self, b => b.head(key).await)
+    }
+    async fn list(&self) -> Result<Vec<Meta>, ObjectError> {
+        via!(self, b => b.list().await)
+    }
+    async fn delete(&self, key: &str) -> Result<(), ObjectError> {
+        via!(self, b => b.delete(key).await)
+    }
+    async fn get_manifest(&self, limit: u64) -> Result<Option<Fetched>, ObjectError> {
+        via!(self, b => b.get_manifest(limit).await)
+    }
+    async fn put_manifest(&self, bytes: Vec<u8>, expect: &Expect) -> Result<Option<String>, ObjectError> {
+        via!(self, b => b.put_manifest(bytes, expect).await)
+    }
+    async fn barrier(&self) -> Result<(), ObjectError> {
+        via!(self, b => b.barrier().await)
+    }
+}
+
 /// A destination reached through object_store.
-pub struct StoreBackend {
+pub struct ObjectStoreBackend {
     store: Arc<dyn ObjectStore>,
     url: String,
+    /// The credentials the store reads, for a refusal's message.
+    credentials: &'static str,
     /// The bucket or container, for messages.
     bucket: String,
     /// The served prefix, without a trailing '/'.
@@ -120,14 +198,14 @@ struct Local {
     written: Mutex<Vec<PathBuf>>,
 }
 
-impl StoreBackend {
-    /// Connects to `destination`. Returns the warnings to show (an `http://` endpoint off
-    /// this machine).
+impl ObjectStoreBackend {
+    /// Connects to an S3, Azure or local `destination`. Returns the warnings to show (an
+    /// `http://` endpoint off this machine).
     pub fn open(
         destination: &Destination,
         connect: &Connect,
         env: Env<'_>,
-    ) -> Result<(StoreBackend, Vec<String>), ObjectError> {
+    ) -> Result<(ObjectStoreBackend, Vec<String>), ObjectError> {
         let url = destination.url.clone();
         let setup = |e: object_store::Error| ObjectError::Setup {
             url: url.clone(),
@@ -221,7 +299,7 @@ impl StoreBackend {
             Kind::Gcs { .. } => {
                 return Err(ObjectError::Unsupported {
                     url,
-                    what: "Google Cloud Storage is not supported by this build yet; push to a local directory and copy it with gcloud storage rsync, timestamp.json last",
+                    what: "Google Cloud Storage is reached through its JSON API (StoreBackend::open), not object_store",
                 });
             }
             Kind::File { dir } => {
@@ -258,10 +336,15 @@ impl StoreBackend {
             url: url.clone(),
             reason: e.to_string(),
         })?;
+        let credentials = match &destination.kind {
+            Kind::Azure { .. } => AZURE_CREDENTIALS,
+            _ => AWS_CREDENTIALS,
+        };
         Ok((
-            StoreBackend {
+            ObjectStoreBackend {
                 store,
                 url,
+                credentials,
                 bucket,
                 prefix,
                 manifest,
@@ -288,6 +371,7 @@ impl StoreBackend {
                     op,
                     key: key.to_string(),
                     reason,
+                    credentials: self.credentials,
                 }
             }
             _ if reason.contains("NoSuchBucket") || reason.contains("ContainerNotFound") => ObjectError::NoBucket {
@@ -310,6 +394,7 @@ impl StoreBackend {
                     op,
                     key: key.to_string(),
                     reason,
+                    credentials: self.credentials,
                 }
             }
             _ => ObjectError::Request {
@@ -350,7 +435,7 @@ impl StoreBackend {
     }
 }
 
-impl Backend for StoreBackend {
+impl Backend for ObjectStoreBackend {
     fn url(&self) -> &str {
         &self.url
     }
@@ -525,7 +610,7 @@ pub fn check_endpoint(text: &str, warnings: &mut Vec<String>) -> Result<url::Url
 }
 
 /// A message on one line, at most 400 characters (a store's error body can be long).
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match flat.char_indices().nth(400) {
         Some((cut, _)) => format!("{}...", &flat[..cut]),

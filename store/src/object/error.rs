@@ -45,13 +45,15 @@ pub enum ObjectError {
     NoBucket { url: String, bucket: String },
     /// The store refused the credentials or the operation.
     #[error(
-        "{url}: {op} {key} was refused: {reason}; check the credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or the profile) and that they may read, write, list and delete under the prefix"
+        "{url}: {op} {key} was refused: {reason}; check the credentials ({credentials}) and that they may read, write, list and delete under the prefix"
     )]
     Denied {
         url: String,
         op: Op,
         key: String,
         reason: String,
+        /// What the store reads as credentials (environment variables, files).
+        credentials: &'static str,
     },
     /// A request failed (an error status, a timeout, a connection that dropped).
     #[error(

@@ -41,7 +41,7 @@ impl Destination {
         };
         if text.is_empty() {
             return Err(bad(
-                "empty; give s3://BUCKET/PREFIX, az://CONTAINER/PREFIX, file:///DIR or a path",
+                "empty; give s3://BUCKET/PREFIX, az://CONTAINER/PREFIX, gs://BUCKET/PREFIX, file:///DIR or a path",
             ));
         }
         if text.chars().any(char::is_control) {
@@ -143,8 +143,9 @@ fn local_dir(path: &Path, cwd: &Path) -> Result<PathBuf, String> {
     Ok(out)
 }
 
-/// S3 and Azure's common rules: 3 to 63 of lowercase letters, digits, '-' and '.',
-/// starting and ending with a letter or digit.
+/// What S3, Azure and GCS all accept (GCS also allows '_' and longer dotted names; Azure
+/// no '.'): 3 to 63 of lowercase letters, digits, '-' and '.', starting and ending with a
+/// letter or digit.
 fn check_bucket(bucket: &str) -> Result<(), String> {
     let ok_chars = bucket
         .bytes()

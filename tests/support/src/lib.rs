@@ -20,13 +20,16 @@
 
 mod attacks;
 pub mod aws_env;
+pub mod azurite;
 pub mod bins;
 pub mod encode;
 pub mod envelope;
 mod fixtures;
+pub mod gcs;
 pub mod keys;
 pub mod moto;
 pub mod prometheus;
+pub mod public_get;
 mod publish;
 mod repo;
 mod role;

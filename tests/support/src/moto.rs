@@ -146,7 +146,7 @@ impl Drop for MotoServer {
 }
 
 /// True when an HTTP request to moto's health-less root gets any answer.
-fn answers(port: u16) -> bool {
+pub(crate) fn answers(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
