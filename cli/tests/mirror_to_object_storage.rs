@@ -217,6 +217,7 @@ fn mirror_sync_to_s3_serves_clients_resyncs_upload_only_the_diff_and_prune_after
     origin.sim.remove_target("targets", "signing_config.json");
     origin.republish();
     let out = succeeded(&sync_to(&moto, &origin, &dir, "mirror", &["--keep", "0s"]));
+    eprintln!("{out}");
     let (uploaded, deleted) = pushed_counts(&out);
     assert_eq!(uploaded, 3, "{out}");
     assert!(deleted >= 3, "{out}");
@@ -335,6 +336,7 @@ fn target_replaced_in_the_bucket_behind_the_pushs_back_is_named_by_mirror_verify
         let out = run(&moto, &args);
         assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
         let text = common::text(&out);
+        eprintln!("{text}");
         assert!(
             text.lines()
                 .any(|l| l.starts_with("problem: ") && l.contains(&target) && l.contains("length or hash differs")),

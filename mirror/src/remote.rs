@@ -1,8 +1,8 @@
 //! A repository read from where it is served rather than from a mirror directory
-//! (`mirror verify|status URL`): a public http(s) address, read as any client reads it,
-//! or a store (`s3://`, `az://`, `gs://`), read through the store's API with the
+//! (`mirror verify|status URL`): a public http(s) address, read as any client reads it;
+//! a store (`s3://`, `az://`, `gs://`), read through the store's API with the
 //! environment's credentials, so what a push left there can be checked even where the
-//! public address is a CDN that may hide it.
+//! public address is a CDN that may hide it; or a directory a push wrote (`file:///DIR`).
 
 use trustroot_store::object::backend::Connect;
 use trustroot_store::object::{Destination, Kind, ObjectError, StoreBackend};
@@ -12,7 +12,7 @@ use crate::fetch::{FetchConfig, Fetcher};
 
 /// True when `text` names a repository by URL rather than a mirror directory.
 pub fn is_remote(text: &str) -> bool {
-    ["http://", "https://", "s3://", "az://", "gs://"]
+    ["http://", "https://", "s3://", "az://", "gs://", "file://"]
         .iter()
         .any(|scheme| text.get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme)))
 }
@@ -51,10 +51,21 @@ impl Remote {
             });
         }
         let destination = Destination::parse(text, std::path::Path::new("/"))?;
-        if matches!(destination.kind, Kind::File { .. }) {
-            return Err(ObjectError::BadUrl {
+        if let Kind::File { dir } = &destination.kind {
+            if endpoint.is_some() {
+                return Err(ObjectError::BadUrl {
+                    url: text.to_string(),
+                    reason: "--endpoint goes with a store URL (s3://BUCKET/PREFIX), not a directory".into(),
+                });
+            }
+            let base = Url::from_directory_path(dir).map_err(|()| ObjectError::BadUrl {
                 url: text.to_string(),
-                reason: "not a store URL; give s3://, az://, gs://, an http(s) address or a mirror directory".into(),
+                reason: "not an absolute directory".into(),
+            })?;
+            return Ok(Remote {
+                base,
+                fetcher: Fetcher::new(FetchConfig::default()),
+                warnings: Vec::new(),
             });
         }
         let connect = Connect {
@@ -90,7 +101,8 @@ mod tests {
         for url in ["http://127.0.0.1/r/", "HTTPS://cdn.test/", "s3://b/p", "az://c/p", "gs://b/p"] {
             assert!(is_remote(url), "{url}");
         }
-        for dir in ["mirror", "/srv/mirror", "./s3:", "file:///srv/mirror", "s3"] {
+        assert!(is_remote("file:///srv/pushed"));
+        for dir in ["mirror", "/srv/mirror", "./s3:", "s3", "file:"] {
             assert!(!is_remote(dir), "{dir}");
         }
     }

@@ -29,13 +29,16 @@ pub enum MirrorCommand {
     /// an interrupted sync resumes; the served tree switches to the new state in one
     /// atomic step, so readers never see a mix. With no --from and no --root, mirrors
     /// Sigstore's public-good repository from the production root built into trustroot.
+    /// With --to, the served tree is then pushed to object storage as well.
     Sync(SyncArgs),
-    /// Re-verify the mirror in DIR offline: every metadata file and every target.
+    /// Re-verify the mirror in DIR offline, or a repository where it is served (a URL):
+    /// every metadata file and every target.
     #[command(
         after_help = "Exit status: 0 no problems; 1 problems found (each listed; under --json, the report); 2 could not run: DIR is not a mirror or cannot be read, a usage error (under --json, the error object). See docs/exit-codes.md."
     )]
     Verify(VerifyArgs),
-    /// Show what DIR mirrors, from where, since when, and when each role expires.
+    /// Show what DIR mirrors, from where, since when, and when each role expires (for a
+    /// URL: each role's version and expiry, verified from --root).
     Status(StatusArgs),
     /// Write the mirror in DIR into one bundle file to carry across an air gap.
     ///
@@ -51,6 +54,7 @@ pub enum MirrorCommand {
     /// free space. Everything is checked against the bundle's manifest, verified again
     /// from the trust DIR holds, then served through the same atomic switch as a sync. A
     /// bundle older than what DIR holds is refused. On any failure DIR is left as it was.
+    /// With --to, the served tree is then pushed to object storage as well.
     Import(ImportArgs),
     /// Serve the mirror in DIR over HTTP (the same view a static web server would).
     Serve(serve::ServeArgs),
@@ -60,7 +64,9 @@ pub enum MirrorCommand {
 #[command(
     mut_arg("to", |a| a.help("After the local commit, push the served tree to object storage: s3://BUCKET/PREFIX, az://CONTAINER/PREFIX, gs://BUCKET/PREFIX, file:///DIR or a directory outside DIR. Only what the store lacks is uploaded, timestamp.json last and only after the rest was read back from --public-url; objects the mirror no longer serves are deleted after --keep. A failed push leaves DIR synced and the store as it was: run the same command again to resume.")),
     mut_arg("endpoint", |a| a.help("The S3-compatible store's endpoint, e.g. http://127.0.0.1:9000 (default: AWS).")),
-    mut_arg("public_url", |a| a.help("Where clients read the pushed prefix, e.g. https://tuf.example.org/ (required for s3://, az://, gs://): every uploaded object is read back from here and checked, and the repository loaded by trustroot's client and tough, before timestamp.json goes up."))
+    mut_arg("public_url", |a| a.help("Where clients read the pushed prefix, e.g. https://tuf.example.org/ (required for s3://, az://, gs://): every uploaded object is read back from here and checked, and the repository loaded by trustroot's client and tough, before timestamp.json goes up.")),
+    // Listed after the flags it goes with.
+    mut_arg("audit", |a| a)
 )]
 pub struct SyncArgs {
     /// The mirror directory (created if missing).
@@ -100,10 +106,10 @@ pub struct SyncArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The mirror directory (as given to `mirror sync`), or where a repository is served:
-    /// a public http(s) address (read as clients read it) or the store a `--to` pushed to
+    /// a public http(s) address (read as clients read it), the store a `--to` pushed to
     /// (s3://BUCKET/PREFIX, az://, gs://; read through the store's API with the
-    /// environment's credentials). Every metadata file is verified and every target
-    /// downloaded and hashed.
+    /// environment's credentials) or a directory it pushed to (file:///DIR). Every
+    /// metadata file is verified from --root and every target downloaded and hashed.
     #[arg(value_name = "DIR|URL")]
     dir: PathBuf,
     /// Start from this root instead of the first root the mirror trusted (required for a
@@ -144,7 +150,9 @@ pub struct ExportArgs {
 #[command(
     mut_arg("to", |a| a.help("After the local commit, push the served tree to object storage: s3://BUCKET/PREFIX, az://CONTAINER/PREFIX, gs://BUCKET/PREFIX, file:///DIR or a directory outside DIR. Only what the store lacks is uploaded, timestamp.json last and only after the rest was read back from --public-url; objects the mirror no longer serves are deleted after --keep. A failed push leaves DIR synced and the store as it was: run the same command again to resume.")),
     mut_arg("endpoint", |a| a.help("The S3-compatible store's endpoint, e.g. http://127.0.0.1:9000 (default: AWS).")),
-    mut_arg("public_url", |a| a.help("Where clients read the pushed prefix, e.g. https://tuf.example.org/ (required for s3://, az://, gs://): every uploaded object is read back from here and checked, and the repository loaded by trustroot's client and tough, before timestamp.json goes up."))
+    mut_arg("public_url", |a| a.help("Where clients read the pushed prefix, e.g. https://tuf.example.org/ (required for s3://, az://, gs://): every uploaded object is read back from here and checked, and the repository loaded by trustroot's client and tough, before timestamp.json goes up.")),
+    // Listed after the flags it goes with.
+    mut_arg("audit", |a| a)
 )]
 pub struct ImportArgs {
     /// The mirror directory to import into (created if missing; --root is then required).
@@ -193,8 +201,8 @@ fn parse_size(text: &str) -> Result<u64, String> {
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// The mirror directory (as given to `mirror sync`), or where a repository is served
-    /// (an http(s) address, or s3://BUCKET/PREFIX, az://, gs://): its metadata is then
-    /// verified from --root and each role's expiry shown.
+    /// (an http(s) address, s3://BUCKET/PREFIX, az://, gs:// or file:///DIR): its
+    /// metadata is then verified from --root and each role's expiry shown.
     #[arg(value_name = "DIR|URL")]
     dir: PathBuf,
     /// With a URL: the root this site pins, to verify the metadata from.
