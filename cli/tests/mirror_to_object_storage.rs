@@ -157,7 +157,10 @@ fn clients_update(root: &Path, base: &str) {
 
 /// The number in "Pushed to ...: N object(s) uploaded ...; M deleted ...".
 fn pushed_counts(out: &str) -> (usize, usize) {
-    let line = out.lines().find(|l| l.starts_with("Pushed to ")).unwrap_or_else(|| panic!("{out}"));
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("Pushed to "))
+        .unwrap_or_else(|| panic!("{out}"));
     let number_before = |marker: &str| -> usize {
         let head = &line[..line.find(marker).unwrap_or_else(|| panic!("{line}"))];
         head.rsplit(' ').find(|w| !w.is_empty()).unwrap().parse().unwrap()
@@ -180,7 +183,10 @@ fn mirror_sync_to_s3_serves_clients_resyncs_upload_only_the_diff_and_prune_after
     let out = succeeded(&sync_to(&moto, &origin, &dir, "mirror", &[]));
     assert!(out.contains("now serving state 1"), "{out}");
     assert!(out.contains(&format!("read back from {public} and identical")), "{out}");
-    assert!(out.contains("tough from root v1") && out.contains("trustroot client from root v1"), "{out}");
+    assert!(
+        out.contains("tough from root v1") && out.contains("trustroot client from root v1"),
+        "{out}"
+    );
     let served: Vec<String> = served_files(&dir).into_iter().map(|(k, _)| k).collect();
     assert_eq!(keys(&moto, "mirror"), served);
     assert_eq!(pushed_counts(&out), (served.len(), 0));
@@ -223,7 +229,10 @@ fn mirror_sync_to_s3_serves_clients_resyncs_upload_only_the_diff_and_prune_after
     assert!(deleted >= 3, "{out}");
     let served: Vec<String> = served_files(&dir).into_iter().map(|(k, _)| k).collect();
     assert_eq!(keys(&moto, "mirror"), served);
-    assert!(!served.iter().any(|k| k.ends_with(".signing_config.json")), "{served:?}");
+    assert!(
+        !served.iter().any(|k| k.ends_with(".signing_config.json")),
+        "{served:?}"
+    );
     clients_update(&origin.root(), &public);
 }
 
@@ -310,7 +319,7 @@ fn mirror_import_to_s3_then_verify_and_status_read_it_back_through_the_store_and
 }
 
 #[test]
-fn target_replaced_in_the_bucket_behind_the_pushs_back_is_named_by_mirror_verify() {
+fn target_or_snapshot_replaced_in_the_bucket_behind_the_pushs_back_is_named_by_mirror_verify() {
     let moto = MotoServer::start();
     moto.create_bucket(BUCKET);
     moto.public_read(BUCKET, "mirror");
@@ -345,10 +354,41 @@ fn target_replaced_in_the_bucket_behind_the_pushs_back_is_named_by_mirror_verify
     }
     // The local mirror is untouched and still verifies.
     succeeded(&common::trustroot(&["mirror", "verify", dir.to_str().unwrap()]));
+
+    // A snapshot replaced: the client refuses it, and the problem names it.
+    let snapshot = keys(&moto, "mirror")
+        .into_iter()
+        .filter(|k| k.ends_with(".snapshot.json"))
+        .max_by_key(|k| k.split('.').next().unwrap().parse::<u64>().unwrap())
+        .unwrap();
+    moto.boto3(&format!(
+        "s3.put_object(Bucket='{BUCKET}', Key='mirror/{snapshot}', Body=b'{{}}', ContentType='application/json')"
+    ));
+    let out = run(
+        &moto,
+        &[
+            "mirror",
+            "verify",
+            "s3://tuf-mirror/mirror",
+            "--root",
+            root.to_str().unwrap(),
+            "--endpoint",
+            &endpoint,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
+    let text = common::text(&out);
+    eprintln!("{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("problem: s3://tuf-mirror/mirror/: snapshot")),
+        "{text}"
+    );
 }
 
 #[test]
-fn push_refused_by_the_read_back_leaves_the_mirror_synced_and_the_store_serving_the_old_timestamp_and_a_rerun_resumes() {
+fn push_refused_by_the_read_back_leaves_the_mirror_synced_and_the_store_serving_the_old_timestamp_and_a_rerun_resumes()
+{
     let moto = MotoServer::start();
     moto.create_bucket(BUCKET);
     moto.public_read(BUCKET, "mirror");

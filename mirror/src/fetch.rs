@@ -129,7 +129,7 @@ impl Fetcher {
     }
 
     /// The object `url` names in the store, if it is under the store's prefix.
-    async fn from_store(&self, url: &Url, max_len: u64) -> Option<Result<hyper::body::Bytes, FetchError>> {
+    async fn read_stored(&self, url: &Url, max_len: u64) -> Option<Result<hyper::body::Bytes, FetchError>> {
         let store = self.store.as_ref()?;
         let relative = url.as_str().strip_prefix(store.base.as_str())?;
         let name = url.to_string();
@@ -174,7 +174,7 @@ impl Fetcher {
         let overlaid = self.overlay.as_ref().filter(|overlay| overlay.0 == *url);
         let stored = match overlaid {
             Some(_) => None,
-            None => self.from_store(url, max_len).await,
+            None => self.read_stored(url, max_len).await,
         };
         let source = match url.scheme() {
             _ if let Some(stored) = stored => Source::Memory(Some(stored?)),

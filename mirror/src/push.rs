@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use trustroot_store::object::backend::Connect;
-use trustroot_store::object::{Destination, Kind, ObjectError, PushOptions, ReadBack, Report, StoreBackend};
+use trustroot_store::object::{Backend, Destination, Kind, ObjectError, PushOptions, ReadBack, Report, StoreBackend};
 use url::Url;
 
 use crate::layout::MirrorDir;
@@ -109,20 +109,29 @@ pub fn push(
     };
     let env = |name: &str| std::env::var(name).ok();
     let (backend, warnings) = StoreBackend::open(&target.destination, &connect, &env)?;
-    let ours = target
-        .public_url
-        .as_ref()
-        .map(|base| ClientReadBack::new(base.clone(), tree.to_path_buf()));
+    let pushed = push_to(&backend, tree, target.public_url.as_ref(), options, first)?;
+    Ok(Pushed { warnings, ..pushed })
+}
+
+/// [`push`] through an open `backend` (a test counts its requests through a wrapper).
+pub fn push_to<B: Backend>(
+    backend: &B,
+    tree: &Path,
+    public_url: Option<&Url>,
+    options: &PushOptions,
+    first: Option<&dyn ReadBack>,
+) -> Result<Pushed, ObjectError> {
+    let ours = public_url.map(|base| ClientReadBack::new(base.clone(), tree.to_path_buf()));
     let read_back = Chain {
         first,
         then: ours.as_ref().map(|r| r as &dyn ReadBack),
     };
     let chained = (first.is_some() || ours.is_some()).then_some(&read_back as &dyn ReadBack);
-    let report = trustroot_store::object::push(&backend, tree, options, chained)?;
+    let report = trustroot_store::object::push(backend, tree, options, chained)?;
     Ok(Pushed {
         report,
         clients: read_back.runs(),
-        warnings,
+        warnings: Vec::new(),
     })
 }
 
@@ -219,7 +228,10 @@ mod tests {
     #[test]
     fn remote_store_needs_a_public_url() {
         let dir = tempfile::tempdir().unwrap();
-        let error = target("s3://bucket/repo", None).check(dir.path()).unwrap_err().to_string();
+        let error = target("s3://bucket/repo", None)
+            .check(dir.path())
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("--public-url"), "{error}");
         let checked = target("s3://bucket/repo", Some("http://127.0.0.1:9/bucket/repo"))
             .check(dir.path())

@@ -98,7 +98,13 @@ mod tests {
 
     #[test]
     fn urls_and_directories_are_told_apart() {
-        for url in ["http://127.0.0.1/r/", "HTTPS://cdn.test/", "s3://b/p", "az://c/p", "gs://b/p"] {
+        for url in [
+            "http://127.0.0.1/r/",
+            "HTTPS://cdn.test/",
+            "s3://b/p",
+            "az://c/p",
+            "gs://b/p",
+        ] {
             assert!(is_remote(url), "{url}");
         }
         assert!(is_remote("file:///srv/pushed"));
@@ -112,7 +118,9 @@ mod tests {
         let remote = Remote::open("http://127.0.0.1:9/bucket/prefix", None).unwrap();
         assert_eq!(remote.base.as_str(), "http://127.0.0.1:9/bucket/prefix/");
         assert!(Remote::open("http://127.0.0.1:9/b/p/", Some("http://127.0.0.1:9")).is_err());
-        let error = Remote::open("https://user:secret@cdn.test/r/", None).unwrap_err().to_string();
+        let error = Remote::open("https://user:secret@cdn.test/r/", None)
+            .unwrap_err()
+            .to_string();
         assert!(!error.contains("secret"), "{error}");
     }
 }

@@ -85,7 +85,7 @@ fn roles(client: &Path, now: DateTime<Utc>) -> Result<(Vec<RoleStatus>, Option<S
     let mut roles = Vec::new();
     let mut expires_all = Vec::new();
     let mut entries: Vec<_> = std::fs::read_dir(client)
-        .map_err(|e| UpdateError::io(&client, e))?
+        .map_err(|e| UpdateError::io(client, e))?
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .collect();

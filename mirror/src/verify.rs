@@ -154,7 +154,8 @@ pub async fn verify_remote(
     let updater = match loaded {
         Ok(updater) => updater,
         Err(problem) => {
-            report.problems.push(problem.to_string());
+            // The role is named by the client; the address says where it was read.
+            report.problems.push(format!("{}: {problem}", remote.base));
             return Ok(report);
         }
     };

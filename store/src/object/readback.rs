@@ -86,7 +86,10 @@ mod tests {
 
     #[test]
     fn public_urls_get_their_slash_and_hostile_ones_are_refused() {
-        assert_eq!(public_url("https://cdn.test/tuf").unwrap().as_str(), "https://cdn.test/tuf/");
+        assert_eq!(
+            public_url("https://cdn.test/tuf").unwrap().as_str(),
+            "https://cdn.test/tuf/"
+        );
         for bad in [
             "ftp://cdn.test/r/",
             "https://user:secret@cdn.test/r/",
