@@ -396,7 +396,15 @@ fn remote(
         )));
     };
     let root = read(root)?;
-    let remote = trustroot_mirror::remote::Remote::open(text, endpoint).map_err(push::failure)?;
+    let remote = trustroot_mirror::remote::Remote::open(text, endpoint).map_err(|e| match e {
+        // Said about the argument as given: these commands have no --to or --public-url.
+        trustroot_store::object::ObjectError::BadUrl { url, reason }
+        | trustroot_store::object::ObjectError::BadPublicUrl { url, reason } => {
+            Failure::usage(format!("{url}: {reason}"))
+        }
+        trustroot_store::object::ObjectError::Unsupported { url, what } => Failure::usage(format!("{url}: {what}")),
+        other => push::failure(other),
+    })?;
     for warning in &remote.warnings {
         crate::note!("warning: {warning}");
     }
