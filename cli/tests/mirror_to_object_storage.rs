@@ -192,9 +192,14 @@ fn mirror_sync_to_s3_serves_clients_resyncs_upload_only_the_diff_and_prune_after
     assert_eq!(pushed_counts(&out), (served.len(), 0));
     clients_update(&origin.root(), &public);
 
-    // Nothing new: nothing uploaded.
+    // Nothing new: nothing uploaded (the text, and the push in the JSON summary).
     let out = succeeded(&sync_to(&moto, &origin, &dir, "mirror", &[]));
     assert!(out.contains("already serves this tree (nothing uploaded)"), "{out}");
+    let out = succeeded(&sync_to(&moto, &origin, &dir, "mirror", &["--json"]));
+    let summary: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(summary["changed"], false, "{out}");
+    assert_eq!(summary["push"]["to"], "s3://tuf-mirror/mirror", "{out}");
+    assert_eq!(summary["push"]["uploaded"], 0, "{out}");
 
     // A new timestamp only: one object.
     origin.sim.bump("timestamp");
