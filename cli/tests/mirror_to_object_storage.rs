@@ -315,6 +315,12 @@ fn mirror_import_to_s3_then_verify_and_status_read_it_back_through_the_store_and
         args[1] = "status";
         let out = succeeded(&run(&moto, &args));
         assert!(out.contains("(verified from the pinned root)"), "{out}");
+        // The store's own record of the push, read only through the store's API.
+        assert_eq!(
+            target.starts_with("s3://"),
+            out.contains("pushed:  ") && out.contains("(push 1, complete;"),
+            "{out}"
+        );
         assert!(out.contains("timestamp") && out.contains("targets"), "{out}");
     }
     // A URL needs the root this site pins.

@@ -128,6 +128,11 @@ impl Fetcher {
         }
     }
 
+    /// The store [`Fetcher::with_store`] reads through, if any.
+    pub fn store(&self) -> Option<&trustroot_store::object::StoreBackend> {
+        self.store.as_ref().map(|store| &store.backend)
+    }
+
     /// The object `url` names in the store, if it is under the store's prefix.
     async fn read_stored(&self, url: &Url, max_len: u64) -> Option<Result<hyper::body::Bytes, FetchError>> {
         let store = self.store.as_ref()?;

@@ -139,6 +139,53 @@ pub struct RemoteStatus {
     pub roles: Vec<RoleStatus>,
     /// The earliest expiry: after it, clients fail until the repository is pushed again.
     pub valid_until: Option<String>,
+    /// For a store URL: what the push manifest beside the prefix records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushRecord>,
+    /// For a store URL: why the push manifest cannot be read, when it cannot (the roles
+    /// are shown all the same: they were verified).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_unreadable: Option<String>,
+}
+
+/// The last push into a store, as its manifest records it. Unsigned: anyone who can write
+/// the bucket can write it, so it is shown, never trusted for the roles.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushRecord {
+    pub pushed_at: String,
+    pub generation: u64,
+    /// False while a push is under way, or after one stopped before `timestamp.json`.
+    pub complete: bool,
+    pub objects: u64,
+    /// Objects no longer served but kept for the grace period.
+    pub superseded: u64,
+}
+
+/// The push manifest beside the prefix `remote` reads through its store, if it does.
+async fn push_record(remote: &crate::remote::Remote) -> (Option<PushRecord>, Option<String>) {
+    use trustroot_store::object::Backend as _;
+    use trustroot_store::object::manifest::{MAX_MANIFEST, Manifest, State};
+    let Some(backend) = remote.fetcher.store() else {
+        return (None, None);
+    };
+    let manifest = match backend.get_manifest(MAX_MANIFEST).await {
+        Ok(Some((bytes, _))) => Manifest::parse(&bytes),
+        Ok(None) => Err("none beside the prefix: nothing was pushed here by trustroot".to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match manifest {
+        Ok(m) => (
+            Some(PushRecord {
+                pushed_at: trustroot_core::time::format(&m.pushed_at),
+                generation: m.generation,
+                complete: m.state == State::Complete,
+                objects: m.objects.len() as u64,
+                superseded: m.superseded.len() as u64,
+            }),
+            None,
+        ),
+        Err(problem) => (None, Some(format!("{}: {problem}", backend.manifest_name()))),
+    }
 }
 
 /// Reads the status of the repository `remote` serves as of `now`, its metadata verified
@@ -161,9 +208,12 @@ pub async fn status_remote(
     )
     .await?;
     let (roles, valid_until) = roles(scratch.path(), now)?;
+    let (push, push_unreadable) = push_record(remote).await;
     Ok(RemoteStatus {
         served: remote.base.to_string(),
         roles,
         valid_until,
+        push,
+        push_unreadable,
     })
 }

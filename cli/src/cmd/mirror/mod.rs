@@ -530,6 +530,24 @@ fn show_remote_status(status: &trustroot_mirror::status::RemoteStatus, json: boo
         return Ok(ExitCode::SUCCESS);
     }
     outln!("{} (verified from the pinned root)", escape(&status.served))?;
+    if let Some(push) = &status.push {
+        let state = if push.complete {
+            "complete"
+        } else {
+            "NOT complete: a push is under way or stopped before timestamp.json; run it again"
+        };
+        outln!(
+            "  pushed:  {} (push {}, {state}; {} objects, {} kept for clients mid-update)",
+            push.pushed_at,
+            push.generation,
+            push.objects,
+            push.superseded
+        )?;
+    }
+    if let Some(problem) = &status.push_unreadable {
+        // Read from the bucket: shown escaped, whatever it holds.
+        outln!("  push record: {}", escape(problem))?;
+    }
     show_roles(&status.roles)?;
     if let Some(until) = &status.valid_until {
         outln!("  clients of this repository fail after {until} unless it is pushed again")?;
