@@ -27,8 +27,16 @@ pub struct MirrorPush {
 /// push flags, for the hint that resumes it), checked with no request made; `None`
 /// without `--to`.
 pub fn check(args: &PushArgs, dir: &Path, command: &str) -> CmdResult<Option<MirrorPush>> {
-    let Some(to) = &args.to else {
-        if args.audit || args.endpoint.is_some() || args.public_url.is_some() {
+    // Every field named: a flag added to PushArgs must be handled here too (it shows in
+    // the mirror commands' --help), or this stops compiling.
+    let PushArgs {
+        to,
+        endpoint,
+        public_url,
+        audit,
+    } = args;
+    let Some(to) = to else {
+        if *audit || endpoint.is_some() || public_url.is_some() {
             return Err(Failure::usage(
                 "--audit, --endpoint and --public-url go with a push: give --to URL",
             ));
@@ -37,8 +45,8 @@ pub fn check(args: &PushArgs, dir: &Path, command: &str) -> CmdResult<Option<Mir
     };
     let target = Target {
         to: to.clone(),
-        endpoint: args.endpoint.clone(),
-        public_url: args.public_url.clone(),
+        endpoint: endpoint.clone(),
+        public_url: public_url.clone(),
     };
     let checked = target.check(dir).map_err(|e| {
         failure(e).with_hint_text("nothing was synced or pushed; fix --to (or --public-url, --endpoint) and run again")
@@ -52,7 +60,7 @@ pub fn check(args: &PushArgs, dir: &Path, command: &str) -> CmdResult<Option<Mir
     }
     Ok(Some(MirrorPush {
         checked,
-        audit: args.audit,
+        audit: *audit,
         rerun,
     }))
 }
