@@ -1,6 +1,7 @@
-//! Fetchers: HTTP(S) through one reused connection pool, and local directories
-//! (`file://` URLs), both with size caps and, for HTTP, timeouts that also stop a server
-//! dripping bytes slowly.
+//! Fetchers: HTTP(S) through one reused connection pool, local directories (`file://`
+//! URLs) and, for a repository pushed to object storage, the store itself
+//! ([`Fetcher::with_store`]), all with size caps and, for HTTP, timeouts that also stop a
+//! server dripping bytes slowly.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -52,6 +53,23 @@ pub struct Fetcher {
     direct: std::sync::Arc<OnceLock<Result<reqwest::Client, String>>>,
     /// One URL answered from memory (see [`Fetcher::with_overlay`]).
     overlay: Option<std::sync::Arc<(Url, hyper::body::Bytes)>>,
+    /// URLs under a store's prefix, read through its API (see [`Fetcher::with_store`]).
+    store: Option<std::sync::Arc<Store>>,
+}
+
+/// A pushed prefix read through the store's own GET (with the credentials of the
+/// environment), for a repository whose public address is not at hand or not to be
+/// trusted to be the store's.
+struct Store {
+    /// `s3://BUCKET/PREFIX/` (or `az://`, `gs://`): the URL keys are joined under.
+    base: Url,
+    backend: trustroot_store::object::StoreBackend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("base", &self.base.as_str()).finish()
+    }
 }
 
 /// A response body being read, at most `max_len` bytes.
@@ -100,6 +118,38 @@ impl Fetcher {
         }
     }
 
+    /// Reads URLs under `base` (`s3://BUCKET/PREFIX/`, ending in '/') through `backend`,
+    /// the store's API: `base` joined with a file name is that object's key under the
+    /// prefix, percent-decoded as an HTTP server decodes a path.
+    pub fn with_store(self, base: Url, backend: trustroot_store::object::StoreBackend) -> Self {
+        Fetcher {
+            store: Some(std::sync::Arc::new(Store { base, backend })),
+            ..self
+        }
+    }
+
+    /// The store [`Fetcher::with_store`] reads through, if any.
+    pub fn store(&self) -> Option<&trustroot_store::object::StoreBackend> {
+        self.store.as_ref().map(|store| &store.backend)
+    }
+
+    /// The object `url` names in the store, if it is under the store's prefix.
+    async fn read_stored(&self, url: &Url, max_len: u64) -> Option<Result<hyper::body::Bytes, FetchError>> {
+        let store = self.store.as_ref()?;
+        let relative = url.as_str().strip_prefix(store.base.as_str())?;
+        let name = url.to_string();
+        let key = percent_encoding::percent_decode_str(relative).decode_utf8_lossy();
+        use trustroot_store::object::Backend as _;
+        Some(match store.backend.get(&key, max_len).await {
+            Ok(Some((bytes, _etag))) => Ok(hyper::body::Bytes::from(bytes)),
+            Ok(None) => Err(FetchError::NotFound { url: name }),
+            Err(error) => Err(FetchError::Transport {
+                url: name,
+                reason: error.to_string(),
+            }),
+        })
+    }
+
     fn client(&self, url: &Url) -> Result<reqwest::Client, FetchError> {
         // Loopback is never sent through a proxy from the environment.
         let loopback = is_loopback(url);
@@ -127,7 +177,12 @@ impl Fetcher {
         let deadline = Instant::now() + after;
         let name = url.to_string();
         let overlaid = self.overlay.as_ref().filter(|overlay| overlay.0 == *url);
+        let stored = match overlaid {
+            Some(_) => None,
+            None => self.read_stored(url, max_len).await,
+        };
         let source = match url.scheme() {
+            _ if let Some(stored) = stored => Source::Memory(Some(stored?)),
             _ if let Some(overlay) = overlaid => {
                 if overlay.1.len() as u64 > max_len {
                     return Err(FetchError::TooLarge {

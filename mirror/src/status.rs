@@ -64,11 +64,33 @@ pub fn status(dir: &Path, now: DateTime<Utc>) -> Result<MirrorStatus, UpdateErro
         .ok_or_else(|| UpdateError::NothingMirrored { dir: dir.to_path_buf() })?;
     let state = layout.state(n);
     let manifest = Manifest::read(&state.join("manifest.json"))?;
-    let client = state.join("client");
+    let (roles, valid_until) = roles(&state.join("client"), now)?;
+    let (syncs, syncs_unreadable) = match crate::sync_record::read(&layout) {
+        Ok(record) => (record, None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    Ok(MirrorStatus {
+        served: layout.served().display().to_string(),
+        state: n,
+        origin: manifest.origin,
+        synced_at: manifest.synced_at,
+        files: manifest.files.len() as u64,
+        bytes: manifest.files.values().map(|f| f.size).sum(),
+        roles,
+        valid_until,
+        syncs,
+        syncs_unreadable,
+    })
+}
+
+/// Each role's version and expiry in a client's trusted metadata directory (`root.json`,
+/// `timestamp.json`, ..., delegated roles percent-encoded), top-level roles first, and
+/// the earliest expiry.
+fn roles(client: &Path, now: DateTime<Utc>) -> Result<(Vec<RoleStatus>, Option<String>), UpdateError> {
     let mut roles = Vec::new();
     let mut expires_all = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(&client)
-        .map_err(|e| UpdateError::io(&client, e))?
+    let mut entries: Vec<_> = std::fs::read_dir(client)
+        .map_err(|e| UpdateError::io(client, e))?
         .flatten()
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .collect();
@@ -115,20 +137,92 @@ pub fn status(dir: &Path, now: DateTime<Utc>) -> Result<MirrorStatus, UpdateErro
         _ => 4,
     };
     roles.sort_by(|a, b| order(a).cmp(&order(b)).then(a.role.cmp(&b.role)));
-    let (syncs, syncs_unreadable) = match crate::sync_record::read(&layout) {
-        Ok(record) => (record, None),
-        Err(e) => (None, Some(e.to_string())),
+    Ok((roles, earliest.map(|t| trustroot_core::time::format(&t))))
+}
+
+/// What a repository served at a URL holds (`mirror status URL --root FILE`): verified
+/// from the pinned root, as a client reads it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RemoteStatus {
+    pub served: String,
+    pub roles: Vec<RoleStatus>,
+    /// The earliest expiry: after it, clients fail until the repository is pushed again.
+    pub valid_until: Option<String>,
+    /// For a store URL: what the push manifest beside the prefix records.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push: Option<PushRecord>,
+    /// For a store URL: why the push manifest cannot be read, when it cannot (the roles
+    /// are shown all the same: they were verified).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_unreadable: Option<String>,
+}
+
+/// The last push into a store, as its manifest records it. Unsigned: anyone who can write
+/// the bucket can write it, so it is shown, never trusted for the roles.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushRecord {
+    pub pushed_at: String,
+    pub generation: u64,
+    /// False while a push is under way, or after one stopped before `timestamp.json`.
+    pub complete: bool,
+    pub objects: u64,
+    /// Objects no longer served but kept for the grace period.
+    pub superseded: u64,
+}
+
+/// The push manifest beside the prefix `remote` reads through its store, if it does.
+async fn push_record(remote: &crate::remote::Remote) -> (Option<PushRecord>, Option<String>) {
+    use trustroot_store::object::Backend as _;
+    use trustroot_store::object::manifest::{MAX_MANIFEST, Manifest, State};
+    let Some(backend) = remote.fetcher.store() else {
+        return (None, None);
     };
-    Ok(MirrorStatus {
-        served: layout.served().display().to_string(),
-        state: n,
-        origin: manifest.origin,
-        synced_at: manifest.synced_at,
-        files: manifest.files.len() as u64,
-        bytes: manifest.files.values().map(|f| f.size).sum(),
+    let manifest = match backend.get_manifest(MAX_MANIFEST).await {
+        Ok(Some((bytes, _))) => Manifest::parse(&bytes),
+        Ok(None) => Err("none beside the prefix: nothing was pushed here by trustroot".to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match manifest {
+        Ok(m) => (
+            Some(PushRecord {
+                pushed_at: trustroot_core::time::format(&m.pushed_at),
+                generation: m.generation,
+                complete: m.state == State::Complete,
+                objects: m.objects.len() as u64,
+                superseded: m.superseded.len() as u64,
+            }),
+            None,
+        ),
+        Err(problem) => (None, Some(format!("{}: {problem}", backend.manifest_name()))),
+    }
+}
+
+/// Reads the status of the repository `remote` serves as of `now`, its metadata verified
+/// from `root` (an error when it does not verify: the roles shown would be unverified).
+pub async fn status_remote(
+    remote: &crate::remote::Remote,
+    root: Vec<u8>,
+    now: DateTime<Utc>,
+    limits: Limits,
+) -> Result<RemoteStatus, UpdateError> {
+    let scratch = tempfile::tempdir().map_err(|e| UpdateError::io(std::env::temp_dir(), e))?;
+    crate::verify::load_verified(
+        scratch.path(),
+        remote.base.clone(),
+        remote.fetcher.clone(),
+        root,
+        now,
+        limits,
+        None,
+    )
+    .await?;
+    let (roles, valid_until) = roles(scratch.path(), now)?;
+    let (push, push_unreadable) = push_record(remote).await;
+    Ok(RemoteStatus {
+        served: remote.base.to_string(),
         roles,
-        valid_until: earliest.map(|t| trustroot_core::time::format(&t)),
-        syncs,
-        syncs_unreadable,
+        valid_until,
+        push,
+        push_unreadable,
     })
 }

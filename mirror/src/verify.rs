@@ -16,6 +16,7 @@ use crate::error::UpdateError;
 use crate::fetch::Fetcher;
 use crate::layout::{MirrorDir, scan_files};
 use crate::manifest::Manifest;
+use crate::remote::Remote;
 use crate::sync::{Desired, Skipped, Versions, Wanted, desired_files, versions};
 use crate::updater::{Updater, UpdaterConfig};
 
@@ -82,28 +83,136 @@ pub(crate) async fn verify_metadata(
     let url = Url::from_directory_path(&absolute).map_err(|_| UpdateError::NotAbsolute {
         path: tree.to_path_buf(),
     })?;
-    let outcome = async {
-        Updater::init(scratch.path(), &root, now, &limits)?;
-        let config = UpdaterConfig {
-            metadata_dir: scratch.path().to_path_buf(),
-            metadata_url: url,
-            target_dir: None,
-            target_url: None,
-            now,
-            limits,
-            root_history_dir: None,
-        };
-        let mut updater = Updater::new(config, Fetcher::default())?;
-        updater.load_all_targets().await?;
-        Ok::<_, UpdateError>(updater)
-    }
-    .await;
-    let updater = match outcome {
+    let updater = match load_verified(scratch.path(), url, Fetcher::default(), root, now, limits, None).await {
         Ok(updater) => updater,
         Err(error) => return Ok(Err(error)),
     };
     let desired = desired_files(updater.trusted(), tree)?;
     Ok(Ok((versions(updater.trusted()), desired)))
+}
+
+/// Runs the client workflow from `root` against the repository at `url` through
+/// `fetcher`, keeping the trusted metadata in `metadata_dir` (and every root version it
+/// crosses in `root_history`): all metadata, every delegated role, each verified.
+pub(crate) async fn load_verified(
+    metadata_dir: &Path,
+    url: Url,
+    fetcher: Fetcher,
+    root: Vec<u8>,
+    now: DateTime<Utc>,
+    limits: Limits,
+    root_history: Option<std::path::PathBuf>,
+) -> Result<Updater, UpdateError> {
+    Updater::init(metadata_dir, &root, now, &limits)?;
+    let config = UpdaterConfig {
+        metadata_dir: metadata_dir.to_path_buf(),
+        metadata_url: url,
+        target_dir: None,
+        target_url: None,
+        now,
+        limits,
+        root_history_dir: root_history,
+    };
+    let mut updater = Updater::new(config, fetcher)?;
+    updater.load_all_targets().await?;
+    Ok(updater)
+}
+
+/// Verifies a repository where it is served (`mirror verify URL`): the same client
+/// workflow as for a directory, through `remote`'s fetcher, from `root`, at `now`; then
+/// every file the verified metadata calls for is read from there, each target held to its
+/// trusted length and hashes. A problem names the object's URL.
+pub async fn verify_remote(
+    remote: &Remote,
+    root: Vec<u8>,
+    now: DateTime<Utc>,
+    limits: Limits,
+) -> Result<VerifyReport, UpdateError> {
+    let mut report = VerifyReport {
+        served: remote.base.to_string(),
+        state: None,
+        versions: None,
+        files_checked: 0,
+        problems: Vec::new(),
+        skipped: Vec::new(),
+    };
+    let scratch = tempfile::tempdir().map_err(|e| UpdateError::io(std::env::temp_dir(), e))?;
+    let history = scratch.path().join("root_history");
+    std::fs::create_dir(&history).map_err(|e| UpdateError::io(&history, e))?;
+    let client = scratch.path().join("client");
+    std::fs::create_dir(&client).map_err(|e| UpdateError::io(&client, e))?;
+    let loaded = load_verified(
+        &client,
+        remote.base.clone(),
+        remote.fetcher.clone(),
+        root,
+        now,
+        limits,
+        Some(history.clone()),
+    )
+    .await;
+    let updater = match loaded {
+        Ok(updater) => updater,
+        Err(problem) => {
+            // The role is named by the client; the address says where it was read.
+            report.problems.push(format!("{}: {problem}", remote.base));
+            return Ok(report);
+        }
+    };
+    // The root versions this client crossed: the older ones are the pinned root's past,
+    // which a client starting from it never reads.
+    let desired = desired_files(updater.trusted(), &history)?;
+    report.versions = Some(versions(updater.trusted()));
+    report.skipped = desired.skipped;
+    for (path, want) in &desired.files {
+        report.files_checked += 1;
+        let Wanted::Target { name, info } = want else {
+            // Metadata: read and verified by the client above, from this very address.
+            continue;
+        };
+        let url = remote
+            .base
+            .join(path.as_str())
+            .map_err(|source| UpdateError::UrlFromName {
+                base: remote.base.to_string(),
+                relative: path.as_str().to_string(),
+                source,
+            })?;
+        if let Some(problem) = target_problem(&remote.fetcher, &url, name, info).await {
+            report.problems.push(problem);
+        }
+    }
+    Ok(report)
+}
+
+/// What is wrong with the target `name` served at `url`, if anything.
+async fn target_problem(fetcher: &Fetcher, url: &Url, name: &str, info: &trustroot_core::TargetFile) -> Option<String> {
+    use trustroot_core::hashes::StreamVerifier;
+    let differs = || format!("{url}: length or hash differs from target '{}'", escape(name));
+    let mut verifier = match StreamVerifier::new(name, Some(info.length), info.length, Some(&info.hashes)) {
+        Ok(verifier) => verifier,
+        Err(e) => return Some(format!("{url}: target '{}': {e}", escape(name))),
+    };
+    let mut body = match fetcher.open(url, info.length).await {
+        Ok(body) => body,
+        Err(crate::FetchError::NotFound { .. }) => {
+            return Some(format!("{url}: missing (target '{}')", escape(name)));
+        }
+        Err(crate::FetchError::TooLarge { .. }) => return Some(differs()),
+        Err(e) => return Some(e.to_string()),
+    };
+    loop {
+        match body.chunk().await {
+            Ok(Some(chunk)) => {
+                if verifier.update(&chunk).is_err() {
+                    return Some(differs());
+                }
+            }
+            Ok(None) => return verifier.finish().is_err().then(differs),
+            Err(crate::FetchError::TooLarge { .. }) => return Some(differs()),
+            Err(e) => return Some(e.to_string()),
+        }
+    }
 }
 
 /// Verifies a published tree on disk (`N.root.json`, `timestamp.json`, ..., `targets/`) as

@@ -1,8 +1,34 @@
 //! What every read-back client of a push shares (`ReadBack` implementations live with the
-//! clients: tough's in ceremony, ours in mirror): where the clients start, and which
-//! uploaded keys are targets to download.
+//! clients: tough's in ceremony, ours in mirror): the public address read back from,
+//! where the clients start, and which uploaded keys are targets to download.
 
 use std::path::{Path, PathBuf};
+
+use super::error::ObjectError;
+
+/// `--public-url`: an http(s) address with a host and no credentials, query or fragment,
+/// ending in '/' so that keys are joined under it. Clients read the prefix anonymously,
+/// so anything that would make the read-back see more than they do is refused.
+pub fn public_url(text: &str) -> Result<url::Url, ObjectError> {
+    let bad = |reason: &str| ObjectError::BadPublicUrl {
+        url: super::url::without_userinfo(text),
+        reason: reason.to_string(),
+    };
+    let mut url = url::Url::parse(text).map_err(|e| bad(&format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("give the http or https address clients read the prefix from"));
+    }
+    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "credentials, a query or a fragment are refused: clients read the prefix anonymously",
+        ));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
 
 /// The starting roots of the clients, read from the local tree `tree`: root v1 (a new
 /// client), the newest root the store already served (a client that has kept up: the one
@@ -57,6 +83,25 @@ pub fn target_path(key: &str) -> Option<String> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn public_urls_get_their_slash_and_hostile_ones_are_refused() {
+        assert_eq!(
+            public_url("https://cdn.test/tuf").unwrap().as_str(),
+            "https://cdn.test/tuf/"
+        );
+        for bad in [
+            "ftp://cdn.test/r/",
+            "https://user:secret@cdn.test/r/",
+            "https://cdn.test/r/?token=x",
+            "https://cdn.test/r/#x",
+            "not a url",
+        ] {
+            let error = public_url(bad).unwrap_err().to_string();
+            assert!(error.starts_with("--public-url "), "{error}");
+            assert!(!error.contains("secret"), "{error}");
+        }
+    }
 
     #[test]
     fn target_paths_of_uploaded_keys() {

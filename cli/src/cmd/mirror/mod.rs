@@ -1,6 +1,7 @@
 //! `trustroot mirror ...`: verified mirrors of TUF repositories for air-gapped sites.
 
 mod page;
+mod push;
 mod serve;
 
 use std::io::IsTerminal as _;
@@ -14,7 +15,7 @@ use trustroot_mirror::FetchConfig;
 use trustroot_mirror::sync::{Skipped, SyncOptions, sync};
 use url::Url;
 
-use super::shared::{now, parse_duration, parse_time};
+use super::shared::{PushArgs, now, parse_duration, parse_time};
 use crate::outln;
 use crate::output::{self, Failure, Format, Outcome};
 
@@ -28,13 +29,16 @@ pub enum MirrorCommand {
     /// an interrupted sync resumes; the served tree switches to the new state in one
     /// atomic step, so readers never see a mix. With no --from and no --root, mirrors
     /// Sigstore's public-good repository from the production root built into trustroot.
+    /// With --to, the served tree is then pushed to object storage as well.
     Sync(SyncArgs),
-    /// Re-verify the mirror in DIR offline: every metadata file and every target.
+    /// Re-verify the mirror in DIR offline, or a repository where it is served (a URL):
+    /// every metadata file and every target.
     #[command(
         after_help = "Exit status: 0 no problems; 1 problems found (each listed; under --json, the report); 2 could not run: DIR is not a mirror or cannot be read, a usage error (under --json, the error object). See docs/exit-codes.md."
     )]
     Verify(VerifyArgs),
-    /// Show what DIR mirrors, from where, since when, and when each role expires.
+    /// Show what DIR mirrors, from where, since when, and when each role expires (for a
+    /// URL: each role's version and expiry, verified from --root).
     Status(StatusArgs),
     /// Write the mirror in DIR into one bundle file to carry across an air gap.
     ///
@@ -50,12 +54,20 @@ pub enum MirrorCommand {
     /// free space. Everything is checked against the bundle's manifest, verified again
     /// from the trust DIR holds, then served through the same atomic switch as a sync. A
     /// bundle older than what DIR holds is refused. On any failure DIR is left as it was.
+    /// With --to, the served tree is then pushed to object storage as well.
     Import(ImportArgs),
     /// Serve the mirror in DIR over HTTP (the same view a static web server would).
     Serve(serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("to", |a| a.help("After the local commit, push the served tree to object storage: s3://BUCKET/PREFIX, az://CONTAINER/PREFIX, gs://BUCKET/PREFIX, file:///DIR or a directory outside DIR. Only what the store lacks is uploaded, timestamp.json last and only after the rest was read back from --public-url; objects the mirror no longer serves are deleted after --keep. A failed push leaves DIR synced and the store as it was: run the same command again to resume.")),
+    mut_arg("endpoint", |a| a.help("The S3-compatible store's endpoint, e.g. http://127.0.0.1:9000 (default: AWS).")),
+    mut_arg("public_url", |a| a.help("Where clients read the pushed prefix, e.g. https://tuf.example.org/ (required for s3://, az://, gs://): every uploaded object is read back from here and checked, and the repository loaded by trustroot's client and tough, before timestamp.json goes up.")),
+    // Listed after the flags it goes with.
+    mut_arg("audit", |a| a)
+)]
 pub struct SyncArgs {
     /// The mirror directory (created if missing).
     dir: PathBuf,
@@ -74,7 +86,8 @@ pub struct SyncArgs {
     #[arg(long, default_value_t = 8, value_name = "N")]
     jobs: usize,
     /// How long files that current metadata no longer references stay served, for
-    /// clients in the middle of an update (e.g. 7d, 12h, 30m).
+    /// clients in the middle of an update (e.g. 7d, 12h, 30m), in DIR and in the store
+    /// --to pushes to.
     #[arg(long, default_value = "7d", value_name = "DURATION", value_parser = parse_duration)]
     keep: chrono::Duration,
     /// Re-hash every mirrored file instead of trusting unchanged size and modification time.
@@ -86,15 +99,26 @@ pub struct SyncArgs {
     /// Print a JSON summary.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    push: PushArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The mirror directory (as given to `mirror sync`).
+    /// The mirror directory (as given to `mirror sync`), or where a repository is served:
+    /// a public http(s) address (read as clients read it), the store a `--to` pushed to
+    /// (s3://BUCKET/PREFIX, az://, gs://; read through the store's API with the
+    /// environment's credentials) or a directory it pushed to (file:///DIR). Every
+    /// metadata file is verified from --root and every target downloaded and hashed.
+    #[arg(value_name = "DIR|URL")]
     dir: PathBuf,
-    /// Start from this root instead of the first root the mirror trusted.
+    /// Start from this root instead of the first root the mirror trusted (required for a
+    /// URL: the root this site pins).
     #[arg(long, value_name = "FILE")]
     root: Option<PathBuf>,
+    /// With an s3:// URL: the S3-compatible store's endpoint, e.g. http://127.0.0.1:9000.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
     /// Judge expiry at this time (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<DateTime<Utc>>,
@@ -123,6 +147,13 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("to", |a| a.help("After the local commit, push the served tree to object storage: s3://BUCKET/PREFIX, az://CONTAINER/PREFIX, gs://BUCKET/PREFIX, file:///DIR or a directory outside DIR. Only what the store lacks is uploaded, timestamp.json last and only after the rest was read back from --public-url; objects the mirror no longer serves are deleted after --keep. A failed push leaves DIR synced and the store as it was: run the same command again to resume.")),
+    mut_arg("endpoint", |a| a.help("The S3-compatible store's endpoint, e.g. http://127.0.0.1:9000 (default: AWS).")),
+    mut_arg("public_url", |a| a.help("Where clients read the pushed prefix, e.g. https://tuf.example.org/ (required for s3://, az://, gs://): every uploaded object is read back from here and checked, and the repository loaded by trustroot's client and tough, before timestamp.json goes up.")),
+    // Listed after the flags it goes with.
+    mut_arg("audit", |a| a)
+)]
 pub struct ImportArgs {
     /// The mirror directory to import into (created if missing; --root is then required).
     dir: PathBuf,
@@ -143,6 +174,12 @@ pub struct ImportArgs {
     /// Print a JSON summary.
     #[arg(long)]
     json: bool,
+    /// With --to: how long objects the imported state no longer references stay in the
+    /// store, for clients in the middle of an update (e.g. 7d, 12h, 30m).
+    #[arg(long, default_value = "7d", value_name = "DURATION", value_parser = parse_duration)]
+    keep: chrono::Duration,
+    #[command(flatten)]
+    push: PushArgs,
 }
 
 /// A size in bytes, with an optional K, M, G or T suffix (powers of 1024).
@@ -163,8 +200,17 @@ fn parse_size(text: &str) -> Result<u64, String> {
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// The mirror directory (as given to `mirror sync`).
+    /// The mirror directory (as given to `mirror sync`), or where a repository is served
+    /// (an http(s) address, s3://BUCKET/PREFIX, az://, gs:// or file:///DIR): its
+    /// metadata is then verified from --root and each role's expiry shown.
+    #[arg(value_name = "DIR|URL")]
     dir: PathBuf,
+    /// With a URL: the root this site pins, to verify the metadata from.
+    #[arg(long, value_name = "FILE")]
+    root: Option<PathBuf>,
+    /// With an s3:// URL: the S3-compatible store's endpoint, e.g. http://127.0.0.1:9000.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
     /// As of this time (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<DateTime<Utc>>,
@@ -207,7 +253,48 @@ pub fn run(command: MirrorCommand) -> ExitCode {
     output::finish(Format::json_if(json), outcome, 1)
 }
 
+/// A sync's or an import's JSON summary, with its push when `--to` was given.
+#[derive(serde::Serialize)]
+struct WithPush<'a, T: serde::Serialize> {
+    #[serde(flatten)]
+    summary: &'a T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    push: Option<&'a trustroot_ceremony::push::PushReport>,
+}
+
+/// After a sync or an import committed: the push `--to` asked for, if any, and its
+/// output. Under --json the summary is printed here, with the push, or with the error
+/// of a push that failed.
+fn push_after<T: serde::Serialize>(
+    dir: &std::path::Path,
+    to: Option<&push::MirrorPush>,
+    keep: chrono::Duration,
+    now: DateTime<Utc>,
+    json: bool,
+    summary: &T,
+) -> Result<(), Failure> {
+    let pushed = match to.map(|to| push::push(dir, to, keep, now)).transpose() {
+        Ok(pushed) => pushed,
+        Err(failure) if json => return Err(output::json_failed(summary, failure)),
+        Err(failure) => return Err(failure),
+    };
+    if json {
+        return output::json(&WithPush {
+            summary,
+            push: pushed.as_ref(),
+        });
+    }
+    pushed.as_ref().map_or(Ok(()), super::shared::show_push)
+}
+
 fn run_sync(args: SyncArgs) -> Outcome {
+    // Before anything happens: a mistyped --to never leaves a sync without its push.
+    let to = push::check(
+        &args.push,
+        &args.dir,
+        &format!("trustroot mirror sync {}", args.dir.display()),
+    )?;
+    let now = now(args.at);
     let options = SyncOptions {
         dir: args.dir.clone(),
         from: args.from.clone(),
@@ -216,7 +303,7 @@ fn run_sync(args: SyncArgs) -> Outcome {
         jobs: args.jobs,
         keep: args.keep,
         verify_all: args.verify_all,
-        now: now(args.at),
+        now,
         limits: trustroot_mirror::mirror_limits(),
         fetch: FetchConfig::default(),
         progress: !args.json && std::io::stderr().is_terminal(),
@@ -224,9 +311,7 @@ fn run_sync(args: SyncArgs) -> Outcome {
         record_failure: true,
     };
     let summary = runtime()?.block_on(sync(options))?;
-    if args.json {
-        output::json(&summary)?;
-    } else {
+    if !args.json {
         let v = &summary.after;
         let what = if summary.changed {
             format!("now serving state {}", summary.state)
@@ -258,6 +343,7 @@ fn run_sync(args: SyncArgs) -> Outcome {
         }
         print_skipped(&summary.skipped)?;
     }
+    push_after(&args.dir, to.as_ref(), args.keep, now, args.json, &summary)?;
     Ok(skipped_status(&summary.skipped))
 }
 
@@ -289,15 +375,61 @@ fn skipped_status(skipped: &[Skipped]) -> ExitCode {
     }
 }
 
+/// `DIR|URL` as a served repository to read remotely, if it names one: opened with the
+/// pinned `--root` (required: a store holds no trust of its own).
+fn remote(
+    dir: &std::path::Path,
+    root: Option<&std::path::Path>,
+    endpoint: Option<&str>,
+) -> Result<Option<(trustroot_mirror::remote::Remote, Vec<u8>)>, Failure> {
+    let Some(text) = dir.to_str().filter(|t| trustroot_mirror::remote::is_remote(t)) else {
+        if endpoint.is_some() {
+            return Err(Failure::usage(
+                "--endpoint goes with a store URL (s3://BUCKET/PREFIX), not a mirror directory",
+            ));
+        }
+        return Ok(None);
+    };
+    let Some(root) = root else {
+        return Err(Failure::usage(format!(
+            "{text}: give --root FILE, the root this site pins: a repository read from where it is served is verified from it"
+        )));
+    };
+    let root = read(root)?;
+    let remote = trustroot_mirror::remote::Remote::open(text, endpoint).map_err(|e| match e {
+        // Said about the argument as given: these commands have no --to or --public-url.
+        trustroot_store::object::ObjectError::BadUrl { url, reason }
+        | trustroot_store::object::ObjectError::BadPublicUrl { url, reason } => {
+            Failure::usage(format!("{url}: {reason}"))
+        }
+        trustroot_store::object::ObjectError::Unsupported { url, what } => Failure::usage(format!("{url}: {what}")),
+        other => push::failure(other),
+    })?;
+    for warning in &remote.warnings {
+        crate::note!("warning: {warning}");
+    }
+    Ok(Some((remote, root)))
+}
+
 fn run_verify(args: VerifyArgs) -> Outcome {
-    let root = args.root.as_deref().map(read).transpose()?;
     let now = now(args.at);
-    let report = runtime()?.block_on(trustroot_mirror::verify::verify(
-        &args.dir,
-        root,
-        now,
-        trustroot_mirror::mirror_limits(),
-    ))?;
+    let report = match remote(&args.dir, args.root.as_deref(), args.endpoint.as_deref())? {
+        Some((remote, root)) => runtime()?.block_on(trustroot_mirror::verify::verify_remote(
+            &remote,
+            root,
+            now,
+            trustroot_mirror::mirror_limits(),
+        ))?,
+        None => {
+            let root = args.root.as_deref().map(read).transpose()?;
+            runtime()?.block_on(trustroot_mirror::verify::verify(
+                &args.dir,
+                root,
+                now,
+                trustroot_mirror::mirror_limits(),
+            ))?
+        }
+    };
     if args.json {
         output::json(&report)?;
     } else {
@@ -329,6 +461,25 @@ fn run_verify(args: VerifyArgs) -> Outcome {
 
 fn run_status(args: StatusArgs) -> Outcome {
     let at = now(args.at);
+    if let Some((remote, root)) = remote(&args.dir, args.root.as_deref(), args.endpoint.as_deref())? {
+        if args.html.is_some() {
+            return Err(Failure::usage(
+                "--html shows a mirror directory's status; give the mirror's DIR, not a URL",
+            ));
+        }
+        let status = runtime()?.block_on(trustroot_mirror::status::status_remote(
+            &remote,
+            root,
+            at,
+            trustroot_mirror::mirror_limits(),
+        ))?;
+        return show_remote_status(&status, args.json);
+    }
+    if args.root.is_some() {
+        return Err(Failure::usage(
+            "--root goes with a URL; a mirror directory's status is read from the trust it holds",
+        ));
+    }
     let status = trustroot_mirror::status::status(&args.dir, at)?;
     if let Some(out) = &args.html {
         // Replaced whole: a browser or a web server reading it never sees half a page.
@@ -365,7 +516,48 @@ fn run_status(args: StatusArgs) -> Outcome {
     if let Some(problem) = &status.syncs_unreadable {
         outln!("  record of syncs: {problem} (the next sync replaces it)")?;
     }
-    for role in &status.roles {
+    show_roles(&status.roles)?;
+    if let Some(until) = &status.valid_until {
+        outln!("  clients of this mirror fail after {until} unless it is synced again")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mirror status URL`: the verified roles of a served repository.
+fn show_remote_status(status: &trustroot_mirror::status::RemoteStatus, json: bool) -> Outcome {
+    if json {
+        output::json(status)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    outln!("{} (verified from the pinned root)", escape(&status.served))?;
+    if let Some(push) = &status.push {
+        let state = if push.complete {
+            "complete"
+        } else {
+            "NOT complete: a push is under way or stopped before timestamp.json; run it again"
+        };
+        outln!(
+            "  pushed:  {} (push {}, {state}; {} objects, {} kept for clients mid-update)",
+            push.pushed_at,
+            push.generation,
+            push.objects,
+            push.superseded
+        )?;
+    }
+    if let Some(problem) = &status.push_unreadable {
+        // Read from the bucket: shown escaped, whatever it holds.
+        outln!("  push record: {}", escape(problem))?;
+    }
+    show_roles(&status.roles)?;
+    if let Some(until) = &status.valid_until {
+        outln!("  clients of this repository fail after {until} unless it is pushed again")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line per role: its version and when it expires.
+fn show_roles(roles: &[trustroot_mirror::status::RoleStatus]) -> Result<(), Failure> {
+    for role in roles {
         let left = if role.expired {
             "EXPIRED".to_string()
         } else if role.hours_left < 48 {
@@ -380,10 +572,7 @@ fn run_status(args: StatusArgs) -> Outcome {
             trustroot_core::time::format(&role.expires)
         )?;
     }
-    if let Some(until) = &status.valid_until {
-        outln!("  clients of this mirror fail after {until} unless it is synced again")?;
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn run_export(args: ExportArgs) -> Outcome {
@@ -418,11 +607,21 @@ fn run_export(args: ExportArgs) -> Outcome {
 }
 
 fn run_import(args: ImportArgs) -> Outcome {
+    let to = push::check(
+        &args.push,
+        &args.dir,
+        &format!(
+            "trustroot mirror import {} --bundle {}",
+            args.dir.display(),
+            args.bundle.display()
+        ),
+    )?;
+    let now = now(args.at);
     let options = trustroot_mirror::bundle::ImportOptions {
         dir: args.dir.clone(),
         bundle: args.bundle.clone(),
         root: args.root.as_deref().map(read).transpose()?,
-        now: now(args.at),
+        now,
         limits: trustroot_mirror::mirror_limits(),
         bundle_limits: trustroot_mirror::bundle::BundleLimits {
             max_total_size: args.max_size,
@@ -431,9 +630,7 @@ fn run_import(args: ImportArgs) -> Outcome {
         scratch: None,
     };
     let summary = runtime()?.block_on(trustroot_mirror::bundle::import(options))?;
-    if args.json {
-        output::json(&summary)?;
-    } else {
+    if !args.json {
         let v = &summary.after;
         let what = if summary.changed {
             format!("now serving state {}", summary.state)
@@ -451,6 +648,7 @@ fn run_import(args: ImportArgs) -> Outcome {
         )?;
         print_skipped(&summary.skipped)?;
     }
+    push_after(&args.dir, to.as_ref(), args.keep, now, args.json, &summary)?;
     Ok(skipped_status(&summary.skipped))
 }
 

@@ -1,0 +1,122 @@
+//! `--to URL` on `mirror sync` and `mirror import`: after the local commit (which stays
+//! the source of truth), the served tree is pushed to object storage by
+//! `trustroot_mirror::push`, read back first by the byte compare and tough (ceremony's
+//! `HttpReadBack`, handed in: the mirror crate does not depend on ceremony) and then by
+//! our own client.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use trustroot_ceremony::push::PushReport;
+use trustroot_mirror::push::{Checked, Target};
+use trustroot_store::object::{ObjectError, PushOptions, ReadBack};
+
+use crate::cmd::shared::{CmdResult, PushArgs};
+use crate::output::Failure;
+
+/// A mirror's push, checked before the sync or import starts.
+#[derive(Debug)]
+pub struct MirrorPush {
+    checked: Checked,
+    audit: bool,
+    /// The command that resumes a failed push.
+    rerun: String,
+}
+
+/// The push `args` ask for on the mirror in `dir` (`command` is the command without its
+/// push flags, for the hint that resumes it), checked with no request made; `None`
+/// without `--to`.
+pub fn check(args: &PushArgs, dir: &Path, command: &str) -> CmdResult<Option<MirrorPush>> {
+    // Every field named: a flag added to PushArgs must be handled here too (it shows in
+    // the mirror commands' --help), or this stops compiling.
+    let PushArgs {
+        to,
+        endpoint,
+        public_url,
+        audit,
+    } = args;
+    let Some(to) = to else {
+        if *audit || endpoint.is_some() || public_url.is_some() {
+            return Err(Failure::usage(
+                "--audit, --endpoint and --public-url go with a push: give --to URL",
+            ));
+        }
+        return Ok(None);
+    };
+    let target = Target {
+        to: to.clone(),
+        endpoint: endpoint.clone(),
+        public_url: public_url.clone(),
+    };
+    let checked = target.check(dir).map_err(|e| {
+        failure(e).with_hint_text("nothing was synced or pushed; fix --to (or --public-url, --endpoint) and run again")
+    })?;
+    let mut rerun = format!("{command} --to {}", checked.destination.url);
+    if let Some(endpoint) = &checked.endpoint {
+        rerun.push_str(&format!(" --endpoint {endpoint}"));
+    }
+    if let Some(url) = &checked.public_url {
+        rerun.push_str(&format!(" --public-url {url}"));
+    }
+    Ok(Some(MirrorPush {
+        checked,
+        audit: *audit,
+        rerun,
+    }))
+}
+
+/// Pushes the tree the mirror in `dir` serves. Superseded objects stay in the store for
+/// `keep` (the mirror's grace period). A failure says the mirror is synced and how to
+/// resume.
+pub fn push(dir: &Path, push: &MirrorPush, keep: chrono::Duration, now: DateTime<Utc>) -> CmdResult<PushReport> {
+    let resume = |e: ObjectError| {
+        failure(e).with_hint_text(format!(
+            "the mirror in {} is up to date, the store still serves what it served before; run `{}` to push again",
+            dir.display(),
+            push.rerun
+        ))
+    };
+    let served = trustroot_mirror::push::served_tree(dir).map_err(resume)?;
+    let options = PushOptions {
+        keep,
+        audit: push.audit,
+        ..PushOptions::new(now)
+    };
+    // tough cannot load a root with an ECDSA P-384 key; a mirror serves whatever its
+    // origin signs, so such a root skips tough (the byte compare and our client stand).
+    let reader = push.checked.public_url.as_ref().map(|base| {
+        trustroot_ceremony::readback::HttpReadBack::new(base.clone(), served.clone(), true, options.cache.clone())
+    });
+    let pushed = trustroot_mirror::push::push(
+        &served,
+        &push.checked,
+        &options,
+        reader.as_ref().map(|r| r as &dyn ReadBack),
+    )
+    .map_err(resume)?;
+    let uploaded = pushed.report.plan.upload_count();
+    let mut warnings = pushed.warnings;
+    if let Some(reader) = &reader
+        && uploaded > 0
+        && let Some(warning) = reader.timestamp_served()
+    {
+        warnings.push(warning);
+    }
+    Ok(PushReport {
+        to: push.checked.destination.url.clone(),
+        uploaded,
+        deleted: pushed.report.deleted,
+        read_back: reader.as_ref().map_or(0, |r| r.checked()),
+        generation: pushed.report.generation,
+        foreign: pushed.report.foreign,
+        missing: pushed.report.missing,
+        clients: pushed.clients,
+        public_url: push.checked.public_url.as_ref().map(ToString::to_string),
+        warnings,
+    })
+}
+
+/// A store's error, classed as the publish side classes it.
+pub fn failure(error: ObjectError) -> Failure {
+    Failure::from(trustroot_ceremony::Error::from(error))
+}

@@ -1,0 +1,241 @@
+//! `mirror sync|import DIR --to URL`: the mirror's served tree (the committed state at
+//! `DIR/repository`, which stays the source of truth) pushed to object storage with
+//! [`trustroot_store::object::push`], under the same rules as a publish: `timestamp.json`
+//! last and only after the rest was read back through the address clients use, and a
+//! superseded object deleted only after the mirror's own grace period (`--keep`).
+//!
+//! The refusals that need no request are made by [`Target::check`] before the sync
+//! starts, so a mistyped `--to` never leaves a sync without its push.
+
+use std::path::{Path, PathBuf};
+
+use trustroot_store::object::backend::Connect;
+use trustroot_store::object::{Backend, Destination, Kind, ObjectError, PushOptions, ReadBack, Report, StoreBackend};
+use url::Url;
+
+use crate::layout::MirrorDir;
+use crate::readback::ClientReadBack;
+
+/// Where a mirror's push goes, as the flags name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub to: String,
+    pub endpoint: Option<String>,
+    pub public_url: Option<String>,
+}
+
+/// A target that passed [`Target::check`].
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub destination: Destination,
+    pub endpoint: Option<String>,
+    /// Where clients read the prefix; `None` only for a local directory.
+    pub public_url: Option<Url>,
+}
+
+impl Target {
+    /// The refusals that need no request, for the mirror in `dir`: the URL, where it
+    /// points (never inside the mirror directory, nor holding it: the push would copy the
+    /// mirror into itself, or a sync would prune the pushed tree), the public address.
+    pub fn check(&self, dir: &Path) -> Result<Checked, ObjectError> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        let destination = Destination::parse(&self.to, &cwd)?;
+        if let Kind::File { dir: to } = &destination.kind {
+            let mirror = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+            if overlaps(to, &mirror) {
+                return Err(ObjectError::BadUrl {
+                    url: self.to.clone(),
+                    reason: format!(
+                        "is the mirror directory {}, inside it or holds it; push to a directory outside it",
+                        mirror.display()
+                    ),
+                });
+            }
+        }
+        let public_url = match &self.public_url {
+            Some(text) => Some(trustroot_store::object::readback::public_url(text)?),
+            None if matches!(destination.kind, Kind::File { .. }) => None,
+            None => {
+                return Err(ObjectError::BadUrl {
+                    url: self.to.clone(),
+                    reason: "give --public-url: the address clients read the prefix from, which the push reads back before timestamp.json goes up".into(),
+                });
+            }
+        };
+        if let Some(endpoint) = &self.endpoint {
+            // Refused here, before the sync; its warnings come with the push.
+            trustroot_store::object::backend::check_endpoint(endpoint, &mut Vec::new())?;
+        }
+        Ok(Checked {
+            destination,
+            endpoint: self.endpoint.clone(),
+            public_url,
+        })
+    }
+}
+
+/// The committed tree the mirror in `dir` serves, resolved once: the push reads that
+/// state, whatever a later sync switches `DIR/repository` to.
+pub fn served_tree(dir: &Path) -> Result<PathBuf, ObjectError> {
+    let served = MirrorDir::new(dir).served();
+    std::fs::canonicalize(&served).map_err(|e| ObjectError::LocalTree {
+        path: served,
+        reason: format!("the mirror serves no tree to push ({e}); run `trustroot mirror sync` first"),
+    })
+}
+
+/// What a mirror's push did.
+#[derive(Debug)]
+pub struct Pushed {
+    pub report: Report,
+    /// The read-backs' runs, one line per client and starting root.
+    pub clients: Vec<String>,
+    /// Warnings about the set-up (an `http://` endpoint off this machine).
+    pub warnings: Vec<String>,
+}
+
+/// Pushes `tree` (from [`served_tree`]) to `target`. With a public address, `first` (the
+/// command's byte compare and tough, which live outside this crate) and then our own
+/// client read everything back before `timestamp.json` goes up.
+pub fn push(
+    tree: &Path,
+    target: &Checked,
+    options: &PushOptions,
+    first: Option<&dyn ReadBack>,
+) -> Result<Pushed, ObjectError> {
+    let connect = Connect {
+        endpoint: target.endpoint.clone(),
+        ..Connect::default()
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let (backend, warnings) = StoreBackend::open(&target.destination, &connect, &env)?;
+    let pushed = push_to(&backend, tree, target.public_url.as_ref(), options, first)?;
+    Ok(Pushed { warnings, ..pushed })
+}
+
+/// [`push`] through an open `backend` (a test counts its requests through a wrapper).
+pub fn push_to<B: Backend>(
+    backend: &B,
+    tree: &Path,
+    public_url: Option<&Url>,
+    options: &PushOptions,
+    first: Option<&dyn ReadBack>,
+) -> Result<Pushed, ObjectError> {
+    let ours = public_url.map(|base| ClientReadBack::new(base.clone(), tree.to_path_buf()));
+    let read_back = Chain {
+        first,
+        then: ours.as_ref().map(|r| r as &dyn ReadBack),
+    };
+    let chained = (first.is_some() || ours.is_some()).then_some(&read_back as &dyn ReadBack);
+    let report = trustroot_store::object::push(backend, tree, options, chained)?;
+    Ok(Pushed {
+        report,
+        clients: read_back.runs(),
+        warnings: Vec::new(),
+    })
+}
+
+/// Two read-backs, the second only after the first accepted.
+struct Chain<'a> {
+    first: Option<&'a dyn ReadBack>,
+    then: Option<&'a dyn ReadBack>,
+}
+
+impl ReadBack for Chain<'_> {
+    fn check(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)> {
+        for read_back in [self.first, self.then].into_iter().flatten() {
+            read_back.check(uploaded, timestamp)?;
+        }
+        Ok(())
+    }
+
+    fn runs(&self) -> Vec<String> {
+        [self.first, self.then]
+            .into_iter()
+            .flatten()
+            .flat_map(ReadBack::runs)
+            .collect()
+    }
+}
+
+/// `a` is `b`, or one holds the other, as written or with symlinks resolved.
+fn overlaps(a: &Path, b: &Path) -> bool {
+    let (ra, rb) = (resolve(a), resolve(b));
+    a.starts_with(b) || b.starts_with(a) || ra.starts_with(&rb) || rb.starts_with(&ra)
+}
+
+/// `path` with its longest existing ancestor's symlinks resolved (the rest may not exist
+/// yet: a push creates its directory).
+fn resolve(path: &Path) -> PathBuf {
+    let mut existing = path;
+    let mut rest = Vec::new();
+    while std::fs::symlink_metadata(existing).is_err() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut resolved = std::fs::canonicalize(existing).unwrap_or_else(|_| existing.to_path_buf());
+    for name in rest.into_iter().rev() {
+        if name == ".." {
+            resolved.pop();
+        } else if name != "." {
+            resolved.push(name);
+        }
+    }
+    resolved
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn target(to: &str, public_url: Option<&str>) -> Target {
+        Target {
+            to: to.into(),
+            endpoint: None,
+            public_url: public_url.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn to_inside_the_mirror_or_holding_it_is_refused() {
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path().join("mirror");
+        std::fs::create_dir(&dir).unwrap();
+        for to in [
+            dir.display().to_string(),
+            dir.join("repository").display().to_string(),
+            format!("file://{}/out", dir.display()),
+            work.path().display().to_string(),
+        ] {
+            let error = target(&to, None).check(&dir).unwrap_err().to_string();
+            assert!(error.contains("the mirror directory"), "{to}: {error}");
+        }
+        let link = work.path().join("innocent");
+        std::os::unix::fs::symlink(&dir, &link).unwrap();
+        let error = target(&link.join("x").display().to_string(), None).check(&dir);
+        assert!(error.is_err());
+        target(&work.path().join("elsewhere").display().to_string(), None)
+            .check(&dir)
+            .unwrap();
+    }
+
+    #[test]
+    fn remote_store_needs_a_public_url() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = target("s3://bucket/repo", None)
+            .check(dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--public-url"), "{error}");
+        let checked = target("s3://bucket/repo", Some("http://127.0.0.1:9/bucket/repo"))
+            .check(dir.path())
+            .unwrap();
+        assert_eq!(checked.public_url.unwrap().as_str(), "http://127.0.0.1:9/bucket/repo/");
+    }
+}
