@@ -26,6 +26,7 @@ mod fixtures;
 pub mod keys;
 pub mod moto;
 pub mod prometheus;
+pub mod proxy;
 mod publish;
 mod repo;
 mod role;
