@@ -181,6 +181,17 @@ pub struct Publish {
     /// goes up; `--public-url` overrides it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    /// Uploads in flight at once (1 to 256, default 8); `--jobs` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<usize>,
+    /// Where the push manifest is kept (`s3://BUCKET/KEY.trustroot-push.json`, never under
+    /// the served prefix; required when `to` is a bucket's root); `--manifest` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
+    /// Cache-Control by kind of name (`timestamp`, `unversioned`, `versioned`, `targets`),
+    /// over the defaults; each `--cache-control KIND=VALUE` overrides one.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub cache: std::collections::BTreeMap<String, String>,
 }
 
 /// Default expiry and signing periods (days), Sigstore's.
