@@ -231,8 +231,8 @@ mod tests {
 
     #[test]
     fn manifest_beside_the_prefix_or_in_another_bucket_is_taken() {
-        let to = served("s3://b/prod");
-        let at = location("s3://b/ops/prod.trustroot-push.json", &to, std::path::Path::new("/")).unwrap();
+        let to = served("s3://bkt/prod");
+        let at = location("s3://bkt/ops/prod.trustroot-push.json", &to, std::path::Path::new("/")).unwrap();
         assert_eq!(at.manifest_name(), "ops/prod.trustroot-push.json");
         location("s3://other/prod.trustroot-push.json", &to, std::path::Path::new("/")).unwrap();
         location(
@@ -247,8 +247,8 @@ mod tests {
     fn manifest_under_the_served_prefix_is_refused() {
         let cwd = std::path::Path::new("/");
         for (to, manifest) in [
-            ("s3://b/prod", "s3://b/prod/m.trustroot-push.json"),
-            ("s3://b/prod", "s3://b/prod/deep/m.trustroot-push.json"),
+            ("s3://bkt/prod", "s3://bkt/prod/m.trustroot-push.json"),
+            ("s3://bkt/prod", "s3://bkt/prod/deep/m.trustroot-push.json"),
             ("/srv/www/prod", "/srv/www/prod/m.trustroot-push.json"),
         ] {
             let error = location(manifest, &served(to), cwd).unwrap_err().to_string();
@@ -258,11 +258,11 @@ mod tests {
             );
         }
         // Not a manifest name, another kind of store.
-        let to = served("s3://b/prod");
+        let to = served("s3://bkt/prod");
         for manifest in [
-            "s3://b/ops/manifest.json",
-            "s3://b/ops/",
-            "az://b/prod.trustroot-push.json",
+            "s3://bkt/ops/manifest.json",
+            "s3://bkt/ops/",
+            "az://bkt/prod.trustroot-push.json",
         ] {
             let error = location(manifest, &to, cwd).unwrap_err();
             assert!(
