@@ -1,7 +1,8 @@
 //! The push cut at every one of its PUTs, against a real S3 API (moto on 127.0.0.1):
-//! after each cut python-tuf, updating from the bucket's public address, sees exactly the
-//! old repository or exactly the new one, never a mix and never an error; then the same
-//! push run again completes the new one.
+//! after each cut python-tuf and `trustroot client`, updating from the bucket's public
+//! address, see exactly the old repository or exactly the new one, never a mix and never
+//! an error; then the same push run again completes the new one. (The push engine is
+//! driven directly, as the commands drive it, so that its requests can be cut.)
 //!
 //! The round pushed (v1 -> v2) changes a target of the top-level targets role and one of a
 //! delegated role, and rotates the root key, so every phase has an upload: targets,
@@ -61,6 +62,12 @@ impl Seen {
     }
 }
 
+/// The targets' bytes in a fixed order, whatever the client named its files.
+fn sorted(mut files: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    files.sort();
+    files
+}
+
 fn rounds() -> Rounds {
     let dirs = tempfile::tempdir().unwrap();
     let (v1, v2) = (dirs.path().join("v1"), dirs.path().join("v2"));
@@ -76,7 +83,7 @@ fn rounds() -> Rounds {
         snapshot: sim.version("snapshot"),
         targets: sim.version("targets"),
         npm: sim.version("npm"),
-        files: files.iter().map(|f| f.to_vec()).collect(),
+        files: sorted(files.iter().map(|f| f.to_vec()).collect()),
     };
     let seen_v1 = version(&sim, &[b"{\"round\": 1}", b"{\"npm\": 1}"]);
     sim.add_target("targets", TARGETS[0], b"{\"round\": 2}");
@@ -155,7 +162,7 @@ impl<B: Backend> Faulty<B> {
         if n != self.cut_at {
             return put.await;
         }
-        *self.cut.lock().unwrap() = Some(key.to_string());
+        *self.cut.lock().unwrap() = Some(format!("PUT {key}"));
         if self.when == Cut::AfterAnswer {
             put.await?;
         }
@@ -275,12 +282,14 @@ for line in sys.stdin:
                 let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
                 value["signed"]["version"].as_u64().unwrap()
             };
-            let files = line["files"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|path| std::fs::read(path.as_str().unwrap()).unwrap())
-                .collect();
+            let files = sorted(
+                line["files"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|path| std::fs::read(path.as_str().unwrap()).unwrap())
+                    .collect(),
+            );
             Ok(Seen {
                 root: version("root"),
                 timestamp: version("timestamp"),
@@ -293,9 +302,99 @@ for line in sys.stdin:
         .collect()
 }
 
+/// `trustroot client`, trusting root v1, updating from each of `bases` into a fresh
+/// directory and downloading both targets (the bases side by side): what it saw at each,
+/// or its error.
+fn our_client_sees(root1: &[u8], bases: &[String]) -> Vec<Result<Seen, String>> {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("root.json");
+    std::fs::write(&root, root1).unwrap();
+    let trustroot = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_trustroot"))
+            .args(args)
+            .env("NO_PROXY", "127.0.0.1")
+            .env_remove("HTTP_PROXY")
+            .env_remove("http_proxy")
+            .output()
+            .unwrap()
+    };
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = bases
+            .iter()
+            .enumerate()
+            .map(|(i, base)| {
+                let (dir, root, trustroot) = (work.path().join(i.to_string()), &root, &trustroot);
+                scope.spawn(move || {
+                    let (metadata, downloads) = (dir.join("metadata"), dir.join("targets"));
+                    std::fs::create_dir_all(&metadata).unwrap();
+                    std::fs::create_dir_all(&downloads).unwrap();
+                    let metadata_dir = metadata.to_str().unwrap();
+                    let init = trustroot(&["client", "--metadata-dir", metadata_dir, "init", root.to_str().unwrap()]);
+                    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+                    let targets_url = format!("{base}targets/");
+                    let mut args = vec![
+                        "client",
+                        "--metadata-dir",
+                        metadata_dir,
+                        "--metadata-url",
+                        base,
+                        "--target-base-url",
+                        &targets_url,
+                        "--target-dir",
+                        downloads.to_str().unwrap(),
+                    ];
+                    for target in TARGETS {
+                        args.extend(["--target-name", target]);
+                    }
+                    args.push("download");
+                    let out = trustroot(&args);
+                    if !out.status.success() {
+                        return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+                    }
+                    let version = |role: &str| -> u64 {
+                        let bytes = std::fs::read(metadata.join(format!("{role}.json"))).unwrap();
+                        let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+                        value["signed"]["version"].as_u64().unwrap()
+                    };
+                    let mut files = Vec::new();
+                    let mut pending = vec![downloads.clone()];
+                    while let Some(dir) = pending.pop() {
+                        for entry in std::fs::read_dir(dir).unwrap() {
+                            let path = entry.unwrap().path();
+                            if path.is_dir() {
+                                pending.push(path);
+                            } else {
+                                files.push(std::fs::read(path).unwrap());
+                            }
+                        }
+                    }
+                    Ok(Seen {
+                        root: version("root"),
+                        timestamp: version("timestamp"),
+                        snapshot: version("snapshot"),
+                        targets: version("targets"),
+                        npm: version("npm"),
+                        files: sorted(files),
+                    })
+                })
+            })
+            .collect();
+        runs.into_iter().map(|run| run.join().unwrap()).collect()
+    })
+}
+
+/// What both clients saw at every base: python-tuf's and ours, a pair a base.
+fn clients_see(root1: &[u8], bases: &[String]) -> Vec<[(&'static str, Result<Seen, String>); 2]> {
+    python_tuf_sees(root1, bases)
+        .into_iter()
+        .zip(our_client_sees(root1, bases))
+        .map(|(python, ours)| [("python-tuf", python), ("trustroot client", ours)])
+        .collect()
+}
+
 /// Which round python-tuf saw at a failure point: 1 or 2, or a panic naming the point.
 fn round_seen(rounds: &Rounds, seen: Result<Seen, String>, point: &str) -> u8 {
-    let seen = seen.unwrap_or_else(|error| panic!("{point}: python-tuf refused the store's state: {error}"));
+    let seen = seen.unwrap_or_else(|error| panic!("{point}: refused the store's state: {error}"));
     if seen == rounds.seen_v2 {
         2
     } else if seen.content() == rounds.seen_v1.content() {
@@ -304,7 +403,7 @@ fn round_seen(rounds: &Rounds, seen: Result<Seen, String>, point: &str) -> u8 {
         1
     } else {
         panic!(
-            "{point}: python-tuf saw a mixed state: {seen:?}\nv1: {:?}\nv2: {:?}",
+            "{point}: saw a mixed state: {seen:?}\nv1: {:?}\nv2: {:?}",
             rounds.seen_v1, rounds.seen_v2
         );
     }
@@ -318,7 +417,7 @@ struct Point {
 
 impl Point {
     fn name(&self) -> String {
-        format!("{} (cut: PUT {})", self.prefix, self.cut)
+        format!("{} (cut: {})", self.prefix, self.cut)
     }
 }
 
@@ -349,14 +448,20 @@ fn cut_v2_push(
     point
 }
 
-/// After the cuts: python-tuf sees v1 or v2 at every point; then the same push run again
-/// at every point, and python-tuf sees v2 everywhere. Returns the rounds seen after the cuts.
+/// After the cuts: both clients see v1 or v2 at every point, the same one; then the same
+/// push run again at every point, and both see v2 everywhere. Returns the rounds seen
+/// after the cuts.
 fn old_or_new_then_rerun_completes(moto: &MotoServer, rounds: &Rounds, points: &[Point]) -> Vec<u8> {
     let bases: Vec<String> = points.iter().map(|p| moto.public_url(BUCKET, &p.prefix)).collect();
-    let seen: Vec<u8> = python_tuf_sees(&rounds.root1, &bases)
+    let seen: Vec<u8> = clients_see(&rounds.root1, &bases)
         .into_iter()
         .zip(points)
-        .map(|(seen, point)| round_seen(rounds, seen, &point.name()))
+        .map(|([python, ours], point)| {
+            let by_python = round_seen(rounds, python.1, &format!("{} ({})", point.name(), python.0));
+            let by_ours = round_seen(rounds, ours.1, &format!("{} ({})", point.name(), ours.0));
+            assert_eq!(by_python, by_ours, "{}: the clients disagree", point.name());
+            by_python
+        })
         .collect();
     std::thread::scope(|scope| {
         for point in points {
@@ -371,13 +476,15 @@ fn old_or_new_then_rerun_completes(moto: &MotoServer, rounds: &Rounds, points: &
             });
         }
     });
-    for (seen, point) in python_tuf_sees(&rounds.root1, &bases).into_iter().zip(points) {
-        assert_eq!(
-            round_seen(rounds, seen, &point.name()),
-            2,
-            "{}: the re-run did not complete v2",
-            point.name()
-        );
+    for (both, point) in clients_see(&rounds.root1, &bases).into_iter().zip(points) {
+        for (client, seen) in both {
+            let name = format!("{} ({client})", point.name());
+            assert_eq!(
+                round_seen(rounds, seen, &name),
+                2,
+                "{name}: the re-run did not complete v2"
+            );
+        }
     }
     // Cutting before the timestamp is applied leaves v1; once it is applied, v2.
     assert!(seen.contains(&1) && seen.contains(&2), "{seen:?}");
