@@ -60,18 +60,18 @@ impl Target {
         } else {
             Destination::parse(&self.to, &cwd)?
         };
+        let local = PublishDir::new(&repo.policy, &repo.root);
+        let mut forbidden: Vec<PathBuf> = ["metadata", "targets", "ceremonies", "keys"]
+            .iter()
+            .map(|sub| repo.root.join(sub))
+            .collect();
+        forbidden.push(local.root().to_path_buf());
         if let Kind::File { dir } = &destination.kind {
-            let local = PublishDir::new(&repo.policy, &repo.root);
-            let mut forbidden: Vec<PathBuf> = ["metadata", "targets", "ceremonies", "keys"]
-                .iter()
-                .map(|sub| repo.root.join(sub))
-                .collect();
-            forbidden.push(local.root().to_path_buf());
-            for inner in forbidden {
-                if overlaps(dir, &inner) {
+            for inner in &forbidden {
+                if overlaps(dir, inner) {
                     return Err(ObjectError::Inside {
                         url: self.to.clone(),
-                        dir: inner,
+                        dir: inner.clone(),
                     }
                     .into());
                 }
@@ -119,6 +119,23 @@ impl Target {
         };
         if let Some(manifest) = manifest {
             checked.set_manifest(manifest, &cwd)?;
+            // A local manifest is a file written beside its name: never into the signing
+            // repository or the publish destination either.
+            if let Some(Destination {
+                kind: Kind::File { dir },
+                ..
+            }) = &checked.manifest
+                && let Some(inner) = forbidden.iter().find(|inner| overlaps(dir, inner))
+            {
+                return Err(ObjectError::BadManifestUrl {
+                    url: manifest.to_string(),
+                    reason: format!(
+                        "inside {}; keep the push manifest outside the signing repository and the publish destination",
+                        inner.display()
+                    ),
+                }
+                .into());
+            }
         }
         Ok(checked)
     }
@@ -484,6 +501,30 @@ mod tests {
         .unwrap_err();
         assert!(matches!(error, Error::Push(ObjectError::BadEndpoint { .. })), "{error}");
         assert!(!error.to_string().contains("secret"), "{error}");
+    }
+
+    #[test]
+    fn local_manifest_inside_the_signing_repository_is_refused() {
+        let (dir, repo) = repo();
+        let to = dir.path().join("out").display().to_string();
+        let target = Target {
+            to,
+            endpoint: None,
+            public_url: None,
+        };
+        let inside = repo
+            .root
+            .join("metadata/push.trustroot-push.json")
+            .display()
+            .to_string();
+        let error = target.check_with(&repo, Some(&inside)).unwrap_err();
+        assert!(
+            matches!(error, Error::Push(ObjectError::BadManifestUrl { .. })),
+            "{error}"
+        );
+        // Beside the destination, as the default: taken.
+        let beside = dir.path().join("out.trustroot-push.json").display().to_string();
+        target.check_with(&repo, Some(&beside)).unwrap();
     }
 
     #[test]

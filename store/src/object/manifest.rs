@@ -153,7 +153,8 @@ pub fn location(text: &str, served: &Destination, cwd: &std::path::Path) -> Resu
                 prefix: m,
             },
         ) => a == b && (p.is_empty() || m.starts_with(&format!("{p}/"))),
-        (Kind::File { dir: served }, Kind::File { dir }) => dir.starts_with(served),
+        // The directory itself names the default place, beside it.
+        (Kind::File { dir: served }, Kind::File { dir }) => dir != served && dir.starts_with(served),
         _ => {
             return Err(bad(
                 "another kind of store than --to; keep the manifest in the same kind of store (the same credentials and --endpoint reach both)".into(),
