@@ -376,3 +376,18 @@ async fn checkpoint<B: Backend>(backend: &B, run: &mut Run) -> Result<(), Object
 fn manifest_name<B: Backend>(backend: &B) -> String {
     backend.manifest_name()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn jobs_from_1_to_256() {
+        assert_eq!(parse_jobs("1").unwrap(), 1);
+        assert_eq!(parse_jobs("256").unwrap(), MAX_JOBS);
+        for bad in ["0", "257", "-1", "", "eight", "99999999999999999999999"] {
+            assert!(parse_jobs(bad).unwrap_err().contains("from 1 to 256"), "{bad}");
+        }
+    }
+}
