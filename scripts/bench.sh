@@ -21,6 +21,19 @@ need_python_tuf
 need_tuf_js
 need_tuftool
 
+# `store` measures a push beside `aws s3 sync` (the transport floor): awscli goes into a
+# venv of its own, never into the test venv (it would fight moto's botocore pin).
+need_awscli() {
+  local venv="$HOME/.cache/trustroot/bench-awscli-1.46.2"
+  if [ ! -x "$venv/bin/aws" ]; then
+    log "installing awscli 1.46.2 into $venv (benchmark only)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "awscli==1.46.2"
+  fi
+  export TRUSTROOT_BENCH_AWS="$venv/bin/aws"
+}
+need_awscli
+
 log "cargo build --release -p trustroot -p trustroot-bench"
 cargo build --release --locked -p trustroot -p trustroot-bench
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
@@ -36,3 +49,6 @@ log "trustroot-bench run (work directory: $work)"
 
 log "trustroot-bench signers (a key file, SoftHSM2 tokens and AWS KMS through moto)"
 "$target_dir/release/trustroot-bench" signers --trustroot "$target_dir/release/trustroot" --signatures 500 --refreshes 25
+
+log "trustroot-bench store (publish to object storage on a moto server, beside aws s3 sync)"
+"$target_dir/release/trustroot-bench" store --targets 10000,100000 --jobs 8,32,64 --aws "$TRUSTROOT_BENCH_AWS"

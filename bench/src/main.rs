@@ -6,6 +6,7 @@
 //! - `machine`: the tools and the machine; `runner`: measuring a job into a row;
 //! - `repo`: the synthetic repositories; `server`: serving them on 127.0.0.1;
 //! - `mirror` and `signing`: the two benchmarks; `judge`: the verdicts against the targets;
+//! - `store`: publishing into object storage (moto on 127.0.0.1) beside `aws s3 sync`;
 //! - `signers`: the file signer beside a PKCS#11 token (SoftHSM2) and AWS KMS (moto),
 //!   signatures per second and refreshes.
 
@@ -18,6 +19,7 @@ mod runner;
 mod server;
 mod signers;
 mod signing;
+mod store;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -69,6 +71,25 @@ enum Command {
         /// Refreshes timed with each signer (the median is shown).
         #[arg(long, default_value_t = 9)]
         refreshes: usize,
+    },
+    /// Publishing into object storage: a tree of each size in --targets (1 KiB targets)
+    /// pushed to a moto server (from $TRUSTROOT_TEST_PYTHON) on 127.0.0.1 with each --jobs,
+    /// read back as the command does, then a no-change re-run, beside `aws s3 sync` of the
+    /// same tree; the store's requests counted. Prints a table.
+    Store {
+        /// Tree sizes, in targets.
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+        targets: Vec<usize>,
+        /// Concurrent uploads, one fresh publish each.
+        #[arg(long, value_delimiter = ',', default_value = "8,32,64")]
+        jobs: Vec<usize>,
+        /// The `aws` program of awscli (scripts/bench.sh installs awscli 1.46.2 in a venv
+        /// of its own); without it the transport floor is not measured.
+        #[arg(long)]
+        aws: Option<PathBuf>,
+        /// Leave out the read-back (the uploads alone).
+        #[arg(long)]
+        no_read_back: bool,
     },
     /// One signer's rate (run by `signers` in its own process, with the environment the
     /// reference needs): opens REF, makes the signatures, prints the seconds the opening
@@ -132,6 +153,17 @@ fn main() -> std::process::ExitCode {
                 signatures,
                 refreshes,
             })
+        }),
+        Command::Store {
+            targets,
+            jobs,
+            aws,
+            no_read_back,
+        } => store::run(&store::Args {
+            targets,
+            jobs,
+            aws,
+            no_read_back,
         }),
         Command::SignRate { reference, signatures } => signers::sign_rate(&reference, signatures),
         Command::SignTargets { listing, out, path } => {

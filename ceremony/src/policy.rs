@@ -171,16 +171,29 @@ pub struct Online {
 pub struct Publish {
     pub destination: String,
     /// Object storage the published tree is pushed to after each publish and refresh
-    /// (`s3://BUCKET/PREFIX`, `az://CONTAINER/PREFIX`, `file:///DIR`); `--to` overrides it.
+    /// (`s3://BUCKET/PREFIX`, `az://CONTAINER/PREFIX`, `gs://BUCKET/PREFIX`, `file:///DIR`);
+    /// `--to` overrides it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
-    /// An S3-compatible store's (or Azure account's) endpoint; `--endpoint` overrides it.
+    /// Another address for the store (an S3-compatible store, an Azure account's blob URL,
+    /// a GCS emulator); `--endpoint` overrides it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     /// The address clients read the pushed prefix from, read back before timestamp.json
     /// goes up; `--public-url` overrides it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    /// Uploads in flight at once (1 to 256, default 8); `--jobs` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jobs: Option<usize>,
+    /// Where the push manifest is kept (`s3://BUCKET/KEY.trustroot-push.json`, never under
+    /// the served prefix; required when `to` is a bucket's root); `--manifest` overrides it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
+    /// Cache-Control by kind of name (`timestamp`, `unversioned`, `versioned`, `targets`),
+    /// over the defaults; each `--cache-control KIND=VALUE` overrides one.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub cache: std::collections::BTreeMap<String, String>,
 }
 
 /// Default expiry and signing periods (days), Sigstore's.

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use trustroot_store::object::backend::Connect;
+use trustroot_store::object::layout::CacheControl;
 use trustroot_store::object::{Destination, Kind, ObjectError, PushOptions, ReadBack, StoreBackend};
 
 use crate::error::{Error, Result};
@@ -46,20 +47,31 @@ impl Target {
 
     /// The refusals that need no request: the URL, where it points, the public address.
     pub fn check(&self, repo: &Repo) -> Result<Checked> {
+        self.check_with(repo, None)
+    }
+
+    /// [`Target::check`] with `--manifest` (over `[publish] manifest`): a bucket's root is
+    /// taken only with a manifest kept elsewhere.
+    pub fn check_with(&self, repo: &Repo, manifest: Option<&str>) -> Result<Checked> {
         let cwd = std::env::current_dir().unwrap_or_else(|_| repo.root.clone());
-        let destination = Destination::parse(&self.to, &cwd)?;
+        let manifest = manifest.or(repo.policy.publish.manifest.as_deref());
+        let destination = if manifest.is_some() {
+            Destination::parse_root(&self.to, &cwd)?
+        } else {
+            Destination::parse(&self.to, &cwd)?
+        };
+        let local = PublishDir::new(&repo.policy, &repo.root);
+        let mut forbidden: Vec<PathBuf> = ["metadata", "targets", "ceremonies", "keys"]
+            .iter()
+            .map(|sub| repo.root.join(sub))
+            .collect();
+        forbidden.push(local.root().to_path_buf());
         if let Kind::File { dir } = &destination.kind {
-            let local = PublishDir::new(&repo.policy, &repo.root);
-            let mut forbidden: Vec<PathBuf> = ["metadata", "targets", "ceremonies", "keys"]
-                .iter()
-                .map(|sub| repo.root.join(sub))
-                .collect();
-            forbidden.push(local.root().to_path_buf());
-            for inner in forbidden {
-                if overlaps(dir, &inner) {
+            for inner in &forbidden {
+                if overlaps(dir, inner) {
                     return Err(ObjectError::Inside {
                         url: self.to.clone(),
-                        dir: inner,
+                        dir: inner.clone(),
                     }
                     .into());
                 }
@@ -80,12 +92,52 @@ impl Target {
             // Refused here, before anything is published; its warnings come with the push.
             trustroot_store::object::backend::check_endpoint(endpoint, &mut Vec::new())?;
         }
-        Ok(Checked {
+        let publish = &repo.policy.publish;
+        let policy_error = |key: &str, reason: String| -> Error {
+            Error::Push(ObjectError::BadUrl {
+                url: self.to.clone(),
+                reason: format!("[publish] {key} in policy.toml: {reason}"),
+            })
+        };
+        let jobs = match publish.jobs {
+            Some(n) => trustroot_store::object::parse_jobs(&n.to_string()).map_err(|e| policy_error("jobs", e))?,
+            None => trustroot_store::object::DEFAULT_JOBS,
+        };
+        let mut cache = CacheControl::default();
+        for (kind, value) in &publish.cache {
+            cache.set(kind, value).map_err(|e| policy_error("cache", e))?;
+        }
+        let mut checked = Checked {
             destination,
             endpoint: self.endpoint.clone(),
             public_url,
             audit: false,
-        })
+            jobs,
+            cache,
+            dry_run: false,
+            manifest: None,
+        };
+        if let Some(manifest) = manifest {
+            checked.set_manifest(manifest, &cwd)?;
+            // A local manifest is a file written beside its name: never into the signing
+            // repository or the publish destination either.
+            if let Some(Destination {
+                kind: Kind::File { dir },
+                ..
+            }) = &checked.manifest
+                && let Some(inner) = forbidden.iter().find(|inner| overlaps(dir, inner))
+            {
+                return Err(ObjectError::BadManifestUrl {
+                    url: manifest.to_string(),
+                    reason: format!(
+                        "inside {}; keep the push manifest outside the signing repository and the publish destination",
+                        inner.display()
+                    ),
+                }
+                .into());
+            }
+        }
+        Ok(checked)
     }
 }
 
@@ -97,6 +149,24 @@ pub struct Checked {
     pub public_url: Option<url::Url>,
     /// List the prefix and compare it with the manifest before planning (`--audit`).
     pub audit: bool,
+    /// Uploads in flight at once (`--jobs`, `[publish] jobs`).
+    pub jobs: usize,
+    /// Cache-Control by kind of name (`--cache-control`, `[publish.cache]`).
+    pub cache: CacheControl,
+    /// Print the plan and write nothing (`--dry-run`).
+    pub dry_run: bool,
+    /// Where the push manifest is kept, when not beside the prefix (`--manifest`).
+    pub manifest: Option<Destination>,
+}
+
+impl Checked {
+    /// `--manifest URL` (or `[publish] manifest`): refused unless it names a
+    /// `….trustroot-push.json` object of the same kind of store, outside the served prefix.
+    pub fn set_manifest(&mut self, text: &str, cwd: &Path) -> Result<()> {
+        let manifest = trustroot_store::object::manifest::location(text, &self.destination, cwd)?;
+        self.manifest = Some(manifest);
+        Ok(())
+    }
 }
 
 /// What a push did, for the command's output.
@@ -104,6 +174,9 @@ pub struct Checked {
 pub struct PushReport {
     /// The destination, as given.
     pub to: String,
+    /// With `--dry-run`: what the push would do (nothing was written).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<DryRun>,
     /// Objects uploaded (0: the store already served this tree).
     pub uploaded: usize,
     /// Objects deleted after their grace period.
@@ -130,6 +203,64 @@ pub struct PushReport {
     pub warnings: Vec<String>,
 }
 
+/// The plan `--dry-run` prints: per phase, the objects and bytes to upload; the
+/// deletions; the requests on paper.
+#[derive(Debug, Clone, Serialize)]
+pub struct DryRun {
+    /// Phase name -> (objects, bytes), in upload order.
+    pub uploads: Vec<PhasePlan>,
+    pub unchanged: usize,
+    pub superseded: Vec<String>,
+    pub deletions: Vec<String>,
+    /// PUT, DELETE and GET/HEAD requests to the store.
+    pub requests: RequestPlan,
+    /// GETs through the public address before the timestamp goes up.
+    pub read_back_gets: usize,
+    /// The plan in words, as printed.
+    pub lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhasePlan {
+    pub phase: &'static str,
+    pub objects: usize,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct RequestPlan {
+    pub put: usize,
+    pub delete: usize,
+    pub read: usize,
+}
+
+impl DryRun {
+    pub fn of(plan: &trustroot_store::object::plan::Plan) -> DryRun {
+        let requests = plan.requests();
+        DryRun {
+            uploads: plan
+                .uploads
+                .iter()
+                .map(|(phase, keys)| PhasePlan {
+                    phase: phase.name(),
+                    objects: keys.len(),
+                    bytes: plan.bytes.get(phase).copied().unwrap_or(0),
+                })
+                .collect(),
+            unchanged: plan.unchanged,
+            superseded: plan.superseded.clone(),
+            deletions: plan.deletions.clone(),
+            requests: RequestPlan {
+                put: requests.put,
+                delete: requests.delete,
+                read: requests.read,
+            },
+            read_back_gets: plan.read_back_gets(),
+            lines: plan.render(),
+        }
+    }
+}
+
 /// Makes the read-back of our own client for a public address and the local tree pushed
 /// (the mirror's `ClientReadBack`, which the command hands in: ceremony does not depend
 /// on the mirror).
@@ -149,6 +280,9 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>, client: ClientRea
     let (backend, warnings) = StoreBackend::open(&target.destination, &connect, &env)?;
     let options = PushOptions {
         audit: target.audit,
+        jobs: target.jobs,
+        cache: target.cache.clone(),
+        dry_run: target.dry_run,
         ..PushOptions::new(now)
     };
     let reader = target.public_url.as_ref().map(|base| {
@@ -168,17 +302,30 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>, client: ClientRea
         then: ours.as_deref(),
     });
     let read_back = both.as_ref().map(|r| r as &dyn ReadBack);
-    let report = trustroot_store::object::push(&backend, &served, &options, read_back)?;
+    let report = match &target.manifest {
+        None => trustroot_store::object::push(&backend, &served, &options, read_back)?,
+        Some(at) => {
+            let (manifest, _) = StoreBackend::open(at, &connect, &env)?;
+            let elsewhere = trustroot_store::object::manifest::ManifestAt {
+                served: backend,
+                manifest,
+            };
+            trustroot_store::object::push(&elsewhere, &served, &options, read_back)?
+        }
+    };
     let mut warnings = warnings;
     if let Some(reader) = &reader
+        && !options.dry_run
         && report.plan.upload_count() > 0
         && let Some(warning) = reader.timestamp_served()
     {
         warnings.push(warning);
     }
+    let plan = options.dry_run.then(|| DryRun::of(&report.plan));
     Ok(PushReport {
         to: target.destination.url.clone(),
-        uploaded: report.plan.upload_count(),
+        plan,
+        uploaded: if options.dry_run { 0 } else { report.plan.upload_count() },
         deleted: report.deleted,
         read_back: reader.as_ref().map_or(0, |r| r.checked()),
         clients: both.as_ref().map(ReadBack::runs).unwrap_or_default(),
@@ -271,6 +418,9 @@ mod tests {
             to: Some("s3://bucket/policy".into()),
             endpoint: Some("http://127.0.0.1:9000".into()),
             public_url: None,
+            jobs: None,
+            manifest: None,
+            cache: Default::default(),
         };
         let target = Target::resolve(Some("s3://bucket/flag"), None, Some("https://cdn.test/r/"), &policy).unwrap();
         assert_eq!(target.to, "s3://bucket/flag");
@@ -351,6 +501,30 @@ mod tests {
         .unwrap_err();
         assert!(matches!(error, Error::Push(ObjectError::BadEndpoint { .. })), "{error}");
         assert!(!error.to_string().contains("secret"), "{error}");
+    }
+
+    #[test]
+    fn local_manifest_inside_the_signing_repository_is_refused() {
+        let (dir, repo) = repo();
+        let to = dir.path().join("out").display().to_string();
+        let target = Target {
+            to,
+            endpoint: None,
+            public_url: None,
+        };
+        let inside = repo
+            .root
+            .join("metadata/push.trustroot-push.json")
+            .display()
+            .to_string();
+        let error = target.check_with(&repo, Some(&inside)).unwrap_err();
+        assert!(
+            matches!(error, Error::Push(ObjectError::BadManifestUrl { .. })),
+            "{error}"
+        );
+        // Beside the destination, as the default: taken.
+        let beside = dir.path().join("out.trustroot-push.json").display().to_string();
+        target.check_with(&repo, Some(&beside)).unwrap();
     }
 
     #[test]

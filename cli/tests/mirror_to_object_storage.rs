@@ -122,7 +122,12 @@ fn stored_timestamp(moto: &MotoServer, prefix: &str) -> String {
 
 /// Every file of the mirror's served tree, with its bytes.
 fn served_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let served = std::fs::canonicalize(dir.join("repository")).unwrap();
+    tree_files(&dir.join("repository"))
+}
+
+/// Every file under `tree` (symlinks resolved), with its bytes, sorted by path.
+fn tree_files(tree: &Path) -> Vec<(String, Vec<u8>)> {
+    let served = std::fs::canonicalize(tree).unwrap();
     let mut files = Vec::new();
     let mut pending = vec![served.clone()];
     while let Some(d) = pending.pop() {
@@ -489,4 +494,82 @@ fn to_inside_the_mirror_directory_or_without_a_public_url_is_refused_with_nothin
     refused(&sync(&["--to", inside.as_str()]));
     assert_eq!(served_files(&dir), before);
     assert!(!dir.join("pushed").exists());
+}
+
+/// The push flags on `mirror sync`: `--dry-run` plans and uploads nothing (the sync itself
+/// runs), `--manifest` keeps the push manifest elsewhere (and never inside DIR),
+/// `--cache-control` and `--jobs` reach the push.
+#[test]
+fn mirror_push_flags_dry_run_manifest_elsewhere_and_their_refusals() {
+    let work = tempfile::tempdir().unwrap();
+    let origin = Origin::new(&work.path().join("origin"));
+    let dir = work.path().join("mirror");
+    let store = work.path().join("store");
+    let kept = work.path().join("kept");
+    std::fs::create_dir_all(&store).unwrap();
+    std::fs::create_dir_all(&kept).unwrap();
+    let (from, root) = (origin.url(), origin.root());
+    let pushed = store.join("repo");
+    let sync = |extra: &[&str]| {
+        let mut args = vec![
+            "mirror",
+            "sync",
+            dir.to_str().unwrap(),
+            "--from",
+            &from,
+            "--root",
+            root.to_str().unwrap(),
+            "--to",
+            pushed.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        common::trustroot(&args)
+    };
+
+    // --dry-run: the mirror is synced, the store is not touched.
+    let planned = succeeded(&sync(&["--dry-run", "--jobs", "2"]));
+    assert!(
+        planned.contains("Dry run: nothing was written") && planned.contains("upload 1 timestamp"),
+        "the plan says what would go up: {planned}"
+    );
+    assert!(dir.join("repository/timestamp.json").is_file(), "the sync itself ran");
+    assert_eq!(
+        std::fs::read_dir(&store).unwrap().count(),
+        0,
+        "a dry run wrote to the store"
+    );
+
+    // A manifest inside the mirror directory is refused before anything is pushed.
+    let inside = dir.join("push.trustroot-push.json").display().to_string();
+    let stderr = refused(&sync(&["--manifest", &inside]));
+    assert!(stderr.contains("inside the mirror directory"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&store).unwrap().count(), 0);
+
+    // Kept elsewhere: the store holds only the served tree, the manifest is where named.
+    let manifest = kept.join("mirror.trustroot-push.json");
+    let out = succeeded(&sync(&[
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--cache-control",
+        "timestamp=max-age=30",
+    ]));
+    assert!(out.contains("Pushed to"), "{out}");
+    assert!(manifest.is_file(), "the manifest is where --manifest named it");
+    assert!(
+        !store.join("repo.trustroot-push.json").exists(),
+        "no manifest beside the prefix"
+    );
+    assert_eq!(tree_files(&pushed), served_files(&dir));
+    // The same command again: nothing new, nothing uploaded.
+    let same = [
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--cache-control",
+        "timestamp=max-age=30",
+    ];
+    let again = succeeded(&sync(&same));
+    assert!(again.contains("nothing uploaded"), "{again}");
+    // Back to the default Cache-Control: timestamp.json alone is put again with it.
+    let headers = succeeded(&sync(&["--manifest", manifest.to_str().unwrap()]));
+    assert!(headers.contains("1 object(s) uploaded"), "{headers}");
 }

@@ -22,6 +22,8 @@ pub struct Target {
     pub to: String,
     pub endpoint: Option<String>,
     pub public_url: Option<String>,
+    /// `--manifest`: where the push manifest is kept, when not beside the prefix.
+    pub manifest: Option<String>,
 }
 
 /// A target that passed [`Target::check`].
@@ -31,6 +33,8 @@ pub struct Checked {
     pub endpoint: Option<String>,
     /// Where clients read the prefix; `None` only for a local directory.
     pub public_url: Option<Url>,
+    /// Where the push manifest is kept, when not beside the prefix.
+    pub manifest: Option<Destination>,
 }
 
 impl Target {
@@ -39,18 +43,42 @@ impl Target {
     /// mirror into itself, or a sync would prune the pushed tree), the public address.
     pub fn check(&self, dir: &Path) -> Result<Checked, ObjectError> {
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-        let destination = Destination::parse(&self.to, &cwd)?;
-        if let Kind::File { dir: to } = &destination.kind {
-            let mirror = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-            if overlaps(to, &mirror) {
-                return Err(ObjectError::BadUrl {
-                    url: self.to.clone(),
-                    reason: format!(
-                        "is the mirror directory {}, inside it or holds it; push to a directory outside it",
-                        mirror.display()
-                    ),
-                });
-            }
+        // A bucket's root is taken only with the manifest kept elsewhere.
+        let destination = if self.manifest.is_some() {
+            Destination::parse_root(&self.to, &cwd)?
+        } else {
+            Destination::parse(&self.to, &cwd)?
+        };
+        let mirror = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let manifest = self
+            .manifest
+            .as_deref()
+            .map(|text| trustroot_store::object::manifest::location(text, &destination, &cwd))
+            .transpose()?;
+        if let Some(Destination {
+            kind: Kind::File { dir: at },
+            url,
+        }) = &manifest
+            && overlaps(at, &mirror)
+        {
+            return Err(ObjectError::BadManifestUrl {
+                url: url.clone(),
+                reason: format!(
+                    "inside the mirror directory {}; keep the push manifest outside it",
+                    mirror.display()
+                ),
+            });
+        }
+        if let Kind::File { dir: to } = &destination.kind
+            && overlaps(to, &mirror)
+        {
+            return Err(ObjectError::BadUrl {
+                url: self.to.clone(),
+                reason: format!(
+                    "is the mirror directory {}, inside it or holds it; push to a directory outside it",
+                    mirror.display()
+                ),
+            });
         }
         let public_url = match &self.public_url {
             Some(text) => Some(trustroot_store::object::readback::public_url(text)?),
@@ -70,6 +98,7 @@ impl Target {
             destination,
             endpoint: self.endpoint.clone(),
             public_url,
+            manifest,
         })
     }
 }
@@ -109,7 +138,17 @@ pub fn push(
     };
     let env = |name: &str| std::env::var(name).ok();
     let (backend, warnings) = StoreBackend::open(&target.destination, &connect, &env)?;
-    let pushed = push_to(&backend, tree, target.public_url.as_ref(), options, first)?;
+    let pushed = match &target.manifest {
+        None => push_to(&backend, tree, target.public_url.as_ref(), options, first)?,
+        Some(at) => {
+            let (manifest, _) = StoreBackend::open(at, &connect, &env)?;
+            let elsewhere = trustroot_store::object::manifest::ManifestAt {
+                served: backend,
+                manifest,
+            };
+            push_to(&elsewhere, tree, target.public_url.as_ref(), options, first)?
+        }
+    };
     Ok(Pushed { warnings, ..pushed })
 }
 
@@ -199,6 +238,7 @@ mod tests {
             to: to.into(),
             endpoint: None,
             public_url: public_url.map(str::to_string),
+            manifest: None,
         }
     }
 

@@ -75,6 +75,19 @@ fn refresh(
     // A destination that cannot be pushed to is refused before anything is signed.
     let target = push.checked(&repo)?;
     let now = now(at);
+    if let Some(target) = target.as_ref().filter(|t| t.dry_run) {
+        // Nothing is signed: the plan is for the tree published now.
+        let report = push_published(
+            &repo,
+            target,
+            now,
+            &super::shared::rerun("trustroot online refresh", target),
+        )?;
+        if json {
+            return output::json(&serde_json::json!({"push": report}));
+        }
+        return show_push(&report);
+    }
     let signer = publish::online_signer(&repo, &mut online_secret_source(passphrase, &repo.policy.online.signer))?;
     let report = online::refresh(&repo, signer.as_ref(), now, force)?;
     if let Some(recovered) = &report.recovered {

@@ -143,7 +143,7 @@ pub struct PushArgs {
     pub endpoint: Option<String>,
     /// Where clients read the pushed prefix (default: [publish] public_url); every
     /// uploaded object is read back from here and compared before timestamp.json goes up.
-    /// Required for s3:// and az://.
+    /// Required for s3://, az:// and gs://.
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
     /// Before pushing, list the prefix and compare every object with what trustroot
@@ -151,6 +151,27 @@ pub struct PushArgs {
     /// is uploaded again, others' objects are reported. One LIST request per 1000 objects.
     #[arg(long)]
     pub audit: bool,
+    /// Print the push's plan and write nothing: per phase the objects and bytes to upload,
+    /// what would be deleted, and the requests it would make. Nothing is signed or
+    /// published locally either (a round waiting stays waiting): the plan is for the tree
+    /// published now. The store is only read (the manifest, and a listing on a first push).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Uploads in flight at once, 1 to 256 (default: [publish] jobs, else 8). More hide a
+    /// distant store's round trips; the phases still go up one after another.
+    #[arg(long, value_name = "N", value_parser = trustroot_store::object::parse_jobs)]
+    pub jobs: Option<usize>,
+    /// Where the push manifest is kept (default: [publish] manifest, else beside the
+    /// prefix: s3://BUCKET/PREFIX.trustroot-push.json). Name the object, ending in
+    /// .trustroot-push.json, in the same kind of store; never under the served prefix.
+    #[arg(long, value_name = "URL")]
+    pub manifest: Option<String>,
+    /// Cache-Control for one kind of name, KIND=VALUE, repeatable; KIND is timestamp,
+    /// unversioned, versioned or targets (default: [publish.cache], else timestamp and
+    /// unversioned "no-cache", versioned and targets "public, max-age=31536000, immutable").
+    /// Objects already up are put again with the new value.
+    #[arg(long = "cache-control", value_name = "KIND=VALUE")]
+    pub cache_control: Vec<String>,
 }
 
 impl PushArgs {
@@ -166,13 +187,46 @@ impl PushArgs {
             self.public_url.as_deref(),
             &repo.policy.publish,
         );
-        if target.is_none() && (self.audit || self.endpoint.is_some() || self.public_url.is_some()) {
+        let companions = self.audit
+            || self.endpoint.is_some()
+            || self.public_url.is_some()
+            || self.dry_run
+            || self.jobs.is_some()
+            || self.manifest.is_some()
+            || !self.cache_control.is_empty();
+        if target.is_none() && companions {
             return Err(Failure::usage(
-                "--audit, --endpoint and --public-url go with a push: give --to URL (or set [publish] to)",
+                "--audit, --dry-run, --endpoint, --public-url, --jobs, --manifest and --cache-control go with a push: give --to URL (or set [publish] to)",
             ));
         }
-        let checked = target.map(|t| t.check(repo)).transpose()?;
-        Ok(checked.map(|c| trustroot_ceremony::push::Checked { audit: self.audit, ..c }))
+        let Some(checked) = target
+            .map(|t| t.check_with(repo, self.manifest.as_deref()))
+            .transpose()?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(trustroot_ceremony::push::Checked {
+            audit: self.audit,
+            dry_run: self.dry_run,
+            jobs: self.jobs.unwrap_or(checked.jobs),
+            cache: self.cache(checked.cache.clone())?,
+            ..checked
+        }))
+    }
+
+    /// `base` (the policy's values, or the defaults) with each `--cache-control KIND=VALUE`
+    /// applied; needs no repository, so that every command pushing to a store can use it.
+    pub fn cache(
+        &self,
+        base: trustroot_store::object::layout::CacheControl,
+    ) -> CmdResult<trustroot_store::object::layout::CacheControl> {
+        let mut cache = base;
+        for spec in &self.cache_control {
+            cache
+                .apply(spec)
+                .map_err(|reason| Failure::usage(format!("--cache-control {spec}: {reason}")))?;
+        }
+        Ok(cache)
     }
 }
 
@@ -210,6 +264,13 @@ pub fn show_push(report: &trustroot_ceremony::push::PushReport) -> CmdResult {
     for key in &report.missing {
         crate::note!("note: {key} was missing from {}; uploaded again", report.to);
     }
+    if let Some(plan) = &report.plan {
+        crate::outln!("Dry run: nothing was written. A push to {} would:", report.to)?;
+        for line in &plan.lines {
+            crate::outln!("  {line}")?;
+        }
+        return Ok(());
+    }
     if report.uploaded == 0 {
         return crate::outln!("{} already serves this tree (nothing uploaded).", report.to);
     }
@@ -242,6 +303,13 @@ pub fn rerun(command: &str, target: &trustroot_ceremony::push::Checked) -> Strin
     }
     if let Some(url) = &target.public_url {
         text.push_str(&format!(" --public-url {url}"));
+    }
+    if let Some(manifest) = &target.manifest {
+        text.push_str(&format!(
+            " --manifest {}{}",
+            manifest.url,
+            trustroot_store::object::url::MANIFEST_SUFFIX
+        ));
     }
     text
 }

@@ -355,7 +355,13 @@ impl ObjectStoreBackend {
     }
 
     fn path(&self, key: &str) -> Result<StorePath, ObjectError> {
-        StorePath::parse(format!("{}/{key}", self.prefix)).map_err(|e| ObjectError::LocalTree {
+        // A bucket's root (with the manifest kept elsewhere) has no prefix to put first.
+        let full = if self.prefix.is_empty() {
+            key.to_string()
+        } else {
+            format!("{}/{key}", self.prefix)
+        };
+        StorePath::parse(full).map_err(|e| ObjectError::LocalTree {
             path: PathBuf::from(key),
             reason: format!("not a name a store can hold: {e}"),
         })
@@ -490,7 +496,11 @@ impl Backend for ObjectStoreBackend {
             Err(object_store::Error::NotFound { .. }) if self.local.is_some() => Vec::new(),
             Err(e) => return Err(self.error("LIST", &format!("{}/", self.prefix), e)),
         };
-        let start = format!("{}/", self.prefix);
+        let start = if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        };
         Ok(listed
             .into_iter()
             .filter_map(|meta| {

@@ -25,6 +25,9 @@ pub enum ObjectError {
     /// `url` is shown without any credentials it held.
     #[error("--public-url {url}: {reason}")]
     BadPublicUrl { url: String, reason: String },
+    /// A `--manifest` (or `[publish] manifest`) that cannot hold the push manifest.
+    #[error("--manifest {url}: {reason}")]
+    BadManifestUrl { url: String, reason: String },
     /// The destination resolves inside a directory it must never be written into.
     #[error("--to {url} is inside {}; push to a directory outside the signing repository and the publish destination", dir.display())]
     Inside { url: String, dir: PathBuf },
@@ -118,6 +121,7 @@ impl ObjectError {
                 | ObjectError::Unsupported { .. }
                 | ObjectError::BadEndpoint { .. }
                 | ObjectError::BadPublicUrl { .. }
+                | ObjectError::BadManifestUrl { .. }
                 | ObjectError::Inside { .. }
         )
     }

@@ -46,33 +46,130 @@ pub struct Entry {
     pub immutable: bool,
 }
 
+/// The kinds of name a Cache-Control value is set for (`--cache-control KIND=VALUE`,
+/// `[publish.cache]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CacheKind {
+    /// `timestamp.json`: the one name every client asks for on every update.
+    Timestamp,
+    /// Other names whose bytes change between versions: unversioned metadata
+    /// (`snapshot.json` of a repository without consistent snapshots) and unhashed targets.
+    Unversioned,
+    /// `N.role.json`: its bytes never change.
+    Versioned,
+    /// Content-addressed targets (`targets/.../<sha256>.name`): their bytes never change.
+    Targets,
+}
+
+impl CacheKind {
+    pub const ALL: [CacheKind; 4] = [
+        CacheKind::Timestamp,
+        CacheKind::Unversioned,
+        CacheKind::Versioned,
+        CacheKind::Targets,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CacheKind::Timestamp => "timestamp",
+            CacheKind::Unversioned => "unversioned",
+            CacheKind::Versioned => "versioned",
+            CacheKind::Targets => "targets",
+        }
+    }
+
+    /// The kind of `entry`'s name.
+    pub fn of(entry: Entry) -> CacheKind {
+        match (entry.phase, entry.immutable) {
+            (Phase::Timestamp, _) => CacheKind::Timestamp,
+            (_, false) => CacheKind::Unversioned,
+            (Phase::Targets, true) => CacheKind::Targets,
+            (_, true) => CacheKind::Versioned,
+        }
+    }
+}
+
+/// The longest Cache-Control value accepted: real ones are a few dozen characters.
+const MAX_CACHE_CONTROL: usize = 256;
+
 /// Cache-Control values, by kind of name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheControl {
-    /// `timestamp.json` and other names whose bytes change between versions.
-    pub mutable: String,
-    /// Versioned and hashed names.
-    pub immutable: String,
+    pub timestamp: String,
+    pub unversioned: String,
+    pub versioned: String,
+    pub targets: String,
 }
 
+/// The default for names whose bytes change: a CDN may keep a copy but must revalidate it
+/// (by ETag, a 304 when unchanged) on every request, so clients see a new timestamp at once.
+pub const REVALIDATE: &str = "no-cache";
+/// The default for versioned and hashed names: their bytes never change, so any cache may
+/// keep them for a year without asking again.
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
 impl Default for CacheControl {
-    /// `no-cache` lets a CDN keep `timestamp.json` but revalidate it (by ETag) on every
-    /// request, so clients see a new timestamp at once; versioned names never change.
     fn default() -> Self {
         CacheControl {
-            mutable: "no-cache".to_string(),
-            immutable: "public, max-age=31536000, immutable".to_string(),
+            timestamp: REVALIDATE.to_string(),
+            unversioned: REVALIDATE.to_string(),
+            versioned: IMMUTABLE.to_string(),
+            targets: IMMUTABLE.to_string(),
         }
     }
 }
 
 impl CacheControl {
     pub fn for_entry(&self, entry: Entry) -> &str {
-        if entry.immutable {
-            &self.immutable
-        } else {
-            &self.mutable
+        self.get(CacheKind::of(entry))
+    }
+
+    pub fn get(&self, kind: CacheKind) -> &str {
+        match kind {
+            CacheKind::Timestamp => &self.timestamp,
+            CacheKind::Unversioned => &self.unversioned,
+            CacheKind::Versioned => &self.versioned,
+            CacheKind::Targets => &self.targets,
         }
+    }
+
+    /// Sets the value of the kind named `kind`; the value becomes an HTTP header, so only
+    /// printable ASCII is accepted. The error says what is wrong and what is accepted.
+    pub fn set(&mut self, kind: &str, value: &str) -> Result<(), String> {
+        let Some(kind) = CacheKind::ALL.into_iter().find(|k| k.name() == kind) else {
+            return Err(format!(
+                "'{}' is not a kind of name; give one of {}",
+                kind.escape_debug(),
+                CacheKind::ALL.map(CacheKind::name).join(", ")
+            ));
+        };
+        let value = value.trim();
+        if value.is_empty() || value.len() > MAX_CACHE_CONTROL || !value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+            return Err(format!(
+                "the {} value '{}' is not a Cache-Control header value (printable ASCII, 1 to {MAX_CACHE_CONTROL} characters, e.g. \"max-age=60\")",
+                kind.name(),
+                value.escape_debug()
+            ));
+        }
+        let slot = match kind {
+            CacheKind::Timestamp => &mut self.timestamp,
+            CacheKind::Unversioned => &mut self.unversioned,
+            CacheKind::Versioned => &mut self.versioned,
+            CacheKind::Targets => &mut self.targets,
+        };
+        *slot = value.to_string();
+        Ok(())
+    }
+
+    /// Applies one `KIND=VALUE` (the flag's form).
+    pub fn apply(&mut self, spec: &str) -> Result<(), String> {
+        let Some((kind, value)) = spec.split_once('=') else {
+            return Err(format!(
+                "'{}' is not KIND=VALUE (e.g. timestamp=max-age=60)",
+                spec.escape_debug()
+            ));
+        };
+        self.set(kind.trim(), value)
     }
 }
 
@@ -174,6 +271,32 @@ mod tests {
         assert!(!classify("timestamp.json").unwrap().immutable);
         let cache = CacheControl::default();
         assert_eq!(cache.for_entry(classify("timestamp.json").unwrap()), "no-cache");
+    }
+
+    #[test]
+    fn cache_control_by_kind_and_hostile_values_refused() {
+        let mut cache = CacheControl::default();
+        cache.apply("timestamp=max-age=60").unwrap();
+        cache.apply("targets = public, max-age=600").unwrap();
+        assert_eq!(cache.for_entry(classify("timestamp.json").unwrap()), "max-age=60");
+        assert_eq!(
+            cache.for_entry(classify(&format!("targets/{SHA}.a.json")).unwrap()),
+            "public, max-age=600"
+        );
+        assert_eq!(cache.for_entry(classify("2.root.json").unwrap()), IMMUTABLE);
+        assert_eq!(cache.for_entry(classify("snapshot.json").unwrap()), REVALIDATE);
+        assert_eq!(cache.for_entry(classify("targets/plain.json").unwrap()), REVALIDATE);
+        for bad in [
+            "timestamp",
+            "root=no-cache",
+            "timestamp=",
+            "timestamp=a\r\nSet-Cookie: x",
+            "versioned=caf\u{e9}",
+        ] {
+            let error = cache.apply(bad).unwrap_err();
+            assert!(!error.contains('\n'), "{bad}: {error}");
+        }
+        assert_eq!(cache.timestamp, "max-age=60", "a refused value changes nothing");
     }
 
     #[test]

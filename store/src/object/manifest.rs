@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::backend::{Backend, Expect, Fetched, Headers, Meta};
+use super::error::ObjectError;
 use super::layout;
+use super::url::{Destination, Kind, MANIFEST_SUFFIX};
 
 /// The format written; a reader refuses any other.
 pub const FORMAT: u32 = 1;
@@ -117,6 +120,97 @@ impl Manifest {
     }
 }
 
+/// Where `--manifest TEXT` keeps the manifest of a push to `served`: the destination whose
+/// sibling manifest it is (TEXT less its `.trustroot-push.json` suffix), so that the
+/// manifest is read and written the same way as one beside the prefix. Refused: another
+/// kind of store than `served` (one set of credentials and one endpoint serve both), a
+/// name without the suffix, and a place under the served prefix (clients could read it,
+/// and a listing of the prefix must hold the tree only).
+pub fn location(text: &str, served: &Destination, cwd: &std::path::Path) -> Result<Destination, ObjectError> {
+    let bad = |reason: String| ObjectError::BadManifestUrl {
+        url: super::url::without_userinfo(text),
+        reason,
+    };
+    let stem = text
+        .strip_suffix(MANIFEST_SUFFIX)
+        .filter(|stem| !stem.is_empty() && !stem.ends_with('/'))
+        .ok_or_else(|| {
+            bad(format!(
+                "name the manifest object itself, ending in {MANIFEST_SUFFIX} (e.g. s3://BUCKET/trustroot/prod{MANIFEST_SUFFIX})"
+            ))
+        })?;
+    let manifest = Destination::parse(stem, cwd).map_err(|e| bad(e.to_string()))?;
+    let inside = match (&served.kind, &manifest.kind) {
+        (Kind::S3 { bucket: a, prefix: p }, Kind::S3 { bucket: b, prefix: m })
+        | (Kind::Gcs { bucket: a, prefix: p }, Kind::Gcs { bucket: b, prefix: m })
+        | (
+            Kind::Azure {
+                container: a,
+                prefix: p,
+            },
+            Kind::Azure {
+                container: b,
+                prefix: m,
+            },
+        ) => a == b && (p.is_empty() || m.starts_with(&format!("{p}/"))),
+        // The directory itself names the default place, beside it.
+        (Kind::File { dir: served }, Kind::File { dir }) => dir != served && dir.starts_with(served),
+        _ => {
+            return Err(bad(
+                "another kind of store than --to; keep the manifest in the same kind of store (the same credentials and --endpoint reach both)".into(),
+            ));
+        }
+    };
+    if inside {
+        return Err(bad(format!(
+            "under the served prefix of --to {}, where clients could read it; keep it beside the prefix or in another bucket",
+            served.url
+        )));
+    }
+    Ok(manifest)
+}
+
+/// A backend whose push manifest is kept elsewhere (`--manifest`): the served objects go to
+/// `served`, the manifest to `manifest`'s sibling manifest.
+pub struct ManifestAt<S, M> {
+    pub served: S,
+    pub manifest: M,
+}
+
+impl<S: Backend, M: Backend> Backend for ManifestAt<S, M> {
+    fn url(&self) -> &str {
+        self.served.url()
+    }
+    fn manifest_name(&self) -> String {
+        format!("{} ({})", self.manifest.manifest_name(), self.manifest.url())
+    }
+    async fn put(&self, key: &str, bytes: Vec<u8>, headers: &Headers) -> Result<Option<String>, ObjectError> {
+        self.served.put(key, bytes, headers).await
+    }
+    async fn get(&self, key: &str, limit: u64) -> Result<Option<Fetched>, ObjectError> {
+        self.served.get(key, limit).await
+    }
+    async fn head(&self, key: &str) -> Result<Option<Meta>, ObjectError> {
+        self.served.head(key).await
+    }
+    async fn list(&self) -> Result<Vec<Meta>, ObjectError> {
+        self.served.list().await
+    }
+    async fn delete(&self, key: &str) -> Result<(), ObjectError> {
+        self.served.delete(key).await
+    }
+    async fn get_manifest(&self, limit: u64) -> Result<Option<Fetched>, ObjectError> {
+        self.manifest.get_manifest(limit).await
+    }
+    async fn put_manifest(&self, bytes: Vec<u8>, expect: &Expect) -> Result<Option<String>, ObjectError> {
+        self.manifest.put_manifest(bytes, expect).await
+    }
+    async fn barrier(&self) -> Result<(), ObjectError> {
+        self.served.barrier().await?;
+        self.manifest.barrier().await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
@@ -129,6 +223,53 @@ mod tests {
             etag: Some("\"e\"".into()),
             content_type: "application/json".into(),
             cache_control: "no-cache".into(),
+        }
+    }
+
+    fn served(text: &str) -> Destination {
+        Destination::parse(text, std::path::Path::new("/")).unwrap()
+    }
+
+    #[test]
+    fn manifest_beside_the_prefix_or_in_another_bucket_is_taken() {
+        let to = served("s3://bkt/prod");
+        let at = location("s3://bkt/ops/prod.trustroot-push.json", &to, std::path::Path::new("/")).unwrap();
+        assert_eq!(at.manifest_name(), "ops/prod.trustroot-push.json");
+        location("s3://other/prod.trustroot-push.json", &to, std::path::Path::new("/")).unwrap();
+        location(
+            "/srv/state/prod.trustroot-push.json",
+            &served("/srv/www/prod"),
+            std::path::Path::new("/"),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn manifest_under_the_served_prefix_is_refused() {
+        let cwd = std::path::Path::new("/");
+        for (to, manifest) in [
+            ("s3://bkt/prod", "s3://bkt/prod/m.trustroot-push.json"),
+            ("s3://bkt/prod", "s3://bkt/prod/deep/m.trustroot-push.json"),
+            ("/srv/www/prod", "/srv/www/prod/m.trustroot-push.json"),
+        ] {
+            let error = location(manifest, &served(to), cwd).unwrap_err().to_string();
+            assert!(
+                error.starts_with(&format!("--manifest {manifest}: under the served prefix")),
+                "{error}"
+            );
+        }
+        // Not a manifest name, another kind of store.
+        let to = served("s3://bkt/prod");
+        for manifest in [
+            "s3://bkt/ops/manifest.json",
+            "s3://bkt/ops/",
+            "az://bkt/prod.trustroot-push.json",
+        ] {
+            let error = location(manifest, &to, cwd).unwrap_err();
+            assert!(
+                matches!(error, ObjectError::BadManifestUrl { .. }),
+                "{manifest}: {error}"
+            );
         }
     }
 

@@ -121,6 +121,34 @@ impl Plan {
         self.upload_count() == 0 && self.superseded.is_empty() && self.deletions.is_empty()
     }
 
+    /// The requests the push makes to the store, on paper (the read-back's GETs through
+    /// the public address are apart: [`Plan::read_back_gets`]).
+    pub fn requests(&self) -> Requests {
+        let has = |phase: Phase| self.uploads.get(&phase).is_some_and(|keys| !keys.is_empty());
+        // The manifest is written after the targets, after the root versions, once the
+        // timestamp is up, and again after the deletions.
+        let checkpoints = usize::from(has(Phase::Targets))
+            + usize::from(has(Phase::Root))
+            + usize::from(!self.is_empty())
+            + usize::from(!self.deletions.is_empty());
+        Requests {
+            put: self.upload_count() + checkpoints,
+            delete: self.deletions.len(),
+            // The manifest's GET; then a HEAD of timestamp.json when there is nothing to do.
+            read: 1 + usize::from(self.is_empty()),
+        }
+    }
+
+    /// The objects read back through the public address before the timestamp goes up:
+    /// every one uploaded but the timestamp (clients then read the metadata again).
+    pub fn read_back_gets(&self) -> usize {
+        self.uploads
+            .iter()
+            .filter(|(phase, _)| **phase != Phase::Timestamp)
+            .map(|(_, keys)| keys.len())
+            .sum()
+    }
+
     /// The plan in words, one line each: what `--dry-run` prints.
     pub fn render(&self) -> Vec<String> {
         let mut lines = Vec::new();
@@ -141,8 +169,32 @@ impl Plan {
         if !self.deletions.is_empty() {
             lines.push(format!("delete (grace period over): {}", self.deletions.join(", ")));
         }
+        let bytes: u64 = self.bytes.values().sum();
+        let requests = self.requests();
+        lines.push(format!(
+            "total: {} objects ({bytes} bytes) uploaded, {} deleted",
+            self.upload_count(),
+            self.deletions.len()
+        ));
+        lines.push(format!(
+            "requests to the store: about {} ({} PUT, {} DELETE, {} GET/HEAD); read-back: {} GET through the public address, then each client's metadata",
+            requests.put + requests.delete + requests.read,
+            requests.put,
+            requests.delete,
+            requests.read,
+            self.read_back_gets()
+        ));
         lines
     }
+}
+
+/// The store requests of a plan, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requests {
+    pub put: usize,
+    pub delete: usize,
+    /// GET and HEAD (a LIST more on a first push, one per 1000 objects with `--audit`).
+    pub read: usize,
 }
 
 /// Diffs `tree` against `previous`: what to upload, what is superseded, what is due for
@@ -170,15 +222,20 @@ pub fn plan(
             .get(key)
             .map(|o| &o.sha256)
             .or_else(|| previous.superseded.get(key).map(|s| &s.sha256));
+        // Same bytes with other headers (a new --cache-control): put again, so that the
+        // store serves what the configuration says.
+        let headers_differ = previous.objects.get(key).is_some_and(|o| {
+            o.cache_control != cache.for_entry(file.entry) || o.content_type != layout::content_type(key)
+        });
         match pushed {
-            Some(sha256) if *sha256 == file.sha256 => {
+            Some(sha256) if *sha256 == file.sha256 && !headers_differ => {
                 // Superseded, then back in the tree with the same bytes: still in the store.
                 if let Some(old) = next.superseded.remove(key) {
                     next.objects.insert(key.clone(), object_of(key, file, old.etag, cache));
                 }
                 plan.unchanged += 1;
             }
-            Some(sha256) if file.entry.immutable => {
+            Some(sha256) if *sha256 != file.sha256 && file.entry.immutable => {
                 return Err(ObjectError::Republished {
                     url: url.to_string(),
                     key: key.clone(),

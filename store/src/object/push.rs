@@ -16,6 +16,24 @@ use super::layout::{CacheControl, Phase};
 use super::manifest::{MAX_MANIFEST, Manifest, State};
 use super::plan::{self, Plan, Tree, object_of};
 
+/// Uploads in flight at once by default: enough to hide a cloud's round trips without
+/// tripping a store's per-prefix request rate.
+pub const DEFAULT_JOBS: usize = 8;
+/// The most uploads in flight at once: past this a store throttles (S3 answers 503 Slow
+/// Down) rather than going faster.
+pub const MAX_JOBS: usize = 256;
+
+/// `--jobs N` (and `[publish] jobs`): a number from 1 to [`MAX_JOBS`].
+pub fn parse_jobs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_JOBS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{}' is not a number of concurrent uploads from 1 to {MAX_JOBS} (default {DEFAULT_JOBS})",
+            text.escape_debug()
+        )),
+    }
+}
+
 /// How a push runs.
 #[derive(Debug, Clone)]
 pub struct PushOptions {
@@ -34,7 +52,7 @@ pub struct PushOptions {
 impl PushOptions {
     pub fn new(now: DateTime<Utc>) -> PushOptions {
         PushOptions {
-            jobs: 8,
+            jobs: DEFAULT_JOBS,
             keep: chrono::Duration::days(7),
             cache: CacheControl::default(),
             dry_run: false,
@@ -357,4 +375,19 @@ async fn checkpoint<B: Backend>(backend: &B, run: &mut Run) -> Result<(), Object
 
 fn manifest_name<B: Backend>(backend: &B) -> String {
     backend.manifest_name()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn jobs_from_1_to_256() {
+        assert_eq!(parse_jobs("1").unwrap(), 1);
+        assert_eq!(parse_jobs("256").unwrap(), MAX_JOBS);
+        for bad in ["0", "257", "-1", "", "eight", "99999999999999999999999"] {
+            assert!(parse_jobs(bad).unwrap_err().contains("from 1 to 256"), "{bad}");
+        }
+    }
 }

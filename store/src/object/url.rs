@@ -33,8 +33,19 @@ pub enum Kind {
 }
 
 impl Destination {
-    /// Parses `text`; a relative plain path is taken from `cwd`.
+    /// Parses `text`; a relative plain path is taken from `cwd`. A bucket's root is
+    /// refused: its manifest would sit in the served tree ([`Destination::parse_root`]).
     pub fn parse(text: &str, cwd: &Path) -> Result<Destination, ObjectError> {
+        Destination::parse_inner(text, cwd, false)
+    }
+
+    /// [`Destination::parse`], taking a bucket's root too: only for a push whose manifest
+    /// is kept elsewhere (`--manifest`).
+    pub fn parse_root(text: &str, cwd: &Path) -> Result<Destination, ObjectError> {
+        Destination::parse_inner(text, cwd, true)
+    }
+
+    fn parse_inner(text: &str, cwd: &Path, root: bool) -> Result<Destination, ObjectError> {
         let bad = |reason: &str| ObjectError::BadUrl {
             url: text.to_string(),
             reason: reason.to_string(),
@@ -71,9 +82,9 @@ impl Destination {
                 let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
                 check_bucket(bucket).map_err(|reason| bad(&reason))?;
                 let prefix = check_prefix(prefix).map_err(|reason| bad(&reason))?;
-                if prefix.is_empty() {
+                if prefix.is_empty() && !root {
                     return Err(bad(&format!(
-                        "give a prefix ({scheme}://{bucket}/repository): the push manifest is kept beside the prefix, never in the served tree"
+                        "give a prefix ({scheme}://{bucket}/repository), or keep the push manifest elsewhere with --manifest URL: it is kept beside the prefix, never in the served tree"
                     )));
                 }
                 let bucket = bucket.to_string();

@@ -29,6 +29,7 @@ pub mod gcs;
 pub mod keys;
 pub mod moto;
 pub mod prometheus;
+pub mod proxy;
 pub mod public_get;
 mod publish;
 mod repo;

@@ -548,19 +548,24 @@ fn publish_or_push(
     target: Option<&trustroot_ceremony::push::Checked>,
 ) -> CmdResult {
     if let Some(target) = target
-        && args.round.is_none()
-        && nothing_waiting(repo)?
+        && (target.dry_run || (args.round.is_none() && nothing_waiting(repo)?))
     {
         let report = push_published(repo, target, now(args.at), &rerun_publish(target))?;
         if json {
             return output::json(&serde_json::json!({"round": null, "push": report}));
         }
-        outln!(
-            "No round waiting: pushing the published tree ({}).",
-            trustroot_ceremony::pubdir::PublishDir::new(&repo.policy, &repo.root)
-                .served()
-                .display()
-        )?;
+        let served = trustroot_ceremony::pubdir::PublishDir::new(&repo.policy, &repo.root).served();
+        if target.dry_run {
+            // A dry run signs and publishes nothing: its plan is for the tree published now.
+            if args.round.is_some() || !nothing_waiting(repo)? {
+                note!(
+                    "note: --dry-run publishes nothing: the round waiting stays waiting; the plan is for the tree published now"
+                );
+            }
+            outln!("Planning the push of the published tree ({}).", served.display())?;
+        } else {
+            outln!("No round waiting: pushing the published tree ({}).", served.display())?;
+        }
         return show_push(&report);
     }
     gate(true, json, passphrase, args, target).map(drop)

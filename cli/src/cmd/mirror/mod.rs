@@ -63,8 +63,12 @@ pub enum MirrorCommand {
 #[derive(Debug, Args)]
 #[command(
     mut_arg("to", |a| a.help("After the local commit, push the served tree to object storage: s3://BUCKET/PREFIX, az://CONTAINER/PREFIX, gs://BUCKET/PREFIX, file:///DIR or a directory outside DIR. Only what the store lacks is uploaded, timestamp.json last and only after the rest was read back from --public-url; objects the mirror no longer serves are deleted after --keep. A failed push leaves DIR synced and the store as it was: run the same command again to resume.")),
-    mut_arg("endpoint", |a| a.help("The S3-compatible store's endpoint, e.g. http://127.0.0.1:9000 (default: AWS).")),
+    mut_arg("endpoint", |a| a.help("Another address for the store (default: the cloud's own): an S3-compatible store for s3:// (path-style, e.g. http://127.0.0.1:9000), the account's blob URL for az://, an emulator for gs://.")),
     mut_arg("public_url", |a| a.help("Where clients read the pushed prefix, e.g. https://tuf.example.org/ (required for s3://, az://, gs://): every uploaded object is read back from here and checked, and the repository loaded by trustroot's client and tough, before timestamp.json goes up.")),
+    mut_arg("dry_run", |a| a.help("Print the push's plan and upload nothing: per phase the objects and bytes to upload, what would be deleted, the requests it would make. The sync or import itself still runs; the plan is for the tree DIR then serves.")),
+    mut_arg("jobs", |a| a.help("Concurrent downloads, and with --to uploads in flight at once, 1 to 256 (default 8); the push's phases still go up one after another.")),
+    mut_arg("manifest", |a| a.help("Where the push manifest is kept (default: beside the prefix, s3://BUCKET/PREFIX.trustroot-push.json): an object ending in .trustroot-push.json in the same kind of store, never under the served prefix nor inside DIR. A bucket's root as --to needs it.")),
+    mut_arg("cache_control", |a| a.help("Cache-Control for one kind of name, KIND=VALUE, repeatable; KIND is timestamp, unversioned, versioned or targets (default: timestamp and unversioned \"no-cache\", versioned and targets \"public, max-age=31536000, immutable\").")),
     // Listed after the flags it goes with.
     mut_arg("audit", |a| a)
 )]
@@ -82,9 +86,6 @@ pub struct SyncArgs {
     /// syncs start from the mirror's own trusted root.
     #[arg(long, value_name = "FILE")]
     root: Option<PathBuf>,
-    /// Concurrent downloads.
-    #[arg(long, default_value_t = 8, value_name = "N")]
-    jobs: usize,
     /// How long files that current metadata no longer references stay served, for
     /// clients in the middle of an update (e.g. 7d, 12h, 30m), in DIR and in the store
     /// --to pushes to.
@@ -149,8 +150,12 @@ pub struct ExportArgs {
 #[derive(Debug, Args)]
 #[command(
     mut_arg("to", |a| a.help("After the local commit, push the served tree to object storage: s3://BUCKET/PREFIX, az://CONTAINER/PREFIX, gs://BUCKET/PREFIX, file:///DIR or a directory outside DIR. Only what the store lacks is uploaded, timestamp.json last and only after the rest was read back from --public-url; objects the mirror no longer serves are deleted after --keep. A failed push leaves DIR synced and the store as it was: run the same command again to resume.")),
-    mut_arg("endpoint", |a| a.help("The S3-compatible store's endpoint, e.g. http://127.0.0.1:9000 (default: AWS).")),
+    mut_arg("endpoint", |a| a.help("Another address for the store (default: the cloud's own): an S3-compatible store for s3:// (path-style, e.g. http://127.0.0.1:9000), the account's blob URL for az://, an emulator for gs://.")),
     mut_arg("public_url", |a| a.help("Where clients read the pushed prefix, e.g. https://tuf.example.org/ (required for s3://, az://, gs://): every uploaded object is read back from here and checked, and the repository loaded by trustroot's client and tough, before timestamp.json goes up.")),
+    mut_arg("dry_run", |a| a.help("Print the push's plan and upload nothing: per phase the objects and bytes to upload, what would be deleted, the requests it would make. The sync or import itself still runs; the plan is for the tree DIR then serves.")),
+    mut_arg("jobs", |a| a.help("Uploads in flight at once, 1 to 256 (default 8); the phases still go up one after another.")),
+    mut_arg("manifest", |a| a.help("Where the push manifest is kept (default: beside the prefix, s3://BUCKET/PREFIX.trustroot-push.json): an object ending in .trustroot-push.json in the same kind of store, never under the served prefix nor inside DIR. A bucket's root as --to needs it.")),
+    mut_arg("cache_control", |a| a.help("Cache-Control for one kind of name, KIND=VALUE, repeatable; KIND is timestamp, unversioned, versioned or targets (default: timestamp and unversioned \"no-cache\", versioned and targets \"public, max-age=31536000, immutable\").")),
     // Listed after the flags it goes with.
     mut_arg("audit", |a| a)
 )]
@@ -293,6 +298,7 @@ fn run_sync(args: SyncArgs) -> Outcome {
         &args.push,
         &args.dir,
         &format!("trustroot mirror sync {}", args.dir.display()),
+        true,
     )?;
     let now = now(args.at);
     let options = SyncOptions {
@@ -300,7 +306,8 @@ fn run_sync(args: SyncArgs) -> Outcome {
         from: args.from.clone(),
         targets_from: args.targets_from.clone(),
         root: args.root.as_deref().map(read).transpose()?,
-        jobs: args.jobs,
+        // --jobs (from the push flags) sets the downloads' concurrency too.
+        jobs: args.push.jobs.unwrap_or(trustroot_store::object::DEFAULT_JOBS),
         keep: args.keep,
         verify_all: args.verify_all,
         now,
@@ -615,6 +622,7 @@ fn run_import(args: ImportArgs) -> Outcome {
             args.dir.display(),
             args.bundle.display()
         ),
+        false,
     )?;
     let now = now(args.at);
     let options = trustroot_mirror::bundle::ImportOptions {

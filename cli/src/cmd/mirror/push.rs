@@ -7,9 +7,10 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use trustroot_ceremony::push::PushReport;
+use trustroot_ceremony::push::{DryRun, PushReport};
 use trustroot_mirror::push::{Checked, Target};
-use trustroot_store::object::{ObjectError, PushOptions, ReadBack};
+use trustroot_store::object::layout::CacheControl;
+use trustroot_store::object::{DEFAULT_JOBS, ObjectError, PushOptions, ReadBack};
 
 use crate::cmd::shared::{CmdResult, PushArgs};
 use crate::output::Failure;
@@ -19,14 +20,18 @@ use crate::output::Failure;
 pub struct MirrorPush {
     checked: Checked,
     audit: bool,
+    dry_run: bool,
+    jobs: usize,
+    cache: CacheControl,
     /// The command that resumes a failed push.
     rerun: String,
 }
 
 /// The push `args` ask for on the mirror in `dir` (`command` is the command without its
 /// push flags, for the hint that resumes it), checked with no request made; `None`
-/// without `--to`.
-pub fn check(args: &PushArgs, dir: &Path, command: &str) -> CmdResult<Option<MirrorPush>> {
+/// without `--to`. `jobs_downloads`: the command also uses `--jobs` for its downloads
+/// (`mirror sync`), so it is no push flag there.
+pub fn check(args: &PushArgs, dir: &Path, command: &str, jobs_downloads: bool) -> CmdResult<Option<MirrorPush>> {
     // Every field named: a flag added to PushArgs must be handled here too (it shows in
     // the mirror commands' --help), or this stops compiling.
     let PushArgs {
@@ -34,19 +39,32 @@ pub fn check(args: &PushArgs, dir: &Path, command: &str) -> CmdResult<Option<Mir
         endpoint,
         public_url,
         audit,
+        dry_run,
+        jobs,
+        manifest,
+        cache_control,
     } = args;
     let Some(to) = to else {
-        if *audit || endpoint.is_some() || public_url.is_some() {
+        let companions = *audit
+            || *dry_run
+            || endpoint.is_some()
+            || public_url.is_some()
+            || (jobs.is_some() && !jobs_downloads)
+            || manifest.is_some()
+            || !cache_control.is_empty();
+        if companions {
             return Err(Failure::usage(
-                "--audit, --endpoint and --public-url go with a push: give --to URL",
+                "--audit, --dry-run, --endpoint, --public-url, --jobs, --manifest and --cache-control go with a push: give --to URL",
             ));
         }
         return Ok(None);
     };
+    let cache = args.cache(CacheControl::default())?;
     let target = Target {
         to: to.clone(),
         endpoint: endpoint.clone(),
         public_url: public_url.clone(),
+        manifest: manifest.clone(),
     };
     let checked = target.check(dir).map_err(|e| {
         failure(e).with_hint_text("nothing was synced or pushed; fix --to (or --public-url, --endpoint) and run again")
@@ -58,9 +76,15 @@ pub fn check(args: &PushArgs, dir: &Path, command: &str) -> CmdResult<Option<Mir
     if let Some(url) = &checked.public_url {
         rerun.push_str(&format!(" --public-url {url}"));
     }
+    if let Some(manifest) = &checked.manifest {
+        rerun.push_str(&format!(" --manifest {}", manifest.url));
+    }
     Ok(Some(MirrorPush {
         checked,
         audit: *audit,
+        dry_run: *dry_run,
+        jobs: jobs.unwrap_or(DEFAULT_JOBS),
+        cache,
         rerun,
     }))
 }
@@ -80,6 +104,9 @@ pub fn push(dir: &Path, push: &MirrorPush, keep: chrono::Duration, now: DateTime
     let options = PushOptions {
         keep,
         audit: push.audit,
+        dry_run: push.dry_run,
+        jobs: push.jobs,
+        cache: push.cache.clone(),
         ..PushOptions::new(now)
     };
     // tough cannot load a root with an ECDSA P-384 key; a mirror serves whatever its
@@ -94,7 +121,11 @@ pub fn push(dir: &Path, push: &MirrorPush, keep: chrono::Duration, now: DateTime
         reader.as_ref().map(|r| r as &dyn ReadBack),
     )
     .map_err(resume)?;
-    let uploaded = pushed.report.plan.upload_count();
+    let uploaded = if push.dry_run {
+        0
+    } else {
+        pushed.report.plan.upload_count()
+    };
     let mut warnings = pushed.warnings;
     if let Some(reader) = &reader
         && uploaded > 0
@@ -104,6 +135,7 @@ pub fn push(dir: &Path, push: &MirrorPush, keep: chrono::Duration, now: DateTime
     }
     Ok(PushReport {
         to: push.checked.destination.url.clone(),
+        plan: push.dry_run.then(|| DryRun::of(&pushed.report.plan)),
         uploaded,
         deleted: pushed.report.deleted,
         read_back: reader.as_ref().map_or(0, |r| r.checked()),
