@@ -171,16 +171,16 @@ fn push_once(moto: &MotoServer, prefix: &str, tree: &Path, jobs: usize, read_bac
     let base = url::Url::parse(&moto.public_url(BUCKET, prefix))?;
     let timed = Timed {
         readers: vec![
-            Box::new(trustroot_ceremony::readback::HttpReadBack::new(
-                base.clone(),
-                tree.to_path_buf(),
-                false,
-                CacheControl::default(),
-            )),
-            Box::new(trustroot_mirror::readback::ClientReadBack::new(
-                base,
-                tree.to_path_buf(),
-            )),
+            Box::new(
+                trustroot_ceremony::readback::HttpReadBack::new(
+                    base.clone(),
+                    tree.to_path_buf(),
+                    false,
+                    CacheControl::default(),
+                )
+                .with_jobs(jobs),
+            ),
+            Box::new(trustroot_mirror::readback::ClientReadBack::new(base, tree.to_path_buf()).with_jobs(jobs)),
         ],
         spent: Cell::new(Duration::ZERO),
     };

@@ -292,6 +292,7 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>, client: ClientRea
             repo.policy.gate.allow_p384,
             options.cache.clone(),
         )
+        .with_jobs(options.jobs)
     });
     let ours = target
         .public_url

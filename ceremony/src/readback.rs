@@ -20,6 +20,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use futures::{StreamExt as _, TryStreamExt as _};
 use sha2::{Digest as _, Sha256};
 use trustroot_store::object::ReadBack;
 use trustroot_store::object::layout::{self, CacheControl};
@@ -39,6 +40,8 @@ pub struct HttpReadBack {
     /// The Cache-Control values the push gave each kind of name.
     cache: CacheControl,
     checked: Cell<usize>,
+    /// Requests in flight at once (the push's `--jobs`).
+    jobs: usize,
     /// What tough did, one line per starting root.
     tough: std::cell::RefCell<Vec<String>>,
 }
@@ -51,7 +54,17 @@ impl HttpReadBack {
             allow_p384,
             cache,
             checked: Cell::new(0),
+            jobs: trustroot_store::object::DEFAULT_JOBS,
             tough: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Reads back `jobs` objects at a time (the push's `--jobs`): at 10,000 targets one
+    /// at a time, the read-back takes longer than the upload.
+    pub fn with_jobs(self, jobs: usize) -> HttpReadBack {
+        HttpReadBack {
+            jobs: jobs.max(1),
+            ..self
         }
     }
 
@@ -191,7 +204,8 @@ impl HttpReadBack {
                 })
                 .collect();
             let count = names.len();
-            for (name, sha) in names {
+            let (repository, who) = (&repository, &who);
+            let reads = futures::stream::iter(names.into_iter().map(|(name, sha)| async move {
                 let key = format!("targets/{}", name.raw());
                 let fail = |reason: String| (key.clone(), format!("{who}: {reason}"));
                 let stream = repository
@@ -203,7 +217,9 @@ impl HttpReadBack {
                 if hex::encode(Sha256::digest(&bytes)) != sha {
                     return Err(fail("read other bytes than the metadata lists".into()));
                 }
-            }
+                Ok(())
+            }));
+            reads.buffer_unordered(self.jobs).try_collect::<Vec<()>>().await?;
             self.tough
                 .borrow_mut()
                 .push(format!("tough from root v{version}: {count} new target(s) read"));
@@ -230,13 +246,18 @@ impl ReadBack for HttpReadBack {
             .build()
             .map_err(|e| setup(format!("cannot build the HTTP client: {e}")))?;
         runtime.block_on(async {
-            for key in uploaded {
-                self.compare(&client, key)
-                    .await
-                    .map_err(|reason| (key.clone(), reason))?;
+            let client = &client;
+            let compares = futures::stream::iter(
+                uploaded
+                    .iter()
+                    .map(|key| async move { self.compare(client, key).await.map_err(|reason| (key.clone(), reason)) }),
+            );
+            let mut compares = compares.buffer_unordered(self.jobs);
+            while let Some(compared) = compares.next().await {
+                compared?;
                 self.checked.set(self.checked.get() + 1);
             }
-            self.tough(&client, uploaded, timestamp).await
+            self.tough(client, uploaded, timestamp).await
         })
     }
 }

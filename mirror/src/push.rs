@@ -160,7 +160,7 @@ pub fn push_to<B: Backend>(
     options: &PushOptions,
     first: Option<&dyn ReadBack>,
 ) -> Result<Pushed, ObjectError> {
-    let ours = public_url.map(|base| ClientReadBack::new(base.clone(), tree.to_path_buf()));
+    let ours = public_url.map(|base| ClientReadBack::new(base.clone(), tree.to_path_buf()).with_jobs(options.jobs));
     let read_back = Chain {
         first,
         then: ours.as_ref().map(|r| r as &dyn ReadBack),

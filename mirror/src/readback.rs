@@ -8,6 +8,7 @@
 use std::cell::RefCell;
 use std::path::PathBuf;
 
+use futures::{StreamExt as _, TryStreamExt as _};
 use trustroot_store::object::ReadBack;
 use trustroot_store::object::readback::{starting_roots, target_path};
 use url::Url;
@@ -19,6 +20,8 @@ use crate::{FetchConfig, Fetcher, UpdateError, Updater, UpdaterConfig};
 pub struct ClientReadBack {
     base: Url,
     tree: PathBuf,
+    /// Downloads in flight at once (the push's `--jobs`).
+    jobs: usize,
     runs: RefCell<Vec<String>>,
 }
 
@@ -27,7 +30,16 @@ impl ClientReadBack {
         ClientReadBack {
             base,
             tree,
+            jobs: trustroot_store::object::DEFAULT_JOBS,
             runs: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Downloads `jobs` targets at a time (the push's `--jobs`).
+    pub fn with_jobs(self, jobs: usize) -> ClientReadBack {
+        ClientReadBack {
+            jobs: jobs.max(1),
+            ..self
         }
     }
 
@@ -68,13 +80,26 @@ impl ClientReadBack {
             };
             let mut updater = Updater::new(config, fetcher.clone()).map_err(refused)?;
             updater.load_all_targets().await.map_err(refused)?;
-            let mut count = 0;
+            // The lookups walk the loaded delegations (one at a time: the walk may load a
+            // role); the downloads then run `jobs` at a time.
+            let mut found = Vec::new();
             for (key, target) in uploaded.iter().filter_map(|key| Some((key, target_path(key)?))) {
-                let fail = |e: UpdateError| (key.clone(), format!("{who}: {e}"));
-                let info = updater.target_info(&target).await.map_err(fail)?;
-                updater.download_target(&target, &info).await.map_err(fail)?;
-                count += 1;
+                let info = updater
+                    .target_info(&target)
+                    .await
+                    .map_err(|e| (key.clone(), format!("{who}: {e}")))?;
+                found.push((key, target, info));
             }
+            let count = found.len();
+            let (updater, who) = (&updater, &who);
+            let downloads = futures::stream::iter(found.into_iter().map(|(key, target, info)| async move {
+                updater
+                    .download_target(&target, &info)
+                    .await
+                    .map(drop)
+                    .map_err(|e| (key.clone(), format!("{who}: {e}")))
+            }));
+            downloads.buffer_unordered(self.jobs).try_collect::<Vec<()>>().await?;
             self.runs
                 .borrow_mut()
                 .push(format!("{who}: {count} new target(s) downloaded"));

@@ -113,6 +113,7 @@ pub fn push(dir: &Path, push: &MirrorPush, keep: chrono::Duration, now: DateTime
     // origin signs, so such a root skips tough (the byte compare and our client stand).
     let reader = push.checked.public_url.as_ref().map(|base| {
         trustroot_ceremony::readback::HttpReadBack::new(base.clone(), served.clone(), true, options.cache.clone())
+            .with_jobs(options.jobs)
     });
     let pushed = trustroot_mirror::push::push(
         &served,
