@@ -9,6 +9,7 @@
 //! - `signers`: the file signer beside a PKCS#11 token (SoftHSM2) and AWS KMS (moto),
 //!   signatures per second and refreshes.
 
+mod ceremony_scale;
 mod judge;
 mod machine;
 mod measure;
@@ -69,6 +70,26 @@ enum Command {
         /// Refreshes timed with each signer (the median is shown).
         #[arg(long, default_value_t = 9)]
         refreshes: usize,
+    },
+    /// `trustroot ceremony start` to `publish` of N new 1 KiB targets, each command timed,
+    /// beside python-tuf signing the same targets role, at each size; prints the table and
+    /// writes WORK/ceremony-scale.md and, with --svg, the plot (docs/benchmarks.md).
+    CeremonyScale {
+        #[arg(long, default_value = "bench-work")]
+        work: PathBuf,
+        /// The trustroot binary (default: beside this one).
+        #[arg(long)]
+        trustroot: Option<PathBuf>,
+        /// A Python with `tuf` 7.0.1 (python-tuf) installed.
+        #[arg(long)]
+        python: Option<PathBuf>,
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+        sizes: Vec<usize>,
+        /// Write the plot of time and peak memory against size here.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
     },
     /// One signer's rate (run by `signers` in its own process, with the environment the
     /// reference needs): opens REF, makes the signatures, prints the seconds the opening
@@ -131,6 +152,23 @@ fn main() -> std::process::ExitCode {
                 trustroot: trustroot.unwrap_or_else(|| me.with_file_name("trustroot")),
                 signatures,
                 refreshes,
+            })
+        }),
+        Command::CeremonyScale {
+            work,
+            trustroot,
+            python,
+            sizes,
+            svg,
+            timeout,
+        } => std::env::current_exe().map_err(Into::into).and_then(|me| {
+            ceremony_scale::run(&ceremony_scale::Args {
+                trustroot: trustroot.unwrap_or_else(|| me.with_file_name("trustroot")),
+                python,
+                work,
+                sizes,
+                svg,
+                limit: Duration::from_secs(timeout),
             })
         }),
         Command::SignRate { reference, signatures } => signers::sign_rate(&reference, signatures),
