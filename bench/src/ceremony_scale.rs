@@ -89,7 +89,7 @@ fn measure_size(args: &Args, work: &Path, n: usize) -> Result<Point> {
     for step in STEPS {
         let job = match step {
             "start" => setup.job(&["ceremony", "start"]),
-            "request" => setup.job(&["ceremony", "request", "--out"]).arg(&request),
+            "request" => setup.job(&["ceremony", "request"]).arg("--out").arg(&request),
             // The keyholder checks the request against their copy of the published root.
             "sign" => Job::new(&args.trustroot)
                 .args(["ceremony", "sign", "--yes", "--request"])
