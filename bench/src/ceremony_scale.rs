@@ -25,6 +25,9 @@ pub struct Args {
     pub sizes: Vec<usize>,
     pub svg: Option<PathBuf>,
     pub limit: Duration,
+    /// Hashed bins the targets are spread over (`ceremony delegate bins --bins N`); 0 lists
+    /// them all in `targets`.
+    pub bins: u32,
 }
 
 /// Bytes of each target.
@@ -79,7 +82,7 @@ pub fn run(args: &Args) -> Result<()> {
 fn measure_size(args: &Args, work: &Path, n: usize) -> Result<Point> {
     let dir = work.join(format!("ceremony-{n}"));
     fresh_dir(&dir)?;
-    let setup = Setup::new(&args.trustroot, &dir)?;
+    let setup = Setup::new(&args.trustroot, &dir, args.bins)?;
     note(&format!("{n} targets: writing random files"));
     let listing = write_targets(&setup.repo.join("targets"), n)?;
     let mut steps = Vec::new();
@@ -162,7 +165,7 @@ struct Setup {
 }
 
 impl Setup {
-    fn new(trustroot: &Path, dir: &Path) -> Result<Setup> {
+    fn new(trustroot: &Path, dir: &Path, bins: u32) -> Result<Setup> {
         let repo = dir.join("repo");
         let keys = dir.join("keys");
         std::fs::create_dir_all(&keys)?;
@@ -203,6 +206,31 @@ impl Setup {
             &repo,
             &["key", "add", "online", "--role", "online", &online_pub],
         )?;
+        if bins > 0 {
+            // Every target (`dNNN/tNNNNNN.bin`) in one delegated role spread over hashed bins,
+            // signed by the same keyholder.
+            let bins = bins.to_string();
+            run_ok(
+                trustroot,
+                &repo,
+                &[
+                    "ceremony",
+                    "delegate",
+                    "bins",
+                    "--path",
+                    "*/*",
+                    "--threshold",
+                    "1",
+                    "--bins",
+                    &bins,
+                ],
+            )?;
+            run_ok(
+                trustroot,
+                &repo,
+                &["key", "add", "holder", "--role", "bins", &holder_pub],
+            )?;
+        }
         let policy_path = repo.join("trustroot.toml");
         let policy = std::fs::read_to_string(&policy_path)?;
         let policy = policy.replace(

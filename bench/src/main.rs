@@ -90,6 +90,9 @@ enum Command {
         svg: Option<PathBuf>,
         #[arg(long, default_value_t = 600)]
         timeout: u64,
+        /// Spread the targets over this many hashed bins (0: all in `targets`).
+        #[arg(long, default_value_t = 0)]
+        bins: u32,
     },
     /// One signer's rate (run by `signers` in its own process, with the environment the
     /// reference needs): opens REF, makes the signatures, prints the seconds the opening
@@ -161,6 +164,7 @@ fn main() -> std::process::ExitCode {
             sizes,
             svg,
             timeout,
+            bins,
         } => std::env::current_exe().map_err(Into::into).and_then(|me| {
             ceremony_scale::run(&ceremony_scale::Args {
                 trustroot: trustroot.unwrap_or_else(|| me.with_file_name("trustroot")),
@@ -169,6 +173,7 @@ fn main() -> std::process::ExitCode {
                 sizes,
                 svg,
                 limit: Duration::from_secs(timeout),
+                bins,
             })
         }),
         Command::SignRate { reference, signatures } => signers::sign_rate(&reference, signatures),
