@@ -762,6 +762,48 @@ mod tests {
     }
 
     #[test]
+    fn a_staged_file_is_read_into_the_compact_form_as_its_value_would_be() {
+        let signed = json!({
+            "_type": "targets",
+            "version": 2,
+            "x-unknown": [1, {"a": null}],
+            "targets": {
+                "b.bin": {"length": 3, "hashes": {"sha256": "ab".repeat(32)}, "custom": {"k": "v"}},
+                "a.bin": {"length": 4, "hashes": {"sha256": "cd".repeat(32), "sha512": "01".repeat(64)}},
+            },
+        });
+        let bytes = crate::repo::to_metadata_json(&json!({"signatures": [], "signed": signed}));
+        let role = parse_compact(&bytes).unwrap();
+        assert_eq!(Signed::Targets(role), Signed::from_value(signed));
+        // Not a targets role, or an entry the compact form cannot hold: left to the value parse.
+        let root = crate::repo::to_metadata_json(&json!({"signatures": [], "signed": {"_type": "root"}}));
+        assert!(parse_compact(&root).is_none());
+        let odd = br#"{"signatures": [], "signed": {"_type": "targets", "targets": {"a": {"length": 1}}}}"#;
+        assert!(parse_compact(odd).is_none());
+    }
+
+    #[test]
+    fn duplicate_keys_in_a_staged_file_are_refused_at_any_depth() {
+        // A parser that keeps the first of two keys would read other bytes than one that
+        // keeps the last: a staged file with a repeated key is never read as a role.
+        let sha = "ab".repeat(32);
+        for text in [
+            r#"{"signatures": [], "signed": {"_type": "targets", "_type": "targets", "targets": {}}}"#.to_string(),
+            r#"{"signatures": [], "signed": {"_type": "targets", "targets": {}, "targets": {}}}"#.to_string(),
+            format!(
+                r#"{{"signatures": [], "signed": {{"_type": "targets", "targets": {{"a": {{"length": 1, "length": 2, "hashes": {{"sha256": "{sha}"}}}}}}}}}}"#
+            ),
+            format!(
+                r#"{{"signatures": [], "signed": {{"_type": "targets", "targets": {{"a": {{"length": 1, "hashes": {{"sha256": "{sha}"}}}}, "a": {{"length": 1, "hashes": {{"sha256": "{sha}"}}}}}}}}}}"#
+            ),
+            r#"{"signatures": [], "signed": {"_type": "targets", "x": {"k": 1, "k": 2}, "targets": {}}}"#.to_string(),
+        ] {
+            assert!(parse_compact(text.as_bytes()).is_none(), "{text}");
+            assert!(trustroot_core::Envelope::parse("targets", text.as_bytes(), &Default::default()).is_err());
+        }
+    }
+
+    #[test]
     fn refuses_duplicates_and_a_targets_field() {
         let fields = json!({"_type": "targets"}).as_object().unwrap().clone();
         assert!(TargetsRole::new(fields.clone(), vec![entry("a", None), entry("a", None)]).is_err());

@@ -249,7 +249,7 @@ fn a_published_round_is_named_published_with_its_time_by_status_request_sign_ver
 /// bytes over the served copy, so the repository stays consistent (as if that version had
 /// been published with those fields by another tool).
 fn republish_targets_edited(setup: &Setup, holders: &[&str], edit: impl FnOnce(&mut serde_json::Value)) {
-    use trustroot_ceremony::keys::{KeyRef, Signer as _};
+    use trustroot_ceremony::keys::KeyRef;
     let path = setup.repo.join("metadata/targets.json");
     let mut envelope: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     edit(&mut envelope["signed"]);
