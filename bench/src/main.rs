@@ -10,6 +10,7 @@
 //! - `signers`: the file signer beside a PKCS#11 token (SoftHSM2) and AWS KMS (moto),
 //!   signatures per second and refreshes.
 
+mod ceremony_scale;
 mod judge;
 mod machine;
 mod measure;
@@ -91,6 +92,29 @@ enum Command {
         #[arg(long)]
         no_read_back: bool,
     },
+    /// `trustroot ceremony start` to `publish` of N new 1 KiB targets, each command timed,
+    /// beside python-tuf signing the same targets role, at each size; prints the table and
+    /// writes WORK/ceremony-scale.md and, with --svg, the plot (docs/benchmarks.md).
+    CeremonyScale {
+        #[arg(long, default_value = "bench-work")]
+        work: PathBuf,
+        /// The trustroot binary (default: beside this one).
+        #[arg(long)]
+        trustroot: Option<PathBuf>,
+        /// A Python with `tuf` 7.0.1 (python-tuf) installed.
+        #[arg(long)]
+        python: Option<PathBuf>,
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000,100000")]
+        sizes: Vec<usize>,
+        /// Write the plot of time and peak memory against size here.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+        /// Spread the targets over this many hashed bins (0: all in `targets`).
+        #[arg(long, default_value_t = 0)]
+        bins: u32,
+    },
     /// One signer's rate (run by `signers` in its own process, with the environment the
     /// reference needs): opens REF, makes the signatures, prints the seconds the opening
     /// took and the signatures per second.
@@ -164,6 +188,25 @@ fn main() -> std::process::ExitCode {
             jobs,
             aws,
             no_read_back,
+        }),
+        Command::CeremonyScale {
+            work,
+            trustroot,
+            python,
+            sizes,
+            svg,
+            timeout,
+            bins,
+        } => std::env::current_exe().map_err(Into::into).and_then(|me| {
+            ceremony_scale::run(&ceremony_scale::Args {
+                trustroot: trustroot.unwrap_or_else(|| me.with_file_name("trustroot")),
+                python,
+                work,
+                sizes,
+                svg,
+                limit: Duration::from_secs(timeout),
+                bins,
+            })
         }),
         Command::SignRate { reference, signatures } => signers::sign_rate(&reference, signatures),
         Command::SignTargets { listing, out, path } => {

@@ -335,12 +335,7 @@ pub fn sign_listing(listing: &Path, out: &Path, path: SignPath, now: DateTime<Ut
         };
         let mut digest = [0u8; 32];
         hex::decode_to_slice(sha256, &mut digest)?;
-        entries.push(TargetEntry {
-            path: path.to_string(),
-            length: length.parse()?,
-            sha256: digest,
-            custom: None,
-        });
+        entries.push(TargetEntry::new(path.to_string(), length.parse()?, digest));
     }
     let count = entries.len();
     let fields = json!({

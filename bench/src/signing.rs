@@ -53,7 +53,7 @@ impl Bench<'_> {
             (
                 "value",
                 "trustroot (serde_json::Value, sign_envelope)",
-                "the role as a serde_json::Value, as ceremony stage holds it; the same listing",
+                "the role as a serde_json::Value, as ceremony stage held it before issue 24; the same listing",
             ),
         ] {
             let job = Job::new(&me)

@@ -10,15 +10,15 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
+use trustroot_core::Envelope;
 use trustroot_core::metadata::{Root, TargetFile, Targets};
-use trustroot_core::{Envelope, Limits};
 
 use crate::candidate::{Candidate, CandidateTarget};
 use crate::error::{Result, RoundError};
 use crate::finding::{Check, Finding};
 use crate::keys::{self, Signer};
 use crate::published::{parse_envelope, published_tree, reachable_roles, read_published};
-use crate::repo::{self, Repo};
+use crate::repo::Repo;
 use crate::round::{self, DetachedSignature, RoleStatus, Round, RoundRole, ThresholdStatus};
 use crate::sign::{expires, online_keyids, sign_envelope};
 use crate::stage::SPEC_VERSION;
@@ -108,8 +108,8 @@ fn signature_findings(
     // The round must follow what is published now.
     let published_version = previous
         .get(name)
-        .and_then(|b| Envelope::parse(name, b, &Limits::default()).ok())
-        .and_then(|e| e.version());
+        .and_then(|b| crate::published::targets_outline(b))
+        .and_then(|(version, _)| version);
     if published_version != role.meta.previous_version {
         let now_published = match published_version {
             Some(v) => format!("v{v}"),
@@ -196,9 +196,7 @@ fn signed_envelope(round: &Round, role: &RoundRole, role_state: &RoleStatus) -> 
         let sig = DetachedSignature::parse(&path, &keys::read_limited(&path, round::MAX_SIGNATURE_FILE)?)?;
         entries.push(json!({"keyid": sig.keyid, "sig": sig.sig}));
     }
-    Ok(repo::to_metadata_json(
-        &json!({"signatures": entries, "signed": role.signed}),
-    ))
+    role.signed.metadata_json(name, &entries)
 }
 
 /// The root in force after this publish.
@@ -241,9 +239,9 @@ fn online_roles(
     }
     for role in roles {
         let Some(bytes) = metadata.get(role) else { continue };
-        let version = Envelope::parse(role, bytes, &Limits::default())
-            .ok()
-            .and_then(|e| e.version())
+        // Read without the role's entries (100,000 of them are never parsed into values here).
+        let version = crate::published::targets_outline(bytes)
+            .and_then(|(version, _)| version)
             .unwrap_or(0);
         versions.insert(role.clone(), version);
         meta.insert(format!("{role}.json"), json!({"version": version}));
@@ -304,11 +302,17 @@ fn collect_targets(
     let mut targets = BTreeMap::new();
     for role in roles {
         let Some(bytes) = metadata.get(role) else { continue };
-        let Ok(envelope) = Envelope::parse(role, bytes, &Limits::default()) else {
+        // Read straight from the bytes into the typed role: 100,000 entries are never held
+        // as values. Bytes that are not JSON at all are the clients' checks to report.
+        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
             continue;
-        };
-        let parsed: Targets = match serde_json::from_value(envelope.signed) {
-            Ok(t) => t,
+        }
+        #[derive(serde::Deserialize)]
+        struct SignedTargets {
+            signed: Targets,
+        }
+        let parsed: Targets = match serde_json::from_slice::<SignedTargets>(bytes) {
+            Ok(t) => t.signed,
             Err(e) => {
                 findings.push(Finding::error(
                     Check::Lint,

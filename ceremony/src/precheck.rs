@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+
+use crate::targets_role::Signed;
 
 use crate::candidate::{Candidate, CandidateTarget};
 use crate::finding::{Check, Finding};
@@ -15,7 +16,7 @@ use crate::repo::Repo;
 
 /// Findings for the staged `signed` values of `roles` (role name, `signed`), their
 /// payloads read from the repository's `targets/`.
-pub fn staged(repo: &Repo, roles: &[(&str, &Value)], now: DateTime<Utc>) -> Vec<Finding> {
+pub fn staged(repo: &Repo, roles: &[(&str, &Signed)], now: DateTime<Utc>) -> Vec<Finding> {
     let mut candidate = Candidate {
         round: String::new(),
         metadata: BTreeMap::new(),
@@ -28,26 +29,13 @@ pub fn staged(repo: &Repo, roles: &[(&str, &Value)], now: DateTime<Utc>) -> Vec<
     };
     let mut findings = Vec::new();
     for (role, signed) in roles {
-        let version = signed.get("version").and_then(Value::as_u64).unwrap_or(0);
-        let envelope = json!({"signatures": [], "signed": signed});
-        candidate
-            .metadata
-            .insert((*role).to_string(), envelope.to_string().into_bytes());
+        let version = signed.version().unwrap_or(0);
+        // The lints read the envelope's bytes, written from the compact form (an envelope
+        // that cannot be written has no bytes, and the lints find nothing to read).
+        let bytes = signed.metadata_json(role, &[]).unwrap_or_default();
+        candidate.metadata.insert((*role).to_string(), bytes);
         candidate.versions.insert((*role).to_string(), version);
-        let Some(targets) = signed.get("targets").and_then(Value::as_object) else {
-            continue;
-        };
-        for (path, entry) in targets {
-            if gate::payload_kind(path).is_none() {
-                continue;
-            }
-            let length = entry.get("length").and_then(Value::as_u64).unwrap_or(0);
-            let sha256 = entry
-                .get("hashes")
-                .and_then(|h| h.get("sha256"))
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_string();
+        for (path, length, sha256) in signed.listed_targets(|path| gate::payload_kind(path).is_some()) {
             let source = repo.root.join("targets").join(path);
             // The findings must be of the bytes staged: a file changed since is reported.
             let same = crate::keys::read_limited(&source, length)
@@ -66,7 +54,7 @@ pub fn staged(repo: &Repo, roles: &[(&str, &Value)], now: DateTime<Utc>) -> Vec<
                 continue;
             }
             candidate.targets.insert(
-                path.clone(),
+                path.to_string(),
                 CandidateTarget {
                     role: (*role).to_string(),
                     length,

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use trustroot_core::metadata::{Snapshot, Targets};
+use trustroot_core::metadata::{Delegations, Snapshot};
 use trustroot_core::{Envelope, Limits};
 
 use crate::error::{Error, FileProblem, IoOp, Result};
@@ -14,6 +14,28 @@ use crate::repo::{self, Repo};
 pub(crate) fn parse_envelope(path: &Path, role: &str, bytes: &[u8]) -> Result<Envelope> {
     Envelope::parse(role, bytes, &Limits::default())
         .map_err(|e| Error::content(path, FileProblem::Metadata(Box::new(e))))
+}
+
+/// A targets role's version and `delegations`, read straight from its envelope's bytes:
+/// the `targets` map is skipped while it is parsed, so a role of 100,000 entries is never
+/// held as values for this. `None` when the bytes are no JSON object with a `signed` object.
+pub(crate) fn targets_outline(bytes: &[u8]) -> Option<(Option<u64>, Option<serde_json::Value>)> {
+    #[derive(serde::Deserialize)]
+    struct Outline {
+        signed: Fields,
+    }
+    #[derive(serde::Deserialize)]
+    struct Fields {
+        #[serde(default)]
+        version: Option<serde_json::Value>,
+        #[serde(default)]
+        delegations: Option<serde_json::Value>,
+    }
+    let outline: Outline = serde_json::from_slice(bytes).ok()?;
+    Some((
+        outline.signed.version.as_ref().and_then(serde_json::Value::as_u64),
+        outline.signed.delegations,
+    ))
 }
 
 /// Reads `metadata/` as published: the roles it holds and the root history.
@@ -91,13 +113,10 @@ pub fn reachable_roles(metadata: &BTreeMap<String, Vec<u8>>) -> (Vec<String>, Ve
             continue;
         };
         order.push(role.clone());
-        let Ok(envelope) = Envelope::parse(&role, bytes, &Limits::default()) else {
+        let Some((_, Some(delegations))) = targets_outline(bytes) else {
             continue;
         };
-        let Ok(targets) = serde_json::from_value::<Targets>(envelope.signed) else {
-            continue;
-        };
-        if let Some(delegations) = &targets.delegations {
+        if let Ok(delegations) = serde_json::from_value::<Delegations>(delegations) {
             let children: Vec<String> = delegations.children().collect();
             queue.extend(children.into_iter().rev().map(|child| (child, role.clone())));
         }

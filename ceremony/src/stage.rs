@@ -13,6 +13,7 @@ use trustroot_core::delegation::path_matches;
 use crate::error::{Error, FileProblem, PolicyProblem, Result, RoundError};
 use crate::policy::{Policy, ResolvedKeys};
 use crate::repo::Repo;
+use crate::targets_role::{Signed, TargetEntry, TargetsRole};
 
 /// The spec version written into new metadata (python-tuf's).
 pub const SPEC_VERSION: &str = "1.0.31";
@@ -20,12 +21,25 @@ pub const SPEC_VERSION: &str = "1.0.31";
 pub const EXPIRY_FIELD: &str = "x-tuf-on-ci-expiry-period";
 pub const SIGNING_FIELD: &str = trustroot_core::expiry::SIGNING_PERIOD_FIELD;
 
-/// One role to stage: its new `signed` value and the published version it follows.
+/// The fields of a targets role `ceremony start` writes from the policy; any other field of
+/// the published version is kept as it is.
+const TARGETS_FIELDS_FROM_POLICY: [&str; 8] = [
+    "_type",
+    "spec_version",
+    "version",
+    "expires",
+    "targets",
+    "delegations",
+    EXPIRY_FIELD,
+    SIGNING_FIELD,
+];
+
+/// One role to stage: its new `signed` content and the version of the published one it follows.
 #[derive(Debug, Clone)]
 pub struct StagedRole {
     pub role: String,
-    pub signed: Value,
-    pub previous: Option<Value>,
+    pub signed: Signed,
+    pub previous_version: Option<u64>,
     /// Why it is staged (content changed, new role, renewal).
     pub reason: String,
     /// The published version is inside its signing period (or has no readable expiry):
@@ -65,26 +79,30 @@ pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
         })
         .collect();
     let root_reason = (!changes.is_empty()).then(|| format!("content changed: {}", changes.join("; ")));
-    if let Some(role) = stage_one(repo, "root", root_body, policy, now, root_reason)? {
+    let published_root = repo
+        .published("root")?
+        .map(|p| (p.path, Signed::Other(p.envelope.signed)));
+    let root_body = Signed::Other(Value::Object(root_body));
+    if let Some(role) = stage_one("root", root_body, published_root, policy, now, root_reason)? {
         staged.push(role);
     }
 
     // Targets and delegated targets: each file goes to the first delegation (by name)
     // whose paths match it, else to targets.
     let tree = trustroot_targets::tree::walk(&repo.root.join("targets")).map_err(RoundError::TargetsTree)?;
-    let mut files: BTreeMap<String, Vec<&trustroot_targets::tree::TreeFile>> = BTreeMap::new();
-    for (path, file) in &tree {
-        trustroot_core::target_path::validate(path).map_err(|source| RoundError::TargetPath {
+    let mut files: BTreeMap<String, Vec<trustroot_targets::tree::TreeFile>> = BTreeMap::new();
+    for (path, file) in tree {
+        trustroot_core::target_path::validate(&path).map_err(|source| RoundError::TargetPath {
             path: path.clone(),
             source: Box::new(source),
         })?;
         let owner = match policy
             .delegations
             .iter()
-            .find(|(_, d)| d.paths.iter().any(|p| path_matches(p, path)))
+            .find(|(_, d)| d.paths.iter().any(|p| path_matches(p, &path)))
         {
             Some((name, d)) => match d.bins {
-                Some(bins) => crate::bins::bin_for_target(name, bins, path),
+                Some(bins) => crate::bins::bin_for_target(name, bins, &path),
                 None => name.clone(),
             },
             None => "targets".to_string(),
@@ -92,18 +110,21 @@ pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
         files.entry(owner).or_default().push(file);
     }
     for role in targets_roles(policy) {
-        let published = repo.published(&role)?.map(|p| p.envelope.signed);
+        let published = match repo.published(&role)? {
+            Some(p) => {
+                collect_signers(&p.envelope.signed, &mut old_signers, &mut listed.keys);
+                Some((p.path, Signed::from_value(p.envelope.signed)))
+            }
+            None => None,
+        };
         let body = targets_body(
             policy,
             &keys,
             &role,
-            files.get(&role).map(Vec::as_slice).unwrap_or(&[]),
-            published.as_ref(),
+            files.remove(&role).unwrap_or_default(),
+            published.as_ref().map(|(_, signed)| signed),
         )?;
-        if let Some(published) = &published {
-            collect_signers(published, &mut old_signers, &mut listed.keys);
-        }
-        collect_signers(&Value::Object(body.clone()), &mut new_signers, &mut listed.keys);
+        collect_signers(&body.without_targets(), &mut new_signers, &mut listed.keys);
         let force = match (old_signers.get(&role), new_signers.get(&role)) {
             (Some(old), Some(new)) if old != new => Some(format!(
                 "its signers or threshold change ({}): the published version must be signed again",
@@ -111,7 +132,7 @@ pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
             )),
             _ => None,
         };
-        if let Some(staged_role) = stage_one(repo, &role, body, policy, now, force)? {
+        if let Some(staged_role) = stage_one(&role, body, published, policy, now, force)? {
             staged.push(staged_role);
         }
     }
@@ -247,26 +268,24 @@ impl NoNanos for DateTime<Utc> {
 }
 
 /// Decides whether `role` needs a new version: `body` is the wanted `signed` content
-/// without `version` and `expires`.
+/// without `version` and `expires`; `published` the published version and its file.
 fn stage_one(
-    repo: &Repo,
     role: &str,
-    body: Map<String, Value>,
+    mut body: Signed,
+    published: Option<(std::path::PathBuf, Signed)>,
     policy: &Policy,
     now: DateTime<Utc>,
     force: Option<String>,
 ) -> Result<Option<StagedRole>> {
     let periods = policy.periods(role);
-    let published = repo.published(role)?;
-    let (version, reason, previous, due) = match &published {
+    let (version, reason, previous_version, due) = match published {
         None => (1, "new role: no published version".to_string(), None, false),
-        Some(p) => {
-            let old = &p.envelope.signed;
-            let no_version = || Error::content(&p.path, FileProblem::NoVersion);
-            let mut old_body = old.as_object().cloned().ok_or_else(no_version)?;
-            let old_version = old.get("version").and_then(Value::as_u64).ok_or_else(no_version)?;
-            old_body.remove("version");
-            old_body.remove("expires");
+        Some((path, mut old)) => {
+            let no_version = || Error::content(&path, FileProblem::NoVersion);
+            if !matches!(&old, Signed::Targets(_) | Signed::Other(Value::Object(_))) {
+                return Err(no_version());
+            }
+            let old_version = old.version().ok_or_else(no_version)?;
             let expires = old
                 .get("expires")
                 .and_then(Value::as_str)
@@ -275,27 +294,30 @@ fn stage_one(
                 Some(expires) => now + Duration::days(i64::from(periods.signing_days)) >= expires,
                 None => true,
             };
-            if old_body == body && !renew && force.is_none() {
+            old.remove("version");
+            old.remove("expires");
+            let changed = old != body;
+            drop(old);
+            if !changed && !renew && force.is_none() {
                 return Ok(None);
             }
             let reason = if let Some(force) = force {
                 force
-            } else if old_body != body {
+            } else if changed {
                 "content changed".to_string()
             } else {
                 format!("renewal: within {} days of expiry", periods.signing_days)
             };
-            (old_version + 1, reason, Some(old.clone()), renew)
+            (old_version + 1, reason, Some(old_version), renew)
         }
     };
-    let mut signed = body;
-    signed.insert("version".to_string(), json!(version));
+    body.set("version", json!(version));
     let expires = now + Duration::days(i64::from(periods.expiry_days));
-    signed.insert("expires".to_string(), json!(trustroot_core::time::format(&expires)));
+    body.set("expires", json!(trustroot_core::time::format(&expires)));
     Ok(Some(StagedRole {
         role: role.to_string(),
-        signed: Value::Object(signed),
-        previous,
+        signed: body,
+        previous_version,
         reason,
         due,
     }))
@@ -353,32 +375,71 @@ fn root_body(policy: &Policy, keys: &ResolvedKeys) -> Result<Map<String, Value>>
     Ok(body)
 }
 
+/// The wanted `signed` content of targets role `role` (without version and expiry): the
+/// policy's fields, every other field of the published version as it is, and an entry for
+/// each of `files`. A file the published version lists with the same length and sha256
+/// keeps its published entry whole (its `custom` and any other field); a changed file
+/// keeps the published `custom` (e.g. Sigstore's usage/status).
 fn targets_body(
     policy: &Policy,
     keys: &ResolvedKeys,
     role: &str,
-    files: &[&trustroot_targets::tree::TreeFile],
-    published: Option<&Value>,
-) -> Result<Map<String, Value>> {
-    let mut targets = Map::new();
+    files: Vec<trustroot_targets::tree::TreeFile>,
+    published: Option<&Signed>,
+) -> Result<Signed> {
+    let mut entries = Vec::with_capacity(files.len());
     for file in files {
-        let mut entry = json!({"length": file.length, "hashes": {"sha256": file.sha256}});
-        // Keep a published target's custom metadata (e.g. Sigstore's usage/status).
-        if let Some(custom) = published
-            .and_then(|p| p.get("targets"))
-            .and_then(|t| t.get(&file.path))
-            .and_then(|t| t.get("custom"))
-            && let Some(obj) = entry.as_object_mut()
-        {
-            obj.insert("custom".into(), custom.clone());
-        }
-        targets.insert(file.path.clone(), entry);
+        let mut sha256 = [0u8; 32];
+        // The tree's digests are sha256 in lowercase hex; anything else is a bug in the walk.
+        hex::decode_to_slice(&file.sha256, &mut sha256).map_err(|e| {
+            RoundError::TargetsTree(trustroot_targets::tree::TreeError::Io {
+                path: std::path::PathBuf::from("targets").join(&file.path),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+            })
+        })?;
+        let kept = match published {
+            Some(Signed::Targets(old)) => old.target(&file.path).cloned(),
+            Some(Signed::Other(old)) => old
+                .get("targets")
+                .and_then(|t| t.get(&file.path))
+                .cloned()
+                .and_then(|entry| TargetEntry::from_value(file.path.clone(), entry).ok()),
+            None => None,
+        };
+        let entry = match kept {
+            Some(kept) if kept.length == file.length && kept.sha256 == sha256 => kept,
+            kept => TargetEntry {
+                custom: kept.and_then(|k| k.custom).or_else(|| {
+                    // A published entry the compact form cannot hold may still have a custom.
+                    match published {
+                        Some(Signed::Other(old)) => old
+                            .get("targets")
+                            .and_then(|t| t.get(&file.path))
+                            .and_then(|t| t.get("custom"))
+                            .cloned(),
+                        _ => None,
+                    }
+                }),
+                ..TargetEntry::new(file.path, file.length, sha256)
+            },
+        };
+        entries.push(entry);
     }
     let periods = policy.periods(role);
     let mut body = Map::new();
+    if let Some(published) = published {
+        let fields = match published {
+            Signed::Targets(old) => old.fields().clone(),
+            Signed::Other(old) => old.as_object().cloned().unwrap_or_default(),
+        };
+        body.extend(
+            fields
+                .into_iter()
+                .filter(|(k, _)| !TARGETS_FIELDS_FROM_POLICY.contains(&k.as_str())),
+        );
+    }
     body.insert("_type".into(), json!("targets"));
     body.insert("spec_version".into(), json!(SPEC_VERSION));
-    body.insert("targets".into(), Value::Object(targets));
     if role == "targets" && !policy.delegations.is_empty() {
         let mut delegation_keys = BTreeMap::new();
         let mut roles = Vec::new();
@@ -420,7 +481,7 @@ fn targets_body(
     }
     body.insert(EXPIRY_FIELD.into(), json!(periods.expiry_days));
     body.insert(SIGNING_FIELD.into(), json!(periods.signing_days));
-    Ok(body)
+    Ok(Signed::Targets(TargetsRole::new(body, entries)?))
 }
 
 /// A line-by-line account of what changes from `old` to `new` (JSON paths; values in

@@ -244,3 +244,75 @@ fn a_published_round_is_named_published_with_its_time_by_status_request_sign_ver
     assert!(refused.contains(&said), "{refused}");
     assert_eq!(std::fs::read_dir(&signatures).unwrap().count(), stored);
 }
+
+/// Re-signs `metadata/targets.json` after `edit` with `holders`' keys, and writes the same
+/// bytes over the served copy, so the repository stays consistent (as if that version had
+/// been published with those fields by another tool).
+fn republish_targets_edited(setup: &Setup, holders: &[&str], edit: impl FnOnce(&mut serde_json::Value)) {
+    use trustroot_ceremony::keys::KeyRef;
+    let path = setup.repo.join("metadata/targets.json");
+    let mut envelope: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut envelope["signed"]);
+    let canonical = trustroot_core::canonical::to_canonical_bytes(&envelope["signed"]).unwrap();
+    // Each holder signs under the key ID root lists for their key (with its holder label).
+    let root: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(setup.repo.join("metadata/root.json")).unwrap()).unwrap();
+    let mut signatures = Vec::new();
+    for holder in holders {
+        let signer = KeyRef::File(setup.key(holder).into())
+            .load(&mut || unreachable!("the test keys have no passphrase"))
+            .unwrap();
+        let public = serde_json::to_value(signer.public_key()).unwrap()["keyval"]["public"].clone();
+        let (keyid, _) = root["signed"]["keys"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(_, key)| key["keyval"]["public"] == public)
+            .unwrap();
+        signatures.push(serde_json::json!({"keyid": keyid, "sig": hex::encode(signer.sign(&canonical).unwrap())}));
+    }
+    envelope["signatures"] = serde_json::Value::Array(signatures);
+    let bytes = trustroot_ceremony::repo::to_metadata_json(&envelope);
+    let version = envelope["signed"]["version"].as_u64().unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+    std::fs::write(setup.served().join(format!("{version}.targets.json")), &bytes).unwrap();
+}
+
+#[test]
+fn a_targets_role_keeps_its_unknown_and_custom_fields_byte_for_byte_through_a_round() {
+    let setup = Setup::for_publish();
+    setup.round_now(&["alice", "bob"]);
+    setup.publish();
+    let custom = serde_json::json!({"sigstore": {"usage": "TrustedRoot", "status": "Active", "uri": "a\"b\\c"}});
+    republish_targets_edited(&setup, &["alice", "bob"], |signed| {
+        signed["x-unknown-top"] = serde_json::json!({"b": [1, "two", null], "a": {"nested": true}});
+        let entry = &mut signed["targets"]["trusted_root.json"];
+        entry["custom"] = custom.clone();
+        entry["hashes"]["sha512"] = serde_json::json!("ab".repeat(64));
+        entry["x-entry-field"] = serde_json::json!([3, 2, 1]);
+    });
+    let before: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(setup.repo.join("metadata/targets.json")).unwrap()).unwrap();
+
+    std::fs::write(setup.repo.join("targets/added.txt"), b"a new target\n").unwrap();
+    setup.round_now(&["alice", "bob"]);
+    setup.publish();
+    let after: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(setup.repo.join("metadata/targets.json")).unwrap()).unwrap();
+
+    let (mut old, mut new) = (before["signed"].clone(), after["signed"].clone());
+    assert_eq!(new["version"].as_u64(), Some(old["version"].as_u64().unwrap() + 1));
+    let added = new["targets"].as_object_mut().unwrap().remove("added.txt").unwrap();
+    assert_eq!(added["length"], 13);
+    for signed in [&mut old, &mut new] {
+        let fields = signed.as_object_mut().unwrap();
+        fields.remove("version");
+        fields.remove("expires");
+    }
+    // Everything else, the unknown top-level field and the entry's custom, other hash and
+    // unknown field included, is what was published, to the byte of its canonical form.
+    let canonical =
+        |v: &serde_json::Value| String::from_utf8(trustroot_core::canonical::to_canonical_bytes(v).unwrap());
+    assert_eq!(canonical(&new).unwrap(), canonical(&old).unwrap());
+    assert_eq!(new["targets"]["trusted_root.json"]["custom"], custom);
+}

@@ -87,7 +87,18 @@ pub fn check_signatures(
     keyids: &[String],
     threshold: u64,
 ) -> ThresholdReport {
-    let message = envelope.signed_bytes();
+    check_signatures_over(envelope.signed_bytes(), &envelope.signatures, keys, keyids, threshold)
+}
+
+/// [`check_signatures`] of `signatures` over `message`, the canonical bytes of a `signed`
+/// the caller already holds (a signing repository's staged role): no envelope is parsed.
+pub fn check_signatures_over(
+    message: &[u8],
+    signatures: &[crate::envelope::Signature],
+    keys: &BTreeMap<String, Key>,
+    keyids: &[String],
+    threshold: u64,
+) -> ThresholdReport {
     let mut seen_ids = HashSet::new();
     let mut seen_keys: HashSet<Vec<u8>> = HashSet::new();
     let mut report = ThresholdReport {
@@ -103,7 +114,7 @@ pub fn check_signatures(
         let status = match keys.get(keyid).map(Key::public_key) {
             None => KeyStatus::Unusable("not in the key list".to_string()),
             Some(Err(reason)) => KeyStatus::Unusable(reason),
-            Some(Ok(public)) => match envelope.signatures.iter().find(|s| &s.keyid == keyid) {
+            Some(Ok(public)) => match signatures.iter().find(|s| &s.keyid == keyid) {
                 None => KeyStatus::Missing,
                 Some(signature) => {
                     let valid = hex::decode(&signature.sig).is_ok_and(|sig| public.verify(message, &sig));
@@ -120,8 +131,7 @@ pub fn check_signatures(
         };
         report.keys.push((keyid.clone(), status));
     }
-    report.unlisted_signatures = envelope
-        .signatures
+    report.unlisted_signatures = signatures
         .iter()
         .filter(|s| !seen_ids.contains(s.keyid.as_str()))
         .map(|s| s.keyid.clone())

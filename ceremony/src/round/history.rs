@@ -190,7 +190,10 @@ fn changes(dir: &Path, manifest: &Value, history: &mut RoundHistory) {
     for meta in &manifest.roles {
         match read_staged(dir, &history.round, meta) {
             Ok(staged) => {
-                let mut lines = stage::diff(staged.previous.as_ref().map(|(value, _)| value), &staged.signed);
+                let mut lines = stage::diff(
+                    staged.previous.as_ref().map(|(value, _)| value),
+                    &staged.signed.to_value(),
+                );
                 let more_lines = lines.len().saturating_sub(MAX_CHANGE_LINES);
                 lines.truncate(MAX_CHANGE_LINES);
                 history.changes.push(RoleChanges {

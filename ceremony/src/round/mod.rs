@@ -50,6 +50,7 @@ use crate::keys;
 use crate::policy::check_name;
 use crate::repo::{self, Repo};
 use crate::stage;
+use crate::targets_role::Signed;
 
 /// The manifest file of a round.
 pub const MANIFEST: &str = "round.json";
@@ -92,7 +93,8 @@ pub struct ManifestRole {
 pub struct RoundRole {
     pub meta: ManifestRole,
     pub staged_path: PathBuf,
-    pub signed: Value,
+    /// The staged `signed` content; a targets role in the compact form.
+    pub signed: Signed,
     /// Canonical bytes of `signed` as it is on disk now: what signatures must cover.
     pub bytes: Vec<u8>,
     pub digest: String,
@@ -163,12 +165,11 @@ fn create(repo: &Repo, id: Option<&str>, now: DateTime<Utc>, planned: &[stage::S
         };
         let mut transcript = Vec::new();
         for role in planned {
-            let envelope = json!({"signatures": [], "signed": role.signed});
             repo.write(
                 &tmp.join("staged").join(role_file(&role.role)),
-                &repo::to_metadata_json(&envelope),
+                &role.signed.metadata_json(&role.role, &[])?,
             )?;
-            let (previous_version, previous_sha256) = match &role.previous {
+            let (previous_version, previous_sha256) = match role.previous_version {
                 Some(previous) => {
                     let published = repo
                         .published(&role.role)?
@@ -177,15 +178,12 @@ fn create(repo: &Repo, id: Option<&str>, now: DateTime<Utc>, planned: &[stage::S
                         })?;
                     let bytes = keys::read_limited(&published.path, repo::MAX_METADATA_SIZE)?;
                     repo.write(&tmp.join("previous").join(role_file(&role.role)), &bytes)?;
-                    (
-                        previous.get("version").and_then(Value::as_u64),
-                        Some(trustroot_core::hashes::sha256_hex(&bytes)),
-                    )
+                    (Some(previous), Some(trustroot_core::hashes::sha256_hex(&bytes)))
                 }
                 None => (None, None),
             };
-            let digest = trustroot_core::hashes::sha256_hex(&canonical(&role.role, &role.signed)?);
-            let version = role.signed.get("version").and_then(Value::as_u64).unwrap_or(0);
+            let digest = trustroot_core::hashes::sha256_hex(&role.signed.canonical(&role.role)?);
+            let version = role.signed.version().unwrap_or(0);
             let expires = role
                 .signed
                 .get("expires")
@@ -253,10 +251,10 @@ fn list_rounds(ceremonies: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
-fn parse_signed(path: &Path, role: &str, bytes: &[u8]) -> Result<Value> {
+fn parse_signed(path: &Path, role: &str, bytes: &[u8]) -> Result<Signed> {
     let envelope = Envelope::parse(role, bytes, &Limits::default())
         .map_err(|e| Error::content(path, FileProblem::Metadata(Box::new(e))))?;
-    Ok(envelope.signed)
+    Ok(Signed::from_value(envelope.signed))
 }
 
 impl Round {
@@ -270,9 +268,12 @@ impl Round {
         for meta in &manifest.roles {
             staged.push(read_staged(&dir, &id, meta)?);
         }
-        // The root and targets in effect once this round is published.
-        let staged_values: BTreeMap<String, Value> =
-            staged.iter().map(|s| (s.meta.role.clone(), s.signed.clone())).collect();
+        // The root and delegators in effect once this round is published: for targets
+        // roles their fields only (version, delegations), never their entries.
+        let staged_values: BTreeMap<String, Value> = staged
+            .iter()
+            .map(|s| (s.meta.role.clone(), s.signed.without_targets()))
+            .collect();
         let root_value = match staged_values.get("root").cloned() {
             Some(v) => Some(v),
             None => repo.published("root")?.map(|p| p.envelope.signed),
@@ -283,11 +284,11 @@ impl Round {
                 Some((value, bytes)) => (Some(value), Some(bytes)),
                 None => (None, None),
             };
-            let bytes = canonical(&role.meta.role, &role.signed)?;
+            let bytes = role.signed.canonical(&role.meta.role)?;
             let digest = trustroot_core::hashes::sha256_hex(&bytes);
-            let version = role.signed.get("version").and_then(Value::as_u64).unwrap_or(0);
+            let version = role.signed.version().unwrap_or(0);
             let requirements = match role.meta.role.as_str() {
-                "root" => root_requirements(version, &role.signed, previous.as_ref())?,
+                "root" => root_requirements(version, &role.signed.to_value(), previous.as_ref())?,
                 "targets" => targets_requirements(root_value.as_ref())?,
                 delegated => delegated_requirements(repo, delegated, &staged_values)?,
             };
@@ -343,7 +344,7 @@ impl Round {
 struct Staged {
     meta: ManifestRole,
     staged_path: PathBuf,
-    signed: Value,
+    signed: Signed,
     /// The published version it follows: its `signed` value and the file's bytes.
     previous: Option<(Value, Vec<u8>)>,
 }
@@ -386,7 +387,13 @@ fn read_manifest(dir: &Path, id: &str) -> Result<Manifest> {
 fn read_staged(dir: &Path, id: &str, meta: &ManifestRole) -> Result<Staged> {
     let staged_path = dir.join("staged").join(role_file(&meta.role));
     let bytes = keys::read_limited(&staged_path, repo::MAX_METADATA_SIZE)?;
-    let signed = parse_signed(&staged_path, &meta.role, &bytes)?;
+    // A targets role is read straight into the compact form; anything else, or a file that
+    // does not parse that way, as a value (whose parse names what is wrong).
+    let signed = match crate::targets_role::parse_compact(&bytes) {
+        Some(role) => Signed::Targets(role),
+        None => parse_signed(&staged_path, &meta.role, &bytes)?,
+    };
+    drop(bytes);
     let previous = if meta.previous_version.is_some() {
         let path = dir.join("previous").join(role_file(&meta.role));
         let bytes = keys::read_limited(&path, repo::MAX_METADATA_SIZE)?;
@@ -407,7 +414,9 @@ fn read_staged(dir: &Path, id: &str, meta: &ManifestRole) -> Result<Staged> {
                 ));
             }
         }
-        Some((parse_signed(&path, &meta.role, &bytes)?, bytes))
+        let envelope = Envelope::parse(&meta.role, &bytes, &Limits::default())
+            .map_err(|e| Error::content(&path, FileProblem::Metadata(Box::new(e))))?;
+        Some((envelope.signed, bytes))
     } else {
         None
     };
@@ -489,7 +498,9 @@ fn delegated_requirements(
         .to_string();
     let delegator_value = match staged_values.get(&delegator).cloned() {
         Some(v) => Some(v),
-        None => repo.published(&delegator)?.map(|p| p.envelope.signed),
+        None => repo
+            .published(&delegator)?
+            .map(|p| Signed::Other(p.envelope.signed).without_targets()),
     };
     let delegator_value = delegator_value.ok_or_else(|| RoundError::NoDelegator {
         delegated: delegated.into(),

@@ -90,13 +90,15 @@ impl Round {
                 summary: Vec::new(),
                 findings: Vec::new(),
             };
-            request_role.summary = summary(&request_role, &role.signed, role.previous.as_ref());
+            // The summary is a line per changed field: the whole value, once per role.
+            request_role.summary = summary(&request_role, &role.signed.to_value(), role.previous.as_ref());
             roles.push(request_role);
         }
         // The payload rules and lints, run here on the staged bytes and the payload files
         // they list (a keyholder's machine has no payload files): the request digest covers
         // them, they are not regenerated on the signing machine.
-        let staged: Vec<(&str, &Value)> = self.roles.iter().map(|r| (r.meta.role.as_str(), &r.signed)).collect();
+        let staged: Vec<(&str, &crate::targets_role::Signed)> =
+            self.roles.iter().map(|r| (r.meta.role.as_str(), &r.signed)).collect();
         let findings = crate::precheck::staged(repo, &staged, now);
         for role in &mut roles {
             role.findings = findings

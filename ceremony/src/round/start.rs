@@ -34,7 +34,8 @@ fn open_checked(
     planned: &[stage::StagedRole],
     allow_findings: bool,
 ) -> Result<DueOutcome> {
-    let staged: Vec<(&str, &Value)> = planned.iter().map(|r| (r.role.as_str(), &r.signed)).collect();
+    let staged: Vec<(&str, &crate::targets_role::Signed)> =
+        planned.iter().map(|r| (r.role.as_str(), &r.signed)).collect();
     let findings = precheck::staged(repo, &staged, now);
     if has_errors(&findings) && !allow_findings {
         return Ok(DueOutcome::Refused { findings });

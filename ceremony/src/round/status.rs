@@ -8,14 +8,14 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
-use trustroot_core::verify::{KeyStatus, check_signatures};
-use trustroot_core::{Envelope, Key, Limits};
+use trustroot_core::Key;
+use trustroot_core::verify::{KeyStatus, check_signatures_over};
 
 use super::{DetachedSignature, MAX_SIGNATURE_FILE, Requirement, Round, RoundRole, role_file, signature_file_name};
 use crate::error::{Error, IoOp, Result, RoundError, SignatureProblem};
 use crate::keys;
 use crate::policy::ResolvedKeys;
-use crate::repo::{self, Repo};
+use crate::repo::Repo;
 
 /// Threshold status of a round.
 #[derive(Debug, Clone, Serialize)]
@@ -214,13 +214,18 @@ fn role_status(
     mut role_rejected: Vec<Rejected>,
     describe: &dyn Fn(&str, &Key) -> Keyholder,
 ) -> Result<RoleStatus> {
-    let entries: Vec<Value> = sigs.iter().map(|s| json!({"keyid": s.keyid, "sig": s.sig})).collect();
-    let envelope_bytes = serde_json::to_vec(&json!({"signatures": entries, "signed": role.signed}))
-        .map_err(Error::encode("the signed envelope"))?;
-    let envelope = Envelope::parse(&role.meta.role, &envelope_bytes, &Limits::default())?;
+    // Checked over the canonical bytes the round already holds: the staged role is never
+    // written out and parsed back as a value.
+    let signatures: Vec<trustroot_core::envelope::Signature> = sigs
+        .iter()
+        .map(|s| trustroot_core::envelope::Signature {
+            keyid: s.keyid.clone(),
+            sig: s.sig.clone(),
+        })
+        .collect();
     let mut thresholds = Vec::new();
     for req in &role.requirements {
-        thresholds.push(threshold_status(role, req, &envelope, &mut role_rejected, describe));
+        thresholds.push(threshold_status(role, req, &signatures, &mut role_rejected, describe));
     }
     let complete = thresholds.iter().all(|t| t.met) && !role.changed_since_start();
     Ok(RoleStatus {
@@ -240,12 +245,12 @@ fn role_status(
 fn threshold_status(
     role: &RoundRole,
     req: &Requirement,
-    envelope: &Envelope,
+    signatures: &[trustroot_core::envelope::Signature],
     role_rejected: &mut Vec<Rejected>,
     describe: &dyn Fn(&str, &Key) -> Keyholder,
 ) -> ThresholdStatus {
     let (key_map, ids) = req.key_map();
-    let report = check_signatures(envelope, &key_map, &ids, req.threshold);
+    let report = check_signatures_over(&role.bytes, signatures, &key_map, &ids, req.threshold);
     let mut signed = Vec::new();
     let mut not_signed = Vec::new();
     for (keyid, key_status) in &report.keys {
@@ -308,7 +313,7 @@ pub fn install_signed_round(repo: &Repo, round: &Round) -> Result<()> {
             let sig = DetachedSignature::parse(&path, &keys::read_limited(&path, MAX_SIGNATURE_FILE)?)?;
             entries.push(json!({"keyid": sig.keyid, "sig": sig.sig}));
         }
-        let bytes = repo::to_metadata_json(&json!({"signatures": entries, "signed": role.signed}));
+        let bytes = role.signed.metadata_json(&role.meta.role, &entries)?;
         let metadata = repo.root.join("metadata");
         repo.write(&metadata.join(role_file(&role.meta.role)), &bytes)?;
         if role.meta.role == "root" {
