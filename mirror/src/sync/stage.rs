@@ -112,6 +112,7 @@ pub(super) fn prepare_staging(layout: &MirrorDir, current: Option<u64>) -> Resul
     scan_files(&tree)?;
     remove_if_exists(&staging.join("client"))?;
     remove_if_exists(&staging.join("manifest.json"))?;
+    remove_if_exists(&staging.join(super::quick::FILE))?;
     Ok(())
 }
 
