@@ -313,9 +313,18 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
     let opened = {
         let shared = shared.clone();
         let segments = segments.clone();
-        tokio::task::spawn_blocking(move || open(&shared, &segments)).await
+        // A small file (most targets, all metadata) is read in the same blocking call that
+        // opens it: one trip to the blocking pool per request, not two.
+        tokio::task::spawn_blocking(move || {
+            open(&shared, &segments).and_then(|found| {
+                found
+                    .map(|(file, length, state)| read_small(file, length, state, head, &segments))
+                    .transpose()
+            })
+        })
+        .await
     };
-    let (file, length, state) = match opened {
+    let (contents, length, state) = match opened {
         Ok(Ok(Some(found))) => found,
         Ok(Ok(None)) => return text(StatusCode::NOT_FOUND, "not found\n"),
         Ok(Err(e)) => {
@@ -335,15 +344,15 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
         return text(StatusCode::NOT_FOUND, "not found\n");
     };
     let cache = cache_control(&segments, || consistent_snapshot(&shared, state));
-    let body = if head {
-        Empty::new().map_err(|never| match never {}).boxed_unsync()
-    } else {
-        FileBody {
+    let body = match contents {
+        _ if head => Empty::new().map_err(|never| match never {}).boxed_unsync(),
+        Contents::Read(bytes) => Full::new(bytes).map_err(|never| match never {}).boxed_unsync(),
+        Contents::Open(file) => FileBody {
             file: tokio::fs::File::from_std(file),
             remaining: length,
-            buffer: vec![0; CHUNK].into_boxed_slice(),
+            buffer: vec![0; CHUNK.min(usize::try_from(length).unwrap_or(CHUNK))].into_boxed_slice(),
         }
-        .boxed_unsync()
+        .boxed_unsync(),
     };
     let mut response = Response::new(body);
     let headers = response.headers_mut();
@@ -470,6 +479,35 @@ pub fn decode_path(raw: &str) -> Option<Vec<String>> {
             (!refused).then(|| decoded.into_owned())
         })
         .collect()
+}
+
+/// A file to answer with: read whole already, or open to be streamed.
+enum Contents {
+    Read(Bytes),
+    Open(std::fs::File),
+}
+
+/// Reads `file` whole when it is at most [`CHUNK`] bytes (and the request wants a body);
+/// a larger one stays open, to be streamed. A file shorter than its length when opened
+/// (changed under the server: states never are) is an error, as it is when streamed.
+fn read_small(
+    file: std::fs::File,
+    length: u64,
+    state: u64,
+    head: bool,
+    segments: &[String],
+) -> Result<(Contents, u64, u64), UpdateError> {
+    use std::io::Read as _;
+    let small = usize::try_from(length).ok().filter(|&n| n <= CHUNK && !head);
+    let Some(size) = small else {
+        return Ok((Contents::Open(file), length, state));
+    };
+    let mut bytes = vec![0u8; size];
+    let mut reader = &file;
+    reader
+        .read_exact(&mut bytes)
+        .map_err(|e| UpdateError::io(Path::new(&segments.join("/")), e))?;
+    Ok((Contents::Read(Bytes::from(bytes)), length, state))
 }
 
 /// Opens the file at `segments` in the served state: `(file, length, state)`, or `None`
