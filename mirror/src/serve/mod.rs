@@ -310,33 +310,25 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
     let Some(segments) = decode_path(raw_path) else {
         return text(StatusCode::NOT_FOUND, "not found\n");
     };
-    let opened = {
-        let shared = shared.clone();
-        let segments = segments.clone();
-        // A small file (most targets, all metadata) is read in the same blocking call that
-        // opens it: one trip to the blocking pool per request, not two.
-        tokio::task::spawn_blocking(move || {
-            open(&shared, &segments).and_then(|found| {
-                found
-                    .map(|(file, length, state)| read_small(file, length, state, head, &segments))
-                    .transpose()
-            })
-        })
-        .await
-    };
+    // Opened (and a small file read) right here, on the worker thread, as nginx does in
+    // its event loop: a mirror's files are small and in the page cache, and handing each
+    // request to the blocking pool and back cost two thread switches, most of the time a
+    // request took under load (measured: docs/benchmarks.md). A file larger than a chunk
+    // is still streamed through the blocking pool.
+    let opened = open(&shared, &segments).and_then(|found| {
+        found
+            .map(|(file, length, state)| read_small(file, length, state, head, &segments))
+            .transpose()
+    });
     let (contents, length, state) = match opened {
-        Ok(Ok(Some(found))) => found,
-        Ok(Ok(None)) => return text(StatusCode::NOT_FOUND, "not found\n"),
-        Ok(Err(e)) => {
+        Ok(Some(found)) => found,
+        Ok(None) => return text(StatusCode::NOT_FOUND, "not found\n"),
+        Err(e) => {
             log(format_args!("error: cannot serve {}: {e}", escape(raw_path)));
             return text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the mirror cannot be served; see the server's log\n",
             );
-        }
-        Err(e) => {
-            log(format_args!("error: cannot serve {}: {e}", escape(raw_path)));
-            return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
         }
     };
     // A regular file was found, so the path has a last segment (the root is a directory).
