@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark (docs/benchmarks.md): installs the peers that are missing (python-tuf,
-# tuf-js, tuftool 0.17.0, curl, GNU time), builds trustroot and trustroot-bench in release
+# tuf-js, tuftool 0.17.0, curl, GNU time, nginx and wrk), builds trustroot and trustroot-bench in release
 # mode, and runs every measurement once. Not part of the test run: it takes a while.
 #
 # usage: scripts/bench.sh [WORK_DIR] [trustroot-bench run options, e.g. --quick]
@@ -14,6 +14,21 @@ work="${1:-bench-work}"
 [ $# -gt 0 ] && shift
 
 need_debian curl:curl /usr/bin/time:time node:nodejs npm:npm
+# `serve`: nginx beside `mirror serve`, loaded by wrk. The benchmark starts nginx itself
+# (its own configuration, 127.0.0.1, a random port) and stops it by pid; Debian would
+# start an installed nginx as a service, so policy-rc.d (Debian's switch) forbids that
+# while it is installed here.
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+  policy=/usr/sbin/policy-rc.d
+  added_policy=
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod 755 "$policy"
+    added_policy=1
+  fi
+  need_debian nginx:nginx wrk:wrk
+  [ -n "$added_policy" ] && as_root rm -f "$policy"
+fi
 # `signers` makes its keys on a SoftHSM2 token.
 need_debian softhsm2-util:softhsm2
 need_debian_files /usr/lib/softhsm/libsofthsm2.so:softhsm2

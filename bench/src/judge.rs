@@ -87,6 +87,13 @@ pub fn judge(rows: &[Row], quick: bool) -> String {
         )),
         None => out.push_str("- not measured: hashed bins\n"),
     }
+    if let Some(r) = find("resolve", "trustroot-core TrustedSet, resolution only") {
+        out.push_str(&format!(
+            "- {}: 10,000 targets resolved through 256 hashed bins in at most 50 ms (the metadata verified): {:.3} s\n",
+            verdict(secs(r) <= 0.05),
+            secs(r)
+        ));
+    }
     let big = if quick {
         "sign a targets role of 10000 "
     } else {

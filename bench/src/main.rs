@@ -17,6 +17,8 @@ mod measure;
 mod mirror;
 mod repo;
 mod runner;
+mod scale;
+mod serve_load;
 mod server;
 mod signers;
 mod signing;
@@ -151,7 +153,9 @@ struct RunArgs {
     /// One tenth of every size: a quick check of the harness, not a benchmark.
     #[arg(long)]
     quick: bool,
-    /// Run only these parts (small, large, bins, chain, sign); all when not given.
+    /// Run only these parts (small, large, bins, chain, sign, resolve, scale, serve); all
+    /// when not given. `resolve`: the in-process hashed-bins rows without the mirrors. `scale`: 10,000 and 100,000 targets of 1 KiB (fresh, no change, a new
+    /// snapshot, one target changed, 1,024 bins); `serve`: `mirror serve` beside nginx.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }
@@ -255,7 +259,11 @@ fn run(args: RunArgs) -> Result<()> {
     let now = chrono::Utc::now();
     let serve = work.join("serve");
     let mut built = Vec::new();
-    for spec in specs(scale).iter().filter(|s| wanted(s.name)) {
+    // `resolve` alone builds the bins repository for the in-process rows only.
+    for spec in specs(scale)
+        .iter()
+        .filter(|s| wanted(s.name) || (s.bins > 0 && wanted("resolve")))
+    {
         let started = Instant::now();
         let b = repo::build(spec, &serve.join(spec.name), now)?;
         note(&format!(
@@ -276,7 +284,9 @@ fn run(args: RunArgs) -> Result<()> {
         rows: Vec::new(),
     };
     for b in &built {
-        bench.mirror(b)?;
+        if wanted(b.spec.name) {
+            bench.mirror(b)?;
+        }
         if b.spec.bins > 0 {
             bench.resolve_bins(b)?;
         }
@@ -286,8 +296,23 @@ fn run(args: RunArgs) -> Result<()> {
             bench.signing(count)?;
         }
     }
+    let mut loads = None;
+    if wanted("scale") || wanted("serve") {
+        let (counts, bins) = if wanted("scale") {
+            (vec![10_000 / scale, 100_000 / scale], 1024)
+        } else {
+            (vec![10_000 / scale], 0)
+        };
+        if let Some((repo, mirror)) = bench.scale(&counts, bins)? {
+            if wanted("serve") {
+                loads = Some(bench.serve_load(&mirror, &repo.target_files(), 30)?);
+            }
+            std::fs::remove_dir_all(&mirror)?;
+            std::fs::remove_dir_all(&repo.dir)?;
+        }
+    }
     let table = measure::table(&bench.rows);
-    let verdicts = judge::judge(&bench.rows, args.quick);
+    let verdicts = judge::judge(&bench.rows, args.quick) + &scale::judge(&bench.rows, loads.as_ref());
     let report = format!(
         "Machine:\n\n{machine}\nRun: {} UTC{}\n\n{table}\nTargets:\n\n{verdicts}",
         now.format("%Y-%m-%d %H:%M"),

@@ -229,7 +229,7 @@ fn write_targets(spec: &Spec, dir: &Path) -> Result<WrittenTargets> {
 }
 
 /// The `signed` part of a targets role listing `targets`, delegating to `delegations`.
-fn targets_role(now: DateTime<Utc>, targets: Map<String, Value>, delegations: Option<Value>) -> Value {
+pub(crate) fn targets_role(now: DateTime<Utc>, targets: Map<String, Value>, delegations: Option<Value>) -> Value {
     let mut signed = json!({
         "_type": "targets",
         "spec_version": SPEC_VERSION,
@@ -244,11 +244,11 @@ fn targets_role(now: DateTime<Utc>, targets: Map<String, Value>, delegations: Op
 }
 
 /// A metadata file's name and its signed bytes.
-type SignedFile = (String, Vec<u8>);
+pub(crate) type SignedFile = (String, Vec<u8>);
 
 /// `targets` delegating every target to `bins` hashed bins: its `signed` part, and each
 /// bin's file name and signed bytes (listed in `snapshot_meta`).
-fn binned_targets(
+pub(crate) fn binned_targets(
     bins: u32,
     keys: &Keys,
     entries: Vec<(String, Value)>,

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::delegation::DelegationIndex;
 use crate::envelope::Envelope;
 use crate::error::{Error, ErrorKind, MalformedProblem, OrderProblem, Result};
 use crate::hashes::verify_bytes;
@@ -63,6 +64,9 @@ pub struct TrustedSet {
     timestamp: Option<Trusted<Timestamp>>,
     snapshot: Option<Trusted<Snapshot>>,
     targets: BTreeMap<RoleName, Trusted<Targets>>,
+    /// For each trusted targets role with a long list of delegated roles, the index that
+    /// finds the roles trusted for a path without scanning the list (256 hashed bins).
+    delegation_indexes: BTreeMap<RoleName, std::sync::Arc<DelegationIndex>>,
 }
 
 fn parse<T: Role>(name: &str, bytes: &[u8], limits: &Limits) -> Result<(Envelope, T)> {
@@ -99,6 +103,7 @@ impl TrustedSet {
             timestamp: None,
             snapshot: None,
             targets: BTreeMap::new(),
+            delegation_indexes: BTreeMap::new(),
         })
     }
 
@@ -349,6 +354,12 @@ impl TrustedSet {
         }
         // 5.6.5: not expired.
         self.check_not_expired(role, version, new.common.expires)?;
+        match new.delegations.as_ref().and_then(DelegationIndex::build) {
+            Some(index) => self
+                .delegation_indexes
+                .insert(RoleName::new(role), std::sync::Arc::new(index)),
+            None => self.delegation_indexes.remove(role),
+        };
         self.targets.insert(
             RoleName::new(role),
             Trusted {
@@ -389,11 +400,17 @@ impl TrustedSet {
                 self.verify_trusted_targets(&role.name, &role.delegator).ok()?;
                 verified.insert(edge);
             }
-            if let Some(found) = search.visit(&role, &trusted.signed) {
+            if let Some(found) = search.visit_indexed(&role, &trusted.signed, self.delegation_index(&role.name)) {
                 return Some((role.name, found));
             }
         }
         None
+    }
+
+    /// The index of the roles trusted targets role `role` delegates to, when it lists
+    /// enough of them to have one (see [`DelegationIndex::build`]).
+    pub fn delegation_index(&self, role: &str) -> Option<&DelegationIndex> {
+        self.delegation_indexes.get(role).map(|index| &**index)
     }
 
     /// Snapshot's METAFILE for a targets role (spec 5.6.1), failing if it is not listed.

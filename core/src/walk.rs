@@ -488,7 +488,7 @@ impl ClientWalk {
                 let Some(role) = visiting.take() else {
                     return Ok(None);
                 };
-                match search.visit(&role, trusted.signed()) {
+                match search.visit_indexed(&role, trusted.signed(), self.set.delegation_index(&role.name)) {
                     Some(found) => {
                         self.work = Work::Idle;
                         Ok(Some(Step::Found(found)))

@@ -54,6 +54,9 @@ pub struct Updater {
     roots_ahead: usize,
     /// Metadata files fetched from the repository and checked, and their bytes.
     fetched: (u64, u64),
+    /// The bytes of `timestamp.json` as the repository last served them (kept or not: an
+    /// equal version keeps the trusted copy, which may differ).
+    remote_timestamp: Option<Vec<u8>>,
 }
 
 /// One root version being fetched.
@@ -148,6 +151,7 @@ impl Updater {
             durability: Durability::Synced,
             roots_ahead: 1,
             fetched: (0, 0),
+            remote_timestamp: None,
         })
     }
 
@@ -183,6 +187,19 @@ impl Updater {
         self.run(Goal::TopLevel).await.map(drop)
     }
 
+    /// Spec 5.3-5.4 only: the newest root, then the timestamp; stops before the snapshot.
+    /// A later [`Self::load_all_targets`] or [`Self::refresh`] goes on from there. A mirror
+    /// uses it to see whether the repository changed at all before it loads anything else.
+    pub async fn refresh_timestamp(&mut self) -> Result<(), UpdateError> {
+        self.run_until(Goal::TopLevel, Some("snapshot")).await.map(drop)
+    }
+
+    /// The bytes of `timestamp.json` as the repository served them in this walk, if it
+    /// was fetched.
+    pub fn remote_timestamp(&self) -> Option<&[u8]> {
+        self.remote_timestamp.as_deref()
+    }
+
     /// Loads every targets role the repository delegates to, depth first from the
     /// top-level targets (what a mirror must hold). Roles reached twice are verified
     /// against each delegator; at most [`Limits::max_mirrored_roles`] roles are loaded.
@@ -193,12 +210,18 @@ impl Updater {
     /// Drives the walk to `goal`: each need answered from the metadata directory or the
     /// repository, each newly trusted file persisted.
     async fn run(&mut self, goal: Goal) -> Result<Step, UpdateError> {
+        self.run_until(goal, None).await
+    }
+
+    /// [`Self::run`], stopping early (with [`Step::Done`]) when the walk first needs the
+    /// role `stop_before`; starting a goal again resumes the walk there.
+    async fn run_until(&mut self, goal: Goal, stop_before: Option<&str>) -> Result<Step, UpdateError> {
         self.walk.start(goal);
         let mut roots = RootsAhead::default();
         // Without per-file durability (a mirror's staging), `root.json` is replaced once, by
         // the last root accepted, not once per version.
         let mut unpersisted_root = None;
-        let result = self.drive(&mut roots, &mut unpersisted_root).await;
+        let result = self.drive(&mut roots, &mut unpersisted_root, stop_before).await;
         drop(roots);
         if let Some(bytes) = unpersisted_root {
             self.persist("root", &bytes)?;
@@ -210,12 +233,16 @@ impl Updater {
         &mut self,
         roots: &mut RootsAhead,
         unpersisted_root: &mut Option<Vec<u8>>,
+        stop_before: Option<&str>,
     ) -> Result<Step, UpdateError> {
         loop {
             let need = match self.walk.next_step()? {
                 Step::Need(need) => need,
                 end => return Ok(end),
             };
+            if stop_before == Some(need.role.as_str()) {
+                return Ok(Step::Done);
+            }
             let bytes = match (need.source, need.role.as_str()) {
                 (Source::Cache, _) => self.local(&need)?,
                 (Source::Remote, "root") => self.fetch_root(&need, roots).await?,
@@ -224,6 +251,9 @@ impl Updater {
             if let (Source::Remote, Some(fetched)) = (need.source, &bytes) {
                 self.fetched.0 += 1;
                 self.fetched.1 += fetched.len() as u64;
+                if need.role == "timestamp" {
+                    self.remote_timestamp = Some(fetched.clone());
+                }
             }
             if self.walk.answer(bytes.as_deref())? == Keep::Nothing {
                 continue;

@@ -231,8 +231,14 @@ struct Origin {
 
 impl Origin {
     async fn synced() -> Origin {
+        Origin::synced_with(|_| ()).await
+    }
+
+    /// Like [`Origin::synced`], the repository first changed by `setup`.
+    async fn synced_with(setup: impl FnOnce(&mut RepoSim)) -> Origin {
         let now = Utc::now();
         let mut repo = RepoSim::new(now);
+        setup(&mut repo);
         repo.add_target("targets", "a.txt", b"first target");
         repo.add_target("targets", "dir/b.txt", b"second target");
         repo.publish();
@@ -277,6 +283,82 @@ impl Origin {
         );
         error
     }
+}
+
+/// The served state's directory.
+fn served_state_dir(mirror: &Path) -> PathBuf {
+    std::fs::canonicalize(mirror.join("repository"))
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+#[tokio::test]
+async fn a_sync_that_finds_the_same_timestamp_stops_before_reading_the_manifest() {
+    let origin = Origin::synced().await;
+    // The manifest is what a no-change sync no longer needs: make it unreadable.
+    let manifest = served_state_dir(origin.mirror.path()).join("manifest.json");
+    std::fs::write(&manifest, b"not json").unwrap();
+    origin.server.clear_requests();
+    let again = sync(origin.options()).await.unwrap();
+    assert!(!again.changed, "{again:?}");
+    assert_eq!((again.files_fetched, again.metadata_fetched), (1, 1));
+    // The specification's order: the next root version first, then the timestamp.
+    assert_eq!(
+        origin.server.requests(),
+        vec![
+            "metadata/2.root.json".to_string(),
+            "metadata/timestamp.json".to_string()
+        ]
+    );
+    // The summary stands in for the manifest: every file counted as reused.
+    assert_eq!(again.files_reused, 7, "{again:?}");
+}
+
+#[tokio::test]
+async fn freeze_attack_replaying_the_mirrored_timestamp_is_refused_once_it_expires() {
+    let origin = Origin::synced().await;
+    let before = served_state(origin.mirror.path());
+    // The repository is frozen: the same timestamp, which expires a day after it was
+    // published. Two days later the mirror must refuse it, not call it unchanged.
+    let mut later = origin.options();
+    later.now = origin.now + chrono::TimeDelta::days(2);
+    let error = sync(later).await.unwrap_err().to_string();
+    assert!(error.contains("timestamp") && error.contains("expired"), "{error}");
+    assert_eq!(served_state(origin.mirror.path()), before);
+}
+
+#[tokio::test]
+async fn freeze_attack_with_an_expired_targets_role_behind_the_same_timestamp_is_refused() {
+    let origin = Origin::synced_with(|repo| {
+        let expires = repo.base() + chrono::TimeDelta::hours(1);
+        repo.set_expires("targets", expires);
+    })
+    .await;
+    let before = served_state(origin.mirror.path());
+    // The timestamp is still valid and unchanged; the targets role it vouches for is not.
+    let mut later = origin.options();
+    later.now = origin.now + chrono::TimeDelta::hours(2);
+    let error = sync(later).await.unwrap_err().to_string();
+    assert!(error.contains("targets") && error.contains("expired"), "{error}");
+    assert_eq!(served_state(origin.mirror.path()), before);
+}
+
+#[tokio::test]
+async fn a_state_without_a_summary_is_synced_in_full_and_gains_one() {
+    let origin = Origin::synced().await;
+    // A mirror written before states had summaries.
+    let summary = served_state_dir(origin.mirror.path()).join("summary.json");
+    let written = std::fs::read(&summary).unwrap();
+    std::fs::remove_file(&summary).unwrap();
+    let manifest = served_state_dir(origin.mirror.path()).join("manifest.json");
+    let again = sync(origin.options()).await.unwrap();
+    assert!(!again.changed, "{again:?}");
+    assert_eq!(std::fs::read(&summary).unwrap(), written);
+    // From now on the fast path answers: the manifest is not read.
+    std::fs::write(&manifest, b"not json").unwrap();
+    assert!(!sync(origin.options()).await.unwrap().changed);
 }
 
 #[tokio::test]

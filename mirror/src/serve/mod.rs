@@ -310,24 +310,25 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
     let Some(segments) = decode_path(raw_path) else {
         return text(StatusCode::NOT_FOUND, "not found\n");
     };
-    let opened = {
-        let shared = shared.clone();
-        let segments = segments.clone();
-        tokio::task::spawn_blocking(move || open(&shared, &segments)).await
-    };
-    let (file, length, state) = match opened {
-        Ok(Ok(Some(found))) => found,
-        Ok(Ok(None)) => return text(StatusCode::NOT_FOUND, "not found\n"),
-        Ok(Err(e)) => {
+    // Opened (and a small file read) right here, on the worker thread, as nginx does in
+    // its event loop: a mirror's files are small and in the page cache, and handing each
+    // request to the blocking pool and back cost two thread switches, most of the time a
+    // request took under load (measured: docs/benchmarks.md). A file larger than a chunk
+    // is still streamed through the blocking pool.
+    let opened = open(&shared, &segments).and_then(|found| {
+        found
+            .map(|(file, length, state)| read_small(file, length, state, head, &segments))
+            .transpose()
+    });
+    let (contents, length, state) = match opened {
+        Ok(Some(found)) => found,
+        Ok(None) => return text(StatusCode::NOT_FOUND, "not found\n"),
+        Err(e) => {
             log(format_args!("error: cannot serve {}: {e}", escape(raw_path)));
             return text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the mirror cannot be served; see the server's log\n",
             );
-        }
-        Err(e) => {
-            log(format_args!("error: cannot serve {}: {e}", escape(raw_path)));
-            return text(StatusCode::INTERNAL_SERVER_ERROR, "internal error\n");
         }
     };
     // A regular file was found, so the path has a last segment (the root is a directory).
@@ -335,15 +336,15 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
         return text(StatusCode::NOT_FOUND, "not found\n");
     };
     let cache = cache_control(&segments, || consistent_snapshot(&shared, state));
-    let body = if head {
-        Empty::new().map_err(|never| match never {}).boxed_unsync()
-    } else {
-        FileBody {
+    let body = match contents {
+        _ if head => Empty::new().map_err(|never| match never {}).boxed_unsync(),
+        Contents::Read(bytes) => Full::new(bytes).map_err(|never| match never {}).boxed_unsync(),
+        Contents::Open(file) => FileBody {
             file: tokio::fs::File::from_std(file),
             remaining: length,
-            buffer: vec![0; CHUNK].into_boxed_slice(),
+            buffer: vec![0; CHUNK.min(usize::try_from(length).unwrap_or(CHUNK))].into_boxed_slice(),
         }
-        .boxed_unsync()
+        .boxed_unsync(),
     };
     let mut response = Response::new(body);
     let headers = response.headers_mut();
@@ -470,6 +471,35 @@ pub fn decode_path(raw: &str) -> Option<Vec<String>> {
             (!refused).then(|| decoded.into_owned())
         })
         .collect()
+}
+
+/// A file to answer with: read whole already, or open to be streamed.
+enum Contents {
+    Read(Bytes),
+    Open(std::fs::File),
+}
+
+/// Reads `file` whole when it is at most [`CHUNK`] bytes (and the request wants a body);
+/// a larger one stays open, to be streamed. A file shorter than its length when opened
+/// (changed under the server: states never are) is an error, as it is when streamed.
+fn read_small(
+    file: std::fs::File,
+    length: u64,
+    state: u64,
+    head: bool,
+    segments: &[String],
+) -> Result<(Contents, u64, u64), UpdateError> {
+    use std::io::Read as _;
+    let small = usize::try_from(length).ok().filter(|&n| n <= CHUNK && !head);
+    let Some(size) = small else {
+        return Ok((Contents::Open(file), length, state));
+    };
+    let mut bytes = vec![0u8; size];
+    let mut reader = &file;
+    reader
+        .read_exact(&mut bytes)
+        .map_err(|e| UpdateError::io(Path::new(&segments.join("/")), e))?;
+    Ok((Contents::Read(Bytes::from(bytes)), length, state))
 }
 
 /// Opens the file at `segments` in the served state: `(file, length, state)`, or `None`

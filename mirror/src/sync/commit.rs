@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::SyncOptions;
+use super::quick::{PlanFacts, StateSummary};
 use super::stage::StagedTree;
 use crate::error::UpdateError;
 use crate::layout::{MirrorDir, scan_files};
@@ -17,6 +18,7 @@ pub(super) fn commit(
     tree: StagedTree,
     files: BTreeMap<String, FileEntry>,
     origin: Origin,
+    facts: &PlanFacts,
     options: &SyncOptions,
 ) -> Result<u64, UpdateError> {
     let staging = layout.staging();
@@ -26,6 +28,9 @@ pub(super) fn commit(
         unsynced.push(client.join(relative));
     }
     trustroot_store::sync_files(&staging, &unsynced)?;
+    // The summary first: a state is installed with both or (after a crash in staging) with
+    // neither, and a summary is only ever read beside a served state's manifest.
+    StateSummary::new(facts, files.values()).write(&staging)?;
     let manifest = Manifest {
         format: FORMAT,
         origin,

@@ -24,18 +24,20 @@ mod commit;
 mod desired;
 mod fetch;
 mod plan;
+mod quick;
 mod stage;
 
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use trustroot_core::{Limits, TrustedSet};
 use url::Url;
 
 pub(crate) use self::desired::{Desired, Wanted, desired_files};
-use self::plan::{Current, Plan};
+use self::plan::{Current, Plan, Served};
+use self::quick::StateSummary;
 use crate::error::UpdateError;
 use crate::fetch::FetchConfig;
 use crate::layout::MirrorDir;
@@ -100,7 +102,7 @@ impl SyncOptions {
 }
 
 /// Role versions a state holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Versions {
     pub root: u64,
     pub timestamp: u64,
@@ -140,7 +142,7 @@ pub struct SyncSummary {
 /// A target current metadata lists that the mirror does not store, and why: its name would
 /// leave the mirror, cannot be a file name, or clashes with another; or its hashes cannot
 /// name or check it. The rest of the repository is mirrored all the same.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
     pub target: String,
     /// The targets role that lists it (the one a client would trust it from).
@@ -217,15 +219,58 @@ async fn sync_locked(
     options: &SyncOptions,
     started: std::time::Instant,
 ) -> Result<SyncSummary, UpdateError> {
-    let current = Current::read(layout)?;
-    stage::prepare_staging(layout, current.as_ref().map(|c| c.number))?;
-    let plan = plan::plan(layout, current.as_ref(), options).await?;
+    let number = layout.current()?;
+    // The served state's summary lets a sync that finds nothing new stop before loading
+    // its manifest; a state without one (written before summaries) has its manifest read
+    // now, for the origin it records.
+    let state_summary = number.and_then(|n| StateSummary::read(&layout.state(n)));
+    let mut current = None;
+    let served = match (number, &state_summary) {
+        (None, _) => None,
+        (Some(n), Some(summary)) => Some(Served {
+            number: n,
+            origin: summary.origin.clone(),
+            versions: Some(summary.versions.clone()),
+        }),
+        (Some(n), None) => {
+            let read = Current::read(layout, n)?;
+            let origin = read.manifest.origin.clone();
+            current = Some(read);
+            Some(Served {
+                number: n,
+                origin,
+                versions: None,
+            })
+        }
+    };
+    stage::prepare_staging(layout, number)?;
+    let begun = plan::begin(layout, served.as_ref(), options).await?;
+    if let (Some(served), Some(state_summary)) = (&served, &state_summary)
+        && begun.unchanged(layout, served, state_summary, options)
+    {
+        stage::remove_if_exists(&layout.staging())?;
+        let mut summary = begun.no_change(layout, served, state_summary);
+        summary.seconds = started.elapsed().as_secs_f64();
+        return Ok(summary);
+    }
+    let current = match (current, number) {
+        (Some(current), _) => Some(current),
+        (None, Some(n)) => Some(Current::read(layout, n)?),
+        (None, None) => None,
+    };
+    let plan = plan::finish(begun, layout, current.as_ref()).await?;
     if plan.already_served(current.as_ref(), options)? {
-        let Plan { mut summary, .. } = plan;
+        let Plan { mut summary, facts, .. } = plan;
         stage::remove_if_exists(&layout.staging())?;
         if let Some(current) = &current {
             summary.files_reused = current.manifest.files.len() as u64;
             summary.bytes_reused = current.manifest.files.values().map(|e| e.size).sum();
+            // A state written before summaries (or by a version whose summary differs)
+            // gets one now, so the next sync that finds nothing new takes the fast path.
+            let fresh = StateSummary::new(&facts, current.manifest.files.values());
+            if state_summary.as_ref() != Some(&fresh) {
+                fresh.write(&layout.state(current.number))?;
+            }
         }
         summary.seconds = started.elapsed().as_secs_f64();
         return Ok(summary);
@@ -237,6 +282,7 @@ async fn sync_locked(
         fetcher,
         wanted,
         mut summary,
+        facts,
     } = plan;
     let mut staged = stage::stage(&layout.staging(), current.as_ref(), &wanted, options, &mut summary)?;
     fetch::fetch_targets(&fetcher, &targets_url, &mut staged, options, &mut summary).await?;
@@ -248,6 +294,7 @@ async fn sync_locked(
         staged.tree,
         staged.files,
         origin,
+        &facts,
         options,
     )?;
     summary.changed = true;

@@ -4,13 +4,14 @@
 //! hold.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use trustroot_core::TrustedSet;
 use trustroot_core::hashes::sha256_hex;
 use url::Url;
 
 use super::desired::{Desired, Wanted, desired_files};
+use super::quick::{self, PlanFacts, StateSummary};
 use super::stage::{unchanged, within_grace};
 use super::{SIGSTORE_ROOT, SIGSTORE_URL, SyncOptions, SyncSummary, Versions, versions};
 use crate::error::UpdateError;
@@ -23,7 +24,7 @@ use crate::updater::{Updater, UpdaterConfig, base_url, join};
 /// Root versions a sync fetches at once while it walks a long root chain.
 const ROOTS_AHEAD: usize = 8;
 
-/// The state the mirror serves now.
+/// The state the mirror serves now, with its manifest loaded.
 pub(super) struct Current {
     pub number: u64,
     pub manifest: Manifest,
@@ -32,18 +33,23 @@ pub(super) struct Current {
 }
 
 impl Current {
-    /// The served state, if the mirror has one yet.
-    pub fn read(layout: &MirrorDir) -> Result<Option<Current>, UpdateError> {
-        let Some(number) = layout.current()? else {
-            return Ok(None);
-        };
+    /// State `number`, with its manifest.
+    pub fn read(layout: &MirrorDir, number: u64) -> Result<Current, UpdateError> {
         let manifest = Manifest::read(&layout.state(number).join("manifest.json"))?;
-        Ok(Some(Current {
+        Ok(Current {
             number,
             manifest,
             tree: layout.state(number).join("tree"),
-        }))
+        })
     }
+}
+
+/// What a sync knows of the served state before the walk: its number, the origin it
+/// records and, when its summary says so, the role versions it holds.
+pub(super) struct Served {
+    pub number: u64,
+    pub origin: Origin,
+    pub versions: Option<Versions>,
 }
 
 /// What the repository now holds, verified, and where to fetch its targets.
@@ -55,44 +61,129 @@ pub(super) struct Plan {
     pub wanted: BTreeMap<TreePath, Wanted>,
     /// The summary so far: versions before and after, skipped targets, notes.
     pub summary: SyncSummary,
+    /// What the new state's summary records of the verified metadata.
+    pub facts: PlanFacts,
 }
 
-/// Verifies what the repository now holds, in `staging/client` (prepared by
-/// [`super::stage::prepare_staging`]).
-pub(super) async fn plan(
+/// The walk as far as the timestamp (spec 5.3-5.4): trust seeded, every new root and the
+/// timestamp verified, in `staging/client`.
+pub(super) struct Begun {
+    origin: Origin,
+    targets_url: Url,
+    fetcher: Fetcher,
+    updater: Updater,
+    before: Option<Versions>,
+    notes: Vec<String>,
+    history: PathBuf,
+}
+
+/// Seeds the client state from the served state (or the starting root) in
+/// `staging/client` (prepared by [`super::stage::prepare_staging`]) and walks the roots
+/// and the timestamp.
+pub(super) async fn begin(
     layout: &MirrorDir,
-    current: Option<&Current>,
+    served: Option<&Served>,
     options: &SyncOptions,
-) -> Result<Plan, UpdateError> {
+) -> Result<Begun, UpdateError> {
     let client = layout.staging().join("client");
     let history = client.join("root_history");
-    let (metadata_url, targets_url) = origin_urls(options, current.map(|c| &c.manifest))?;
+    let (metadata_url, targets_url) = origin_urls(options, served.map(|s| &s.origin))?;
     let origin = options.record_origin.clone().unwrap_or_else(|| Origin {
         metadata_url: metadata_url.to_string(),
         targets_url: targets_url.to_string(),
     });
     let mut notes = Vec::new();
     // Trust: the served state's own metadata, or the given (or embedded) root.
-    let before = match current {
-        Some(current) => {
-            link_tree(&layout.state(current.number).join("client"), &client)?;
+    let before = match served {
+        Some(served) => {
+            link_tree(&layout.state(served.number).join("client"), &client)?;
             if options.root.is_some() {
                 notes.push("the pinned root is not used: the mirror already trusts its own root".into());
             }
-            Some(versions_before(&client, options)?)
+            Some(match &served.versions {
+                Some(versions) => versions.clone(),
+                None => versions_before(&client, options)?,
+            })
         }
         None => {
             seed_from_root(&client, &history, options)?;
             None
         }
     };
-
-    // The full client workflow, every delegated role included.
     let fetcher = Fetcher::new(options.fetch.clone());
-    let updater = walk(&client, &history, metadata_url, &fetcher, options).await?;
+    let mut updater = updater(&client, &history, metadata_url, &fetcher, options)?;
+    updater.refresh_timestamp().await?;
+    Ok(Begun {
+        origin,
+        targets_url,
+        fetcher,
+        updater,
+        before,
+        notes,
+        history,
+    })
+}
+
+impl Begun {
+    /// True when the served state `served`, summarised by `summary`, is still exactly what
+    /// the repository holds: see [`super::quick`]. The walk has checked the root chain and
+    /// the timestamp's signatures; the summary vouches for everything after it.
+    pub fn unchanged(
+        &self,
+        layout: &MirrorDir,
+        served: &Served,
+        summary: &StateSummary,
+        options: &SyncOptions,
+    ) -> bool {
+        !options.verify_all
+            && summary.origin == self.origin
+            && self.updater.trusted().root_updates() == 0
+            && summary.still_current(options)
+            && quick::same_timestamp(&layout.state(served.number), self.updater.remote_timestamp())
+    }
+
+    /// The report of a sync that found the served state unchanged.
+    pub fn no_change(self, layout: &MirrorDir, served: &Served, summary: &StateSummary) -> SyncSummary {
+        let (fetched, bytes) = self.updater.metadata_fetched();
+        SyncSummary {
+            served: layout.served().display().to_string(),
+            origin: self.origin,
+            changed: false,
+            state: served.number,
+            before: self.before,
+            after: summary.versions.clone(),
+            metadata_fetched: fetched,
+            files_fetched: fetched,
+            bytes_fetched: bytes,
+            files_reused: summary.files,
+            bytes_reused: summary.bytes,
+            files_resumed: 0,
+            files_in_grace: 0,
+            files_pruned: 0,
+            seconds: 0.0,
+            skipped: summary.skipped.clone(),
+            notes: self.notes,
+        }
+    }
+}
+
+/// Goes on from [`begin`]: the snapshot and every targets role (the full client
+/// workflow), then the files the new state must hold.
+pub(super) async fn finish(begun: Begun, layout: &MirrorDir, current: Option<&Current>) -> Result<Plan, UpdateError> {
+    let Begun {
+        origin,
+        targets_url,
+        fetcher,
+        mut updater,
+        before,
+        notes,
+        history,
+    } = begun;
+    updater.load_all_targets().await?;
     let trusted = updater.trusted();
     let after = versions(trusted);
     let Desired { files: wanted, skipped } = desired_files(trusted, &history)?;
+    let facts = PlanFacts::new(origin.clone(), trusted, skipped.clone());
     let summary = SyncSummary {
         served: layout.served().display().to_string(),
         origin: origin.clone(),
@@ -119,15 +210,16 @@ pub(super) async fn plan(
         fetcher,
         wanted,
         summary,
+        facts,
     })
 }
 
 /// The metadata and targets base URLs: as given, else as the served state records them,
 /// else Sigstore's.
-fn origin_urls(options: &SyncOptions, manifest: Option<&Manifest>) -> Result<(Url, Url), UpdateError> {
-    let metadata_url = match (&options.from, manifest) {
+fn origin_urls(options: &SyncOptions, recorded_origin: Option<&Origin>) -> Result<(Url, Url), UpdateError> {
+    let metadata_url = match (&options.from, recorded_origin) {
         (Some(url), _) => base_url(url),
-        (None, Some(manifest)) => recorded(&manifest.origin.metadata_url)?,
+        (None, Some(origin)) => recorded(&origin.metadata_url)?,
         // The default origin is a constant URL (a test below parses it).
         (None, None) if options.root.is_none() => Url::parse(SIGSTORE_URL).map_err(|source| UpdateError::NotAUrl {
             url: SIGSTORE_URL.to_string(),
@@ -135,9 +227,9 @@ fn origin_urls(options: &SyncOptions, manifest: Option<&Manifest>) -> Result<(Ur
         })?,
         (None, None) => return Err(UpdateError::OriginNeeded),
     };
-    let targets_url = match (&options.targets_from, manifest) {
+    let targets_url = match (&options.targets_from, recorded_origin) {
         (Some(url), _) => base_url(url),
-        (None, Some(manifest)) if options.from.is_none() => recorded(&manifest.origin.targets_url)?,
+        (None, Some(origin)) if options.from.is_none() => recorded(&origin.targets_url)?,
         _ => join(&metadata_url, "targets/")?,
     };
     Ok((metadata_url, targets_url))
@@ -185,12 +277,21 @@ fn versions_before(client: &Path, options: &SyncOptions) -> Result<Versions, Upd
         options.limits.clone(),
     )?;
     let mut v = versions(&trusted_before);
+    // Only the version is read: a targets role of 100,000 entries held as a JSON value
+    // would cost far more memory than the whole sync otherwise needs.
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        signed: Signed,
+    }
+    #[derive(serde::Deserialize)]
+    struct Signed {
+        version: u64,
+    }
     let read_version = |role: &str| -> u64 {
         std::fs::read(client.join(format!("{role}.json")))
             .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v["signed"]["version"].as_u64())
-            .unwrap_or(0)
+            .and_then(|b| serde_json::from_slice::<Envelope>(&b).ok())
+            .map_or(0, |e| e.signed.version)
     };
     v.timestamp = read_version("timestamp");
     v.snapshot = read_version("snapshot");
@@ -198,8 +299,8 @@ fn versions_before(client: &Path, options: &SyncOptions) -> Result<Versions, Upd
     Ok(v)
 }
 
-/// Runs the client workflow against `metadata_url`, every delegated role included.
-async fn walk(
+/// The client workflow against `metadata_url`, its state in `client`.
+fn updater(
     client: &Path,
     history: &Path,
     metadata_url: Url,
@@ -221,7 +322,6 @@ async fn walk(
     // staging/ is made durable as a whole before it is switched to: no sync per file.
     updater.defer_durability();
     updater.fetch_roots_ahead(ROOTS_AHEAD);
-    updater.load_all_targets().await?;
     Ok(updater)
 }
 

@@ -1,0 +1,447 @@
+//! The scale benchmark (issue 24): cost that grows with the change, not with the
+//! repository. Repositories of 10,000 and 100,000 targets of 1 KiB of random content
+//! (flat, and in 1,024 hashed bins), mirrored fresh beside curl, then re-synced with
+//! nothing changed, after a new timestamp and snapshot only, and after one target changed.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+use sha2::{Digest as _, Sha256};
+
+use crate::Result;
+use crate::measure::{Job, Measured};
+use crate::repo::{Keys, binned_targets, consistent_name, expires, root_signed, targets_role};
+use crate::runner::{Bench, fresh_dir, note};
+
+/// A repository the benchmark publishes again, role by role.
+pub struct ScaleRepo {
+    pub name: String,
+    pub dir: PathBuf,
+    keys: Keys,
+    seed: [u8; 32],
+    now: DateTime<Utc>,
+    /// (target path, its `targets` entry), in order.
+    entries: Vec<(String, Value)>,
+    pub bins: u32,
+    pub target_size: usize,
+    timestamp: u64,
+    snapshot: u64,
+    targets: u64,
+    /// Files the last publish added (what a client fetches for it), relative to `dir`.
+    pub files: Vec<String>,
+    pub bytes: u64,
+}
+
+/// 32 random bytes: bench repositories hold random target content.
+fn random_seed() -> Result<[u8; 32]> {
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut seed)?;
+    Ok(seed)
+}
+
+/// `size` bytes, random (from the run's seed), different for every `name` and `round`.
+fn random_bytes(seed: &[u8; 32], name: &str, round: u64, size: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(size + 32);
+    let mut block = 0u64;
+    while out.len() < size {
+        let mut hasher = Sha256::new();
+        hasher.update(seed);
+        hasher.update(name.as_bytes());
+        hasher.update(round.to_le_bytes());
+        hasher.update(block.to_le_bytes());
+        out.extend_from_slice(&hasher.finalize());
+        block += 1;
+    }
+    out.truncate(size);
+    out
+}
+
+fn put(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, bytes)?;
+    Ok(())
+}
+
+impl ScaleRepo {
+    /// Builds a repository of `count` targets of `target_size` bytes under `dir`
+    /// (emptied first), flat or in `bins` hashed bins.
+    pub fn build(name: &str, dir: &Path, count: usize, target_size: usize, bins: u32) -> Result<ScaleRepo> {
+        fresh_dir(dir)?;
+        let now = Utc::now();
+        let keys = Keys::generate()?;
+        let seed = random_seed()?;
+        let mut repo = ScaleRepo {
+            name: name.to_string(),
+            dir: dir.to_path_buf(),
+            keys,
+            seed,
+            now,
+            entries: Vec::with_capacity(count),
+            bins,
+            target_size,
+            timestamp: 0,
+            snapshot: 0,
+            targets: 0,
+            files: Vec::new(),
+            bytes: 0,
+        };
+        let root = repo.keys.sign("root", &root_signed(&repo.keys, 1, now))?;
+        repo.add_file("1.root.json", &root)?;
+        let mut target_files = Vec::with_capacity(count);
+        for i in 0..count {
+            let path = format!("file-{i:06}.bin");
+            let (entry, file) = repo.write_target(&path, 0)?;
+            repo.entries.push((path, entry));
+            target_files.push(file);
+        }
+        repo.publish(true)?;
+        // Targets are fetched after the metadata.
+        for file in target_files {
+            repo.files.push(file);
+            repo.bytes += target_size as u64;
+        }
+        Ok(repo)
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.join("1.root.json")
+    }
+
+    /// Every target's served path, from the repository's base.
+    pub fn target_files(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter_map(|(path, entry)| entry["hashes"]["sha256"].as_str().map(|h| consistent_name(path, h)))
+            .collect()
+    }
+
+    fn add_file(&mut self, name: &str, bytes: &[u8]) -> Result<()> {
+        put(&self.dir, name, bytes)?;
+        self.files.push(name.to_string());
+        self.bytes += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Writes target `path`'s content of `round`; returns its entry and served file.
+    fn write_target(&self, path: &str, round: u64) -> Result<(Value, String)> {
+        let content = random_bytes(&self.seed, path, round, self.target_size);
+        let sha256 = hex::encode(Sha256::digest(&content));
+        let file = consistent_name(path, &sha256);
+        put(&self.dir, &file, &content)?;
+        Ok((json!({"length": content.len(), "hashes": {"sha256": sha256}}), file))
+    }
+
+    /// Publishes a new timestamp and snapshot, and a new targets role when
+    /// `targets_changed`.
+    fn publish(&mut self, targets_changed: bool) -> Result<()> {
+        let mut snapshot_meta = Map::new();
+        if targets_changed {
+            self.targets += 1;
+            let (mut signed, delegated) = if self.bins == 0 {
+                let listed: Map<String, Value> = self.entries.iter().cloned().collect();
+                (targets_role(self.now, listed, None), Vec::new())
+            } else {
+                binned_targets(
+                    self.bins,
+                    &self.keys,
+                    self.entries.clone(),
+                    self.now,
+                    &mut snapshot_meta,
+                )?
+            };
+            signed["version"] = json!(self.targets);
+            let bytes = self.keys.sign("targets", &signed)?;
+            self.add_file(&format!("{}.targets.json", self.targets), &bytes)?;
+            for (name, bytes) in delegated {
+                self.add_file(&name, &bytes)?;
+            }
+        } else if self.bins > 0 {
+            return Err("the benchmark republishes flat repositories only".into());
+        }
+        snapshot_meta.insert("targets.json".into(), json!({"version": self.targets}));
+        self.snapshot += 1;
+        self.timestamp += 1;
+        let snapshot = json!({
+            "_type": "snapshot",
+            "spec_version": "1.0.31",
+            "version": self.snapshot,
+            "expires": expires(self.now),
+            "meta": snapshot_meta,
+        });
+        let timestamp = json!({
+            "_type": "timestamp",
+            "spec_version": "1.0.31",
+            "version": self.timestamp,
+            "expires": expires(self.now),
+            "meta": {"snapshot.json": {"version": self.snapshot}},
+        });
+        let snapshot_bytes = self.keys.sign("snapshot", &snapshot)?;
+        let timestamp_bytes = self.keys.sign("timestamp", &timestamp)?;
+        self.add_file(&format!("{}.snapshot.json", self.snapshot), &snapshot_bytes)?;
+        // The timestamp last, as a publisher does: a client never sees it before the rest.
+        self.add_file("timestamp.json", &timestamp_bytes)?;
+        Ok(())
+    }
+
+    /// Forgets the files of the last publish: the next one lists only its own.
+    fn start_publish(&mut self) {
+        self.files.clear();
+        self.bytes = 0;
+    }
+
+    /// A new timestamp and snapshot; the targets are unchanged.
+    pub fn new_timestamp_and_snapshot(&mut self) -> Result<()> {
+        self.start_publish();
+        self.publish(false)
+    }
+
+    /// The first target's content changes (a new targets role, snapshot and timestamp).
+    pub fn change_one_target(&mut self, round: u64) -> Result<()> {
+        self.start_publish();
+        let path = self.entries[0].0.clone();
+        let (entry, file) = self.write_target(&path, round)?;
+        self.entries[0].1 = entry;
+        self.publish(true)?;
+        self.files.push(file);
+        self.bytes += self.target_size as u64;
+        Ok(())
+    }
+}
+
+/// The rows' task names, and what the verdicts look for.
+pub mod task {
+    pub fn fresh(count: usize, bins: u32) -> String {
+        format!(
+            "scale: fresh mirror of {count} targets x 1 KiB{}",
+            if bins > 0 {
+                format!(" in {bins} hashed bins")
+            } else {
+                ", flat".into()
+            }
+        )
+    }
+    pub fn no_change(count: usize) -> String {
+        format!("scale: no-change mirror sync, {count} targets")
+    }
+    pub fn new_snapshot(count: usize) -> String {
+        format!("scale: new timestamp and snapshot, targets unchanged, {count} targets")
+    }
+    pub fn one_changed(count: usize) -> String {
+        format!("scale: one target changed among {count}")
+    }
+}
+
+pub const TRUSTROOT: &str = "trustroot mirror sync";
+pub const CURL: &str = "curl -Z --parallel-max 8 (floor)";
+
+impl Bench<'_> {
+    /// The scale rows for repositories of `counts` targets; returns the mirror of the
+    /// smallest flat one, kept for the `serve` rows.
+    pub fn scale(&mut self, counts: &[usize], bins: u32) -> Result<Option<(ScaleRepo, PathBuf)>> {
+        let mut kept = None;
+        for &count in counts {
+            let name = format!("scale-{count}");
+            let started = std::time::Instant::now();
+            let mut repo = ScaleRepo::build(&name, &self.work.join("serve").join(&name), count, 1024, 0)?;
+            note(&format!(
+                "built {name}: {} files in {:.1} s",
+                repo.files.len(),
+                started.elapsed().as_secs_f64()
+            ));
+            let mirror = self.work.join("out").join(&name);
+            self.fresh_pair(&repo, &mirror, &task::fresh(count, 0))?;
+            for run in 0..2 {
+                let (m, requests) = self.sync_again(&repo, &mirror, &format!("{name}-nochange-{run}"))?;
+                // The first re-sync after a fresh one is what an operator's timer sees;
+                // the second shows it does not move.
+                self.row(&task::no_change(count), TRUSTROOT, m, 0, 0, None, Some(requests), "");
+            }
+            if count == *counts.iter().max().unwrap_or(&count) {
+                repo.new_timestamp_and_snapshot()?;
+                let (m, requests) = self.sync_again(&repo, &mirror, &format!("{name}-new-snapshot"))?;
+                self.row(
+                    &task::new_snapshot(count),
+                    TRUSTROOT,
+                    m,
+                    repo.bytes,
+                    repo.files.len() as u64,
+                    None,
+                    Some(requests),
+                    "",
+                );
+                repo.change_one_target(1)?;
+                let (m, requests) = self.sync_again(&repo, &mirror, &format!("{name}-one-changed"))?;
+                self.row(
+                    &task::one_changed(count),
+                    TRUSTROOT,
+                    m,
+                    repo.bytes,
+                    repo.files.len() as u64,
+                    None,
+                    Some(requests),
+                    "",
+                );
+            }
+            if kept.is_none() {
+                kept = Some((repo, mirror));
+            } else {
+                std::fs::remove_dir_all(&mirror)?;
+                std::fs::remove_dir_all(&repo.dir)?;
+            }
+        }
+        if bins > 0 {
+            let count = *counts.iter().max().unwrap_or(&0);
+            let name = format!("scale-{count}-bins");
+            let repo = ScaleRepo::build(&name, &self.work.join("serve").join(&name), count, 1024, bins)?;
+            let mirror = self.work.join("out").join(&name);
+            self.fresh_pair(&repo, &mirror, &task::fresh(count, bins))?;
+            std::fs::remove_dir_all(&mirror)?;
+            std::fs::remove_dir_all(&repo.dir)?;
+        }
+        Ok(kept)
+    }
+
+    /// curl over every file, then a fresh `trustroot mirror sync` into `mirror`.
+    fn fresh_pair(&mut self, repo: &ScaleRepo, mirror: &Path, task: &str) -> Result<()> {
+        let base = format!("{}{}/", self.server.url(), repo.name);
+        let curl_out = self.work.join("out").join(format!("{}-curl", repo.name));
+        fresh_dir(&curl_out)?;
+        let config = self.work.join(format!("{}.curl.txt", repo.name));
+        let mut text = String::new();
+        for file in &repo.files {
+            text.push_str(&format!(
+                "url = \"{base}{file}\"\noutput = \"{}\"\n",
+                curl_out.join(file).display()
+            ));
+        }
+        std::fs::write(&config, text)?;
+        let job = Job::new(&self.tools.curl)
+            .args(["-Z", "--parallel-max", "8", "--create-dirs", "--fail", "-sS", "-K"])
+            .arg(&config);
+        self.server.take_requests();
+        let floor = self.measure(&format!("{}-curl", repo.name), &job)?;
+        let requests = self.server.take_requests();
+        let floor_wall = floor.ok().then_some(floor.wall);
+        let files = repo.files.len() as u64;
+        self.row(task, CURL, floor, repo.bytes, files, floor_wall, Some(requests), "");
+        std::fs::remove_dir_all(&curl_out)?;
+
+        if mirror.exists() {
+            std::fs::remove_dir_all(mirror)?;
+        }
+        let job = Job::new(&self.tools.trustroot)
+            .args(["mirror", "sync"])
+            .arg(mirror)
+            .args(["--from", &base, "--targets-from", &format!("{base}targets/"), "--root"])
+            .arg(repo.root());
+        let m = self.measure(&format!("{}-trustroot", repo.name), &job)?;
+        let requests = self.server.take_requests();
+        self.row(task, TRUSTROOT, m, repo.bytes, files, floor_wall, Some(requests), "");
+        Ok(())
+    }
+
+    /// `trustroot mirror sync MIRROR` again, with the origin it records.
+    fn sync_again(&mut self, _repo: &ScaleRepo, mirror: &Path, label: &str) -> Result<(Measured, u64)> {
+        let job = Job::new(&self.tools.trustroot).args(["mirror", "sync"]).arg(mirror);
+        self.server.take_requests();
+        let m = self.measure(label, &job)?;
+        Ok((m, self.server.take_requests()))
+    }
+}
+
+/// A duration as the verdicts print it.
+pub fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// The issue-24 targets, judged from the scale rows and the serve loads.
+pub fn judge(
+    rows: &[crate::measure::Row],
+    serve: Option<&(crate::serve_load::Load, crate::serve_load::Load)>,
+) -> String {
+    let find = |task: &str, tool: &str| -> Vec<&crate::measure::Row> {
+        rows.iter()
+            .filter(|r| r.task == task && r.tool == tool && r.measured.ok())
+            .collect()
+    };
+    let mb = |r: &crate::measure::Row| r.measured.rss_kib.map_or(f64::NAN, |k| k as f64 / 1024.0);
+    let verdict = |ok: bool| if ok { "met" } else { "MISSED" };
+    let mut counts: Vec<usize> = rows
+        .iter()
+        .filter_map(|r| r.task.strip_prefix("scale: no-change mirror sync, "))
+        .filter_map(|rest| rest.strip_suffix(" targets")?.parse().ok())
+        .collect();
+    counts.sort_unstable();
+    counts.dedup();
+    let mut out = String::new();
+    for &count in &counts {
+        let runs = find(&task::no_change(count), TRUSTROOT);
+        if let Some(worst) = runs.iter().max_by_key(|r| r.measured.wall) {
+            let requests = runs.iter().filter_map(|r| r.requests).max().unwrap_or(0);
+            let rss = runs.iter().map(|r| mb(r)).fold(0.0, f64::max);
+            out.push_str(&format!(
+                "- {}: no-change sync of {count} targets in at most 30 ms and 15 MB, 2 requests: {:.3} s (slowest of {}), {rss:.1} MB, {requests} requests\n",
+                verdict(secs(worst.measured.wall) <= 0.030 && rss <= 15.0 && requests <= 2),
+                secs(worst.measured.wall),
+                runs.len()
+            ));
+        }
+    }
+    if let Some(&largest) = counts.last() {
+        if let Some(r) = find(&task::new_snapshot(largest), TRUSTROOT).first().copied() {
+            out.push_str(&format!(
+                "- {}: new timestamp and snapshot, targets unchanged, {largest} targets, in at most 0.2 s: {:.3} s, {:.1} MB, {} requests\n",
+                verdict(secs(r.measured.wall) <= 0.2),
+                secs(r.measured.wall),
+                mb(r),
+                r.requests.unwrap_or(0)
+            ));
+        }
+        if let Some(r) = find(&task::one_changed(largest), TRUSTROOT).first().copied() {
+            let requests = r.requests.unwrap_or(0);
+            out.push_str(&format!(
+                "- {}: one target changed among {largest} in at most 5 requests and 1 s: {requests} requests, {:.3} s, {:.1} MB\n",
+                verdict(requests <= 5 && secs(r.measured.wall) <= 1.0),
+                secs(r.measured.wall),
+                mb(r)
+            ));
+        }
+        for bins in [0u32, 1024] {
+            let task = task::fresh(largest, bins);
+            if let (Some(t), Some(f)) = (
+                find(&task, TRUSTROOT).first().copied(),
+                find(&task, CURL).first().copied(),
+            ) {
+                let ratio = secs(t.measured.wall) / secs(f.measured.wall);
+                out.push_str(&format!(
+                    "- {}: {task}: within 1.5x of curl and at most 150 MB: {:.3} s vs {:.3} s = {ratio:.2}x, {:.1} MB (one run each, not the median of 3)\n",
+                    verdict(ratio <= 1.5 && mb(t) <= 150.0),
+                    secs(t.measured.wall),
+                    secs(f.measured.wall),
+                    mb(t)
+                ));
+            }
+        }
+    }
+    if let Some((nginx, serve)) = serve {
+        let share = serve.requests_per_second / nginx.requests_per_second;
+        let p99 = serve.p99_ms / nginx.p99_ms;
+        out.push_str(&format!(
+            "- {}: mirror serve at least 80% of nginx's requests/s, p99 at most 2x, no errors: {:.0}% ({:.0} vs {:.0} requests/s), p99 {:.2} ms vs {:.2} ms = {p99:.2}x, {} errors\n",
+            verdict(share >= 0.8 && p99 <= 2.0 && serve.errors == 0),
+            share * 100.0,
+            serve.requests_per_second,
+            nginx.requests_per_second,
+            serve.p99_ms,
+            nginx.p99_ms,
+            serve.errors
+        ));
+    }
+    out
+}
