@@ -66,4 +66,4 @@ log "trustroot-bench signers (a key file, SoftHSM2 tokens and AWS KMS through mo
 "$target_dir/release/trustroot-bench" signers --trustroot "$target_dir/release/trustroot" --signatures 500 --refreshes 25
 
 log "trustroot-bench store (publish to object storage on a moto server, beside aws s3 sync)"
-"$target_dir/release/trustroot-bench" store --targets 10000,100000 --jobs 8,32,64 --aws "$TRUSTROOT_BENCH_AWS"
+"$target_dir/release/trustroot-bench" store --targets 10000,100000 --jobs 8,32,64 --mirror --aws "$TRUSTROOT_BENCH_AWS"

@@ -93,6 +93,10 @@ enum Command {
         /// Leave out the read-back (the uploads alone).
         #[arg(long)]
         no_read_back: bool,
+        /// Also measure `mirror sync --to`: a mirror of the tree synced and pushed with
+        /// the first --jobs, then again with nothing new.
+        #[arg(long)]
+        mirror: bool,
     },
     /// `trustroot ceremony start` to `publish` of N new 1 KiB targets, each command timed,
     /// beside python-tuf signing the same targets role, at each size; prints the table and
@@ -187,11 +191,13 @@ fn main() -> std::process::ExitCode {
             jobs,
             aws,
             no_read_back,
+            mirror,
         } => store::run(&store::Args {
             targets,
             jobs,
             aws,
             no_read_back,
+            mirror,
         }),
         Command::CeremonyScale {
             work,

@@ -36,6 +36,9 @@ pub struct Args {
     pub aws: Option<PathBuf>,
     /// Leave out the read-back (the uploads alone).
     pub no_read_back: bool,
+    /// Also `mirror sync --to`: a mirror of the tree, synced from it, pushed with the
+    /// first of `jobs`, then a no-change sync and push.
+    pub mirror: bool,
 }
 
 /// One push measured.
@@ -74,6 +77,25 @@ pub fn run(args: &Args) -> Result<()> {
             note(&format!("store: {n} targets: no-change re-run"));
             let again = push_once(&moto, &prefix, &tree, 8, !args.no_read_back)?;
             rows.push(row("publish, no change (re-run)", n, &again));
+        }
+        if args.mirror {
+            let jobs = args
+                .jobs
+                .first()
+                .copied()
+                .unwrap_or(trustroot_store::object::DEFAULT_JOBS);
+            let mirror = work.path().join(format!("mirror-{n}"));
+            let prefix = format!("{AREA}/n{n}-mirror");
+            for what in ["mirror sync --to, fresh", "mirror sync --to, no change (re-run)"] {
+                note(&format!("store: {n} targets: {what}"));
+                let (synced, pushed) = mirror_once(&moto, &prefix, &tree, &mirror, jobs, !args.no_read_back)?;
+                rows.push(row(
+                    &format!("{what}, --jobs {jobs} (sync {:.1} s of it)", synced.as_secs_f64()),
+                    n,
+                    &pushed,
+                ));
+            }
+            std::fs::remove_dir_all(&mirror)?;
         }
         match &args.aws {
             Some(aws) => {
@@ -160,6 +182,59 @@ impl ReadBack for Timed {
         self.spent.set(started.elapsed());
         Ok(())
     }
+}
+
+/// What `mirror sync DIR --to` does, timed as a whole: the sync of `mirror` from the
+/// published `tree` (a file:// origin), then the push of the tree it serves, read back as
+/// the command reads it back. Returns the sync's time and the whole.
+fn mirror_once(
+    moto: &MotoServer,
+    prefix: &str,
+    tree: &Path,
+    mirror: &Path,
+    jobs: usize,
+    read_back: bool,
+) -> Result<(Duration, Pushed)> {
+    let started = Instant::now();
+    let now = chrono::Utc::now();
+    let mut options = trustroot_mirror::sync::SyncOptions::new(mirror, now);
+    options.from = Some(url::Url::from_directory_path(tree).map_err(|()| "the tree's path is not absolute")?);
+    options.root = Some(std::fs::read(tree.join("1.root.json"))?);
+    options.jobs = jobs;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(trustroot_mirror::sync::sync(options))?;
+    let synced = started.elapsed();
+    let served = trustroot_mirror::push::served_tree(mirror)?;
+    let counted = backend(moto, prefix)?;
+    let push_options = PushOptions {
+        jobs,
+        ..PushOptions::new(now)
+    };
+    let base = url::Url::parse(&moto.public_url(BUCKET, prefix))?;
+    let bytes_and_tough =
+        trustroot_ceremony::readback::HttpReadBack::new(base.clone(), served.clone(), true, CacheControl::default())
+            .with_jobs(jobs);
+    let timed = Timed {
+        readers: vec![Box::new(bytes_and_tough)],
+        spent: Cell::new(Duration::ZERO),
+    };
+    let first = read_back.then_some(&timed as &dyn ReadBack);
+    let public = read_back.then_some(&base);
+    let pushed = trustroot_mirror::push::push_to(&counted, &served, public, &push_options, first)?;
+    let total = started.elapsed();
+    Ok((
+        synced,
+        Pushed {
+            total,
+            // Our client's read-back runs after the timed one, inside the push: the
+            // column shows the bytes and tough only.
+            read_back: timed.spent.get(),
+            objects: pushed.report.plan.upload_count(),
+            bytes: pushed.report.plan.bytes.values().sum(),
+            requests: describe(&counted.counts),
+            total_requests: counted.counts.total(),
+        },
+    ))
 }
 
 fn push_once(moto: &MotoServer, prefix: &str, tree: &Path, jobs: usize, read_back: bool) -> Result<Pushed> {

@@ -149,12 +149,9 @@ pub(crate) fn ensure_outside_metadata(repo: &Repo, dir: &PublishDir) -> Result<(
     // Compared as written and as resolved: a symlink (or `..`) in the destination must not
     // lead a publish into the repository's own directories.
     let dest = dir.root();
-    let resolved_dest = resolve(dest);
     for sub in ["metadata", "targets", "ceremonies", "keys"] {
         let inner = repo.root.join(sub);
-        let resolved_inner = resolve(&inner);
-        let overlaps = |a: &std::path::Path, b: &std::path::Path| a.starts_with(b) || b.starts_with(a);
-        if overlaps(dest, &inner) || overlaps(&resolved_dest, &resolved_inner) {
+        if trustroot_store::paths::overlaps(dest, &inner) {
             return Err(Error::policy(
                 "publish.destination",
                 PolicyProblem::Overlaps {
@@ -165,31 +162,6 @@ pub(crate) fn ensure_outside_metadata(repo: &Repo, dir: &PublishDir) -> Result<(
         }
     }
     Ok(())
-}
-
-/// `path` with its longest existing ancestor resolved (symlinks, `..`) and the rest
-/// appended, `..` in the rest applied lexically.
-pub(crate) fn resolve(path: &std::path::Path) -> std::path::PathBuf {
-    let mut existing = path;
-    let mut rest = Vec::new();
-    while std::fs::symlink_metadata(existing).is_err() {
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_os_string());
-                existing = parent;
-            }
-            _ => break,
-        }
-    }
-    let mut resolved = std::fs::canonicalize(existing).unwrap_or_else(|_| existing.to_path_buf());
-    for name in rest.into_iter().rev() {
-        if name == ".." {
-            resolved.pop();
-        } else if name != "." {
-            resolved.push(name);
-        }
-    }
-    resolved
 }
 
 /// Records the published metadata in `metadata/`, in publish order: root history, delegated

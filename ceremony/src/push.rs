@@ -13,7 +13,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use trustroot_store::object::backend::Connect;
 use trustroot_store::object::layout::CacheControl;
+use trustroot_store::object::readback::public_url;
 use trustroot_store::object::{Destination, Kind, ObjectError, PushOptions, ReadBack, StoreBackend};
+use trustroot_store::paths::overlaps;
 
 use crate::error::{Error, Result};
 use crate::policy::Publish;
@@ -355,39 +357,6 @@ impl ReadBack for Both<'_> {
         runs.extend(self.then.map(ReadBack::runs).unwrap_or_default());
         runs
     }
-}
-
-/// `a` is `b`, or one holds the other, as written or as resolved.
-fn overlaps(a: &Path, b: &Path) -> bool {
-    let lexical = a.starts_with(b) || b.starts_with(a);
-    let (ra, rb) = (crate::publish::resolve(a), crate::publish::resolve(b));
-    lexical || ra.starts_with(&rb) || rb.starts_with(&ra)
-}
-
-/// An http(s) address with a host and no credentials, query or fragment, ending in '/' so
-/// that keys are joined under it.
-fn public_url(text: &str) -> Result<url::Url> {
-    let bad = |reason: &str| -> Error {
-        ObjectError::BadPublicUrl {
-            url: trustroot_store::object::url::without_userinfo(text),
-            reason: reason.to_string(),
-        }
-        .into()
-    };
-    let mut url = url::Url::parse(text).map_err(|e| bad(&format!("not a URL ({e})")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("give the http or https address clients read the prefix from"));
-    }
-    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() || url.fragment().is_some() {
-        return Err(bad(
-            "credentials, a query or a fragment are refused: clients read the prefix anonymously",
-        ));
-    }
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
 }
 
 #[cfg(test)]

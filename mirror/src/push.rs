@@ -13,6 +13,8 @@ use trustroot_store::object::backend::Connect;
 use trustroot_store::object::{Backend, Destination, Kind, ObjectError, PushOptions, ReadBack, Report, StoreBackend};
 use url::Url;
 
+use trustroot_store::paths::overlaps;
+
 use crate::layout::MirrorDir;
 use crate::readback::ClientReadBack;
 
@@ -195,37 +197,6 @@ impl ReadBack for Chain<'_> {
             .flat_map(ReadBack::runs)
             .collect()
     }
-}
-
-/// `a` is `b`, or one holds the other, as written or with symlinks resolved.
-fn overlaps(a: &Path, b: &Path) -> bool {
-    let (ra, rb) = (resolve(a), resolve(b));
-    a.starts_with(b) || b.starts_with(a) || ra.starts_with(&rb) || rb.starts_with(&ra)
-}
-
-/// `path` with its longest existing ancestor's symlinks resolved (the rest may not exist
-/// yet: a push creates its directory).
-fn resolve(path: &Path) -> PathBuf {
-    let mut existing = path;
-    let mut rest = Vec::new();
-    while std::fs::symlink_metadata(existing).is_err() {
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_os_string());
-                existing = parent;
-            }
-            _ => break,
-        }
-    }
-    let mut resolved = std::fs::canonicalize(existing).unwrap_or_else(|_| existing.to_path_buf());
-    for name in rest.into_iter().rev() {
-        if name == ".." {
-            resolved.pop();
-        } else if name != "." {
-            resolved.push(name);
-        }
-    }
-    resolved
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod crash;
 pub mod durable;
 pub mod error;
 pub mod object;
+pub mod paths;
 pub mod states;
 
 pub use atomic::{Durability, make_readable, persist, read_optional, temp_file_in, write_atomic, write_replacing};
