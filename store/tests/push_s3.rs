@@ -2,71 +2,22 @@
 //! bucket's public, path-style address.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::collections::HashMap;
-use std::path::Path;
-use std::process::Command;
+mod object_common;
 
-use chrono::{TimeZone as _, Utc};
+use object_common::*;
 use trustroot_store::object::backend::Counted;
-use trustroot_store::object::{Connect, Destination, ObjectError, PushOptions, StoreBackend, push};
-use trustroot_test_support::RepoSim;
+use trustroot_store::object::{ObjectError, StoreBackend, push};
 use trustroot_test_support::moto::MotoServer;
 
 const BUCKET: &str = "tuf-repo";
 const PREFIX: &str = "prod";
 
-/// A published repository (v1, one target) written as the local publish serves it.
-fn published(dir: &Path) -> RepoSim {
-    let mut sim = RepoSim::new(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap());
-    sim.add_target("targets", "trusted_root.json", b"{\"mediaType\":\"trusted-root\"}");
-    sim.publish();
-    sim.write_published(dir).unwrap();
-    sim
-}
-
 fn backend(moto: &MotoServer, url: &str) -> StoreBackend {
-    let env: HashMap<String, String> = moto.env().into_iter().collect();
-    let lookup = move |name: &str| env.get(name).cloned();
-    let destination = Destination::parse(url, Path::new("/")).unwrap();
-    let connect = Connect {
-        endpoint: Some(moto.endpoint()),
-        retries: 0,
-        ..Connect::default()
-    };
-    StoreBackend::open(&destination, &connect, &lookup).unwrap().0
+    open(url, Some(moto.endpoint()), &moto.env()).unwrap()
 }
 
 fn url() -> String {
     format!("s3://{BUCKET}/{PREFIX}")
-}
-
-fn options() -> PushOptions {
-    PushOptions::new(Utc::now())
-}
-
-/// python-tuf's ngclient, trusting `root`, updating from `base` and downloading the target.
-fn python_tuf_updates(root: &[u8], base: &str) -> std::process::Output {
-    let work = tempfile::tempdir().unwrap();
-    std::fs::write(work.path().join("root.json"), root).unwrap();
-    for dir in ["metadata", "targets"] {
-        std::fs::create_dir(work.path().join(dir)).unwrap();
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/ngclient.py");
-    Command::new(trustroot_test_support::moto::python())
-        .arg(script)
-        .arg("--root")
-        .arg(work.path().join("root.json"))
-        .args(["--metadata-url", base, "--target-base-url", &format!("{base}targets/")])
-        .arg("--metadata-dir")
-        .arg(work.path().join("metadata"))
-        .arg("--target-dir")
-        .arg(work.path().join("targets"))
-        .args(["--target", "trusted_root.json"])
-        .env("NO_PROXY", "127.0.0.1")
-        .env_remove("HTTP_PROXY")
-        .env_remove("http_proxy")
-        .output()
-        .unwrap()
 }
 
 /// What the bucket holds: key, size, Content-Type | Cache-Control | ETag, a line each.
