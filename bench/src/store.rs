@@ -255,7 +255,11 @@ fn push_once(moto: &MotoServer, prefix: &str, tree: &Path, jobs: usize, read_bac
                 )
                 .with_jobs(jobs),
             ),
-            Box::new(trustroot_mirror::readback::ClientReadBack::new(base, tree.to_path_buf()).with_jobs(jobs)),
+            Box::new(
+                trustroot_mirror::readback::ClientReadBack::new(base, tree.to_path_buf())
+                    .with_jobs(jobs)
+                    .after_byte_compare(),
+            ),
         ],
         spent: Cell::new(Duration::ZERO),
     };

@@ -178,7 +178,12 @@ impl HttpReadBack {
             .filter_map(|file| file.split_once('.').map(|(hash, _)| hash))
             .collect();
         let largest = largest_file(&self.tree);
-        let targets_url = self.url_of("targets/").map_err(whole)?;
+        // Every target this push uploaded was just read back through the public address
+        // and found byte for byte the local file (step 1): tough reads it from there
+        // rather than a second time over the network, and checks it against the metadata
+        // it loaded from the public address.
+        let targets_url = url::Url::from_directory_path(self.tree.join("targets"))
+            .map_err(|()| whole(format!("{} is not an absolute path", self.tree.display())))?;
         for (version, path) in starts {
             let who = format!("tough from root v{version}");
             let root = std::fs::read(&path).map_err(|e| whole(format!("cannot read {}: {e}", path.display())))?;
@@ -315,7 +320,8 @@ async fn read_body(mut response: reqwest::Response, url: &url::Url, limit: u64) 
 }
 
 /// tough's transport: the public address over reqwest, with `timestamp.json` (not
-/// uploaded yet) served from memory.
+/// uploaded yet) served from memory, and the targets from the local tree (`file://`),
+/// which the byte compare matched with what the public address serves.
 #[derive(Debug, Clone)]
 struct Overlay {
     client: reqwest::Client,
@@ -332,6 +338,19 @@ impl tough::Transport for Overlay {
         let one = |bytes: bytes::Bytes| -> tough::TransportStream { Box::pin(futures::stream::iter([Ok(bytes)])) };
         if url == self.timestamp_url {
             return Ok(one(self.timestamp.clone()));
+        }
+        if url.scheme() == "file" {
+            let path = url
+                .to_file_path()
+                .map_err(|()| TransportError::new(TransportErrorKind::UnsupportedUrlScheme, url.clone()))?;
+            let bytes = match tokio::fs::read(&path).await {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(TransportError::new(TransportErrorKind::FileNotFound, url));
+                }
+                Err(e) => return Err(TransportError::new_with_cause(TransportErrorKind::Other, &url, e)),
+            };
+            return Ok(one(bytes::Bytes::from(bytes)));
         }
         if !matches!(url.scheme(), "http" | "https") {
             return Err(TransportError::new(TransportErrorKind::UnsupportedUrlScheme, url));

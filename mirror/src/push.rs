@@ -162,7 +162,15 @@ pub fn push_to<B: Backend>(
     options: &PushOptions,
     first: Option<&dyn ReadBack>,
 ) -> Result<Pushed, ObjectError> {
-    let ours = public_url.map(|base| ClientReadBack::new(base.clone(), tree.to_path_buf()).with_jobs(options.jobs));
+    let ours = public_url.map(|base| {
+        let ours = ClientReadBack::new(base.clone(), tree.to_path_buf()).with_jobs(options.jobs);
+        // `first` is the command's byte compare: it read every object back already.
+        if first.is_some() {
+            ours.after_byte_compare()
+        } else {
+            ours
+        }
+    });
     let read_back = Chain {
         first,
         then: ours.as_ref().map(|r| r as &dyn ReadBack),

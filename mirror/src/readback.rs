@@ -2,8 +2,9 @@
 //! --to`): before `timestamp.json` goes up, the Updater loads the pushed repository
 //! through the address clients use, from each starting root, with the new
 //! `timestamp.json` answered from memory (it is not up yet), and downloads every target
-//! the push uploaded. The command hands it to the push; ceremony does its own byte
-//! compare and tough first.
+//! the push uploaded (from the local tree, after a byte compare: see
+//! [`ClientReadBack::after_byte_compare`]). The command hands it to the push; ceremony
+//! does its own byte compare and tough first.
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -22,6 +23,8 @@ pub struct ClientReadBack {
     tree: PathBuf,
     /// Downloads in flight at once (the push's `--jobs`).
     jobs: usize,
+    /// Read the targets from the local tree (see [`ClientReadBack::after_byte_compare`]).
+    local_targets: bool,
     runs: RefCell<Vec<String>>,
 }
 
@@ -31,7 +34,19 @@ impl ClientReadBack {
             base,
             tree,
             jobs: trustroot_store::object::DEFAULT_JOBS,
+            local_targets: false,
             runs: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Runs after a byte compare that read every uploaded object back through the public
+    /// address and matched it with the local tree: the metadata is still loaded from the
+    /// public address (with the new timestamp), but the targets are read from the local
+    /// tree and checked against it, instead of a second time over the network.
+    pub fn after_byte_compare(self) -> ClientReadBack {
+        ClientReadBack {
+            local_targets: true,
+            ..self
         }
     }
 
@@ -56,7 +71,12 @@ impl ClientReadBack {
         let whole = |reason: String| ("(the repository)".to_string(), reason);
         let fetcher = Fetcher::new(FetchConfig::default())
             .with_overlay(self.url_of("timestamp.json").map_err(whole)?, timestamp.to_vec());
-        let targets_url = self.url_of("targets/").map_err(whole)?;
+        let targets_url = if self.local_targets {
+            Url::from_directory_path(self.tree.join("targets"))
+                .map_err(|()| whole(format!("{} is not an absolute path", self.tree.display())))?
+        } else {
+            self.url_of("targets/").map_err(whole)?
+        };
         let limits = trustroot_core::Limits::default();
         let now = chrono::Utc::now();
         for (version, path) in starting_roots(&self.tree, uploaded)? {

@@ -241,7 +241,12 @@ pub fn push_published(
     // Our own client reads the push back too; it lives in the mirror crate, which the
     // ceremony crate does not depend on.
     let client = |base: url::Url, tree: std::path::PathBuf| -> Box<dyn trustroot_store::object::ReadBack> {
-        Box::new(trustroot_mirror::readback::ClientReadBack::new(base, tree).with_jobs(target.jobs))
+        // After ceremony's byte compare (which runs first): targets from the local tree.
+        Box::new(
+            trustroot_mirror::readback::ClientReadBack::new(base, tree)
+                .with_jobs(target.jobs)
+                .after_byte_compare(),
+        )
     };
     trustroot_ceremony::push::push(repo, target, now, &client).map_err(|e| {
         Failure::from(e).with_hint_text(format!(
