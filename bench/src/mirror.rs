@@ -68,22 +68,7 @@ impl Bench<'_> {
         let name = t.built.spec.name;
         let curl_out = t.out.join("curl");
         fresh_dir(&curl_out)?;
-        let config = self.work.join(format!("{name}.curl.txt"));
-        let mut text = String::new();
-        for file in &t.built.files {
-            text.push_str(&format!(
-                "url = \"{}{file}\"\noutput = \"{}\"\n",
-                t.base,
-                curl_out.join(file).display()
-            ));
-        }
-        std::fs::write(&config, text)?;
-        let job = Job::new(&self.tools.curl)
-            .args(["-Z", "--parallel-max", "8", "--create-dirs", "--fail", "-sS", "-K"])
-            .arg(&config);
-        self.server.take_requests();
-        let floor = self.measure(&format!("{name}-curl"), &job)?;
-        let requests = self.server.take_requests();
+        let (floor, requests) = self.curl_floor(name, &t.base, &t.built.files, &curl_out)?;
         let floor_wall = floor.ok().then_some(floor.wall);
         self.row(
             &t.task,

@@ -33,6 +33,26 @@ pub struct Bench<'a> {
 }
 
 impl Bench<'_> {
+    /// The transport floor: curl fetching `files` (paths under `base`) into `out`, 8 at a
+    /// time, nothing verified. Returns its measurement and the requests the server saw.
+    pub fn curl_floor(&self, name: &str, base: &str, files: &[String], out: &Path) -> Result<(Measured, u64)> {
+        let config = self.work.join(format!("{name}.curl.txt"));
+        let mut text = String::new();
+        for file in files {
+            text.push_str(&format!(
+                "url = \"{base}{file}\"\noutput = \"{}\"\n",
+                out.join(file).display()
+            ));
+        }
+        std::fs::write(&config, text)?;
+        let job = Job::new(&self.tools.curl)
+            .args(["-Z", "--parallel-max", "8", "--create-dirs", "--fail", "-sS", "-K"])
+            .arg(&config);
+        self.server.take_requests();
+        let floor = self.measure(&format!("{name}-curl"), &job)?;
+        Ok((floor, self.server.take_requests()))
+    }
+
     pub fn measure(&self, name: &str, job: &Job) -> Result<Measured> {
         let log = self.work.join("logs").join(format!("{name}.log"));
         note(&format!(

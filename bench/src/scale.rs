@@ -312,21 +312,7 @@ impl Bench<'_> {
         let base = format!("{}{}/", self.server.url(), repo.name);
         let curl_out = self.work.join("out").join(format!("{}-curl", repo.name));
         fresh_dir(&curl_out)?;
-        let config = self.work.join(format!("{}.curl.txt", repo.name));
-        let mut text = String::new();
-        for file in &repo.files {
-            text.push_str(&format!(
-                "url = \"{base}{file}\"\noutput = \"{}\"\n",
-                curl_out.join(file).display()
-            ));
-        }
-        std::fs::write(&config, text)?;
-        let job = Job::new(&self.tools.curl)
-            .args(["-Z", "--parallel-max", "8", "--create-dirs", "--fail", "-sS", "-K"])
-            .arg(&config);
-        self.server.take_requests();
-        let floor = self.measure(&format!("{}-curl", repo.name), &job)?;
-        let requests = self.server.take_requests();
+        let (floor, requests) = self.curl_floor(&repo.name, &base, &repo.files, &curl_out)?;
         let floor_wall = floor.ok().then_some(floor.wall);
         let files = repo.files.len() as u64;
         self.row(task, CURL, floor, repo.bytes, files, floor_wall, Some(requests), "");

@@ -263,6 +263,42 @@ impl DryRun {
     }
 }
 
+impl PushReport {
+    /// What the push to `to` did (`report`, or planned with `dry_run`), read back by
+    /// `reader` (the byte compare and tough) and the clients whose runs are `clients`;
+    /// every command that pushes reports through this.
+    pub fn of(
+        to: &Destination,
+        report: trustroot_store::object::Report,
+        dry_run: bool,
+        reader: Option<&crate::readback::HttpReadBack>,
+        clients: Vec<String>,
+        public_url: Option<&url::Url>,
+        mut warnings: Vec<String>,
+    ) -> PushReport {
+        let uploaded = if dry_run { 0 } else { report.plan.upload_count() };
+        if let Some(reader) = reader
+            && uploaded > 0
+            && let Some(warning) = reader.timestamp_served()
+        {
+            warnings.push(warning);
+        }
+        PushReport {
+            to: to.url.clone(),
+            plan: dry_run.then(|| DryRun::of(&report.plan)),
+            uploaded,
+            deleted: report.deleted,
+            read_back: reader.map_or(0, crate::readback::HttpReadBack::checked),
+            clients,
+            generation: report.generation,
+            foreign: report.foreign,
+            missing: report.missing,
+            public_url: public_url.map(ToString::to_string),
+            warnings,
+        }
+    }
+}
+
 /// Makes the read-back of our own client for a public address and the local tree pushed
 /// (the mirror's `ClientReadBack`, which the command hands in: ceremony does not depend
 /// on the mirror).
@@ -316,28 +352,15 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>, client: ClientRea
             trustroot_store::object::push(&elsewhere, &served, &options, read_back)?
         }
     };
-    let mut warnings = warnings;
-    if let Some(reader) = &reader
-        && !options.dry_run
-        && report.plan.upload_count() > 0
-        && let Some(warning) = reader.timestamp_served()
-    {
-        warnings.push(warning);
-    }
-    let plan = options.dry_run.then(|| DryRun::of(&report.plan));
-    Ok(PushReport {
-        to: target.destination.url.clone(),
-        plan,
-        uploaded: if options.dry_run { 0 } else { report.plan.upload_count() },
-        deleted: report.deleted,
-        read_back: reader.as_ref().map_or(0, |r| r.checked()),
-        clients: both.as_ref().map(ReadBack::runs).unwrap_or_default(),
-        generation: report.generation,
-        foreign: report.foreign,
-        missing: report.missing,
-        public_url: target.public_url.as_ref().map(ToString::to_string),
+    Ok(PushReport::of(
+        &target.destination,
+        report,
+        options.dry_run,
+        reader.as_ref(),
+        both.as_ref().map(ReadBack::runs).unwrap_or_default(),
+        target.public_url.as_ref(),
         warnings,
-    })
+    ))
 }
 
 /// Two read-backs, the second only after the first accepted.

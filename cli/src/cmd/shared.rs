@@ -302,14 +302,32 @@ pub fn show_push(report: &trustroot_ceremony::push::PushReport) -> CmdResult {
 /// The command that resumes a push: `command` with the destination's flags as given
 /// (credentials never appear in them).
 pub fn rerun(command: &str, target: &trustroot_ceremony::push::Checked) -> String {
-    let mut text = format!("{command} --to {}", target.destination.url);
-    if let Some(endpoint) = &target.endpoint {
+    rerun_push(
+        command,
+        &target.destination,
+        target.endpoint.as_deref(),
+        target.public_url.as_ref(),
+        target.manifest.as_ref(),
+    )
+}
+
+/// [`rerun`] from a push's parts, for every command that pushes (`manifest` as
+/// `store::object::manifest::location` names it: without its suffix).
+pub fn rerun_push(
+    command: &str,
+    destination: &trustroot_store::object::Destination,
+    endpoint: Option<&str>,
+    public_url: Option<&url::Url>,
+    manifest: Option<&trustroot_store::object::Destination>,
+) -> String {
+    let mut text = format!("{command} --to {}", destination.url);
+    if let Some(endpoint) = endpoint {
         text.push_str(&format!(" --endpoint {endpoint}"));
     }
-    if let Some(url) = &target.public_url {
+    if let Some(url) = public_url {
         text.push_str(&format!(" --public-url {url}"));
     }
-    if let Some(manifest) = &target.manifest {
+    if let Some(manifest) = manifest {
         text.push_str(&format!(
             " --manifest {}{}",
             manifest.url,

@@ -60,15 +60,27 @@ pub enum MirrorCommand {
     Serve(serve::ServeArgs),
 }
 
+/// The help of the push flags on `mirror sync` and `mirror import`: what `--to` and its
+/// companions mean for a mirror (the flags themselves are `PushArgs`, shared with
+/// `ceremony publish` and `online refresh`, whose help speaks of a publish).
+mod push_help {
+    pub const TO: &str = "After the local commit, push the served tree to object storage: s3://BUCKET/PREFIX, az://CONTAINER/PREFIX, gs://BUCKET/PREFIX, file:///DIR or a directory outside DIR. Only what the store lacks is uploaded, timestamp.json last and only after the rest was read back from --public-url; objects the mirror no longer serves are deleted after --keep. A failed push leaves DIR synced and the store as it was: run the same command again to resume.";
+    pub const ENDPOINT: &str = "Another address for the store (default: the cloud's own): an S3-compatible store for s3:// (path-style, e.g. http://127.0.0.1:9000), the account's blob URL for az://, an emulator for gs://.";
+    pub const PUBLIC_URL: &str = "Where clients read the pushed prefix, e.g. https://tuf.example.org/ (required for s3://, az://, gs://): every uploaded object is read back from here and checked, and the repository loaded by trustroot's client and tough, before timestamp.json goes up.";
+    pub const DRY_RUN: &str = "Print the push's plan and upload nothing: per phase the objects and bytes to upload, what would be deleted, the requests it would make. The sync or import itself still runs; the plan is for the tree DIR then serves.";
+    pub const MANIFEST: &str = "Where the push manifest is kept (default: beside the prefix, s3://BUCKET/PREFIX.trustroot-push.json): an object ending in .trustroot-push.json in the same kind of store, never under the served prefix nor inside DIR. A bucket's root as --to needs it.";
+    pub const CACHE_CONTROL: &str = "Cache-Control for one kind of name, KIND=VALUE, repeatable; KIND is timestamp, unversioned, versioned or targets (default: timestamp and unversioned \"no-cache\", versioned and targets \"public, max-age=31536000, immutable\").";
+}
+
 #[derive(Debug, Args)]
 #[command(
-    mut_arg("to", |a| a.help("After the local commit, push the served tree to object storage: s3://BUCKET/PREFIX, az://CONTAINER/PREFIX, gs://BUCKET/PREFIX, file:///DIR or a directory outside DIR. Only what the store lacks is uploaded, timestamp.json last and only after the rest was read back from --public-url; objects the mirror no longer serves are deleted after --keep. A failed push leaves DIR synced and the store as it was: run the same command again to resume.")),
-    mut_arg("endpoint", |a| a.help("Another address for the store (default: the cloud's own): an S3-compatible store for s3:// (path-style, e.g. http://127.0.0.1:9000), the account's blob URL for az://, an emulator for gs://.")),
-    mut_arg("public_url", |a| a.help("Where clients read the pushed prefix, e.g. https://tuf.example.org/ (required for s3://, az://, gs://): every uploaded object is read back from here and checked, and the repository loaded by trustroot's client and tough, before timestamp.json goes up.")),
-    mut_arg("dry_run", |a| a.help("Print the push's plan and upload nothing: per phase the objects and bytes to upload, what would be deleted, the requests it would make. The sync or import itself still runs; the plan is for the tree DIR then serves.")),
+    mut_arg("to", |a| a.help(push_help::TO)),
+    mut_arg("endpoint", |a| a.help(push_help::ENDPOINT)),
+    mut_arg("public_url", |a| a.help(push_help::PUBLIC_URL)),
+    mut_arg("dry_run", |a| a.help(push_help::DRY_RUN)),
     mut_arg("jobs", |a| a.help("Concurrent downloads, and with --to uploads in flight at once, 1 to 256 (default 8); the push's phases still go up one after another.")),
-    mut_arg("manifest", |a| a.help("Where the push manifest is kept (default: beside the prefix, s3://BUCKET/PREFIX.trustroot-push.json): an object ending in .trustroot-push.json in the same kind of store, never under the served prefix nor inside DIR. A bucket's root as --to needs it.")),
-    mut_arg("cache_control", |a| a.help("Cache-Control for one kind of name, KIND=VALUE, repeatable; KIND is timestamp, unversioned, versioned or targets (default: timestamp and unversioned \"no-cache\", versioned and targets \"public, max-age=31536000, immutable\").")),
+    mut_arg("manifest", |a| a.help(push_help::MANIFEST)),
+    mut_arg("cache_control", |a| a.help(push_help::CACHE_CONTROL)),
     // Listed after the flags it goes with.
     mut_arg("audit", |a| a)
 )]
@@ -149,13 +161,13 @@ pub struct ExportArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    mut_arg("to", |a| a.help("After the local commit, push the served tree to object storage: s3://BUCKET/PREFIX, az://CONTAINER/PREFIX, gs://BUCKET/PREFIX, file:///DIR or a directory outside DIR. Only what the store lacks is uploaded, timestamp.json last and only after the rest was read back from --public-url; objects the mirror no longer serves are deleted after --keep. A failed push leaves DIR synced and the store as it was: run the same command again to resume.")),
-    mut_arg("endpoint", |a| a.help("Another address for the store (default: the cloud's own): an S3-compatible store for s3:// (path-style, e.g. http://127.0.0.1:9000), the account's blob URL for az://, an emulator for gs://.")),
-    mut_arg("public_url", |a| a.help("Where clients read the pushed prefix, e.g. https://tuf.example.org/ (required for s3://, az://, gs://): every uploaded object is read back from here and checked, and the repository loaded by trustroot's client and tough, before timestamp.json goes up.")),
-    mut_arg("dry_run", |a| a.help("Print the push's plan and upload nothing: per phase the objects and bytes to upload, what would be deleted, the requests it would make. The sync or import itself still runs; the plan is for the tree DIR then serves.")),
+    mut_arg("to", |a| a.help(push_help::TO)),
+    mut_arg("endpoint", |a| a.help(push_help::ENDPOINT)),
+    mut_arg("public_url", |a| a.help(push_help::PUBLIC_URL)),
+    mut_arg("dry_run", |a| a.help(push_help::DRY_RUN)),
     mut_arg("jobs", |a| a.help("Uploads in flight at once, 1 to 256 (default 8); the phases still go up one after another.")),
-    mut_arg("manifest", |a| a.help("Where the push manifest is kept (default: beside the prefix, s3://BUCKET/PREFIX.trustroot-push.json): an object ending in .trustroot-push.json in the same kind of store, never under the served prefix nor inside DIR. A bucket's root as --to needs it.")),
-    mut_arg("cache_control", |a| a.help("Cache-Control for one kind of name, KIND=VALUE, repeatable; KIND is timestamp, unversioned, versioned or targets (default: timestamp and unversioned \"no-cache\", versioned and targets \"public, max-age=31536000, immutable\").")),
+    mut_arg("manifest", |a| a.help(push_help::MANIFEST)),
+    mut_arg("cache_control", |a| a.help(push_help::CACHE_CONTROL)),
     // Listed after the flags it goes with.
     mut_arg("audit", |a| a)
 )]

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use trustroot_ceremony::push::{DryRun, PushReport};
+use trustroot_ceremony::push::PushReport;
 use trustroot_mirror::push::{Checked, Target};
 use trustroot_store::object::layout::CacheControl;
 use trustroot_store::object::{DEFAULT_JOBS, ObjectError, PushOptions, ReadBack};
@@ -69,16 +69,13 @@ pub fn check(args: &PushArgs, dir: &Path, command: &str, jobs_downloads: bool) -
     let checked = target.check(dir).map_err(|e| {
         failure(e).with_hint_text("nothing was synced or pushed; fix --to (or --public-url, --endpoint) and run again")
     })?;
-    let mut rerun = format!("{command} --to {}", checked.destination.url);
-    if let Some(endpoint) = &checked.endpoint {
-        rerun.push_str(&format!(" --endpoint {endpoint}"));
-    }
-    if let Some(url) = &checked.public_url {
-        rerun.push_str(&format!(" --public-url {url}"));
-    }
-    if let Some(manifest) = &checked.manifest {
-        rerun.push_str(&format!(" --manifest {}", manifest.url));
-    }
+    let rerun = crate::cmd::shared::rerun_push(
+        command,
+        &checked.destination,
+        checked.endpoint.as_deref(),
+        checked.public_url.as_ref(),
+        checked.manifest.as_ref(),
+    );
     Ok(Some(MirrorPush {
         checked,
         audit: *audit,
@@ -122,34 +119,46 @@ pub fn push(dir: &Path, push: &MirrorPush, keep: chrono::Duration, now: DateTime
         reader.as_ref().map(|r| r as &dyn ReadBack),
     )
     .map_err(resume)?;
-    let uploaded = if push.dry_run {
-        0
-    } else {
-        pushed.report.plan.upload_count()
-    };
-    let mut warnings = pushed.warnings;
-    if let Some(reader) = &reader
-        && uploaded > 0
-        && let Some(warning) = reader.timestamp_served()
-    {
-        warnings.push(warning);
-    }
-    Ok(PushReport {
-        to: push.checked.destination.url.clone(),
-        plan: push.dry_run.then(|| DryRun::of(&pushed.report.plan)),
-        uploaded,
-        deleted: pushed.report.deleted,
-        read_back: reader.as_ref().map_or(0, |r| r.checked()),
-        generation: pushed.report.generation,
-        foreign: pushed.report.foreign,
-        missing: pushed.report.missing,
-        clients: pushed.clients,
-        public_url: push.checked.public_url.as_ref().map(ToString::to_string),
-        warnings,
-    })
+    Ok(PushReport::of(
+        &push.checked.destination,
+        pushed.report,
+        push.dry_run,
+        reader.as_ref(),
+        pushed.clients,
+        push.checked.public_url.as_ref(),
+        pushed.warnings,
+    ))
 }
 
 /// A store's error, classed as the publish side classes it.
 pub fn failure(error: ObjectError) -> Failure {
     Failure::from(trustroot_ceremony::Error::from(error))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The command a failed push prints must run as printed: `--manifest` names the
+    /// object, suffix and all, as the flag requires.
+    #[test]
+    fn the_resume_command_names_the_manifest_as_the_flag_takes_it() {
+        let work = tempfile::tempdir().unwrap();
+        let (store, kept) = (work.path().join("store"), work.path().join("kept"));
+        let manifest = kept.join("m.trustroot-push.json").display().to_string();
+        let args = PushArgs {
+            to: Some(store.join("repo").display().to_string()),
+            manifest: Some(manifest.clone()),
+            ..PushArgs::default()
+        };
+        let push = check(&args, &work.path().join("mirror"), "trustroot mirror sync M", true)
+            .unwrap()
+            .unwrap();
+        assert!(
+            push.rerun.ends_with(&format!(" --manifest {manifest}")),
+            "{}",
+            push.rerun
+        );
+    }
 }
