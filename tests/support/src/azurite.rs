@@ -86,25 +86,20 @@ impl AzuriteServer {
     /// Creates `container` with anonymous read access to its blobs (not to its listing),
     /// as a container served to the public is set up: `x-ms-blob-public-access: blob`.
     pub fn create_public_container(&self, container: &str) {
-        let status = self.container_request(container, Some("blob"));
-        assert_eq!(status, 201, "creating the container {container} in Azurite");
-    }
-
-    /// Creates `container` with no anonymous access at all.
-    pub fn create_private_container(&self, container: &str) {
-        let status = self.container_request(container, None);
+        let status = self.container_request(container, "blob");
         assert_eq!(status, 201, "creating the container {container} in Azurite");
     }
 
     /// `PUT /devstoreaccount1/CONTAINER?restype=container`, signed with the account key
     /// (SharedKey); returns the HTTP status.
-    fn container_request(&self, container: &str, public_access: Option<&str>) -> u16 {
+    fn container_request(&self, container: &str, public_access: &str) -> u16 {
         let date = chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-        let mut ms_headers = vec![("x-ms-date", date.as_str()), ("x-ms-version", "2021-08-06")];
-        if let Some(access) = public_access {
-            ms_headers.push(("x-ms-blob-public-access", access));
-        }
-        ms_headers.sort();
+        // Sorted by name, as the SharedKey string lists them.
+        let ms_headers = [
+            ("x-ms-blob-public-access", public_access),
+            ("x-ms-date", date.as_str()),
+            ("x-ms-version", "2021-08-06"),
+        ];
         let path = format!("/{ACCOUNT}/{container}");
         // Azure's SharedKey string: the verb, eleven standard headers (all empty here, a
         // zero Content-Length included), the x-ms-* headers sorted, then the resource:
