@@ -510,21 +510,11 @@ fn publish_command(
 /// refused by a push and carried, stale, into every later state by `online refresh`.
 fn refuse_page_in_published_tree(repo: &repo::Repo, out: &Path) -> CmdResult {
     let local = trustroot_ceremony::pubdir::PublishDir::new(&repo.policy, &repo.root);
-    let resolve = |p: &Path| -> PathBuf {
-        let parent = p
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let dir = std::fs::canonicalize(parent).unwrap_or_else(|_| parent.to_path_buf());
-        p.file_name().map_or(dir.clone(), |name| dir.join(name))
-    };
-    let page = resolve(out);
+    // As written and with symlinks and `..` resolved (store's one resolver).
+    let page = trustroot_store::paths::resolve(out);
     let inside = [local.served(), local.root().join(trustroot_ceremony::pubdir::HIDDEN)]
         .iter()
-        .any(|dir| {
-            let resolved = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
-            page.starts_with(&resolved) || page.starts_with(dir)
-        });
+        .any(|dir| out.starts_with(dir) || page.starts_with(trustroot_store::paths::resolve(dir)));
     if inside {
         return Err(Failure::usage(format!(
             "--html {}: inside the published tree, which holds TUF files only",
