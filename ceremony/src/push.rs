@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use trustroot_store::object::backend::Connect;
 use trustroot_store::object::layout::CacheControl;
-use trustroot_store::object::readback::public_url;
-use trustroot_store::object::{Destination, Kind, ObjectError, PushOptions, ReadBack, StoreBackend};
+use trustroot_store::object::readback::{Chain, public_url};
+use trustroot_store::object::{Destination, Kind, ObjectError, PushOptions, ReadBack};
 use trustroot_store::paths::overlaps;
 
 use crate::error::{Error, Result};
@@ -315,7 +315,6 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>, client: ClientRea
         ..Connect::default()
     };
     let env = |name: &str| std::env::var(name).ok();
-    let (backend, warnings) = StoreBackend::open(&target.destination, &connect, &env)?;
     let options = PushOptions {
         audit: target.audit,
         jobs: target.jobs,
@@ -336,50 +335,28 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>, client: ClientRea
         .public_url
         .as_ref()
         .map(|base| client(base.clone(), served.clone()));
-    let both = reader.as_ref().map(|bytes_and_tough| Both {
-        first: bytes_and_tough,
+    let read_back = Chain {
+        first: reader.as_ref().map(|r| r as &dyn ReadBack),
         then: ours.as_deref(),
-    });
-    let read_back = both.as_ref().map(|r| r as &dyn ReadBack);
-    let report = match &target.manifest {
-        None => trustroot_store::object::push(&backend, &served, &options, read_back)?,
-        Some(at) => {
-            let (manifest, _) = StoreBackend::open(at, &connect, &env)?;
-            let elsewhere = trustroot_store::object::manifest::ManifestAt {
-                served: backend,
-                manifest,
-            };
-            trustroot_store::object::push(&elsewhere, &served, &options, read_back)?
-        }
     };
+    let (report, warnings) = trustroot_store::object::open_and_push(
+        &target.destination,
+        target.manifest.as_ref(),
+        &connect,
+        &env,
+        &served,
+        &options,
+        read_back.active(),
+    )?;
     Ok(PushReport::of(
         &target.destination,
         report,
         options.dry_run,
         reader.as_ref(),
-        both.as_ref().map(ReadBack::runs).unwrap_or_default(),
+        read_back.runs(),
         target.public_url.as_ref(),
         warnings,
     ))
-}
-
-/// Two read-backs, the second only after the first accepted.
-struct Both<'a> {
-    first: &'a dyn ReadBack,
-    then: Option<&'a dyn ReadBack>,
-}
-
-impl ReadBack for Both<'_> {
-    fn check(&self, uploaded: &[String], timestamp: &[u8]) -> std::result::Result<(), (String, String)> {
-        self.first.check(uploaded, timestamp)?;
-        self.then.map_or(Ok(()), |then| then.check(uploaded, timestamp))
-    }
-
-    fn runs(&self) -> Vec<String> {
-        let mut runs = self.first.runs();
-        runs.extend(self.then.map(ReadBack::runs).unwrap_or_default());
-        runs
-    }
 }
 
 #[cfg(test)]

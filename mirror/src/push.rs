@@ -10,7 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use trustroot_store::object::backend::Connect;
-use trustroot_store::object::{Backend, Destination, Kind, ObjectError, PushOptions, ReadBack, Report, StoreBackend};
+use trustroot_store::object::readback::Chain;
+use trustroot_store::object::{Backend, Destination, Kind, ObjectError, PushOptions, ReadBack, Report};
 use url::Url;
 
 use trustroot_store::paths::overlaps;
@@ -139,19 +140,25 @@ pub fn push(
         ..Connect::default()
     };
     let env = |name: &str| std::env::var(name).ok();
-    let (backend, warnings) = StoreBackend::open(&target.destination, &connect, &env)?;
-    let pushed = match &target.manifest {
-        None => push_to(&backend, tree, target.public_url.as_ref(), options, first)?,
-        Some(at) => {
-            let (manifest, _) = StoreBackend::open(at, &connect, &env)?;
-            let elsewhere = trustroot_store::object::manifest::ManifestAt {
-                served: backend,
-                manifest,
-            };
-            push_to(&elsewhere, tree, target.public_url.as_ref(), options, first)?
-        }
+    let ours = client_read_back(tree, target.public_url.as_ref(), options, first);
+    let read_back = Chain {
+        first,
+        then: ours.as_ref().map(|r| r as &dyn ReadBack),
     };
-    Ok(Pushed { warnings, ..pushed })
+    let (report, warnings) = trustroot_store::object::open_and_push(
+        &target.destination,
+        target.manifest.as_ref(),
+        &connect,
+        &env,
+        tree,
+        options,
+        read_back.active(),
+    )?;
+    Ok(Pushed {
+        report,
+        clients: read_back.runs(),
+        warnings,
+    })
 }
 
 /// [`push`] through an open `backend` (a test counts its requests through a wrapper).
@@ -162,21 +169,12 @@ pub fn push_to<B: Backend>(
     options: &PushOptions,
     first: Option<&dyn ReadBack>,
 ) -> Result<Pushed, ObjectError> {
-    let ours = public_url.map(|base| {
-        let ours = ClientReadBack::new(base.clone(), tree.to_path_buf()).with_jobs(options.jobs);
-        // `first` is the command's byte compare: it read every object back already.
-        if first.is_some() {
-            ours.after_byte_compare()
-        } else {
-            ours
-        }
-    });
+    let ours = client_read_back(tree, public_url, options, first);
     let read_back = Chain {
         first,
         then: ours.as_ref().map(|r| r as &dyn ReadBack),
     };
-    let chained = (first.is_some() || ours.is_some()).then_some(&read_back as &dyn ReadBack);
-    let report = trustroot_store::object::push(backend, tree, options, chained)?;
+    let report = trustroot_store::object::push(backend, tree, options, read_back.active())?;
     Ok(Pushed {
         report,
         clients: read_back.runs(),
@@ -184,27 +182,23 @@ pub fn push_to<B: Backend>(
     })
 }
 
-/// Two read-backs, the second only after the first accepted.
-struct Chain<'a> {
-    first: Option<&'a dyn ReadBack>,
-    then: Option<&'a dyn ReadBack>,
-}
-
-impl ReadBack for Chain<'_> {
-    fn check(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)> {
-        for read_back in [self.first, self.then].into_iter().flatten() {
-            read_back.check(uploaded, timestamp)?;
+/// Our client's read-back of `tree` at `public_url`, if there is one: after `first` (the
+/// command's byte compare, which read every object back already) it checks the targets
+/// from the local tree.
+fn client_read_back(
+    tree: &Path,
+    public_url: Option<&Url>,
+    options: &PushOptions,
+    first: Option<&dyn ReadBack>,
+) -> Option<ClientReadBack> {
+    public_url.map(|base| {
+        let ours = ClientReadBack::new(base.clone(), tree.to_path_buf()).with_jobs(options.jobs);
+        if first.is_some() {
+            ours.after_byte_compare()
+        } else {
+            ours
         }
-        Ok(())
-    }
-
-    fn runs(&self) -> Vec<String> {
-        [self.first, self.then]
-            .into_iter()
-            .flatten()
-            .flat_map(ReadBack::runs)
-            .collect()
-    }
+    })
 }
 
 #[cfg(test)]

@@ -25,5 +25,5 @@ pub mod url;
 
 pub use backend::{Backend, Connect, Counted, StoreBackend};
 pub use error::ObjectError;
-pub use push::{DEFAULT_JOBS, MAX_JOBS, PushOptions, ReadBack, Report, parse_jobs, push};
+pub use push::{DEFAULT_JOBS, MAX_JOBS, PushOptions, ReadBack, Report, open_and_push, parse_jobs, push};
 pub use url::{Destination, Kind};

@@ -87,6 +87,33 @@ pub struct Report {
     pub generation: u64,
 }
 
+/// Opens `destination` (and `manifest`, where the push manifest is kept when not beside
+/// the prefix: `--manifest`) and pushes `tree` there. Returns the report and the set-up's
+/// warnings (an `http://` endpoint off this machine).
+pub fn open_and_push(
+    destination: &super::Destination,
+    manifest: Option<&super::Destination>,
+    connect: &super::Connect,
+    env: super::credentials::Env<'_>,
+    tree: &Path,
+    options: &PushOptions,
+    read_back: Option<&dyn ReadBack>,
+) -> Result<(Report, Vec<String>), ObjectError> {
+    let (backend, warnings) = super::StoreBackend::open(destination, connect, env)?;
+    let report = match manifest {
+        None => push(&backend, tree, options, read_back)?,
+        Some(at) => {
+            let (manifest, _) = super::StoreBackend::open(at, connect, env)?;
+            let elsewhere = super::manifest::ManifestAt {
+                served: backend,
+                manifest,
+            };
+            push(&elsewhere, tree, options, read_back)?
+        }
+    };
+    Ok((report, warnings))
+}
+
 /// Pushes the tree under `tree` (a published repository) to `backend`.
 pub fn push<B: Backend>(
     backend: &B,

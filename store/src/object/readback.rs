@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::error::ObjectError;
+use super::push::ReadBack;
 
 /// `--public-url`: an http(s) address with a host and no credentials, query or fragment,
 /// ending in '/' so that keys are joined under it. Clients read the prefix anonymously,
@@ -77,6 +78,37 @@ pub fn target_path(key: &str) -> Option<String> {
         Some(dir) => format!("{dir}/{name}"),
         None => name.to_string(),
     })
+}
+
+/// Two read-backs, the second only after the first accepted (a command's byte compare and
+/// tough, then our own client).
+pub struct Chain<'a> {
+    pub first: Option<&'a dyn ReadBack>,
+    pub then: Option<&'a dyn ReadBack>,
+}
+
+impl Chain<'_> {
+    /// The chain as the push takes it: `None` when neither reads anything back.
+    pub fn active(&self) -> Option<&dyn ReadBack> {
+        (self.first.is_some() || self.then.is_some()).then_some(self as &dyn ReadBack)
+    }
+}
+
+impl ReadBack for Chain<'_> {
+    fn check(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)> {
+        for read_back in [self.first, self.then].into_iter().flatten() {
+            read_back.check(uploaded, timestamp)?;
+        }
+        Ok(())
+    }
+
+    fn runs(&self) -> Vec<String> {
+        [self.first, self.then]
+            .into_iter()
+            .flatten()
+            .flat_map(ReadBack::runs)
+            .collect()
+    }
 }
 
 #[cfg(test)]
