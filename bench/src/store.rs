@@ -8,15 +8,16 @@
 //! loopback, not a cloud's (where each request adds a network round trip, which more
 //! `--jobs` hide). docs/benchmarks.md says so beside the figures.
 
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest as _, Sha256};
 use trustroot_store::object::backend::{Connect, Counted, Counts};
 use trustroot_store::object::layout::CacheControl;
+use trustroot_store::object::readback::Chain;
 use trustroot_store::object::{Destination, PushOptions, ReadBack, StoreBackend, push};
 use trustroot_test_support::RepoSim;
 use trustroot_test_support::moto::MotoServer;
@@ -167,19 +168,37 @@ fn backend(moto: &MotoServer, prefix: &str) -> Result<Counted<StoreBackend>> {
     Ok(Counted::new(StoreBackend::open(&destination, &connect, &lookup)?.0))
 }
 
-/// The read-backs the command runs (bytes and tough, then our client), timed.
+/// The read-backs the command runs (bytes and tough, and our client beside them, as the
+/// command's `Chain` runs them), timed.
 struct Timed {
-    readers: Vec<Box<dyn ReadBack>>,
-    spent: Cell<Duration>,
+    first: Box<dyn ReadBack>,
+    then: Option<Box<dyn ReadBack>>,
+    spent: Mutex<Duration>,
+}
+
+impl Timed {
+    fn new(first: Box<dyn ReadBack>, then: Option<Box<dyn ReadBack>>) -> Timed {
+        Timed {
+            first,
+            then,
+            spent: Mutex::new(Duration::ZERO),
+        }
+    }
+
+    fn spent(&self) -> Duration {
+        *self.spent.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 impl ReadBack for Timed {
     fn check(&self, uploaded: &[String], timestamp: &[u8]) -> std::result::Result<(), (String, String)> {
         let started = Instant::now();
-        for reader in &self.readers {
-            reader.check(uploaded, timestamp)?;
-        }
-        self.spent.set(started.elapsed());
+        let chain = Chain {
+            first: Some(&*self.first),
+            then: self.then.as_deref(),
+        };
+        chain.check(uploaded, timestamp)?;
+        *self.spent.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = started.elapsed();
         Ok(())
     }
 }
@@ -214,10 +233,7 @@ fn mirror_once(
     let bytes_and_tough =
         trustroot_ceremony::readback::HttpReadBack::new(base.clone(), served.clone(), true, CacheControl::default())
             .with_jobs(jobs);
-    let timed = Timed {
-        readers: vec![Box::new(bytes_and_tough)],
-        spent: Cell::new(Duration::ZERO),
-    };
+    let timed = Timed::new(Box::new(bytes_and_tough), None);
     let first = read_back.then_some(&timed as &dyn ReadBack);
     let public = read_back.then_some(&base);
     let pushed = trustroot_mirror::push::push_to(&counted, &served, public, &push_options, first)?;
@@ -226,9 +242,9 @@ fn mirror_once(
         synced,
         Pushed {
             total,
-            // Our client's read-back runs after the timed one, inside the push: the
+            // Our client's read-back runs beside the timed one, inside the push: the
             // column shows the bytes and tough only.
-            read_back: timed.spent.get(),
+            read_back: timed.spent(),
             objects: pushed.report.plan.upload_count(),
             bytes: pushed.report.plan.bytes.values().sum(),
             requests: describe(&counted.counts),
@@ -244,31 +260,28 @@ fn push_once(moto: &MotoServer, prefix: &str, tree: &Path, jobs: usize, read_bac
         ..PushOptions::new(chrono::Utc::now())
     };
     let base = url::Url::parse(&moto.public_url(BUCKET, prefix))?;
-    let timed = Timed {
-        readers: vec![
-            Box::new(
-                trustroot_ceremony::readback::HttpReadBack::new(
-                    base.clone(),
-                    tree.to_path_buf(),
-                    false,
-                    CacheControl::default(),
-                )
-                .with_jobs(jobs),
-            ),
-            Box::new(
-                trustroot_mirror::readback::ClientReadBack::new(base, tree.to_path_buf())
-                    .with_jobs(jobs)
-                    .after_byte_compare(),
-            ),
-        ],
-        spent: Cell::new(Duration::ZERO),
-    };
+    let timed = Timed::new(
+        Box::new(
+            trustroot_ceremony::readback::HttpReadBack::new(
+                base.clone(),
+                tree.to_path_buf(),
+                false,
+                CacheControl::default(),
+            )
+            .with_jobs(jobs),
+        ),
+        Some(Box::new(
+            trustroot_mirror::readback::ClientReadBack::new(base, tree.to_path_buf())
+                .with_jobs(jobs)
+                .after_byte_compare(),
+        )),
+    );
     let started = Instant::now();
     let report = push(&counted, tree, &options, read_back.then_some(&timed as &dyn ReadBack))?;
     let total = started.elapsed();
     Ok(Pushed {
         total,
-        read_back: timed.spent.get(),
+        read_back: timed.spent(),
         objects: report.plan.upload_count(),
         bytes: report.plan.bytes.values().sum(),
         requests: describe(&counted.counts),

@@ -12,12 +12,19 @@
 //! 3. our own client does the same: the mirror crate's `ClientReadBack`, handed in by the
 //!    command (ceremony does not depend on the mirror, DESIGN.md's crate boundaries).
 //!
+//! All three must accept, and they run side by side: the byte compare waits on the
+//! store (one request an object), tough and our client work on this machine's CPU; one
+//! after the other the read-back took as long again as the uploads (docs/benchmarks.md).
+//! tough reads the targets from the local tree, which is sound only because the byte
+//! compare must also accept: the push goes on when all of them have.
+//!
 //! tough's own `http` feature pulls a second reqwest; its transport here is the
 //! workspace's reqwest 0.12.
 
-use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::{StreamExt as _, TryStreamExt as _};
@@ -39,11 +46,11 @@ pub struct HttpReadBack {
     allow_p384: bool,
     /// The Cache-Control values the push gave each kind of name.
     cache: CacheControl,
-    checked: Cell<usize>,
+    checked: AtomicUsize,
     /// Requests in flight at once (the push's `--jobs`).
     jobs: usize,
     /// What tough did, one line per starting root.
-    tough: std::cell::RefCell<Vec<String>>,
+    tough: Mutex<Vec<String>>,
 }
 
 impl HttpReadBack {
@@ -53,9 +60,9 @@ impl HttpReadBack {
             tree,
             allow_p384,
             cache,
-            checked: Cell::new(0),
+            checked: AtomicUsize::new(0),
             jobs: trustroot_store::object::DEFAULT_JOBS,
-            tough: std::cell::RefCell::new(Vec::new()),
+            tough: Mutex::new(Vec::new()),
         }
     }
 
@@ -70,7 +77,7 @@ impl HttpReadBack {
 
     /// How many objects were read back and found identical.
     pub fn checked(&self) -> usize {
-        self.checked.get()
+        self.checked.load(Ordering::Relaxed)
     }
 
     /// Plan step 6: once `timestamp.json` is up, one GET through the public address. An
@@ -80,15 +87,7 @@ impl HttpReadBack {
     pub fn timestamp_served(&self) -> Option<String> {
         let local = std::fs::read(self.tree.join("timestamp.json")).ok()?;
         let url = self.url_of("timestamp.json").ok()?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .ok()?;
-        let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .ok()?;
+        let (runtime, client) = io().ok()?;
         let limit = (local.len() as u64).saturating_mul(4).max(1 << 16);
         match runtime.block_on(get(&client, &url, limit)) {
             Ok(answer) if answer.body == local => None,
@@ -165,9 +164,7 @@ impl HttpReadBack {
         let starts = starting_roots(&self.tree, uploaded)?;
         if self.allow_p384 && starts.iter().any(|(_, path)| lists_p384(path)) {
             // As the gate: tough refuses such a root outright; the byte compare stands.
-            self.tough
-                .borrow_mut()
-                .push("skipped: a root lists an ECDSA P-384 key, which tough refuses".into());
+            self.note("skipped: a root lists an ECDSA P-384 key, which tough refuses".into());
             return Ok(());
         }
         // The hashes of the targets this push uploaded: tough reads those.
@@ -225,9 +222,7 @@ impl HttpReadBack {
                 Ok(())
             }));
             reads.buffer_unordered(self.jobs).try_collect::<Vec<()>>().await?;
-            self.tough
-                .borrow_mut()
-                .push(format!("tough from root v{version}: {count} new target(s) read"));
+            self.note(format!("tough from root v{version}: {count} new target(s) read"));
         }
         Ok(())
     }
@@ -235,21 +230,34 @@ impl HttpReadBack {
 
 impl ReadBack for HttpReadBack {
     fn runs(&self) -> Vec<String> {
-        self.tough.borrow().clone()
+        self.tough.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
+    /// The byte compare and tough side by side, each on a thread of its own: the compare
+    /// waits on the store, tough on this machine's CPU. The compare's refusal is the one
+    /// reported when both refuse: it names the object.
     fn check(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)> {
-        let setup = |reason: String| ("(read-back)".to_string(), reason);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| setup(format!("cannot start the I/O runtime: {e}")))?;
-        let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            // Clients use this address; a redirect elsewhere would show what they may not see.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| setup(format!("cannot build the HTTP client: {e}")))?;
+        std::thread::scope(|scope| {
+            let compared = scope.spawn(|| self.compare_all(uploaded));
+            let toughed = scope.spawn(|| {
+                let (runtime, client) = io().map_err(|reason| ("(read-back)".to_string(), reason))?;
+                runtime.block_on(self.tough(&client, uploaded, timestamp))
+            });
+            let joined = |handle: std::thread::ScopedJoinHandle<'_, Result<(), (String, String)>>| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(("(read-back)".to_string(), "a read-back thread panicked".to_string())))
+            };
+            let (compared, toughed) = (joined(compared), joined(toughed));
+            compared.and(toughed)
+        })
+    }
+}
+
+impl HttpReadBack {
+    /// Step 1: every uploaded object, `jobs` at a time.
+    fn compare_all(&self, uploaded: &[String]) -> Result<(), (String, String)> {
+        let (runtime, client) = io().map_err(|reason| ("(read-back)".to_string(), reason))?;
         runtime.block_on(async {
             let client = &client;
             let compares = futures::stream::iter(
@@ -260,11 +268,32 @@ impl ReadBack for HttpReadBack {
             let mut compares = compares.buffer_unordered(self.jobs);
             while let Some(compared) = compares.next().await {
                 compared?;
-                self.checked.set(self.checked.get() + 1);
+                self.checked.fetch_add(1, Ordering::Relaxed);
             }
-            self.tough(client, uploaded, timestamp).await
+            Ok(())
         })
     }
+
+    /// One line of what tough did.
+    fn note(&self, line: String) {
+        self.tough.lock().unwrap_or_else(PoisonError::into_inner).push(line);
+    }
+}
+
+/// An I/O runtime for this thread and an HTTP client on it (a reqwest client keeps its
+/// connections on the runtime that made them).
+fn io() -> Result<(tokio::runtime::Runtime, reqwest::Client), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the I/O runtime: {e}"))?;
+    let client = reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        // Clients use this address; a redirect elsewhere would show what they may not see.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    Ok((runtime, client))
 }
 
 /// A successful answer: its body and the headers the read-back checks.

@@ -109,6 +109,94 @@ fn object_replaced_between_upload_and_read_back_keeps_the_old_timestamp() {
     assert!(error.to_string().contains("another sha256"), "{error}");
 }
 
+/// A push stopped by its read-back leaves its uploads in the store (the targets phase is
+/// recorded in the manifest once it is up); the run that resumes it uploads none of them
+/// again, and must not take them on trust: it reads them back too.
+#[test]
+fn target_replaced_before_a_refused_read_back_is_read_back_again_by_the_rerun() {
+    let moto = MotoServer::start();
+    moto.create_bucket(BUCKET);
+    moto.public_read(BUCKET, PREFIX);
+    let public = url::Url::parse(&moto.public_url(BUCKET, PREFIX)).unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    let mut sim = RepoSim::new(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap());
+    sim.add_target("targets", "trusted_root.json", b"{\"mediaType\":\"trusted-root\"}");
+    sim.publish();
+    sim.write_published(tree.path()).unwrap();
+    push(&backend(&moto), tree.path(), &PushOptions::new(Utc::now()), None).unwrap();
+    let v1 = public_timestamp(&moto);
+    sim.add_target("targets", "signing_config.json", b"{\"mediaType\":\"signing-config\"}");
+    sim.publish();
+    sim.write_published(tree.path()).unwrap();
+    let key = std::fs::read_dir(tree.path().join("targets"))
+        .unwrap()
+        .map(|entry| format!("targets/{}", entry.unwrap().file_name().to_str().unwrap()))
+        .find(|key| key.ends_with(".signing_config.json"))
+        .unwrap();
+    push_replacing(
+        &moto,
+        tree.path(),
+        public.clone(),
+        &key,
+        "Body=b'{\"replaced\": true}', ContentType='application/octet-stream'".into(),
+    );
+
+    // The same command again, nothing fixed: the target is not uploaded again, but read
+    // back again; still refused, still v1's timestamp.
+    let reader = HttpReadBack::new(
+        public.clone(),
+        tree.path().to_path_buf(),
+        false,
+        CacheControl::default(),
+    );
+    let options = PushOptions::new(Utc::now());
+    let error = push(&backend(&moto), tree.path(), &options, Some(&reader)).unwrap_err();
+    assert!(
+        matches!(&error, ObjectError::ReadBack { key: k, .. } if *k == key),
+        "{error}"
+    );
+    assert!(error.to_string().contains("another sha256"), "{error}");
+    assert_eq!(public_timestamp(&moto), v1);
+    let mut dry = options.clone();
+    dry.dry_run = true;
+    let plan = push(&backend(&moto), tree.path(), &dry, None).unwrap().plan;
+    assert!(
+        !plan.uploads.values().flatten().any(|k| *k == key),
+        "{:?}",
+        plan.uploads
+    );
+    assert!(plan.read_back_keys().contains(&key), "{:?}", plan.read_back_keys());
+    assert!(
+        plan.render().iter().any(|line| line.starts_with("read back again: ")),
+        "{:?}",
+        plan.render()
+    );
+
+    // The target put right: the rerun reads it back, and only then the timestamp goes up.
+    let bytes = std::fs::read(tree.path().join(&key)).unwrap();
+    let cache = CacheControl::default();
+    let entry = trustroot_store::object::layout::classify(&key).unwrap();
+    moto.boto3(&format!(
+        "s3.put_object(Bucket='{BUCKET}', Key='{PREFIX}/{key}', Body=bytes.fromhex('{}'), ContentType='{}', CacheControl='{}')",
+        hex::encode(&bytes),
+        trustroot_store::object::layout::content_type(&key),
+        cache.for_entry(entry)
+    ));
+    let reader = HttpReadBack::new(public, tree.path().to_path_buf(), false, cache);
+    push(&backend(&moto), tree.path(), &options, Some(&reader)).unwrap();
+    assert!(
+        reader.checked() >= 3,
+        "the target, targets and snapshot: {}",
+        reader.checked()
+    );
+    assert_eq!(reader.runs(), ["tough from root v1: 1 new target(s) read"]);
+    assert_ne!(public_timestamp(&moto), v1);
+
+    // Accepted: nothing is left to read back again.
+    let plan = push(&backend(&moto), tree.path(), &dry, None).unwrap().plan;
+    assert!(plan.read_back_keys().is_empty(), "{:?}", plan.read_back_keys());
+}
+
 #[test]
 fn cache_control_rewritten_after_upload_keeps_the_old_timestamp() {
     let moto = MotoServer::start();

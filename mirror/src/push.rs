@@ -127,8 +127,8 @@ pub struct Pushed {
 }
 
 /// Pushes `tree` (from [`served_tree`]) to `target`. With a public address, `first` (the
-/// command's byte compare and tough, which live outside this crate) and then our own
-/// client read everything back before `timestamp.json` goes up.
+/// command's byte compare and tough, which live outside this crate) and our own client,
+/// side by side, read everything back before `timestamp.json` goes up.
 pub fn push(
     tree: &Path,
     target: &Checked,

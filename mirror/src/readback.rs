@@ -6,8 +6,8 @@
 //! [`ClientReadBack::after_byte_compare`]). The command hands it to the push; ceremony
 //! does its own byte compare and tough first.
 
-use std::cell::RefCell;
 use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError};
 
 use futures::{StreamExt as _, TryStreamExt as _};
 use trustroot_store::object::ReadBack;
@@ -25,7 +25,7 @@ pub struct ClientReadBack {
     jobs: usize,
     /// Read the targets from the local tree (see [`ClientReadBack::after_byte_compare`]).
     local_targets: bool,
-    runs: RefCell<Vec<String>>,
+    runs: Mutex<Vec<String>>,
 }
 
 impl ClientReadBack {
@@ -35,7 +35,7 @@ impl ClientReadBack {
             tree,
             jobs: trustroot_store::object::DEFAULT_JOBS,
             local_targets: false,
-            runs: RefCell::new(Vec::new()),
+            runs: Mutex::new(Vec::new()),
         }
     }
 
@@ -121,7 +121,8 @@ impl ClientReadBack {
             }));
             downloads.buffer_unordered(self.jobs).try_collect::<Vec<()>>().await?;
             self.runs
-                .borrow_mut()
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
                 .push(format!("{who}: {count} new target(s) downloaded"));
         }
         Ok(())
@@ -138,6 +139,6 @@ impl ReadBack for ClientReadBack {
     }
 
     fn runs(&self) -> Vec<String> {
-        self.runs.borrow().clone()
+        self.runs.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 }

@@ -4,7 +4,7 @@
 //! requests; `--audit` checks it against a listing. Anyone who can write the bucket can
 //! write it too, so it is parsed as hostile input: bounded, every key and hash checked.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -70,6 +70,11 @@ pub struct Manifest {
     /// Objects no longer in the tree, still served for the grace period.
     #[serde(default)]
     pub superseded: BTreeMap<String, Superseded>,
+    /// Objects put up since the last complete push and not yet accepted by a read-back:
+    /// a push stopped by its read-back leaves them here, and the run that resumes it reads
+    /// them back before its `timestamp.json`, though it uploads none of them again.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub unconfirmed: BTreeSet<String>,
 }
 
 impl Manifest {
@@ -84,6 +89,7 @@ impl Manifest {
             pushed_at: now,
             objects: BTreeMap::new(),
             superseded: BTreeMap::new(),
+            unconfirmed: BTreeSet::new(),
         }
     }
 
@@ -110,6 +116,9 @@ impl Manifest {
                     key.escape_debug()
                 ));
             }
+        }
+        for key in &manifest.unconfirmed {
+            layout::classify(key).map_err(|reason| format!("it lists '{}': {reason}", key.escape_debug()))?;
         }
         Ok(manifest)
     }

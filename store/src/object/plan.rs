@@ -140,13 +140,22 @@ impl Plan {
     }
 
     /// The objects read back through the public address before the timestamp goes up:
-    /// every one uploaded but the timestamp (clients then read the metadata again).
-    pub fn read_back_gets(&self) -> usize {
-        self.uploads
+    /// every one this push uploads but the timestamp, and every one an earlier push
+    /// uploaded but did not see accepted (it stopped at the read-back, or before).
+    pub fn read_back_keys(&self) -> Vec<String> {
+        let uploaded = self
+            .uploads
             .iter()
             .filter(|(phase, _)| **phase != Phase::Timestamp)
-            .map(|(_, keys)| keys.len())
-            .sum()
+            .flat_map(|(_, keys)| keys.iter());
+        let unconfirmed = self.manifest.unconfirmed.iter().filter(|key| *key != "timestamp.json");
+        let keys: BTreeSet<&String> = uploaded.chain(unconfirmed).collect();
+        keys.into_iter().cloned().collect()
+    }
+
+    /// How many objects the read-back fetches (clients then read the metadata again).
+    pub fn read_back_gets(&self) -> usize {
+        self.read_back_keys().len()
     }
 
     /// The plan in words, one line each: what `--dry-run` prints.
@@ -160,6 +169,17 @@ impl Plan {
             }
         }
         lines.push(format!("unchanged: {} objects", self.unchanged));
+        let unconfirmed = self
+            .manifest
+            .unconfirmed
+            .iter()
+            .filter(|key| *key != "timestamp.json")
+            .count();
+        if unconfirmed > 0 {
+            lines.push(format!(
+                "read back again: {unconfirmed} objects an earlier push put up and never saw accepted"
+            ));
+        }
         if !self.superseded.is_empty() {
             lines.push(format!(
                 "superseded (kept for the grace period): {}",
@@ -270,6 +290,8 @@ pub fn plan(
             plan.superseded.push(key);
         }
     }
+    // What an earlier push left unconfirmed is read back by this one, if still served.
+    next.unconfirmed.retain(|key| tree.contains_key(key));
     plan.deletions = next
         .superseded
         .iter()

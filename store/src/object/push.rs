@@ -63,8 +63,9 @@ impl PushOptions {
 }
 
 /// Checks the uploaded state through the address clients use, before `timestamp.json`
-/// goes up. `Err((key, reason))` stops the push.
-pub trait ReadBack {
+/// goes up. `Err((key, reason))` stops the push. `Sync`: read-backs run side by side
+/// ([`super::readback::Chain`]).
+pub trait ReadBack: Sync {
     fn check(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)>;
 
     /// What the clients it ran did, one line per client and starting root.
@@ -134,15 +135,10 @@ pub fn push<B: Backend>(
         return Ok(run.report);
     }
     runtime.block_on(upload_phases(backend, &local, options, &mut run))?;
-    // What went up in this run; timestamp.json is not up yet (the read-back decides).
-    let uploaded: Vec<String> = run
-        .report
-        .plan
-        .uploads
-        .iter()
-        .filter(|(phase, _)| **phase != Phase::Timestamp)
-        .flat_map(|(_, keys)| keys.iter().cloned())
-        .collect();
+    // What went up in this run, and what an earlier run put up but never saw accepted (a
+    // resumed push must not take it on trust); timestamp.json is not up yet (the
+    // read-back decides).
+    let uploaded = run.report.plan.read_back_keys();
     if let (Some(read_back), Some(timestamp)) = (read_back, local.get("timestamp.json")) {
         let bytes = std::fs::read(&timestamp.path).map_err(|e| ObjectError::LocalTree {
             path: timestamp.path.clone(),
@@ -328,6 +324,7 @@ async fn finish<B: Backend>(
         backend.barrier().await?;
     }
     run.manifest.state = State::Complete;
+    run.manifest.unconfirmed.clear();
     run.manifest.generation = run.manifest.generation.saturating_add(1);
     run.manifest.pushed_at = options.now;
     checkpoint(backend, run).await?;
@@ -383,6 +380,7 @@ async fn upload<B: Backend>(
     let mut results = futures::stream::iter(puts).buffer_unordered(options.jobs.max(1));
     while let Some(result) = results.next().await {
         let (key, object) = result?;
+        run.manifest.unconfirmed.insert(key.clone());
         run.manifest.objects.insert(key, object);
     }
     Ok(())

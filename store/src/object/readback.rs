@@ -80,8 +80,10 @@ pub fn target_path(key: &str) -> Option<String> {
     })
 }
 
-/// Two read-backs, the second only after the first accepted (a command's byte compare and
-/// tough, then our own client).
+/// Two read-backs that must both accept (a command's byte compare and tough, and our own
+/// client), run side by side on threads of their own: the byte compare waits on the
+/// store, the clients on this machine's CPU. The first one's refusal is the one reported
+/// when both refuse: it names the object.
 pub struct Chain<'a> {
     pub first: Option<&'a dyn ReadBack>,
     pub then: Option<&'a dyn ReadBack>,
@@ -96,10 +98,23 @@ impl Chain<'_> {
 
 impl ReadBack for Chain<'_> {
     fn check(&self, uploaded: &[String], timestamp: &[u8]) -> Result<(), (String, String)> {
-        for read_back in [self.first, self.then].into_iter().flatten() {
-            read_back.check(uploaded, timestamp)?;
-        }
-        Ok(())
+        std::thread::scope(|scope| {
+            let running: Vec<_> = [self.first, self.then]
+                .into_iter()
+                .flatten()
+                .map(|read_back| scope.spawn(move || read_back.check(uploaded, timestamp)))
+                .collect();
+            // Every thread is joined before any result is looked at.
+            let results: Vec<_> = running
+                .into_iter()
+                .map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|_| Err(("(read-back)".to_string(), "a read-back panicked".to_string())))
+                })
+                .collect();
+            results.into_iter().collect::<Result<Vec<()>, _>>().map(drop)
+        })
     }
 
     fn runs(&self) -> Vec<String> {

@@ -1,8 +1,8 @@
 //! `--to URL` on `mirror sync` and `mirror import`: after the local commit (which stays
 //! the source of truth), the served tree is pushed to object storage by
-//! `trustroot_mirror::push`, read back first by the byte compare and tough (ceremony's
-//! `HttpReadBack`, handed in: the mirror crate does not depend on ceremony) and then by
-//! our own client.
+//! `trustroot_mirror::push`, read back by the byte compare and tough (ceremony's
+//! `HttpReadBack`, handed in: the mirror crate does not depend on ceremony) and by our own
+//! client, side by side.
 
 use std::path::Path;
 
