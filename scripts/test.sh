@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 
 # --- Debian packages: faketime pins the clock for tests of the binary; tar and xz unpack
 # --- the fixture archive; Node and npm run tuf-js (machines usually come with them);
-# --- unshare (util-linux) and ip (iproute2) run the quickstart test with the network cut off.
-need_debian faketime:faketime node:nodejs npm:npm xz:xz-utils tar:tar unshare:util-linux ip:iproute2
+# --- unshare (util-linux) and ip (iproute2) run the quickstart test with the network cut off;
+# --- curl sets up the S3 store (moto, on 127.0.0.1) of the guides' object-storage rehearsals.
+need_debian faketime:faketime node:nodejs npm:npm xz:xz-utils tar:tar unshare:util-linux ip:iproute2 curl:curl
 
 # --- PKCS#11: SoftHSM2 (a real software token) and its tool, OpenSC's pkcs11-tool (keys of
 # --- types trustroot does not generate), and Yubico's ykcs11 (loaded with no YubiKey present).

@@ -7,11 +7,14 @@
 //! its commands in the directory a quickstart left, offline too.
 //!
 //! `unshare` (util-linux) and `ip` (iproute2) are required test dependencies (scripts/test.sh
-//! installs them): without them the test fails, saying so; it never skips.
+//! installs them), and so, for the guides' object-storage rehearsals, are `curl` and moto's
+//! `moto_server` (in `$TRUSTROOT_TEST_PYTHON`'s venv): without them the test fails, saying
+//! so; it never skips.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
@@ -146,6 +149,19 @@ fn processes_in(dir: &Path) -> Vec<String> {
         }
     }
     found
+}
+
+/// [`processes_in`] once those still there have had `grace` to exit: a guide's `kill` is
+/// not waited for, and moto, stopped by it, takes a moment to shut its Python down.
+fn still_running_after(dir: &Path, grace: Duration) -> Vec<String> {
+    let deadline = Instant::now() + grace;
+    loop {
+        let found = processes_in(dir);
+        if found.is_empty() || Instant::now() >= deadline {
+            return found;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]
@@ -448,8 +464,9 @@ fn quickstart_names_the_failed_step() {
 
 /// The `sh` blocks of a guide, in order, as one bash script, for a reader with no terminal:
 /// `ceremony sign` gets `--yes` (a reader types `yes`), `--encrypt` gets its passphrase from
-/// the environment (a reader types it), and a server started in the background is waited
-/// for (a reader starts typing the next command a second later). Blocks marked
+/// the environment (a reader types it), and a server started in the background (trustroot's
+/// own, or the S3 store of the object-storage rehearsals) is waited for (a reader starts
+/// typing the next command a second later). Blocks marked
 /// `# (outside world)` are left out: they need the network.
 fn guide_script(guide: &str) -> String {
     let text = std::fs::read_to_string(format!("{}/../docs/{guide}", env!("CARGO_MANIFEST_DIR"))).unwrap();
@@ -469,20 +486,40 @@ fn guide_script(guide: &str) -> String {
             }
             script.push_str(&line);
             script.push('\n');
-            if let Some(port) = line
-                .trim_end()
-                .strip_suffix('&')
-                .and_then(|l| l.split("--listen 127.0.0.1:").nth(1))
-                .and_then(|rest| rest.split_whitespace().next())
-            {
+            if let Some(port) = background_port(&line) {
                 script.push_str(&format!(
-                    "for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; sleep 0.1; done\n"
+                    "for i in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/{port}) 2>/dev/null && break; sleep 0.1; done\n"
                 ));
             }
         }
     }
     assert!(blocks >= 3, "docs/{guide} has {blocks} runnable sh blocks");
     script
+}
+
+/// The port a server started in the background (a line ending in `&`) listens on:
+/// `--listen 127.0.0.1:PORT` (trustroot's servers) or `-p PORT` (the S3 store, moto).
+fn background_port(line: &str) -> Option<&str> {
+    let command = line.trim_end().strip_suffix('&')?;
+    let words: Vec<&str> = command.split_whitespace().collect();
+    words.windows(2).find_map(|pair| match pair {
+        ["--listen", address] => address.strip_prefix("127.0.0.1:"),
+        ["-p", port] => Some(*port),
+        _ => None,
+    })
+}
+
+/// The directory `$TRUSTROOT_TEST_PYTHON` is in: its venv's `bin/`, where pip put the
+/// `moto_server` the guides start, as for a reader who ran `pip install 'moto[server]'`.
+fn moto_server_dir() -> PathBuf {
+    let python = trustroot_test_support::moto::python();
+    let dir = python.parent().unwrap().to_path_buf();
+    assert!(
+        dir.join("moto_server").is_file(),
+        "{} has no moto_server: install tests/interop/requirements.txt there (scripts/test.sh does)",
+        dir.display()
+    );
+    dir
 }
 
 /// Each guide, followed to its end by copying its commands into the directory a fresh
@@ -493,6 +530,7 @@ fn each_guide_can_be_followed_against_the_quickstart_directory() {
         .parent()
         .unwrap()
         .to_path_buf();
+    let moto_dir = moto_server_dir();
     for guide in ["keyholder-guide.md", "operator-guide.md", "air-gapped-site.md"] {
         let tmp = tempfile::tempdir().unwrap();
         let script = format!(
@@ -504,9 +542,12 @@ fn each_guide_can_be_followed_against_the_quickstart_directory() {
         if !is_root() {
             cmd.arg("--map-root-user");
         }
+        // The pinned moto before the PATH's own: another `moto_server` (a pyenv shim, say)
+        // would run another version.
         let path = format!(
-            "{}:{}:/usr/sbin:/sbin",
+            "{}:{}:{}:/usr/sbin:/sbin",
             bin_dir.display(),
+            moto_dir.display(),
             std::env::var("PATH").unwrap_or_default()
         );
         let out = cmd
@@ -525,10 +566,7 @@ fn each_guide_can_be_followed_against_the_quickstart_directory() {
             text(&out)
         );
         let dir = std::fs::canonicalize(tmp.path()).unwrap();
-        assert!(
-            processes_in(&dir).is_empty(),
-            "{guide} left running: {:?}",
-            processes_in(&dir)
-        );
+        let left = still_running_after(&dir, Duration::from_secs(5));
+        assert!(left.is_empty(), "{guide} left running: {left:?}");
     }
 }
