@@ -16,6 +16,7 @@ pub mod push;
 pub mod readback;
 pub mod remote;
 pub mod serve;
+pub mod set;
 pub mod status;
 pub mod sync;
 pub mod sync_record;

@@ -82,6 +82,33 @@ pub enum UpdateError {
     Store(trustroot_store::Error),
     #[error("{}: nothing is mirrored here yet", dir.display())]
     NothingMirrored { dir: PathBuf },
+    /// Named repositories (`mirror sync DIR --name`).
+    #[error("'{}' cannot name a repository: {reason}", escape(name))]
+    BadRepositoryName { name: String, reason: String },
+    #[error(
+        "{} holds one unnamed repository (served at /); name it first with `trustroot mirror rename {} --name NAME` (it is then served at /NAME/), then add others beside it",
+        dir.display(),
+        dir.display()
+    )]
+    UnnamedMirror { dir: PathBuf },
+    #[error("{} already holds named repositories; give each sync, import or serve its --name", dir.display())]
+    AlreadyNamed { dir: PathBuf },
+    #[error(
+        "{} holds both an unnamed repository (.trustroot-mirror) and named ones ({}); move one of them out",
+        dir.display(),
+        crate::set::MARKER
+    )]
+    MixedMirror { dir: PathBuf },
+    #[error(
+        "{}: a rename to '{}' stopped half-way; run `trustroot mirror rename {} --name {}` again to finish it",
+        dir.display(),
+        escape(name),
+        dir.display(),
+        escape(name)
+    )]
+    RenameUnfinished { dir: PathBuf, name: String },
+    #[error("{} is not empty: a repository's directory must be new", path.display())]
+    RepositoryDirTaken { path: PathBuf },
     #[error("{} has no served state yet", served.display())]
     NoServedState { served: PathBuf, dir: PathBuf },
     /// The served state went away while a server was running.
@@ -160,7 +187,13 @@ impl UpdateError {
             | E::ManifestUnreadable { .. }
             | E::ManifestFormat { .. }
             | E::SyncRecordUnreadable { .. }
-            | E::RecordedOrigin { .. } => ErrorClass::LocalState,
+            | E::RecordedOrigin { .. }
+            | E::UnnamedMirror { .. }
+            | E::AlreadyNamed { .. }
+            | E::MixedMirror { .. }
+            | E::RenameUnfinished { .. }
+            | E::RepositoryDirTaken { .. } => ErrorClass::LocalState,
+            E::BadRepositoryName { .. } => ErrorClass::Usage,
             E::OriginNeeded | E::NoTargetDir | E::NoTargetUrl | E::NotAUrl { .. } | E::NotAbsolute { .. } => {
                 ErrorClass::Usage
             }

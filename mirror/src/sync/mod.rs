@@ -161,7 +161,7 @@ pub(crate) fn versions(trusted: &TrustedSet) -> Versions {
 }
 
 /// Takes the mirror's lock for the whole sync: two syncs at once would race on `staging/`.
-fn lock(layout: &MirrorDir) -> Result<std::fs::File, UpdateError> {
+pub(crate) fn lock(layout: &MirrorDir) -> Result<std::fs::File, UpdateError> {
     let path = layout.lock_file();
     // Never through a planted symlink: opening one for writing would create or lock a
     // file anywhere the link points.
