@@ -4,9 +4,13 @@
 //! error) comes from the repository or the mirror's files and is escaped.
 //!
 //! The mirror's local directory is left out: the same page is served to other machines.
+//!
+//! A directory of named repositories gets one page with a section for each repository
+//! ([`render_named`]), each holding what the page of one repository shows.
 
 use chrono::{DateTime, Utc};
 use trustroot_core::expiry::State;
+use trustroot_mirror::serve::status_page::{NamedOutcome, NamedStatus};
 use trustroot_mirror::status::{MirrorStatus, RoleStatus};
 
 use crate::output::html::{CSS, Html, days, problem, role_row_start, table_end, table_start};
@@ -20,15 +24,89 @@ pub fn render(status: &MirrorStatus, now: DateTime<Utc>) -> String {
         .markup("Computed at ")
         .element("time", &[("datetime", &at)], &at)
         .markup(" by <code>trustroot mirror</code>. Times are UTC.</p></header><main>");
-    origin(&mut b, status);
-    syncs(&mut b, status);
-    roles(&mut b, status);
+    let part = Part { heading: "h2", id: "" };
+    origin(&mut b, status, &part);
+    syncs(&mut b, status, &part);
+    roles(&mut b, status, &part);
     b.markup("</main>");
     Html::document("en", "trustroot mirror status", CSS, b)
 }
 
-fn origin(b: &mut Html, s: &MirrorStatus) {
-    b.markup("<section aria-labelledby=\"origin\"><h2 id=\"origin\">What is served</h2>");
+/// The page of a directory of named repositories (`statuses` from
+/// `trustroot_mirror::serve::status_page::named_statuses`), computed at `now`: a list of
+/// the repositories, then a section for each with what [`render`] shows of one. A
+/// repository whose status cannot be read is shown with why.
+pub fn render_named(statuses: &[NamedStatus], now: DateTime<Utc>) -> String {
+    let at = trustroot_core::time::format(&now);
+    let mut b = Html::new();
+    b.markup("<header><h1>trustroot mirror status</h1>")
+        .open("p", &[("class", "muted")])
+        .text(&format!(
+            "{} named repositor{}, each served at /NAME/. Computed at ",
+            statuses.len(),
+            if statuses.len() == 1 { "y" } else { "ies" }
+        ))
+        .element("time", &[("datetime", &at)], &at)
+        .markup(" by <code>trustroot mirror</code>. Times are UTC.</p>");
+    if !statuses.is_empty() {
+        b.markup("<nav aria-label=\"repositories\"><ul>");
+        for named in statuses {
+            b.markup("<li>")
+                .element("a", &[("href", &format!("#{}", named.name))], &named.name)
+                .markup("</li>");
+        }
+        b.markup("</ul></nav>");
+    }
+    b.markup("</header><main>");
+    for named in statuses {
+        b.open(
+            "section",
+            &[("aria-labelledby", &named.name), ("data-repository", &named.name)],
+        )
+        .open("h2", &[("id", &named.name)])
+        .text(&format!("/{}/", named.name))
+        .close("h2");
+        match &named.status {
+            NamedOutcome::Status(status) => {
+                // A name has no '/': "NAME/origin" is never another repository's id.
+                let id = format!("{}/", named.name);
+                let part = Part { heading: "h3", id: &id };
+                origin(&mut b, status, &part);
+                syncs(&mut b, status, &part);
+                roles(&mut b, status, &part);
+            }
+            NamedOutcome::Unreadable(why) => problem(&mut b, &format!("not served: {why}")),
+        }
+        b.markup("</section>");
+    }
+    b.markup("</main>");
+    Html::document("en", "trustroot mirror status", CSS, b)
+}
+
+/// Where a repository's sections go: the level of their headings, and the prefix of their
+/// ids (a page of named repositories has one set of sections for each, and ids are unique).
+struct Part<'a> {
+    heading: &'static str,
+    id: &'a str,
+}
+
+impl Part<'_> {
+    /// Opens a section and writes its heading.
+    fn section(&self, b: &mut Html, id: &str, title: &str) {
+        let id = format!("{}{id}", self.id);
+        b.open("section", &[("aria-labelledby", &id)])
+            .open(self.heading, &[("id", &id)])
+            .text(title)
+            .close(self.heading);
+    }
+
+    fn id(&self, id: &str) -> String {
+        format!("{}{id}", self.id)
+    }
+}
+
+fn origin(b: &mut Html, s: &MirrorStatus, part: &Part<'_>) {
+    part.section(b, "origin", "What is served");
     table_start(
         b,
         "what is served",
@@ -96,8 +174,8 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-fn syncs(b: &mut Html, s: &MirrorStatus) {
-    b.markup("<section aria-labelledby=\"syncs\"><h2 id=\"syncs\">Syncs</h2>");
+fn syncs(b: &mut Html, s: &MirrorStatus, part: &Part<'_>) {
+    part.section(b, "syncs", "Syncs");
     if let Some(p) = &s.syncs_unreadable {
         problem(
             b,
@@ -112,7 +190,8 @@ fn syncs(b: &mut Html, s: &MirrorStatus) {
         }
         None => {}
         Some(r) => {
-            b.open("p", &[("id", "last-sync")]).markup("Last sync that succeeded: ");
+            b.open("p", &[("id", &part.id("last-sync"))])
+                .markup("Last sync that succeeded: ");
             match &r.last_success {
                 Some(at) => time(b, at),
                 None => {
@@ -138,7 +217,7 @@ fn syncs(b: &mut Html, s: &MirrorStatus) {
                     "p",
                     &[
                         ("class", if failing_now { "bad" } else { "due" }),
-                        ("id", "last-failure"),
+                        ("id", &part.id("last-failure")),
                     ],
                 )
                 .text(&format!(
@@ -165,8 +244,8 @@ fn syncs(b: &mut Html, s: &MirrorStatus) {
     b.markup("</section>");
 }
 
-fn roles(b: &mut Html, s: &MirrorStatus) {
-    b.markup("<section aria-labelledby=\"roles\"><h2 id=\"roles\">Roles</h2>");
+fn roles(b: &mut Html, s: &MirrorStatus, part: &Part<'_>) {
+    part.section(b, "roles", "Roles");
     table_start(
         b,
         "roles",

@@ -87,7 +87,9 @@ fn serve(args: ServeArgs) -> Result<(), Failure> {
             max_connections: MAX_CONNECTIONS,
             metrics: args.metrics,
             repository_label: args.repository_label.clone(),
-            status_page: args.status_page.then(|| StatusPage::new(super::page::render)),
+            status_page: args
+                .status_page
+                .then(|| StatusPage::new(super::page::render, super::page::render_named)),
             ..ServeOptions::new(&args.dir)
         };
         let server = Server::bind(options, &args.listen).await?;
