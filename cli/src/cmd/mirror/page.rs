@@ -327,6 +327,36 @@ mod tests {
         assert!(expired.contains("EXPIRED 3 hours ago"), "{expired}");
     }
 
+    /// A named repository whose status cannot be read has its section, saying why (as
+    /// text: the reason may quote a repository's file), and a link from the list.
+    #[test]
+    fn a_named_repository_that_cannot_be_read_is_listed_with_why() {
+        use trustroot_mirror::serve::status_page::{NamedOutcome, NamedStatus};
+        let statuses = [NamedStatus {
+            name: "staging".into(),
+            status: NamedOutcome::Unreadable("role <script>x</script> is broken".into()),
+        }];
+        let page = super::render_named(&statuses, chrono::Utc::now());
+        assert!(page.contains("1 named repository, each served at /NAME/"), "{page}");
+        assert!(page.contains("<a href=\"#staging\">staging</a>"), "{page}");
+        assert!(
+            page.contains(
+                "<section aria-labelledby=\"staging\" data-repository=\"staging\"><h2 id=\"staging\">/staging/</h2>"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains("not served: role &lt;script&gt;x&lt;/script&gt; is broken"),
+            "{page}"
+        );
+        assert!(!page.contains("<script"), "{page}");
+        let empty = super::render_named(&[], chrono::Utc::now());
+        assert!(
+            empty.contains("0 named repositories") && !empty.contains("<nav"),
+            "{empty}"
+        );
+    }
+
     #[test]
     fn credentials_in_an_origin_url_are_not_shown() {
         assert_eq!(
