@@ -134,10 +134,8 @@ impl Named {
     fn remember(&self, names: Vec<String>) -> Result<(), UpdateError> {
         let mut known = self.known.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         for name in names {
-            if !known.contains_key(&name) {
-                let dir = set::repository_dir(&self.dir, &name)?;
-                known.insert(name, Arc::new(Repository::new(&dir)));
-            }
+            let dir = set::repository_dir(&self.dir, &name)?;
+            known.entry(name).or_insert_with(|| Arc::new(Repository::new(&dir)));
         }
         Ok(())
     }
