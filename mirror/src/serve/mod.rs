@@ -28,6 +28,10 @@
 //! without consistent snapshots) is `no-store`; anything else is `no-cache` (a cache must
 //! revalidate).
 //!
+//! A directory of named repositories ([`crate::set`]) is served each repository under
+//! `/NAME/`, by the same rules, the first segment naming the repository (`named`); `/`
+//! then lists them.
+//!
 //! With [`ServeOptions::metrics`], `/metrics` answers in the Prometheus text format
 //! (`metrics`); it names no file of the tree, see there. With
 //! [`ServeOptions::status_page`], `/_status` answers the mirror's status as an HTML page
@@ -85,7 +89,8 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// How to serve a mirror.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// The mirror directory (as given to `mirror sync`).
+    /// The mirror directory (as given to `mirror sync`): one unnamed repository, or named
+    /// ones.
     pub dir: PathBuf,
     /// Where the access log goes (appended); standard error when `None`.
     pub access_log: Option<PathBuf>,
@@ -96,6 +101,7 @@ pub struct ServeOptions {
     /// Answer `/metrics` (see the `metrics` module).
     pub metrics: bool,
     /// The `repository` label of the metrics; default: the mirror's recorded origin URL.
+    /// Refused for named repositories, labelled with their names.
     pub repository_label: Option<String>,
     /// Answer `/_status` with this page (see the `status_page` module).
     pub status_page: Option<status_page::StatusPage>,
@@ -184,6 +190,15 @@ impl Server {
             }),
             options,
         })
+    }
+
+    /// The named repositories served when the server started (each at `/NAME/`), or `None`
+    /// for an unnamed mirror served at `/`.
+    pub fn named(&self) -> Option<Vec<String>> {
+        match &self.shared.served {
+            Served::Unnamed(_) => None,
+            Served::Named(named) => Some(named.served().unwrap_or_default()),
+        }
     }
 
     /// The address actually bound (the port chosen when 0 was asked for).
