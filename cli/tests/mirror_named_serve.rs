@@ -9,11 +9,13 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Serving, file_url, ngclient, text, trustroot, trustroot_at, trustroot_client, unpack_fixtures};
 use trustroot_mirror::set::{self, Kind};
 use trustroot_test_support::prometheus::check_metrics;
+use trustroot_test_support::{RepoSim, SimServer};
 
 /// Both repositories are valid then (see cli/tests/mirror_fixtures.rs and client_fixtures.rs).
 const TIME: &str = "2026-08-22 00:00:00";
@@ -342,4 +344,75 @@ fn a_repository_added_while_serving_is_served_at_once_and_a_label_is_refused() {
     assert_eq!(code, 200);
     assert!(!metrics.contains("repository=\"next\""), "{metrics}");
     assert!(metrics.contains("repository=\"production\""), "{metrics}");
+}
+
+/// A simulated repository with one target, served on 127.0.0.1, mirrored as `DIR/NAME`.
+fn simulated(work: &Path, dir: &Path, name: &str) -> (Arc<Mutex<RepoSim>>, SimServer, PathBuf) {
+    let mut repo = RepoSim::new(chrono::Utc::now());
+    repo.add_target("targets", "a.txt", format!("{name}: first target").as_bytes());
+    repo.publish();
+    let root = work.join(format!("{name}.1.root.json"));
+    std::fs::write(&root, repo.root_bytes(1).unwrap()).unwrap();
+    let repo = Arc::new(Mutex::new(repo));
+    let origin = SimServer::start(repo.clone());
+    sync_simulated(dir, name, &origin, &root);
+    (repo, origin, root)
+}
+
+fn sync_simulated(dir: &Path, name: &str, origin: &SimServer, root: &Path) {
+    let out = trustroot(&[
+        "mirror",
+        "sync",
+        dir.join(name).to_str().unwrap(),
+        "--from",
+        &origin.metadata_url(),
+        "--targets-from",
+        &origin.targets_url(),
+        "--root",
+        root.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "sync {name}: {}", text(&out));
+}
+
+#[test]
+fn a_sync_of_one_named_repository_switches_what_its_prefix_serves_and_leaves_the_other_alone() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("mirror");
+    set::create(&dir).unwrap();
+    let (one, one_origin, one_root) = simulated(work.path(), &dir, "one");
+    let (_two, _two_origin, two_root) = simulated(work.path(), &dir, "two");
+    let serving = Serving::start_with(&dir, &work.path().join("access.log"), &[]);
+    let urls = |name: &str| {
+        (
+            format!("{}{name}/", serving.url),
+            format!("{}{name}/targets/", serving.url),
+        )
+    };
+
+    let (metadata, targets) = urls("one");
+    let out = trustroot_client(None, &one_root, &metadata, &targets, &["a.txt"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let two_before = get(&serving.url, "/two/timestamp.json").2;
+    assert_ne!(get(&serving.url, "/one/timestamp.json").2, two_before);
+
+    // A new version of repository one, synced while the server runs: its next request
+    // sees it, a client gets its new target, and repository two is served as before.
+    {
+        let mut repo = one.lock().unwrap();
+        repo.add_target("targets", "b.txt", b"one: second target");
+        repo.publish();
+    }
+    sync_simulated(&dir, "one", &one_origin, &one_root);
+    assert_eq!(
+        get(&serving.url, "/one/timestamp.json").2,
+        one.lock().unwrap().current_bytes("timestamp")
+    );
+    let out = trustroot_client(None, &one_root, &metadata, &targets, &["a.txt", "b.txt"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let (code, _, body) = get(&serving.url, "/two/targets/b.txt");
+    assert_eq!(code, 404, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(get(&serving.url, "/two/timestamp.json").2, two_before);
+    let (metadata, targets) = urls("two");
+    let out = trustroot_client(None, &two_root, &metadata, &targets, &["a.txt"]);
+    assert!(out.status.success(), "{}", text(&out));
 }
