@@ -24,7 +24,11 @@ pub fn render(status: &MirrorStatus, now: DateTime<Utc>) -> String {
         .markup("Computed at ")
         .element("time", &[("datetime", &at)], &at)
         .markup(" by <code>trustroot mirror</code>. Times are UTC.</p></header><main>");
-    let part = Part { heading: "h2", id: "" };
+    let part = Part {
+        heading: "h2",
+        id: "",
+        name: "",
+    };
     origin(&mut b, status, &part);
     syncs(&mut b, status, &part);
     roles(&mut b, status, &part);
@@ -70,7 +74,11 @@ pub fn render_named(statuses: &[NamedStatus], now: DateTime<Utc>) -> String {
             NamedOutcome::Status(status) => {
                 // A name has no '/': "NAME/origin" is never another repository's id.
                 let id = format!("{}/", named.name);
-                let part = Part { heading: "h3", id: &id };
+                let part = Part {
+                    heading: "h3",
+                    id: &id,
+                    name: &named.name,
+                };
                 origin(&mut b, status, &part);
                 syncs(&mut b, status, &part);
                 roles(&mut b, status, &part);
@@ -88,6 +96,8 @@ pub fn render_named(statuses: &[NamedStatus], now: DateTime<Utc>) -> String {
 struct Part<'a> {
     heading: &'static str,
     id: &'a str,
+    /// The repository's name, for the tables' labels ("" for an unnamed mirror).
+    name: &'a str,
 }
 
 impl Part<'_> {
@@ -103,13 +113,23 @@ impl Part<'_> {
     fn id(&self, id: &str) -> String {
         format!("{}{id}", self.id)
     }
+
+    /// A table's label, naming the repository on a page of several: screen readers list
+    /// the tables by label, and two alike would not tell which repository is which.
+    fn label(&self, label: &str) -> String {
+        if self.name.is_empty() {
+            label.to_string()
+        } else {
+            format!("{}: {label}", self.name)
+        }
+    }
 }
 
 fn origin(b: &mut Html, s: &MirrorStatus, part: &Part<'_>) {
     part.section(b, "origin", "What is served");
     table_start(
         b,
-        "what is served",
+        &part.label("what is served"),
         "The served state, where it came from and what it holds",
         &["What", "Value"],
     );
@@ -248,7 +268,7 @@ fn roles(b: &mut Html, s: &MirrorStatus, part: &Part<'_>) {
     part.section(b, "roles", "Roles");
     table_start(
         b,
-        "roles",
+        &part.label("roles"),
         "Every role the mirror serves, its version and when it expires",
         &["Role", "Version", "Expires", "State"],
     );
