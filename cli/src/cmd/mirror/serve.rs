@@ -30,16 +30,17 @@ N.snapshot.json...) and on hash-prefixed targets of a consistent-snapshot reposi
 no-cache on anything else. Only GET and HEAD; no directory listings.
 
 With --metrics, /metrics answers in the Prometheus text format: the served repository's \
-(or each named repository's, labelled with its name) role expiry gauges, the last successful sync and the failed syncs (recorded by `mirror \
-sync`, and `mirror import` when it succeeds, in the mirror's directory), and the requests and bytes served. It \
-names no file of the repository (targets are under /targets/); without --metrics it is a \
-404 like any other missing file. See docs/monitoring.md.
+(or each named repository's, labelled with its name) role expiry gauges, the last \
+successful sync and the failed syncs (recorded by `mirror sync`, and `mirror import` when \
+it succeeds, in the mirror's directory), and the requests and bytes served. It names no \
+file of the repository (targets are under /targets/); without --metrics it is a 404 like \
+any other missing file. See docs/monitoring.md.
 
 With --status-page, /_status answers the mirror's status as an HTML page (origin, last \
 sync and its outcome, roles with versions and expiries, files and bytes served; a section \
-for each named repository), the page `mirror status --html` writes, read afresh on every request; Content-Type text/html, \
-Cache-Control no-store, a Content-Security-Policy that allows no script and no fetch. Like \
-/metrics it names no file of the repository; without --status-page it is a 404.
+for each named repository), the page `mirror status --html` writes, read afresh on every \
+request; Content-Type text/html, Cache-Control no-store, a Content-Security-Policy that \
+allows no script and no fetch. Like /metrics it names no file of the repository; without --status-page it is a 404.
 
 Limits: 1024 connections at once (more wait in the listen backlog); request headers must \
 arrive within 10 s, and idle keep-alive connections close after 10 s.
