@@ -664,3 +664,99 @@ fn publish_writes_the_page_beside_the_published_tree_and_never_inside_it() {
     let err = fails(&setup.repo, &["ceremony", "publish", "--html", state.to_str().unwrap()]);
     assert!(err.contains("inside the published tree"), "{err}");
 }
+
+/// The page `mirror serve --status-page` answers for a directory of named repositories
+/// (issue 23): a section for each, every role's expiry shown, and no level A violation.
+#[test]
+fn a_named_mirror_page_in_headless_chromium_offline_shows_each_repository_and_passes_axe_level_a() {
+    use std::sync::{Arc, Mutex};
+    use trustroot_test_support::{RepoSim, SimServer};
+
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("mirror");
+    trustroot_mirror::set::create(&dir).unwrap();
+    let mut origins = Vec::new();
+    for name in ["production", "staging"] {
+        let mut repo = RepoSim::new(chrono::Utc::now());
+        repo.add_target("targets", "trusted_root.json", name.as_bytes());
+        repo.publish();
+        let root = work.path().join(format!("{name}.root.json"));
+        std::fs::write(&root, repo.root_bytes(1).unwrap()).unwrap();
+        let origin = SimServer::start(Arc::new(Mutex::new(repo)));
+        let out = common::trustroot(&[
+            "mirror",
+            "sync",
+            dir.join(name).to_str().unwrap(),
+            "--from",
+            &origin.metadata_url(),
+            "--targets-from",
+            &origin.targets_url(),
+            "--root",
+            root.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", common::text(&out));
+        origins.push(origin);
+    }
+    let serving = common::Serving::start_with(&dir, &work.path().join("access.log"), &["--status-page"]);
+    let port: u16 = serving
+        .url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let (code, html) = trustroot_test_support::prometheus::http_get(port, "/_status").unwrap();
+    assert_eq!(code, 200, "{html}");
+    for name in ["production", "staging"] {
+        assert!(html.contains(&format!("data-repository=\"{name}\"")), "{html}");
+    }
+
+    let out_dir = artifacts().join("named-mirror");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let page = out_dir.join("mirror-status.html");
+    std::fs::write(&page, &html).unwrap();
+    let report = check_in_chromium(&page, &out_dir);
+    println!("named mirror status page screenshots and report: {}", out_dir.display());
+    std::fs::write(out_dir.join("report.json"), serde_json::to_vec_pretty(&report).unwrap()).unwrap();
+    assert_eq!(report["requests"], serde_json::json!([]), "the page fetched something");
+    for width in ["desktop", "phone"] {
+        let shown = &report[width];
+        assert_eq!(shown["scripts"], 0, "{width}");
+        assert!(
+            shown["page_width"].as_u64().unwrap() <= shown["viewport_width"].as_u64().unwrap(),
+            "{width}: the page is wider than the screen: {shown}"
+        );
+        // Each repository's four roles, with the dates its served metadata says.
+        let mut shown_roles: Vec<String> = shown["expiries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["role"].as_str().unwrap().to_string())
+            .collect();
+        shown_roles.sort();
+        assert_eq!(
+            shown_roles,
+            [
+                "root",
+                "root",
+                "snapshot",
+                "snapshot",
+                "targets",
+                "targets",
+                "timestamp",
+                "timestamp"
+            ],
+            "{width}"
+        );
+        assert_eq!(
+            shown["axe"]["violations_a"],
+            serde_json::json!([]),
+            "{width}: axe-core finds level A violations"
+        );
+        println!(
+            "{width}: axe-core level AA violations: {}",
+            shown["axe"]["violations_aa"]
+        );
+    }
+}

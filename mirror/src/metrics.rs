@@ -87,6 +87,24 @@ impl Family {
     }
 }
 
+/// Adds each family of `more` to `families`: its samples go to the family of the same
+/// name already there (a metric has one `# HELP` and `# TYPE`, whatever its label sets), or
+/// it is appended. Several repositories' families are gathered so.
+pub fn merge(families: &mut Vec<Family>, more: Vec<Family>) {
+    for family in more {
+        match families.iter_mut().find(|existing| existing.name == family.name) {
+            Some(existing) => {
+                for (labels, value) in family.samples {
+                    if !existing.samples.iter().any(|(present, _)| *present == labels) {
+                        existing.samples.push((labels, value));
+                    }
+                }
+            }
+            None => families.push(family),
+        }
+    }
+}
+
 /// Families in the text format, one after the other.
 pub fn render(families: &[Family]) -> String {
     let mut out = String::new();
@@ -235,6 +253,28 @@ mod tests {
         let mut family = Family::new("m", Kind::Gauge, "h");
         family.sample(&[("role", "root")], 1).sample(&[("role", "root")], 2);
         assert_eq!(render(&[family]), "# HELP m h\n# TYPE m gauge\nm{role=\"root\"} 1\n");
+    }
+
+    #[test]
+    fn families_of_several_repositories_merge_under_one_help_and_type() {
+        let roles = |version| {
+            [RoleTimes {
+                role: "root".into(),
+                version,
+                expires: at("2027-01-01T00:00:00Z"),
+                signing_days: None,
+            }]
+        };
+        let mut families = role_families("production", &roles(15));
+        merge(&mut families, role_families("staging", &roles(12)));
+        let text = render(&families);
+        assert_eq!(
+            text.matches("# TYPE trustroot_role_version gauge\n").count(),
+            1,
+            "{text}"
+        );
+        assert!(text.contains("trustroot_role_version{repository=\"production\",role=\"root\"} 15\n"));
+        assert!(text.contains("trustroot_role_version{repository=\"staging\",role=\"root\"} 12\n"));
     }
 
     #[test]

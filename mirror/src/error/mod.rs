@@ -111,6 +111,15 @@ pub enum UpdateError {
     RepositoryDirTaken { path: PathBuf },
     #[error("{} has no served state yet", served.display())]
     NoServedState { served: PathBuf, dir: PathBuf },
+    /// `mirror serve --repository-label` on a directory of named repositories.
+    #[error(
+        "{} holds named repositories: each is labelled with its name in /metrics; leave out --repository-label",
+        dir.display()
+    )]
+    LabelOfNamedRepositories { dir: PathBuf },
+    /// Something only a directory of named repositories has was asked of another.
+    #[error("{} is not a directory of named repositories", dir.display())]
+    NotNamed { dir: PathBuf },
     /// The served state went away while a server was running.
     #[error("{} no longer exists", served.display())]
     ServedStateGone { served: PathBuf },
@@ -193,7 +202,7 @@ impl UpdateError {
             | E::MixedMirror { .. }
             | E::RenameUnfinished { .. }
             | E::RepositoryDirTaken { .. } => ErrorClass::LocalState,
-            E::BadRepositoryName { .. } => ErrorClass::Usage,
+            E::BadRepositoryName { .. } | E::LabelOfNamedRepositories { .. } | E::NotNamed { .. } => ErrorClass::Usage,
             E::OriginNeeded | E::NoTargetDir | E::NoTargetUrl | E::NotAUrl { .. } | E::NotAbsolute { .. } => {
                 ErrorClass::Usage
             }

@@ -28,6 +28,10 @@
 //! without consistent snapshots) is `no-store`; anything else is `no-cache` (a cache must
 //! revalidate).
 //!
+//! A directory of named repositories ([`crate::set`]) is served each repository under
+//! `/NAME/`, by the same rules, the first segment naming the repository (`named`); `/`
+//! then lists them.
+//!
 //! With [`ServeOptions::metrics`], `/metrics` answers in the Prometheus text format
 //! (`metrics`); it names no file of the tree, see there. With
 //! [`ServeOptions::status_page`], `/_status` answers the mirror's status as an HTML page
@@ -37,6 +41,7 @@
 
 mod body;
 mod metrics;
+mod named;
 pub mod status_page;
 
 use std::convert::Infallible;
@@ -62,8 +67,8 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use self::body::{FileBody, Logged, Record};
+use self::named::{Repository, Served};
 use crate::error::UpdateError;
-use crate::layout::MirrorDir;
 
 /// Connections served at once; further clients wait in the listen backlog.
 pub const MAX_CONNECTIONS: usize = 1024;
@@ -84,7 +89,8 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// How to serve a mirror.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// The mirror directory (as given to `mirror sync`).
+    /// The mirror directory (as given to `mirror sync`): one unnamed repository, or named
+    /// ones.
     pub dir: PathBuf,
     /// Where the access log goes (appended); standard error when `None`.
     pub access_log: Option<PathBuf>,
@@ -95,6 +101,7 @@ pub struct ServeOptions {
     /// Answer `/metrics` (see the `metrics` module).
     pub metrics: bool,
     /// The `repository` label of the metrics; default: the mirror's recorded origin URL.
+    /// Refused for named repositories, labelled with their names.
     pub repository_label: Option<String>,
     /// Answer `/_status` with this page (see the `status_page` module).
     pub status_page: Option<status_page::StatusPage>,
@@ -127,10 +134,8 @@ pub struct Server {
 
 /// What every request handler needs.
 struct Shared {
-    mirror: MirrorDir,
+    served: Served,
     log: Mutex<Box<dyn Write + Send>>,
-    /// `consistent_snapshot` of the served root, remembered per state number.
-    consistent: Mutex<Option<(u64, bool)>>,
     /// The responses counted for `/metrics`, when it is served.
     counters: Option<metrics::Counters>,
     repository_label: Option<String>,
@@ -149,10 +154,9 @@ impl Server {
     /// Checks that `options.dir` is a mirror with a served state, opens the access log and
     /// binds `listen` (`host:port`; port 0 picks a free one).
     pub async fn bind(options: ServeOptions, listen: &str) -> Result<Server, UpdateError> {
-        let mirror = MirrorDir::new(&options.dir);
-        if mirror.current()?.is_none() {
-            return Err(UpdateError::NoServedState {
-                served: mirror.served(),
+        let served = Served::open(&options.dir)?;
+        if let (Served::Named(_), Some(_)) = (&served, &options.repository_label) {
+            return Err(UpdateError::LabelOfNamedRepositories {
                 dir: options.dir.clone(),
             });
         }
@@ -178,15 +182,23 @@ impl Server {
             listener,
             addr,
             shared: Arc::new(Shared {
-                mirror,
+                served,
                 log: Mutex::new(log),
-                consistent: Mutex::new(None),
                 counters: options.metrics.then(metrics::Counters::default),
                 repository_label: options.repository_label.clone(),
                 status_page: options.status_page.clone(),
             }),
             options,
         })
+    }
+
+    /// The named repositories served when the server started (each at `/NAME/`), or `None`
+    /// for an unnamed mirror served at `/`.
+    pub fn named(&self) -> Option<Vec<String>> {
+        match &self.shared.served {
+            Served::Unnamed(_) => None,
+            Served::Named(named) => Some(named.served().unwrap_or_default()),
+        }
     }
 
     /// The address actually bound (the port chosen when 0 was asked for).
@@ -307,15 +319,34 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
     if raw_path == status_page::PATH && shared.status_page.is_some() {
         return respond_status_page(shared, head).await;
     }
+    if raw_path == "/"
+        && let Served::Named(named) = &shared.served
+    {
+        return respond_index(named, head);
+    }
     let Some(segments) = decode_path(raw_path) else {
         return text(StatusCode::NOT_FOUND, "not found\n");
+    };
+    // The repository the path names, and the path inside it.
+    let (repository, segments) = match &shared.served {
+        Served::Unnamed(repository) => (repository.clone(), segments),
+        Served::Named(named) => {
+            let Some((name, rest)) = segments.split_first().filter(|(_, rest)| !rest.is_empty()) else {
+                return text(StatusCode::NOT_FOUND, "not found\n");
+            };
+            match named.get(name) {
+                Ok(Some(repository)) => (repository, rest.to_vec()),
+                Ok(None) => return text(StatusCode::NOT_FOUND, "not found\n"),
+                Err(e) => return unavailable(raw_path, &e),
+            }
+        }
     };
     // Opened (and a small file read) right here, on the worker thread, as nginx does in
     // its event loop: a mirror's files are small and in the page cache, and handing each
     // request to the blocking pool and back cost two thread switches, most of the time a
     // request took under load (measured: docs/benchmarks.md). A file larger than a chunk
     // is still streamed through the blocking pool.
-    let opened = open(&shared, &segments).and_then(|found| {
+    let opened = open(&repository, &segments).and_then(|found| {
         found
             .map(|(file, length, state)| read_small(file, length, state, head, &segments))
             .transpose()
@@ -323,19 +354,18 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
     let (contents, length, state) = match opened {
         Ok(Some(found)) => found,
         Ok(None) => return text(StatusCode::NOT_FOUND, "not found\n"),
-        Err(e) => {
-            log(format_args!("error: cannot serve {}: {e}", escape(raw_path)));
-            return text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the mirror cannot be served; see the server's log\n",
-            );
+        // A named repository with no served state (its first sync has not finished, or it
+        // was removed) is not served, like a name the directory does not hold.
+        Err(UpdateError::ServedStateGone { .. }) if matches!(shared.served, Served::Named(_)) => {
+            return text(StatusCode::NOT_FOUND, "not found\n");
         }
+        Err(e) => return unavailable(raw_path, &e),
     };
     // A regular file was found, so the path has a last segment (the root is a directory).
     let Some(name) = segments.last().map(String::as_str) else {
         return text(StatusCode::NOT_FOUND, "not found\n");
     };
-    let cache = cache_control(&segments, || consistent_snapshot(&shared, state));
+    let cache = cache_control(&segments, || consistent_snapshot(&repository, state));
     let body = match contents {
         _ if head => Empty::new().map_err(|never| match never {}).boxed_unsync(),
         Contents::Read(bytes) => Full::new(bytes).map_err(|never| match never {}).boxed_unsync(),
@@ -355,12 +385,29 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
     response
 }
 
+/// A request the mirror's files could not answer: logged, and a 503.
+fn unavailable(raw_path: &str, e: &UpdateError) -> Response<BoxBody> {
+    log(format_args!("error: cannot serve {}: {e}", escape(raw_path)));
+    text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the mirror cannot be served; see the server's log\n",
+    )
+}
+
+/// `/` of a directory of named repositories: their names and paths, read afresh.
+fn respond_index(named: &named::Named, head: bool) -> Response<BoxBody> {
+    match named.index() {
+        Ok(index) => generated(index, "application/json", head),
+        Err(e) => unavailable("/", &e),
+    }
+}
+
 /// `/metrics`: read from the mirror's files on a blocking thread, as a file would be.
 async fn respond_metrics(shared: Arc<Shared>, head: bool) -> Response<BoxBody> {
     let rendered = tokio::task::spawn_blocking(move || {
         let counters = shared.counters.as_ref()?;
         Some(metrics::exposition(
-            &shared.mirror,
+            &shared.served,
             shared.repository_label.as_deref(),
             counters,
             Utc::now(),
@@ -396,7 +443,12 @@ async fn respond_status_page(shared: Arc<Shared>, head: bool) -> Response<BoxBod
     let rendered = tokio::task::spawn_blocking(move || {
         let page = shared.status_page.as_ref()?;
         let now = Utc::now();
-        Some(crate::status::status(shared.mirror.root(), now).map(|status| page.render(&status, now)))
+        Some(match &shared.served {
+            Served::Unnamed(repository) => {
+                crate::status::status(repository.mirror.root(), now).map(|status| page.render(&status, now))
+            }
+            Served::Named(named) => named.statuses(now).map(|statuses| page.render_named(&statuses, now)),
+        })
     })
     .await;
     let page = match rendered {
@@ -504,8 +556,8 @@ fn read_small(
 
 /// Opens the file at `segments` in the served state: `(file, length, state)`, or `None`
 /// when the state has no such regular file.
-fn open(shared: &Shared, segments: &[String]) -> Result<Option<(std::fs::File, u64, u64)>, UpdateError> {
-    let mirror = &shared.mirror;
+fn open(repository: &Repository, segments: &[String]) -> Result<Option<(std::fs::File, u64, u64)>, UpdateError> {
+    let mirror = &repository.mirror;
     // A sync removes the old state right after switching; if the state we resolved went
     // away before the file was opened, resolve again. Three times is plenty: a sync
     // takes far longer than one lookup.
@@ -571,15 +623,15 @@ fn open_in(tree: &Path, segments: &[String]) -> std::io::Result<Option<(std::fs:
 
 /// `consistent_snapshot` of the root state `n` trusts (false when unreadable: the
 /// cautious answer, as it only ever removes caching).
-fn consistent_snapshot(shared: &Shared, n: u64) -> bool {
-    let mut cached = shared
+fn consistent_snapshot(repository: &Repository, n: u64) -> bool {
+    let mut cached = repository
         .consistent
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some((_, consistent)) = cached.filter(|(state, _)| *state == n) {
         return consistent;
     }
-    let consistent = std::fs::read(shared.mirror.state(n).join("client/root.json"))
+    let consistent = std::fs::read(repository.mirror.state(n).join("client/root.json"))
         .ok()
         .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
         .and_then(|root| root["signed"]["consistent_snapshot"].as_bool())

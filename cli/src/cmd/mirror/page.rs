@@ -4,9 +4,13 @@
 //! error) comes from the repository or the mirror's files and is escaped.
 //!
 //! The mirror's local directory is left out: the same page is served to other machines.
+//!
+//! A directory of named repositories gets one page with a section for each repository
+//! ([`render_named`]), each holding what the page of one repository shows.
 
 use chrono::{DateTime, Utc};
 use trustroot_core::expiry::State;
+use trustroot_mirror::serve::status_page::{NamedOutcome, NamedStatus};
 use trustroot_mirror::status::{MirrorStatus, RoleStatus};
 
 use crate::output::html::{CSS, Html, days, problem, role_row_start, table_end, table_start};
@@ -20,18 +24,112 @@ pub fn render(status: &MirrorStatus, now: DateTime<Utc>) -> String {
         .markup("Computed at ")
         .element("time", &[("datetime", &at)], &at)
         .markup(" by <code>trustroot mirror</code>. Times are UTC.</p></header><main>");
-    origin(&mut b, status);
-    syncs(&mut b, status);
-    roles(&mut b, status);
+    let part = Part {
+        heading: "h2",
+        id: "",
+        name: "",
+    };
+    origin(&mut b, status, &part);
+    syncs(&mut b, status, &part);
+    roles(&mut b, status, &part);
     b.markup("</main>");
     Html::document("en", "trustroot mirror status", CSS, b)
 }
 
-fn origin(b: &mut Html, s: &MirrorStatus) {
-    b.markup("<section aria-labelledby=\"origin\"><h2 id=\"origin\">What is served</h2>");
+/// The page of a directory of named repositories (`statuses` from
+/// `trustroot_mirror::serve::status_page::named_statuses`), computed at `now`: a list of
+/// the repositories, then a section for each with what [`render`] shows of one. A
+/// repository whose status cannot be read is shown with why.
+pub fn render_named(statuses: &[NamedStatus], now: DateTime<Utc>) -> String {
+    let at = trustroot_core::time::format(&now);
+    let mut b = Html::new();
+    b.markup("<header><h1>trustroot mirror status</h1>")
+        .open("p", &[("class", "muted")])
+        .text(&format!(
+            "{} named repositor{}, each served at /NAME/. Computed at ",
+            statuses.len(),
+            if statuses.len() == 1 { "y" } else { "ies" }
+        ))
+        .element("time", &[("datetime", &at)], &at)
+        .markup(" by <code>trustroot mirror</code>. Times are UTC.</p>");
+    if !statuses.is_empty() {
+        b.markup("<nav aria-label=\"repositories\"><ul>");
+        for named in statuses {
+            b.markup("<li>")
+                .element("a", &[("href", &format!("#{}", named.name))], &named.name)
+                .markup("</li>");
+        }
+        b.markup("</ul></nav>");
+    }
+    b.markup("</header><main>");
+    for named in statuses {
+        b.open(
+            "section",
+            &[("aria-labelledby", &named.name), ("data-repository", &named.name)],
+        )
+        .open("h2", &[("id", &named.name)])
+        .text(&format!("/{}/", named.name))
+        .close("h2");
+        match &named.status {
+            NamedOutcome::Status(status) => {
+                // A name has no '/': "NAME/origin" is never another repository's id.
+                let id = format!("{}/", named.name);
+                let part = Part {
+                    heading: "h3",
+                    id: &id,
+                    name: &named.name,
+                };
+                origin(&mut b, status, &part);
+                syncs(&mut b, status, &part);
+                roles(&mut b, status, &part);
+            }
+            NamedOutcome::Unreadable(why) => problem(&mut b, &format!("not served: {why}")),
+        }
+        b.markup("</section>");
+    }
+    b.markup("</main>");
+    Html::document("en", "trustroot mirror status", CSS, b)
+}
+
+/// Where a repository's sections go: the level of their headings, and the prefix of their
+/// ids (a page of named repositories has one set of sections for each, and ids are unique).
+struct Part<'a> {
+    heading: &'static str,
+    id: &'a str,
+    /// The repository's name, for the tables' labels ("" for an unnamed mirror).
+    name: &'a str,
+}
+
+impl Part<'_> {
+    /// Opens a section and writes its heading.
+    fn section(&self, b: &mut Html, id: &str, title: &str) {
+        let id = format!("{}{id}", self.id);
+        b.open("section", &[("aria-labelledby", &id)])
+            .open(self.heading, &[("id", &id)])
+            .text(title)
+            .close(self.heading);
+    }
+
+    fn id(&self, id: &str) -> String {
+        format!("{}{id}", self.id)
+    }
+
+    /// A table's label, naming the repository on a page of several: screen readers list
+    /// the tables by label, and two alike would not tell which repository is which.
+    fn label(&self, label: &str) -> String {
+        if self.name.is_empty() {
+            label.to_string()
+        } else {
+            format!("{}: {label}", self.name)
+        }
+    }
+}
+
+fn origin(b: &mut Html, s: &MirrorStatus, part: &Part<'_>) {
+    part.section(b, "origin", "What is served");
     table_start(
         b,
-        "what is served",
+        &part.label("what is served"),
         "The served state, where it came from and what it holds",
         &["What", "Value"],
     );
@@ -96,8 +194,8 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-fn syncs(b: &mut Html, s: &MirrorStatus) {
-    b.markup("<section aria-labelledby=\"syncs\"><h2 id=\"syncs\">Syncs</h2>");
+fn syncs(b: &mut Html, s: &MirrorStatus, part: &Part<'_>) {
+    part.section(b, "syncs", "Syncs");
     if let Some(p) = &s.syncs_unreadable {
         problem(
             b,
@@ -112,7 +210,8 @@ fn syncs(b: &mut Html, s: &MirrorStatus) {
         }
         None => {}
         Some(r) => {
-            b.open("p", &[("id", "last-sync")]).markup("Last sync that succeeded: ");
+            b.open("p", &[("id", &part.id("last-sync"))])
+                .markup("Last sync that succeeded: ");
             match &r.last_success {
                 Some(at) => time(b, at),
                 None => {
@@ -138,7 +237,7 @@ fn syncs(b: &mut Html, s: &MirrorStatus) {
                     "p",
                     &[
                         ("class", if failing_now { "bad" } else { "due" }),
-                        ("id", "last-failure"),
+                        ("id", &part.id("last-failure")),
                     ],
                 )
                 .text(&format!(
@@ -165,11 +264,11 @@ fn syncs(b: &mut Html, s: &MirrorStatus) {
     b.markup("</section>");
 }
 
-fn roles(b: &mut Html, s: &MirrorStatus) {
-    b.markup("<section aria-labelledby=\"roles\"><h2 id=\"roles\">Roles</h2>");
+fn roles(b: &mut Html, s: &MirrorStatus, part: &Part<'_>) {
+    part.section(b, "roles", "Roles");
     table_start(
         b,
-        "roles",
+        &part.label("roles"),
         "Every role the mirror serves, its version and when it expires",
         &["Role", "Version", "Expires", "State"],
     );
@@ -246,6 +345,36 @@ mod tests {
         assert!(!fine.contains("due") && fine.contains("class=\"ok\""), "{fine}");
         let expired = row(State::Expired, -3);
         assert!(expired.contains("EXPIRED 3 hours ago"), "{expired}");
+    }
+
+    /// A named repository whose status cannot be read has its section, saying why (as
+    /// text: the reason may quote a repository's file), and a link from the list.
+    #[test]
+    fn a_named_repository_that_cannot_be_read_is_listed_with_why() {
+        use trustroot_mirror::serve::status_page::{NamedOutcome, NamedStatus};
+        let statuses = [NamedStatus {
+            name: "staging".into(),
+            status: NamedOutcome::Unreadable("role <script>x</script> is broken".into()),
+        }];
+        let page = super::render_named(&statuses, chrono::Utc::now());
+        assert!(page.contains("1 named repository, each served at /NAME/"), "{page}");
+        assert!(page.contains("<a href=\"#staging\">staging</a>"), "{page}");
+        assert!(
+            page.contains(
+                "<section aria-labelledby=\"staging\" data-repository=\"staging\"><h2 id=\"staging\">/staging/</h2>"
+            ),
+            "{page}"
+        );
+        assert!(
+            page.contains("not served: role &lt;script&gt;x&lt;/script&gt; is broken"),
+            "{page}"
+        );
+        assert!(!page.contains("<script"), "{page}");
+        let empty = super::render_named(&[], chrono::Utc::now());
+        assert!(
+            empty.contains("0 named repositories") && !empty.contains("<nav"),
+            "{empty}"
+        );
     }
 
     #[test]
