@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use trustroot_core::{Hint, Limits};
 use trustroot_mirror::UpdateError;
-use trustroot_mirror::bundle::{BundleLimits, ImportOptions, MANIFEST_NAME, export, import};
+use trustroot_mirror::bundle::{
+    BundleLimits, ImportOptions, MANIFEST_NAME, NamedImportOptions, REPOSITORIES_MANIFEST, export, import, import_named,
+};
 use trustroot_mirror::sync::{SyncOptions, sync};
 use url::Url;
 
@@ -588,4 +590,57 @@ async fn raw_tar_header_bytes_with_terminal_controls_are_escaped_in_the_error() 
     let error = refused(&setup, &bundle, None).await;
     assert!(error.contains("\\u{1b}"), "{error}");
     assert_no_terminal_controls(&error);
+}
+
+/// A bundle of named repositories whose one member is `hostile` (then a manifest): the
+/// import refuses it before anything is written.
+async fn hostile_repository_member(hostile: &[u8], kind: tar::EntryType) -> String {
+    let work = tempfile::tempdir().unwrap();
+    let bundle = work.path().join("hostile.tar");
+    let mut builder = tar::Builder::new(std::fs::File::create(&bundle).unwrap());
+    raw_member(&mut builder, hostile, kind, b"evil", b"");
+    member(
+        &mut builder,
+        REPOSITORIES_MANIFEST,
+        br#"{"format":1,"created_at":"x","repositories":{}}"#,
+    );
+    builder.finish().unwrap();
+    let dir = work.path().join("site");
+    let error = import_named(NamedImportOptions {
+        dir: dir.clone(),
+        bundle,
+        roots: BTreeMap::new(),
+        only: None,
+        now: at(NOW),
+        limits: Limits::default(),
+        bundle_limits: BundleLimits::default(),
+        scratch: Some(work.path().to_path_buf()),
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(!dir.exists(), "{error}");
+    assert!(!work.path().join("evil.tar").exists() && !work.path().join("evil").exists());
+    error
+}
+
+#[tokio::test]
+async fn path_traversal_in_a_bundle_of_named_repositories_is_refused() {
+    for hostile in [
+        &b"repositories/../evil.tar"[..],
+        b"repositories/../../evil.tar",
+        b"repositories/.hidden.tar",
+        b"repositories/a/../b.tar",
+        b"/tmp/trustroot-evil.tar",
+        b"repositories/_status.tar",
+    ] {
+        let error = hostile_repository_member(hostile, tar::EntryType::Regular).await;
+        assert!(error.contains("is not repositories/NAME.tar"), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn a_symlink_in_a_bundle_of_named_repositories_is_refused() {
+    let error = hostile_repository_member(b"repositories/production.tar", tar::EntryType::Symlink).await;
+    assert!(error.contains("link or special file"), "{error}");
 }

@@ -13,7 +13,7 @@ use crate::error::UpdateError;
 use crate::layout::{MirrorDir, scan_files};
 use crate::manifest::Manifest;
 
-fn header_for(size: u64) -> tar::Header {
+pub(super) fn header_for(size: u64) -> tar::Header {
     let mut header = tar::Header::new_gnu();
     header.set_size(size);
     header.set_mode(0o644);
@@ -32,14 +32,7 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
     let state = layout.state(n);
     let tree = state.join("tree");
     let mirror_manifest = Manifest::read(&state.join("manifest.json"))?;
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let temp = tempfile::Builder::new()
-        .prefix(".trustroot-bundle-")
-        .tempfile_in(parent)
-        .map_err(|e| UpdateError::io(parent, e))?;
+    let parent = parent_of(out);
     let tar_file = tempfile::tempfile_in(parent).map_err(|e| UpdateError::io(parent, e))?;
     let mut builder = tar::Builder::new(tar_file);
     let mut files = BTreeMap::new();
@@ -84,7 +77,31 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
     builder
         .append_data(&mut header, MANIFEST_NAME, manifest_bytes.as_slice())
         .map_err(|e| UpdateError::io(out, e))?;
-    let mut tar_file = builder.into_inner().map_err(|e| UpdateError::io(out, e))?;
+    let tar_file = builder.into_inner().map_err(|e| UpdateError::io(out, e))?;
+    seal(tar_file, out, compress)?;
+    Ok(ExportSummary {
+        bundle: out.display().to_string(),
+        files: manifest.files.len() as u64,
+        bytes,
+        compressed: compress,
+    })
+}
+
+/// The directory `out` is written in.
+pub(super) fn parent_of(out: &Path) -> &Path {
+    out.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Writes the finished tar archive `tar_file` to `out` (zstd-compressed when `compress`),
+/// through a temporary file beside it: `out` is replaced whole or not at all.
+pub(super) fn seal(mut tar_file: std::fs::File, out: &Path, compress: bool) -> Result<(), UpdateError> {
+    let parent = parent_of(out);
+    let temp = tempfile::Builder::new()
+        .prefix(".trustroot-bundle-")
+        .tempfile_in(parent)
+        .map_err(|e| UpdateError::io(parent, e))?;
     tar_file.flush().map_err(|e| UpdateError::io(out, e))?;
     use std::io::Seek as _;
     tar_file.rewind().map_err(|e| UpdateError::io(out, e))?;
@@ -95,12 +112,7 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
         std::io::copy(&mut tar_file, &mut destination).map_err(|e| UpdateError::io(out, e))?;
     }
     trustroot_store::persist(temp, out, trustroot_store::Durability::Synced)?;
-    Ok(ExportSummary {
-        bundle: out.display().to_string(),
-        files: manifest.files.len() as u64,
-        bytes,
-        compressed: compress,
-    })
+    Ok(())
 }
 
 /// ruzstd's encoder panics on I/O errors; these adapters record the first error instead

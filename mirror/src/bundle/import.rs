@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use trustroot_core::{Limits, TargetFile};
 use url::Url;
 
-use super::members::{Member, copy_member, for_each_member, write_member};
+use super::members::{Member, Naming, copy_member, for_each_member, write_member};
 use super::{BundleFile, BundleLimits, BundleManifest, MANIFEST_NAME, MAX_MANIFEST_SIZE, refused};
 use crate::download::file_matches;
 use crate::error::{BundleProblem, TrustSource, UpdateError};
@@ -62,7 +62,7 @@ pub fn unpack_metadata(
         .max(metadata_limits.max_snapshot_size)
         .max(metadata_limits.max_targets_size);
     let mut metadata = BTreeMap::new();
-    for_each_member(bundle, limits, |member, content| {
+    for_each_member(bundle, limits, Naming::Tree, |member, content| {
         if member.is_target() || member.name == MANIFEST_NAME {
             return Ok(false);
         }
@@ -102,7 +102,7 @@ pub fn unpack_targets(
     let mut unpacked: BTreeMap<String, BundleFile> = BTreeMap::new();
     let mut manifest = None;
     let mut in_targets = false;
-    for_each_member(bundle, limits, |member, content| {
+    for_each_member(bundle, limits, Naming::Tree, |member, content| {
         if member.name == MANIFEST_NAME {
             manifest = Some(read_manifest(bundle, member, content)?);
             return Ok(true);

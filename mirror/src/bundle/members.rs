@@ -7,6 +7,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use super::repositories::{REPOSITORIES_MANIFEST, REPOSITORIES_PREFIX};
 use super::{BundleFile, BundleLimits, Hashing, MANIFEST_NAME, TREE_PREFIX, ZSTD_MAGIC, refused};
 use crate::error::{BundleProblem, UpdateError};
 use crate::tree_path::TreePath;
@@ -27,12 +28,23 @@ fn open_bundle(bundle: &Path) -> Result<Box<dyn Read>, UpdateError> {
     }
 }
 
+/// What a bundle holds, and so how its members are named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Naming {
+    /// One repository: its served tree under [`TREE_PREFIX`], then [`MANIFEST_NAME`].
+    Tree,
+    /// Named repositories: each one's own bundle as `repositories/NAME.tar`, then
+    /// [`REPOSITORIES_MANIFEST`].
+    Repositories,
+}
+
 /// One member of a bundle as [`for_each_member`] hands it over: a plain file with a safe
 /// name, its size as the header declares it (checked against the limits).
 pub(super) struct Member {
     /// The member's name: [`MANIFEST_NAME`], or a path under [`TREE_PREFIX`].
     pub name: String,
-    /// The path in the served tree (empty for the manifest).
+    /// The path in the served tree (empty for the manifest); for a bundle of named
+    /// repositories, `NAME.tar`.
     pub relative: String,
     pub declared: u64,
 }
@@ -49,6 +61,7 @@ impl Member {
 pub(super) fn for_each_member(
     bundle: &Path,
     limits: &BundleLimits,
+    naming: Naming,
     mut visit: impl FnMut(&Member, &mut dyn Read) -> Result<bool, UpdateError>,
 ) -> Result<(), UpdateError> {
     let mut archive = tar::Archive::new(open_bundle(bundle)?);
@@ -62,6 +75,7 @@ pub(super) fn for_each_member(
     let mut admission = Admission {
         bundle,
         limits,
+        naming,
         seen: BTreeSet::new(),
         manifest_seen: false,
         total: 0,
@@ -107,6 +121,7 @@ pub(super) fn for_each_member(
 struct Admission<'a> {
     bundle: &'a Path,
     limits: &'a BundleLimits,
+    naming: Naming,
     /// Every member name so far.
     seen: BTreeSet<String>,
     manifest_seen: bool,
@@ -163,23 +178,63 @@ impl Admission<'_> {
                 },
             ));
         }
-        let relative = if name == MANIFEST_NAME {
-            self.manifest_seen = true;
-            String::new()
-        } else {
-            let Some(relative) = name.strip_prefix(TREE_PREFIX) else {
-                return Err(refused(bundle, BundleProblem::OutsideTree { name }));
-            };
-            if let Err(reason) = TreePath::new(relative) {
-                return Err(refused(bundle, BundleProblem::UnsafeName { name, reason }));
+        let relative = match self.naming {
+            Naming::Tree if name == MANIFEST_NAME => {
+                self.manifest_seen = true;
+                String::new()
             }
-            relative.to_string()
+            Naming::Repositories if name == REPOSITORIES_MANIFEST => {
+                self.manifest_seen = true;
+                String::new()
+            }
+            Naming::Tree => tree_member(bundle, &name)?,
+            Naming::Repositories => repository_member(bundle, &name)?,
         };
         Ok(Member {
             name,
             relative,
             declared,
         })
+    }
+}
+
+/// The path in the served tree of member `name` of a one-repository bundle.
+fn tree_member(bundle: &Path, name: &str) -> Result<String, UpdateError> {
+    let Some(relative) = name.strip_prefix(TREE_PREFIX) else {
+        let name = name.to_string();
+        if name.starts_with(REPOSITORIES_PREFIX) || name == REPOSITORIES_MANIFEST {
+            return Err(refused(bundle, BundleProblem::NamedRepositories { name }));
+        }
+        return Err(refused(bundle, BundleProblem::OutsideTree { name }));
+    };
+    if let Err(reason) = TreePath::new(relative) {
+        return Err(refused(
+            bundle,
+            BundleProblem::UnsafeName {
+                name: name.to_string(),
+                reason,
+            },
+        ));
+    }
+    Ok(relative.to_string())
+}
+
+/// `NAME.tar` of member `repositories/NAME.tar` of a bundle of named repositories, the
+/// name checked as every repository name is.
+fn repository_member(bundle: &Path, name: &str) -> Result<String, UpdateError> {
+    if name.starts_with(TREE_PREFIX) || name == MANIFEST_NAME {
+        return Err(refused(bundle, BundleProblem::OneRepository { name: name.to_string() }));
+    }
+    let repository = name
+        .strip_prefix(REPOSITORIES_PREFIX)
+        .and_then(|rest| rest.strip_suffix(".tar"))
+        .filter(|repository| crate::set::check_name(repository).is_ok());
+    match repository {
+        Some(repository) => Ok(format!("{repository}.tar")),
+        None => Err(refused(
+            bundle,
+            BundleProblem::NotARepository { name: name.to_string() },
+        )),
     }
 }
 

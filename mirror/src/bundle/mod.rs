@@ -12,10 +12,12 @@
 //! - `export`: writing a bundle from the served tree.
 //! - `members`: reading an untrusted bundle, member by member, within its limits.
 //! - `import`: unpacking, verifying and syncing a bundle into a mirror.
+//! - `repositories`: a bundle of several named repositories, each one's own bundle inside.
 
 mod export;
 mod import;
 mod members;
+mod repositories;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -26,6 +28,9 @@ use sha2::{Digest, Sha256};
 
 pub use self::export::export;
 pub use self::import::{ImportOptions, import, unpack_metadata, unpack_targets};
+pub use self::repositories::{
+    NamedImport, NamedImportOptions, REPOSITORIES_MANIFEST, RepositoriesManifest, export_named, import_named,
+};
 use crate::error::{BundleProblem, UpdateError};
 use crate::manifest::Origin;
 

@@ -76,6 +76,25 @@ pub enum BundleProblem {
     TotalTooLarge { limit: u64 },
     #[error("'{}' is outside '{TREE_PREFIX}'", escape(name))]
     OutsideTree { name: String },
+    /// A bundle of named repositories given where one repository's is expected.
+    #[error(
+        "it holds named repositories ('{}'): import it into a directory of named repositories, with --root NAME=FILE for each new one",
+        escape(name)
+    )]
+    NamedRepositories { name: String },
+    /// One repository's bundle given where named repositories' is expected.
+    #[error(
+        "it holds one unnamed repository ('{}'), not named ones: import it into a mirror of one repository",
+        escape(name)
+    )]
+    OneRepository { name: String },
+    #[error(
+        "'{}' is not repositories/NAME.tar with a repository name (letters, digits, '-', '_', '.')",
+        escape(name)
+    )]
+    NotARepository { name: String },
+    #[error("it holds no repository named '{}' (it holds: {})", escape(name), escape(held))]
+    NoSuchRepository { name: String, held: String },
     #[error("member '{}': {reason}", escape(name))]
     UnsafeName { name: String, reason: TreePathError },
     #[error("'{}' is truncated: {}", escape(name), escape(reason))]

@@ -1,5 +1,6 @@
 //! `trustroot mirror ...`: verified mirrors of TUF repositories for air-gapped sites.
 
+mod named_bundle;
 mod page;
 mod push;
 mod serve;
@@ -151,6 +152,9 @@ pub struct ExportArgs {
     /// Compress the bundle with zstd (default when FILE ends in .zst).
     #[arg(long)]
     zstd: bool,
+    /// Of a directory of named repositories, export this one only (default: all).
+    #[arg(long, value_name = "NAME")]
+    only: Option<String>,
     /// Verify as of this time (RFC 3339) instead of now.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     at: Option<DateTime<Utc>>,
@@ -178,8 +182,13 @@ pub struct ImportArgs {
     #[arg(long, value_name = "FILE")]
     bundle: PathBuf,
     /// The root this site pins: the bundle must verify from it. Required for a new mirror.
-    #[arg(long, value_name = "FILE")]
-    root: Option<PathBuf>,
+    /// For a bundle of named repositories, NAME=FILE, once per repository (required for
+    /// each one DIR does not hold yet; the others verify from the root they trust).
+    #[arg(long, value_name = "FILE|NAME=FILE")]
+    root: Vec<String>,
+    /// Of a bundle of named repositories, import this one only.
+    #[arg(long, value_name = "NAME")]
+    only: Option<String>,
     /// The most the bundle's members may hold in all (e.g. 500M, 16G, 1T; plain bytes
     /// too). Each target is also held to its verified length, and all of them to the free
     /// space where they are unpacked.
@@ -595,6 +604,16 @@ fn show_roles(roles: &[trustroot_mirror::status::RoleStatus]) -> Result<(), Fail
 }
 
 fn run_export(args: ExportArgs) -> Outcome {
+    match trustroot_mirror::set::kind(&args.dir)? {
+        trustroot_mirror::set::Kind::Named(held) => return named_bundle::export(&args, held),
+        _ if args.only.is_some() => {
+            return Err(Failure::usage(format!(
+                "--only: {} is not a directory of named repositories",
+                args.dir.display()
+            )));
+        }
+        _ => {}
+    }
     let now = now(args.at);
     let report = runtime()?.block_on(trustroot_mirror::verify::verify(
         &args.dir,
@@ -626,6 +645,11 @@ fn run_export(args: ExportArgs) -> Outcome {
 }
 
 fn run_import(args: ImportArgs) -> Outcome {
+    // A bundle of named repositories goes to a directory of them, each from its own root.
+    let root = match named_bundle::destination(&args.dir, &args.root, args.only.as_ref())? {
+        named_bundle::Destination::Named(roots) => return named_bundle::import(&args, roots),
+        named_bundle::Destination::One(root) => root,
+    };
     let to = push::check(
         &args.push,
         &args.dir,
@@ -640,7 +664,7 @@ fn run_import(args: ImportArgs) -> Outcome {
     let options = trustroot_mirror::bundle::ImportOptions {
         dir: args.dir.clone(),
         bundle: args.bundle.clone(),
-        root: args.root.as_deref().map(read).transpose()?,
+        root: root.as_deref().map(read).transpose()?,
         now,
         limits: trustroot_mirror::mirror_limits(),
         bundle_limits: trustroot_mirror::bundle::BundleLimits {
