@@ -169,7 +169,11 @@ fn two_named_repositories_in_one_directory_each_serve_their_own_verified_tree() 
     assert!(text(&out).contains("alpha: ") && text(&out).contains("beta: "));
     let out = trustroot(&["mirror", "verify", d]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("verified: no problems in alpha, beta"), "{}", text(&out));
+    assert!(
+        text(&out).contains("verified: no problems in alpha, beta"),
+        "{}",
+        text(&out)
+    );
     let out = trustroot(&["mirror", "verify", d, "--json"]);
     assert_eq!(json(&out)["repositories"][1]["problems"], serde_json::json!([]));
 
@@ -190,7 +194,10 @@ fn two_named_repositories_in_one_directory_each_serve_their_own_verified_tree() 
     // Ambiguous flags on several repositories are refused, nothing changed.
     let before = snapshot(&dir);
     for (flags, says) in [
-        (vec!["--from", "http://127.0.0.1:9/"], "--from, --targets-from and --root go with --name"),
+        (
+            vec!["--from", "http://127.0.0.1:9/"],
+            "--from, --targets-from and --root go with --name",
+        ),
         (vec!["--to", "file:///nonexistent/x"], "--to pushes one repository"),
         (vec!["--only", "gamma"], "no repository named 'gamma'"),
     ] {
@@ -200,7 +207,13 @@ fn two_named_repositories_in_one_directory_each_serve_their_own_verified_tree() 
         assert_eq!(out.status.code(), Some(1), "{}", text(&out));
         assert!(text(&out).contains(says), "{}", text(&out));
     }
-    let out = trustroot(&["mirror", "status", d, "--html", work.path().join("s.html").to_str().unwrap()]);
+    let out = trustroot(&[
+        "mirror",
+        "status",
+        d,
+        "--html",
+        work.path().join("s.html").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("add --only NAME"), "{}", text(&out));
     assert_eq!(snapshot(&dir), before);
@@ -257,7 +270,11 @@ fn a_new_timestamp_with_a_bad_signature_in_one_of_three_repositories_keeps_it_se
     assert!(out.status.success(), "{}", text(&out));
     let status = json(&out);
     assert_eq!(
-        (state_of(&status, "one"), state_of(&status, "two"), state_of(&status, "three")),
+        (
+            state_of(&status, "one"),
+            state_of(&status, "two"),
+            state_of(&status, "three")
+        ),
         (2, 1, 2)
     );
     let two = &status["repositories"][2];
@@ -269,10 +286,12 @@ fn a_new_timestamp_with_a_bad_signature_in_one_of_three_repositories_keeps_it_se
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let report = json(&out);
     assert_eq!(report["failed"], serde_json::json!(["two"]));
-    assert!(report["repositories"][2]["error"]["message"]
-        .as_str()
-        .unwrap()
-        .starts_with("two: "));
+    assert!(
+        report["repositories"][2]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("two: ")
+    );
     assert_eq!(report["repositories"][0]["changed"], false);
 }
 
@@ -320,11 +339,19 @@ fn an_unnamed_mirror_is_refused_a_name_until_renamed_then_syncs_under_it() {
     let out = trustroot(&["mirror", "sync", d]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("synced: prod"), "{}", text(&out));
-    assert!(client(&dir.join("prod/repository"), &old.root, &["a2.txt"]).status.success());
+    assert!(
+        client(&dir.join("prod/repository"), &old.root, &["a2.txt"])
+            .status
+            .success()
+    );
     // And now others go beside it.
     let out = other.sync_named(&dir, "x");
     assert!(out.status.success(), "{}", text(&out));
-    assert!(client(&dir.join("x/repository"), &other.root, &["b.txt"]).status.success());
+    assert!(
+        client(&dir.join("x/repository"), &other.root, &["b.txt"])
+            .status
+            .success()
+    );
     let out = trustroot(&["mirror", "rename", d, "--name", "again"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 }
@@ -357,7 +384,8 @@ fn an_unnamed_mirror_never_renamed_syncs_exactly_as_before() {
     let out = trustroot(&["mirror", "sync", d]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        String::from_utf8_lossy(&out.stdout).starts_with(&format!("{}: already current", dir.join("repository").display())),
+        String::from_utf8_lossy(&out.stdout)
+            .starts_with(&format!("{}: already current", dir.join("repository").display())),
         "{}",
         text(&out)
     );
@@ -382,7 +410,11 @@ fn hostile_repository_names_are_refused_before_anything_is_written() {
         for dir in [&fresh, &named] {
             let out = origin.sync_named(dir, hostile);
             assert_eq!(out.status.code(), Some(1), "{hostile:?}: {}", text(&out));
-            assert!(text(&out).contains("cannot name a repository"), "{hostile:?}: {}", text(&out));
+            assert!(
+                text(&out).contains("cannot name a repository"),
+                "{hostile:?}: {}",
+                text(&out)
+            );
         }
         let out = trustroot(&["mirror", "rename", named.to_str().unwrap(), "--name", hostile]);
         assert_eq!(out.status.code(), Some(1), "{hostile:?}: {}", text(&out));

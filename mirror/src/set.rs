@@ -362,8 +362,14 @@ mod tests {
             Err(UpdateError::RepositoryDirTaken { .. })
         ));
         std::fs::write(set.join("file"), b"").unwrap();
-        assert!(matches!(check_new(set, "file"), Err(UpdateError::RepositoryDirTaken { .. })));
-        assert!(matches!(check_new(set, ".."), Err(UpdateError::BadRepositoryName { .. })));
+        assert!(matches!(
+            check_new(set, "file"),
+            Err(UpdateError::RepositoryDirTaken { .. })
+        ));
+        assert!(matches!(
+            check_new(set, ".."),
+            Err(UpdateError::BadRepositoryName { .. })
+        ));
 
         // A first sync that failed: its directory and the marker made for it go.
         std::fs::create_dir_all(set.join("production").join(HIDDEN).join("states")).unwrap();

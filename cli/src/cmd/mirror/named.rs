@@ -199,11 +199,12 @@ fn sync_each(
                     .block_on(sync_one(super::sync_options(args, &repo, now)))
                     .map_err(Failure::from),
                 // Nothing served means no origin recorded: never a silent default.
-                Ok(false) => Err(Failure::from(UpdateError::NothingMirrored { dir: repo.clone() })
-                    .with_hint_text(format!(
+                Ok(false) => Err(
+                    Failure::from(UpdateError::NothingMirrored { dir: repo.clone() }).with_hint_text(format!(
                         "add it again with `trustroot mirror sync {} --name {name} --from URL --root FILE`",
                         args.dir.display()
-                    ))),
+                    )),
+                ),
                 Err(failure) => Err(failure),
             }
         };
