@@ -159,6 +159,13 @@ fn two_named_repositories_in_one_directory_each_serve_their_own_verified_tree() 
     assert_eq!(report["repositories"][0]["changed"], false);
     assert_eq!(report["failed"], serde_json::json!([]));
 
+    // --to pushes the repository --only picks, and that one only.
+    let pushed = work.path().join("pushed-alpha");
+    let out = trustroot(&["mirror", "sync", d, "--only", "alpha", "--to", pushed.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(client(&pushed, &alpha.root, &["a2.txt"]).status.success());
+    assert!(!client(&pushed, &beta.root, &[]).status.success());
+
     // status and verify take each repository, labelled.
     let out = trustroot(&["mirror", "status", d, "--json"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -223,7 +230,7 @@ fn two_named_repositories_in_one_directory_each_serve_their_own_verified_tree() 
 fn a_new_timestamp_with_a_bad_signature_in_one_of_three_repositories_keeps_it_serving_its_last_good_state() {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path().join("mirror");
-    let origins: Vec<(&str, Origin)> = ["one", "three", "two"]
+    let origins: Vec<(&str, Origin)> = ["alpha", "bravo", "charlie"]
         .into_iter()
         .map(|name| (name, Origin::start(work.path(), name, &[("a.txt", name.as_bytes())])))
         .collect();
@@ -231,11 +238,11 @@ fn a_new_timestamp_with_a_bad_signature_in_one_of_three_repositories_keeps_it_se
         let out = origin.sync_named(&dir, name);
         assert!(out.status.success(), "{name}: {}", text(&out));
     }
-    let broken_served = dir.join("two/repository");
+    let broken_served = dir.join("bravo/repository");
     let last_good = std::fs::read(broken_served.join("timestamp.json")).unwrap();
 
     for (name, origin) in &origins {
-        if *name == "two" {
+        if *name == "bravo" {
             // A new timestamp whose only signature does not verify.
             let repo = origin.server.repo();
             let mut repo = repo.lock().unwrap();
@@ -250,47 +257,47 @@ fn a_new_timestamp_with_a_bad_signature_in_one_of_three_repositories_keeps_it_se
     let out = trustroot(&["mirror", "sync", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = text(&out);
-    assert!(said.contains("error: two: "), "{said}");
-    assert!(said.contains("synced: one, three; FAILED: two"), "{said}");
+    assert!(said.contains("error: bravo: "), "{said}");
+    assert!(said.contains("synced: alpha, charlie; FAILED: bravo"), "{said}");
 
-    // The other two switched to their new states.
+    // The other two (one before it in name order, one after) switched to their new states.
     for (name, origin) in &origins {
-        if *name != "two" {
+        if *name != "bravo" {
             let out = client(&dir.join(name).join("repository"), &origin.root, &["new.txt"]);
             assert!(out.status.success(), "{name}: {}", text(&out));
         }
     }
     // The broken one serves its last good state, which still verifies.
     assert_eq!(std::fs::read(broken_served.join("timestamp.json")).unwrap(), last_good);
-    let broken_root = &origins.iter().find(|(n, _)| *n == "two").unwrap().1.root;
+    let broken_root = &origins.iter().find(|(n, _)| *n == "bravo").unwrap().1.root;
     let out = client(&broken_served, broken_root, &["a.txt"]);
-    assert!(out.status.success(), "two: {}", text(&out));
+    assert!(out.status.success(), "bravo: {}", text(&out));
 
     let out = trustroot(&["mirror", "status", dir.to_str().unwrap(), "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let status = json(&out);
     assert_eq!(
         (
-            state_of(&status, "one"),
-            state_of(&status, "two"),
-            state_of(&status, "three")
+            state_of(&status, "alpha"),
+            state_of(&status, "bravo"),
+            state_of(&status, "charlie")
         ),
         (2, 1, 2)
     );
-    let two = &status["repositories"][2];
-    assert_eq!(two["name"], "two");
-    assert_eq!(two["syncs"]["failures_total"], 1);
+    let broken = &status["repositories"][1];
+    assert_eq!(broken["name"], "bravo");
+    assert_eq!(broken["syncs"]["failures_total"], 1);
 
     // --json names the failure in its entry and in `failed`.
     let out = trustroot(&["mirror", "sync", dir.to_str().unwrap(), "--json"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let report = json(&out);
-    assert_eq!(report["failed"], serde_json::json!(["two"]));
+    assert_eq!(report["failed"], serde_json::json!(["bravo"]));
     assert!(
-        report["repositories"][2]["error"]["message"]
+        report["repositories"][1]["error"]["message"]
             .as_str()
             .unwrap()
-            .starts_with("two: ")
+            .starts_with("bravo: ")
     );
     assert_eq!(report["repositories"][0]["changed"], false);
 }

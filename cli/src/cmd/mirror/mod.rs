@@ -405,39 +405,37 @@ fn sync_options(args: &SyncArgs, dir: &std::path::Path, now: DateTime<Utc>) -> S
 
 /// A sync's summary for people; `label` names the repository in a directory of several.
 fn print_sync(summary: &trustroot_mirror::sync::SyncSummary, label: Option<&str>) -> Result<(), Failure> {
-    {
-        let v = &summary.after;
-        let what = if summary.changed {
-            format!("now serving state {}", summary.state)
-        } else {
-            "already current".into()
-        };
-        let label = label.map_or(String::new(), |name| format!("{name}: "));
-        outln!("{label}{}: {what}", summary.served)?;
-        outln!(
-            "  from {}: root v{}, timestamp v{}, snapshot v{}, targets v{}",
-            summary.origin.metadata_url,
-            v.root,
-            v.timestamp,
-            v.snapshot,
-            v.targets
-        )?;
-        outln!(
-            "  {} files fetched and checked ({} metadata, {} bytes), {} reused, {} resumed, {} kept for clients mid-update, {} pruned, in {:.2}s",
-            summary.files_fetched,
-            summary.metadata_fetched,
-            summary.bytes_fetched,
-            summary.files_reused,
-            summary.files_resumed,
-            summary.files_in_grace,
-            summary.files_pruned,
-            summary.seconds
-        )?;
-        for note in &summary.notes {
-            outln!("  note: {note}")?;
-        }
-        print_skipped(&summary.skipped)?;
+    let v = &summary.after;
+    let what = if summary.changed {
+        format!("now serving state {}", summary.state)
+    } else {
+        "already current".into()
+    };
+    let label = label.map_or(String::new(), |name| format!("{name}: "));
+    outln!("{label}{}: {what}", summary.served)?;
+    outln!(
+        "  from {}: root v{}, timestamp v{}, snapshot v{}, targets v{}",
+        summary.origin.metadata_url,
+        v.root,
+        v.timestamp,
+        v.snapshot,
+        v.targets
+    )?;
+    outln!(
+        "  {} files fetched and checked ({} metadata, {} bytes), {} reused, {} resumed, {} kept for clients mid-update, {} pruned, in {:.2}s",
+        summary.files_fetched,
+        summary.metadata_fetched,
+        summary.bytes_fetched,
+        summary.files_reused,
+        summary.files_resumed,
+        summary.files_in_grace,
+        summary.files_pruned,
+        summary.seconds
+    )?;
+    for note in &summary.notes {
+        outln!("  note: {note}")?;
     }
+    print_skipped(&summary.skipped)?;
     Ok(())
 }
 

@@ -26,16 +26,18 @@ use crate::output::{self, Failure, Format, Outcome, Report};
 /// The repositories a command acts on in a directory of named repositories: `only` (which
 /// must be one of them), else every one. None when `dir` holds no named repositories.
 fn picked(dir: &Path, only: Option<&str>) -> Result<Option<Vec<String>>, Failure> {
-    let names = match set::kind(dir)? {
-        Kind::Named(names) => names,
-        Kind::Empty | Kind::Unnamed => {
-            if only.is_some() {
-                return Err(Failure::usage(format!(
-                    "--only picks one of the named repositories of a directory; {} holds none (it is served at /, without a name)",
-                    dir.display()
-                )));
-            }
-            return Ok(None);
+    let names = match (set::kind(dir)?, only) {
+        (Kind::Named(names), _) => names,
+        (Kind::Empty | Kind::Unnamed, None) => return Ok(None),
+        (Kind::Empty, Some(_)) => {
+            return Err(Failure::from(UpdateError::NothingMirrored { dir: dir.to_path_buf() }));
+        }
+        (Kind::Unnamed, Some(_)) => {
+            return Err(Failure::usage(format!(
+                "--only picks one of the named repositories of a directory; {} holds one repository without a name (served at /): leave --only out, or name it first with `trustroot mirror rename {} --name NAME`",
+                dir.display(),
+                dir.display()
+            )));
         }
     };
     match only {
