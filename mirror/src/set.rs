@@ -187,13 +187,27 @@ pub fn check_new(dir: &Path, name: &str) -> Result<bool, UpdateError> {
 /// from [`check_new`]), else only the mirror's hidden directory it made inside the empty
 /// directory it found; and the marker when `unmark` (that sync marked `dir`) and no
 /// repository is left.
+/// Nothing is taken away while another sync holds the repository's lock (one adding the
+/// same name at the same time) or once it serves a state.
 pub fn undo_add(dir: &Path, name: &str, made: bool, unmark: bool) -> Result<(), UpdateError> {
     let target = repository_dir(dir, name)?;
-    let made_there = if made { target } else { target.join(HIDDEN) };
-    if let Ok(meta) = std::fs::symlink_metadata(&made_there) {
+    let layout = MirrorDir::new(&target);
+    if let Ok(meta) = std::fs::symlink_metadata(layout.hidden()) {
         // Never through a symlink planted meanwhile.
-        check_plain(&made_there, &meta)?;
+        check_plain(&layout.hidden(), &meta)?;
+        let _lock = match crate::sync::lock(&layout) {
+            Ok(lock) => lock,
+            Err(UpdateError::SyncRunning { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if layout.current()?.is_some() {
+            return Ok(());
+        }
+        let made_there = if made { target } else { layout.hidden() };
         std::fs::remove_dir_all(&made_there).map_err(|e| UpdateError::io(&made_there, e))?;
+    } else if made {
+        // The sync stopped before it made its hidden directory: only the empty directory.
+        let _ = std::fs::remove_dir(&target);
     }
     if unmark && names(dir)?.is_empty() && exists(&dir.join(MARKER))? {
         std::fs::remove_file(dir.join(MARKER)).map_err(|e| UpdateError::io(dir.join(MARKER), e))?;
@@ -378,6 +392,11 @@ mod tests {
         undo_add(set, "empty", false, true).unwrap();
         assert!(set.join("empty").is_dir() && !set.join("empty").join(HIDDEN).exists());
         assert_eq!(kind(set).unwrap(), Kind::Named(vec!["production".into()]));
+        // Not while another sync holds its lock, nor once it serves a state.
+        let held = crate::sync::lock(&MirrorDir::new(&set.join("production"))).unwrap();
+        undo_add(set, "production", true, true).unwrap();
+        assert!(set.join("production").join(HIDDEN).is_dir());
+        drop(held);
         undo_add(set, "production", true, true).unwrap();
         assert!(!set.join("production").exists());
         assert_eq!(kind(set).unwrap(), Kind::Empty);
