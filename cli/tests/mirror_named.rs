@@ -4,7 +4,8 @@
 //! leaves it serving its last good state while the others switch; a mirror made before
 //! names existed is refused a second repository until `mirror rename` names it, and keeps
 //! syncing as before when it is never renamed; hostile names are refused before anything
-//! is written.
+//! is written. And the real Sigstore repositories (production, staging, and the expired
+//! legacy set) side by side in one mirror, read by python-tuf and trustroot's client.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -470,4 +471,98 @@ fn a_first_sync_that_fails_leaves_no_repository_behind() {
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert_eq!(snapshot(&dir), before);
+}
+
+/// The real Sigstore repositories, each mirrored under a name at the time its fixture is
+/// valid: production and staging (2026-08-22) and the legacy production set (2024-09-05).
+/// At 2026-08-22 the legacy set has expired: `mirror sync DIR` names it, keeps serving its
+/// last good state, and production and staging are current; python-tuf and trustroot's
+/// client update from each.
+#[test]
+fn sigstore_production_staging_and_an_expired_legacy_set_in_one_mirror() {
+    const TIME: &str = "2026-08-22 00:00:00";
+    const LEGACY_TIME: &str = "2024-09-05 00:00:00";
+    let fixtures = common::unpack_fixtures();
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("mirror");
+    let d = dir.to_str().unwrap();
+    let sets = [
+        ("legacy", "sigstore-prod-legacy", LEGACY_TIME),
+        ("production", "sigstore-prod", TIME),
+        ("staging", "sigstore-staging", TIME),
+    ];
+    let mut origins = Vec::new();
+    for (name, set, time) in sets {
+        let published = fixtures.path().join(set).join("published");
+        let origin = SimServer::serve_dir(&published);
+        let root = published.join("1.root.json");
+        let out = common::trustroot_at(
+            time,
+            &[
+                "mirror",
+                "sync",
+                d,
+                "--name",
+                name,
+                "--from",
+                &origin.base_url(),
+                "--root",
+                root.to_str().unwrap(),
+            ],
+        );
+        assert!(out.status.success(), "{name}: {}", text(&out));
+        origins.push(origin);
+    }
+    let legacy_timestamp = std::fs::read(dir.join("legacy/repository/timestamp.json")).unwrap();
+
+    let out = common::trustroot_at(TIME, &["mirror", "sync", d]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("synced: production, staging; FAILED: legacy"), "{said}");
+    assert!(
+        said.contains("error: legacy: root v9: expired at 2024-09-12T06:53:10Z"),
+        "{said}"
+    );
+    assert!(
+        said.contains("production: ") && said.contains(": already current"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("legacy/repository/timestamp.json")).unwrap(),
+        legacy_timestamp
+    );
+
+    let out = common::trustroot_at(TIME, &["mirror", "verify", d, "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = json(&out);
+    let problems = |i: usize| report["repositories"][i]["problems"].as_array().unwrap().len();
+    assert_eq!(report["repositories"][0]["name"], "legacy");
+    assert!(problems(0) > 0, "{report}");
+    assert_eq!((problems(1), problems(2)), (0, 0), "{report}");
+    assert_eq!(report["repositories"][1]["versions"]["root"], 15);
+    assert_eq!(report["repositories"][2]["versions"]["root"], 14);
+
+    for (name, set, _) in &sets[1..] {
+        let served = dir.join(name).join("repository");
+        let root = fixtures.path().join(set).join("published/1.root.json");
+        let out = common::trustroot_client(
+            Some(TIME),
+            &root,
+            &file_url(&served),
+            &file_url(&served.join("targets")),
+            &["trusted_root.json"],
+        );
+        assert!(out.status.success(), "{name}, trustroot client: {}", text(&out));
+        // python-tuf cannot read the `expires` forms of Sigstore's first roots: like
+        // Sigstore's own client tests, it starts from root v5.
+        let server = SimServer::serve_dir(&served);
+        let out = common::ngclient(
+            Some(TIME),
+            &served.join("5.root.json"),
+            &server.base_url(),
+            &format!("{}targets/", server.base_url()),
+            &["trusted_root.json"],
+        );
+        assert!(out.status.success(), "{name}, python-tuf: {}", text(&out));
+    }
 }
