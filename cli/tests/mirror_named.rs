@@ -208,6 +208,7 @@ fn two_named_repositories_in_one_directory_each_serve_their_own_verified_tree() 
         ),
         (vec!["--to", "file:///nonexistent/x"], "--to pushes one repository"),
         (vec!["--only", "gamma"], "no repository named 'gamma'"),
+        (vec!["--dry-run"], "go with a push: give --to URL"),
     ] {
         let mut args = vec!["mirror", "sync", d];
         args.extend(flags);

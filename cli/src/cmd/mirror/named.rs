@@ -130,17 +130,17 @@ pub(super) fn sync(args: &SyncArgs) -> Result<Option<ExitCode>, Failure> {
             picked(dir, args.only.as_deref())?.unwrap_or_default()
         }
     };
-    let [only] = names.as_slice() else {
-        if args.push.to.is_some() {
-            return Err(Failure::usage(format!(
-                "--to pushes one repository: add --only NAME (one of {})",
-                listed(&names)
-            )));
-        }
-        return sync_each(args, &names, None, None, None).map(Some);
+    if names.len() > 1 && args.push.to.is_some() {
+        return Err(Failure::usage(format!(
+            "--to pushes one repository: add --only NAME (one of {})",
+            listed(&names)
+        )));
+    }
+    let command = match (names.as_slice(), &args.name) {
+        ([only], Some(_)) => format!("trustroot mirror sync {} --name {only}", dir.display()),
+        ([only], None) => format!("trustroot mirror sync {} --only {only}", dir.display()),
+        _ => format!("trustroot mirror sync {}", dir.display()),
     };
-    let flag = if args.name.is_some() { "--name" } else { "--only" };
-    let command = format!("trustroot mirror sync {} {flag} {only}", dir.display());
     // Checked against all of DIR: a push never goes into another repository of it.
     let to = push::check(&args.push, dir, &command, true)?;
     // Read before anything is written.
