@@ -565,6 +565,11 @@ fn run_status(args: StatusArgs) -> Outcome {
                 "--html shows a mirror directory's status; give the mirror's DIR, not a URL",
             ));
         }
+        if args.only.is_some() {
+            return Err(Failure::usage(
+                "--only picks a repository of a mirror directory; a URL names one already",
+            ));
+        }
         let status = runtime()?.block_on(trustroot_mirror::status::status_remote(
             &remote,
             root,

@@ -236,9 +236,12 @@ fn sync_each(
                 entry.summary = Some(summary);
             }
             Err(failure) => {
-                if let Some(added) = &added {
-                    // A first sync that failed leaves no repository behind.
-                    set::undo_add(&args.dir, name, added.made, added.marked)?;
+                // A first sync that failed leaves no repository behind. The sync's error
+                // is the one reported; one left behind is said, not hidden.
+                if let Some(added) = &added
+                    && let Err(e) = set::undo_add(&args.dir, name, added.made, added.marked)
+                {
+                    crate::note!("warning: {name}: the failed first sync left {}: {e}", repo.display());
                 }
                 entry.error = Some(report_of(name, failure)?);
             }
