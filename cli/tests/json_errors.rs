@@ -107,6 +107,7 @@ fn every_json_command_reports_its_error_as_json_with_its_exit_code() {
             "missing-root.json",
         ),
         (vec!["mirror", "status", e, "--json"], 1, "empty"),
+        (vec!["mirror", "rename", e, "--name", "x", "--json"], 1, "empty"),
         (vec!["mirror", "export", e, "--out", "b.tar", "--json"], 1, "empty"),
         (
             vec!["mirror", "import", "m", "--bundle", "missing.tar", "--json"],

@@ -157,6 +157,64 @@ pub fn rename(dir: &Path, name: &str) -> Result<(), UpdateError> {
     write_marker(dir)
 }
 
+/// Before repository `name` is added to `dir`: its directory must be missing or an empty
+/// plain directory (a sync would otherwise start a mirror among someone else's files).
+/// True when it is missing, so that a first sync that fails can take away what it made
+/// ([`undo_add`]). Nothing is written.
+pub fn check_new(dir: &Path, name: &str) -> Result<bool, UpdateError> {
+    let target = repository_dir(dir, name)?;
+    match std::fs::symlink_metadata(&target) {
+        Ok(meta) => {
+            check_plain(&target, &meta)?;
+            let taken = !meta.is_dir()
+                || std::fs::read_dir(&target)
+                    .map_err(|e| UpdateError::io(&target, e))?
+                    .next()
+                    .is_some();
+            if taken {
+                return Err(UpdateError::RepositoryDirTaken { path: target });
+            }
+            Ok(false)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(UpdateError::io(&target, e)),
+    }
+}
+
+/// Takes away a repository whose first sync failed, so that a failed `mirror sync DIR
+/// --name NAME` leaves no repository serving nothing (which a later `mirror sync DIR`
+/// would find with no origin to sync from): `dir/NAME` when that sync made it (`made`,
+/// from [`check_new`]), else only the mirror's hidden directory it made inside the empty
+/// directory it found; and the marker when `unmark` (that sync marked `dir`) and no
+/// repository is left.
+/// Nothing is taken away while another sync holds the repository's lock (one adding the
+/// same name at the same time) or once it serves a state.
+pub fn undo_add(dir: &Path, name: &str, made: bool, unmark: bool) -> Result<(), UpdateError> {
+    let target = repository_dir(dir, name)?;
+    let layout = MirrorDir::new(&target);
+    if let Ok(meta) = std::fs::symlink_metadata(layout.hidden()) {
+        // Never through a symlink planted meanwhile.
+        check_plain(&layout.hidden(), &meta)?;
+        let _lock = match crate::sync::lock(&layout) {
+            Ok(lock) => lock,
+            Err(UpdateError::SyncRunning { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if layout.current()?.is_some() {
+            return Ok(());
+        }
+        let made_there = if made { target } else { layout.hidden() };
+        std::fs::remove_dir_all(&made_there).map_err(|e| UpdateError::io(&made_there, e))?;
+    } else if made {
+        // The sync stopped before it made its hidden directory: only the empty directory.
+        let _ = std::fs::remove_dir(&target);
+    }
+    if unmark && names(dir)?.is_empty() && exists(&dir.join(MARKER))? {
+        std::fs::remove_file(dir.join(MARKER)).map_err(|e| UpdateError::io(dir.join(MARKER), e))?;
+    }
+    Ok(())
+}
+
 /// The named repositories of `dir`: plain directories with a valid name that hold a
 /// mirror's hidden directory, sorted. Anything else in `dir` (the marker, a status page
 /// written there) is not a repository.
@@ -301,6 +359,48 @@ mod tests {
             rename(top, "production"),
             Err(UpdateError::AlreadyNamed { .. })
         ));
+    }
+
+    #[test]
+    fn a_new_repository_goes_only_where_nothing_is_and_a_failed_add_is_taken_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = dir.path();
+        create(set).unwrap();
+        assert!(check_new(set, "production").unwrap());
+        std::fs::create_dir(set.join("empty")).unwrap();
+        assert!(!check_new(set, "empty").unwrap());
+        std::fs::create_dir(set.join("notes")).unwrap();
+        std::fs::write(set.join("notes").join("todo.txt"), b"mine").unwrap();
+        assert!(matches!(
+            check_new(set, "notes"),
+            Err(UpdateError::RepositoryDirTaken { .. })
+        ));
+        std::fs::write(set.join("file"), b"").unwrap();
+        assert!(matches!(
+            check_new(set, "file"),
+            Err(UpdateError::RepositoryDirTaken { .. })
+        ));
+        assert!(matches!(
+            check_new(set, ".."),
+            Err(UpdateError::BadRepositoryName { .. })
+        ));
+
+        // A first sync that failed: its directory and the marker made for it go.
+        std::fs::create_dir_all(set.join("production").join(HIDDEN).join("states")).unwrap();
+        assert_eq!(kind(set).unwrap(), Kind::Named(vec!["production".into()]));
+        std::fs::create_dir_all(set.join("empty").join(HIDDEN).join("states")).unwrap();
+        undo_add(set, "empty", false, true).unwrap();
+        assert!(set.join("empty").is_dir() && !set.join("empty").join(HIDDEN).exists());
+        assert_eq!(kind(set).unwrap(), Kind::Named(vec!["production".into()]));
+        // Not while another sync holds its lock, nor once it serves a state.
+        let held = crate::sync::lock(&MirrorDir::new(&set.join("production"))).unwrap();
+        undo_add(set, "production", true, true).unwrap();
+        assert!(set.join("production").join(HIDDEN).is_dir());
+        drop(held);
+        undo_add(set, "production", true, true).unwrap();
+        assert!(!set.join("production").exists());
+        assert_eq!(kind(set).unwrap(), Kind::Empty);
+        assert!(set.join("notes").join("todo.txt").is_file());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `trustroot mirror ...`: verified mirrors of TUF repositories for air-gapped sites.
 
+mod named;
 mod named_bundle;
 mod page;
 mod push;
@@ -31,6 +32,15 @@ pub enum MirrorCommand {
     /// atomic step, so readers never see a mix. With no --from and no --root, mirrors
     /// Sigstore's public-good repository from the production root built into trustroot.
     /// With --to, the served tree is then pushed to object storage as well.
+    ///
+    /// Several repositories in one DIR: `--name NAME` adds (or syncs) the repository
+    /// DIR/NAME, served at /NAME/ by `mirror serve DIR`; then `mirror sync DIR` syncs every
+    /// one in name order, each from where it was first synced, with its own state and its
+    /// own atomic switch (`--only NAME` syncs one). One that fails is named and keeps
+    /// serving what it served; the others still sync, and the exit status is 1.
+    #[command(
+        after_help = "Examples:\n  trustroot mirror sync /srv/mirror --name production --from https://tuf-repo-cdn.sigstore.dev/ --root root.json\n  trustroot mirror sync /srv/mirror --name site --from https://tuf.example.org/ --root site-root.json\n  trustroot mirror sync /srv/mirror                    # every named repository\n  trustroot mirror sync /srv/mirror --only site        # one of them"
+    )]
     Sync(SyncArgs),
     /// Re-verify the mirror in DIR offline, or a repository where it is served (a URL):
     /// every metadata file and every target.
@@ -39,8 +49,20 @@ pub enum MirrorCommand {
     )]
     Verify(VerifyArgs),
     /// Show what DIR mirrors, from where, since when, and when each role expires (for a
-    /// URL: each role's version and expiry, verified from --root).
+    /// URL: each role's version and expiry, verified from --root). For a DIR of named
+    /// repositories, each one, labelled by its name.
     Status(StatusArgs),
+    /// Move the one unnamed repository of DIR under a name, so that others can be added
+    /// beside it (`mirror sync DIR --name OTHER ...`).
+    ///
+    /// DIR/repository and DIR/.trustroot-mirror move into DIR/NAME/, under the
+    /// repository's lock (no sync runs meanwhile); nothing is fetched and the served state
+    /// stays the same. `mirror serve DIR` then serves it at /NAME/ instead of /, and
+    /// `mirror sync DIR` syncs it from where it was synced before. A web server pointed at
+    /// DIR/repository must now be pointed at DIR/NAME/repository. A rename stopped
+    /// half-way (a crash) is finished by running the same command again.
+    #[command(after_help = "Example:\n  trustroot mirror rename /srv/mirror --name production")]
+    Rename(RenameArgs),
     /// Write the mirror in DIR into one bundle file to carry across an air gap.
     ///
     /// The mirror is verified first (as `mirror verify` does); the bundle holds the
@@ -88,6 +110,16 @@ mod push_help {
 pub struct SyncArgs {
     /// The mirror directory (created if missing).
     dir: PathBuf,
+    /// Add, or sync, the repository NAME in DIR (DIR/NAME, served at /NAME/): letters,
+    /// digits, '-', '_' and '.', not starting with '.'. --from, --targets-from and --root
+    /// go with it when it is added. Refused on a DIR that holds one unnamed repository
+    /// (name that one first: `trustroot mirror rename DIR --name NAME`).
+    #[arg(long, value_name = "NAME", conflicts_with = "only")]
+    name: Option<String>,
+    /// Sync only the named repository NAME of DIR, from where it was first synced
+    /// (default: every named repository, in name order).
+    #[arg(long, value_name = "NAME")]
+    only: Option<String>,
     /// Metadata base URL of the repository to mirror (default: the URL of the last sync,
     /// or Sigstore's https://tuf-repo-cdn.sigstore.dev/).
     #[arg(long, value_name = "URL")]
@@ -126,8 +158,13 @@ pub struct VerifyArgs {
     /// metadata file is verified from --root and every target downloaded and hashed.
     #[arg(value_name = "DIR|URL")]
     dir: PathBuf,
+    /// With a DIR of named repositories: verify only the repository NAME (default: each
+    /// one, labelled by its name).
+    #[arg(long, value_name = "NAME")]
+    only: Option<String>,
     /// Start from this root instead of the first root the mirror trusted (required for a
-    /// URL: the root this site pins).
+    /// URL: the root this site pins; with a DIR of several named repositories, give
+    /// --only NAME too).
     #[arg(long, value_name = "FILE")]
     root: Option<PathBuf>,
     /// With an s3:// URL: the S3-compatible store's endpoint, e.g. http://127.0.0.1:9000.
@@ -231,6 +268,10 @@ pub struct StatusArgs {
     /// metadata is then verified from --root and each role's expiry shown.
     #[arg(value_name = "DIR|URL")]
     dir: PathBuf,
+    /// With a DIR of named repositories: show only the repository NAME (default: each
+    /// one, labelled by its name).
+    #[arg(long, value_name = "NAME")]
+    only: Option<String>,
     /// With a URL: the root this site pins, to verify the metadata from.
     #[arg(long, value_name = "FILE")]
     root: Option<PathBuf>,
@@ -245,9 +286,22 @@ pub struct StatusArgs {
     json: bool,
     /// Write the status as one self-contained HTML page to FILE (nothing fetched, no
     /// scripts: it opens offline and from file://), the page `mirror serve --status-page`
-    /// serves at /_status. With --json, the JSON is printed too.
+    /// serves at /_status. With --json, the JSON is printed too. For a DIR of named
+    /// repositories, a section each (--only NAME: that one's page).
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RenameArgs {
+    /// The mirror directory holding one unnamed repository (as `mirror sync DIR` made it).
+    dir: PathBuf,
+    /// The repository's name: letters, digits, '-', '_' and '.', not starting with '.'.
+    #[arg(long, value_name = "NAME")]
+    name: String,
+    /// Print a JSON summary.
+    #[arg(long)]
+    json: bool,
 }
 
 /// A root file named on the command line (`--root`), read whole with the input cap.
@@ -269,9 +323,12 @@ pub fn run(command: MirrorCommand) -> ExitCode {
         MirrorCommand::Sync(args) => (args.json, run_sync(args)),
         // A check: 1 is kept for problems found, so it could not run is 2.
         MirrorCommand::Verify(args) => {
-            return output::finish(Format::json_if(args.json), run_verify(args), 2);
+            let json = args.json;
+            let outcome = named::verify(&args).transpose().unwrap_or_else(|| run_verify(args));
+            return output::finish(Format::json_if(json), outcome, 2);
         }
         MirrorCommand::Status(args) => (args.json, run_status(args)),
+        MirrorCommand::Rename(args) => (args.json, named::rename(&args)),
         MirrorCommand::Export(args) => (args.json, run_export(args)),
         MirrorCommand::Import(args) => (args.json, run_import(args)),
         MirrorCommand::Serve(args) => return serve::run(args),
@@ -314,6 +371,10 @@ fn push_after<T: serde::Serialize>(
 }
 
 fn run_sync(args: SyncArgs) -> Outcome {
+    // A directory of named repositories (or one about to become one) is synced there.
+    if let Some(code) = named::sync(&args)? {
+        return Ok(code);
+    }
     // Before anything happens: a mistyped --to never leaves a sync without its push.
     let to = push::check(
         &args.push,
@@ -323,56 +384,68 @@ fn run_sync(args: SyncArgs) -> Outcome {
     )?;
     let now = now(args.at);
     let options = SyncOptions {
-        dir: args.dir.clone(),
         from: args.from.clone(),
         targets_from: args.targets_from.clone(),
         root: args.root.as_deref().map(read).transpose()?,
+        ..sync_options(&args, &args.dir, now)
+    };
+    let summary = runtime()?.block_on(sync(options))?;
+    if !args.json {
+        print_sync(&summary, None)?;
+    }
+    push_after(&args.dir, to.as_ref(), args.keep, now, args.json, &summary)?;
+    Ok(skipped_status(&summary.skipped))
+}
+
+/// The options of a sync into `dir` from the flags every sync shares (not the origin:
+/// --from, --targets-from and --root go with the repository they add).
+fn sync_options(args: &SyncArgs, dir: &std::path::Path, now: DateTime<Utc>) -> SyncOptions {
+    SyncOptions {
         // --jobs (from the push flags) sets the downloads' concurrency too.
         jobs: args.push.jobs.unwrap_or(trustroot_store::object::DEFAULT_JOBS),
         keep: args.keep,
         verify_all: args.verify_all,
-        now,
         limits: trustroot_mirror::mirror_limits(),
         fetch: FetchConfig::default(),
         progress: !args.json && std::io::stderr().is_terminal(),
-        record_origin: None,
-        record_failure: true,
-    };
-    let summary = runtime()?.block_on(sync(options))?;
-    if !args.json {
-        let v = &summary.after;
-        let what = if summary.changed {
-            format!("now serving state {}", summary.state)
-        } else {
-            "already current".into()
-        };
-        outln!("{}: {what}", summary.served)?;
-        outln!(
-            "  from {}: root v{}, timestamp v{}, snapshot v{}, targets v{}",
-            summary.origin.metadata_url,
-            v.root,
-            v.timestamp,
-            v.snapshot,
-            v.targets
-        )?;
-        outln!(
-            "  {} files fetched and checked ({} metadata, {} bytes), {} reused, {} resumed, {} kept for clients mid-update, {} pruned, in {:.2}s",
-            summary.files_fetched,
-            summary.metadata_fetched,
-            summary.bytes_fetched,
-            summary.files_reused,
-            summary.files_resumed,
-            summary.files_in_grace,
-            summary.files_pruned,
-            summary.seconds
-        )?;
-        for note in &summary.notes {
-            outln!("  note: {note}")?;
-        }
-        print_skipped(&summary.skipped)?;
+        ..SyncOptions::new(dir, now)
     }
-    push_after(&args.dir, to.as_ref(), args.keep, now, args.json, &summary)?;
-    Ok(skipped_status(&summary.skipped))
+}
+
+/// A sync's summary for people; `label` names the repository in a directory of several.
+fn print_sync(summary: &trustroot_mirror::sync::SyncSummary, label: Option<&str>) -> Result<(), Failure> {
+    let v = &summary.after;
+    let what = if summary.changed {
+        format!("now serving state {}", summary.state)
+    } else {
+        "already current".into()
+    };
+    let label = label.map_or(String::new(), |name| format!("{name}: "));
+    outln!("{label}{}: {what}", summary.served)?;
+    outln!(
+        "  from {}: root v{}, timestamp v{}, snapshot v{}, targets v{}",
+        summary.origin.metadata_url,
+        v.root,
+        v.timestamp,
+        v.snapshot,
+        v.targets
+    )?;
+    outln!(
+        "  {} files fetched and checked ({} metadata, {} bytes), {} reused, {} resumed, {} kept for clients mid-update, {} pruned, in {:.2}s",
+        summary.files_fetched,
+        summary.metadata_fetched,
+        summary.bytes_fetched,
+        summary.files_reused,
+        summary.files_resumed,
+        summary.files_in_grace,
+        summary.files_pruned,
+        summary.seconds
+    )?;
+    for note in &summary.notes {
+        outln!("  note: {note}")?;
+    }
+    print_skipped(&summary.skipped)?;
+    Ok(())
 }
 
 /// Lists the targets a mirror could not store, each with the role that lists it and why.
@@ -461,21 +534,7 @@ fn run_verify(args: VerifyArgs) -> Outcome {
     if args.json {
         output::json(&report)?;
     } else {
-        if let Some(v) = &report.versions {
-            outln!(
-                "{}: root v{}, timestamp v{}, snapshot v{}, targets v{}; {} files checked",
-                report.served,
-                v.root,
-                v.timestamp,
-                v.snapshot,
-                v.targets,
-                report.files_checked
-            )?;
-        }
-        for problem in &report.problems {
-            outln!("problem: {problem}")?;
-        }
-        print_skipped(&report.skipped)?;
+        show_verify(&report, None)?;
         if report.ok() {
             outln!("verified: no problems")?;
         }
@@ -487,12 +546,37 @@ fn run_verify(args: VerifyArgs) -> Outcome {
     })
 }
 
+/// A verify report for people; `label` names the repository in a directory of several.
+fn show_verify(report: &trustroot_mirror::verify::VerifyReport, label: Option<&str>) -> Result<(), Failure> {
+    let label = label.map_or(String::new(), |name| format!("{name}: "));
+    if let Some(v) = &report.versions {
+        outln!(
+            "{label}{}: root v{}, timestamp v{}, snapshot v{}, targets v{}; {} files checked",
+            report.served,
+            v.root,
+            v.timestamp,
+            v.snapshot,
+            v.targets,
+            report.files_checked
+        )?;
+    }
+    for problem in &report.problems {
+        outln!("problem: {label}{problem}")?;
+    }
+    print_skipped(&report.skipped)
+}
+
 fn run_status(args: StatusArgs) -> Outcome {
     let at = now(args.at);
     if let Some((remote, root)) = remote(&args.dir, args.root.as_deref(), args.endpoint.as_deref())? {
         if args.html.is_some() {
             return Err(Failure::usage(
                 "--html shows a mirror directory's status; give the mirror's DIR, not a URL",
+            ));
+        }
+        if args.only.is_some() {
+            return Err(Failure::usage(
+                "--only picks a repository of a mirror directory; a URL names one already",
             ));
         }
         let status = runtime()?.block_on(trustroot_mirror::status::status_remote(
@@ -508,6 +592,9 @@ fn run_status(args: StatusArgs) -> Outcome {
             "--root goes with a URL; a mirror directory's status is read from the trust it holds",
         ));
     }
+    if let Some(code) = named::status(&args, at)? {
+        return Ok(code);
+    }
     let status = trustroot_mirror::status::status(&args.dir, at)?;
     if let Some(out) = &args.html {
         // Replaced whole: a browser or a web server reading it never sees half a page.
@@ -522,7 +609,14 @@ fn run_status(args: StatusArgs) -> Outcome {
         output::json(&status)?;
         return Ok(ExitCode::SUCCESS);
     }
-    outln!("{} (state {})", status.served, status.state)?;
+    show_status(&status, None)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A mirror's status for people; `label` names the repository in a directory of several.
+fn show_status(status: &trustroot_mirror::status::MirrorStatus, label: Option<&str>) -> Result<(), Failure> {
+    let label = label.map_or(String::new(), |name| format!("{name}: "));
+    outln!("{label}{} (state {})", status.served, status.state)?;
     // The origin and role names come from the command line and the repository: escaped,
     // so a delegated role named with a newline or a terminal escape cannot forge lines.
     outln!("  from:    {}", escape(&status.origin.metadata_url))?;
@@ -548,7 +642,7 @@ fn run_status(args: StatusArgs) -> Outcome {
     if let Some(until) = &status.valid_until {
         outln!("  clients of this mirror fail after {until} unless it is synced again")?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// `mirror status URL`: the verified roles of a served repository.
