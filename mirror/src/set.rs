@@ -22,6 +22,10 @@ use crate::layout::{HIDDEN, MirrorDir, SERVED, check_plain};
 
 /// The file that marks a directory of named repositories.
 pub const MARKER: &str = ".trustroot-mirrors.json";
+/// The name a rename under way gives the repository, written before anything moves and
+/// removed once the marker is written: a rename stopped half-way is known by it, and
+/// nothing else is taken for one.
+const RENAMING: &str = ".trustroot-mirror-renaming";
 /// Names that would collide with what `mirror serve` answers at the top level.
 pub const RESERVED: [&str; 2] = ["_status", "metrics"];
 /// The longest name (a path component, and a Prometheus label value).
@@ -121,12 +125,17 @@ pub fn rename(dir: &Path, name: &str) -> Result<(), UpdateError> {
     let target = repository_dir(dir, name)?;
     match kind(dir) {
         Ok(Kind::Unnamed) => {}
+        // Stopped after its marker: only the file naming it is left to remove.
+        Ok(Kind::Named(_)) if half_renamed(dir)?.is_some_and(|started| started == name) => {
+            return std::fs::remove_file(dir.join(RENAMING)).map_err(|e| UpdateError::io(dir.join(RENAMING), e));
+        }
         Ok(Kind::Named(_)) => return Err(UpdateError::AlreadyNamed { dir: dir.to_path_buf() }),
         Ok(Kind::Empty) => return Err(UpdateError::NothingMirrored { dir: dir.to_path_buf() }),
         // Finishing a rename stopped half-way, under the name it was given.
         Err(UpdateError::RenameUnfinished { name: started, .. }) if started == name => {}
         Err(e) => return Err(e),
     }
+    trustroot_store::write_atomic(&dir.join(RENAMING), name.as_bytes())?;
     if exists(&dir.join(HIDDEN))? {
         let old = MirrorDir::new(dir);
         let _lock = crate::sync::lock(&old)?;
@@ -154,7 +163,8 @@ pub fn rename(dir: &Path, name: &str) -> Result<(), UpdateError> {
     if exists(&dir.join(SERVED))? {
         move_entry(&dir.join(SERVED), &target.join(SERVED))?;
     }
-    write_marker(dir)
+    write_marker(dir)?;
+    std::fs::remove_file(dir.join(RENAMING)).map_err(|e| UpdateError::io(dir.join(RENAMING), e))
 }
 
 /// Before repository `name` is added to `dir`: its directory must be missing or an empty
@@ -238,17 +248,22 @@ fn names(dir: &Path) -> Result<Vec<String>, UpdateError> {
     Ok(names)
 }
 
-/// A repository moved under a name with no marker yet: the name, if `dir` holds one
-/// subdirectory that is a mirror and nothing is at the top.
+/// A rename stopped before its marker was written: the name it was giving, from the file
+/// it wrote first.
 fn half_renamed(dir: &Path) -> Result<Option<String>, UpdateError> {
-    if !exists(dir)? {
+    let path = dir.join(RENAMING);
+    let Ok(meta) = std::fs::symlink_metadata(&path) else {
         return Ok(None);
-    }
-    let found = names(dir)?;
-    Ok(match found.as_slice() {
-        [only] => Some(only.clone()),
-        _ => None,
-    })
+    };
+    check_plain(&path, &meta)?;
+    let bytes = if meta.len() > MAX_NAME as u64 {
+        Vec::new()
+    } else {
+        std::fs::read(&path).map_err(|e| UpdateError::io(&path, e))?
+    };
+    let name = String::from_utf8_lossy(&bytes).into_owned();
+    check_name(&name)?;
+    Ok(Some(name))
 }
 
 fn read_marker(dir: &Path) -> Result<(), UpdateError> {
@@ -347,6 +362,7 @@ mod tests {
         ));
 
         // Stopped after the hidden directory moved: the same command finishes it.
+        std::fs::write(top.join(RENAMING), b"production").unwrap();
         std::fs::create_dir(top.join("production")).unwrap();
         std::fs::rename(top.join(HIDDEN), top.join("production").join(HIDDEN)).unwrap();
         assert!(matches!(kind(top), Err(UpdateError::RenameUnfinished { .. })));
@@ -355,10 +371,19 @@ mod tests {
         assert_eq!(kind(top).unwrap(), Kind::Named(vec!["production".into()]));
         // The relative symlink serves the same state from its new place.
         assert!(top.join("production").join(SERVED).join(".").is_dir());
+        assert!(!top.join(RENAMING).exists());
         assert!(matches!(
             rename(top, "production"),
             Err(UpdateError::AlreadyNamed { .. })
         ));
+    }
+
+    #[test]
+    fn a_directory_holding_one_mirror_beside_others_is_not_taken_for_a_stopped_rename() {
+        // /srv/mirrors/prod is a mirror of its own; /srv/mirrors is not a half-renamed one.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("prod").join(HIDDEN)).unwrap();
+        assert_eq!(kind(dir.path()).unwrap(), Kind::Empty);
     }
 
     #[test]
