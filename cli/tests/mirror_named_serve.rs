@@ -1,6 +1,7 @@
 //! `trustroot mirror serve` on a directory of named repositories (issue 23): the real
 //! Sigstore production and staging repositories (the fixtures), mirrored side by side with
-//! the clock pinned by faketime at a time both are valid at, served together, each under
+//! the clock pinned by faketime at a time both are valid at, exported in one bundle and
+//! imported elsewhere (each from its own pinned root), served together, each under
 //! `/NAME/`, to python-tuf's ngclient and `trustroot client`; `/metrics` labels each with
 //! its name and `/_status` has a section for each. No path reaches from one repository into
 //! another, or out of the directory.
@@ -56,6 +57,53 @@ fn named_mirror(fixtures: &Path, work: &Path) -> PathBuf {
         Kind::Named(vec!["production".into(), "staging".into()])
     );
     dir
+}
+
+/// `dir` carried across the gap: exported at TIME into one bundle and imported into
+/// `work/isolated`, each repository verified from its own root, pinned by name.
+fn carried_across(fixtures: &Path, work: &Path, dir: &Path) -> PathBuf {
+    let bundle = work.join("sigstore.tar.zst");
+    let out = trustroot_at(
+        TIME,
+        &[
+            "mirror",
+            "export",
+            dir.to_str().unwrap(),
+            "--out",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "export: {}", text(&out));
+    let isolated = work.join("isolated");
+    let roots: Vec<String> = REPOSITORIES
+        .iter()
+        .map(|(name, fixture)| {
+            format!(
+                "{name}={}",
+                fixtures.join(fixture).join("published/1.root.json").display()
+            )
+        })
+        .collect();
+    let mut args = vec![
+        "mirror",
+        "import",
+        isolated.to_str().unwrap(),
+        "--bundle",
+        bundle.to_str().unwrap(),
+    ];
+    for root in &roots {
+        args.extend(["--root", root.as_str()]);
+    }
+    let out = trustroot_at(TIME, &args);
+    assert!(out.status.success(), "import: {}", text(&out));
+    for (name, _) in REPOSITORIES {
+        assert!(
+            text(&out).contains(&format!("{name}: now serving state 1")),
+            "{}",
+            text(&out)
+        );
+    }
+    isolated
 }
 
 /// `METHOD path` over HTTP/1.0, the path sent exactly as given (no client normalises
@@ -116,7 +164,9 @@ fn wanted(served: &Path) -> Vec<String> {
 fn production_and_staging_are_served_each_under_its_name_to_python_tuf_and_trustroot_clients() {
     let fixtures = unpack_fixtures();
     let work = tempfile::tempdir().unwrap();
-    let dir = named_mirror(fixtures.path(), work.path());
+    // Mirrored on the connected side, carried across in one bundle, served on the other.
+    let mirrored = named_mirror(fixtures.path(), work.path());
+    let dir = carried_across(fixtures.path(), work.path(), &mirrored);
     let log = work.path().join("access.log");
     let serving = Serving::start_with(&dir, &log, &["--metrics", "--status-page"]);
     assert!(serving.url.ends_with('/'));
