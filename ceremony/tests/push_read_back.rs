@@ -75,6 +75,20 @@ fn v1_up_v2_local(moto: &MotoServer, tree: &Path) -> (url::Url, String) {
     (public, format!("{}.targets.json", sim.version("targets")))
 }
 
+/// A bucket whose prefix anyone may read, with v1 (one target) pushed without a
+/// read-back; the repository and the public address.
+fn v1_pushed(moto: &MotoServer, tree: &Path) -> (RepoSim, url::Url) {
+    moto.create_bucket(BUCKET);
+    moto.public_read(BUCKET, PREFIX);
+    let public = url::Url::parse(&moto.public_url(BUCKET, PREFIX)).unwrap();
+    let mut sim = RepoSim::new(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap());
+    sim.add_target("targets", "trusted_root.json", b"{\"mediaType\":\"trusted-root\"}");
+    sim.publish();
+    sim.write_published(tree).unwrap();
+    push(&backend(moto), tree, &PushOptions::new(Utc::now()), None).unwrap();
+    (sim, public)
+}
+
 /// Pushes v2 with `key` replaced after its upload as `put` says; returns the refusal.
 fn push_replacing(moto: &MotoServer, tree: &Path, public: url::Url, key: &str, put: String) -> ObjectError {
     let v1 = public_timestamp(moto);
@@ -115,15 +129,8 @@ fn object_replaced_between_upload_and_read_back_keeps_the_old_timestamp() {
 #[test]
 fn target_replaced_before_a_refused_read_back_is_read_back_again_by_the_rerun() {
     let moto = MotoServer::start();
-    moto.create_bucket(BUCKET);
-    moto.public_read(BUCKET, PREFIX);
-    let public = url::Url::parse(&moto.public_url(BUCKET, PREFIX)).unwrap();
     let tree = tempfile::tempdir().unwrap();
-    let mut sim = RepoSim::new(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap());
-    sim.add_target("targets", "trusted_root.json", b"{\"mediaType\":\"trusted-root\"}");
-    sim.publish();
-    sim.write_published(tree.path()).unwrap();
-    push(&backend(&moto), tree.path(), &PushOptions::new(Utc::now()), None).unwrap();
+    let (mut sim, public) = v1_pushed(&moto, tree.path());
     let v1 = public_timestamp(&moto);
     sim.add_target("targets", "signing_config.json", b"{\"mediaType\":\"signing-config\"}");
     sim.publish();
@@ -220,15 +227,8 @@ fn cache_control_rewritten_after_upload_keeps_the_old_timestamp() {
 #[test]
 fn new_root_is_read_back_from_root_v1_and_from_the_new_root_before_the_timestamp() {
     let moto = MotoServer::start();
-    moto.create_bucket(BUCKET);
-    moto.public_read(BUCKET, PREFIX);
-    let public = url::Url::parse(&moto.public_url(BUCKET, PREFIX)).unwrap();
     let tree = tempfile::tempdir().unwrap();
-    let mut sim = RepoSim::new(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap());
-    sim.add_target("targets", "trusted_root.json", b"{\"mediaType\":\"trusted-root\"}");
-    sim.publish();
-    sim.write_published(tree.path()).unwrap();
-    push(&backend(&moto), tree.path(), &PushOptions::new(Utc::now()), None).unwrap();
+    let (mut sim, public) = v1_pushed(&moto, tree.path());
 
     // Root v2 (new keys signed over by v1's): a client that trusts v1 must walk to it
     // through the store before the new timestamp, signed for v2, goes up.

@@ -82,6 +82,19 @@ fn named_mirror(work: &Path, names: &[&str]) -> (PathBuf, Vec<PathBuf>) {
     (dir, roots)
 }
 
+/// `trustroot mirror import DIR --bundle BUNDLE ARGS...`.
+fn import(dir: &Path, bundle: &Path, args: &[&str]) -> Output {
+    let mut all = vec![
+        "mirror",
+        "import",
+        dir.to_str().unwrap(),
+        "--bundle",
+        bundle.to_str().unwrap(),
+    ];
+    all.extend_from_slice(args);
+    trustroot(&all)
+}
+
 fn root_arg(name: &str, root: &Path) -> String {
     format!("{name}={}", root.display())
 }
@@ -103,17 +116,16 @@ fn named_repositories_travel_in_one_bundle_each_verified_from_its_own_root() {
 
     // The other side of the gap: a new directory, each repository pinned by name.
     let other = work.path().join("isolated");
-    let out = ok(&trustroot(&[
-        "mirror",
-        "import",
-        other.to_str().unwrap(),
-        "--bundle",
-        bundle.to_str().unwrap(),
-        "--root",
-        &root_arg("production", &roots[0]),
-        "--root",
-        &root_arg("staging", &roots[1]),
-    ]));
+    let out = ok(&import(
+        &other,
+        &bundle,
+        &[
+            "--root",
+            &root_arg("production", &roots[0]),
+            "--root",
+            &root_arg("staging", &roots[1]),
+        ],
+    ));
     assert!(out.contains("production: now serving state 1"), "{out}");
     assert!(out.contains("staging: now serving state 1"), "{out}");
     for (name, root) in ["production", "staging"].iter().zip(&roots) {
@@ -128,13 +140,7 @@ fn named_repositories_travel_in_one_bundle_each_verified_from_its_own_root() {
     }
 
     // Again, with no roots: each repository verifies from the root it already trusts.
-    let out = ok(&trustroot(&[
-        "mirror",
-        "import",
-        other.to_str().unwrap(),
-        "--bundle",
-        bundle.to_str().unwrap(),
-    ]));
+    let out = ok(&import(&other, &bundle, &[]));
     assert!(
         out.contains("production: already current") && out.contains("staging: already current"),
         "{out}"
@@ -153,17 +159,11 @@ fn named_repositories_travel_in_one_bundle_each_verified_from_its_own_root() {
     ]));
     assert!(out.contains("1 repository") && !out.contains("production"), "{out}");
     let third = work.path().join("third");
-    let out = ok(&trustroot(&[
-        "mirror",
-        "import",
-        third.to_str().unwrap(),
-        "--bundle",
-        bundle.to_str().unwrap(),
-        "--only",
-        "staging",
-        "--root",
-        &root_arg("staging", &roots[1]),
-    ]));
+    let out = ok(&import(
+        &third,
+        &bundle,
+        &["--only", "staging", "--root", &root_arg("staging", &roots[1])],
+    ));
     assert!(
         out.contains("staging: now serving state 1") && !out.contains("production"),
         "{out}"
@@ -185,17 +185,16 @@ fn repository_that_does_not_verify_from_its_pinned_root_is_refused_alone() {
     ]));
     let other = work.path().join("isolated");
     // staging pinned to production's root: its bundle does not verify from it.
-    let out = trustroot(&[
-        "mirror",
-        "import",
-        other.to_str().unwrap(),
-        "--bundle",
-        bundle.to_str().unwrap(),
-        "--root",
-        &root_arg("production", &roots[0]),
-        "--root",
-        &root_arg("staging", &roots[0]),
-    ]);
+    let out = import(
+        &other,
+        &bundle,
+        &[
+            "--root",
+            &root_arg("production", &roots[0]),
+            "--root",
+            &root_arg("staging", &roots[0]),
+        ],
+    );
     let stderr = refused(&out);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("production: now serving state 1"), "{stdout}");
@@ -211,13 +210,7 @@ fn repository_that_does_not_verify_from_its_pinned_root_is_refused_alone() {
     );
 
     // A new repository without a pinned root is refused too, by name.
-    let out = trustroot(&[
-        "mirror",
-        "import",
-        other.to_str().unwrap(),
-        "--bundle",
-        bundle.to_str().unwrap(),
-    ]);
+    let out = import(&other, &bundle, &[]);
     refused(&out);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("staging: refused"),
@@ -242,15 +235,7 @@ fn bundle_mixups_and_a_root_for_a_missing_repository_are_refused_with_nothing_wr
     let nothing_written = |why: &str| assert!(!other.exists(), "{why}: {}", other.display());
 
     // A root pinned for a repository the bundle does not hold: a typo, never ignored.
-    let out = trustroot(&[
-        "mirror",
-        "import",
-        other.to_str().unwrap(),
-        "--bundle",
-        named.to_str().unwrap(),
-        "--root",
-        &root_arg("prodution", &roots[0]),
-    ]);
+    let out = import(&other, &named, &["--root", &root_arg("prodution", &roots[0])]);
     let stderr = refused(&out);
     assert!(
         stderr.contains("no repository named 'prodution'") && stderr.contains("production"),
@@ -259,15 +244,7 @@ fn bundle_mixups_and_a_root_for_a_missing_repository_are_refused_with_nothing_wr
     nothing_written("a root for a missing repository");
 
     // A bundle of named repositories into a mirror of one, and the other way round.
-    let out = trustroot(&[
-        "mirror",
-        "import",
-        other.to_str().unwrap(),
-        "--bundle",
-        named.to_str().unwrap(),
-        "--root",
-        roots[0].to_str().unwrap(),
-    ]);
+    let out = import(&other, &named, &["--root", roots[0].to_str().unwrap()]);
     assert!(text(&out).contains("holds named repositories"), "{}", text(&out));
     nothing_written("a bundle of named repositories as one");
     let single = work.path().join("single.tar");
@@ -278,15 +255,7 @@ fn bundle_mixups_and_a_root_for_a_missing_repository_are_refused_with_nothing_wr
         "--out",
         single.to_str().unwrap(),
     ]));
-    let out = trustroot(&[
-        "mirror",
-        "import",
-        other.to_str().unwrap(),
-        "--bundle",
-        single.to_str().unwrap(),
-        "--root",
-        &root_arg("production", &roots[0]),
-    ]);
+    let out = import(&other, &single, &["--root", &root_arg("production", &roots[0])]);
     assert!(text(&out).contains("holds one unnamed repository"), "{}", text(&out));
     nothing_written("one repository's bundle as named ones");
     // Hostile members of a bundle of named repositories: mirror/tests/bundle.rs.

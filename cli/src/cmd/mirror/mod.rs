@@ -708,20 +708,7 @@ fn run_export(args: ExportArgs) -> Outcome {
         }
         _ => {}
     }
-    let now = now(args.at);
-    let report = runtime()?.block_on(trustroot_mirror::verify::verify(
-        &args.dir,
-        None,
-        now,
-        trustroot_mirror::mirror_limits(),
-    ))?;
-    if let Some(problem) = report.problems.first() {
-        return Err(Failure::repository(format!(
-            "{} does not verify, so it is not exported: {problem}",
-            args.dir.display()
-        ))
-        .with_hint_text("run `trustroot mirror verify` for every problem"));
-    }
+    verify_for_export(&args.dir, &args.dir.display().to_string(), now(args.at))?;
     let compress = args.zstd || args.out.extension().is_some_and(|e| e == "zst");
     let summary = trustroot_mirror::bundle::export(&args.dir, &args.out, compress)?;
     if args.json {
@@ -736,6 +723,24 @@ fn run_export(args: ExportArgs) -> Outcome {
         )?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Verifies the mirror in `dir` (`what` names it) before it is exported: a bundle carries
+/// only what verifies.
+fn verify_for_export(dir: &std::path::Path, what: &str, now: DateTime<Utc>) -> Result<(), Failure> {
+    let report = runtime()?.block_on(trustroot_mirror::verify::verify(
+        dir,
+        None,
+        now,
+        trustroot_mirror::mirror_limits(),
+    ))?;
+    match report.problems.first() {
+        None => Ok(()),
+        Some(problem) => Err(
+            Failure::repository(format!("{what} does not verify, so nothing is exported: {problem}"))
+                .with_hint_text("run `trustroot mirror verify` for every problem"),
+        ),
+    }
 }
 
 fn run_import(args: ImportArgs) -> Outcome {

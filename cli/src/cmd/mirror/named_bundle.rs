@@ -57,7 +57,7 @@ pub(super) fn destination(dir: &Path, values: &[String], only: Option<&String>) 
 pub(super) fn export(args: &ExportArgs, held: Vec<String>) -> Outcome {
     let names = match &args.only {
         Some(only) if !held.contains(only) => {
-            return Err(Failure::usage(format!(
+            return Err(Failure::local_state(format!(
                 "{} holds no repository named '{}' (it holds: {})",
                 args.dir.display(),
                 trustroot_core::display::escape(only),
@@ -76,19 +76,7 @@ pub(super) fn export(args: &ExportArgs, held: Vec<String>) -> Outcome {
     let now = super::now(args.at);
     for name in &names {
         let dir = set::repository_dir(&args.dir, name)?;
-        let report = runtime()?.block_on(trustroot_mirror::verify::verify(
-            &dir,
-            None,
-            now,
-            trustroot_mirror::mirror_limits(),
-        ))?;
-        if let Some(problem) = report.problems.first() {
-            return Err(Failure::repository(format!(
-                "repository '{name}' ({}) does not verify, so nothing is exported: {problem}",
-                dir.display()
-            ))
-            .with_hint_text("run `trustroot mirror verify` for every problem"));
-        }
+        super::verify_for_export(&dir, &format!("repository '{name}' ({})", dir.display()), now)?;
     }
     let compress = args.zstd || args.out.extension().is_some_and(|e| e == "zst");
     let summaries = export_named(&args.dir, &names, &args.out, compress)?;
