@@ -644,3 +644,38 @@ async fn a_symlink_in_a_bundle_of_named_repositories_is_refused() {
     let error = hostile_repository_member(b"repositories/production.tar", tar::EntryType::Symlink).await;
     assert!(error.contains("link or special file"), "{error}");
 }
+
+#[tokio::test]
+async fn a_repository_bundle_declaring_more_than_the_free_space_is_refused_before_it_is_written() {
+    // A header declaring a petabyte, with limits that would let it through: the free space
+    // stops it before a byte is written.
+    let work = tempfile::tempdir().unwrap();
+    let bundle = work.path().join("huge.tar");
+    let mut header = tar::Header::new_gnu();
+    header.set_path("repositories/production.tar").unwrap();
+    header.set_size(1 << 50);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_cksum();
+    std::fs::write(&bundle, header.as_bytes()).unwrap();
+    let dir = work.path().join("site");
+    let error = import_named(NamedImportOptions {
+        dir: dir.clone(),
+        bundle,
+        roots: BTreeMap::new(),
+        only: None,
+        now: at(NOW),
+        limits: Limits::default(),
+        bundle_limits: BundleLimits {
+            max_file_size: u64::MAX,
+            max_total_size: u64::MAX,
+            ..BundleLimits::default()
+        },
+        scratch: Some(work.path().to_path_buf()),
+    })
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("bytes are free at"), "{error}");
+    assert!(!dir.exists());
+}

@@ -180,7 +180,7 @@ pub fn unpack_targets(
 
 /// Bytes free for an unprivileged writer on the file system holding `path` (or its
 /// nearest existing parent); `None` when it cannot be told.
-fn free_space(path: &Path) -> Option<u64> {
+pub(super) fn free_space(path: &Path) -> Option<u64> {
     let existing = path.ancestors().find(|p| p.exists())?;
     let stat = rustix::fs::statvfs(existing).ok()?;
     Some(stat.f_bavail.saturating_mul(stat.f_frsize))

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::export::{export, header_for, parent_of, seal};
-use super::import::{ImportOptions, import};
+use super::import::{ImportOptions, free_space, import};
 use super::members::{Naming, for_each_member, write_member};
 use super::{BundleFile, BundleLimits, ExportSummary, Hashing, MAX_MANIFEST_SIZE, refused};
 use crate::error::{BundleProblem, UpdateError};
@@ -193,6 +193,21 @@ fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<BTreeMap<
         if member.relative.is_empty() {
             manifest = Some(read_manifest(bundle, member.declared, content)?);
             return Ok(true);
+        }
+        // Each repository's bundle is written whole before it is checked: never past the
+        // free space (the limits bound the declared sizes, not the disk).
+        if let Some(free) = free_space(into)
+            && free < member.declared
+        {
+            return Err(refused(
+                bundle,
+                BundleProblem::NoRoomForMember {
+                    name: member.name.clone(),
+                    need: member.declared,
+                    free,
+                    place: into.to_path_buf(),
+                },
+            ));
         }
         let file = write_member(bundle, into, member, content)?;
         unpacked.insert(member.relative.trim_end_matches(".tar").to_string(), file);

@@ -159,13 +159,20 @@ pub enum BundleProblem {
     TargetsTooLarge { need: u64, limit: u64 },
     #[error("its verified targets are {need} bytes, but only {free} bytes are free at {}", place.display())]
     NoRoom { need: u64, free: u64, place: PathBuf },
+    #[error("'{}' is {need} bytes, but only {free} bytes are free at {}", escape(name), place.display())]
+    NoRoomForMember {
+        name: String,
+        need: u64,
+        free: u64,
+        place: PathBuf,
+    },
 }
 
 impl BundleProblem {
     /// A bundle is the repository's; only the room where it is unpacked is local.
     pub fn class(&self) -> ErrorClass {
         match self {
-            BundleProblem::NoRoom { .. } => ErrorClass::LocalState,
+            BundleProblem::NoRoom { .. } | BundleProblem::NoRoomForMember { .. } => ErrorClass::LocalState,
             _ => ErrorClass::Repository,
         }
     }
