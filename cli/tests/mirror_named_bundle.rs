@@ -209,6 +209,16 @@ fn repository_that_does_not_verify_from_its_pinned_root_is_refused_alone() {
         "nothing of the refused repository is left"
     );
 
+    // Under --json: an object per repository, as `mirror sync` prints them.
+    let out = import(&other, &bundle, &["--json", "--root", &root_arg("staging", &roots[0])]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["failed"], serde_json::json!(["staging"]), "{report}");
+    assert_eq!(report["repositories"][0]["name"], "production", "{report}");
+    assert_eq!(report["repositories"][0]["changed"], false, "{report}");
+    assert_eq!(report["repositories"][1]["name"], "staging", "{report}");
+    assert!(report["repositories"][1]["error"]["message"].is_string(), "{report}");
+
     // A new repository without a pinned root is refused too, by name.
     let out = import(&other, &bundle, &[]);
     refused(&out);

@@ -70,7 +70,7 @@ fn listed(names: &[String]) -> String {
 }
 
 /// The error of one repository as printed: its name first.
-fn report_of(name: &str, failure: Failure) -> Result<Report, Failure> {
+pub(super) fn report_of(name: &str, failure: Failure) -> Result<Report, Failure> {
     match failure.about(name) {
         Failure::Report(report) => Ok(report),
         // Standard output went away (or the error is printed already): stop here.
@@ -78,23 +78,23 @@ fn report_of(name: &str, failure: Failure) -> Result<Report, Failure> {
     }
 }
 
-/// One repository's sync, as `--json` prints it: the sync's summary, or its error.
+/// One repository's sync (or import), as `--json` prints it: the summary, or its error.
 #[derive(Serialize)]
-struct RepositorySync {
-    name: String,
+pub(super) struct RepositorySync {
+    pub name: String,
     #[serde(flatten)]
-    summary: Option<SyncSummary>,
+    pub summary: Option<SyncSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    push: Option<PushReport>,
+    pub push: Option<PushReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<Report>,
+    pub error: Option<Report>,
 }
 
 #[derive(Serialize)]
-struct SetSync {
-    repositories: Vec<RepositorySync>,
+pub(super) struct SetSync {
+    pub repositories: Vec<RepositorySync>,
     /// The names of the repositories that failed (each still serves what it served).
-    failed: Vec<String>,
+    pub failed: Vec<String>,
 }
 
 /// `mirror sync` when DIR holds named repositories, or `--name` makes it hold one. None:

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use trustroot_mirror::bundle::{BundleLimits, NamedImportOptions, export_named, import_named};
 use trustroot_mirror::set::{self, Kind};
 
+use super::named::{RepositorySync, SetSync, report_of};
 use super::{ExportArgs, ImportArgs, push, read, runtime};
 use crate::outln;
 use crate::output::{self, Failure, Outcome};
@@ -81,11 +82,14 @@ pub(super) fn export(args: &ExportArgs, held: Vec<String>) -> Outcome {
     let compress = args.zstd || args.out.extension().is_some_and(|e| e == "zst");
     let summaries = export_named(&args.dir, &names, &args.out, compress)?;
     if args.json {
-        let by_name: BTreeMap<&str, _> = summaries.iter().map(|(name, s)| (name.as_str(), s)).collect();
+        let repositories: Vec<_> = summaries
+            .iter()
+            .map(|(name, s)| serde_json::json!({ "name": name, "files": s.files, "bytes": s.bytes }))
+            .collect();
         output::json(&serde_json::json!({
             "bundle": args.out.display().to_string(),
             "compressed": compress,
-            "repositories": by_name,
+            "repositories": repositories,
         }))?;
     } else {
         let count = match summaries.len() {
@@ -145,10 +149,11 @@ pub(super) fn import(args: &ImportArgs, roots: BTreeMap<String, PathBuf>) -> Out
         scratch: None,
     };
     let imports = runtime()?.block_on(import_named(options))?;
-    let mut refused = Vec::new();
-    let mut report = BTreeMap::new();
-    for import in &imports {
-        match &import.result {
+    let total = imports.len();
+    let mut repositories = Vec::new();
+    let mut failed = Vec::new();
+    for import in imports {
+        match import.result {
             Ok(summary) => {
                 if !args.json {
                     let v = &summary.after;
@@ -167,34 +172,50 @@ pub(super) fn import(args: &ImportArgs, roots: BTreeMap<String, PathBuf>) -> Out
                     )?;
                     super::print_skipped(&summary.skipped)?;
                 }
-                report.insert(import.name.clone(), serde_json::to_value(summary).unwrap_or_default());
+                // --only: the one repository, pushed (and printed) as one repository's
+                // import is.
+                if let Some(only) = &args.only {
+                    let dir = set::repository_dir(&args.dir, only)?;
+                    super::push_after(&dir, to.as_ref(), args.keep, now, args.json, &summary)?;
+                    return Ok(super::skipped_status(&summary.skipped));
+                }
+                repositories.push(RepositorySync {
+                    name: import.name,
+                    summary: Some(summary),
+                    push: None,
+                    error: None,
+                });
             }
             Err(error) => {
                 if !args.json {
                     outln!("{}: refused, left as it was: {error}", import.name)?;
                 }
-                report.insert(import.name.clone(), serde_json::json!({ "error": error.to_string() }));
-                refused.push(import.name.as_str());
+                let report = report_of(&import.name, Failure::from(error))?;
+                failed.push(import.name.clone());
+                repositories.push(RepositorySync {
+                    name: import.name,
+                    summary: None,
+                    push: None,
+                    error: Some(report),
+                });
             }
         }
     }
-    if let (Some(only), Some(import)) = (&args.only, imports.first())
-        && let Ok(summary) = &import.result
-    {
-        let dir = set::repository_dir(&args.dir, only)?;
-        super::push_after(&dir, to.as_ref(), args.keep, now, args.json, summary)?;
-        return Ok(super::skipped_status(&summary.skipped));
-    }
+    let refused = failed.join(", ");
+    let count = failed.len();
     if args.json {
-        output::json(&serde_json::json!({ "repositories": report }))?;
+        // The report says which failed; the exit status says that one did.
+        output::json(&SetSync { repositories, failed })?;
+        return Ok(if count == 0 {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        });
     }
-    if refused.is_empty() {
+    if count == 0 {
         return Ok(ExitCode::SUCCESS);
     }
     Err(Failure::repository(format!(
-        "{} of {} repositories refused, each left as it was: {}",
-        refused.len(),
-        imports.len(),
-        refused.join(", ")
+        "{count} of {total} repositories refused, each left as it was: {refused}"
     )))
 }
