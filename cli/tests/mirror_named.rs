@@ -566,3 +566,66 @@ fn sigstore_production_staging_and_an_expired_legacy_set_in_one_mirror() {
         assert!(out.status.success(), "{name}, python-tuf: {}", text(&out));
     }
 }
+
+#[test]
+fn expiry_watches_every_named_repository_labelled_by_its_name() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("mirror");
+    for name in ["alpha", "beta"] {
+        let origin = Origin::start(work.path(), name, &[("a.txt", name.as_bytes())]);
+        let out = origin.sync_named(&dir, name);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let d = dir.to_str().unwrap();
+    // The origins' timestamps expire in a day: inside the default window for them.
+    let out = trustroot(&["expiry", d, "--online-within", "1h", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for name in ["alpha", "beta"] {
+        assert!(
+            report["roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["repository"] == name && r["role"] == "timestamp"),
+            "{report}"
+        );
+    }
+    let out = trustroot(&["expiry", d, "--online-within", "1h"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("alpha/timestamp") && text(&out).contains("beta/root"),
+        "{}",
+        text(&out)
+    );
+    let out = trustroot(&["expiry", d, "--online-within", "1h", "--format", "prometheus"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let metrics = String::from_utf8_lossy(&out.stdout).into_owned();
+    for name in ["alpha", "beta"] {
+        assert!(
+            metrics.contains(&format!(
+                "trustroot_role_expiry_timestamp_seconds{{repository=\"{name}\",role=\"timestamp\"}}"
+            )),
+            "{metrics}"
+        );
+    }
+    assert_eq!(
+        metrics
+            .matches("# TYPE trustroot_role_expiry_timestamp_seconds")
+            .count(),
+        1,
+        "{metrics}"
+    );
+    let out = trustroot(&[
+        "expiry",
+        d,
+        "--online-within",
+        "1h",
+        "--format",
+        "prometheus",
+        "--repository-label",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("labelled with its name"), "{}", text(&out));
+}

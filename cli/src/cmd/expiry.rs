@@ -13,6 +13,7 @@ use trustroot_ceremony::expiry::{self as expiry_rows, Row, RowSource};
 use trustroot_ceremony::online::RoleExpiry;
 use trustroot_core::expiry::{self, State};
 use trustroot_mirror::metrics::{self, RoleTimes};
+use trustroot_mirror::set::{self, Kind};
 
 use super::shared::{now, parse_duration, parse_time};
 use crate::outln;
@@ -22,7 +23,8 @@ use crate::output::{self, Failure, ReportFormat};
 #[derive(Debug, Args)]
 pub struct ExpiryArgs {
     /// A signing repository, a publish destination (or its repository/ tree), or a mirror
-    /// directory (default: the current directory).
+    /// directory, one of named repositories too (each repository's roles, labelled with
+    /// its name) (default: the current directory).
     #[arg(default_value = ".")]
     pub path: PathBuf,
     /// Exit 1 when a role expires within this window: 30d, 12h, 2w, 90m (default: each
@@ -51,16 +53,47 @@ pub struct ExpiryArgs {
     pub repository_label: Option<String>,
 }
 
-/// The rows for PATH, and the default `repository` label of its metrics: a mirror's rows
-/// from its status (labelled with its origin), anything else from the signing side
-/// (labelled with its absolute path).
-fn rows(path: &Path, now: DateTime<Utc>) -> Result<(Vec<Row>, String), Failure> {
-    if path.join(trustroot_mirror::layout::HIDDEN).is_dir() {
-        return mirror_rows(path, now);
+/// The roles of one repository under PATH.
+struct Repository {
+    /// Its name in a mirror directory of named repositories.
+    name: Option<String>,
+    rows: Vec<Row>,
+    /// The default `repository` label of its metrics.
+    label: String,
+}
+
+/// The repositories under PATH: each named repository of a mirror directory of them
+/// (labelled with its name); else one: a mirror's rows from its status (labelled with its
+/// origin), anything else from the signing side (labelled with its absolute path).
+fn repositories(path: &Path, now: DateTime<Utc>) -> Result<Vec<Repository>, Failure> {
+    if let Kind::Named(names) = set::kind(path)? {
+        if names.is_empty() {
+            return Err(expiry_rows::no_roles_here(path).into());
+        }
+        return names
+            .into_iter()
+            .map(|name| {
+                let (rows, _) = mirror_rows(&set::repository_dir(path, &name)?, now)?;
+                Ok(Repository {
+                    label: name.clone(),
+                    name: Some(name),
+                    rows,
+                })
+            })
+            .collect();
     }
-    let kind = expiry_rows::detect(path).ok_or_else(|| expiry_rows::no_roles_here(path))?;
-    let label = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    Ok((expiry_rows::rows(path, &kind)?, label.display().to_string()))
+    let (rows, label) = if path.join(trustroot_mirror::layout::HIDDEN).is_dir() {
+        mirror_rows(path, now)?
+    } else {
+        let kind = expiry_rows::detect(path).ok_or_else(|| expiry_rows::no_roles_here(path))?;
+        let label = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        (expiry_rows::rows(path, &kind)?, label.display().to_string())
+    };
+    Ok(vec![Repository {
+        name: None,
+        rows,
+        label,
+    }])
 }
 
 /// A mirror: the roles its status reports.
@@ -105,25 +138,42 @@ fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
         ));
     }
     let (within, online_within) = (args.within, args.online_within);
-    let (rows, default_label) = rows(&args.path, now)?;
+    let repositories = repositories(&args.path, now)?;
+    let named = repositories.iter().any(|r| r.name.is_some());
+    if named && args.repository_label.is_some() {
+        return Err(Failure::usage(
+            "--repository-label: each named repository is labelled with its name",
+        ));
+    }
+    // Each row with the name of its repository, where it has one.
+    let rows: Vec<(Option<&str>, &Row)> = repositories
+        .iter()
+        .flat_map(|repo| repo.rows.iter().map(move |row| (repo.name.as_deref(), row)))
+        .collect();
     let window = |r: &Row| {
         let days = r.periods.map(|p| p.signing_days).or(r.role.signing_days);
         expiry::default_window(&r.role.role, within, online_within, days)
     };
-    let counted: Vec<&Row> = rows.iter().filter(|r| r.counts).collect();
+    let counted: Vec<&Row> = rows.iter().map(|(_, r)| *r).filter(|r| r.counts).collect();
     let windows: Vec<(DateTime<Utc>, chrono::Duration)> = counted.iter().map(|r| (r.role.expires, window(r))).collect();
     let summary = expiry::summarize(&windows, now);
     let earliest = summary.earliest.and_then(|(i, at)| counted.get(i).map(|r| (r, at)));
     if format == ReportFormat::Prometheus {
-        let label = args.repository_label.as_deref().unwrap_or(&default_label);
-        output::text(&prometheus(label, &counted))?;
+        let mut families = Vec::new();
+        for repo in &repositories {
+            let label = args.repository_label.as_deref().unwrap_or(&repo.label);
+            let counted: Vec<&Row> = repo.rows.iter().filter(|r| r.counts).collect();
+            metrics::merge(&mut families, prometheus(label, &counted));
+        }
+        output::text(&metrics::render(&families))?;
         return Ok(summary.worst);
     }
     if format == ReportFormat::Json {
         let roles: Vec<serde_json::Value> = rows
             .iter()
-            .map(|r| {
+            .map(|(repository, r)| {
                 json!({
+                    "repository": repository,
                     "role": r.role.role,
                     "version": r.role.version,
                     "expires": trustroot_core::time::format(&r.role.expires),
@@ -156,15 +206,19 @@ fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
         "STATE",
         "SIGNING PERIOD"
     )?;
-    for r in &rows {
+    for (repository, r) in &rows {
         let state = expiry::State::of(r.role.expires, now, window(r));
+        let role = match repository {
+            Some(name) => format!("{name}/{}", crate_printable(&r.role.role)),
+            None => crate_printable(&r.role.role),
+        };
         let period = match r.periods {
             Some(p) => format!("{}d of {}d", p.signing_days, p.expiry_days),
             None => "-".to_string(),
         };
         outln!(
             "{:<24} {:>8}  {:<20}  {:<20}  {:<8}  {:<16}  {}",
-            crate_printable(&r.role.role),
+            role,
             r.role.version,
             trustroot_core::time::format(&r.role.expires),
             expiry::describe_left(r.role.expires, now),
@@ -192,7 +246,7 @@ fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
 
 /// The role gauges of the roles that count (staged roles are not served: they have no
 /// expiry a client could run into yet).
-fn prometheus(repository: &str, counted: &[&Row]) -> String {
+fn prometheus(repository: &str, counted: &[&Row]) -> Vec<metrics::Family> {
     let roles: Vec<RoleTimes> = counted
         .iter()
         .map(|r| RoleTimes {
@@ -202,7 +256,7 @@ fn prometheus(repository: &str, counted: &[&Row]) -> String {
             signing_days: r.periods.map(|p| p.signing_days).or(r.role.signing_days),
         })
         .collect();
-    metrics::render(&metrics::role_families(repository, &roles))
+    metrics::role_families(repository, &roles)
 }
 
 fn crate_printable(text: &str) -> String {
