@@ -19,7 +19,15 @@ use crate::layout::MirrorDir;
 use crate::manifest::Manifest;
 use crate::sync::{SyncOptions, SyncSummary, sync};
 
-fn read_manifest(bundle: &Path, member: &Member, content: &mut dyn Read) -> Result<BundleManifest, UpdateError> {
+/// A bundle's manifest member (its last), bounded and of format 1: one repository's
+/// [`BundleManifest`], or named repositories' `RepositoriesManifest` (`format_of` reads
+/// its format).
+pub(super) fn read_manifest<T: serde::de::DeserializeOwned>(
+    bundle: &Path,
+    member: &Member,
+    content: &mut dyn Read,
+    format_of: fn(&T) -> u32,
+) -> Result<T, UpdateError> {
     if member.declared > MAX_MANIFEST_SIZE {
         return Err(refused(
             bundle,
@@ -33,13 +41,13 @@ fn read_manifest(bundle: &Path, member: &Member, content: &mut dyn Read) -> Resu
     content
         .read_to_end(&mut bytes)
         .map_err(|e| refused(bundle, BundleProblem::ManifestTruncated { reason: e.to_string() }))?;
-    let manifest: BundleManifest = serde_json::from_slice(&bytes)
+    let manifest: T = serde_json::from_slice(&bytes)
         .map_err(|e| refused(bundle, BundleProblem::ManifestUnreadable { reason: e.to_string() }))?;
-    if manifest.format != 1 {
+    if format_of(&manifest) != 1 {
         return Err(refused(
             bundle,
             BundleProblem::ManifestFormat {
-                found: manifest.format,
+                found: format_of(&manifest),
                 expected: 1,
             },
         ));
@@ -104,7 +112,7 @@ pub fn unpack_targets(
     let mut in_targets = false;
     for_each_member(bundle, limits, Naming::Tree, |member, content| {
         if member.name == MANIFEST_NAME {
-            manifest = Some(read_manifest(bundle, member, content)?);
+            manifest = Some(read_manifest(bundle, member, content, |m: &BundleManifest| m.format)?);
             return Ok(true);
         }
         if !member.is_target() {

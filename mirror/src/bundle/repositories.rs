@@ -10,7 +10,6 @@
 //! refused on its own.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -18,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::export::{export, header_for, parent_of, seal};
-use super::import::{ImportOptions, free_space, import};
+use super::import::{ImportOptions, free_space, import, read_manifest};
 use super::members::{Naming, for_each_member, write_member};
-use super::{BundleFile, BundleLimits, ExportSummary, Hashing, MAX_MANIFEST_SIZE, refused};
+use super::{BundleFile, BundleLimits, ExportSummary, Hashing, refused};
 use crate::error::{BundleProblem, UpdateError};
 use crate::set::{self, Kind};
 use crate::sync::SyncSummary;
@@ -29,7 +28,6 @@ use crate::sync::SyncSummary;
 pub const REPOSITORIES_MANIFEST: &str = "trustroot-bundles.json";
 /// Where each repository's bundle is inside it.
 pub const REPOSITORIES_PREFIX: &str = "repositories/";
-const FORMAT: u32 = 1;
 
 /// `trustroot-bundles.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,7 +80,7 @@ pub fn export_named(
         summaries.push((name.clone(), summary));
     }
     let manifest = RepositoriesManifest {
-        format: FORMAT,
+        format: 1,
         created_at: trustroot_core::time::format(&Utc::now()),
         repositories,
     };
@@ -191,7 +189,9 @@ fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<BTreeMap<
     let mut manifest = None;
     for_each_member(bundle, limits, Naming::Repositories, |member, content| {
         if member.relative.is_empty() {
-            manifest = Some(read_manifest(bundle, member.declared, content)?);
+            manifest = Some(read_manifest(bundle, member, content, |m: &RepositoriesManifest| {
+                m.format
+            })?);
             return Ok(true);
         }
         // Each repository's bundle is written whole before it is checked: never past the
@@ -235,32 +235,4 @@ fn unpack(bundle: &Path, into: &Path, limits: &BundleLimits) -> Result<BTreeMap<
             (name, path)
         })
         .collect())
-}
-
-fn read_manifest(bundle: &Path, declared: u64, content: &mut dyn Read) -> Result<RepositoriesManifest, UpdateError> {
-    if declared > MAX_MANIFEST_SIZE {
-        return Err(refused(
-            bundle,
-            BundleProblem::ManifestTooLarge {
-                size: declared,
-                limit: MAX_MANIFEST_SIZE,
-            },
-        ));
-    }
-    let mut bytes = Vec::new();
-    content
-        .read_to_end(&mut bytes)
-        .map_err(|e| refused(bundle, BundleProblem::ManifestTruncated { reason: e.to_string() }))?;
-    let manifest: RepositoriesManifest = serde_json::from_slice(&bytes)
-        .map_err(|e| refused(bundle, BundleProblem::ManifestUnreadable { reason: e.to_string() }))?;
-    if manifest.format != FORMAT {
-        return Err(refused(
-            bundle,
-            BundleProblem::ManifestFormat {
-                found: manifest.format,
-                expected: FORMAT,
-            },
-        ));
-    }
-    Ok(manifest)
 }

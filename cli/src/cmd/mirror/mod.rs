@@ -698,15 +698,9 @@ fn show_roles(roles: &[trustroot_mirror::status::RoleStatus]) -> Result<(), Fail
 }
 
 fn run_export(args: ExportArgs) -> Outcome {
-    match trustroot_mirror::set::kind(&args.dir)? {
-        trustroot_mirror::set::Kind::Named(held) => return named_bundle::export(&args, held),
-        _ if args.only.is_some() => {
-            return Err(Failure::usage(format!(
-                "--only: {} is not a directory of named repositories",
-                args.dir.display()
-            )));
-        }
-        _ => {}
+    // Named repositories (and --only) are picked as `mirror sync` picks them.
+    if let Some(names) = named::picked(&args.dir, args.only.as_deref())? {
+        return named_bundle::export(&args, names);
     }
     verify_for_export(&args.dir, &args.dir.display().to_string(), now(args.at))?;
     let compress = args.zstd || args.out.extension().is_some_and(|e| e == "zst");

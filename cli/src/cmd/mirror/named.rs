@@ -25,7 +25,7 @@ use crate::output::{self, Failure, Format, Outcome, Report};
 
 /// The repositories a command acts on in a directory of named repositories: `only` (which
 /// must be one of them), else every one. None when `dir` holds no named repositories.
-fn picked(dir: &Path, only: Option<&str>) -> Result<Option<Vec<String>>, Failure> {
+pub(super) fn picked(dir: &Path, only: Option<&str>) -> Result<Option<Vec<String>>, Failure> {
     let names = match (set::kind(dir)?, only) {
         (Kind::Named(names), _) => names,
         (Kind::Empty | Kind::Unnamed, None) => return Ok(None),

@@ -55,25 +55,7 @@ pub(super) fn destination(dir: &Path, values: &[String], only: Option<&String>) 
 
 /// `mirror export DIR` of a directory of named repositories: each one (or `--only`'s)
 /// verified first, then one bundle of all of them.
-pub(super) fn export(args: &ExportArgs, held: Vec<String>) -> Outcome {
-    let names = match &args.only {
-        Some(only) if !held.contains(only) => {
-            return Err(Failure::local_state(format!(
-                "{} holds no repository named '{}' (it holds: {})",
-                args.dir.display(),
-                trustroot_core::display::escape(only),
-                held.join(", ")
-            )));
-        }
-        Some(only) => vec![only.clone()],
-        None if held.is_empty() => {
-            return Err(Failure::local_state(format!(
-                "{}: no named repository is mirrored here yet",
-                args.dir.display()
-            )));
-        }
-        None => held,
-    };
+pub(super) fn export(args: &ExportArgs, names: Vec<String>) -> Outcome {
     let now = super::now(args.at);
     for name in &names {
         let dir = set::repository_dir(&args.dir, name)?;
