@@ -18,6 +18,7 @@ pub mod error;
 pub mod expiry;
 pub mod finding;
 pub mod gate;
+pub mod import;
 pub mod keys;
 pub mod lock;
 pub mod online;

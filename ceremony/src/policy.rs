@@ -36,6 +36,25 @@ pub struct Policy {
     /// Which roles' keys must carry a verified YubiKey attestation.
     #[serde(default, skip_serializing_if = "AttestationPolicy::is_empty")]
     pub attestation: AttestationPolicy,
+    /// Where an imported repository came from (`trustroot init --import`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import: Option<Import>,
+}
+
+/// `[import]`: the repository `trustroot init --import` took over.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Import {
+    /// The source as given (a directory or URL).
+    pub source: String,
+    /// The newest root when it was imported: every root up to it was published by
+    /// another tool.
+    pub root_version: u64,
+    /// The time it was verified as of.
+    pub at: String,
+    /// Only metadata was imported (no target files).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub metadata_only: bool,
 }
 
 /// `[attestation]`: the roles whose every key must have been registered with a YubiKey
@@ -90,6 +109,10 @@ pub struct KeyEntry {
     /// form factor, slot, PIN and touch policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attestation: Option<crate::attestation::Attestation>,
+    /// A key that signs online (a delegation signed by a KMS key): its reference, as the
+    /// imported metadata wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online: Option<String>,
 }
 
 /// The top-level roles.

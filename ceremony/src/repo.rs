@@ -15,19 +15,14 @@ use crate::policy::{Policy, ResolvedKeys};
 pub const POLICY_FILE: &str = "trustroot.toml";
 
 const TEMPLATE_POLICY: &str = include_str!("../../repo-template/trustroot.toml");
-const TEMPLATE_README: &str = include_str!("../../repo-template/README.md");
+pub(crate) const TEMPLATE_README: &str = include_str!("../../repo-template/README.md");
 
 /// Largest metadata file read from the repository.
 pub const MAX_METADATA_SIZE: u64 = 32 * 1024 * 1024;
 
 /// Lays down a new signing repository in `dir` (created if missing; must be empty).
 pub fn init(dir: &Path) -> Result<()> {
-    if dir.exists() {
-        let mut entries = fs::read_dir(dir).map_err(|e| Error::io(dir, IoOp::Read, e))?;
-        if entries.next().is_some() {
-            return Err(Error::content(dir, FileProblem::NotEmpty));
-        }
-    }
+    ensure_empty(dir)?;
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, IoOp::Create, e))?;
     for sub in ["keys", "targets", "metadata", "ceremonies"] {
         let path = dir.join(sub);
@@ -40,9 +35,20 @@ pub fn init(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A new signing repository is made only in a new or empty directory.
+pub(crate) fn ensure_empty(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        let mut entries = fs::read_dir(dir).map_err(|e| Error::io(dir, IoOp::Read, e))?;
+        if entries.next().is_some() {
+            return Err(Error::content(dir, FileProblem::NotEmpty));
+        }
+    }
+    Ok(())
+}
+
 /// The `.gitignore` of a new signing repository: what trustroot writes there that is not
 /// the repository's history (the template's publish destination, the lock).
-fn gitignore() -> String {
+pub(crate) fn gitignore() -> String {
     format!(
         "# Written by `trustroot init`: what trustroot makes here that is never committed.\n\
          # The publish destination (publish.destination in trustroot.toml; change this line\n\

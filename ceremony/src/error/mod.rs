@@ -8,6 +8,7 @@
 mod attestation;
 mod edit;
 mod file;
+mod import;
 mod key;
 mod kms;
 mod policy;
@@ -24,6 +25,7 @@ use trustroot_core::{ErrorClass, Hint};
 pub use attestation::AttestationError;
 pub use edit::EditError;
 pub use file::{FileProblem, IoOp};
+pub use import::ImportError;
 pub use key::{KdfProblem, KeyError, PrivateKeyProblem, PublicKeyProblem};
 pub use kms::{KmsError, Unsuitable};
 pub use policy::PolicyProblem;
@@ -122,6 +124,9 @@ pub enum Error {
     /// A push to object storage (`--to`) was refused or failed.
     #[error(transparent)]
     Push(#[from] trustroot_store::object::ObjectError),
+    /// `init --import` refused the repository it was given.
+    #[error(transparent)]
+    Import(#[from] ImportError),
 }
 
 impl Error {
@@ -199,6 +204,7 @@ impl Error {
             Error::Publish(e) => e.class(),
             Error::Core(e) => e.class(),
             Error::Push(e) => push_class(e),
+            Error::Import(e) => e.class(),
         }
     }
 
@@ -215,6 +221,7 @@ impl Error {
             Error::Request(e) => e.hint(),
             Error::Baseline(e) => e.hint(),
             Error::Publish(e) => e.hint(),
+            Error::Import(e) => e.hint(),
             _ => None,
         }
     }
