@@ -100,7 +100,10 @@ fn sigstore_production_imports_losslessly() {
     let out = import(&source, &dir, &[]);
     assert!(out.status.success(), "{}", text(&out));
     let said = text(&out);
-    assert!(said.contains("the source's own"), "says the pin came from the source: {said}");
+    assert!(
+        said.contains("the source's own"),
+        "says the pin came from the source: {said}"
+    );
 
     // The policy is what the metadata says.
     let policy = policy(&dir);
@@ -132,12 +135,29 @@ fn sigstore_production_imports_losslessly() {
     assert_eq!(strings(&delegation["paths"]), [format!("{delegated}/*")]);
     assert_eq!(delegation["expiry_days"].as_integer(), Some(182));
     assert_eq!(delegation["signing_days"].as_integer(), Some(31));
-    assert!(policy["keys"][&online_key]["online"].as_str().unwrap().starts_with("azurekms://"));
-    assert!(policy["online"]["signer"].as_str().unwrap().starts_with("gcpkms:projects/sigstore-root-signing/"));
+    assert!(
+        policy["keys"][&online_key]["online"]
+            .as_str()
+            .unwrap()
+            .starts_with("azurekms://")
+    );
+    assert!(
+        policy["online"]["signer"]
+            .as_str()
+            .unwrap()
+            .starts_with("gcpkms:projects/sigstore-root-signing/")
+    );
     assert_eq!(policy["import"]["root_version"].as_integer(), Some(15));
 
     // metadata/ holds the source's bytes, unchanged.
-    for name in ["root.json", "timestamp.json", "snapshot.json", "targets.json", "root_history/1.root.json", "root_history/15.root.json"] {
+    for name in [
+        "root.json",
+        "timestamp.json",
+        "snapshot.json",
+        "targets.json",
+        "root_history/1.root.json",
+        "root_history/15.root.json",
+    ] {
         assert_eq!(
             fs::read(dir.join("metadata").join(name)).unwrap(),
             fs::read(source.join("metadata").join(name)).unwrap(),
@@ -145,7 +165,8 @@ fn sigstore_production_imports_losslessly() {
         );
     }
     // Every key file is the key object as root lists it: its ID is the one root lists.
-    let root: serde_json::Value = serde_json::from_slice(&fs::read(source.join("metadata/root.json")).unwrap()).unwrap();
+    let root: serde_json::Value =
+        serde_json::from_slice(&fs::read(source.join("metadata/root.json")).unwrap()).unwrap();
     for holder in holders {
         let key: serde_json::Value =
             serde_json::from_slice(&fs::read(dir.join(format!("keys/{holder}.pub"))).unwrap()).unwrap();
@@ -169,7 +190,10 @@ fn sigstore_production_imports_losslessly() {
         .iter()
         .map(|r| r["role"].as_str().unwrap())
         .collect();
-    assert!(roles.contains(&"root") && roles.contains(&delegated.as_str()), "{report}");
+    assert!(
+        roles.contains(&"root") && roles.contains(&delegated.as_str()),
+        "{report}"
+    );
 }
 
 #[test]
@@ -194,8 +218,16 @@ fn sigstore_staging_imports_losslessly() {
     assert_eq!(roles["snapshot"]["expiry_days"].as_integer(), Some(3650));
     assert_eq!(roles["timestamp"]["expiry_days"].as_integer(), Some(7));
     let delegated = delegated_role(&source);
-    assert_eq!(policy["delegations"][&delegated]["expiry_days"].as_integer(), Some(3650));
-    assert!(policy["online"]["signer"].as_str().unwrap().starts_with("gcpkms:projects/projectsigstore-staging/"));
+    assert_eq!(
+        policy["delegations"][&delegated]["expiry_days"].as_integer(),
+        Some(3650)
+    );
+    assert!(
+        policy["online"]["signer"]
+            .as_str()
+            .unwrap()
+            .starts_with("gcpkms:projects/projectsigstore-staging/")
+    );
 
     assert_published_matches(&dir, &fixtures.path().join("sigstore-staging/published"));
 }
@@ -213,11 +245,25 @@ fn a_published_repository_imports_to_the_same_metadata_as_its_checkout() {
     assert!(out.status.success(), "{}", text(&out));
     let out = import(&prod.join("published"), &from_published, &[]);
     assert!(out.status.success(), "{}", text(&out));
-    assert_eq!(files(&from_source.join("metadata")), files(&from_published.join("metadata")));
-    assert_eq!(files(&from_source.join("targets")), files(&from_published.join("targets")));
     assert_eq!(
-        fs::read_to_string(from_source.join("trustroot.toml")).unwrap().lines().filter(|l| !l.contains("source") && !l.contains("checkout") && !l.contains("published repository")).collect::<Vec<_>>(),
-        fs::read_to_string(from_published.join("trustroot.toml")).unwrap().lines().filter(|l| !l.contains("source") && !l.contains("checkout") && !l.contains("published repository")).collect::<Vec<_>>(),
+        files(&from_source.join("metadata")),
+        files(&from_published.join("metadata"))
+    );
+    assert_eq!(
+        files(&from_source.join("targets")),
+        files(&from_published.join("targets"))
+    );
+    assert_eq!(
+        fs::read_to_string(from_source.join("trustroot.toml"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.contains("source") && !l.contains("checkout") && !l.contains("published repository"))
+            .collect::<Vec<_>>(),
+        fs::read_to_string(from_published.join("trustroot.toml"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.contains("source") && !l.contains("checkout") && !l.contains("published repository"))
+            .collect::<Vec<_>>(),
     );
 }
 
@@ -280,7 +326,11 @@ fn a_root_chain_that_does_not_verify_is_refused() {
         if sig.is_empty() {
             continue;
         }
-        let flipped = if sig.starts_with('3') { format!("4{}", &sig[1..]) } else { format!("3{}", &sig[1..]) };
+        let flipped = if sig.starts_with('3') {
+            format!("4{}", &sig[1..])
+        } else {
+            format!("3{}", &sig[1..])
+        };
         signature["sig"] = serde_json::Value::String(flipped);
     }
     fs::write(&file, serde_json::to_vec(&root).unwrap()).unwrap();
@@ -299,7 +349,11 @@ fn metadata_that_contradicts_itself_is_refused() {
     assert_refused(
         &source,
         work.path(),
-        &["metadata/timestamp.json", "meta.snapshot.json.version is 166", "metadata/snapshot.json is v165"],
+        &[
+            "metadata/timestamp.json",
+            "meta.snapshot.json.version is 166",
+            "metadata/snapshot.json is v165",
+        ],
     );
 }
 
@@ -324,7 +378,11 @@ fn an_import_into_a_non_empty_directory_is_refused() {
     fs::write(dir.join("notes.txt"), "mine").unwrap();
     let out = import(&fixtures.path().join("sigstore-prod/source"), &dir, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("not empty") || text(&out).contains("empty"), "{}", text(&out));
+    assert!(
+        text(&out).contains("not empty") || text(&out).contains("empty"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
     assert_eq!(fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
 }

@@ -19,10 +19,16 @@ pub enum ImportError {
     #[error("{file} is missing (have {have}): a client walking the root chain stops there")]
     HistoryGap { file: String, have: String },
     /// The pinned root (`--root`) is not the source's own copy of that version.
-    #[error("the pinned root ({}) is root v{version}, but the source's {file} is another file of that version", escape(pinned))]
+    #[error(
+        "the pinned root ({}) is root v{version}, but the source's {file} is another file of that version",
+        escape(pinned)
+    )]
     PinnedRootDiffers { pinned: String, version: u64, file: String },
     /// The pinned root is newer than every root of the source.
-    #[error("the pinned root ({}) is root v{version}, newer than the source's newest root v{newest}", escape(pinned))]
+    #[error(
+        "the pinned root ({}) is root v{version}, newer than the source's newest root v{newest}",
+        escape(pinned)
+    )]
     PinnedRootAhead { pinned: String, version: u64, newest: u64 },
     /// `metadata/root.json` of a checkout is not its newest `root_history` file.
     #[error("{file} is not {history} byte for byte: a tuf-on-ci checkout writes both together")]
@@ -104,6 +110,10 @@ impl ImportError {
     }
 
     pub fn hint(&self) -> Option<Hint> {
-        None
+        match self {
+            // An archived repository is imported as of a moment it was valid.
+            ImportError::Refused { source, .. } if source.is_expired() => Some(Hint::ChooseReferenceTime),
+            _ => None,
+        }
     }
 }

@@ -170,11 +170,11 @@ fn check_owners(verified: &verify::Verified, policy: &crate::policy::Policy) -> 
 
 /// The role `ceremony start` gives a file of `targets/` to.
 fn owner_of(policy: &crate::policy::Policy, path: &str) -> String {
-    match policy
-        .delegations
-        .iter()
-        .find(|(_, d)| d.paths.iter().any(|p| trustroot_core::delegation::path_matches(p, path)))
-    {
+    match policy.delegations.iter().find(|(_, d)| {
+        d.paths
+            .iter()
+            .any(|p| trustroot_core::delegation::path_matches(p, path))
+    }) {
         Some((name, d)) => match d.bins {
             Some(bins) => crate::bins::bin_for_target(name, bins, path),
             None => name.clone(),
@@ -274,8 +274,13 @@ fn build(
         candidate_metadata.insert("root".to_string(), newest.clone());
     }
     for (role, bytes) in &candidate_metadata {
-        let envelope = trustroot_core::Envelope::parse(role, bytes, &trustroot_core::Limits::default())
-            .map_err(|e| Error::content(&metadata.join(metadata_file_name(role, None)), FileProblem::Metadata(Box::new(e))))?;
+        let envelope =
+            trustroot_core::Envelope::parse(role, bytes, &trustroot_core::Limits::default()).map_err(|e| {
+                Error::content(
+                    &metadata.join(metadata_file_name(role, None)),
+                    FileProblem::Metadata(Box::new(e)),
+                )
+            })?;
         versions.insert(role.clone(), envelope.version().unwrap_or(0));
     }
     let candidate = Candidate {

@@ -62,11 +62,12 @@ pub fn name_keys(root: &Root, root_file: &str, targets: &Targets, targets_file: 
         online,
         role_keys: BTreeMap::new(),
     };
-    // Who first took each lowercased name: its owner and key ID, to tell a second key of one
-    // owner (numbered) from another owner's handle that becomes the same name (refused).
-    let mut taken: BTreeMap<String, (Option<String>, String, String)> = BTreeMap::new();
+    // Who first took each name, by its lowercase form (key files must not differ by case only).
+    let mut taken: BTreeMap<String, Taken> = BTreeMap::new();
     for role in ["root", "targets"] {
-        let Some(assignment) = root.roles.get(role) else { continue };
+        let Some(assignment) = root.roles.get(role) else {
+            continue;
+        };
         let mut names = Vec::new();
         for keyid in &assignment.keyids {
             let Some(key) = root.keys.get(keyid) else { continue };
@@ -84,7 +85,9 @@ pub fn name_keys(root: &Root, root_file: &str, targets: &Targets, targets_file: 
         for delegated in delegations.roles.iter().flatten() {
             let mut names = Vec::new();
             for keyid in &delegated.keyids {
-                let Some(key) = delegations.keys.get(keyid) else { continue };
+                let Some(key) = delegations.keys.get(keyid) else {
+                    continue;
+                };
                 let listing = Listing {
                     file: targets_file,
                     keyid,
@@ -151,10 +154,20 @@ fn online_key(root: &Root, root_file: &str) -> Result<OnlineKey> {
     })
 }
 
+/// A key name given, by whom: to tell a second key of one owner (numbered) from another
+/// owner's handle that becomes the same name (refused).
+struct Taken {
+    name: String,
+    owner: Option<String>,
+    keyid: String,
+    /// The field the owner was read from.
+    field: String,
+}
+
 /// Names one listing, reusing the name of the same physical key listed before.
 fn name_one(
     naming: &mut Naming,
-    taken: &mut BTreeMap<String, (Option<String>, String, String)>,
+    taken: &mut BTreeMap<String, Taken>,
     listing: &Listing,
     root_file: &str,
 ) -> Result<String> {
@@ -191,17 +204,17 @@ fn name_one(
     let owner_text = owner.as_ref().map(|(_, v)| v.clone());
     let mut name = base.clone();
     let mut n = 1;
-    while let Some((first_owner, first_id, first_field)) = taken.get(&name.to_lowercase()) {
-        match (&owner_text, first_owner) {
-            (Some(this), Some(first)) if this != first => {
+    while let Some(first) = taken.get(&name.to_lowercase()) {
+        match (&owner_text, &first.owner) {
+            (Some(this), Some(first_owner)) if this != first_owner => {
                 return Err(ImportError::KeyownerCollision {
                     file: listing.file.to_string(),
-                    field: first_field.clone(),
-                    first_id: first_id.clone(),
-                    first: first.clone(),
+                    field: first.field.clone(),
+                    first_id: first.keyid.clone(),
+                    first: first_owner.clone(),
                     second_id: listing.keyid.to_string(),
                     second: this.clone(),
-                    name: base,
+                    name: first.name.clone(),
                 }
                 .into());
             }
@@ -219,11 +232,12 @@ fn name_one(
     })?;
     taken.insert(
         name.to_lowercase(),
-        (
-            owner_text.clone(),
-            listing.keyid.to_string(),
-            owner.as_ref().map_or(KEYOWNER[0], |(f, _)| f).to_string(),
-        ),
+        Taken {
+            name: name.clone(),
+            owner: owner_text.clone(),
+            keyid: listing.keyid.to_string(),
+            field: owner.as_ref().map_or(KEYOWNER[0], |(f, _)| f).to_string(),
+        },
     );
     naming.keys.push(NamedKey {
         name: name.clone(),
@@ -236,9 +250,12 @@ fn name_one(
 
 /// The first of `fields` the key carries, as a string.
 fn field(key: &Key, fields: &[&'static str]) -> Option<(&'static str, String)> {
-    fields
-        .iter()
-        .find_map(|f| key.unknown.get(*f).and_then(|v| v.as_str()).map(|v| (*f, v.to_string())))
+    fields.iter().find_map(|f| {
+        key.unknown
+            .get(*f)
+            .and_then(|v| v.as_str())
+            .map(|v| (*f, v.to_string()))
+    })
 }
 
 /// A keyowner handle as a key name: without `@`, other characters than letters, digits,

@@ -77,7 +77,10 @@ pub fn write(verified: &Verified, naming: &Naming, origin: &Origin) -> Result<(S
     }
     let _ = writeln!(text);
 
-    let targets = verified.targets.get("targets").ok_or_else(|| unmodeled("targets", "missing"))?;
+    let targets = verified
+        .targets
+        .get("targets")
+        .ok_or_else(|| unmodeled("targets", "missing"))?;
     for role in ["root", "targets"] {
         let assignment = verified
             .root
@@ -108,7 +111,10 @@ pub fn write(verified: &Verified, naming: &Naming, origin: &Origin) -> Result<(S
     let _ = writeln!(text, "[online]");
     match &naming.online.uri {
         Some(uri) if uri.starts_with("awskms:") => {
-            let _ = writeln!(text, "# The online key's x-tuf-on-ci-online-uri, as written: usable as it is.");
+            let _ = writeln!(
+                text,
+                "# The online key's x-tuf-on-ci-online-uri, as written: usable as it is."
+            );
             let _ = writeln!(text, "signer = {}", toml_string(uri));
         }
         Some(uri) => {
@@ -134,8 +140,23 @@ pub fn write(verified: &Verified, naming: &Naming, origin: &Origin) -> Result<(S
         text,
         "# Where `ceremony publish` and `online refresh` write the published repository.\n[publish]\ndestination = \"public\"\n"
     );
+    // The gate's minimum validity: Sigstore's defaults, lowered below any role's own
+    // expiry period (a timestamp that lives two days can stay valid at most one).
+    let draft = Policy::parse(&format!("{text}[gate]\n"))
+        .map_err(|e| unmodeled("trustroot.toml (as imported)", &e.to_string()))?;
+    let mut roles: Vec<String> = ["root", "targets", "snapshot", "timestamp"].map(String::from).to_vec();
+    roles.extend(draft.delegations.keys().cloned());
+    let minimums: Vec<String> = roles
+        .iter()
+        .filter_map(|role| {
+            let (default, expiry) = (draft.min_valid_days(role), draft.periods(role).expiry_days);
+            let days = default.min(expiry.saturating_sub(1));
+            let top_level = ["root", "targets", "snapshot", "timestamp"].contains(&role.as_str());
+            (top_level || days != default).then(|| format!("{} = {days}", toml_key(role)))
+        })
+        .collect();
     let _ = writeln!(text, "[gate]");
-    let _ = writeln!(text, "min_valid_days = {{ root = 30, targets = 30, snapshot = 5, timestamp = 5 }}");
+    let _ = writeln!(text, "min_valid_days = {{ {} }}", minimums.join(", "));
     let p384 = naming.keys.iter().any(|k| crate::keys::is_p384(&k.key)) || crate::keys::is_p384(&naming.online.key);
     if p384 {
         let _ = writeln!(
@@ -172,9 +193,11 @@ fn write_delegations(text: &mut String, verified: &Verified, naming: &Naming, ta
             .targets
             .get(name)
             .ok_or_else(|| unmodeled(&field, "its metadata was not reached"))?;
-        if role.delegations.as_ref().is_some_and(|d| {
-            d.roles.as_ref().is_some_and(|r| !r.is_empty()) || d.succinct_roles.is_some()
-        }) {
+        if role
+            .delegations
+            .as_ref()
+            .is_some_and(|d| d.roles.as_ref().is_some_and(|r| !r.is_empty()) || d.succinct_roles.is_some())
+        {
             return Err(unmodeled(
                 &format!("{name} v{}: delegations", role.common.version),
                 "delegations below a delegated role are not imported (trustroot's policy delegates from targets)",

@@ -44,7 +44,13 @@ pub struct Verified {
 }
 
 /// Verifies `source` from `pinned` (its name for messages) as of `at`.
-pub fn verify(source: &Source, pinned: &[u8], pinned_name: &str, at: DateTime<Utc>, metadata_only: bool) -> Result<Verified> {
+pub fn verify(
+    source: &Source,
+    pinned: &[u8],
+    pinned_name: &str,
+    at: DateTime<Utc>,
+    metadata_only: bool,
+) -> Result<Verified> {
     let refused = |file: &str| {
         let file = file.to_string();
         move |source: trustroot_core::Error| Error::from(ImportError::Refused { file, source })
@@ -99,7 +105,9 @@ pub fn verify(source: &Source, pinned: &[u8], pinned_name: &str, at: DateTime<Ut
             let file = source.role_file(&role, need.version);
             if !source.has(&file) {
                 let referrer = match &need.delegator {
-                    Some(delegator) if role != "targets" => format!("{delegator} delegates to {role}, and the snapshot"),
+                    Some(delegator) if role != "targets" => {
+                        format!("{delegator} delegates to {role}, and the snapshot")
+                    }
                     _ if role == "snapshot" => "timestamp".to_string(),
                     _ if role == "timestamp" => "every repository".to_string(),
                     _ => "snapshot".to_string(),
@@ -125,7 +133,14 @@ pub fn verify(source: &Source, pinned: &[u8], pinned_name: &str, at: DateTime<Ut
     for (name, role) in trusted.all_targets() {
         let signed = role.signed().clone();
         for (path, entry) in &signed.targets {
-            listed.push(check_target(source, name.as_str(), &signed, path, entry, metadata_only)?);
+            listed.push(check_target(
+                source,
+                name.as_str(),
+                &signed,
+                path,
+                entry,
+                metadata_only,
+            )?);
         }
         targets.insert(name.as_str().to_string(), signed);
     }
@@ -173,11 +188,16 @@ fn versions_agree(source: &Source) -> Result<()> {
             })
             .unwrap_or_default()
     };
-    let pairs = [("timestamp", meta_of(&source.role_file("timestamp", None))), ("snapshot", meta_of(&source.role_file("snapshot", None)))];
+    let pairs = [
+        ("timestamp", meta_of(&source.role_file("timestamp", None))),
+        ("snapshot", meta_of(&source.role_file("snapshot", None))),
+    ];
     for (role, meta) in pairs {
         let file = source.role_file(role, None);
         for (name, listed) in meta {
-            let Some(other_role) = name.strip_suffix(".json") else { continue };
+            let Some(other_role) = name.strip_suffix(".json") else {
+                continue;
+            };
             // A snapshot lists targets roles; an entry of a top-level role (Sigstore's
             // snapshot still lists root.json v2) is not one a client reads.
             if role == "snapshot" && ["root", "timestamp", "snapshot"].contains(&other_role) {
@@ -233,7 +253,12 @@ fn check_target(
         .hashes
         .get("sha256")
         .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-        .ok_or_else(|| refuse(role_file.clone(), "without a sha256 hash: its published name needs one".to_string()))?
+        .ok_or_else(|| {
+            refuse(
+                role_file.clone(),
+                "without a sha256 hash: its published name needs one".to_string(),
+            )
+        })?
         .to_ascii_lowercase();
     let mut target = ListedTarget {
         path: path.to_string(),
@@ -247,7 +272,8 @@ fn check_target(
     }
     let file = source.target_file(path, &sha256);
     let full = source.path(&file)?;
-    let meta = std::fs::metadata(&full).map_err(|_| refuse(file.clone(), "but the source has no such file".to_string()))?;
+    let meta =
+        std::fs::metadata(&full).map_err(|_| refuse(file.clone(), "but the source has no such file".to_string()))?;
     if !meta.is_file() {
         return Err(refuse(file, "but it is not a regular file in the source".to_string()));
     }

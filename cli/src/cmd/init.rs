@@ -91,7 +91,12 @@ fn init(args: &InitArgs) -> CmdResult {
 /// A URL is mirrored into a temporary directory with the mirror's verified sync (from the
 /// pinned root: a pin must never come from the bytes fetched), then imported as the
 /// published repository the mirror serves.
-fn import_url(args: &InitArgs, url: &str, root: Option<(String, Vec<u8>)>, at: DateTime<Utc>) -> Result<Report, Failure> {
+fn import_url(
+    args: &InitArgs,
+    url: &str,
+    root: Option<(String, Vec<u8>)>,
+    at: DateTime<Utc>,
+) -> Result<Report, Failure> {
     let Some((root_name, root_bytes)) = root else {
         return Err(Failure::usage(format!(
             "--import {}: a URL needs --root FILE (the root to trust it from)",
@@ -151,7 +156,12 @@ fn show(report: &Report) -> CmdResult {
     };
     outln!("  roots {roots}")?;
     for role in &report.roles {
-        outln!("  {} v{} (expires {})", escape(&role.role), role.version, escape(&role.expires))?;
+        outln!(
+            "  {} v{} (expires {})",
+            escape(&role.role),
+            role.version,
+            escape(&role.expires)
+        )?;
     }
     for key in &report.keys {
         let who = match (&key.holder, &key.online) {
@@ -178,7 +188,5 @@ fn show(report: &Report) -> CmdResult {
         report.served.display(),
         report.state
     )?;
-    outln!(
-        "Next: read trustroot.toml (configure [online] signer), `trustroot ceremony status`, `trustroot expiry`."
-    )
+    outln!("Next: read trustroot.toml (configure [online] signer), `trustroot ceremony status`, `trustroot expiry`.")
 }

@@ -36,6 +36,7 @@ mod repo;
 mod role;
 pub mod server;
 pub mod softhsm;
+pub mod static_server;
 
 pub use encode::{encode_role_name, metadata_path, target_path};
 pub use envelope::SignPlan;

@@ -1,0 +1,187 @@
+//! `trustroot init --import` on tuf-on-ci repositories other than Sigstore's: Docker's
+//! production root (tests/fixtures/tuf-on-ci, metadata only, as published), and
+//! repositories the tests build in tuf-on-ci's shape (tests/interop/tuf_on_ci_shaped.py)
+//! for what must be refused: keyowners that collide, online key references trustroot
+//! cannot use.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{ngclient, python, text, tough, trustroot, trustroot_at, trustroot_client};
+use trustroot_test_support::static_server::StaticServer;
+
+/// A tuf-on-ci-shaped checkout in `dir`/source, written by the generator at `time`.
+fn shaped(dir: &Path, time: &str, extra: &[&str]) -> PathBuf {
+    let source = dir.join("source");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/tuf_on_ci_shaped.py");
+    let out = Command::new(python())
+        .arg(script)
+        .arg(&source)
+        .args(["--time", time])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    source
+}
+
+/// Imports `source` into `work`/dir (made empty first) at `at`, expecting a refusal that
+/// names every one of `expected`, with DIR left empty and no temporary directory beside it.
+fn assert_refused(source: &Path, work: &Path, at: &str, expected: &[&str]) {
+    let dir = work.join("dir");
+    fs::create_dir_all(&dir).unwrap();
+    let out = trustroot(&[
+        "init",
+        dir.to_str().unwrap(),
+        "--import",
+        source.to_str().unwrap(),
+        "--at",
+        at,
+    ]);
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    for part in expected {
+        assert!(said.contains(part), "names {part}: {said}");
+    }
+    assert_eq!(fs::read_dir(&dir).unwrap().count(), 0, "DIR is left empty");
+    assert!(
+        !fs::read_dir(work)
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().contains("trustroot-import")),
+        "no temporary directory is left"
+    );
+}
+
+const NOW: &str = "2026-12-01T00:00:00Z";
+
+#[test]
+fn keyowners_that_collide_after_naming_are_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let source = shaped(work.path(), NOW, &["--collide"]);
+    assert_refused(
+        &source,
+        work.path(),
+        NOW,
+        &[
+            "metadata/root_history/2.root.json",
+            "x-tuf-on-ci-keyowner '@alice'",
+            "x-tuf-on-ci-keyowner '@Alice'",
+            "key name 'alice'",
+        ],
+    );
+}
+
+/// tuf-on-ci's own test signer reference names a key file: an import must never read a
+/// metadata-chosen path as the online key, so it is refused by kind, not opened.
+#[test]
+fn an_online_key_reference_naming_a_local_file_is_refused_not_read() {
+    let work = tempfile::tempdir().unwrap();
+    let secret = work.path().join("secret.pem");
+    fs::write(&secret, "not for the import to read").unwrap();
+    let reference = format!("file2:{}", secret.display());
+    let source = shaped(work.path(), NOW, &["--online-uri", &reference]);
+    assert_refused(
+        &source,
+        work.path(),
+        NOW,
+        &[
+            "x-tuf-on-ci-online-uri",
+            "file2:",
+            "cannot use an online key of this kind",
+        ],
+    );
+}
+
+#[test]
+fn a_keyless_online_key_reference_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let source = shaped(
+        work.path(),
+        NOW,
+        &["--online-uri", "sigstore:?issuer=https://example.com"],
+    );
+    assert_refused(&source, work.path(), NOW, &["x-tuf-on-ci-online-uri 'sigstore:"]);
+}
+
+/// Docker's production root (docker/tuf, metadata only): ECDSA P-384 keyholders, an AWS KMS
+/// online key, three delegations listed out of name order, a key listed under an ID that is
+/// not its hash, "sig": "" placeholders.
+#[test]
+fn docker_production_root_imports_as_published() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tuf-on-ci/docker-tuf");
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("docker");
+    let at = "2024-12-04T00:00:00Z";
+    let out = trustroot(&[
+        "init",
+        dir.to_str().unwrap(),
+        "--import",
+        fixture.to_str().unwrap(),
+        "--at",
+        at,
+        "--metadata-only",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let policy: toml::Table = fs::read_to_string(dir.join("trustroot.toml")).unwrap().parse().unwrap();
+    let roles = &policy["roles"];
+    assert_eq!(roles["root"]["threshold"].as_integer(), Some(3));
+    assert_eq!(roles["root"]["keys"].as_array().unwrap().len(), 5);
+    assert_eq!(roles["targets"]["threshold"].as_integer(), Some(2));
+    assert_eq!(roles["targets"]["keys"].as_array().unwrap().len(), 4);
+    assert_eq!(roles["timestamp"]["expiry_days"].as_integer(), Some(2));
+    assert_eq!(roles["snapshot"]["expiry_days"].as_integer(), Some(365));
+    let delegations = policy["delegations"].as_table().unwrap();
+    for (name, keys, threshold) in [("doi", 7, 2), ("testing", 7, 2), ("rekor", 4, 2)] {
+        assert_eq!(delegations[name]["keys"].as_array().unwrap().len(), keys, "{name}");
+        assert_eq!(delegations[name]["threshold"].as_integer(), Some(threshold), "{name}");
+        assert_eq!(
+            delegations[name]["paths"][0].as_str(),
+            Some(format!("{name}/*").as_str())
+        );
+    }
+    assert_eq!(
+        policy["gate"]["allow_p384"].as_bool(),
+        Some(true),
+        "P-384 keys are allowed, said so"
+    );
+    assert_eq!(policy["gate"]["min_valid_days"]["timestamp"].as_integer(), Some(1));
+    assert!(
+        policy["online"]["signer"]
+            .as_str()
+            .unwrap()
+            .starts_with("awskms:arn:aws:kms:")
+    );
+    assert_eq!(policy["import"]["metadata_only"].as_bool(), Some(true));
+    for role in ["root", "timestamp", "snapshot", "targets", "doi", "testing", "rekor"] {
+        assert_eq!(
+            fs::read(dir.join(format!("metadata/{role}.json"))).unwrap(),
+            fs::read(fixture.join(format!("metadata/{role}.json"))).unwrap(),
+            "metadata/{role}.json is the fixture's"
+        );
+    }
+
+    // The tree laid out from it, served as a web root: trustroot's client and python-tuf
+    // accept it from root v1; tough cannot read P-384 keys (a known limit of the original
+    // bytes, asserted).
+    let server = StaticServer::start(&dir.join("public/repository"), None);
+    let root = fixture.join("metadata/root_history/1.root.json");
+    let (url, targets_url) = (server.url(), format!("{}targets/", server.url()));
+    let clock = "2024-12-04 00:00:00";
+    let ours = trustroot_client(Some(clock), &root, &url, &targets_url, &[]);
+    assert!(ours.status.success(), "trustroot client: {}", text(&ours));
+    let python_tuf = ngclient(Some(clock), &root, &url, &targets_url, &[]);
+    assert!(python_tuf.status.success(), "python-tuf: {}", text(&python_tuf));
+    let tough = tough(Some(clock), &root, &url, &targets_url, &[]);
+    assert!(
+        !tough.status.success(),
+        "tough reads P-384 keys now: update the gate's tough-key-type finding"
+    );
+
+    let expiry = trustroot_at(clock, &["expiry", dir.to_str().unwrap(), "--json", "--at", at]);
+    let report: serde_json::Value = serde_json::from_slice(&expiry.stdout).unwrap();
+    assert_eq!(report["roles"].as_array().unwrap().len(), 7, "{report}");
+}
