@@ -386,3 +386,30 @@ fn an_import_into_a_non_empty_directory_is_refused() {
     assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
     assert_eq!(fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
 }
+
+/// A published repository's URL is fetched and verified as `mirror sync` does (from the
+/// root pinned with --root, never from the fetched bytes), then imported as a directory.
+#[test]
+fn a_published_repository_is_imported_from_its_url() {
+    let fixtures = unpack_fixtures();
+    let prod = fixtures.path().join("sigstore-prod");
+    let server = trustroot_test_support::static_server::StaticServer::start(&prod.join("published"), None);
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("from-url");
+    let url = server.url();
+
+    let unpinned = import(Path::new(&url), &dir, &[]);
+    assert_eq!(unpinned.status.code(), Some(1), "{}", text(&unpinned));
+    assert!(text(&unpinned).contains("needs --root"), "{}", text(&unpinned));
+    assert!(!dir.exists());
+
+    let root = prod.join("published/1.root.json");
+    let out = import(Path::new(&url), &dir, &["--root", root.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let from_source = work.path().join("from-source");
+    let out = import(&prod.join("source"), &from_source, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(files(&dir.join("metadata")), files(&from_source.join("metadata")));
+    assert_eq!(files(&dir.join("targets")), files(&from_source.join("targets")));
+    assert_eq!(policy(&dir)["import"]["source"].as_str(), Some(url.as_str()));
+}

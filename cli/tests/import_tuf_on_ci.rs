@@ -185,3 +185,17 @@ fn docker_production_root_imports_as_published() {
     let report: serde_json::Value = serde_json::from_slice(&expiry.stdout).unwrap();
     assert_eq!(report["roles"].as_array().unwrap().len(), 7, "{report}");
 }
+
+/// The fixtures are the bytes their README names (SHA256SUMS), unchanged.
+#[test]
+fn the_tuf_on_ci_fixtures_are_unchanged() {
+    use sha2::Digest as _;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tuf-on-ci");
+    let sums = fs::read_to_string(dir.join("SHA256SUMS")).unwrap();
+    assert!(sums.lines().count() >= 8);
+    for line in sums.lines() {
+        let (sum, file) = line.split_once("  ").unwrap();
+        let digest = hex::encode(sha2::Sha256::digest(fs::read(dir.join(file)).unwrap()));
+        assert_eq!(digest, sum, "{file}");
+    }
+}
