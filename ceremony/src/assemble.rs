@@ -182,6 +182,12 @@ fn threshold_not_met(role: &RoundRole, t: &ThresholdStatus, file: &str) -> Findi
 
 /// The staged role with its valid signatures, each key once, in key ID order.
 fn signed_envelope(round: &Round, role: &RoundRole, role_state: &RoleStatus) -> Result<Vec<u8>> {
+    role.signed
+        .metadata_json(&role.meta.role, &collected_signatures(round, role, role_state)?)
+}
+
+/// The signatures that count for a staged role, as metadata `signatures` entries, by key ID.
+pub(crate) fn collected_signatures(round: &Round, role: &RoundRole, role_state: &RoleStatus) -> Result<Vec<Value>> {
     let name = &role.meta.role;
     let mut ids: BTreeSet<String> = BTreeSet::new();
     for t in &role_state.thresholds {
@@ -196,7 +202,7 @@ fn signed_envelope(round: &Round, role: &RoundRole, role_state: &RoleStatus) -> 
         let sig = DetachedSignature::parse(&path, &keys::read_limited(&path, round::MAX_SIGNATURE_FILE)?)?;
         entries.push(json!({"keyid": sig.keyid, "sig": sig.sig}));
     }
-    role.signed.metadata_json(name, &entries)
+    Ok(entries)
 }
 
 /// The root in force after this publish.

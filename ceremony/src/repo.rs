@@ -46,6 +46,39 @@ pub(crate) fn ensure_empty(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Builds a new directory `dir` (absent or empty) complete in `<parent>/.<name>.<what>-<pid>`
+/// with `build`, then renames it into place: a failure or a crash never leaves a half-made
+/// `dir`, and the temporary directory is removed on failure.
+pub(crate) fn build_beside<T>(dir: &Path, what: &str, build: impl FnOnce(&Path) -> Result<T>) -> Result<T> {
+    ensure_empty(dir)?;
+    let name = dir
+        .file_name()
+        .ok_or_else(|| Error::content(dir, FileProblem::NotEmpty))?
+        .to_string_lossy()
+        .into_owned();
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, IoOp::Create, e))?;
+    let staging = parent.join(format!(".{name}.{what}-{}", std::process::id()));
+    if staging.exists() {
+        fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, IoOp::Remove, e))?;
+    }
+    fs::create_dir(&staging).map_err(|e| Error::io(&staging, IoOp::Create, e))?;
+    let built = build(&staging).and_then(|value| {
+        if dir.exists() {
+            fs::remove_dir(dir).map_err(|e| Error::io(dir, IoOp::Remove, e))?;
+        }
+        fs::rename(&staging, dir).map_err(|e| Error::io(dir, IoOp::Create, e))?;
+        Ok(value)
+    });
+    if built.is_err() {
+        let _ = fs::remove_dir_all(&staging);
+    }
+    built
+}
+
 /// The `.gitignore` of a new signing repository: what trustroot writes there that is not
 /// the repository's history (the template's publish destination, the lock).
 pub(crate) fn gitignore() -> String {

@@ -199,3 +199,76 @@ fn the_tuf_on_ci_fixtures_are_unchanged() {
         assert_eq!(digest, sum, "{file}");
     }
 }
+
+/// jku/root-signing-test: Sigstore's history re-imported into tuf-on-ci with one keyholder.
+/// Its chain breaks between roots 9 and 10, so an import from its own v1 is refused naming
+/// root v10, and one pinned at v10 imports, leaving the older roots out.
+#[test]
+fn root_signing_test_imports_from_its_pinned_root() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/tuf-on-ci/root-signing-test");
+    let at = "2024-09-18T13:00:00Z";
+    let work = tempfile::tempdir().unwrap();
+    assert_refused(
+        &fixture,
+        work.path(),
+        at,
+        &["metadata/root_history/10.root.json", "root v10"],
+    );
+
+    let dir = work.path().join("imported");
+    let pinned = fixture.join("metadata/root_history/10.root.json");
+    let out = trustroot(&[
+        "init",
+        dir.to_str().unwrap(),
+        "--import",
+        fixture.to_str().unwrap(),
+        "--root",
+        pinned.to_str().unwrap(),
+        "--at",
+        at,
+        "--metadata-only",
+    ]);
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("not imported: roots v1–v9"), "{said}");
+
+    let policy: toml::Table = fs::read_to_string(dir.join("trustroot.toml")).unwrap().parse().unwrap();
+    let roles = &policy["roles"];
+    for role in ["root", "targets"] {
+        assert_eq!(
+            roles[role]["keys"].as_array().unwrap()[0].as_str(),
+            Some("jku"),
+            "{role}"
+        );
+        assert_eq!(roles[role]["threshold"].as_integer(), Some(1));
+        assert_eq!(roles[role]["expiry_days"].as_integer(), Some(91));
+        assert_eq!(roles[role]["signing_days"].as_integer(), Some(35));
+    }
+    assert_eq!(roles["timestamp"]["signing_days"].as_integer(), Some(4));
+    let delegations = policy["delegations"].as_table().unwrap();
+    assert_eq!(delegations.len(), 1);
+    let (name, delegation) = delegations.iter().next().unwrap();
+    assert_eq!(
+        delegation["keys"].as_array().unwrap()[0].as_str(),
+        Some("jku"),
+        "one key, one name"
+    );
+    assert_eq!(delegation["paths"][0].as_str(), Some(format!("{name}/*").as_str()));
+    assert!(policy["online"]["signer"].as_str().unwrap().starts_with("gcpkms:"));
+    let history: Vec<String> = fs::read_dir(dir.join("metadata/root_history"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(history.len(), 2, "roots 10 and 11 only: {history:?}");
+
+    // Served, it is accepted from the pinned root by trustroot's client, python-tuf and tough.
+    let server = StaticServer::start(&dir.join("public/repository"), None);
+    let (url, targets_url) = (server.url(), format!("{}targets/", server.url()));
+    let clock = "2024-09-18 13:00:00";
+    let ours = trustroot_client(Some(clock), &pinned, &url, &targets_url, &[]);
+    assert!(ours.status.success(), "trustroot client: {}", text(&ours));
+    let python_tuf = ngclient(Some(clock), &pinned, &url, &targets_url, &[]);
+    assert!(python_tuf.status.success(), "python-tuf: {}", text(&python_tuf));
+    let tough = tough(Some(clock), &pinned, &url, &targets_url, &[]);
+    assert!(tough.status.success(), "tough: {}", text(&tough));
+}

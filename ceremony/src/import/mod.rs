@@ -50,6 +50,8 @@ pub struct Report {
     pub pinned: String,
     pub pinned_from_source: bool,
     pub roots: Vec<u64>,
+    /// Roots of the source older than the pinned one: not imported, as nothing verifies them.
+    pub older_roots: Vec<u64>,
     /// Every role imported, with its version and expiry.
     pub roles: Vec<ImportedRole>,
     pub keys: Vec<ImportedKey>,
@@ -116,21 +118,9 @@ pub fn import(dir: &Path, options: &Options) -> Result<Report> {
     let (policy_text, policy) = policy_writer::write(&verified, &naming, &origin)?;
     check_owners(&verified, &policy)?;
 
-    let staging = staging_dir(dir)?;
-    let built = build(&staging, &verified, &naming, &policy_text, &policy).and_then(|published| {
-        if dir.exists() {
-            fs::remove_dir(dir).map_err(|e| Error::io(dir, IoOp::Remove, e))?;
-        }
-        fs::rename(&staging, dir).map_err(|e| Error::io(dir, IoOp::Create, e))?;
-        Ok(published)
-    });
-    let state = match built {
-        Ok(state) => state,
-        Err(e) => {
-            let _ = fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-    };
+    let state = repo::build_beside(dir, "trustroot-import", |staging| {
+        build(staging, &verified, &naming, &policy_text, &policy)
+    })?;
 
     Ok(Report {
         dir: dir.to_path_buf(),
@@ -138,6 +128,12 @@ pub fn import(dir: &Path, options: &Options) -> Result<Report> {
         pinned: pinned_name,
         pinned_from_source,
         roots: verified.history.keys().copied().collect(),
+        older_roots: source
+            .history
+            .keys()
+            .copied()
+            .filter(|v| !verified.history.contains_key(v))
+            .collect(),
         roles: imported_roles(&verified)?,
         keys: imported_keys(&naming),
         targets: verified.listed.len(),
@@ -181,26 +177,6 @@ fn owner_of(policy: &crate::policy::Policy, path: &str) -> String {
         },
         None => "targets".to_string(),
     }
-}
-
-/// `<parent>/.<name>.trustroot-import-<pid>`: beside DIR, so the last step is one rename.
-fn staging_dir(dir: &Path) -> Result<PathBuf> {
-    let name = dir
-        .file_name()
-        .ok_or_else(|| Error::content(dir, FileProblem::NotEmpty))?
-        .to_string_lossy()
-        .into_owned();
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, IoOp::Create, e))?;
-    let staging = parent.join(format!(".{name}.trustroot-import-{}", std::process::id()));
-    if staging.exists() {
-        fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, IoOp::Remove, e))?;
-    }
-    fs::create_dir(&staging).map_err(|e| Error::io(&staging, IoOp::Create, e))?;
-    Ok(staging)
 }
 
 /// Writes the whole signing repository into `dir` and lays out its published tree;

@@ -155,6 +155,9 @@ fn show(report: &Report) -> CmdResult {
         _ => "none".to_string(),
     };
     outln!("  roots {roots}")?;
+    if let (Some(first), Some(last)) = (report.older_roots.first(), report.older_roots.last()) {
+        outln!("  not imported: roots v{first}–v{last}, older than the pinned root (nothing verifies them)")?;
+    }
     for role in &report.roles {
         outln!(
             "  {} v{} (expires {})",
