@@ -16,6 +16,7 @@ pub mod delegate;
 pub mod edit;
 pub mod error;
 pub mod expiry;
+pub mod export;
 pub mod finding;
 pub mod gate;
 pub mod import;

@@ -7,7 +7,7 @@ mod output;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use cmd::{ceremony, client, docs, expiry, init, inspect, key, mirror, online, quickstart, sigstore};
+use cmd::{ceremony, client, docs, expiry, export, init, inspect, key, mirror, online, quickstart, sigstore};
 
 /// TUF trust roots for keyholders, operators and air-gapped sites.
 #[derive(Debug, Parser)]
@@ -40,8 +40,15 @@ enum Command {
     /// Verified mirrors for air-gapped sites: sync, verify, status, export, import, serve.
     #[command(subcommand)]
     Mirror(mirror::MirrorCommand),
-    /// Lay down a new signing repository (policy, keys/, targets/, metadata/).
+    /// Lay down a new signing repository (policy, keys/, targets/, metadata/), empty or
+    /// taken over from a tuf-on-ci repository or a published one (--import).
     Init(init::InitArgs),
+    /// Write the signing repository in another tool's layout (tuf-on-ci's), open round
+    /// included, so a team can go back at any time.
+    #[command(
+        after_help = "Exit status: 0 written; 1 refused (OUT not empty, a target file missing), nothing written; 2 usage error. See docs/exit-codes.md."
+    )]
+    Export(export::ExportArgs),
     /// Generate, show and register keys.
     #[command(subcommand)]
     Key(key::KeyCommand),
@@ -95,6 +102,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(args),
         Command::Mirror(command) => mirror::run(command),
         Command::Init(args) => init::run(args),
+        Command::Export(args) => export::run(args),
         Command::Key(command) => key::run(command),
         Command::Ceremony(command) => ceremony::run(command),
         Command::Expiry(args) => expiry::run(args),

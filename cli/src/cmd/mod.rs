@@ -4,6 +4,7 @@ pub mod ceremony;
 pub mod client;
 pub mod docs;
 pub mod expiry;
+pub mod export;
 pub mod init;
 pub mod inspect;
 pub mod key;
