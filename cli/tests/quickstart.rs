@@ -531,8 +531,19 @@ fn each_guide_can_be_followed_against_the_quickstart_directory() {
         .unwrap()
         .to_path_buf();
     let moto_dir = moto_server_dir();
-    for guide in ["keyholder-guide.md", "operator-guide.md", "air-gapped-site.md"] {
+    for guide in [
+        "keyholder-guide.md",
+        "operator-guide.md",
+        "air-gapped-site.md",
+        "tuf-on-ci.md",
+    ] {
         let tmp = tempfile::tempdir().unwrap();
+        // Where a guide reads trustroot's bundled fixtures: "your clone of trustroot".
+        std::os::unix::fs::symlink(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
+            tmp.path().join("trustroot-src"),
+        )
+        .unwrap();
         let script = format!(
             "trustroot quickstart trustroot-quickstart > quickstart.out\n{}",
             guide_script(guide)
