@@ -52,7 +52,7 @@ const ONLINE_URI: &str = "x-tuf-on-ci-online-uri";
 /// the newest round, when it is not published).
 pub fn tuf_on_ci(repo: &Repo, out: &Path, round_id: Option<&str>, now: DateTime<Utc>) -> Result<Report> {
     let (mut roles, mut history) = read_published(repo)?;
-    if roles.get("root").is_none() {
+    if !roles.contains_key("root") {
         return Err(Error::content(
             &repo.root.join("metadata"),
             FileProblem::NothingPublished,

@@ -3,6 +3,7 @@
 //! back keeps every custom field; an open round is exported as tuf-on-ci's signing event
 //! holds it (`"sig": ""` for each keyholder who has not signed); a trustroot-native
 //! repository is exported with a warning for what tuf-on-ci would need.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod ceremony_common;
 mod common;

@@ -3,6 +3,7 @@
 //! repositories the tests build in tuf-on-ci's shape (tests/interop/tuf_on_ci_shaped.py)
 //! for what must be refused: keyowners that collide, online key references trustroot
 //! cannot use.
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
 

@@ -7,7 +7,6 @@
 mod ceremony_common;
 
 use std::path::Path;
-use std::process::Command;
 
 use trustroot_test_support::static_server::StaticServer;
 

@@ -126,7 +126,13 @@ pub enum Error {
     Push(#[from] trustroot_store::object::ObjectError),
     /// `init --import` refused the repository it was given.
     #[error(transparent)]
-    Import(#[from] ImportError),
+    Import(Box<ImportError>),
+}
+
+impl From<ImportError> for Error {
+    fn from(error: ImportError) -> Self {
+        Error::Import(Box::new(error))
+    }
 }
 
 impl Error {
