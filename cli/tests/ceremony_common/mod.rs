@@ -344,7 +344,7 @@ impl Setup {
     }
 
     /// Has each of `signers` sign `round` on their own "air-gapped" directory.
-    fn sign_round(&self, round: String, signers: &[&str]) -> String {
+    pub fn sign_round(&self, round: String, signers: &[&str]) -> String {
         let request = self.tmp.path().join(format!("request-{round}.json"));
         ok(&self.repo, &["ceremony", "request", "--out", request.to_str().unwrap()]);
         for holder in signers {
