@@ -274,13 +274,19 @@ fn build(
     published.commit(staged)
 }
 
+/// Every role imported: root, timestamp, snapshot, targets, then the delegated roles.
 fn imported_roles(verified: &verify::Verified) -> Result<Vec<ImportedRole>> {
     let mut roles = vec![ImportedRole {
         role: "root".to_string(),
         version: verified.root.common.version,
         expires: trustroot_core::time::format(&verified.root.common.expires),
     }];
-    for (role, bytes) in &verified.roles {
+    let top = ["timestamp", "snapshot", "targets"];
+    let ordered = top
+        .iter()
+        .filter_map(|role| verified.roles.get_key_value(*role))
+        .chain(verified.roles.iter().filter(|(role, _)| !top.contains(&role.as_str())));
+    for (role, bytes) in ordered {
         let value: serde_json::Value = serde_json::from_slice(bytes).map_err(Error::encode("a role"))?;
         roles.push(ImportedRole {
             role: role.clone(),
@@ -301,7 +307,7 @@ fn imported_keys(naming: &naming::Naming) -> Vec<ImportedKey> {
         .iter()
         .map(|k| ImportedKey {
             name: k.name.clone(),
-            keyid: k.key.computed_key_id().into_string(),
+            keyid: k.keyid.clone(),
             holder: k.holder.clone(),
             online: k.online.clone(),
             roles: naming

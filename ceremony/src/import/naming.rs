@@ -19,6 +19,8 @@ const ONLINE_URI: [&str; 2] = ["x-tuf-on-ci-online-uri", "x-playground-online-ur
 #[derive(Debug, Clone)]
 pub struct NamedKey {
     pub name: String,
+    /// The key ID it is first listed under (not always the hash of the key).
+    pub keyid: String,
     /// The key object as the metadata lists it first (every field kept).
     pub key: Key,
     pub holder: Option<String>,
@@ -241,6 +243,7 @@ fn name_one(
     );
     naming.keys.push(NamedKey {
         name: name.clone(),
+        keyid: listing.keyid.to_string(),
         key: key.clone(),
         holder: owner_text,
         online: online.map(|(_, v)| v),

@@ -96,6 +96,17 @@ impl Source {
             versions.push(version);
         }
         versions.sort_unstable();
+        // A client walks at most this many root versions; more files than that is no
+        // repository a client could follow, and would only cost memory to read.
+        let most = trustroot_core::Limits::default().max_root_rotations as usize + 1;
+        if versions.len() > most {
+            return Err(ImportError::Unmodeled {
+                file: self.root_file(versions[most]),
+                field: "root history".to_string(),
+                what: format!("{} root versions, more than the {most} a client walks", versions.len()),
+            }
+            .into());
+        }
         let (Some(&first), Some(&last)) = (versions.first(), versions.last()) else {
             return Err(ImportError::NotASource {
                 dir: self.dir.display().to_string(),
@@ -109,8 +120,9 @@ impl Source {
             }
             .into());
         }
+        let root_limit = trustroot_core::Limits::default().max_root_size;
         for version in versions {
-            let bytes = self.read(&self.root_file(version))?;
+            let bytes = read_limited(&self.path(&self.root_file(version))?, root_limit)?;
             self.history.insert(version, bytes);
         }
         if self.layout == Layout::Checkout {
