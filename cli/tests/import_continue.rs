@@ -76,6 +76,21 @@ fn every_client_accepts(setup: &Setup, source: &Path, names: &[&str]) {
     ] {
         assert!(out.status.success(), "{client}:\n{}", common::text(&out));
     }
+    // And a mirror follows it (one mirror directory, synced again after each publish).
+    let mirror = setup.tmp.path().join("mirror");
+    let synced = ceremony_common::trustroot(
+        setup.tmp.path(),
+        &[
+            "mirror",
+            "sync",
+            mirror.to_str().unwrap(),
+            "--from",
+            &metadata_url,
+            "--root",
+            root.to_str().unwrap(),
+        ],
+    );
+    assert!(synced.status.success(), "mirror sync:\n{}", common::text(&synced));
 }
 
 fn signed(path: &Path) -> serde_json::Value {
