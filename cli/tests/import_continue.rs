@@ -78,6 +78,7 @@ fn every_client_accepts(setup: &Setup, source: &Path, names: &[&str]) {
     }
     // And a mirror follows it (one mirror directory, synced again after each publish).
     let mirror = setup.tmp.path().join("mirror");
+    let metadata_url = common::file_url(&served);
     let synced = ceremony_common::trustroot(
         setup.tmp.path(),
         &[
