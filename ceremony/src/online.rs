@@ -20,7 +20,7 @@ use crate::pubdir::PublishDir;
 use crate::published::{reachable_roles, read_published};
 use crate::repo::Repo;
 use crate::sign::{expires, online_keyids, sign_envelope};
-use crate::stage::SPEC_VERSION;
+use crate::stage::carried_top_level;
 
 /// One role as published.
 #[derive(Debug, Clone, Serialize)]
@@ -315,7 +315,8 @@ impl Due {
 }
 
 /// The next versions of the online roles to sign, unsigned: snapshot (when due) listing
-/// `meta`, and timestamp. Each with the version it replaces.
+/// `meta`, and timestamp. Each with the version it replaces. Every other field of the
+/// published versions is carried, and their `spec_version` kept (see `stage::carry`).
 fn next_online_roles(
     repo: &Repo,
     current: &OnlineState,
@@ -330,29 +331,26 @@ fn next_online_roles(
     let mut to_sign = Vec::new();
     if snapshot_due {
         refreshed_snapshot_version = snapshot_version + 1;
-        to_sign.push((
-            "snapshot",
-            snapshot_version,
-            json!({
-                "_type": "snapshot",
-                "spec_version": SPEC_VERSION,
-                "version": refreshed_snapshot_version,
-                "expires": expires(now, policy.periods("snapshot").expiry_days),
-                "meta": meta,
-            }),
-        ));
+        let mut snapshot = carried_top_level(Some(&current.snapshot.signed), "snapshot");
+        snapshot.insert("version".into(), json!(refreshed_snapshot_version));
+        snapshot.insert(
+            "expires".into(),
+            json!(expires(now, policy.periods("snapshot").expiry_days)),
+        );
+        snapshot.insert("meta".into(), Value::Object(meta));
+        to_sign.push(("snapshot", snapshot_version, Value::Object(snapshot)));
     }
-    to_sign.push((
-        "timestamp",
-        timestamp_version,
-        json!({
-            "_type": "timestamp",
-            "spec_version": SPEC_VERSION,
-            "version": timestamp_version + 1,
-            "expires": expires(now, policy.periods("timestamp").expiry_days),
-            "meta": {"snapshot.json": {"version": refreshed_snapshot_version}},
-        }),
-    ));
+    let mut timestamp = carried_top_level(Some(&current.timestamp.signed), "timestamp");
+    timestamp.insert("version".into(), json!(timestamp_version + 1));
+    timestamp.insert(
+        "expires".into(),
+        json!(expires(now, policy.periods("timestamp").expiry_days)),
+    );
+    timestamp.insert(
+        "meta".into(),
+        json!({"snapshot.json": {"version": refreshed_snapshot_version}}),
+    );
+    to_sign.push(("timestamp", timestamp_version, Value::Object(timestamp)));
     to_sign
 }
 
