@@ -370,11 +370,57 @@ fn switch_published(repo: &Repo, dir: &PublishDir, candidate: &Candidate) -> Res
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     fn t(text: &str) -> DateTime<Utc> {
         trustroot_core::time::parse(text).unwrap()
+    }
+
+    #[test]
+    fn refreshed_snapshot_and_timestamp_keep_published_fields_and_spec_version() {
+        let (_dir, repo) = crate::stage::carry_tests::carried_repo();
+        let envelope = |role: &str, signed: Value| {
+            let bytes = serde_json::to_vec(&json!({"signatures": [], "signed": signed})).unwrap();
+            parse(role, role, &bytes).unwrap()
+        };
+        let published = |type_: &str, meta: Value| {
+            json!({
+                "_type": type_, "spec_version": "1.0", "version": 7,
+                "expires": "2030-01-02T00:00:00Z", "x-tufrepo-note": type_, "meta": meta,
+            })
+        };
+        let root = repo.published("root").unwrap().unwrap().envelope.signed;
+        let current = OnlineState {
+            root: serde_json::from_value(root).unwrap(),
+            snapshot: envelope("snapshot", published("snapshot", json!({"targets.json": {"version": 5}}))),
+            timestamp: envelope("timestamp", published("timestamp", json!({"snapshot.json": {"version": 7}}))),
+            snapshot_expires: t("2030-01-02T00:00:00Z"),
+            timestamp_expires: t("2030-01-02T00:00:00Z"),
+        };
+        let meta = json!({"targets.json": {"version": 6}}).as_object().cloned().unwrap();
+        let now = t("2030-01-01T00:00:00Z");
+        let roles = next_online_roles(&repo, &current, meta, true, now);
+        let [(snapshot, 7, snapshot_signed), (timestamp, 7, timestamp_signed)] = roles.as_slice() else {
+            panic!("{roles:?}");
+        };
+        assert_eq!((*snapshot, *timestamp), ("snapshot", "timestamp"));
+        assert_eq!(
+            snapshot_signed,
+            &json!({
+                "_type": "snapshot", "spec_version": "1.0", "version": 8,
+                "expires": "2039-12-30T00:00:00Z", "x-tufrepo-note": "snapshot",
+                "meta": {"targets.json": {"version": 6}},
+            })
+        );
+        assert_eq!(
+            timestamp_signed,
+            &json!({
+                "_type": "timestamp", "spec_version": "1.0", "version": 8,
+                "expires": "2030-01-08T00:00:00Z", "x-tufrepo-note": "timestamp",
+                "meta": {"snapshot.json": {"version": 8}},
+            })
+        );
     }
 
     #[test]

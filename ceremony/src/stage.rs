@@ -15,6 +15,8 @@ use crate::repo::Repo;
 use crate::targets_role::{Signed, TargetEntry, TargetsRole};
 
 mod carry;
+#[cfg(test)]
+pub(crate) mod carry_tests;
 pub use carry::top_level as carried_top_level;
 
 /// The spec version written into new metadata (python-tuf's).
