@@ -41,7 +41,6 @@ fn role_root_renews_root_alone_and_lists_the_waiting_targets_change() {
     let v1 = signed(&setup.repo.join("metadata/root.json"));
     let v2 = signed(&round.join("staged/root.json"));
     assert_eq!(v2["version"], 2);
-    assert_ne!(v2["expires"], v1["expires"]);
     assert_eq!(without_version_and_expires(v2), without_version_and_expires(v1));
 
     // Asked for, targets is staged with its change.
