@@ -8,7 +8,7 @@
 //!    candidate tree from the published root and from root v1 and reads every target;
 //! 3. every Sigstore payload (`trusted_root*.json`, `signing_config*.json`) passes the
 //!    payload validation of `trustroot sigstore validate`;
-//! 4. the lints pass: key IDs are the sha256 of their keys, `spec_version` is 1.x.y, and each
+//! 4. the lints pass: key IDs are the sha256 of their keys, `spec_version` is 1.x or 1.x.y, and each
 //!    role stays valid for at least the policy's `gate.min_valid_days`.
 //!
 //! Each finding names the check, the role and the file.
@@ -49,7 +49,7 @@ pub fn lint(candidate: &Candidate, policy: &Policy, now: DateTime<Utc>) -> Vec<F
         let signed = &signed;
         // spec_version: 1.y or 1.y.z (what python-tuf and tuf-js accept).
         let spec = signed.get("spec_version").and_then(|v| v.as_str()).unwrap_or("");
-        if !crate::spec_version::supported(spec) {
+        if !trustroot_core::metadata::supported_spec_version(spec) {
             findings.push(Finding::error(
                 Check::Lint,
                 role,

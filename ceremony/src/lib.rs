@@ -34,7 +34,6 @@ pub mod repo;
 pub mod rotate;
 pub mod round;
 pub mod sign;
-pub mod spec_version;
 pub mod stage;
 pub mod targets_role;
 

@@ -393,8 +393,14 @@ mod tests {
         let root = repo.published("root").unwrap().unwrap().envelope.signed;
         let current = OnlineState {
             root: serde_json::from_value(root).unwrap(),
-            snapshot: envelope("snapshot", published("snapshot", json!({"targets.json": {"version": 5}}))),
-            timestamp: envelope("timestamp", published("timestamp", json!({"snapshot.json": {"version": 7}}))),
+            snapshot: envelope(
+                "snapshot",
+                published("snapshot", json!({"targets.json": {"version": 5}})),
+            ),
+            timestamp: envelope(
+                "timestamp",
+                published("timestamp", json!({"snapshot.json": {"version": 7}})),
+            ),
             snapshot_expires: t("2030-01-02T00:00:00Z"),
             timestamp_expires: t("2030-01-02T00:00:00Z"),
         };

@@ -148,7 +148,9 @@ pub fn plan_requested(repo: &Repo, now: DateTime<Utc>, requested: &[String]) -> 
 /// The roles `ceremony start --role` can ask for: root and every targets role (snapshot
 /// and timestamp are signed online, by `online refresh`).
 pub fn requestable(policy: &Policy) -> Vec<String> {
-    std::iter::once("root".to_string()).chain(targets_roles(policy)).collect()
+    std::iter::once("root".to_string())
+        .chain(targets_roles(policy))
+        .collect()
 }
 
 /// Every targets role the policy has: `targets`, each delegation, and each delegation's
@@ -347,7 +349,11 @@ fn stage_one(
 /// The IDs (in carried order, see [`carry::DelegatorKeys::ordered`]) the next version
 /// lists policy keys `names` under, for a role entry whose published version is
 /// `published_entry`; their key objects go to `keys.listed`.
-fn key_ids(keys: &mut carry::DelegatorKeys<'_>, names: &[String], published_entry: Option<&Value>) -> Result<Vec<String>> {
+fn key_ids(
+    keys: &mut carry::DelegatorKeys<'_>,
+    names: &[String],
+    published_entry: Option<&Value>,
+) -> Result<Vec<String>> {
     let mut wanted = Vec::with_capacity(names.len());
     for name in names {
         wanted.push((name.clone(), keys.add(name)?));
@@ -369,7 +375,12 @@ fn root_body(policy: &Policy, keys: &ResolvedKeys, published: Option<&Value>) ->
             Map::from_iter([("keyids".into(), json!(ids)), ("threshold".into(), json!(threshold))]),
         ))
     };
-    let root_role = offline_role(&mut listed, "root", &policy.roles.root.keys, policy.roles.root.threshold)?;
+    let root_role = offline_role(
+        &mut listed,
+        "root",
+        &policy.roles.root.keys,
+        policy.roles.root.threshold,
+    )?;
     let targets_role = offline_role(
         &mut listed,
         "targets",

@@ -3,7 +3,7 @@
 //! objects root lists, a policy mirroring its metadata. Nothing may be staged at the
 //! fixtures' reference time, and a root renewal asked for with `--role root` must change
 //! only `version` and `expires` (every key under its v15 ID with every field).
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::panic)]
 
 use std::fs;
 use std::path::Path;
@@ -140,7 +140,10 @@ fn sigstore_prod_continued_stages_nothing_and_renews_root_with_only_version_and_
     assert_eq!(v16["version"], 16);
     assert_eq!(v16["expires"], "2027-03-07T00:00:00Z");
     assert_eq!(v16["spec_version"], "1.0");
-    assert_eq!(v16["keys"], v15["keys"], "every key under its v15 key ID with every field");
+    assert_eq!(
+        v16["keys"], v15["keys"],
+        "every key under its v15 key ID with every field"
+    );
     for v in [&mut v15, &mut v16] {
         let object = v.as_object_mut().unwrap();
         object.remove("version");
@@ -154,11 +157,17 @@ fn sigstore_prod_continued_stages_nothing_and_renews_root_with_only_version_and_
     match requested.outcome {
         DueOutcome::Opened(round, findings) => {
             assert_eq!(
-                round.roles.iter().map(|r| (r.meta.role.as_str(), r.meta.version)).collect::<Vec<_>>(),
+                round
+                    .roles
+                    .iter()
+                    .map(|r| (r.meta.role.as_str(), r.meta.version))
+                    .collect::<Vec<_>>(),
                 [("root", 16)]
             );
             assert!(
-                findings.iter().all(|f| f.severity != trustroot_ceremony::gate::Severity::Error),
+                findings
+                    .iter()
+                    .all(|f| f.severity != trustroot_ceremony::gate::Severity::Error),
                 "{findings:#?}"
             );
         }

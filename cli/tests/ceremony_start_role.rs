@@ -67,7 +67,10 @@ fn role_that_is_not_in_the_policy_is_refused_naming_it_and_nothing_changes() {
     assert!(err.contains("root, targets"), "{err}");
     let err = fails(&setup.repo, &["ceremony", "start", "--role", "timestamp", "--at", AT]);
     assert!(err.contains("online refresh"), "{err}");
-    let err = fails(&setup.repo, &["ceremony", "start", "--role", "root", "--due", "--at", AT]);
+    let err = fails(
+        &setup.repo,
+        &["ceremony", "start", "--role", "root", "--due", "--at", AT],
+    );
     assert!(err.contains("cannot be used with"), "{err}");
     assert_eq!(tree_hash(&setup.repo), before, "nothing was written");
 }

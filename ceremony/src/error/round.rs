@@ -71,10 +71,15 @@ pub enum RoundError {
     AlreadyPublished { round: String, at: String },
     /// `ceremony start --role` names a role the policy does not have (`known`: the
     /// roles it does have, comma-separated).
-    #[error("--role {}: trustroot.toml has no such role (roles that can be requested: {known}); nothing was changed", escape(role))]
+    #[error(
+        "--role {}: trustroot.toml has no such role (roles that can be requested: {known}); nothing was changed",
+        escape(role)
+    )]
     UnknownRole { role: String, known: String },
     /// `ceremony start --role` names snapshot or timestamp, which the online key signs.
-    #[error("--role {role}: {role} is signed online, not in a round: run `trustroot online refresh --force` to re-sign it; nothing was changed")]
+    #[error(
+        "--role {role}: {role} is signed online, not in a round: run `trustroot online refresh --force` to re-sign it; nothing was changed"
+    )]
     OnlineRoleRequested { role: String },
 }
 

@@ -52,7 +52,7 @@ pub fn top_level(published: Option<&Value>, type_: &str) -> Map<String, Value> {
     let spec = body
         .get("spec_version")
         .and_then(Value::as_str)
-        .filter(|s| crate::spec_version::supported(s))
+        .filter(|s| trustroot_core::metadata::supported_spec_version(s))
         .map_or_else(|| SPEC_VERSION.to_string(), str::to_string);
     body.insert("spec_version".into(), Value::String(spec));
     body

@@ -26,10 +26,9 @@ pub(crate) fn at() -> DateTime<Utc> {
 /// A TUF ed25519 key object (with `extra` fields) from a fixed seed.
 fn key_object(seed: u8, extra: Value) -> Value {
     let public = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]).verifying_key();
-    let mut key = json!({"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": hex::encode(public.as_bytes())}});
-    key.as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
+    let mut key =
+        json!({"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": hex::encode(public.as_bytes())}});
+    key.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
     key
 }
 
@@ -55,7 +54,10 @@ pub(crate) fn keys() -> Keys {
         ),
         bob: key_object(2, json!({"x-tuf-on-ci-keyowner": "@bob"})),
         carol: key_object(3, json!({"x-tuf-on-ci-keyowner": "@carol"})),
-        online: key_object(4, json!({"x-tuf-on-ci-online-uri": "gcpkms:projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1"})),
+        online: key_object(
+            4,
+            json!({"x-tuf-on-ci-online-uri": "gcpkms:projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1"}),
+        ),
     }
 }
 
@@ -143,9 +145,7 @@ pub(crate) fn carried_repo() -> (tempfile::TempDir, Repo) {
     let (bob, carol, online) = (key_id(&k.bob), key_id(&k.carol), key_id(&k.online));
     let periods = |e: u32, s: u32| json!({"x-tuf-on-ci-expiry-period": e, "x-tuf-on-ci-signing-period": s});
     let with = |mut v: Value, extra: Value| {
-        v.as_object_mut()
-            .unwrap()
-            .extend(extra.as_object().unwrap().clone());
+        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         v
     };
     let root_signed = with(
@@ -271,7 +271,11 @@ fn a_requested_version_differs_only_in_version_and_expires() {
 fn a_threshold_change_changes_only_the_threshold() {
     let (_dir, mut repo) = carried_repo();
     with_policy(&mut repo, |p| {
-        p.replacen("keys = [\"carol\", \"alice\", \"bob\"]\nthreshold = 2", "keys = [\"carol\", \"alice\", \"bob\"]\nthreshold = 3", 1)
+        p.replacen(
+            "keys = [\"carol\", \"alice\", \"bob\"]\nthreshold = 2",
+            "keys = [\"carol\", \"alice\", \"bob\"]\nthreshold = 3",
+            1,
+        )
     });
     let planned = plan(&repo, at()).unwrap();
     assert_eq!(planned.iter().map(|r| r.role.as_str()).collect::<Vec<_>>(), ["root"]);
@@ -285,8 +289,16 @@ fn a_new_key_is_appended_and_nothing_else_moves() {
     let dave_id = key_id(&dave);
     write_json(&dir.path().join("keys/dave.pub"), &dave);
     with_policy(&mut repo, |p| {
-        p.replacen("keys = [\"carol\", \"alice\", \"bob\"]", "keys = [\"dave\", \"carol\", \"alice\", \"bob\"]", 1)
-            .replacen("[keys.carol]", "[keys.dave]\npublic = \"keys/dave.pub\"\n[keys.carol]", 1)
+        p.replacen(
+            "keys = [\"carol\", \"alice\", \"bob\"]",
+            "keys = [\"dave\", \"carol\", \"alice\", \"bob\"]",
+            1,
+        )
+        .replacen(
+            "[keys.carol]",
+            "[keys.dave]\npublic = \"keys/dave.pub\"\n[keys.carol]",
+            1,
+        )
     });
     let planned = plan(&repo, at()).unwrap();
     assert_eq!(planned.iter().map(|r| r.role.as_str()).collect::<Vec<_>>(), ["root"]);
@@ -297,7 +309,9 @@ fn a_new_key_is_appended_and_nothing_else_moves() {
     assert_eq!(root["roles"]["root"]["keyids"], Value::Array(want));
     let lines = changes(&repo, &planned, "root");
     assert!(
-        lines.iter().all(|l| l.contains(&dave_id) || l.starts_with("~ roles.root.keyids")),
+        lines
+            .iter()
+            .all(|l| l.contains(&dave_id) || l.starts_with("~ roles.root.keyids")),
         "{lines:#?}"
     );
     assert_eq!(root["keys"][&dave_id], dave);
@@ -306,7 +320,9 @@ fn a_new_key_is_appended_and_nothing_else_moves() {
 #[test]
 fn a_holder_change_changes_only_that_key() {
     let (_dir, mut repo) = carried_repo();
-    with_policy(&mut repo, |p| p.replacen("holder = \"@bob\"", "holder = \"@robert\"", 1));
+    with_policy(&mut repo, |p| {
+        p.replacen("holder = \"@bob\"", "holder = \"@robert\"", 1)
+    });
     let roles = ["root"].map(String::from);
     let planned = plan_requested(&repo, at(), &roles).unwrap();
     let old = published(&repo, "root");
@@ -323,7 +339,13 @@ fn a_holder_change_changes_only_that_key() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|id| if id == &json!(old_bob) { json!(new_bob) } else { id.clone() })
+            .map(|id| {
+                if id == &json!(old_bob) {
+                    json!(new_bob)
+                } else {
+                    id.clone()
+                }
+            })
             .collect();
         assert_eq!(new["roles"][role]["keyids"], Value::Array(swapped), "{role}");
     }
@@ -354,8 +376,11 @@ fn a_changed_target_keeps_its_fields_but_its_length_and_hashes() {
 fn delegations_keep_their_order_and_a_new_one_is_appended_by_name() {
     let (_dir, mut repo) = carried_repo();
     with_policy(&mut repo, |p| {
-        format!("{p}\n[delegations.beta]\nkeys = [\"carol\"]\nthreshold = 1\npaths = [\"beta/*\"]\n")
-            .replacen("[delegations.alpha]", "[delegations.alphabet]", 1)
+        format!("{p}\n[delegations.beta]\nkeys = [\"carol\"]\nthreshold = 1\npaths = [\"beta/*\"]\n").replacen(
+            "[delegations.alpha]",
+            "[delegations.alphabet]",
+            1,
+        )
     });
     let planned = plan(&repo, at()).unwrap();
     let targets = staged(&planned, "targets").signed.to_value();
@@ -370,7 +395,10 @@ fn delegations_keep_their_order_and_a_new_one_is_appended_by_name() {
     assert_eq!(targets["delegations"]["roles"][0]["x-tufrepo-note"], "delegation entry");
     assert_eq!(targets["delegations"]["x-tufrepo-note"], "delegations");
     // carol keeps the ID the published targets lists her under.
-    assert_eq!(targets["delegations"]["roles"][2]["keyids"], json!([CAROL_DELEGATION_ID]));
+    assert_eq!(
+        targets["delegations"]["roles"][2]["keyids"],
+        json!([CAROL_DELEGATION_ID])
+    );
 }
 
 #[test]
@@ -380,4 +408,26 @@ fn a_key_listed_under_another_id_is_named_by_it() {
     assert_eq!(keys.name_of(ALICE_LEGACY_ID), Some("alice"));
     assert_eq!(keys.name_of(CAROL_DELEGATION_ID), Some("carol"));
     assert_eq!(keys.name_of(&"0".repeat(64)), None);
+}
+
+#[test]
+fn the_lint_takes_spec_version_1_y_and_refuses_other_majors_and_malformed_ones() {
+    let (_dir, repo) = carried_repo();
+    let planned = plan_requested(&repo, at(), &["root".to_string()]).unwrap();
+    let mut root = staged(&planned, "root").signed.clone();
+    let spec_findings = |root: &crate::targets_role::Signed| {
+        crate::precheck::staged(&repo, &[("root", root)], at())
+            .into_iter()
+            .filter(|f| f.message.contains("spec_version"))
+            .map(|f| f.severity)
+            .collect::<Vec<_>>()
+    };
+    for good in ["1.0", "1.0.31"] {
+        root.set("spec_version", json!(good));
+        assert_eq!(spec_findings(&root), [], "{good}");
+    }
+    for bad in ["1", "2.0.0", "1.0.x"] {
+        root.set("spec_version", json!(bad));
+        assert_eq!(spec_findings(&root), [crate::finding::Severity::Error], "{bad}");
+    }
 }
