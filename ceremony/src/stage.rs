@@ -496,10 +496,11 @@ fn targets_body(
     let published_delegations = body.remove("delegations");
     let published_delegations = published_delegations.as_ref();
     let mut keys = carry::DelegatorKeys::new(published_delegations.and_then(|d| d.get("keys")), keys);
+    let published_entries = carry::delegation_index(published_delegations);
     if role == "targets" && !policy.delegations.is_empty() {
         let mut roles = BTreeMap::new();
         for (name, delegation) in &policy.delegations {
-            let published_entry = carry::published_delegation(published_delegations, name);
+            let published_entry = published_entries.get(name.as_str()).copied();
             let ids = key_ids(&mut keys, &delegation.keys, published_entry)?;
             let fields = Map::from_iter([
                 ("name".into(), json!(name)),
@@ -516,11 +517,17 @@ fn targets_body(
     if let Some(delegation) = policy.delegations.get(role)
         && let Some(bins) = delegation.bins
     {
+        // Every bin has the same keys: their IDs and order are worked out once.
+        let first_bin = crate::bins::bin_name(role, bins, 0);
+        let ids = key_ids(
+            &mut keys,
+            &delegation.keys,
+            published_entries.get(first_bin.as_str()).copied(),
+        )?;
         let mut roles = BTreeMap::new();
         for i in 0..bins {
             let name = crate::bins::bin_name(role, bins, i);
-            let published_entry = carry::published_delegation(published_delegations, &name);
-            let ids = key_ids(&mut keys, &delegation.keys, published_entry)?;
+            let published_entry = published_entries.get(name.as_str()).copied();
             let fields = Map::from_iter([
                 ("name".into(), json!(name)),
                 ("keyids".into(), json!(ids)),

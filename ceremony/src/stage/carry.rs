@@ -65,6 +65,9 @@ pub struct DelegatorKeys<'a> {
     resolved: &'a ResolvedKeys,
     /// The key objects the next version lists, by key ID.
     pub listed: Map<String, Value>,
+    /// What [`DelegatorKeys::carried`] gave each key already added (by its computed ID):
+    /// one key signs for many delegated roles and bins, and matching it decodes keys.
+    carried: BTreeMap<String, (String, Value)>,
 }
 
 impl<'a> DelegatorKeys<'a> {
@@ -82,6 +85,7 @@ impl<'a> DelegatorKeys<'a> {
             published,
             resolved,
             listed: Map::new(),
+            carried: BTreeMap::new(),
         }
     }
 
@@ -103,7 +107,15 @@ impl<'a> DelegatorKeys<'a> {
     }
 
     fn add_key(&mut self, key: Key) -> Result<String> {
-        let (id, object) = self.carried(key)?;
+        let computed = key.computed_key_id().into_string();
+        let (id, object) = match self.carried.get(&computed) {
+            Some(done) => done.clone(),
+            None => {
+                let done = self.carried(key)?;
+                self.carried.insert(computed, done.clone());
+                done
+            }
+        };
         self.listed.insert(id.clone(), object);
         Ok(id)
     }
@@ -138,13 +150,10 @@ impl<'a> DelegatorKeys<'a> {
         Ok((merged.computed_key_id().into_string(), object))
     }
 
-    /// The name (or `online`) of a key this delegator's published version lists.
+    /// The policy's name of a key this delegator's published version lists.
     fn published_name(&self, keyid: &str) -> Option<String> {
         let (_, _, key) = self.published.iter().find(|(id, _, _)| *id == keyid)?;
         let key = key.as_ref()?;
-        if keys::same_key(key, &self.resolved.online) {
-            return Some("online".to_string());
-        }
         self.resolved
             .by_name
             .iter()
@@ -152,9 +161,9 @@ impl<'a> DelegatorKeys<'a> {
             .map(|(name, _)| name.clone())
     }
 
-    /// C3: the `keyids` of a role entry whose keys are `wanted` (name and ID, the online
-    /// key named `online`): the keys the published entry lists keep their places (a key
-    /// whose ID changed keeps its place too), the others follow sorted by ID.
+    /// C3: the `keyids` of a role entry whose keys are `wanted` (policy name and ID): the
+    /// keys the published entry lists keep their places (a key whose ID changed, say with
+    /// its holder, keeps its place too), the others follow sorted by ID.
     pub fn ordered(&self, published_entry: Option<&Value>, wanted: &[(String, String)]) -> Vec<String> {
         let mut ids: Vec<String> = Vec::with_capacity(wanted.len());
         let published_ids = published_entry
@@ -221,13 +230,16 @@ pub fn delegations(published: Option<&Value>, keys: Map<String, Value>, wanted: 
     Value::Object(delegations)
 }
 
-/// The published delegation entry named `name` in a `delegations` object.
-pub fn published_delegation<'v>(delegations: Option<&'v Value>, name: &str) -> Option<&'v Value> {
-    delegations?
-        .get("roles")?
-        .as_array()?
-        .iter()
-        .find(|e| e.get("name").and_then(Value::as_str) == Some(name))
+/// The published delegation entries of a `delegations` object, by name (looked up once
+/// per role: a role may delegate to 4,096 bins).
+pub fn delegation_index(delegations: Option<&Value>) -> BTreeMap<&str, &Value> {
+    delegations
+        .and_then(|d| d.get("roles"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| Some((e.get("name")?.as_str()?, e)))
+        .collect()
 }
 
 /// The fields of a delegation entry the policy decides, with the published entry's other
