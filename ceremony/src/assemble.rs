@@ -21,7 +21,7 @@ use crate::published::{parse_envelope, published_tree, reachable_roles, read_pub
 use crate::repo::Repo;
 use crate::round::{self, DetachedSignature, RoleStatus, Round, RoundRole, ThresholdStatus};
 use crate::sign::{expires, online_keyids, sign_envelope};
-use crate::stage::SPEC_VERSION;
+use crate::stage::carried_top_level;
 
 /// Builds the candidate of `round`, signing snapshot and timestamp with `online` at `now`.
 /// Problems that a publish must refuse become findings; only I/O and unreadable published
@@ -254,25 +254,28 @@ fn online_roles(
     }
     let policy = &repo.policy;
     let snapshot_version = previous_snapshot.as_ref().and_then(Envelope::version).unwrap_or(0) + 1;
-    let snapshot = json!({
-        "_type": "snapshot",
-        "spec_version": SPEC_VERSION,
-        "version": snapshot_version,
-        "expires": expires(now, policy.periods("snapshot").expiry_days),
-        "meta": meta,
-    });
+    // Every other field of the published versions is carried, and their spec_version kept.
+    let mut snapshot = carried_top_level(previous_snapshot.as_ref().map(|e| &e.signed), "snapshot");
+    snapshot.insert("version".into(), json!(snapshot_version));
+    snapshot.insert(
+        "expires".into(),
+        json!(expires(now, policy.periods("snapshot").expiry_days)),
+    );
+    snapshot.insert("meta".into(), Value::Object(meta));
+    let snapshot = Value::Object(snapshot);
     let previous_timestamp = previous
         .get("timestamp")
         .map(|b| parse_envelope(Path::new("metadata/timestamp.json"), "timestamp", b))
         .transpose()?;
     let timestamp_version = previous_timestamp.as_ref().and_then(Envelope::version).unwrap_or(0) + 1;
-    let timestamp = json!({
-        "_type": "timestamp",
-        "spec_version": SPEC_VERSION,
-        "version": timestamp_version,
-        "expires": expires(now, policy.periods("timestamp").expiry_days),
-        "meta": {"snapshot.json": {"version": snapshot_version}},
-    });
+    let mut timestamp = carried_top_level(previous_timestamp.as_ref().map(|e| &e.signed), "timestamp");
+    timestamp.insert("version".into(), json!(timestamp_version));
+    timestamp.insert(
+        "expires".into(),
+        json!(expires(now, policy.periods("timestamp").expiry_days)),
+    );
+    timestamp.insert("meta".into(), json!({"snapshot.json": {"version": snapshot_version}}));
+    let timestamp = Value::Object(timestamp);
     Ok((
         [
             ("snapshot", snapshot, snapshot_version),

@@ -8,7 +8,7 @@
 //!    candidate tree from the published root and from root v1 and reads every target;
 //! 3. every Sigstore payload (`trusted_root*.json`, `signing_config*.json`) passes the
 //!    payload validation of `trustroot sigstore validate`;
-//! 4. the lints pass: key IDs are the sha256 of their keys, `spec_version` is 1.x.y, and each
+//! 4. the lints pass: key IDs are the sha256 of their keys, `spec_version` is 1.x or 1.x.y, and each
 //!    role stays valid for at least the policy's `gate.min_valid_days`.
 //!
 //! Each finding names the check, the role and the file.
@@ -47,19 +47,15 @@ pub fn lint(candidate: &Candidate, policy: &Policy, now: DateTime<Utc>) -> Vec<F
         };
         let file = meta_file(role, if role == "timestamp" { None } else { Some(*version) });
         let signed = &signed;
-        // spec_version: 1.x.y.
+        // spec_version: 1.y or 1.y.z (what python-tuf and tuf-js accept).
         let spec = signed.get("spec_version").and_then(|v| v.as_str()).unwrap_or("");
-        let parts: Vec<&str> = spec.split('.').collect();
-        let numeric = parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-        if parts.first() != Some(&"1") || !numeric || parts.len() != 3 {
+        if !trustroot_core::metadata::supported_spec_version(spec) {
             findings.push(Finding::error(
                 Check::Lint,
                 role,
                 &file,
                 format!(
-                    "spec_version '{spec}' is not a 1.x.y version (clients check the major version; write e.g. 1.0.31)"
+                    "spec_version '{spec}' is not a 1.x or 1.x.y version (clients check the major version; write e.g. 1.0.31)"
                 ),
             ));
         }

@@ -20,7 +20,7 @@ use crate::pubdir::PublishDir;
 use crate::published::{reachable_roles, read_published};
 use crate::repo::Repo;
 use crate::sign::{expires, online_keyids, sign_envelope};
-use crate::stage::SPEC_VERSION;
+use crate::stage::carried_top_level;
 
 /// One role as published.
 #[derive(Debug, Clone, Serialize)]
@@ -315,7 +315,8 @@ impl Due {
 }
 
 /// The next versions of the online roles to sign, unsigned: snapshot (when due) listing
-/// `meta`, and timestamp. Each with the version it replaces.
+/// `meta`, and timestamp. Each with the version it replaces. Every other field of the
+/// published versions is carried, and their `spec_version` kept (see `stage::carry`).
 fn next_online_roles(
     repo: &Repo,
     current: &OnlineState,
@@ -330,29 +331,26 @@ fn next_online_roles(
     let mut to_sign = Vec::new();
     if snapshot_due {
         refreshed_snapshot_version = snapshot_version + 1;
-        to_sign.push((
-            "snapshot",
-            snapshot_version,
-            json!({
-                "_type": "snapshot",
-                "spec_version": SPEC_VERSION,
-                "version": refreshed_snapshot_version,
-                "expires": expires(now, policy.periods("snapshot").expiry_days),
-                "meta": meta,
-            }),
-        ));
+        let mut snapshot = carried_top_level(Some(&current.snapshot.signed), "snapshot");
+        snapshot.insert("version".into(), json!(refreshed_snapshot_version));
+        snapshot.insert(
+            "expires".into(),
+            json!(expires(now, policy.periods("snapshot").expiry_days)),
+        );
+        snapshot.insert("meta".into(), Value::Object(meta));
+        to_sign.push(("snapshot", snapshot_version, Value::Object(snapshot)));
     }
-    to_sign.push((
-        "timestamp",
-        timestamp_version,
-        json!({
-            "_type": "timestamp",
-            "spec_version": SPEC_VERSION,
-            "version": timestamp_version + 1,
-            "expires": expires(now, policy.periods("timestamp").expiry_days),
-            "meta": {"snapshot.json": {"version": refreshed_snapshot_version}},
-        }),
-    ));
+    let mut timestamp = carried_top_level(Some(&current.timestamp.signed), "timestamp");
+    timestamp.insert("version".into(), json!(timestamp_version + 1));
+    timestamp.insert(
+        "expires".into(),
+        json!(expires(now, policy.periods("timestamp").expiry_days)),
+    );
+    timestamp.insert(
+        "meta".into(),
+        json!({"snapshot.json": {"version": refreshed_snapshot_version}}),
+    );
+    to_sign.push(("timestamp", timestamp_version, Value::Object(timestamp)));
     to_sign
 }
 
@@ -372,11 +370,63 @@ fn switch_published(repo: &Repo, dir: &PublishDir, candidate: &Candidate) -> Res
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     fn t(text: &str) -> DateTime<Utc> {
         trustroot_core::time::parse(text).unwrap()
+    }
+
+    #[test]
+    fn refreshed_snapshot_and_timestamp_keep_published_fields_and_spec_version() {
+        let (_dir, repo) = crate::stage::carry_tests::carried_repo();
+        let envelope = |role: &str, signed: Value| {
+            let bytes = serde_json::to_vec(&json!({"signatures": [], "signed": signed})).unwrap();
+            parse(role, role, &bytes).unwrap()
+        };
+        let published = |type_: &str, meta: Value| {
+            json!({
+                "_type": type_, "spec_version": "1.0", "version": 7,
+                "expires": "2030-01-02T00:00:00Z", "x-tufrepo-note": type_, "meta": meta,
+            })
+        };
+        let root = repo.published("root").unwrap().unwrap().envelope.signed;
+        let current = OnlineState {
+            root: serde_json::from_value(root).unwrap(),
+            snapshot: envelope(
+                "snapshot",
+                published("snapshot", json!({"targets.json": {"version": 5}})),
+            ),
+            timestamp: envelope(
+                "timestamp",
+                published("timestamp", json!({"snapshot.json": {"version": 7}})),
+            ),
+            snapshot_expires: t("2030-01-02T00:00:00Z"),
+            timestamp_expires: t("2030-01-02T00:00:00Z"),
+        };
+        let meta = json!({"targets.json": {"version": 6}}).as_object().cloned().unwrap();
+        let now = t("2030-01-01T00:00:00Z");
+        let roles = next_online_roles(&repo, &current, meta, true, now);
+        let [(snapshot, 7, snapshot_signed), (timestamp, 7, timestamp_signed)] = roles.as_slice() else {
+            panic!("{roles:?}");
+        };
+        assert_eq!((*snapshot, *timestamp), ("snapshot", "timestamp"));
+        assert_eq!(
+            snapshot_signed,
+            &json!({
+                "_type": "snapshot", "spec_version": "1.0", "version": 8,
+                "expires": "2039-12-30T00:00:00Z", "x-tufrepo-note": "snapshot",
+                "meta": {"targets.json": {"version": 6}},
+            })
+        );
+        assert_eq!(
+            timestamp_signed,
+            &json!({
+                "_type": "timestamp", "spec_version": "1.0", "version": 8,
+                "expires": "2030-01-08T00:00:00Z", "x-tufrepo-note": "timestamp",
+                "meta": {"snapshot.json": {"version": 8}},
+            })
+        );
     }
 
     #[test]

@@ -610,6 +610,9 @@ fn check_periods(field: &str, periods: Periods, _given: Option<u32>) -> Result<(
 pub struct ResolvedKeys {
     pub by_name: BTreeMap<String, Key>,
     pub online: Key,
+    /// Key IDs the published root and targets list a policy key under that are not its
+    /// computed ID (written by another tool, kept by `ceremony start`), with its name.
+    pub aliases: BTreeMap<String, String>,
 }
 
 impl ResolvedKeys {
@@ -660,7 +663,12 @@ impl ResolvedKeys {
                 return Err(Error::policy(format!("keys.{name}"), PolicyProblem::OnlineKeyholder));
             }
         }
-        Ok(ResolvedKeys { by_name, online })
+        let aliases = published_aliases(repo, &by_name);
+        Ok(ResolvedKeys {
+            by_name,
+            online,
+            aliases,
+        })
     }
 
     /// The key ID and key of a named key.
@@ -668,13 +676,49 @@ impl ResolvedKeys {
         self.by_name.get(name).map(|k| (k.computed_key_id().into_string(), k))
     }
 
-    /// The name of a key ID, if the policy has it.
+    /// The name of a key ID, if the policy has it (under its computed ID, or under the ID
+    /// the published metadata lists it under).
     pub fn name_of(&self, keyid: &str) -> Option<&str> {
         self.by_name
             .iter()
             .find(|(_, k)| k.computed_key_id() == keyid)
             .map(|(n, _)| n.as_str())
+            .or_else(|| self.aliases.get(keyid).map(String::as_str))
     }
+}
+
+/// The IDs other than the computed one that `metadata/root.json` (`keys`) and
+/// `metadata/targets.json` (`delegations.keys`) list a key of `by_name` under. Only names
+/// are taken from them, so a file that cannot be read gives none: whatever reads the
+/// published metadata for its content reports that file.
+fn published_aliases(repo: &Path, by_name: &BTreeMap<String, Key>) -> BTreeMap<String, String> {
+    let mut aliases = BTreeMap::new();
+    for (file, pointer) in [
+        ("metadata/root.json", "/signed/keys"),
+        ("metadata/targets.json", "/signed/delegations/keys"),
+    ] {
+        let Ok(bytes) = keys::read_limited(&repo.join(file), crate::repo::MAX_METADATA_SIZE) else {
+            continue;
+        };
+        let Ok(metadata) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            continue;
+        };
+        let Some(listed) = metadata.pointer(pointer).and_then(serde_json::Value::as_object) else {
+            continue;
+        };
+        for (id, object) in listed {
+            let Ok(listed_key) = serde_json::from_value::<Key>(object.clone()) else {
+                continue;
+            };
+            if listed_key.computed_key_id() == id.as_str() {
+                continue;
+            }
+            if let Some((name, _)) = by_name.iter().find(|(_, k)| keys::same_key(k, &listed_key)) {
+                aliases.insert(id.clone(), name.clone());
+            }
+        }
+    }
+    aliases
 }
 
 mod evidence;

@@ -7,32 +7,23 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value, json};
-use trustroot_core::Key;
 use trustroot_core::delegation::path_matches;
 
-use crate::error::{Error, FileProblem, PolicyProblem, Result, RoundError};
+use crate::error::{Error, FileProblem, Result, RoundError};
 use crate::policy::{Policy, ResolvedKeys};
 use crate::repo::Repo;
 use crate::targets_role::{Signed, TargetEntry, TargetsRole};
+
+mod carry;
+#[cfg(test)]
+pub(crate) mod carry_tests;
+pub use carry::top_level as carried_top_level;
 
 /// The spec version written into new metadata (python-tuf's).
 pub const SPEC_VERSION: &str = "1.0.31";
 /// tuf-on-ci's period fields.
 pub const EXPIRY_FIELD: &str = "x-tuf-on-ci-expiry-period";
 pub const SIGNING_FIELD: &str = trustroot_core::expiry::SIGNING_PERIOD_FIELD;
-
-/// The fields of a targets role `ceremony start` writes from the policy; any other field of
-/// the published version is kept as it is.
-const TARGETS_FIELDS_FROM_POLICY: [&str; 8] = [
-    "_type",
-    "spec_version",
-    "version",
-    "expires",
-    "targets",
-    "delegations",
-    EXPIRY_FIELD,
-    SIGNING_FIELD,
-];
 
 /// One role to stage: its new `signed` content and the version of the published one it follows.
 #[derive(Debug, Clone)]
@@ -49,14 +40,23 @@ pub struct StagedRole {
 
 /// Computes what `ceremony start` would stage, at `now`.
 pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
+    plan_requested(repo, now, &[])
+}
+
+/// What `ceremony start --role ROLE...` would stage: [`plan`], with each role of
+/// `requested` staged at its next version even when nothing else calls for it (to renew
+/// it before its signing period). The caller checks the names (see [`requestable`]).
+pub fn plan_requested(repo: &Repo, now: DateTime<Utc>, requested: &[String]) -> Result<Vec<StagedRole>> {
     let policy = &repo.policy;
     policy.check_complete()?;
     let keys = repo.keys_for_staging(now)?;
     let now = now.with_nanosecond_zero();
     let mut staged = Vec::new();
+    let request = |role: &str| requested.iter().any(|r| r == role);
 
     // Root.
-    let root_body = root_body(policy, &keys)?;
+    let published_root = repo.published("root")?;
+    let root_body = root_body(policy, &keys, published_root.as_ref().map(|p| &p.envelope.signed))?;
     // Who signs each role, as the new metadata will say and as the published says: a role
     // whose signers or threshold change is re-staged, or its published version would no
     // longer meet the new threshold (clients would refuse it).
@@ -67,7 +67,7 @@ pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
         keys: BTreeMap::new(),
     };
     collect_signers(&Value::Object(root_body.clone()), &mut new_signers, &mut listed.keys);
-    if let Some(published) = repo.published("root")? {
+    if let Some(published) = &published_root {
         collect_signers(&published.envelope.signed, &mut old_signers, &mut listed.keys);
     }
     // A root whose signers change says who left and who joined, role by role.
@@ -79,11 +79,13 @@ pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
         })
         .collect();
     let root_reason = (!changes.is_empty()).then(|| format!("content changed: {}", changes.join("; ")));
-    let published_root = repo
-        .published("root")?
-        .map(|p| (p.path, Signed::Other(p.envelope.signed)));
+    let published_root = published_root.map(|p| (p.path, Signed::Other(p.envelope.signed)));
     let root_body = Signed::Other(Value::Object(root_body));
-    if let Some(role) = stage_one("root", root_body, published_root, policy, now, root_reason)? {
+    let wanted = Wanted {
+        force: root_reason,
+        requested: request("root"),
+    };
+    if let Some(role) = stage_one("root", root_body, published_root, policy, now, wanted)? {
         staged.push(role);
     }
 
@@ -132,11 +134,23 @@ pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
             )),
             _ => None,
         };
-        if let Some(staged_role) = stage_one(&role, body, published, policy, now, force)? {
+        let wanted = Wanted {
+            force,
+            requested: request(&role),
+        };
+        if let Some(staged_role) = stage_one(&role, body, published, policy, now, wanted)? {
             staged.push(staged_role);
         }
     }
     Ok(staged)
+}
+
+/// The roles `ceremony start --role` can ask for: root and every targets role (snapshot
+/// and timestamp are signed online, by `online refresh`).
+pub fn requestable(policy: &Policy) -> Vec<String> {
+    std::iter::once("root".to_string())
+        .chain(targets_roles(policy))
+        .collect()
 }
 
 /// Every targets role the policy has: `targets`, each delegation, and each delegation's
@@ -267,6 +281,13 @@ impl NoNanos for DateTime<Utc> {
     }
 }
 
+/// Why a role is staged whatever its content: `force` when it must be (its signers
+/// change), `requested` when `ceremony start --role` asks for it.
+struct Wanted {
+    force: Option<String>,
+    requested: bool,
+}
+
 /// Decides whether `role` needs a new version: `body` is the wanted `signed` content
 /// without `version` and `expires`; `published` the published version and its file.
 fn stage_one(
@@ -275,7 +296,7 @@ fn stage_one(
     published: Option<(std::path::PathBuf, Signed)>,
     policy: &Policy,
     now: DateTime<Utc>,
-    force: Option<String>,
+    wanted: Wanted,
 ) -> Result<Option<StagedRole>> {
     let periods = policy.periods(role);
     let (version, reason, previous_version, due) = match published {
@@ -298,15 +319,17 @@ fn stage_one(
             old.remove("expires");
             let changed = old != body;
             drop(old);
-            if !changed && !renew && force.is_none() {
+            if !changed && !renew && wanted.force.is_none() && !wanted.requested {
                 return Ok(None);
             }
-            let reason = if let Some(force) = force {
+            let reason = if let Some(force) = wanted.force {
                 force
             } else if changed {
                 "content changed".to_string()
-            } else {
+            } else if renew {
                 format!("renewal: within {} days of expiry", periods.signing_days)
+            } else {
+                format!("requested (--role {role})")
             };
             (old_version + 1, reason, Some(old_version), renew)
         }
@@ -323,63 +346,80 @@ fn stage_one(
     }))
 }
 
-fn key_ids(keys: &ResolvedKeys, names: &[String], out: &mut BTreeMap<String, Key>) -> Result<Vec<String>> {
-    let mut ids = Vec::new();
+/// The IDs (in carried order, see [`carry::DelegatorKeys::ordered`]) the next version
+/// lists policy keys `names` under, for a role entry whose published version is
+/// `published_entry`; their key objects go to `keys.listed`.
+fn key_ids(
+    keys: &mut carry::DelegatorKeys<'_>,
+    names: &[String],
+    published_entry: Option<&Value>,
+) -> Result<Vec<String>> {
+    let mut wanted = Vec::with_capacity(names.len());
     for name in names {
-        let (id, key) = keys
-            .get(name)
-            .ok_or_else(|| Error::policy(format!("keys.{name}"), PolicyProblem::NotDefined))?;
-        out.insert(id.clone(), key.clone());
-        ids.push(id);
+        wanted.push((name.clone(), keys.add(name)?));
     }
-    ids.sort();
-    ids.dedup();
-    Ok(ids)
+    Ok(keys.ordered(published_entry, &wanted))
 }
 
-fn root_body(policy: &Policy, keys: &ResolvedKeys) -> Result<Map<String, Value>> {
-    let mut all_keys = BTreeMap::new();
-    let root_ids = key_ids(keys, &policy.roles.root.keys, &mut all_keys)?;
-    let targets_ids = key_ids(keys, &policy.roles.targets.keys, &mut all_keys)?;
-    let online_id = keys.online.computed_key_id().into_string();
-    all_keys.insert(online_id.clone(), keys.online.clone());
+/// The wanted `signed` content of root (without version and expiry): the published root
+/// carried over (see [`carry`]) with the policy's keys, signers, thresholds and periods.
+fn root_body(policy: &Policy, keys: &ResolvedKeys, published: Option<&Value>) -> Result<Map<String, Value>> {
+    let mut body = carry::top_level(published, "root");
+    let published_roles = published.and_then(|p| p.get("roles"));
+    let published_role = |role: &str| published_roles.and_then(|r| r.get(role));
+    let mut listed = carry::DelegatorKeys::new(published.and_then(|p| p.get("keys")), keys);
+    let offline_role = |listed: &mut carry::DelegatorKeys<'_>, role: &str, names: &[String], threshold: u64| {
+        let ids = key_ids(listed, names, published_role(role))?;
+        Ok::<_, Error>(carry::entry(
+            published_role(role),
+            Map::from_iter([("keyids".into(), json!(ids)), ("threshold".into(), json!(threshold))]),
+        ))
+    };
+    let root_role = offline_role(
+        &mut listed,
+        "root",
+        &policy.roles.root.keys,
+        policy.roles.root.threshold,
+    )?;
+    let targets_role = offline_role(
+        &mut listed,
+        "targets",
+        &policy.roles.targets.keys,
+        policy.roles.targets.threshold,
+    )?;
+    let online_id = listed.add_online()?;
     let online_role = |role: &str| {
         let p = policy.periods(role);
-        json!({
-            "keyids": [online_id],
-            "threshold": 1,
-            EXPIRY_FIELD: p.expiry_days,
-            SIGNING_FIELD: p.signing_days,
-        })
+        carry::entry(
+            published_role(role),
+            Map::from_iter([
+                ("keyids".into(), json!([online_id])),
+                ("threshold".into(), json!(1)),
+                (EXPIRY_FIELD.into(), json!(p.expiry_days)),
+                (SIGNING_FIELD.into(), json!(p.signing_days)),
+            ]),
+        )
     };
+    let roles = json!({
+        "root": root_role,
+        "targets": targets_role,
+        "snapshot": online_role("snapshot"),
+        "timestamp": online_role("timestamp"),
+    });
     let root_periods = policy.periods("root");
-    let mut body = Map::new();
-    body.insert("_type".into(), json!("root"));
-    body.insert("spec_version".into(), json!(SPEC_VERSION));
     body.insert("consistent_snapshot".into(), json!(true));
-    body.insert(
-        "keys".into(),
-        serde_json::to_value(&all_keys).map_err(Error::encode("root keys"))?,
-    );
-    body.insert(
-        "roles".into(),
-        json!({
-            "root": {"keyids": root_ids, "threshold": policy.roles.root.threshold},
-            "targets": {"keyids": targets_ids, "threshold": policy.roles.targets.threshold},
-            "snapshot": online_role("snapshot"),
-            "timestamp": online_role("timestamp"),
-        }),
-    );
+    body.insert("keys".into(), Value::Object(listed.listed));
+    body.insert("roles".into(), roles);
     body.insert(EXPIRY_FIELD.into(), json!(root_periods.expiry_days));
     body.insert(SIGNING_FIELD.into(), json!(root_periods.signing_days));
     Ok(body)
 }
 
 /// The wanted `signed` content of targets role `role` (without version and expiry): the
-/// policy's fields, every other field of the published version as it is, and an entry for
-/// each of `files`. A file the published version lists with the same length and sha256
-/// keeps its published entry whole (its `custom` and any other field); a changed file
-/// keeps the published `custom` (e.g. Sigstore's usage/status).
+/// published version carried over (see [`carry`]) with the policy's fields, and an entry
+/// for each of `files`. A file the published version lists with the same length and sha256
+/// keeps its published entry whole; a changed file keeps every field of its published
+/// entry but the length and hashes (e.g. Sigstore's `custom` usage/status).
 fn targets_body(
     policy: &Policy,
     keys: &ResolvedKeys,
@@ -408,76 +448,97 @@ fn targets_body(
         };
         let entry = match kept {
             Some(kept) if kept.length == file.length && kept.sha256 == sha256 => kept,
-            kept => TargetEntry {
-                custom: kept.and_then(|k| k.custom).or_else(|| {
-                    // A published entry the compact form cannot hold may still have a custom.
-                    match published {
-                        Some(Signed::Other(old)) => old
-                            .get("targets")
-                            .and_then(|t| t.get(&file.path))
-                            .and_then(|t| t.get("custom"))
-                            .cloned(),
-                        _ => None,
-                    }
-                }),
+            Some(kept) => TargetEntry {
+                custom: kept.custom,
+                // Other fields are carried; other hashes were of the old content.
+                extra: kept
+                    .extra
+                    .map(|mut extra| {
+                        extra.remove("hashes");
+                        extra
+                    })
+                    .filter(|extra| !extra.is_empty()),
                 ..TargetEntry::new(file.path, file.length, sha256)
             },
+            None => {
+                // A published entry the compact form cannot hold: every field but its
+                // length and hashes is carried.
+                let mut fields = match published {
+                    Some(Signed::Other(old)) => old
+                        .get("targets")
+                        .and_then(|t| t.get(&file.path))
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default(),
+                    _ => Map::new(),
+                };
+                fields.remove("length");
+                fields.remove("hashes");
+                let custom = fields.remove("custom");
+                TargetEntry {
+                    custom,
+                    extra: (!fields.is_empty()).then(|| Box::new(fields)),
+                    ..TargetEntry::new(file.path, file.length, sha256)
+                }
+            }
         };
         entries.push(entry);
     }
     let periods = policy.periods(role);
-    let mut body = Map::new();
-    if let Some(published) = published {
-        let fields = match published {
-            Signed::Targets(old) => old.fields().clone(),
-            Signed::Other(old) => old.as_object().cloned().unwrap_or_default(),
-        };
-        body.extend(
-            fields
-                .into_iter()
-                .filter(|(k, _)| !TARGETS_FIELDS_FROM_POLICY.contains(&k.as_str())),
-        );
-    }
-    body.insert("_type".into(), json!("targets"));
-    body.insert("spec_version".into(), json!(SPEC_VERSION));
+    let published_fields = published.map(|published| match published {
+        Signed::Targets(old) => Value::Object(old.fields().clone()),
+        Signed::Other(old) => old.clone(),
+    });
+    let mut body = carry::top_level(published_fields.as_ref(), "targets");
+    // `targets` is rebuilt from the tree; `delegations` from the policy (below), and
+    // dropped when the policy delegates nothing.
+    body.remove("targets");
+    let published_delegations = body.remove("delegations");
+    let published_delegations = published_delegations.as_ref();
+    let mut keys = carry::DelegatorKeys::new(published_delegations.and_then(|d| d.get("keys")), keys);
+    let published_entries = carry::delegation_index(published_delegations);
     if role == "targets" && !policy.delegations.is_empty() {
-        let mut delegation_keys = BTreeMap::new();
-        let mut roles = Vec::new();
+        let mut roles = BTreeMap::new();
         for (name, delegation) in &policy.delegations {
-            let ids = key_ids(keys, &delegation.keys, &mut delegation_keys)?;
-            roles.push(json!({
-                "name": name,
-                "keyids": ids,
-                "threshold": delegation.threshold,
-                "terminating": delegation.terminating,
-                "paths": delegation.paths,
-            }));
+            let published_entry = published_entries.get(name.as_str()).copied();
+            let ids = key_ids(&mut keys, &delegation.keys, published_entry)?;
+            let fields = Map::from_iter([
+                ("name".into(), json!(name)),
+                ("keyids".into(), json!(ids)),
+                ("threshold".into(), json!(delegation.threshold)),
+                ("terminating".into(), json!(delegation.terminating)),
+                ("paths".into(), json!(delegation.paths)),
+            ]);
+            roles.insert(name.clone(), carry::delegation_entry(published_entry, fields));
         }
-        body.insert(
-            "delegations".into(),
-            json!({"keys": serde_json::to_value(&delegation_keys).map_err(Error::encode("delegation keys"))?, "roles": roles}),
-        );
+        let delegations = carry::delegations(published_delegations, std::mem::take(&mut keys.listed), roles);
+        body.insert("delegations".into(), delegations);
     }
     if let Some(delegation) = policy.delegations.get(role)
         && let Some(bins) = delegation.bins
     {
-        let mut delegation_keys = BTreeMap::new();
-        let ids = key_ids(keys, &delegation.keys, &mut delegation_keys)?;
-        let roles: Vec<Value> = (0..bins)
-            .map(|i| {
-                json!({
-                    "name": crate::bins::bin_name(role, bins, i),
-                    "keyids": ids,
-                    "threshold": delegation.threshold,
-                    "terminating": true,
-                    "path_hash_prefixes": crate::bins::hash_prefixes(bins, i),
-                })
-            })
-            .collect();
-        body.insert(
-            "delegations".into(),
-            json!({"keys": serde_json::to_value(&delegation_keys).map_err(Error::encode("delegation keys"))?, "roles": roles}),
-        );
+        // Every bin has the same keys: their IDs and order are worked out once.
+        let first_bin = crate::bins::bin_name(role, bins, 0);
+        let ids = key_ids(
+            &mut keys,
+            &delegation.keys,
+            published_entries.get(first_bin.as_str()).copied(),
+        )?;
+        let mut roles = BTreeMap::new();
+        for i in 0..bins {
+            let name = crate::bins::bin_name(role, bins, i);
+            let published_entry = published_entries.get(name.as_str()).copied();
+            let fields = Map::from_iter([
+                ("name".into(), json!(name)),
+                ("keyids".into(), json!(ids)),
+                ("threshold".into(), json!(delegation.threshold)),
+                ("terminating".into(), json!(true)),
+                ("path_hash_prefixes".into(), json!(crate::bins::hash_prefixes(bins, i))),
+            ]);
+            roles.insert(name, carry::delegation_entry(published_entry, fields));
+        }
+        let delegations = carry::delegations(published_delegations, std::mem::take(&mut keys.listed), roles);
+        body.insert("delegations".into(), delegations);
     }
     body.insert(EXPIRY_FIELD.into(), json!(periods.expiry_days));
     body.insert(SIGNING_FIELD.into(), json!(periods.signing_days));

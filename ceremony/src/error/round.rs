@@ -69,13 +69,29 @@ pub enum RoundError {
         escape(at)
     )]
     AlreadyPublished { round: String, at: String },
+    /// `ceremony start --role` names a role the policy does not have (`known`: the
+    /// roles it does have, comma-separated).
+    #[error(
+        "--role {}: trustroot.toml has no such role (roles that can be requested: {known}); nothing was changed",
+        escape(role)
+    )]
+    UnknownRole { role: String, known: String },
+    /// `ceremony start --role` names snapshot or timestamp, which the online key signs.
+    #[error(
+        "--role {role}: {role} is signed online, not in a round: run `trustroot online refresh --force` to re-sign it; nothing was changed"
+    )]
+    OnlineRoleRequested { role: String },
 }
 
 impl RoundError {
     /// Which kind of failure this is.
     pub fn class(&self) -> ErrorClass {
         match self {
-            RoundError::InvalidId { .. } | RoundError::NoRound | RoundError::TargetsInFields => ErrorClass::Usage,
+            RoundError::InvalidId { .. }
+            | RoundError::NoRound
+            | RoundError::TargetsInFields
+            | RoundError::UnknownRole { .. }
+            | RoundError::OnlineRoleRequested { .. } => ErrorClass::Usage,
             RoundError::TargetsTree(trustroot_targets::tree::TreeError::Io { .. }) => ErrorClass::Io,
             _ => ErrorClass::LocalState,
         }

@@ -31,7 +31,7 @@ pub use history::{MAX_CHANGE_LINES, RequestEntry, RoleChanges, RoundHistory, Sig
 pub(crate) use request::without_attestations;
 pub use request::{REQUEST_FORMAT, RequestRole, RequestSigner, Requirement, SigningRequest};
 pub use signature::{Added, DetachedSignature, add_signature, read_signature_file, sign_request};
-pub use start::{DueOutcome, NextDue, start, start_due};
+pub use start::{DueOutcome, NextDue, Requested, Waiting, start, start_due, start_requested};
 pub use status::{Keyholder, Rejected, RoleStatus, RoundStatus, ThresholdStatus, install_signed_round, status};
 pub use summary::printable;
 

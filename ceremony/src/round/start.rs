@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{MANIFEST, Manifest, Round, create, invalid_manifest, list_rounds};
-use crate::error::{Operation, Result};
+use crate::error::{Operation, Result, RoundError};
 use crate::finding::{Finding, has_errors};
 use crate::keys;
 use crate::precheck;
@@ -23,6 +23,60 @@ pub fn start(repo: &Repo, id: Option<&str>, now: DateTime<Utc>, allow_findings: 
         return Ok(DueOutcome::NothingDue { next: Vec::new() });
     }
     open_checked(repo, id, now, &planned, allow_findings)
+}
+
+/// What `ceremony start --role` did, and the roles it left waiting.
+#[derive(Debug, Clone)]
+pub struct Requested {
+    pub outcome: DueOutcome,
+    /// Roles `ceremony start` alone would stage (their content changed, or they are due)
+    /// that were not asked for: not staged, so a later round stages them.
+    pub waiting: Vec<Waiting>,
+}
+
+/// A role left for a later round, and why it would be staged.
+#[derive(Debug, Clone, Serialize)]
+pub struct Waiting {
+    pub role: String,
+    pub reason: String,
+}
+
+/// `ceremony start --role ROLE...`: opens a round staging each of `roles` at its next
+/// version, changed or not (to renew root before its signing period, say), and nothing
+/// else; roles with other waiting changes are listed in [`Requested::waiting`]. A name
+/// that is not a role of the policy is refused before anything is read or written.
+pub fn start_requested(
+    repo: &Repo,
+    id: Option<&str>,
+    now: DateTime<Utc>,
+    allow_findings: bool,
+    roles: &[String],
+) -> Result<Requested> {
+    let requestable = stage::requestable(&repo.policy);
+    for role in roles {
+        if role == "snapshot" || role == "timestamp" {
+            return Err(RoundError::OnlineRoleRequested { role: role.clone() }.into());
+        }
+        if !requestable.contains(role) {
+            return Err(RoundError::UnknownRole {
+                role: role.clone(),
+                known: requestable.join(", "),
+            }
+            .into());
+        }
+    }
+    let (planned, waiting): (Vec<_>, Vec<_>) = stage::plan_requested(repo, now, roles)?
+        .into_iter()
+        .partition(|r| roles.contains(&r.role));
+    let waiting = waiting
+        .into_iter()
+        .map(|r| Waiting {
+            role: r.role,
+            reason: r.reason,
+        })
+        .collect();
+    let outcome = open_checked(repo, id, now, &planned, allow_findings)?;
+    Ok(Requested { outcome, waiting })
 }
 
 /// Checks `planned` and opens a round with it, unless the checks found an error and that

@@ -62,6 +62,11 @@ pub enum CeremonyCommand {
     /// lists, and the lints (key IDs, spec_version, expiry horizons). Warnings are shown;
     /// an error opens no round (exit 1, `action` `refused` in --json) unless
     /// --allow-findings is given. With --due an error always opens no round.
+    ///
+    /// With --role ROLE (repeatable), stage exactly those roles at their next version, even
+    /// when nothing changed: e.g. `--role root` renews root before its signing period, so
+    /// the keyholders can sign while they are all available. Other roles with waiting
+    /// changes are listed, not staged (`not_staged` in --json).
     Start {
         /// Round id (default: the next number).
         #[arg(long)]
@@ -69,6 +74,10 @@ pub enum CeremonyCommand {
         /// Open a round only for roles inside their signing period (see above).
         #[arg(long)]
         due: bool,
+        /// Stage this role (root, targets or a delegated role) at its next version even if
+        /// nothing changed, and no other role. Repeat for several roles.
+        #[arg(long = "role", value_name = "ROLE", conflicts_with = "due")]
+        roles: Vec<String>,
         /// Open the round even when the checks find errors in what it stages (they are
         /// shown, and shown again to every keyholder in the request).
         #[arg(long, conflicts_with = "due")]
@@ -289,10 +298,11 @@ fn dispatch(command: CeremonyCommand) -> CmdResult {
         CeremonyCommand::Start {
             id,
             due,
+            roles,
             allow_findings,
             json,
             repo,
-        } => start(id.as_deref(), due, allow_findings, json, &repo),
+        } => start(id.as_deref(), due, &roles, allow_findings, json, &repo),
         CeremonyCommand::Request { out, json, repo } => request(&out, json, &repo),
         CeremonyCommand::Sign {
             key,

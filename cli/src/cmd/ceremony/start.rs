@@ -10,11 +10,23 @@ use super::RepoArgs;
 use crate::outln;
 use crate::output::{self, Failure};
 
-pub fn start(id: Option<&str>, due: bool, allow_findings: bool, json: bool, args: &RepoArgs) -> CmdResult {
+pub fn start(
+    id: Option<&str>,
+    due: bool,
+    roles: &[String],
+    allow_findings: bool,
+    json: bool,
+    args: &RepoArgs,
+) -> CmdResult {
     let now = now(args.at);
     let repo = repo::Repo::open(&args.repo)?;
+    let mut waiting = Vec::new();
     let outcome = if due {
         round::start_due(&repo, id, now)?
+    } else if !roles.is_empty() {
+        let requested = round::start_requested(&repo, id, now, allow_findings, roles)?;
+        waiting = requested.waiting;
+        requested.outcome
     } else {
         round::start(&repo, id, now, allow_findings)?
     };
@@ -29,7 +41,7 @@ pub fn start(id: Option<&str>, due: bool, allow_findings: bool, json: bool, args
             "fix them (each finding names its fix), or pass --allow-findings to open the round anyway"
         });
         if json {
-            return Err(output::json_failed(&start_json(&outcome), failure));
+            return Err(output::json_failed(&start_json(&outcome, &waiting), failure));
         }
         for f in findings {
             outln!("{f}")?;
@@ -37,7 +49,7 @@ pub fn start(id: Option<&str>, due: bool, allow_findings: bool, json: bool, args
         return Err(failure);
     }
     if json {
-        return output::json(&start_json(&outcome));
+        return output::json(&start_json(&outcome, &waiting));
     }
     match outcome {
         round::DueOutcome::Refused { .. } => Ok(()),
@@ -54,6 +66,12 @@ pub fn start(id: Option<&str>, due: bool, allow_findings: bool, json: bool, args
                     role.meta.expires,
                     role.meta.reason
                 )?;
+            }
+            if !waiting.is_empty() {
+                outln!("Not staged (only the roles given with --role are; a later round stages these):")?;
+                for role in &waiting {
+                    outln!("  {}: {}", role.role, role.reason)?;
+                }
             }
             outln!("Next: `trustroot ceremony request --out request.json` and hand it to the keyholders.")
         }
@@ -85,8 +103,19 @@ pub fn start(id: Option<&str>, due: bool, allow_findings: bool, json: bool, args
     }
 }
 
-/// `ceremony start --json`: `action` is `opened`, `waiting` or `nothing-due`.
-fn start_json(outcome: &round::DueOutcome) -> serde_json::Value {
+/// `ceremony start --json`: `action` is `opened`, `waiting` or `nothing-due`; with
+/// --role, `not_staged` lists the roles with changes that were not staged.
+fn start_json(outcome: &round::DueOutcome, waiting: &[round::Waiting]) -> serde_json::Value {
+    let mut value = start_outcome_json(outcome);
+    if !waiting.is_empty()
+        && let Some(object) = value.as_object_mut()
+    {
+        object.insert("not_staged".into(), serde_json::json!(waiting));
+    }
+    value
+}
+
+fn start_outcome_json(outcome: &round::DueOutcome) -> serde_json::Value {
     match outcome {
         round::DueOutcome::Opened(round, findings) => serde_json::json!({
             "action": "opened",
