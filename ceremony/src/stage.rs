@@ -38,6 +38,22 @@ pub struct StagedRole {
     pub due: bool,
 }
 
+/// The role a file of `targets/` goes to: the first delegation (by name) whose paths match
+/// it (the bin of a delegation in hashed bins), else targets.
+pub(crate) fn owner_of(policy: &Policy, path: &str) -> String {
+    match policy
+        .delegations
+        .iter()
+        .find(|(_, d)| d.paths.iter().any(|p| path_matches(p, path)))
+    {
+        Some((name, d)) => match d.bins {
+            Some(bins) => crate::bins::bin_for_target(name, bins, path),
+            None => name.clone(),
+        },
+        None => "targets".to_string(),
+    }
+}
+
 /// Computes what `ceremony start` would stage, at `now`.
 pub fn plan(repo: &Repo, now: DateTime<Utc>) -> Result<Vec<StagedRole>> {
     plan_requested(repo, now, &[])
@@ -98,18 +114,7 @@ pub fn plan_requested(repo: &Repo, now: DateTime<Utc>, requested: &[String]) -> 
             path: path.clone(),
             source: Box::new(source),
         })?;
-        let owner = match policy
-            .delegations
-            .iter()
-            .find(|(_, d)| d.paths.iter().any(|p| path_matches(p, &path)))
-        {
-            Some((name, d)) => match d.bins {
-                Some(bins) => crate::bins::bin_for_target(name, bins, &path),
-                None => name.clone(),
-            },
-            None => "targets".to_string(),
-        };
-        files.entry(owner).or_default().push(file);
+        files.entry(owner_of(policy, &path)).or_default().push(file);
     }
     for role in targets_roles(policy) {
         let published = match repo.published(&role)? {

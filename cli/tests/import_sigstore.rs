@@ -411,3 +411,88 @@ fn a_published_repository_is_imported_from_its_url() {
     assert_eq!(files(&dir.join("targets")), files(&from_source.join("targets")));
     assert_eq!(policy(&dir)["import"]["source"].as_str(), Some(url.as_str()));
 }
+
+/// What the "done" asks of the imported production repository: `ceremony start
+/// --role root` stages root v16 alone, every key under its v15 key ID with every field, and
+/// the round (its status and its signing request) names Sigstore's five keyholders and 3 of
+/// 5 for both v15 and v16.
+#[test]
+fn the_imported_production_root_is_renewed_by_its_five_keyholders() {
+    let fixtures = unpack_fixtures();
+    let source = fixtures.path().join("sigstore-prod/source");
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("prod");
+    let out = import(&source, &dir, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let repo = dir.to_str().unwrap();
+
+    let started = trustroot_at(
+        CLOCK,
+        &["ceremony", "start", "--role", "root", "--repo", repo, "--json"],
+    );
+    assert!(started.status.success(), "{}", text(&started));
+    let round: serde_json::Value = serde_json::from_slice(&started.stdout).unwrap();
+    let roles: Vec<&str> = round["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["root"], "{round}");
+    let id = round["round"].as_str().unwrap();
+
+    let staged: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join(format!("ceremonies/{id}/staged/root.json"))).unwrap()).unwrap();
+    let v15: serde_json::Value = serde_json::from_slice(&fs::read(source.join("metadata/root.json")).unwrap()).unwrap();
+    let staged = staged.get("signed").unwrap_or(&staged).clone();
+    assert_eq!(staged["version"], 16);
+    let mut same = staged.clone();
+    same["version"] = v15["signed"]["version"].clone();
+    same["expires"] = v15["signed"]["expires"].clone();
+    assert_eq!(
+        same, v15["signed"],
+        "root v16 differs from v15 only in version and expires"
+    );
+
+    let status = trustroot_at(CLOCK, &["ceremony", "status", "--repo", repo, "--json", "--at", AT]);
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let thresholds = status["roles"][0]["thresholds"].as_array().unwrap();
+    assert_eq!(
+        thresholds.len(),
+        2,
+        "the published root's threshold and the new one's: {status}"
+    );
+    for threshold in thresholds {
+        assert_eq!(threshold["required"], 3, "{threshold}");
+        let mut holders: Vec<&str> = threshold["not_signed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["holder"].as_str().unwrap())
+            .collect();
+        holders.sort_unstable();
+        assert_eq!(
+            holders,
+            ["@bobcallaway", "@joshuagl", "@lance", "@mnm678", "@santiagotorres"]
+        );
+    }
+    let request = work.path().join("request.json");
+    let made = trustroot_at(
+        CLOCK,
+        &[
+            "ceremony",
+            "request",
+            "--repo",
+            repo,
+            "--out",
+            request.to_str().unwrap(),
+            "--at",
+            AT,
+        ],
+    );
+    assert!(made.status.success(), "{}", text(&made));
+    let request_text = fs::read_to_string(&request).unwrap();
+    for holder in ["@mnm678", "@santiagotorres", "@bobcallaway", "@joshuagl", "@lance"] {
+        assert!(request_text.contains(holder), "the request names {holder}");
+    }
+}

@@ -149,7 +149,7 @@ pub fn import(dir: &Path, options: &Options) -> Result<Report> {
 /// move it from one role to another.
 fn check_owners(verified: &verify::Verified, policy: &crate::policy::Policy) -> Result<()> {
     for target in &verified.listed {
-        let owner = owner_of(policy, &target.path);
+        let owner = crate::stage::owner_of(policy, &target.path);
         if owner != target.role {
             let version = verified.targets.get(&target.role).map(|t| t.common.version);
             return Err(crate::error::ImportError::TargetOwner {
@@ -162,21 +162,6 @@ fn check_owners(verified: &verify::Verified, policy: &crate::policy::Policy) -> 
         }
     }
     Ok(())
-}
-
-/// The role `ceremony start` gives a file of `targets/` to.
-fn owner_of(policy: &crate::policy::Policy, path: &str) -> String {
-    match policy.delegations.iter().find(|(_, d)| {
-        d.paths
-            .iter()
-            .any(|p| trustroot_core::delegation::path_matches(p, path))
-    }) {
-        Some((name, d)) => match d.bins {
-            Some(bins) => crate::bins::bin_for_target(name, bins, path),
-            None => name.clone(),
-        },
-        None => "targets".to_string(),
-    }
 }
 
 /// Writes the whole signing repository into `dir` and lays out its published tree;
