@@ -124,11 +124,15 @@ pub fn plan_requested(repo: &Repo, now: DateTime<Utc>, requested: &[String]) -> 
             }
             None => None,
         };
+        let role_files = files.remove(&role).unwrap_or_default();
+        if let Some((_, signed)) = &published {
+            refuse_dropping_unimported_targets(policy, &role, signed, &role_files)?;
+        }
         let body = targets_body(
             policy,
             &keys,
             &role,
-            files.remove(&role).unwrap_or_default(),
+            role_files,
             published.as_ref().map(|(_, signed)| signed),
         )?;
         collect_signers(&body.without_targets(), &mut new_signers, &mut listed.keys);
@@ -148,6 +152,29 @@ pub fn plan_requested(repo: &Repo, now: DateTime<Utc>, requested: &[String]) -> 
         }
     }
     Ok(staged)
+}
+
+/// A repository imported with `--metadata-only` has no target files in `targets/`: staging
+/// a targets role from that tree would remove every target it lists. Refused until the
+/// files are there.
+fn refuse_dropping_unimported_targets(
+    policy: &Policy,
+    role: &str,
+    published: &Signed,
+    files: &[trustroot_targets::tree::TreeFile],
+) -> Result<()> {
+    if !policy.import.as_ref().is_some_and(|i| i.metadata_only) {
+        return Ok(());
+    }
+    let here: std::collections::BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    if let Some((path, _, _)) = published.listed_targets(|p| !here.contains(p)).first() {
+        return Err(RoundError::TargetsNotImported {
+            role: role.to_string(),
+            path: path.to_string(),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// The roles `ceremony start --role` can ask for: root and every targets role (snapshot

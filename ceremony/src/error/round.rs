@@ -81,6 +81,13 @@ pub enum RoundError {
         "--role {role}: {role} is signed online, not in a round: run `trustroot online refresh --force` to re-sign it; nothing was changed"
     )]
     OnlineRoleRequested { role: String },
+    /// The repository was imported with `--metadata-only` and a file its published role
+    /// lists is not in `targets/`: staging the role would remove it.
+    #[error(
+        "{role} lists {}, which is not in targets/: this repository was imported with --metadata-only ([import] metadata_only); put the role's target files in targets/ before staging it (root can be staged with --role root)",
+        escape(path)
+    )]
+    TargetsNotImported { role: String, path: String },
 }
 
 impl RoundError {
