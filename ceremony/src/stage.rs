@@ -125,9 +125,9 @@ pub fn plan_requested(repo: &Repo, now: DateTime<Utc>, requested: &[String]) -> 
             None => None,
         };
         let role_files = files.remove(&role).unwrap_or_default();
-        if let Some((_, signed)) = &published {
-            refuse_dropping_unimported_targets(policy, &role, signed, &role_files)?;
-        }
+        let unimported = published
+            .as_ref()
+            .and_then(|(_, signed)| unimported_target(policy, signed, &role_files));
         let body = targets_body(
             policy,
             &keys,
@@ -148,6 +148,10 @@ pub fn plan_requested(repo: &Repo, now: DateTime<Utc>, requested: &[String]) -> 
             requested: request(&role),
         };
         if let Some(staged_role) = stage_one(&role, body, published, policy, now, wanted)? {
+            // Refused only where it would be staged (with --role, only the roles asked for).
+            if let Some(path) = unimported.filter(|_| requested.is_empty() || request(&role)) {
+                return Err(RoundError::TargetsNotImported { role, path }.into());
+            }
             staged.push(staged_role);
         }
     }
@@ -155,26 +159,17 @@ pub fn plan_requested(repo: &Repo, now: DateTime<Utc>, requested: &[String]) -> 
 }
 
 /// A repository imported with `--metadata-only` has no target files in `targets/`: staging
-/// a targets role from that tree would remove every target it lists. Refused until the
-/// files are there.
-fn refuse_dropping_unimported_targets(
-    policy: &Policy,
-    role: &str,
-    published: &Signed,
-    files: &[trustroot_targets::tree::TreeFile],
-) -> Result<()> {
+/// a targets role from that tree would remove every target it lists. The first listed file
+/// missing from `targets/`, which refuses staging the role until it is there.
+fn unimported_target(policy: &Policy, published: &Signed, files: &[trustroot_targets::tree::TreeFile]) -> Option<String> {
     if !policy.import.as_ref().is_some_and(|i| i.metadata_only) {
-        return Ok(());
+        return None;
     }
     let here: std::collections::BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    if let Some((path, _, _)) = published.listed_targets(|p| !here.contains(p)).first() {
-        return Err(RoundError::TargetsNotImported {
-            role: role.to_string(),
-            path: path.to_string(),
-        }
-        .into());
-    }
-    Ok(())
+    published
+        .listed_targets(|p| !here.contains(p))
+        .first()
+        .map(|(path, _, _)| path.to_string())
 }
 
 /// The roles `ceremony start --role` can ask for: root and every targets role (snapshot
