@@ -161,7 +161,11 @@ pub fn plan_requested(repo: &Repo, now: DateTime<Utc>, requested: &[String]) -> 
 /// A repository imported with `--metadata-only` has no target files in `targets/`: staging
 /// a targets role from that tree would remove every target it lists. The first listed file
 /// missing from `targets/`, which refuses staging the role until it is there.
-fn unimported_target(policy: &Policy, published: &Signed, files: &[trustroot_targets::tree::TreeFile]) -> Option<String> {
+fn unimported_target(
+    policy: &Policy,
+    published: &Signed,
+    files: &[trustroot_targets::tree::TreeFile],
+) -> Option<String> {
     if !policy.import.as_ref().is_some_and(|i| i.metadata_only) {
         return None;
     }

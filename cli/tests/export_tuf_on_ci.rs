@@ -8,32 +8,11 @@
 mod ceremony_common;
 mod common;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use common::{python, text, trustroot, unpack_fixtures};
-
-/// Every file under `dir`, by path relative to it.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(base, &path, out);
-            } else {
-                out.insert(
-                    path.strip_prefix(base).unwrap().display().to_string(),
-                    fs::read(&path).unwrap(),
-                );
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
+use common::{files, python, text, trustroot, unpack_fixtures};
 
 fn ok(args: &[&str]) -> String {
     let out = trustroot(args);
@@ -133,36 +112,7 @@ fn an_open_round_exports_with_placeholders_for_keyholders_who_have_not_signed() 
     let repo = setup.repo.to_str().unwrap();
     fs::write(setup.repo.join("targets/new.txt"), b"a new target\n").unwrap();
     let round = setup.start_now();
-    let request = setup.tmp.path().join("request.json");
-    let signer = setup.tmp.path().join("alice");
-    fs::create_dir_all(&signer).unwrap();
-    ceremony_common::ok(
-        &setup.repo,
-        &["ceremony", "request", "--out", request.to_str().unwrap()],
-    );
-    fs::copy(&request, signer.join("request.json")).unwrap();
-    fs::copy(setup.key("alice"), signer.join("key.pem")).unwrap();
-    let mut args = vec![
-        "ceremony",
-        "sign",
-        "--request",
-        "request.json",
-        "--key",
-        "key.pem",
-        "--yes",
-    ];
-    args.extend(setup.pin_published_root(&signer));
-    ceremony_common::ok(&signer, &args);
-    let signatures: Vec<_> = fs::read_dir(&signer)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name().unwrap().to_str().unwrap().contains(".json")
-                && !p.ends_with("request.json")
-                && !p.ends_with("root.json")
-        })
-        .collect();
-    setup.add(&signatures);
+    setup.sign_round(round.clone(), &["alice"]);
 
     let out = setup.tmp.path().join("out");
     let said = ok(&["export", out.to_str().unwrap(), "--layout", "tuf-on-ci", "--repo", repo]);

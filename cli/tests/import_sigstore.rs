@@ -7,11 +7,11 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{text, trustroot_at, unpack_fixtures};
+use common::{files, text, trustroot_at, unpack_fixtures};
 
 const AT: &str = "2026-08-22T00:00:00Z";
 /// The same moment, for faketime.
@@ -53,22 +53,16 @@ fn delegated_role(source: &Path) -> String {
         .to_string()
 }
 
-/// Every file under `dir` (following the served symlink), by path relative to it.
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
-        for entry in fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(base, &path, out);
-            } else {
-                let rel = path.strip_prefix(base).unwrap().to_str().unwrap().to_string();
-                out.insert(rel, fs::read(&path).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
+/// The production or staging checkout (`which`) imported into a new directory at the
+/// reference time: the unpacked fixtures, the work directory, the source and the repository.
+fn imported(which: &str) -> (tempfile::TempDir, tempfile::TempDir, PathBuf, PathBuf) {
+    let fixtures = unpack_fixtures();
+    let source = fixtures.path().join(which).join("source");
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("imported");
+    let out = import(&source, &dir, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    (fixtures, work, source, dir)
 }
 
 /// The published tree laid out by the import is Sigstore's, byte for byte, plus one
@@ -418,12 +412,7 @@ fn a_published_repository_is_imported_from_its_url() {
 /// 5 for both v15 and v16.
 #[test]
 fn the_imported_production_root_is_renewed_by_its_five_keyholders() {
-    let fixtures = unpack_fixtures();
-    let source = fixtures.path().join("sigstore-prod/source");
-    let work = tempfile::tempdir().unwrap();
-    let dir = work.path().join("prod");
-    let out = import(&source, &dir, &[]);
-    assert!(out.status.success(), "{}", text(&out));
+    let (_fixtures, work, source, dir) = imported("sigstore-prod");
     let repo = dir.to_str().unwrap();
 
     let started = trustroot_at(
