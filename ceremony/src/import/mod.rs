@@ -19,8 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use trustroot_core::role_name::metadata_file_name;
 
-pub use self::naming::sanitize as key_name_of_handle;
-pub use self::source::Layout;
+use self::source::Layout;
 use self::source::Source;
 use crate::candidate::{Candidate, CandidateTarget};
 use crate::error::{Error, FileProblem, IoOp, Result};
