@@ -25,8 +25,13 @@ pub enum KeyRef {
     /// An AWS KMS key (`awskms:` key ID, key ARN or alias).
     AwsKms(String),
     /// A key in a service trustroot recognises but cannot use yet (`gcpkms:`, `azurekms:`,
-    /// `hsm:`): `scheme` is the prefix, `advice` what to use instead.
-    Unsupported { scheme: &'static str, advice: &'static str },
+    /// `hsm:`): `scheme` is the prefix, `advice` what to use instead, `reference` the
+    /// reference as written (kept, e.g. an imported repository's online key URI).
+    Unsupported {
+        scheme: &'static str,
+        advice: &'static str,
+        reference: String,
+    },
 }
 
 /// Reference prefixes of other tools' key services, recognised so that they are refused by
@@ -43,7 +48,36 @@ const UNSUPPORTED: [(&str, &str); 3] = [
     ("hsm:", "name the key with a pkcs11: URI"),
 ];
 
+/// Other tools' signer URIs (securesystemslib's, which tuf-on-ci writes): refused by
+/// name where a key reference is expected, never read as a file name (`file2:k` would
+/// otherwise be a file called `file2:k`).
+const FOREIGN: [&str; 4] = ["sigstore:", "file:", "file2:", "envvar:"];
+
+/// What to do about an online key trustroot cannot sign with, as the status and the
+/// refusals say it (`field` is where the reference is configured).
+pub fn online_advice(field: &str) -> String {
+    format!("configure {field} (for GCP, a pkcs11: URI through libkmsp11) or rotate the key")
+}
+
 impl KeyRef {
+    /// Parses an online key URI as another tool wrote it (tuf-on-ci's
+    /// `x-tuf-on-ci-online-uri`, from metadata that may be hostile), by allowlist:
+    /// `awskms:` (usable), `gcpkms:` (also the older `gcpkms://`) and `azurekms://` (kept as
+    /// written, not usable: [`KeyRef::Unsupported`]). Everything else (`sigstore:`,
+    /// `file:`, `file2:`, `hsm:`, a path) is refused: such a URI is never read as a file.
+    pub fn parse_online_uri(text: &str) -> Result<KeyRef> {
+        let allowed = ["awskms:", "gcpkms:", "azurekms://"];
+        if !allowed.iter().any(|scheme| text.starts_with(scheme)) {
+            return Err(KeyError::NotAnOnlineUri { text: text.to_string() }.into());
+        }
+        let key = KeyRef::parse(text)?;
+        // Every allowed prefix parses to one of these (never a file, a variable or a token).
+        match key {
+            KeyRef::AwsKms(_) | KeyRef::Unsupported { .. } => Ok(key),
+            _ => Err(KeyError::NotAnOnlineUri { text: text.to_string() }.into()),
+        }
+    }
+
     /// Parses a reference: `pkcs11:...`, `awskms:KEY`, `env:VAR`, or a file path.
     pub fn parse(text: &str) -> Result<KeyRef> {
         if text.starts_with("pkcs11:") {
@@ -56,7 +90,18 @@ impl KeyRef {
             return Ok(KeyRef::AwsKms(key.to_string()));
         }
         if let Some((scheme, advice)) = UNSUPPORTED.iter().find(|(scheme, _)| text.starts_with(scheme)) {
-            return Ok(KeyRef::Unsupported { scheme, advice });
+            return Ok(KeyRef::Unsupported {
+                scheme,
+                advice,
+                reference: text.to_string(),
+            });
+        }
+        if let Some(scheme) = FOREIGN.iter().find(|scheme| text.starts_with(**scheme)) {
+            return Err(KeyError::ForeignUri {
+                text: text.to_string(),
+                scheme: (*scheme).to_string(),
+            }
+            .into());
         }
         if let Some(var) = text.strip_prefix("env:") {
             if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -77,7 +122,7 @@ impl KeyRef {
             KeyRef::Env(var) => format!("env:{var}"),
             KeyRef::Pkcs11(uri) => uri.text.clone(),
             KeyRef::AwsKms(key) => format!("awskms:{key}"),
-            KeyRef::Unsupported { scheme, .. } => format!("{scheme}..."),
+            KeyRef::Unsupported { reference, .. } => reference.clone(),
         }
     }
 
@@ -147,10 +192,21 @@ impl KeyRef {
         }
     }
 
+    /// What kind of reference this is, as the status shows it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KeyRef::File(_) => "file",
+            KeyRef::Env(_) => "env",
+            KeyRef::Pkcs11(_) => "pkcs11",
+            KeyRef::AwsKms(_) => "awskms",
+            KeyRef::Unsupported { scheme, .. } => scheme.trim_end_matches(':'),
+        }
+    }
+
     /// The refusal of a reference to a service trustroot names but cannot use.
     fn unsupported(&self) -> Error {
         let (scheme, advice) = match self {
-            KeyRef::Unsupported { scheme, advice } => (*scheme, *advice),
+            KeyRef::Unsupported { scheme, advice, .. } => (*scheme, *advice),
             // Never reached: every other reference loads.
             _ => ("this reference", "use a key file, a pkcs11: URI or awskms:KEY"),
         };
