@@ -758,3 +758,6 @@ async fn tough_load(candidate: &Candidate, tree: &Path, root: &[u8]) -> Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -242,6 +242,7 @@ mod tests {
                 ..
             }
         ));
+        assert!(matches!(KeyRef::parse("sigstore:"), Err(Error::Key(KeyError::ForeignUri { .. }))));
         for bad in ["env:", "env:A B", "", "awskms:", "pkcs11:object=k?pin-value=1"] {
             assert!(KeyRef::parse(bad).is_err(), "{bad}");
         }
@@ -255,5 +256,83 @@ mod tests {
         };
         assert!(err.to_string().contains("gcpkms:"), "{err}");
         assert!(err.to_string().contains("PKCS#11"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod online_uri_tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    /// The online key URIs real tuf-on-ci repositories carry (Sigstore's, Docker's, and the
+    /// older double-slash Google form), each to the kind it is.
+    #[test]
+    fn real_online_key_uris_parse_to_their_kind_and_keep_what_is_written() {
+        let sigstore =
+            "gcpkms:projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
+        let old_gcp = "gcpkms://projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
+        let azure = "azurekms://npm-tuf-delegate.vault.azure.net/keys/npm-tuf-delegate-2024-08/e2772c1d01ca400da571096889f1660e";
+        for (uri, scheme) in [(sigstore, "gcpkms:"), (old_gcp, "gcpkms:"), (azure, "azurekms:")] {
+            let key = KeyRef::parse_online_uri(uri).unwrap();
+            let KeyRef::Unsupported {
+                scheme: parsed, reference, ..
+            } = &key
+            else {
+                panic!("{uri}: {key:?}")
+            };
+            assert_eq!(*parsed, scheme);
+            assert_eq!(reference, uri, "kept as written");
+            assert_eq!(key.describe(), uri);
+        }
+        let docker = "awskms:arn:aws:kms:us-east-1:654654578585:key/751429f1-0000-0000-0000-000000000000";
+        assert_eq!(
+            KeyRef::parse_online_uri(docker).unwrap(),
+            KeyRef::AwsKms("arn:aws:kms:us-east-1:654654578585:key/751429f1-0000-0000-0000-000000000000".into())
+        );
+        let uuid = "awskms:751429f1-0000-0000-0000-000000000000";
+        assert_eq!(
+            KeyRef::parse_online_uri(uuid).unwrap(),
+            KeyRef::AwsKms("751429f1-0000-0000-0000-000000000000".into())
+        );
+        assert_eq!(KeyRef::parse_online_uri(uuid).unwrap().kind(), "awskms");
+    }
+
+    /// An online key URI in imported metadata is written by whoever wrote the metadata: one
+    /// naming a local file (tuf-on-ci's test `file2:` signer, `file:`) or anything else
+    /// must be refused, never read as a path, even when that file exists and holds a key.
+    #[test]
+    fn a_metadata_uri_naming_a_local_file_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("k");
+        std::fs::write(&secret, "-----BEGIN PRIVATE KEY-----\n").unwrap();
+        let named = secret.display().to_string();
+        let uris = [
+            "sigstore:".to_string(),
+            format!("file2:{named}"),
+            format!("file:{named}"),
+            "file2:x".to_string(),
+            "foo:bar".to_string(),
+            "hsm:".to_string(),
+            named.clone(),
+            "env:HOME".to_string(),
+            "pkcs11:token=t;object=k".to_string(),
+        ];
+        for uri in &uris {
+            let Err(error) = KeyRef::parse_online_uri(uri) else {
+                panic!("{uri} was accepted as an online key URI")
+            };
+            assert!(
+                matches!(error, Error::Key(KeyError::NotAnOnlineUri { .. })),
+                "{uri}: {error}"
+            );
+            assert!(error.to_string().contains("never read"), "{uri}: {error}");
+        }
+        // Where a key reference is expected, other tools' URIs are refused by name too.
+        for uri in ["sigstore:", "file2:x", "file:x"] {
+            assert!(
+                matches!(KeyRef::parse(uri), Err(Error::Key(KeyError::ForeignUri { .. }))),
+                "{uri}"
+            );
+        }
     }
 }
