@@ -68,7 +68,11 @@ pub mod named {
 
     /// The finding an accepted name stands for (an old alias names its new finding).
     pub fn canonical(name: &str) -> &str {
-        if name == TOUGH_SKIPPED_P384 { TOUGH_KEY_TYPE } else { name }
+        if name == TOUGH_SKIPPED_P384 {
+            TOUGH_KEY_TYPE
+        } else {
+            name
+        }
     }
 }
 

@@ -659,7 +659,9 @@ pub fn tough_readable(candidate: &Candidate, policy: &Policy) -> ToughReadable {
                     ),
                 )
             };
-            readable.findings.push(finding.named(named::TOUGH_KEY_TYPE).judged(accepted));
+            readable
+                .findings
+                .push(finding.named(named::TOUGH_KEY_TYPE).judged(accepted));
         }
         if role == "root" {
             continue;
@@ -681,7 +683,10 @@ pub fn tough_readable(candidate: &Candidate, policy: &Policy) -> ToughReadable {
             }
         }
         if !extra.is_empty() {
-            let shown: Vec<String> = extra.iter().map(|f| trustroot_core::display::escape(f).into_owned()).collect();
+            let shown: Vec<String> = extra
+                .iter()
+                .map(|f| trustroot_core::display::escape(f).into_owned())
+                .collect();
             readable.findings.push(
                 Finding::error(
                     Check::Tough,

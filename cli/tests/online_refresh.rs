@@ -259,7 +259,8 @@ fn plain_expiry_alerts_on_a_timestamp_23_hours_from_expiry_and_within_0s_keeps_t
 #[test]
 fn a_kept_gcpkms_online_signer_is_shown_unusable_and_a_refresh_is_refused_naming_online_signer() {
     let setup = published();
-    let gcp = "gcpkms:projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
+    let gcp =
+        "gcpkms:projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
     let path = setup.repo.join("trustroot.toml");
     let policy = std::fs::read_to_string(&path).unwrap();
     let start = policy.find("signer = ").unwrap();
@@ -289,7 +290,10 @@ fn a_kept_gcpkms_online_signer_is_shown_unusable_and_a_refresh_is_refused_naming
     assert_eq!(online["usable"], false);
     assert!(online["reason"].as_str().unwrap().contains("libkmsp11"), "{online}");
     let table = common::text(&common::trustroot(&["expiry", repo]));
-    assert!(table.contains("online key online (online.signer, signs snapshot, timestamp)"), "{table}");
+    assert!(
+        table.contains("online key online (online.signer, signs snapshot, timestamp)"),
+        "{table}"
+    );
     assert!(table.contains("NOT usable"), "{table}");
 
     // A round opens without the online key; its status shows the key the same way.
@@ -300,5 +304,8 @@ fn a_kept_gcpkms_online_signer_is_shown_unusable_and_a_refresh_is_refused_naming
     assert_eq!(online["usable"], false, "{status:#}");
     assert_eq!(online["reference"], gcp);
     let text = ok(&setup.repo, &["ceremony", "status"]);
-    assert!(text.contains("NOT usable: trustroot cannot sign with gcpkms: keys"), "{text}");
+    assert!(
+        text.contains("NOT usable: trustroot cannot sign with gcpkms: keys"),
+        "{text}"
+    );
 }

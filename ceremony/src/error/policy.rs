@@ -129,7 +129,10 @@ pub enum PolicyProblem {
     #[error("must be at least 1 (root versions start at 1)")]
     VersionZero,
     /// An online key reference trustroot keeps as written but cannot sign with.
-    #[error("'{}' is kept as written, but trustroot cannot sign with {scheme} keys: {advice}", escape(reference))]
+    #[error(
+        "'{}' is kept as written, but trustroot cannot sign with {scheme} keys: {advice}",
+        escape(reference)
+    )]
     OnlineKeyUnusable {
         reference: String,
         scheme: &'static str,

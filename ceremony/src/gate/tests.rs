@@ -105,7 +105,11 @@ fn a_key_id_that_is_not_the_hash_on_a_newly_staged_role_is_an_error_unless_accep
     let found = named_findings(&findings, named::KEY_ID_NOT_HASH);
     assert_eq!(found.len(), 1, "{findings:#?}");
     assert_eq!(found[0].severity, Severity::Error);
-    assert!(found[0].to_string().contains("key-id-not-hash: key ID abab"), "{}", found[0]);
+    assert!(
+        found[0].to_string().contains("key-id-not-hash: key ID abab"),
+        "{}",
+        found[0]
+    );
 
     let findings = lint(&candidate, &policy("[gate]\naccept = [\"key-id-not-hash\"]"), now());
     let found = named_findings(&findings, named::KEY_ID_NOT_HASH);
@@ -191,7 +195,8 @@ fn fields_inside_delegations_that_tough_drops_are_named_tough_delegation_fields(
     let key = ed25519(9);
     let id = key_id(&key);
     let targets = |entry_extra: Option<(&str, &str)>| {
-        let mut entry = json!({"name": "team", "keyids": [id], "threshold": 1, "terminating": true, "paths": ["team/*"]});
+        let mut entry =
+            json!({"name": "team", "keyids": [id], "threshold": 1, "terminating": true, "paths": ["team/*"]});
         if let Some((field, value)) = entry_extra {
             entry[field] = json!(value);
         }
@@ -208,16 +213,29 @@ fn fields_inside_delegations_that_tough_drops_are_named_tough_delegation_fields(
     let mut candidate = empty_candidate();
     add(&mut candidate, "targets", 3, targets(None), true);
     let readable = tough_readable(&candidate, &policy(""));
-    assert!(readable.findings.is_empty(), "top-level custom fields are fine: {:#?}", readable.findings);
+    assert!(
+        readable.findings.is_empty(),
+        "top-level custom fields are fine: {:#?}",
+        readable.findings
+    );
 
     let mut candidate = empty_candidate();
-    add(&mut candidate, "targets", 3, targets(Some(("x-tufrepo-note", "hello"))), true);
+    add(
+        &mut candidate,
+        "targets",
+        3,
+        targets(Some(("x-tufrepo-note", "hello"))),
+        true,
+    );
     let readable = tough_readable(&candidate, &policy(""));
     assert_eq!(readable.extra_delegation_fields, vec!["targets".to_string()]);
     let finding = &readable.findings[0];
     assert_eq!(finding.name, Some(named::TOUGH_DELEGATION_FIELDS));
     assert_eq!(finding.severity, Severity::Error);
-    assert!(finding.message.contains("delegations.roles[0] (team).x-tufrepo-note"), "{finding}");
+    assert!(
+        finding.message.contains("delegations.roles[0] (team).x-tufrepo-note"),
+        "{finding}"
+    );
     let accepted = tough_readable(&candidate, &policy("[gate]\naccept = [\"tough-delegation-fields\"]"));
     assert_eq!(accepted.findings[0].severity, Severity::Warning);
 }
@@ -228,7 +246,9 @@ fn sigstore_production(published: &Path) -> Candidate {
     let mut candidate = empty_candidate();
     for entry in std::fs::read_dir(published).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        let Some(stem) = name.strip_suffix(".json") else { continue };
+        let Some(stem) = name.strip_suffix(".json") else {
+            continue;
+        };
         let bytes = std::fs::read(published.join(&name)).unwrap();
         if stem == "timestamp" {
             let version = trustroot_core::Envelope::parse("timestamp", &bytes, &trustroot_core::Limits::default())
@@ -286,7 +306,8 @@ const UNDER_FAKETIME: &str = "TRUSTROOT_GATE_TEST_UNDER_FAKETIME";
 #[test]
 fn tough_root_history_on_sigstore_production_is_named_and_accepted_only_before_the_import() {
     if std::env::var_os(UNDER_FAKETIME).is_none() {
-        let test = "gate::tests::tough_root_history_on_sigstore_production_is_named_and_accepted_only_before_the_import";
+        let test =
+            "gate::tests::tough_root_history_on_sigstore_production_is_named_and_accepted_only_before_the_import";
         let out = std::process::Command::new("faketime")
             .env("TZ", "UTC")
             .env(UNDER_FAKETIME, "1")
@@ -324,14 +345,22 @@ fn tough_root_history_on_sigstore_production_is_named_and_accepted_only_before_t
     assert_eq!(findings.len(), 1, "{findings:#?}");
     assert_eq!(findings[0].severity, Severity::Error);
     assert_eq!(findings[0].name, None);
-    assert!(findings[0].message.starts_with("tough from root v1 refuses it"), "{}", findings[0]);
+    assert!(
+        findings[0].message.starts_with("tough from root v1 refuses it"),
+        "{}",
+        findings[0]
+    );
 
     // Imported at v15: named, an error until accepted.
     let findings = tough_client(&candidate, &published, &import(15, false));
     assert_eq!(findings.len(), 1, "{findings:#?}");
     assert_eq!(findings[0].name, Some(named::TOUGH_ROOT_HISTORY));
     assert_eq!(findings[0].severity, Severity::Error);
-    assert!(findings[0].message.contains("[import] root_version = 15"), "{}", findings[0]);
+    assert!(
+        findings[0].message.contains("[import] root_version = 15"),
+        "{}",
+        findings[0]
+    );
 
     let findings = tough_client(&candidate, &published, &import(15, true));
     assert!(!has_errors(&findings), "{findings:#?}");

@@ -242,7 +242,10 @@ mod tests {
                 ..
             }
         ));
-        assert!(matches!(KeyRef::parse("sigstore:"), Err(Error::Key(KeyError::ForeignUri { .. }))));
+        assert!(matches!(
+            KeyRef::parse("sigstore:"),
+            Err(Error::Key(KeyError::ForeignUri { .. }))
+        ));
         for bad in ["env:", "env:A B", "", "awskms:", "pkcs11:object=k?pin-value=1"] {
             assert!(KeyRef::parse(bad).is_err(), "{bad}");
         }
@@ -268,14 +271,15 @@ mod online_uri_tests {
     /// older double-slash Google form), each to the kind it is.
     #[test]
     fn real_online_key_uris_parse_to_their_kind_and_keep_what_is_written() {
-        let sigstore =
-            "gcpkms:projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
+        let sigstore = "gcpkms:projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
         let old_gcp = "gcpkms://projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
         let azure = "azurekms://npm-tuf-delegate.vault.azure.net/keys/npm-tuf-delegate-2024-08/e2772c1d01ca400da571096889f1660e";
         for (uri, scheme) in [(sigstore, "gcpkms:"), (old_gcp, "gcpkms:"), (azure, "azurekms:")] {
             let key = KeyRef::parse_online_uri(uri).unwrap();
             let KeyRef::Unsupported {
-                scheme: parsed, reference, ..
+                scheme: parsed,
+                reference,
+                ..
             } = &key
             else {
                 panic!("{uri}: {key:?}")

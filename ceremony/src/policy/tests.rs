@@ -217,7 +217,8 @@ fn an_import_table_records_where_the_repository_came_from_and_is_checked() {
 #[test]
 fn a_key_marked_online_keeps_its_reference_as_written_and_a_foreign_uri_is_refused() {
     let online = |reference: &str| BASE.replace("holder = \"@alice\"", &format!("online = \"{reference}\""));
-    let azure = "azurekms://npm-tuf-delegate.vault.azure.net/keys/npm-tuf-delegate-2024-08/e2772c1d01ca400da571096889f1660e";
+    let azure =
+        "azurekms://npm-tuf-delegate.vault.azure.net/keys/npm-tuf-delegate-2024-08/e2772c1d01ca400da571096889f1660e";
     let policy = Policy::parse(&online(azure)).unwrap();
     assert_eq!(policy.keys["alice"].online.as_deref(), Some(azure));
     for refused in ["sigstore:", "file2:online-test-key", "file:/etc/passwd"] {
@@ -225,7 +226,8 @@ fn a_key_marked_online_keeps_its_reference_as_written_and_a_foreign_uri_is_refus
         assert!(e.contains("keys.alice.online"), "{refused}: {e}");
     }
     // The online signer may be a reference trustroot keeps but cannot sign with.
-    let gcp = "gcpkms:projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
+    let gcp =
+        "gcpkms:projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
     let policy = Policy::parse(&BASE.replace("env:ONLINE", gcp)).unwrap();
     assert_eq!(policy.online.signer, gcp);
 }
