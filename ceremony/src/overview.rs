@@ -268,3 +268,67 @@ fn key_overviews(repo: &Repo, resolved: Option<&ResolvedKeys>, now: DateTime<Utc
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Sigstore's online keys as an import keeps them: the `[online]` Google Cloud KMS key
+    /// and the npm delegation's Azure key, neither usable; an AWS KMS key is.
+    #[test]
+    fn every_online_key_is_listed_with_whether_trustroot_can_sign_with_it_and_why_not() {
+        let policy = policy::Policy::parse(
+            r#"
+[keys.npm-online]
+public = "keys/npm-online.pub"
+online = "azurekms://npm-tuf-delegate.vault.azure.net/keys/npm-tuf-delegate-2024-08/e2772c1d01ca400da571096889f1660e"
+[keys.aws-online]
+public = "keys/aws-online.pub"
+online = "awskms:751429f1-0000-0000-0000-000000000000"
+[roles.root]
+threshold = 1
+[roles.targets]
+threshold = 1
+[delegations.npm]
+keys = ["npm-online"]
+threshold = 1
+paths = ["npm/*"]
+[online]
+signer = "gcpkms:projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1"
+public = "keys/online.pub"
+[publish]
+destination = "public"
+"#,
+        )
+        .unwrap();
+        let keys = online_keys(&policy);
+        let summary: Vec<(&str, &str, bool, Vec<String>)> = keys
+            .iter()
+            .map(|k| (k.name.as_str(), k.kind.as_deref().unwrap(), k.usable, k.roles.clone()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    "online",
+                    "gcpkms",
+                    false,
+                    vec!["snapshot".to_string(), "timestamp".to_string()]
+                ),
+                ("aws-online", "awskms", true, vec![]),
+                ("npm-online", "azurekms", false, vec!["npm".to_string()]),
+            ]
+        );
+        assert!(keys[0].reason.as_ref().unwrap().contains("configure [online] signer"));
+        assert!(
+            keys[2]
+                .reason
+                .as_ref()
+                .unwrap()
+                .contains("configure [keys.npm-online] online")
+        );
+        assert!(keys[2].line().contains("signs npm"), "{}", keys[2].line());
+        assert!(keys[1].reason.is_none());
+    }
+}
