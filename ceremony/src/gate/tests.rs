@@ -240,9 +240,10 @@ fn fields_inside_delegations_that_tough_drops_are_named_tough_delegation_fields(
     assert_eq!(accepted.findings[0].severity, Severity::Warning);
 }
 
-/// Sigstore's production repository as published (roots 1 to 15), as the candidate of a
-/// publish that adds nothing: the repository trustroot would hold after importing it.
-fn sigstore_production(published: &Path) -> Candidate {
+/// A published tree (`N.root.json`, `timestamp.json`, `V.ROLE.json`, `targets/`) as the
+/// candidate of a publish that adds nothing: e.g. Sigstore's production repository (roots
+/// 1 to 15), as trustroot would hold it after importing it.
+fn published_candidate(published: &Path) -> Candidate {
     let mut candidate = empty_candidate();
     for entry in std::fs::read_dir(published).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
@@ -327,7 +328,7 @@ fn tough_root_history_on_sigstore_production_is_named_and_accepted_only_before_t
     }
     let fixtures = trustroot_test_support::unpack_sigstore_fixtures();
     let published = fixtures.path().join("sigstore-prod/published");
-    let candidate = sigstore_production(&published);
+    let candidate = published_candidate(&published);
     assert_eq!(candidate.root_history.len(), 15);
     let import = |root_version: u64, accept: bool| {
         let accept = if accept {
@@ -386,4 +387,60 @@ fn tough_root_history_on_sigstore_production_is_named_and_accepted_only_before_t
         findings[0]
     );
     assert!(findings[0].message.contains("cannot accept"), "{}", findings[0]);
+}
+
+/// Fields inside a delegation entry that tough drops: tough then checks the signatures of
+/// `targets` over bytes without them and refuses it. The gate names that refusal
+/// `tough-delegation-fields` too, and both are warnings once accepted (the same tree without
+/// the field passes tough: the refusal is the field's).
+#[test]
+fn tough_refuses_delegation_fields_it_drops_and_the_refusal_is_named() {
+    use trustroot_test_support::{DelegatedRoleSpec, RepoSim};
+    let build = |field: Option<&str>| {
+        let mut sim = RepoSim::new(Utc::now());
+        sim.add_delegation("targets", DelegatedRoleSpec::new("team", &["team/*"]));
+        sim.add_target("targets", "notes.txt", b"notes\n");
+        sim.publish();
+        if let Some(field) = field {
+            // targets, re-signed by its own key with a custom field in the delegation entry
+            // (as python-tuf and tuf-on-ci keep them).
+            let mut signed = sim.signed("targets");
+            signed["delegations"]["roles"][0][field] = json!("kept by python-tuf");
+            let signatures = trustroot_test_support::envelope::sign_all(&signed, &sim.keys("targets"));
+            let bytes = trustroot_test_support::envelope::serialize(signatures, &signed);
+            let path = sim.current_path("targets");
+            sim.set_override(&path, Some(bytes));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        sim.write_published(dir.path()).unwrap();
+        dir
+    };
+    let plain = build(None);
+    let candidate = published_candidate(plain.path());
+    assert_eq!(candidate.targets.len(), 1);
+    let findings = tough_client(&candidate, plain.path(), &policy(""));
+    assert!(findings.is_empty(), "{findings:#?}");
+
+    let extra = build(Some("x-tufrepo-note"));
+    let candidate = published_candidate(extra.path());
+    let findings = tough_client(&candidate, extra.path(), &policy(""));
+    let named = named_findings(&findings, named::TOUGH_DELEGATION_FIELDS);
+    assert_eq!(named.len(), 2, "the scan and tough's refusal: {findings:#?}");
+    assert_eq!(findings.len(), 2, "{findings:#?}");
+    assert!(named.iter().all(|f| f.severity == Severity::Error));
+    assert!(
+        named[1]
+            .message
+            .starts_with("tough from the published root v1 refuses it"),
+        "{}",
+        named[1]
+    );
+    let accepted = tough_client(
+        &candidate,
+        extra.path(),
+        &policy("[gate]\naccept = [\"tough-delegation-fields\"]"),
+    );
+    assert_eq!(accepted.len(), 2, "{accepted:#?}");
+    assert!(!has_errors(&accepted), "{accepted:#?}");
+    assert!(accepted.iter().all(|f| f.message.contains("accepted by [gate] accept")));
 }
