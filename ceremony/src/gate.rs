@@ -11,8 +11,14 @@
 //! 4. the lints pass: key IDs are the sha256 of their keys, `spec_version` is 1.x or 1.x.y, and each
 //!    role stays valid for at least the policy's `gate.min_valid_days`.
 //!
-//! Each finding names the check, the role and the file.
+//! Each finding names the check, the role and the file. Some also have a name (see
+//! [`crate::finding::named`]): a repository taken over from another tool may carry what
+//! trustroot would never write (a key ID that is not the hash, a key type or delegation
+//! fields tough cannot read, old roots tough cannot start from). The operator accepts such
+//! a finding by name in `[gate] accept`; it is then a warning that says so. A lint on a role
+//! this publish does not write anew (already published, unchangeable) is a warning.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Duration, Utc};
@@ -20,8 +26,23 @@ use trustroot_core::metadata::{Root, Targets};
 use trustroot_core::{ClientWalk, Goal, Limits, Need, Source, Step, TrustedSet};
 
 use crate::candidate::Candidate;
-pub use crate::finding::{Check, Finding, Severity, has_errors};
+pub use crate::finding::{Check, Finding, Severity, has_errors, named};
 use crate::policy::Policy;
+
+/// A finding of the lints about `role`: an error for a role this publish writes anew, a
+/// warning for one it carries as published (no round can change those bytes any more).
+fn lint_finding(carried: bool, role: &str, file: &str, message: String) -> Finding {
+    if carried {
+        Finding::warning(
+            Check::Lint,
+            role,
+            file,
+            format!("{message} (already published: this publish does not change it)"),
+        )
+    } else {
+        Finding::error(Check::Lint, role, file, message)
+    }
+}
 
 fn meta_file(role: &str, version: Option<u64>) -> String {
     trustroot_core::role_name::metadata_file_name(role, version)
@@ -47,11 +68,12 @@ pub fn lint(candidate: &Candidate, policy: &Policy, now: DateTime<Utc>) -> Vec<F
         };
         let file = meta_file(role, if role == "timestamp" { None } else { Some(*version) });
         let signed = &signed;
+        let carried = !candidate.new_roles.iter().any(|r| r == role);
         // spec_version: 1.y or 1.y.z (what python-tuf and tuf-js accept).
         let spec = signed.get("spec_version").and_then(|v| v.as_str()).unwrap_or("");
         if !trustroot_core::metadata::supported_spec_version(spec) {
-            findings.push(Finding::error(
-                Check::Lint,
+            findings.push(lint_finding(
+                carried,
                 role,
                 &file,
                 format!(
@@ -94,25 +116,30 @@ pub fn lint(candidate: &Candidate, policy: &Policy, now: DateTime<Utc>) -> Vec<F
         for (keyid, key) in keys.unwrap_or_default() {
             let computed = key.computed_key_id();
             if computed != keyid {
-                findings.push(Finding::error(
-                    Check::Lint,
+                let finding = lint_finding(
+                    carried,
                     role,
                     &file,
                     format!(
                         "key ID {keyid} is not the sha256 of its key ({computed}): tough and sigstore-rs reject the whole file (sigstore/root-signing#1431); re-register the key"
                     ),
-                ));
+                );
+                findings.push(
+                    finding
+                        .named(named::KEY_ID_NOT_HASH)
+                        .judged(|name| policy.gate.accepts(name)),
+                );
             }
         }
         if role == "root"
             && let Ok(root) = serde_json::from_value::<Root>(signed.clone())
             && root.consistent_snapshot != Some(true)
         {
-            findings.push(Finding::error(
-                Check::Lint,
+            findings.push(lint_finding(
+                carried,
                 role,
                 &file,
-                "consistent_snapshot is not true: the published tree uses consistent-snapshot names",
+                "consistent_snapshot is not true: the published tree uses consistent-snapshot names".to_string(),
             ));
         }
     }
@@ -373,30 +400,16 @@ fn find_targets(candidate: &Candidate, set: &TrustedSet, who: &str) -> Vec<Findi
 /// from the oldest root, loading every role and reading every target. tough checks expiry
 /// against the wall clock (`ExpirationEnforcement::Safe`).
 ///
-/// tough refuses a whole root that lists an ECDSA P-384 key. Where the policy allows such
-/// keys (`allow_p384`) and a root lists one, tough is skipped and a warning says so.
-pub fn tough_client(candidate: &Candidate, tree: &Path, allow_p384: bool) -> Vec<Finding> {
-    if allow_p384 && let Some(version) = root_with_p384(candidate) {
-        return vec![Finding::warning(
-            Check::Tough,
-            "root",
-            &format!("{version}.root.json"),
-            format!(
-                "{TOUGH_SKIPPED_P384}: tough was not run: root v{version} lists an ECDSA P-384 key, which tough refuses \
-                 (the policy allows P-384 keys: [gate] allow_p384); clients built on tough cannot use this repository"
-            ),
-        )];
-    }
-    let mut findings = Vec::new();
-    let mut starts: Vec<(String, Vec<u8>)> = Vec::new();
-    if let Some(root) = candidate.previous.get("root") {
-        let version = candidate.published_root_version().unwrap_or(0);
-        starts.push((format!("tough from the published root v{version}"), root.clone()));
-    }
-    if let Some((version, oldest)) = candidate.root_history.iter().next()
-        && !starts.iter().any(|(_, r)| r == oldest)
-    {
-        starts.push((format!("tough from root v{version}"), oldest.clone()));
+/// What tough 0.24 cannot read at all is found first, without running it (see
+/// [`tough_readable`]): a key type it does not know makes it refuse every file, so it is
+/// not run then. A refusal from the oldest root, where that root predates trustroot
+/// (`[import] root_version`), is `tough-root-history`: once accepted, tough must start from
+/// a later root, and from the published one.
+pub fn tough_client(candidate: &Candidate, tree: &Path, policy: &Policy) -> Vec<Finding> {
+    let readable = tough_readable(candidate, policy);
+    let mut findings = readable.findings;
+    if readable.unknown_key_type {
+        return findings;
     }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
@@ -410,49 +423,288 @@ pub fn tough_client(candidate: &Candidate, tree: &Path, allow_p384: bool) -> Vec
             return findings;
         }
     };
-    for (who, root) in starts {
-        if let Err(refusal) = runtime.block_on(tough_load(candidate, tree, &root)) {
-            findings.push(Finding::error(
-                Check::Tough,
-                &refusal.role,
-                &refusal.file,
-                format!("{who} refuses it: {}", refusal.message),
-            ));
+    let run = |root: &[u8]| runtime.block_on(tough_load(candidate, tree, root));
+    // A refusal, named `tough-delegation-fields` when it is about a role whose delegations
+    // carry fields tough drops (it then checks signatures over other bytes).
+    let refused = |who: &str, refusal: Refusal| {
+        let finding = Finding::error(
+            Check::Tough,
+            &refusal.role,
+            &refusal.file,
+            format!("{who} refuses it: {}", refusal.message),
+        );
+        let about = |role: &String| {
+            refusal.message.contains(&format!("role {role}")) || refusal.message.contains(&format!("{role} metadata"))
+        };
+        if readable.extra_delegation_fields.iter().any(about) {
+            finding
+                .named(named::TOUGH_DELEGATION_FIELDS)
+                .judged(|name| policy.gate.accepts(name))
+        } else {
+            finding
+        }
+    };
+    let published = candidate.previous.get("root");
+    let mut published_refused = false;
+    if let Some(root) = published {
+        let version = candidate.published_root_version().unwrap_or(0);
+        if let Err(refusal) = run(root) {
+            published_refused = true;
+            findings.push(refused(&format!("tough from the published root v{version}"), refusal));
         }
     }
+    let Some((&oldest_version, oldest)) = candidate.root_history.iter().next() else {
+        return findings;
+    };
+    if published.is_some_and(|root| root == oldest) {
+        return findings;
+    }
+    let Err(refusal) = run(oldest) else {
+        return findings;
+    };
+    let who = format!("tough from root v{oldest_version}");
+    let imported = policy.import.as_ref().map(|i| i.root_version);
+    let before_trustroot = imported.filter(|&newest| oldest_version < newest);
+    let (Some(import_version), false) = (before_trustroot, published_refused) else {
+        // Not history that predates trustroot (or tough refuses the published root too,
+        // so the old root is not what it stumbles on): an ordinary refusal.
+        findings.push(refused(&who, refusal));
+        return findings;
+    };
+    let finding = Finding::error(
+        Check::Tough,
+        &refusal.role,
+        &refusal.file,
+        format!(
+            "{who} refuses it: {}; root v{oldest_version} was published before trustroot ([import] root_version = {import_version})",
+            refusal.message
+        ),
+    )
+    .named(named::TOUGH_ROOT_HISTORY);
+    if !policy.gate.accepts(named::TOUGH_ROOT_HISTORY) {
+        findings.push(finding);
+        return findings;
+    }
+    findings.push(first_root_tough_reads(candidate, oldest_version, import_version, run));
     findings
+}
+
+/// With `tough-root-history` accepted: the first root after `oldest` that tough can start
+/// from, as a warning, while every root it refuses predates trustroot; a root it refuses
+/// that is `import_version` or later is an error no policy accepts.
+fn first_root_tough_reads(
+    candidate: &Candidate,
+    oldest: u64,
+    import_version: u64,
+    run: impl Fn(&[u8]) -> Result<(), Refusal>,
+) -> Finding {
+    for (&version, root) in candidate.root_history.range(oldest + 1..) {
+        match run(root) {
+            Ok(()) => {
+                return Finding::warning(
+                    Check::Tough,
+                    "root",
+                    &format!("{version}.root.json"),
+                    format!(
+                        "tough can start from root v{version} (history before trustroot: v{oldest}–v{} accepted by [gate] accept); \
+                         clients built on tough must ship root v{version} or later",
+                        version - 1
+                    ),
+                )
+                .named(named::TOUGH_ROOT_HISTORY);
+            }
+            Err(_) if version < import_version => {}
+            Err(refusal) => {
+                return Finding::error(
+                    Check::Tough,
+                    &refusal.role,
+                    &refusal.file,
+                    format!(
+                        "tough from root v{version} refuses it: {}; root v{version} is not older than the import ([import] root_version = {import_version}), so [gate] accept cannot accept this",
+                        refusal.message
+                    ),
+                )
+                .named(named::TOUGH_ROOT_HISTORY);
+            }
+        }
+    }
+    Finding::error(
+        Check::Tough,
+        "root",
+        "root history",
+        format!("tough cannot start from any root of the history (v{oldest} and later)"),
+    )
+    .named(named::TOUGH_ROOT_HISTORY)
 }
 
 /// Targets tough reads at once in the gate.
 const TOUGH_READS_AT_ONCE: usize = 16;
 
-/// The name of the finding that says tough was skipped for a root with a P-384 key.
-pub const TOUGH_SKIPPED_P384: &str = "tough-skipped-p384";
+/// The name of the finding that said tough was skipped for a root with a P-384 key, kept
+/// at the start of its message for the readers of older reports.
+pub const TOUGH_SKIPPED_P384: &str = named::TOUGH_SKIPPED_P384;
 
-/// The version of the first root (the candidate's, then its history) that lists a P-384 key.
-fn root_with_p384(candidate: &Candidate) -> Option<u64> {
-    let lists_p384 = |bytes: &[u8]| {
-        let Ok(envelope) = trustroot_core::Envelope::parse("root", bytes, &trustroot_core::Limits::default()) else {
-            return false;
-        };
-        envelope
-            .signed
-            .get("keys")
-            .and_then(|k| k.as_object())
-            .is_some_and(|keys| {
-                keys.values()
-                    .any(|key| key.get("scheme").and_then(|s| s.as_str()) == Some("ecdsa-sha2-nistp384"))
-            })
-    };
-    let new_root = candidate.metadata.get("root").filter(|bytes| lists_p384(bytes));
-    if new_root.is_some() {
-        return candidate.versions.get("root").copied();
+/// What tough 0.24 cannot read, found in the metadata without running it.
+pub struct ToughReadable {
+    /// `tough-key-type` and `tough-delegation-fields` findings, judged by the policy.
+    pub findings: Vec<Finding>,
+    /// A file lists a key tough cannot parse: it refuses the whole file, so it is not run.
+    pub unknown_key_type: bool,
+    /// The roles whose `delegations` carry fields tough drops.
+    pub extra_delegation_fields: Vec<String>,
+}
+
+/// The (keytype, scheme) pairs tough 0.24 parses (`tough::schema::key::Key`).
+const TOUGH_KEY_TYPES: [(&str, &str); 4] = [
+    ("ed25519", "ed25519"),
+    ("ecdsa", "ecdsa-sha2-nistp256"),
+    ("ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256"),
+    ("rsa", "rsassa-pss-sha256"),
+];
+
+/// The fields tough 0.24 reads in `delegations` and in a delegation entry; it has no place
+/// for any other, drops it, and so verifies signatures over bytes the repository never
+/// signed.
+const TOUGH_DELEGATIONS_FIELDS: [&str; 2] = ["keys", "roles"];
+const TOUGH_DELEGATED_ROLE_FIELDS: [&str; 6] = [
+    "name",
+    "keyids",
+    "threshold",
+    "terminating",
+    "paths",
+    "path_hash_prefixes",
+];
+
+/// Every file a client of the candidate reads that lists keys: each root of the history,
+/// the candidate's root, and every targets role with delegations, as (role, file, signed).
+fn files_with_keys(candidate: &Candidate) -> Vec<(String, String, serde_json::Value)> {
+    let mut files = Vec::new();
+    let mut roots: BTreeMap<u64, &[u8]> = candidate.root_history.iter().map(|(v, b)| (*v, b.as_slice())).collect();
+    if let (Some(bytes), Some(version)) = (candidate.metadata.get("root"), candidate.versions.get("root")) {
+        roots.insert(*version, bytes);
     }
-    candidate
-        .root_history
-        .iter()
-        .find(|(_, bytes)| lists_p384(bytes))
-        .map(|(version, _)| *version)
+    for (version, bytes) in roots {
+        if let Some(signed) = lint_view("root", bytes) {
+            files.push(("root".to_string(), format!("{version}.root.json"), signed));
+        }
+    }
+    for (role, bytes) in &candidate.metadata {
+        if ["root", "snapshot", "timestamp"].contains(&role.as_str()) {
+            continue;
+        }
+        if let Some(signed) = lint_view(role, bytes) {
+            let version = candidate.versions.get(role).copied();
+            files.push((role.clone(), meta_file(role, version), signed));
+        }
+    }
+    files
+}
+
+/// The keys tough cannot parse and the delegation fields it drops, in every file a client
+/// reads. P-384 keys alone, with `[gate] allow_p384`, are accepted as they always were.
+pub fn tough_readable(candidate: &Candidate, policy: &Policy) -> ToughReadable {
+    let mut readable = ToughReadable {
+        findings: Vec::new(),
+        unknown_key_type: false,
+        extra_delegation_fields: Vec::new(),
+    };
+    let accepted = |name: &str| policy.gate.accepts(name);
+    for (role, file, signed) in files_with_keys(candidate) {
+        let keys = if role == "root" {
+            signed.get("keys")
+        } else {
+            signed.get("delegations").and_then(|d| d.get("keys"))
+        };
+        let unreadable: Vec<(String, String, String)> = keys
+            .and_then(|k| k.as_object())
+            .into_iter()
+            .flatten()
+            .filter_map(|(keyid, key)| {
+                let field = |name: &str| key.get(name).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                let (keytype, scheme) = (field("keytype"), field("scheme"));
+                let known = TOUGH_KEY_TYPES.contains(&(keytype.as_str(), scheme.as_str()));
+                (!known).then(|| (keyid.clone(), keytype, scheme))
+            })
+            .collect();
+        if let Some((keyid, keytype, scheme)) = unreadable.first() {
+            readable.unknown_key_type = true;
+            let only_p384 = unreadable.iter().all(|(_, _, scheme)| scheme == "ecdsa-sha2-nistp384");
+            let finding = if only_p384 && policy.gate.allow_p384 {
+                // The message older reports and tests know, with its old name first.
+                let what = match file.strip_suffix(".root.json") {
+                    Some(version) => format!("root v{version}"),
+                    None => file.clone(),
+                };
+                Finding::warning(
+                    Check::Tough,
+                    &role,
+                    &file,
+                    format!(
+                        "{TOUGH_SKIPPED_P384}: tough was not run: {what} lists an ECDSA P-384 key, which tough refuses \
+                         (the policy allows P-384 keys: [gate] allow_p384); clients built on tough cannot use this repository"
+                    ),
+                )
+            } else {
+                Finding::error(
+                    Check::Tough,
+                    &role,
+                    &file,
+                    format!(
+                        "lists {} key(s) tough 0.24 cannot read (first: {} of type {} with scheme {}): tough refuses the whole file, \
+                         so it was not run; clients built on tough cannot use this repository",
+                        unreadable.len(),
+                        crate::keys::short_id(keyid),
+                        trustroot_core::display::escape(keytype),
+                        trustroot_core::display::escape(scheme)
+                    ),
+                )
+            };
+            readable
+                .findings
+                .push(finding.named(named::TOUGH_KEY_TYPE).judged(accepted));
+        }
+        if role == "root" {
+            continue;
+        }
+        let Some(delegations) = signed.get("delegations").and_then(|d| d.as_object()) else {
+            continue;
+        };
+        let mut extra: Vec<String> = delegations
+            .keys()
+            .filter(|k| !TOUGH_DELEGATIONS_FIELDS.contains(&k.as_str()))
+            .map(|k| format!("delegations.{k}"))
+            .collect();
+        let entries = delegations.get("roles").and_then(|r| r.as_array());
+        for (i, entry) in entries.into_iter().flatten().enumerate() {
+            let name = entry.get("name").and_then(|n| n.as_str()).unwrap_or("?");
+            let fields = entry.as_object().into_iter().flat_map(|o| o.keys());
+            for field in fields.filter(|k| !TOUGH_DELEGATED_ROLE_FIELDS.contains(&k.as_str())) {
+                extra.push(format!("delegations.roles[{i}] ({name}).{field}"));
+            }
+        }
+        if !extra.is_empty() {
+            let shown: Vec<String> = extra
+                .iter()
+                .map(|f| trustroot_core::display::escape(f).into_owned())
+                .collect();
+            readable.findings.push(
+                Finding::error(
+                    Check::Tough,
+                    &role,
+                    &file,
+                    format!(
+                        "has field(s) tough 0.24 drops: {}; tough then checks {role}'s signatures over other bytes and refuses it \
+                         (trustroot's client, python-tuf and tuf-js keep them)",
+                        shown.join(", ")
+                    ),
+                )
+                .named(named::TOUGH_DELEGATION_FIELDS)
+                .judged(accepted),
+            );
+            readable.extra_delegation_fields.push(role);
+        }
+    }
+    readable
 }
 
 fn chain(error: &(dyn std::error::Error + 'static)) -> String {
@@ -511,3 +763,6 @@ async fn tough_load(candidate: &Candidate, tree: &Path, root: &[u8]) -> Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -21,7 +21,7 @@ pub mod awskms;
 pub mod pkcs11;
 mod reference;
 
-pub use reference::KeyRef;
+pub use reference::{KeyRef, online_advice};
 
 /// The largest key file read (a PEM key is well under 1 KiB).
 pub(crate) const MAX_KEY_FILE: u64 = 64 * 1024;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use trustroot_core::expiry;
 
 use crate::attestation::Attestation;
+use crate::keys::{self, KeyRef};
 use crate::online;
 use crate::policy::{self, ResolvedKeys};
 use crate::repo::Repo;
@@ -29,6 +30,8 @@ pub struct Overview {
     /// Why the key files could not be read, if so (the names and holders are still listed).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keys_problem: Option<String>,
+    /// The keys that sign online (`[online]`, and every `[keys.X] online`): usable or not.
+    pub online_keys: Vec<OnlineKeyOverview>,
     /// Every round, oldest first.
     pub rounds: Vec<RoundHistory>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,6 +88,100 @@ pub struct KeyOverview {
     pub attestation_problem: Option<String>,
 }
 
+/// A key that signs online: the `[online]` signer, or a key `[keys.NAME] online` marks (an
+/// imported repository's online-signed delegation). Its reference is shown as written;
+/// one trustroot cannot sign with (an imported `gcpkms:` or `azurekms://` key) is marked
+/// unusable, with what to do.
+#[derive(Debug, Clone, Serialize)]
+pub struct OnlineKeyOverview {
+    /// `online` for `[online]`, else the key's name.
+    pub name: String,
+    /// Where the reference is configured: `online.signer` or `keys.NAME.online`.
+    pub field: String,
+    /// The reference as written.
+    pub reference: String,
+    /// Its kind (`file`, `env`, `pkcs11`, `awskms`, `gcpkms`, `azurekms`...), when it parses.
+    pub kind: Option<String>,
+    /// The roles it signs.
+    pub roles: Vec<String>,
+    /// Whether trustroot can sign with this kind of reference.
+    pub usable: bool,
+    /// Why not, and what to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl OnlineKeyOverview {
+    /// One line for a terminal: `online (online.signer, signs snapshot, timestamp): REF: usable`.
+    pub fn line(&self) -> String {
+        let reference = trustroot_core::display::escape(&self.reference);
+        let state = match &self.reason {
+            None => "usable".to_string(),
+            Some(reason) => format!("NOT usable: {reason}"),
+        };
+        format!(
+            "online key {} ({}, signs {}): {reference}: {state}",
+            trustroot_core::display::escape(&self.name),
+            self.field,
+            if self.roles.is_empty() {
+                "no role".to_string()
+            } else {
+                self.roles.join(", ")
+            }
+        )
+    }
+}
+
+/// Every key of `policy` that signs online, the `[online]` signer first.
+pub fn online_keys(policy: &policy::Policy) -> Vec<OnlineKeyOverview> {
+    let describe = |name: &str, field: String, reference: &str, roles: Vec<String>, configure: &str| {
+        let (kind, reason) = match KeyRef::parse(reference) {
+            Ok(key @ KeyRef::Unsupported { scheme, .. }) => (
+                Some(key.kind().to_string()),
+                Some(format!(
+                    "trustroot cannot sign with {scheme} keys: {}",
+                    keys::online_advice(configure)
+                )),
+            ),
+            Ok(key) => (Some(key.kind().to_string()), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        OnlineKeyOverview {
+            name: name.to_string(),
+            field,
+            reference: reference.to_string(),
+            kind,
+            roles,
+            usable: reason.is_none(),
+            reason,
+        }
+    };
+    let mut keys = vec![describe(
+        "online",
+        "online.signer".to_string(),
+        &policy.online.signer,
+        vec!["snapshot".to_string(), "timestamp".to_string()],
+        "[online] signer",
+    )];
+    for (name, entry) in &policy.keys {
+        let Some(reference) = &entry.online else { continue };
+        let roles = ["root", "targets"]
+            .into_iter()
+            .map(str::to_string)
+            .chain(policy.delegations.keys().cloned())
+            .filter(|role| policy.signers(role).is_some_and(|(names, _)| names.contains(name)))
+            .collect();
+        keys.push(describe(
+            name,
+            format!("keys.{name}.online"),
+            reference,
+            roles,
+            &format!("[keys.{name}] online"),
+        ));
+    }
+    keys
+}
+
 /// The overview of `repo` at `now`.
 pub fn overview(repo: &Repo, now: DateTime<Utc>) -> Overview {
     let (resolved, keys_problem) = match repo.keys() {
@@ -106,6 +203,7 @@ pub fn overview(repo: &Repo, now: DateTime<Utc>) -> Overview {
         roles_problem,
         keys: key_overviews(repo, resolved.as_ref(), now),
         keys_problem,
+        online_keys: online_keys(&repo.policy),
         rounds,
         rounds_problem,
     }
@@ -169,4 +267,68 @@ fn key_overviews(repo: &Repo, resolved: Option<&ResolvedKeys>, now: DateTime<Utc
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// Sigstore's online keys as an import keeps them: the `[online]` Google Cloud KMS key
+    /// and the npm delegation's Azure key, neither usable; an AWS KMS key is.
+    #[test]
+    fn every_online_key_is_listed_with_whether_trustroot_can_sign_with_it_and_why_not() {
+        let policy = policy::Policy::parse(
+            r#"
+[keys.npm-online]
+public = "keys/npm-online.pub"
+online = "azurekms://npm-tuf-delegate.vault.azure.net/keys/npm-tuf-delegate-2024-08/e2772c1d01ca400da571096889f1660e"
+[keys.aws-online]
+public = "keys/aws-online.pub"
+online = "awskms:751429f1-0000-0000-0000-000000000000"
+[roles.root]
+threshold = 1
+[roles.targets]
+threshold = 1
+[delegations.npm]
+keys = ["npm-online"]
+threshold = 1
+paths = ["npm/*"]
+[online]
+signer = "gcpkms:projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1"
+public = "keys/online.pub"
+[publish]
+destination = "public"
+"#,
+        )
+        .unwrap();
+        let keys = online_keys(&policy);
+        let summary: Vec<(&str, &str, bool, Vec<String>)> = keys
+            .iter()
+            .map(|k| (k.name.as_str(), k.kind.as_deref().unwrap(), k.usable, k.roles.clone()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    "online",
+                    "gcpkms",
+                    false,
+                    vec!["snapshot".to_string(), "timestamp".to_string()]
+                ),
+                ("aws-online", "awskms", true, vec![]),
+                ("npm-online", "azurekms", false, vec!["npm".to_string()]),
+            ]
+        );
+        assert!(keys[0].reason.as_ref().unwrap().contains("configure [online] signer"));
+        assert!(
+            keys[2]
+                .reason
+                .as_ref()
+                .unwrap()
+                .contains("configure [keys.npm-online] online")
+        );
+        assert!(keys[2].line().contains("signs npm"), "{}", keys[2].line());
+        assert!(keys[1].reason.is_none());
+    }
 }

@@ -36,25 +36,53 @@ pub struct Policy {
     /// Which roles' keys must carry a verified YubiKey attestation.
     #[serde(default, skip_serializing_if = "AttestationPolicy::is_empty")]
     pub attestation: AttestationPolicy,
-    /// Where an imported repository came from (`trustroot init --import`).
+    /// Where the repository came from when it was imported (`trustroot init --import`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub import: Option<Import>,
 }
 
-/// `[import]`: the repository `trustroot init --import` took over.
+/// `[import]`: the repository was taken over from another tool (a tuf-on-ci checkout, a
+/// published repository). Its root history up to `root_version` was published before
+/// trustroot ran it: what the gate may accept about those old roots (`tough-root-history`)
+/// it never accepts about a root trustroot staged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Import {
-    /// The source as given (a directory or URL).
+    /// What was imported, as given to `--import` (a directory or a URL).
     pub source: String,
-    /// The newest root when it was imported: every root up to it was published by
-    /// another tool.
+    /// The newest root version imported: roots below it predate trustroot.
     pub root_version: u64,
-    /// The time it was verified as of.
+    /// The time the import verified the repository at (RFC 3339).
     pub at: String,
-    /// Only metadata was imported (no target files).
+    /// Only metadata was imported (the source had no target files).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub metadata_only: bool,
+}
+
+impl Import {
+    fn check(&self) -> Result<()> {
+        if self.source.trim().is_empty() {
+            return Err(Error::policy("import.source", PolicyProblem::Empty));
+        }
+        if self.source.chars().any(char::is_control) {
+            return Err(Error::policy(
+                "import.source",
+                PolicyProblem::ControlCharacters {
+                    text: self.source.clone(),
+                },
+            ));
+        }
+        if self.root_version == 0 {
+            return Err(Error::policy("import.root_version", PolicyProblem::VersionZero));
+        }
+        if trustroot_core::time::parse(&self.at).is_none() {
+            return Err(Error::policy(
+                "import.at",
+                PolicyProblem::NotATime { text: self.at.clone() },
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// `[attestation]`: the roles whose every key must have been registered with a YubiKey
@@ -93,6 +121,19 @@ pub struct Gate {
     /// on, the gate skips tough for such a root and says so in a finding.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_p384: bool,
+    /// Named gate findings the operator accepts: each is then a warning that says
+    /// "accepted by [gate] accept" instead of an error (names in docs/policy.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accept: Vec<String>,
+}
+
+impl Gate {
+    /// True when `[gate] accept` lists the finding `name` (or an older name of it).
+    pub fn accepts(&self, name: &str) -> bool {
+        self.accept
+            .iter()
+            .any(|listed| crate::finding::named::canonical(listed) == crate::finding::named::canonical(name))
+    }
 }
 
 /// A named public key and who holds it.
@@ -109,8 +150,9 @@ pub struct KeyEntry {
     /// form factor, slot, PIN and touch policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attestation: Option<crate::attestation::Attestation>,
-    /// A key that signs online (a delegation signed by a KMS key): its reference, as the
-    /// imported metadata wrote it.
+    /// The key signs online, not by a keyholder (e.g. a delegation signed by a KMS key):
+    /// where its private key is, as a key reference kept as written (an imported
+    /// `gcpkms:` or `azurekms://` reference loads but cannot sign until it is replaced).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub online: Option<String>,
 }
@@ -385,6 +427,26 @@ impl Policy {
         }
         KeyRef::parse(&self.online.signer)
             .map_err(|e| Error::policy("online.signer", PolicyProblem::Key(Box::new(e))))?;
+        for (name, entry) in &self.keys {
+            if let Some(reference) = &entry.online {
+                KeyRef::parse(reference)
+                    .map_err(|e| Error::policy(format!("keys.{name}.online"), PolicyProblem::Key(Box::new(e))))?;
+            }
+        }
+        for name in &self.gate.accept {
+            if !crate::finding::named::ACCEPTABLE.contains(&name.as_str()) {
+                return Err(Error::policy(
+                    "gate.accept",
+                    PolicyProblem::UnknownFinding {
+                        name: name.clone(),
+                        known: crate::finding::named::ACCEPTABLE.join(", "),
+                    },
+                ));
+            }
+        }
+        if let Some(import) = &self.import {
+            import.check()?;
+        }
         check_relative("online.public", &self.online.public)?;
         if self.publish.destination.trim().is_empty() {
             return Err(Error::policy("publish.destination", PolicyProblem::Empty));

@@ -35,6 +35,8 @@ pub fn staged(repo: &Repo, roles: &[(&str, &Signed)], now: DateTime<Utc>) -> Vec
         let bytes = signed.metadata_json(role, &[]).unwrap_or_default();
         candidate.metadata.insert((*role).to_string(), bytes);
         candidate.versions.insert((*role).to_string(), version);
+        // Every role here is staged anew: the lints judge it as a role this round writes.
+        candidate.new_roles.push((*role).to_string());
         for (path, length, sha256) in signed.listed_targets(|path| gate::payload_kind(path).is_some()) {
             let source = repo.root.join("targets").join(path);
             // The findings must be of the bytes staged: a file changed since is reported.

@@ -83,7 +83,7 @@ pub fn verify(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Utc
     let dir = PublishDir::at(&scratch.path().join("publish"));
     let current = published_tree(repo)?;
     match dir.stage_from(&candidate, current.as_deref()) {
-        Ok(staged) => findings.extend(gate::tough_client(&candidate, &staged.dir, repo.policy.gate.allow_p384)),
+        Ok(staged) => findings.extend(gate::tough_client(&candidate, &staged.dir, &repo.policy)),
         Err(e) => findings.push(Finding::error(
             gate::Check::Lint,
             "repository",
@@ -115,7 +115,7 @@ pub fn publish(repo: &Repo, round: &Round, online: &dyn Signer, now: DateTime<Ut
         return refused(findings, recovered);
     }
     let staged = dir.stage(&candidate)?;
-    let tough = gate::tough_client(&candidate, &staged.dir, repo.policy.gate.allow_p384);
+    let tough = gate::tough_client(&candidate, &staged.dir, &repo.policy);
     if gate::has_errors(&tough) {
         staged.discard();
         findings.extend(tough);
@@ -207,6 +207,17 @@ pub fn online_signer(
         .map_err(|e| Error::policy("online.signer", PolicyProblem::Key(Box::new(e))))?;
     let key_ref = match key_ref {
         KeyRef::File(path) if path.is_relative() => KeyRef::File(repo.root.join(path)),
+        // Kept as written (an imported repository's KMS key), but nothing can sign with it.
+        KeyRef::Unsupported { scheme, reference, .. } => {
+            return Err(Error::policy(
+                "online.signer",
+                PolicyProblem::OnlineKeyUnusable {
+                    reference,
+                    scheme,
+                    advice: crate::keys::online_advice("[online] signer"),
+                },
+            ));
+        }
         other => other,
     };
     if let KeyRef::File(path) = &key_ref

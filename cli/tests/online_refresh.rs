@@ -251,3 +251,61 @@ fn plain_expiry_alerts_on_a_timestamp_23_hours_from_expiry_and_within_0s_keeps_t
     let out = common::trustroot(&["expiry", &repo]);
     assert_eq!(out.status.code(), Some(0), "{}", common::text(&out));
 }
+
+/// An imported repository's online key reference (here Sigstore's Google Cloud KMS key)
+/// is kept as written: the policy loads, `expiry` and `ceremony status` show the key as not
+/// usable and why, and a refresh is refused naming `online.signer` and what to do, with
+/// nothing changed.
+#[test]
+fn a_kept_gcpkms_online_signer_is_shown_unusable_and_a_refresh_is_refused_naming_online_signer() {
+    let setup = published();
+    let gcp =
+        "gcpkms:projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
+    let path = setup.repo.join("trustroot.toml");
+    let policy = std::fs::read_to_string(&path).unwrap();
+    let start = policy.find("signer = ").unwrap();
+    let end = start + policy[start..].find('\n').unwrap();
+    std::fs::write(
+        &path,
+        format!("{}signer = \"{gcp}\"{}", &policy[..start], &policy[end..]),
+    )
+    .unwrap();
+
+    let before = tree_hash(&setup.repo);
+    let out = trustroot(&setup.repo, &["online", "refresh", "--force"]);
+    assert_eq!(out.status.code(), Some(1), "{}", common::text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    for expected in ["online.signer", gcp, "configure [online] signer", "libkmsp11", "rotate"] {
+        assert!(stderr.contains(expected), "expected '{expected}' in:\n{stderr}");
+    }
+    assert_eq!(tree_hash(&setup.repo), before, "a refused refresh changes nothing");
+
+    let repo = setup.repo.to_str().unwrap();
+    let out = common::trustroot(&["expiry", repo, "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let online = &json["online_keys"][0];
+    assert_eq!(online["field"], "online.signer", "{json}");
+    assert_eq!(online["reference"], gcp);
+    assert_eq!(online["kind"], "gcpkms");
+    assert_eq!(online["usable"], false);
+    assert!(online["reason"].as_str().unwrap().contains("libkmsp11"), "{online}");
+    let table = common::text(&common::trustroot(&["expiry", repo]));
+    assert!(
+        table.contains("online key online (online.signer, signs snapshot, timestamp)"),
+        "{table}"
+    );
+    assert!(table.contains("NOT usable"), "{table}");
+
+    // A round opens without the online key; its status shows the key the same way.
+    std::fs::write(setup.repo.join("targets/notes.txt"), b"a new target\n").unwrap();
+    setup.start_now();
+    let status = setup.status_json();
+    let online = &status["repository"]["online_keys"][0];
+    assert_eq!(online["usable"], false, "{status:#}");
+    assert_eq!(online["reference"], gcp);
+    let text = ok(&setup.repo, &["ceremony", "status"]);
+    assert!(
+        text.contains("NOT usable: trustroot cannot sign with gcpkms: keys"),
+        "{text}"
+    );
+}

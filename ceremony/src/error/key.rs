@@ -41,6 +41,20 @@ pub enum KeyError {
     /// A key service recognised but not supported (yet).
     #[error("{scheme} keys are not supported yet: {advice}")]
     UnsupportedService { scheme: &'static str, advice: &'static str },
+    /// A URI of another tool's signer (`sigstore:`, securesystemslib's `file:`/`file2:`)
+    /// where a key reference is expected: refused rather than read as a file name.
+    #[error(
+        "'{}': {scheme} is another tool's signer URI, not a key trustroot can use (and never read as a file name); name a key file, env:VAR, a pkcs11: URI or awskms:KEY",
+        trustroot_core::display::escape(text)
+    )]
+    ForeignUri { text: String, scheme: String },
+    /// An online key URI (tuf-on-ci's `x-tuf-on-ci-online-uri`) of a kind outside the
+    /// allowlist: it is never read as a file name.
+    #[error(
+        "'{}' is not an online key reference trustroot knows (awskms:, gcpkms:, azurekms://); a URI naming a local file is never read",
+        trustroot_core::display::escape(text)
+    )]
+    NotAnOnlineUri { text: String },
     /// Bytes were asked of a reference that is not a file or a variable.
     #[error("{reference}: not a key file; the key stays on its token or service")]
     NotAFile { reference: String },
@@ -136,6 +150,8 @@ impl KeyError {
             | KeyError::EmptyReference
             | KeyError::BadKmsKey { .. }
             | KeyError::UnsupportedService { .. }
+            | KeyError::ForeignUri { .. }
+            | KeyError::NotAnOnlineUri { .. }
             | KeyError::NotAFile { .. }
             | KeyError::NoPassphraseSource { .. }
             | KeyError::NoPinSource { .. } => ErrorClass::Usage,

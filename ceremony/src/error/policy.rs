@@ -119,6 +119,25 @@ pub enum PolicyProblem {
         shown(path)
     )]
     PrivateKeyInside { path: PathBuf },
+    /// `[gate] accept` names a finding the gate does not have.
+    #[error("'{}' is not a finding the gate names (known: {known})", escape(name))]
+    UnknownFinding { name: String, known: String },
+    #[error("'{}' holds control characters", escape(text))]
+    ControlCharacters { text: String },
+    #[error("'{}' is not an RFC 3339 time (e.g. 2026-08-22T00:00:00Z)", escape(text))]
+    NotATime { text: String },
+    #[error("must be at least 1 (root versions start at 1)")]
+    VersionZero,
+    /// An online key reference trustroot keeps as written but cannot sign with.
+    #[error(
+        "'{}' is kept as written, but trustroot cannot sign with {scheme} keys: {advice}",
+        escape(reference)
+    )]
+    OnlineKeyUnusable {
+        reference: String,
+        scheme: &'static str,
+        advice: String,
+    },
 }
 
 impl PolicyProblem {

@@ -25,8 +25,13 @@ pub enum KeyRef {
     /// An AWS KMS key (`awskms:` key ID, key ARN or alias).
     AwsKms(String),
     /// A key in a service trustroot recognises but cannot use yet (`gcpkms:`, `azurekms:`,
-    /// `hsm:`): `scheme` is the prefix, `advice` what to use instead.
-    Unsupported { scheme: &'static str, advice: &'static str },
+    /// `hsm:`): `scheme` is the prefix, `advice` what to use instead, `reference` the
+    /// reference as written (kept, e.g. an imported repository's online key URI).
+    Unsupported {
+        scheme: &'static str,
+        advice: &'static str,
+        reference: String,
+    },
 }
 
 /// Reference prefixes of other tools' key services, recognised so that they are refused by
@@ -43,7 +48,36 @@ const UNSUPPORTED: [(&str, &str); 3] = [
     ("hsm:", "name the key with a pkcs11: URI"),
 ];
 
+/// Other tools' signer URIs (securesystemslib's, which tuf-on-ci writes): refused by
+/// name where a key reference is expected, never read as a file name (`file2:k` would
+/// otherwise be a file called `file2:k`).
+const FOREIGN: [&str; 4] = ["sigstore:", "file:", "file2:", "envvar:"];
+
+/// What to do about an online key trustroot cannot sign with, as the status and the
+/// refusals say it (`field` is where the reference is configured).
+pub fn online_advice(field: &str) -> String {
+    format!("configure {field} (for GCP, a pkcs11: URI through libkmsp11) or rotate the key")
+}
+
 impl KeyRef {
+    /// Parses an online key URI as another tool wrote it (tuf-on-ci's
+    /// `x-tuf-on-ci-online-uri`, from metadata that may be hostile), by allowlist:
+    /// `awskms:` (usable), `gcpkms:` (also the older `gcpkms://`) and `azurekms://` (kept as
+    /// written, not usable: [`KeyRef::Unsupported`]). Everything else (`sigstore:`,
+    /// `file:`, `file2:`, `hsm:`, a path) is refused: such a URI is never read as a file.
+    pub fn parse_online_uri(text: &str) -> Result<KeyRef> {
+        let allowed = ["awskms:", "gcpkms:", "azurekms://"];
+        if !allowed.iter().any(|scheme| text.starts_with(scheme)) {
+            return Err(KeyError::NotAnOnlineUri { text: text.to_string() }.into());
+        }
+        let key = KeyRef::parse(text)?;
+        // Every allowed prefix parses to one of these (never a file, a variable or a token).
+        match key {
+            KeyRef::AwsKms(_) | KeyRef::Unsupported { .. } => Ok(key),
+            _ => Err(KeyError::NotAnOnlineUri { text: text.to_string() }.into()),
+        }
+    }
+
     /// Parses a reference: `pkcs11:...`, `awskms:KEY`, `env:VAR`, or a file path.
     pub fn parse(text: &str) -> Result<KeyRef> {
         if text.starts_with("pkcs11:") {
@@ -56,7 +90,18 @@ impl KeyRef {
             return Ok(KeyRef::AwsKms(key.to_string()));
         }
         if let Some((scheme, advice)) = UNSUPPORTED.iter().find(|(scheme, _)| text.starts_with(scheme)) {
-            return Ok(KeyRef::Unsupported { scheme, advice });
+            return Ok(KeyRef::Unsupported {
+                scheme,
+                advice,
+                reference: text.to_string(),
+            });
+        }
+        if let Some(scheme) = FOREIGN.iter().find(|scheme| text.starts_with(**scheme)) {
+            return Err(KeyError::ForeignUri {
+                text: text.to_string(),
+                scheme: (*scheme).to_string(),
+            }
+            .into());
         }
         if let Some(var) = text.strip_prefix("env:") {
             if var.is_empty() || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -77,7 +122,7 @@ impl KeyRef {
             KeyRef::Env(var) => format!("env:{var}"),
             KeyRef::Pkcs11(uri) => uri.text.clone(),
             KeyRef::AwsKms(key) => format!("awskms:{key}"),
-            KeyRef::Unsupported { scheme, .. } => format!("{scheme}..."),
+            KeyRef::Unsupported { reference, .. } => reference.clone(),
         }
     }
 
@@ -147,10 +192,21 @@ impl KeyRef {
         }
     }
 
+    /// What kind of reference this is, as the status shows it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KeyRef::File(_) => "file",
+            KeyRef::Env(_) => "env",
+            KeyRef::Pkcs11(_) => "pkcs11",
+            KeyRef::AwsKms(_) => "awskms",
+            KeyRef::Unsupported { scheme, .. } => scheme.trim_end_matches(':'),
+        }
+    }
+
     /// The refusal of a reference to a service trustroot names but cannot use.
     fn unsupported(&self) -> Error {
         let (scheme, advice) = match self {
-            KeyRef::Unsupported { scheme, advice } => (*scheme, *advice),
+            KeyRef::Unsupported { scheme, advice, .. } => (*scheme, *advice),
             // Never reached: every other reference loads.
             _ => ("this reference", "use a key file, a pkcs11: URI or awskms:KEY"),
         };
@@ -186,6 +242,10 @@ mod tests {
                 ..
             }
         ));
+        assert!(matches!(
+            KeyRef::parse("sigstore:"),
+            Err(Error::Key(KeyError::ForeignUri { .. }))
+        ));
         for bad in ["env:", "env:A B", "", "awskms:", "pkcs11:object=k?pin-value=1"] {
             assert!(KeyRef::parse(bad).is_err(), "{bad}");
         }
@@ -199,5 +259,84 @@ mod tests {
         };
         assert!(err.to_string().contains("gcpkms:"), "{err}");
         assert!(err.to_string().contains("PKCS#11"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod online_uri_tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    /// The online key URIs real tuf-on-ci repositories carry (Sigstore's, Docker's, and the
+    /// older double-slash Google form), each to the kind it is.
+    #[test]
+    fn real_online_key_uris_parse_to_their_kind_and_keep_what_is_written() {
+        let sigstore = "gcpkms:projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
+        let old_gcp = "gcpkms://projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
+        let azure = "azurekms://npm-tuf-delegate.vault.azure.net/keys/npm-tuf-delegate-2024-08/e2772c1d01ca400da571096889f1660e";
+        for (uri, scheme) in [(sigstore, "gcpkms:"), (old_gcp, "gcpkms:"), (azure, "azurekms:")] {
+            let key = KeyRef::parse_online_uri(uri).unwrap();
+            let KeyRef::Unsupported {
+                scheme: parsed,
+                reference,
+                ..
+            } = &key
+            else {
+                panic!("{uri}: {key:?}")
+            };
+            assert_eq!(*parsed, scheme);
+            assert_eq!(reference, uri, "kept as written");
+            assert_eq!(key.describe(), uri);
+        }
+        let docker = "awskms:arn:aws:kms:us-east-1:654654578585:key/751429f1-0000-0000-0000-000000000000";
+        assert_eq!(
+            KeyRef::parse_online_uri(docker).unwrap(),
+            KeyRef::AwsKms("arn:aws:kms:us-east-1:654654578585:key/751429f1-0000-0000-0000-000000000000".into())
+        );
+        let uuid = "awskms:751429f1-0000-0000-0000-000000000000";
+        assert_eq!(
+            KeyRef::parse_online_uri(uuid).unwrap(),
+            KeyRef::AwsKms("751429f1-0000-0000-0000-000000000000".into())
+        );
+        assert_eq!(KeyRef::parse_online_uri(uuid).unwrap().kind(), "awskms");
+    }
+
+    /// An online key URI in imported metadata is written by whoever wrote the metadata: one
+    /// naming a local file (tuf-on-ci's test `file2:` signer, `file:`) or anything else
+    /// must be refused, never read as a path, even when that file exists and holds a key.
+    #[test]
+    fn a_metadata_uri_naming_a_local_file_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("k");
+        std::fs::write(&secret, "-----BEGIN PRIVATE KEY-----\n").unwrap();
+        let named = secret.display().to_string();
+        let uris = [
+            "sigstore:".to_string(),
+            format!("file2:{named}"),
+            format!("file:{named}"),
+            "file2:x".to_string(),
+            "foo:bar".to_string(),
+            "hsm:".to_string(),
+            named.clone(),
+            "env:HOME".to_string(),
+            "pkcs11:token=t;object=k".to_string(),
+        ];
+        for uri in &uris {
+            let Err(error) = KeyRef::parse_online_uri(uri) else {
+                panic!("{uri} was accepted as an online key URI")
+            };
+            assert!(
+                matches!(error, Error::Key(KeyError::NotAnOnlineUri { .. })),
+                "{uri}: {error}"
+            );
+            assert!(error.to_string().contains("never read"), "{uri}: {error}");
+        }
+        // Where a key reference is expected, other tools' URIs are refused by name too.
+        for uri in ["sigstore:", "file2:x", "file:x"] {
+            assert!(
+                matches!(KeyRef::parse(uri), Err(Error::Key(KeyError::ForeignUri { .. }))),
+                "{uri}"
+            );
+        }
     }
 }

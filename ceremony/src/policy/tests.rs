@@ -176,3 +176,58 @@ fn evidence_paths_go_together_and_stay_inside_the_repository() {
     let err = error_of(&outside);
     assert!(err.contains("keys.alice.attestation.key_cert"), "{err}");
 }
+
+#[test]
+fn gate_accept_names_are_checked_and_an_unknown_name_is_a_policy_error_naming_gate_accept() {
+    let accepting = |names: &str| format!("{BASE}\n[gate]\naccept = [{names}]\n");
+    let policy = Policy::parse(&accepting("\"tough-root-history\", \"key-id-not-hash\"")).unwrap();
+    assert!(policy.gate.accepts("tough-root-history"));
+    assert!(policy.gate.accepts("key-id-not-hash"));
+    assert!(!policy.gate.accepts("tough-key-type"));
+    // The P-384 finding's old name accepts the finding that replaced it.
+    let policy = Policy::parse(&accepting("\"tough-skipped-p384\"")).unwrap();
+    assert!(policy.gate.accepts("tough-key-type"));
+    let e = error_of(&accepting("\"tough-everything\""));
+    assert!(e.contains("gate.accept") && e.contains("tough-everything"), "{e}");
+    assert!(e.contains("tough-root-history"), "the known names are listed: {e}");
+    // Policies without the new tables still load, and say nothing is accepted.
+    assert!(Policy::parse(BASE).unwrap().gate.accept.is_empty());
+}
+
+#[test]
+fn an_import_table_records_where_the_repository_came_from_and_is_checked() {
+    let import = |fields: &str| format!("{BASE}\n[import]\n{fields}\n");
+    let good = "source = \"../root-signing\"\nroot_version = 15\nat = \"2026-08-22T00:00:00Z\"";
+    let policy = Policy::parse(&import(good)).unwrap();
+    let recorded = policy.import.as_ref().unwrap();
+    assert_eq!(recorded.root_version, 15);
+    assert!(!recorded.metadata_only);
+    let policy = Policy::parse(&import(&format!("{good}\nmetadata_only = true"))).unwrap();
+    assert!(policy.import.unwrap().metadata_only);
+    let e = error_of(&import(&good.replace("root_version = 15", "root_version = 0")));
+    assert!(e.contains("import.root_version"), "{e}");
+    let e = error_of(&import(&good.replace("2026-08-22T00:00:00Z", "yesterday")));
+    assert!(e.contains("import.at") && e.contains("yesterday"), "{e}");
+    let e = error_of(&import(&good.replace("../root-signing", "")));
+    assert!(e.contains("import.source"), "{e}");
+    let e = error_of(&import(&format!("{good}\nrevision = \"abc\"")));
+    assert!(e.contains("revision"), "{e}");
+}
+
+#[test]
+fn a_key_marked_online_keeps_its_reference_as_written_and_a_foreign_uri_is_refused() {
+    let online = |reference: &str| BASE.replace("holder = \"@alice\"", &format!("online = \"{reference}\""));
+    let azure =
+        "azurekms://npm-tuf-delegate.vault.azure.net/keys/npm-tuf-delegate-2024-08/e2772c1d01ca400da571096889f1660e";
+    let policy = Policy::parse(&online(azure)).unwrap();
+    assert_eq!(policy.keys["alice"].online.as_deref(), Some(azure));
+    for refused in ["sigstore:", "file2:online-test-key", "file:/etc/passwd"] {
+        let e = error_of(&online(refused));
+        assert!(e.contains("keys.alice.online"), "{refused}: {e}");
+    }
+    // The online signer may be a reference trustroot keeps but cannot sign with.
+    let gcp =
+        "gcpkms:projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
+    let policy = Policy::parse(&BASE.replace("env:ONLINE", gcp)).unwrap();
+    assert_eq!(policy.online.signer, gcp);
+}

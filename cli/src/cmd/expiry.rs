@@ -11,6 +11,7 @@ use clap::Args;
 use serde_json::json;
 use trustroot_ceremony::expiry::{self as expiry_rows, Row, RowSource};
 use trustroot_ceremony::online::RoleExpiry;
+use trustroot_ceremony::overview::{self, OnlineKeyOverview};
 use trustroot_core::expiry::{self, State};
 use trustroot_mirror::metrics::{self, RoleTimes};
 use trustroot_mirror::set::{self, Kind};
@@ -139,6 +140,7 @@ fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
     }
     let (within, online_within) = (args.within, args.online_within);
     let repositories = repositories(&args.path, now)?;
+    let online_keys = online_keys(&args.path);
     let named = repositories.iter().any(|r| r.name.is_some());
     if named && args.repository_label.is_some() {
         return Err(Failure::usage(
@@ -193,6 +195,7 @@ fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
             "status": summary.worst.as_str(),
             "earliest": earliest.map(|(r, at)| json!({"role": r.role.role, "version": r.role.version, "expires": trustroot_core::time::format(&at)})),
             "roles": roles,
+            "online_keys": online_keys,
         });
         output::json(&out)?;
         return Ok(summary.worst);
@@ -227,6 +230,9 @@ fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
             r.source
         )?;
     }
+    for key in &online_keys {
+        outln!("{}", key.line())?;
+    }
     if let Some((r, at)) = earliest {
         let what = match summary.worst {
             State::Expired => "EXPIRED: clients refuse this repository until it is re-signed",
@@ -242,6 +248,18 @@ fn expiry_report(args: &ExpiryArgs) -> std::result::Result<State, Failure> {
         )?;
     }
     Ok(summary.worst)
+}
+
+/// The online keys of a signing repository (none for a published tree or a mirror, which
+/// have no policy): usable or not, and why.
+fn online_keys(path: &Path) -> Vec<OnlineKeyOverview> {
+    if !matches!(expiry_rows::detect(path), Some(expiry_rows::Kind::SigningRepository)) {
+        return Vec::new();
+    }
+    match trustroot_ceremony::repo::Repo::open(path) {
+        Ok(repo) => overview::online_keys(&repo.policy),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// The role gauges of the roles that count (staged roles are not served: they have no

@@ -267,6 +267,11 @@ fn keyholders(b: &mut Html, o: &Overview) {
         b.markup("</tr>");
     }
     table_end(b);
+    // Who signs online, and whether trustroot can (an imported KMS key is kept as written).
+    for k in &o.online_keys {
+        let class = if k.usable { "ok" } else { "bad" };
+        b.element("p", &[("class", class), ("data-online-key", &k.name)], &k.line());
+    }
     b.markup("</section>");
 }
 

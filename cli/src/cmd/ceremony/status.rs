@@ -137,6 +137,12 @@ pub fn status(json: bool, html: Option<&Path>, args: &RepoArgs) -> CmdResult {
             outln!("  not counted: {}: {}", r.file, r.reason)?;
         }
     }
+    // Who signs online, and whether trustroot can (an imported KMS key may be kept as
+    // written until it is configured).
+    outln!()?;
+    for key in overview::online_keys(&repo.policy) {
+        outln!("{}", key.line())?;
+    }
     Ok(())
 }
 
