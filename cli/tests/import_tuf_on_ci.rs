@@ -91,7 +91,7 @@ fn an_online_key_reference_naming_a_local_file_is_refused_not_read() {
         &[
             "x-tuf-on-ci-online-uri",
             "file2:",
-            "cannot use an online key of this kind",
+            "not an online key reference trustroot knows",
         ],
     );
 }
@@ -182,9 +182,57 @@ fn docker_production_root_imports_as_published() {
         "tough reads P-384 keys now: update the gate's tough-key-type finding"
     );
 
+    // Continuing: the policy predicts the gate's finding about the key IDs that are not
+    // their keys' hash, commented out until the operator accepts it.
+    let policy_path = dir.join("trustroot.toml");
+    let text_before = fs::read_to_string(&policy_path).unwrap();
+    assert!(
+        text_before.contains("# accept = [\"key-id-not-hash\"]"),
+        "{text_before}"
+    );
+    let repo = dir.to_str().unwrap();
+    let refused = trustroot_at(clock, &["ceremony", "start", "--role", "root", "--repo", repo]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(text(&refused).contains("key-id-not-hash"), "{}", text(&refused));
+    fs::write(&policy_path, text_before.replace("# accept = [", "accept = [")).unwrap();
+    // Targets cannot be staged without their files (imported with --metadata-only)...
+    let whole = trustroot_at(clock, &["ceremony", "start", "--repo", repo]);
+    assert_eq!(whole.status.code(), Some(1), "{}", text(&whole));
+    assert!(text(&whole).contains("--metadata-only"), "{}", text(&whole));
+    assert_eq!(
+        fs::read_dir(dir.join("ceremonies")).unwrap().count(),
+        1,
+        "only .gitkeep: no round opened"
+    );
+    // ...root can, and keeps every key under the ID root v1 lists.
+    let started = trustroot_at(
+        clock,
+        &["ceremony", "start", "--role", "root", "--repo", repo, "--json"],
+    );
+    assert!(started.status.success(), "{}", text(&started));
+    let round: serde_json::Value = serde_json::from_slice(&started.stdout).unwrap();
+    let id = round["round"].as_str().unwrap();
+    let staged: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.join(format!("ceremonies/{id}/staged/root.json"))).unwrap()).unwrap();
+    let staged = staged.get("signed").unwrap_or(&staged);
+    let v1: serde_json::Value = serde_json::from_slice(&fs::read(fixture.join("metadata/root.json")).unwrap()).unwrap();
+    let ids = |root: &serde_json::Value| root["keys"].as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(ids(staged), ids(&v1["signed"]), "every key under its published ID");
+    assert_eq!(staged["keys"], v1["signed"]["keys"], "every key with every field");
+
     let expiry = trustroot_at(clock, &["expiry", dir.to_str().unwrap(), "--json", "--at", at]);
     let report: serde_json::Value = serde_json::from_slice(&expiry.stdout).unwrap();
-    assert_eq!(report["roles"].as_array().unwrap().len(), 7, "{report}");
+    let published = report["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["source"] == "published")
+        .count();
+    assert_eq!(published, 7, "every imported role: {report}");
+    assert_eq!(
+        report["online_keys"][0]["usable"], true,
+        "an awskms: online key is usable as written"
+    );
 }
 
 /// The fixtures are the bytes their README names (SHA256SUMS), unchanged.

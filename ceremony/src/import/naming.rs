@@ -9,7 +9,7 @@ use trustroot_core::Key;
 use trustroot_core::metadata::{Root, Targets};
 
 use crate::error::{ImportError, Result};
-use crate::keys::same_key;
+use crate::keys::{KeyRef, same_key};
 
 /// tuf-on-ci's key fields, and the names its predecessor (repository-playground) wrote.
 const KEYOWNER: [&str; 2] = ["x-tuf-on-ci-keyowner", "x-playground-keyowner"];
@@ -278,23 +278,21 @@ pub fn sanitize(handle: &str) -> String {
     mapped.trim_start_matches(['.', '-']).to_string()
 }
 
-/// The online URIs trustroot can keep: `awskms:` (usable as it is), `gcpkms:` and
-/// `azurekms://` (kept as written, usable once `[online] signer` is configured). Any other
-/// kind (`sigstore:`, `file:`, `file2:`, `hsm:`...) is refused: such a reference is never
-/// read as a local path.
+/// An online URI trustroot can keep ([`KeyRef::parse_online_uri`]'s allowlist: `awskms:`
+/// usable as it is, `gcpkms:` and `azurekms://` kept until `[online] signer` is configured),
+/// else the refusal naming the file, the key and the field. A reference such as `file2:PATH`
+/// is never read as a local path.
 fn check_online_uri(file: &str, keyid: &str, field: &str, uri: &str) -> Result<()> {
-    let kept = ["awskms:", "gcpkms:", "azurekms://"];
-    if kept.iter().any(|p| uri.starts_with(p)) {
-        return Ok(());
-    }
-    Err(ImportError::OnlineUri {
-        file: file.to_string(),
-        keyid: keyid.to_string(),
-        field: field.to_string(),
-        uri: uri.to_string(),
-        reason: "trustroot cannot use an online key of this kind (it keeps awskms:, gcpkms: and azurekms:// references); rotate the key in tuf-on-ci first".to_string(),
-    }
-    .into())
+    KeyRef::parse_online_uri(uri).map(|_| ()).map_err(|_| {
+        ImportError::OnlineUri {
+            file: file.to_string(),
+            keyid: keyid.to_string(),
+            field: field.to_string(),
+            uri: uri.to_string(),
+            reason: "not an online key reference trustroot knows (awskms:, gcpkms:, azurekms://), and never read as a local file; rotate the key in tuf-on-ci first".to_string(),
+        }
+        .into()
+    })
 }
 
 #[cfg(test)]

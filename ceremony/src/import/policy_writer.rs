@@ -166,8 +166,89 @@ pub fn write(verified: &Verified, naming: &Naming, origin: &Origin) -> Result<(S
         );
         let _ = writeln!(text, "allow_p384 = true");
     }
+    let predicted = predicted_findings(verified);
+    if !predicted.is_empty() {
+        let _ = writeln!(
+            text,
+            "# The gate will name these findings about what was published before trustroot (see\n\
+             # docs/policy.md, \"Named findings\"). Accept them only once you have read why:"
+        );
+        for (name, why) in &predicted {
+            let _ = writeln!(text, "#   {name}: {why}");
+        }
+        let names: Vec<String> = predicted.iter().map(|(name, _)| (*name).to_string()).collect();
+        let _ = writeln!(text, "# accept = {}", toml_list(&names));
+    }
     let policy = Policy::parse(&text).map_err(|e| unmodeled("trustroot.toml (as imported)", &e.to_string()))?;
     Ok((text, policy))
+}
+
+/// The named gate findings the imported metadata will raise, each with why: key IDs that
+/// are not the hash of their key (carried into the next versions), roots of the history
+/// tough refuses for that reason, and fields inside delegation entries that tough drops.
+fn predicted_findings(verified: &Verified) -> Vec<(&'static str, String)> {
+    let not_hash = |keys: &std::collections::BTreeMap<String, trustroot_core::Key>| -> Vec<String> {
+        keys.iter()
+            .filter(|(id, key)| key.computed_key_id() != id.as_str())
+            .map(|(id, _)| crate::keys::short_id(id).to_string())
+            .collect()
+    };
+    let mut findings = Vec::new();
+    let mut carried = not_hash(&verified.root.keys);
+    for targets in verified.targets.values() {
+        if let Some(delegations) = &targets.delegations {
+            carried.extend(not_hash(&delegations.keys));
+        }
+    }
+    if !carried.is_empty() {
+        findings.push((
+            crate::finding::named::KEY_ID_NOT_HASH,
+            format!(
+                "key IDs {} are not the sha256 of their keys; the next versions keep them",
+                carried.join(", ")
+            ),
+        ));
+    }
+    let old_roots: Vec<String> = verified
+        .history
+        .iter()
+        .filter(|(version, _)| **version < verified.root.common.version)
+        .filter_map(|(version, bytes)| {
+            let envelope = trustroot_core::Envelope::parse("root", bytes, &trustroot_core::Limits::default()).ok()?;
+            let root: trustroot_core::metadata::Root = serde_json::from_value(envelope.signed).ok()?;
+            (!not_hash(&root.keys).is_empty()).then(|| format!("v{version}"))
+        })
+        .collect();
+    if !old_roots.is_empty() {
+        findings.push((
+            crate::finding::named::TOUGH_ROOT_HISTORY,
+            format!(
+                "roots {} list key IDs that are not the hash of their keys, which tough refuses; clients that start from them cannot be tough-based",
+                old_roots.join(", ")
+            ),
+        ));
+    }
+    let fields: Vec<String> = verified
+        .targets
+        .iter()
+        .filter_map(|(role, targets)| {
+            let entries = targets.delegations.as_ref()?.roles.as_ref()?;
+            entries
+                .iter()
+                .any(|entry| !entry.unknown.is_empty())
+                .then(|| role.clone())
+        })
+        .collect();
+    if !fields.is_empty() {
+        findings.push((
+            crate::finding::named::TOUGH_DELEGATION_FIELDS,
+            format!(
+                "delegation entries of {} carry fields tough drops, and then refuses the role",
+                fields.join(", ")
+            ),
+        ));
+    }
+    findings
 }
 
 /// `[delegations.NAME]` for each role `targets` delegates to, in the metadata's order.
