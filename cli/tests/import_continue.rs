@@ -180,3 +180,65 @@ fn an_imported_tuf_on_ci_repository_goes_through_two_ceremonies_and_a_rotation()
     );
     assert_eq!(fields["targets.json"]["x-tufrepo-note"], "targets' own field");
 }
+
+/// A field inside a delegation entry (tuf-on-ci writes none, other tools do): tough drops
+/// it and then refuses the role. The gate names that (`tough-delegation-fields`) and
+/// refuses the publish until the policy accepts it; then python-tuf, tuf-js and
+/// trustroot's client accept the repository while tough refuses it, as the finding said.
+#[test]
+fn a_field_inside_a_delegation_entry_is_published_only_once_accepted() {
+    let (setup, source) = imported(&["--delegation-entry-field"]);
+    let repo = &setup.repo;
+    fs::write(repo.join("targets/team/b.txt"), b"a second team file\n").unwrap();
+    let round = setup.start_now();
+    setup.sign_round(round, &["dave"]);
+    let refused = ceremony_common::trustroot(repo, &["ceremony", "publish"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", common::text(&refused));
+    assert!(
+        common::text(&refused).contains("tough-delegation-fields"),
+        "{}",
+        common::text(&refused)
+    );
+
+    let policy_path = repo.join("trustroot.toml");
+    let policy = fs::read_to_string(&policy_path).unwrap();
+    assert!(
+        policy.contains("# accept = [\"tough-delegation-fields\"]"),
+        "predicted by the import: {policy}"
+    );
+    fs::write(&policy_path, policy.replace("# accept = [", "accept = [")).unwrap();
+    let published = setup.publish();
+    assert!(published.contains("accepted by [gate] accept"), "{published}");
+    let targets = signed(&repo.join("metadata/targets.json"));
+    assert_eq!(
+        targets["delegations"]["roles"][0]["x-tufrepo-note"],
+        "inside the delegation entry"
+    );
+
+    let served = setup.served();
+    let server = SimServer::serve_dir(&served);
+    let root = source.join("metadata/root_history/1.root.json");
+    let (metadata_url, targets_url) = (server.base_url(), format!("{}targets/", server.base_url()));
+    let names = ["hello.txt", "team/b.txt"];
+    for (client, out) in [
+        (
+            "trustroot client",
+            common::trustroot_client(None, &root, &metadata_url, &targets_url, &names),
+        ),
+        (
+            "python-tuf",
+            common::ngclient(None, &root, &metadata_url, &targets_url, &names),
+        ),
+        (
+            "tuf-js",
+            common::tufjs(None, &root, &metadata_url, &targets_url, &names),
+        ),
+    ] {
+        assert!(out.status.success(), "{client}:\n{}", common::text(&out));
+    }
+    let tough = common::tough(None, &root, &metadata_url, &targets_url, &names);
+    assert!(
+        !tough.status.success(),
+        "tough reads fields inside delegation entries now: the finding can go"
+    );
+}
