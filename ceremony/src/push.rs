@@ -22,6 +22,16 @@ use crate::policy::Publish;
 use crate::pubdir::PublishDir;
 use crate::repo::Repo;
 
+/// The root version below which the policy accepts that tough cannot start: the imported
+/// history, when `[gate] accept` lists `tough-root-history` (as the gate reads it).
+fn history_accepted_below(policy: &crate::policy::Policy) -> Option<u64> {
+    let import = policy.import.as_ref()?;
+    policy
+        .gate
+        .accepts(crate::finding::named::TOUGH_ROOT_HISTORY)
+        .then_some(import.root_version)
+}
+
 /// Where a push goes: the command line's flags over `[publish]`'s keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -330,6 +340,7 @@ pub fn push(repo: &Repo, target: &Checked, now: DateTime<Utc>, client: ClientRea
             options.cache.clone(),
         )
         .with_jobs(options.jobs)
+        .with_history_accepted_below(history_accepted_below(&repo.policy))
     });
     let ours = target
         .public_url

@@ -51,6 +51,9 @@ pub struct HttpReadBack {
     jobs: usize,
     /// What tough did, one line per starting root.
     tough: Mutex<Vec<String>>,
+    /// Roots below this version were published before trustroot and the policy accepts
+    /// that tough cannot start from them (`tough-root-history`).
+    history_accepted_below: Option<u64>,
 }
 
 impl HttpReadBack {
@@ -63,6 +66,17 @@ impl HttpReadBack {
             checked: AtomicUsize::new(0),
             jobs: trustroot_store::object::DEFAULT_JOBS,
             tough: Mutex::new(Vec::new()),
+            history_accepted_below: None,
+        }
+    }
+
+    /// As the gate with `tough-root-history` accepted: tough may fail from roots below
+    /// `version` (published before trustroot took the repository over), and then starts
+    /// from the next one.
+    pub fn with_history_accepted_below(self, version: Option<u64>) -> HttpReadBack {
+        HttpReadBack {
+            history_accepted_below: version,
+            ..self
         }
     }
 
@@ -159,7 +173,7 @@ impl HttpReadBack {
         uploaded: &[String],
         timestamp: &[u8],
     ) -> Result<(), (String, String)> {
-        use tough::{ExpirationEnforcement, IntoVec as _, RepositoryLoader};
+        use tough::IntoVec as _;
         let whole = |reason: String| ("(the repository)".to_string(), reason);
         let starts = starting_roots(&self.tree, uploaded)?;
         if self.allow_p384 && starts.iter().any(|(_, path)| lists_p384(path)) {
@@ -181,23 +195,30 @@ impl HttpReadBack {
         // it loaded from the public address.
         let targets_url = url::Url::from_directory_path(self.tree.join("targets"))
             .map_err(|()| whole(format!("{} is not an absolute path", self.tree.display())))?;
-        for (version, path) in starts {
-            let who = format!("tough from root v{version}");
-            let root = std::fs::read(&path).map_err(|e| whole(format!("cannot read {}: {e}", path.display())))?;
-            let transport = Overlay {
-                client: client.clone(),
-                timestamp_url: self.url_of("timestamp.json").map_err(whole)?,
-                timestamp: bytes::Bytes::copy_from_slice(timestamp),
-                limit: largest,
+        for (start, path) in starts {
+            // Roots published before trustroot that tough cannot start from (the policy
+            // accepts `tough-root-history` below `[import] root_version`): as the gate, tough
+            // starts from the next root, until one it can.
+            let (mut version, mut path) = (start, path);
+            let (repository, _datastore) = loop {
+                match self.load(client, &path, timestamp, largest, &targets_url).await {
+                    Ok(loaded) => break loaded,
+                    Err(reason) if self.history_accepted_below.is_some_and(|below| version + 1 < below) => {
+                        self.note(format!(
+                            "tough from root v{version}: refused ({reason}); history before trustroot, accepted by [gate] accept"
+                        ));
+                        version += 1;
+                        path = self.tree.join(format!("{version}.root.json"));
+                    }
+                    Err(reason) => {
+                        return Err(whole(format!(
+                            "tough from root v{version} refuses the repository at {}: {reason}",
+                            self.base
+                        )));
+                    }
+                }
             };
-            let datastore = tempfile::tempdir().map_err(|e| whole(format!("cannot make tough's datastore: {e}")))?;
-            let repository = RepositoryLoader::new(&root, self.base.clone(), targets_url.clone())
-                .transport(transport)
-                .datastore(datastore.path())
-                .expiration_enforcement(ExpirationEnforcement::Safe)
-                .load()
-                .await
-                .map_err(|e| whole(format!("{who} refuses the repository at {}: {}", self.base, chain(&e))))?;
+            let who = format!("tough from root v{version}");
             let names: Vec<(tough::TargetName, String)> = repository
                 .all_targets()
                 .filter_map(|(name, target)| {
@@ -225,6 +246,37 @@ impl HttpReadBack {
             self.note(format!("tough from root v{version}: {count} new target(s) read"));
         }
         Ok(())
+    }
+
+    /// tough's load of the repository at the public address from the root at `root`, with
+    /// the timestamp just pushed overlaid; the refusal as text.
+    async fn load(
+        &self,
+        client: &reqwest::Client,
+        root: &std::path::Path,
+        timestamp: &[u8],
+        largest: u64,
+        targets_url: &url::Url,
+    ) -> Result<(tough::Repository, tempfile::TempDir), String> {
+        use tough::{ExpirationEnforcement, RepositoryLoader};
+        let root = std::fs::read(root).map_err(|e| format!("cannot read {}: {e}", root.display()))?;
+        let transport = Overlay {
+            client: client.clone(),
+            timestamp_url: self.url_of("timestamp.json")?,
+            timestamp: bytes::Bytes::copy_from_slice(timestamp),
+            limit: largest,
+        };
+        let datastore = tempfile::tempdir().map_err(|e| format!("cannot make tough's datastore: {e}"))?;
+        let repository = RepositoryLoader::new(&root, self.base.clone(), targets_url.clone())
+            .transport(transport)
+            .datastore(datastore.path())
+            .expiration_enforcement(ExpirationEnforcement::Safe)
+            .load()
+            .await
+            .map_err(|e| chain(&e))?;
+        // tough keeps using its datastore while targets are read: it lives as long as the
+        // repository does.
+        Ok((repository, datastore))
     }
 }
 

@@ -269,3 +269,56 @@ fn cache_still_serving_the_old_timestamp_after_the_push_is_a_warning() {
     std::fs::write(cache.path().join("timestamp.json"), b"{\"new\": true}").unwrap();
     assert_eq!(reader.timestamp_served(), None);
 }
+
+/// Set to run the test's body under faketime (tough reads the wall clock).
+const UNDER_FAKETIME: &str = "TRUSTROOT_READBACK_TEST_UNDER_FAKETIME";
+
+/// Sigstore production's published tree read back as a push of it would be: tough cannot
+/// start from its roots 1 to 11 (published before a tool that checks key IDs), so the
+/// read-back refuses it, as the gate does; with `tough-root-history` accepted for roots
+/// before the import (root v15), tough starts from the first root it can, v12, as the
+/// gate does.
+#[test]
+fn tough_root_history_accepted_by_the_policy_is_read_back_as_the_gate_reads_it() {
+    if std::env::var_os(UNDER_FAKETIME).is_none() {
+        let test = "tough_root_history_accepted_by_the_policy_is_read_back_as_the_gate_reads_it";
+        let out = std::process::Command::new("faketime")
+            .env("TZ", "UTC")
+            .env(UNDER_FAKETIME, "1")
+            .arg("2026-08-22 00:00:00")
+            .arg(std::env::current_exe().unwrap())
+            .args(["--exact", test, "--nocapture", "--test-threads", "1"])
+            .output()
+            .expect("faketime is installed (the Debian package 'faketime'; scripts/test.sh installs it)");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{text}");
+        assert!(text.contains("1 passed"), "the test ran under faketime: {text}");
+        return;
+    }
+    let fixtures = trustroot_test_support::unpack_sigstore_fixtures();
+    let published = fixtures.path().join("sigstore-prod/published");
+    let server = trustroot_test_support::SimServer::serve_dir(&published);
+    let public = url::Url::parse(&server.base_url()).unwrap();
+    // Nothing uploaded by this "push": the byte compare (which a store's content types are
+    // part of) has nothing to do, and tough starts from root v1 and from the newest root.
+    let uploaded: Vec<String> = Vec::new();
+    let timestamp = std::fs::read(published.join("timestamp.json")).unwrap();
+
+    let strict = HttpReadBack::new(public.clone(), published.clone(), false, CacheControl::default());
+    let (key, reason) = strict.check(&uploaded, &timestamp).unwrap_err();
+    assert_eq!(key, "(the repository)");
+    assert!(reason.contains("tough from root v1 refuses"), "{reason}");
+
+    let accepted =
+        HttpReadBack::new(public, published, false, CacheControl::default()).with_history_accepted_below(Some(15));
+    accepted.check(&uploaded, &timestamp).unwrap();
+    let runs = accepted.runs().join("\n");
+    assert!(runs.contains("tough from root v11: refused"), "{runs}");
+    assert!(runs.contains("accepted by [gate] accept"), "{runs}");
+    assert!(runs.contains("tough from root v12: 0 new target(s) read"), "{runs}");
+    assert!(runs.contains("tough from root v15"), "{runs}");
+}
