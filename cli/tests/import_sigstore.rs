@@ -189,6 +189,18 @@ fn sigstore_production_imports_losslessly() {
         roles.contains(&"root") && roles.contains(&delegated.as_str()),
         "{report}"
     );
+    // Both online keys, each kept as written and shown unusable until configured.
+    let online = report["online_keys"].as_array().unwrap();
+    assert_eq!(online.len(), 2, "{report}");
+    for key in online {
+        assert_eq!(key["usable"], false, "{key}");
+    }
+    let references: Vec<&str> = online.iter().map(|k| k["reference"].as_str().unwrap()).collect();
+    assert!(references.iter().any(|r| r.starts_with("gcpkms:")), "{references:?}");
+    assert!(
+        references.iter().any(|r| r.starts_with("azurekms://")),
+        "{references:?}"
+    );
 }
 
 #[test]
