@@ -35,6 +35,7 @@ mod publish;
 mod repo;
 mod role;
 pub mod server;
+pub mod sigstore_instance;
 pub mod softhsm;
 pub mod static_server;
 
