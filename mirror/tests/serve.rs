@@ -495,3 +495,26 @@ async fn slowloris_a_client_that_stops_reading_a_large_target_loses_its_connecti
     );
     served.stop().await;
 }
+
+/// A FIFO planted in the served tree: opening one for reading blocks until a writer comes,
+/// so a server that opened it would hang on the request. It is refused as not a file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fifo_planted_in_the_served_tree_does_not_hang_the_server() {
+    let mut served = Served::start().await;
+    let status = std::process::Command::new("mkfifo")
+        .arg(served.served().join("fifo.json"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let addr = served.addr;
+    let reply = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tokio::task::spawn_blocking(move || request(addr, "GET", "/fifo.json")),
+    )
+    .await
+    .expect("answered, not hung")
+    .unwrap();
+    assert_eq!(reply.status, 404);
+    assert_eq!(request(served.addr, "GET", "/timestamp.json").status, 200);
+    served.stop().await;
+}

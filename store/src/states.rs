@@ -72,15 +72,16 @@ impl StateDir {
     /// refused, never followed or replaced.
     pub fn current(&self) -> Result<Option<u64>, Error> {
         let served = self.served();
-        let meta = match std::fs::symlink_metadata(&served) {
-            Ok(meta) => meta,
+        // One system call when it is the symlink (every request a server answers asks):
+        // `readlink` refuses anything else with EINVAL.
+        let target = match std::fs::read_link(&served) {
+            Ok(target) => target,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                return Err(Error::NotALink { path: served });
+            }
             Err(e) => return Err(Error::io(&served, e)),
         };
-        if !meta.file_type().is_symlink() {
-            return Err(Error::NotALink { path: served });
-        }
-        let target = std::fs::read_link(&served).map_err(|e| Error::io(&served, e))?;
         let n = target
             .strip_prefix(Path::new(&self.hidden).join("states"))
             .ok()

@@ -19,11 +19,13 @@ use crate::error::UpdateError;
 use crate::layout::MirrorDir;
 use crate::set::{self, Kind};
 
-/// One repository served: its directory, and the `consistent_snapshot` of the root its
-/// served state trusts, remembered per state number.
+/// One repository served: its directory, and what is remembered per state number (a
+/// state never changes once served): the `consistent_snapshot` of the root it trusts, and
+/// its open `tree/` directory, which files are opened beneath.
 pub(super) struct Repository {
     pub mirror: MirrorDir,
     pub consistent: Mutex<Option<(u64, bool)>>,
+    pub tree: Mutex<Option<(u64, Arc<std::fs::File>)>>,
 }
 
 impl Repository {
@@ -31,6 +33,7 @@ impl Repository {
         Repository {
             mirror: MirrorDir::new(dir),
             consistent: Mutex::new(None),
+            tree: Mutex::new(None),
         }
     }
 }
