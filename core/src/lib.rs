@@ -19,6 +19,7 @@ pub mod limits;
 pub mod metadata;
 pub mod names;
 pub mod role_name;
+pub mod sigstore;
 mod strict_json;
 pub mod target_path;
 pub mod time;

@@ -1,7 +1,7 @@
 //! proto3-JSON timestamps: RFC 3339 with a `T`, a `Z` (or an offset), and 0-9 fraction digits.
 
+use crate::display::escape;
 use chrono::{DateTime, SecondsFormat, Utc};
-use trustroot_core::display::escape;
 
 /// How a timestamp string deviates from the form clients write, when it still parses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
