@@ -14,6 +14,7 @@ pub mod envelope;
 pub mod error;
 pub mod expiry;
 pub mod hashes;
+pub mod keyless;
 pub mod keys;
 pub mod limits;
 pub mod metadata;

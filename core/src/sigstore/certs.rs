@@ -60,7 +60,8 @@ const OID_EKU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
 /// id-kp-timeStamping.
 pub const OID_KP_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
-const OID_ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+/// ecdsa-with-SHA256.
+pub const OID_ECDSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 const OID_ECDSA_SHA384: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
 const OID_ECDSA_SHA512: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
 const OID_RSA_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
@@ -198,6 +199,16 @@ impl ParsedCert {
         self.ekus.contains(&OID_KP_TIME_STAMPING)
     }
 
+    /// The subject public key, DER SubjectPublicKeyInfo.
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki_der
+    }
+
+    /// The DER of the TBSCertificate, as signed.
+    pub fn tbs_der(&self) -> &[u8] {
+        &self.tbs
+    }
+
     /// SHA-256 of the DER, hex, for messages.
     pub fn fingerprint(&self) -> String {
         hex::encode(Sha256::digest(&self.der))
@@ -233,7 +244,9 @@ fn verify_cached(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: &[u
     r
 }
 
-fn verify_signature(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: &[u8]) -> Result<(), CertError> {
+/// Checks `sig` over `msg` with the key `issuer_spki` (DER SubjectPublicKeyInfo) for the
+/// signature algorithm `alg` (ECDSA P-256/P-384 with SHA-2, RSA PKCS#1 v1.5, Ed25519).
+pub fn verify_signature(issuer_spki: &[u8], alg: ObjectIdentifier, msg: &[u8], sig: &[u8]) -> Result<(), CertError> {
     let spki = x509_cert::spki::SubjectPublicKeyInfoRef::from_der(issuer_spki)
         .map_err(|e| CertError::IssuerKey { reason: e.to_string() })?;
     let key_alg = spki.algorithm.oid;
