@@ -119,6 +119,43 @@ fn real_bundles_v01_to_v03_verify_against_the_production_trusted_root() {
     }
 }
 
+/// The trust material a conformance case is checked against: its own `trusted_root.json`
+/// (Rekor v2 and TSA cases, made on staging) or the production one.
+fn trust_for(case: &str) -> SigstoreTrust {
+    match std::fs::read(cases().join(case).join("trusted_root.json")) {
+        Ok(bytes) => SigstoreTrust::from_json(&bytes).unwrap_or_else(|e| panic!("{case}: {e}")),
+        Err(_) => prod().clone(),
+    }
+}
+
+fn check_case(case: &str) -> Result<(), keyless::Refusal> {
+    check_with(&trust_for(case), &who(), &artifact(case), bundle(case))
+}
+
+#[test]
+fn real_rekor_v2_and_timestamped_bundles_verify_against_their_trusted_roots() {
+    let mut wrong = Vec::new();
+    for case in [
+        "rekor2-happy-path",
+        "rekor2-timestamp-with-embedded-cert",
+        "rekor2-timestamp-without-embedded-cert",
+        "rekor2-timestamp-with-expired-cert-chain",
+        "rekor2-checkpoint-cosigned",
+        "rekor2-checkpoint-multiple-cosigs",
+        "rekor2-checkpoint-origin-not-first",
+        "rekor2-checkpoint-two-sigs-cosigned",
+        "rekor2-checkpoint-two-sigs-from-origin",
+        "trust-root-tlog-validity-end-inclusive",
+        "trust-root-tsa-validity-end-inclusive",
+        "bundle-with-sct-with-extensions",
+    ] {
+        if let Err(r) = check_case(case) {
+            wrong.push(format!("{case}: {r}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
 #[test]
 fn each_conformance_failure_case_is_refused_at_its_step() {
     let table = [
@@ -137,18 +174,81 @@ fn each_conformance_failure_case_is_refused_at_its_step() {
         ("wrong-hashedrekord-cert-and-sig_fail", Step::LogEntry),
         ("integrated-time-in-future_fail", Step::SigningTime),
         ("bundle-from-wrong-instance_fail", Step::LogEntry),
+        ("invalid-ct-key_fail", Step::Sct),
         ("happy-path-intoto-in-dsse-v3", Step::Bundle),
         ("managed-key-happy-path", Step::Bundle),
+        ("rekor2-no-timestamp_fail", Step::SigningTime),
+        ("rekor2-no-inclusion-proof_fail", Step::Bundle),
+        ("rekor2-checkpoint-missing-log-signature_fail", Step::Checkpoint),
+        ("rekor2-checkpoint-missing-origin_fail", Step::Checkpoint),
+        ("rekor2-checkpoint-missing-root-hash_fail", Step::Checkpoint),
+        ("rekor2-checkpoint-missing-size_fail", Step::Checkpoint),
+        ("rekor2-checkpoint-no-matching-signature_fail", Step::Checkpoint),
+        ("rekor2-timestamp-outside-trust-root-tsa-validity_fail", Step::Timestamp),
+        ("rekor2-timestamp-outside-tsa-cert-validity_fail", Step::Timestamp),
+        ("rekor2-timestamp-payload-mismatch_fail", Step::Timestamp),
+        (
+            "rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail",
+            Step::Timestamp,
+        ),
+        (
+            "rekor2-timestamp-untrusted-tsa-without-embedded-cert_fail",
+            Step::Timestamp,
+        ),
+        ("rekor2-timestamp-with-incorrect-time_fail", Step::SigningTime),
     ];
     let mut wrong = Vec::new();
     for (case, step) in table {
-        match check_with(prod(), &who(), &artifact(case), bundle(case)) {
+        match check_case(case) {
             Ok(()) => wrong.push(format!("{case}: verified")),
             Err(r) if r.step != step => wrong.push(format!("{case}: expected {step}, got {r}")),
             Err(_) => {}
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+    // The last case's trusted root itself is refused: a log with no start vouches for nothing.
+    let bytes = std::fs::read(cases().join("trust-root-tlog-missing-validity-start_fail/trusted_root.json")).unwrap();
+    let e = SigstoreTrust::from_json(&bytes).unwrap_err().to_string();
+    assert!(e.contains("validFor.start is missing"), "{e}");
+}
+
+#[test]
+fn a_timestamp_from_an_untrusted_tsa_does_not_count_even_with_its_certificate_embedded() {
+    let r = check_case("rekor2-timestamp-untrusted-tsa-with-embedded-cert_fail").unwrap_err();
+    assert_eq!(r.step, Step::Timestamp, "{r}");
+    assert!(
+        r.to_string().contains("no timestamp authority of the trusted root"),
+        "{r}"
+    );
+}
+
+#[test]
+fn a_timestamp_over_another_signature_does_not_count() {
+    refused_at(check_case("rekor2-timestamp-payload-mismatch_fail"), Step::Timestamp);
+}
+
+#[test]
+fn a_timestamp_outside_the_certificates_validity_does_not_count() {
+    let r = check_case("rekor2-timestamp-with-incorrect-time_fail").unwrap_err();
+    assert_eq!(r.step, Step::SigningTime, "{r}");
+    assert!(r.to_string().contains("signed timestamp's time"), "{r}");
+}
+
+#[test]
+fn a_bundle_without_a_verified_signing_time_does_not_count() {
+    let r = check_case("rekor2-no-timestamp_fail").unwrap_err();
+    assert_eq!(r.step, Step::SigningTime, "{r}");
+    assert!(r.to_string().contains("no verified signing time"), "{r}");
+}
+
+#[test]
+fn a_forged_checkpoint_does_not_count() {
+    refused_at(check_case("invalid-checkpoint-signature_fail"), Step::Checkpoint);
+}
+
+#[test]
+fn a_log_entry_for_another_artifact_does_not_count() {
+    refused_at(check_case("wrong-hashedrekord-artifact_fail"), Step::LogEntry);
 }
 
 #[test]
@@ -461,4 +561,67 @@ fn a_trusted_root_with_an_instance_without_a_start_is_refused() {
         .to_string();
     assert!(e.contains("$.tlogs[0].publicKey.validFor.start is missing"), "{e}");
     assert_eq!(prod().sha256().len(), 64);
+}
+
+/// Every `step`-th byte in `range` of the base64 bytes field at `pointer` flipped in turn:
+/// each copy must be refused. Every other byte is flipped too, and must not cause a panic
+/// (a byte of unsigned framing, such as an empty CMS certificate set, may change nothing).
+fn each_flipped_byte_is_refused(
+    case: &str,
+    pointer: &str,
+    range: impl Fn(&[u8]) -> std::ops::Range<usize>,
+    step: usize,
+) {
+    let trust = trust_for(case);
+    let original = bundle(case);
+    let raw = trustroot_core::sigstore::keys::decode_b64(original.pointer(pointer).unwrap().as_str().unwrap()).unwrap();
+    let must_fail = range(&raw);
+    let mut refused = 0;
+    for i in (0..raw.len()).step_by(step) {
+        let mut bytes = raw.clone();
+        bytes[i] ^= 0x01;
+        let mut b = original.clone();
+        *b.pointer_mut(pointer).unwrap() = json!(trustroot_core::sigstore::keys::encode_b64(&bytes));
+        let result = check_with(&trust, &who(), &artifact(case), b);
+        if must_fail.contains(&i) {
+            assert!(
+                result.is_err(),
+                "{case}: byte {i} of {pointer} flipped and still verified"
+            );
+            refused += 1;
+        }
+    }
+    assert!(refused > 10, "{refused}");
+}
+
+#[test]
+fn a_certificate_with_any_byte_changed_is_refused_without_panicking() {
+    each_flipped_byte_is_refused(
+        "happy-path-v0.3",
+        "/verificationMaterial/certificate/rawBytes",
+        |raw| 0..raw.len(),
+        23,
+    );
+}
+
+#[test]
+fn a_signed_timestamp_with_any_signed_byte_changed_is_refused_without_panicking() {
+    // What the TSA signs (through the message digest attribute): the TSTInfo.
+    let tst_info = |raw: &[u8]| {
+        use x509_cert::der::{Decode, Encode};
+        let resp = x509_tsp::TimeStampResp::from_der(raw).unwrap();
+        let signed: cms::signed_data::SignedData = resp.time_stamp_token.unwrap().content.decode_as().unwrap();
+        let any = signed.encap_content_info.econtent.unwrap();
+        let tst = x509_cert::der::asn1::OctetString::from_der(&any.to_der().unwrap())
+            .unwrap()
+            .into_bytes();
+        let at = raw.windows(tst.len()).position(|w| w == tst.as_slice()).unwrap();
+        at..at + tst.len()
+    };
+    each_flipped_byte_is_refused(
+        "rekor2-timestamp-without-embedded-cert",
+        "/verificationMaterial/timestampVerificationData/rfc3161Timestamps/0/signedTimestamp",
+        tst_info,
+        3,
+    );
 }

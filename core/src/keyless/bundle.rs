@@ -23,6 +23,8 @@ pub(super) struct Bundle {
     /// `messageSignature.signature`, DER ECDSA.
     pub signature: Vec<u8>,
     pub entry: Entry,
+    /// `timestampVerificationData.rfc3161Timestamps[].signedTimestamp`, DER.
+    pub timestamps: Vec<Vec<u8>>,
 }
 
 /// The bundle's transparency-log entry.
@@ -52,6 +54,8 @@ pub(super) struct Proof {
 
 /// A bundle is one signature's worth: anything longer is not real.
 const MAX_PROOF_HASHES: usize = 64;
+/// As sigstore-python: more signed timestamps than this are refused.
+const MAX_TIMESTAMPS: usize = 32;
 
 fn refuse(detail: impl Into<String>) -> Refusal {
     Refusal::new(Step::Bundle, detail)
@@ -149,11 +153,26 @@ impl Bundle {
             }
             _ => {}
         }
+        let stamps = field(material, "timestampVerificationData.rfc3161Timestamps")
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        if stamps.len() > MAX_TIMESTAMPS {
+            return Err(refuse(format!("more than {MAX_TIMESTAMPS} signed timestamps")));
+        }
+        let mut timestamps: Vec<Vec<u8>> = Vec::with_capacity(stamps.len());
+        for stamp in stamps {
+            let der = bytes(stamp, "signedTimestamp")?;
+            if timestamps.contains(&der) {
+                return Err(refuse("the same signed timestamp twice"));
+            }
+            timestamps.push(der);
+        }
         Ok(Bundle {
             leaf_der,
             digest,
             signature,
             entry,
+            timestamps,
         })
     }
 }

@@ -28,13 +28,17 @@ pub(super) fn check_entry<'t>(
             encode_b64(&entry.log_id)
         ))
     })?;
-    if (entry.kind.as_str(), entry.kind_version.as_str()) != ("hashedrekord", "0.0.1") {
-        return Err(refuse(format!(
-            "a {} {} entry; trustroot reads hashedrekord 0.0.1 entries",
-            escape(&entry.kind),
-            escape(&entry.kind_version)
-        )));
-    }
+    let v2 = match (entry.kind.as_str(), entry.kind_version.as_str()) {
+        ("hashedrekord", "0.0.1") => false,
+        ("hashedrekord", "0.0.2") => true,
+        _ => {
+            return Err(refuse(format!(
+                "a {} {} entry; trustroot reads hashedrekord 0.0.1 and 0.0.2 entries",
+                escape(&entry.kind),
+                escape(&entry.kind_version)
+            )));
+        }
+    };
     let body: Value = serde_json::from_slice(&entry.body)
         .map_err(|e| refuse(format!("the entry's body is not JSON: {}", escape(&e.to_string()))))?;
     let text = |path: &str| {
@@ -43,8 +47,37 @@ pub(super) fn check_entry<'t>(
             .and_then(Value::as_str)
             .ok_or_else(|| refuse(format!("the entry's body has no string {path}")))
     };
-    if text("kind")? != "hashedrekord" || text("apiVersion")? != "0.0.1" {
+    if text("kind")? != "hashedrekord" || text("apiVersion")? != entry.kind_version {
         return Err(refuse("the entry's body is not the kind its bundle says".to_string()));
+    }
+    if v2 {
+        // Rekor v2 (hashedrekord 0.0.2): the same three facts, as protobuf JSON.
+        let digest_ok = text("spec.hashedRekordV002.data.algorithm")? == "SHA2_256"
+            && b64(
+                Step::LogEntry,
+                "the entry's digest",
+                text("spec.hashedRekordV002.data.digest")?,
+            )? == digest;
+        if !digest_ok {
+            return Err(refuse("the log entry is for another artifact".to_string()));
+        }
+        let sig = b64(
+            Step::LogEntry,
+            "the entry's signature",
+            text("spec.hashedRekordV002.signature.content")?,
+        )?;
+        if sig != bundle.signature {
+            return Err(refuse("the log entry records another signature".to_string()));
+        }
+        let cert = b64(
+            Step::LogEntry,
+            "the entry's certificate",
+            text("spec.hashedRekordV002.signature.verifier.x509Certificate.rawBytes")?,
+        )?;
+        if cert != bundle.leaf_der {
+            return Err(refuse("the log entry records another certificate".to_string()));
+        }
+        return Ok(log);
     }
     if text("spec.data.hash.algorithm")? != "sha256" || text("spec.data.hash.value")? != hex::encode(digest) {
         return Err(refuse("the log entry is for another artifact".to_string()));
@@ -69,7 +102,8 @@ pub(super) fn check_entry<'t>(
 /// Checks the inclusion promise (the signed entry timestamp), if any: the log signed the
 /// entry's body, time, log ID and index. Returns the integrated time it vouches for.
 pub(super) fn check_promise(log: &Log, entry: &Entry) -> Result<Option<DateTime<Utc>>, Refusal> {
-    let Some(promise) = &entry.promise else {
+    // Rekor v2 makes no promise and records no time: the time comes from a TSA.
+    let Some(promise) = entry.promise.as_ref().filter(|_| entry.kind_version == "0.0.1") else {
         return Ok(None);
     };
     let refuse = |detail: String| Refusal::new(Step::InclusionPromise, detail);

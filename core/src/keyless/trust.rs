@@ -26,7 +26,8 @@ pub(super) fn window_contains(w: &Window, t: DateTime<Utc>) -> bool {
     w.start <= t && w.end.is_none_or(|end| t <= end)
 }
 
-/// A certificate authority: its chain, leaf-most (the certificate that issues) first.
+/// A certificate or timestamp authority: its chain, leaf-most (the certificate that
+/// issues, or signs timestamps) first.
 #[derive(Debug, Clone)]
 pub(super) struct Authority {
     pub chain: Vec<ParsedCert>,
@@ -51,6 +52,7 @@ pub struct SigstoreTrust {
     pub(super) authorities: Vec<Authority>,
     pub(super) tlogs: Vec<Log>,
     pub(super) ctlogs: Vec<Log>,
+    pub(super) tsas: Vec<Authority>,
 }
 
 impl SigstoreTrust {
@@ -61,14 +63,14 @@ impl SigstoreTrust {
             .map_err(|e| TrustError(format!("not JSON: {}", escape(&e.to_string()))))?;
         let root: TrustedRoot = serde_json::from_value(value)
             .map_err(|e| TrustError(format!("not a trusted root: {}", escape(&e.to_string()))))?;
-        let authorities = root
-            .certificate_authorities
-            .as_deref()
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-            .map(|(i, a)| authority(a, &format!("$.certificateAuthorities[{i}]")))
-            .collect::<Result<Vec<_>, _>>()?;
+        let authorities = |list: &Option<Vec<CertificateAuthority>>, field: &str| {
+            list.as_deref()
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .map(|(i, a)| authority(a, &format!("$.{field}[{i}]")))
+                .collect::<Result<Vec<_>, _>>()
+        };
         let logs = |list: &Option<Vec<TransparencyLogInstance>>, field: &str| {
             list.as_deref()
                 .unwrap_or_default()
@@ -79,9 +81,10 @@ impl SigstoreTrust {
         };
         Ok(SigstoreTrust {
             sha256: hex::encode(Sha256::digest(bytes)),
-            authorities,
+            authorities: authorities(&root.certificate_authorities, "certificateAuthorities")?,
             tlogs: logs(&root.tlogs, "tlogs")?,
             ctlogs: logs(&root.ctlogs, "ctlogs")?,
+            tsas: authorities(&root.timestamp_authorities, "timestampAuthorities")?,
         })
     }
 
