@@ -4,13 +4,13 @@
 //! that refuses it; the last ones run keyless roots through the TrustedSet.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-#[path = "common/sigstore_instance.rs"]
+// The test-support crate depends on core, so core's tests include its instance by path.
+#[path = "../../tests/support/src/sigstore_instance.rs"]
 mod sigstore_instance;
 
 use std::sync::Arc;
 
-use serde_json::{Value, json};
-use sigstore_instance::{Entry, Instance, Leaf, Sct, at};
+use sigstore_instance::{ACTIONS, Entry, Instance, Leaf, ONLINE, ONLINE_ID, Sct, at, metadata, root_signed};
 use trustroot_core::envelope::Signature;
 use trustroot_core::keyless::{self, Refusal, SigstoreTrust, Step};
 use trustroot_core::keys::KeylessIdentity;
@@ -304,56 +304,6 @@ fn a_forged_inclusion_promise_does_not_count() {
 
 // ---- keyless roots through the TrustedSet ----
 
-fn keyless_key(identity: &str, issuer: &str) -> Value {
-    json!({
-        "keytype": "sigstore-oidc",
-        "scheme": "Fulcio",
-        "keyval": {"identity": identity, "issuer": issuer},
-        "x-tuf-on-ci-keyowner": identity
-    })
-}
-
-/// A tuf-on-ci-shaped root whose every key is keyless: `root_ids` hold root and targets,
-/// the online workflow identity holds timestamp and snapshot.
-fn root_signed(version: u64, keys: &[(&str, &str)], root_threshold: u64) -> Value {
-    let online = "https://github.com/o/r/.github/workflows/online-sign.yml@refs/heads/main";
-    let mut map = serde_json::Map::new();
-    for (id, identity) in keys {
-        map.insert((*id).to_string(), keyless_key(identity, GOOGLE));
-    }
-    map.insert(
-        "abcd".into(),
-        keyless_key(online, "https://token.actions.githubusercontent.com"),
-    );
-    let ids: Vec<&str> = keys.iter().map(|(id, _)| *id).collect();
-    json!({
-        "_type": "root",
-        "spec_version": "1.0.31",
-        "version": version,
-        "expires": "2027-01-01T00:00:00Z",
-        "consistent_snapshot": true,
-        "keys": map,
-        "roles": {
-            "root": {"keyids": ids, "threshold": root_threshold},
-            "targets": {"keyids": ids, "threshold": 1},
-            "snapshot": {"keyids": ["abcd"], "threshold": 1},
-            "timestamp": {"keyids": ["abcd"], "threshold": 1}
-        }
-    })
-}
-
-fn sign(i: &Instance, signed: &Value, signers: &[(&str, &str)]) -> Vec<Value> {
-    let message = trustroot_core::canonical::to_canonical_bytes(signed).unwrap();
-    signers
-        .iter()
-        .map(|(id, identity)| i.signature_entry(id, &Leaf::new(identity, GOOGLE), &message, &Entry::default()))
-        .collect()
-}
-
-fn metadata(signed: &Value, signatures: Vec<Value>) -> Vec<u8> {
-    serde_json::to_vec(&json!({"signed": signed, "signatures": signatures})).unwrap()
-}
-
 fn keyless_set(i: &Instance, root: &[u8]) -> trustroot_core::Result<TrustedSet> {
     TrustedSet::with_keyless(root, now(), Limits::default(), Some(Arc::new(trust(i, None))))
 }
@@ -361,22 +311,40 @@ fn keyless_set(i: &Instance, root: &[u8]) -> trustroot_core::Result<TrustedSet> 
 #[test]
 fn a_keyless_root_rotates_to_a_new_identity_through_the_trusted_set() {
     let i = Instance::new(1, 1);
-    let v1 = root_signed(1, &[("k1", ALICE)], 1);
-    let v1_bytes = metadata(&v1, sign(&i, &v1, &[("k1", ALICE)]));
+    let v1 = root_signed(1, &[("k1", ALICE)], GOOGLE, 1);
+    let v1_bytes = metadata(&v1, i.sign(&v1, &[("k1", ALICE, GOOGLE)]));
     // v2 adds bob; root threshold 2: signed by alice (v1's threshold) and by both (its own).
-    let v2 = root_signed(2, &[("k1", ALICE), ("k2", BOB)], 2);
-    let v2_bytes = metadata(&v2, sign(&i, &v2, &[("k1", ALICE), ("k2", BOB)]));
+    let v2 = root_signed(2, &[("k1", ALICE), ("k2", BOB)], GOOGLE, 2);
+    let v2_bytes = metadata(&v2, i.sign(&v2, &[("k1", ALICE, GOOGLE), ("k2", BOB, GOOGLE)]));
     let mut set = keyless_set(&i, &v1_bytes).unwrap();
     set.update_root(&v2_bytes).unwrap();
     assert_eq!(set.root().signed().common.version, 2);
+    // The online workflow's keyless key signs timestamp and snapshot, a keyholder targets.
+    let online = [(ONLINE_ID, ONLINE, ACTIONS)];
+    let timestamp = sigstore_instance::role_signed("timestamp", 1, Some(("snapshot.json", 1)));
+    set.update_timestamp(&metadata(&timestamp, i.sign(&timestamp, &online)))
+        .unwrap();
+    // A keyholder's identity cannot stand in for the online workflow's.
+    let forged = sigstore_instance::role_signed("timestamp", 2, Some(("snapshot.json", 1)));
+    let e = set
+        .update_timestamp(&metadata(&forged, i.sign(&forged, &[(ONLINE_ID, ALICE, GOOGLE)])))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("keyless signature refused: identity:"), "{e}");
+    let snapshot = sigstore_instance::role_signed("snapshot", 1, Some(("targets.json", 1)));
+    set.update_snapshot(&metadata(&snapshot, i.sign(&snapshot, &online)), false)
+        .unwrap();
+    let targets = sigstore_instance::role_signed("targets", 1, None);
+    set.update_targets(&metadata(&targets, i.sign(&targets, &[("k2", BOB, GOOGLE)])))
+        .unwrap();
 }
 
 #[test]
 fn a_keyless_root_without_trust_material_is_refused_naming_why() {
     let i = Instance::new(1, 1);
-    let v1 = root_signed(1, &[("k1", ALICE)], 1);
+    let v1 = root_signed(1, &[("k1", ALICE)], GOOGLE, 1);
     let e = TrustedSet::new(
-        &metadata(&v1, sign(&i, &v1, &[("k1", ALICE)])),
+        &metadata(&v1, i.sign(&v1, &[("k1", ALICE, GOOGLE)])),
         now(),
         Limits::default(),
     )
@@ -388,11 +356,11 @@ fn a_keyless_root_without_trust_material_is_refused_naming_why() {
 #[test]
 fn a_bundle_copied_from_another_metadata_version_does_not_count() {
     let i = Instance::new(1, 1);
-    let v1 = root_signed(1, &[("k1", ALICE)], 1);
-    let v1_sigs = sign(&i, &v1, &[("k1", ALICE)]);
+    let v1 = root_signed(1, &[("k1", ALICE)], GOOGLE, 1);
+    let v1_sigs = i.sign(&v1, &[("k1", ALICE, GOOGLE)]);
     let v1_bytes = metadata(&v1, v1_sigs.clone());
     // v2 carries alice's signature of v1: the bundle is real, for other bytes.
-    let v2 = root_signed(2, &[("k1", ALICE)], 1);
+    let v2 = root_signed(2, &[("k1", ALICE)], GOOGLE, 1);
     let mut set = keyless_set(&i, &v1_bytes).unwrap();
     let e = set.update_root(&metadata(&v2, v1_sigs)).unwrap_err().to_string();
     assert!(e.contains("key k1: keyless signature refused: signed bytes:"), "{e}");
@@ -403,10 +371,13 @@ fn two_signatures_from_one_identity_count_once() {
     let i = Instance::new(1, 1);
     // Alice under two key IDs (as a tuf-on-ci key-ID rotation leaves her) cannot meet a
     // root threshold of 2 alone.
-    let v1 = root_signed(1, &[("k1", ALICE), ("k2", ALICE)], 2);
-    let e = keyless_set(&i, &metadata(&v1, sign(&i, &v1, &[("k1", ALICE), ("k2", ALICE)])))
-        .unwrap_err()
-        .to_string();
+    let v1 = root_signed(1, &[("k1", ALICE), ("k2", ALICE)], GOOGLE, 2);
+    let e = keyless_set(
+        &i,
+        &metadata(&v1, i.sign(&v1, &[("k1", ALICE, GOOGLE), ("k2", ALICE, GOOGLE)])),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(
         e.contains("key k2: same key material as another signer, counted once"),
         "{e}"
@@ -416,8 +387,8 @@ fn two_signatures_from_one_identity_count_once() {
 #[test]
 fn a_signature_by_another_identity_in_a_keyless_root_is_named_in_the_error() {
     let i = Instance::new(1, 1);
-    let v1 = root_signed(1, &[("k1", ALICE)], 1);
-    let e = keyless_set(&i, &metadata(&v1, sign(&i, &v1, &[("k1", BOB)])))
+    let v1 = root_signed(1, &[("k1", ALICE)], GOOGLE, 1);
+    let e = keyless_set(&i, &metadata(&v1, i.sign(&v1, &[("k1", BOB, GOOGLE)])))
         .unwrap_err()
         .to_string();
     assert!(

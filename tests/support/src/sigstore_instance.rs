@@ -406,3 +406,79 @@ impl Instance {
         json!({"keyid": key_id, "sig": bundle["messageSignature"]["signature"].clone(), "bundle": bundle})
     }
 }
+
+// ---- tuf-on-ci-shaped metadata whose every key is keyless ----
+
+/// The online key's identity: a repository's signing workflow, as tuf-on-ci names it.
+pub const ONLINE: &str = "https://github.com/o/r/.github/workflows/online-sign.yml@refs/heads/main";
+/// The OIDC issuer of GitHub Actions workflows.
+pub const ACTIONS: &str = "https://token.actions.githubusercontent.com";
+/// The online key's ID: tuf-on-ci lists it as "abcd" (its workaround), taken as given.
+pub const ONLINE_ID: &str = "abcd";
+
+pub fn keyless_key(identity: &str, issuer: &str) -> Value {
+    json!({
+        "keytype": "sigstore-oidc",
+        "scheme": "Fulcio",
+        "keyval": {"identity": identity, "issuer": issuer},
+        "x-tuf-on-ci-keyowner": identity
+    })
+}
+
+/// A root whose keyholders `(key ID, identity)` (from `issuer`) hold root and targets, and
+/// whose online workflow holds timestamp and snapshot.
+pub fn root_signed(version: u64, keyholders: &[(&str, &str)], issuer: &str, root_threshold: u64) -> Value {
+    let mut keys = serde_json::Map::new();
+    for (id, identity) in keyholders {
+        keys.insert((*id).to_string(), keyless_key(identity, issuer));
+    }
+    keys.insert(ONLINE_ID.into(), keyless_key(ONLINE, ACTIONS));
+    let ids: Vec<&str> = keyholders.iter().map(|(id, _)| *id).collect();
+    json!({
+        "_type": "root",
+        "spec_version": "1.0.31",
+        "version": version,
+        "expires": "2027-01-01T00:00:00Z",
+        "consistent_snapshot": true,
+        "keys": keys,
+        "roles": {
+            "root": {"keyids": ids, "threshold": root_threshold},
+            "targets": {"keyids": ids, "threshold": 1},
+            "snapshot": {"keyids": [ONLINE_ID], "threshold": 1},
+            "timestamp": {"keyids": [ONLINE_ID], "threshold": 1}
+        }
+    })
+}
+
+/// `signed` of a targets, snapshot or timestamp role (`meta` for the last two).
+pub fn role_signed(role: &str, version: u64, meta: Option<(&str, u64)>) -> Value {
+    let mut signed = json!({
+        "_type": role,
+        "spec_version": "1.0.31",
+        "version": version,
+        "expires": "2027-01-01T00:00:00Z",
+    });
+    match meta {
+        Some((file, v)) => signed["meta"] = json!({file: {"version": v}}),
+        None => signed["targets"] = json!({}),
+    }
+    signed
+}
+
+impl Instance {
+    /// Signature entries over `signed` by `signers` (key ID, identity, issuer).
+    pub fn sign(&self, signed: &Value, signers: &[(&str, &str, &str)]) -> Vec<Value> {
+        let message = trustroot_core::canonical::to_canonical_bytes(signed).unwrap();
+        signers
+            .iter()
+            .map(|(id, identity, issuer)| {
+                self.signature_entry(id, &Leaf::new(identity, issuer), &message, &Entry::default())
+            })
+            .collect()
+    }
+}
+
+/// Metadata bytes: `signed` and its signature entries.
+pub fn metadata(signed: &Value, signatures: Vec<Value>) -> Vec<u8> {
+    serde_json::to_vec(&json!({"signed": signed, "signatures": signatures})).unwrap()
+}
