@@ -60,6 +60,13 @@ fn refused_at(result: Result<(), Refusal>, step: Step) -> Refusal {
     }
 }
 
+/// Alice's signature with the certificate `leaf` describes, made and checked on one
+/// instance with the default log entry.
+fn alice_with(leaf: Leaf) -> Result<(), Refusal> {
+    let i = Instance::new(1, 1);
+    check(&trust(&i, None), (ALICE, GOOGLE), &i, &leaf, &Entry::default())
+}
+
 #[test]
 fn a_test_instance_signature_verifies() {
     let i = Instance::new(1, 1);
@@ -145,40 +152,32 @@ fn a_log_entry_before_the_certificate_was_valid_does_not_count() {
 
 #[test]
 fn conflicting_issuer_extensions_are_refused() {
-    let i = Instance::new(1, 1);
     let leaf = Leaf {
         issuer_v1: Some(GITHUB.into()),
         ..Leaf::new(ALICE, GOOGLE)
     };
-    let r = refused_at(
-        check(&trust(&i, None), (ALICE, GOOGLE), &i, &leaf, &Entry::default()),
-        Step::Issuer,
-    );
+    let r = refused_at(alice_with(leaf), Step::Issuer);
     assert!(r.to_string().contains("conflicting OIDC issuer extensions"), "{r}");
 }
 
 #[test]
 fn the_legacy_issuer_extension_alone_is_read_and_so_is_the_new_one() {
-    let i = Instance::new(1, 1);
     let legacy = Leaf {
         issuer_v8: None,
         ..Leaf::new(ALICE, GOOGLE)
     };
-    check(&trust(&i, None), (ALICE, GOOGLE), &i, &legacy, &Entry::default()).unwrap();
+    alice_with(legacy).unwrap();
     let new = Leaf {
         issuer_v1: None,
         ..Leaf::new(ALICE, GOOGLE)
     };
-    check(&trust(&i, None), (ALICE, GOOGLE), &i, &new, &Entry::default()).unwrap();
+    alice_with(new).unwrap();
     let none = Leaf {
         issuer_v1: None,
         issuer_v8: None,
         ..Leaf::new(ALICE, GOOGLE)
     };
-    refused_at(
-        check(&trust(&i, None), (ALICE, GOOGLE), &i, &none, &Entry::default()),
-        Step::Issuer,
-    );
+    refused_at(alice_with(none), Step::Issuer);
 }
 
 #[test]
@@ -216,49 +215,34 @@ fn a_certificate_for_another_identity_does_not_count() {
 
 #[test]
 fn a_leaf_that_is_a_ca_or_lacks_code_signing_does_not_count() {
-    let i = Instance::new(1, 1);
     let ca = Leaf {
         is_ca: true,
         ..Leaf::new(ALICE, GOOGLE)
     };
-    refused_at(
-        check(&trust(&i, None), (ALICE, GOOGLE), &i, &ca, &Entry::default()),
-        Step::Chain,
-    );
+    refused_at(alice_with(ca), Step::Chain);
     let server = Leaf {
         code_signing: false,
         ..Leaf::new(ALICE, GOOGLE)
     };
-    refused_at(
-        check(&trust(&i, None), (ALICE, GOOGLE), &i, &server, &Entry::default()),
-        Step::Chain,
-    );
+    refused_at(alice_with(server), Step::Chain);
 }
 
 #[test]
 fn a_certificate_without_an_sct_does_not_count() {
-    let i = Instance::new(1, 1);
     let leaf = Leaf {
         sct: Sct::None,
         ..Leaf::new(ALICE, GOOGLE)
     };
-    refused_at(
-        check(&trust(&i, None), (ALICE, GOOGLE), &i, &leaf, &Entry::default()),
-        Step::Sct,
-    );
+    refused_at(alice_with(leaf), Step::Sct);
 }
 
 #[test]
 fn an_sct_over_another_certificate_does_not_count() {
-    let i = Instance::new(1, 1);
     let leaf = Leaf {
         sct: Sct::OverAnotherCertificate,
         ..Leaf::new(ALICE, GOOGLE)
     };
-    refused_at(
-        check(&trust(&i, None), (ALICE, GOOGLE), &i, &leaf, &Entry::default()),
-        Step::Sct,
-    );
+    refused_at(alice_with(leaf), Step::Sct);
 }
 
 #[test]

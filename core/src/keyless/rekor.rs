@@ -50,50 +50,42 @@ pub(super) fn check_entry<'t>(
     if text("kind")? != "hashedrekord" || text("apiVersion")? != entry.kind_version {
         return Err(refuse("the entry's body is not the kind its bundle says".to_string()));
     }
-    if v2 {
+    // What the entry records: whether it is for this digest, the signature, the certificate.
+    let (for_digest, sig, cert) = if v2 {
         // Rekor v2 (hashedrekord 0.0.2): the same three facts, as protobuf JSON.
-        let digest_ok = text("spec.hashedRekordV002.data.algorithm")? == "SHA2_256"
-            && b64(
-                Step::LogEntry,
-                "the entry's digest",
-                text("spec.hashedRekordV002.data.digest")?,
-            )? == digest;
-        if !digest_ok {
-            return Err(refuse("the log entry is for another artifact".to_string()));
-        }
-        let sig = b64(
+        let bytes = |path: &str, what: &str| b64(Step::LogEntry, what, text(&format!("spec.hashedRekordV002.{path}"))?);
+        (
+            text("spec.hashedRekordV002.data.algorithm")? == "SHA2_256"
+                && bytes("data.digest", "the entry's digest")? == digest,
+            bytes("signature.content", "the entry's signature")?,
+            bytes("signature.verifier.x509Certificate.rawBytes", "the entry's certificate")?,
+        )
+    } else {
+        let pem = b64(
             Step::LogEntry,
-            "the entry's signature",
-            text("spec.hashedRekordV002.signature.content")?,
+            "the entry's public key",
+            text("spec.signature.publicKey.content")?,
         )?;
-        if sig != bundle.signature {
-            return Err(refuse("the log entry records another signature".to_string()));
+        let (label, der) = x509_cert::der::pem::decode_vec(&pem)
+            .map_err(|e| refuse(format!("the entry's public key is not PEM: {e}")))?;
+        if label != "CERTIFICATE" {
+            return Err(refuse(
+                "the log entry records a public key, not a certificate".to_string(),
+            ));
         }
-        let cert = b64(
-            Step::LogEntry,
-            "the entry's certificate",
-            text("spec.hashedRekordV002.signature.verifier.x509Certificate.rawBytes")?,
-        )?;
-        if cert != bundle.leaf_der {
-            return Err(refuse("the log entry records another certificate".to_string()));
-        }
-        return Ok(log);
-    }
-    if text("spec.data.hash.algorithm")? != "sha256" || text("spec.data.hash.value")? != hex::encode(digest) {
+        (
+            text("spec.data.hash.algorithm")? == "sha256" && text("spec.data.hash.value")? == hex::encode(digest),
+            b64(Step::LogEntry, "the entry's signature", text("spec.signature.content")?)?,
+            der,
+        )
+    };
+    if !for_digest {
         return Err(refuse("the log entry is for another artifact".to_string()));
     }
-    let sig = b64(Step::LogEntry, "the entry's signature", text("spec.signature.content")?)?;
     if sig != bundle.signature {
         return Err(refuse("the log entry records another signature".to_string()));
     }
-    let pem = b64(
-        Step::LogEntry,
-        "the entry's public key",
-        text("spec.signature.publicKey.content")?,
-    )?;
-    let (label, der) =
-        x509_cert::der::pem::decode_vec(&pem).map_err(|e| refuse(format!("the entry's public key is not PEM: {e}")))?;
-    if label != "CERTIFICATE" || der != bundle.leaf_der {
+    if cert != bundle.leaf_der {
         return Err(refuse("the log entry records another certificate".to_string()));
     }
     Ok(log)
@@ -150,20 +142,22 @@ pub(super) fn check_proof(log: &Log, entry: &Entry, proof: &Proof) -> Result<(),
     check_checkpoint(log, note, proof)
 }
 
+/// An interior node of an RFC 9162 Merkle tree: SHA-256(0x01 || left || right).
+fn node_hash(l: &[u8], r: &[u8]) -> [u8; 32] {
+    Sha256::new()
+        .chain_update([1u8])
+        .chain_update(l)
+        .chain_update(r)
+        .finalize()
+        .into()
+}
+
 /// RFC 9162 section 2.1.3.2: the root a leaf at `index` in a tree of `size` leaves
 /// yields with the audit path `hashes`, or `None` when they do not fit.
 fn root_from_proof(index: u64, size: u64, leaf: [u8; 32], hashes: &[Vec<u8>]) -> Option<[u8; 32]> {
     if index >= size {
         return None;
     }
-    let node = |l: &[u8], r: &[u8]| -> [u8; 32] {
-        Sha256::new()
-            .chain_update([1u8])
-            .chain_update(l)
-            .chain_update(r)
-            .finalize()
-            .into()
-    };
     let (mut f, mut s) = (index, size - 1);
     let mut r = leaf;
     for p in hashes {
@@ -171,13 +165,13 @@ fn root_from_proof(index: u64, size: u64, leaf: [u8; 32], hashes: &[Vec<u8>]) ->
             return None;
         }
         if f & 1 == 1 || f == s {
-            r = node(p, &r);
+            r = node_hash(p, &r);
             while f & 1 == 0 && f != 0 {
                 f >>= 1;
                 s >>= 1;
             }
         } else {
-            r = node(&r, p);
+            r = node_hash(&r, p);
         }
         f >>= 1;
         s >>= 1;
@@ -248,12 +242,7 @@ mod tests {
     }
 
     fn node(l: &[u8; 32], r: &[u8; 32]) -> [u8; 32] {
-        Sha256::new()
-            .chain_update([1u8])
-            .chain_update(l)
-            .chain_update(r)
-            .finalize()
-            .into()
+        node_hash(l, r)
     }
 
     #[test]
