@@ -6,7 +6,6 @@ use crate::display::escape;
 use crate::envelope::Envelope;
 use crate::error::{Error, ErrorKind, Result};
 use crate::keyless::{KeylessContext, Refusal};
-
 use crate::keys::{Key, PublicKey};
 
 /// What became of one key a role lists.
