@@ -12,6 +12,9 @@ use crate::limits::Limits;
 pub struct Signature {
     pub keyid: String,
     pub sig: String,
+    /// The Sigstore bundle of a keyless signature (tuf-on-ci writes it beside `sig`), kept
+    /// as received and read only by [`crate::keyless::verify`].
+    pub bundle: Option<Value>,
 }
 
 /// Metadata as received: the `signed` value untouched (unknown fields included), its
@@ -80,9 +83,26 @@ impl Envelope {
                     },
                 )));
             }
+            let bundle = entry.get("bundle").cloned();
+            if let Some(b) = &bundle {
+                // Bounded by its compact size: a hostile bundle must not make every later
+                // step (base64, DER, hashing) work on megabytes.
+                let size = serde_json::to_vec(b).map_or(usize::MAX, |v| v.len());
+                if size as u64 > limits.max_bundle_size {
+                    return Err(with_version(Error::malformed(
+                        role,
+                        MalformedProblem::BundleTooLarge {
+                            keyid: keyid.to_string(),
+                            size: size as u64,
+                            limit: limits.max_bundle_size,
+                        },
+                    )));
+                }
+            }
             signatures.push(Signature {
                 keyid: keyid.to_string(),
                 sig: sig.to_string(),
+                bundle,
             });
         }
         let canonical = to_canonical_bytes(&signed)

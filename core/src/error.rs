@@ -114,6 +114,8 @@ pub enum MalformedProblem {
     TooManySignatures { count: usize, limit: usize },
     /// A signature entry lacks a string `keyid` or `sig`.
     BadSignatureEntry,
+    /// A signature entry's Sigstore `bundle` is larger than the limit (compact JSON bytes).
+    BundleTooLarge { keyid: String, size: u64, limit: u64 },
     /// `signed` has no canonical form, so no signature can cover it.
     Canonical(CanonicalError),
     /// `signed` does not have the fields of its role. `reason` is serde's message, which
@@ -162,6 +164,14 @@ impl fmt::Display for MalformedProblem {
                 write!(f, "{count} signatures, more than the limit of {limit}")
             }
             MalformedProblem::BadSignatureEntry => f.write_str("a signature entry lacks a string 'keyid' or 'sig'"),
+            MalformedProblem::BundleTooLarge { keyid, size, limit } => {
+                let short: String = keyid.chars().take(16).collect();
+                write!(
+                    f,
+                    "the Sigstore bundle of key {}'s signature is {size} bytes, more than the limit of {limit}",
+                    escape(&short)
+                )
+            }
             MalformedProblem::Canonical(e) => write!(f, "{e}"),
             MalformedProblem::Fields { reason } => f.write_str(&escape(reason)),
             MalformedProblem::VersionZero => f.write_str("version must be at least 1"),

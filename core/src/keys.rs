@@ -3,6 +3,8 @@
 //! Supported: `ed25519` (hex), `ecdsa` / `ecdsa-sha2-nistp256` / `ecdsa-sha2-nistp384` with
 //! the `ecdsa-sha2-nistp256` or `ecdsa-sha2-nistp384` scheme (PEM SPKI or hex SEC1 point,
 //! DER signatures), and `rsa` with `rsassa-pss-sha256` (PEM SPKI, at least 2048 bits).
+//! `sigstore-oidc` keys with the `Fulcio` scheme name a Sigstore identity instead of a key
+//! (tuf-on-ci's keyless keyholders); their signatures are checked by [`crate::keyless`].
 //! Any other key parses (so a root holding it stays readable) but never verifies anything.
 
 use ed25519_dalek::Verifier as _;
@@ -37,6 +39,17 @@ pub enum PublicKey {
     EcdsaP256(p256::ecdsa::VerifyingKey),
     EcdsaP384(p384::ecdsa::VerifyingKey),
     RsaPssSha256(rsa::RsaPublicKey),
+    /// A Sigstore identity: a signature counts when its bundle proves this identity signed
+    /// (see [`crate::keyless::verify`]); no raw signature can.
+    Keyless(KeylessIdentity),
+}
+
+/// Who a `sigstore-oidc` / `Fulcio` key names: an OIDC identity (an email address or a
+/// URI, such as a CI workflow's) as its issuer vouches for it. Both are compared exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeylessIdentity {
+    pub identity: String,
+    pub issuer: String,
 }
 
 const MIN_RSA_BITS: usize = 2048;
@@ -66,6 +79,11 @@ impl Key {
 
     /// The usable public key, or why this key can never count toward a threshold.
     pub fn public_key(&self) -> Result<PublicKey, String> {
+        // The exact pair securesystemslib registers (KEY_FOR_TYPE_AND_SCHEME); other
+        // spellings (gittuf's "fulcio") fall to the unsupported-type error below.
+        if (self.keytype.as_str(), self.scheme.as_str()) == ("sigstore-oidc", "Fulcio") {
+            return self.keyless_identity().map(PublicKey::Keyless);
+        }
         let public = self
             .keyval
             .public
@@ -116,6 +134,19 @@ impl Key {
     }
 }
 
+impl Key {
+    fn keyless_identity(&self) -> Result<KeylessIdentity, String> {
+        let field = |name: &str| match self.keyval.unknown.get(name) {
+            Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+            _ => Err(format!("keyless key: keyval.{name} is not a non-empty string")),
+        };
+        Ok(KeylessIdentity {
+            identity: field("identity")?,
+            issuer: field("issuer")?,
+        })
+    }
+}
+
 fn is_pem(text: &str) -> bool {
     text.trim_start().starts_with("-----BEGIN")
 }
@@ -126,7 +157,8 @@ impl PublicKey {
         crate::hashes::sha256_hex(&self.identity())
     }
 
-    /// Checks `signature` (raw bytes, already hex-decoded) over `message`.
+    /// Checks `signature` (raw bytes, already hex-decoded) over `message`. Always false for
+    /// a keyless key: a raw signature proves nothing about an identity.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         match self {
             PublicKey::Ed25519(key) => match ed25519_dalek::Signature::from_slice(signature) {
@@ -145,6 +177,7 @@ impl PublicKey {
                 let digest = Sha256::digest(message);
                 key.verify(rsa::Pss::new::<Sha256>(), &digest, signature).is_ok()
             }
+            PublicKey::Keyless(_) => false,
         }
     }
 
@@ -160,6 +193,14 @@ impl PublicKey {
                 use rsa::traits::PublicKeyParts as _;
                 let mut id = key.n().to_bytes_be();
                 id.extend_from_slice(&key.e().to_bytes_be());
+                id
+            }
+            // Two key IDs naming one identity from one issuer are one signer.
+            PublicKey::Keyless(who) => {
+                let mut id = b"sigstore-oidc\0".to_vec();
+                id.extend_from_slice(who.issuer.as_bytes());
+                id.push(0);
+                id.extend_from_slice(who.identity.as_bytes());
                 id
             }
         }

@@ -26,6 +26,9 @@ pub struct Limits {
     pub max_signatures: usize,
     /// Most targets roles a mirror loads from one repository (hashed bins included).
     pub max_mirrored_roles: usize,
+    /// Largest Sigstore bundle one keyless signature entry may carry, in bytes of compact
+    /// JSON. Real ones are 5 to 12 KB (with a signed timestamp).
+    pub max_bundle_size: u64,
 }
 
 impl Default for Limits {
@@ -39,6 +42,7 @@ impl Default for Limits {
             max_delegations: 32,
             max_signatures: 1024,
             max_mirrored_roles: 65_536,
+            max_bundle_size: 64 * 1024,
         }
     }
 }

@@ -10,6 +10,7 @@
 //! of spec 5.3.11.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -17,6 +18,7 @@ use crate::delegation::DelegationIndex;
 use crate::envelope::Envelope;
 use crate::error::{Error, ErrorKind, MalformedProblem, OrderProblem, Result};
 use crate::hashes::verify_bytes;
+use crate::keyless::{KeylessContext, SigstoreTrust};
 use crate::limits::Limits;
 use crate::metadata::{MetaFile, Role, Root, Snapshot, Targets, Timestamp};
 use crate::names::RoleName;
@@ -57,6 +59,9 @@ pub enum TimestampUpdate {
 pub struct TrustedSet {
     now: DateTime<Utc>,
     limits: Limits,
+    /// The Sigstore trust material keyless keys are checked against; none: they are
+    /// unusable (every keyless signature is refused, naming why).
+    keyless: Option<Arc<SigstoreTrust>>,
     root: Trusted<Root>,
     root_updates: u32,
     /// The snapshot role's keys in the starting root (spec 5.3.11 compares against them).
@@ -87,13 +92,26 @@ impl TrustedSet {
     /// root keys. Its expiry is not checked here: an expired root may still be used to
     /// update to a newer one.
     pub fn new(root_bytes: &[u8], now: DateTime<Utc>, limits: Limits) -> Result<Self> {
+        Self::with_keyless(root_bytes, now, limits, None)
+    }
+
+    /// [`TrustedSet::new`], with the Sigstore trust material that keyless (`sigstore-oidc`)
+    /// keys are checked against. It must come from elsewhere than the repository verified.
+    pub fn with_keyless(
+        root_bytes: &[u8],
+        now: DateTime<Utc>,
+        limits: Limits,
+        keyless: Option<Arc<SigstoreTrust>>,
+    ) -> Result<Self> {
         check_size("root", root_bytes, limits.max_root_size)?;
         let (envelope, root) = parse::<Root>("root", root_bytes, &limits)?;
-        verify_root_signed_by(&root, &envelope, &root)?;
+        let context = keyless.as_deref().map(|trust| KeylessContext { trust, now });
+        verify_root_signed_by(&root, &envelope, &root, context.as_ref())?;
         let initial_snapshot_keys = snapshot_keys(&root);
         Ok(TrustedSet {
             now,
             limits,
+            keyless,
             initial_snapshot_keys,
             root: Trusted {
                 signed: root,
@@ -182,7 +200,7 @@ impl TrustedSet {
         check_size("root", bytes, self.limits.max_root_size)?;
         let (envelope, new_root) = parse::<Root>("root", bytes, &self.limits)?;
         // 5.3.5: signed by a threshold of the trusted root's root keys...
-        verify_root_signed_by(&self.root.signed, &envelope, &new_root)?;
+        verify_root_signed_by(&self.root.signed, &envelope, &new_root, self.keyless_context().as_ref())?;
         // 5.3.6: ...with exactly the next version...
         let expected = self.root.signed.common.version + 1;
         if new_root.common.version != expected {
@@ -196,7 +214,7 @@ impl TrustedSet {
             .with_version(new_root.common.version));
         }
         // 5.3.5: ...and by a threshold of its own root keys.
-        verify_root_signed_by(&new_root, &envelope, &new_root)?;
+        verify_root_signed_by(&new_root, &envelope, &new_root, self.keyless_context().as_ref())?;
         self.root = Trusted {
             signed: new_root,
             bytes: bytes.to_vec(),
@@ -490,7 +508,20 @@ impl TrustedSet {
                 },
             )
         })?;
-        verify_threshold(role, envelope, &root.keys, &keys.keyids, keys.threshold)
+        verify_threshold(
+            role,
+            envelope,
+            &root.keys,
+            &keys.keyids,
+            keys.threshold,
+            self.keyless_context().as_ref(),
+        )
+    }
+
+    fn keyless_context(&self) -> Option<KeylessContext<'_>> {
+        self.keyless
+            .as_deref()
+            .map(|trust| KeylessContext { trust, now: self.now })
     }
 
     fn verify_delegated(&self, role: &str, delegator: &str, envelope: &Envelope) -> Result<()> {
@@ -515,7 +546,14 @@ impl TrustedSet {
         };
         let delegations = parent.signed.delegations.as_ref().ok_or_else(not_delegated)?;
         let (keyids, threshold) = delegations.role_keys(role).ok_or_else(not_delegated)?;
-        verify_threshold(role, envelope, &delegations.keys, keyids, threshold)
+        verify_threshold(
+            role,
+            envelope,
+            &delegations.keys,
+            keyids,
+            threshold,
+            self.keyless_context().as_ref(),
+        )
     }
 }
 
@@ -530,11 +568,16 @@ fn snapshot_keys(root: &Root) -> Option<(Vec<String>, u64, Vec<Option<crate::Key
 }
 
 /// Root `new` signed (envelope) by a threshold of `by`'s root keys.
-fn verify_root_signed_by(by: &Root, envelope: &Envelope, new: &Root) -> Result<()> {
+fn verify_root_signed_by(
+    by: &Root,
+    envelope: &Envelope,
+    new: &Root,
+    keyless: Option<&KeylessContext<'_>>,
+) -> Result<()> {
     let keys = by
         .roles
         .get("root")
         .ok_or_else(|| Error::malformed("root", MalformedProblem::MissingTopLevelRole { role: "root" }))?;
-    verify_threshold("root", envelope, &by.keys, &keys.keyids, keys.threshold)
+    verify_threshold("root", envelope, &by.keys, &keys.keyids, keys.threshold, keyless)
         .map_err(|e| e.with_version(new.common.version))
 }

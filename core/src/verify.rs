@@ -5,7 +5,8 @@ use std::collections::{BTreeMap, HashSet};
 use crate::display::escape;
 use crate::envelope::Envelope;
 use crate::error::{Error, ErrorKind, Result};
-use crate::keys::Key;
+use crate::keyless::{KeylessContext, Refusal};
+use crate::keys::{Key, PublicKey};
 
 /// What became of one key a role lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,8 +19,11 @@ pub enum KeyStatus {
     Invalid,
     /// There is no signature entry for this key.
     Missing,
-    /// The key cannot verify anything (unknown type, unreadable key, not in the key list).
+    /// The key cannot verify anything (unknown type, unreadable key, not in the key list,
+    /// a keyless key with no Sigstore trust material given).
     Unusable(String),
+    /// A keyless signature that failed a verification step (named in the refusal).
+    Refused(Refusal),
 }
 
 /// The outcome of checking one role's signatures.
@@ -52,6 +56,8 @@ impl ThresholdReport {
                     KeyStatus::Invalid => "signature does not verify".to_string(),
                     KeyStatus::Missing => "no signature".to_string(),
                     KeyStatus::Unusable(reason) => format!("unusable key: {}", escape(reason)),
+                    // Refusal's Display escapes what it quotes from the bundle.
+                    KeyStatus::Refused(refusal) => format!("keyless signature refused: {refusal}"),
                 };
                 let short: String = keyid.chars().take(16).collect();
                 Some(format!("key {}: {why}", escape(&short)))
@@ -80,14 +86,23 @@ impl ThresholdReport {
 
 /// Checks the signatures of `envelope` for a role with `keyids` and `threshold`, the keys
 /// looked up in `keys`. A key listed twice counts once, two IDs of the same key material
-/// count once, and signatures from unlisted keys are ignored.
+/// (or of one keyless identity) count once, and signatures from unlisted keys are ignored.
+/// Keyless keys are checked against `keyless`; without it they are unusable.
 pub fn check_signatures(
     envelope: &Envelope,
     keys: &BTreeMap<String, Key>,
     keyids: &[String],
     threshold: u64,
+    keyless: Option<&KeylessContext<'_>>,
 ) -> ThresholdReport {
-    check_signatures_over(envelope.signed_bytes(), &envelope.signatures, keys, keyids, threshold)
+    check_signatures_over(
+        envelope.signed_bytes(),
+        &envelope.signatures,
+        keys,
+        keyids,
+        threshold,
+        keyless,
+    )
 }
 
 /// [`check_signatures`] of `signatures` over `message`, the canonical bytes of a `signed`
@@ -98,6 +113,7 @@ pub fn check_signatures_over(
     keys: &BTreeMap<String, Key>,
     keyids: &[String],
     threshold: u64,
+    keyless: Option<&KeylessContext<'_>>,
 ) -> ThresholdReport {
     let mut seen_ids = HashSet::new();
     let mut seen_keys: HashSet<Vec<u8>> = HashSet::new();
@@ -114,17 +130,28 @@ pub fn check_signatures_over(
         let status = match keys.get(keyid).map(Key::public_key) {
             None => KeyStatus::Unusable("not in the key list".to_string()),
             Some(Err(reason)) => KeyStatus::Unusable(reason),
+            Some(Ok(PublicKey::Keyless(_))) if keyless.is_none() => {
+                KeyStatus::Unusable("keyless key: no Sigstore trusted root was given".to_string())
+            }
             Some(Ok(public)) => match signatures.iter().find(|s| &s.keyid == keyid) {
                 None => KeyStatus::Missing,
                 Some(signature) => {
-                    let valid = hex::decode(&signature.sig).is_ok_and(|sig| public.verify(message, &sig));
-                    if !valid {
-                        KeyStatus::Invalid
-                    } else if seen_keys.insert(public.identity()) {
-                        report.valid += 1;
-                        KeyStatus::Valid
-                    } else {
-                        KeyStatus::DuplicateKey
+                    let checked = match (&public, keyless) {
+                        (PublicKey::Keyless(who), Some(ctx)) => {
+                            crate::keyless::verify(ctx.trust, who, message, signature, ctx.now)
+                                .map(|_| ())
+                                .map_err(KeyStatus::Refused)
+                        }
+                        _ if hex::decode(&signature.sig).is_ok_and(|sig| public.verify(message, &sig)) => Ok(()),
+                        _ => Err(KeyStatus::Invalid),
+                    };
+                    match checked {
+                        Err(status) => status,
+                        Ok(()) if seen_keys.insert(public.identity()) => {
+                            report.valid += 1;
+                            KeyStatus::Valid
+                        }
+                        Ok(()) => KeyStatus::DuplicateKey,
                     }
                 }
             },
@@ -146,8 +173,9 @@ pub fn verify_threshold(
     keys: &BTreeMap<String, Key>,
     keyids: &[String],
     threshold: u64,
+    keyless: Option<&KeylessContext<'_>>,
 ) -> Result<()> {
-    let report = check_signatures(envelope, keys, keyids, threshold);
+    let report = check_signatures(envelope, keys, keyids, threshold, keyless);
     if report.is_met() {
         return Ok(());
     }

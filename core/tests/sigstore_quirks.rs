@@ -36,7 +36,7 @@ impl Fixtures {
 
 fn self_check(envelope: &Envelope, root: &Root) -> trustroot_core::verify::ThresholdReport {
     let role = &root.roles["root"];
-    check_signatures(envelope, &root.keys, &role.keyids, role.threshold)
+    check_signatures(envelope, &root.keys, &role.keyids, role.threshold, None)
 }
 
 #[test]
@@ -250,15 +250,17 @@ fn a_key_of_unknown_type_parses_and_never_counts() {
         .as_str()
         .unwrap()
         .to_string();
+    // gittuf's spelling of a keyless key: only tuf-on-ci's exact ("sigstore-oidc",
+    // "Fulcio") is a keyless key (core/tests/keyless_real.rs); this one is unknown.
     value["signed"]["keys"][&online] =
-        serde_json::json!({"keytype": "sigstore-oidc", "scheme": "Fulcio", "keyval": {"identity": "x", "issuer": "y"}});
+        serde_json::json!({"keytype": "sigstore-oidc", "scheme": "fulcio", "keyval": {"identity": "x", "issuer": "y"}});
     let bytes = serde_json::to_vec(&value).unwrap();
     let envelope = Envelope::parse("root", &bytes, &Limits::default()).unwrap();
     let root = Root::from_envelope("root", &envelope).unwrap();
     // The timestamp that key signed no longer meets its threshold: the key cannot count.
     let timestamp = f.envelope("sigstore-prod/source/metadata/timestamp.json");
     let role = &root.roles["timestamp"];
-    let report = check_signatures(&timestamp, &root.keys, &role.keyids, role.threshold);
+    let report = check_signatures(&timestamp, &root.keys, &role.keyids, role.threshold, None);
     assert!(!report.is_met());
     assert!(matches!(&report.keys[0].1, KeyStatus::Unusable(reason) if reason.contains("sigstore-oidc")));
 }

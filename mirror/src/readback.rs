@@ -88,7 +88,8 @@ impl ClientReadBack {
                 std::fs::create_dir(dir).map_err(|e| whole(format!("cannot make a client directory: {e}")))?;
             }
             let refused = |e: UpdateError| whole(format!("{who} refuses the repository at {}: {e}", self.base));
-            Updater::init(&metadata_dir, &root, now, &limits).map_err(refused)?;
+            // No Sigstore trust material here yet: keyless keys are unusable, and the error says so.
+            Updater::init(&metadata_dir, &root, now, &limits, None).map_err(refused)?;
             let config = UpdaterConfig {
                 metadata_dir,
                 metadata_url: self.base.clone(),
@@ -97,6 +98,7 @@ impl ClientReadBack {
                 now,
                 limits: limits.clone(),
                 root_history_dir: None,
+                sigstore: None,
             };
             let mut updater = Updater::new(config, fetcher.clone()).map_err(refused)?;
             updater.load_all_targets().await.map_err(refused)?;

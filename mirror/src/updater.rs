@@ -8,11 +8,13 @@
 //! moved into place only after their length and hashes are checked.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 
 use tokio::task::JoinHandle;
+use trustroot_core::keyless::SigstoreTrust;
 use trustroot_core::{
     ClientWalk, Goal, Keep, Limits, Need, Source, Step, TargetFile, TargetPath, TrustedSet, role_name, target_path,
 };
@@ -39,6 +41,10 @@ pub struct UpdaterConfig {
     /// When set, every root version accepted is also written here as `N.root.json`
     /// (before `root.json` moves on), so a mirror can publish the whole chain.
     pub root_history_dir: Option<PathBuf>,
+    /// The Sigstore trust material keyless (`sigstore-oidc`) keys are checked against,
+    /// pinned by the caller, never taken from the repository; none: keyless keys are
+    /// unusable, and the threshold error says so.
+    pub sigstore: Option<Arc<SigstoreTrust>>,
 }
 
 /// A TUF client bound to one metadata directory and one repository: the I/O around
@@ -125,8 +131,9 @@ impl Updater {
         root_bytes: &[u8],
         now: DateTime<Utc>,
         limits: &Limits,
+        sigstore: Option<Arc<SigstoreTrust>>,
     ) -> Result<(), UpdateError> {
-        TrustedSet::new(root_bytes, now, limits.clone())?;
+        TrustedSet::with_keyless(root_bytes, now, limits.clone(), sigstore)?;
         Ok(trustroot_store::write_atomic(
             &metadata_dir.join("root.json"),
             root_bytes,
@@ -138,7 +145,7 @@ impl Updater {
     pub fn new(config: UpdaterConfig, fetcher: Fetcher) -> Result<Self, UpdateError> {
         let root_path = config.metadata_dir.join("root.json");
         let root = std::fs::read(&root_path).map_err(|e| UpdateError::io(&root_path, e))?;
-        let trusted = TrustedSet::new(&root, config.now, config.limits.clone())?;
+        let trusted = TrustedSet::with_keyless(&root, config.now, config.limits.clone(), config.sigstore.clone())?;
         let config = UpdaterConfig {
             metadata_url: base_url(&config.metadata_url),
             target_url: config.target_url.as_ref().map(base_url),

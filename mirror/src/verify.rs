@@ -103,7 +103,8 @@ pub(crate) async fn load_verified(
     limits: Limits,
     root_history: Option<std::path::PathBuf>,
 ) -> Result<Updater, UpdateError> {
-    Updater::init(metadata_dir, &root, now, &limits)?;
+    // No Sigstore trust material here yet: keyless keys are unusable, and the error says so.
+    Updater::init(metadata_dir, &root, now, &limits, None)?;
     let config = UpdaterConfig {
         metadata_dir: metadata_dir.to_path_buf(),
         metadata_url: url,
@@ -112,6 +113,7 @@ pub(crate) async fn load_verified(
         now,
         limits,
         root_history_dir: root_history,
+        sigstore: None,
     };
     let mut updater = Updater::new(config, fetcher)?;
     updater.load_all_targets().await?;

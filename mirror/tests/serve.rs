@@ -113,7 +113,7 @@ impl Served {
         std::fs::create_dir(dir.path().join("metadata")).unwrap();
         std::fs::create_dir(dir.path().join("targets")).unwrap();
         let root = self.repo.lock().unwrap().root_bytes(1).unwrap();
-        Updater::init(&dir.path().join("metadata"), &root, self.now, &Limits::default()).unwrap();
+        Updater::init(&dir.path().join("metadata"), &root, self.now, &Limits::default(), None).unwrap();
         let base = format!("http://{}/", self.addr);
         let config = UpdaterConfig {
             metadata_dir: dir.path().join("metadata"),
@@ -123,6 +123,7 @@ impl Served {
             now: self.now,
             limits: Limits::default(),
             root_history_dir: None,
+            sigstore: None,
         };
         (dir, config)
     }

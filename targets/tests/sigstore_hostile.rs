@@ -8,7 +8,7 @@ use serde_json::Value;
 use trustroot_targets::sigstore::diff;
 use trustroot_targets::sigstore::json::Document;
 use trustroot_targets::sigstore::signing_config::SigningConfig;
-use trustroot_targets::sigstore::trusted_root::TrustedRoot;
+use trustroot_targets::sigstore::trusted_root::{TrustedRoot, TrustedRootEdit};
 use trustroot_targets::sigstore::validate::{self, Severity};
 
 fn leaves(v: &Value, path: Vec<PathStep>, out: &mut Vec<Vec<PathStep>>) {

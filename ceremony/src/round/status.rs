@@ -221,6 +221,8 @@ fn role_status(
         .map(|s| trustroot_core::envelope::Signature {
             keyid: s.keyid.clone(),
             sig: s.sig.clone(),
+            // Signatures made with trustroot carry no Sigstore bundle (no keyless signing yet).
+            bundle: None,
         })
         .collect();
     let mut thresholds = Vec::new();
@@ -250,7 +252,8 @@ fn threshold_status(
     describe: &dyn Fn(&str, &Key) -> Keyholder,
 ) -> ThresholdStatus {
     let (key_map, ids) = req.key_map();
-    let report = check_signatures_over(&role.bytes, signatures, &key_map, &ids, req.threshold);
+    // Keyless keyholders cannot sign with trustroot yet: their keys show as not signed.
+    let report = check_signatures_over(&role.bytes, signatures, &key_map, &ids, req.threshold, None);
     let mut signed = Vec::new();
     let mut not_signed = Vec::new();
     for (keyid, key_status) in &report.keys {

@@ -260,7 +260,8 @@ fn link_tree(from: &Path, to: &Path) -> Result<(), UpdateError> {
 fn seed_from_root(client: &Path, history: &Path, options: &SyncOptions) -> Result<(), UpdateError> {
     let root = options.root.clone().unwrap_or_else(|| SIGSTORE_ROOT.to_vec());
     std::fs::create_dir_all(history).map_err(|e| UpdateError::io(history, e))?;
-    Updater::init(client, &root, options.now, &options.limits)?;
+    // No Sigstore trust material here yet: keyless keys are unusable, and the error says so.
+    Updater::init(client, &root, options.now, &options.limits, None)?;
     let trusted = TrustedSet::new(&root, options.now, options.limits.clone())?;
     trustroot_store::write_atomic(
         &history.join(format!("{}.root.json", trusted.root().signed().common.version)),
@@ -316,6 +317,7 @@ fn updater(
             now: options.now,
             limits: options.limits.clone(),
             root_history_dir: Some(history.to_path_buf()),
+            sigstore: None,
         },
         fetcher.clone(),
     )?;

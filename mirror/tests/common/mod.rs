@@ -48,7 +48,7 @@ impl Client {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("metadata")).unwrap();
         std::fs::create_dir(dir.path().join("targets")).unwrap();
-        Updater::init(&dir.path().join("metadata"), &root, now, &limits).unwrap();
+        Updater::init(&dir.path().join("metadata"), &root, now, &limits, None).unwrap();
         Client {
             server,
             repo,
@@ -89,6 +89,7 @@ impl Client {
             now: self.now,
             limits: self.limits.clone(),
             root_history_dir: None,
+            sigstore: None,
         };
         Updater::new(config, Fetcher::new(self.fetch.clone())).unwrap()
     }

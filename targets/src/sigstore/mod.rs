@@ -19,18 +19,17 @@ pub mod diff;
 pub mod json;
 pub mod keys;
 pub mod signing_config;
-pub mod time;
 pub mod trusted_root;
+
+/// proto3-JSON timestamps (in core, where the keyless verifier reads them).
+pub use trustroot_core::sigstore::time;
 pub mod validate;
 
 pub use validate::{Finding, Severity};
 
-/// The media type every real, published `trusted_root.json` uses today.
-pub const TRUSTED_ROOT_MEDIA_TYPE_LEGACY: &str = "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
-/// The v0.1 media type as the specification spells it now.
-pub const TRUSTED_ROOT_MEDIA_TYPE_V01: &str = "application/vnd.dev.sigstore.trustedroot.v0.1+json";
-/// The v0.2 media type the specification names (adds `operator` and `checkpointKeyId`).
-pub const TRUSTED_ROOT_MEDIA_TYPE_V02: &str = "application/vnd.dev.sigstore.trustedroot.v0.2+json";
+pub use trustroot_core::sigstore::{
+    TRUSTED_ROOT_MEDIA_TYPE_LEGACY, TRUSTED_ROOT_MEDIA_TYPE_V01, TRUSTED_ROOT_MEDIA_TYPE_V02,
+};
 /// SigningConfig v0.1 media type.
 pub const SIGNING_CONFIG_MEDIA_TYPE_V01: &str = "application/vnd.dev.sigstore.signingconfig.v0.1+json";
 /// SigningConfig v0.2 media type.

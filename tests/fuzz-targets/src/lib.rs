@@ -78,6 +78,10 @@ pub const TARGETS: &[Target] = &[
         name: "sigstore_signing_config",
         run: sigstore_signing_config,
     },
+    Target {
+        name: "keyless_bundle",
+        run: keyless_bundle,
+    },
 ];
 
 /// The target named `name`.

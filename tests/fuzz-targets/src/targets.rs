@@ -624,3 +624,42 @@ pub fn yubikey_attestation(data: &[u8]) {
         assert_eq!(attested.firmware.split('.').count(), 3);
     }
 }
+
+/// The keyless verifier (core/src/keyless/): the input as a signature entry's Sigstore
+/// bundle, over the conformance suite's signed artifact (tests/fixtures/keyless), for the
+/// identity that signed the real bundles there, against Sigstore's production trusted
+/// root (data/) at a fixed time. A bundle that verifies names a signing time that is not
+/// in the future.
+pub fn keyless_bundle(data: &[u8]) {
+    use trustroot_core::keyless::{self, SigstoreTrust};
+    static TRUST: std::sync::OnceLock<SigstoreTrust> = std::sync::OnceLock::new();
+    let trust = TRUST.get_or_init(|| {
+        SigstoreTrust::from_json(include_bytes!("../data/trusted_root.json"))
+            .expect("the production trusted root reads")
+    });
+    let Ok(bundle) = serde_json::from_slice::<Value>(data) else {
+        return;
+    };
+    let sig = bundle
+        .pointer("/messageSignature/signature")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let entry = trustroot_core::envelope::Signature {
+        keyid: "k".into(),
+        sig,
+        bundle: Some(bundle),
+    };
+    let who = trustroot_core::keys::KeylessIdentity {
+        identity: "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main".into(),
+        issuer: "https://token.actions.githubusercontent.com".into(),
+    };
+    let message = include_bytes!("../../fixtures/keyless/conformance/a.txt");
+    let now = fixed::now();
+    match keyless::verify(trust, &who, message, &entry, now) {
+        Ok(verified) => assert!(verified.signing_time <= now + chrono::Duration::minutes(5)),
+        Err(refusal) => {
+            let _ = refusal.to_string();
+        }
+    }
+}

@@ -82,4 +82,5 @@ replay_tests!(
     yubikey_attestation,
     sigstore_trusted_root,
     sigstore_signing_config,
+    keyless_bundle,
 );

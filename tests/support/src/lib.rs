@@ -3,6 +3,8 @@
 //! - [`keys`]: [`SimKey`], the four TUF key types, key IDs and signatures;
 //! - [`RepoSim`]: an in-memory repository (targets, delegations, hashed bins, root
 //!   rotation, publish) plus misbehaviour builders for attack tests;
+//! - [`sigstore_instance`]: a Sigstore-like instance (CA, CT log, Rekor) and keyless
+//!   tuf-on-ci-shaped metadata signed through it;
 //! - [`SimServer`]: serves a shared `RepoSim` over HTTP on 127.0.0.1 with request logging
 //!   and fault injection.
 //!

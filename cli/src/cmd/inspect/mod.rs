@@ -101,7 +101,8 @@ fn check_with_root(name: &str, envelope: &Envelope, root: &Root, by: String) -> 
     match root.roles.get(name) {
         Some(keys) => SignatureCheck::new(
             by,
-            &check_signatures(envelope, &root.keys, &keys.keyids, keys.threshold),
+            // No Sigstore trust material is taken yet: a keyless key shows as unusable, saying so.
+            &check_signatures(envelope, &root.keys, &keys.keyids, keys.threshold, None),
         ),
         None => SignatureCheck::NotChecked {
             checked_against: by,
@@ -220,7 +221,10 @@ fn check_with_delegator(name: &str, envelope: &Envelope, path: &Path) -> Result<
         .and_then(|d| d.role_keys(name).map(|(ids, t)| (d, ids, t)));
     let by = path.display().to_string();
     Ok(match keys {
-        Some((d, ids, threshold)) => SignatureCheck::new(by, &check_signatures(envelope, &d.keys, ids, threshold)),
+        Some((d, ids, threshold)) => {
+            // As above: keyless keys show as unusable until inspect takes trust material.
+            SignatureCheck::new(by, &check_signatures(envelope, &d.keys, ids, threshold, None))
+        }
         None => SignatureCheck::NotChecked {
             checked_against: by,
             error: format!("'{}' is not delegated there", escape(name)),

@@ -267,5 +267,6 @@ fn status_text(status: &KeyStatus) -> String {
         KeyStatus::Invalid => "INVALID or empty signature".into(),
         KeyStatus::Missing => "not signed".into(),
         KeyStatus::Unusable(reason) => format!("unusable key: {reason}"),
+        KeyStatus::Refused(refusal) => format!("keyless signature refused: {refusal}"),
     }
 }

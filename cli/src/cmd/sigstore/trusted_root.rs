@@ -10,7 +10,7 @@ use trustroot_targets::sigstore::diff::{self, Change};
 use trustroot_targets::sigstore::json::Document;
 use trustroot_targets::sigstore::keys;
 use trustroot_targets::sigstore::trusted_root::{
-    AuthorityParams, LogIdKind, LogParams, MediaTypeChoice, Retired, Section, TrustedRoot,
+    AuthorityParams, LogIdKind, LogParams, MediaTypeChoice, Retired, Section, TrustedRoot, TrustedRootEdit,
 };
 use trustroot_targets::sigstore::validate;
 

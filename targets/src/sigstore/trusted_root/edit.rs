@@ -6,30 +6,30 @@ use serde_json::Map;
 
 use super::{
     AuthorityParams, CertChain, CertificateAuthority, DistinguishedName, LogId, LogIdKind, LogParams, Notes, PublicKey,
-    Section, TimeRange, TransparencyLogInstance, TrustedRoot, X509Certificate,
+    Section, TimeRange, TransparencyLogInstance, TrustedRoot, TrustedRootEdit, X509Certificate, file_name,
 };
 use crate::sigstore::certs::{self, ChainOrder, ParsedCert};
 use crate::sigstore::keys::{self, KeyKind};
 use crate::sigstore::{EditError, PayloadError, time};
 
-impl TrustedRoot {
-    fn check_operator(&self, operator: &Option<String>) -> Result<(), PayloadError> {
-        if operator.is_some() && !self.is_v02() {
-            return Err(EditError::OperatorNeedsV02 {
-                media_type: self.media_type.clone(),
-            }
-            .into());
+fn check_operator(root: &TrustedRoot, operator: &Option<String>) -> Result<(), PayloadError> {
+    if operator.is_some() && !root.is_v02() {
+        return Err(EditError::OperatorNeedsV02 {
+            media_type: root.media_type.clone(),
         }
-        Ok(())
+        .into());
     }
+    Ok(())
+}
 
+impl TrustedRootEdit for TrustedRoot {
     /// Adds a transparency log (`Section::Tlogs`) or CT log (`Section::Ctlogs`), computing
     /// its log ID and key details. Returns the index it got and notes.
-    pub fn add_log(&mut self, section: Section, p: &LogParams) -> Result<(usize, Notes), PayloadError> {
+    fn add_log(&mut self, section: Section, p: &LogParams) -> Result<(usize, Notes), PayloadError> {
         if !section.is_log() {
             return Err(EditError::NotALogSection.into());
         }
-        self.check_operator(&p.operator)?;
+        check_operator(self, &p.operator)?;
         let mut notes = Notes::new();
         if p.base_url.trim().is_empty() {
             return Err(EditError::EmptyLogUrl.into());
@@ -121,11 +121,11 @@ impl TrustedRoot {
     }
 
     /// Adds a certificate authority or timestamp authority from a certificate chain.
-    pub fn add_authority(&mut self, section: Section, p: &AuthorityParams) -> Result<(usize, Notes), PayloadError> {
+    fn add_authority(&mut self, section: Section, p: &AuthorityParams) -> Result<(usize, Notes), PayloadError> {
         if section.is_log() {
             return Err(EditError::NotAnAuthoritySection.into());
         }
-        self.check_operator(&p.operator)?;
+        check_operator(self, &p.operator)?;
         check_window(p.start, p.end)?;
         let mut notes = Notes::new();
         if p.chain.is_empty() {
@@ -163,7 +163,7 @@ impl TrustedRoot {
 
     /// Ends the validity window of instance `index` of `section` at `end`; an end already
     /// set is moved (a broken date fixed, a retirement put off or brought forward).
-    pub fn retire(&mut self, section: Section, index: usize, end: DateTime<Utc>) -> Result<Retired, PayloadError> {
+    fn retire(&mut self, section: Section, index: usize, end: DateTime<Utc>) -> Result<Retired, PayloadError> {
         let path = format!("$.{}[{index}]", section.field());
         let vf = match section {
             Section::Tlogs | Section::Ctlogs => self
@@ -204,9 +204,74 @@ impl TrustedRoot {
         vf.end = Some(time::format(&end));
         Ok(retired)
     }
+
+    /// Every instance's key or chain as PEM: (suggested file name, PEM text).
+    fn extract_all(&self) -> Result<Vec<(String, String)>, PayloadError> {
+        let mut out = Vec::new();
+        for s in Section::ALL {
+            let n = if s.is_log() {
+                self.logs(s).len()
+            } else {
+                self.authorities(s).len()
+            };
+            for i in 0..n {
+                out.push(self.extract(s, i)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One instance's key (logs) or chain (authorities) as PEM, with a suggested file name.
+    fn extract(&self, section: Section, index: usize) -> Result<(String, String), PayloadError> {
+        let path = format!("$.{}[{index}]", section.field());
+        let missing = |what: &str| PayloadError::Missing {
+            field: format!("{path}{what}"),
+        };
+        if section.is_log() {
+            let l = self
+                .logs(section)
+                .get(index)
+                .ok_or_else(|| EditError::NoSuchInstance { path: path.clone() })?;
+            let pk = l.public_key.as_ref().ok_or_else(|| missing(".publicKey"))?;
+            let raw = pk.raw_bytes.as_deref().ok_or_else(|| missing(".publicKey.rawBytes"))?;
+            let raw = keys::decode_b64(raw).map_err(|reason| PayloadError::Base64 {
+                field: format!("{path}.publicKey.rawBytes"),
+                reason,
+            })?;
+            let details = pk.key_details.as_deref().unwrap_or("");
+            let name = file_name(section, index, l.base_url.as_deref());
+            Ok((name, keys::key_to_pem(&raw, details)?))
+        } else {
+            let a = self
+                .authorities(section)
+                .get(index)
+                .ok_or_else(|| EditError::NoSuchInstance { path: path.clone() })?;
+            let certs = a
+                .cert_chain
+                .as_ref()
+                .and_then(|c| c.certificates.as_ref())
+                .ok_or_else(|| missing(".certChain.certificates"))?;
+            let ders = certs
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    let raw = c
+                        .raw_bytes
+                        .as_deref()
+                        .ok_or_else(|| missing(&format!(".certChain.certificates[{j}].rawBytes")))?;
+                    keys::decode_b64(raw).map_err(|reason| PayloadError::Base64 {
+                        field: format!("{path}.certChain.certificates[{j}].rawBytes"),
+                        reason,
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let name = file_name(section, index, a.uri.as_deref());
+            Ok((name, certs::certs_to_pem(&ders)?))
+        }
+    }
 }
 
-/// What [`TrustedRoot::retire`] did to a window's end.
+/// What [`TrustedRootEdit::retire`] did to a window's end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Retired {

@@ -292,6 +292,13 @@ fn main() {
             }
         }
     }
+    // Keyless signatures: the real Sigstore bundles of tests/fixtures/keyless.
+    let keyless = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/keyless/conformance");
+    let mut bundles = Vec::new();
+    files(&keyless, &mut bundles);
+    for path in bundles.iter().filter(|p| p.ends_with("bundle.sigstore.json")) {
+        out.put("keyless_bundle", &std::fs::read(path).unwrap());
+    }
     let _ = fixed::now();
     eprintln!("{} seed files in {}", out.count, out.dir.display());
 }

@@ -1,0 +1,382 @@
+//! Attacks on keyless signatures that need certificates, SCTs and log entries no real
+//! instance would issue: made by a Sigstore-like instance built in the tests
+//! (common/sigstore_instance.rs). Each test is named after the attack and checks the step
+//! that refuses it; the last ones run keyless roots through the TrustedSet.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+// The test-support crate depends on core, so core's tests include its instance by path.
+#[path = "../../tests/support/src/sigstore_instance.rs"]
+mod sigstore_instance;
+
+use std::sync::Arc;
+
+use sigstore_instance::{ACTIONS, Entry, Instance, Leaf, ONLINE, ONLINE_ID, Sct, at, metadata, root_signed};
+use trustroot_core::envelope::Signature;
+use trustroot_core::keyless::{self, Refusal, SigstoreTrust, Step};
+use trustroot_core::keys::KeylessIdentity;
+use trustroot_core::{Limits, TrustedSet};
+
+const ALICE: &str = "alice@example.com";
+const BOB: &str = "bob@example.com";
+const GOOGLE: &str = "https://accounts.google.com";
+const GITHUB: &str = "https://github.com/login/oauth";
+const MESSAGE: &[u8] = b"{\"_type\":\"root\",\"version\":1}";
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    at("2026-06-01T00:00:00Z")
+}
+
+fn trust(instance: &Instance, ca_end: Option<&str>) -> SigstoreTrust {
+    SigstoreTrust::from_json(&serde_json::to_vec(&instance.trusted_root(ca_end)).unwrap()).unwrap()
+}
+
+fn check(
+    trust: &SigstoreTrust,
+    who: (&str, &str),
+    signer: &Instance,
+    leaf: &Leaf,
+    entry: &Entry,
+) -> Result<(), Refusal> {
+    let e = signer.signature_entry("k", leaf, MESSAGE, entry);
+    let entry = Signature {
+        keyid: "k".into(),
+        sig: e["sig"].as_str().unwrap().into(),
+        bundle: Some(e["bundle"].clone()),
+    };
+    let who = KeylessIdentity {
+        identity: who.0.into(),
+        issuer: who.1.into(),
+    };
+    keyless::verify(trust, &who, MESSAGE, &entry, now()).map(|_| ())
+}
+
+fn refused_at(result: Result<(), Refusal>, step: Step) -> Refusal {
+    match result {
+        Ok(()) => panic!("verified, but should be refused at the {step} step"),
+        Err(r) => {
+            assert_eq!(r.step, step, "refused at another step: {r}");
+            r
+        }
+    }
+}
+
+/// Alice's signature with the certificate `leaf` describes, made and checked on one
+/// instance with the default log entry.
+fn alice_with(leaf: Leaf) -> Result<(), Refusal> {
+    let i = Instance::new(1, 1);
+    check(&trust(&i, None), (ALICE, GOOGLE), &i, &leaf, &Entry::default())
+}
+
+#[test]
+fn a_test_instance_signature_verifies() {
+    let i = Instance::new(1, 1);
+    check(
+        &trust(&i, None),
+        (ALICE, GOOGLE),
+        &i,
+        &Leaf::new(ALICE, GOOGLE),
+        &Entry::default(),
+    )
+    .unwrap();
+    // A URI identity, as a CI workflow's.
+    let uri = "https://github.com/o/r/.github/workflows/online-sign.yml@refs/heads/main";
+    check(
+        &trust(&i, None),
+        (uri, GITHUB),
+        &i,
+        &Leaf::new(uri, GITHUB),
+        &Entry::default(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_certificate_from_a_ca_outside_the_trusted_root_does_not_count() {
+    // The attacker's own CA issues a certificate for the right identity; the logs are real.
+    let (real, attacker) = (Instance::new(1, 1), Instance::new(50, 1));
+    let r = refused_at(
+        check(
+            &trust(&real, None),
+            (ALICE, GOOGLE),
+            &attacker,
+            &Leaf::new(ALICE, GOOGLE),
+            &Entry::default(),
+        ),
+        Step::Chain,
+    );
+    assert!(
+        r.to_string().contains("no certificate authority of the trusted root"),
+        "{r}"
+    );
+}
+
+#[test]
+fn a_certificate_used_outside_its_cas_window_does_not_count() {
+    let i = Instance::new(1, 1);
+    let r = refused_at(
+        check(
+            &trust(&i, Some("2025-12-31T23:59:59.999Z")),
+            (ALICE, GOOGLE),
+            &i,
+            &Leaf::new(ALICE, GOOGLE),
+            &Entry::default(),
+        ),
+        Step::CaWindow,
+    );
+    assert!(r.to_string().contains("whose window is"), "{r}");
+}
+
+#[test]
+fn a_certificate_expired_at_signing_time_does_not_count() {
+    let i = Instance::new(1, 1);
+    let late = Entry {
+        integrated_time: at("2026-01-01T00:11:00Z"),
+    };
+    refused_at(
+        check(&trust(&i, None), (ALICE, GOOGLE), &i, &Leaf::new(ALICE, GOOGLE), &late),
+        Step::SigningTime,
+    );
+}
+
+#[test]
+fn a_log_entry_before_the_certificate_was_valid_does_not_count() {
+    let i = Instance::new(1, 1);
+    let early = Entry {
+        integrated_time: at("2025-12-31T23:59:00Z"),
+    };
+    refused_at(
+        check(&trust(&i, None), (ALICE, GOOGLE), &i, &Leaf::new(ALICE, GOOGLE), &early),
+        Step::SigningTime,
+    );
+}
+
+#[test]
+fn conflicting_issuer_extensions_are_refused() {
+    let leaf = Leaf {
+        issuer_v1: Some(GITHUB.into()),
+        ..Leaf::new(ALICE, GOOGLE)
+    };
+    let r = refused_at(alice_with(leaf), Step::Issuer);
+    assert!(r.to_string().contains("conflicting OIDC issuer extensions"), "{r}");
+}
+
+#[test]
+fn the_legacy_issuer_extension_alone_is_read_and_so_is_the_new_one() {
+    let legacy = Leaf {
+        issuer_v8: None,
+        ..Leaf::new(ALICE, GOOGLE)
+    };
+    alice_with(legacy).unwrap();
+    let new = Leaf {
+        issuer_v1: None,
+        ..Leaf::new(ALICE, GOOGLE)
+    };
+    alice_with(new).unwrap();
+    let none = Leaf {
+        issuer_v1: None,
+        issuer_v8: None,
+        ..Leaf::new(ALICE, GOOGLE)
+    };
+    refused_at(alice_with(none), Step::Issuer);
+}
+
+#[test]
+fn the_right_identity_from_another_issuer_does_not_count() {
+    let i = Instance::new(1, 1);
+    refused_at(
+        check(
+            &trust(&i, None),
+            (ALICE, GOOGLE),
+            &i,
+            &Leaf::new(ALICE, GITHUB),
+            &Entry::default(),
+        ),
+        Step::Issuer,
+    );
+}
+
+#[test]
+fn a_certificate_for_another_identity_does_not_count() {
+    let i = Instance::new(1, 1);
+    // Exact comparison: no case folding either.
+    for other in [BOB, "Alice@example.com", "alice@example.com.evil"] {
+        refused_at(
+            check(
+                &trust(&i, None),
+                (ALICE, GOOGLE),
+                &i,
+                &Leaf::new(other, GOOGLE),
+                &Entry::default(),
+            ),
+            Step::Identity,
+        );
+    }
+}
+
+#[test]
+fn a_leaf_that_is_a_ca_or_lacks_code_signing_does_not_count() {
+    let ca = Leaf {
+        is_ca: true,
+        ..Leaf::new(ALICE, GOOGLE)
+    };
+    refused_at(alice_with(ca), Step::Chain);
+    let server = Leaf {
+        code_signing: false,
+        ..Leaf::new(ALICE, GOOGLE)
+    };
+    refused_at(alice_with(server), Step::Chain);
+}
+
+#[test]
+fn a_certificate_without_an_sct_does_not_count() {
+    let leaf = Leaf {
+        sct: Sct::None,
+        ..Leaf::new(ALICE, GOOGLE)
+    };
+    refused_at(alice_with(leaf), Step::Sct);
+}
+
+#[test]
+fn an_sct_over_another_certificate_does_not_count() {
+    let leaf = Leaf {
+        sct: Sct::OverAnotherCertificate,
+        ..Leaf::new(ALICE, GOOGLE)
+    };
+    refused_at(alice_with(leaf), Step::Sct);
+}
+
+#[test]
+fn a_forged_sct_does_not_count() {
+    // The attacker's CT log key under the real CT log's ID: its SCT does not verify.
+    let (real, attacker) = (Instance::new(1, 1), Instance::new(1, 60));
+    let mut root = real.trusted_root(None);
+    root["tlogs"] = attacker.trusted_root(None)["tlogs"].clone();
+    let forged_ct_id = attacker.trusted_root(None)["ctlogs"][0]["logId"].clone();
+    root["ctlogs"][0]["logId"] = forged_ct_id;
+    let trust = SigstoreTrust::from_json(&serde_json::to_vec(&root).unwrap()).unwrap();
+    let r = refused_at(
+        check(
+            &trust,
+            (ALICE, GOOGLE),
+            &attacker,
+            &Leaf::new(ALICE, GOOGLE),
+            &Entry::default(),
+        ),
+        Step::Sct,
+    );
+    assert!(r.to_string().contains("does not verify"), "{r}");
+}
+
+#[test]
+fn a_forged_inclusion_promise_does_not_count() {
+    // The attacker's log key under the real log's ID.
+    let (real, attacker) = (Instance::new(1, 1), Instance::new(1, 70));
+    let mut root = real.trusted_root(None);
+    root["tlogs"][0]["logId"] = attacker.trusted_root(None)["tlogs"][0]["logId"].clone();
+    let trust = SigstoreTrust::from_json(&serde_json::to_vec(&root).unwrap()).unwrap();
+    refused_at(
+        check(
+            &trust,
+            (ALICE, GOOGLE),
+            &attacker,
+            &Leaf::new(ALICE, GOOGLE),
+            &Entry::default(),
+        ),
+        Step::InclusionPromise,
+    );
+}
+
+// ---- keyless roots through the TrustedSet ----
+
+fn keyless_set(i: &Instance, root: &[u8]) -> trustroot_core::Result<TrustedSet> {
+    TrustedSet::with_keyless(root, now(), Limits::default(), Some(Arc::new(trust(i, None))))
+}
+
+#[test]
+fn a_keyless_root_rotates_to_a_new_identity_through_the_trusted_set() {
+    let i = Instance::new(1, 1);
+    let v1 = root_signed(1, &[("k1", ALICE)], GOOGLE, 1);
+    let v1_bytes = metadata(&v1, i.sign(&v1, &[("k1", ALICE, GOOGLE)]));
+    // v2 adds bob; root threshold 2: signed by alice (v1's threshold) and by both (its own).
+    let v2 = root_signed(2, &[("k1", ALICE), ("k2", BOB)], GOOGLE, 2);
+    let v2_bytes = metadata(&v2, i.sign(&v2, &[("k1", ALICE, GOOGLE), ("k2", BOB, GOOGLE)]));
+    let mut set = keyless_set(&i, &v1_bytes).unwrap();
+    set.update_root(&v2_bytes).unwrap();
+    assert_eq!(set.root().signed().common.version, 2);
+    // The online workflow's keyless key signs timestamp and snapshot, a keyholder targets.
+    let online = [(ONLINE_ID, ONLINE, ACTIONS)];
+    let timestamp = sigstore_instance::role_signed("timestamp", 1, Some(("snapshot.json", 1)));
+    set.update_timestamp(&metadata(&timestamp, i.sign(&timestamp, &online)))
+        .unwrap();
+    // A keyholder's identity cannot stand in for the online workflow's.
+    let forged = sigstore_instance::role_signed("timestamp", 2, Some(("snapshot.json", 1)));
+    let e = set
+        .update_timestamp(&metadata(&forged, i.sign(&forged, &[(ONLINE_ID, ALICE, GOOGLE)])))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("keyless signature refused: identity:"), "{e}");
+    let snapshot = sigstore_instance::role_signed("snapshot", 1, Some(("targets.json", 1)));
+    set.update_snapshot(&metadata(&snapshot, i.sign(&snapshot, &online)), false)
+        .unwrap();
+    let targets = sigstore_instance::role_signed("targets", 1, None);
+    set.update_targets(&metadata(&targets, i.sign(&targets, &[("k2", BOB, GOOGLE)])))
+        .unwrap();
+}
+
+#[test]
+fn a_keyless_root_without_trust_material_is_refused_naming_why() {
+    let i = Instance::new(1, 1);
+    let v1 = root_signed(1, &[("k1", ALICE)], GOOGLE, 1);
+    let e = TrustedSet::new(
+        &metadata(&v1, i.sign(&v1, &[("k1", ALICE, GOOGLE)])),
+        now(),
+        Limits::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("keyless key: no Sigstore trusted root was given"), "{e}");
+}
+
+#[test]
+fn a_bundle_copied_from_another_metadata_version_does_not_count() {
+    let i = Instance::new(1, 1);
+    let v1 = root_signed(1, &[("k1", ALICE)], GOOGLE, 1);
+    let v1_sigs = i.sign(&v1, &[("k1", ALICE, GOOGLE)]);
+    let v1_bytes = metadata(&v1, v1_sigs.clone());
+    // v2 carries alice's signature of v1: the bundle is real, for other bytes.
+    let v2 = root_signed(2, &[("k1", ALICE)], GOOGLE, 1);
+    let mut set = keyless_set(&i, &v1_bytes).unwrap();
+    let e = set.update_root(&metadata(&v2, v1_sigs)).unwrap_err().to_string();
+    assert!(e.contains("key k1: keyless signature refused: signed bytes:"), "{e}");
+}
+
+#[test]
+fn two_signatures_from_one_identity_count_once() {
+    let i = Instance::new(1, 1);
+    // Alice under two key IDs (as a tuf-on-ci key-ID rotation leaves her) cannot meet a
+    // root threshold of 2 alone.
+    let v1 = root_signed(1, &[("k1", ALICE), ("k2", ALICE)], GOOGLE, 2);
+    let e = keyless_set(
+        &i,
+        &metadata(&v1, i.sign(&v1, &[("k1", ALICE, GOOGLE), ("k2", ALICE, GOOGLE)])),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("key k2: same key material as another signer, counted once"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_signature_by_another_identity_in_a_keyless_root_is_named_in_the_error() {
+    let i = Instance::new(1, 1);
+    let v1 = root_signed(1, &[("k1", ALICE)], GOOGLE, 1);
+    let e = keyless_set(&i, &metadata(&v1, i.sign(&v1, &[("k1", BOB, GOOGLE)])))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("key k1: keyless signature refused: identity: the certificate is not for alice@example.com"),
+        "{e}"
+    );
+}
