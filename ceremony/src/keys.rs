@@ -511,6 +511,38 @@ pub fn same_key(a: &Key, b: &Key) -> bool {
     }
 }
 
+/// The TUF key object of a keyless keyholder (tuf-on-ci's `sigstore-oidc` key): the
+/// identity Sigstore's CA certifies and the OIDC issuer they sign in with. Either is
+/// refused when it is empty or holds a control character; the issuer must be an https URL.
+pub fn keyless_key_json(identity: &str, issuer: &str) -> Result<Vec<u8>> {
+    let refuse = |reason: String| -> Error {
+        KeyError::Public {
+            what: "--identity / --issuer".to_string(),
+            problem: PublicKeyProblem::Unusable { reason },
+        }
+        .into()
+    };
+    if identity.is_empty() || identity.chars().any(char::is_control) {
+        return Err(refuse(
+            "--identity must be a non-empty e-mail address or URI".to_string(),
+        ));
+    }
+    if !issuer.starts_with("https://") || issuer.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(refuse(format!(
+            "--issuer '{}' is not an https:// URL",
+            trustroot_core::display::escape(issuer)
+        )));
+    }
+    let key = serde_json::json!({
+        "keytype": "sigstore-oidc",
+        "scheme": "Fulcio",
+        "keyval": {"identity": identity, "issuer": issuer}
+    });
+    let mut bytes = serde_json::to_vec_pretty(&key).map_err(Error::encode("a keyless key"))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
 /// True for an ECDSA P-384 key, which tough cannot read (see `[gate] allow_p384`).
 pub fn is_p384(key: &Key) -> bool {
     key.scheme == "ecdsa-sha2-nistp384"

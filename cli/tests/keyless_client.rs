@@ -1,7 +1,8 @@
 //! `trustroot client` on a tuf-on-ci-shaped repository whose every key is keyless, signed
 //! through a Sigstore-like instance built in the test (test-support's sigstore_instance):
 //! verified from its root v1 through a rotation with `--sigstore-trusted-root`, and refused,
-//! naming why, without trust material, with a tampered root, or against another instance.
+//! naming why, against Sigstore production's trust by default, with a tampered root, or against another
+//! instance.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -107,14 +108,17 @@ fn the_client_verifies_a_keyless_repository_from_v1_through_a_rotation() {
     );
 }
 
+/// Without --sigstore-trusted-root the client checks keyless keys against Sigstore
+/// production's trusted root (embedded): the test instance's certificates do not chain to
+/// its Fulcio, and each signature is refused with the step named.
 #[test]
-fn without_a_sigstore_trusted_root_a_keyless_root_is_refused_naming_why() {
+fn without_its_sigstore_trusted_root_a_keyless_root_is_checked_against_sigstore_production_and_refused() {
     let i = Instance::new(1, 1);
     let run = Run::new(&i, &i, |sigs| sigs);
     let out = run.init(false);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
-        text(&out).contains("key k1: unusable key: keyless key: no Sigstore trusted root was given"),
+        text(&out).contains("key k1: keyless signature refused"),
         "{}",
         text(&out)
     );
@@ -170,4 +174,56 @@ fn a_sigstore_trusted_root_that_is_not_one_is_refused_naming_the_file() {
         shown.contains("trusted_root.json: Sigstore trusted root: $.tlogs[0].publicKey is missing"),
         "{shown}"
     );
+}
+
+/// `mirror sync` of the same repository from its root v1: with the instance's trusted
+/// root it mirrors it through the rotation (and `mirror verify` agrees); against Sigstore
+/// production's trust (the default) it is refused, naming the keyless signature, and
+/// nothing is served.
+#[test]
+fn mirror_sync_verifies_a_keyless_repository_with_its_sigstore_trusted_root() {
+    let i = Instance::new(1, 1);
+    let run = Run::new(&i, &i, |sigs| sigs);
+    let root = run.published.join("1.root.json");
+    let url = file_url(&run.published);
+    let mirror = run.published.parent().unwrap().join("mirror");
+    let sync = |with_trust: bool| {
+        let mut args = vec![
+            "mirror",
+            "sync",
+            mirror.to_str().unwrap(),
+            "--from",
+            url.as_str(),
+            "--root",
+            root.to_str().unwrap(),
+            "--at",
+            AT,
+        ];
+        if with_trust {
+            args.extend(["--sigstore-trusted-root", run.trust.to_str().unwrap()]);
+        }
+        trustroot(&args)
+    };
+    let refused = sync(false);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("keyless signature refused"),
+        "{}",
+        text(&refused)
+    );
+    assert!(!mirror.join("repository").exists(), "nothing is served");
+
+    let synced = sync(true);
+    assert!(synced.status.success(), "{}", text(&synced));
+    assert!(mirror.join("repository/2.root.json").is_file());
+    let verified = trustroot(&[
+        "mirror",
+        "verify",
+        mirror.to_str().unwrap(),
+        "--at",
+        AT,
+        "--sigstore-trusted-root",
+        run.trust.to_str().unwrap(),
+    ]);
+    assert!(verified.status.success(), "{}", text(&verified));
 }

@@ -98,7 +98,7 @@ impl ClientReadBack {
                 now,
                 limits: limits.clone(),
                 root_history_dir: None,
-                sigstore: None,
+                sigstore: Some(crate::sync::embedded_sigstore_trust()),
             };
             let mut updater = Updater::new(config, fetcher.clone()).map_err(refused)?;
             updater.load_all_targets().await.map_err(refused)?;

@@ -204,13 +204,14 @@ pub async fn status_remote(
     root: Vec<u8>,
     now: DateTime<Utc>,
     limits: Limits,
+    sigstore: Option<std::sync::Arc<trustroot_core::keyless::SigstoreTrust>>,
 ) -> Result<RemoteStatus, UpdateError> {
     let scratch = tempfile::tempdir().map_err(|e| UpdateError::io(std::env::temp_dir(), e))?;
     crate::verify::load_verified(
         scratch.path(),
         remote.base.clone(),
         remote.fetcher.clone(),
-        root,
+        crate::verify::Pinned { root, sigstore },
         now,
         limits,
         None,

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -19,6 +20,7 @@ use crate::manifest::Manifest;
 use crate::remote::Remote;
 use crate::sync::{Desired, Skipped, Versions, Wanted, desired_files, versions};
 use crate::updater::{Updater, UpdaterConfig};
+use trustroot_core::keyless::SigstoreTrust;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct VerifyReport {
@@ -65,6 +67,13 @@ pub struct TreeReport {
     pub(crate) wanted: BTreeSet<String>,
 }
 
+/// What a verification starts from, both pinned by the caller: the root, and the Sigstore
+/// trust material keyless keys are checked against.
+pub(crate) struct Pinned {
+    pub root: Vec<u8>,
+    pub sigstore: Option<Arc<SigstoreTrust>>,
+}
+
 /// Verifies the metadata of a published tree on disk (`N.root.json`, `timestamp.json`,
 /// ...) as a client would, from `root`, at `now`, and returns what it calls for: the
 /// versions and every file by name (targets with their trusted length and hashes). The
@@ -75,6 +84,7 @@ pub(crate) async fn verify_metadata(
     root: Vec<u8>,
     now: DateTime<Utc>,
     limits: Limits,
+    sigstore: Option<Arc<SigstoreTrust>>,
 ) -> Result<Result<(Versions, Desired), UpdateError>, UpdateError> {
     let scratch = tempfile::tempdir().map_err(|e| UpdateError::io(std::env::temp_dir(), e))?;
     // A mirror directory given as a relative path (`trustroot mirror verify tuf-mirror`)
@@ -83,7 +93,17 @@ pub(crate) async fn verify_metadata(
     let url = Url::from_directory_path(&absolute).map_err(|_| UpdateError::NotAbsolute {
         path: tree.to_path_buf(),
     })?;
-    let updater = match load_verified(scratch.path(), url, Fetcher::default(), root, now, limits, None).await {
+    let updater = match load_verified(
+        scratch.path(),
+        url,
+        Fetcher::default(),
+        Pinned { root, sigstore },
+        now,
+        limits,
+        None,
+    )
+    .await
+    {
         Ok(updater) => updater,
         Err(error) => return Ok(Err(error)),
     };
@@ -98,13 +118,13 @@ pub(crate) async fn load_verified(
     metadata_dir: &Path,
     url: Url,
     fetcher: Fetcher,
-    root: Vec<u8>,
+    pinned: Pinned,
     now: DateTime<Utc>,
     limits: Limits,
     root_history: Option<std::path::PathBuf>,
 ) -> Result<Updater, UpdateError> {
-    // No Sigstore trust material here yet: keyless keys are unusable, and the error says so.
-    Updater::init(metadata_dir, &root, now, &limits, None)?;
+    let Pinned { root, sigstore } = pinned;
+    Updater::init(metadata_dir, &root, now, &limits, sigstore.clone())?;
     let config = UpdaterConfig {
         metadata_dir: metadata_dir.to_path_buf(),
         metadata_url: url,
@@ -113,7 +133,7 @@ pub(crate) async fn load_verified(
         now,
         limits,
         root_history_dir: root_history,
-        sigstore: None,
+        sigstore,
     };
     let mut updater = Updater::new(config, fetcher)?;
     updater.load_all_targets().await?;
@@ -129,6 +149,7 @@ pub async fn verify_remote(
     root: Vec<u8>,
     now: DateTime<Utc>,
     limits: Limits,
+    sigstore: Option<Arc<SigstoreTrust>>,
 ) -> Result<VerifyReport, UpdateError> {
     let mut report = VerifyReport {
         served: remote.base.to_string(),
@@ -147,7 +168,7 @@ pub async fn verify_remote(
         &client,
         remote.base.clone(),
         remote.fetcher.clone(),
-        root,
+        Pinned { root, sigstore },
         now,
         limits,
         Some(history.clone()),
@@ -224,6 +245,7 @@ pub async fn verify_tree(
     root: Vec<u8>,
     now: DateTime<Utc>,
     limits: Limits,
+    sigstore: Option<Arc<SigstoreTrust>>,
 ) -> Result<TreeReport, UpdateError> {
     let mut report = TreeReport {
         versions: None,
@@ -232,7 +254,7 @@ pub async fn verify_tree(
         skipped: Vec::new(),
         wanted: BTreeSet::new(),
     };
-    let (versions, desired) = match verify_metadata(tree, root, now, limits).await? {
+    let (versions, desired) = match verify_metadata(tree, root, now, limits, sigstore).await? {
         Ok(verified) => verified,
         Err(problem) => {
             report.problems.push(problem.to_string());
@@ -270,6 +292,7 @@ pub async fn verify(
     root: Option<Vec<u8>>,
     now: DateTime<Utc>,
     limits: Limits,
+    sigstore: Option<Arc<SigstoreTrust>>,
 ) -> Result<VerifyReport, UpdateError> {
     let layout = MirrorDir::new(dir);
     let mut report = VerifyReport {
@@ -300,7 +323,7 @@ pub async fn verify(
             .push("no root to start from: the mirror keeps no root history, and no root was pinned".to_string());
         return Ok(report);
     };
-    let tree_report = verify_tree(&tree, root, now, limits).await?;
+    let tree_report = verify_tree(&tree, root, now, limits, sigstore).await?;
     report.versions = tree_report.versions;
     report.files_checked = tree_report.files_checked;
     report.problems.extend(tree_report.problems);

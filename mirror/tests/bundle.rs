@@ -62,6 +62,7 @@ impl Setup {
             limits: Limits::default(),
             bundle_limits: BundleLimits::default(),
             scratch: Some(self.work.path().to_path_buf()),
+            sigstore: None,
         }
     }
 
@@ -174,7 +175,7 @@ async fn a_bundle_exported_and_imported_elsewhere_verifies_and_serves_the_same_t
         let summary = import(setup.options(&dir, &setup.path(bundle))).await.unwrap();
         assert!(summary.changed);
         assert_eq!((summary.after.root, summary.after.timestamp), (15, 762));
-        let report = trustroot_mirror::verify::verify(&setup.path(&dir), None, at(NOW), Limits::default())
+        let report = trustroot_mirror::verify::verify(&setup.path(&dir), None, at(NOW), Limits::default(), None)
             .await
             .unwrap();
         assert!(report.ok(), "{:?}", report.problems);
@@ -417,6 +418,7 @@ async fn a_bundle_older_than_the_mirror_is_refused() {
         limits: Limits::default(),
         bundle_limits: BundleLimits::default(),
         scratch: Some(work.path().to_path_buf()),
+        sigstore: None,
     };
     let error = import(options).await.unwrap_err().to_string();
     assert!(error.contains("rollback") && error.contains("timestamp"), "{error}");
@@ -615,6 +617,7 @@ async fn hostile_repository_member(hostile: &[u8], kind: tar::EntryType) -> Stri
         limits: Limits::default(),
         bundle_limits: BundleLimits::default(),
         scratch: Some(work.path().to_path_buf()),
+        sigstore: None,
     })
     .await
     .unwrap_err()
@@ -672,6 +675,7 @@ async fn a_repository_bundle_declaring_more_than_the_free_space_is_refused_befor
             ..BundleLimits::default()
         },
         scratch: Some(work.path().to_path_buf()),
+        sigstore: None,
     })
     .await
     .unwrap_err()

@@ -48,6 +48,7 @@ fn sync_at(sim: &RepoSim, origin: &Path, dir: &Path, now: DateTime<Utc>, keep: D
         progress: false,
         record_origin: None,
         record_failure: false,
+        sigstore: None,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -43,6 +43,7 @@ fn options(dir: &Path, from: &str, root: Option<Vec<u8>>, now: DateTime<Utc>) ->
         progress: false,
         record_origin: None,
         record_failure: true,
+        sigstore: None,
     }
 }
 

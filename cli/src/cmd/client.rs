@@ -3,12 +3,10 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use trustroot_core::Limits;
-use trustroot_core::keyless::SigstoreTrust;
 use trustroot_mirror::{Fetcher, Updater, UpdaterConfig};
 use url::Url;
 
@@ -42,9 +40,9 @@ pub struct ClientArgs {
     at: Option<DateTime<Utc>>,
     /// Sigstore trusted_root.json that keyless keys (tuf-on-ci's sigstore-oidc keyholders)
     /// are checked against: certificate authorities, transparency logs, CT logs and
-    /// timestamp authorities. Take it from Sigstore's own TUF repository (its
-    /// trusted_root.json target), never from the repository being verified. Without it,
-    /// a keyless key's signature counts for nothing and the error says so.
+    /// timestamp authorities. Default: Sigstore production's, embedded in trustroot. Take
+    /// another from the Sigstore instance's own TUF repository (its trusted_root.json
+    /// target), never from the repository being verified.
     #[arg(long, global = true, value_name = "FILE")]
     sigstore_trusted_root: Option<PathBuf>,
     #[command(subcommand)]
@@ -66,17 +64,6 @@ enum ClientAction {
     Download,
 }
 
-/// The Sigstore trust material given with --sigstore-trusted-root, read once.
-fn sigstore_trust(path: Option<&PathBuf>) -> Result<Option<Arc<SigstoreTrust>>, Failure> {
-    let Some(path) = path else { return Ok(None) };
-    let bytes = crate::input::read_bounded(path)?;
-    let trust = SigstoreTrust::from_json(&bytes).map_err(|e| {
-        Failure::usage(format!("{}: {e}", path.display()))
-            .with_hint_text("--sigstore-trusted-root takes a Sigstore trusted_root.json")
-    })?;
-    Ok(Some(Arc::new(trust)))
-}
-
 fn required<'a, T>(value: &'a Option<T>, flag: &str) -> Result<&'a T, Failure> {
     value.as_ref().ok_or_else(|| {
         Failure::usage(format!("{flag} is required for this action")).with_hint_text("see `trustroot client --help`")
@@ -93,7 +80,7 @@ fn run_inner(args: ClientArgs) -> Result<(), Failure> {
     let now = now(args.at);
     let limits = Limits::default();
     let metadata_dir = required(&args.metadata_dir, "--metadata-dir")?.clone();
-    let sigstore = sigstore_trust(args.sigstore_trusted_root.as_ref())?;
+    let sigstore = Some(super::shared::sigstore_trust(args.sigstore_trusted_root.as_ref())?);
     if let ClientAction::Init { root } = &args.action {
         let bytes = crate::input::read_bounded(root)?;
         Updater::init(&metadata_dir, &bytes, now, &limits, sigstore)?;

@@ -41,9 +41,20 @@ pub struct AddArgs {
     #[arg(
         value_name = "REF",
         help = "The public key: a file (PEM or TUF key JSON), a pkcs11: URI or awskms:KEY",
-        long_help = KEY_REF_HELP
+        long_help = KEY_REF_HELP,
+        required_unless_present = "identity"
     )]
-    pub key: String,
+    pub key: Option<String>,
+    /// Register a keyless keyholder instead of a key: the identity Sigstore's CA certifies
+    /// (an e-mail address, or a CI workflow's URI), signing in with --issuer. Their
+    /// signatures are checked against Sigstore trust material (docs/client.md, "Keyless
+    /// keys"); trustroot verifies them, and signs with keys only.
+    #[arg(long, value_name = "EMAIL_OR_URI", requires = "issuer", conflicts_with = "key")]
+    pub identity: Option<String>,
+    /// The OIDC issuer the --identity signs in with, e.g. https://accounts.google.com or
+    /// https://github.com/login/oauth: compared byte for byte with the certificate's.
+    #[arg(long, value_name = "URL", requires = "identity")]
+    pub issuer: Option<String>,
     /// The signing repository (default: the current directory).
     #[arg(long, default_value = ".")]
     pub repo: PathBuf,
@@ -168,6 +179,12 @@ pub struct AttestationArgs {
     attestation_intermediate: Option<PathBuf>,
 }
 
+impl AttestationArgs {
+    fn is_given(&self) -> bool {
+        self.attestation.is_some() || self.attestation_intermediate.is_some()
+    }
+}
+
 pub fn run(command: KeyCommand) -> ExitCode {
     match command {
         KeyCommand::Generate {
@@ -205,21 +222,44 @@ fn add(args: &AddArgs) -> CmdResult {
         role,
         holder,
         key: reference,
+        identity,
+        issuer,
         repo,
         passphrase,
         attestation,
         json,
     } = args;
     let (name, role, holder, json) = (name.as_str(), role.as_str(), holder.as_deref(), *json);
-    let key_ref = KeyRef::parse(reference)?;
-    let bytes: Vec<u8> = match &key_ref {
-        // A file is registered as it is written (PEM or TUF key JSON); a private key is
-        // refused with a pointer to its public half.
-        KeyRef::File(path) => keys::read_limited(path, 64 * 1024)?,
-        KeyRef::Env(_) => key_ref.read()?.to_vec(),
-        _ => keys::public_pem(&key_ref.public_key(&mut secret_source(passphrase, &key_ref))?)?.into_bytes(),
+    let (bytes, what) = match (reference, identity, issuer) {
+        (_, Some(identity), Some(issuer)) => {
+            if role == "online" {
+                return Err(Failure::usage(
+                    "--identity registers a keyholder; the online key signs snapshot and timestamp with a key",
+                ));
+            }
+            if attestation.is_given() {
+                return Err(Failure::usage(
+                    "--identity takes no attestation: there is no key to attest",
+                ));
+            }
+            (
+                keys::keyless_key_json(identity, issuer)?,
+                format!("keyless identity {identity} (issuer {issuer})"),
+            )
+        }
+        (Some(reference), _, _) => {
+            let key_ref = KeyRef::parse(reference)?;
+            let bytes: Vec<u8> = match &key_ref {
+                // A file is registered as it is written (PEM or TUF key JSON); a private key
+                // is refused with a pointer to its public half.
+                KeyRef::File(path) => keys::read_limited(path, 64 * 1024)?,
+                KeyRef::Env(_) => key_ref.read()?.to_vec(),
+                _ => keys::public_pem(&key_ref.public_key(&mut secret_source(passphrase, &key_ref))?)?.into_bytes(),
+            };
+            (bytes, key_ref.describe())
+        }
+        _ => return Err(Failure::usage("give the public key REF, or --identity with --issuer")),
     };
-    let what = key_ref.describe();
     let certs = read_attestation(attestation)?;
     let notes: Vec<&str> = if role != "online" {
         Vec::new()
@@ -534,7 +574,18 @@ fn show(reference: &str, repo: Option<&Path>, passphrase: &PassphraseArgs, json:
     let public = key_ref.public_key(&mut secret_source(passphrase, &key_ref))?;
     let keyid = public.computed_key_id();
     let fingerprint = public.fingerprint();
-    let value = public.keyval.public.clone().unwrap_or_default();
+    // A keyless key has no public key: who it is, and the issuer they sign in with.
+    let value = match (
+        public.keyval.unknown.get("identity"),
+        public.keyval.unknown.get("issuer"),
+    ) {
+        (Some(identity), Some(issuer)) if public.keytype == "sigstore-oidc" => format!(
+            "identity {} (issuer {})",
+            identity.as_str().unwrap_or_default(),
+            issuer.as_str().unwrap_or_default()
+        ),
+        _ => public.keyval.public.clone().unwrap_or_default(),
+    };
     // The repository named (its policy must be readable), or the current directory when it
     // holds a policy (one that cannot be read is mentioned, not an error: the key is shown).
     let mut policy_problem = None;

@@ -336,3 +336,38 @@ pub fn rerun_push(
     }
     text
 }
+
+/// `--sigstore-trusted-root FILE`: the Sigstore trust material keyless keys are checked
+/// against.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SigstoreTrustArgs {
+    /// Sigstore trusted_root.json that keyless keys (tuf-on-ci's sigstore-oidc
+    /// keyholders) are checked against: certificate authorities, transparency logs, CT logs
+    /// and timestamp authorities. Default: Sigstore production's, embedded in trustroot
+    /// (the trusted_root.json target of the production state root v15 belongs to). Take
+    /// another from the Sigstore instance's own TUF repository, never from the repository
+    /// being verified.
+    #[arg(long, value_name = "FILE")]
+    pub sigstore_trusted_root: Option<PathBuf>,
+}
+
+impl SigstoreTrustArgs {
+    pub fn trust(&self) -> Result<std::sync::Arc<trustroot_core::keyless::SigstoreTrust>, Failure> {
+        sigstore_trust(self.sigstore_trusted_root.as_ref())
+    }
+}
+
+/// The Sigstore trust material in `path`, read once; by default the embedded production one.
+pub fn sigstore_trust(
+    path: Option<&PathBuf>,
+) -> Result<std::sync::Arc<trustroot_core::keyless::SigstoreTrust>, Failure> {
+    let Some(path) = path else {
+        return Ok(trustroot_mirror::sync::embedded_sigstore_trust());
+    };
+    let bytes = crate::input::read_bounded(path)?;
+    let trust = trustroot_core::keyless::SigstoreTrust::from_json(&bytes).map_err(|e| {
+        Failure::usage(format!("{}: {e}", path.display()))
+            .with_hint_text("--sigstore-trusted-root takes a Sigstore trusted_root.json")
+    })?;
+    Ok(std::sync::Arc::new(trust))
+}

@@ -242,6 +242,9 @@ pub struct ImportOptions {
     pub bundle_limits: BundleLimits,
     /// Where to unpack (default: the system's temporary directory).
     pub scratch: Option<PathBuf>,
+    /// The Sigstore trust material keyless keys are checked against (see
+    /// [`SyncOptions::sigstore`]).
+    pub sigstore: Option<std::sync::Arc<trustroot_core::keyless::SigstoreTrust>>,
 }
 
 /// Imports a bundle into the mirror in `dir`: unpack and check it outside the mirror,
@@ -279,7 +282,14 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
         }
     };
     let metadata = unpack_metadata(&options.bundle, &tree, &options.bundle_limits, &options.limits)?;
-    let desired = match crate::verify::verify_metadata(&tree, trusted_root, options.now, options.limits.clone()).await?
+    let desired = match crate::verify::verify_metadata(
+        &tree,
+        trusted_root,
+        options.now,
+        options.limits.clone(),
+        options.sigstore.clone(),
+    )
+    .await?
     {
         Ok((_, desired)) => desired,
         Err(problem) => {
@@ -330,6 +340,7 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
         record_origin: Some(origin),
         // A refused bundle changes nothing in the mirror, its record of syncs included.
         record_failure: false,
+        sigstore: options.sigstore.clone(),
     };
     let result = sync(sync_options).await;
     if result.is_err() {

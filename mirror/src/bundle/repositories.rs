@@ -113,6 +113,8 @@ pub struct NamedImportOptions {
     pub bundle_limits: BundleLimits,
     /// Where to unpack (default: the system's temporary directory).
     pub scratch: Option<PathBuf>,
+    /// The Sigstore trust material keyless keys are checked against.
+    pub sigstore: Option<std::sync::Arc<trustroot_core::keyless::SigstoreTrust>>,
 }
 
 /// One repository's import: its own outcome, whatever the others'.
@@ -168,6 +170,7 @@ pub async fn import_named(options: NamedImportOptions) -> Result<Vec<NamedImport
             limits: options.limits.clone(),
             bundle_limits: options.bundle_limits.clone(),
             scratch: Some(scratch.path().to_path_buf()),
+            sigstore: options.sigstore.clone(),
         })
         .await;
         imports.push(NamedImport {

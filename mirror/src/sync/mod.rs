@@ -37,6 +37,10 @@ use url::Url;
 
 pub(crate) use self::desired::{Desired, Wanted, desired_files};
 use self::plan::{Current, Plan, Served};
+use std::sync::Arc;
+
+use trustroot_core::keyless::SigstoreTrust;
+
 use self::quick::StateSummary;
 use crate::error::UpdateError;
 use crate::fetch::FetchConfig;
@@ -48,6 +52,24 @@ pub const SIGSTORE_URL: &str = "https://tuf-repo-cdn.sigstore.dev/";
 /// Sigstore's production root v15, the starting point when no `--root` is given; its
 /// sha256 is recorded beside it in `mirror/roots/` and checked by a test.
 pub const SIGSTORE_ROOT: &[u8] = include_bytes!("../../roots/sigstore-production.root.json");
+/// The `trusted_root.json` target of the Sigstore production state root v15 belongs to
+/// (targets v14 lists it): the trust material keyless (`sigstore-oidc`) keys are checked
+/// against when no other is given. Its sha256 is recorded beside it and checked by a test.
+pub const SIGSTORE_TRUSTED_ROOT: &[u8] = include_bytes!("../../roots/sigstore-production.trusted_root.json");
+
+/// [`SIGSTORE_TRUSTED_ROOT`], parsed once.
+pub fn embedded_sigstore_trust() -> Arc<SigstoreTrust> {
+    static TRUST: std::sync::OnceLock<Arc<SigstoreTrust>> = std::sync::OnceLock::new();
+    TRUST
+        .get_or_init(|| {
+            // Checked by a test: the embedded bytes are a valid trusted root.
+            Arc::new(
+                SigstoreTrust::from_json(SIGSTORE_TRUSTED_ROOT)
+                    .unwrap_or_else(|e| unreachable!("the embedded Sigstore trusted root does not parse: {e}")),
+            )
+        })
+        .clone()
+}
 
 /// What a sync needs to know.
 #[derive(Debug, Clone)]
@@ -76,6 +98,10 @@ pub struct SyncOptions {
     /// Count a failure in the mirror's [`crate::sync_record`]: true for `mirror sync`;
     /// false for an import, whose refusal of a bundle leaves the mirror as it was.
     pub record_failure: bool,
+    /// The Sigstore trust material keyless keys are checked against: pinned by the
+    /// caller, never taken from the repository synced. Default: Sigstore production's
+    /// ([`embedded_sigstore_trust`]).
+    pub sigstore: Option<Arc<SigstoreTrust>>,
 }
 
 impl SyncOptions {
@@ -97,6 +123,7 @@ impl SyncOptions {
             progress: false,
             record_origin: None,
             record_failure: true,
+            sigstore: Some(embedded_sigstore_trust()),
         }
     }
 }
@@ -316,5 +343,12 @@ mod tests {
         let at = trustroot_core::time::parse("2026-08-22T00:00:00Z").unwrap();
         let trusted = TrustedSet::new(SIGSTORE_ROOT, at, Limits::default()).unwrap();
         assert_eq!(trusted.root().signed().common.version, 15);
+    }
+
+    #[test]
+    fn the_embedded_sigstore_trusted_root_matches_its_recorded_sha256_and_parses() {
+        let recorded = include_str!("../../roots/sigstore-production.trusted_root.json.sha256").trim();
+        assert_eq!(sha256_hex(SIGSTORE_TRUSTED_ROOT), recorded);
+        assert_eq!(embedded_sigstore_trust().sha256(), recorded);
     }
 }

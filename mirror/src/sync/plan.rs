@@ -260,9 +260,8 @@ fn link_tree(from: &Path, to: &Path) -> Result<(), UpdateError> {
 fn seed_from_root(client: &Path, history: &Path, options: &SyncOptions) -> Result<(), UpdateError> {
     let root = options.root.clone().unwrap_or_else(|| SIGSTORE_ROOT.to_vec());
     std::fs::create_dir_all(history).map_err(|e| UpdateError::io(history, e))?;
-    // No Sigstore trust material here yet: keyless keys are unusable, and the error says so.
-    Updater::init(client, &root, options.now, &options.limits, None)?;
-    let trusted = TrustedSet::new(&root, options.now, options.limits.clone())?;
+    Updater::init(client, &root, options.now, &options.limits, options.sigstore.clone())?;
+    let trusted = TrustedSet::with_keyless(&root, options.now, options.limits.clone(), options.sigstore.clone())?;
     trustroot_store::write_atomic(
         &history.join(format!("{}.root.json", trusted.root().signed().common.version)),
         &root,
@@ -272,10 +271,11 @@ fn seed_from_root(client: &Path, history: &Path, options: &SyncOptions) -> Resul
 
 /// The role versions the served state's client metadata holds.
 fn versions_before(client: &Path, options: &SyncOptions) -> Result<Versions, UpdateError> {
-    let trusted_before = TrustedSet::new(
+    let trusted_before = TrustedSet::with_keyless(
         &std::fs::read(client.join("root.json")).map_err(|e| UpdateError::io(client.join("root.json"), e))?,
         options.now,
         options.limits.clone(),
+        options.sigstore.clone(),
     )?;
     let mut v = versions(&trusted_before);
     // Only the version is read: a targets role of 100,000 entries held as a JSON value
@@ -317,7 +317,7 @@ fn updater(
             now: options.now,
             limits: options.limits.clone(),
             root_history_dir: Some(history.to_path_buf()),
-            sigstore: None,
+            sigstore: options.sigstore.clone(),
         },
         fetcher.clone(),
     )?;

@@ -17,7 +17,7 @@ use trustroot_mirror::FetchConfig;
 use trustroot_mirror::sync::{Skipped, SyncOptions, sync};
 use url::Url;
 
-use super::shared::{PushArgs, now, parse_duration, parse_time};
+use super::shared::{PushArgs, SigstoreTrustArgs, now, parse_duration, parse_time};
 use crate::outln;
 use crate::output::{self, Failure, Format, Outcome};
 
@@ -146,6 +146,8 @@ pub struct SyncArgs {
     #[arg(long)]
     json: bool,
     #[command(flatten)]
+    sigstore: SigstoreTrustArgs,
+    #[command(flatten)]
     push: PushArgs,
 }
 
@@ -177,6 +179,8 @@ pub struct VerifyArgs {
     /// could not run: then the error object is printed).
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    sigstore: SigstoreTrustArgs,
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +245,8 @@ pub struct ImportArgs {
     /// store, for clients in the middle of an update (e.g. 7d, 12h, 30m).
     #[arg(long, default_value = "7d", value_name = "DURATION", value_parser = parse_duration)]
     keep: chrono::Duration,
+    #[command(flatten)]
+    sigstore: SigstoreTrustArgs,
     #[command(flatten)]
     push: PushArgs,
 }
@@ -383,11 +389,12 @@ fn run_sync(args: SyncArgs) -> Outcome {
         true,
     )?;
     let now = now(args.at);
+    let sigstore = args.sigstore.trust()?;
     let options = SyncOptions {
         from: args.from.clone(),
         targets_from: args.targets_from.clone(),
         root: args.root.as_deref().map(read).transpose()?,
-        ..sync_options(&args, &args.dir, now)
+        ..sync_options(&args, &args.dir, now, &sigstore)
     };
     let summary = runtime()?.block_on(sync(options))?;
     if !args.json {
@@ -399,8 +406,14 @@ fn run_sync(args: SyncArgs) -> Outcome {
 
 /// The options of a sync into `dir` from the flags every sync shares (not the origin:
 /// --from, --targets-from and --root go with the repository they add).
-fn sync_options(args: &SyncArgs, dir: &std::path::Path, now: DateTime<Utc>) -> SyncOptions {
+fn sync_options(
+    args: &SyncArgs,
+    dir: &std::path::Path,
+    now: DateTime<Utc>,
+    sigstore: &std::sync::Arc<trustroot_core::keyless::SigstoreTrust>,
+) -> SyncOptions {
     SyncOptions {
+        sigstore: Some(sigstore.clone()),
         // --jobs (from the push flags) sets the downloads' concurrency too.
         jobs: args.push.jobs.unwrap_or(trustroot_store::object::DEFAULT_JOBS),
         keep: args.keep,
@@ -514,12 +527,14 @@ fn remote(
 
 fn run_verify(args: VerifyArgs) -> Outcome {
     let now = now(args.at);
+    let sigstore = Some(args.sigstore.trust()?);
     let report = match remote(&args.dir, args.root.as_deref(), args.endpoint.as_deref())? {
         Some((remote, root)) => runtime()?.block_on(trustroot_mirror::verify::verify_remote(
             &remote,
             root,
             now,
             trustroot_mirror::mirror_limits(),
+            sigstore,
         ))?,
         None => {
             let root = args.root.as_deref().map(read).transpose()?;
@@ -528,6 +543,7 @@ fn run_verify(args: VerifyArgs) -> Outcome {
                 root,
                 now,
                 trustroot_mirror::mirror_limits(),
+                sigstore,
             ))?
         }
     };
@@ -584,6 +600,7 @@ fn run_status(args: StatusArgs) -> Outcome {
             root,
             at,
             trustroot_mirror::mirror_limits(),
+            Some(trustroot_mirror::sync::embedded_sigstore_trust()),
         ))?;
         return show_remote_status(&status, args.json);
     }
@@ -727,6 +744,7 @@ fn verify_for_export(dir: &std::path::Path, what: &str, now: DateTime<Utc>) -> R
         None,
         now,
         trustroot_mirror::mirror_limits(),
+        Some(trustroot_mirror::sync::embedded_sigstore_trust()),
     ))?;
     match report.problems.first() {
         None => Ok(()),
@@ -765,6 +783,7 @@ fn run_import(args: ImportArgs) -> Outcome {
             ..Default::default()
         },
         scratch: None,
+        sigstore: Some(args.sigstore.trust()?),
     };
     let summary = runtime()?.block_on(trustroot_mirror::bundle::import(options))?;
     if !args.json {

@@ -181,6 +181,7 @@ fn sync_each(
 ) -> Outcome {
     let now = now(args.at);
     let runtime = runtime()?;
+    let sigstore = args.sigstore.trust()?;
     let mut results = Vec::new();
     let mut skipped = false;
     for name in names {
@@ -192,13 +193,13 @@ fn sync_each(
                 from: args.from.clone(),
                 targets_from: args.targets_from.clone(),
                 root: root.clone(),
-                ..super::sync_options(args, &repo, now)
+                ..super::sync_options(args, &repo, now, &sigstore)
             };
             runtime.block_on(sync_one(options)).map_err(Failure::from)
         } else {
             match served(&repo) {
                 Ok(true) => runtime
-                    .block_on(sync_one(super::sync_options(args, &repo, now)))
+                    .block_on(sync_one(super::sync_options(args, &repo, now, &sigstore)))
                     .map_err(Failure::from),
                 // Nothing served means no origin recorded: never a silent default.
                 Ok(false) => Err(
@@ -332,6 +333,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<Option<ExitCode>, Failure> {
     }
     let root = args.root.as_deref().map(read).transpose()?;
     let now = now(args.at);
+    let sigstore = args.sigstore.trust()?;
     let runtime = runtime()?;
     let mut repositories = Vec::new();
     for name in &names {
@@ -342,6 +344,7 @@ pub(super) fn verify(args: &VerifyArgs) -> Result<Option<ExitCode>, Failure> {
                 root.clone(),
                 now,
                 trustroot_mirror::mirror_limits(),
+                Some(sigstore.clone()),
             ))
             .unwrap_or_else(|error| VerifyReport {
                 served: trustroot_mirror::layout::MirrorDir::new(&repo)

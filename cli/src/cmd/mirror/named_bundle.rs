@@ -129,6 +129,7 @@ pub(super) fn import(args: &ImportArgs, roots: BTreeMap<String, PathBuf>) -> Out
             ..Default::default()
         },
         scratch: None,
+        sigstore: Some(args.sigstore.trust()?),
     };
     let imports = runtime()?.block_on(import_named(options))?;
     let total = imports.len();

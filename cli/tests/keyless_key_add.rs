@@ -1,0 +1,104 @@
+//! `key add NAME --role ROLE --identity EMAIL_OR_URI --issuer URL`: a keyless keyholder
+//! (tuf-on-ci's sigstore-oidc key) registered in the policy; `key show` names the identity
+//! and issuer; hostile or malformed identities and issuers are refused, nothing written.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod ceremony_common;
+
+use ceremony_common::{Setup, fails, ok, tree_hash};
+
+#[test]
+fn a_keyless_keyholder_is_registered_with_identity_and_issuer() {
+    let setup = Setup::new();
+    let repo = &setup.repo;
+    let added = ok(
+        repo,
+        &[
+            "key",
+            "add",
+            "dave",
+            "--role",
+            "targets",
+            "--holder",
+            "@dave",
+            "--identity",
+            "dave@example.com",
+            "--issuer",
+            "https://accounts.google.com",
+            "--json",
+        ],
+    );
+    let added: serde_json::Value = serde_json::from_str(&added).unwrap();
+    assert_eq!(added["name"], "dave");
+    let key: serde_json::Value = serde_json::from_slice(&std::fs::read(repo.join("keys/dave.pub")).unwrap()).unwrap();
+    assert_eq!(key["keytype"], "sigstore-oidc");
+    assert_eq!(key["scheme"], "Fulcio");
+    assert_eq!(key["keyval"]["identity"], "dave@example.com");
+    assert_eq!(key["keyval"]["issuer"], "https://accounts.google.com");
+    let policy = std::fs::read_to_string(repo.join("trustroot.toml")).unwrap();
+    assert!(policy.contains("[keys.dave]"), "{policy}");
+
+    let shown = ok(repo, &["key", "show", "keys/dave.pub"]);
+    assert!(shown.contains("sigstore-oidc (Fulcio)"), "{shown}");
+    assert!(
+        shown.contains("identity dave@example.com (issuer https://accounts.google.com)"),
+        "{shown}"
+    );
+    assert!(shown.contains("registered as 'dave' for targets"), "{shown}");
+}
+
+#[test]
+fn a_keyless_identity_or_issuer_that_cannot_be_one_is_refused_and_nothing_changes() {
+    let setup = Setup::new();
+    let repo = &setup.repo;
+    let before = tree_hash(repo);
+    for (identity, issuer, says) in [
+        ("", "https://accounts.google.com", "non-empty"),
+        ("dave@example.com\u{1b}[2J", "https://accounts.google.com", "non-empty"),
+        ("dave@example.com", "http://issuer.example.com", "not an https:// URL"),
+        (
+            "dave@example.com",
+            "https://issuer.example.com/\nX",
+            "not an https:// URL",
+        ),
+    ] {
+        let said = fails(
+            repo,
+            &[
+                "key",
+                "add",
+                "dave",
+                "--role",
+                "targets",
+                "--identity",
+                identity,
+                "--issuer",
+                issuer,
+            ],
+        );
+        assert!(said.contains(says), "{said}");
+        assert!(
+            !said.contains('\u{1b}'),
+            "control characters are never echoed: {said:?}"
+        );
+    }
+    let online = fails(
+        repo,
+        &[
+            "key",
+            "add",
+            "ci",
+            "--role",
+            "online",
+            "--identity",
+            "https://github.com/example/tuf/.github/workflows/online-sign.yml@refs/heads/main",
+            "--issuer",
+            "https://token.actions.githubusercontent.com",
+        ],
+    );
+    assert!(
+        online.contains("online key signs snapshot and timestamp with a key"),
+        "{online}"
+    );
+    assert_eq!(tree_hash(repo), before, "nothing was written");
+}
