@@ -227,3 +227,45 @@ fn mirror_sync_verifies_a_keyless_repository_with_its_sigstore_trusted_root() {
     ]);
     assert!(verified.status.success(), "{}", text(&verified));
 }
+
+/// `inspect` checks keyless signatures too: with the instance's trusted root the rotated
+/// root meets both thresholds; with the default (Sigstore production's) each keyless
+/// signature is refused, the step named.
+#[test]
+fn inspect_checks_keyless_signatures_against_the_sigstore_trust_given() {
+    let i = Instance::new(1, 1);
+    let run = Run::new(&i, &i, |sigs| sigs);
+    let (v1, v2) = (run.published.join("1.root.json"), run.published.join("2.root.json"));
+    let inspect = |with_trust: bool| {
+        let mut args = vec![
+            "inspect",
+            v2.to_str().unwrap(),
+            "--root",
+            v1.to_str().unwrap(),
+            "--at",
+            AT,
+            "--json",
+        ];
+        if with_trust {
+            args.extend(["--sigstore-trusted-root", run.trust.to_str().unwrap()]);
+        }
+        let out = trustroot(&args);
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let trusted = inspect(true);
+    for check in trusted["signatures"].as_array().unwrap() {
+        assert_eq!(check["met"], true, "{check}");
+    }
+    let production = inspect(false);
+    let text = production.to_string();
+    assert!(
+        production["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["met"] == false),
+        "{text}"
+    );
+    assert!(text.contains("keyless signature refused"), "{text}");
+}

@@ -13,11 +13,12 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use trustroot_core::display::escape;
+use trustroot_core::keyless::KeylessContext;
 use trustroot_core::metadata::Role;
 use trustroot_core::verify::check_signatures;
 use trustroot_core::{Envelope, Limits, Root, Snapshot, Targets, Timestamp};
 
-use super::shared::{now, parse_time};
+use super::shared::{SigstoreTrustArgs, now, parse_time};
 use crate::output::{self, Failure, Format};
 use report::{DelegationsView, KeyView, MetaView, Report, RoleKeysView, SignatureCheck, TargetView};
 
@@ -45,6 +46,8 @@ pub struct InspectArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    #[command(flatten)]
+    sigstore: SigstoreTrustArgs,
 }
 
 fn read_envelope(path: &Path) -> Result<Envelope, Failure> {
@@ -97,12 +100,17 @@ pub fn run(args: InspectArgs) -> ExitCode {
     output::finish(format, outcome.map(|()| ExitCode::SUCCESS), 1)
 }
 
-fn check_with_root(name: &str, envelope: &Envelope, root: &Root, by: String) -> SignatureCheck {
+fn check_with_root(
+    name: &str,
+    envelope: &Envelope,
+    root: &Root,
+    by: String,
+    keyless: &KeylessContext<'_>,
+) -> SignatureCheck {
     match root.roles.get(name) {
         Some(keys) => SignatureCheck::new(
             by,
-            // No Sigstore trust material is taken yet: a keyless key shows as unusable, saying so.
-            &check_signatures(envelope, &root.keys, &keys.keyids, keys.threshold, None),
+            &check_signatures(envelope, &root.keys, &keys.keyids, keys.threshold, Some(keyless)),
         ),
         None => SignatureCheck::NotChecked {
             checked_against: by,
@@ -115,10 +123,13 @@ fn inspect(args: &InspectArgs) -> Result<Report, Failure> {
     let now = now(args.at);
     let envelope = read_envelope(&args.file)?;
     let file = args.file.display().to_string();
+    // Keyless keys are checked against the Sigstore trust given (or production's).
+    let trust = args.sigstore.trust()?;
+    let keyless = KeylessContext { trust: &trust, now };
     match envelope.role_type().unwrap_or("") {
-        "root" => inspect_root(file, args, &envelope, now),
-        kind @ ("timestamp" | "snapshot") => inspect_timestamp_or_snapshot(file, kind, args, &envelope, now),
-        "targets" => inspect_targets(file, args, &envelope, now),
+        "root" => inspect_root(file, args, &envelope, &keyless),
+        kind @ ("timestamp" | "snapshot") => inspect_timestamp_or_snapshot(file, kind, args, &envelope, &keyless),
+        "targets" => inspect_targets(file, args, &envelope, &keyless),
         other => Err(Failure::repository(format!(
             "{}: unknown metadata type '{}' (inspect reads root, timestamp, snapshot and targets metadata)",
             escape(&file),
@@ -133,9 +144,14 @@ fn load_root(path: &Path) -> Result<Root, Failure> {
 
 /// A root: its keys and roles, its signatures checked against itself and, with --root,
 /// against the previous root.
-fn inspect_root(file: String, args: &InspectArgs, envelope: &Envelope, now: DateTime<Utc>) -> Result<Report, Failure> {
+fn inspect_root(
+    file: String,
+    args: &InspectArgs,
+    envelope: &Envelope,
+    keyless: &KeylessContext<'_>,
+) -> Result<Report, Failure> {
     let root: Root = parse_role("root", envelope)?;
-    let mut report = Report::new(file, "root", &root.common, now);
+    let mut report = Report::new(file, "root", &root.common, keyless.now);
     report.consistent_snapshot = root.consistent_snapshot;
     report.keys = Some(KeyView::all(&root.keys));
     report.roles = Some(
@@ -144,11 +160,11 @@ fn inspect_root(file: String, args: &InspectArgs, envelope: &Envelope, now: Date
             .map(|(n, k)| (n.clone(), RoleKeysView::from(k)))
             .collect(),
     );
-    let mut checks = vec![check_with_root("root", envelope, &root, "itself".to_string())];
+    let mut checks = vec![check_with_root("root", envelope, &root, "itself".to_string(), keyless)];
     if let Some(path) = &args.root {
         let previous = load_root(path)?;
         let by = format!("root v{}", previous.common.version);
-        checks.push(check_with_root("root", envelope, &previous, by));
+        checks.push(check_with_root("root", envelope, &previous, by, keyless));
     }
     report.signatures = Some(checks);
     Ok(report)
@@ -160,7 +176,7 @@ fn inspect_timestamp_or_snapshot(
     kind: &str,
     args: &InspectArgs,
     envelope: &Envelope,
-    now: DateTime<Utc>,
+    keyless: &KeylessContext<'_>,
 ) -> Result<Report, Failure> {
     let (common, meta) = if kind == "timestamp" {
         let t: Timestamp = parse_role(kind, envelope)?;
@@ -169,12 +185,12 @@ fn inspect_timestamp_or_snapshot(
         let s: Snapshot = parse_role(kind, envelope)?;
         (s.common, s.meta)
     };
-    let mut report = Report::new(file, kind, &common, now);
+    let mut report = Report::new(file, kind, &common, keyless.now);
     report.meta = Some(meta.iter().map(|(f, m)| (f.clone(), MetaView::from(m))).collect());
     if let Some(path) = &args.root {
         let root = load_root(path)?;
         let by = format!("root v{}", root.common.version);
-        report.signatures = Some(vec![check_with_root(kind, envelope, &root, by)]);
+        report.signatures = Some(vec![check_with_root(kind, envelope, &root, by, keyless)]);
     }
     Ok(report)
 }
@@ -185,11 +201,11 @@ fn inspect_targets(
     file: String,
     args: &InspectArgs,
     envelope: &Envelope,
-    now: DateTime<Utc>,
+    keyless: &KeylessContext<'_>,
 ) -> Result<Report, Failure> {
     let name = args.role.clone().unwrap_or_else(|| role_name_from_file(&args.file));
     let targets: Targets = parse_role(&name, envelope)?;
-    let mut report = Report::new(file, &name, &targets.common, now);
+    let mut report = Report::new(file, &name, &targets.common, keyless.now);
     report.targets = Some(
         targets
             .targets
@@ -202,17 +218,22 @@ fn inspect_targets(
         if let Some(path) = &args.root {
             let root = load_root(path)?;
             let by = format!("root v{}", root.common.version);
-            report.signatures = Some(vec![check_with_root("targets", envelope, &root, by)]);
+            report.signatures = Some(vec![check_with_root("targets", envelope, &root, by, keyless)]);
         }
     } else if let Some(path) = &args.delegator {
-        report.signatures = Some(vec![check_with_delegator(&name, envelope, path)?]);
+        report.signatures = Some(vec![check_with_delegator(&name, envelope, path, keyless)?]);
     }
     Ok(report)
 }
 
 /// The signatures of the delegated role `name`, checked against the keys its delegator
 /// (the targets metadata at `path`) gives it.
-fn check_with_delegator(name: &str, envelope: &Envelope, path: &Path) -> Result<SignatureCheck, Failure> {
+fn check_with_delegator(
+    name: &str,
+    envelope: &Envelope,
+    path: &Path,
+    keyless: &KeylessContext<'_>,
+) -> Result<SignatureCheck, Failure> {
     let parent_envelope = read_envelope(path)?;
     let parent: Targets = parse_role("delegator", &parent_envelope)?;
     let keys = parent
@@ -222,8 +243,7 @@ fn check_with_delegator(name: &str, envelope: &Envelope, path: &Path) -> Result<
     let by = path.display().to_string();
     Ok(match keys {
         Some((d, ids, threshold)) => {
-            // As above: keyless keys show as unusable until inspect takes trust material.
-            SignatureCheck::new(by, &check_signatures(envelope, &d.keys, ids, threshold, None))
+            SignatureCheck::new(by, &check_signatures(envelope, &d.keys, ids, threshold, Some(keyless)))
         }
         None => SignatureCheck::NotChecked {
             checked_against: by,
