@@ -270,9 +270,6 @@ fn cache_still_serving_the_old_timestamp_after_the_push_is_a_warning() {
     assert_eq!(reader.timestamp_served(), None);
 }
 
-/// Set to run the test's body under faketime (tough reads the wall clock).
-const UNDER_FAKETIME: &str = "TRUSTROOT_READBACK_TEST_UNDER_FAKETIME";
-
 /// Sigstore production's published tree read back as a push of it would be: tough cannot
 /// start from its roots 1 to 11 (published before a tool that checks key IDs), so the
 /// read-back refuses it, as the gate does; with `tough-root-history` accepted for roots
@@ -280,23 +277,9 @@ const UNDER_FAKETIME: &str = "TRUSTROOT_READBACK_TEST_UNDER_FAKETIME";
 /// gate does.
 #[test]
 fn tough_root_history_accepted_by_the_policy_is_read_back_as_the_gate_reads_it() {
-    if std::env::var_os(UNDER_FAKETIME).is_none() {
-        let test = "tough_root_history_accepted_by_the_policy_is_read_back_as_the_gate_reads_it";
-        let out = std::process::Command::new("faketime")
-            .env("TZ", "UTC")
-            .env(UNDER_FAKETIME, "1")
-            .arg("2026-08-22 00:00:00")
-            .arg(std::env::current_exe().unwrap())
-            .args(["--exact", test, "--nocapture", "--test-threads", "1"])
-            .output()
-            .expect("faketime is installed (the Debian package 'faketime'; scripts/test.sh installs it)");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "{text}");
-        assert!(text.contains("1 passed"), "the test ran under faketime: {text}");
+    // tough reads the wall clock: the body runs again under faketime at the fixture's time.
+    let test = "tough_root_history_accepted_by_the_policy_is_read_back_as_the_gate_reads_it";
+    if !trustroot_test_support::faketime::under_faketime(test, "2026-08-22 00:00:00") {
         return;
     }
     let fixtures = trustroot_test_support::unpack_sigstore_fixtures();

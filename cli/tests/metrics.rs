@@ -19,8 +19,20 @@ use trustroot_test_support::{DelegatedRoleSpec, RepoSim, SimServer};
 const TIME: &str = "2026-08-22 00:00:00";
 /// When Sigstore production's timestamp v762 expires: 2026-08-28T19:25:56Z.
 const TIMESTAMP_EXPIRES: &str = "1787945156";
-/// TIME as Unix time: when the pinned sync succeeded.
-const SYNCED: &str = "1787356800";
+/// When the sync of [`sigstore_mirror`] succeeded, as Unix time, from the mirror's record:
+/// faketime starts it at TIME and lets the clock run, so on a loaded machine it is
+/// recorded a second or two after TIME.
+fn synced(dir: &Path) -> String {
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(".trustroot-mirror/sync-record.json")).unwrap()).unwrap();
+    let at = chrono::DateTime::parse_from_rfc3339(record["last_success"].as_str().unwrap()).unwrap();
+    let seconds = at.timestamp() - 1_787_356_800;
+    assert!(
+        (0..10).contains(&seconds),
+        "synced at TIME (2026-08-22T00:00:00Z): {record}"
+    );
+    at.timestamp().to_string()
+}
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -175,7 +187,10 @@ fn prometheus_scrapes_mirror_serve_and_finds_the_timestamp_expiry() {
     let exposition = scrape(port);
     prometheus::check_metrics(&exposition);
     for expected in [
-        format!("trustroot_mirror_last_sync_success_timestamp_seconds{{repository=\"sigstore-prod\"}} {SYNCED}\n"),
+        format!(
+            "trustroot_mirror_last_sync_success_timestamp_seconds{{repository=\"sigstore-prod\"}} {}\n",
+            synced(&dir)
+        ),
         "trustroot_mirror_sync_failures_total{repository=\"sigstore-prod\"} 0\n".to_string(),
         "trustroot_http_requests_total{code=\"200\"} 1\n".to_string(),
         "trustroot_http_requests_total{code=\"404\"} 1\n".to_string(),
@@ -210,7 +225,7 @@ fn prometheus_scrapes_mirror_serve_and_finds_the_timestamp_expiry() {
     assert_eq!(result[0]["metric"]["job"], "trustroot-mirror");
     assert_eq!(result[0]["value"][1], TIMESTAMP_EXPIRES);
     let synced = prometheus.query("trustroot_mirror_last_sync_success_timestamp_seconds");
-    assert_eq!(synced["data"]["result"][0]["value"][1], SYNCED, "{synced}");
+    assert_eq!(synced["data"]["result"][0]["value"][1], self::synced(&dir), "{synced}");
     // Prometheus's scrapes are requests like any other.
     let (_, targets) = prometheus.get("/api/v1/targets");
     assert!(targets.contains("\"health\":\"up\""), "{targets}");
@@ -285,7 +300,8 @@ fn a_failed_sync_is_counted_and_the_last_success_kept() {
     let record: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join(".trustroot-mirror/sync-record.json")).unwrap()).unwrap();
     assert_eq!(record["failures_total"], 2);
-    assert_eq!(record["last_success"], "2026-08-22T00:00:00Z");
+    // The last success is still the first sync's (at TIME), not a failed one's.
+    synced(&dir);
     // faketime starts each sync at 01:00:00 and lets the clock run: on a loaded machine
     // the failure is recorded a second or two later.
     let last_failure = record["last_failure"].as_str().unwrap().to_string();
@@ -309,7 +325,8 @@ fn a_failed_sync_is_counted_and_the_last_success_kept() {
     prometheus::check_metrics(&exposition);
     assert!(exposition.contains("trustroot_mirror_sync_failures_total{repository=\"sigstore-prod\"} 2\n"));
     assert!(exposition.contains(&format!(
-        "trustroot_mirror_last_sync_success_timestamp_seconds{{repository=\"sigstore-prod\"}} {SYNCED}\n"
+        "trustroot_mirror_last_sync_success_timestamp_seconds{{repository=\"sigstore-prod\"}} {}\n",
+        synced(&dir)
     )));
 
     // A sync that succeeds again, finding nothing new, is a success all the same.

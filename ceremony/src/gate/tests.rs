@@ -292,9 +292,6 @@ fn published_candidate(published: &Path) -> Candidate {
     candidate
 }
 
-/// Set while this test binary runs again under faketime (see below).
-const UNDER_FAKETIME: &str = "TRUSTROOT_GATE_TEST_UNDER_FAKETIME";
-
 /// tough cannot start from Sigstore production's roots 1 to 11 (root 11 lists a key ID
 /// that is not the hash; root 1 an `expires` it re-serialises differently). Imported at
 /// root v15, those roots predate trustroot: the refusal from root v1 is
@@ -306,24 +303,8 @@ const UNDER_FAKETIME: &str = "TRUSTROOT_GATE_TEST_UNDER_FAKETIME";
 /// the fixture's reference time (faketime is a required test dependency).
 #[test]
 fn tough_root_history_on_sigstore_production_is_named_and_accepted_only_before_the_import() {
-    if std::env::var_os(UNDER_FAKETIME).is_none() {
-        let test =
-            "gate::tests::tough_root_history_on_sigstore_production_is_named_and_accepted_only_before_the_import";
-        let out = std::process::Command::new("faketime")
-            .env("TZ", "UTC")
-            .env(UNDER_FAKETIME, "1")
-            .arg("2026-08-22 00:00:00")
-            .arg(std::env::current_exe().unwrap())
-            .args(["--exact", test, "--nocapture", "--test-threads", "1"])
-            .output()
-            .expect("faketime is installed (the Debian package 'faketime'; scripts/test.sh installs it)");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(out.status.success(), "{text}");
-        assert!(text.contains("1 passed"), "the test ran under faketime: {text}");
+    let test = "gate::tests::tough_root_history_on_sigstore_production_is_named_and_accepted_only_before_the_import";
+    if !trustroot_test_support::faketime::under_faketime(test, "2026-08-22 00:00:00") {
         return;
     }
     let fixtures = trustroot_test_support::unpack_sigstore_fixtures();

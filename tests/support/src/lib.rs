@@ -26,6 +26,7 @@ pub mod azurite;
 pub mod bins;
 pub mod encode;
 pub mod envelope;
+pub mod faketime;
 mod fixtures;
 pub mod gcs;
 pub mod keys;
