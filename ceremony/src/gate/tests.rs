@@ -147,6 +147,41 @@ fn lints_on_a_role_carried_as_published_are_warnings() {
     assert_eq!(findings[0].severity, Severity::Error);
 }
 
+/// tough 0.24 cannot even parse a root that lists a keyless (`sigstore-oidc`) key: the
+/// gate names it `tough-key-type`, an error until the policy accepts it, and then tough is
+/// not run on such a root (trustroot's client, which verifies keyless keys, still is).
+#[test]
+fn a_keyless_key_is_one_tough_cannot_read_and_accepted_only_by_name() {
+    let keyless = json!({"keytype": "sigstore-oidc", "scheme": "Fulcio",
+        "keyval": {"identity": "dave@example.com", "issuer": "https://accounts.google.com"}});
+    let good = ed25519(4);
+    let mut candidate = empty_candidate();
+    add(
+        &mut candidate,
+        "root",
+        1,
+        root(1, &[(key_id(&good), good), ("ab".repeat(32), keyless)]),
+        true,
+    );
+    let readable = tough_readable(&candidate, &policy(""));
+    assert!(readable.unknown_key_type);
+    assert_eq!(readable.findings[0].name, Some(named::TOUGH_KEY_TYPE));
+    assert_eq!(readable.findings[0].severity, Severity::Error);
+    assert!(
+        readable.findings[0].message.contains("sigstore-oidc"),
+        "{}",
+        readable.findings[0]
+    );
+    let allowed = tough_readable(&candidate, &policy("[gate]\nallow_p384 = true"));
+    assert_eq!(
+        allowed.findings[0].severity,
+        Severity::Error,
+        "allow_p384 says nothing of keyless keys"
+    );
+    let accepted = tough_readable(&candidate, &policy("[gate]\naccept = [\"tough-key-type\"]"));
+    assert_eq!(accepted.findings[0].severity, Severity::Warning);
+}
+
 #[test]
 fn a_key_tough_cannot_read_is_named_tough_key_type_and_accepted_only_when_the_policy_says_so() {
     let p384 = json!({"keytype": "ecdsa", "scheme": "ecdsa-sha2-nistp384", "keyval": {"public": "-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n"}});
