@@ -155,12 +155,28 @@ fn open_round(repo: &Repo, id: Option<&str>) -> Result<Option<Round>> {
 }
 
 fn exported_role(role: &str, bytes: &[u8]) -> ExportedRole {
-    let value: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
-    let sigs = value["signatures"].as_array().cloned().unwrap_or_default();
-    let placeholders = sigs.iter().filter(|s| s["sig"] == "").count();
+    // The signatures and the version only: a large targets role is skipped over, never
+    // held as values.
+    #[derive(serde::Deserialize)]
+    struct Outline {
+        signatures: Vec<Entry>,
+        signed: Version,
+    }
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        sig: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Version {
+        version: u64,
+    }
+    let (version, sigs) = serde_json::from_slice::<Outline>(bytes)
+        .map(|o| (o.signed.version, o.signatures))
+        .unwrap_or((0, Vec::new()));
+    let placeholders = sigs.iter().filter(|s| s.sig.is_empty()).count();
     ExportedRole {
         role: role.to_string(),
-        version: value["signed"]["version"].as_u64().unwrap_or(0),
+        version,
         staged: false,
         signatures: sigs.len() - placeholders,
         placeholders,
@@ -187,10 +203,9 @@ fn listed_targets(repo: &Repo, roles: &BTreeMap<String, Vec<u8>>) -> Result<BTre
                 t.join("targets")
                     .join(trustroot_core::target_path::consistent_name(path, sha256))
             });
-            let found = [Some(local), published]
-                .into_iter()
-                .flatten()
-                .find(|candidate| file_matches(candidate, entry.length, sha256));
+            let found = [Some(local), published].into_iter().flatten().find(|candidate| {
+                is_regular(candidate) && matches!(crate::target_file::check(candidate, path, entry), Ok(Ok(())))
+            });
             let Some(found) = found else {
                 return Err(missing_target(repo, &role, path));
             };
@@ -212,18 +227,9 @@ fn missing_target(repo: &Repo, role: &str, path: &str) -> Error {
     )
 }
 
-fn file_matches(path: &Path, length: u64, sha256: &str) -> bool {
-    use sha2::Digest as _;
-    let Ok(meta) = fs::symlink_metadata(path) else {
-        return false;
-    };
-    if !meta.is_file() || meta.len() != length {
-        return false;
-    }
-    let Ok(bytes) = crate::keys::read_limited(path, length) else {
-        return false;
-    };
-    hex::encode(sha2::Sha256::digest(&bytes)).eq_ignore_ascii_case(sha256)
+/// A regular file, not a symlink: the export copies files, never what a link points at.
+fn is_regular(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|meta| meta.is_file())
 }
 
 fn targets_of(roles: &BTreeMap<String, Vec<u8>>, role: &str) -> Option<Targets> {

@@ -37,6 +37,7 @@ pub mod rotate;
 pub mod round;
 pub mod sign;
 pub mod stage;
+mod target_file;
 pub mod targets_role;
 
 pub use error::{Error, Result};

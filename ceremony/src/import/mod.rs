@@ -270,16 +270,31 @@ fn imported_roles(verified: &verify::Verified) -> Result<Vec<ImportedRole>> {
         .iter()
         .filter_map(|role| verified.roles.get_key_value(*role))
         .chain(verified.roles.iter().filter(|(role, _)| !top.contains(&role.as_str())));
+    // Only the version and expiry are read: a targets role of 100,000 entries is skipped
+    // over, never held as values (the walk verified these bytes already).
+    #[derive(serde::Deserialize)]
+    struct Outline {
+        signed: Fields,
+    }
+    #[derive(serde::Deserialize)]
+    struct Fields {
+        version: u64,
+        expires: String,
+    }
     for (role, bytes) in ordered {
-        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(Error::encode("a role"))?;
+        let outline: Outline = serde_json::from_slice(bytes).map_err(|e| {
+            Error::content(
+                Path::new(&metadata_file_name(role, None)),
+                FileProblem::NotRole {
+                    what: "TUF metadata",
+                    reason: e.to_string(),
+                },
+            )
+        })?;
         roles.push(ImportedRole {
             role: role.clone(),
-            version: value.pointer("/signed/version").and_then(|v| v.as_u64()).unwrap_or(0),
-            expires: value
-                .pointer("/signed/expires")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string(),
+            version: outline.signed.version,
+            expires: outline.signed.expires,
         });
     }
     Ok(roles)

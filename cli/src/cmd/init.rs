@@ -112,11 +112,7 @@ fn import_url(
         record_failure: false,
         ..trustroot_mirror::sync::SyncOptions::new(temp.path(), at)
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::io(format!("cannot start the fetcher: {e}")))?;
-    runtime.block_on(trustroot_mirror::sync::sync(options))?;
+    super::mirror::runtime()?.block_on(trustroot_mirror::sync::sync(options))?;
     let served = served_tree(temp.path())?;
     let options = Options {
         source: served,

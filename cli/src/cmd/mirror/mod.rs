@@ -316,7 +316,7 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
 }
 
 /// The async runtime a sync, a verify or an import runs on.
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
