@@ -79,6 +79,9 @@ pub struct KeyOverview {
     pub keyid: Option<String>,
     pub keytype: Option<String>,
     pub scheme: Option<String>,
+    /// For a keyless key, the identity and issuer it names (it has no key material).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keyless: Option<trustroot_core::keys::KeylessIdentity>,
     /// The roles whose signers the policy makes it.
     pub roles: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,7 +143,7 @@ pub fn online_keys(policy: &policy::Policy) -> Vec<OnlineKeyOverview> {
                 Some(key.kind().to_string()),
                 Some(format!(
                     "trustroot cannot sign with {scheme} keys: {}",
-                    keys::online_advice(configure)
+                    keys::online_advice(configure, scheme)
                 )),
             ),
             Ok(key) => (Some(key.kind().to_string()), None),
@@ -261,6 +264,7 @@ fn key_overviews(repo: &Repo, resolved: Option<&ResolvedKeys>, now: DateTime<Utc
                 keyid: key.map(|k| k.computed_key_id().into_string()),
                 keytype: key.map(|k| k.keytype.clone()),
                 scheme: key.map(|k| k.scheme.clone()),
+                keyless: key.and_then(|k| k.keyless()),
                 roles,
                 attestation: entry.attestation.clone(),
                 attestation_problem,

@@ -214,7 +214,7 @@ pub fn online_signer(
                 PolicyProblem::OnlineKeyUnusable {
                     reference,
                     scheme,
-                    advice: crate::keys::online_advice("[online] signer"),
+                    advice: crate::keys::online_advice("[online] signer", scheme),
                 },
             ));
         }

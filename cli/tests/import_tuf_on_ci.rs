@@ -96,15 +96,30 @@ fn an_online_key_reference_naming_a_local_file_is_refused_not_read() {
     );
 }
 
+/// tuf-on-ci's keyless online key reference (`sigstore:`) is kept as written, like a
+/// `gcpkms:` one, and shown as one trustroot cannot sign with.
 #[test]
-fn a_keyless_online_key_reference_is_refused() {
+fn a_keyless_online_key_reference_is_kept_as_written_and_not_usable() {
     let work = tempfile::tempdir().unwrap();
-    let source = shaped(
-        work.path(),
+    let uri = "sigstore:?issuer=https://example.com";
+    let source = shaped(work.path(), NOW, &["--online-uri", uri]);
+    let dir = work.path().join("dir");
+    let out = trustroot(&[
+        "init",
+        dir.to_str().unwrap(),
+        "--import",
+        source.to_str().unwrap(),
+        "--at",
         NOW,
-        &["--online-uri", "sigstore:?issuer=https://example.com"],
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let policy = fs::read_to_string(dir.join("trustroot.toml")).unwrap();
+    assert!(policy.contains(&format!("signer = \"{uri}\"")), "{policy}");
+    let expiry = text(&trustroot(&["expiry", dir.to_str().unwrap(), "--at", NOW]));
+    assert!(
+        expiry.contains(&format!("{uri}: NOT usable: trustroot cannot sign with sigstore: keys")),
+        "{expiry}"
     );
-    assert_refused(&source, work.path(), NOW, &["x-tuf-on-ci-online-uri 'sigstore:"]);
 }
 
 /// Docker's production root (docker/tuf, metadata only): ECDSA P-384 keyholders, an AWS KMS

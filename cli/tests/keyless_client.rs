@@ -1,6 +1,6 @@
 //! `trustroot client` on a tuf-on-ci-shaped repository whose every key is keyless, signed
 //! through a Sigstore-like instance built in the test (test-support's sigstore_instance):
-//! verified from its root v1 through a rotation with `--sigstore-trusted-root`, and refused,
+//! verified from its root v1 through two rotations with `--sigstore-trusted-root`, and refused,
 //! naming why, against Sigstore production's trust by default, with a tampered root, or against another
 //! instance.
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -9,6 +9,8 @@ mod common;
 
 use std::path::Path;
 
+use sha2::Digest as _;
+
 use common::{file_url, text, trustroot};
 use trustroot_test_support::sigstore_instance::{
     ACTIONS, Instance, ONLINE, ONLINE_ID, metadata, role_signed, root_signed,
@@ -16,34 +18,102 @@ use trustroot_test_support::sigstore_instance::{
 
 const ALICE: &str = "alice@example.com";
 const BOB: &str = "bob@example.com";
+const CAROL: &str = "carol@example.com";
 const GOOGLE: &str = "https://accounts.google.com";
 const AT: &str = "2026-06-01T00:00:00Z";
 
-/// Writes the published repository (consistent snapshots) signed through `i`: root v1
-/// (alice), root v2 (alice and bob, threshold 2), and timestamp, snapshot and targets.
-/// `tamper` may replace root v2's signatures.
-fn publish(i: &Instance, dir: &Path, tamper: impl FnOnce(Vec<serde_json::Value>) -> Vec<serde_json::Value>) {
-    let v1 = root_signed(1, &[("k1", ALICE)], GOOGLE, 1);
-    let v2 = root_signed(2, &[("k1", ALICE), ("k2", BOB)], GOOGLE, 2);
+/// A root as tuf-on-ci writes one: its online key is a workflow's identity, marked with
+/// `x-tuf-on-ci-online-uri: "sigstore:"`.
+fn tuf_on_ci_root(version: u64, keyholders: &[(&str, &str)], threshold: u64) -> serde_json::Value {
+    let mut root = root_signed(version, keyholders, GOOGLE, threshold);
+    root["keys"][ONLINE_ID]["x-tuf-on-ci-online-uri"] = "sigstore:".into();
+    root
+}
+
+/// The repository's metadata, every key keyless, signed through `i`: root v1 (alice),
+/// root v2 (alice and bob, threshold 2), root v3 (bob and carol: alice leaves), and
+/// timestamp, snapshot and targets (listing `files`). `tamper` may replace root v2's
+/// signatures.
+struct Roles {
+    roots: Vec<Vec<u8>>,
+    timestamp: Vec<u8>,
+    snapshot: Vec<u8>,
+    targets: Vec<u8>,
+}
+
+fn roles(
+    i: &Instance,
+    files: &[(&str, &[u8])],
+    tamper: impl FnOnce(Vec<serde_json::Value>) -> Vec<serde_json::Value>,
+) -> Roles {
+    let v1 = tuf_on_ci_root(1, &[("k1", ALICE)], 1);
+    let v2 = tuf_on_ci_root(2, &[("k1", ALICE), ("k2", BOB)], 2);
+    let v3 = tuf_on_ci_root(3, &[("k2", BOB), ("k3", CAROL)], 1);
     let online = [(ONLINE_ID, ONLINE, ACTIONS)];
     let timestamp = role_signed("timestamp", 1, Some(("snapshot.json", 1)));
     let snapshot = role_signed("snapshot", 1, Some(("targets.json", 1)));
-    let targets = role_signed("targets", 1, None);
-    let files = [
-        ("1.root.json", metadata(&v1, i.sign(&v1, &[("k1", ALICE, GOOGLE)]))),
-        (
-            "2.root.json",
-            metadata(&v2, tamper(i.sign(&v2, &[("k1", ALICE, GOOGLE), ("k2", BOB, GOOGLE)]))),
-        ),
-        ("timestamp.json", metadata(&timestamp, i.sign(&timestamp, &online))),
-        ("1.snapshot.json", metadata(&snapshot, i.sign(&snapshot, &online))),
-        (
-            "1.targets.json",
-            metadata(&targets, i.sign(&targets, &[("k2", BOB, GOOGLE)])),
-        ),
-    ];
+    let mut targets = role_signed("targets", 1, None);
     for (name, bytes) in files {
-        std::fs::write(dir.join(name), bytes).unwrap();
+        targets["targets"][*name] = serde_json::json!({
+            "length": bytes.len(),
+            "hashes": {"sha256": hex::encode(sha2::Sha256::digest(bytes))}
+        });
+    }
+    let (k1, k2, k3) = (("k1", ALICE, GOOGLE), ("k2", BOB, GOOGLE), ("k3", CAROL, GOOGLE));
+    Roles {
+        roots: vec![
+            metadata(&v1, i.sign(&v1, &[k1])),
+            metadata(&v2, tamper(i.sign(&v2, &[k1, k2]))),
+            // Signed by v2's threshold (alice and bob) and v3's own (carol).
+            metadata(&v3, i.sign(&v3, &[k1, k2, k3])),
+        ],
+        timestamp: metadata(&timestamp, i.sign(&timestamp, &online)),
+        snapshot: metadata(&snapshot, i.sign(&snapshot, &online)),
+        targets: metadata(&targets, i.sign(&targets, &[k3])),
+    }
+}
+
+/// Writes the published repository (consistent snapshots) of [`roles`] into `dir`.
+fn publish(i: &Instance, dir: &Path, tamper: impl FnOnce(Vec<serde_json::Value>) -> Vec<serde_json::Value>) {
+    publish_with(i, dir, &[], tamper);
+}
+
+fn publish_with(
+    i: &Instance,
+    dir: &Path,
+    files: &[(&str, &[u8])],
+    tamper: impl FnOnce(Vec<serde_json::Value>) -> Vec<serde_json::Value>,
+) {
+    let roles = roles(i, files, tamper);
+    for (n, root) in roles.roots.iter().enumerate() {
+        std::fs::write(dir.join(format!("{}.root.json", n + 1)), root).unwrap();
+    }
+    std::fs::write(dir.join("timestamp.json"), &roles.timestamp).unwrap();
+    std::fs::write(dir.join("1.snapshot.json"), &roles.snapshot).unwrap();
+    std::fs::write(dir.join("1.targets.json"), &roles.targets).unwrap();
+    std::fs::create_dir_all(dir.join("targets")).unwrap();
+    for (name, bytes) in files {
+        let digest = hex::encode(sha2::Sha256::digest(bytes));
+        std::fs::write(dir.join("targets").join(format!("{digest}.{name}")), bytes).unwrap();
+    }
+}
+
+/// Writes the same repository as a tuf-on-ci checkout: `metadata/` with `root_history/`,
+/// and `targets/`.
+fn checkout(i: &Instance, dir: &Path, files: &[(&str, &[u8])]) {
+    let roles = roles(i, files, |sigs| sigs);
+    let metadata = dir.join("metadata");
+    std::fs::create_dir_all(metadata.join("root_history")).unwrap();
+    for (n, root) in roles.roots.iter().enumerate() {
+        std::fs::write(metadata.join(format!("root_history/{}.root.json", n + 1)), root).unwrap();
+    }
+    std::fs::write(metadata.join("root.json"), roles.roots.last().unwrap()).unwrap();
+    std::fs::write(metadata.join("timestamp.json"), &roles.timestamp).unwrap();
+    std::fs::write(metadata.join("snapshot.json"), &roles.snapshot).unwrap();
+    std::fs::write(metadata.join("targets.json"), &roles.targets).unwrap();
+    std::fs::create_dir_all(dir.join("targets")).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(dir.join("targets").join(name), bytes).unwrap();
     }
 }
 
@@ -94,7 +164,7 @@ impl Run {
 }
 
 #[test]
-fn the_client_verifies_a_keyless_repository_from_v1_through_a_rotation() {
+fn the_client_verifies_a_keyless_repository_from_v1_through_rotations() {
     let i = Instance::new(1, 1);
     let run = Run::new(&i, &i, |sigs| sigs);
     let out = run.init(true);
@@ -102,7 +172,7 @@ fn the_client_verifies_a_keyless_repository_from_v1_through_a_rotation() {
     let out = run.client(true, &["refresh"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("refreshed: root v2, timestamp v1, snapshot v1, targets v1"),
+        text(&out).contains("refreshed: root v3, timestamp v1, snapshot v1, targets v1"),
         "{}",
         text(&out)
     );
@@ -215,7 +285,7 @@ fn mirror_sync_verifies_a_keyless_repository_with_its_sigstore_trusted_root() {
 
     let synced = sync(true);
     assert!(synced.status.success(), "{}", text(&synced));
-    assert!(mirror.join("repository/2.root.json").is_file());
+    assert!(mirror.join("repository/3.root.json").is_file());
     let verified = trustroot(&[
         "mirror",
         "verify",
@@ -268,4 +338,156 @@ fn inspect_checks_keyless_signatures_against_the_sigstore_trust_given() {
         "{text}"
     );
     assert!(text.contains("keyless signature refused"), "{text}");
+}
+
+/// The attacker's repository ships a `trusted_root.json` of their own Sigstore instance as
+/// a target, where a tool that trusted the repository's own material would find it: the
+/// client, `mirror sync` and `init --import` check keyless signatures against the pinned
+/// trust only (by default Sigstore production's), so it vouches for nothing, and nothing
+/// is written.
+#[test]
+fn a_trusted_root_taken_from_the_repository_itself_never_vouches_for_it() {
+    let attacker = Instance::new(50, 50);
+    let own = serde_json::to_vec(&attacker.trusted_root(None)).unwrap();
+    let files: [(&str, &[u8]); 1] = [("trusted_root.json", &own)];
+    let work = tempfile::tempdir().unwrap();
+    let (published, checked_out) = (work.path().join("published"), work.path().join("checkout"));
+    std::fs::create_dir_all(&published).unwrap();
+    publish_with(&attacker, &published, &files, |sigs| sigs);
+    checkout(&attacker, &checked_out, &files);
+    let root = published.join("1.root.json");
+    let url = file_url(&published);
+
+    let metadata = work.path().join("client");
+    let out = trustroot(&[
+        "client",
+        "--at",
+        AT,
+        "--metadata-dir",
+        metadata.to_str().unwrap(),
+        "--metadata-url",
+        url.as_str(),
+        "init",
+        root.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("key k1: keyless signature refused"),
+        "{}",
+        text(&out)
+    );
+    assert!(!metadata.join("root.json").exists());
+
+    let mirror = work.path().join("mirror");
+    let out = trustroot(&[
+        "mirror",
+        "sync",
+        mirror.to_str().unwrap(),
+        "--from",
+        url.as_str(),
+        "--root",
+        root.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("keyless signature refused"), "{}", text(&out));
+    assert!(!mirror.join("repository").exists(), "nothing is served");
+
+    let repo = work.path().join("repo");
+    let out = trustroot(&[
+        "init",
+        repo.to_str().unwrap(),
+        "--import",
+        checked_out.to_str().unwrap(),
+        "--at",
+        AT,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("keyless signature refused"), "{}", text(&out));
+    assert!(!repo.exists(), "nothing is written");
+}
+
+/// `init --import` of a tuf-on-ci checkout whose every key is keyless: with the instance's
+/// trusted root it is verified from root v1 through both rotations and taken over, the
+/// keyholders named by identity, the online key (`sigstore:`) kept as written and marked
+/// unusable; without it (Sigstore production's trust) it is refused and nothing written.
+#[test]
+fn init_import_takes_over_a_keyless_tuf_on_ci_repository_with_its_sigstore_trusted_root() {
+    let i = Instance::new(1, 1);
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("checkout");
+    checkout(&i, &source, &[("hello.txt", b"hello\n")]);
+    let trust = work.path().join("trusted_root.json");
+    std::fs::write(&trust, serde_json::to_vec(&i.trusted_root(None)).unwrap()).unwrap();
+    let repo = work.path().join("repo");
+    let import = |with_trust: bool| {
+        let mut args = vec![
+            "init",
+            repo.to_str().unwrap(),
+            "--import",
+            source.to_str().unwrap(),
+            "--at",
+            AT,
+        ];
+        if with_trust {
+            args.extend(["--sigstore-trusted-root", trust.to_str().unwrap()]);
+        }
+        trustroot(&args)
+    };
+    let refused = import(false);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        text(&refused).contains("keyless signature refused"),
+        "{}",
+        text(&refused)
+    );
+    assert!(!repo.exists(), "nothing is written");
+
+    let imported = import(true);
+    assert!(imported.status.success(), "{}", text(&imported));
+    let policy = std::fs::read_to_string(repo.join("trustroot.toml")).unwrap();
+    assert!(policy.contains("signer = \"sigstore:\""), "{policy}");
+    let keys: Vec<String> = std::fs::read_dir(repo.join("keys"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    for identity in [BOB, CAROL, ONLINE] {
+        assert!(
+            keys.iter().any(|k| k.contains("sigstore-oidc") && k.contains(identity)),
+            "{identity}: {keys:?}"
+        );
+    }
+    assert!(
+        !keys.iter().any(|k| k.contains(ALICE)),
+        "alice left in root v3: {keys:?}"
+    );
+    assert_eq!(std::fs::read(repo.join("targets/hello.txt")).unwrap(), b"hello\n");
+
+    let expiry = text(&trustroot(&["expiry", repo.to_str().unwrap(), "--at", AT]));
+    assert!(expiry.contains("root                            3"), "{expiry}");
+    assert!(
+        expiry.contains("sigstore:: NOT usable: trustroot cannot sign with sigstore: keys: it signs keyless"),
+        "{expiry}"
+    );
+    // The status page names each keyless keyholder by identity, and the online key as
+    // one trustroot cannot sign with.
+    let page = work.path().join("status.html");
+    let status = trustroot(&[
+        "ceremony",
+        "status",
+        "--repo",
+        repo.to_str().unwrap(),
+        "--at",
+        AT,
+        "--html",
+        page.to_str().unwrap(),
+    ]);
+    let page = std::fs::read_to_string(&page).unwrap_or_else(|_| panic!("{}", text(&status)));
+    assert!(
+        page.contains("identity carol@example.com, issuer https://accounts.google.com"),
+        "{}",
+        text(&status)
+    );
+    assert!(page.contains("sigstore:"), "the online key is shown as written");
 }

@@ -102,3 +102,68 @@ fn a_keyless_identity_or_issuer_that_cannot_be_one_is_refused_and_nothing_change
     );
     assert_eq!(tree_hash(repo), before, "nothing was written");
 }
+
+/// A keyless keyholder has no key material to compare: `ceremony status` (text, JSON and
+/// the page) and the request's summary name its identity and issuer instead.
+#[test]
+fn ceremony_status_and_the_request_summary_name_a_keyless_keyholders_identity_and_issuer() {
+    let setup = Setup::new();
+    let repo = &setup.repo;
+    ok(
+        repo,
+        &[
+            "key",
+            "add",
+            "dave",
+            "--role",
+            "root",
+            "--holder",
+            "@dave",
+            "--identity",
+            "dave@example.com",
+            "--issuer",
+            "https://accounts.google.com",
+        ],
+    );
+    setup.start();
+    let shown = "identity dave@example.com (issuer https://accounts.google.com)";
+    let status = ok(repo, &["ceremony", "status", "--at", ceremony_common::AT]);
+    assert!(status.contains(shown), "{status}");
+    let json = setup.status_json();
+    let keyholders: Vec<&serde_json::Value> = json["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["thresholds"].as_array().unwrap())
+        .flat_map(|t| t["not_signed"].as_array().unwrap())
+        .filter(|k| k["name"] == "dave")
+        .collect();
+    assert!(!keyholders.is_empty(), "{json}");
+    for k in keyholders {
+        assert_eq!(k["keyless"]["identity"], "dave@example.com", "{k}");
+        assert_eq!(k["keyless"]["issuer"], "https://accounts.google.com", "{k}");
+    }
+    let page = setup.tmp.path().join("status.html");
+    ok(
+        repo,
+        &[
+            "ceremony",
+            "status",
+            "--html",
+            page.to_str().unwrap(),
+            "--at",
+            ceremony_common::AT,
+        ],
+    );
+    let page = std::fs::read_to_string(page).unwrap();
+    assert!(page.contains(shown), "the threshold table names the identity");
+    assert!(
+        page.contains("identity dave@example.com, issuer https://accounts.google.com"),
+        "the keyholders table names the identity"
+    );
+    let request = std::fs::read_to_string(setup.request("request.json")).unwrap();
+    assert!(
+        request.contains(r#"identity \"dave@example.com\", issuer \"https://accounts.google.com\""#),
+        "{request}"
+    );
+}

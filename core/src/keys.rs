@@ -46,7 +46,7 @@ pub enum PublicKey {
 
 /// Who a `sigstore-oidc` / `Fulcio` key names: an OIDC identity (an email address or a
 /// URI, such as a CI workflow's) as its issuer vouches for it. Both are compared exactly.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct KeylessIdentity {
     pub identity: String,
     pub issuer: String,
@@ -135,6 +135,15 @@ impl Key {
 }
 
 impl Key {
+    /// Who this key names when it is a well-formed keyless (`sigstore-oidc` / `Fulcio`)
+    /// key: what to show a person in place of a fingerprint.
+    pub fn keyless(&self) -> Option<KeylessIdentity> {
+        match self.public_key() {
+            Ok(PublicKey::Keyless(who)) => Some(who),
+            _ => None,
+        }
+    }
+
     fn keyless_identity(&self) -> Result<KeylessIdentity, String> {
         let field = |name: &str| match self.keyval.unknown.get(name) {
             Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),

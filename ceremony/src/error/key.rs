@@ -41,7 +41,7 @@ pub enum KeyError {
     /// A key service recognised but not supported (yet).
     #[error("{scheme} keys are not supported yet: {advice}")]
     UnsupportedService { scheme: &'static str, advice: &'static str },
-    /// A URI of another tool's signer (`sigstore:`, securesystemslib's `file:`/`file2:`)
+    /// A URI of another tool's signer (securesystemslib's `file:`/`file2:`/`envvar:`)
     /// where a key reference is expected: refused rather than read as a file name.
     #[error(
         "'{}': {scheme} is another tool's signer URI, not a key trustroot can use (and never read as a file name); name a key file, env:VAR, a pkcs11: URI or awskms:KEY",
@@ -51,7 +51,7 @@ pub enum KeyError {
     /// An online key URI (tuf-on-ci's `x-tuf-on-ci-online-uri`) of a kind outside the
     /// allowlist: it is never read as a file name.
     #[error(
-        "'{}' is not an online key reference trustroot knows (awskms:, gcpkms:, azurekms://); a URI naming a local file is never read",
+        "'{}' is not an online key reference trustroot knows (awskms:, gcpkms:, azurekms://, sigstore:); a URI naming a local file is never read",
         trustroot_core::display::escape(text)
     )]
     NotAnOnlineUri { text: String },

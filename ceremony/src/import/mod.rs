@@ -14,9 +14,11 @@ mod verify;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use trustroot_core::keyless::SigstoreTrust;
 use trustroot_core::role_name::metadata_file_name;
 
 use self::source::Layout;
@@ -38,6 +40,9 @@ pub struct Options {
     pub at: DateTime<Utc>,
     /// Import metadata only (a source without its target files).
     pub metadata_only: bool,
+    /// The Sigstore trust material keyless (`sigstore-oidc`) keys are checked against;
+    /// `None`: a keyless signature never counts. Never the source's own trusted_root.json.
+    pub sigstore: Option<Arc<SigstoreTrust>>,
 }
 
 /// What an import made.
@@ -98,7 +103,7 @@ pub fn import(dir: &Path, options: &Options) -> Result<Report> {
             (source.root_file(1), source.history[&1].clone(), true)
         }
     };
-    let verified = verify::verify(&source, &pinned, &pinned_name, options.at, options.metadata_only)?;
+    let verified = verify::verify(&source, &pinned, &pinned_name, options)?;
     let root_file = source.root_file(verified.root.common.version);
     let targets = verified
         .targets

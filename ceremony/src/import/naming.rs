@@ -279,7 +279,8 @@ pub fn sanitize(handle: &str) -> String {
 }
 
 /// An online URI trustroot can keep ([`KeyRef::parse_online_uri`]'s allowlist: `awskms:`
-/// usable as it is, `gcpkms:` and `azurekms://` kept until `[online] signer` is configured),
+/// usable as it is, `gcpkms:`, `azurekms://` and keyless `sigstore:` kept until `[online]
+/// signer` is configured),
 /// else the refusal naming the file, the key and the field. A reference such as `file2:PATH`
 /// is never read as a local path.
 fn check_online_uri(file: &str, keyid: &str, field: &str, uri: &str) -> Result<()> {
@@ -289,7 +290,7 @@ fn check_online_uri(file: &str, keyid: &str, field: &str, uri: &str) -> Result<(
             keyid: keyid.to_string(),
             field: field.to_string(),
             uri: uri.to_string(),
-            reason: "not an online key reference trustroot knows (awskms:, gcpkms:, azurekms://), and never read as a local file; rotate the key in tuf-on-ci first".to_string(),
+            reason: "not an online key reference trustroot knows (awskms:, gcpkms:, azurekms://, sigstore:), and never read as a local file; rotate the key in tuf-on-ci first".to_string(),
         }
         .into()
     })

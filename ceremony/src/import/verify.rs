@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 use trustroot_core::metadata::{Root, Targets};
 use trustroot_core::walk::{ClientWalk, Goal, Step};
 use trustroot_core::{Envelope, Limits, TrustedSet};
 
+use super::Options;
 use super::source::{Layout, Source};
 use crate::error::{Error, ImportError, Result};
 
@@ -41,14 +41,10 @@ pub struct Verified {
     pub listed: Vec<ListedTarget>,
 }
 
-/// Verifies `source` from `pinned` (its name for messages) as of `at`.
-pub fn verify(
-    source: &Source,
-    pinned: &[u8],
-    pinned_name: &str,
-    at: DateTime<Utc>,
-    metadata_only: bool,
-) -> Result<Verified> {
+/// Verifies `source` from `pinned` (its name for messages) as of `options.at`, keyless
+/// signatures against `options.sigstore`.
+pub fn verify(source: &Source, pinned: &[u8], pinned_name: &str, options: &Options) -> Result<Verified> {
+    let (at, metadata_only) = (options.at, options.metadata_only);
     let refused = |file: &str| {
         let file = file.to_string();
         move |source: trustroot_core::Error| Error::from(ImportError::Refused { file, source })
@@ -80,7 +76,8 @@ pub fn verify(
         versions_agree(source)?;
     }
 
-    let set = TrustedSet::new(pinned, at, Limits::default()).map_err(refused(pinned_name))?;
+    let set = TrustedSet::with_keyless(pinned, at, Limits::default(), options.sigstore.clone())
+        .map_err(refused(pinned_name))?;
     let mut walk = ClientWalk::new(set, false);
     walk.start(Goal::Everything);
     let mut roles = BTreeMap::new();

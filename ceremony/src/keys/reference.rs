@@ -25,7 +25,7 @@ pub enum KeyRef {
     /// An AWS KMS key (`awskms:` key ID, key ARN or alias).
     AwsKms(String),
     /// A key in a service trustroot recognises but cannot use yet (`gcpkms:`, `azurekms:`,
-    /// `hsm:`): `scheme` is the prefix, `advice` what to use instead, `reference` the
+    /// `hsm:`, tuf-on-ci's keyless `sigstore:`): `scheme` is the prefix, `advice` what to use instead, `reference` the
     /// reference as written (kept, e.g. an imported repository's online key URI).
     Unsupported {
         scheme: &'static str,
@@ -36,7 +36,7 @@ pub enum KeyRef {
 
 /// Reference prefixes of other tools' key services, recognised so that they are refused by
 /// name rather than read as file names.
-const UNSUPPORTED: [(&str, &str); 3] = [
+const UNSUPPORTED: [(&str, &str); 4] = [
     (
         "gcpkms:",
         "use the Google Cloud KMS PKCS#11 library (libkmsp11) with a pkcs11: URI",
@@ -46,27 +46,38 @@ const UNSUPPORTED: [(&str, &str); 3] = [
         "use Azure Key Vault's Managed HSM through PKCS#11, or a key file",
     ),
     ("hsm:", "name the key with a pkcs11: URI"),
+    (
+        "sigstore:",
+        "trustroot cannot sign keyless yet (a keyless online key signs in tuf-on-ci's workflow); rotate to an awskms: or pkcs11: key",
+    ),
 ];
 
 /// Other tools' signer URIs (securesystemslib's, which tuf-on-ci writes): refused by
 /// name where a key reference is expected, never read as a file name (`file2:k` would
 /// otherwise be a file called `file2:k`).
-const FOREIGN: [&str; 4] = ["sigstore:", "file:", "file2:", "envvar:"];
+const FOREIGN: [&str; 3] = ["file:", "file2:", "envvar:"];
 
-/// What to do about an online key trustroot cannot sign with, as the status and the
-/// refusals say it (`field` is where the reference is configured).
-pub fn online_advice(field: &str) -> String {
+/// What to do about an online key of `scheme` trustroot cannot sign with, as the status
+/// and the refusals say it (`field` is where the reference is configured).
+pub fn online_advice(field: &str, scheme: &str) -> String {
+    if scheme == "sigstore:" {
+        // A keyless online key signs in tuf-on-ci's workflow; there is nothing to configure.
+        return format!(
+            "it signs keyless, which trustroot cannot do yet: rotate the online key to one {field} can name (awskms:, pkcs11:)"
+        );
+    }
     format!("configure {field} (for GCP, a pkcs11: URI through libkmsp11) or rotate the key")
 }
 
 impl KeyRef {
     /// Parses an online key URI as another tool wrote it (tuf-on-ci's
     /// `x-tuf-on-ci-online-uri`, from metadata that may be hostile), by allowlist:
-    /// `awskms:` (usable), `gcpkms:` (also the older `gcpkms://`) and `azurekms://` (kept as
-    /// written, not usable: [`KeyRef::Unsupported`]). Everything else (`sigstore:`,
-    /// `file:`, `file2:`, `hsm:`, a path) is refused: such a URI is never read as a file.
+    /// `awskms:` (usable), `gcpkms:` (also the older `gcpkms://`), `azurekms://` and
+    /// `sigstore:` (a keyless online key, signing in tuf-on-ci's workflow), the last three
+    /// kept as written, not usable: [`KeyRef::Unsupported`]. Everything else (`file:`,
+    /// `file2:`, `hsm:`, a path) is refused: such a URI is never read as a file.
     pub fn parse_online_uri(text: &str) -> Result<KeyRef> {
-        let allowed = ["awskms:", "gcpkms:", "azurekms://"];
+        let allowed = ["awskms:", "gcpkms:", "azurekms://", "sigstore:"];
         if !allowed.iter().any(|scheme| text.starts_with(scheme)) {
             return Err(KeyError::NotAnOnlineUri { text: text.to_string() }.into());
         }
@@ -244,6 +255,13 @@ mod tests {
         ));
         assert!(matches!(
             KeyRef::parse("sigstore:"),
+            Ok(KeyRef::Unsupported {
+                scheme: "sigstore:",
+                ..
+            })
+        ));
+        assert!(matches!(
+            KeyRef::parse("file2:k"),
             Err(Error::Key(KeyError::ForeignUri { .. }))
         ));
         for bad in ["env:", "env:A B", "", "awskms:", "pkcs11:object=k?pin-value=1"] {
@@ -274,7 +292,14 @@ mod online_uri_tests {
         let sigstore = "gcpkms:projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
         let old_gcp = "gcpkms://projects/sigstore-root-signing/locations/global/keyRings/root/cryptoKeys/timestamp/cryptoKeyVersions/1";
         let azure = "azurekms://npm-tuf-delegate.vault.azure.net/keys/npm-tuf-delegate-2024-08/e2772c1d01ca400da571096889f1660e";
-        for (uri, scheme) in [(sigstore, "gcpkms:"), (old_gcp, "gcpkms:"), (azure, "azurekms:")] {
+        // tuf-on-ci's keyless online key (a workflow's Sigstore identity).
+        let keyless = "sigstore:";
+        for (uri, scheme) in [
+            (sigstore, "gcpkms:"),
+            (old_gcp, "gcpkms:"),
+            (azure, "azurekms:"),
+            (keyless, "sigstore:"),
+        ] {
             let key = KeyRef::parse_online_uri(uri).unwrap();
             let KeyRef::Unsupported {
                 scheme: parsed,
@@ -311,7 +336,6 @@ mod online_uri_tests {
         std::fs::write(&secret, "-----BEGIN PRIVATE KEY-----\n").unwrap();
         let named = secret.display().to_string();
         let uris = [
-            "sigstore:".to_string(),
             format!("file2:{named}"),
             format!("file:{named}"),
             "file2:x".to_string(),
@@ -332,7 +356,7 @@ mod online_uri_tests {
             assert!(error.to_string().contains("never read"), "{uri}: {error}");
         }
         // Where a key reference is expected, other tools' URIs are refused by name too.
-        for uri in ["sigstore:", "file2:x", "file:x"] {
+        for uri in ["file2:x", "file:x"] {
             assert!(
                 matches!(KeyRef::parse(uri), Err(Error::Key(KeyError::ForeignUri { .. }))),
                 "{uri}"

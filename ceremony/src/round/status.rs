@@ -59,6 +59,9 @@ pub struct Keyholder {
     pub keyid: String,
     /// The fingerprint of the key material (`Key::fingerprint`), what `key show` prints.
     pub fingerprint: Option<String>,
+    /// For a keyless key, the identity and issuer it names (it has no key material).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keyless: Option<trustroot_core::keys::KeylessIdentity>,
     pub name: Option<String>,
     pub holder: Option<String>,
     /// The YubiKey attestation the policy records for the key, if any.
@@ -200,6 +203,7 @@ fn keyholder(
     Keyholder {
         keyid: keyid.to_string(),
         fingerprint: key.fingerprint(),
+        keyless: key.keyless(),
         name: named,
         holder,
         attestation,

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 use trustroot_core::Key;
+use trustroot_core::keys::PublicKey;
 use trustroot_core::metadata::{Root, Targets};
 
 use crate::keys;
@@ -52,10 +53,15 @@ pub(super) fn shown_line(line: &str) -> String {
     out
 }
 
-/// sha256 of a key's material (its public key, however the metadata encodes it), or why
-/// the key cannot be used.
+/// sha256 of a key's material (its public key, however the metadata encodes it), who a
+/// keyless key names (it has no material), or why the key cannot be used.
 fn key_material(key: &Key) -> String {
     match key.public_key() {
+        Ok(PublicKey::Keyless(who)) => format!(
+            "identity \"{}\", issuer \"{}\"",
+            escape(&who.identity),
+            escape(&who.issuer)
+        ),
         Ok(public) => format!("material sha256:{}", public.fingerprint()),
         Err(reason) => format!("unusable key: {}", escape(&reason)),
     }

@@ -12,7 +12,7 @@ use trustroot_ceremony::import::{self, Options, Report};
 use trustroot_ceremony::repo;
 use trustroot_core::display::escape;
 
-use super::shared::{CmdResult, finish, now, parse_time};
+use super::shared::{CmdResult, SigstoreTrustArgs, finish, now, parse_time};
 use crate::outln;
 use crate::output::{self, Failure, Format};
 
@@ -41,6 +41,8 @@ pub struct InitArgs {
     /// neither checked nor copied, and the published tree holds metadata only.
     #[arg(long, requires = "import")]
     pub metadata_only: bool,
+    #[command(flatten)]
+    pub sigstore: SigstoreTrustArgs,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -53,6 +55,11 @@ pub fn run(args: InitArgs) -> ExitCode {
 
 fn init(args: &InitArgs) -> CmdResult {
     let Some(source) = &args.import else {
+        if args.sigstore.sigstore_trusted_root.is_some() {
+            return Err(Failure::usage(
+                "--sigstore-trusted-root is for --import: a new, empty repository verifies nothing",
+            ));
+        }
         repo::init(&args.dir)?;
         if args.json {
             return output::json(&serde_json::json!({ "dir": args.dir }));
@@ -70,8 +77,9 @@ fn init(args: &InitArgs) -> CmdResult {
         None => None,
     };
     let at = now(args.at);
+    let sigstore = args.sigstore.trust()?;
     let report = if source.starts_with("http://") || source.starts_with("https://") || source.starts_with("file://") {
-        import_url(args, source, root, at)?
+        import_url(args, source, root, at, sigstore)?
     } else {
         let options = Options {
             source: PathBuf::from(source),
@@ -79,6 +87,7 @@ fn init(args: &InitArgs) -> CmdResult {
             root,
             at,
             metadata_only: args.metadata_only,
+            sigstore: Some(sigstore),
         };
         import::import(&args.dir, &options)?
     };
@@ -96,6 +105,7 @@ fn import_url(
     url: &str,
     root: Option<(String, Vec<u8>)>,
     at: DateTime<Utc>,
+    sigstore: std::sync::Arc<trustroot_core::keyless::SigstoreTrust>,
 ) -> Result<Report, Failure> {
     let Some((root_name, root_bytes)) = root else {
         return Err(Failure::usage(format!(
@@ -110,6 +120,7 @@ fn import_url(
         from: Some(from),
         root: Some(root_bytes.clone()),
         record_failure: false,
+        sigstore: Some(sigstore.clone()),
         ..trustroot_mirror::sync::SyncOptions::new(temp.path(), at)
     };
     super::mirror::runtime()?.block_on(trustroot_mirror::sync::sync(options))?;
@@ -120,6 +131,7 @@ fn import_url(
         root: Some((root_name, root_bytes)),
         at,
         metadata_only: args.metadata_only,
+        sigstore: Some(sigstore),
     };
     Ok(import::import(&args.dir, &options)?)
 }

@@ -159,10 +159,12 @@ fn threshold(b: &mut Html, role: &RoleStatus, t: &ThresholdStatus) {
             .text(&who(k))
             .close("th")
             .open("td", &[])
-            .element("code", &[], trustroot_ceremony::keys::short_id(&k.keyid))
-            .close("td")
-            .open("td", &[("class", class)])
-            .text(state);
+            .element("code", &[], trustroot_ceremony::keys::short_id(&k.keyid));
+        // A keyless key has no material: who it names is what the keyholder recognises.
+        if let Some(who) = &k.keyless {
+            b.text(&format!(" identity {} (issuer {})", who.identity, who.issuer));
+        }
+        b.close("td").open("td", &[("class", class)]).text(state);
         if let Some(reason) = reason {
             b.text(&format!(": {reason}"));
         }
@@ -232,9 +234,12 @@ fn keyholders(b: &mut Html, o: &Overview) {
             .element(
                 "td",
                 &[],
-                &match (&k.keytype, &k.scheme) {
-                    (Some(t), Some(s)) if t != s => format!("{t} ({s})"),
-                    (Some(t), _) => t.clone(),
+                &match (&k.keytype, &k.scheme, &k.keyless) {
+                    (Some(t), Some(s), Some(who)) => {
+                        format!("{t} ({s}): identity {}, issuer {}", who.identity, who.issuer)
+                    }
+                    (Some(t), Some(s), None) if t != s => format!("{t} ({s})"),
+                    (Some(t), _, _) => t.clone(),
                     _ => "unreadable".into(),
                 },
             )

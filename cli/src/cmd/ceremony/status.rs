@@ -14,14 +14,21 @@ use crate::outln;
 use crate::output::{self, Failure};
 
 fn holder_label(k: &round::Keyholder) -> String {
-    // Both, labelled: the ID root lists, and the fingerprint `key show` prints.
-    let id = match &k.fingerprint {
-        Some(fingerprint) => format!(
+    // Both, labelled: the ID root lists, and the fingerprint `key show` prints; a keyless
+    // key has no material, so who it names stands in its place.
+    let id = match (&k.keyless, &k.fingerprint) {
+        (Some(who), _) => format!(
+            "key {}, identity {} (issuer {})",
+            keys::short_id(&k.keyid),
+            escape(&who.identity),
+            escape(&who.issuer)
+        ),
+        (None, Some(fingerprint)) => format!(
             "key {}, material {}",
             keys::short_id(&k.keyid),
             keys::short_id(fingerprint)
         ),
-        None => format!("key {}", keys::short_id(&k.keyid)),
+        (None, None) => format!("key {}", keys::short_id(&k.keyid)),
     };
     // A holder may come from a key's x-tuf-on-ci-keyowner: text whoever staged it chose.
     let name = k.name.as_deref().map(escape);
