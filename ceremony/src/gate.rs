@@ -645,13 +645,20 @@ pub fn tough_readable(candidate: &Candidate, policy: &Policy) -> ToughReadable {
                     ),
                 )
             } else {
+                // The issue's own words for the case users will meet: tuf-on-ci's keyless keys.
+                let keyless = unreadable.iter().any(|(_, keytype, _)| keytype == "sigstore-oidc");
                 Finding::error(
                     Check::Tough,
                     &role,
                     &file,
                     format!(
-                        "lists {} key(s) tough 0.24 cannot read (first: {} of type {} with scheme {}): tough refuses the whole file, \
+                        "{}lists {} key(s) tough 0.24 cannot read (first: {} of type {} with scheme {}): tough refuses the whole file, \
                          so it was not run; clients built on tough cannot use this repository",
+                        if keyless {
+                            "tough cannot read keyless keys: "
+                        } else {
+                            ""
+                        },
                         unreadable.len(),
                         crate::keys::short_id(keyid),
                         trustroot_core::display::escape(keytype),

@@ -168,7 +168,8 @@ fn a_keyless_key_is_one_tough_cannot_read_and_accepted_only_by_name() {
     assert_eq!(readable.findings[0].name, Some(named::TOUGH_KEY_TYPE));
     assert_eq!(readable.findings[0].severity, Severity::Error);
     assert!(
-        readable.findings[0].message.contains("sigstore-oidc"),
+        readable.findings[0].message.contains("tough cannot read keyless keys")
+            && readable.findings[0].message.contains("sigstore-oidc"),
         "{}",
         readable.findings[0]
     );
