@@ -37,8 +37,9 @@ need_debian_files() {
   fi
 }
 
-# PyPI: python-tuf, moto (the AWS KMS and S3 push tests) and gcp-storage-emulator (the
-# GCS push tests), pinned with their dependencies by tests/interop/requirements.txt, in a
+# PyPI: python-tuf, moto (the AWS KMS and S3 push tests), gcp-storage-emulator (the
+# GCS push tests) and sigstore-python (the keyless cross-check), pinned with their
+# dependencies by tests/interop/requirements.txt, in a
 # venv under ~/.cache/trustroot. Sets TRUSTROOT_TEST_PYTHON; the tests run
 # `$TRUSTROOT_TEST_PYTHON -m moto.server` and `-m gcp_storage_emulator`.
 need_python_tuf() {

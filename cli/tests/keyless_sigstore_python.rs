@@ -70,12 +70,36 @@ fn cases() -> Vec<Case> {
             None,
         ),
         // Tampered: who signed, and what.
-        case("another identity", &i, Leaf::new(BOB, GOOGLE), Entry::default(), Some(Step::Identity)),
-        case("another issuer", &i, Leaf::new(ALICE, GITHUB), Entry::default(), Some(Step::Issuer)),
-        case("another identity, tsa time", &i, Leaf::new(BOB, GOOGLE), timestamped(), Some(Step::Identity)),
+        case(
+            "another identity",
+            &i,
+            Leaf::new(BOB, GOOGLE),
+            Entry::default(),
+            Some(Step::Identity),
+        ),
+        case(
+            "another issuer",
+            &i,
+            Leaf::new(ALICE, GITHUB),
+            Entry::default(),
+            Some(Step::Issuer),
+        ),
+        case(
+            "another identity, tsa time",
+            &i,
+            Leaf::new(BOB, GOOGLE),
+            timestamped(),
+            Some(Step::Identity),
+        ),
         Case {
             artifact: b"{\"_type\":\"root\",\"version\":2}",
-            ..case("changed message", &i, alice(), Entry::default(), Some(Step::SignedBytes))
+            ..case(
+                "changed message",
+                &i,
+                alice(),
+                Entry::default(),
+                Some(Step::SignedBytes),
+            )
         },
         // Tampered: the time sources.
         case(
@@ -100,7 +124,10 @@ fn cases() -> Vec<Case> {
             &i,
             alice(),
             Entry {
-                timestamp: Some(Stamp { forged: true, ..stamp() }),
+                timestamp: Some(Stamp {
+                    forged: true,
+                    ..stamp()
+                }),
                 ..timestamped()
             },
             Some(Step::Timestamp),
@@ -127,7 +154,13 @@ fn cases() -> Vec<Case> {
         ),
         Case {
             trusted_root: tsa_retired,
-            ..case("tsa outside its window", &i, alice(), timestamped(), Some(Step::Timestamp))
+            ..case(
+                "tsa outside its window",
+                &i,
+                alice(),
+                timestamped(),
+                Some(Step::Timestamp),
+            )
         },
         // A known difference: sigstore-python drops a timestamp that does not verify and
         // goes on if another time source (here the log's promise) does; core refuses a
@@ -139,7 +172,10 @@ fn cases() -> Vec<Case> {
                 &i,
                 alice(),
                 Entry {
-                    timestamp: Some(Stamp { forged: true, ..stamp() }),
+                    timestamp: Some(Stamp {
+                        forged: true,
+                        ..stamp()
+                    }),
                     ..Entry::default()
                 },
                 Some(Step::Timestamp),
@@ -206,6 +242,8 @@ fn sigstore_python_and_core_agree_on_the_test_instances_bundles() {
     let mut wrong = Vec::new();
     for (c, python) in cases.iter().zip(&verdicts) {
         assert_eq!(python["name"], c.name);
+        // Shown with --nocapture: why sigstore-python refused each case.
+        println!("{}: sigstore-python: {}", c.name, python["error"]);
         if python["verified"] != c.python_verifies {
             wrong.push(format!(
                 "{}: sigstore-python {} (expected {}): {}",

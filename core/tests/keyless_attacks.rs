@@ -305,7 +305,12 @@ fn alice_timed(signer: &Instance, trusted_root: serde_json::Value, entry: &Entry
 fn a_signed_timestamp_is_a_signing_time_without_an_inclusion_promise() {
     let i = Instance::new(1, 1);
     // The TSA's time alone (the entry has a proof, no promise), then both sources.
-    alice_timed(&i, i.trusted_root(None), &Entry::timestamped(at("2026-01-01T00:02:00Z"))).unwrap();
+    alice_timed(
+        &i,
+        i.trusted_root(None),
+        &Entry::timestamped(at("2026-01-01T00:02:00Z")),
+    )
+    .unwrap();
     let both = Entry {
         timestamp: Some(Stamp::at(at("2026-01-01T00:02:00Z"))),
         ..Entry::default()
@@ -327,14 +332,20 @@ fn an_integrated_time_without_an_inclusion_promise_is_no_signing_time() {
 
 #[test]
 fn a_timestamp_from_a_tsa_outside_the_trusted_root_does_not_count() {
-    // The attacker's own TSA stamps a real signature; the CA and the logs are real.
+    // The attacker's own TSA stamps a real signature, its certificate embedded in the token
+    // (never trusted: only the trusted root's TSAs are); the CA and the logs are real.
     let (real, attacker) = (Instance::new(1, 1), Instance::new(1, 1).with_tsa_seed(80));
     let r = refused_at(
-        alice_timed(&attacker, real.trusted_root(None), &Entry::timestamped(at("2026-01-01T00:02:00Z"))),
+        alice_timed(
+            &attacker,
+            real.trusted_root(None),
+            &Entry::timestamped(at("2026-01-01T00:02:00Z")),
+        ),
         Step::Timestamp,
     );
     assert!(
-        r.to_string().contains("no timestamp authority of the trusted root signed the timestamp"),
+        r.to_string()
+            .contains("no timestamp authority of the trusted root signed the timestamp"),
         "{r}"
     );
 }
@@ -396,7 +407,10 @@ fn a_timestamp_outside_the_tsas_window_in_the_trusted_root_does_not_count() {
         alice_timed(&i, root, &Entry::timestamped(at("2026-01-01T00:02:00Z"))),
         Step::Timestamp,
     );
-    assert!(r.to_string().contains("outside the window of https://tsa.test.local"), "{r}");
+    assert!(
+        r.to_string().contains("outside the window of https://tsa.test.local"),
+        "{r}"
+    );
 }
 
 #[test]
@@ -405,7 +419,11 @@ fn a_timestamp_outside_the_tsa_certificates_validity_does_not_count() {
     // the future anyway, which is checked after).
     let i = Instance::new(1, 1);
     let r = refused_at(
-        alice_timed(&i, i.trusted_root(None), &Entry::timestamped(at("2030-06-01T00:00:00Z"))),
+        alice_timed(
+            &i,
+            i.trusted_root(None),
+            &Entry::timestamped(at("2030-06-01T00:00:00Z")),
+        ),
         Step::Timestamp,
     );
     assert!(r.to_string().contains("is not valid at the timestamp's time"), "{r}");
@@ -425,6 +443,28 @@ fn a_timestamp_without_a_log_entry_is_refused_as_sigstore_clients_do() {
     e["bundle"]["verificationMaterial"]["tlogEntries"] = serde_json::json!([]);
     let r = refused_at(check_entry(&trust(&i, None), (ALICE, GOOGLE), e), Step::Bundle);
     assert!(r.to_string().contains("0 transparency-log entries"), "{r}");
+}
+
+#[test]
+fn too_many_or_duplicate_timestamps_are_refused() {
+    let i = Instance::new(1, 1);
+    let e = i.signature_entry(
+        "k",
+        &Leaf::new(ALICE, GOOGLE),
+        MESSAGE,
+        &Entry::timestamped(at("2026-01-01T00:02:00Z")),
+    );
+    let stamps = "/bundle/verificationMaterial/timestampVerificationData/rfc3161Timestamps";
+    let one = e.pointer(stamps).unwrap()[0].clone();
+    for (copies, why) in [
+        (2, "the same signed timestamp twice"),
+        (33, "more than 32 signed timestamps"),
+    ] {
+        let mut e = e.clone();
+        *e.pointer_mut(stamps).unwrap() = serde_json::Value::Array(vec![one.clone(); copies]);
+        let r = refused_at(check_entry(&trust(&i, None), (ALICE, GOOGLE), e), Step::Bundle);
+        assert!(r.to_string().contains(why), "{r}");
+    }
 }
 
 // ---- keyless roots through the TrustedSet ----

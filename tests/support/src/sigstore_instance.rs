@@ -11,16 +11,16 @@ use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
 use p256::pkcs8::EncodePublicKey;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256, Sha384};
 use x509_cert::Certificate;
 use x509_cert::attr::Attribute;
 use x509_cert::certificate::{TbsCertificate, Version};
-use x509_cert::der::asn1::{
-    BitString, GeneralizedTime, Ia5String, Int, OctetString, SetOfVec, UtcTime, Utf8StringRef,
-};
+use x509_cert::der::asn1::{BitString, GeneralizedTime, Ia5String, Int, OctetString, SetOfVec, UtcTime, Utf8StringRef};
 use x509_cert::der::{Any, Decode, Encode, Tag};
 use x509_cert::ext::Extension;
 use x509_cert::ext::pkix::name::GeneralName;
@@ -224,7 +224,11 @@ impl Tsa {
                     true,
                     KeyUsage(KeyUsages::DigitalSignature.into()).to_der().unwrap(),
                 ),
-                ext("2.5.29.37", true, ExtendedKeyUsage(vec![TIME_STAMPING]).to_der().unwrap()),
+                ext(
+                    "2.5.29.37",
+                    true,
+                    ExtendedKeyUsage(vec![TIME_STAMPING]).to_der().unwrap(),
+                ),
                 ext(
                     "2.5.29.14",
                     false,
@@ -429,7 +433,14 @@ impl Instance {
         let root_spki = spki_p384(&root_key);
         // Like the real ones, Fulcio's CA certificates list codeSigning.
         let root_der = certificate(
-            ca_tbs(1, &root_name, &root_name, root_spki.clone(), &root_spki, &[CODE_SIGNING]),
+            ca_tbs(
+                1,
+                &root_name,
+                &root_name,
+                root_spki.clone(),
+                &root_spki,
+                &[CODE_SIGNING],
+            ),
             &root_key,
         );
         let inter_der = certificate(
