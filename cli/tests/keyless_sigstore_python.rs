@@ -4,6 +4,8 @@
 //! ones; each is verified offline by sigstore-python (tests/interop/sigstore_verify.py,
 //! `$TRUSTROOT_TEST_PYTHON`) and by core against the same `trusted_root.json`, and the two
 //! must give the outcome the case expects. Where they differ on purpose, the case says why.
+//! Last, `trustroot client` verifies a keyless repository whose every signing time comes
+//! from the instance's TSA.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -15,7 +17,9 @@ use serde_json::{Value, json};
 use trustroot_core::envelope::Signature;
 use trustroot_core::keyless::{self, SigstoreTrust, Step};
 use trustroot_core::keys::KeylessIdentity;
-use trustroot_test_support::sigstore_instance::{Entry, Instance, Leaf, Stamp, at};
+use trustroot_test_support::sigstore_instance::{
+    ACTIONS, Entry, Instance, Leaf, ONLINE, ONLINE_ID, Stamp, at, metadata, role_signed, root_signed,
+};
 
 const ALICE: &str = "alice@example.com";
 const BOB: &str = "bob@example.com";
@@ -260,4 +264,61 @@ fn sigstore_python_and_core_agree_on_the_test_instances_bundles() {
         }
     }
     assert!(wrong.is_empty(), "disagreements:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_client_verifies_a_keyless_repository_whose_signing_times_come_from_the_tsa() {
+    let i = Instance::new(1, 1);
+    // Every bundle: an inclusion proof without a promise, and a signed timestamp.
+    let tsa = Entry::timestamped(at("2026-01-01T00:02:00Z"));
+    let work = tempfile::tempdir().unwrap();
+    let (published, local) = (work.path().join("published"), work.path().join("metadata"));
+    std::fs::create_dir_all(&published).unwrap();
+    std::fs::create_dir_all(&local).unwrap();
+    let root = root_signed(1, &[("k1", ALICE)], GOOGLE, 1);
+    let online = [(ONLINE_ID, ONLINE, ACTIONS)];
+    let timestamp = role_signed("timestamp", 1, Some(("snapshot.json", 1)));
+    let snapshot = role_signed("snapshot", 1, Some(("targets.json", 1)));
+    let targets = role_signed("targets", 1, None);
+    for (name, signed, signers) in [
+        ("1.root.json", &root, &[("k1", ALICE, GOOGLE)]),
+        ("timestamp.json", &timestamp, &online),
+        ("1.snapshot.json", &snapshot, &online),
+        ("1.targets.json", &targets, &[("k1", ALICE, GOOGLE)]),
+    ] {
+        std::fs::write(
+            published.join(name),
+            metadata(signed, i.sign_with(signed, signers, &tsa)),
+        )
+        .unwrap();
+    }
+    let trust = work.path().join("trusted_root.json");
+    std::fs::write(&trust, serde_json::to_vec(&i.trusted_root(None)).unwrap()).unwrap();
+    let url = common::file_url(&published);
+    let client = |action: &[&str]| {
+        let mut args = vec![
+            "client",
+            "--at",
+            "2026-06-01T00:00:00Z",
+            "--metadata-dir",
+            local.to_str().unwrap(),
+        ];
+        args.extend([
+            "--metadata-url",
+            url.as_str(),
+            "--sigstore-trusted-root",
+            trust.to_str().unwrap(),
+        ]);
+        args.extend(action);
+        common::trustroot(&args)
+    };
+    let out = client(&["init", published.join("1.root.json").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", common::text(&out));
+    let out = client(&["refresh"]);
+    assert!(out.status.success(), "{}", common::text(&out));
+    assert!(
+        common::text(&out).contains("refreshed: root v1, timestamp v1, snapshot v1, targets v1"),
+        "{}",
+        common::text(&out)
+    );
 }

@@ -759,12 +759,15 @@ pub fn role_signed(role: &str, version: u64, meta: Option<(&str, u64)>) -> Value
 impl Instance {
     /// Signature entries over `signed` by `signers` (key ID, identity, issuer).
     pub fn sign(&self, signed: &Value, signers: &[(&str, &str, &str)]) -> Vec<Value> {
+        self.sign_with(signed, signers, &Entry::default())
+    }
+
+    /// Signature entries over `signed` by `signers`, their time sources as `entry` says.
+    pub fn sign_with(&self, signed: &Value, signers: &[(&str, &str, &str)], entry: &Entry) -> Vec<Value> {
         let message = trustroot_core::canonical::to_canonical_bytes(signed).unwrap();
         signers
             .iter()
-            .map(|(id, identity, issuer)| {
-                self.signature_entry(id, &Leaf::new(identity, issuer), &message, &Entry::default())
-            })
+            .map(|(id, identity, issuer)| self.signature_entry(id, &Leaf::new(identity, issuer), &message, entry))
             .collect()
     }
 }
