@@ -37,14 +37,15 @@ need_debian_files() {
   fi
 }
 
-# PyPI: python-tuf, moto (the AWS KMS and S3 push tests) and gcp-storage-emulator (the
-# GCS push tests), pinned with their dependencies by tests/interop/requirements.txt, in a
+# PyPI: python-tuf, moto (the AWS KMS and S3 push tests), gcp-storage-emulator (the
+# GCS push tests) and sigstore-python (the keyless cross-check), pinned with their
+# dependencies by tests/interop/requirements.txt, in a
 # venv under ~/.cache/trustroot. Sets TRUSTROOT_TEST_PYTHON; the tests run
 # `$TRUSTROOT_TEST_PYTHON -m moto.server` and `-m gcp_storage_emulator`.
 need_python_tuf() {
   local venv="${TRUSTROOT_TEST_VENV:-$HOME/.cache/trustroot/venv-$(sha256sum tests/interop/requirements.txt | cut -c1-12)}"
-  if ! "$venv/bin/python" -c 'import tuf.ngclient, moto.server, boto3, gcp_storage_emulator' 2>/dev/null; then
-    log "installing python-tuf, moto and gcp-storage-emulator into $venv"
+  if ! "$venv/bin/python" -c 'import tuf.ngclient, moto.server, boto3, gcp_storage_emulator, sigstore.verify' 2>/dev/null; then
+    log "installing python-tuf, moto, gcp-storage-emulator and sigstore-python into $venv"
     rm -rf "$venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements.txt

@@ -1,6 +1,6 @@
-//! Attacks on keyless signatures that need certificates, SCTs and log entries no real
-//! instance would issue: made by a Sigstore-like instance built in the tests
-//! (common/sigstore_instance.rs). Each test is named after the attack and checks the step
+//! Attacks on keyless signatures that need certificates, SCTs, log entries and signed
+//! timestamps no real instance would issue: made by a Sigstore-like instance built in the
+//! tests (tests/support/src/sigstore_instance.rs). Each test is named after the attack and checks the step
 //! that refuses it; the last ones run keyless roots through the TrustedSet.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -10,7 +10,7 @@ mod sigstore_instance;
 
 use std::sync::Arc;
 
-use sigstore_instance::{ACTIONS, Entry, Instance, Leaf, ONLINE, ONLINE_ID, Sct, at, metadata, root_signed};
+use sigstore_instance::{ACTIONS, Entry, Instance, Leaf, ONLINE, ONLINE_ID, Sct, Stamp, at, metadata, root_signed};
 use trustroot_core::envelope::Signature;
 use trustroot_core::keyless::{self, Refusal, SigstoreTrust, Step};
 use trustroot_core::keys::KeylessIdentity;
@@ -37,7 +37,11 @@ fn check(
     leaf: &Leaf,
     entry: &Entry,
 ) -> Result<(), Refusal> {
-    let e = signer.signature_entry("k", leaf, MESSAGE, entry);
+    check_entry(trust, who, signer.signature_entry("k", leaf, MESSAGE, entry))
+}
+
+/// Checks a signature entry (`keyid`, `sig`, `bundle`) over `MESSAGE`.
+fn check_entry(trust: &SigstoreTrust, who: (&str, &str), e: serde_json::Value) -> Result<(), Refusal> {
     let entry = Signature {
         keyid: "k".into(),
         sig: e["sig"].as_str().unwrap().into(),
@@ -131,6 +135,7 @@ fn a_certificate_expired_at_signing_time_does_not_count() {
     let i = Instance::new(1, 1);
     let late = Entry {
         integrated_time: at("2026-01-01T00:11:00Z"),
+        ..Entry::default()
     };
     refused_at(
         check(&trust(&i, None), (ALICE, GOOGLE), &i, &Leaf::new(ALICE, GOOGLE), &late),
@@ -143,6 +148,7 @@ fn a_log_entry_before_the_certificate_was_valid_does_not_count() {
     let i = Instance::new(1, 1);
     let early = Entry {
         integrated_time: at("2025-12-31T23:59:00Z"),
+        ..Entry::default()
     };
     refused_at(
         check(&trust(&i, None), (ALICE, GOOGLE), &i, &Leaf::new(ALICE, GOOGLE), &early),
@@ -284,6 +290,181 @@ fn a_forged_inclusion_promise_does_not_count() {
         ),
         Step::InclusionPromise,
     );
+}
+
+// ---- RFC 3161 signed timestamps of the instance's TSA ----
+
+/// Alice's signature on one instance with the time sources `entry` describes, checked
+/// against `trusted_root` (the instance's, maybe changed).
+fn alice_timed(signer: &Instance, trusted_root: serde_json::Value, entry: &Entry) -> Result<(), Refusal> {
+    let trust = SigstoreTrust::from_json(&serde_json::to_vec(&trusted_root).unwrap()).unwrap();
+    check(&trust, (ALICE, GOOGLE), signer, &Leaf::new(ALICE, GOOGLE), entry)
+}
+
+#[test]
+fn a_signed_timestamp_is_a_signing_time_without_an_inclusion_promise() {
+    let i = Instance::new(1, 1);
+    // The TSA's time alone (the entry has a proof, no promise), then both sources.
+    alice_timed(
+        &i,
+        i.trusted_root(None),
+        &Entry::timestamped(at("2026-01-01T00:02:00Z")),
+    )
+    .unwrap();
+    let both = Entry {
+        timestamp: Some(Stamp::at(at("2026-01-01T00:02:00Z"))),
+        ..Entry::default()
+    };
+    alice_timed(&i, i.trusted_root(None), &both).unwrap();
+}
+
+#[test]
+fn an_integrated_time_without_an_inclusion_promise_is_no_signing_time() {
+    // Nothing signed the entry's integratedTime: it cannot stand for a signing time.
+    let i = Instance::new(1, 1);
+    let unpromised = Entry {
+        promise: false,
+        ..Entry::default()
+    };
+    let r = refused_at(alice_timed(&i, i.trusted_root(None), &unpromised), Step::SigningTime);
+    assert!(r.to_string().contains("no verified signing time"), "{r}");
+}
+
+#[test]
+fn a_timestamp_from_a_tsa_outside_the_trusted_root_does_not_count() {
+    // The attacker's own TSA stamps a real signature, its certificate embedded in the token
+    // (never trusted: only the trusted root's TSAs are); the CA and the logs are real.
+    let (real, attacker) = (Instance::new(1, 1), Instance::new(1, 1).with_tsa_seed(80));
+    let r = refused_at(
+        alice_timed(
+            &attacker,
+            real.trusted_root(None),
+            &Entry::timestamped(at("2026-01-01T00:02:00Z")),
+        ),
+        Step::Timestamp,
+    );
+    assert!(
+        r.to_string()
+            .contains("no timestamp authority of the trusted root signed the timestamp"),
+        "{r}"
+    );
+}
+
+#[test]
+fn a_forged_timestamp_signature_does_not_count_even_beside_a_good_log_time() {
+    // Signed with another key under the real TSA's name. The log's promise is good, but a
+    // bundle's every time source must verify.
+    let i = Instance::new(1, 1);
+    let forged = Entry {
+        timestamp: Some(Stamp {
+            forged: true,
+            ..Stamp::at(at("2026-01-01T00:02:00Z"))
+        }),
+        ..Entry::default()
+    };
+    let r = refused_at(alice_timed(&i, i.trusted_root(None), &forged), Step::Timestamp);
+    assert!(r.to_string().contains("does not verify"), "{r}");
+}
+
+#[test]
+fn a_timestamp_over_another_signature_does_not_count() {
+    let i = Instance::new(1, 1);
+    let other = Entry {
+        timestamp: Some(Stamp {
+            over_another_signature: true,
+            ..Stamp::at(at("2026-01-01T00:02:00Z"))
+        }),
+        promise: false,
+        ..Entry::default()
+    };
+    let r = refused_at(alice_timed(&i, i.trusted_root(None), &other), Step::Timestamp);
+    assert!(r.to_string().contains("the timestamp is over another signature"), "{r}");
+}
+
+#[test]
+fn a_timestamp_before_the_certificate_was_valid_does_not_count() {
+    let i = Instance::new(1, 1);
+    let early = Entry::timestamped(at("2025-12-31T23:59:00Z"));
+    let r = refused_at(alice_timed(&i, i.trusted_root(None), &early), Step::SigningTime);
+    assert!(r.to_string().contains("signed timestamp's time"), "{r}");
+}
+
+#[test]
+fn a_timestamp_after_the_certificate_expired_does_not_count() {
+    let i = Instance::new(1, 1);
+    let late = Entry::timestamped(at("2026-01-01T00:11:00Z"));
+    let r = refused_at(alice_timed(&i, i.trusted_root(None), &late), Step::SigningTime);
+    assert!(r.to_string().contains("outside the certificate's validity"), "{r}");
+}
+
+#[test]
+fn a_timestamp_outside_the_tsas_window_in_the_trusted_root_does_not_count() {
+    // The trusted root retired the TSA before the timestamp's time.
+    let i = Instance::new(1, 1);
+    let mut root = i.trusted_root(None);
+    root["timestampAuthorities"][0]["validFor"]["end"] = "2025-12-31T23:59:59Z".into();
+    let r = refused_at(
+        alice_timed(&i, root, &Entry::timestamped(at("2026-01-01T00:02:00Z"))),
+        Step::Timestamp,
+    );
+    assert!(
+        r.to_string().contains("outside the window of https://tsa.test.local"),
+        "{r}"
+    );
+}
+
+#[test]
+fn a_timestamp_outside_the_tsa_certificates_validity_does_not_count() {
+    // The TSA's certificates end in 2030: a later stamp is not vouched for (and would be in
+    // the future anyway, which is checked after).
+    let i = Instance::new(1, 1);
+    let r = refused_at(
+        alice_timed(
+            &i,
+            i.trusted_root(None),
+            &Entry::timestamped(at("2030-06-01T00:00:00Z")),
+        ),
+        Step::Timestamp,
+    );
+    assert!(r.to_string().contains("is not valid at the timestamp's time"), "{r}");
+}
+
+#[test]
+fn a_timestamp_without_a_log_entry_is_refused_as_sigstore_clients_do() {
+    // Core, like sigstore-python, requires the transparency-log entry: a signed timestamp
+    // is a time source, not a substitute for the log.
+    let i = Instance::new(1, 1);
+    let mut e = i.signature_entry(
+        "k",
+        &Leaf::new(ALICE, GOOGLE),
+        MESSAGE,
+        &Entry::timestamped(at("2026-01-01T00:02:00Z")),
+    );
+    e["bundle"]["verificationMaterial"]["tlogEntries"] = serde_json::json!([]);
+    let r = refused_at(check_entry(&trust(&i, None), (ALICE, GOOGLE), e), Step::Bundle);
+    assert!(r.to_string().contains("0 transparency-log entries"), "{r}");
+}
+
+#[test]
+fn too_many_or_duplicate_timestamps_are_refused() {
+    let i = Instance::new(1, 1);
+    let e = i.signature_entry(
+        "k",
+        &Leaf::new(ALICE, GOOGLE),
+        MESSAGE,
+        &Entry::timestamped(at("2026-01-01T00:02:00Z")),
+    );
+    let stamps = "/bundle/verificationMaterial/timestampVerificationData/rfc3161Timestamps";
+    let one = e.pointer(stamps).unwrap()[0].clone();
+    for (copies, why) in [
+        (2, "the same signed timestamp twice"),
+        (33, "more than 32 signed timestamps"),
+    ] {
+        let mut e = e.clone();
+        *e.pointer_mut(stamps).unwrap() = serde_json::Value::Array(vec![one.clone(); copies]);
+        let r = refused_at(check_entry(&trust(&i, None), (ALICE, GOOGLE), e), Step::Bundle);
+        assert!(r.to_string().contains(why), "{r}");
+    }
 }
 
 // ---- keyless roots through the TrustedSet ----
