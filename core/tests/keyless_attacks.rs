@@ -429,6 +429,33 @@ fn a_timestamp_outside_the_tsa_certificates_validity_does_not_count() {
     assert!(r.to_string().contains("is not valid at the timestamp's time"), "{r}");
 }
 
+/// RFC 3161 2.3: a TSA's certificate has one key purpose, timeStamping, in a critical
+/// extension. A certificate the trusted root lists that is also for code signing, or whose
+/// extension is not critical, vouches for no time.
+#[test]
+fn a_tsa_certificate_not_only_for_timestamping_does_not_count() {
+    const TIME_STAMPING: &str = "1.3.6.1.5.5.7.3.8";
+    const CODE_SIGNING: &str = "1.3.6.1.5.5.7.3.3";
+    for (purposes, critical) in [
+        (&[TIME_STAMPING, CODE_SIGNING][..], true),
+        (&[TIME_STAMPING][..], false),
+    ] {
+        let i = Instance::new(1, 1).with_tsa_purposes(purposes, critical);
+        let r = refused_at(
+            alice_timed(
+                &i,
+                i.trusted_root(None),
+                &Entry::timestamped(at("2026-01-01T00:02:00Z")),
+            ),
+            Step::Timestamp,
+        );
+        assert!(
+            r.to_string().contains("not for timestamping only"),
+            "{purposes:?} {critical}: {r}"
+        );
+    }
+}
+
 #[test]
 fn a_timestamp_without_a_log_entry_is_refused_as_sigstore_clients_do() {
     // Core, like sigstore-python, requires the transparency-log entry: a signed timestamp

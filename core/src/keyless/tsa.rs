@@ -172,8 +172,13 @@ fn check_authority(tsa: &Authority, time: DateTime<Utc>) -> Result<(), Refusal> 
             escape(&c.subject.to_string())
         )));
     }
-    if !tsa.chain[0].ekus.contains(&OID_KP_TIME_STAMPING) {
-        return Err(refuse("the TSA certificate is not for timestamping"));
+    // RFC 3161 2.3: the TSA's certificate has exactly one key purpose, timeStamping, in a
+    // critical extension.
+    let leaf = &tsa.chain[0];
+    if leaf.ekus != [OID_KP_TIME_STAMPING] || !leaf.eku_critical {
+        return Err(refuse(
+            "the TSA certificate is not for timestamping only (RFC 3161: a critical extended key usage of timeStamping alone)",
+        ));
     }
     Ok(())
 }

@@ -88,6 +88,9 @@ pub struct ParsedCert {
     pub not_before: DateTime<Utc>,
     pub not_after: DateTime<Utc>,
     pub ekus: Vec<ObjectIdentifier>,
+    /// Whether the extended key usage extension is marked critical (RFC 3161 requires it
+    /// of a timestamping certificate).
+    pub eku_critical: bool,
     pub is_ca: bool,
 }
 
@@ -141,12 +144,14 @@ pub fn parse_cert(der: &[u8]) -> Result<ParsedCert, CertError> {
     };
     let t = &cert.tbs_certificate;
     let mut ekus = Vec::new();
+    let mut eku_critical = false;
     let mut is_ca = false;
     for ext in t.extensions.iter().flatten() {
         if ext.extn_id == OID_EKU {
             let e = ExtendedKeyUsage::from_der(ext.extn_value.as_bytes())
                 .map_err(|e| CertError::ExtendedKeyUsage { reason: e.to_string() })?;
             ekus = e.0;
+            eku_critical = ext.critical;
         } else if ext.extn_id == OID_BASIC_CONSTRAINTS {
             let b = BasicConstraints::from_der(ext.extn_value.as_bytes())
                 .map_err(|e| CertError::BasicConstraints { reason: e.to_string() })?;
@@ -170,6 +175,7 @@ pub fn parse_cert(der: &[u8]) -> Result<ParsedCert, CertError> {
         not_before: to_utc(t.validity.not_before),
         not_after: to_utc(t.validity.not_after),
         ekus,
+        eku_critical,
         is_ca,
     })
 }

@@ -197,6 +197,11 @@ struct Tsa {
 
 impl Tsa {
     fn new(seed: u8) -> Self {
+        Self::with_purposes(seed, &[TIME_STAMPING], true)
+    }
+
+    /// A TSA whose leaf's extended key usage lists `purposes`, `critical` or not.
+    fn with_purposes(seed: u8, purposes: &[ObjectIdentifier], critical: bool) -> Self {
         let root_key = p384::ecdsa::SigningKey::from_slice(&[seed.wrapping_add(40); 48]).unwrap();
         let key = p384::ecdsa::SigningKey::from_slice(&[seed.wrapping_add(41); 48]).unwrap();
         let root_name = format!("O=tsa{seed},CN=test-tsa-root");
@@ -226,8 +231,8 @@ impl Tsa {
                 ),
                 ext(
                     "2.5.29.37",
-                    true,
-                    ExtendedKeyUsage(vec![TIME_STAMPING]).to_der().unwrap(),
+                    critical,
+                    ExtendedKeyUsage(purposes.to_vec()).to_der().unwrap(),
                 ),
                 ext(
                     "2.5.29.14",
@@ -469,6 +474,15 @@ impl Instance {
     /// `log_seed`): an attacker's TSA beside the real CA and logs.
     pub fn with_tsa_seed(mut self, tsa_seed: u8) -> Self {
         self.tsa = Tsa::new(tsa_seed);
+        self
+    }
+
+    /// The same instance with a TSA (made from seed 1, listed in its trusted root as any)
+    /// whose leaf lists these extended key usages (by OID text), `critical` or not: RFC 3161
+    /// allows timeStamping alone, critical.
+    pub fn with_tsa_purposes(mut self, purposes: &[&str], critical: bool) -> Self {
+        let purposes: Vec<ObjectIdentifier> = purposes.iter().map(|p| ObjectIdentifier::new_unwrap(p)).collect();
+        self.tsa = Tsa::with_purposes(1, &purposes, critical);
         self
     }
 
