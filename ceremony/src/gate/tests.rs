@@ -461,3 +461,22 @@ fn tough_refuses_delegation_fields_it_drops_and_the_refusal_is_named() {
     assert!(!has_errors(&accepted), "{accepted:#?}");
     assert!(accepted.iter().all(|f| f.message.contains("accepted by [gate] accept")));
 }
+
+/// The gate's tough reads the targets through a load that leaves out its per-read clock
+/// check, but first loads the repository as tough's clients do, expiry checked against the
+/// wall clock: an expired role is still refused.
+#[test]
+fn tough_in_the_gate_still_refuses_an_expired_repository() {
+    use trustroot_test_support::RepoSim;
+    let mut sim = RepoSim::new(Utc::now());
+    sim.add_target("targets", "notes.txt", b"notes\n");
+    sim.set_expires("snapshot", Utc::now() - chrono::Duration::days(1));
+    sim.publish();
+    let dir = tempfile::tempdir().unwrap();
+    sim.write_published(dir.path()).unwrap();
+    let candidate = published_candidate(dir.path());
+    let findings = tough_client(&candidate, dir.path(), &policy(""));
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].severity, Severity::Error);
+    assert!(findings[0].message.contains("xpired"), "{}", findings[0]);
+}
