@@ -48,7 +48,7 @@ const UNSUPPORTED: [(&str, &str); 4] = [
     ("hsm:", "name the key with a pkcs11: URI"),
     (
         "sigstore:",
-        "trustroot cannot sign keyless yet (a keyless online key signs in tuf-on-ci's workflow); rotate to an awskms: or pkcs11: key",
+        "trustroot verifies keyless signatures but cannot make them yet; register a keyless keyholder with `key add NAME --role ROLE --identity ID --issuer URL`",
     ),
 ];
 
