@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 work="${1:-bench-work}"
 [ $# -gt 0 ] && shift
 
-need_debian curl:curl /usr/bin/time:time node:nodejs npm:npm
+need_debian curl:curl /usr/bin/time:time node:nodejs npm:npm zstd:zstd
 # `serve`: nginx beside `mirror serve`, loaded by wrk. The benchmark starts nginx itself
 # (its own configuration, 127.0.0.1, a random port) and stops it by pid; Debian would
 # start an installed nginx as a service, so policy-rc.d (Debian's switch) forbids that

@@ -159,7 +159,8 @@ struct RunArgs {
     quick: bool,
     /// Run only these parts (small, large, bins, chain, sign, resolve, scale, serve); all
     /// when not given. `resolve`: the in-process hashed-bins rows without the mirrors. `scale`: 10,000 and 100,000 targets of 1 KiB (fresh, no change, a new
-    /// snapshot, one target changed, 1,024 bins); `serve`: `mirror serve` beside nginx.
+    /// snapshot, one target changed, 1,024 bins, and the largest exported and imported beside
+    /// tar + zstd); `serve`: `mirror serve` beside nginx.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 }

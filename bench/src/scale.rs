@@ -1,7 +1,8 @@
 //! The scale benchmark (issue 24): cost that grows with the change, not with the
 //! repository. Repositories of 10,000 and 100,000 targets of 1 KiB of random content
 //! (flat, and in 1,024 hashed bins), mirrored fresh beside curl, then re-synced with
-//! nothing changed, after a new timestamp and snapshot only, and after one target changed.
+//! nothing changed, after a new timestamp and snapshot only, and after one target changed;
+//! the largest one exported into a bundle and imported again, beside tar and zstd.
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -235,7 +236,16 @@ pub mod task {
     pub fn one_changed(count: usize) -> String {
         format!("scale: one target changed among {count}")
     }
+    pub fn export(count: usize) -> String {
+        format!("scale: export the mirror of {count} targets into one zstd bundle")
+    }
+    pub fn import(count: usize) -> String {
+        format!("scale: import that bundle into a new mirror, {count} targets")
+    }
 }
+
+/// The floor the export and import are held to: tar with zstd over the same tree.
+pub const TAR: &str = "tar + zstd (floor)";
 
 pub const TRUSTROOT: &str = "trustroot mirror sync";
 pub const CURL: &str = "curl -Z --parallel-max 8 (floor)";
@@ -287,6 +297,7 @@ impl Bench<'_> {
                     Some(requests),
                     "",
                 );
+                self.export_pair(&repo, &mirror, count)?;
             }
             if kept.is_none() {
                 kept = Some((repo, mirror));
@@ -329,6 +340,51 @@ impl Bench<'_> {
         let m = self.measure(&format!("{}-trustroot", repo.name), &job)?;
         let requests = self.server.take_requests();
         self.row(task, TRUSTROOT, m, repo.bytes, files, floor_wall, Some(requests), "");
+        Ok(())
+    }
+
+    /// `mirror export` of `mirror` into a zstd bundle and `mirror import` of it into a new
+    /// mirror (which verifies everything from the root), beside tar and zstd packing and
+    /// unpacking the served tree (which verify nothing).
+    fn export_pair(&mut self, repo: &ScaleRepo, mirror: &Path, count: usize) -> Result<()> {
+        let out = self.work.join("out").join(format!("{}-bundles", repo.name));
+        fresh_dir(&out)?;
+        let (tarball, unpacked) = (out.join("tree.tar.zst"), out.join("tree"));
+        fresh_dir(&unpacked)?;
+        let files = repo.files.len() as u64;
+        let pack = Job::new("tar")
+            .args(["-I", "zstd", "-cf"])
+            .arg(&tarball)
+            .arg("-C")
+            .arg(mirror.join("repository"))
+            .arg(".");
+        let packed = self.measure(&format!("{}-tar-c", repo.name), &pack)?;
+        let unpack = Job::new("tar")
+            .args(["-I", "zstd", "-xf"])
+            .arg(&tarball)
+            .arg("-C")
+            .arg(&unpacked);
+        let unpacked_m = self.measure(&format!("{}-tar-x", repo.name), &unpack)?;
+        let (pack_floor, unpack_floor) = (packed.ok().then_some(packed.wall), unpacked_m.ok().then_some(unpacked_m.wall));
+        self.row(&task::export(count), TAR, packed, repo.bytes, files, pack_floor, None, "");
+        self.row(&task::import(count), TAR, unpacked_m, repo.bytes, files, unpack_floor, None, "");
+
+        let bundle = out.join("mirror.tar.zst");
+        let export = Job::new(&self.tools.trustroot)
+            .args(["mirror", "export", "--out"])
+            .arg(&bundle)
+            .arg(mirror);
+        let m = self.measure(&format!("{}-export", repo.name), &export)?;
+        self.row(&task::export(count), "trustroot mirror export", m, repo.bytes, files, pack_floor, None, "");
+        let import = Job::new(&self.tools.trustroot)
+            .args(["mirror", "import", "--bundle"])
+            .arg(&bundle)
+            .arg("--root")
+            .arg(repo.root())
+            .arg(out.join("imported"));
+        let m = self.measure(&format!("{}-import", repo.name), &import)?;
+        self.row(&task::import(count), "trustroot mirror import", m, repo.bytes, files, unpack_floor, None, "");
+        std::fs::remove_dir_all(&out)?;
         Ok(())
     }
 
@@ -396,6 +452,25 @@ pub fn judge(
                 verdict(requests <= 5 && secs(r.measured.wall) <= 1.0),
                 secs(r.measured.wall),
                 mb(r)
+            ));
+        }
+        let exported = (
+            find(&task::export(largest), "trustroot mirror export").first().copied(),
+            find(&task::import(largest), "trustroot mirror import").first().copied(),
+            find(&task::export(largest), TAR).first().copied(),
+            find(&task::import(largest), TAR).first().copied(),
+        );
+        if let (Some(export), Some(import), Some(pack), Some(unpack)) = exported {
+            let ours = secs(export.measured.wall) + secs(import.measured.wall);
+            let floor = secs(pack.measured.wall) + secs(unpack.measured.wall);
+            out.push_str(&format!(
+                "- {}: mirror export then import of {largest} targets within 2x of tar + zstd: {:.3} s + {:.3} s = {ours:.3} s vs {floor:.3} s = {:.2}x ({:.1} and {:.1} MB)\n",
+                verdict(ours <= 2.0 * floor),
+                secs(export.measured.wall),
+                secs(import.measured.wall),
+                ours / floor,
+                mb(export),
+                mb(import)
             ));
         }
         for bins in [0u32, 1024] {
