@@ -352,11 +352,10 @@ fn is_current(wanted: &BTreeMap<TreePath, Wanted>, manifest: &Manifest, tree: &P
             Wanted::Metadata(bytes) => entry.sha256 == sha256_hex(bytes),
             // A target listed without sha256 cannot be matched to the manifest: rebuild,
             // which re-hashes it.
-            Wanted::Target { info, .. } => {
-                entry.size == info.length
-                    && info
-                        .hashes
-                        .get("sha256")
+            Wanted::Target(target) => {
+                entry.size == target.length
+                    && target
+                        .hash("sha256")
                         .is_some_and(|h| h.eq_ignore_ascii_case(&entry.sha256))
             }
         };
