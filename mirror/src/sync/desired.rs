@@ -291,3 +291,64 @@ fn drop_clashing(
     }
     kept
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn target_file(length: u64, hashes: &[(&str, &str)]) -> TargetFile {
+        TargetFile {
+            length,
+            hashes: hashes.iter().map(|(a, d)| (a.to_string(), d.to_string())).collect(),
+            custom: Some(serde_json::json!({"kept": "in the role's bytes"})),
+            unknown: Default::default(),
+        }
+    }
+
+    /// The compact form must keep everything a verifier reads: the length and every hash
+    /// listed (a sha512-only target, both hashes, an algorithm no verifier knows), and the
+    /// path exactly (non-ASCII included).
+    #[test]
+    fn the_compact_target_keeps_path_length_and_every_hash() {
+        let sha256 = "a".repeat(64);
+        let sha512 = "B".repeat(128);
+        let cases = [
+            ("sha512-only.bin", target_file(7, &[("sha512", &sha512)])),
+            ("both.bin", target_file(0, &[("sha256", &sha256), ("sha512", &sha512)])),
+            (
+                "dir/ünïcödé ✓.bin",
+                target_file(u64::MAX, &[("blake2b", "not-hex"), ("sha256", &sha256)]),
+            ),
+        ];
+        for (path, info) in cases {
+            let compact = WantedTarget::new(path, &info);
+            assert_eq!(compact.name, path);
+            assert_eq!(compact.length, info.length);
+            for (algorithm, digest) in &info.hashes {
+                assert_eq!(compact.hash(algorithm), Some(digest.as_str()), "{path}: {algorithm}");
+            }
+            assert_eq!(compact.hash("md5"), None);
+            // What a verifier gets back: the same length and hashes (custom fields are
+            // served in the role's bytes, never read from here).
+            let back = compact.target_file();
+            assert_eq!((back.length, &back.hashes), (info.length, &info.hashes), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_compact_target_is_published_under_the_same_hash_as_the_full_entry() {
+        let sha256 = "c".repeat(64);
+        let sha512 = "d".repeat(128);
+        for hashes in [
+            vec![("sha256", sha256.as_str()), ("sha512", sha512.as_str())],
+            vec![("sha512", sha512.as_str())],
+            vec![("sha256", "short"), ("sha512", sha512.as_str())],
+            vec![("blake2b", sha256.as_str())],
+        ] {
+            let info = target_file(1, &hashes);
+            let compact = WantedTarget::new("t", &info);
+            assert_eq!(compact.preferred_hash(), crate::updater::preferred_hash(&info), "{hashes:?}");
+        }
+    }
+}

@@ -40,7 +40,10 @@ pub(super) async fn fetch_targets(
 fn prefer_sha256_names(staged: &mut Staged) -> Result<(), UpdateError> {
     let Staged { tree, files, downloads } = staged;
     for (digest, download) in downloads.iter_mut() {
-        let preferred = format!("targets/{}", target_path::consistent_name(&download.target.name, digest));
+        let preferred = format!(
+            "targets/{}",
+            target_path::consistent_name(&download.target.name, digest)
+        );
         if let Some(i) = download.paths.iter().position(|p| p.as_str() == preferred) {
             download.paths.swap(0, i);
         } else if let (Some(entry), Ok(preferred)) = (files.get(&preferred).cloned(), TreePath::new(&preferred)) {
