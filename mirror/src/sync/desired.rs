@@ -96,7 +96,6 @@ pub(crate) struct Desired {
 
 /// A target as a client resolves it, with the names it would be served under.
 struct Resolved {
-    path: String,
     /// The targets role a client would trust it from.
     role: String,
     target: Arc<WantedTarget>,
@@ -231,7 +230,6 @@ fn resolve_targets(trusted: &TrustedSet) -> (Vec<Resolved>, Vec<Skipped>) {
         match target_names(path, &info, consistent) {
             // Compact at once: the full entry is dropped before the next path is resolved.
             Ok(names) => targets.push(Resolved {
-                path: path.clone(),
                 role: role.into_string(),
                 target: Arc::new(WantedTarget::new(path, &info)),
                 names,
@@ -282,7 +280,7 @@ fn drop_clashing(
     for (target, clash) in targets.into_iter().zip(clashes) {
         match clash {
             Some(reason) => skipped.push(Skipped {
-                target: target.path,
+                target: target.target.name.clone(),
                 role: target.role,
                 reason,
             }),
