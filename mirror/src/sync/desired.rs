@@ -346,7 +346,11 @@ mod tests {
         ] {
             let info = target_file(1, &hashes);
             let compact = WantedTarget::new("t", &info);
-            assert_eq!(compact.preferred_hash(), crate::updater::preferred_hash(&info), "{hashes:?}");
+            assert_eq!(
+                compact.preferred_hash(),
+                crate::updater::preferred_hash(&info),
+                "{hashes:?}"
+            );
         }
     }
 }
