@@ -119,6 +119,19 @@ impl Envelope {
         &self.canonical
     }
 
+    /// Takes the `signed` value out, leaving only its `_type` and `version` (what
+    /// [`Self::role_type`] and [`Self::version`] answer, and errors name); the canonical
+    /// bytes the signatures are checked over are kept.
+    pub(crate) fn take_signed(&mut self) -> Value {
+        let mut outline = serde_json::Map::new();
+        for field in ["_type", "version"] {
+            if let Some(value) = self.signed.get(field) {
+                outline.insert(field.to_string(), value.clone());
+            }
+        }
+        std::mem::replace(&mut self.signed, Value::Object(outline))
+    }
+
     /// `signed._type`, if present.
     pub fn role_type(&self) -> Option<&str> {
         self.signed.get("_type").and_then(Value::as_str)

@@ -407,10 +407,12 @@ impl Updater {
 /// The hash a consistent-snapshot target is published under: sha256 when listed (what
 /// every current publisher writes), else sha512.
 pub(crate) fn preferred_hash(info: &TargetFile) -> Option<&str> {
-    ["sha256", "sha512"].iter().find_map(|alg| {
-        info.hashes
-            .get(*alg)
-            .map(String::as_str)
-            .filter(|digest| target_path::is_hex_digest(alg, digest))
-    })
+    preferred_hash_of(|algorithm| info.hashes.get(algorithm).map(String::as_str))
+}
+
+/// [`preferred_hash`] of a target whose digests `listed` gives by algorithm name.
+pub(crate) fn preferred_hash_of<'a>(listed: impl Fn(&str) -> Option<&'a str>) -> Option<&'a str> {
+    ["sha256", "sha512"]
+        .iter()
+        .find_map(|alg| listed(alg).filter(|digest| target_path::is_hex_digest(alg, digest)))
 }

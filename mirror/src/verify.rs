@@ -189,7 +189,7 @@ pub async fn verify_remote(
     report.skipped = desired.skipped;
     for (path, want) in &desired.files {
         report.files_checked += 1;
-        let Wanted::Target { name, info } = want else {
+        let Wanted::Target(target) = want else {
             // Metadata: read and verified by the client above, from this very address.
             continue;
         };
@@ -201,7 +201,7 @@ pub async fn verify_remote(
                 relative: path.as_str().to_string(),
                 source,
             })?;
-        if let Some(problem) = target_problem(&remote.fetcher, &url, name, info).await {
+        if let Some(problem) = target_problem(&remote.fetcher, &url, &target.name, &target.target_file()).await {
             report.problems.push(problem);
         }
     }
@@ -267,14 +267,15 @@ pub async fn verify_tree(
         report.files_checked += 1;
         report.wanted.insert(path.as_str().to_string());
         let file = path.under(tree);
-        let Wanted::Target { name, info } = want else {
+        let Wanted::Target(target) = want else {
             continue;
         };
+        let name = &target.name;
         match file.exists() {
             false => report
                 .problems
                 .push(format!("{}: missing (target '{}')", file.display(), escape(name))),
-            true if !file_matches(&file, name, info)? => report.problems.push(format!(
+            true if !file_matches(&file, name, &target.target_file())? => report.problems.push(format!(
                 "{}: length or hash differs from target '{}'",
                 file.display(),
                 escape(name)

@@ -306,7 +306,9 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
         .files
         .into_iter()
         .filter_map(|(path, want)| match want {
-            crate::sync::Wanted::Target { name, info } => Some((path.as_str().to_string(), (name, info))),
+            crate::sync::Wanted::Target(target) => {
+                Some((path.as_str().to_string(), (target.name.clone(), target.target_file())))
+            }
             crate::sync::Wanted::Metadata(_) => None,
         })
         .collect();

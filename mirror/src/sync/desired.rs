@@ -1,8 +1,10 @@
 //! The published tree current metadata calls for, file by file: what a sync builds and
 //! `mirror verify` checks.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use trustroot_core::display::escape;
 use trustroot_core::{TargetFile, TrustedSet, role_name, target_path};
@@ -14,7 +16,76 @@ use crate::tree_path::TreePath;
 /// A file the new state must hold.
 pub(crate) enum Wanted {
     Metadata(Vec<u8>),
-    Target { name: String, info: TargetFile },
+    /// A target, shared by all the names it is served under and by its download.
+    Target(Arc<WantedTarget>),
+}
+
+/// What the mirror needs of a target: its path, length and every hash listed, nothing
+/// else. Its custom and unknown fields stay in the targets role's bytes, which the state
+/// serves exactly as verified; nothing on the mirror side reads them. Compact because a
+/// sync holds one per target: core's `TargetFile` keeps its hashes in a map (about 600
+/// bytes for one sha256), which for 100,000 targets cost more memory than the rest of
+/// the sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct WantedTarget {
+    /// The target path, as metadata lists it.
+    pub name: String,
+    pub length: u64,
+    /// Every hash listed, by algorithm name, in the metadata's (sorted) order; unknown
+    /// algorithms are kept too, so a verifier sees exactly what the metadata lists.
+    hashes: Box<[(Cow<'static, str>, Box<str>)]>,
+}
+
+impl WantedTarget {
+    pub fn new(name: &str, info: &TargetFile) -> WantedTarget {
+        let hashes = info
+            .hashes
+            .iter()
+            .map(|(algorithm, digest)| {
+                // The two algorithms every publisher writes cost no allocation of their own.
+                let algorithm = match algorithm.as_str() {
+                    "sha256" => Cow::Borrowed("sha256"),
+                    "sha512" => Cow::Borrowed("sha512"),
+                    other => Cow::Owned(other.to_string()),
+                };
+                (algorithm, digest.as_str().into())
+            })
+            .collect();
+        WantedTarget {
+            name: name.to_string(),
+            length: info.length,
+            hashes,
+        }
+    }
+
+    /// The digest listed for `algorithm`, as written in the metadata.
+    pub fn hash(&self, algorithm: &str) -> Option<&str> {
+        self.hashes
+            .iter()
+            .find(|(listed, _)| listed == algorithm)
+            .map(|(_, digest)| &**digest)
+    }
+
+    /// The hash its content is published under with consistent snapshots (see
+    /// [`crate::updater::preferred_hash`]).
+    pub fn preferred_hash(&self) -> Option<&str> {
+        crate::updater::preferred_hash_of(|algorithm| self.hash(algorithm))
+    }
+
+    /// Its length and hashes as core's `TargetFile`, what a verifier reads: made for one
+    /// file being checked at a time, never kept.
+    pub fn target_file(&self) -> TargetFile {
+        TargetFile {
+            length: self.length,
+            hashes: self
+                .hashes
+                .iter()
+                .map(|(algorithm, digest)| (algorithm.to_string(), digest.to_string()))
+                .collect(),
+            custom: None,
+            unknown: Default::default(),
+        }
+    }
 }
 
 /// What a state must hold: every file by its name, and the targets left out.
@@ -25,10 +96,9 @@ pub(crate) struct Desired {
 
 /// A target as a client resolves it, with the names it would be served under.
 struct Resolved {
-    path: String,
     /// The targets role a client would trust it from.
     role: String,
-    info: TargetFile,
+    target: Arc<WantedTarget>,
     names: Vec<TreePath>,
 }
 
@@ -80,12 +150,9 @@ pub(crate) fn desired_files(trusted: &TrustedSet, root_history: &Path) -> Result
     let mut wanted = root_versions(root_history)?;
     add_role_metadata(trusted, &mut wanted)?;
     let (targets, mut skipped) = resolve_targets(trusted);
-    for Resolved { path, info, names, .. } in drop_clashing(targets, &wanted, &mut skipped) {
+    for Resolved { target, names, .. } in drop_clashing(targets, &wanted, &mut skipped) {
         for file in names {
-            wanted.entry(file).or_insert_with(|| Wanted::Target {
-                name: path.clone(),
-                info: info.clone(),
-            });
+            wanted.entry(file).or_insert_with(|| Wanted::Target(target.clone()));
         }
     }
     Ok(Desired { files: wanted, skipped })
@@ -161,10 +228,10 @@ fn resolve_targets(trusted: &TrustedSet) -> (Vec<Resolved>, Vec<Skipped>) {
             continue;
         };
         match target_names(path, &info, consistent) {
+            // Compact at once: the full entry is dropped before the next path is resolved.
             Ok(names) => targets.push(Resolved {
-                path: path.clone(),
                 role: role.into_string(),
-                info,
+                target: Arc::new(WantedTarget::new(path, &info)),
                 names,
             }),
             Err(reason) => skipped.push(Skipped {
@@ -213,7 +280,7 @@ fn drop_clashing(
     for (target, clash) in targets.into_iter().zip(clashes) {
         match clash {
             Some(reason) => skipped.push(Skipped {
-                target: target.path,
+                target: target.target.name.clone(),
                 role: target.role,
                 reason,
             }),
@@ -221,4 +288,69 @@ fn drop_clashing(
         }
     }
     kept
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn target_file(length: u64, hashes: &[(&str, &str)]) -> TargetFile {
+        TargetFile {
+            length,
+            hashes: hashes.iter().map(|(a, d)| (a.to_string(), d.to_string())).collect(),
+            custom: Some(serde_json::json!({"kept": "in the role's bytes"})),
+            unknown: Default::default(),
+        }
+    }
+
+    /// The compact form must keep everything a verifier reads: the length and every hash
+    /// listed (a sha512-only target, both hashes, an algorithm no verifier knows), and the
+    /// path exactly (non-ASCII included).
+    #[test]
+    fn the_compact_target_keeps_path_length_and_every_hash() {
+        let sha256 = "a".repeat(64);
+        let sha512 = "B".repeat(128);
+        let cases = [
+            ("sha512-only.bin", target_file(7, &[("sha512", &sha512)])),
+            ("both.bin", target_file(0, &[("sha256", &sha256), ("sha512", &sha512)])),
+            (
+                "dir/ünïcödé ✓.bin",
+                target_file(u64::MAX, &[("blake2b", "not-hex"), ("sha256", &sha256)]),
+            ),
+        ];
+        for (path, info) in cases {
+            let compact = WantedTarget::new(path, &info);
+            assert_eq!(compact.name, path);
+            assert_eq!(compact.length, info.length);
+            for (algorithm, digest) in &info.hashes {
+                assert_eq!(compact.hash(algorithm), Some(digest.as_str()), "{path}: {algorithm}");
+            }
+            assert_eq!(compact.hash("md5"), None);
+            // What a verifier gets back: the same length and hashes (custom fields are
+            // served in the role's bytes, never read from here).
+            let back = compact.target_file();
+            assert_eq!((back.length, &back.hashes), (info.length, &info.hashes), "{path}");
+        }
+    }
+
+    #[test]
+    fn the_compact_target_is_published_under_the_same_hash_as_the_full_entry() {
+        let sha256 = "c".repeat(64);
+        let sha512 = "d".repeat(128);
+        for hashes in [
+            vec![("sha256", sha256.as_str()), ("sha512", sha512.as_str())],
+            vec![("sha512", sha512.as_str())],
+            vec![("sha256", "short"), ("sha512", sha512.as_str())],
+            vec![("blake2b", sha256.as_str())],
+        ] {
+            let info = target_file(1, &hashes);
+            let compact = WantedTarget::new("t", &info);
+            assert_eq!(
+                compact.preferred_hash(),
+                crate::updater::preferred_hash(&info),
+                "{hashes:?}"
+            );
+        }
+    }
 }

@@ -169,7 +169,8 @@ impl Begun {
 
 /// Goes on from [`begin`]: the snapshot and every targets role (the full client
 /// workflow), then the files the new state must hold.
-pub(super) async fn finish(begun: Begun, layout: &MirrorDir, current: Option<&Current>) -> Result<Plan, UpdateError> {
+/// `served` is the number of the state served now, if any.
+pub(super) async fn finish(begun: Begun, layout: &MirrorDir, served: Option<u64>) -> Result<Plan, UpdateError> {
     let Begun {
         origin,
         targets_url,
@@ -188,7 +189,7 @@ pub(super) async fn finish(begun: Begun, layout: &MirrorDir, current: Option<&Cu
         served: layout.served().display().to_string(),
         origin: origin.clone(),
         changed: false,
-        state: current.map_or(0, |c| c.number),
+        state: served.unwrap_or(0),
         before,
         after,
         // The metadata the walk fetched and checked; the targets fetched are added later.
@@ -352,11 +353,10 @@ fn is_current(wanted: &BTreeMap<TreePath, Wanted>, manifest: &Manifest, tree: &P
             Wanted::Metadata(bytes) => entry.sha256 == sha256_hex(bytes),
             // A target listed without sha256 cannot be matched to the manifest: rebuild,
             // which re-hashes it.
-            Wanted::Target { info, .. } => {
-                entry.size == info.length
-                    && info
-                        .hashes
-                        .get("sha256")
+            Wanted::Target(target) => {
+                entry.size == target.length
+                    && target
+                        .hash("sha256")
                         .is_some_and(|h| h.eq_ignore_ascii_case(&entry.sha256))
             }
         };

@@ -6,14 +6,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use trustroot_core::TargetFile;
 use trustroot_core::hashes::sha256_hex;
 use trustroot_store::Durability;
 
-use super::desired::Wanted;
+use super::desired::{Wanted, WantedTarget};
 use super::fetch::Download;
 use super::plan::Current;
 use super::{SyncOptions, SyncSummary};
@@ -22,7 +22,6 @@ use crate::error::UpdateError;
 use crate::layout::{MirrorDir, check_plain, scan_files};
 use crate::manifest::{FileEntry, mtime_ns};
 use crate::tree_path::TreePath;
-use crate::updater::preferred_hash;
 
 /// The state being built in `staging/tree`: every create, link and remove in it goes
 /// through here, by [`TreePath`], so nothing outside the tree is ever touched. It also
@@ -150,9 +149,9 @@ fn file_sha256(path: &Path) -> Result<String, UpdateError> {
 }
 
 /// The manifest entry of a verified target at `path`.
-pub(super) fn target_entry(path: &Path, info: &TargetFile) -> Result<FileEntry, UpdateError> {
+pub(super) fn target_entry(path: &Path, target: &WantedTarget) -> Result<FileEntry, UpdateError> {
     let meta = std::fs::metadata(path).map_err(|e| UpdateError::io(path, e))?;
-    let sha256 = match info.hashes.get("sha256") {
+    let sha256 = match target.hash("sha256") {
         Some(digest) => digest.to_lowercase(),
         None => file_sha256(path)?,
     };
@@ -190,13 +189,13 @@ pub(super) fn stage(
                 let entry = stage_metadata(&mut tree, &history, path, bytes)?;
                 files.insert(path.as_str().to_string(), entry);
             }
-            Wanted::Target { name, info } => {
-                if resuming && let Some(entry) = resume_target(&mut tree, path, name, info)? {
+            Wanted::Target(target) => {
+                if resuming && let Some(entry) = resume_target(&mut tree, path, target)? {
                     files.insert(path.as_str().to_string(), entry);
                     summary.files_resumed += 1;
                     continue;
                 }
-                if let Some(entry) = reuse_target(&mut tree, current, path, name, info, options.verify_all)? {
+                if let Some(entry) = reuse_target(&mut tree, current, path, target, options.verify_all)? {
                     summary.files_reused += 1;
                     summary.bytes_reused += entry.size;
                     files.insert(path.as_str().to_string(), entry);
@@ -204,14 +203,13 @@ pub(super) fn stage(
                 }
                 // The same content under its other hash name is fetched once (every target
                 // kept has a usable sha256 or sha512: see `target_names`).
-                let Some(key) = preferred_hash(info) else {
+                let Some(key) = target.preferred_hash() else {
                     continue;
                 };
                 downloads
                     .entry(key.to_string())
                     .or_insert_with(|| Download {
-                        name: name.clone(),
-                        info: info.clone(),
+                        target: Arc::clone(target),
                         paths: Vec::new(),
                     })
                     .paths
@@ -257,15 +255,14 @@ fn stage_metadata(
 fn resume_target(
     tree: &mut StagedTree,
     path: &TreePath,
-    name: &str,
-    info: &TargetFile,
+    target: &WantedTarget,
 ) -> Result<Option<FileEntry>, UpdateError> {
     let destination = tree.path(path);
     if std::fs::symlink_metadata(&destination).is_err() {
         return Ok(None);
     }
-    if file_matches(&destination, name, info)? {
-        let entry = target_entry(&destination, info)?;
+    if file_matches(&destination, &target.name, &target.target_file())? {
+        let entry = target_entry(&destination, target)?;
         tree.unsynced.push(destination);
         return Ok(Some(entry));
     }
@@ -278,8 +275,7 @@ fn reuse_target(
     tree: &mut StagedTree,
     current: Option<&Current>,
     path: &TreePath,
-    name: &str,
-    info: &TargetFile,
+    target: &WantedTarget,
     verify_all: bool,
 ) -> Result<Option<FileEntry>, UpdateError> {
     let Some(current) = current else {
@@ -292,11 +288,11 @@ fn reuse_target(
     // Same name, size and time is not enough without consistent snapshots (a target can
     // change under its name): the recorded hash must match too, and a target listed
     // without sha256 is re-hashed.
-    let reusable = entry.size == info.length
-        && match info.hashes.get("sha256") {
+    let reusable = entry.size == target.length
+        && match target.hash("sha256") {
             Some(digest) if !digest.eq_ignore_ascii_case(&entry.sha256) => false,
             Some(_) if !verify_all => unchanged(&source, entry),
-            _ => file_matches(&source, name, info)?,
+            _ => file_matches(&source, &target.name, &target.target_file())?,
         };
     if !reusable {
         return Ok(None);
