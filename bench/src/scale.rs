@@ -365,9 +365,30 @@ impl Bench<'_> {
             .arg("-C")
             .arg(&unpacked);
         let unpacked_m = self.measure(&format!("{}-tar-x", repo.name), &unpack)?;
-        let (pack_floor, unpack_floor) = (packed.ok().then_some(packed.wall), unpacked_m.ok().then_some(unpacked_m.wall));
-        self.row(&task::export(count), TAR, packed, repo.bytes, files, pack_floor, None, "");
-        self.row(&task::import(count), TAR, unpacked_m, repo.bytes, files, unpack_floor, None, "");
+        let (pack_floor, unpack_floor) = (
+            packed.ok().then_some(packed.wall),
+            unpacked_m.ok().then_some(unpacked_m.wall),
+        );
+        self.row(
+            &task::export(count),
+            TAR,
+            packed,
+            repo.bytes,
+            files,
+            pack_floor,
+            None,
+            "",
+        );
+        self.row(
+            &task::import(count),
+            TAR,
+            unpacked_m,
+            repo.bytes,
+            files,
+            unpack_floor,
+            None,
+            "",
+        );
 
         let bundle = out.join("mirror.tar.zst");
         let export = Job::new(&self.tools.trustroot)
@@ -375,7 +396,16 @@ impl Bench<'_> {
             .arg(&bundle)
             .arg(mirror);
         let m = self.measure(&format!("{}-export", repo.name), &export)?;
-        self.row(&task::export(count), "trustroot mirror export", m, repo.bytes, files, pack_floor, None, "");
+        self.row(
+            &task::export(count),
+            "trustroot mirror export",
+            m,
+            repo.bytes,
+            files,
+            pack_floor,
+            None,
+            "",
+        );
         let import = Job::new(&self.tools.trustroot)
             .args(["mirror", "import", "--bundle"])
             .arg(&bundle)
@@ -383,7 +413,16 @@ impl Bench<'_> {
             .arg(repo.root())
             .arg(out.join("imported"));
         let m = self.measure(&format!("{}-import", repo.name), &import)?;
-        self.row(&task::import(count), "trustroot mirror import", m, repo.bytes, files, unpack_floor, None, "");
+        self.row(
+            &task::import(count),
+            "trustroot mirror import",
+            m,
+            repo.bytes,
+            files,
+            unpack_floor,
+            None,
+            "",
+        );
         std::fs::remove_dir_all(&out)?;
         Ok(())
     }

@@ -117,6 +117,43 @@ fn checkout(i: &Instance, dir: &Path, files: &[(&str, &[u8])]) {
     }
 }
 
+/// `trustroot ARGS`, with `--sigstore-trusted-root TRUST` when given.
+fn with_trust<'a>(mut args: Vec<&'a str>, trust: Option<&'a Path>) -> std::process::Output {
+    if let Some(trust) = trust {
+        args.extend(["--sigstore-trusted-root", trust.to_str().unwrap()]);
+    }
+    trustroot(&args)
+}
+
+/// `mirror sync MIRROR --from URL --root ROOT` as of [`AT`].
+fn mirror_sync(mirror: &Path, url: &str, root: &Path, trust: Option<&Path>) -> std::process::Output {
+    let args = vec![
+        "mirror",
+        "sync",
+        mirror.to_str().unwrap(),
+        "--from",
+        url,
+        "--root",
+        root.to_str().unwrap(),
+        "--at",
+        AT,
+    ];
+    with_trust(args, trust)
+}
+
+/// `init REPO --import SOURCE` as of [`AT`].
+fn import(repo: &Path, source: &Path, trust: Option<&Path>) -> std::process::Output {
+    let args = vec![
+        "init",
+        repo.to_str().unwrap(),
+        "--import",
+        source.to_str().unwrap(),
+        "--at",
+        AT,
+    ];
+    with_trust(args, trust)
+}
+
 struct Run {
     _work: tempfile::TempDir,
     published: std::path::PathBuf,
@@ -257,23 +294,7 @@ fn mirror_sync_verifies_a_keyless_repository_with_its_sigstore_trusted_root() {
     let root = run.published.join("1.root.json");
     let url = file_url(&run.published);
     let mirror = run.published.parent().unwrap().join("mirror");
-    let sync = |with_trust: bool| {
-        let mut args = vec![
-            "mirror",
-            "sync",
-            mirror.to_str().unwrap(),
-            "--from",
-            url.as_str(),
-            "--root",
-            root.to_str().unwrap(),
-            "--at",
-            AT,
-        ];
-        if with_trust {
-            args.extend(["--sigstore-trusted-root", run.trust.to_str().unwrap()]);
-        }
-        trustroot(&args)
-    };
+    let sync = |with_trust: bool| mirror_sync(&mirror, url.as_str(), &root, with_trust.then_some(run.trust.as_path()));
     let refused = sync(false);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     assert!(
@@ -379,30 +400,13 @@ fn a_trusted_root_taken_from_the_repository_itself_never_vouches_for_it() {
     assert!(!metadata.join("root.json").exists());
 
     let mirror = work.path().join("mirror");
-    let out = trustroot(&[
-        "mirror",
-        "sync",
-        mirror.to_str().unwrap(),
-        "--from",
-        url.as_str(),
-        "--root",
-        root.to_str().unwrap(),
-        "--at",
-        AT,
-    ]);
+    let out = mirror_sync(&mirror, url.as_str(), &root, None);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("keyless signature refused"), "{}", text(&out));
     assert!(!mirror.join("repository").exists(), "nothing is served");
 
     let repo = work.path().join("repo");
-    let out = trustroot(&[
-        "init",
-        repo.to_str().unwrap(),
-        "--import",
-        checked_out.to_str().unwrap(),
-        "--at",
-        AT,
-    ]);
+    let out = import(&repo, &checked_out, None);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("keyless signature refused"), "{}", text(&out));
     assert!(!repo.exists(), "nothing is written");
@@ -421,21 +425,8 @@ fn init_import_takes_over_a_keyless_tuf_on_ci_repository_with_its_sigstore_trust
     let trust = work.path().join("trusted_root.json");
     std::fs::write(&trust, serde_json::to_vec(&i.trusted_root(None)).unwrap()).unwrap();
     let repo = work.path().join("repo");
-    let import = |with_trust: bool| {
-        let mut args = vec![
-            "init",
-            repo.to_str().unwrap(),
-            "--import",
-            source.to_str().unwrap(),
-            "--at",
-            AT,
-        ];
-        if with_trust {
-            args.extend(["--sigstore-trusted-root", trust.to_str().unwrap()]);
-        }
-        trustroot(&args)
-    };
-    let refused = import(false);
+    let take_over = |with_trust: bool| import(&repo, &source, with_trust.then_some(trust.as_path()));
+    let refused = take_over(false);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
     assert!(
         text(&refused).contains("keyless signature refused"),
@@ -444,7 +435,7 @@ fn init_import_takes_over_a_keyless_tuf_on_ci_repository_with_its_sigstore_trust
     );
     assert!(!repo.exists(), "nothing is written");
 
-    let imported = import(true);
+    let imported = take_over(true);
     assert!(imported.status.success(), "{}", text(&imported));
     let policy = std::fs::read_to_string(repo.join("trustroot.toml")).unwrap();
     assert!(policy.contains("signer = \"sigstore:\""), "{policy}");
