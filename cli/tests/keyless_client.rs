@@ -482,3 +482,26 @@ fn init_import_takes_over_a_keyless_tuf_on_ci_repository_with_its_sigstore_trust
     );
     assert!(page.contains("sigstore:"), "the online key is shown as written");
 }
+
+/// A new, empty repository verifies nothing: `--sigstore-trusted-root` without `--import`
+/// is a usage error, and nothing is made.
+#[test]
+fn init_without_import_refuses_a_sigstore_trusted_root() {
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("repo");
+    let trust = work.path().join("trusted_root.json");
+    std::fs::write(&trust, b"{}").unwrap();
+    let out = trustroot(&[
+        "init",
+        repo.to_str().unwrap(),
+        "--sigstore-trusted-root",
+        trust.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("--sigstore-trusted-root is for --import"),
+        "{}",
+        text(&out)
+    );
+    assert!(!repo.exists());
+}
