@@ -41,6 +41,48 @@ pub(crate) async fn download_unsynced(
     download(fetcher, url, name, target, destination, Durability::Deferred).await
 }
 
+/// [`download_unsynced`] from a private local directory this process filled (an import's
+/// unpacked bundle, see `SyncOptions::adopt_local_targets`): a file there that has the
+/// trusted length and hashes is renamed into `destination`, neither written nor created
+/// again. Anything else (another scheme, a file that does not verify, another file
+/// system) takes the download path, which copies, verifies and names what is wrong.
+pub(crate) async fn adopt_unsynced(
+    fetcher: &Fetcher,
+    url: &Url,
+    name: &str,
+    target: &TargetFile,
+    destination: &Path,
+) -> Result<u64, UpdateError> {
+    if let ("file", Ok(source)) = (url.scheme(), url.to_file_path()) {
+        let (name_owned, target_owned, destination_owned) =
+            (name.to_string(), target.clone(), destination.to_path_buf());
+        let moved =
+            tokio::task::spawn_blocking(move || adopt_file(&source, &name_owned, &target_owned, &destination_owned))
+                .await
+                .unwrap_or(false);
+        if moved {
+            return Ok(target.length);
+        }
+    }
+    download_unsynced(fetcher, url, name, target, destination).await
+}
+
+/// Moves `source` to `destination` when it is a plain file with the trusted length and
+/// hashes, made readable by all as every served file is; false (nothing moved) otherwise.
+fn adopt_file(source: &Path, name: &str, target: &TargetFile, destination: &Path) -> bool {
+    // A plain file only (the unpacking never makes anything else), checked whole before
+    // it is moved.
+    if !std::fs::symlink_metadata(source).is_ok_and(|meta| meta.is_file()) {
+        return false;
+    }
+    let Ok(file) = std::fs::File::open(source) else {
+        return false;
+    };
+    file_matches(source, name, target).unwrap_or(false)
+        && trustroot_store::make_readable(&file, source).is_ok()
+        && std::fs::rename(source, destination).is_ok()
+}
+
 async fn download(
     fetcher: &Fetcher,
     url: &Url,
@@ -83,5 +125,46 @@ pub fn file_matches(path: &Path, name: &str, target: &TargetFile) -> Result<bool
         if verifier.update(&buffer[..n]).is_err() {
             return Ok(false);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::*;
+
+    fn target_of(bytes: &[u8]) -> TargetFile {
+        TargetFile {
+            length: bytes.len() as u64,
+            hashes: [("sha256".to_string(), trustroot_core::hashes::sha256_hex(bytes))].into(),
+            custom: None,
+            unknown: Default::default(),
+        }
+    }
+
+    /// What an import adopts from its unpacked bundle must be the file the metadata lists,
+    /// a plain file, and once moved readable by a web server like every other served file.
+    #[test]
+    fn only_a_plain_file_with_the_trusted_hashes_is_adopted_and_it_is_made_readable() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, destination) = (dir.path().join("unpacked"), dir.path().join("served"));
+        std::fs::write(&source, b"hello\n").unwrap();
+        std::fs::set_permissions(&source, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+        assert!(!adopt_file(&source, "hello", &target_of(b"other\n"), &destination));
+        assert!(source.exists() && !destination.exists(), "a file that does not verify stays");
+
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&source, &link).unwrap();
+        assert!(!adopt_file(&link, "hello", &target_of(b"hello\n"), &destination));
+        assert!(!destination.exists(), "a symlink is never adopted");
+
+        assert!(adopt_file(&source, "hello", &target_of(b"hello\n"), &destination));
+        assert!(!source.exists());
+        assert_eq!(std::fs::read(&destination).unwrap(), b"hello\n");
+        let mode = std::fs::metadata(&destination).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o644);
     }
 }

@@ -49,6 +49,7 @@ fn sync_at(sim: &RepoSim, origin: &Path, dir: &Path, now: DateTime<Utc>, keep: D
         record_origin: None,
         record_failure: false,
         sigstore: None,
+        adopt_local_targets: false,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

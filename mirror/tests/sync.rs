@@ -44,6 +44,7 @@ fn options(dir: &Path, from: &str, root: Option<Vec<u8>>, now: DateTime<Utc>) ->
         record_origin: None,
         record_failure: true,
         sigstore: None,
+        adopt_local_targets: false,
     }
 }
 

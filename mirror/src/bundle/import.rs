@@ -343,6 +343,9 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
         // A refused bundle changes nothing in the mirror, its record of syncs included.
         record_failure: false,
         sigstore: options.sigstore.clone(),
+        // The unpacked targets are this import's own, checked against the bundle's
+        // manifest: moved into the new state, not written a second time.
+        adopt_local_targets: true,
     };
     let result = sync(sync_options).await;
     if result.is_err() {

@@ -103,10 +103,14 @@ async fn fetch_all(
             staged.tree.make_parent(first)?;
             let destination = staged.tree.path(first);
             let fetcher = fetcher.clone();
+            let adopt = options.adopt_local_targets;
             tasks.spawn(async move {
                 let info = target.target_file();
-                let result =
-                    crate::download::download_unsynced(&fetcher, &url, &target.name, &info, &destination).await;
+                let result = if adopt {
+                    crate::download::adopt_unsynced(&fetcher, &url, &target.name, &info, &destination).await
+                } else {
+                    crate::download::download_unsynced(&fetcher, &url, &target.name, &info, &destination).await
+                };
                 (result, target, paths)
             });
         }

@@ -102,6 +102,11 @@ pub struct SyncOptions {
     /// caller, never taken from the repository synced. Default: Sigstore production's
     /// ([`embedded_sigstore_trust`]).
     pub sigstore: Option<Arc<SigstoreTrust>>,
+    /// The `file://` source is a private directory this process filled and throws away
+    /// afterwards (an import's unpacked bundle): a target there that verifies is moved
+    /// into the new state instead of copied. Never for a directory anyone else can write:
+    /// a moved file is the same inode the source directory held.
+    pub adopt_local_targets: bool,
 }
 
 impl SyncOptions {
@@ -124,6 +129,7 @@ impl SyncOptions {
             record_origin: None,
             record_failure: true,
             sigstore: Some(embedded_sigstore_trust()),
+            adopt_local_targets: false,
         }
     }
 }
