@@ -154,7 +154,10 @@ mod tests {
         std::fs::set_permissions(&source, std::fs::Permissions::from_mode(0o600)).unwrap();
 
         assert!(!adopt_file(&source, "hello", &target_of(b"other\n"), &destination));
-        assert!(source.exists() && !destination.exists(), "a file that does not verify stays");
+        assert!(
+            source.exists() && !destination.exists(),
+            "a file that does not verify stays"
+        );
 
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&source, &link).unwrap();
