@@ -67,3 +67,10 @@ log "trustroot-bench signers (a key file, SoftHSM2 tokens and AWS KMS through mo
 
 log "trustroot-bench store (publish to object storage on a moto server, beside aws s3 sync)"
 "$target_dir/release/trustroot-bench" store --targets 10000,100000 --jobs 8,32,64 --mirror --aws "$TRUSTROOT_BENCH_AWS"
+
+# The soak at benchmark length: `mirror serve` under keep-alive load for five minutes while
+# a sync switches its state every two seconds (the test run's 60-second soak, longer);
+# no request may fail, no walk may mix states, the server's memory must not grow.
+log "soak: mirror serve under load for 5 minutes while syncs switch states"
+TRUSTROOT_SOAK_SECONDS=300 cargo test --locked -p trustroot --test mirror_serve_during_sync \
+  soak_serving_under_load_while_syncs_switch_states_never_fails_nor_grows -- --nocapture
