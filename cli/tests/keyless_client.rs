@@ -187,6 +187,7 @@ impl Run {
         let mut args = vec!["client", "--at", AT, "--metadata-dir", self.metadata.to_str().unwrap()];
         let url = file_url(&self.published);
         args.extend(["--metadata-url", url.as_str()]);
+        // Before the action: the flag is global, and that is where docs/client.md puts it.
         if with_trust {
             args.extend(["--sigstore-trusted-root", self.trust.to_str().unwrap()]);
         }
@@ -327,8 +328,8 @@ fn inspect_checks_keyless_signatures_against_the_sigstore_trust_given() {
     let i = Instance::new(1, 1);
     let run = Run::new(&i, &i, |sigs| sigs);
     let (v1, v2) = (run.published.join("1.root.json"), run.published.join("2.root.json"));
-    let inspect = |with_trust: bool| {
-        let mut args = vec![
+    let inspect = |trusted: bool| {
+        let args = vec![
             "inspect",
             v2.to_str().unwrap(),
             "--root",
@@ -337,10 +338,7 @@ fn inspect_checks_keyless_signatures_against_the_sigstore_trust_given() {
             AT,
             "--json",
         ];
-        if with_trust {
-            args.extend(["--sigstore-trusted-root", run.trust.to_str().unwrap()]);
-        }
-        let out = trustroot(&args);
+        let out = with_trust(args, trusted.then_some(run.trust.as_path()));
         assert!(out.status.success(), "{}", text(&out));
         serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
     };

@@ -167,3 +167,20 @@ fn ceremony_status_and_the_request_summary_name_a_keyless_keyholders_identity_an
         "{request}"
     );
 }
+
+/// A keyless key file someone sent is text from outside: `key show` prints its identity
+/// and issuer escaped, never a raw control character a terminal would obey.
+#[test]
+fn key_show_escapes_a_hostile_keyless_identity() {
+    let setup = Setup::new();
+    let file = setup.tmp.path().join("mallory.pub");
+    let key = serde_json::json!({
+        "keytype": "sigstore-oidc",
+        "scheme": "Fulcio",
+        "keyval": {"identity": "mallory@example.com\u{1b}[2J", "issuer": "https://accounts.google.com"}
+    });
+    std::fs::write(&file, serde_json::to_vec(&key).unwrap()).unwrap();
+    let shown = ok(&setup.repo, &["key", "show", file.to_str().unwrap()]);
+    assert!(!shown.contains('\u{1b}'), "{shown:?}");
+    assert!(shown.contains("identity mallory@example.com"), "{shown}");
+}

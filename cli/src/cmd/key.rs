@@ -574,17 +574,15 @@ fn show(reference: &str, repo: Option<&Path>, passphrase: &PassphraseArgs, json:
     let public = key_ref.public_key(&mut secret_source(passphrase, &key_ref))?;
     let keyid = public.computed_key_id();
     let fingerprint = public.fingerprint();
-    // A keyless key has no public key: who it is, and the issuer they sign in with.
-    let value = match (
-        public.keyval.unknown.get("identity"),
-        public.keyval.unknown.get("issuer"),
-    ) {
-        (Some(identity), Some(issuer)) if public.keytype == "sigstore-oidc" => format!(
+    // A keyless key has no public key: who it is, and the issuer they sign in with (text
+    // from a key file, escaped).
+    let value = match public.keyless() {
+        Some(who) => format!(
             "identity {} (issuer {})",
-            identity.as_str().unwrap_or_default(),
-            issuer.as_str().unwrap_or_default()
+            trustroot_core::display::escape(&who.identity),
+            trustroot_core::display::escape(&who.issuer)
         ),
-        _ => public.keyval.public.clone().unwrap_or_default(),
+        None => public.keyval.public.clone().unwrap_or_default(),
     };
     // The repository named (its policy must be readable), or the current directory when it
     // holds a policy (one that cannot be read is mentioned, not an error: the key is shown).

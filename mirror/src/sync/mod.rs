@@ -29,18 +29,16 @@ mod stage;
 
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use trustroot_core::keyless::SigstoreTrust;
 use trustroot_core::{Limits, TrustedSet};
 use url::Url;
 
 pub(crate) use self::desired::{Desired, Wanted, desired_files};
 use self::plan::{Current, Plan, Served};
-use std::sync::Arc;
-
-use trustroot_core::keyless::SigstoreTrust;
-
 use self::quick::StateSummary;
 use crate::error::UpdateError;
 use crate::fetch::FetchConfig;
