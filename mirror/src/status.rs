@@ -63,7 +63,7 @@ pub fn status(dir: &Path, now: DateTime<Utc>) -> Result<MirrorStatus, UpdateErro
         .current()?
         .ok_or_else(|| UpdateError::NothingMirrored { dir: dir.to_path_buf() })?;
     let state = layout.state(n);
-    let manifest = Manifest::read(&state.join("manifest.json"))?;
+    let manifest = Manifest::read_state(&state)?;
     let (roles, valid_until) = roles(&state.join("client"), now)?;
     let (syncs, syncs_unreadable) = match crate::sync_record::read(&layout) {
         Ok(record) => (record, None),

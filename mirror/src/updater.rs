@@ -201,6 +201,13 @@ impl Updater {
         self.run_until(Goal::TopLevel, Some("snapshot")).await.map(drop)
     }
 
+    /// Spec 5.3-5.5: [`Self::refresh_timestamp`], then the snapshot; stops before the
+    /// top-level targets. A mirror compares the snapshot with what it serves before it
+    /// reads any targets role.
+    pub async fn refresh_snapshot(&mut self) -> Result<(), UpdateError> {
+        self.run_until(Goal::TopLevel, Some("targets")).await.map(drop)
+    }
+
     /// The bytes of `timestamp.json` as the repository served them in this walk, if it
     /// was fetched.
     pub fn remote_timestamp(&self) -> Option<&[u8]> {

@@ -333,7 +333,13 @@ pub async fn verify(
         return Ok(report);
     }
     let wanted = tree_report.wanted;
-    let manifest = Manifest::read(&state.join("manifest.json")).ok();
+    if crate::sync::in_place_interrupted(&state) {
+        report.problems.push(format!(
+            "{}: an update in place of this state was interrupted; run `trustroot mirror sync` to build a new one",
+            state.display()
+        ));
+    }
+    let manifest = Manifest::read_state(&state).ok();
     let known: BTreeSet<&String> = manifest.iter().flat_map(|m| m.files.keys()).collect();
     for (relative, _) in &files {
         if !wanted.contains(relative) && !known.contains(relative) {

@@ -31,7 +31,7 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
         .ok_or_else(|| UpdateError::NothingMirrored { dir: dir.to_path_buf() })?;
     let state = layout.state(n);
     let tree = state.join("tree");
-    let mirror_manifest = Manifest::read(&state.join("manifest.json"))?;
+    let mirror_manifest = Manifest::read_state(&state)?;
     let parent = parent_of(out);
     let tar_file = tempfile::tempfile_in(parent).map_err(|e| UpdateError::io(parent, e))?;
     let mut builder = tar::Builder::new(tar_file);

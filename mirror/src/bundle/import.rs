@@ -317,7 +317,7 @@ pub async fn import(options: ImportOptions) -> Result<SyncSummary, UpdateError> 
     // The bundle's origin is not signed by anything: a mirror keeps the origin it has, and
     // only a new mirror takes the bundle's (which later syncs would fetch from).
     let origin = match current {
-        Some(n) => Manifest::read(&layout.state(n).join("manifest.json"))?.origin,
+        Some(n) => Manifest::read_state(&layout.state(n))?.origin,
         None => manifest.origin.clone(),
     };
     // The mirror directory may be a relative path: the URLs are made from its absolute form.

@@ -110,7 +110,7 @@ fn metadata_path(name: &str) -> Result<TreePath, UpdateError> {
 /// The names a target is served under: with consistent snapshots its sha256 and sha512
 /// names (clients may ask for either) and, in a directory, tough's name; without, its
 /// path. Only hex digests of the right length become part of a name.
-fn target_names(path: &str, info: &TargetFile, consistent: bool) -> Result<Vec<TreePath>, String> {
+pub(super) fn target_names(path: &str, info: &TargetFile, consistent: bool) -> Result<Vec<TreePath>, String> {
     target_path::validate(path).map_err(|e| match e.kind {
         trustroot_core::ErrorKind::UnsafePath { reason } => format!("its path is unsafe: {reason}"),
         _ => e.to_string(),

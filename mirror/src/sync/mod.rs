@@ -23,6 +23,7 @@
 mod commit;
 mod desired;
 mod fetch;
+mod in_place;
 mod plan;
 mod quick;
 mod stage;
@@ -148,6 +149,9 @@ pub struct SyncSummary {
     pub origin: Origin,
     /// True when a new state is now served; false when the mirror was already current.
     pub changed: bool,
+    /// True when the served state was updated in place (new files first, `timestamp.json`
+    /// last) instead of a new state being built: see the sync's `in_place` module.
+    pub in_place: bool,
     pub state: u64,
     pub before: Option<Versions>,
     pub after: Versions,
@@ -189,6 +193,22 @@ pub(crate) fn versions(trusted: &TrustedSet) -> Versions {
         snapshot: trusted.snapshot().map_or(0, |t| t.signed().common.version),
         targets: trusted.targets("targets").map_or(0, |t| t.signed().common.version),
     }
+}
+
+/// True when an update in place of state directory `state` began and did not finish.
+pub(crate) fn in_place_interrupted(state: &Path) -> bool {
+    in_place::interrupted(state)
+}
+
+/// Takes the lock of the mirror in `dir`, as a sync does, for as long as the file returned
+/// is open: what reads the served state as a whole (an export) holds it, since a sync may
+/// update that state in place. Fails at once when a sync is running.
+pub fn lock_mirror(dir: &Path) -> Result<std::fs::File, UpdateError> {
+    let layout = MirrorDir::new(dir);
+    if std::fs::symlink_metadata(layout.hidden()).is_err() {
+        return Err(UpdateError::NothingMirrored { dir: dir.to_path_buf() });
+    }
+    lock(&layout)
 }
 
 /// Takes the mirror's lock for the whole sync: two syncs at once would race on `staging/`.
@@ -281,6 +301,14 @@ async fn sync_locked(
     {
         stage::remove_if_exists(&layout.staging())?;
         let mut summary = begun.no_change(layout, served, state_summary);
+        summary.seconds = started.elapsed().as_secs_f64();
+        return Ok(summary);
+    }
+    let mut begun = begun;
+    if let (Some(served), Some(state_summary)) = (&served, &state_summary)
+        && in_place::eligible(&begun, layout, served, state_summary, options)
+        && let Some(mut summary) = in_place::update(&mut begun, layout, served, state_summary, options).await?
+    {
         summary.seconds = started.elapsed().as_secs_f64();
         return Ok(summary);
     }

@@ -35,7 +35,7 @@ pub(super) struct Current {
 impl Current {
     /// State `number`, with its manifest.
     pub fn read(layout: &MirrorDir, number: u64) -> Result<Current, UpdateError> {
-        let manifest = Manifest::read(&layout.state(number).join("manifest.json"))?;
+        let manifest = Manifest::read_state(&layout.state(number))?;
         Ok(Current {
             number,
             manifest,
@@ -68,12 +68,12 @@ pub(super) struct Plan {
 /// The walk as far as the timestamp (spec 5.3-5.4): trust seeded, every new root and the
 /// timestamp verified, in `staging/client`.
 pub(super) struct Begun {
-    origin: Origin,
-    targets_url: Url,
-    fetcher: Fetcher,
-    updater: Updater,
+    pub origin: Origin,
+    pub targets_url: Url,
+    pub fetcher: Fetcher,
+    pub updater: Updater,
     before: Option<Versions>,
-    notes: Vec<String>,
+    pub notes: Vec<String>,
     history: PathBuf,
 }
 
@@ -139,6 +139,7 @@ impl Begun {
             && summary.origin == self.origin
             && self.updater.trusted().root_updates() == 0
             && summary.still_current(options)
+            && !super::in_place::interrupted(&layout.state(served.number))
             && quick::same_timestamp(&layout.state(served.number), self.updater.remote_timestamp())
     }
 
@@ -149,6 +150,7 @@ impl Begun {
             served: layout.served().display().to_string(),
             origin: self.origin,
             changed: false,
+            in_place: false,
             state: served.number,
             before: self.before,
             after: summary.versions.clone(),
@@ -189,6 +191,7 @@ pub(super) async fn finish(begun: Begun, layout: &MirrorDir, served: Option<u64>
         served: layout.served().display().to_string(),
         origin: origin.clone(),
         changed: false,
+        in_place: false,
         state: served.unwrap_or(0),
         before,
         after,

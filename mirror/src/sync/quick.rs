@@ -11,11 +11,13 @@
 //! grace period that ended, a changed origin, `--verify-all`, or a state written before
 //! summaries existed (the full sync then adds its summary).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use trustroot_core::TrustedSet;
+use trustroot_core::hashes::sha256_hex;
 
 use super::{Skipped, SyncOptions, Versions, versions};
 use crate::error::UpdateError;
@@ -25,8 +27,8 @@ use crate::manifest::{FileEntry, Origin};
 pub(super) const FILE: &str = "summary.json";
 
 /// Bumped when a field changes meaning; a summary of another format is ignored (the full
-/// sync runs and writes a new one).
-const FORMAT: u32 = 1;
+/// sync runs and writes a new one). 2: every targets role is recorded ([`RoleRecord`]).
+const FORMAT: u32 = 2;
 
 /// What a no-change sync reports and checks, for one state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +47,26 @@ pub(super) struct StateSummary {
     pub oldest_superseded: Option<String>,
     /// Targets the state could not store, reported by every sync until they change.
     pub skipped: Vec<Skipped>,
+    /// Every targets role the state trusts, by name: what lets an update in place
+    /// ([`super::in_place`]) leave an unchanged role unread.
+    pub roles: BTreeMap<String, RoleRecord>,
+    /// Entries in the state's manifest journal (updates in place since the state was
+    /// built).
+    #[serde(default)]
+    pub journal: u64,
+}
+
+/// What a state records of one targets role it trusts: enough to tell from a new
+/// snapshot's entry that the role did not change, and to check its expiry unread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct RoleRecord {
+    pub version: u64,
+    /// The verified file's length and sha256, compared with what a snapshot lists.
+    pub length: u64,
+    pub sha256: String,
+    pub expires: String,
+    /// True when the role delegates: a change to it may change how other targets resolve.
+    pub delegates: bool,
 }
 
 impl StateSummary {
@@ -69,6 +91,8 @@ impl StateSummary {
             expires: trustroot_core::time::format(&plan.expires),
             oldest_superseded,
             skipped: plan.skipped.clone(),
+            roles: plan.roles.clone(),
+            journal: 0,
         }
     }
 
@@ -104,7 +128,7 @@ impl StateSummary {
 
 /// True when RFC 3339 time `a` is before `b` (unparsable times sort first: the full sync
 /// then decides).
-fn earlier(a: &str, b: &str) -> bool {
+pub(super) fn earlier(a: &str, b: &str) -> bool {
     match (trustroot_core::time::parse(a), trustroot_core::time::parse(b)) {
         (Some(a), Some(b)) => a < b,
         _ => true,
@@ -119,6 +143,7 @@ pub(super) struct PlanFacts {
     /// See [`StateSummary::expires`].
     pub expires: DateTime<Utc>,
     pub skipped: Vec<Skipped>,
+    pub roles: BTreeMap<String, RoleRecord>,
 }
 
 impl PlanFacts {
@@ -128,8 +153,32 @@ impl PlanFacts {
             versions: versions(trusted),
             expires: earliest_expiry(trusted),
             skipped,
+            roles: role_records(trusted),
         }
     }
+}
+
+/// The record of every targets role in `trusted`.
+pub(super) fn role_records(trusted: &TrustedSet) -> BTreeMap<String, RoleRecord> {
+    trusted
+        .all_targets()
+        .iter()
+        .map(|(name, role)| {
+            let signed = role.signed();
+            let delegates = signed
+                .delegations
+                .as_ref()
+                .is_some_and(|d| d.roles.as_ref().is_some_and(|roles| !roles.is_empty()) || d.succinct_roles.is_some());
+            let record = RoleRecord {
+                version: signed.common.version,
+                length: role.bytes().len() as u64,
+                sha256: sha256_hex(role.bytes()),
+                expires: trustroot_core::time::format(&signed.common.expires),
+                delegates,
+            };
+            (name.to_string(), record)
+        })
+        .collect()
 }
 
 /// The earliest `expires` among the roles in `trusted`.
@@ -178,6 +227,8 @@ mod tests {
             expires: expires.into(),
             oldest_superseded: oldest_superseded.map(str::to_string),
             skipped: Vec::new(),
+            roles: BTreeMap::new(),
+            journal: 0,
         }
     }
 

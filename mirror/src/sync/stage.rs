@@ -41,6 +41,14 @@ pub(super) struct StagedTree {
 }
 
 impl StagedTree {
+    /// A tree at `root` that may hold leftovers (each name is cleared before it is linked).
+    pub fn at(root: PathBuf) -> StagedTree {
+        StagedTree {
+            root,
+            ..Default::default()
+        }
+    }
+
     pub fn path(&self, name: &TreePath) -> PathBuf {
         name.under(&self.root)
     }
@@ -134,7 +142,7 @@ pub(super) fn unchanged(path: &Path, entry: &FileEntry) -> bool {
         .is_ok_and(|m| m.file_type().is_file() && m.len() == entry.size && mtime_ns(&m) == entry.mtime_ns)
 }
 
-fn file_sha256(path: &Path) -> Result<String, UpdateError> {
+pub(super) fn file_sha256(path: &Path) -> Result<String, UpdateError> {
     use std::io::Read as _;
     let mut file = std::fs::File::open(path).map_err(|e| UpdateError::io(path, e))?;
     let mut hasher = Sha256::new();

@@ -719,6 +719,9 @@ fn run_export(args: ExportArgs) -> Outcome {
     if let Some(names) = named::picked(&args.dir, args.only.as_deref())? {
         return named_bundle::export(&args, names);
     }
+    // Held until the bundle is written: a sync may update the served state in place, so
+    // none runs between the check and the export.
+    let _lock = trustroot_mirror::sync::lock_mirror(&args.dir)?;
     verify_for_export(&args.dir, &args.dir.display().to_string(), now(args.at))?;
     let compress = args.zstd || args.out.extension().is_some_and(|e| e == "zst");
     let summary = trustroot_mirror::bundle::export(&args.dir, &args.out, compress)?;

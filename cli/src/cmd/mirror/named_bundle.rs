@@ -57,8 +57,12 @@ pub(super) fn destination(dir: &Path, values: &[String], only: Option<&String>) 
 /// verified first, then one bundle of all of them.
 pub(super) fn export(args: &ExportArgs, names: Vec<String>) -> Outcome {
     let now = super::now(args.at);
+    // Each repository's lock is held until the bundle is written: a sync may update a
+    // served state in place, so none runs between the check and the export.
+    let mut locks = Vec::new();
     for name in &names {
         let dir = set::repository_dir(&args.dir, name)?;
+        locks.push(trustroot_mirror::sync::lock_mirror(&dir)?);
         super::verify_for_export(&dir, &format!("repository '{name}' ({})", dir.display()), now)?;
     }
     let compress = args.zstd || args.out.extension().is_some_and(|e| e == "zst");
