@@ -1,7 +1,8 @@
 //! A sync crashed at every write it makes, and killed at random times, never leaves a
 //! served view that fails to verify (checked with trustroot's client and python-tuf's
 //! ngclient), and the next sync completes without fetching again what it already had.
-//! The new state rotates the online (timestamp and snapshot) keys.
+//! The new state rotates the online (timestamp and snapshot) keys; a second scenario
+//! changes only targets, so the sync updates the served state in place.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod common;
@@ -40,6 +41,12 @@ fn sync_command(dir: &Path, server: &SimServer, root: &Path) -> Command {
 /// A repository mirrored once (state 1), then changed: new targets, and new timestamp and
 /// snapshot keys in a new root.
 fn scenario() -> Scenario {
+    scenario_changing(true)
+}
+
+/// [`scenario`]; without `rotate`, only targets change (one replaced, new ones added):
+/// what a sync updates in place.
+fn scenario_changing(rotate: bool) -> Scenario {
     let mut repo = RepoSim::new(chrono::Utc::now());
     for (i, name) in OLD_TARGETS.iter().enumerate() {
         repo.add_target("targets", name, &vec![b'a' + i as u8; 40_000]);
@@ -56,13 +63,17 @@ fn scenario() -> Scenario {
     assert!(out.status.success(), "{}", text(&out));
     {
         let mut repo = repo.lock().unwrap();
-        repo.rotate_keys("timestamp", 1, KeyType::EcdsaP256);
-        repo.rotate_keys("snapshot", 1, KeyType::EcdsaP256);
+        if rotate {
+            repo.rotate_keys("timestamp", 1, KeyType::EcdsaP256);
+            repo.rotate_keys("snapshot", 1, KeyType::EcdsaP256);
+        } else {
+            repo.add_target("targets", OLD_TARGETS[0], &vec![b'z'; 30_000]);
+        }
         for (i, name) in NEW_TARGETS.iter().enumerate() {
             repo.add_target("targets", name, &vec![b'k' + i as u8; 60_000]);
         }
         repo.publish();
-        assert_eq!(repo.version("root"), 2);
+        assert_eq!(repo.version("root"), if rotate { 2 } else { 1 });
     }
     Scenario {
         repo,
@@ -154,7 +165,8 @@ fn finish(scenario: &Scenario, dir: &Path, context: &str) -> Output {
         text(&out)
     );
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(summary["after"]["root"], 2, "{context}");
+    let root = scenario.repo.lock().unwrap().version("root");
+    assert_eq!(summary["after"]["root"], root, "{context}");
     for name in NEW_TARGETS {
         let path = scenario.repo.lock().unwrap().target_paths("targets", name)[0].clone();
         assert!(
@@ -167,7 +179,17 @@ fn finish(scenario: &Scenario, dir: &Path, context: &str) -> Output {
 
 #[test]
 fn a_sync_crashed_after_any_write_leaves_a_verifiable_mirror_and_resumes() {
-    let scenario = scenario();
+    crash_after_each_write(&scenario(), false);
+}
+
+#[test]
+fn a_crash_at_each_step_of_an_update_in_place_recovers() {
+    crash_after_each_write(&scenario_changing(false), true);
+}
+
+/// Crashes a sync of `scenario` after each write it makes; `in_place` is whether the
+/// uninterrupted sync updates the served state in place.
+fn crash_after_each_write(scenario: &Scenario, in_place: bool) {
     let work = tempfile::tempdir().unwrap();
     // A full run on a copy tells how many writes a sync makes (the binary built for these
     // tests has trustroot-store's crash points: see cli/Cargo.toml).
@@ -179,6 +201,7 @@ fn a_sync_crashed_after_any_write_leaves_a_verifiable_mirror_and_resumes() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["in_place"], in_place, "{summary}");
     let writes = String::from_utf8_lossy(&out.stderr)
         .lines()
         .filter(|line| line.starts_with("TRUSTROOT_TEST_COUNT_WRITES: write "))
@@ -202,11 +225,19 @@ fn a_sync_crashed_after_any_write_leaves_a_verifiable_mirror_and_resumes() {
         served_view_verifies(&dir, scenario.root.path(), &context);
         let completed = completed_downloads(&dir);
         scenario.server.clear_requests();
-        finish(&scenario, &dir, &context);
+        finish(scenario, &dir, &context);
         for request in target_requests(&scenario.server) {
             assert!(!completed.contains(&request), "{context}: {request} was fetched again");
         }
         served_view_verifies(&dir, scenario.root.path(), &context);
+        let verify = Command::new(env!("CARGO_BIN_EXE_trustroot"))
+            .args(["mirror", "verify"])
+            .arg(&dir)
+            .arg("--root")
+            .arg(scenario.root.path())
+            .output()
+            .unwrap();
+        assert!(verify.status.success(), "{context}: mirror verify: {}", text(&verify));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -63,6 +63,16 @@ pub(crate) fn interrupted(state: &Path) -> bool {
     std::fs::symlink_metadata(state.join(MARKER)).is_ok()
 }
 
+/// Clears the marker of an interrupted update in place from `state`, which the full sync
+/// has just found to be exactly what current metadata calls for.
+pub(super) fn checked_whole(state: &Path) -> Result<(), UpdateError> {
+    if interrupted(state) {
+        remove_if_exists(&state.join(MARKER))?;
+        trustroot_store::sync_dir(state)?;
+    }
+    Ok(())
+}
+
 /// True when the served state may be updated in place, as far as can be told before the
 /// snapshot is fetched: see the module documentation.
 pub(super) fn eligible(
@@ -140,6 +150,7 @@ pub(super) async fn update(
         files: BTreeMap::new(),
         downloads: std::mem::take(&mut plan.downloads),
     };
+    resume_downloads(&mut staged, &mut report)?;
     fetch_targets(&begun.fetcher, &begun.targets_url, &mut staged, options, &mut report).await?;
     let (new_summary, superseded) = apply(&state, begun.updater.trusted(), summary, plan, &staged, options)?;
     remove_if_exists(&layout.staging())?;
@@ -150,6 +161,37 @@ pub(super) async fn update(
     report.files_in_grace = superseded;
     report.skipped = new_summary.skipped;
     Ok(Some(report))
+}
+
+/// Targets an interrupted sync already fetched into staging: kept when they re-hash to
+/// what the metadata says (never trusted blindly), and linked under their other names.
+fn resume_downloads(staged: &mut Staged, report: &mut SyncSummary) -> Result<(), UpdateError> {
+    for (key, download) in std::mem::take(&mut staged.downloads) {
+        let info = download.target.target_file();
+        let mut resumed = None;
+        for path in &download.paths {
+            let at = staged.tree.path(path);
+            let is_file = std::fs::symlink_metadata(&at).is_ok_and(|meta| meta.file_type().is_file());
+            if is_file && file_matches(&at, &download.target.name, &info)? {
+                resumed = Some(path.clone());
+                break;
+            }
+        }
+        let Some(first) = resumed else {
+            staged.downloads.insert(key, download);
+            continue;
+        };
+        let source = staged.tree.path(&first);
+        let entry = stage::target_entry(&source, &download.target)?;
+        for path in &download.paths {
+            if *path != first {
+                staged.tree.link(&source, path)?;
+            }
+            staged.files.insert(path.as_str().to_string(), entry.clone());
+        }
+        report.files_resumed += 1;
+    }
+    Ok(())
 }
 
 /// The roles whose snapshot entry differs from the state's record; `None` when the full

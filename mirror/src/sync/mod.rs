@@ -328,10 +328,15 @@ async fn sync_locked(
             summary.bytes_reused = current.manifest.files.values().map(|e| e.size).sum();
             // A state written before summaries (or by a version whose summary differs)
             // gets one now, so the next sync that finds nothing new takes the fast path.
-            let fresh = StateSummary::new(&facts, current.manifest.files.values());
+            let state = layout.state(current.number);
+            let mut fresh = StateSummary::new(&facts, current.manifest.files.values());
+            fresh.journal = crate::manifest::Journal::read(&state)?.map_or(0, |j| j.files.len() as u64);
             if state_summary.as_ref() != Some(&fresh) {
-                fresh.write(&layout.state(current.number))?;
+                fresh.write(&state)?;
             }
+            // An update in place that crashed after its last file: the full check above
+            // found the state whole, so it may be updated in place again.
+            in_place::checked_whole(&state)?;
         }
         summary.seconds = started.elapsed().as_secs_f64();
         return Ok(summary);
