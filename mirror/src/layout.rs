@@ -6,6 +6,9 @@
 //! DIR/.trustroot-mirror/states/<n>/client/              the mirror's own trusted metadata
 //!                                                       (root.json, ..., root_history/)
 //! DIR/.trustroot-mirror/states/<n>/manifest.json        every served file: size, mtime, sha256
+//! DIR/.trustroot-mirror/states/<n>/manifest-journal.json what updates in place added since
+//! DIR/.trustroot-mirror/states/<n>/summary.json         what a sync checks before reading more
+//! DIR/.trustroot-mirror/states/<n>/in-place-update      present while an update in place runs
 //! DIR/.trustroot-mirror/staging/                        the next state, while a sync builds it
 //! DIR/.trustroot-mirror/lock                            held by a running sync
 //! DIR/.trustroot-mirror/sync-record.json                what the syncs came to: last success,
@@ -14,7 +17,9 @@
 //!
 //! A state is complete before it is served: a sync builds `staging/`, renames it to
 //! `states/<n+1>` and then points `repository` at it with one atomic rename, so a reader
-//! (or a crash) sees the old state or the new one, never a mix.
+//! (or a crash) sees the old state or the new one, never a mix. A consistent-snapshot
+//! repository's served state may instead be updated in place, `timestamp.json` last (see
+//! the sync's `in_place` module).
 
 use std::path::{Path, PathBuf};
 

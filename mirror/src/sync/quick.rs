@@ -16,8 +16,9 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use trustroot_core::TrustedSet;
 use trustroot_core::hashes::sha256_hex;
+use trustroot_core::metadata::Targets;
+use trustroot_core::{Trusted, TrustedSet};
 
 use super::{Skipped, SyncOptions, Versions, versions};
 use crate::error::UpdateError;
@@ -159,26 +160,30 @@ impl PlanFacts {
 }
 
 /// The record of every targets role in `trusted`.
-pub(super) fn role_records(trusted: &TrustedSet) -> BTreeMap<String, RoleRecord> {
+fn role_records(trusted: &TrustedSet) -> BTreeMap<String, RoleRecord> {
     trusted
         .all_targets()
         .iter()
-        .map(|(name, role)| {
-            let signed = role.signed();
-            let delegates = signed
-                .delegations
-                .as_ref()
-                .is_some_and(|d| d.roles.as_ref().is_some_and(|roles| !roles.is_empty()) || d.succinct_roles.is_some());
-            let record = RoleRecord {
-                version: signed.common.version,
-                length: role.bytes().len() as u64,
-                sha256: sha256_hex(role.bytes()),
-                expires: trustroot_core::time::format(&signed.common.expires),
-                delegates,
-            };
-            (name.to_string(), record)
-        })
+        .map(|(name, role)| (name.to_string(), RoleRecord::of(role)))
         .collect()
+}
+
+impl RoleRecord {
+    /// The record of a verified targets role.
+    pub fn of(role: &Trusted<Targets>) -> RoleRecord {
+        let signed = role.signed();
+        let delegates = signed
+            .delegations
+            .as_ref()
+            .is_some_and(|d| d.roles.as_ref().is_some_and(|roles| !roles.is_empty()) || d.succinct_roles.is_some());
+        RoleRecord {
+            version: signed.common.version,
+            length: role.bytes().len() as u64,
+            sha256: sha256_hex(role.bytes()),
+            expires: trustroot_core::time::format(&signed.common.expires),
+            delegates,
+        }
+    }
 }
 
 /// The earliest `expires` among the roles in `trusted`.

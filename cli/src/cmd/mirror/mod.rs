@@ -29,7 +29,10 @@ pub enum MirrorCommand {
     /// repository's published layout at DIR/repository (point any static web server
     /// there). Files already mirrored are reused without fetching or hashing them again;
     /// an interrupted sync resumes; the served tree switches to the new state in one
-    /// atomic step, so readers never see a mix. With no --from and no --root, mirrors
+    /// atomic step, so readers never see a mix. A repository with consistent snapshots and
+    /// no new root is updated in place instead, new files first and timestamp.json last
+    /// (TUF clients read it first, so they see one repository), reading and fetching only
+    /// what changed. With no --from and no --root, mirrors
     /// Sigstore's public-good repository from the production root built into trustroot.
     /// With --to, the served tree is then pushed to object storage as well.
     ///
