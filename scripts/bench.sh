@@ -5,6 +5,10 @@
 #
 # usage: scripts/bench.sh [WORK_DIR] [trustroot-bench run options, e.g. --quick]
 # The table goes to standard output and WORK_DIR/results.md (default WORK_DIR: bench-work).
+# `--only A,B` runs some sections: the parts of `trustroot-bench run` (small, large, bins,
+# chain, sign, resolve, scale, serve) and the ones this script adds (ceremony: the
+# `ceremony start` to `publish` sweep and its plot, docs/ceremony-scale.svg; signers; store;
+# soak).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +16,24 @@ cd "$(dirname "$0")/.."
 
 work="${1:-bench-work}"
 [ $# -gt 0 ] && shift
+
+# Which sections run: all, or those --only names.
+only=""
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  case "${args[$i]}" in
+    --only) only="${args[$((i + 1))]:-}" ;;
+    --only=*) only="${args[$i]#--only=}" ;;
+  esac
+done
+wants() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
+wants_run() {
+  local part
+  for part in small large bins chain sign resolve scale serve; do
+    wants "$part" && return 0
+  done
+  return 1
+}
 
 need_debian curl:curl /usr/bin/time:time node:nodejs npm:npm zstd:zstd
 # `serve`: nginx beside `mirror serve`, loaded by wrk. The benchmark starts nginx itself
@@ -53,24 +75,45 @@ log "cargo build --release -p trustroot -p trustroot-bench"
 cargo build --release --locked -p trustroot -p trustroot-bench
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')"
 
-log "trustroot-bench run (work directory: $work)"
-"$target_dir/release/trustroot-bench" run \
-  --work "$work" \
-  --trustroot "$target_dir/release/trustroot" \
-  --python "$TRUSTROOT_TEST_PYTHON" \
-  --tufjs "$TRUSTROOT_TEST_TUFJS" \
-  --tuftool "$TRUSTROOT_BENCH_TUFTOOL" \
-  "$@"
+if wants_run; then
+  log "trustroot-bench run (work directory: $work)"
+  "$target_dir/release/trustroot-bench" run \
+    --work "$work" \
+    --trustroot "$target_dir/release/trustroot" \
+    --python "$TRUSTROOT_TEST_PYTHON" \
+    --tufjs "$TRUSTROOT_TEST_TUFJS" \
+    --tuftool "$TRUSTROOT_BENCH_TUFTOOL" \
+    --scale-svg docs/scale-sync.svg \
+    "$@"
+fi
 
-log "trustroot-bench signers (a key file, SoftHSM2 tokens and AWS KMS through moto)"
-"$target_dir/release/trustroot-bench" signers --trustroot "$target_dir/release/trustroot" --signatures 500 --refreshes 25
+# The ceremony path at scale: `ceremony start` to `publish` of 1,000 to 100,000 new targets,
+# beside python-tuf signing the same role, and the plot of time and memory against size.
+if wants ceremony; then
+  log "trustroot-bench ceremony-scale (1,000, 10,000 and 100,000 targets; plot: docs/ceremony-scale.svg)"
+  "$target_dir/release/trustroot-bench" ceremony-scale \
+    --trustroot "$target_dir/release/trustroot" \
+    --python "$TRUSTROOT_TEST_PYTHON" \
+    --sizes 1000,10000,100000 --bins 256 \
+    --svg docs/ceremony-scale.svg --work "$work/ceremony-scale"
+fi
 
-log "trustroot-bench store (publish to object storage on a moto server, beside aws s3 sync)"
-"$target_dir/release/trustroot-bench" store --targets 10000,100000 --jobs 8,32,64 --mirror --aws "$TRUSTROOT_BENCH_AWS"
+if wants signers; then
+  log "trustroot-bench signers (a key file, SoftHSM2 tokens and AWS KMS through moto)"
+  "$target_dir/release/trustroot-bench" signers --trustroot "$target_dir/release/trustroot" --signatures 500 --refreshes 25
+fi
+
+if wants store; then
+  log "trustroot-bench store (publish to object storage on a moto server, beside aws s3 sync)"
+  "$target_dir/release/trustroot-bench" store --targets 10000,100000 --jobs 8,32,64 --mirror --aws "$TRUSTROOT_BENCH_AWS"
+fi
 
 # The soak at benchmark length: `mirror serve` under keep-alive load for five minutes while
-# a sync switches its state every two seconds (the test run's 60-second soak, longer);
-# no request may fail, no walk may mix states, the server's memory must not grow.
-log "soak: mirror serve under load for 5 minutes while syncs switch states"
-TRUSTROOT_SOAK_SECONDS=300 cargo test --locked -p trustroot --test mirror_serve_during_sync \
-  soak_serving_under_load_while_syncs_switch_states_never_fails_nor_grows -- --nocapture
+# a sync publishes new metadata every two seconds (in place, and every fourth time with a
+# new root, switching states: the test run's 60-second soak, longer); no request may fail,
+# no walk may mix versions, the server's memory must not grow.
+if wants soak; then
+  log "soak: mirror serve under load for 5 minutes while syncs update and switch states"
+  TRUSTROOT_SOAK_SECONDS=300 cargo test --locked -p trustroot --test mirror_serve_during_sync \
+    soak_serving_under_load_while_syncs_switch_states_never_fails_nor_grows -- --nocapture
+fi

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::Result;
 use crate::measure::{self, Job, Measured, Outcome};
+use crate::plot::{self, Series};
 use crate::runner::{fresh_dir, note};
 use crate::workspace;
 
@@ -375,13 +376,6 @@ fn report(points: &[Point]) -> String {
     out
 }
 
-/// One line of the plot: a name, a colour and (targets, value) points.
-struct Series {
-    name: &'static str,
-    colour: &'static str,
-    points: Vec<(f64, f64)>,
-}
-
 /// Time and peak memory against the number of targets, log-log, as an SVG of two panels.
 fn draw(points: &[Point]) -> String {
     let series = |f: &dyn Fn(&Point) -> Option<f64>| -> Vec<(f64, f64)> {
@@ -417,126 +411,12 @@ fn draw(points: &[Point]) -> String {
             points: series(&|p| python_ok(p).and_then(|m| m.rss_kib).map(|k| k as f64 / 1024.0)),
         },
     ];
-    let mut svg = String::from(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"380\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"900\" height=\"380\" fill=\"white\"/>\n",
-    );
-    panel(
-        &mut svg,
-        0.0,
-        "wall time (s)",
+    plot::two_panels(
         &time,
         Some((GOAL_SECONDS, "goal: 10 s")),
-    );
-    panel(
-        &mut svg,
-        450.0,
-        "peak RSS (MB)",
         &memory,
         Some((GOAL_MB, "goal: 150 MB")),
-    );
-    svg.push_str("</svg>\n");
-    svg
-}
-
-/// One log-log panel at horizontal offset `x0`, with an optional goal line.
-fn panel(svg: &mut String, x0: f64, title: &str, series: &[Series], goal: Option<(f64, &str)>) {
-    let (left, top, width, height) = (x0 + 60.0, 40.0, 360.0, 250.0);
-    let all: Vec<(f64, f64)> = series.iter().flat_map(|s| s.points.iter().copied()).collect();
-    let decades = |values: &mut dyn Iterator<Item = f64>| {
-        let (lo, hi) = values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
-        if lo > hi {
-            (0.0, 1.0)
-        } else {
-            (lo.log10().floor(), hi.log10().ceil().max(lo.log10().floor() + 1.0))
-        }
-    };
-    let (x_lo, x_hi) = decades(&mut all.iter().map(|p| p.0));
-    let (y_lo, y_hi) = decades(&mut all.iter().map(|p| p.1).chain(goal.map(|g| g.0)));
-    let x = |v: f64| left + (v.log10() - x_lo) / (x_hi - x_lo) * width;
-    let y = |v: f64| top + height - (v.log10() - y_lo) / (y_hi - y_lo) * height;
-    svg.push_str(&format!(
-        "<text x=\"{}\" y=\"24\" font-size=\"14\" text-anchor=\"middle\">{title} against targets (log-log)</text>\n",
-        left + width / 2.0
-    ));
-    svg.push_str(&format!(
-        "<rect x=\"{left}\" y=\"{top}\" width=\"{width}\" height=\"{height}\" fill=\"none\" stroke=\"#444\"/>\n"
-    ));
-    for d in (x_lo as i32)..=(x_hi as i32) {
-        let v = 10f64.powi(d);
-        let px = x(v);
-        svg.push_str(&format!(
-            "<line x1=\"{px:.1}\" y1=\"{top}\" x2=\"{px:.1}\" y2=\"{}\" stroke=\"#ddd\"/>\n<text x=\"{px:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>\n",
-            top + height,
-            top + height + 16.0,
-            axis_label(v)
-        ));
-    }
-    for d in (y_lo as i32)..=(y_hi as i32) {
-        let v = 10f64.powi(d);
-        let py = y(v);
-        svg.push_str(&format!(
-            "<line x1=\"{left}\" y1=\"{py:.1}\" x2=\"{}\" y2=\"{py:.1}\" stroke=\"#ddd\"/>\n<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\n",
-            left + width,
-            left - 6.0,
-            py + 4.0,
-            axis_label(v)
-        ));
-    }
-    if let Some((value, label)) = goal {
-        let py = y(value);
-        svg.push_str(&format!(
-            "<line x1=\"{left}\" y1=\"{py:.1}\" x2=\"{}\" y2=\"{py:.1}\" stroke=\"#2ca02c\" stroke-dasharray=\"6 4\"/>\n<text x=\"{}\" y=\"{:.1}\" fill=\"#2ca02c\" text-anchor=\"end\">{label}</text>\n",
-            left + width,
-            left + width - 4.0,
-            py - 4.0
-        ));
-    }
-    for s in series {
-        let path: Vec<String> = s
-            .points
-            .iter()
-            .map(|&(a, b)| format!("{:.1},{:.1}", x(a), y(b)))
-            .collect();
-        svg.push_str(&format!(
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n",
-            path.join(" "),
-            s.colour
-        ));
-        for &(a, b) in &s.points {
-            svg.push_str(&format!(
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{}\"><title>{}: {} targets, {b:.3}</title></circle>\n",
-                x(a),
-                y(b),
-                s.colour,
-                s.name,
-                a as u64
-            ));
-        }
-    }
-    for (i, s) in series.iter().enumerate() {
-        let ly = top + height + 36.0 + 16.0 * i as f64;
-        svg.push_str(&format!(
-            "<line x1=\"{left}\" y1=\"{:.1}\" x2=\"{}\" y2=\"{:.1}\" stroke=\"{}\" stroke-width=\"2\"/>\n<text x=\"{}\" y=\"{:.1}\">{}</text>\n",
-            ly - 4.0,
-            left + 20.0,
-            ly - 4.0,
-            s.colour,
-            left + 26.0,
-            ly,
-            s.name
-        ));
-    }
-}
-
-/// 1,000 as "1k", 0.01 as "0.01".
-fn axis_label(v: f64) -> String {
-    if v >= 1000.0 {
-        format!("{}k", v / 1000.0)
-    } else if v >= 1.0 {
-        format!("{v}")
-    } else {
-        format!("{v:.prec$}", prec = (-v.log10()).ceil() as usize)
-    }
+    )
 }
 
 #[cfg(test)]
@@ -587,6 +467,5 @@ mod tests {
         assert!(svg.contains(">1k<") && svg.contains(">100k<"));
         // 1,000 targets sit on the left edge of the first panel (x = 60).
         assert!(svg.contains("<circle cx=\"60.0\""), "{svg}");
-        assert_eq!(axis_label(0.01), "0.01");
     }
 }

@@ -15,6 +15,7 @@ mod judge;
 mod machine;
 mod measure;
 mod mirror;
+mod plot;
 mod repo;
 mod runner;
 mod scale;
@@ -163,6 +164,10 @@ struct RunArgs {
     /// tar + zstd); `serve`: `mirror serve` beside nginx.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Write the plot of the `scale` rows (time and peak memory against the number of
+    /// targets) here, as SVG.
+    #[arg(long)]
+    scale_svg: Option<PathBuf>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -306,17 +311,23 @@ fn run(args: RunArgs) -> Result<()> {
     let mut loads = None;
     if wanted("scale") || wanted("serve") {
         let (counts, bins) = if wanted("scale") {
-            (vec![10_000 / scale, 100_000 / scale], 1024)
+            (vec![1_000 / scale, 10_000 / scale, 100_000 / scale], 1024)
         } else {
             (vec![10_000 / scale], 0)
         };
-        if let Some((repo, mirror)) = bench.scale(&counts, bins)? {
+        if let Some((repo, mirror)) = bench.scale(&counts, bins, 10_000 / scale)? {
             if wanted("serve") {
                 loads = Some(bench.serve_load(&mirror, &repo.target_files(), 30)?);
             }
             std::fs::remove_dir_all(&mirror)?;
             std::fs::remove_dir_all(&repo.dir)?;
         }
+    }
+    if let Some(svg) = &args.scale_svg
+        && wanted("scale")
+    {
+        std::fs::write(svg, scale::draw(&bench.rows))?;
+        note(&format!("wrote {}", svg.display()));
     }
     let table = measure::table(&bench.rows);
     let verdicts = judge::judge(&bench.rows, args.quick) + &scale::judge(&bench.rows, loads.as_ref());

@@ -48,6 +48,11 @@ impl Origin {
         repo.publish();
     }
 
+    /// The timestamp version the origin publishes now.
+    fn timestamp(&self) -> u64 {
+        self.server.repo().lock().unwrap().version("timestamp")
+    }
+
     /// `mirror sync DIR --name NAME` from this origin, with its root.
     fn sync_named(&self, dir: &Path, name: &str) -> Output {
         trustroot(&[
@@ -104,13 +109,21 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     found
 }
 
-fn state_of(status: &serde_json::Value, name: &str) -> u64 {
-    status["repositories"]
+/// The timestamp version `mirror status --json` reports for repository `name` (a sync
+/// that finds new metadata updates the served state in place, so its number stays).
+fn timestamp_of(status: &serde_json::Value, name: &str) -> u64 {
+    let repository = status["repositories"]
         .as_array()
         .unwrap()
         .iter()
         .find(|r| r["name"] == name)
-        .unwrap_or_else(|| panic!("no {name} in {status}"))["state"]
+        .unwrap_or_else(|| panic!("no {name} in {status}"));
+    repository["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|role| role["role"] == "timestamp")
+        .unwrap_or_else(|| panic!("no timestamp for {name} in {status}"))["version"]
         .as_u64()
         .unwrap()
 }
@@ -171,7 +184,10 @@ fn two_named_repositories_in_one_directory_each_serve_their_own_verified_tree() 
     let out = trustroot(&["mirror", "status", d, "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let status = json(&out);
-    assert_eq!((state_of(&status, "alpha"), state_of(&status, "beta")), (2, 2));
+    assert_eq!(
+        (timestamp_of(&status, "alpha"), timestamp_of(&status, "beta")),
+        (alpha.timestamp(), beta.timestamp())
+    );
     let out = trustroot(&["mirror", "status", d]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("alpha: ") && text(&out).contains("beta: "));
@@ -279,11 +295,16 @@ fn a_new_timestamp_with_a_bad_signature_in_one_of_three_repositories_keeps_it_se
     let status = json(&out);
     assert_eq!(
         (
-            state_of(&status, "alpha"),
-            state_of(&status, "bravo"),
-            state_of(&status, "charlie")
+            timestamp_of(&status, "alpha"),
+            timestamp_of(&status, "bravo"),
+            timestamp_of(&status, "charlie")
         ),
-        (2, 1, 2)
+        // bravo still serves the timestamp before the one that does not verify.
+        (
+            origins[0].1.timestamp(),
+            origins[1].1.timestamp() - 1,
+            origins[2].1.timestamp()
+        )
     );
     let broken = &status["repositories"][1];
     assert_eq!(broken["name"], "bravo");
@@ -386,7 +407,15 @@ fn an_unnamed_mirror_never_renamed_syncs_exactly_as_before() {
     let out = trustroot(&["mirror", "sync", d, "--json"]);
     assert!(out.status.success(), "{}", text(&out));
     let summary = json(&out);
-    assert_eq!(summary["state"], 2);
+    // Updated in place: the same state, a new timestamp.
+    assert_eq!(
+        (summary["state"].as_u64(), summary["in_place"].as_bool()),
+        (Some(1), Some(true))
+    );
+    assert_eq!(
+        summary["after"]["timestamp"],
+        old.server.repo().lock().unwrap().version("timestamp")
+    );
     assert_eq!(summary["served"], dir.join("repository").display().to_string());
     assert!(summary.get("repositories").is_none(), "{summary}");
     let out = trustroot(&["mirror", "sync", d]);
@@ -400,7 +429,7 @@ fn an_unnamed_mirror_never_renamed_syncs_exactly_as_before() {
     assert!(!dir.join(".trustroot-mirrors.json").exists());
     assert!(client(&dir.join("repository"), &old.root, &["a2.txt"]).status.success());
     let out = trustroot(&["mirror", "status", d, "--json"]);
-    assert_eq!(json(&out)["state"], 2);
+    assert_eq!(json(&out)["state"], 1);
     let out = trustroot(&["mirror", "verify", d]);
     assert!(out.status.success(), "{}", text(&out));
 }

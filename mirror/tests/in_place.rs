@@ -337,3 +337,26 @@ async fn the_journal_is_folded_by_the_next_full_sync() {
     let state = served_state(&pair.mirror("quick"));
     assert!(!state.join("manifest-journal.json").exists());
 }
+
+#[tokio::test]
+async fn an_export_cannot_read_a_state_while_a_sync_may_update_it() {
+    let mut pair = Pair::new(flat(3));
+    pair.sync_both().await;
+    let quick = pair.mirror("quick");
+    // What `mirror export` takes before it verifies and writes the bundle.
+    let held = trustroot_mirror::sync::lock_mirror(&quick).unwrap();
+    let error = trustroot_mirror::sync::lock_mirror(&quick).unwrap_err().to_string();
+    assert!(error.contains("another sync is running"), "{error}");
+    // And a sync waits for no export: it is refused while the export holds the lock.
+    pair.sim.bump("snapshot");
+    pair.sim.publish();
+    pair.sim.write_published(&pair.origin()).unwrap();
+    let error = sync(pair.options("quick")).await.unwrap_err().to_string();
+    assert!(error.contains("another sync is running"), "{error}");
+    drop(held);
+    assert!(sync(pair.options("quick")).await.unwrap().in_place);
+    let nothing = pair.work.path().join("not-a-mirror");
+    std::fs::create_dir(&nothing).unwrap();
+    let error = trustroot_mirror::sync::lock_mirror(&nothing).unwrap_err().to_string();
+    assert!(error.contains("no mirror") || error.contains("nothing"), "{error}");
+}

@@ -174,6 +174,18 @@ pub struct SyncSummary {
     pub notes: Vec<String>,
 }
 
+impl SyncSummary {
+    /// What the sync did to the served tree, for people: a new state served, the served
+    /// state updated in place, or nothing.
+    pub fn outcome(&self) -> String {
+        match (self.changed, self.in_place) {
+            (true, true) => format!("state {} updated in place", self.state),
+            (true, false) => format!("now serving state {}", self.state),
+            (false, _) => "already current".into(),
+        }
+    }
+}
+
 /// A target current metadata lists that the mirror does not store, and why: its name would
 /// leave the mirror, cannot be a file name, or clashes with another; or its hashes cannot
 /// name or check it. The rest of the repository is mirrored all the same.

@@ -431,11 +431,7 @@ fn sync_options(
 /// A sync's summary for people; `label` names the repository in a directory of several.
 fn print_sync(summary: &trustroot_mirror::sync::SyncSummary, label: Option<&str>) -> Result<(), Failure> {
     let v = &summary.after;
-    let what = if summary.changed {
-        format!("now serving state {}", summary.state)
-    } else {
-        "already current".into()
-    };
+    let what = summary.outcome();
     let label = label.map_or(String::new(), |name| format!("{name}: "));
     outln!("{label}{}: {what}", summary.served)?;
     outln!(
@@ -794,11 +790,7 @@ fn run_import(args: ImportArgs) -> Outcome {
     let summary = runtime()?.block_on(trustroot_mirror::bundle::import(options))?;
     if !args.json {
         let v = &summary.after;
-        let what = if summary.changed {
-            format!("now serving state {}", summary.state)
-        } else {
-            "already current".into()
-        };
+        let what = summary.outcome();
         outln!("{}: {what}", summary.served)?;
         outln!(
             "  from bundle {}: root v{}, timestamp v{}, snapshot v{}, targets v{}",

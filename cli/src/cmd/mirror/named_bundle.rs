@@ -144,11 +144,7 @@ pub(super) fn import(args: &ImportArgs, roots: BTreeMap<String, PathBuf>) -> Out
             Ok(summary) => {
                 if !args.json {
                     let v = &summary.after;
-                    let what = if summary.changed {
-                        format!("now serving state {}", summary.state)
-                    } else {
-                        "already current".into()
-                    };
+                    let what = summary.outcome();
                     outln!(
                         "{}: {what} (root v{}, timestamp v{}, snapshot v{}, targets v{})",
                         import.name,
