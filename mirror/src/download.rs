@@ -30,7 +30,10 @@ pub async fn download_verified(
 }
 
 /// [`download_verified`] without the syncs, for a directory made durable as a whole later
-/// (a mirror's `staging/`).
+/// (a mirror's `staging/`), and written straight under its name: nothing serves
+/// `staging/`, and a file an interrupted sync left there is re-hashed before it is kept
+/// (one temporary name, one rename and one mode change fewer per target). A download that
+/// fails removes what it wrote.
 pub(crate) async fn download_unsynced(
     fetcher: &Fetcher,
     url: &Url,
@@ -38,7 +41,56 @@ pub(crate) async fn download_unsynced(
     target: &TargetFile,
     destination: &Path,
 ) -> Result<u64, UpdateError> {
-    download(fetcher, url, name, target, destination, Durability::Deferred).await
+    let mut verifier = StreamVerifier::new(name, Some(target.length), target.length, Some(&target.hashes))?;
+    let written = async {
+        let file = create_readable(destination)?;
+        let mut body = fetcher.open(url, target.length).await?;
+        let mut out = std::io::BufWriter::with_capacity(buffer_for(target), file);
+        while let Some(chunk) = body.chunk().await? {
+            verifier.update(&chunk)?;
+            out.write_all(&chunk).map_err(|e| UpdateError::io(destination, e))?;
+        }
+        out.flush().map_err(|e| UpdateError::io(destination, e))?;
+        verifier.finish()?;
+        Ok(target.length)
+    }
+    .await;
+    if written.is_err() {
+        let _ = std::fs::remove_file(destination);
+    }
+    written
+}
+
+/// A new file at `destination`, readable by all as every served file is, replacing a
+/// leftover but never written through a symlink planted there.
+fn create_readable(destination: &Path) -> Result<std::fs::File, UpdateError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let create = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(destination)
+    };
+    let file = match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            trustroot_store::remove_if_exists(destination)?;
+            create()
+        }
+        other => other,
+    }
+    .map_err(|e| UpdateError::io(destination, e))?;
+    // The mode asked for is cut by the process's umask.
+    trustroot_store::make_readable(&file, destination)?;
+    Ok(file)
+}
+
+/// The write buffer for `target`: its length, up to [`WRITE_BUFFER`]. A buffer of the full
+/// size for a 1 KiB target is an allocation the size of a memory mapping, made and
+/// unmapped once per target.
+fn buffer_for(target: &TargetFile) -> usize {
+    usize::try_from(target.length).map_or(WRITE_BUFFER, |length| length.clamp(1, WRITE_BUFFER))
 }
 
 /// [`download_unsynced`] from a private local directory this process filled (an import's
@@ -96,7 +148,7 @@ async fn download(
     let mut temp = trustroot_store::temp_file_in(dir)?;
     let mut body = fetcher.open(url, target.length).await?;
     // Network chunks are small (often 16 KiB): written in blocks, in fewer system calls.
-    let mut out = std::io::BufWriter::with_capacity(WRITE_BUFFER, temp.as_file_mut());
+    let mut out = std::io::BufWriter::with_capacity(buffer_for(target), temp.as_file_mut());
     while let Some(chunk) = body.chunk().await? {
         verifier.update(&chunk)?;
         out.write_all(&chunk).map_err(|e| UpdateError::io(destination, e))?;
