@@ -2,7 +2,7 @@
 //! the mirror's first root (or a root the site pins), at a given time; every target is
 //! re-hashed. Problems are listed, each with its file.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use crate::fetch::Fetcher;
 use crate::layout::{MirrorDir, scan_files};
 use crate::manifest::Manifest;
 use crate::remote::Remote;
-use crate::sync::{Desired, Skipped, Versions, Wanted, desired_files, versions};
+use crate::sync::{Desired, Skipped, Versions, Wanted, WantedTarget, desired_files, versions};
 use crate::updater::{Updater, UpdaterConfig};
 use trustroot_core::keyless::SigstoreTrust;
 
@@ -65,7 +65,26 @@ pub struct TreeReport {
     pub skipped: Vec<Skipped>,
     /// Every file the verified metadata calls for.
     pub(crate) wanted: BTreeSet<String>,
+    /// With [`Targets::LeftToTheReader`], each target the metadata calls for, by its name
+    /// in the tree.
+    pub(crate) targets: TrustedTargets,
 }
+
+/// How a verification treats the target files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Targets {
+    /// Each one read and re-hashed.
+    Rehashed,
+    /// Each one checked for its trusted length only, and handed to the caller, who checks
+    /// the hashes of the bytes it reads (an export does, as it writes the bundle: one pass
+    /// over the targets instead of two).
+    LeftToTheReader,
+}
+
+/// The target files a verified tree calls for, by name in the tree, with their trusted
+/// length and hashes (see [`Targets::LeftToTheReader`]).
+#[derive(Debug, Default)]
+pub struct TrustedTargets(pub(crate) BTreeMap<String, Arc<WantedTarget>>);
 
 /// What a verification starts from, both pinned by the caller: the root, and the Sigstore
 /// trust material keyless keys are checked against.
@@ -239,13 +258,15 @@ async fn target_problem(fetcher: &Fetcher, url: &Url, name: &str, info: &trustro
 }
 
 /// Verifies a published tree on disk (`N.root.json`, `timestamp.json`, ..., `targets/`) as
-/// a client would, from `root`, at `now`, re-hashing every target.
+/// a client would, from `root`, at `now`, re-hashing every target or leaving that to the
+/// caller (`targets`).
 pub async fn verify_tree(
     tree: &Path,
     root: Vec<u8>,
     now: DateTime<Utc>,
     limits: Limits,
     sigstore: Option<Arc<SigstoreTrust>>,
+    targets: Targets,
 ) -> Result<TreeReport, UpdateError> {
     let mut report = TreeReport {
         versions: None,
@@ -253,6 +274,7 @@ pub async fn verify_tree(
         problems: Vec::new(),
         skipped: Vec::new(),
         wanted: BTreeSet::new(),
+        targets: TrustedTargets::default(),
     };
     let (versions, desired) = match verify_metadata(tree, root, now, limits, sigstore).await? {
         Ok(verified) => verified,
@@ -271,16 +293,26 @@ pub async fn verify_tree(
             continue;
         };
         let name = &target.name;
-        match file.exists() {
-            false => report
-                .problems
-                .push(format!("{}: missing (target '{}')", file.display(), escape(name))),
-            true if !file_matches(&file, name, &target.target_file())? => report.problems.push(format!(
+        let differs = || {
+            format!(
                 "{}: length or hash differs from target '{}'",
                 file.display(),
                 escape(name)
-            )),
-            true => {}
+            )
+        };
+        match std::fs::symlink_metadata(&file) {
+            Err(_) => report
+                .problems
+                .push(format!("{}: missing (target '{}')", file.display(), escape(name))),
+            Ok(_) if targets == Targets::Rehashed => {
+                if !file_matches(&file, name, &target.target_file())? {
+                    report.problems.push(differs());
+                }
+            }
+            Ok(meta) if meta.len() != target.length => report.problems.push(differs()),
+            Ok(_) => {
+                report.targets.0.insert(path.as_str().to_string(), Arc::clone(target));
+            }
         }
     }
     Ok(report)
@@ -295,6 +327,30 @@ pub async fn verify(
     limits: Limits,
     sigstore: Option<Arc<SigstoreTrust>>,
 ) -> Result<VerifyReport, UpdateError> {
+    verify_served(dir, root, now, limits, sigstore, Targets::Rehashed)
+        .await
+        .map(|(report, _)| report)
+}
+
+/// [`verify`] with the targets' hashes left to the caller ([`Targets::LeftToTheReader`]):
+/// what an export runs before it writes, checking each target's bytes as it writes them.
+pub async fn verify_leaving_targets(
+    dir: &Path,
+    now: DateTime<Utc>,
+    limits: Limits,
+    sigstore: Option<Arc<SigstoreTrust>>,
+) -> Result<(VerifyReport, TrustedTargets), UpdateError> {
+    verify_served(dir, None, now, limits, sigstore, Targets::LeftToTheReader).await
+}
+
+async fn verify_served(
+    dir: &Path,
+    root: Option<Vec<u8>>,
+    now: DateTime<Utc>,
+    limits: Limits,
+    sigstore: Option<Arc<SigstoreTrust>>,
+    targets: Targets,
+) -> Result<(VerifyReport, TrustedTargets), UpdateError> {
     let layout = MirrorDir::new(dir);
     let mut report = VerifyReport {
         served: layout.served().display().to_string(),
@@ -315,22 +371,22 @@ pub async fn verify(
         Ok(files) => files,
         Err(error) => {
             report.problems.push(error.to_string());
-            return Ok(report);
+            return Ok((report, TrustedTargets::default()));
         }
     };
     let Some(root) = root.or_else(|| first_root(&state.join("client/root_history"))) else {
         report
             .problems
             .push("no root to start from: the mirror keeps no root history, and no root was pinned".to_string());
-        return Ok(report);
+        return Ok((report, TrustedTargets::default()));
     };
-    let tree_report = verify_tree(&tree, root, now, limits, sigstore).await?;
+    let tree_report = verify_tree(&tree, root, now, limits, sigstore, targets).await?;
     report.versions = tree_report.versions;
     report.files_checked = tree_report.files_checked;
     report.problems.extend(tree_report.problems);
     report.skipped = tree_report.skipped;
     if report.versions.is_none() {
-        return Ok(report);
+        return Ok((report, TrustedTargets::default()));
     }
     let wanted = tree_report.wanted;
     if crate::sync::in_place_interrupted(&state) {
@@ -348,5 +404,5 @@ pub async fn verify(
                 .push(format!("{}: not part of the mirror", tree.join(relative).display()));
         }
     }
-    Ok(report)
+    Ok((report, tree_report.targets))
 }

@@ -13,6 +13,7 @@ use trustroot_mirror::bundle::{
     BundleLimits, ImportOptions, MANIFEST_NAME, NamedImportOptions, REPOSITORIES_MANIFEST, export, import, import_named,
 };
 use trustroot_mirror::sync::{SyncOptions, sync};
+use trustroot_mirror::verify::verify_leaving_targets;
 use url::Url;
 
 fn at(text: &str) -> DateTime<Utc> {
@@ -20,6 +21,15 @@ fn at(text: &str) -> DateTime<Utc> {
 }
 
 const NOW: &str = "2026-08-22T00:00:00Z";
+
+/// `mirror export`: the mirror verified (targets left to the export), then written.
+async fn export_verified(mirror: &Path, out: &Path, compress: bool) {
+    let (report, trusted) = verify_leaving_targets(mirror, at(NOW), Limits::default(), None)
+        .await
+        .unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    export(mirror, out, compress, &trusted).unwrap();
+}
 
 struct Setup {
     _fixtures: tempfile::TempDir,
@@ -37,7 +47,7 @@ impl Setup {
         options.from = Some(Url::from_directory_path(&published).unwrap());
         options.root = Some(std::fs::read(published.join("1.root.json")).unwrap());
         sync(options).await.unwrap();
-        export(&work.path().join("source"), &work.path().join("good.tar"), false).unwrap();
+        export_verified(&work.path().join("source"), &work.path().join("good.tar"), false).await;
         Setup {
             _fixtures: fixtures,
             work,
@@ -169,7 +179,7 @@ async fn refused_with(setup: &Setup, bundle: &Path, limits: Option<BundleLimits>
 #[tokio::test]
 async fn a_bundle_exported_and_imported_elsewhere_verifies_and_serves_the_same_tree() {
     let setup = Setup::new().await;
-    export(&setup.path("source"), &setup.path("good.tar.zst"), true).unwrap();
+    export_verified(&setup.path("source"), &setup.path("good.tar.zst"), true).await;
     for bundle in ["good.tar", "good.tar.zst"] {
         let dir = format!("imported-{bundle}");
         let summary = import(setup.options(&dir, &setup.path(bundle))).await.unwrap();
@@ -402,7 +412,7 @@ async fn a_bundle_older_than_the_mirror_is_refused() {
     };
     run(Some(root.clone())).await.unwrap();
     let old = work.path().join("old.tar");
-    export(&mirror, &old, false).unwrap();
+    export_verified(&mirror, &old, false).await;
     {
         let mut repo = repo.lock().unwrap();
         repo.add_target("targets", "b.txt", b"second");
@@ -682,4 +692,41 @@ async fn a_repository_bundle_declaring_more_than_the_free_space_is_refused_befor
     .to_string();
     assert!(error.contains("bytes are free at"), "{error}");
     assert!(!dir.exists());
+}
+
+#[tokio::test]
+async fn a_target_tampered_after_the_sync_is_caught_while_exporting_and_nothing_is_written() {
+    let setup = Setup::new().await;
+    let source = setup.path("source");
+    let served = source.join("repository");
+    // The same length, other bytes: only the hashes tell, and the export checks them as it
+    // writes each target (the verification before it leaves the hashes to that pass).
+    let target = std::fs::read_dir(served.join("targets"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_file())
+        .unwrap();
+    let mut bytes = std::fs::read(&target).unwrap();
+    bytes[0] ^= 0xff;
+    std::fs::remove_file(&target).unwrap();
+    std::fs::write(&target, &bytes).unwrap();
+    let (report, trusted) = verify_leaving_targets(&source, at(NOW), Limits::default(), None)
+        .await
+        .unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let out = setup.path("tampered.tar");
+    let error = export(&source, &out, false, &trusted).unwrap_err();
+    assert!(matches!(error, UpdateError::ExportedTargetDiffers { .. }), "{error}");
+    assert!(error.to_string().contains("nothing is exported"), "{error}");
+    assert!(!out.exists(), "no bundle is written");
+    // And one of another length is a problem the verification itself reports.
+    std::fs::write(&target, b"short").unwrap();
+    let (report, _) = verify_leaving_targets(&source, at(NOW), Limits::default(), None)
+        .await
+        .unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.contains("length or hash differs")),
+        "{:?}",
+        report.problems
+    );
 }

@@ -12,6 +12,8 @@ use super::{BundleFile, BundleManifest, ExportSummary, Hashing, MANIFEST_NAME, T
 use crate::error::UpdateError;
 use crate::layout::{MirrorDir, scan_files};
 use crate::manifest::Manifest;
+use crate::verify::TrustedTargets;
+use trustroot_core::hashes::StreamVerifier;
 
 pub(super) fn header_for(size: u64) -> tar::Header {
     let mut header = tar::Header::new_gnu();
@@ -23,8 +25,11 @@ pub(super) fn header_for(size: u64) -> tar::Header {
 }
 
 /// Writes the served tree of the mirror in `dir` into a bundle at `out` (zstd-compressed
-/// when `compress`). The caller verifies the mirror first (the CLI runs `mirror verify`).
-pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, UpdateError> {
+/// when `compress`). The caller verifies the mirror first, leaving the targets' hashes to
+/// this pass ([`crate::verify::verify_leaving_targets`]): each target in `trusted` is held
+/// to its trusted length and hashes as it is written, and one that differs stops the
+/// export, nothing written at `out`.
+pub fn export(dir: &Path, out: &Path, compress: bool, trusted: &TrustedTargets) -> Result<ExportSummary, UpdateError> {
     let layout = MirrorDir::new(dir);
     let n = layout
         .current()?
@@ -44,15 +49,47 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
     for (relative, meta) in members {
         let path = tree.join(&relative);
         let file = std::fs::File::open(&path).map_err(|e| UpdateError::io(&path, e))?;
-        let mut reader = Hashing {
-            inner: file,
-            hasher: Sha256::new(),
-            count: 0,
+        let target = trusted.0.get(&relative);
+        let mut reader = Checked {
+            inner: Hashing {
+                inner: file,
+                hasher: Sha256::new(),
+                count: 0,
+            },
+            verifier: match target {
+                Some(target) => Some(
+                    StreamVerifier::new(
+                        &target.name,
+                        Some(target.length),
+                        target.length,
+                        Some(&target.target_file().hashes),
+                    )
+                    .map_err(|_| UpdateError::ExportedTargetDiffers {
+                        path: path.clone(),
+                        target: target.name.clone(),
+                    })?,
+                ),
+                None => None,
+            },
+            differs: false,
         };
         let mut header = header_for(meta.len());
         builder
             .append_data(&mut header, format!("{TREE_PREFIX}{relative}"), &mut reader)
             .map_err(|e| UpdateError::io(&path, e))?;
+        let Checked {
+            inner: reader,
+            verifier,
+            differs,
+        } = reader;
+        if let Some(target) = target
+            && (differs || verifier.is_some_and(|v| v.finish().is_err()))
+        {
+            return Err(UpdateError::ExportedTargetDiffers {
+                path,
+                target: target.name.clone(),
+            });
+        }
         if reader.count != meta.len() {
             return Err(UpdateError::ChangedWhileExported { path });
         }
@@ -85,6 +122,27 @@ pub fn export(dir: &Path, out: &Path, compress: bool) -> Result<ExportSummary, U
         bytes,
         compressed: compress,
     })
+}
+
+/// A reader that checks a target's bytes against its trusted length and hashes as they
+/// pass (the export's one read of each target).
+struct Checked<R> {
+    inner: R,
+    verifier: Option<StreamVerifier>,
+    /// Set once the bytes read went past the trusted length or a chunk was refused.
+    differs: bool,
+}
+
+impl<R: Read> Read for Checked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(verifier) = &mut self.verifier
+            && verifier.update(&buf[..n]).is_err()
+        {
+            self.differs = true;
+        }
+        Ok(n)
+    }
 }
 
 /// The directory `out` is written in.

@@ -23,6 +23,7 @@ use super::{BundleFile, BundleLimits, ExportSummary, Hashing, refused};
 use crate::error::{BundleProblem, UpdateError};
 use crate::set::{self, Kind};
 use crate::sync::SyncSummary;
+use crate::verify::TrustedTargets;
 
 /// The manifest member of a bundle of named repositories, its last member.
 pub const REPOSITORIES_MANIFEST: &str = "trustroot-bundles.json";
@@ -39,11 +40,12 @@ pub struct RepositoriesManifest {
     pub repositories: BTreeMap<String, BundleFile>,
 }
 
-/// Writes the repositories `names` of the directory of named repositories `dir` into one
-/// bundle at `out` (zstd-compressed when `compress`). The caller verifies each first.
+/// Writes the named repositories of the directory `dir` into one bundle at `out`
+/// (zstd-compressed when `compress`). The caller verifies each first, leaving its targets'
+/// hashes to the export: each name comes with its verified targets (see [`export`]).
 pub fn export_named(
     dir: &Path,
-    names: &[String],
+    repositories_verified: &[(String, TrustedTargets)],
     out: &Path,
     compress: bool,
 ) -> Result<Vec<(String, ExportSummary)>, UpdateError> {
@@ -52,9 +54,9 @@ pub fn export_named(
     let mut builder = tar::Builder::new(tar_file);
     let mut repositories = BTreeMap::new();
     let mut summaries = Vec::new();
-    for name in names {
+    for (name, trusted) in repositories_verified {
         let inner = scratch.path().join(format!("{name}.tar"));
-        let summary = export(&set::repository_dir(dir, name)?, &inner, false)?;
+        let summary = export(&set::repository_dir(dir, name)?, &inner, false, trusted)?;
         let file = std::fs::File::open(&inner).map_err(|e| UpdateError::io(&inner, e))?;
         let length = file.metadata().map_err(|e| UpdateError::io(&inner, e))?.len();
         let mut reader = Hashing {

@@ -130,6 +130,13 @@ pub enum UpdateError {
     SyncRunning { dir: PathBuf, lock: PathBuf },
     #[error("{} changed while it was exported", path.display())]
     ChangedWhileExported { path: PathBuf },
+    /// Checked as it was written into the bundle: nothing is exported.
+    #[error(
+        "{}: length or hash differs from target '{}', so nothing is exported",
+        path.display(),
+        trustroot_core::display::escape(target)
+    )]
+    ExportedTargetDiffers { path: PathBuf, target: String },
     #[error("{} has a name that is not UTF-8", path.display())]
     NameNotUtf8 { path: PathBuf },
     #[error("{}: not a mirror manifest: {source}", path.display())]
@@ -192,6 +199,7 @@ impl UpdateError {
             | E::NoMirrorToImportInto { .. }
             | E::SyncRunning { .. }
             | E::ChangedWhileExported { .. }
+            | E::ExportedTargetDiffers { .. }
             | E::NameNotUtf8 { .. }
             | E::ManifestUnreadable { .. }
             | E::ManifestFormat { .. }

@@ -38,7 +38,7 @@ use trustroot_core::keyless::SigstoreTrust;
 use trustroot_core::{Limits, TrustedSet};
 use url::Url;
 
-pub(crate) use self::desired::{Desired, Wanted, desired_files};
+pub(crate) use self::desired::{Desired, Wanted, WantedTarget, desired_files};
 use self::plan::{Current, Plan, Served};
 use self::quick::StateSummary;
 use crate::error::UpdateError;

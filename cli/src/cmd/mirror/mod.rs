@@ -721,9 +721,9 @@ fn run_export(args: ExportArgs) -> Outcome {
     // Held until the bundle is written: a sync may update the served state in place, so
     // none runs between the check and the export.
     let _lock = trustroot_mirror::sync::lock_mirror(&args.dir)?;
-    verify_for_export(&args.dir, &args.dir.display().to_string(), now(args.at))?;
+    let trusted = verify_for_export(&args.dir, &args.dir.display().to_string(), now(args.at))?;
     let compress = args.zstd || args.out.extension().is_some_and(|e| e == "zst");
-    let summary = trustroot_mirror::bundle::export(&args.dir, &args.out, compress)?;
+    let summary = trustroot_mirror::bundle::export(&args.dir, &args.out, compress, &trusted)?;
     if args.json {
         output::json(&summary)?;
     } else {
@@ -739,17 +739,21 @@ fn run_export(args: ExportArgs) -> Outcome {
 }
 
 /// Verifies the mirror in `dir` (`what` names it) before it is exported: a bundle carries
-/// only what verifies.
-fn verify_for_export(dir: &std::path::Path, what: &str, now: DateTime<Utc>) -> Result<(), Failure> {
-    let report = runtime()?.block_on(trustroot_mirror::verify::verify(
+/// only what verifies. The targets' hashes are checked by the export itself, as it reads
+/// each target to write it (one read of each, not two): returned for it.
+fn verify_for_export(
+    dir: &std::path::Path,
+    what: &str,
+    now: DateTime<Utc>,
+) -> Result<trustroot_mirror::verify::TrustedTargets, Failure> {
+    let (report, trusted) = runtime()?.block_on(trustroot_mirror::verify::verify_leaving_targets(
         dir,
-        None,
         now,
         trustroot_mirror::mirror_limits(),
         Some(trustroot_mirror::sync::embedded_sigstore_trust()),
     ))?;
     match report.problems.first() {
-        None => Ok(()),
+        None => Ok(trusted),
         Some(problem) => Err(
             Failure::repository(format!("{what} does not verify, so nothing is exported: {problem}"))
                 .with_hint_text("run `trustroot mirror verify` for every problem"),

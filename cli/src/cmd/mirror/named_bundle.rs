@@ -60,13 +60,15 @@ pub(super) fn export(args: &ExportArgs, names: Vec<String>) -> Outcome {
     // Each repository's lock is held until the bundle is written: a sync may update a
     // served state in place, so none runs between the check and the export.
     let mut locks = Vec::new();
-    for name in &names {
-        let dir = set::repository_dir(&args.dir, name)?;
+    let mut verified = Vec::new();
+    for name in names {
+        let dir = set::repository_dir(&args.dir, &name)?;
         locks.push(trustroot_mirror::sync::lock_mirror(&dir)?);
-        super::verify_for_export(&dir, &format!("repository '{name}' ({})", dir.display()), now)?;
+        let trusted = super::verify_for_export(&dir, &format!("repository '{name}' ({})", dir.display()), now)?;
+        verified.push((name, trusted));
     }
     let compress = args.zstd || args.out.extension().is_some_and(|e| e == "zst");
-    let summaries = export_named(&args.dir, &names, &args.out, compress)?;
+    let summaries = export_named(&args.dir, &verified, &args.out, compress)?;
     if args.json {
         let repositories: Vec<_> = summaries
             .iter()
