@@ -34,7 +34,11 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     write_repository(&dir, entries, unsorted);
     let size = std::fs::metadata(dir.join("targets.json")).unwrap().len();
-    println!("targets role: {entries} entries, {:.1} MB{}", size as f64 / 1e6, if unsorted { ", keys unsorted" } else { "" });
+    println!(
+        "targets role: {entries} entries, {:.1} MB{}",
+        size as f64 / 1e6,
+        if unsorted { ", keys unsorted" } else { "" }
+    );
     let status = std::process::Command::new(std::env::current_exe().unwrap())
         .arg("measure")
         .arg(&dir)
