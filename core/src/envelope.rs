@@ -90,6 +90,13 @@ impl Envelope {
         &self.canonical
     }
 
+    /// Frees the canonical bytes once the signatures have been checked over them (for a
+    /// large role they are as large as its text). Nothing verifies against this envelope
+    /// afterwards: every signature would fail.
+    pub(crate) fn release_signed_bytes(&mut self) {
+        self.canonical = Vec::new();
+    }
+
     /// Takes the `signed` value out, leaving only its `_type` and `version` (what
     /// [`Self::role_type`] and [`Self::version`] answer, and errors name); the canonical
     /// bytes the signatures are checked over are kept.
