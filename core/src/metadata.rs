@@ -205,7 +205,9 @@ fn signed_member<T: DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, St
         .map(|document| document.signed)
         .map_err(|e| {
             // Reported as a `Value` of `signed` reports it, without a position: errors name
-            // the field, and a position in the file would differ from before.
+            // the field, and a position in the file would differ from before. (A role with
+            // two bad fields is reported for the first in the file, where the `Value`,
+            // its keys sorted, reported the first by name.)
             let text = e.to_string();
             let position = format!(" at line {} column {}", e.line(), e.column());
             text.strip_suffix(&position).map_or_else(|| text.clone(), str::to_owned)

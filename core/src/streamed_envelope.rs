@@ -54,7 +54,8 @@ pub(crate) fn read_document(bytes: &[u8]) -> serde_json::Result<Document> {
 
 struct DocumentVisitor {
     /// Room for the canonical bytes of `signed`, which are never longer than its text
-    /// (every escape and number is written at most as long as it was read).
+    /// (every escape and number is written at most as long as it was read; only a
+    /// refused document's marks may run over, and the room is only a first allocation).
     capacity: usize,
 }
 
@@ -174,7 +175,9 @@ const REFUSAL_MARK: u8 = b'!';
 /// Writes the canonical form of one value to `out`.
 struct Canonical<'s> {
     out: &'s mut Vec<u8>,
-    refusals: &'s mut Vec<CanonicalError>,
+    /// The numbers with no canonical form, as read (only the first in canonical order is
+    /// reported; each is 8 bytes here, its error is made only for that one).
+    refusals: &'s mut Vec<f64>,
     /// Set only for `signed` itself: its own members fill it.
     outline: Option<&'s mut Outline>,
     capture: Capture<'s>,
@@ -191,9 +194,9 @@ impl Canonical<'_> {
         }
     }
 
-    fn refuse(self, refusal: CanonicalError) {
+    fn refuse(self, number: f64) {
         let index = self.refusals.len();
-        self.refusals.push(refusal);
+        self.refusals.push(number);
         self.out.push(REFUSAL_MARK);
         // Writing to a Vec cannot fail.
         let _ = write!(self.out, "{index}");
@@ -239,9 +242,10 @@ impl<'de> Visitor<'de> for Canonical<'_> {
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
         // As strict_json reads it: a number that is not finite would be null (serde_json
         // reads none such).
-        match serde_json::Number::from_f64(v) {
-            Some(n) => self.refuse(CanonicalError::number(&n)),
-            None => self.out.extend_from_slice(b"null"),
+        if v.is_finite() {
+            self.refuse(v);
+        } else {
+            self.out.extend_from_slice(b"null");
         }
         Ok(())
     }
@@ -371,7 +375,8 @@ impl<'de> Visitor<'de> for KeySeed {
 
 /// The refusal `to_canonical_bytes` would have returned: the one whose mark comes first in
 /// `canonical` outside strings (canonical strings escape only `"` and `\`).
-fn first_refusal(canonical: &[u8], mut refusals: Vec<CanonicalError>) -> Option<CanonicalError> {
+fn first_refusal(canonical: &[u8], refusals: Vec<f64>) -> Option<CanonicalError> {
+    let refusal = |number: f64| serde_json::Number::from_f64(number).map(|n| CanonicalError::number(&n));
     if refusals.is_empty() {
         return None;
     }
@@ -388,13 +393,13 @@ fn first_refusal(canonical: &[u8], mut refusals: Vec<CanonicalError>) -> Option<
                 let index = std::str::from_utf8(&canonical[at + 1..at + 1 + digits])
                     .ok()
                     .and_then(|text| text.parse::<usize>().ok());
-                if let Some(index) = index.filter(|i| *i < refusals.len()) {
-                    return Some(refusals.swap_remove(index));
+                if let Some(&number) = index.and_then(|i| refusals.get(i)) {
+                    return refusal(number);
                 }
             }
             _ => {}
         }
     }
     // Unreachable (every refusal left its mark); the first read is still a refusal.
-    Some(refusals.swap_remove(0))
+    refusals.first().copied().and_then(refusal)
 }
