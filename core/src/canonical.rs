@@ -22,7 +22,7 @@ pub enum CanonicalError {
 
 impl CanonicalError {
     /// Why the number `n` (neither an `i64` nor a `u64`) has no canonical form.
-    fn number(n: &serde_json::Number) -> CanonicalError {
+    pub(crate) fn number(n: &serde_json::Number) -> CanonicalError {
         match n.as_f64() {
             Some(f) if f == 0.0 && f.is_sign_negative() => CanonicalError::NegativeZero,
             // A whole number here was written beyond 64 bits (-2^63 itself parses as an

@@ -21,6 +21,7 @@ pub mod metadata;
 pub mod names;
 pub mod role_name;
 pub mod sigstore;
+mod streamed_envelope;
 mod strict_json;
 pub mod target_path;
 pub mod time;

@@ -169,7 +169,9 @@ pub trait Role: DeserializeOwned {
     /// Reads the typed role from an envelope, checking `_type`, the spec version and the
     /// role's own rules. `name` is the role name (a delegated role's name for targets).
     fn from_envelope(name: &str, envelope: &Envelope) -> Result<Self> {
-        checked_role(name, envelope, |signed| Self::deserialize(signed))
+        checked_role(name, envelope, |signed| {
+            Self::deserialize(signed).map_err(|e| e.to_string())
+        })
     }
 
     /// [`Role::from_envelope`], taking the `signed` value out of the envelope instead of
@@ -179,8 +181,37 @@ pub trait Role: DeserializeOwned {
     /// [`Envelope::role_type`] and [`Envelope::version`] as before.
     fn from_envelope_taking(name: &str, envelope: &mut Envelope) -> Result<Self> {
         let signed = envelope.take_signed();
-        checked_role(name, envelope, |_| Self::deserialize(signed))
+        checked_role(name, envelope, |_| Self::deserialize(signed).map_err(|e| e.to_string()))
     }
+
+    /// [`Role::from_envelope`] for an envelope read by [`Envelope::parse_outline`] from
+    /// `bytes`: the typed role is read straight from the `signed` member of `bytes`, with
+    /// no `Value` of it in between (already read once, the document is known to be JSON
+    /// with no repeated key).
+    fn from_document(name: &str, envelope: &Envelope, bytes: &[u8]) -> Result<Self> {
+        checked_role(name, envelope, |_| signed_member(bytes))
+    }
+}
+
+/// The `signed` member of the metadata document `bytes`, read as a `T`; other members are
+/// skipped unread.
+fn signed_member<T: DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, String> {
+    #[derive(Deserialize)]
+    #[serde(bound = "T: DeserializeOwned")]
+    struct Document<T> {
+        signed: T,
+    }
+    serde_json::from_slice::<Document<T>>(bytes)
+        .map(|document| document.signed)
+        .map_err(|e| {
+            // Reported as a `Value` of `signed` reports it, without a position: errors name
+            // the field, and a position in the file would differ from before. (A role with
+            // two bad fields is reported for the first in the file, where the `Value`,
+            // its keys sorted, reported the first by name.)
+            let text = e.to_string();
+            let position = format!(" at line {} column {}", e.line(), e.column());
+            text.strip_suffix(&position).map_or_else(|| text.clone(), str::to_owned)
+        })
 }
 
 /// The checks of [`Role::from_envelope`] around `deserialize`, which reads the typed role
@@ -188,7 +219,7 @@ pub trait Role: DeserializeOwned {
 fn checked_role<T: Role>(
     name: &str,
     envelope: &Envelope,
-    deserialize: impl FnOnce(&Value) -> serde_json::Result<T>,
+    deserialize: impl FnOnce(&Value) -> std::result::Result<T, String>,
 ) -> Result<T> {
     let version_of = |e: Error| match envelope.version() {
         Some(v) => e.with_version(v),
@@ -205,12 +236,8 @@ fn checked_role<T: Role>(
         )));
     }
     // serde's messages can quote the metadata (an unknown variant, a custom error).
-    let role = deserialize(&envelope.signed).map_err(|e| {
-        version_of(Error::malformed(
-            name,
-            MalformedProblem::Fields { reason: e.to_string() },
-        ))
-    })?;
+    let role = deserialize(&envelope.signed)
+        .map_err(|e| version_of(Error::malformed(name, MalformedProblem::Fields { reason: e })))?;
     let common = role.common();
     if common.version == 0 {
         return Err(Error::malformed(name, MalformedProblem::VersionZero));

@@ -85,13 +85,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let mut map = Map::new();
         while let Some(key) = access.next_key::<String>()? {
             match map.entry(key) {
-                Entry::Occupied(entry) => {
-                    return Err(de::Error::custom(format_args!(
-                        "the key '{}' appears twice in one object (refused: parsers differ on which \
-                         value counts)",
-                        escape(entry.key())
-                    )));
-                }
+                Entry::Occupied(entry) => return Err(duplicate_key(entry.key())),
                 Entry::Vacant(entry) => {
                     let StrictValue(value) = access.next_value()?;
                     entry.insert(value);
@@ -100,6 +94,15 @@ impl<'de> Visitor<'de> for StrictVisitor {
         }
         Ok(Value::Object(map))
     }
+}
+
+/// The refusal of an object that repeats `key` (also raised by
+/// [`crate::streamed_envelope`], which must refuse the same documents the same way).
+pub(crate) fn duplicate_key<E: de::Error>(key: &str) -> E {
+    E::custom(format_args!(
+        "the key '{}' appears twice in one object (refused: parsers differ on which value counts)",
+        escape(key)
+    ))
 }
 
 #[cfg(test)]

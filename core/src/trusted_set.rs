@@ -79,9 +79,11 @@ pub struct TrustedSet {
     loaded_by: BTreeMap<RoleName, RoleName>,
 }
 
+/// Reads a role to verify. No `Value` of `signed` is built: for a targets role of 100,000
+/// entries it would cost more memory than everything else together.
 fn parse<T: Role>(name: &str, bytes: &[u8], limits: &Limits) -> Result<(Envelope, T)> {
-    let mut envelope = Envelope::parse(name, bytes, limits)?;
-    let signed = T::from_envelope_taking(name, &mut envelope)?;
+    let envelope = Envelope::parse_outline(name, bytes, limits)?;
+    let signed = T::from_document(name, &envelope, bytes)?;
     Ok((envelope, signed))
 }
 
@@ -361,9 +363,14 @@ impl TrustedSet {
         let limit = meta.length.unwrap_or(self.limits.max_targets_size);
         check_size(role, bytes, limit)?;
         verify_bytes(role, bytes, meta.length, meta.hashes.as_ref())?;
-        let (envelope, new) = parse::<Targets>(role, bytes, &self.limits)?;
-        // 5.6.3: signed by the delegator's threshold for this role.
-        self.verify_delegated(role, delegator, &envelope)?;
+        let mut envelope = Envelope::parse_outline(role, bytes, &self.limits)?;
+        // 5.6.3: signed by the delegator's threshold for this role. Checked before the
+        // typed role is read, so that the canonical bytes (as large as the role's text) are
+        // freed first; a malformed role is still reported before a bad signature.
+        let signed_by_delegator = self.verify_delegated(role, delegator, &envelope);
+        envelope.release_signed_bytes();
+        let new = Targets::from_document(role, &envelope, bytes)?;
+        signed_by_delegator?;
         // 5.6.4: the version snapshot names.
         let version = new.common.version;
         if version != meta.version {
@@ -410,7 +417,7 @@ impl TrustedSet {
         if self.loaded_by.get(role).is_some_and(|by| by.as_str() == delegator) {
             return Ok(());
         }
-        let envelope = Envelope::parse(role, &trusted.bytes, &self.limits)?;
+        let envelope = Envelope::parse_outline(role, &trusted.bytes, &self.limits)?;
         self.verify_delegated(role, delegator, &envelope)
     }
 
