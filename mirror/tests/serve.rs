@@ -519,3 +519,39 @@ async fn a_fifo_planted_in_the_served_tree_does_not_hang_the_server() {
     assert_eq!(request(served.addr, "GET", "/timestamp.json").status, 200);
     served.stop().await;
 }
+
+/// A sync that updates the served state in place replaces `timestamp.json` within the same
+/// state, and adds new files to it: the server answers the new timestamp at once and
+/// every file it names, whatever it had read of that state before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_in_place_is_served_at_once() {
+    let served = Served::start().await;
+    let before = request(served.addr, "GET", "/timestamp.json");
+    assert_eq!(before.status, 200);
+    // Asked twice, as a server keeping what it read would answer the second time.
+    assert_eq!(request(served.addr, "GET", "/timestamp.json").body, before.body);
+    let state = std::fs::read_link(served.served()).unwrap();
+    for round in 0..3 {
+        {
+            let mut repo = served.repo.lock().unwrap();
+            repo.add_target(
+                "targets",
+                &format!("new-{round}.txt"),
+                format!("round {round}").as_bytes(),
+            );
+            repo.publish();
+        }
+        served.resync().await;
+        assert_eq!(std::fs::read_link(served.served()).unwrap(), state, "updated in place");
+        let now = request(served.addr, "GET", "/timestamp.json");
+        assert_eq!(now.status, 200);
+        assert_eq!(now.body, std::fs::read(served.served().join("timestamp.json")).unwrap());
+        assert_ne!(now.body, before.body, "round {round}: the old timestamp was served");
+        let path = served.target_path(&format!("new-{round}.txt"));
+        let target = request(served.addr, "GET", &format!("/{path}"));
+        assert_eq!(
+            (target.status, target.body),
+            (200, format!("round {round}").into_bytes())
+        );
+    }
+}
