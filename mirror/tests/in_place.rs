@@ -360,3 +360,33 @@ async fn an_export_cannot_read_a_state_while_a_sync_may_update_it() {
     let error = trustroot_mirror::sync::lock_mirror(&nothing).unwrap_err().to_string();
     assert!(error.contains("no mirror") || error.contains("nothing"), "{error}");
 }
+
+#[tokio::test]
+async fn a_leaf_role_that_starts_delegating_is_synced_in_full() {
+    let mut pair = Pair::new(binned(16));
+    pair.sync_both().await;
+    let state = state_number(&pair.mirror("quick"));
+    // A bin that delegated nothing now delegates: only the full walk may say what its
+    // targets resolve to. The update in place verifies the walk, then gives way.
+    let bin = pair.sim.bin_for("targets", "t1.txt").unwrap();
+    pair.sim.add_delegation(
+        &bin,
+        trustroot_test_support::DelegatedRoleSpec::new("deeper", &["deep/*"]),
+    );
+    // A path of that bin (so a client's search reaches the delegation).
+    let path = (0..)
+        .map(|i| format!("deep/x{i}.txt"))
+        .find(|path| pair.sim.bin_for("targets", path).as_deref() == Some(bin.as_str()))
+        .unwrap();
+    pair.sim.add_target("deeper", &path, b"delegated further");
+    let report = pair.sync_both().await;
+    assert!(!report.in_place, "{report:?}");
+    assert_ne!(state_number(&pair.mirror("quick")), state);
+    let name = path.rsplit('/').next().unwrap().to_string();
+    assert!(
+        tree(&pair.mirror("quick"))
+            .keys()
+            .any(|file| file.ends_with(&format!(".{name}"))),
+        "{path} is mirrored"
+    );
+}
