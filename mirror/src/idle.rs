@@ -20,6 +20,12 @@ use tokio::time::{Instant, Sleep};
 pub struct IdleTimeout<S> {
     inner: S,
     idle: Duration,
+    /// When a byte last moved.
+    last_progress: Instant,
+    /// Fires no earlier than `idle` after the last progress. Progress only moves
+    /// `last_progress`; the timer is re-armed when it fires and finds progress since, so a
+    /// busy connection does not take a trip through the runtime's timer wheel on every
+    /// read and write (it did, once per request and more, under load).
     deadline: Pin<Box<Sleep>>,
 }
 
@@ -28,23 +34,33 @@ impl<S> IdleTimeout<S> {
         IdleTimeout {
             inner,
             idle,
+            last_progress: Instant::now(),
             deadline: Box::pin(tokio::time::sleep(idle)),
         }
     }
 
     fn progressed(&mut self) {
-        let next = Instant::now() + self.idle;
-        self.deadline.as_mut().reset(next);
+        self.last_progress = Instant::now();
     }
 
     /// What a pending operation turns into: still pending, or timed out.
     fn pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
-        match self.deadline.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("no progress for {:?}", self.idle),
-            ))),
-            Poll::Pending => Poll::Pending,
+        loop {
+            match self.deadline.as_mut().poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(()) => {
+                    let due = self.last_progress + self.idle;
+                    if due <= Instant::now() {
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!("no progress for {:?}", self.idle),
+                        )));
+                    }
+                    // Progress since the timer was armed: wait for the rest of the period
+                    // (polled again right away, to register this task's waker).
+                    self.deadline.as_mut().reset(due);
+                }
+            }
         }
     }
 

@@ -81,20 +81,17 @@ impl Record {
             counters.record(self.status, sent);
         }
         // The path is as received: a request target holds no spaces or control
-        // characters, so one request is always one line.
-        let line = format!(
-            "{} {} {} {} {} {} {:.1}ms\n",
-            self.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            self.peer,
-            self.method,
-            self.path,
-            self.status,
-            sent,
-            self.started.elapsed().as_secs_f64() * 1000.0
-        );
+        // characters, so one request is always one line. Written into the log's buffer,
+        // flushed by the server every `LOG_FLUSH_INTERVAL` and when it stops
+        // (`super::AccessLog`).
+        let at = self.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let millis = self.started.elapsed().as_secs_f64() * 1000.0;
         let mut log = self.shared.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let _ = log.write_all(line.as_bytes());
-        let _ = log.flush();
+        let _ = writeln!(
+            log,
+            "{at} {} {} {} {} {sent} {millis:.1}ms",
+            self.peer, self.method, self.path, self.status
+        );
     }
 }
 

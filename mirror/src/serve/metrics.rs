@@ -13,8 +13,6 @@
 //! `/targets/metrics` and stays served as it is. Without `--metrics`, `/metrics` is an
 //! ordinary path (and a 404).
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
@@ -31,21 +29,42 @@ use crate::status::MirrorStatus;
 /// The path metrics are served at.
 pub const PATH: &str = "/metrics";
 
+/// The status codes counted one by one: every code a response can carry (hyper's
+/// `StatusCode` holds no other).
+const CODES: std::ops::Range<u16> = 100..1000;
+
 /// Responses finished since the server started: how many per status code, and the body
-/// bytes sent.
-#[derive(Debug, Default)]
+/// bytes sent. Atomic counters, one per code: every request counts itself without a lock.
+#[derive(Debug)]
 pub(super) struct Counters {
-    requests: Mutex<BTreeMap<u16, u64>>,
+    requests: Box<[AtomicU64]>,
     bytes: AtomicU64,
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            requests: CODES.map(|_| AtomicU64::new(0)).collect(),
+            bytes: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Counters {
     /// Counts one response, when its body is finished or abandoned.
     pub(super) fn record(&self, status: u16, sent: u64) {
-        let mut requests = self.requests.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let count = requests.entry(status).or_insert(0);
-        *count = count.saturating_add(1);
+        if let Some(count) = self.requests.get(usize::from(status.wrapping_sub(CODES.start))) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
         self.bytes.fetch_add(sent, Ordering::Relaxed);
+    }
+
+    /// The codes answered at least once, in order, with their counts.
+    fn by_code(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        CODES
+            .zip(self.requests.iter())
+            .map(|(code, count)| (code, count.load(Ordering::Relaxed)))
+            .filter(|&(_, count)| count > 0)
     }
 }
 
@@ -93,14 +112,8 @@ pub(super) fn exposition(
         Kind::Counter,
         "HTTP responses finished by this server since it started, by status code.",
     );
-    {
-        let counts = counters
-            .requests
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for (code, count) in counts.iter() {
-            requests.sample(&[("code", &code.to_string())], i128::from(*count));
-        }
+    for (code, count) in counters.by_code() {
+        requests.sample(&[("code", &code.to_string())], i128::from(count));
     }
     families.push(requests);
     let mut bytes = Family::new(

@@ -85,6 +85,13 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// the size of a target.
 const CHUNK: usize = 64 * 1024;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// How long an access-log line may wait in memory before it is written out. Lines are
+/// buffered (one `write` per request cost as much as opening and reading the file served)
+/// and written at least this often, when the buffer fills, and when the server stops; a
+/// server killed outright (SIGKILL) loses at most this much of its log.
+pub const LOG_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+/// The access log's buffer: about 500 lines.
+const LOG_BUFFER: usize = 64 * 1024;
 
 /// How to serve a mirror.
 #[derive(Debug, Clone)]
@@ -133,9 +140,13 @@ pub struct Server {
 }
 
 /// What every request handler needs.
+/// The access log: lines buffered, see [`LOG_FLUSH_INTERVAL`]. Dropping it writes out
+/// what is left.
+type AccessLog = std::io::BufWriter<Box<dyn Write + Send>>;
+
 struct Shared {
     served: Served,
-    log: Mutex<Box<dyn Write + Send>>,
+    log: Mutex<AccessLog>,
     /// The responses counted for `/metrics`, when it is served.
     counters: Option<metrics::Counters>,
     repository_label: Option<String>,
@@ -183,7 +194,7 @@ impl Server {
             addr,
             shared: Arc::new(Shared {
                 served,
-                log: Mutex::new(log),
+                log: Mutex::new(std::io::BufWriter::with_capacity(LOG_BUFFER, log)),
                 counters: options.metrics.then(metrics::Counters::default),
                 repository_label: options.repository_label.clone(),
                 status_page: options.status_page.clone(),
@@ -215,6 +226,7 @@ impl Server {
             .header_read_timeout(self.options.header_read_timeout);
         let graceful = GracefulShutdown::new();
         let permits = Arc::new(Semaphore::new(self.options.max_connections.max(1)));
+        let flusher = tokio::spawn(flush_log_periodically(self.shared.clone()));
         tokio::pin!(shutdown);
         loop {
             // At the cap, stop accepting: new clients wait in the kernel's backlog.
@@ -254,7 +266,27 @@ impl Server {
         let drained = tokio::time::timeout(self.options.shutdown_grace, graceful.shutdown())
             .await
             .is_ok();
+        flusher.abort();
+        self.shared.flush_log();
         Stopped { drained }
+    }
+}
+
+impl Shared {
+    /// Writes out the access-log lines buffered so far. A log that cannot be written
+    /// loses lines, and nothing else: the server keeps serving.
+    fn flush_log(&self) {
+        let _ = self.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).flush();
+    }
+}
+
+/// Writes the access log out every [`LOG_FLUSH_INTERVAL`], until aborted.
+async fn flush_log_periodically(shared: Arc<Shared>) {
+    let mut interval = tokio::time::interval(LOG_FLUSH_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        shared.flush_log();
     }
 }
 
@@ -562,7 +594,9 @@ fn open(repository: &Repository, segments: &[String]) -> Result<Option<(std::fs:
     // away before the file was opened, resolve again. Three times is plenty: a sync
     // takes far longer than one lookup.
     for _ in 0..3 {
-        let Some(state) = mirror.current()? else {
+        // The link alone, read afresh for every request so a switch is seen at once; the
+        // state's own directories are checked once per state (`open_in_state`).
+        let Some(state) = mirror.served_state()? else {
             return Err(UpdateError::ServedStateGone {
                 served: mirror.served(),
             });
@@ -570,35 +604,61 @@ fn open(repository: &Repository, segments: &[String]) -> Result<Option<(std::fs:
         let tree = mirror.state(state).join("tree");
         match open_in_state(repository, state, &tree, segments) {
             Ok(Some((file, length))) => return Ok(Some((file, length, state))),
-            Ok(None) if mirror.current()? == Some(state) => return Ok(None),
+            Ok(None) if mirror.served_state()? == Some(state) => return Ok(None),
             Ok(None) => continue,
-            Err(e) => return Err(UpdateError::io(tree.join(segments.join("/")), e)),
+            Err(OpenError::Mirror(e)) => return Err(e),
+            Err(OpenError::Io(e)) => return Err(UpdateError::io(tree.join(segments.join("/")), e)),
         }
     }
     Ok(None)
+}
+
+/// Why a file could not be opened: the mirror's own directories refused (a planted
+/// symlink, a state not as a sync leaves it), or the file system failed.
+enum OpenError {
+    Mirror(UpdateError),
+    Io(std::io::Error),
+}
+
+impl From<std::io::Error> for OpenError {
+    fn from(e: std::io::Error) -> Self {
+        OpenError::Io(e)
+    }
+}
+
+/// Whether state `state` is the one served and its directories are plain ones, as
+/// [`MirrorDir::current`] checks them (`None`: another state is served by now).
+fn checked(repository: &Repository, state: u64) -> Result<Option<()>, OpenError> {
+    match repository.mirror.current() {
+        Ok(Some(n)) if n == state => Ok(Some(())),
+        Ok(_) => Ok(None),
+        Err(e) => Err(OpenError::Mirror(e)),
+    }
 }
 
 /// Opens a regular file of state `state` (whose tree is `tree`) without following any
 /// symlink. On Linux, one `openat2` beneath the state's open tree directory refuses a
 /// symlink anywhere on the path and any way out of the tree, then `fstat` checks it is a
 /// regular file: two system calls where [`open_in`] makes one per directory and three for
-/// the file. Elsewhere, or on a kernel without `openat2`, [`open_in`].
+/// the file. Elsewhere, or on a kernel without `openat2`, [`open_in`], after checking the
+/// state's directories again.
 fn open_in_state(
     repository: &Repository,
     state: u64,
     tree: &Path,
     segments: &[String],
-) -> std::io::Result<Option<(std::fs::File, u64)>> {
+) -> Result<Option<(std::fs::File, u64)>, OpenError> {
     #[cfg(target_os = "linux")]
     {
         match beneath::open(repository, state, tree, segments) {
-            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOSYS.raw_os_error()) => {}
+            Err(OpenError::Io(e)) if e.raw_os_error() == Some(rustix::io::Errno::NOSYS.raw_os_error()) => {}
             result => return result,
         }
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (repository, state);
-    open_in(tree, segments)
+    if checked(repository, state)?.is_none() {
+        return Ok(None);
+    }
+    Ok(open_in(tree, segments)?)
 }
 
 #[cfg(target_os = "linux")]
@@ -609,20 +669,34 @@ mod beneath {
     use rustix::fs::{Mode, OFlags, ResolveFlags};
     use rustix::io::Errno;
 
-    use super::Repository;
+    use super::{OpenError, Repository, checked};
 
-    /// The open `tree/` of state `state`, opened once per state.
-    fn tree_dir(repository: &Repository, state: u64, tree: &Path) -> std::io::Result<Arc<std::fs::File>> {
-        let mut cached = repository.tree.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some((n, dir)) = cached.as_ref()
-            && *n == state
+    /// The open `tree/` of state `state`, or `None` when another state is served by now.
+    /// Opened once per state, after checking the state's directories: a state never
+    /// changes once served, and files are opened beneath this descriptor, so a symlink
+    /// planted in place of `states/<n>/tree` afterwards is never followed either (the
+    /// descriptor still names the directory that was checked).
+    fn tree_dir(repository: &Repository, state: u64, tree: &Path) -> Result<Option<Arc<std::fs::File>>, OpenError> {
         {
-            return Ok(dir.clone());
+            let cached = repository.tree.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some((n, dir)) = cached.as_ref()
+                && *n == state
+            {
+                return Ok(Some(dir.clone()));
+            }
+        }
+        if checked(repository, state)?.is_none() {
+            return Ok(None);
         }
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let dir = Arc::new(std::fs::File::from(rustix::fs::open(tree, flags, Mode::empty())?));
-        *cached = Some((state, dir.clone()));
-        Ok(dir)
+        let dir = match rustix::fs::open(tree, flags, Mode::empty()) {
+            Ok(fd) => Arc::new(std::fs::File::from(fd)),
+            // Removed since the check: a sync switched and pruned it.
+            Err(Errno::NOENT) => return Ok(None),
+            Err(e) => return Err(OpenError::Io(e.into())),
+        };
+        *repository.tree.write().unwrap_or_else(PoisonError::into_inner) = Some((state, dir.clone()));
+        Ok(Some(dir))
     }
 
     pub(super) fn open(
@@ -630,11 +704,9 @@ mod beneath {
         state: u64,
         tree: &Path,
         segments: &[String],
-    ) -> std::io::Result<Option<(std::fs::File, u64)>> {
-        let dir = match tree_dir(repository, state, tree) {
-            Ok(dir) => dir,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e),
+    ) -> Result<Option<(std::fs::File, u64)>, OpenError> {
+        let Some(dir) = tree_dir(repository, state, tree)? else {
+            return Ok(None);
         };
         let resolve = ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
         // Non-blocking: a FIFO (never in a state the mirror wrote) must not hang the server;
@@ -646,7 +718,7 @@ mod beneath {
             Err(Errno::NOENT | Errno::NOTDIR | Errno::LOOP | Errno::XDEV | Errno::ISDIR | Errno::NAMETOOLONG) => {
                 return Ok(None);
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(OpenError::Io(e.into())),
         };
         let file = std::fs::File::from(fd);
         let meta = file.metadata()?;

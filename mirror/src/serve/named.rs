@@ -21,11 +21,12 @@ use crate::set::{self, Kind};
 
 /// One repository served: its directory, and what is remembered per state number (a
 /// state never changes once served): the `consistent_snapshot` of the root it trusts, and
-/// its open `tree/` directory, which files are opened beneath.
+/// its open `tree/` directory, which files are opened beneath (read by every request,
+/// written once per state).
 pub(super) struct Repository {
     pub mirror: MirrorDir,
     pub consistent: Mutex<Option<(u64, bool)>>,
-    pub tree: Mutex<Option<(u64, Arc<std::fs::File>)>>,
+    pub tree: RwLock<Option<(u64, Arc<std::fs::File>)>>,
 }
 
 impl Repository {
@@ -33,7 +34,7 @@ impl Repository {
         Repository {
             mirror: MirrorDir::new(dir),
             consistent: Mutex::new(None),
-            tree: Mutex::new(None),
+            tree: RwLock::new(None),
         }
     }
 }
