@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
-use hyper::Method;
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use hyper::body::{Body, Bytes, Frame, SizeHint};
+use hyper::{Method, Uri};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use super::{BoxBody, Shared};
@@ -71,7 +71,7 @@ pub(super) struct Record {
     pub started: Instant,
     pub peer: SocketAddr,
     pub method: Method,
-    pub path: String,
+    pub uri: Uri,
     pub status: u16,
 }
 
@@ -84,14 +84,40 @@ impl Record {
         // characters, so one request is always one line. Written into the log's buffer,
         // flushed by the server every `LOG_FLUSH_INTERVAL` and when it stops
         // (`super::AccessLog`).
-        let at = self.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let millis = self.started.elapsed().as_secs_f64() * 1000.0;
         let mut log = self.shared.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let _ = writeln!(
             log,
-            "{at} {} {} {} {} {sent} {millis:.1}ms",
-            self.peer, self.method, self.path, self.status
+            "{} {} {} {} {} {sent} {millis:.1}ms",
+            Rfc3339Millis(self.at),
+            self.peer,
+            self.method,
+            self.uri.path(),
+            self.status
         );
+    }
+}
+
+/// A time as RFC 3339 in UTC with milliseconds (`2026-12-05T17:00:00.123Z`), written
+/// straight into the log's buffer: chrono's own formatting builds a `String` first, one
+/// allocation per request.
+struct Rfc3339Millis(DateTime<Utc>);
+
+impl std::fmt::Display for Rfc3339Millis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = self.0;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            // A leap second's nanoseconds run past 10^9: it stays in its second.
+            (t.nanosecond() / 1_000_000).min(999)
+        )
     }
 }
 
@@ -130,6 +156,28 @@ impl Drop for Logged {
     fn drop(&mut self) {
         if let Some(record) = self.record.take() {
             record.write(self.sent);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn log_times_are_rfc3339_with_milliseconds_as_chrono_writes_them() {
+        for text in [
+            "2026-12-05T17:00:00.123Z",
+            "0999-01-02T03:04:05.000Z",
+            "2026-12-31T23:59:59.999Z",
+        ] {
+            let at = DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc);
+            assert_eq!(Rfc3339Millis(at).to_string(), text);
+            assert_eq!(
+                Rfc3339Millis(at).to_string(),
+                at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            );
         }
     }
 }

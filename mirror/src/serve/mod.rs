@@ -316,7 +316,8 @@ async fn handle(shared: Arc<Shared>, peer: SocketAddr, request: Request<Incoming
         started: Instant::now(),
         peer,
         method: request.method().clone(),
-        path: request.uri().path().to_string(),
+        // The URI itself (a reference count, where a copy of its path was an allocation).
+        uri: request.uri().clone(),
         status: 0,
     };
     let head = request.method() == Method::HEAD;
