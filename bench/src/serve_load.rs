@@ -1,6 +1,8 @@
 //! `mirror serve` beside nginx (issue 24): the same mirror tree served by each on
 //! 127.0.0.1, loaded by wrk with 256 keep-alive connections for 30 s, every request for
-//! one of the 10,000 targets in turn. nginx runs with a configuration of the benchmark's
+//! one of the 10,000 targets in turn. The two run alternately, [`ROUNDS`] times each
+//! (nginx, `mirror serve`, nginx, ...), so a machine whose load changes during the
+//! benchmark weighs on both alike; each run is a row, and the verdict pools them. nginx runs with a configuration of the benchmark's
 //! own (its own prefix, pid file and logs, a random port), in the foreground as a child of
 //! this process, and is stopped by its pid; no service is started or left running.
 
@@ -225,17 +227,40 @@ fn wrk_script(dir: &Path, paths: &[String]) -> Result<PathBuf> {
     Ok(script)
 }
 
+/// How many times each server is loaded, alternately.
+pub const ROUNDS: usize = 2;
+
 /// The `serve` rows' task name.
 pub fn task(count: usize, connections: u32, seconds: u64) -> String {
     format!("serve {count} targets x 1 KiB: {connections} keep-alive connections, {seconds} s (wrk)")
+}
+
+/// Several runs of one server as one: the mean requests per second (the runs are equally
+/// long), the worst p99, every error.
+fn pooled(runs: &[Load]) -> Load {
+    let n = runs.len().max(1) as f64;
+    Load {
+        requests: runs.iter().map(|l| l.requests).sum(),
+        requests_per_second: runs.iter().map(|l| l.requests_per_second).sum::<f64>() / n,
+        p99_ms: runs.iter().map(|l| l.p99_ms).fold(0.0, f64::max),
+        errors: runs.iter().map(|l| l.errors).sum(),
+    }
+}
+
+/// The one-minute load average now, as /proc/loadavg has it.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 pub const NGINX: &str = "nginx (Debian)";
 pub const SERVE: &str = "trustroot mirror serve";
 
 impl Bench<'_> {
-    /// nginx, then `mirror serve`, over the served tree of `mirror`, for `seconds` each.
-    /// Returns each server's load, for the verdicts.
+    /// nginx, then `mirror serve`, over the served tree of `mirror`, for `seconds` each,
+    /// [`ROUNDS`] times. Returns each server's load, pooled over its runs, for the verdicts.
     pub fn serve_load(&mut self, mirror: &Path, targets: &[String], seconds: u64) -> Result<(Load, Load)> {
         const CONNECTIONS: u32 = 256;
         let dir = self.work.join("serve-load");
@@ -243,39 +268,48 @@ impl Bench<'_> {
         let script = wrk_script(&dir, targets)?;
         let tree = std::fs::canonicalize(mirror.join("repository"))?;
         let task = task(targets.len(), CONNECTIONS, seconds);
+        let (mut nginx_runs, mut serve_runs) = (Vec::new(), Vec::new());
+        for round in 1..=ROUNDS {
+            let run = format!("run {round} of {ROUNDS}");
+            let port = free_port()?;
+            let nginx_load = {
+                let server = start_nginx(&dir.join("nginx"), &tree, port)?;
+                let load_average = load_average();
+                note(&format!("wrk against nginx on 127.0.0.1:{port} for {seconds} s ({run})"));
+                let load = run_wrk(port, &script, seconds, CONNECTIONS, &dir.join(format!("wrk-nginx-{round}.log")));
+                drop(server);
+                (load?, load_average)
+            };
+            let extra = format!("{run}, load average {}", nginx_load.1);
+            self.load_row(&task, NGINX, &nginx_load.0, seconds, &extra);
+            nginx_runs.push(nginx_load.0);
 
-        let port = free_port()?;
-        let nginx_load = {
-            let server = start_nginx(&dir.join("nginx"), &tree, port)?;
-            note(&format!("wrk against nginx on 127.0.0.1:{port} for {seconds} s"));
-            let load = run_wrk(port, &script, seconds, CONNECTIONS, &dir.join("wrk-nginx.log"));
-            drop(server);
-            load?
-        };
-        self.load_row(&task, NGINX, &nginx_load, seconds, "");
-
-        let port = free_port()?;
-        let (serve_load, memory) = {
-            let server = start_trustroot(&self.tools.trustroot, mirror, port, &dir.join("serve-access.log"))?;
-            let pid = server.child.id();
-            let before = rss_kib(pid);
-            note(&format!("wrk against mirror serve on 127.0.0.1:{port} for {seconds} s"));
-            let load = run_wrk(port, &script, seconds, CONNECTIONS, &dir.join("wrk-serve.log"));
-            let after = rss_kib(pid);
-            drop(server);
-            (load?, (before, after))
-        };
-        let ((rss_before, _), (rss_after, peak)) = memory;
-        let memory_note = format!(
-            "RSS {:.1} MB at start, {:.1} MB after the load (peak {:.1} MB)",
-            rss_before as f64 / 1024.0,
-            rss_after as f64 / 1024.0,
-            peak as f64 / 1024.0
-        );
-        self.load_row(&task, SERVE, &serve_load, seconds, &memory_note);
-        std::fs::remove_file(dir.join("serve-access.log")).ok();
-        std::fs::remove_file(dir.join("nginx").join("access.log")).ok();
-        Ok((nginx_load, serve_load))
+            let port = free_port()?;
+            let access_log = dir.join("serve-access.log");
+            let (serve_load, memory, load_average) = {
+                let server = start_trustroot(&self.tools.trustroot, mirror, port, &access_log)?;
+                let pid = server.child.id();
+                let before = rss_kib(pid);
+                let load_average = load_average();
+                note(&format!("wrk against mirror serve on 127.0.0.1:{port} for {seconds} s ({run})"));
+                let load = run_wrk(port, &script, seconds, CONNECTIONS, &dir.join(format!("wrk-serve-{round}.log")));
+                let after = rss_kib(pid);
+                drop(server);
+                (load?, (before, after), load_average)
+            };
+            let ((rss_before, _), (rss_after, peak)) = memory;
+            let extra = format!(
+                "{run}, load average {load_average}; RSS {:.1} MB at start, {:.1} MB after the load (peak {:.1} MB)",
+                rss_before as f64 / 1024.0,
+                rss_after as f64 / 1024.0,
+                peak as f64 / 1024.0
+            );
+            self.load_row(&task, SERVE, &serve_load, seconds, &extra);
+            serve_runs.push(serve_load);
+            std::fs::remove_file(&access_log).ok();
+            std::fs::remove_file(dir.join("nginx").join("access.log")).ok();
+        }
+        Ok((pooled(&nginx_runs), pooled(&serve_runs)))
     }
 
     fn load_row(&mut self, task: &str, tool: &str, load: &Load, seconds: u64, extra: &str) {
@@ -318,5 +352,19 @@ mod tests {
         assert_eq!(load.errors, 7);
         assert_eq!(parse_wrk("no results"), None);
         assert_eq!(millis("2.5s"), Some(2500.0));
+    }
+
+    #[test]
+    fn runs_are_pooled_as_the_mean_rate_the_worst_p99_and_every_error() {
+        let run = |requests_per_second: f64, p99_ms: f64, errors: u64| Load {
+            requests: (requests_per_second * 30.0) as u64,
+            requests_per_second,
+            p99_ms,
+            errors,
+        };
+        let pooled = pooled(&[run(40_000.0, 9.0, 0), run(50_000.0, 12.5, 2)]);
+        assert!((pooled.requests_per_second - 45_000.0).abs() < 1e-9);
+        assert!((pooled.p99_ms - 12.5).abs() < 1e-9);
+        assert_eq!((pooled.requests, pooled.errors), (2_700_000, 2));
     }
 }

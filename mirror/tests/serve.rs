@@ -555,3 +555,54 @@ async fn an_update_in_place_is_served_at_once() {
         );
     }
 }
+
+/// The server opens a state's `tree/` once and files beneath that descriptor. Someone who
+/// can write the mirror's directory moves the served tree away and plants a symlink to a
+/// directory of their own in its place: the running server keeps answering from the
+/// directory it checked, never from the planted one, and a server started afresh refuses
+/// to start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symlink_planted_in_place_of_the_served_tree_is_never_followed() {
+    let mut served = Served::start().await;
+    let real = std::fs::read(served.served().join("timestamp.json")).unwrap();
+    assert_eq!(request(served.addr, "GET", "/timestamp.json").body, real);
+
+    let planted = served.mirror.path().join("planted");
+    std::fs::create_dir(&planted).unwrap();
+    std::fs::write(planted.join("timestamp.json"), b"secret planted timestamp").unwrap();
+    let tree = served.mirror.path().join(std::fs::read_link(served.served()).unwrap());
+    std::fs::rename(&tree, tree.with_file_name("moved")).unwrap();
+    std::os::unix::fs::symlink(&planted, &tree).unwrap();
+
+    for _ in 0..3 {
+        let reply = request(served.addr, "GET", "/timestamp.json");
+        assert_eq!((reply.status, &reply.body), (200, &real), "{:?}", String::from_utf8_lossy(&reply.body));
+    }
+    assert_eq!(served.stop().await, Stopped { drained: true });
+
+    // A server started afresh checks the state first, and refuses to start.
+    let refused = Server::bind(ServeOptions::new(served.mirror.path()), "127.0.0.1:0").await;
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(message.contains(tree.to_str().unwrap()), "{message}");
+}
+
+/// Access-log lines are buffered, and written out within about a second while the server
+/// keeps running (and the rest when it stops, checked by the tests above).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_log_is_written_out_while_the_server_runs() {
+    let mut served = Served::start().await;
+    assert_eq!(request(served.addr, "GET", "/timestamp.json").status, 200);
+    assert_eq!(request(served.addr, "GET", "/missing.json").status, 404);
+    let deadline = std::time::Instant::now() + trustroot_mirror::serve::LOG_FLUSH_INTERVAL * 3;
+    let log = loop {
+        let log = std::fs::read_to_string(served.log.path()).unwrap();
+        if log.lines().count() == 2 || std::time::Instant::now() > deadline {
+            break log;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(log.contains(" GET /timestamp.json 200 "), "{log}");
+    assert!(log.contains(" GET /missing.json 404 "), "{log}");
+    assert!(log.ends_with("ms\n"), "{log}");
+    served.stop().await;
+}

@@ -2,7 +2,7 @@
 //! sent and, when the response is finished or abandoned, writes the access-log line and
 //! counts the response for `/metrics`.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -81,22 +81,61 @@ impl Record {
             counters.record(self.status, sent);
         }
         // The path is as received: a request target holds no spaces or control
-        // characters, so one request is always one line. Written into the log's buffer,
-        // flushed by the server every `LOG_FLUSH_INTERVAL` and when it stops
-        // (`super::AccessLog`).
+        // characters, so one request is always one line.
         let millis = self.started.elapsed().as_secs_f64() * 1000.0;
         let mut log = self.shared.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let _ = writeln!(
-            log,
-            "{} {} {} {} {} {sent} {millis:.1}ms",
+        log.push(format_args!(
+            "{} {} {} {} {} {sent} {millis:.1}ms\n",
             Rfc3339Millis(self.at),
             self.peer,
             self.method,
             self.uri.path(),
             self.status
-        );
+        ));
     }
 }
+
+/// The access log: lines gathered in a buffer and written out whole, by the server every
+/// [`super::LOG_FLUSH_INTERVAL`] and when it stops, and here when the buffer is full
+/// (one `write` per request cost as much as opening and reading the file served).
+/// Dropping it writes out what is left.
+pub(super) struct AccessLog {
+    out: BufWriter<Box<dyn Write + Send>>,
+    /// The line being made, kept to be reused.
+    line: Vec<u8>,
+}
+
+impl AccessLog {
+    pub fn new(out: Box<dyn Write + Send>) -> Self {
+        AccessLog {
+            out: BufWriter::with_capacity(LOG_BUFFER, out),
+            line: Vec::new(),
+        }
+    }
+
+    /// Adds one line. A line that does not fit behind the lines buffered is buffered
+    /// after writing them out, so every `write` holds whole lines only (`logrotate` with
+    /// `copytruncate` never cuts one). A log that cannot be written loses lines, and
+    /// nothing else: the server keeps serving.
+    fn push(&mut self, line: std::fmt::Arguments<'_>) {
+        self.line.clear();
+        if self.line.write_fmt(line).is_ok() {
+            let _ = self.out.write_all(&self.line);
+        }
+        // A very long request target does not keep its line's memory.
+        if self.line.capacity() > LOG_BUFFER {
+            self.line = Vec::new();
+        }
+    }
+
+    /// Writes out the lines buffered.
+    pub fn flush(&mut self) {
+        let _ = self.out.flush();
+    }
+}
+
+/// The access log's buffer: about 500 lines.
+const LOG_BUFFER: usize = 64 * 1024;
 
 /// A time as RFC 3339 in UTC with milliseconds (`2026-12-05T17:00:00.123Z`), written
 /// straight into the log's buffer: chrono's own formatting builds a `String` first, one
@@ -179,5 +218,46 @@ mod tests {
                 at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
             );
         }
+    }
+
+    /// Records every `write` made to it.
+    #[derive(Clone, Default)]
+    struct Writes(std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>);
+
+    impl Write for Writes {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().push(buf.to_vec());
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn access_log_writes_whole_lines_only_when_its_buffer_fills_and_when_flushed() {
+        let writes = Writes::default();
+        let mut log = AccessLog::new(Box::new(writes.clone()));
+        // Lines of odd lengths, about six buffers' worth, then one longer than the buffer.
+        let lines: Vec<String> = (0..5_000)
+            .map(|i| format!("line {i} {}\n", "x".repeat(i % 97)))
+            .chain([format!("{}\n", "y".repeat(LOG_BUFFER + 10))])
+            .collect();
+        for line in &lines[..100] {
+            log.push(format_args!("{line}"));
+        }
+        assert!(writes.0.lock().unwrap().is_empty(), "100 lines fit in the buffer");
+        for line in &lines[100..] {
+            log.push(format_args!("{line}"));
+        }
+        log.flush();
+        let written = writes.0.lock().unwrap().clone();
+        assert!(written.len() > 5, "{} writes", written.len());
+        for write in &written {
+            assert!(write.len() <= LOG_BUFFER + 20);
+            assert_eq!(write.last(), Some(&b'\n'), "a write that ends inside a line");
+        }
+        assert_eq!(written.concat(), lines.concat().into_bytes());
     }
 }

@@ -66,7 +66,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use self::body::{FileBody, Logged, Record};
+use self::body::{AccessLog, FileBody, Logged, Record};
 use self::named::{Repository, Served};
 use crate::error::UpdateError;
 
@@ -85,13 +85,10 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// the size of a target.
 const CHUNK: usize = 64 * 1024;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-/// How long an access-log line may wait in memory before it is written out. Lines are
-/// buffered (one `write` per request cost as much as opening and reading the file served)
-/// and written at least this often, when the buffer fills, and when the server stops; a
-/// server killed outright (SIGKILL) loses at most this much of its log.
+/// How long an access-log line may wait in memory before it is written out (see
+/// `body::AccessLog`): a server killed outright (SIGKILL) loses at most this much of its
+/// log.
 pub const LOG_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
-/// The access log's buffer: about 500 lines.
-const LOG_BUFFER: usize = 64 * 1024;
 
 /// How to serve a mirror.
 #[derive(Debug, Clone)]
@@ -140,10 +137,6 @@ pub struct Server {
 }
 
 /// What every request handler needs.
-/// The access log: lines buffered, see [`LOG_FLUSH_INTERVAL`]. Dropping it writes out
-/// what is left.
-type AccessLog = std::io::BufWriter<Box<dyn Write + Send>>;
-
 struct Shared {
     served: Served,
     log: Mutex<AccessLog>,
@@ -194,7 +187,7 @@ impl Server {
             addr,
             shared: Arc::new(Shared {
                 served,
-                log: Mutex::new(std::io::BufWriter::with_capacity(LOG_BUFFER, log)),
+                log: Mutex::new(AccessLog::new(log)),
                 counters: options.metrics.then(metrics::Counters::default),
                 repository_label: options.repository_label.clone(),
                 status_page: options.status_page.clone(),
@@ -273,10 +266,9 @@ impl Server {
 }
 
 impl Shared {
-    /// Writes out the access-log lines buffered so far. A log that cannot be written
-    /// loses lines, and nothing else: the server keeps serving.
+    /// Writes out the access-log lines buffered so far.
     fn flush_log(&self) {
-        let _ = self.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).flush();
+        self.log.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).flush();
     }
 }
 
