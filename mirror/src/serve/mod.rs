@@ -5,7 +5,8 @@
 //! by construction.
 //!
 //! Every request reads the `DIR/repository` symlink afresh (refusing anything that is not
-//! the link a sync makes) and opens the file inside that state's tree. A state is complete
+//! the link a sync makes) and opens the file inside that state's tree; the state's own
+//! directories are checked, and on Linux its tree opened, once per state. A state is complete
 //! before it is served and never modified afterwards, and an open file outlives its
 //! removal, so a response is always one whole file of one complete state, while a sync or
 //! an import switches the mirror underneath. When the state a request resolved is removed

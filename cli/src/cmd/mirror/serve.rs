@@ -60,7 +60,8 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,
     /// Append the access log to FILE instead of standard error. One line per request:
-    /// time, client address, method, path, status, bytes sent, duration.
+    /// time, client address, method, path, status, bytes sent, duration. Lines are
+    /// written out at least once a second and when the server stops.
     #[arg(long, value_name = "FILE")]
     pub access_log: Option<PathBuf>,
     /// Also answer /metrics, in the Prometheus text format, on the same address.
