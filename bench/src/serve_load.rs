@@ -275,8 +275,16 @@ impl Bench<'_> {
             let nginx_load = {
                 let server = start_nginx(&dir.join("nginx"), &tree, port)?;
                 let load_average = load_average();
-                note(&format!("wrk against nginx on 127.0.0.1:{port} for {seconds} s ({run})"));
-                let load = run_wrk(port, &script, seconds, CONNECTIONS, &dir.join(format!("wrk-nginx-{round}.log")));
+                note(&format!(
+                    "wrk against nginx on 127.0.0.1:{port} for {seconds} s ({run})"
+                ));
+                let load = run_wrk(
+                    port,
+                    &script,
+                    seconds,
+                    CONNECTIONS,
+                    &dir.join(format!("wrk-nginx-{round}.log")),
+                );
                 drop(server);
                 (load?, load_average)
             };
@@ -291,8 +299,16 @@ impl Bench<'_> {
                 let pid = server.child.id();
                 let before = rss_kib(pid);
                 let load_average = load_average();
-                note(&format!("wrk against mirror serve on 127.0.0.1:{port} for {seconds} s ({run})"));
-                let load = run_wrk(port, &script, seconds, CONNECTIONS, &dir.join(format!("wrk-serve-{round}.log")));
+                note(&format!(
+                    "wrk against mirror serve on 127.0.0.1:{port} for {seconds} s ({run})"
+                ));
+                let load = run_wrk(
+                    port,
+                    &script,
+                    seconds,
+                    CONNECTIONS,
+                    &dir.join(format!("wrk-serve-{round}.log")),
+                );
                 let after = rss_kib(pid);
                 drop(server);
                 (load?, (before, after), load_average)

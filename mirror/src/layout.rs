@@ -101,14 +101,6 @@ impl MirrorDir {
         Ok(Some(n))
     }
 
-    /// The number of the state the served symlink names, read with one `readlink` and
-    /// without [`MirrorDir::current`]'s checks of that state's directories: for a caller
-    /// that has checked state `n` once already (`mirror serve`, per request; a state
-    /// never changes once served). Refuses what `current` refuses about the link itself.
-    pub fn served_state(&self) -> Result<Option<u64>, UpdateError> {
-        Ok(self.states.current()?)
-    }
-
     /// Points the served path at state `n` with one atomic rename.
     pub fn switch_to(&self, n: u64) -> Result<(), UpdateError> {
         Ok(self.states.switch_to(n)?)

@@ -576,7 +576,12 @@ async fn a_symlink_planted_in_place_of_the_served_tree_is_never_followed() {
 
     for _ in 0..3 {
         let reply = request(served.addr, "GET", "/timestamp.json");
-        assert_eq!((reply.status, &reply.body), (200, &real), "{:?}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(
+            (reply.status, &reply.body),
+            (200, &real),
+            "{:?}",
+            String::from_utf8_lossy(&reply.body)
+        );
     }
     assert_eq!(served.stop().await, Stopped { drained: true });
 
@@ -604,5 +609,43 @@ async fn the_access_log_is_written_out_while_the_server_runs() {
     assert!(log.contains(" GET /timestamp.json 200 "), "{log}");
     assert!(log.contains(" GET /missing.json 404 "), "{log}");
     assert!(log.ends_with("ms\n"), "{log}");
+    served.stop().await;
+}
+
+/// The server remembers what it resolved of the served state (its tree, its small files)
+/// until the served link changes. A mirror removed and made again while the server runs
+/// numbers its states from 1 again: the server answers from the new mirror, never from
+/// what it remembered of the old one under the same state number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mirror_made_again_under_the_same_state_number_is_never_answered_from_the_old_one() {
+    let mut served = Served::start().await;
+    let old_state = std::fs::read_link(served.served()).unwrap();
+    let old = std::fs::read(served.served().join("timestamp.json")).unwrap();
+    for _ in 0..2 {
+        assert_eq!(request(served.addr, "GET", "/timestamp.json").body, old);
+    }
+
+    std::fs::remove_file(served.served()).unwrap();
+    std::fs::remove_dir_all(served.mirror.path().join(".trustroot-mirror")).unwrap();
+    assert_eq!(request(served.addr, "GET", "/timestamp.json").status, 503);
+    let root = {
+        let mut repo = served.repo.lock().unwrap();
+        repo.add_target("targets", "new.txt", b"the mirror made again");
+        repo.publish();
+        repo.root_bytes(1).unwrap()
+    };
+    let mut again = sync_options(served.mirror.path(), &served.origin, served.now);
+    again.root = Some(root);
+    sync(again).await.unwrap();
+    assert_eq!(
+        std::fs::read_link(served.served()).unwrap(),
+        old_state,
+        "the same state number"
+    );
+    let new = std::fs::read(served.served().join("timestamp.json")).unwrap();
+    assert_ne!(new, old);
+
+    let reply = request(served.addr, "GET", "/timestamp.json");
+    assert_eq!((reply.status, reply.body), (200, new));
     served.stop().await;
 }

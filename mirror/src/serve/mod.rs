@@ -44,6 +44,7 @@ mod body;
 mod metrics;
 mod named;
 pub mod status_page;
+mod view;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -69,6 +70,7 @@ use tokio::sync::Semaphore;
 
 use self::body::{AccessLog, FileBody, Logged, Record};
 use self::named::{Repository, Served};
+use self::view::View;
 use crate::error::UpdateError;
 
 /// Connections served at once; further clients wait in the listen backlog.
@@ -83,8 +85,8 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Bytes read from a file per body frame: memory per connection stays bounded whatever
-/// the size of a target.
-const CHUNK: usize = 64 * 1024;
+/// the size of a target. A file of at most this is read whole (and kept: `view`).
+const CHUNK: usize = view::SMALL;
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// How long an access-log line may wait in memory before it is written out (see
 /// `body::AccessLog`): a server killed outright (SIGKILL) loses at most this much of its
@@ -372,12 +374,7 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
     // request to the blocking pool and back cost two thread switches, most of the time a
     // request took under load (measured: docs/benchmarks.md). A file larger than a chunk
     // is still streamed through the blocking pool.
-    let opened = open(&repository, &segments).and_then(|found| {
-        found
-            .map(|(file, length, state)| read_small(file, length, state, head, &segments))
-            .transpose()
-    });
-    let (contents, length, state) = match opened {
+    let (contents, length, view) = match fetch(&repository, &segments, head) {
         Ok(Some(found)) => found,
         Ok(None) => return text(StatusCode::NOT_FOUND, "not found\n"),
         // A named repository with no served state (its first sync has not finished, or it
@@ -391,7 +388,7 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
     let Some(name) = segments.last().map(String::as_str) else {
         return text(StatusCode::NOT_FOUND, "not found\n");
     };
-    let cache = cache_control(&segments, || consistent_snapshot(&repository, state));
+    let cache = cache_control(&segments, || view.consistent_snapshot(&repository.mirror));
     let body = match contents {
         _ if head => Empty::new().map_err(|never| match never {}).boxed_unsync(),
         Contents::Read(bytes) => Full::new(bytes).map_err(|never| match never {}).boxed_unsync(),
@@ -560,159 +557,107 @@ enum Contents {
 /// Reads `file` whole when it is at most [`CHUNK`] bytes (and the request wants a body);
 /// a larger one stays open, to be streamed. A file shorter than its length when opened
 /// (changed under the server: states never are) is an error, as it is when streamed.
-fn read_small(
-    file: std::fs::File,
-    length: u64,
-    state: u64,
-    head: bool,
-    segments: &[String],
-) -> Result<(Contents, u64, u64), UpdateError> {
+fn read_small(file: std::fs::File, length: u64, head: bool, path: &str) -> Result<Contents, UpdateError> {
     use std::io::Read as _;
     let small = usize::try_from(length).ok().filter(|&n| n <= CHUNK && !head);
     let Some(size) = small else {
-        return Ok((Contents::Open(file), length, state));
+        return Ok(Contents::Open(file));
     };
     let mut bytes = vec![0u8; size];
     let mut reader = &file;
     reader
         .read_exact(&mut bytes)
-        .map_err(|e| UpdateError::io(Path::new(&segments.join("/")), e))?;
-    Ok((Contents::Read(Bytes::from(bytes)), length, state))
+        .map_err(|e| UpdateError::io(Path::new(path), e))?;
+    Ok(Contents::Read(Bytes::from(bytes)))
 }
 
-/// Opens the file at `segments` in the served state: `(file, length, state)`, or `None`
-/// when the state has no such regular file.
-fn open(repository: &Repository, segments: &[String]) -> Result<Option<(std::fs::File, u64, u64)>, UpdateError> {
-    let mirror = &repository.mirror;
+/// The file at `segments` in the state served now, kept in memory or read when at most
+/// [`CHUNK`] bytes (and the request wants a body), else open to be streamed; with its
+/// length and the view of the state it came from. `None` when the state has no such
+/// regular file.
+fn fetch(
+    repository: &Repository,
+    segments: &[String],
+    head: bool,
+) -> Result<Option<(Contents, u64, Arc<View>)>, UpdateError> {
+    let path = segments.join("/");
     // A sync removes the old state right after switching; if the state we resolved went
     // away before the file was opened, resolve again. Three times is plenty: a sync
     // takes far longer than one lookup.
     for _ in 0..3 {
-        // The link alone, read afresh for every request so a switch is seen at once; the
-        // state's own directories are checked once per state (`open_in_state`).
-        let Some(state) = mirror.served_state()? else {
+        let Some(view) = view::current(repository)? else {
             return Err(UpdateError::ServedStateGone {
-                served: mirror.served(),
+                served: repository.mirror.served(),
             });
         };
-        let tree = mirror.state(state).join("tree");
-        match open_in_state(repository, state, &tree, segments) {
-            Ok(Some((file, length))) => return Ok(Some((file, length, state))),
-            Ok(None) if mirror.served_state()? == Some(state) => return Ok(None),
+        if let Some(bytes) = view.file(&path) {
+            let length = bytes.len() as u64;
+            return Ok(Some((Contents::Read(bytes), length, view)));
+        }
+        let tree = repository.mirror.state(view.state).join("tree");
+        match open_in_state(repository, &view, &tree, &path, segments) {
+            Ok(Some((file, length))) => {
+                let contents = read_small(file, length, head, &path)?;
+                if let Contents::Read(bytes) = &contents {
+                    view.keep(&path, bytes);
+                }
+                return Ok(Some((contents, length, view)));
+            }
+            Ok(None) if view::current(repository)?.is_some_and(|now| Arc::ptr_eq(&now, &view)) => return Ok(None),
             Ok(None) => continue,
-            Err(OpenError::Mirror(e)) => return Err(e),
-            Err(OpenError::Io(e)) => return Err(UpdateError::io(tree.join(segments.join("/")), e)),
+            Err(e) => return Err(UpdateError::io(tree.join(&path), e)),
         }
     }
     Ok(None)
 }
 
-/// Why a file could not be opened: the mirror's own directories refused (a planted
-/// symlink, a state not as a sync leaves it), or the file system failed.
-enum OpenError {
-    Mirror(UpdateError),
-    Io(std::io::Error),
-}
-
-impl From<std::io::Error> for OpenError {
-    fn from(e: std::io::Error) -> Self {
-        OpenError::Io(e)
-    }
-}
-
-/// Whether state `state` is the one served and its directories are plain ones, as
-/// [`MirrorDir::current`] checks them (`None`: another state is served by now).
-fn checked(repository: &Repository, state: u64) -> Result<Option<()>, OpenError> {
-    match repository.mirror.current() {
-        Ok(Some(n)) if n == state => Ok(Some(())),
-        Ok(_) => Ok(None),
-        Err(e) => Err(OpenError::Mirror(e)),
-    }
-}
-
-/// Opens a regular file of state `state` (whose tree is `tree`) without following any
-/// symlink. On Linux, one `openat2` beneath the state's open tree directory refuses a
+/// Opens a regular file of the state of `view` (whose tree is `tree`) without following
+/// any symlink. On Linux, one `openat2` beneath the state's open tree directory refuses a
 /// symlink anywhere on the path and any way out of the tree, then `fstat` checks it is a
 /// regular file: two system calls where [`open_in`] makes one per directory and three for
-/// the file. Elsewhere, or on a kernel without `openat2`, [`open_in`], after checking the
-/// state's directories again.
+/// the file. Elsewhere, or on a kernel without `openat2`, [`open_in`].
 fn open_in_state(
     repository: &Repository,
-    state: u64,
+    view: &View,
     tree: &Path,
+    path: &str,
     segments: &[String],
-) -> Result<Option<(std::fs::File, u64)>, OpenError> {
+) -> std::io::Result<Option<(std::fs::File, u64)>> {
     #[cfg(target_os = "linux")]
-    {
-        match beneath::open(repository, state, tree, segments) {
-            Err(OpenError::Io(e)) if e.raw_os_error() == Some(rustix::io::Errno::NOSYS.raw_os_error()) => {}
+    if let Some(dir) = &view.tree {
+        match beneath::open(dir, path) {
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::NOSYS.raw_os_error()) => {}
             result => return result,
         }
     }
-    if checked(repository, state)?.is_none() {
-        return Ok(None);
+    #[cfg(not(target_os = "linux"))]
+    let _ = path;
+    // By path: check the state's directories again first, as each request is on its own.
+    match repository.mirror.current() {
+        Ok(Some(n)) if n == view.state => open_in(tree, segments),
+        Ok(_) => Ok(None),
+        Err(e) => Err(std::io::Error::other(e.to_string())),
     }
-    Ok(open_in(tree, segments)?)
 }
 
 #[cfg(target_os = "linux")]
 mod beneath {
-    use std::path::Path;
-    use std::sync::{Arc, PoisonError};
-
     use rustix::fs::{Mode, OFlags, ResolveFlags};
     use rustix::io::Errno;
 
-    use super::{OpenError, Repository, checked};
-
-    /// The open `tree/` of state `state`, or `None` when another state is served by now.
-    /// Opened once per state, after checking the state's directories: a state never
-    /// changes once served, and files are opened beneath this descriptor, so a symlink
-    /// planted in place of `states/<n>/tree` afterwards is never followed either (the
-    /// descriptor still names the directory that was checked).
-    fn tree_dir(repository: &Repository, state: u64, tree: &Path) -> Result<Option<Arc<std::fs::File>>, OpenError> {
-        {
-            let cached = repository.tree.read().unwrap_or_else(PoisonError::into_inner);
-            if let Some((n, dir)) = cached.as_ref()
-                && *n == state
-            {
-                return Ok(Some(dir.clone()));
-            }
-        }
-        if checked(repository, state)?.is_none() {
-            return Ok(None);
-        }
-        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let dir = match rustix::fs::open(tree, flags, Mode::empty()) {
-            Ok(fd) => Arc::new(std::fs::File::from(fd)),
-            // Removed since the check: a sync switched and pruned it.
-            Err(Errno::NOENT) => return Ok(None),
-            Err(e) => return Err(OpenError::Io(e.into())),
-        };
-        *repository.tree.write().unwrap_or_else(PoisonError::into_inner) = Some((state, dir.clone()));
-        Ok(Some(dir))
-    }
-
-    pub(super) fn open(
-        repository: &Repository,
-        state: u64,
-        tree: &Path,
-        segments: &[String],
-    ) -> Result<Option<(std::fs::File, u64)>, OpenError> {
-        let Some(dir) = tree_dir(repository, state, tree)? else {
-            return Ok(None);
-        };
+    /// Opens regular file `path` beneath the open directory `dir`.
+    pub(super) fn open(dir: &std::fs::File, path: &str) -> std::io::Result<Option<(std::fs::File, u64)>> {
         let resolve = ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS;
         // Non-blocking: a FIFO (never in a state the mirror wrote) must not hang the server;
         // it is then refused as not a regular file.
         let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
-        let fd = match rustix::fs::openat2(&*dir, segments.join("/"), flags, Mode::empty(), resolve) {
+        let fd = match rustix::fs::openat2(dir, path, flags, Mode::empty(), resolve) {
             Ok(fd) => fd,
             // Absent, a symlink on the way, a way out of the tree, a name too long: not served.
             Err(Errno::NOENT | Errno::NOTDIR | Errno::LOOP | Errno::XDEV | Errno::ISDIR | Errno::NAMETOOLONG) => {
                 return Ok(None);
             }
-            Err(e) => return Err(OpenError::Io(e.into())),
+            Err(e) => return Err(e.into()),
         };
         let file = std::fs::File::from(fd);
         let meta = file.metadata()?;
@@ -764,25 +709,6 @@ fn open_in(tree: &Path, segments: &[String]) -> std::io::Result<Option<(std::fs:
         return Ok(None);
     }
     Ok(Some((file, meta.len())))
-}
-
-/// `consistent_snapshot` of the root state `n` trusts (false when unreadable: the
-/// cautious answer, as it only ever removes caching).
-fn consistent_snapshot(repository: &Repository, n: u64) -> bool {
-    let mut cached = repository
-        .consistent
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((_, consistent)) = cached.filter(|(state, _)| *state == n) {
-        return consistent;
-    }
-    let consistent = std::fs::read(repository.mirror.state(n).join("client/root.json"))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .and_then(|root| root["signed"]["consistent_snapshot"].as_bool())
-        .unwrap_or(false);
-    *cached = Some((n, consistent));
-    consistent
 }
 
 /// The `Cache-Control` for a served path (see the module documentation).

@@ -12,29 +12,26 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use super::status_page::NamedStatus;
+use super::view::View;
 use crate::error::UpdateError;
 use crate::layout::MirrorDir;
 use crate::set::{self, Kind};
 
-/// One repository served: its directory, and what is remembered per state number (a
-/// state never changes once served): the `consistent_snapshot` of the root it trusts, and
-/// its open `tree/` directory, which files are opened beneath (read by every request,
-/// written once per state).
+/// One repository served: its directory, and the view of the state it serves, resolved
+/// once per switch (read by every request, written once per switch: see `view`).
 pub(super) struct Repository {
     pub mirror: MirrorDir,
-    pub consistent: Mutex<Option<(u64, bool)>>,
-    pub tree: RwLock<Option<(u64, Arc<std::fs::File>)>>,
+    pub view: RwLock<Option<Arc<View>>>,
 }
 
 impl Repository {
     fn new(dir: &Path) -> Repository {
         Repository {
             mirror: MirrorDir::new(dir),
-            consistent: Mutex::new(None),
-            tree: RwLock::new(None),
+            view: RwLock::new(None),
         }
     }
 }
