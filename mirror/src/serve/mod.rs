@@ -4,9 +4,10 @@
 //! exists so an air-gapped site needs nothing else, and so the caching headers are right
 //! by construction.
 //!
-//! Every request reads the `DIR/repository` symlink afresh (refusing anything that is not
-//! the link a sync makes) and opens the file inside that state's tree; the state's own
-//! directories are checked, and on Linux its tree opened, once per state. A state is complete
+//! Every request looks at the `DIR/repository` symlink afresh (refusing anything that is
+//! not the link a sync makes) and is answered from the state it names: its files opened
+//! inside that state's tree, or kept in memory since they were (`view`: the state is
+//! resolved, checked and its tree opened once per switch of the link). A state is complete
 //! before it is served and never modified afterwards, and an open file outlives its
 //! removal, so a response is always one whole file of one complete state, while a sync or
 //! an import switches the mirror underneath. When the state a request resolved is removed
@@ -370,10 +371,11 @@ async fn respond(shared: Arc<Shared>, raw_path: &str, head: bool) -> Response<Bo
         }
     };
     // Opened (and a small file read) right here, on the worker thread, as nginx does in
-    // its event loop: a mirror's files are small and in the page cache, and handing each
-    // request to the blocking pool and back cost two thread switches, most of the time a
-    // request took under load (measured: docs/benchmarks.md). A file larger than a chunk
-    // is still streamed through the blocking pool.
+    // its event loop: a mirror's files are small and in the page cache (or kept in
+    // memory), and handing each request to the blocking pool and back cost two thread
+    // switches, most of the time a request took under load (measured:
+    // docs/benchmarks.md). A file larger than a chunk is still streamed through the
+    // blocking pool.
     let (contents, length, view) = match fetch(&repository, &segments, head) {
         Ok(Some(found)) => found,
         Ok(None) => return text(StatusCode::NOT_FOUND, "not found\n"),
