@@ -8,7 +8,8 @@
 //! not the link a sync makes) and is answered from the state it names: its files opened
 //! inside that state's tree, or kept in memory since they were (`view`: the state is
 //! resolved, checked and its tree opened once per switch of the link). A state is complete
-//! before it is served and never modified afterwards, and an open file outlives its
+//! before it is served and afterwards changes only by whole files (an update in place:
+//! new names, then `timestamp.json` replaced by a rename), and an open file outlives its
 //! removal, so a response is always one whole file of one complete state, while a sync or
 //! an import switches the mirror underneath. When the state a request resolved is removed
 //! before the file is opened (a sync switched and pruned it in between), the request is
@@ -600,7 +601,12 @@ fn fetch(
         match open_in_state(repository, &view, &tree, &path, segments) {
             Ok(Some((file, length))) => {
                 let contents = read_small(file, length, head, &path)?;
-                if let Contents::Read(bytes) = &contents {
+                // Kept only under a name whose content never changes: an update in place
+                // replaces `timestamp.json` (and, without consistent snapshots, every
+                // metadata file) within the same state.
+                if let Contents::Read(bytes) = &contents
+                    && cache_control(segments, || view.consistent_snapshot(&repository.mirror)) == IMMUTABLE
+                {
                     view.keep(&path, bytes);
                 }
                 return Ok(Some((contents, length, view)));

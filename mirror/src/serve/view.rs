@@ -20,9 +20,12 @@
 //! systems; switches are seconds apart.)
 //!
 //! The files kept are the ones of at most [`SMALL`] bytes, read whole anyway to be
-//! answered; at most [`MAX_BYTES`] of them (paths counted) and [`MAX_FILES`] files per
-//! state, the first ones asked for; the rest is read from disk each time. A state never
-//! changes once served, so what is kept is what the state holds, and it is dropped with
+//! answered, under a name served as immutable (versioned metadata and hash-prefixed
+//! targets with consistent snapshots: the caller decides); at most [`MAX_BYTES`] of them
+//! (paths counted) and [`MAX_FILES`] files per state, the first ones asked for; the rest
+//! is read from disk each time. A state changes after it is served only by an update in
+//! place, which adds files under new names and replaces `timestamp.json`, never the
+//! content under such a name, so what is kept is what the state holds; it is dropped with
 //! the view at the next switch. A request answered from memory makes no system call for
 //! the file (no `openat2`, `fstat`, `read`, `close`): the most of what a request cost
 //! besides the socket (docs/benchmarks.md).
@@ -96,7 +99,9 @@ impl View {
             .cloned()
     }
 
-    /// Keeps `contents`, the whole of file `path` of this state, while there is room.
+    /// Keeps `contents`, the whole of file `path` of this state, while there is room. The
+    /// caller keeps only names whose content never changes (see the module
+    /// documentation).
     pub fn keep(&self, path: &str, contents: &Bytes) {
         if contents.len() > SMALL {
             return;
