@@ -158,7 +158,23 @@ struct Server {
 }
 
 impl Drop for Server {
+    /// SIGTERM first, as Ctrl-C would: the server then writes out its buffered access log
+    /// (which the quickstart points the reader to) and exits at once when idle. Killed
+    /// if it has not within five seconds.
     fn drop(&mut self) {
+        let terminated = rustix::process::kill_process(
+            rustix::process::Pid::from_child(&self.child),
+            rustix::process::Signal::TERM,
+        );
+        if terminated.is_ok() {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while std::time::Instant::now() < deadline {
+                if let Ok(Some(_)) = self.child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
