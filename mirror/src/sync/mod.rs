@@ -307,7 +307,7 @@ async fn sync_locked(
         }
     };
     stage::prepare_staging(layout, number)?;
-    let begun = plan::begin(layout, served.as_ref(), options).await?;
+    let mut begun = plan::begin(layout, served.as_ref(), options).await?;
     if let (Some(served), Some(state_summary)) = (&served, &state_summary)
         && begun.unchanged(layout, served, state_summary, options)
     {
@@ -316,7 +316,6 @@ async fn sync_locked(
         summary.seconds = started.elapsed().as_secs_f64();
         return Ok(summary);
     }
-    let mut begun = begun;
     if let (Some(served), Some(state_summary)) = (&served, &state_summary)
         && in_place::eligible(&begun, layout, served, state_summary, options)
         && let Some(mut summary) = in_place::update(&mut begun, layout, served, state_summary, options).await?
