@@ -603,49 +603,31 @@ pub fn draw(rows: &[crate::measure::Row]) -> String {
     let wall = |r: &crate::measure::Row| secs(r.measured.wall);
     let rss = |r: &crate::measure::Row| r.measured.rss_kib.map_or(f64::NAN, |k| k as f64 / 1024.0);
     let fresh = |count| task::fresh(count, 0);
-    let time = [
-        plot::Series {
-            name: "trustroot mirror sync, fresh (median)",
-            colour: "#1f77b4",
-            points: points(&fresh, TRUSTROOT, &wall),
-        },
-        plot::Series {
-            name: "curl -Z over the same files (median)",
-            colour: "#7f7f7f",
-            points: points(&fresh, CURL, &wall),
-        },
-        plot::Series {
-            name: "trustroot, one target changed",
-            colour: "#ff7f0e",
-            points: points(&task::one_changed, TRUSTROOT, &wall),
-        },
-        plot::Series {
-            name: "trustroot, new timestamp and snapshot",
-            colour: "#2ca02c",
-            points: points(&task::new_snapshot, TRUSTROOT, &wall),
-        },
-    ];
-    let memory = [
-        plot::Series {
-            name: "trustroot mirror sync, fresh",
-            colour: "#1f77b4",
-            points: points(&fresh, TRUSTROOT, &rss),
-        },
-        plot::Series {
-            name: "curl -Z over the same files",
-            colour: "#7f7f7f",
-            points: points(&fresh, CURL, &rss),
-        },
-        plot::Series {
-            name: "trustroot, one target changed",
-            colour: "#ff7f0e",
-            points: points(&task::one_changed, TRUSTROOT, &rss),
-        },
-        plot::Series {
-            name: "trustroot, new timestamp and snapshot",
-            colour: "#2ca02c",
-            points: points(&task::new_snapshot, TRUSTROOT, &rss),
-        },
-    ];
+    // The same four lines in both panels, of wall time and of peak memory.
+    let lines = |value: &dyn Fn(&crate::measure::Row) -> f64| {
+        [
+            plot::Series {
+                name: "trustroot mirror sync, fresh (median)",
+                colour: "#1f77b4",
+                points: points(&fresh, TRUSTROOT, value),
+            },
+            plot::Series {
+                name: "curl -Z over the same files (median)",
+                colour: "#7f7f7f",
+                points: points(&fresh, CURL, value),
+            },
+            plot::Series {
+                name: "trustroot, one target changed",
+                colour: "#ff7f0e",
+                points: points(&task::one_changed, TRUSTROOT, value),
+            },
+            plot::Series {
+                name: "trustroot, new timestamp and snapshot",
+                colour: "#2ca02c",
+                points: points(&task::new_snapshot, TRUSTROOT, value),
+            },
+        ]
+    };
+    let (time, memory) = (lines(&wall), lines(&rss));
     plot::two_panels(&time, None, &memory, Some((150.0, "goal: 150 MB (fresh)")))
 }

@@ -24,6 +24,21 @@ use url::Url;
 use crate::error::{FetchError, Task, UpdateError};
 use crate::fetch::Fetcher;
 
+/// `signed.version` of a metadata document, every other field skipped while parsing (a
+/// targets role of 100,000 entries read as a JSON value would cost hundreds of MB); `None`
+/// when the document does not have one.
+pub(crate) fn signed_version(bytes: &[u8]) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        signed: Signed,
+    }
+    #[derive(serde::Deserialize)]
+    struct Signed {
+        version: u64,
+    }
+    serde_json::from_slice::<Envelope>(bytes).ok().map(|e| e.signed.version)
+}
+
 /// Where the updater keeps its state and where it fetches from.
 #[derive(Debug, Clone)]
 pub struct UpdaterConfig {
@@ -301,14 +316,6 @@ impl Updater {
     /// which for a role of 100,000 entries is most of a sync's time. Only the version is
     /// read (every other field skipped); anything unreadable goes to core, which decides.
     fn stale_targets_copy(&self, need: &Need, bytes: &[u8]) -> bool {
-        #[derive(serde::Deserialize)]
-        struct Envelope {
-            signed: Signed,
-        }
-        #[derive(serde::Deserialize)]
-        struct Signed {
-            version: u64,
-        }
         if need.delegator.is_none() {
             return false;
         }
@@ -320,7 +327,7 @@ impl Updater {
         else {
             return false;
         };
-        serde_json::from_slice::<Envelope>(bytes).is_ok_and(|copy| copy.signed.version != listed.version)
+        signed_version(bytes).is_some_and(|version| version != listed.version)
     }
 
     fn persist(&self, role: &str, bytes: &[u8]) -> Result<(), UpdateError> {

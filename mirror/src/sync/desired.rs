@@ -75,16 +75,20 @@ impl WantedTarget {
     /// Its length and hashes as core's `TargetFile`, what a verifier reads: made for one
     /// file being checked at a time, never kept.
     pub fn target_file(&self) -> TargetFile {
-        TargetFile {
-            length: self.length,
-            hashes: self
-                .hashes
-                .iter()
-                .map(|(algorithm, digest)| (algorithm.to_string(), digest.to_string()))
-                .collect(),
-            custom: None,
-            unknown: Default::default(),
-        }
+        target_file(self.length, self.hashes.iter().map(|(a, d)| (&**a, &**d)))
+    }
+}
+
+/// Core's `TargetFile` of a target's length and hashes only (what a verifier reads; custom
+/// and unknown fields stay in the role's bytes).
+pub(super) fn target_file<'a>(length: u64, hashes: impl Iterator<Item = (&'a str, &'a str)>) -> TargetFile {
+    TargetFile {
+        length,
+        hashes: hashes
+            .map(|(algorithm, digest)| (algorithm.to_string(), digest.to_string()))
+            .collect(),
+        custom: None,
+        unknown: Default::default(),
     }
 }
 

@@ -40,7 +40,7 @@ use trustroot_core::metadata::MetaFile;
 use trustroot_core::{TargetFile, TrustedSet, role_name};
 use trustroot_store::Durability;
 
-use super::desired::{WantedTarget, target_names};
+use super::desired::{self, WantedTarget, target_names};
 use super::fetch::{Download, fetch_targets};
 use super::plan::{Begun, Served};
 use super::quick::{RoleRecord, StateSummary, earlier};
@@ -297,16 +297,7 @@ impl RecordedTarget<'_> {
     }
 
     fn target_file(&self) -> TargetFile {
-        TargetFile {
-            length: self.length,
-            hashes: self
-                .hashes
-                .iter()
-                .map(|(algorithm, digest)| (algorithm.to_string(), digest.to_string()))
-                .collect(),
-            custom: None,
-            unknown: Default::default(),
-        }
+        desired::target_file(self.length, self.hashes.iter().map(|(a, d)| (&**a, &**d)))
     }
 }
 

@@ -19,7 +19,7 @@ use crate::fetch::Fetcher;
 use crate::layout::{MirrorDir, scan_files};
 use crate::manifest::{Manifest, Origin};
 use crate::tree_path::TreePath;
-use crate::updater::{Updater, UpdaterConfig, base_url, join};
+use crate::updater::{Updater, UpdaterConfig, base_url, join, signed_version};
 
 /// Root versions a sync fetches at once while it walks a long root chain.
 const ROOTS_AHEAD: usize = 8;
@@ -282,21 +282,12 @@ fn versions_before(client: &Path, options: &SyncOptions) -> Result<Versions, Upd
         options.sigstore.clone(),
     )?;
     let mut v = versions(&trusted_before);
-    // Only the version is read: a targets role of 100,000 entries held as a JSON value
-    // would cost far more memory than the whole sync otherwise needs.
-    #[derive(serde::Deserialize)]
-    struct Envelope {
-        signed: Signed,
-    }
-    #[derive(serde::Deserialize)]
-    struct Signed {
-        version: u64,
-    }
+    // Only the version is read (see `signed_version`).
     let read_version = |role: &str| -> u64 {
         std::fs::read(client.join(format!("{role}.json")))
             .ok()
-            .and_then(|b| serde_json::from_slice::<Envelope>(&b).ok())
-            .map_or(0, |e| e.signed.version)
+            .and_then(|bytes| signed_version(&bytes))
+            .unwrap_or(0)
     };
     v.timestamp = read_version("timestamp");
     v.snapshot = read_version("snapshot");
