@@ -26,7 +26,7 @@ pub async fn download_verified(
     target: &TargetFile,
     destination: &Path,
 ) -> Result<u64, UpdateError> {
-    download(fetcher, url, name, target, destination, Durability::Synced).await
+    download(fetcher, url, name, target, destination).await
 }
 
 /// [`download_verified`] without the syncs, for a directory made durable as a whole later
@@ -141,7 +141,6 @@ async fn download(
     name: &str,
     target: &TargetFile,
     destination: &Path,
-    durability: Durability,
 ) -> Result<u64, UpdateError> {
     let mut verifier = StreamVerifier::new(name, Some(target.length), target.length, Some(&target.hashes))?;
     let dir = destination.parent().unwrap_or(Path::new("."));
@@ -156,7 +155,7 @@ async fn download(
     out.flush().map_err(|e| UpdateError::io(destination, e))?;
     drop(out);
     verifier.finish()?;
-    trustroot_store::persist(temp, destination, durability)?;
+    trustroot_store::persist(temp, destination, Durability::Synced)?;
     Ok(target.length)
 }
 

@@ -37,7 +37,7 @@ pub(super) fn commit(
         synced_at: trustroot_core::time::format(&options.now),
         files,
     };
-    let manifest_path = staging.join("manifest.json");
+    let manifest_path = staging.join(crate::manifest::FILE);
     trustroot_store::write_atomic(&manifest_path, &manifest.to_bytes(&manifest_path)?)?;
     trustroot_store::crash::after_write();
     trustroot_store::sync_dirs(&staging)?;

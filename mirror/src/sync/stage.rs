@@ -124,7 +124,7 @@ pub(super) fn prepare_staging(layout: &MirrorDir, current: Option<u64>) -> Resul
     std::fs::create_dir_all(&tree).map_err(|e| UpdateError::io(&tree, e))?;
     scan_files(&tree)?;
     remove_if_exists(&staging.join("client"))?;
-    remove_if_exists(&staging.join("manifest.json"))?;
+    remove_if_exists(&staging.join(crate::manifest::FILE))?;
     remove_if_exists(&staging.join(super::quick::FILE))?;
     Ok(())
 }
